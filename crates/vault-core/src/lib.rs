@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+pub mod access_key;
+pub mod cipher;
+pub mod clock;
+pub mod credential;
+pub mod duration;
+pub mod ids;
+pub mod input;
+pub mod store;
+pub mod validation;
+pub mod vault;
+
+pub use access_key::{AccessKey, IssuedAccessKey, Organization, Principal, Scope};
+pub use cipher::{Aad, Cipher, CipherError, KeyId, SealedBlob};
+pub use clock::{Clock, SystemClock};
+pub use credential::{Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential};
+pub use ids::{AccessKeyId, CredentialId, OrganizationId};
+pub use input::{CredentialFields, Patch, PlacementInput};
+pub use store::{Store, StoreError};
+pub use validation::{FieldError, ValidationErrors};
+pub use vault::{AccessKeyRequest, ListRequest, OpenError, Page, Vault, VaultError};

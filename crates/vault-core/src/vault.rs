@@ -1,0 +1,702 @@
+//! The use cases, as one service over the ports.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::access_key::{
+    AccessKey, AccessKeyName, AccessToken, IssuedAccessKey, Organization, Principal, Scope,
+    StoredAccessKey, TokenHash,
+};
+use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose, SealedBlob};
+use crate::clock::{Clock, truncate_to_micros};
+use crate::credential::{Credential, CredentialSecrets, CredentialType, StoredCredential};
+use crate::duration::parse_iso8601_duration;
+use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+use crate::input::{CredentialFields, NewCredential, ValidPatch};
+use crate::store::{KeyListQuery, ListQuery, Store, StoreError};
+use crate::validation::{FieldError, ValidationErrors};
+
+/// Default page size of list calls.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Largest page size of list calls.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// How often an update re-reads and retries after losing a race with another writer.
+/// Each retry makes progress for someone, so this bounds only pathological contention.
+const MAX_UPDATE_ATTEMPTS: usize = 128;
+/// `last_used_at` is written at most this often per key, so authentication stays a read.
+const LAST_USED_GRANULARITY: Duration = Duration::minutes(1);
+
+const KEY_CHECK_NAME: &str = "key-check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"vault key check v1";
+const HASH_KEY_NAME: &str = "access-key-hash-key";
+
+/// Why a use case failed. Messages never contain secret values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// The input is invalid; each problem names its field.
+    #[error("invalid input: {0}")]
+    Invalid(ValidationErrors),
+    /// No valid, active access key was presented.
+    #[error("missing, malformed, unknown, expired or revoked access key")]
+    Unauthenticated,
+    /// The access key lacks a scope the operation needs.
+    #[error("the access key lacks the scope {0}")]
+    MissingScope(Scope),
+    /// A key tried to grant scopes it does not hold itself.
+    #[error("an access key cannot grant scopes it does not hold")]
+    ScopeEscalation(Vec<Scope>),
+    /// No such record in the caller's organization.
+    #[error("not found")]
+    NotFound,
+    /// Too many concurrent writers on one record; the caller may retry.
+    #[error("the record is being changed concurrently; retry")]
+    Conflict,
+    /// The store cannot be reached.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] StoreError),
+    /// The store failed.
+    #[error("the store failed")]
+    Store(#[source] StoreError),
+    /// Sealing or opening failed (wrong key, tampered row, missing key).
+    #[error("encryption failure")]
+    Cipher(#[source] CipherError),
+}
+
+impl From<StoreError> for VaultError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict => Self::Conflict,
+            StoreError::Unavailable(_) => Self::Unavailable(error),
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl From<CipherError> for VaultError {
+    fn from(error: CipherError) -> Self {
+        Self::Cipher(error)
+    }
+}
+
+impl From<ValidationErrors> for VaultError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for VaultError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(error.into())
+    }
+}
+
+/// Why a vault could not be opened over a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The configured key is not the key this database was sealed with.
+    #[error(
+        "ENCRYPTION_KEY does not match this database: its key-check value was sealed with key id {stored}, \
+         and the configured keyring (current key id {current}) cannot open it. \
+         Start with the ENCRYPTION_KEY this database was created with (keep it as a previous key when rotating)"
+    )]
+    WrongKey {
+        /// The key id recorded in the database.
+        stored: KeyId,
+        /// The configured current key id.
+        current: KeyId,
+    },
+    /// The store failed.
+    #[error("the store failed while checking the encryption key")]
+    Store(#[from] StoreError),
+    /// The cipher failed in another way.
+    #[error("the cipher failed while checking the encryption key")]
+    Cipher(#[from] CipherError),
+}
+
+/// One page of a list, with the cursor of the next page when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in id order.
+    pub items: Vec<T>,
+    /// Pass back as `cursor` to get the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// Raw list parameters, as a caller gives them.
+#[derive(Clone, Debug, Default)]
+pub struct ListRequest {
+    /// Page size (1 to 100, default 50).
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only credentials of this type.
+    pub credential_type: Option<String>,
+    /// Only credentials expiring within this ISO 8601 duration (already expired included).
+    pub expiring_within: Option<String>,
+}
+
+/// A new access key, as a caller asks for it.
+#[derive(Clone, Debug, Default)]
+pub struct AccessKeyRequest {
+    /// Display name.
+    pub name: Option<String>,
+    /// Scope names.
+    pub scopes: Option<Vec<String>>,
+    /// Optional expiry, ISO 8601.
+    pub expires_at: Option<String>,
+}
+
+/// The credential vault: use cases over a store, a cipher and a clock.
+pub struct Vault<S, C, K> {
+    store: S,
+    cipher: C,
+    clock: K,
+    token_hash_key: Zeroizing<[u8; 32]>,
+}
+
+impl<S, C, K> fmt::Debug for Vault<S, C, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vault").finish_non_exhaustive()
+    }
+}
+
+impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
+    /// Opens a vault: checks that the cipher's keys are this store's keys (refusing to
+    /// start otherwise), and loads (or on a fresh store creates) the access-key hash key.
+    ///
+    /// # Errors
+    /// [`OpenError::WrongKey`] when the keyring cannot open the stored key-check value.
+    pub async fn open(store: S, cipher: C, clock: K) -> Result<Self, OpenError> {
+        let check = load_or_create(&store, &cipher, KEY_CHECK_NAME, Purpose::KeyCheck, || {
+            Ok(Zeroizing::new(KEY_CHECK_PLAINTEXT.to_vec()))
+        })
+        .await?;
+        if check.as_slice().ct_eq(KEY_CHECK_PLAINTEXT).unwrap_u8() != 1 {
+            return Err(OpenError::Cipher(CipherError::Tampered));
+        }
+        let hash_key = load_or_create(&store, &cipher, HASH_KEY_NAME, Purpose::AccessKeyHashKey, || {
+            let mut key = Zeroizing::new(vec![0u8; 32]);
+            cipher.fill_random(&mut key)?;
+            Ok(key)
+        })
+        .await?;
+        let mut token_hash_key = Zeroizing::new([0u8; 32]);
+        if hash_key.len() != 32 {
+            return Err(OpenError::Cipher(CipherError::Malformed));
+        }
+        token_hash_key.copy_from_slice(&hash_key);
+        Ok(Self {
+            store,
+            cipher,
+            clock,
+            token_hash_key,
+        })
+    }
+
+    /// The store, for adapters' own maintenance tasks.
+    pub const fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The cipher.
+    pub const fn cipher(&self) -> &C {
+        &self.cipher
+    }
+
+    /// True when no organization exists yet.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn is_fresh(&self) -> Result<bool, VaultError> {
+        Ok(self.store.count_organizations().await? == 0)
+    }
+
+    /// Creates an organization and its first access key, holding every scope.
+    ///
+    /// # Errors
+    /// An invalid name, or a store failure.
+    #[tracing::instrument(skip(self))]
+    pub async fn create_organization(
+        &self,
+        name: &str,
+    ) -> Result<(Organization, IssuedAccessKey), VaultError> {
+        let name = name.trim();
+        crate::credential::check_text("name", name, 1, 200, false)?;
+        let organization = Organization {
+            id: OrganizationId::new(),
+            name: name.to_owned(),
+            created_at: self.clock.now(),
+        };
+        self.store.insert_organization(&organization).await?;
+        let issued = self
+            .issue_access_key(
+                organization.id,
+                AccessKeyName::parse("bootstrap admin")?,
+                Scope::ALL.into_iter().collect(),
+                None,
+                None,
+            )
+            .await?;
+        tracing::info!(organization = %organization.id, "organization created");
+        Ok((organization, issued))
+    }
+
+    /// Checks a presented access key and returns who it speaks for.
+    ///
+    /// # Errors
+    /// [`VaultError::Unauthenticated`] for anything but an active key of ours.
+    pub async fn authenticate(&self, presented: &str) -> Result<Principal, VaultError> {
+        let token = AccessToken::parse(presented).map_err(|_| VaultError::Unauthenticated)?;
+        let hash = self.hash_token(&token);
+        let Some(stored) = self.store.find_access_key(&hash).await? else {
+            return Err(VaultError::Unauthenticated);
+        };
+        // The store found it by hash already; compare again in constant time so no
+        // store's lookup strategy can turn into a timing oracle.
+        if stored.hash.0.ct_eq(&hash.0).unwrap_u8() != 1 {
+            return Err(VaultError::Unauthenticated);
+        }
+        let now = self.clock.now();
+        if !stored.key.is_active(now) {
+            return Err(VaultError::Unauthenticated);
+        }
+        let stale = stored
+            .key
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
+        if stale {
+            if let Err(error) = self
+                .store
+                .touch_access_key(stored.key.organization_id, stored.key.id, now)
+                .await
+            {
+                // Losing a last-used stamp is not worth failing the request over.
+                tracing::warn!(%error, "could not record access-key use");
+            }
+        }
+        Ok(Principal {
+            organization_id: stored.key.organization_id,
+            access_key_id: Some(stored.key.id),
+            scopes: stored.key.scopes,
+        })
+    }
+
+    /// Creates a credential: validates, seals the secrets bound to (organization, id), stores.
+    ///
+    /// # Errors
+    /// Missing scope, invalid fields, or a store or cipher failure.
+    #[tracing::instrument(skip(self, who, fields), fields(organization = %who.organization_id))]
+    pub async fn create_credential(
+        &self,
+        who: &Principal,
+        credential_type: CredentialType,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsWrite)?;
+        let now = self.clock.now();
+        let new = NewCredential::validate(credential_type, fields, now)?;
+        let id = CredentialId::new();
+        let sealed = self.seal_secrets(who.organization_id, id, &new.secrets)?;
+        let credential = Credential {
+            id,
+            organization_id: who.organization_id,
+            name: new.name,
+            description: new.description,
+            kind: new.kind,
+            secret_hints: new.secrets.hints(),
+            expires_at: new.expires_at,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let stored = StoredCredential { credential, sealed };
+        self.store.insert_credential(&stored).await?;
+        tracing::info!(credential = %id, kind = %credential_type, "credential created");
+        Ok(stored.credential)
+    }
+
+    /// Reads a credential's public part.
+    ///
+    /// # Errors
+    /// Missing scope, or not found in the caller's organization.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn get_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        Ok(self
+            .store
+            .get_credential(who.organization_id, id)
+            .await?
+            .credential)
+    }
+
+    /// Lists credentials, a page at a time.
+    ///
+    /// # Errors
+    /// Missing scope, invalid parameters, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_credentials(
+        &self,
+        who: &Principal,
+        request: &ListRequest,
+    ) -> Result<Page<Credential>, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        let mut errors = ValidationErrors::default();
+        let limit = errors.take(page_limit(request.limit)).flatten();
+        let after = request
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.take(parse_cursor(c)))
+            .map(CredentialId::from_uuid);
+        let credential_type = request
+            .credential_type
+            .as_deref()
+            .and_then(|t| errors.take(t.parse::<CredentialType>()));
+        let within = request
+            .expiring_within
+            .as_deref()
+            .and_then(|d| errors.take(parse_iso8601_duration("expiringWithin", d)));
+        let limit = errors.finish(|| limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
+        let query = ListQuery {
+            after,
+            limit: limit as usize + 1,
+            credential_type,
+            expires_before: within.map(|d| self.clock.now() + d),
+        };
+        let items = self
+            .store
+            .list_credentials(who.organization_id, &query)
+            .await?;
+        Ok(paginate(items, limit as usize, |c| *c.id.as_uuid()))
+    }
+
+    /// Applies a partial update. Public fields change in place; new secret values are
+    /// sealed afresh. Concurrent updates never lose a write: each one is applied to the
+    /// latest version, retrying when another writer got there first.
+    ///
+    /// # Errors
+    /// Missing scope, invalid fields, not found, or a store or cipher failure.
+    #[tracing::instrument(skip(self, who, fields), fields(organization = %who.organization_id))]
+    pub async fn update_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsWrite)?;
+        let organization = who.organization_id;
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.store.get_credential(organization, id).await?;
+            let now = self.clock.now();
+            let patch = ValidPatch::validate(&current.credential.kind, fields, now)?;
+            if patch.is_empty() {
+                return Ok(current.credential);
+            }
+            let mut next = current.clone();
+            let c = &mut next.credential;
+            if let Some(name) = patch.name {
+                c.name = name;
+            }
+            if let Some(description) = patch.description {
+                c.description = description;
+            }
+            if let Some(expires_at) = patch.expires_at {
+                c.expires_at = expires_at;
+            }
+            if let Some(kind) = patch.kind {
+                c.kind = kind;
+            }
+            if let Some(secrets) = &patch.secrets {
+                next.sealed = self.seal_secrets(organization, id, secrets)?;
+                next.credential.secret_hints = secrets.hints();
+            }
+            next.credential.version = current.credential.version + 1;
+            next.credential.updated_at = now.max(current.credential.updated_at);
+            match self
+                .store
+                .update_credential(organization, &next, current.credential.version)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(credential = %id, version = next.credential.version, "credential updated");
+                    return Ok(next.credential);
+                }
+                Err(StoreError::Conflict) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(VaultError::Conflict)
+    }
+
+    /// Deletes a credential.
+    ///
+    /// # Errors
+    /// Missing scope, not found, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn delete_credential(&self, who: &Principal, id: CredentialId) -> Result<(), VaultError> {
+        require(who, Scope::CredentialsWrite)?;
+        self.store.delete_credential(who.organization_id, id).await?;
+        tracing::info!(credential = %id, "credential deleted");
+        Ok(())
+    }
+
+    /// Opens a credential's secrets, for applying them to a request. The secrets stay in
+    /// memory-wiping types; nothing here logs or returns them to an API caller.
+    ///
+    /// # Errors
+    /// Not found, or a cipher failure (wrong key, tampered row).
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn open_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<(Credential, CredentialSecrets), VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        let stored = self.store.get_credential(who.organization_id, id).await?;
+        let aad = Aad::credential_secrets(who.organization_id, id);
+        let plaintext = self.cipher.open(&stored.sealed, &aad)?;
+        let kind = stored.credential.kind.credential_type();
+        let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
+            .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
+        Ok((stored.credential, secrets))
+    }
+
+    /// Creates an access key. A key can only grant scopes it holds itself.
+    ///
+    /// # Errors
+    /// Missing scope, escalation, invalid fields, or a store failure.
+    #[tracing::instrument(skip(self, who, request), fields(organization = %who.organization_id))]
+    pub async fn create_access_key(
+        &self,
+        who: &Principal,
+        request: &AccessKeyRequest,
+    ) -> Result<IssuedAccessKey, VaultError> {
+        require(who, Scope::AccessKeysManage)?;
+        let mut errors = ValidationErrors::default();
+        let name = match &request.name {
+            Some(raw) => errors.take(AccessKeyName::parse(raw)),
+            None => {
+                errors.add("name", "is required");
+                None
+            }
+        };
+        let scopes: Option<BTreeSet<Scope>> = match &request.scopes {
+            Some(raw) if raw.is_empty() => {
+                errors.add("scopes", "must name at least one scope");
+                None
+            }
+            Some(raw) => raw
+                .iter()
+                .map(|s| s.parse::<Scope>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| errors.add(e.field, e.message))
+                .ok(),
+            None => {
+                errors.add("scopes", "is required");
+                None
+            }
+        };
+        let now = self.clock.now();
+        let expires_at = request.expires_at.as_deref().and_then(|raw| {
+            let parsed = OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| FieldError::new("expiresAt", "must be an ISO 8601 timestamp with a time zone"))
+                .and_then(|at| {
+                    if at > now {
+                        Ok(truncate_to_micros(at.to_offset(time::UtcOffset::UTC)))
+                    } else {
+                        Err(FieldError::new("expiresAt", "must be in the future"))
+                    }
+                });
+            errors.take(parsed)
+        });
+        let (name, scopes) = match errors.finish(|| (name, scopes))? {
+            (Some(name), Some(scopes)) => (name, scopes),
+            // Unreachable: each missing value recorded an error above.
+            _ => return Err(ValidationErrors::single("name", "is required").into()),
+        };
+        let beyond: Vec<Scope> = scopes.difference(&who.scopes).copied().collect();
+        if !beyond.is_empty() {
+            return Err(VaultError::ScopeEscalation(beyond));
+        }
+        let issued = self
+            .issue_access_key(who.organization_id, name, scopes, expires_at, who.access_key_id)
+            .await?;
+        tracing::info!(access_key = %issued.key.id, "access key created");
+        Ok(issued)
+    }
+
+    /// Lists an organization's access keys (never their tokens or hashes).
+    ///
+    /// # Errors
+    /// Missing scope, invalid parameters, or a store failure.
+    pub async fn list_access_keys(
+        &self,
+        who: &Principal,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AccessKey>, VaultError> {
+        require(who, Scope::AccessKeysManage)?;
+        let mut errors = ValidationErrors::default();
+        let limit = errors.take(page_limit(limit)).flatten();
+        let after = cursor.and_then(|c| errors.take(parse_cursor(c)));
+        let limit = errors.finish(|| limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
+        let query = KeyListQuery {
+            after: after.map(AccessKeyId::from_uuid),
+            limit: limit as usize + 1,
+        };
+        let items = self
+            .store
+            .list_access_keys(who.organization_id, &query)
+            .await?;
+        Ok(paginate(items, limit as usize, |k| *k.id.as_uuid()))
+    }
+
+    /// Revokes an access key; it stops authenticating at once.
+    ///
+    /// # Errors
+    /// Missing scope, not found, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn revoke_access_key(
+        &self,
+        who: &Principal,
+        id: AccessKeyId,
+    ) -> Result<AccessKey, VaultError> {
+        require(who, Scope::AccessKeysManage)?;
+        let key = self
+            .store
+            .revoke_access_key(who.organization_id, id, self.clock.now())
+            .await?;
+        tracing::info!(access_key = %id, "access key revoked");
+        Ok(key)
+    }
+
+    async fn issue_access_key(
+        &self,
+        organization_id: OrganizationId,
+        name: AccessKeyName,
+        scopes: BTreeSet<Scope>,
+        expires_at: Option<OffsetDateTime>,
+        created_by: Option<AccessKeyId>,
+    ) -> Result<IssuedAccessKey, VaultError> {
+        let token = loop {
+            // 96 bytes leave ample room for rejection sampling of 40 characters.
+            let mut random = Zeroizing::new([0u8; 96]);
+            self.cipher.fill_random(random.as_mut_slice())?;
+            if let Some(token) = AccessToken::from_random(random.as_slice()) {
+                break token;
+            }
+        };
+        let key = AccessKey {
+            id: AccessKeyId::new(),
+            organization_id,
+            name,
+            scopes,
+            created_by,
+            created_at: self.clock.now(),
+            expires_at,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let stored = StoredAccessKey {
+            key,
+            hash: self.hash_token(&token),
+        };
+        self.store.insert_access_key(&stored).await?;
+        Ok(IssuedAccessKey {
+            key: stored.key,
+            token,
+        })
+    }
+
+    fn hash_token(&self, token: &AccessToken) -> TokenHash {
+        TokenHash(
+            self.cipher
+                .keyed_hash(&self.token_hash_key, token.expose().as_bytes()),
+        )
+    }
+
+    fn seal_secrets(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        secrets: &CredentialSecrets,
+    ) -> Result<SealedBlob, VaultError> {
+        let plaintext = secrets.to_plaintext();
+        Ok(self
+            .cipher
+            .seal(&plaintext, &Aad::credential_secrets(organization, id))?)
+    }
+}
+
+fn require(who: &Principal, scope: Scope) -> Result<(), VaultError> {
+    if who.has(scope) {
+        Ok(())
+    } else {
+        Err(VaultError::MissingScope(scope))
+    }
+}
+
+fn page_limit(limit: Option<u32>) -> Result<Option<u32>, FieldError> {
+    match limit {
+        Some(n) if !(1..=MAX_PAGE_SIZE).contains(&n) => Err(FieldError::new(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE_SIZE}"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn parse_cursor(raw: &str) -> Result<uuid::Uuid, FieldError> {
+    uuid::Uuid::try_parse(raw).map_err(|_| FieldError::new("cursor", "is not a cursor this API returned"))
+}
+
+fn paginate<T>(mut items: Vec<T>, limit: usize, id: impl Fn(&T) -> uuid::Uuid) -> Page<T> {
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|last| id(last).simple().to_string())
+    } else {
+        None
+    };
+    Page { items, next_cursor }
+}
+
+/// Reads an installation-wide sealed value, creating it on a fresh store. Several replicas
+/// starting at once may race to create it: the store keeps exactly one, and every replica
+/// then uses that one.
+async fn load_or_create<S: Store, C: Cipher>(
+    store: &S,
+    cipher: &C,
+    name: &str,
+    purpose: Purpose,
+    create: impl FnOnce() -> Result<Zeroizing<Vec<u8>>, CipherError>,
+) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+    let aad = Aad::installation(purpose);
+    let existing = match store.get_meta(name).await? {
+        Some(blob) => blob,
+        None => {
+            let value = create()?;
+            let blob = cipher.seal(&value, &aad)?;
+            if store.insert_meta_if_absent(name, &blob).await? {
+                return Ok(value);
+            }
+            store.get_meta(name).await?.ok_or(StoreError::NotFound)?
+        }
+    };
+    cipher.open(&existing, &aad).map_err(|error| match error {
+        CipherError::UnknownKey(_) | CipherError::Tampered => OpenError::WrongKey {
+            stored: existing.key_id.clone(),
+            current: cipher.current_key_id(),
+        },
+        other => OpenError::Cipher(other),
+    })
+}
