@@ -245,7 +245,6 @@ pub struct OAuth2Config {
 
 /// JWT signing algorithms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[expect(clippy::upper_case_acronyms, reason = "the JOSE names, as written in JWT headers")]
 pub enum JwtAlgorithm {
     /// HMAC SHA-256.
     HS256,

@@ -271,15 +271,14 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             .key
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
-        if stale {
-            if let Err(error) = self
+        if stale
+            && let Err(error) = self
                 .store
                 .touch_access_key(stored.key.organization_id, stored.key.id, now)
                 .await
-            {
-                // Losing a last-used stamp is not worth failing the request over.
-                tracing::warn!(%error, "could not record access-key use");
-            }
+        {
+            // Losing a last-used stamp is not worth failing the request over.
+            tracing::warn!(%error, "could not record access-key use");
         }
         Ok(Principal {
             organization_id: stored.key.organization_id,

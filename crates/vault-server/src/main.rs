@@ -1,1 +1,67 @@
-fn main() {}
+//! `vault-server`: serve (the default), bootstrap an organization, generate a key.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vault_server::{Settings, telemetry};
+
+#[derive(Parser)]
+#[command(version, about = "Credential vault for API gateways")]
+struct Cli {
+    /// A config file layered over the defaults (environment variables still win).
+    #[arg(long, env = "VAULT_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Create an organization and print its first admin access key on stdout.
+    Bootstrap {
+        /// The organization's name.
+        #[arg(long)]
+        org: String,
+    },
+    /// Encryption-key tools.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a fresh random key for ENCRYPTION_KEY.
+    Generate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The whole cause chain, no backtrace: start-up errors are for operators.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Keys { command: KeysCommand::Generate }) = cli.command {
+        return vault_server::generate_key();
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(settings.log_format, &settings.log_level);
+    actix_web::rt::System::new().block_on(async move {
+        match cli.command {
+            None | Some(Command::Serve) => vault_server::serve(settings).await,
+            Some(Command::Bootstrap { org }) => vault_server::bootstrap(settings, &org).await,
+            Some(Command::Keys { .. }) => Ok(()),
+        }
+    })
+}

@@ -1,0 +1,1199 @@
+//! The store conformance suite: what every adapter of the storage ports must do.
+//!
+//! Each check is a plain `pub async fn` taking the store under test; it panics with a
+//! message saying what went wrong. Every check creates its own organizations (with fresh
+//! random ids) and meta names, so checks never depend on each other or on running in any
+//! order. The one assumption: [`organizations_insert_and_count`] expects no other writer to
+//! insert organizations into the same store while it runs (the macro gives every check a
+//! fresh store, so this holds there).
+//!
+//! Run them all with [`store_conformance!`](crate::store_conformance), which expands to
+//! one `#[tokio::test]` per check. The list of checks lives in that macro only.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::future::join_all;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+use vault_core::access_key::{AccessKey, AccessKeyName, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::clock::truncate_to_micros;
+use vault_core::credential::{
+    Credential, CredentialKind, CredentialName, CredentialType, Description, JwtAlgorithm,
+    JwtClaims, JwtConfig, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation,
+    StoredCredential,
+};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::store::{KeyListQuery, ListQuery, StoreError};
+use vault_core::{Scope, Store};
+
+// ---------------------------------------------------------------------------------------
+// Test values
+// ---------------------------------------------------------------------------------------
+
+/// "Now", truncated to whole microseconds as every store keeps time, with a sub-millisecond
+/// part that is never zero, so a store that rounds to milliseconds fails the round trip.
+#[must_use]
+pub fn sample_time() -> OffsetDateTime {
+    let now = truncate_to_micros(OffsetDateTime::now_utc());
+    let micros = now.microsecond() / 1_000 * 1_000 + 789;
+    truncate_to_micros(now.replace_microsecond(micros).unwrap_or(now))
+}
+
+/// A new organization value (not yet stored).
+#[must_use]
+pub fn sample_organization() -> Organization {
+    let id = OrganizationId::new();
+    Organization {
+        id,
+        name: format!("conformance org {id}"),
+        created_at: sample_time(),
+    }
+}
+
+/// Inserts a fresh organization and returns its id.
+///
+/// # Panics
+/// When the store refuses the insert.
+pub async fn new_organization<S: Store>(store: &S) -> OrganizationId {
+    let organization = sample_organization();
+    must(
+        store.insert_organization(&organization).await,
+        "insert_organization",
+    );
+    organization.id
+}
+
+/// A sealed blob: arbitrary bytes (stores never open blobs), every byte value included so
+/// a store that treats the column as text fails, plus 16 random bytes so no two are equal.
+#[must_use]
+pub fn sample_sealed() -> SealedBlob {
+    let mut bytes: Vec<u8> = (0..=255u8).collect();
+    bytes.extend_from_slice(Uuid::new_v4().as_bytes());
+    SealedBlob {
+        key_id: KeyId::new("test-key"),
+        bytes,
+    }
+}
+
+/// The public part of a credential of type `kind`, with every optional field set.
+#[must_use]
+pub fn sample_kind(kind: CredentialType) -> CredentialKind {
+    match kind {
+        CredentialType::ApiKey => CredentialKind::ApiKey {
+            placement: Placement {
+                location: PlacementLocation::Query,
+                name: "api_key".to_owned(),
+                prefix: Some("Token ".to_owned()),
+            },
+        },
+        CredentialType::BearerToken => CredentialKind::BearerToken {},
+        CredentialType::BasicAuth => CredentialKind::BasicAuth {
+            username: "service-üser".to_owned(),
+        },
+        CredentialType::OAuth2 => CredentialKind::OAuth2(OAuth2Config {
+            client_id: "client-123".to_owned(),
+            token_url: "https://auth.example.com/oauth/token".to_owned(),
+            scopes: vec!["read:things".to_owned(), "write:things".to_owned()],
+            client_auth: OAuth2ClientAuth::Body,
+            audience: Some("https://api.example.com".to_owned()),
+        }),
+        CredentialType::Jwt => {
+            let mut custom = serde_json::Map::new();
+            custom.insert("tenant".to_owned(), serde_json::json!("acme"));
+            custom.insert("level".to_owned(), serde_json::json!(3));
+            custom.insert("nested".to_owned(), serde_json::json!({"a": [1, 2], "b": null}));
+            CredentialKind::Jwt(JwtConfig {
+                algorithm: JwtAlgorithm::ES256,
+                claims: JwtClaims {
+                    iss: Some("vault".to_owned()),
+                    sub: None,
+                    aud: Some("upstream".to_owned()),
+                    custom,
+                },
+                ttl_seconds: 600,
+                placement: Placement::jwt_default(),
+            })
+        }
+        CredentialType::Custom => CredentialKind::Custom {
+            header_names: vec!["X-One".to_owned(), "X-Two".to_owned()],
+        },
+    }
+}
+
+/// A credential of type `kind` in `organization` at version 1, with every optional field
+/// set (description with a newline and non-ASCII text, expiry in 30 days, hints), distinct
+/// creation and update times, and a fresh id.
+///
+/// # Panics
+/// Never: the fixed name and description are valid.
+#[must_use]
+pub fn sample_credential(organization: OrganizationId, kind: CredentialType) -> StoredCredential {
+    let now = sample_time();
+    StoredCredential {
+        credential: Credential {
+            id: CredentialId::new(),
+            organization_id: organization,
+            name: name(&format!("{kind} credential ✓")),
+            description: Some(description("line one\nline two, ünïcode ✓")),
+            kind: sample_kind(kind),
+            secret_hints: BTreeMap::from([("value".to_owned(), "…wxyz".to_owned())]),
+            expires_at: Some(now + Duration::days(30)),
+            created_at: now - Duration::hours(1),
+            updated_at: now,
+            version: 1,
+        },
+        sealed: sample_sealed(),
+    }
+}
+
+/// A random access-key hash.
+#[must_use]
+pub fn random_hash() -> TokenHash {
+    let mut hash = [0u8; 32];
+    hash[..16].copy_from_slice(Uuid::new_v4().as_bytes());
+    hash[16..].copy_from_slice(Uuid::new_v4().as_bytes());
+    TokenHash(hash)
+}
+
+/// An active access key of `organization` with a random hash and an expiry.
+///
+/// # Panics
+/// Never: the fixed name is valid.
+#[must_use]
+pub fn sample_access_key(organization: OrganizationId) -> StoredAccessKey {
+    let now = sample_time();
+    StoredAccessKey {
+        key: AccessKey {
+            id: AccessKeyId::new(),
+            organization_id: organization,
+            name: AccessKeyName::parse("ci deploy key ✓").expect("a valid access-key name"),
+            scopes: BTreeSet::from([Scope::CredentialsRead, Scope::AccessKeysManage]),
+            created_by: None,
+            created_at: now,
+            expires_at: Some(now + Duration::days(90)),
+            last_used_at: None,
+            revoked_at: None,
+        },
+        hash: random_hash(),
+    }
+}
+
+fn name(raw: &str) -> CredentialName {
+    CredentialName::parse(raw).expect("a valid credential name")
+}
+
+fn description(raw: &str) -> Description {
+    Description::parse(raw).expect("a valid description")
+}
+
+fn meta_name() -> String {
+    format!("conformance-{}", Uuid::new_v4())
+}
+
+// ---------------------------------------------------------------------------------------
+// Assertion helpers
+// ---------------------------------------------------------------------------------------
+
+#[track_caller]
+fn must<T>(result: Result<T, StoreError>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(error) => panic!("{what} failed: {error} ({error:?})"),
+    }
+}
+
+#[track_caller]
+fn assert_not_found<T: Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::NotFound)),
+        "{what}: expected StoreError::NotFound, got {result:?}"
+    );
+}
+
+#[track_caller]
+fn assert_conflict<T: Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(
+        matches!(result, Err(StoreError::Conflict)),
+        "{what}: expected StoreError::Conflict, got {result:?}"
+    );
+}
+
+fn ids(items: &[Credential]) -> Vec<CredentialId> {
+    items.iter().map(|c| c.id).collect()
+}
+
+fn sorted<T: Ord + Clone>(items: &[T]) -> Vec<T> {
+    let mut out = items.to_vec();
+    out.sort();
+    out
+}
+
+fn query(limit: usize) -> ListQuery {
+    ListQuery {
+        limit,
+        ..ListQuery::default()
+    }
+}
+
+/// Returns `Pending` once, so that futures polled together by `join_all` interleave at this
+/// point even when the store under test never suspends (the memory store).
+fn yield_now() -> impl Future<Output = ()> {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+    YieldNow(false)
+}
+
+async fn insert_all<S: Store>(store: &S, credentials: &[StoredCredential]) {
+    for credential in credentials {
+        must(
+            store.insert_credential(credential).await,
+            "insert_credential",
+        );
+    }
+}
+
+/// Reads every page of a list with page size `limit`, checking each page on the way.
+async fn list_all_pages<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    base: &ListQuery,
+    limit: usize,
+) -> Vec<Credential> {
+    let mut all: Vec<Credential> = Vec::new();
+    let mut after = None;
+    for _ in 0..1000 {
+        let page_query = ListQuery {
+            after,
+            limit,
+            ..base.clone()
+        };
+        let page = must(
+            store.list_credentials(organization, &page_query).await,
+            "list_credentials",
+        );
+        assert!(
+            page.len() <= limit,
+            "list_credentials returned {} items for limit {limit}",
+            page.len()
+        );
+        let page_ids = ids(&page);
+        assert_eq!(page_ids, sorted(&page_ids), "a page is not in id order");
+        if let (Some(cursor), Some(first)) = (after, page.first()) {
+            assert!(
+                first.id > cursor,
+                "a page starts at {:?}, not after the cursor {cursor:?}",
+                first.id
+            );
+        }
+        let done = page.len() < limit;
+        after = page.last().map(|c| c.id);
+        all.extend(page);
+        if done || after.is_none() {
+            return all;
+        }
+    }
+    panic!("list_credentials kept returning full pages after 1000 pages");
+}
+
+// ---------------------------------------------------------------------------------------
+// Credentials
+// ---------------------------------------------------------------------------------------
+
+/// Every field survives insert then get (sealed bytes, key id, timestamps to the
+/// microsecond, JSON public fields, hints, absent optional fields) and list.
+pub async fn credential_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let mut inserted = Vec::new();
+    for (i, kind) in CredentialType::ALL.into_iter().enumerate() {
+        let mut credential = sample_credential(org, kind);
+        if i % 2 == 1 {
+            credential.credential.description = None;
+            credential.credential.expires_at = None;
+            credential.credential.secret_hints.clear();
+        }
+        must(
+            store.insert_credential(&credential).await,
+            "insert_credential",
+        );
+        let got = must(
+            store.get_credential(org, credential.credential.id).await,
+            "get_credential",
+        );
+        assert_eq!(
+            got.sealed.bytes, credential.sealed.bytes,
+            "{kind}: sealed bytes changed"
+        );
+        assert_eq!(
+            got.sealed.key_id, credential.sealed.key_id,
+            "{kind}: key id changed"
+        );
+        let (g, c) = (&got.credential, &credential.credential);
+        assert_eq!(g.created_at, c.created_at, "{kind}: created_at changed");
+        assert_eq!(g.updated_at, c.updated_at, "{kind}: updated_at changed");
+        assert_eq!(g.expires_at, c.expires_at, "{kind}: expires_at changed");
+        assert_eq!(g.kind, c.kind, "{kind}: public fields changed");
+        assert_eq!(got, credential, "{kind}: the stored credential changed");
+        inserted.push(credential.credential);
+    }
+    let listed = must(
+        store.list_credentials(org, &query(100)).await,
+        "list_credentials",
+    );
+    inserted.sort_by_key(|c| c.id);
+    assert_eq!(
+        listed, inserted,
+        "list_credentials does not return the inserted credentials, field for field, in id order"
+    );
+}
+
+/// Getting an id that was never stored is `NotFound`.
+pub async fn get_missing_credential_is_not_found<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    assert_not_found(
+        store.get_credential(org, CredentialId::new()).await,
+        "get_credential of a missing id",
+    );
+}
+
+/// Inserting an id that exists (in the same or another organization) is a `Conflict`,
+/// and leaves the first record as it was.
+pub async fn duplicate_credential_id_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let original = sample_credential(org, CredentialType::ApiKey);
+    must(
+        store.insert_credential(&original).await,
+        "insert_credential",
+    );
+
+    let mut again = sample_credential(org, CredentialType::BearerToken);
+    again.credential.id = original.credential.id;
+    again.credential.name = name("an impostor");
+    assert_conflict(
+        store.insert_credential(&again).await,
+        "insert_credential of an existing id",
+    );
+    again.credential.organization_id = other;
+    assert_conflict(
+        store.insert_credential(&again).await,
+        "insert_credential of an id that exists in another organization",
+    );
+
+    let got = must(
+        store.get_credential(org, original.credential.id).await,
+        "get_credential",
+    );
+    assert_eq!(got, original, "a refused duplicate insert changed the record");
+    assert_not_found(
+        store.get_credential(other, original.credential.id).await,
+        "get_credential in the organization of a refused duplicate",
+    );
+}
+
+/// Cursor pagination walks every credential of the organization exactly once, in id
+/// order, and never shows another organization's.
+pub async fn list_paginates_by_cursor<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut mine = Vec::new();
+    for i in 0..7 {
+        let kind = CredentialType::ALL[i % CredentialType::ALL.len()];
+        let credential = sample_credential(org, kind);
+        let noise = sample_credential(other, kind);
+        insert_all(store, &[credential.clone(), noise]).await;
+        mine.push(credential.credential.id);
+    }
+    let expected = sorted(&mine);
+
+    for limit in [1, 3, 7, 100] {
+        let all = list_all_pages(store, org, &ListQuery::default(), limit).await;
+        let got = ids(&all);
+        assert_eq!(
+            got, expected,
+            "paging with limit {limit} returned duplicates, gaps, foreign or unordered ids"
+        );
+    }
+
+    let first = must(store.list_credentials(org, &query(3)).await, "list");
+    assert_eq!(ids(&first), expected[..3], "the first page of 3");
+    let second = must(
+        store
+            .list_credentials(
+                org,
+                &ListQuery {
+                    after: Some(expected[2]),
+                    limit: 3,
+                    ..ListQuery::default()
+                },
+            )
+            .await,
+        "list",
+    );
+    assert_eq!(ids(&second), expected[3..6], "the page after the third id");
+
+    let after_last = ListQuery {
+        after: Some(expected[6]),
+        limit: 10,
+        ..ListQuery::default()
+    };
+    assert!(
+        must(store.list_credentials(org, &after_last).await, "list").is_empty(),
+        "a page after the last id is not empty"
+    );
+    // A cursor need not be a stored id: everything greater than it comes back.
+    let from_nil = ListQuery {
+        after: Some(CredentialId::from_uuid(Uuid::nil())),
+        limit: 10,
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        ids(&must(store.list_credentials(org, &from_nil).await, "list")),
+        expected,
+        "a cursor below every id"
+    );
+    let from_max = ListQuery {
+        after: Some(CredentialId::from_uuid(Uuid::max())),
+        limit: 10,
+        ..ListQuery::default()
+    };
+    assert!(
+        must(store.list_credentials(org, &from_max).await, "list").is_empty(),
+        "a cursor above every id returned items"
+    );
+}
+
+/// The type filter returns exactly the credentials of that type, paginated.
+pub async fn list_filters_by_type<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut by_type: BTreeMap<CredentialType, Vec<CredentialId>> = BTreeMap::new();
+    for _ in 0..2 {
+        for kind in CredentialType::ALL {
+            let credential = sample_credential(org, kind);
+            let noise = sample_credential(other, kind);
+            insert_all(store, &[credential.clone(), noise]).await;
+            by_type.entry(kind).or_default().push(credential.credential.id);
+        }
+    }
+    for (kind, expected) in &by_type {
+        let filter = ListQuery {
+            credential_type: Some(*kind),
+            ..ListQuery::default()
+        };
+        let all = list_all_pages(store, org, &filter, 100).await;
+        assert_eq!(ids(&all), sorted(expected), "list filtered by type {kind}");
+        assert!(
+            all.iter().all(|c| c.kind.credential_type() == *kind),
+            "list filtered by type {kind} returned another type"
+        );
+        let paged = list_all_pages(store, org, &filter, 1).await;
+        assert_eq!(
+            ids(&paged),
+            sorted(expected),
+            "list filtered by type {kind}, one per page"
+        );
+    }
+}
+
+/// The expiry filter includes every credential expiring at or before the instant (already
+/// expired ones too) and excludes those expiring later or never.
+pub async fn list_filters_by_expiry<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let boundary = sample_time() + Duration::days(1);
+    let one_micro = Duration::microseconds(1);
+    let expiries = [
+        ("expired an hour ago", Some(sample_time() - Duration::hours(1)), true),
+        ("expiring one microsecond before", Some(boundary - one_micro), true),
+        ("expiring exactly at", Some(boundary), true),
+        ("expiring one microsecond after", Some(boundary + one_micro), false),
+        ("expiring in a year", Some(boundary + Duration::days(365)), false),
+        ("never expiring", None, false),
+    ];
+    let mut expected = Vec::new();
+    let mut labels = BTreeMap::new();
+    for (label, expires_at, included) in expiries {
+        let mut credential = sample_credential(org, CredentialType::BearerToken);
+        credential.credential.expires_at = expires_at;
+        let mut noise = sample_credential(other, CredentialType::BearerToken);
+        noise.credential.expires_at = expires_at;
+        insert_all(store, &[credential.clone(), noise]).await;
+        labels.insert(credential.credential.id, label);
+        if included {
+            expected.push(credential.credential.id);
+        }
+    }
+    let filter = ListQuery {
+        expires_before: Some(boundary),
+        ..ListQuery::default()
+    };
+    let got = ids(&list_all_pages(store, org, &filter, 100).await);
+    let show = |ids: &[CredentialId]| -> Vec<&str> {
+        ids.iter()
+            .map(|id| labels.get(id).copied().unwrap_or("foreign"))
+            .collect()
+    };
+    assert_eq!(
+        show(&got),
+        show(&sorted(&expected)),
+        "list filtered by expires_before"
+    );
+    let paged = ids(&list_all_pages(store, org, &filter, 2).await);
+    assert_eq!(
+        show(&paged),
+        show(&sorted(&expected)),
+        "list filtered by expires_before, two per page"
+    );
+}
+
+/// An update with the stored version replaces every field.
+pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let original = sample_credential(org, CredentialType::ApiKey);
+    must(
+        store.insert_credential(&original).await,
+        "insert_credential",
+    );
+
+    let mut next = original.clone();
+    let later = sample_time() + Duration::seconds(5);
+    let c = &mut next.credential;
+    c.name = name("renamed");
+    c.description = None;
+    c.kind = CredentialKind::ApiKey {
+        placement: Placement::api_key_default(),
+    };
+    c.secret_hints = BTreeMap::from([("value".to_owned(), "…1234".to_owned())]);
+    c.expires_at = Some(later + Duration::days(7));
+    c.updated_at = later;
+    c.version = 2;
+    next.sealed = SealedBlob {
+        key_id: KeyId::new("test-key-2"),
+        bytes: sample_sealed().bytes,
+    };
+    must(
+        store.update_credential(org, &next, 1).await,
+        "update_credential with the stored version",
+    );
+    let got = must(
+        store.get_credential(org, original.credential.id).await,
+        "get_credential",
+    );
+    assert_eq!(got, next, "the update was not stored field for field");
+
+    // Clearing and setting optional fields the other way round.
+    let mut third = next.clone();
+    third.credential.description = Some(description("back again"));
+    third.credential.expires_at = None;
+    third.credential.version = 3;
+    must(
+        store.update_credential(org, &third, 2).await,
+        "a second update_credential",
+    );
+    let got = must(
+        store.get_credential(org, original.credential.id).await,
+        "get_credential",
+    );
+    assert_eq!(got, third, "the second update was not stored field for field");
+}
+
+/// An update with a stale (or future) version is a `Conflict` and changes nothing.
+pub async fn update_with_stale_version_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let original = sample_credential(org, CredentialType::BasicAuth);
+    must(
+        store.insert_credential(&original).await,
+        "insert_credential",
+    );
+    let mut v2 = original.clone();
+    v2.credential.name = name("version two");
+    v2.credential.version = 2;
+    must(store.update_credential(org, &v2, 1).await, "update_credential");
+
+    let mut stale = v2.clone();
+    stale.credential.name = name("lost update");
+    stale.credential.version = 2;
+    stale.sealed = sample_sealed();
+    assert_conflict(
+        store.update_credential(org, &stale, 1).await,
+        "update_credential with a stale version",
+    );
+    stale.credential.version = 4;
+    assert_conflict(
+        store.update_credential(org, &stale, 3).await,
+        "update_credential with a version ahead of the stored one",
+    );
+    let got = must(
+        store.get_credential(org, original.credential.id).await,
+        "get_credential",
+    );
+    assert_eq!(got, v2, "a refused update changed the record");
+}
+
+/// Updating or deleting an id that does not exist is `NotFound`.
+pub async fn update_or_delete_missing_is_not_found<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let never_stored = sample_credential(org, CredentialType::Custom);
+    assert_not_found(
+        store.update_credential(org, &never_stored, 1).await,
+        "update_credential of a missing id",
+    );
+    assert_not_found(
+        store.delete_credential(org, CredentialId::new()).await,
+        "delete_credential of a missing id",
+    );
+    assert_not_found(
+        store.get_credential(org, never_stored.credential.id).await,
+        "get_credential after a refused update",
+    );
+}
+
+/// A deleted credential is gone: get, list, update and a second delete all agree.
+pub async fn delete_then_get_is_not_found<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let doomed = sample_credential(org, CredentialType::OAuth2);
+    let kept = sample_credential(org, CredentialType::Jwt);
+    insert_all(store, &[doomed.clone(), kept.clone()]).await;
+    let id = doomed.credential.id;
+    must(store.delete_credential(org, id).await, "delete_credential");
+    assert_not_found(store.get_credential(org, id).await, "get_credential after delete");
+    assert_not_found(
+        store.delete_credential(org, id).await,
+        "a second delete_credential",
+    );
+    assert_not_found(
+        store.update_credential(org, &doomed, 1).await,
+        "update_credential after delete",
+    );
+    let listed = must(store.list_credentials(org, &query(100)).await, "list");
+    assert_eq!(
+        ids(&listed),
+        vec![kept.credential.id],
+        "list after delete should hold only the other credential"
+    );
+    assert_eq!(
+        must(store.get_credential(org, kept.credential.id).await, "get"),
+        kept,
+        "deleting one credential changed another"
+    );
+}
+
+/// Another organization cannot see or touch a credential: get, list, update and delete
+/// from organization B behave as if the id did not exist, and A's record is unchanged.
+pub async fn organizations_are_isolated<S: Store>(store: &S) {
+    let a = new_organization(store).await;
+    let b = new_organization(store).await;
+    let original = sample_credential(a, CredentialType::BearerToken);
+    must(
+        store.insert_credential(&original).await,
+        "insert_credential",
+    );
+    let id = original.credential.id;
+
+    assert_not_found(store.get_credential(b, id).await, "get_credential from B");
+    let listed = must(store.list_credentials(b, &query(100)).await, "list from B");
+    assert!(listed.is_empty(), "B's list shows A's credential: {listed:?}");
+    let filtered = ListQuery {
+        credential_type: Some(CredentialType::BearerToken),
+        expires_before: Some(sample_time() + Duration::days(365)),
+        limit: 100,
+        ..ListQuery::default()
+    };
+    assert!(
+        must(store.list_credentials(b, &filtered).await, "filtered list from B").is_empty(),
+        "B's filtered list shows A's credential"
+    );
+
+    let mut hijack = original.clone();
+    hijack.credential.name = name("hijacked");
+    hijack.credential.version = 2;
+    assert_not_found(
+        store.update_credential(b, &hijack, 1).await,
+        "update_credential from B",
+    );
+    hijack.credential.organization_id = b;
+    assert_not_found(
+        store.update_credential(b, &hijack, 1).await,
+        "update_credential from B of a record claiming B",
+    );
+    assert_not_found(
+        store.delete_credential(b, id).await,
+        "delete_credential from B",
+    );
+
+    let got = must(store.get_credential(a, id).await, "get_credential from A");
+    assert_eq!(got, original, "B's attempts changed A's credential");
+    let listed = must(store.list_credentials(a, &query(100)).await, "list from A");
+    assert_eq!(ids(&listed), vec![id], "A's list after B's attempts");
+
+    let key = sample_access_key(a);
+    must(store.insert_access_key(&key).await, "insert_access_key");
+    let keys = must(
+        store
+            .list_access_keys(b, &KeyListQuery {
+                after: None,
+                limit: 100,
+            })
+            .await,
+        "list_access_keys from B",
+    );
+    assert!(keys.is_empty(), "B's key list shows A's key");
+}
+
+/// Sixteen writers doing read → append a tag → compare-and-swap → retry on `Conflict`
+/// lose no write: every tag ends up in the description exactly once and the version
+/// advanced by exactly sixteen.
+pub async fn concurrent_updates_lose_no_write<S: Store>(store: &S) {
+    const WRITERS: usize = 16;
+    const MAX_ATTEMPTS: usize = 10_000;
+    let org = new_organization(store).await;
+    let mut original = sample_credential(org, CredentialType::ApiKey);
+    original.credential.description = Some(description("tags:"));
+    must(
+        store.insert_credential(&original).await,
+        "insert_credential",
+    );
+    let id = original.credential.id;
+
+    let writers = (0..WRITERS).map(|i| async move {
+        let tag = format!("[w{i:02}]");
+        for _ in 0..MAX_ATTEMPTS {
+            let current = must(store.get_credential(org, id).await, "get_credential");
+            // Let the other writers read the same version before anyone writes.
+            yield_now().await;
+            let mut next = current.clone();
+            let text = current
+                .credential
+                .description
+                .as_ref()
+                .map_or("", Description::as_str);
+            next.credential.description = Some(description(&format!("{text}{tag}")));
+            next.credential.version = current.credential.version + 1;
+            next.credential.updated_at = sample_time();
+            match store
+                .update_credential(org, &next, current.credential.version)
+                .await
+            {
+                Ok(()) => return,
+                Err(StoreError::Conflict) => {}
+                Err(other) => panic!("writer {i}: update_credential failed: {other} ({other:?})"),
+            }
+        }
+        panic!("writer {i} lost the race {MAX_ATTEMPTS} times in a row");
+    });
+    join_all(writers).await;
+
+    let last = must(store.get_credential(org, id).await, "get_credential");
+    let text = last
+        .credential
+        .description
+        .as_ref()
+        .map_or("", Description::as_str)
+        .to_owned();
+    for i in 0..WRITERS {
+        let tag = format!("[w{i:02}]");
+        assert_eq!(
+            text.matches(&tag).count(),
+            1,
+            "tag {tag} appears {} times in {text:?}: a write was lost or applied twice",
+            text.matches(&tag).count()
+        );
+    }
+    assert_eq!(
+        last.credential.version,
+        original.credential.version + WRITERS as i64,
+        "the version did not advance by exactly one per writer"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Access keys
+// ---------------------------------------------------------------------------------------
+
+/// A key is found by its hash with every field intact; an unknown hash finds nothing.
+pub async fn access_key_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let creator = sample_access_key(org);
+    let mut created = sample_access_key(org);
+    created.key.created_by = Some(creator.key.id);
+    created.key.expires_at = None;
+    created.key.scopes = Scope::ALL.into_iter().collect();
+    created.key.last_used_at = Some(sample_time() - Duration::minutes(3));
+    for key in [&creator, &created] {
+        must(store.insert_access_key(key).await, "insert_access_key");
+        let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+        assert_eq!(
+            found.as_ref(),
+            Some(key),
+            "find_access_key does not return the stored key field for field"
+        );
+    }
+    let unknown = must(
+        store.find_access_key(&random_hash()).await,
+        "find_access_key of an unknown hash",
+    );
+    assert!(unknown.is_none(), "an unknown hash found {unknown:?}");
+}
+
+/// A taken hash or a taken id is a `Conflict`, and the first key stays as it was.
+pub async fn duplicate_access_key_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let original = sample_access_key(org);
+    must(
+        store.insert_access_key(&original).await,
+        "insert_access_key",
+    );
+
+    let mut same_hash = sample_access_key(other);
+    same_hash.hash = original.hash;
+    assert_conflict(
+        store.insert_access_key(&same_hash).await,
+        "insert_access_key with a taken hash (other organization)",
+    );
+    let mut same_id = sample_access_key(org);
+    same_id.key.id = original.key.id;
+    assert_conflict(
+        store.insert_access_key(&same_id).await,
+        "insert_access_key with a taken id",
+    );
+    assert!(
+        must(store.find_access_key(&same_id.hash).await, "find").is_none(),
+        "a refused insert left its hash findable"
+    );
+    assert_eq!(
+        must(store.find_access_key(&original.hash).await, "find"),
+        Some(original),
+        "a refused insert changed the first key"
+    );
+}
+
+/// Keys list per organization, in id order, with cursor pagination; revoked keys are
+/// listed too.
+pub async fn access_keys_list_paginates_per_organization<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        let mut key = sample_access_key(org);
+        if i == 2 {
+            key.key.revoked_at = Some(sample_time());
+        }
+        must(store.insert_access_key(&key).await, "insert_access_key");
+        must(
+            store.insert_access_key(&sample_access_key(other)).await,
+            "insert_access_key",
+        );
+        mine.push(key.key);
+    }
+    mine.sort_by_key(|k| k.id);
+
+    let mut seen: Vec<AccessKey> = Vec::new();
+    let mut after = None;
+    for _ in 0..10 {
+        let page = must(
+            store
+                .list_access_keys(org, &KeyListQuery { after, limit: 2 })
+                .await,
+            "list_access_keys",
+        );
+        assert!(page.len() <= 2, "list_access_keys ignored the limit");
+        let done = page.len() < 2;
+        after = page.last().map(|k| k.id);
+        seen.extend(page);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        seen, mine,
+        "paging the keys returned duplicates, gaps, foreign keys, changed fields or the wrong order"
+    );
+    let all = must(
+        store
+            .list_access_keys(org, &KeyListQuery {
+                after: None,
+                limit: 100,
+            })
+            .await,
+        "list_access_keys",
+    );
+    assert_eq!(all, mine, "one page of all keys");
+    let others = must(
+        store
+            .list_access_keys(other, &KeyListQuery {
+                after: None,
+                limit: 100,
+            })
+            .await,
+        "list_access_keys",
+    );
+    assert_eq!(others.len(), 5, "the other organization's keys");
+    assert!(
+        others.iter().all(|k| k.organization_id == other),
+        "a list shows another organization's key"
+    );
+}
+
+/// Revoking returns the revoked key; a second revoke keeps the first time; another
+/// organization or a missing id is `NotFound`.
+pub async fn revoke_access_key_keeps_first_time<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let key = sample_access_key(org);
+    must(store.insert_access_key(&key).await, "insert_access_key");
+
+    assert_not_found(
+        store
+            .revoke_access_key(other, key.key.id, sample_time())
+            .await,
+        "revoke_access_key from another organization",
+    );
+    let untouched = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        untouched.map(|k| k.key.revoked_at),
+        Some(None),
+        "another organization revoked the key"
+    );
+    assert_not_found(
+        store
+            .revoke_access_key(org, AccessKeyId::new(), sample_time())
+            .await,
+        "revoke_access_key of a missing id",
+    );
+
+    let first = sample_time();
+    let revoked = must(
+        store.revoke_access_key(org, key.key.id, first).await,
+        "revoke_access_key",
+    );
+    let mut expected = key.key.clone();
+    expected.revoked_at = Some(first);
+    assert_eq!(revoked, expected, "revoke_access_key's returned key");
+
+    let again = must(
+        store
+            .revoke_access_key(org, key.key.id, first + Duration::hours(1))
+            .await,
+        "a second revoke_access_key",
+    );
+    assert_eq!(
+        again.revoked_at,
+        Some(first),
+        "a second revoke replaced the first revocation time"
+    );
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        found.map(|k| k.key),
+        Some(expected),
+        "the stored key after two revokes"
+    );
+}
+
+/// Touching records the last use; another organization's touch changes nothing.
+pub async fn touch_access_key_records_last_use<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let key = sample_access_key(org);
+    must(store.insert_access_key(&key).await, "insert_access_key");
+
+    let first = sample_time();
+    must(
+        store.touch_access_key(org, key.key.id, first).await,
+        "touch_access_key",
+    );
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        found.as_ref().and_then(|k| k.key.last_used_at),
+        Some(first),
+        "touch_access_key did not record the time"
+    );
+
+    let second = first + Duration::minutes(2);
+    must(
+        store.touch_access_key(org, key.key.id, second).await,
+        "a second touch_access_key",
+    );
+    // The port leaves the error open (`Ok` or `NotFound`); the effect must be nil.
+    let _ = store
+        .touch_access_key(other, key.key.id, second + Duration::hours(1))
+        .await;
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    let mut expected = key.clone();
+    expected.key.last_used_at = Some(second);
+    assert_eq!(
+        found,
+        Some(expected),
+        "after two touches (and one from another organization) only last_used_at moves"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Organizations and meta
+// ---------------------------------------------------------------------------------------
+
+/// Inserted organizations are counted; an existing id is a `Conflict`.
+pub async fn organizations_insert_and_count<S: Store>(store: &S) {
+    let before = must(store.count_organizations().await, "count_organizations");
+    let first = sample_organization();
+    must(
+        store.insert_organization(&first).await,
+        "insert_organization",
+    );
+    new_organization(store).await;
+    let after = must(store.count_organizations().await, "count_organizations");
+    assert_eq!(after, before + 2, "count after inserting two organizations");
+
+    let mut again = sample_organization();
+    again.id = first.id;
+    assert_conflict(
+        store.insert_organization(&again).await,
+        "insert_organization of an existing id",
+    );
+    let last = must(store.count_organizations().await, "count_organizations");
+    assert_eq!(last, after, "a refused insert changed the count");
+}
+
+/// A missing meta value reads as `None`.
+pub async fn meta_get_missing_is_none<S: Store>(store: &S) {
+    let got = must(store.get_meta(&meta_name()).await, "get_meta");
+    assert!(got.is_none(), "a missing meta name read as {got:?}");
+}
+
+/// The first `insert_meta_if_absent` writes (true), the next does not (false), and the
+/// first value is what everyone reads.
+pub async fn meta_first_insert_wins<S: Store>(store: &S) {
+    let name = meta_name();
+    let first = sample_sealed();
+    let second = SealedBlob {
+        key_id: KeyId::new("test-key-2"),
+        bytes: sample_sealed().bytes,
+    };
+    assert!(
+        must(store.insert_meta_if_absent(&name, &first).await, "insert_meta_if_absent"),
+        "the first insert_meta_if_absent returned false"
+    );
+    assert!(
+        !must(store.insert_meta_if_absent(&name, &second).await, "insert_meta_if_absent"),
+        "a second insert_meta_if_absent returned true"
+    );
+    assert_eq!(
+        must(store.get_meta(&name).await, "get_meta"),
+        Some(first),
+        "the meta value is not the first one written"
+    );
+}
+
+/// Eight racing `insert_meta_if_absent` calls: exactly one returns true, and its value is
+/// the one stored.
+pub async fn meta_racing_inserts_have_one_winner<S: Store>(store: &S) {
+    const RACERS: usize = 8;
+    let name = meta_name();
+    let values: Vec<SealedBlob> = (0..RACERS).map(|_| sample_sealed()).collect();
+    let results = join_all(values.iter().map(|value| {
+        let name = &name;
+        async move {
+            yield_now().await;
+            must(
+                store.insert_meta_if_absent(name, value).await,
+                "insert_meta_if_absent",
+            )
+        }
+    }))
+    .await;
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, won)| won.then_some(i))
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{} racing inserts returned true (winners {winners:?})",
+        winners.len()
+    );
+    let stored = must(store.get_meta(&name).await, "get_meta");
+    assert_eq!(
+        stored.as_ref(),
+        values.get(winners[0]),
+        "the stored value is not the winner's"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The list of checks
+// ---------------------------------------------------------------------------------------
+
+/// Runs the whole store conformance suite against an adapter: expands to one
+/// `#[tokio::test(flavor = "multi_thread", worker_threads = 2)]` per check, each on a fresh
+/// store from `$factory`, an async expression (it is `.await`ed once per test).
+///
+/// The calling crate needs `tokio` (features `macros`, `rt-multi-thread`) as a
+/// dev-dependency. Invoke it once per module; the tests are named after the checks.
+///
+/// ```rust,ignore
+/// vault_testkit::store_conformance!(vault_testkit::memory::MemoryStore::new_async());
+/// ```
+///
+/// This is the one list of checks: a new check is a `pub async fn` in
+/// [`store_suite`](crate::store_suite) plus one line here.
+#[macro_export]
+macro_rules! store_conformance {
+    ($factory:expr) => {
+        $crate::__store_conformance_tests! {
+            $factory;
+            credential_round_trip,
+            get_missing_credential_is_not_found,
+            duplicate_credential_id_conflicts,
+            list_paginates_by_cursor,
+            list_filters_by_type,
+            list_filters_by_expiry,
+            update_with_current_version_succeeds,
+            update_with_stale_version_conflicts,
+            update_or_delete_missing_is_not_found,
+            delete_then_get_is_not_found,
+            organizations_are_isolated,
+            concurrent_updates_lose_no_write,
+            access_key_round_trip,
+            duplicate_access_key_conflicts,
+            access_keys_list_paginates_per_organization,
+            revoke_access_key_keeps_first_time,
+            touch_access_key_records_last_use,
+            organizations_insert_and_count,
+            meta_get_missing_is_none,
+            meta_first_insert_wins,
+            meta_racing_inserts_have_one_winner,
+        }
+    };
+}
+
+/// Implementation detail of [`store_conformance!`](crate::store_conformance).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_tests {
+    ($factory:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let store = $factory.await;
+                $crate::store_suite::$check(&store).await;
+            }
+        )+
+    };
+}

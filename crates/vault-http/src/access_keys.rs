@@ -1,0 +1,129 @@
+//! `/access-keys`: create (the token is in this response and nowhere else, ever), list,
+//! revoke.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use time::OffsetDateTime;
+use vault_core::{AccessKey, AccessKeyId, AccessKeyRequest, Cipher, Clock, Scope, Store, Vault};
+
+use crate::ApiConfig;
+use crate::auth::authenticate;
+use crate::body::{Fields, read_json_body, reject_unknown};
+use crate::credentials::parse_limit;
+use crate::error::ApiError;
+
+/// An access key as listed: never the token or its hash.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessKeyView<'a> {
+    id: AccessKeyId,
+    name: &'a str,
+    scopes: Vec<Scope>,
+    created_by: Option<AccessKeyId>,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    revoked_at: Option<OffsetDateTime>,
+    active: bool,
+}
+
+impl<'a> AccessKeyView<'a> {
+    pub(crate) fn new(key: &'a AccessKey, now: OffsetDateTime) -> Self {
+        Self {
+            id: key.id,
+            name: key.name.as_str(),
+            scopes: key.scopes.iter().copied().collect(),
+            created_by: key.created_by,
+            created_at: key.created_at,
+            expires_at: key.expires_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+            active: key.is_active(now),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedView<'a> {
+    #[serde(flatten)]
+    key: AccessKeyView<'a>,
+    /// The token, shown exactly once.
+    key_secret: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListView<'a> {
+    items: Vec<AccessKeyView<'a>>,
+    next_cursor: Option<String>,
+}
+
+pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    payload: Payload,
+    vault: Data<Vault<S, C, K>>,
+    config: Data<ApiConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let map = read_json_body(&req, payload, config.max_body_bytes).await?;
+    reject_unknown(&map, &["name", "scopes", "expiresAt"], "")?;
+    let mut fields = Fields::new(map);
+    let request = AccessKeyRequest {
+        name: fields.string("name"),
+        scopes: fields.string_array("scopes"),
+        expires_at: fields.string("expiresAt"),
+    };
+    if !fields.errors.is_empty() {
+        return Err(ApiError::Invalid(fields.errors));
+    }
+    let issued = vault.create_access_key(&who, &request).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/access-keys/{}", issued.key.id)))
+        // The token must not linger in caches or proxies.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(CreatedView {
+            key: AccessKeyView::new(&issued.key, now),
+            key_secret: issued.token.expose(),
+        }))
+}
+
+pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    query: Query<BTreeMap<String, String>>,
+    vault: Data<Vault<S, C, K>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let mut query = query.into_inner();
+    let limit = parse_limit(query.remove("limit"))?;
+    let cursor = query.remove("cursor");
+    if let Some(unknown) = query.keys().next() {
+        return Err(ApiError::UnknownField(unknown.clone()));
+    }
+    let page = vault.list_access_keys(&who, limit, cursor.as_deref()).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(HttpResponse::Ok().json(ListView {
+        items: page.items.iter().map(|k| AccessKeyView::new(k, now)).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    id: Path<String>,
+    vault: Data<Vault<S, C, K>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let id: AccessKeyId = id.parse().map_err(|_| ApiError::NotFound)?;
+    vault.revoke_access_key(&who, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,68 @@
+//! Per-request context: the request id (taken from `X-Request-Id` or generated), a tracing
+//! span around the request, and a log line when it ends.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+
+/// The request-id header, read and echoed.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The current request's id, for error bodies (empty outside a request).
+pub(crate) fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Accepts a caller's id only if it is short and plain, so it cannot inject log content.
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Middleware: assigns the request id, runs the request inside a span carrying it, echoes
+/// it in the response, and logs method, route pattern, status and latency. Query strings
+/// and bodies are never logged.
+///
+/// # Errors
+/// Passes on the inner service's error.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = req.match_pattern().as_deref().unwrap_or("unmatched"),
+    );
+    let started = Instant::now();
+    let result = REQUEST_ID
+        .scope(id.clone(), next.call(req))
+        .instrument(span.clone())
+        .await;
+    let mut response = result?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let status = response.status().as_u16();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.in_scope(|| tracing::info!(status, latency_us = micros, "request finished"));
+    Ok(response)
+}

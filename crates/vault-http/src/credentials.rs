@@ -1,0 +1,252 @@
+//! `/credentials`: create, list, read, update, delete. Responses never carry a secret.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use time::OffsetDateTime;
+use vault_core::input::PlacementInput;
+use vault_core::{
+    Cipher, Clock, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
+    ListRequest, Store, Vault,
+};
+
+use crate::ApiConfig;
+use crate::auth::authenticate;
+use crate::body::{Fields, read_json_body, reject_unknown};
+use crate::error::ApiError;
+
+const COMMON_FIELDS: [&str; 3] = ["name", "description", "expiresAt"];
+const TYPE_FIELDS: [&str; 16] = [
+    "value",
+    "placement",
+    "username",
+    "password",
+    "clientId",
+    "clientSecret",
+    "tokenUrl",
+    "scopes",
+    "clientAuth",
+    "audience",
+    "algorithm",
+    "secret",
+    "privateKey",
+    "claims",
+    "ttlSeconds",
+    "headers",
+];
+const PLACEMENT_FIELDS: [&str; 3] = ["in", "name", "prefix"];
+
+/// A credential as the API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialView<'a> {
+    id: CredentialId,
+    name: &'a str,
+    #[serde(flatten)]
+    kind: &'a CredentialKind,
+    description: Option<&'a str>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    expired: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+    version: i64,
+    secret_hints: &'a BTreeMap<String, String>,
+}
+
+impl<'a> CredentialView<'a> {
+    pub(crate) fn new(c: &'a Credential, now: OffsetDateTime) -> Self {
+        Self {
+            id: c.id,
+            name: c.name.as_str(),
+            kind: &c.kind,
+            description: c.description.as_ref().map(|d| d.as_str()),
+            expires_at: c.expires_at,
+            expired: c.is_expired(now),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+            secret_hints: &c.secret_hints,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListView<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+/// Pulls the flat create/patch body apart into domain input.
+fn credential_fields(fields: &mut Fields) -> CredentialFields {
+    let placement = fields.object("placement").map(|mut map| {
+        let mut inner = Fields::new(std::mem::take(&mut map));
+        let placement = PlacementInput {
+            location: inner.string("in"),
+            name: inner.string("name"),
+            prefix: inner.string("prefix"),
+        };
+        for e in inner.errors.errors() {
+            fields.errors.add(format!("placement.{}", e.field), e.message.clone());
+        }
+        placement
+    });
+    CredentialFields {
+        name: fields.string("name"),
+        description: fields.nullable_string("description"),
+        expires_at: fields.nullable_string("expiresAt"),
+        value: fields.secret("value"),
+        placement,
+        username: fields.string("username"),
+        password: fields.secret("password"),
+        client_id: fields.string("clientId"),
+        client_secret: fields.secret("clientSecret"),
+        token_url: fields.string("tokenUrl"),
+        scopes: fields.string_array("scopes"),
+        client_auth: fields.string("clientAuth"),
+        audience: fields.nullable_string("audience"),
+        algorithm: fields.string("algorithm"),
+        secret: fields.secret("secret"),
+        private_key: fields.secret("privateKey"),
+        claims: fields.object("claims"),
+        ttl_seconds: fields.integer("ttlSeconds"),
+        headers: fields.secret_map("headers"),
+    }
+}
+
+fn check_known_fields(map: &serde_json::Map<String, serde_json::Value>, extra: &[&str]) -> Result<(), ApiError> {
+    let allowed: Vec<&str> = COMMON_FIELDS
+        .iter()
+        .chain(TYPE_FIELDS.iter())
+        .chain(extra.iter())
+        .copied()
+        .collect();
+    reject_unknown(map, &allowed, "")?;
+    if let Some(serde_json::Value::Object(placement)) = map.get("placement") {
+        reject_unknown(placement, &PLACEMENT_FIELDS, "placement.")?;
+    }
+    Ok(())
+}
+
+fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
+    // A malformed id is as absent as an unknown one.
+    raw.parse().map_err(|_| ApiError::NotFound)
+}
+
+fn location(id: CredentialId) -> String {
+    format!("/credentials/{id}")
+}
+
+pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    payload: Payload,
+    vault: Data<Vault<S, C, K>>,
+    config: Data<ApiConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let map = read_json_body(&req, payload, config.max_body_bytes).await?;
+    check_known_fields(&map, &["type"])?;
+    let mut fields = Fields::new(map);
+    let credential_type = match fields.string("type") {
+        Some(raw) => fields.errors.take(raw.parse::<CredentialType>()),
+        None if fields.contains("type") => None,
+        None => {
+            fields.errors.add("type", "is required");
+            None
+        }
+    };
+    let input = credential_fields(&mut fields);
+    let Some(credential_type) = credential_type.filter(|_| fields.errors.is_empty()) else {
+        return Err(ApiError::Invalid(fields.errors));
+    };
+    let credential = vault.create_credential(&who, credential_type, &input).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location(credential.id)))
+        .json(CredentialView::new(&credential, now)))
+}
+
+pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    query: Query<BTreeMap<String, String>>,
+    vault: Data<Vault<S, C, K>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let mut query = query.into_inner();
+    let request = ListRequest {
+        limit: parse_limit(query.remove("limit"))?,
+        cursor: query.remove("cursor"),
+        credential_type: query.remove("type"),
+        expiring_within: query.remove("expiringWithin"),
+    };
+    if let Some(unknown) = query.keys().next() {
+        return Err(ApiError::UnknownField(unknown.clone()));
+    }
+    let page = vault.list_credentials(&who, &request).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(HttpResponse::Ok().json(ListView {
+        items: page.items.iter().map(|c| CredentialView::new(c, now)).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> {
+    raw.map(|l| {
+        l.parse::<u32>().map_err(|_| {
+            ApiError::from(vault_core::FieldError::new(
+                "limit",
+                "must be an integer between 1 and 100",
+            ))
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn get<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    id: Path<String>,
+    vault: Data<Vault<S, C, K>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let credential = vault.get_credential(&who, parse_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
+}
+
+pub(crate) async fn update<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    id: Path<String>,
+    payload: Payload,
+    vault: Data<Vault<S, C, K>>,
+    config: Data<ApiConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let id = parse_id(&id)?;
+    let map = read_json_body(&req, payload, config.max_body_bytes).await?;
+    check_known_fields(&map, &["type"])?;
+    let mut fields = Fields::new(map);
+    if fields.contains("type") {
+        fields.errors.add("type", "cannot be changed; create a new credential instead");
+    }
+    let input = credential_fields(&mut fields);
+    if !fields.errors.is_empty() {
+        return Err(ApiError::Invalid(fields.errors));
+    }
+    let credential = vault.update_credential(&who, id, &input).await?;
+    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
+}
+
+pub(crate) async fn delete<S: Store, C: Cipher, K: Clock>(
+    req: HttpRequest,
+    id: Path<String>,
+    vault: Data<Vault<S, C, K>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    vault.delete_credential(&who, parse_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,284 @@
+//! The one place where failures become HTTP responses: RFC 9457 problem+json bodies with a
+//! stable machine-readable `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use vault_core::{FieldError, ValidationErrors, VaultError};
+
+use crate::context::current_request_id;
+
+/// Everything a request can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A use case failed.
+    Vault(VaultError),
+    /// The body is not JSON.
+    MalformedJson,
+    /// The body is JSON but not an object.
+    NotAnObject,
+    /// The body has a field the endpoint does not know.
+    UnknownField(String),
+    /// Fields are missing, of the wrong JSON type, or invalid.
+    Invalid(ValidationErrors),
+    /// The body is over the endpoint's limit.
+    PayloadTooLarge(usize),
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// No such route or resource.
+    NotFound,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
+    /// The body could not be read.
+    BadBody,
+}
+
+impl From<VaultError> for ApiError {
+    fn from(error: VaultError) -> Self {
+        match error {
+            VaultError::NotFound => Self::NotFound,
+            VaultError::Invalid(errors) => Self::Invalid(errors),
+            other => Self::Vault(other),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::Invalid(error.into())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (_, code, title, _) = self.describe();
+        write!(f, "{code}: {title}")
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ProblemField<'a>>,
+    request_id: String,
+}
+
+#[derive(Serialize)]
+struct ProblemField<'a> {
+    field: &'a str,
+    message: &'a str,
+}
+
+/// Field names echoed back are cut short: they come from the caller.
+fn shorten(name: &str) -> String {
+    name.chars().take(64).collect()
+}
+
+impl ApiError {
+    /// (status, code, title, detail)
+    fn describe(&self) -> (StatusCode, &'static str, &'static str, String) {
+        match self {
+            Self::MalformedJson => (
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                "The request body is not valid JSON.".to_owned(),
+            ),
+            Self::NotAnObject => (
+                StatusCode::BAD_REQUEST,
+                "invalid-body",
+                "Invalid body",
+                "The request body must be a JSON object.".to_owned(),
+            ),
+            Self::UnknownField(name) => (
+                StatusCode::BAD_REQUEST,
+                "unknown-field",
+                "Unknown field",
+                format!("The field `{}` is not part of this request.", shorten(name)),
+            ),
+            Self::Invalid(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Invalid or missing fields",
+                errors.to_string(),
+            ),
+            Self::PayloadTooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+                format!("The request body exceeds {limit} bytes."),
+            ),
+            Self::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "Send the body as application/json.".to_owned(),
+            ),
+            Self::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                "No such resource.".to_owned(),
+            ),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                "This resource does not support that method.".to_owned(),
+            ),
+            Self::BadBody => (
+                StatusCode::BAD_REQUEST,
+                "unreadable-body",
+                "Unreadable body",
+                "The request body could not be read.".to_owned(),
+            ),
+            Self::Vault(error) => describe_vault(error),
+        }
+    }
+}
+
+fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str, String) {
+    match error {
+        VaultError::Unauthenticated => (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "Send a valid, active access key as `Authorization: Bearer <key>`.".to_owned(),
+        ),
+        VaultError::MissingScope(scope) => (
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+            "Insufficient scope",
+            format!("This access key lacks the `{scope}` scope."),
+        ),
+        VaultError::ScopeEscalation(scopes) => (
+            StatusCode::FORBIDDEN,
+            "scope-escalation",
+            "Scope escalation",
+            format!(
+                "An access key cannot grant scopes it does not hold: {}.",
+                scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        VaultError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            "No such resource.".to_owned(),
+        ),
+        VaultError::Conflict => (
+            StatusCode::CONFLICT,
+            "conflict",
+            "Conflict",
+            "The resource is being changed concurrently; retry.".to_owned(),
+        ),
+        VaultError::Invalid(errors) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid or missing fields",
+            errors.to_string(),
+        ),
+        VaultError::Unavailable(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "Service unavailable",
+            "The credential store is unavailable; retry shortly.".to_owned(),
+        ),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal-error",
+            "Internal error",
+            "The vault failed to handle the request; quote the requestId when reporting it."
+                .to_owned(),
+        ),
+    }
+}
+
+/// Logs an error with its whole cause chain (never secret: errors carry none).
+fn log_chain(error: &(dyn std::error::Error + 'static)) {
+    let mut chain = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        chain.push(cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %chain.join(": "), "request failed");
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, title, detail) = self.describe();
+        if status.is_server_error()
+            && let Self::Vault(error) = self
+        {
+            log_chain(error);
+        }
+        let errors: Vec<ProblemField<'_>> = match self {
+            Self::Invalid(errors) | Self::Vault(VaultError::Invalid(errors)) => errors
+                .errors()
+                .iter()
+                .map(|e| ProblemField {
+                    field: &e.field,
+                    message: &e.message,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let unknown;
+        let field = match self {
+            Self::UnknownField(name) => {
+                unknown = shorten(name);
+                Some(unknown.as_str())
+            }
+            _ => errors.first().map(|e| e.field),
+        };
+        let body = Problem {
+            problem_type: format!("urn:vault:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            field,
+            errors,
+            request_id: current_request_id(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        match self {
+            Self::Vault(VaultError::Unauthenticated) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"vault\""),
+                ));
+            }
+            Self::Vault(VaultError::Unavailable(_)) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            _ => {}
+        }
+        response.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}

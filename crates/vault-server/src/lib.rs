@@ -1,0 +1,10 @@
+//! The vault server: configuration, wiring of the adapters, telemetry, admin subcommands.
+//! `main.rs` only parses the command line and calls in here.
+
+pub mod app;
+pub mod keyring;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::{Application, bootstrap, generate_key, open_vault, serve};
+pub use settings::Settings;

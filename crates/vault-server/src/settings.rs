@@ -1,0 +1,134 @@
+//! Configuration: `config/default.toml` (compiled in as the defaults), then an optional
+//! config file, then environment variables (`VAULT_<KEY>`, plus `ENCRYPTION_KEY`,
+//! `ENCRYPTION_KEYS_PREVIOUS` and `DATABASE_URL` by their plain names).
+
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The defaults, from the file newcomers read.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people.
+    Human,
+    /// One JSON object per line, for log pipelines.
+    Json,
+}
+
+/// Every setting of the server.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Listen address.
+    pub bind: String,
+    /// `sqlite://<path>` or a plain path.
+    pub database_url: String,
+    /// The key-encryption key, 32 bytes as base64 or hex.
+    pub encryption_key: Option<SecretString>,
+    /// Older keys kept to open data sealed before a rotation, comma-separated.
+    pub encryption_keys_previous: Option<SecretString>,
+    /// HTTP worker threads (0 = one per core).
+    pub workers: usize,
+    /// `human` or `json`.
+    pub log_format: LogFormat,
+    /// Default log filter when `RUST_LOG` is unset.
+    pub log_level: String,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Grace period for in-flight requests on shutdown.
+    pub shutdown_timeout_seconds: u64,
+    /// Development conveniences (generated key file, first organization) when no key is set.
+    pub dev_mode: bool,
+    /// Name of the organization created by a development run.
+    pub dev_organization: String,
+}
+
+impl Settings {
+    /// Loads the settings: defaults, then `file` if given, then the environment.
+    ///
+    /// # Errors
+    /// When the file is missing or a value has the wrong type or an unknown key.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(Env::prefixed("VAULT_").ignore(&["config"]))
+            .merge(Env::raw().only(&["encryption_key", "encryption_keys_previous", "database_url"]))
+            .extract()
+            .map_err(Box::new)
+    }
+
+    /// The previous keys, split.
+    #[must_use]
+    pub fn previous_keys(&self) -> Vec<SecretString> {
+        self.encryption_keys_previous
+            .as_ref()
+            .map(|all| {
+                all.expose_secret()
+                    .split([',', ' ', '\n'])
+                    .filter(|s| !s.is_empty())
+                    .map(|s| SecretString::from(s.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Where the data lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+}
+
+impl Database {
+    /// Reads a `DATABASE_URL`.
+    ///
+    /// # Errors
+    /// For schemes this build cannot serve.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(rest) = url.strip_prefix("sqlite://") {
+            return Ok(Self::Sqlite(PathBuf::from(rest)));
+        }
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            return Ok(Self::Sqlite(PathBuf::from(rest)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Err("PostgreSQL is not supported by this build yet; use sqlite://<path>".to_owned());
+        }
+        if url.contains("://") {
+            return Err("DATABASE_URL must be sqlite://<path>".to_owned());
+        }
+        Ok(Self::Sqlite(PathBuf::from(url)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(Database::parse("sqlite://./data/v.db"), Ok(Database::Sqlite("./data/v.db".into())));
+        assert_eq!(Database::parse("sqlite:///tmp/v.db"), Ok(Database::Sqlite("/tmp/v.db".into())));
+        assert_eq!(Database::parse("v.db"), Ok(Database::Sqlite("v.db".into())));
+        assert!(Database::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn defaults_parse() {
+        let settings = Figment::from(Toml::string(DEFAULTS)).extract::<Settings>().expect("defaults");
+        assert_eq!(settings.bind, "127.0.0.1:8080");
+        assert_eq!(settings.database_url, "sqlite://./data/vault.db");
+        assert!(settings.encryption_key.is_none());
+    }
+}
