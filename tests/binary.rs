@@ -1,1 +1,297 @@
+//! The real `vault-server` binary, as a newcomer and an operator run it: the zero-config
+//! development run, `bootstrap`, `keys generate`, refusals at start-up, graceful shutdown,
+//! and no secret in the logs even at debug level.
 
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vault-server");
+
+/// A running server process with its output captured.
+struct Server {
+    child: Child,
+    base: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("VAULT_BIND", "127.0.0.1:0")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let mut all = sink.lock().expect("lock");
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn vault-server");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        capture(child.stdout.take().expect("stdout"), stdout.clone());
+        capture(child.stderr.take().expect("stderr"), stderr.clone());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            let log = stderr.lock().expect("lock").clone();
+            if let Some(rest) = log.split("vault listening on ").nth(1) {
+                break rest.split_whitespace().next().expect("address").to_owned();
+            }
+            if let Some(status) = child.try_wait().expect("wait") {
+                panic!("server exited with {status}: {log}");
+            }
+            assert!(Instant::now() < deadline, "server did not start: {log}");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Self { child, base, stdout, stderr }
+    }
+
+    /// SIGTERM, then wait: a graceful stop exits 0.
+    fn stop(mut self) -> (String, String) {
+        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                break exit;
+            }
+            assert!(Instant::now() < deadline, "server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // Let the reader threads drain the pipes.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+        let out = self.stdout.lock().expect("lock").clone();
+        let err = self.stderr.lock().expect("lock").clone();
+        (out, err)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn admin_key_from_banner(stdout: &str) -> String {
+    stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("vlt_") && w.len() == 50)
+        .unwrap_or_else(|| panic!("no access key in: {stdout}"))
+        .to_owned()
+}
+
+fn wait_for(stdout: &Arc<Mutex<String>>, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = stdout.lock().expect("lock").clone();
+        if out.contains(needle) {
+            return out;
+        }
+        assert!(Instant::now() < deadline, "never saw {needle:?} in {out}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(command(dir.path()));
+    let stdout = wait_for(&server.stdout, "export TOKEN=");
+    let token = admin_key_from_banner(&stdout);
+
+    // Data directory, database and a 0600 development key beside it.
+    let key_file = dir.path().join("data/encryption.key");
+    assert!(dir.path().join("data/vault.db").exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_file).expect("key file").permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(server.stderr.lock().expect("lock").contains("PRODUCTION MUST SET ITS OWN ENCRYPTION_KEY"));
+
+    // The seed's calls with that key.
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/credentials", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Stripe API Key", "type": "api_key", "value": "sk_live_0123456789", "description": "Production Stripe key"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let (out, _) = server.stop();
+    assert_eq!(out.matches("vlt_").count(), 2, "the key is printed in the banner and its export line only");
+
+    // Second run: same key file, same data, no new organization, no key printed.
+    let server = Server::start(command(dir.path()));
+    let list: Value = reqwest::Client::new()
+        .get(format!("{}/credentials", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["items"][0]["id"], created["id"]);
+    let (out, _) = server.stop();
+    assert!(!out.contains("vlt_"), "the admin key is printed once only: {out}");
+}
+
+#[tokio::test]
+async fn debug_logs_never_contain_a_secret() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = String::from_utf8(command(dir.path()).args(["keys", "generate"]).output().expect("run").stdout).expect("utf8");
+    let with_key = || {
+        let mut cmd = command(dir.path());
+        cmd.env("ENCRYPTION_KEY", key.trim()).env("RUST_LOG", "debug");
+        cmd
+    };
+    let output = with_key().args(["bootstrap", "--org", "acme"]).output().expect("bootstrap");
+    assert!(output.status.success());
+    let token = String::from_utf8(output.stdout).expect("utf8").trim().to_owned();
+
+    let server = Server::start(with_key());
+    let client = reqwest::Client::new();
+    let canary = |label: &str| format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple());
+    let mut canaries = Vec::new();
+    let bodies = [
+        json!({"name": "a", "type": "api_key", "value": canary("a")}),
+        json!({"name": "b", "type": "bearer_token", "value": canary("b")}),
+        json!({"name": "c", "type": "basic_auth", "username": "u", "password": canary("c")}),
+        json!({"name": "d", "type": "oauth2", "clientId": "id", "clientSecret": canary("d"), "tokenUrl": "https://idp.example.com/token"}),
+        json!({"name": "e", "type": "jwt", "algorithm": "HS256", "secret": canary("e")}),
+        json!({"name": "f", "type": "custom", "headers": {"X-Key": canary("f")}}),
+        // Error paths with secrets in them.
+        json!({"name": "g", "type": "jwt", "algorithm": "RS256", "secret": canary("g")}),
+        json!({"name": "h", "type": "bearer_token", "value": canary("h"), "bogus": canary("h2")}),
+        json!({"name": "i", "type": "bearer_token", "value": format!("{}\r\nX: y", canary("i"))}),
+        json!({"name": "j", "type": "api_key", "value": canary("j"), "placement": {"in": canary("j2")}}),
+    ];
+    for body in &bodies {
+        for value in body.as_object().expect("object").values() {
+            collect_canaries(value, &mut canaries);
+        }
+        let response = client.post(format!("{}/credentials", server.base)).bearer_auth(&token).json(body).send().await.expect("sent");
+        if response.status() == 201 {
+            let created: Value = response.json().await.expect("json");
+            let path = format!("{}/credentials/{}", server.base, created["id"].as_str().expect("id"));
+            let _ = client.get(&path).bearer_auth(&token).send().await.expect("sent");
+            if matches!(created["type"].as_str(), Some("api_key" | "bearer_token")) {
+                let rotated = canary("rotated");
+                canaries.push(rotated.clone());
+                let response = client.patch(&path).bearer_auth(&token).json(&json!({"value": rotated})).send().await.expect("sent");
+                assert_eq!(response.status(), 200);
+            }
+        }
+    }
+    let raw = canary("raw");
+    canaries.push(raw.clone());
+    let _ = client
+        .post(format!("{}/credentials", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"value\": \"{raw}\""))
+        .send()
+        .await
+        .expect("sent");
+    let _ = client.get(format!("{}/credentials", server.base)).bearer_auth(format!("{raw}x")).send().await.expect("sent");
+    let (stdout, stderr) = server.stop();
+    assert!(stderr.contains("DEBUG") || stderr.contains("debug"), "debug logging was on");
+    for c in &canaries {
+        assert!(!stdout.contains(c.as_str()) && !stderr.contains(c.as_str()), "secret {c} in the logs");
+    }
+    assert!(!stderr.contains(&token), "the access key is not logged");
+}
+
+fn collect_canaries(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if s.contains("CANARY-") => {
+            out.extend(s.split(|c: char| c == '\r' || c == '\n').filter(|p| p.starts_with("CANARY-")).map(str::to_owned));
+        }
+        Value::Object(map) => map.values().for_each(|v| collect_canaries(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_canaries(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn bootstrap_prints_only_the_key_on_stdout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = command(dir.path()).args(["bootstrap", "--org", "acme"]).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).expect("utf8");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("vlt_") && lines[0].len() == 50);
+    let again = command(dir.path()).args(["bootstrap", "--org", "other"]).output().expect("run");
+    assert!(again.status.success());
+    assert_ne!(String::from_utf8(again.stdout).expect("utf8"), stdout);
+}
+
+#[test]
+fn keys_generate_prints_a_fresh_32_byte_key() {
+    let run = || {
+        let output = Command::new(BIN).args(["keys", "generate"]).output().expect("run");
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).expect("utf8").trim().to_owned()
+    };
+    let (a, b) = (run(), run());
+    assert_ne!(a, b);
+    assert_eq!(a.len(), 44, "{a}");
+    assert!(vault_cipher_ring::KeyEncryptionKey::parse(&a).is_ok());
+}
+
+fn refusal(cmd: &mut Command) -> String {
+    let output = cmd.output().expect("run");
+    assert!(!output.status.success(), "should refuse to start");
+    let stderr = String::from_utf8(output.stderr).expect("utf8");
+    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_wrong_or_malformed_key_is_refused_at_start_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key_a = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let key_b = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let ok = command(dir.path()).env("ENCRYPTION_KEY", key_a).args(["bootstrap", "--org", "acme"]).output().expect("run");
+    assert!(ok.status.success());
+
+    let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", key_b));
+    assert!(stderr.contains("ENCRYPTION_KEY does not match this database"), "{stderr}");
+
+    let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", "too-short"));
+    assert!(stderr.contains("keys generate"), "{stderr}");
+    assert!(!stderr.contains("too-short"), "the key is not echoed: {stderr}");
+
+    // The right key as a previous key still opens the database.
+    let rotated = command(dir.path())
+        .env("ENCRYPTION_KEY", key_b)
+        .env("ENCRYPTION_KEYS_PREVIOUS", key_a)
+        .args(["bootstrap", "--org", "after-rotation"])
+        .output()
+        .expect("run");
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+
+    let stderr = refusal(command(dir.path()).env("DATABASE_URL", "mysql://nope"));
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+
+    let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", key_a).env("VAULT_BIND", "not-an-address"));
+    assert!(stderr.contains("VAULT_BIND"), "{stderr}");
+}

@@ -58,7 +58,9 @@ const URL_SAFE_ANY_PAD: GeneralPurpose = GeneralPurpose::new(
 #[non_exhaustive]
 pub enum KeyParseError {
     /// Nothing (or only whitespace) was given.
-    #[error("the encryption key is empty; it must be 32 random bytes as base64 or hex; {GENERATE_HINT}")]
+    #[error(
+        "the encryption key is empty; it must be 32 random bytes as base64 or hex; {GENERATE_HINT}"
+    )]
     Empty,
     /// Valid hex, but not 64 digits.
     #[error(

@@ -1,10 +1,7 @@
 //! The cipher conformance suite on `RingCipher`, plus what is specific to this adapter:
 //! the keyring, rewrap, key parsing and redacted `Debug` output.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "tests: a panic is the failure report"
-)]
+#![expect(clippy::unwrap_used, reason = "tests: a panic is the failure report")]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
@@ -129,7 +126,10 @@ fn keyring_opens_previous_keys_and_seals_with_current() {
 
     let new = ring.seal(CLAIM, &aad).unwrap();
     assert_eq!(new.key_id, id_b);
-    assert_eq!(&new.bytes[1..9], hex::decode(id_b.as_str()).unwrap().as_slice());
+    assert_eq!(
+        &new.bytes[1..9],
+        hex::decode(id_b.as_str()).unwrap().as_slice()
+    );
     assert!(matches!(
         only_a.open(&new, &aad),
         Err(CipherError::UnknownKey(_))
@@ -193,19 +193,32 @@ fn short_or_unknown_version_blobs_are_malformed() {
     let cipher = cipher();
     let aad = aad();
     let blob = cipher.seal(b"", &aad).unwrap();
-    assert_eq!(blob.bytes.len(), 97, "an empty plaintext costs exactly the overhead");
+    assert_eq!(
+        blob.bytes.len(),
+        97,
+        "an empty plaintext costs exactly the overhead"
+    );
 
     let mut short = blob.clone();
     short.bytes.pop();
-    assert!(matches!(cipher.open(&short, &aad), Err(CipherError::Malformed)));
+    assert!(matches!(
+        cipher.open(&short, &aad),
+        Err(CipherError::Malformed)
+    ));
 
     let mut empty = blob.clone();
     empty.bytes.clear();
-    assert!(matches!(cipher.open(&empty, &aad), Err(CipherError::Malformed)));
+    assert!(matches!(
+        cipher.open(&empty, &aad),
+        Err(CipherError::Malformed)
+    ));
 
     let mut version = blob;
     version.bytes[0] = 2;
-    assert!(matches!(cipher.open(&version, &aad), Err(CipherError::Malformed)));
+    assert!(matches!(
+        cipher.open(&version, &aad),
+        Err(CipherError::Malformed)
+    ));
 }
 
 #[test]
@@ -235,7 +248,10 @@ fn a_key_id_beside_the_blob_that_disagrees_with_the_bytes_is_malformed() {
     let aad = aad();
     let mut blob = ring.seal(CLAIM, &aad).unwrap();
     blob.key_id = other_id;
-    assert!(matches!(ring.open(&blob, &aad), Err(CipherError::Malformed)));
+    assert!(matches!(
+        ring.open(&blob, &aad),
+        Err(CipherError::Malformed)
+    ));
 }
 
 // --- Debug never shows secrets -------------------------------------------------------------
@@ -273,7 +289,10 @@ fn debug_of_keys_and_cipher_shows_only_key_ids() {
     let cipher_debug = format!("{cipher:?} {cipher:#?}");
     assert_hides(&cipher_debug, &RAW_KEY);
     assert!(cipher_debug.contains(id.as_str()), "{cipher_debug}");
-    assert!(cipher_debug.contains(previous_id.as_str()), "{cipher_debug}");
+    assert!(
+        cipher_debug.contains(previous_id.as_str()),
+        "{cipher_debug}"
+    );
 }
 
 #[test]
@@ -287,7 +306,9 @@ fn debug_of_plaintext_and_errors_shows_no_secret() {
     assert_hides(&output, b"sk_live_4eC39HqLyjWDarjtT1zdp7dc");
     assert_hides(&output, &RAW_KEY);
 
-    let error = cipher.open(&blob, &Aad::installation(Purpose::KeyCheck)).unwrap_err();
+    let error = cipher
+        .open(&blob, &Aad::installation(Purpose::KeyCheck))
+        .unwrap_err();
     let output = format!("{error:?} {error}");
     assert_hides(&output, CLAIM);
     assert_hides(&output, &RAW_KEY);
@@ -323,7 +344,9 @@ fn to_base64_round_trips() {
     let text = key.to_base64();
     assert_eq!(text.expose_secret(), STANDARD.encode(RAW_KEY));
     assert_eq!(
-        KeyEncryptionKey::parse(text.expose_secret()).unwrap().key_id(),
+        KeyEncryptionKey::parse(text.expose_secret())
+            .unwrap()
+            .key_id(),
         key.key_id()
     );
 }
@@ -356,7 +379,11 @@ fn refuses_wrong_lengths_with_the_length() {
     let short = STANDARD.encode(&RAW_KEY[..31]);
     let long = STANDARD.encode([RAW_KEY.as_slice(), &[0x42]].concat());
     assert_eq!(refused(&short), KeyParseError::WrongLength { bytes: 31 });
-    assert!(refused(&short).to_string().contains("decodes to 31 bytes, need exactly 32"));
+    assert!(
+        refused(&short)
+            .to_string()
+            .contains("decodes to 31 bytes, need exactly 32")
+    );
     assert_eq!(refused(&long), KeyParseError::WrongLength { bytes: 33 });
     assert_eq!(
         refused(&URL_SAFE_NO_PAD.encode(&RAW_KEY[..31])),
@@ -400,7 +427,11 @@ fn key_ids_are_stable_and_distinct() {
     let id = fixed_key().key_id();
     assert_eq!(fixed_key().key_id(), id);
     assert_eq!(id.as_str().len(), 16);
-    assert!(id.as_str().bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+    assert!(
+        id.as_str()
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    );
     assert_ne!(new_key().key_id(), id);
     assert_ne!(new_key().key_id(), new_key().key_id());
     // Pinned, so a change to the derivation (which would orphan every stored blob) is seen.

@@ -38,10 +38,15 @@ pub async fn open_vault(settings: &Settings) -> anyhow::Result<(SqliteVault, Key
 }
 
 /// A started HTTP server.
-#[derive(Debug)]
 pub struct Application {
     server: Server,
     address: SocketAddr,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("address", &self.address).finish_non_exhaustive()
+    }
 }
 
 impl Application {

@@ -1,1 +1,586 @@
+#![doc = include_str!("../README.md")]
 
+mod error;
+mod rows;
+mod schema;
+
+use std::fmt;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use time::OffsetDateTime;
+use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::SealedBlob;
+use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
+    StoreError,
+};
+
+use crate::error::{from_diesel, from_pool, invalid_url, unavailable};
+use crate::rows::{
+    AccessKeyRow, AccessKeySummaryRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, micros,
+};
+use crate::schema::{access_keys, credentials, organizations, vault_meta};
+
+/// The SQL migrations of `migrations/sqlite`, compiled in.
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// Run on every new connection. `busy_timeout` comes first so that even switching the
+/// journal mode waits for a lock instead of failing. WAL lets readers proceed while one
+/// writer writes; `synchronous = NORMAL` is the documented safe pairing with WAL (a power
+/// cut can lose the last transactions, never corrupt the file); foreign keys are off in
+/// SQLite unless asked for, per connection.
+const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = NORMAL;";
+
+/// Connections in the pool. SQLite serializes writers anyway (and WAL readers need no
+/// more than a few connections), so more would only queue on the file lock instead of
+/// on the pool.
+const MAX_CONNECTIONS: usize = 8;
+
+/// How long a caller waits for a pooled connection (or for a new one to open) before the
+/// store reports itself unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+type AsyncSqlite = SyncConnectionWrapper<SqliteConnection>;
+type ConnectionFuture<'a> =
+    Pin<Box<dyn Future<Output = diesel::ConnectionResult<AsyncSqlite>> + Send + 'a>>;
+
+/// The embedded store: every store port on one SQLite file.
+///
+/// Cheap to clone (clones share the connection pool). Each operation checks out a pooled
+/// connection and runs as one closure on it on tokio's blocking pool, so no SQLite lock or
+/// transaction is ever held across an `.await`.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: Pool<AsyncSqlite>,
+    path: Arc<Path>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("connections", &status.size)
+            .field("idle", &status.available)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`, and applies pending migrations.
+    ///
+    /// `url` is `sqlite://relative/path.db`, `sqlite:///absolute/path.db`, or a plain
+    /// file path. A missing parent directory is created. Opening the same file again, or
+    /// from several processes, is safe: migrations run in an exclusive transaction and are
+    /// applied once.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the file or its directory cannot be created or
+    /// opened, or is locked for longer than the busy timeout; [`StoreError::Backend`] for
+    /// a URL naming no file (or an in-memory database, which a pool of connections
+    /// cannot share), or a failed migration.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let path = database_path(url)?;
+        let path_text = path
+            .to_str()
+            .ok_or_else(|| invalid_url("the database path is not valid UTF-8"))?
+            .to_owned();
+
+        let prepare_path = path.clone();
+        let applied = tokio::task::spawn_blocking(move || prepare(&prepare_path))
+            .await
+            .map_err(|join| StoreError::Backend(Box::new(join)))??;
+
+        let mut config = ManagerConfig::<AsyncSqlite>::default();
+        config.custom_setup = Box::new(connect);
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::new_with_config(path_text, config);
+        let pool = Pool::builder(manager)
+            .max_size(MAX_CONNECTIONS)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(ACQUIRE_TIMEOUT))
+            .create_timeout(Some(ACQUIRE_TIMEOUT))
+            .build()
+            .map_err(|error| StoreError::Backend(Box::new(error)))?;
+        // Open one connection now, so a file that cannot be used fails here, at start-up.
+        drop(pool.get().await.map_err(from_pool)?);
+
+        tracing::info!(path = %path.display(), migrations_applied = applied, "SQLite store open");
+        Ok(Self {
+            pool,
+            path: Arc::from(path),
+        })
+    }
+
+    /// The database file (absolute).
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `operation` on a pooled connection, on the blocking pool. Each operation is a
+    /// single statement or a few autocommit statements, so no transaction spans the await.
+    async fn run<R, F>(&self, operation: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let mut connection = self.pool.get().await.map_err(from_pool)?;
+        connection
+            .spawn_blocking(move |conn| Ok(operation(conn)))
+            .await
+            .map_err(from_diesel)?
+    }
+}
+
+/// Where the database file is, from a URL or a plain path; absolute, so a later change of
+/// working directory cannot move it.
+fn database_path(url: &str) -> Result<PathBuf, StoreError> {
+    let raw = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map_or(Ok(url), |rest| {
+            if rest.contains('?') {
+                Err(invalid_url(
+                    "query parameters are not supported in an sqlite:// URL",
+                ))
+            } else {
+                Ok(rest)
+            }
+        })?;
+    if raw.is_empty() {
+        return Err(invalid_url("the URL names no database file"));
+    }
+    if raw == ":memory:" || raw.starts_with("file:") {
+        return Err(invalid_url(
+            "give a file path: an in-memory or URI database cannot be shared by a connection pool \
+             (use vault_testkit::memory::MemoryStore for a store without a file)",
+        ));
+    }
+    std::path::absolute(raw).map_err(unavailable)
+}
+
+/// Creates the directory and the file, and applies pending migrations. Blocking.
+fn prepare(path: &Path) -> Result<usize, StoreError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(unavailable)?;
+    }
+    let text = path
+        .to_str()
+        .ok_or_else(|| invalid_url("the database path is not valid UTF-8"))?;
+    let mut conn = SqliteConnection::establish(text).map_err(unavailable)?;
+    conn.batch_execute(CONNECTION_PRAGMAS)
+        .map_err(from_diesel)?;
+    // One IMMEDIATE transaction around the whole run: two processes opening a fresh file
+    // at once serialize here instead of both trying to create the tables.
+    conn.immediate_transaction(|conn| {
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|applied| applied.len())
+    })
+    .map_err(|error: Box<dyn std::error::Error + Send + Sync>| {
+        match error.downcast::<diesel::result::Error>() {
+            Ok(diesel) => from_diesel(*diesel),
+            Err(other) => StoreError::Backend(other),
+        }
+    })
+}
+
+/// Opens one pooled connection and applies the pragmas, in one trip to the blocking pool.
+fn connect(url: &str) -> ConnectionFuture<'_> {
+    let url = url.to_owned();
+    Box::pin(async move {
+        tokio::task::spawn_blocking(move || {
+            let mut conn = SqliteConnection::establish(&url)?;
+            conn.batch_execute(CONNECTION_PRAGMAS)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AsyncSqlite::new(conn))
+        })
+        .await
+        .unwrap_or_else(|join| Err(diesel::ConnectionError::BadConnection(join.to_string())))
+    })
+}
+
+fn clamp_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl CredentialStore for SqliteStore {
+    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+        let row = CredentialRow::encode(credential)?;
+        self.run(move |conn| {
+            diesel::insert_into(credentials::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<StoredCredential, StoreError> {
+        let row = self
+            .run(move |conn| {
+                credentials::table
+                    .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
+                    .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                    .select(CredentialRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.ok_or(StoreError::NotFound)?.decode()
+    }
+
+    async fn list_credentials(
+        &self,
+        organization: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Vec<Credential>, StoreError> {
+        let after = query.after;
+        let credential_type = query.credential_type;
+        let expires_before = query
+            .expires_before
+            .map(|t| micros(t, "expires_before"))
+            .transpose()?;
+        let limit = clamp_limit(query.limit);
+        let rows = self
+            .run(move |conn| {
+                let mut select = credentials::table
+                    .filter(credentials::organization_id.eq(organization.as_bytes().to_vec()))
+                    .select(CredentialSummaryRow::as_select())
+                    .into_boxed();
+                if let Some(after) = after {
+                    select = select.filter(credentials::id.gt(after.as_bytes().to_vec()));
+                }
+                if let Some(kind) = credential_type {
+                    select = select.filter(credentials::credential_type.eq(kind.as_str()));
+                }
+                if let Some(before) = expires_before {
+                    // NULL (never expires) never compares true, so it is left out.
+                    select = select.filter(credentials::expires_at.le(before));
+                }
+                select
+                    .order(credentials::id.asc())
+                    .limit(limit)
+                    .load(conn)
+                    .map_err(from_diesel)
+            })
+            .await?;
+        rows.into_iter().map(CredentialSummaryRow::decode).collect()
+    }
+
+    async fn update_credential(
+        &self,
+        organization: OrganizationId,
+        credential: &StoredCredential,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let row = CredentialRow::encode(credential)?;
+        self.run(move |conn| {
+            let CredentialRow {
+                summary: s,
+                sealed,
+                key_id,
+            } = row;
+            let org = organization.as_bytes().as_slice();
+            // The compare-and-swap: one statement, so the version check and the write are
+            // atomic. The organization and id are never rewritten.
+            let written = diesel::update(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(&s.id))
+                    .filter(credentials::version.eq(expected_version)),
+            )
+            .set((
+                credentials::name.eq(s.name),
+                credentials::description.eq(s.description),
+                credentials::credential_type.eq(s.credential_type),
+                credentials::public_fields.eq(s.public_fields),
+                credentials::secret_hints.eq(s.secret_hints),
+                credentials::sealed.eq(sealed),
+                credentials::key_id.eq(key_id),
+                credentials::expires_at.eq(s.expires_at),
+                credentials::created_at.eq(s.created_at),
+                credentials::updated_at.eq(s.updated_at),
+                credentials::version.eq(s.version),
+            ))
+            .execute(conn)
+            .map_err(from_diesel)?;
+            if written == 1 {
+                return Ok(());
+            }
+            // Nothing written: tell a missing row from a changed one.
+            let exists = diesel::select(diesel::dsl::exists(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(&s.id)),
+            ))
+            .get_result::<bool>(conn)
+            .map_err(from_diesel)?;
+            Err(if exists {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            })
+        })
+        .await
+    }
+
+    async fn delete_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<(), StoreError> {
+        self.run(move |conn| {
+            let deleted = diesel::delete(
+                credentials::table
+                    .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
+                    .filter(credentials::id.eq(id.as_bytes().as_slice())),
+            )
+            .execute(conn)
+            .map_err(from_diesel)?;
+            if deleted == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+}
+
+impl AccessKeyStore for SqliteStore {
+    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+        let row = AccessKeyRow::encode(key)?;
+        self.run(move |conn| {
+            diesel::insert_into(access_keys::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_access_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
+        let hash = hash.0;
+        let row = self
+            .run(move |conn| {
+                access_keys::table
+                    .filter(access_keys::key_hash.eq(hash.as_slice()))
+                    .select(AccessKeyRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.map(AccessKeyRow::decode).transpose()
+    }
+
+    async fn list_access_keys(
+        &self,
+        organization: OrganizationId,
+        query: &KeyListQuery,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let after = query.after;
+        let limit = clamp_limit(query.limit);
+        let rows = self
+            .run(move |conn| {
+                let mut select = access_keys::table
+                    .filter(access_keys::organization_id.eq(organization.as_bytes().to_vec()))
+                    .select(AccessKeySummaryRow::as_select())
+                    .into_boxed();
+                if let Some(after) = after {
+                    select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
+                }
+                select
+                    .order(access_keys::id.asc())
+                    .limit(limit)
+                    .load(conn)
+                    .map_err(from_diesel)
+            })
+            .await?;
+        rows.into_iter().map(AccessKeySummaryRow::decode).collect()
+    }
+
+    async fn revoke_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<AccessKey, StoreError> {
+        let at = micros(at, "access_keys.revoked_at")?;
+        let row = self
+            .run(move |conn| {
+                let key = access_keys::table
+                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
+                    .filter(access_keys::id.eq(id.as_bytes().as_slice()));
+                // `revoked_at IS NULL` in the statement itself: of two racing revokes,
+                // the first one's time stays.
+                diesel::update(key.filter(access_keys::revoked_at.is_null()))
+                    .set(access_keys::revoked_at.eq(at))
+                    .execute(conn)
+                    .map_err(from_diesel)?;
+                key.select(AccessKeySummaryRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.ok_or(StoreError::NotFound)?.decode()
+    }
+
+    async fn touch_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let at = micros(at, "access_keys.last_used_at")?;
+        self.run(move |conn| {
+            let touched = diesel::update(
+                access_keys::table
+                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
+                    .filter(access_keys::id.eq(id.as_bytes().as_slice())),
+            )
+            .set(access_keys::last_used_at.eq(at))
+            .execute(conn)
+            .map_err(from_diesel)?;
+            if touched == 0 {
+                Err(StoreError::NotFound)
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+}
+
+impl OrganizationStore for SqliteStore {
+    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        let row = OrganizationRow::encode(organization)?;
+        self.run(move |conn| {
+            diesel::insert_into(organizations::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_organizations(&self) -> Result<u64, StoreError> {
+        let count = self
+            .run(|conn| {
+                organizations::table
+                    .count()
+                    .get_result::<i64>(conn)
+                    .map_err(from_diesel)
+            })
+            .await?;
+        // COUNT(*) is never negative.
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+}
+
+impl MetaStore for SqliteStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
+        let name = name.to_owned();
+        let row = self
+            .run(move |conn| {
+                vault_meta::table
+                    .filter(vault_meta::name.eq(name))
+                    .select(MetaRow::as_select())
+                    .first(conn)
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        Ok(row.map(MetaRow::decode))
+    }
+
+    async fn insert_meta_if_absent(
+        &self,
+        name: &str,
+        value: &SealedBlob,
+    ) -> Result<bool, StoreError> {
+        let row = MetaRow::encode(name, value);
+        self.run(move |conn| {
+            // INSERT .. ON CONFLICT DO NOTHING: one atomic statement, so of racing
+            // inserts (threads or processes) exactly one writes a row.
+            let written = diesel::insert_into(vault_meta::table)
+                .values(&row)
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(written == 1)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_paths_name_the_file() {
+        let cwd = std::env::current_dir().expect("a working directory");
+        let cases = [
+            ("sqlite://data/vault.db", cwd.join("data/vault.db")),
+            (
+                "sqlite:///var/lib/vault/vault.db",
+                PathBuf::from("/var/lib/vault/vault.db"),
+            ),
+            ("sqlite:vault.db", cwd.join("vault.db")),
+            ("data/vault.db", cwd.join("data/vault.db")),
+            ("/tmp/vault.db", PathBuf::from("/tmp/vault.db")),
+        ];
+        for (url, expected) in cases {
+            let path = database_path(url).expect("a valid URL");
+            assert_eq!(path, expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn urls_naming_no_file_are_refused() {
+        for url in [
+            "",
+            "sqlite://",
+            "sqlite::memory:",
+            ":memory:",
+            "sqlite://x.db?mode=rwc",
+            "file:x.db",
+        ] {
+            let error = database_path(url).expect_err(url);
+            assert!(matches!(error, StoreError::Backend(_)), "{url}: {error:?}");
+        }
+    }
+}

@@ -85,12 +85,15 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
+/// Bounds of a range of `(organization, id)` keys.
+type OrgRange<Id> = (Bound<(OrganizationId, Id)>, Bound<(OrganizationId, Id)>);
+
 /// The range of keys of `organization` strictly after `after` (or all of them).
 fn org_range<Id: Copy>(
     organization: OrganizationId,
     after: Option<Id>,
     wrap: fn(Uuid) -> Id,
-) -> (Bound<(OrganizationId, Id)>, Bound<(OrganizationId, Id)>) {
+) -> OrgRange<Id> {
     let start = after.map_or(Bound::Included((organization, wrap(Uuid::nil()))), |id| {
         Bound::Excluded((organization, id))
     });

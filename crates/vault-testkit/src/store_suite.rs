@@ -28,8 +28,141 @@ use vault_core::credential::{
     StoredCredential,
 };
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::store::{KeyListQuery, ListQuery, StoreError};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
+    StoreError,
+};
 use vault_core::{Scope, Store};
+
+// ---------------------------------------------------------------------------------------
+// A store with something to keep alive
+// ---------------------------------------------------------------------------------------
+
+/// A store together with a value that must live as long as it: the temporary directory of
+/// an SQLite file, the handle of a per-test database. Implements every port by handing the
+/// call to `store`; `guard` is dropped after `store`.
+///
+/// ```rust,ignore
+/// async fn fresh_store() -> Guarded<SqliteStore, tempfile::TempDir> {
+///     let dir = tempfile::tempdir().expect("a temporary directory");
+///     let store = SqliteStore::open(dir.path().join("vault.db").to_str().expect("UTF-8"))
+///         .await
+///         .expect("a fresh store");
+///     Guarded { store, guard: dir }
+/// }
+/// vault_testkit::store_conformance!(fresh_store());
+/// ```
+#[derive(Debug)]
+pub struct Guarded<S, G> {
+    /// The store under test. Declared first, so it is dropped first.
+    pub store: S,
+    /// Dropped when the store is.
+    pub guard: G,
+}
+
+impl<S: CredentialStore, G: Send + Sync + 'static> CredentialStore for Guarded<S, G> {
+    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+        self.store.insert_credential(credential).await
+    }
+
+    async fn get_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<StoredCredential, StoreError> {
+        self.store.get_credential(organization, id).await
+    }
+
+    async fn list_credentials(
+        &self,
+        organization: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Vec<Credential>, StoreError> {
+        self.store.list_credentials(organization, query).await
+    }
+
+    async fn update_credential(
+        &self,
+        organization: OrganizationId,
+        credential: &StoredCredential,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        self.store
+            .update_credential(organization, credential, expected_version)
+            .await
+    }
+
+    async fn delete_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<(), StoreError> {
+        self.store.delete_credential(organization, id).await
+    }
+}
+
+impl<S: AccessKeyStore, G: Send + Sync + 'static> AccessKeyStore for Guarded<S, G> {
+    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+        self.store.insert_access_key(key).await
+    }
+
+    async fn find_access_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
+        self.store.find_access_key(hash).await
+    }
+
+    async fn list_access_keys(
+        &self,
+        organization: OrganizationId,
+        query: &KeyListQuery,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.store.list_access_keys(organization, query).await
+    }
+
+    async fn revoke_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<AccessKey, StoreError> {
+        self.store.revoke_access_key(organization, id, at).await
+    }
+
+    async fn touch_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.store.touch_access_key(organization, id, at).await
+    }
+}
+
+impl<S: OrganizationStore, G: Send + Sync + 'static> OrganizationStore for Guarded<S, G> {
+    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        self.store.insert_organization(organization).await
+    }
+
+    async fn count_organizations(&self) -> Result<u64, StoreError> {
+        self.store.count_organizations().await
+    }
+}
+
+impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
+    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
+        self.store.get_meta(name).await
+    }
+
+    async fn insert_meta_if_absent(
+        &self,
+        name: &str,
+        value: &SealedBlob,
+    ) -> Result<bool, StoreError> {
+        self.store.insert_meta_if_absent(name, value).await
+    }
+}
 
 // ---------------------------------------------------------------------------------------
 // Test values
@@ -106,7 +239,10 @@ pub fn sample_kind(kind: CredentialType) -> CredentialKind {
             let mut custom = serde_json::Map::new();
             custom.insert("tenant".to_owned(), serde_json::json!("acme"));
             custom.insert("level".to_owned(), serde_json::json!(3));
-            custom.insert("nested".to_owned(), serde_json::json!({"a": [1, 2], "b": null}));
+            custom.insert(
+                "nested".to_owned(),
+                serde_json::json!({"a": [1, 2], "b": null}),
+            );
             CredentialKind::Jwt(JwtConfig {
                 algorithm: JwtAlgorithm::ES256,
                 claims: JwtClaims {
@@ -399,7 +535,10 @@ pub async fn duplicate_credential_id_conflicts<S: Store>(store: &S) {
         store.get_credential(org, original.credential.id).await,
         "get_credential",
     );
-    assert_eq!(got, original, "a refused duplicate insert changed the record");
+    assert_eq!(
+        got, original,
+        "a refused duplicate insert changed the record"
+    );
     assert_not_found(
         store.get_credential(other, original.credential.id).await,
         "get_credential in the organization of a refused duplicate",
@@ -488,7 +627,10 @@ pub async fn list_filters_by_type<S: Store>(store: &S) {
             let credential = sample_credential(org, kind);
             let noise = sample_credential(other, kind);
             insert_all(store, &[credential.clone(), noise]).await;
-            by_type.entry(kind).or_default().push(credential.credential.id);
+            by_type
+                .entry(kind)
+                .or_default()
+                .push(credential.credential.id);
         }
     }
     for (kind, expected) in &by_type {
@@ -519,11 +661,27 @@ pub async fn list_filters_by_expiry<S: Store>(store: &S) {
     let boundary = sample_time() + Duration::days(1);
     let one_micro = Duration::microseconds(1);
     let expiries = [
-        ("expired an hour ago", Some(sample_time() - Duration::hours(1)), true),
-        ("expiring one microsecond before", Some(boundary - one_micro), true),
+        (
+            "expired an hour ago",
+            Some(sample_time() - Duration::hours(1)),
+            true,
+        ),
+        (
+            "expiring one microsecond before",
+            Some(boundary - one_micro),
+            true,
+        ),
         ("expiring exactly at", Some(boundary), true),
-        ("expiring one microsecond after", Some(boundary + one_micro), false),
-        ("expiring in a year", Some(boundary + Duration::days(365)), false),
+        (
+            "expiring one microsecond after",
+            Some(boundary + one_micro),
+            false,
+        ),
+        (
+            "expiring in a year",
+            Some(boundary + Duration::days(365)),
+            false,
+        ),
         ("never expiring", None, false),
     ];
     let mut expected = Vec::new();
@@ -610,7 +768,10 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
         store.get_credential(org, original.credential.id).await,
         "get_credential",
     );
-    assert_eq!(got, third, "the second update was not stored field for field");
+    assert_eq!(
+        got, third,
+        "the second update was not stored field for field"
+    );
 }
 
 /// An update with a stale (or future) version is a `Conflict` and changes nothing.
@@ -624,7 +785,10 @@ pub async fn update_with_stale_version_conflicts<S: Store>(store: &S) {
     let mut v2 = original.clone();
     v2.credential.name = name("version two");
     v2.credential.version = 2;
-    must(store.update_credential(org, &v2, 1).await, "update_credential");
+    must(
+        store.update_credential(org, &v2, 1).await,
+        "update_credential",
+    );
 
     let mut stale = v2.clone();
     stale.credential.name = name("lost update");
@@ -672,7 +836,10 @@ pub async fn delete_then_get_is_not_found<S: Store>(store: &S) {
     insert_all(store, &[doomed.clone(), kept.clone()]).await;
     let id = doomed.credential.id;
     must(store.delete_credential(org, id).await, "delete_credential");
-    assert_not_found(store.get_credential(org, id).await, "get_credential after delete");
+    assert_not_found(
+        store.get_credential(org, id).await,
+        "get_credential after delete",
+    );
     assert_not_found(
         store.delete_credential(org, id).await,
         "a second delete_credential",
@@ -708,7 +875,10 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
 
     assert_not_found(store.get_credential(b, id).await, "get_credential from B");
     let listed = must(store.list_credentials(b, &query(100)).await, "list from B");
-    assert!(listed.is_empty(), "B's list shows A's credential: {listed:?}");
+    assert!(
+        listed.is_empty(),
+        "B's list shows A's credential: {listed:?}"
+    );
     let filtered = ListQuery {
         credential_type: Some(CredentialType::BearerToken),
         expires_before: Some(sample_time() + Duration::days(365)),
@@ -716,7 +886,11 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
         ..ListQuery::default()
     };
     assert!(
-        must(store.list_credentials(b, &filtered).await, "filtered list from B").is_empty(),
+        must(
+            store.list_credentials(b, &filtered).await,
+            "filtered list from B"
+        )
+        .is_empty(),
         "B's filtered list shows A's credential"
     );
 
@@ -746,10 +920,13 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
     must(store.insert_access_key(&key).await, "insert_access_key");
     let keys = must(
         store
-            .list_access_keys(b, &KeyListQuery {
-                after: None,
-                limit: 100,
-            })
+            .list_access_keys(
+                b,
+                &KeyListQuery {
+                    after: None,
+                    limit: 100,
+                },
+            )
             .await,
         "list_access_keys from B",
     );
@@ -927,20 +1104,26 @@ pub async fn access_keys_list_paginates_per_organization<S: Store>(store: &S) {
     );
     let all = must(
         store
-            .list_access_keys(org, &KeyListQuery {
-                after: None,
-                limit: 100,
-            })
+            .list_access_keys(
+                org,
+                &KeyListQuery {
+                    after: None,
+                    limit: 100,
+                },
+            )
             .await,
         "list_access_keys",
     );
     assert_eq!(all, mine, "one page of all keys");
     let others = must(
         store
-            .list_access_keys(other, &KeyListQuery {
-                after: None,
-                limit: 100,
-            })
+            .list_access_keys(
+                other,
+                &KeyListQuery {
+                    after: None,
+                    limit: 100,
+                },
+            )
             .await,
         "list_access_keys",
     );
@@ -1086,11 +1269,17 @@ pub async fn meta_first_insert_wins<S: Store>(store: &S) {
         bytes: sample_sealed().bytes,
     };
     assert!(
-        must(store.insert_meta_if_absent(&name, &first).await, "insert_meta_if_absent"),
+        must(
+            store.insert_meta_if_absent(&name, &first).await,
+            "insert_meta_if_absent"
+        ),
         "the first insert_meta_if_absent returned false"
     );
     assert!(
-        !must(store.insert_meta_if_absent(&name, &second).await, "insert_meta_if_absent"),
+        !must(
+            store.insert_meta_if_absent(&name, &second).await,
+            "insert_meta_if_absent"
+        ),
         "a second insert_meta_if_absent returned true"
     );
     assert_eq!(
