@@ -101,7 +101,13 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
         let mut req = self.client.request(method, self.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -113,19 +119,23 @@ impl TestApp {
     }
 
     async fn post(&self, path: &str, body: &Value) -> Response {
-        self.send(reqwest::Method::POST, path, Some(&self.token), Some(body)).await
+        self.send(reqwest::Method::POST, path, Some(&self.token), Some(body))
+            .await
     }
 
     async fn get(&self, path: &str) -> Response {
-        self.send(reqwest::Method::GET, path, Some(&self.token), None).await
+        self.send(reqwest::Method::GET, path, Some(&self.token), None)
+            .await
     }
 
     async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.send(reqwest::Method::PATCH, path, Some(&self.token), Some(body)).await
+        self.send(reqwest::Method::PATCH, path, Some(&self.token), Some(body))
+            .await
     }
 
     async fn delete(&self, path: &str) -> Response {
-        self.send(reqwest::Method::DELETE, path, Some(&self.token), None).await
+        self.send(reqwest::Method::DELETE, path, Some(&self.token), None)
+            .await
     }
 
     async fn create(&self, body: &Value) -> Value {
@@ -135,7 +145,12 @@ impl TestApp {
     }
 
     async fn key_with_scopes(&self, scopes: &[&str]) -> String {
-        let response = self.post("/access-keys", &json!({"name": "limited", "scopes": scopes})).await;
+        let response = self
+            .post(
+                "/access-keys",
+                &json!({"name": "limited", "scopes": scopes}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.expect("json");
         body["keySecret"].as_str().expect("key").to_owned()
@@ -149,20 +164,29 @@ async fn text_without(response: Response, canaries: &[String]) -> (StatusCode, S
     let body = response.text().await.expect("body");
     for c in canaries {
         assert!(!body.contains(c.as_str()), "secret {c} in body: {body}");
-        assert!(!headers.contains(c.as_str()), "secret {c} in headers: {headers}");
+        assert!(
+            !headers.contains(c.as_str()),
+            "secret {c} in headers: {headers}"
+        );
     }
     (status, body)
 }
 
 async fn problem(response: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"].to_str().expect("ascii").to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert_eq!(content_type, "application/problem+json");
     assert!(response.headers().contains_key("x-request-id"));
     let body: Value = response.json().await.expect("problem json");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status.as_u16());
-    assert!(body["requestId"].as_str().is_some_and(|s| !s.is_empty()), "{body}");
+    assert!(
+        body["requestId"].as_str().is_some_and(|s| !s.is_empty()),
+        "{body}"
+    );
     body
 }
 
@@ -174,7 +198,10 @@ async fn seed_flows_work_for_all_six_types_and_never_return_a_secret() {
         // Create -> 201 + Location.
         let response = app.post("/credentials", &body).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{kind}");
-        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+        let location = response.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         let (_, text) = text_without(response, &canaries).await;
         let created: Value = serde_json::from_str(&text).expect("json");
         let id = created["id"].as_str().expect("id").to_owned();
@@ -188,7 +215,13 @@ async fn seed_flows_work_for_all_six_types_and_never_return_a_secret() {
         let (status, list) = text_without(app.get("/credentials").await, &canaries).await;
         assert_eq!(status, StatusCode::OK);
         let list: Value = serde_json::from_str(&list).expect("json");
-        assert!(list["items"].as_array().expect("items").iter().any(|c| c["id"] == id.as_str()));
+        assert!(
+            list["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .any(|c| c["id"] == id.as_str())
+        );
         assert!(list.get("nextCursor").is_some());
         let (status, detail) = text_without(app.get(&location).await, &canaries).await;
         assert_eq!(status, StatusCode::OK);
@@ -213,7 +246,10 @@ async fn seed_flows_work_for_all_six_types_and_never_return_a_secret() {
         let updated: Value = serde_json::from_str(&updated).expect("json");
         assert_eq!(updated["version"], 2);
         assert_eq!(updated["description"], "rotated");
-        assert_eq!(updated["name"], body["name"], "partial update kept the name");
+        assert_eq!(
+            updated["name"], body["name"],
+            "partial update kept the name"
+        );
 
         // Delete -> 204, then 404.
         let response = app.delete(&location).await;
@@ -231,15 +267,29 @@ async fn public_fields_and_hints_are_shown() {
     assert_eq!(oauth["scopes"], json!(["read:users", "write:users"]));
     assert_eq!(oauth["clientAuth"], "body");
     assert_eq!(oauth["audience"], "https://api.example.com");
-    assert!(oauth["secretHints"]["clientSecret"].as_str().expect("hint").starts_with('…'));
+    assert!(
+        oauth["secretHints"]["clientSecret"]
+            .as_str()
+            .expect("hint")
+            .starts_with('…')
+    );
 
     let api_key = app.create(&six_credentials()[0].0).await;
-    assert_eq!(api_key["placement"], json!({"in": "header", "name": "X-API-Key"}));
+    assert_eq!(
+        api_key["placement"],
+        json!({"in": "header", "name": "X-API-Key"})
+    );
     let custom = app.create(&six_credentials()[5].0).await;
-    assert_eq!(custom["headerNames"], json!(["X-Partner-Id", "X-Partner-Key"]));
+    assert_eq!(
+        custom["headerNames"],
+        json!(["X-Partner-Id", "X-Partner-Key"])
+    );
     let jwt = app.create(&six_credentials()[4].0).await;
     assert_eq!(jwt["algorithm"], "HS256");
-    assert_eq!(jwt["claims"], json!({"iss": "vault", "sub": "svc-a", "aud": "svc-b", "tenant": "t1"}));
+    assert_eq!(
+        jwt["claims"],
+        json!({"iss": "vault", "sub": "svc-a", "aud": "svc-b", "tenant": "t1"})
+    );
     assert_eq!(jwt["ttlSeconds"], 120);
     let basic = app.create(&six_credentials()[2].0).await;
     assert_eq!(basic["username"], "ci-bot");
@@ -256,7 +306,12 @@ async fn another_organization_sees_nothing_and_changes_nothing() {
     let get = app.send(reqwest::Method::GET, &path, other, None).await;
     problem(get, StatusCode::NOT_FOUND, "not-found").await;
     let patch = app
-        .send(reqwest::Method::PATCH, &path, other, Some(&json!({"name": "pwned", "value": "x"})))
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            other,
+            Some(&json!({"name": "pwned", "value": "x"})),
+        )
         .await;
     problem(patch, StatusCode::NOT_FOUND, "not-found").await;
     let delete = app.send(reqwest::Method::DELETE, &path, other, None).await;
@@ -293,7 +348,11 @@ async fn every_error_class_is_a_problem_with_a_stable_code() {
 
     // 400 unknown field.
     let body = problem(
-        app.post("/credentials", &json!({"name": "x", "type": "bearer_token", "value": secret, "valu": 1})).await,
+        app.post(
+            "/credentials",
+            &json!({"name": "x", "type": "bearer_token", "value": secret, "valu": 1}),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "unknown-field",
     )
@@ -301,33 +360,59 @@ async fn every_error_class_is_a_problem_with_a_stable_code() {
     assert_eq!(body["field"], "valu");
 
     // 400 not an object.
-    problem(app.post("/credentials", &json!([1, 2])).await, StatusCode::BAD_REQUEST, "invalid-body").await;
+    problem(
+        app.post("/credentials", &json!([1, 2])).await,
+        StatusCode::BAD_REQUEST,
+        "invalid-body",
+    )
+    .await;
 
     // 422 missing and invalid fields, each named; wrong JSON types too; no value echoed.
     let body = problem(
-        app.post("/credentials", &json!({"name": "x", "type": "oauth2", "clientSecret": secret})).await,
+        app.post(
+            "/credentials",
+            &json!({"name": "x", "type": "oauth2", "clientSecret": secret}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-field",
     )
     .await;
-    let fields: Vec<&str> = body["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("f")).collect();
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("f"))
+        .collect();
     assert_eq!(fields, ["clientId", "tokenUrl"]);
     let body = problem(
-        app.post("/credentials", &json!({"name": "x", "type": "bearer_token", "value": 42})).await,
+        app.post(
+            "/credentials",
+            &json!({"name": "x", "type": "bearer_token", "value": 42}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-field",
     )
     .await;
     assert_eq!(body["field"], "value");
     let body = problem(
-        app.post("/credentials", &json!({"name": "x", "type": "jwt", "algorithm": "RS256", "secret": secret})).await,
+        app.post(
+            "/credentials",
+            &json!({"name": "x", "type": "jwt", "algorithm": "RS256", "secret": secret}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-field",
     )
     .await;
     assert!(!body.to_string().contains(&secret));
     let body = problem(
-        app.post("/credentials", &json!({"name": "x", "type": "magic", "value": secret})).await,
+        app.post(
+            "/credentials",
+            &json!({"name": "x", "type": "magic", "value": secret}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-field",
     )
@@ -342,36 +427,75 @@ async fn every_error_class_is_a_problem_with_a_stable_code() {
     assert!(!body.to_string().contains(&secret));
 
     // 401 without, with a malformed, and with an unknown key.
-    let none = app.send(reqwest::Method::GET, "/credentials", None, None).await;
+    let none = app
+        .send(reqwest::Method::GET, "/credentials", None, None)
+        .await;
     assert_eq!(none.headers()["www-authenticate"], "Bearer realm=\"vault\"");
     problem(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let bad = app.send(reqwest::Method::GET, "/credentials", Some("not-a-key"), None).await;
+    let bad = app
+        .send(
+            reqwest::Method::GET,
+            "/credentials",
+            Some("not-a-key"),
+            None,
+        )
+        .await;
     problem(bad, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let mut forged = app.token.clone();
     forged.replace_range(10..11, if &forged[10..11] == "a" { "b" } else { "a" });
-    let forged = app.send(reqwest::Method::GET, "/credentials", Some(&forged), None).await;
+    let forged = app
+        .send(reqwest::Method::GET, "/credentials", Some(&forged), None)
+        .await;
     problem(forged, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     // 403 missing scope.
     let reader = app.key_with_scopes(&["credentials:read"]).await;
     let response = app
-        .send(reqwest::Method::POST, "/credentials", Some(&reader), Some(&six_credentials()[1].0))
+        .send(
+            reqwest::Method::POST,
+            "/credentials",
+            Some(&reader),
+            Some(&six_credentials()[1].0),
+        )
         .await;
     let body = problem(response, StatusCode::FORBIDDEN, "insufficient-scope").await;
-    assert!(body["detail"].as_str().expect("detail").contains("credentials:write"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("credentials:write")
+    );
 
     // 404 for unknown and malformed ids, and unknown routes.
-    problem(app.get(&format!("/credentials/{}", uuid::Uuid::now_v7())).await, StatusCode::NOT_FOUND, "not-found").await;
-    problem(app.get("/credentials/not-a-uuid").await, StatusCode::NOT_FOUND, "not-found").await;
+    problem(
+        app.get(&format!("/credentials/{}", uuid::Uuid::now_v7()))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        app.get("/credentials/not-a-uuid").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
     problem(app.get("/nope").await, StatusCode::NOT_FOUND, "not-found").await;
 
     // 405 for a method the resource does not have.
-    let put = app.send(reqwest::Method::PUT, "/credentials", Some(&app.token), None).await;
+    let put = app
+        .send(reqwest::Method::PUT, "/credentials", Some(&app.token), None)
+        .await;
     problem(put, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed").await;
 
     // 413 over the body limit (declared and streamed).
     let huge = json!({"name": "x", "type": "bearer_token", "value": "v".repeat(70 * 1024)});
-    problem(app.post("/credentials", &huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+    problem(
+        app.post("/credentials", &huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    )
+    .await;
 
     // 415 for anything but JSON.
     let response = app
@@ -383,14 +507,44 @@ async fn every_error_class_is_a_problem_with_a_stable_code() {
         .send()
         .await
         .expect("sent");
-    problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type").await;
+    problem(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    )
+    .await;
 
     // 422 on bad list parameters.
-    problem(app.get("/credentials?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
-    problem(app.get("/credentials?limit=abc").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
-    problem(app.get("/credentials?cursor=zzz").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
-    problem(app.get("/credentials?expiringWithin=soon").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
-    problem(app.get("/credentials?colour=red").await, StatusCode::BAD_REQUEST, "unknown-field").await;
+    problem(
+        app.get("/credentials?limit=0").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    problem(
+        app.get("/credentials?limit=abc").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    problem(
+        app.get("/credentials?cursor=zzz").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    problem(
+        app.get("/credentials?expiringWithin=soon").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    problem(
+        app.get("/credentials?colour=red").await,
+        StatusCode::BAD_REQUEST,
+        "unknown-field",
+    )
+    .await;
 
     // Nothing was created by any of the above.
     let list: Value = app.get("/credentials").await.json().await.expect("json");
@@ -403,12 +557,21 @@ async fn patch_errors_change_nothing() {
     let created = app.create(&six_credentials()[3].0).await;
     let path = format!("/credentials/{}", created["id"].as_str().expect("id"));
     for (body, status) in [
-        (json!({"tokenUrl": "ftp://nope"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"tokenUrl": "ftp://nope"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (json!({"type": "api_key"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"value": "belongs to api keys"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"value": "belongs to api keys"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         (json!({"name": ""}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"nmae": "typo"}), StatusCode::BAD_REQUEST),
-        (json!({"clientSecret": "", "name": "new name"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"clientSecret": "", "name": "new name"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let response = app.patch(&path, &body).await;
         assert_eq!(response.status(), status, "{body}");
@@ -417,7 +580,12 @@ async fn patch_errors_change_nothing() {
     assert_eq!(after, created);
 
     // null clears nullable fields.
-    let cleared: Value = app.patch(&path, &json!({"audience": null, "description": null})).await.json().await.expect("json");
+    let cleared: Value = app
+        .patch(&path, &json!({"audience": null, "description": null}))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert!(cleared.get("audience").is_none());
     assert_eq!(cleared["description"], Value::Null);
     assert_eq!(cleared["version"], 2);
@@ -430,11 +598,18 @@ async fn list_paginates_and_filters() {
     for (i, (body, _)) in six_credentials().into_iter().enumerate() {
         let mut body = body;
         if i == 0 {
-            body["expiresAt"] = json!((time::OffsetDateTime::now_utc() + time::Duration::days(3))
-                .format(&time::format_description::well_known::Rfc3339)
-                .expect("format"));
+            body["expiresAt"] = json!(
+                (time::OffsetDateTime::now_utc() + time::Duration::days(3))
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .expect("format")
+            );
         }
-        ids.push(app.create(&body).await["id"].as_str().expect("id").to_owned());
+        ids.push(
+            app.create(&body).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -446,7 +621,11 @@ async fn list_paginates_and_filters() {
         let page: Value = app.get(&path).await.json().await.expect("json");
         let items = page["items"].as_array().expect("items");
         assert!(items.len() <= 4);
-        seen.extend(items.iter().map(|c| c["id"].as_str().expect("id").to_owned()));
+        seen.extend(
+            items
+                .iter()
+                .map(|c| c["id"].as_str().expect("id").to_owned()),
+        );
         match page["nextCursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -454,40 +633,83 @@ async fn list_paginates_and_filters() {
     }
     assert_eq!(seen, ids, "every credential once, in creation order");
 
-    let jwt: Value = app.get("/credentials?type=jwt").await.json().await.expect("json");
+    let jwt: Value = app
+        .get("/credentials?type=jwt")
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(jwt["items"].as_array().expect("items").len(), 1);
     assert_eq!(jwt["items"][0]["type"], "jwt");
 
-    let soon: Value = app.get("/credentials?expiringWithin=P7D").await.json().await.expect("json");
-    let soon: Vec<&str> = soon["items"].as_array().expect("items").iter().map(|c| c["id"].as_str().expect("id")).collect();
-    assert_eq!(soon, [ids[0].as_str()], "only the one expiring in 3 days (the bearer token expires in 2031)");
+    let soon: Value = app
+        .get("/credentials?expiringWithin=P7D")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let soon: Vec<&str> = soon["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        soon,
+        [ids[0].as_str()],
+        "only the one expiring in 3 days (the bearer token expires in 2031)"
+    );
 }
 
 #[tokio::test]
 async fn access_keys_are_shown_once_scoped_and_revocable() {
     let app = spawn_app().await;
     let response = app
-        .post("/access-keys", &json!({"name": "ci", "scopes": ["credentials:read", "credentials:write"]}))
+        .post(
+            "/access-keys",
+            &json!({"name": "ci", "scopes": ["credentials:read", "credentials:write"]}),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let created: Value = response.json().await.expect("json");
     let key = created["keySecret"].as_str().expect("key").to_owned();
     assert!(key.starts_with("vlt_") && key.len() == 50, "{key}");
-    assert_eq!(created["scopes"], json!(["credentials:read", "credentials:write"]));
+    assert_eq!(
+        created["scopes"],
+        json!(["credentials:read", "credentials:write"])
+    );
 
     // The new key works, within its scopes.
-    let ok = app.send(reqwest::Method::POST, "/credentials", Some(&key), Some(&six_credentials()[1].0)).await;
+    let ok = app
+        .send(
+            reqwest::Method::POST,
+            "/credentials",
+            Some(&key),
+            Some(&six_credentials()[1].0),
+        )
+        .await;
     assert_eq!(ok.status(), StatusCode::CREATED);
-    let denied = app.send(reqwest::Method::GET, "/access-keys", Some(&key), None).await;
+    let denied = app
+        .send(reqwest::Method::GET, "/access-keys", Some(&key), None)
+        .await;
     problem(denied, StatusCode::FORBIDDEN, "insufficient-scope").await;
 
     // The list never shows a key or a hash, and records use.
     let list = app.get("/access-keys").await;
     let (_, text) = text_without(list, std::slice::from_ref(&key)).await;
-    assert!(!text.contains("keySecret") && !text.contains("hash"), "{text}");
+    assert!(
+        !text.contains("keySecret") && !text.contains("hash"),
+        "{text}"
+    );
     let list: Value = serde_json::from_str(&text).expect("json");
-    let entry = list["items"].as_array().expect("items").iter().find(|k| k["id"] == created["id"]).expect("listed").clone();
+    let entry = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|k| k["id"] == created["id"])
+        .expect("listed")
+        .clone();
     assert!(entry["lastUsedAt"].is_string(), "{entry}");
 
     // A key cannot mint a more powerful key.
@@ -501,15 +723,21 @@ async fn access_keys_are_shown_once_scoped_and_revocable() {
         )
         .await;
     problem(escalate, StatusCode::FORBIDDEN, "scope-escalation").await;
-    let bad_scope = app.post("/access-keys", &json!({"name": "x", "scopes": ["root"]})).await;
+    let bad_scope = app
+        .post("/access-keys", &json!({"name": "x", "scopes": ["root"]}))
+        .await;
     problem(bad_scope, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
 
     // Revoked -> 401 at once; another organization cannot revoke.
     let path = format!("/access-keys/{}", created["id"].as_str().expect("id"));
-    let foreign = app.send(reqwest::Method::DELETE, &path, Some(&app.other_token), None).await;
+    let foreign = app
+        .send(reqwest::Method::DELETE, &path, Some(&app.other_token), None)
+        .await;
     problem(foreign, StatusCode::NOT_FOUND, "not-found").await;
     assert_eq!(app.delete(&path).await.status(), StatusCode::NO_CONTENT);
-    let revoked = app.send(reqwest::Method::GET, "/credentials", Some(&key), None).await;
+    let revoked = app
+        .send(reqwest::Method::GET, "/credentials", Some(&key), None)
+        .await;
     problem(revoked, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
@@ -520,42 +748,74 @@ async fn expired_access_keys_are_refused() {
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
     let created: Value = app
-        .post("/access-keys", &json!({"name": "short", "scopes": ["credentials:read"], "expiresAt": expires}))
+        .post(
+            "/access-keys",
+            &json!({"name": "short", "scopes": ["credentials:read"], "expiresAt": expires}),
+        )
         .await
         .json()
         .await
         .expect("json");
     let key = created["keySecret"].as_str().expect("key").to_owned();
-    assert_eq!(app.send(reqwest::Method::GET, "/credentials", Some(&key), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.send(reqwest::Method::GET, "/credentials", Some(&key), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
-    let expired = app.send(reqwest::Method::GET, "/credentials", Some(&key), None).await;
+    let expired = app
+        .send(reqwest::Method::GET, "/credentials", Some(&key), None)
+        .await;
     problem(expired, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
 #[tokio::test]
 async fn concurrent_patches_lose_no_write() {
     let app = spawn_app().await;
-    let created = app.create(&json!({"name": "shared", "type": "custom", "headers": {"X-A": "a"}})).await;
+    let created = app
+        .create(&json!({"name": "shared", "type": "custom", "headers": {"X-A": "a"}}))
+        .await;
     let path = format!("/credentials/{}", created["id"].as_str().expect("id"));
     let patches = (0..20).map(|i| {
         let app = &app;
         let path = path.clone();
         async move {
-            let response = app.patch(&path, &json!({"headers": {format!("X-Writer-{i}"): format!("v{i}")}})).await;
+            let response = app
+                .patch(
+                    &path,
+                    &json!({"headers": {format!("X-Writer-{i}"): format!("v{i}")}}),
+                )
+                .await;
             assert_eq!(response.status(), StatusCode::OK);
         }
     });
     futures::future::join_all(patches).await;
     let after: Value = app.get(&path).await.json().await.expect("json");
-    assert_eq!(after["version"], 21, "each of 20 patches advanced the version once");
+    assert_eq!(
+        after["version"], 21,
+        "each of 20 patches advanced the version once"
+    );
 }
 
 #[tokio::test]
 async fn health_needs_no_key_and_request_ids_are_echoed() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/healthz")).header("x-request-id", "trace-123").send().await.expect("sent");
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-123")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["x-request-id"], "trace-123");
-    let unsafe_id = app.client.get(app.url("/healthz")).header("x-request-id", "a b\tc").send().await.expect("sent");
+    let unsafe_id = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "a b\tc")
+        .send()
+        .await
+        .expect("sent");
     assert_ne!(unsafe_id.headers()["x-request-id"], "a b\tc");
 }

@@ -42,7 +42,11 @@ fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
 
 impl Server {
     fn start(mut cmd: Command) -> Self {
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn vault-server");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn vault-server");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         capture(child.stdout.take().expect("stdout"), stdout.clone());
@@ -59,12 +63,21 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not start: {log}");
             std::thread::sleep(Duration::from_millis(20));
         };
-        Self { child, base, stdout, stderr }
+        Self {
+            child,
+            base,
+            stdout,
+            stderr,
+        }
     }
 
     /// SIGTERM, then wait: a graceful stop exits 0.
     fn stop(mut self) -> (String, String) {
-        let status = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().expect("kill");
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(30);
         let exit = loop {
@@ -119,9 +132,19 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     // Data directory, database and a 0600 development key beside it.
     let key_file = dir.path().join("data/encryption.key");
     assert!(dir.path().join("data/vault.db").exists());
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key_file).expect("key file").permissions());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file)
+            .expect("key file")
+            .permissions(),
+    );
     assert_eq!(mode & 0o777, 0o600);
-    assert!(server.stderr.lock().expect("lock").contains("PRODUCTION MUST SET ITS OWN ENCRYPTION_KEY"));
+    assert!(
+        server
+            .stderr
+            .lock()
+            .expect("lock")
+            .contains("PRODUCTION MUST SET ITS OWN ENCRYPTION_KEY")
+    );
 
     // The seed's calls with that key.
     let client = reqwest::Client::new();
@@ -135,7 +158,11 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     assert_eq!(created.status(), 201);
     let created: Value = created.json().await.expect("json");
     let (out, _) = server.stop();
-    assert_eq!(out.matches("vlt_").count(), 2, "the key is printed in the banner and its export line only");
+    assert_eq!(
+        out.matches("vlt_").count(),
+        2,
+        "the key is printed in the banner and its export line only"
+    );
 
     // Second run: same key file, same data, no new organization, no key printed.
     let server = Server::start(command(dir.path()));
@@ -150,21 +177,38 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
         .expect("json");
     assert_eq!(list["items"][0]["id"], created["id"]);
     let (out, _) = server.stop();
-    assert!(!out.contains("vlt_"), "the admin key is printed once only: {out}");
+    assert!(
+        !out.contains("vlt_"),
+        "the admin key is printed once only: {out}"
+    );
 }
 
 #[tokio::test]
 async fn debug_logs_never_contain_a_secret() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let key = String::from_utf8(command(dir.path()).args(["keys", "generate"]).output().expect("run").stdout).expect("utf8");
+    let key = String::from_utf8(
+        command(dir.path())
+            .args(["keys", "generate"])
+            .output()
+            .expect("run")
+            .stdout,
+    )
+    .expect("utf8");
     let with_key = || {
         let mut cmd = command(dir.path());
-        cmd.env("ENCRYPTION_KEY", key.trim()).env("RUST_LOG", "debug");
+        cmd.env("ENCRYPTION_KEY", key.trim())
+            .env("RUST_LOG", "debug");
         cmd
     };
-    let output = with_key().args(["bootstrap", "--org", "acme"]).output().expect("bootstrap");
+    let output = with_key()
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("bootstrap");
     assert!(output.status.success());
-    let token = String::from_utf8(output.stdout).expect("utf8").trim().to_owned();
+    let token = String::from_utf8(output.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
 
     let server = Server::start(with_key());
     let client = reqwest::Client::new();
@@ -187,15 +231,36 @@ async fn debug_logs_never_contain_a_secret() {
         for value in body.as_object().expect("object").values() {
             collect_canaries(value, &mut canaries);
         }
-        let response = client.post(format!("{}/credentials", server.base)).bearer_auth(&token).json(body).send().await.expect("sent");
+        let response = client
+            .post(format!("{}/credentials", server.base))
+            .bearer_auth(&token)
+            .json(body)
+            .send()
+            .await
+            .expect("sent");
         if response.status() == 201 {
             let created: Value = response.json().await.expect("json");
-            let path = format!("{}/credentials/{}", server.base, created["id"].as_str().expect("id"));
-            let _ = client.get(&path).bearer_auth(&token).send().await.expect("sent");
+            let path = format!(
+                "{}/credentials/{}",
+                server.base,
+                created["id"].as_str().expect("id")
+            );
+            let _ = client
+                .get(&path)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("sent");
             if matches!(created["type"].as_str(), Some("api_key" | "bearer_token")) {
                 let rotated = canary("rotated");
                 canaries.push(rotated.clone());
-                let response = client.patch(&path).bearer_auth(&token).json(&json!({"value": rotated})).send().await.expect("sent");
+                let response = client
+                    .patch(&path)
+                    .bearer_auth(&token)
+                    .json(&json!({"value": rotated}))
+                    .send()
+                    .await
+                    .expect("sent");
                 assert_eq!(response.status(), 200);
             }
         }
@@ -210,11 +275,22 @@ async fn debug_logs_never_contain_a_secret() {
         .send()
         .await
         .expect("sent");
-    let _ = client.get(format!("{}/credentials", server.base)).bearer_auth(format!("{raw}x")).send().await.expect("sent");
+    let _ = client
+        .get(format!("{}/credentials", server.base))
+        .bearer_auth(format!("{raw}x"))
+        .send()
+        .await
+        .expect("sent");
     let (stdout, stderr) = server.stop();
-    assert!(stderr.contains("DEBUG") || stderr.contains("debug"), "debug logging was on");
+    assert!(
+        stderr.contains("DEBUG") || stderr.contains("debug"),
+        "debug logging was on"
+    );
     for c in &canaries {
-        assert!(!stdout.contains(c.as_str()) && !stderr.contains(c.as_str()), "secret {c} in the logs");
+        assert!(
+            !stdout.contains(c.as_str()) && !stderr.contains(c.as_str()),
+            "secret {c} in the logs"
+        );
     }
     assert!(!stderr.contains(&token), "the access key is not logged");
 }
@@ -222,7 +298,11 @@ async fn debug_logs_never_contain_a_secret() {
 fn collect_canaries(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::String(s) if s.contains("CANARY-") => {
-            out.extend(s.split(|c: char| c == '\r' || c == '\n').filter(|p| p.starts_with("CANARY-")).map(str::to_owned));
+            out.extend(
+                s.split(['\r', '\n'])
+                    .filter(|p| p.starts_with("CANARY-"))
+                    .map(str::to_owned),
+            );
         }
         Value::Object(map) => map.values().for_each(|v| collect_canaries(v, out)),
         Value::Array(items) => items.iter().for_each(|v| collect_canaries(v, out)),
@@ -233,13 +313,23 @@ fn collect_canaries(value: &Value, out: &mut Vec<String>) {
 #[test]
 fn bootstrap_prints_only_the_key_on_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = command(dir.path()).args(["bootstrap", "--org", "acme"]).output().expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = command(dir.path())
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).expect("utf8");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert!(lines[0].starts_with("vlt_") && lines[0].len() == 50);
-    let again = command(dir.path()).args(["bootstrap", "--org", "other"]).output().expect("run");
+    let again = command(dir.path())
+        .args(["bootstrap", "--org", "other"])
+        .output()
+        .expect("run");
     assert!(again.status.success());
     assert_ne!(String::from_utf8(again.stdout).expect("utf8"), stdout);
 }
@@ -247,9 +337,15 @@ fn bootstrap_prints_only_the_key_on_stdout() {
 #[test]
 fn keys_generate_prints_a_fresh_32_byte_key() {
     let run = || {
-        let output = Command::new(BIN).args(["keys", "generate"]).output().expect("run");
+        let output = Command::new(BIN)
+            .args(["keys", "generate"])
+            .output()
+            .expect("run");
         assert!(output.status.success());
-        String::from_utf8(output.stdout).expect("utf8").trim().to_owned()
+        String::from_utf8(output.stdout)
+            .expect("utf8")
+            .trim()
+            .to_owned()
     };
     let (a, b) = (run(), run());
     assert_ne!(a, b);
@@ -261,7 +357,10 @@ fn refusal(cmd: &mut Command) -> String {
     let output = cmd.output().expect("run");
     assert!(!output.status.success(), "should refuse to start");
     let stderr = String::from_utf8(output.stderr).expect("utf8");
-    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
     stderr
 }
 
@@ -270,15 +369,25 @@ fn a_wrong_or_malformed_key_is_refused_at_start_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let key_a = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     let key_b = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
-    let ok = command(dir.path()).env("ENCRYPTION_KEY", key_a).args(["bootstrap", "--org", "acme"]).output().expect("run");
+    let ok = command(dir.path())
+        .env("ENCRYPTION_KEY", key_a)
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
     assert!(ok.status.success());
 
     let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", key_b));
-    assert!(stderr.contains("ENCRYPTION_KEY does not match this database"), "{stderr}");
+    assert!(
+        stderr.contains("ENCRYPTION_KEY does not match this database"),
+        "{stderr}"
+    );
 
     let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", "too-short"));
     assert!(stderr.contains("keys generate"), "{stderr}");
-    assert!(!stderr.contains("too-short"), "the key is not echoed: {stderr}");
+    assert!(
+        !stderr.contains("too-short"),
+        "the key is not echoed: {stderr}"
+    );
 
     // The right key as a previous key still opens the database.
     let rotated = command(dir.path())
@@ -287,11 +396,19 @@ fn a_wrong_or_malformed_key_is_refused_at_start_up() {
         .args(["bootstrap", "--org", "after-rotation"])
         .output()
         .expect("run");
-    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
 
     let stderr = refusal(command(dir.path()).env("DATABASE_URL", "mysql://nope"));
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 
-    let stderr = refusal(command(dir.path()).env("ENCRYPTION_KEY", key_a).env("VAULT_BIND", "not-an-address"));
+    let stderr = refusal(
+        command(dir.path())
+            .env("ENCRYPTION_KEY", key_a)
+            .env("VAULT_BIND", "not-an-address"),
+    );
     assert!(stderr.contains("VAULT_BIND"), "{stderr}");
 }

@@ -106,7 +106,9 @@ impl AccessToken {
     pub fn parse(presented: &str) -> Result<Self, MalformedToken> {
         if presented.len() != TOKEN_LEN
             || !presented.starts_with(TOKEN_PREFIX)
-            || !presented[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric())
+            || !presented[TOKEN_PREFIX.len()..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric())
         {
             return Err(MalformedToken);
         }
@@ -273,7 +275,9 @@ mod tests {
     use super::*;
 
     fn random(seed: u8) -> Vec<u8> {
-        (0..96u8).map(|i| i.wrapping_mul(37).wrapping_add(seed)).collect()
+        (0..96u8)
+            .map(|i| i.wrapping_mul(37).wrapping_add(seed))
+            .collect()
     }
 
     #[test]
@@ -292,13 +296,21 @@ mod tests {
             let mut bytes = text.clone().into_bytes();
             bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
             let altered = String::from_utf8(bytes).expect("ascii");
-            assert!(AccessToken::parse(&altered).is_err(), "position {i} accepted");
+            assert!(
+                AccessToken::parse(&altered).is_err(),
+                "position {i} accepted"
+            );
         }
     }
 
     #[test]
     fn wrong_prefix_length_or_alphabet_is_rejected() {
-        for bad in ["", "vlt_", "ghp_abc", "vlt_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"] {
+        for bad in [
+            "",
+            "vlt_",
+            "ghp_abc",
+            "vlt_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+        ] {
             assert!(AccessToken::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -88,12 +88,15 @@ impl fmt::Display for CredentialType {
 impl FromStr for CredentialType {
     type Err = FieldError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-            FieldError::new(
-                "type",
-                "must be one of api_key, bearer_token, basic_auth, oauth2, jwt, custom",
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "type",
+                    "must be one of api_key, bearer_token, basic_auth, oauth2, jwt, custom",
+                )
+            })
     }
 }
 
@@ -164,7 +167,10 @@ pub(crate) fn check_text(
         .chars()
         .any(|c| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')));
     if bad {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -514,8 +520,7 @@ impl CredentialSecrets {
     /// # Errors
     /// When the payload is not JSON of the expected shape.
     pub fn from_plaintext(kind: CredentialType, bytes: &[u8]) -> Result<Self, PayloadMismatch> {
-        let parsed: SecretsIn =
-            serde_json::from_slice(bytes).map_err(|_| PayloadMismatch(kind))?;
+        let parsed: SecretsIn = serde_json::from_slice(bytes).map_err(|_| PayloadMismatch(kind))?;
         let secrets = match kind {
             CredentialType::ApiKey | CredentialType::BearerToken => parsed.value.map(Self::Value),
             CredentialType::BasicAuth => parsed.password.map(Self::Password),

@@ -73,7 +73,20 @@ mod tests {
 
     #[test]
     fn refuses_everything_else() {
-        for bad in ["", "P", "PT", "30D", "P1Y", "P1M", "PT1D", "P1H", "P-1D", "P1.5D", "P1D2", "P99999999999999W"] {
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "30D",
+            "P1Y",
+            "P1M",
+            "PT1D",
+            "P1H",
+            "P-1D",
+            "P1.5D",
+            "P1D2",
+            "P99999999999999W",
+        ] {
             assert!(parse_iso8601_duration("d", bad).is_err(), "{bad} accepted");
         }
     }

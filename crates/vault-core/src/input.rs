@@ -13,9 +13,8 @@ use time::format_description::well_known::Rfc3339;
 use crate::clock::truncate_to_micros;
 use crate::credential::{
     CredentialKind, CredentialName, CredentialSecrets, CredentialType, Description, JwtAlgorithm,
-    JwtClaims, JwtConfig, MAX_CLAIMS_BYTES, MAX_CUSTOM_HEADERS, MAX_PRIVATE_KEY_BYTES,
-    MAX_SCOPES, MAX_SECRET_BYTES, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation,
-    check_text,
+    JwtClaims, JwtConfig, MAX_CLAIMS_BYTES, MAX_CUSTOM_HEADERS, MAX_PRIVATE_KEY_BYTES, MAX_SCOPES,
+    MAX_SECRET_BYTES, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation, check_text,
 };
 use crate::validation::{FieldError, ValidationErrors};
 
@@ -280,7 +279,10 @@ impl ValidPatch {
             Patch::Value(raw) => errors.take(parse_expiry(raw, now)).map(Some),
         };
 
-        let touched = fields.present_fields().iter().any(|f| fields_of(kind).contains(f));
+        let touched = fields
+            .present_fields()
+            .iter()
+            .any(|f| fields_of(kind).contains(f));
         let typed = if touched {
             match kind {
                 CredentialType::ApiKey => api_key(fields, Some(current), &mut errors),
@@ -322,7 +324,11 @@ impl ValidPatch {
 
 type Typed = Option<(CredentialKind, Option<CredentialSecrets>)>;
 
-fn reject_foreign_fields(kind: CredentialType, fields: &CredentialFields, errors: &mut ValidationErrors) {
+fn reject_foreign_fields(
+    kind: CredentialType,
+    fields: &CredentialFields,
+    errors: &mut ValidationErrors,
+) {
     for field in fields.present_fields() {
         if !fields_of(kind).contains(&field) {
             errors.add(field, format!("does not apply to type {kind}"));
@@ -358,7 +364,10 @@ fn secret_value(field: &str, value: &SecretString) -> Result<SecretString, Field
         ));
     }
     if s.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "must not contain control characters"));
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(value.clone())
 }
@@ -446,7 +455,9 @@ fn placement(
         (Some(raw), PlacementLocation::Query) => {
             let ok = !raw.is_empty()
                 && raw.len() <= 128
-                && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~[]".contains(&b));
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~[]".contains(&b));
             if ok {
                 Some(raw.clone())
             } else {
@@ -464,7 +475,10 @@ fn placement(
         Some(p) => {
             let ok = p.len() <= 64 && p.bytes().all(|b| (0x20..0x7f).contains(&b));
             if !ok {
-                errors.add("placement.prefix", "must be at most 64 printable ASCII characters");
+                errors.add(
+                    "placement.prefix",
+                    "must be at most 64 printable ASCII characters",
+                );
             }
             Some(p.clone())
         }
@@ -476,7 +490,11 @@ fn placement(
     })
 }
 
-fn api_key(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut ValidationErrors) -> Typed {
+fn api_key(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
     let (default, secret) = match current {
         Some(CredentialKind::ApiKey { placement }) => (
             placement.clone(),
@@ -488,20 +506,34 @@ fn api_key(fields: &CredentialFields, current: Option<&CredentialKind>, errors: 
         ),
     };
     let placement = placement(fields.placement.as_ref(), default, true, errors)?;
-    Some((CredentialKind::ApiKey { placement }, secret.map(CredentialSecrets::Value)))
+    Some((
+        CredentialKind::ApiKey { placement },
+        secret.map(CredentialSecrets::Value),
+    ))
 }
 
 fn bearer(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
     let secret = required_secret("value", fields.value.as_ref(), errors);
-    Some((CredentialKind::BearerToken {}, secret.map(CredentialSecrets::Value)))
+    Some((
+        CredentialKind::BearerToken {},
+        secret.map(CredentialSecrets::Value),
+    ))
 }
 
-fn bearer_patch(fields: &CredentialFields, current: &CredentialKind, errors: &mut ValidationErrors) -> Typed {
+fn bearer_patch(
+    fields: &CredentialFields,
+    current: &CredentialKind,
+    errors: &mut ValidationErrors,
+) -> Typed {
     let secret = optional_secret("value", fields.value.as_ref(), errors);
     Some((current.clone(), secret.map(CredentialSecrets::Value)))
 }
 
-fn basic(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut ValidationErrors) -> Typed {
+fn basic(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
     let username = match (&fields.username, current) {
         (Some(raw), _) => {
             // RFC 7617: the user-id cannot contain a colon.
@@ -524,7 +556,9 @@ fn basic(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &m
         required_secret("password", fields.password.as_ref(), errors)
     };
     Some((
-        CredentialKind::BasicAuth { username: username? },
+        CredentialKind::BasicAuth {
+            username: username?,
+        },
         password.map(CredentialSecrets::Password),
     ))
 }
@@ -533,7 +567,10 @@ fn token_url(raw: &str) -> Result<String, FieldError> {
     let url = url::Url::parse(raw)
         .map_err(|_| FieldError::new("tokenUrl", "must be an absolute http or https URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(FieldError::new("tokenUrl", "must be an absolute http or https URL"));
+        return Err(FieldError::new(
+            "tokenUrl",
+            "must be an absolute http or https URL",
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(FieldError::new(
@@ -545,20 +582,27 @@ fn token_url(raw: &str) -> Result<String, FieldError> {
         return Err(FieldError::new("tokenUrl", "must not have a fragment"));
     }
     if raw.len() > 2048 {
-        return Err(FieldError::new("tokenUrl", "must be at most 2048 characters"));
+        return Err(FieldError::new(
+            "tokenUrl",
+            "must be at most 2048 characters",
+        ));
     }
     Ok(url.to_string())
 }
 
 fn scopes(raw: &[String]) -> Result<Vec<String>, FieldError> {
     if raw.len() > MAX_SCOPES {
-        return Err(FieldError::new("scopes", format!("must have at most {MAX_SCOPES} entries")));
+        return Err(FieldError::new(
+            "scopes",
+            format!("must have at most {MAX_SCOPES} entries"),
+        ));
     }
     // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
     let valid = |s: &String| {
         !s.is_empty()
             && s.len() <= 256
-            && s.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+            && s.bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
     };
     if !raw.iter().all(valid) {
         return Err(FieldError::new(
@@ -569,7 +613,11 @@ fn scopes(raw: &[String]) -> Result<Vec<String>, FieldError> {
     Ok(raw.to_vec())
 }
 
-fn oauth2(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut ValidationErrors) -> Typed {
+fn oauth2(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
     let existing = match current {
         Some(CredentialKind::OAuth2(config)) => Some(config),
         _ => None,
@@ -638,14 +686,20 @@ fn claims(raw: &serde_json::Map<String, serde_json::Value>) -> Result<JwtClaims,
     }
     let size = serde_json::to_vec(raw).map_or(usize::MAX, |v| v.len());
     if size > MAX_CLAIMS_BYTES {
-        return Err(FieldError::new("claims", format!("must be at most {MAX_CLAIMS_BYTES} bytes as JSON")));
+        return Err(FieldError::new(
+            "claims",
+            format!("must be at most {MAX_CLAIMS_BYTES} bytes as JSON"),
+        ));
     }
     let mut custom = raw.clone();
     let mut take = |name: &str| -> Result<Option<String>, FieldError> {
         match custom.remove(name) {
             None | Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(FieldError::new(format!("claims.{name}"), "must be a string")),
+            Some(_) => Err(FieldError::new(
+                format!("claims.{name}"),
+                "must be a string",
+            )),
         }
     };
     Ok(JwtClaims {
@@ -664,14 +718,27 @@ fn private_key(value: &SecretString) -> Result<SecretString, FieldError> {
             format!("must be at most {MAX_PRIVATE_KEY_BYTES} bytes"),
         ));
     }
-    let armoured = pem.starts_with("-----BEGIN ") && pem.ends_with("-----") && pem.contains("PRIVATE KEY-----");
-    if !armoured || pem.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(FieldError::new("privateKey", "must be a PEM-encoded private key"));
+    let armoured = pem.starts_with("-----BEGIN ")
+        && pem.ends_with("-----")
+        && pem.contains("PRIVATE KEY-----");
+    if !armoured
+        || pem
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(FieldError::new(
+            "privateKey",
+            "must be a PEM-encoded private key",
+        ));
     }
     Ok(SecretString::from(pem.to_owned()))
 }
 
-fn jwt(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut ValidationErrors) -> Typed {
+fn jwt(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
     let existing = match current {
         Some(CredentialKind::Jwt(config)) => Some(config),
         _ => None,
@@ -693,7 +760,10 @@ fn jwt(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut
         (Some(t), _) => match u32::try_from(t) {
             Ok(t) if (1..=MAX_JWT_TTL_SECONDS).contains(&t) => Some(t),
             _ => {
-                errors.add("ttlSeconds", format!("must be between 1 and {MAX_JWT_TTL_SECONDS}"));
+                errors.add(
+                    "ttlSeconds",
+                    format!("must be between 1 and {MAX_JWT_TTL_SECONDS}"),
+                );
                 None
             }
         },
@@ -706,13 +776,19 @@ fn jwt(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut
     let algorithm = algorithm?;
     // The key must fit the algorithm's family; when a patch keeps the family, the sealed
     // key still fits and need not be given again.
-    let family_kept = existing.is_some_and(|c| c.algorithm.uses_shared_secret() == algorithm.uses_shared_secret());
+    let family_kept = existing
+        .is_some_and(|c| c.algorithm.uses_shared_secret() == algorithm.uses_shared_secret());
     let secrets = if algorithm.uses_shared_secret() {
         if fields.private_key.is_some() {
-            errors.add("privateKey", format!("does not apply to {}; give secret", algorithm.as_str()));
+            errors.add(
+                "privateKey",
+                format!("does not apply to {}; give secret", algorithm.as_str()),
+            );
         }
         match &fields.secret {
-            Some(v) => errors.take(secret_value("secret", v)).map(CredentialSecrets::JwtSecret),
+            Some(v) => errors
+                .take(secret_value("secret", v))
+                .map(CredentialSecrets::JwtSecret),
             None if family_kept => None,
             None => {
                 errors.add("secret", format!("is required for {}", algorithm.as_str()));
@@ -721,13 +797,21 @@ fn jwt(fields: &CredentialFields, current: Option<&CredentialKind>, errors: &mut
         }
     } else {
         if fields.secret.is_some() {
-            errors.add("secret", format!("does not apply to {}; give privateKey", algorithm.as_str()));
+            errors.add(
+                "secret",
+                format!("does not apply to {}; give privateKey", algorithm.as_str()),
+            );
         }
         match &fields.private_key {
-            Some(v) => errors.take(private_key(v)).map(CredentialSecrets::JwtPrivateKey),
+            Some(v) => errors
+                .take(private_key(v))
+                .map(CredentialSecrets::JwtPrivateKey),
             None if family_kept => None,
             None => {
-                errors.add("privateKey", format!("is required for {}", algorithm.as_str()));
+                errors.add(
+                    "privateKey",
+                    format!("is required for {}", algorithm.as_str()),
+                );
                 None
             }
         }
@@ -749,7 +833,10 @@ fn custom(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
         return None;
     };
     if headers.is_empty() || headers.len() > MAX_CUSTOM_HEADERS {
-        errors.add("headers", format!("must have between 1 and {MAX_CUSTOM_HEADERS} entries"));
+        errors.add(
+            "headers",
+            format!("must have between 1 and {MAX_CUSTOM_HEADERS} entries"),
+        );
         return None;
     }
     let mut values = BTreeMap::new();
@@ -760,7 +847,10 @@ fn custom(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
             continue;
         };
         if !lowercase.insert(valid_name.to_ascii_lowercase()) {
-            errors.add("headers", "names the same header twice (names are case-insensitive)");
+            errors.add(
+                "headers",
+                "names the same header twice (names are case-insensitive)",
+            );
             continue;
         }
         if let Some(v) = errors.take(secret_value(&field, value)) {
@@ -771,7 +861,10 @@ fn custom(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
         return None;
     }
     let header_names = values.keys().cloned().collect();
-    Some((CredentialKind::Custom { header_names }, Some(CredentialSecrets::Headers(values))))
+    Some((
+        CredentialKind::Custom { header_names },
+        Some(CredentialSecrets::Headers(values)),
+    ))
 }
 
 #[cfg(test)]
@@ -799,17 +892,32 @@ mod tests {
 
     #[test]
     fn api_key_defaults_to_the_x_api_key_header() {
-        let fields = CredentialFields { value: secret("sk_live_1234567890abcdef"), ..named() };
+        let fields = CredentialFields {
+            value: secret("sk_live_1234567890abcdef"),
+            ..named()
+        };
         let new = NewCredential::validate(CredentialType::ApiKey, &fields, now()).expect("valid");
-        assert_eq!(new.kind, CredentialKind::ApiKey { placement: Placement::api_key_default() });
-        assert_eq!(new.secrets.hints().get("value").map(String::as_str), Some("…cdef"));
+        assert_eq!(
+            new.kind,
+            CredentialKind::ApiKey {
+                placement: Placement::api_key_default()
+            }
+        );
+        assert_eq!(
+            new.secrets.hints().get("value").map(String::as_str),
+            Some("…cdef")
+        );
     }
 
     #[test]
     fn missing_fields_are_each_named() {
-        let errors = NewCredential::validate(CredentialType::OAuth2, &CredentialFields::default(), now())
-            .expect_err("invalid");
-        assert_eq!(fields_named(&errors), ["name", "clientId", "tokenUrl", "clientSecret"]);
+        let errors =
+            NewCredential::validate(CredentialType::OAuth2, &CredentialFields::default(), now())
+                .expect_err("invalid");
+        assert_eq!(
+            fields_named(&errors),
+            ["name", "clientId", "tokenUrl", "clientSecret"]
+        );
     }
 
     #[test]
@@ -819,33 +927,51 @@ mod tests {
             username: Some("bob".to_owned()),
             ..named()
         };
-        let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect_err("invalid");
+        let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now())
+            .expect_err("invalid");
         assert_eq!(fields_named(&errors), ["username"]);
     }
 
     #[test]
     fn secrets_must_be_non_empty_and_free_of_line_breaks() {
         for bad in ["", "abc\r\nX-Evil: 1", "nul\0"] {
-            let fields = CredentialFields { value: secret(bad), ..named() };
-            let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect_err("invalid");
+            let fields = CredentialFields {
+                value: secret(bad),
+                ..named()
+            };
+            let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now())
+                .expect_err("invalid");
             assert_eq!(fields_named(&errors), ["value"]);
-            assert!(!errors.to_string().contains("Evil"), "error repeats the value");
+            assert!(
+                !errors.to_string().contains("Evil"),
+                "error repeats the value"
+            );
         }
         let huge = "x".repeat(MAX_SECRET_BYTES + 1);
-        let fields = CredentialFields { value: secret(&huge), ..named() };
+        let fields = CredentialFields {
+            value: secret(&huge),
+            ..named()
+        };
         assert!(NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_err());
     }
 
     #[test]
     fn token_url_must_be_an_absolute_http_url_without_credentials() {
-        for bad in ["not a url", "ftp://x/token", "/token", "https://user:pw@idp/token", "https://idp/token#frag"] {
+        for bad in [
+            "not a url",
+            "ftp://x/token",
+            "/token",
+            "https://user:pw@idp/token",
+            "https://idp/token#frag",
+        ] {
             let fields = CredentialFields {
                 client_id: Some("id".to_owned()),
                 client_secret: secret("s3cr3t"),
                 token_url: Some(bad.to_owned()),
                 ..named()
             };
-            let errors = NewCredential::validate(CredentialType::OAuth2, &fields, now()).expect_err(bad);
+            let errors =
+                NewCredential::validate(CredentialType::OAuth2, &fields, now()).expect_err(bad);
             assert_eq!(fields_named(&errors), ["tokenUrl"], "{bad}");
         }
     }
@@ -868,8 +994,12 @@ mod tests {
         let errors = NewCredential::validate(CredentialType::Jwt, &rs, now()).expect_err("invalid");
         assert_eq!(fields_named(&errors), ["privateKey"]);
 
-        let unknown = CredentialFields { algorithm: Some("none".to_owned()), ..named() };
-        let errors = NewCredential::validate(CredentialType::Jwt, &unknown, now()).expect_err("invalid");
+        let unknown = CredentialFields {
+            algorithm: Some("none".to_owned()),
+            ..named()
+        };
+        let errors =
+            NewCredential::validate(CredentialType::Jwt, &unknown, now()).expect_err("invalid");
         assert_eq!(fields_named(&errors), ["algorithm"]);
     }
 
@@ -883,13 +1013,21 @@ mod tests {
             claims: Some(claims),
             ..named()
         };
-        let errors = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect_err("invalid");
+        let errors =
+            NewCredential::validate(CredentialType::Jwt, &fields, now()).expect_err("invalid");
         assert_eq!(fields_named(&errors), ["claims.exp"]);
     }
 
     #[test]
     fn custom_header_names_must_be_valid_and_not_transport_headers() {
-        for bad in ["Bad Header", "X:Y", "", "Host", "content-length", "Proxy-Authorization"] {
+        for bad in [
+            "Bad Header",
+            "X:Y",
+            "",
+            "Host",
+            "content-length",
+            "Proxy-Authorization",
+        ] {
             let fields = CredentialFields {
                 headers: Some(vec![(bad.to_owned(), SecretString::from("v".to_owned()))]),
                 ..named()
@@ -911,19 +1049,30 @@ mod tests {
 
     #[test]
     fn expiry_must_be_a_future_timestamp() {
-        for (raw, ok) in [("2030-01-01T00:00:00Z", true), ("2020-01-01T00:00:00Z", false), ("tomorrow", false)] {
+        for (raw, ok) in [
+            ("2030-01-01T00:00:00Z", true),
+            ("2020-01-01T00:00:00Z", false),
+            ("tomorrow", false),
+        ] {
             let fields = CredentialFields {
                 value: secret("token"),
                 expires_at: Patch::Value(raw.to_owned()),
                 ..named()
             };
-            assert_eq!(NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_ok(), ok, "{raw}");
+            assert_eq!(
+                NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_ok(),
+                ok,
+                "{raw}"
+            );
         }
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(CredentialName::parse("  Stripe ").expect("valid").as_str(), "Stripe");
+        assert_eq!(
+            CredentialName::parse("  Stripe ").expect("valid").as_str(),
+            "Stripe"
+        );
         assert!(CredentialName::parse("   ").is_err());
         assert!(CredentialName::parse(&"n".repeat(201)).is_err());
         assert!(CredentialName::parse("a\u{7}b").is_err());
@@ -937,14 +1086,22 @@ mod tests {
             password: secret("pw"),
             ..named()
         };
-        let new = NewCredential::validate(CredentialType::BasicAuth, &fields, now()).expect("valid");
-        let patch = CredentialFields { password: secret("new-pw"), ..CredentialFields::default() };
+        let new =
+            NewCredential::validate(CredentialType::BasicAuth, &fields, now()).expect("valid");
+        let patch = CredentialFields {
+            password: secret("new-pw"),
+            ..CredentialFields::default()
+        };
         let valid = ValidPatch::validate(&new.kind, &patch, now()).expect("valid");
         assert!(valid.kind.is_none(), "username unchanged");
-        assert!(matches!(valid.secrets, Some(CredentialSecrets::Password(_))));
+        assert!(matches!(
+            valid.secrets,
+            Some(CredentialSecrets::Password(_))
+        ));
         assert!(valid.name.is_none());
 
-        let empty = ValidPatch::validate(&new.kind, &CredentialFields::default(), now()).expect("valid");
+        let empty =
+            ValidPatch::validate(&new.kind, &CredentialFields::default(), now()).expect("valid");
         assert!(empty.is_empty());
     }
 
@@ -956,9 +1113,15 @@ mod tests {
             ..named()
         };
         let new = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect("valid");
-        let same_family = CredentialFields { algorithm: Some("HS384".to_owned()), ..CredentialFields::default() };
+        let same_family = CredentialFields {
+            algorithm: Some("HS384".to_owned()),
+            ..CredentialFields::default()
+        };
         assert!(ValidPatch::validate(&new.kind, &same_family, now()).is_ok());
-        let other_family = CredentialFields { algorithm: Some("ES256".to_owned()), ..CredentialFields::default() };
+        let other_family = CredentialFields {
+            algorithm: Some("ES256".to_owned()),
+            ..CredentialFields::default()
+        };
         let errors = ValidPatch::validate(&new.kind, &other_family, now()).expect_err("needs key");
         assert_eq!(fields_named(&errors), ["privateKey"]);
     }
@@ -966,14 +1129,35 @@ mod tests {
     #[test]
     fn sealed_payload_round_trips_for_every_type() {
         let cases = [
-            (CredentialType::ApiKey, CredentialSecrets::Value(SecretString::from("v".to_owned()))),
-            (CredentialType::BasicAuth, CredentialSecrets::Password(SecretString::from("p".to_owned()))),
-            (CredentialType::OAuth2, CredentialSecrets::ClientSecret(SecretString::from("c".to_owned()))),
-            (CredentialType::Jwt, CredentialSecrets::JwtSecret(SecretString::from("s".to_owned()))),
-            (CredentialType::Jwt, CredentialSecrets::JwtPrivateKey(SecretString::from("k".to_owned()))),
+            (
+                CredentialType::ApiKey,
+                CredentialSecrets::Value(SecretString::from("v".to_owned())),
+            ),
+            (
+                CredentialType::BasicAuth,
+                CredentialSecrets::Password(SecretString::from("p".to_owned())),
+            ),
+            (
+                CredentialType::OAuth2,
+                CredentialSecrets::ClientSecret(SecretString::from("c".to_owned())),
+            ),
+            (
+                CredentialType::Jwt,
+                CredentialSecrets::JwtSecret(SecretString::from("s".to_owned())),
+            ),
+            (
+                CredentialType::Jwt,
+                CredentialSecrets::JwtPrivateKey(SecretString::from("k".to_owned())),
+            ),
             (
                 CredentialType::Custom,
-                CredentialSecrets::Headers([("X-A".to_owned(), SecretString::from("\"quoted\\\"".to_owned()))].into()),
+                CredentialSecrets::Headers(
+                    [(
+                        "X-A".to_owned(),
+                        SecretString::from("\"quoted\\\"".to_owned()),
+                    )]
+                    .into(),
+                ),
             ),
         ];
         for (kind, secrets) in cases {
@@ -981,14 +1165,21 @@ mod tests {
             let back = CredentialSecrets::from_plaintext(kind, &bytes).expect("decodes");
             assert_eq!(*bytes, *back.to_plaintext());
         }
-        assert!(CredentialSecrets::from_plaintext(CredentialType::BasicAuth, br#"{"value":"v"}"#).is_err());
+        assert!(
+            CredentialSecrets::from_plaintext(CredentialType::BasicAuth, br#"{"value":"v"}"#)
+                .is_err()
+        );
     }
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let fields = CredentialFields { value: secret("CANARY-debug-value"), ..named() };
+        let fields = CredentialFields {
+            value: secret("CANARY-debug-value"),
+            ..named()
+        };
         assert!(!format!("{fields:?}").contains("CANARY"));
-        let new = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect("valid");
+        let new =
+            NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect("valid");
         assert!(!format!("{new:?}").contains("CANARY"));
     }
 }

@@ -14,7 +14,9 @@ pub mod vault;
 pub use access_key::{AccessKey, IssuedAccessKey, Organization, Principal, Scope};
 pub use cipher::{Aad, Cipher, CipherError, KeyId, SealedBlob};
 pub use clock::{Clock, SystemClock};
-pub use credential::{Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential};
+pub use credential::{
+    Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
+};
 pub use ids::{AccessKeyId, CredentialId, OrganizationId};
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use store::{Store, StoreError};

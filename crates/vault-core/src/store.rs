@@ -59,7 +59,8 @@ pub struct KeyListQuery {
 /// Credential storage.
 ///
 /// # Errors
-/// - `insert_credential` MUST fail with [`StoreError::Conflict`] if the id exists.
+/// - `insert_credential` MUST fail with [`StoreError::Conflict`] if the id exists (in any
+///   organization), and with [`StoreError::NotFound`] if its organization does not exist.
 /// - `get_credential`, `update_credential` and `delete_credential` MUST fail with
 ///   [`StoreError::NotFound`] when the id does not exist *in `organization`*.
 /// - `update_credential` MUST write only if the stored version equals `expected_version`,
@@ -106,7 +107,8 @@ pub trait CredentialStore: Send + Sync + 'static {
 /// Access-key storage.
 ///
 /// # Errors
-/// - `insert_access_key` MUST fail with [`StoreError::Conflict`] if the id or hash exists.
+/// - `insert_access_key` MUST fail with [`StoreError::Conflict`] if the id or hash exists,
+///   and with [`StoreError::NotFound`] if its organization does not exist.
 /// - `revoke_access_key` MUST fail with [`StoreError::NotFound`] when the id does not exist
 ///   in `organization`, and MUST keep the first revocation time if called twice.
 pub trait AccessKeyStore: Send + Sync + 'static {

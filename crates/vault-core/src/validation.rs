@@ -60,7 +60,11 @@ impl ValidationErrors {
     /// # Errors
     /// Returns `self` when at least one problem was recorded.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Self> {
-        if self.is_empty() { Ok(value()) } else { Err(self) }
+        if self.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 }
 

@@ -181,11 +181,17 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         if check.as_slice().ct_eq(KEY_CHECK_PLAINTEXT).unwrap_u8() != 1 {
             return Err(OpenError::Cipher(CipherError::Tampered));
         }
-        let hash_key = load_or_create(&store, &cipher, HASH_KEY_NAME, Purpose::AccessKeyHashKey, || {
-            let mut key = Zeroizing::new(vec![0u8; 32]);
-            cipher.fill_random(&mut key)?;
-            Ok(key)
-        })
+        let hash_key = load_or_create(
+            &store,
+            &cipher,
+            HASH_KEY_NAME,
+            Purpose::AccessKeyHashKey,
+            || {
+                let mut key = Zeroizing::new(vec![0u8; 32]);
+                cipher.fill_random(&mut key)?;
+                Ok(key)
+            },
+        )
         .await?;
         let mut token_hash_key = Zeroizing::new([0u8; 32]);
         if hash_key.len() != 32 {
@@ -442,9 +448,15 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
     /// # Errors
     /// Missing scope, not found, or a store failure.
     #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
-    pub async fn delete_credential(&self, who: &Principal, id: CredentialId) -> Result<(), VaultError> {
+    pub async fn delete_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<(), VaultError> {
         require(who, Scope::CredentialsWrite)?;
-        self.store.delete_credential(who.organization_id, id).await?;
+        self.store
+            .delete_credential(who.organization_id, id)
+            .await?;
         tracing::info!(credential = %id, "credential deleted");
         Ok(())
     }
@@ -508,7 +520,12 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         let now = self.clock.now();
         let expires_at = request.expires_at.as_deref().and_then(|raw| {
             let parsed = OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| FieldError::new("expiresAt", "must be an ISO 8601 timestamp with a time zone"))
+                .map_err(|_| {
+                    FieldError::new(
+                        "expiresAt",
+                        "must be an ISO 8601 timestamp with a time zone",
+                    )
+                })
                 .and_then(|at| {
                     if at > now {
                         Ok(truncate_to_micros(at.to_offset(time::UtcOffset::UTC)))
@@ -528,7 +545,13 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             return Err(VaultError::ScopeEscalation(beyond));
         }
         let issued = self
-            .issue_access_key(who.organization_id, name, scopes, expires_at, who.access_key_id)
+            .issue_access_key(
+                who.organization_id,
+                name,
+                scopes,
+                expires_at,
+                who.access_key_id,
+            )
             .await?;
         tracing::info!(access_key = %issued.key.id, "access key created");
         Ok(issued)
@@ -656,7 +679,8 @@ fn page_limit(limit: Option<u32>) -> Result<Option<u32>, FieldError> {
 }
 
 fn parse_cursor(raw: &str) -> Result<uuid::Uuid, FieldError> {
-    uuid::Uuid::try_parse(raw).map_err(|_| FieldError::new("cursor", "is not a cursor this API returned"))
+    uuid::Uuid::try_parse(raw)
+        .map_err(|_| FieldError::new("cursor", "is not a cursor this API returned"))
 }
 
 fn paginate<T>(mut items: Vec<T>, limit: usize, id: impl Fn(&T) -> uuid::Uuid) -> Page<T> {

@@ -109,10 +109,16 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
     if let Some(unknown) = query.keys().next() {
         return Err(ApiError::UnknownField(unknown.clone()));
     }
-    let page = vault.list_access_keys(&who, limit, cursor.as_deref()).await?;
+    let page = vault
+        .list_access_keys(&who, limit, cursor.as_deref())
+        .await?;
     let now = OffsetDateTime::now_utc();
     Ok(HttpResponse::Ok().json(ListView {
-        items: page.items.iter().map(|k| AccessKeyView::new(k, now)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|k| AccessKeyView::new(k, now))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

@@ -63,7 +63,11 @@ pub(crate) async fn read_json_body(
 
 /// Rejects the first field not in `allowed` (a 400: the caller sent something this
 /// endpoint does not know, which is usually a typo that would otherwise be ignored).
-pub(crate) fn reject_unknown(map: &Map<String, Value>, allowed: &[&str], prefix: &str) -> Result<(), ApiError> {
+pub(crate) fn reject_unknown(
+    map: &Map<String, Value>,
+    allowed: &[&str],
+    prefix: &str,
+) -> Result<(), ApiError> {
     match map.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(unknown) => Err(ApiError::UnknownField(format!("{prefix}{unknown}"))),
         None => Ok(()),

@@ -93,7 +93,9 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
             prefix: inner.string("prefix"),
         };
         for e in inner.errors.errors() {
-            fields.errors.add(format!("placement.{}", e.field), e.message.clone());
+            fields
+                .errors
+                .add(format!("placement.{}", e.field), e.message.clone());
         }
         placement
     });
@@ -120,7 +122,10 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
     }
 }
 
-fn check_known_fields(map: &serde_json::Map<String, serde_json::Value>, extra: &[&str]) -> Result<(), ApiError> {
+fn check_known_fields(
+    map: &serde_json::Map<String, serde_json::Value>,
+    extra: &[&str],
+) -> Result<(), ApiError> {
     let allowed: Vec<&str> = COMMON_FIELDS
         .iter()
         .chain(TYPE_FIELDS.iter())
@@ -165,7 +170,9 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
     let Some(credential_type) = credential_type.filter(|_| fields.errors.is_empty()) else {
         return Err(ApiError::Invalid(fields.errors));
     };
-    let credential = vault.create_credential(&who, credential_type, &input).await?;
+    let credential = vault
+        .create_credential(&who, credential_type, &input)
+        .await?;
     let now = OffsetDateTime::now_utc();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(credential.id)))
@@ -191,7 +198,11 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
     let page = vault.list_credentials(&who, &request).await?;
     let now = OffsetDateTime::now_utc();
     Ok(HttpResponse::Ok().json(ListView {
-        items: page.items.iter().map(|c| CredentialView::new(c, now)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|c| CredentialView::new(c, now))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -231,7 +242,9 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock>(
     check_known_fields(&map, &["type"])?;
     let mut fields = Fields::new(map);
     if fields.contains("type") {
-        fields.errors.add("type", "cannot be changed; create a new credential instead");
+        fields
+            .errors
+            .add("type", "cannot be changed; create a new credential instead");
     }
     let input = credential_fields(&mut fields);
     if !fields.errors.is_empty() {

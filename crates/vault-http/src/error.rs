@@ -173,7 +173,11 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             "Scope escalation",
             format!(
                 "An access key cannot grant scopes it does not hold: {}.",
-                scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                scopes
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
         VaultError::NotFound => (

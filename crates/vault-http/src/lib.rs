@@ -7,8 +7,8 @@ pub mod context;
 mod credentials;
 mod error;
 
-use actix_web::web::{self, Data, ServiceConfig};
 use actix_web::HttpResponse;
+use actix_web::web::{self, Data, ServiceConfig};
 use vault_core::{Cipher, Clock, Store, Vault};
 
 pub use context::request_context;

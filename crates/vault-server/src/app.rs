@@ -45,7 +45,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("address", &self.address).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("address", &self.address)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,7 +113,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if let KeySource::DevFile(file) = &source {
         tracing::warn!("{}", keyring::dev_warning(file));
         if vault.is_fresh().await? {
-            let (organization, issued) = vault.create_organization(&settings.dev_organization).await?;
+            let (organization, issued) = vault
+                .create_organization(&settings.dev_organization)
+                .await?;
             let banner = format!(
                 "\n================================================================================\n\
                  vault: created organization \"{}\" ({}) on an empty database.\n\
@@ -165,6 +169,10 @@ pub async fn bootstrap(settings: Settings, organization: &str) -> anyhow::Result
 pub fn generate_key() -> anyhow::Result<()> {
     let key = vault_cipher_ring::KeyEncryptionKey::generate().context("cannot generate a key")?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", secrecy::ExposeSecret::expose_secret(&key.to_base64()))?;
+    writeln!(
+        out,
+        "{}",
+        secrecy::ExposeSecret::expose_secret(&key.to_base64())
+    )?;
     Ok(())
 }

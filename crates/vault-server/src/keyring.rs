@@ -31,12 +31,17 @@ pub fn load(settings: &Settings, sqlite_path: &Path) -> anyhow::Result<(RingCiph
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            KeyEncryptionKey::parse(k.expose_secret())
-                .with_context(|| format!("ENCRYPTION_KEYS_PREVIOUS entry {} is not a valid key", i + 1))
+            KeyEncryptionKey::parse(k.expose_secret()).with_context(|| {
+                format!(
+                    "ENCRYPTION_KEYS_PREVIOUS entry {} is not a valid key",
+                    i + 1
+                )
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(key) = &settings.encryption_key {
-        let current = KeyEncryptionKey::parse(key.expose_secret()).context("ENCRYPTION_KEY is not a valid key")?;
+        let current = KeyEncryptionKey::parse(key.expose_secret())
+            .context("ENCRYPTION_KEY is not a valid key")?;
         return Ok((RingCipher::new(current, previous), KeySource::Environment));
     }
     if !settings.dev_mode {
@@ -58,7 +63,12 @@ fn load_or_create_dev_key(file: &Path) -> anyhow::Result<KeyEncryptionKey> {
     if let Some(dir) = file.parent() {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    match fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file) {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
         Ok(mut out) => {
             let key = KeyEncryptionKey::generate().context("cannot generate a key")?;
             out.write_all(key.to_base64().expose_secret().as_bytes())
@@ -73,8 +83,10 @@ fn load_or_create_dev_key(file: &Path) -> anyhow::Result<KeyEncryptionKey> {
             if mode & 0o077 != 0 {
                 tracing::warn!(file = %file.display(), mode = format!("{:o}", mode & 0o777), "the development key file is readable by other users; chmod 600 it");
             }
-            let text = fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-            KeyEncryptionKey::parse(&text).with_context(|| format!("{} does not hold a valid key", file.display()))
+            let text = fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            KeyEncryptionKey::parse(&text)
+                .with_context(|| format!("{} does not hold a valid key", file.display()))
         }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", file.display())),
     }

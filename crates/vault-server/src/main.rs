@@ -52,7 +52,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Keys { command: KeysCommand::Generate }) = cli.command {
+    if let Some(Command::Keys {
+        command: KeysCommand::Generate,
+    }) = cli.command
+    {
         return vault_server::generate_key();
     }
     let settings = Settings::load(cli.config.as_deref())?;

@@ -103,7 +103,9 @@ impl Database {
             return Ok(Self::Sqlite(PathBuf::from(rest)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err("PostgreSQL is not supported by this build yet; use sqlite://<path>".to_owned());
+            return Err(
+                "PostgreSQL is not supported by this build yet; use sqlite://<path>".to_owned(),
+            );
         }
         if url.contains("://") {
             return Err("DATABASE_URL must be sqlite://<path>".to_owned());
@@ -118,15 +120,23 @@ mod tests {
 
     #[test]
     fn database_urls() {
-        assert_eq!(Database::parse("sqlite://./data/v.db"), Ok(Database::Sqlite("./data/v.db".into())));
-        assert_eq!(Database::parse("sqlite:///tmp/v.db"), Ok(Database::Sqlite("/tmp/v.db".into())));
+        assert_eq!(
+            Database::parse("sqlite://./data/v.db"),
+            Ok(Database::Sqlite("./data/v.db".into()))
+        );
+        assert_eq!(
+            Database::parse("sqlite:///tmp/v.db"),
+            Ok(Database::Sqlite("/tmp/v.db".into()))
+        );
         assert_eq!(Database::parse("v.db"), Ok(Database::Sqlite("v.db".into())));
         assert!(Database::parse("mysql://x").is_err());
     }
 
     #[test]
     fn defaults_parse() {
-        let settings = Figment::from(Toml::string(DEFAULTS)).extract::<Settings>().expect("defaults");
+        let settings = Figment::from(Toml::string(DEFAULTS))
+            .extract::<Settings>()
+            .expect("defaults");
         assert_eq!(settings.bind, "127.0.0.1:8080");
         assert_eq!(settings.database_url, "sqlite://./data/vault.db");
         assert!(settings.encryption_key.is_none());

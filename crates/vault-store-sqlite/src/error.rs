@@ -43,6 +43,13 @@ fn is_transient(message: &str) -> bool {
     TRANSIENT.iter().any(|needle| message.contains(needle))
 }
 
+/// True for a lock held by another connection. Some of SQLite's lock waits (switching the
+/// journal mode, WAL recovery by another opener) return at once without consulting the busy
+/// timeout, so callers that can simply try again do.
+pub(crate) fn is_lock_contention(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(inner) if inner.to_string().contains("is locked"))
+}
+
 pub(crate) fn from_diesel(error: DieselError) -> StoreError {
     match error {
         DieselError::NotFound => StoreError::NotFound,

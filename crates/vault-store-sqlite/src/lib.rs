@@ -30,7 +30,7 @@ use vault_core::store::{
     StoreError,
 };
 
-use crate::error::{from_diesel, from_pool, invalid_url, unavailable};
+use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, CredentialRow, CredentialSummaryRow, MetaRow,
     OrganizationRow, micros,
@@ -105,10 +105,20 @@ impl SqliteStore {
             .ok_or_else(|| invalid_url("the database path is not valid UTF-8"))?
             .to_owned();
 
-        let prepare_path = path.clone();
-        let applied = tokio::task::spawn_blocking(move || prepare(&prepare_path))
-            .await
-            .map_err(|join| StoreError::Backend(Box::new(join)))??;
+        let started = std::time::Instant::now();
+        let applied = loop {
+            let prepare_path = path.clone();
+            let result = tokio::task::spawn_blocking(move || prepare(&prepare_path))
+                .await
+                .map_err(|join| StoreError::Backend(Box::new(join)))?;
+            match result {
+                // Another process is creating or migrating the same file right now.
+                Err(error) if is_lock_contention(&error) && started.elapsed() < ACQUIRE_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                other => break other?,
+            }
+        };
 
         let mut config = ManagerConfig::<AsyncSqlite>::default();
         config.custom_setup = Box::new(connect);

@@ -8,7 +8,8 @@ use vault_core::cipher::Purpose;
 use vault_core::{Aad, Cipher, CredentialId, OrganizationId, SealedBlob};
 
 /// A typical payload: the JSON of a credential's secret fields.
-const PAYLOAD: &[u8] = br#"{"value":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","password":"correct horse battery staple"}"#;
+const PAYLOAD: &[u8] =
+    br#"{"value":"sk_live_4eC39HqLyjWDarjtT1zdp7dc","password":"correct horse battery staple"}"#;
 
 /// HMAC-SHA-256 with key 0x00, 0x01, ..., 0x1f of "The quick brown fox jumps over the lazy dog".
 const HMAC_SHA256_VECTOR: [u8; 32] = [
@@ -85,7 +86,12 @@ pub fn every_bit_flip_fails(cipher: &impl Cipher) {
     for len in [0, 1, blob.bytes.len() / 2, blob.bytes.len() - 1] {
         let mut truncated = blob.clone();
         truncated.bytes.truncate(len);
-        assert_open_fails(cipher, &truncated, &aad, &format!("truncated to {len} bytes"));
+        assert_open_fails(
+            cipher,
+            &truncated,
+            &aad,
+            &format!("truncated to {len} bytes"),
+        );
     }
     let mut extended = blob;
     extended.bytes.push(0);
