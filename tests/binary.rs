@@ -412,3 +412,35 @@ fn a_wrong_or_malformed_key_is_refused_at_start_up() {
     );
     assert!(stderr.contains("VAULT_BIND"), "{stderr}");
 }
+
+#[test]
+fn json_logs_and_a_config_file_are_honoured_and_foreign_vault_variables_ignored() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("vault.toml");
+    std::fs::write(
+        &config,
+        "dev_organization = \"from-file\"\nlog_format = \"json\"\n",
+    )
+    .expect("write");
+    let mut cmd = command(dir.path());
+    cmd.args(["--config", config.to_str().expect("utf8")])
+        // HashiCorp Vault's client variables must not disturb this server.
+        .env("VAULT_ADDR", "https://vault.example.com")
+        .env("VAULT_TOKEN", "hvs.something");
+    let server = Server::start(cmd);
+    let stdout = wait_for(&server.stdout, "export TOKEN=");
+    assert!(stdout.contains("\"from-file\""), "{stdout}");
+    let (_, stderr) = server.stop();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let parsed: Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(parsed.get("level").is_some(), "{line}");
+    }
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "bnid = \"typo\"\n").expect("write");
+    let stderr = refusal(command(dir.path()).args(["--config", broken.to_str().expect("utf8")]));
+    assert!(stderr.contains("bnid"), "{stderr}");
+}

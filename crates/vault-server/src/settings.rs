@@ -12,6 +12,21 @@ use serde::Deserialize;
 /// The defaults, from the file newcomers read.
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
+/// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
+const SETTING_KEYS: [&str; 11] = [
+    "bind",
+    "database_url",
+    "encryption_key",
+    "encryption_keys_previous",
+    "workers",
+    "log_format",
+    "log_level",
+    "max_body_bytes",
+    "shutdown_timeout_seconds",
+    "dev_mode",
+    "dev_organization",
+];
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -61,7 +76,9 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(path));
         }
         figment
-            .merge(Env::prefixed("VAULT_").ignore(&["config"]))
+            // Only our own keys: shells of HashiCorp Vault users carry VAULT_ADDR and
+            // VAULT_TOKEN, which must not stop this server from starting.
+            .merge(Env::prefixed("VAULT_").only(&SETTING_KEYS))
             .merge(Env::raw().only(&["encryption_key", "encryption_keys_previous", "database_url"]))
             .extract()
             .map_err(Box::new)
@@ -130,6 +147,20 @@ mod tests {
         );
         assert_eq!(Database::parse("v.db"), Ok(Database::Sqlite("v.db".into())));
         assert!(Database::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn every_setting_can_come_from_the_environment() {
+        // A key missing from SETTING_KEYS could only be set in a file.
+        let defaults: figment::value::Dict = Figment::from(Toml::string(DEFAULTS))
+            .extract()
+            .expect("toml");
+        for key in defaults.keys() {
+            assert!(
+                SETTING_KEYS.contains(&key.as_str()),
+                "{key} not in SETTING_KEYS"
+            );
+        }
     }
 
     #[test]
