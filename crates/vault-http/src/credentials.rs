@@ -19,24 +19,6 @@ use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::error::ApiError;
 
 const COMMON_FIELDS: [&str; 3] = ["name", "description", "expiresAt"];
-const TYPE_FIELDS: [&str; 16] = [
-    "value",
-    "placement",
-    "username",
-    "password",
-    "clientId",
-    "clientSecret",
-    "tokenUrl",
-    "scopes",
-    "clientAuth",
-    "audience",
-    "algorithm",
-    "secret",
-    "privateKey",
-    "claims",
-    "ttlSeconds",
-    "headers",
-];
 const PLACEMENT_FIELDS: [&str; 3] = ["in", "name", "prefix"];
 
 /// A credential as the API shows it.
@@ -124,13 +106,18 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
 
 fn check_known_fields(
     map: &serde_json::Map<String, serde_json::Value>,
-    extra: &[&str],
+    extra: &[&'static str],
 ) -> Result<(), ApiError> {
+    // Every type's fields are known here: a field of another type is the domain's 422
+    // ("does not apply to type ..."), only a name no type has is a 400.
+    let type_fields = CredentialType::ALL
+        .into_iter()
+        .flat_map(vault_core::input::fields_of)
+        .copied();
     let allowed: Vec<&str> = COMMON_FIELDS
-        .iter()
-        .chain(TYPE_FIELDS.iter())
-        .chain(extra.iter())
-        .copied()
+        .into_iter()
+        .chain(type_fields)
+        .chain(extra.iter().copied())
         .collect();
     reject_unknown(map, &allowed, "")?;
     if let Some(serde_json::Value::Object(placement)) = map.get("placement") {
