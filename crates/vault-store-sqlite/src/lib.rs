@@ -189,6 +189,46 @@ fn database_path(url: &str) -> Result<PathBuf, StoreError> {
     std::path::absolute(raw).map_err(unavailable)
 }
 
+/// The database was migrated by a newer release than this binary.
+#[derive(Debug)]
+struct SchemaNewerThanBinary(Vec<String>);
+
+impl fmt::Display for SchemaNewerThanBinary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the database schema is newer than this binary (it has migrations {} that this \
+             release does not know); run the release that migrated it, or a newer one",
+            self.0.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for SchemaNewerThanBinary {}
+
+/// Refuses a database carrying migrations this binary does not know: serving it could
+/// misread or clobber columns a newer release relies on.
+fn refuse_newer_schema(
+    conn: &mut SqliteConnection,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let known: Vec<String> =
+        diesel::migration::MigrationSource::<diesel::sqlite::Sqlite>::migrations(&MIGRATIONS)?
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
+    let unknown: Vec<String> = conn
+        .applied_migrations()?
+        .into_iter()
+        .map(|v| v.to_string())
+        .filter(|v| !known.contains(v))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Box::new(SchemaNewerThanBinary(unknown)))
+    }
+}
+
 /// Creates the directory and the file, and applies pending migrations. Blocking.
 fn prepare(path: &Path) -> Result<usize, StoreError> {
     if let Some(parent) = path.parent() {
@@ -203,6 +243,7 @@ fn prepare(path: &Path) -> Result<usize, StoreError> {
     // One IMMEDIATE transaction around the whole run: two processes opening a fresh file
     // at once serialize here instead of both trying to create the tables.
     conn.immediate_transaction(|conn| {
+        refuse_newer_schema(conn)?;
         conn.run_pending_migrations(MIGRATIONS)
             .map(|applied| applied.len())
     })

@@ -185,3 +185,26 @@ async fn a_vault_reopened_with_its_key_reads_its_secrets_and_refuses_another_key
         "a vault with another key must refuse to open: {refused:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_newer_than_the_binary_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("vault.db");
+    let url = path.to_str().expect("a UTF-8 path").to_owned();
+    drop(SqliteStore::open(&url).await.expect("a fresh store"));
+    let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+    diesel::sql_query("INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')")
+        .execute(&mut conn)
+        .expect("a migration from the future");
+    let error = SqliteStore::open(&url).await.expect_err("refused");
+    let message = format!(
+        "{error}: {}",
+        std::error::Error::source(&error)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    );
+    assert!(
+        message.contains("newer than this binary") && message.contains("29991231000000"),
+        "{message}"
+    );
+}
