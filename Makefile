@@ -4,14 +4,15 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench clean
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher pg-up clean
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
 	@echo "make run     - run the server on 127.0.0.1:8080 on the embedded SQLite default (./data/)"
 	@echo "make test    - run every test"
 	@echo "make lint    - rustfmt check, clippy -D warnings, vault-core dependency check"
-	@echo "make bench   - criterion benchmark of sealing and opening a credential"
+	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
+	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup)"; exit 1; }
@@ -23,7 +24,7 @@ setup:
 run:
 	$(CARGO) run -p vault-server --
 
-test:
+test: pg-up
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 else
@@ -45,7 +46,22 @@ check-core-deps:
 	if [ -n "$$bad" ]; then echo "vault-core must not depend on: $$bad"; exit 1; fi; \
 	echo "vault-core dependencies: ok (no tokio, actix, diesel, ring, reqwest)"
 
-bench:
+# The local PostgreSQL (the tests of the PostgreSQL store and the replica/fault tests use it).
+PG_ISREADY := $(firstword $(wildcard /usr/lib/postgresql/*/bin/pg_isready) $(shell command -v pg_isready))
+pg-up:
+	@if [ -n "$(PG_ISREADY)" ] && ! $(PG_ISREADY) -h 127.0.0.1 -p 5432 -q; then \
+	  echo "PostgreSQL is not reachable on 127.0.0.1:5432: starting the local cluster"; \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start; \
+	  for _ in $$(seq 1 30); do $(PG_ISREADY) -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; \
+	fi
+
+# wrk drives the load; installed from Debian's packages when missing.
+bench: pg-up
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(CARGO) build --release -p vault-server
+	python3 scripts/bench.py
+
+bench-cipher:
 	$(CARGO) bench -p vault-cipher-ring --bench seal_open
 
 clean:

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use vault_server::{Application, Settings, open_vault};
+use vault_server::{Application, Settings, open_sqlite_vault};
 
 struct TestApp {
     base: String,
@@ -32,7 +32,7 @@ async fn spawn_app() -> TestApp {
     settings.dev_mode = false;
     settings.workers = 2;
     settings.max_body_bytes = 64 * 1024;
-    let (vault, _) = open_vault(&settings).await.expect("vault opens");
+    let (vault, _) = open_sqlite_vault(&settings).await.expect("vault opens");
     let (_, admin) = vault.create_organization("acme").await.expect("org");
     let (_, other) = vault.create_organization("globex").await.expect("org");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -2,105 +2,14 @@
 //! development run, `bootstrap`, `keys generate`, refusals at start-up, graceful shutdown,
 //! and no secret in the logs even at debug level.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_vault-server");
-
-/// A running server process with its output captured.
-struct Server {
-    child: Child,
-    base: String,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
-}
-
-fn command(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("VAULT_BIND", "127.0.0.1:0")
-        .stdin(Stdio::null());
-    cmd
-}
-
-fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            let mut all = sink.lock().expect("lock");
-            all.push_str(&line);
-            all.push('\n');
-        }
-    });
-}
-
-impl Server {
-    fn start(mut cmd: Command) -> Self {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn vault-server");
-        let stdout = Arc::new(Mutex::new(String::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        capture(child.stdout.take().expect("stdout"), stdout.clone());
-        capture(child.stderr.take().expect("stderr"), stderr.clone());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let base = loop {
-            let log = stderr.lock().expect("lock").clone();
-            if let Some(rest) = log.split("vault listening on ").nth(1) {
-                break rest.split_whitespace().next().expect("address").to_owned();
-            }
-            if let Some(status) = child.try_wait().expect("wait") {
-                panic!("server exited with {status}: {log}");
-            }
-            assert!(Instant::now() < deadline, "server did not start: {log}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Self {
-            child,
-            base,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// SIGTERM, then wait: a graceful stop exits 0.
-    fn stop(mut self) -> (String, String) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let exit = loop {
-            if let Some(exit) = self.child.try_wait().expect("wait") {
-                break exit;
-            }
-            assert!(Instant::now() < deadline, "server ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // Let the reader threads drain the pipes.
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
-        let out = self.stdout.lock().expect("lock").clone();
-        let err = self.stderr.lock().expect("lock").clone();
-        (out, err)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
+use support::{BIN, Server, command};
 
 fn admin_key_from_banner(stdout: &str) -> String {
     stdout

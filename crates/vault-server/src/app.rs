@@ -1,40 +1,127 @@
-//! Building and running the application: open the store and the cipher, check the key,
-//! start actix-web.
+//! Building and running the application: open the store and the cipher, check the key and
+//! the schema, start actix-web.
 
+use std::future::Future;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
 use vault_core::{Cipher, Clock, Store, SystemClock, Vault};
 use vault_http::ApiConfig;
+use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 
 use crate::keyring::{self, KeySource};
-use crate::settings::{Database, Settings};
+use crate::settings::{Database, Settings, redact_url};
 
 /// The vault on the embedded default.
 pub type SqliteVault = Vault<SqliteStore, RingCipher, SystemClock>;
+/// The vault on PostgreSQL.
+pub type PostgresVault = Vault<PgStore, RingCipher, SystemClock>;
 
-/// Opens the configured store and keyring, and checks the key against the database.
+/// Work done once the vault is open, whichever store the configuration names. (A trait
+/// rather than a closure because the work is generic over the store type.)
+pub trait VaultJob {
+    /// What the work returns.
+    type Output;
+    /// Does the work.
+    fn run<S: Store>(
+        self,
+        vault: Vault<S, RingCipher, SystemClock>,
+        keys: KeySource,
+    ) -> impl Future<Output = anyhow::Result<Self::Output>>;
+}
+
+/// Opens the configured store and keyring, checks key and schema, and runs `job`.
 ///
 /// # Errors
-/// Unreachable store, bad or wrong key: each with a message that says what to do.
-pub async fn open_vault(settings: &Settings) -> anyhow::Result<(SqliteVault, KeySource)> {
-    let Database::Sqlite(path) = Database::parse(&settings.database_url).map_err(|e| anyhow!(e))?;
-    let (cipher, source) = keyring::load(settings, &path)?;
+/// Unreachable store, bad or wrong key, a schema the binary cannot serve: each with a
+/// message that says what to do.
+pub async fn with_vault<J: VaultJob>(settings: &Settings, job: J) -> anyhow::Result<J::Output> {
+    match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
+        Database::Sqlite(path) => {
+            let (vault, keys) = open_sqlite(settings, &path).await?;
+            job.run(vault, keys).await
+        }
+        Database::Postgres(url) => {
+            let vault = open_postgres(settings, &url).await?;
+            job.run(vault, KeySource::Environment).await
+        }
+    }
+}
+
+/// Opens the vault on the configured SQLite file (tests use this directly).
+///
+/// # Errors
+/// As [`with_vault`], or when the configured database is not SQLite.
+pub async fn open_sqlite_vault(settings: &Settings) -> anyhow::Result<(SqliteVault, KeySource)> {
+    match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
+        Database::Sqlite(path) => open_sqlite(settings, &path).await,
+        Database::Postgres(_) => bail!("DATABASE_URL is not an SQLite database"),
+    }
+}
+
+async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(SqliteVault, KeySource)> {
+    let (cipher, keys) = keyring::load(settings, Some(path))?;
+    // SQLite always migrates on open: it is the zero-set-up embedded default.
     let store = SqliteStore::open(&settings.database_url)
         .await
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     let vault = Vault::open(store, cipher, SystemClock)
         .await
         .context("cannot open the vault")?;
-    Ok((vault, source))
+    Ok((vault, keys))
+}
+
+/// Opens the vault on PostgreSQL: migrates first when configured, refuses a schema that is
+/// behind or ahead of this binary.
+///
+/// # Errors
+/// As [`with_vault`].
+pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<PostgresVault> {
+    let (cipher, _) = keyring::load(settings, None)?;
+    let shown = redact_url(url);
+    if settings.migrate_on_start == Some(true) {
+        let applied = PgStore::migrate(url)
+            .await
+            .with_context(|| format!("cannot migrate the PostgreSQL database {shown}"))?;
+        tracing::info!(applied, "PostgreSQL migrations applied");
+    }
+    let options = PgOptions {
+        max_connections: settings.database_max_connections,
+        acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
+    };
+    let store = PgStore::connect(url, options)
+        .await
+        .with_context(|| format!("cannot connect to PostgreSQL at {shown}"))?;
+    match store
+        .schema_status()
+        .await
+        .context("cannot read the schema version")?
+    {
+        SchemaStatus::UpToDate => {}
+        SchemaStatus::Pending(missing) => bail!(
+            "the database schema at {shown} is behind this binary (missing migrations {}); \
+             run `vault-server migrate` first, or start with VAULT_MIGRATE_ON_START=true",
+            missing.join(", ")
+        ),
+        SchemaStatus::Newer(unknown) => bail!(
+            "the database schema at {shown} is newer than this binary (it has migrations {} \
+             that this release does not know); run the release that migrated it, or a newer one",
+            unknown.join(", ")
+        ),
+    }
+    let vault = Vault::open(store, cipher, SystemClock)
+        .await
+        .context("cannot open the vault")?;
+    Ok(vault)
 }
 
 /// A started HTTP server.
@@ -105,60 +192,118 @@ impl Application {
 }
 
 /// `vault-server serve`.
-///
-/// # Errors
-/// Any start-up failure, with a message for the operator.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let (vault, source) = open_vault(&settings).await?;
-    if let KeySource::DevFile(file) = &source {
-        tracing::warn!("{}", keyring::dev_warning(file));
-        if vault.is_fresh().await? {
-            let (organization, issued) = vault
-                .create_organization(&settings.dev_organization)
-                .await?;
-            let banner = format!(
-                "\n================================================================================\n\
-                 vault: created organization \"{}\" ({}) on an empty database.\n\
-                 Its admin access key is printed this once; it cannot be shown again:\n\n    {}\n\n\
-                 export TOKEN={}\n\
-                 ================================================================================\n",
-                organization.name,
-                organization.id,
-                issued.token.expose(),
-                issued.token.expose(),
-            );
-            let mut out = std::io::stdout().lock();
-            out.write_all(banner.as_bytes())?;
-            out.flush()?;
+#[derive(Debug)]
+pub struct Serve<'a>(pub &'a Settings);
+
+impl VaultJob for Serve<'_> {
+    type Output = ();
+
+    async fn run<S: Store>(
+        self,
+        vault: Vault<S, RingCipher, SystemClock>,
+        keys: KeySource,
+    ) -> anyhow::Result<()> {
+        let settings = self.0;
+        if let KeySource::DevFile(file) = &keys {
+            tracing::warn!("{}", keyring::dev_warning(file));
+            if vault.is_fresh().await? {
+                let (organization, issued) = vault
+                    .create_organization(&settings.dev_organization)
+                    .await?;
+                let banner = format!(
+                    "\n================================================================================\n\
+                     vault: created organization \"{}\" ({}) on an empty database.\n\
+                     Its admin access key is printed this once; it cannot be shown again:\n\n    {}\n\n\
+                     export TOKEN={}\n\
+                     ================================================================================\n",
+                    organization.name,
+                    organization.id,
+                    issued.token.expose(),
+                    issued.token.expose(),
+                );
+                let mut out = std::io::stdout().lock();
+                out.write_all(banner.as_bytes())?;
+                out.flush()?;
+            }
         }
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
+        let app = Application::start(vault, listener, settings)?;
+        tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
+        app.run_until_stopped().await?;
+        tracing::info!("vault stopped");
+        Ok(())
     }
-    let listener = TcpListener::bind(&settings.bind)
-        .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
-    let app = Application::start(vault, listener, &settings)?;
-    tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
-    app.run_until_stopped().await?;
-    tracing::info!("vault stopped");
-    Ok(())
 }
 
 /// `vault-server bootstrap --org NAME`: prints the new organization's admin key alone on
 /// stdout, so `TOKEN=$(vault-server bootstrap --org acme)` works.
+#[derive(Debug)]
+pub struct Bootstrap<'a>(pub &'a str);
+
+impl VaultJob for Bootstrap<'_> {
+    type Output = ();
+
+    async fn run<S: Store>(
+        self,
+        vault: Vault<S, RingCipher, SystemClock>,
+        keys: KeySource,
+    ) -> anyhow::Result<()> {
+        if let KeySource::DevFile(file) = &keys {
+            tracing::warn!("{}", keyring::dev_warning(file));
+        }
+        let (organization, issued) = vault
+            .create_organization(self.0)
+            .await
+            .context("cannot create the organization")?;
+        tracing::info!(organization = %organization.id, "created organization {:?}; its admin access key follows on stdout", organization.name);
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", issued.token.expose())?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// `vault-server serve`.
+///
+/// # Errors
+/// Any start-up failure, with a message for the operator.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    with_vault(settings, Serve(settings)).await
+}
+
+/// `vault-server bootstrap --org NAME`.
 ///
 /// # Errors
 /// Any start-up failure or an invalid name.
-pub async fn bootstrap(settings: Settings, organization: &str) -> anyhow::Result<()> {
-    let (vault, source) = open_vault(&settings).await?;
-    if let KeySource::DevFile(file) = &source {
-        tracing::warn!("{}", keyring::dev_warning(file));
+pub async fn bootstrap(settings: &Settings, organization: &str) -> anyhow::Result<()> {
+    with_vault(settings, Bootstrap(organization)).await
+}
+
+/// `vault-server migrate`: applies pending migrations and exits.
+///
+/// # Errors
+/// When the database is unreachable or a migration fails.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
+        Database::Sqlite(path) => {
+            SqliteStore::open(&settings.database_url)
+                .await
+                .with_context(|| {
+                    format!("cannot migrate the SQLite database {}", path.display())
+                })?;
+            tracing::info!(path = %path.display(), "SQLite schema up to date");
+        }
+        Database::Postgres(url) => {
+            let applied = PgStore::migrate(&url).await.with_context(|| {
+                format!(
+                    "cannot migrate the PostgreSQL database {}",
+                    redact_url(&url)
+                )
+            })?;
+            tracing::info!(applied, "PostgreSQL schema up to date");
+        }
     }
-    let (organization, issued) = vault
-        .create_organization(organization)
-        .await
-        .context("cannot create the organization")?;
-    tracing::info!(organization = %organization.id, "created organization {:?}; its admin access key follows on stdout", organization.name);
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", issued.token.expose())?;
-    out.flush()?;
     Ok(())
 }
 

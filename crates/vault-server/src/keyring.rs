@@ -21,11 +21,15 @@ pub enum KeySource {
     DevFile(PathBuf),
 }
 
-/// Builds the cipher from the configured keys.
+/// Builds the cipher from the configured keys. `sqlite_path` is the embedded database, the
+/// only place a development key may be generated beside.
 ///
 /// # Errors
 /// A malformed key (the message says how to make a good one), or no key outside dev mode.
-pub fn load(settings: &Settings, sqlite_path: &Path) -> anyhow::Result<(RingCipher, KeySource)> {
+pub fn load(
+    settings: &Settings,
+    sqlite_path: Option<&Path>,
+) -> anyhow::Result<(RingCipher, KeySource)> {
     let previous = settings
         .previous_keys()
         .iter()
@@ -44,12 +48,12 @@ pub fn load(settings: &Settings, sqlite_path: &Path) -> anyhow::Result<(RingCiph
             .context("ENCRYPTION_KEY is not a valid key")?;
         return Ok((RingCipher::new(current, previous), KeySource::Environment));
     }
-    if !settings.dev_mode {
+    let Some(sqlite_path) = sqlite_path.filter(|_| settings.dev_mode) else {
         bail!(
             "ENCRYPTION_KEY is not set. Generate one with `vault-server keys generate` \
              (or `openssl rand -base64 32`), keep it in your secret manager, and pass it as ENCRYPTION_KEY"
         );
-    }
+    };
     let file = sqlite_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

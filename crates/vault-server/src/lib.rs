@@ -6,5 +6,7 @@ pub mod keyring;
 pub mod settings;
 pub mod telemetry;
 
-pub use app::{Application, bootstrap, generate_key, open_vault, serve};
+pub use app::{
+    Application, bootstrap, generate_key, migrate, open_sqlite_vault, serve, with_vault,
+};
 pub use settings::Settings;

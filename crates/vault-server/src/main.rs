@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (the default).
     Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
     /// Create an organization and print its first admin access key on stdout.
     Bootstrap {
         /// The organization's name.
@@ -62,8 +64,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(settings.log_format, &settings.log_level);
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
-            None | Some(Command::Serve) => vault_server::serve(settings).await,
-            Some(Command::Bootstrap { org }) => vault_server::bootstrap(settings, &org).await,
+            None | Some(Command::Serve) => vault_server::serve(&settings).await,
+            Some(Command::Migrate) => vault_server::migrate(&settings).await,
+            Some(Command::Bootstrap { org }) => vault_server::bootstrap(&settings, &org).await,
             Some(Command::Keys { .. }) => Ok(()),
         }
     })

@@ -13,9 +13,12 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 11] = [
+const SETTING_KEYS: [&str; 14] = [
     "bind",
     "database_url",
+    "database_max_connections",
+    "database_acquire_timeout_ms",
+    "migrate_on_start",
     "encryption_key",
     "encryption_keys_previous",
     "workers",
@@ -43,8 +46,15 @@ pub enum LogFormat {
 pub struct Settings {
     /// Listen address.
     pub bind: String,
-    /// `sqlite://<path>` or a plain path.
+    /// `sqlite://<path>`, a plain path, or `postgres://...`.
     pub database_url: String,
+    /// Connections in the PostgreSQL pool, per replica.
+    pub database_max_connections: usize,
+    /// How long a request waits for a database connection before it gets a 503.
+    pub database_acquire_timeout_ms: u64,
+    /// Apply pending migrations at start-up. Unset: yes on SQLite, no on PostgreSQL (where
+    /// `vault-server migrate` is a deploy step; several replicas may still safely race).
+    pub migrate_on_start: Option<bool>,
     /// The key-encryption key, 32 bytes as base64 or hex.
     pub encryption_key: Option<SecretString>,
     /// Older keys kept to open data sealed before a rotation, comma-separated.
@@ -101,10 +111,34 @@ impl Settings {
 }
 
 /// Where the data lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Database {
     /// An SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database (the URL may hold a password: see [`redact_url`]).
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
+/// A database URL fit for messages and logs: any password replaced by `***`.
+#[must_use]
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) => "<unparsable database URL>".to_owned(),
+    }
 }
 
 impl Database {
@@ -120,12 +154,10 @@ impl Database {
             return Ok(Self::Sqlite(PathBuf::from(rest)));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Err(
-                "PostgreSQL is not supported by this build yet; use sqlite://<path>".to_owned(),
-            );
+            return Ok(Self::Postgres(url.to_owned()));
         }
         if url.contains("://") {
-            return Err("DATABASE_URL must be sqlite://<path>".to_owned());
+            return Err("DATABASE_URL must be sqlite://<path> or postgres://...".to_owned());
         }
         Ok(Self::Sqlite(PathBuf::from(url)))
     }
@@ -147,6 +179,15 @@ mod tests {
         );
         assert_eq!(Database::parse("v.db"), Ok(Database::Sqlite("v.db".into())));
         assert!(Database::parse("mysql://x").is_err());
+        assert_eq!(
+            Database::parse("postgres://u:pw@h/db"),
+            Ok(Database::Postgres("postgres://u:pw@h/db".into()))
+        );
+        let shown = format!(
+            "{:?}",
+            Database::parse("postgres://u:hunter2@h/db").expect("url")
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

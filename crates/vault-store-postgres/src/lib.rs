@@ -1,0 +1,727 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod migrations;
+mod rows;
+mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::fmt;
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::result::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _};
+use time::OffsetDateTime;
+use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::SealedBlob;
+use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
+    StoreError,
+};
+
+pub use crate::migrations::SchemaStatus;
+
+use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
+use crate::rows::{
+    AccessKeyRow, AccessKeySummaryRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, pg_time,
+};
+use crate::schema::{access_keys, credentials, organizations, vault_meta};
+
+diesel::define_sql_function! {
+    /// SQL `COALESCE` of a nullable time and a time.
+    fn coalesce(
+        first: diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        second: diesel::sql_types::Timestamptz,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>;
+}
+
+/// How much longer than the server's statement timeout a call waits for an answer.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// How the store's connection pool behaves.
+#[derive(Clone, Debug)]
+pub struct PgOptions {
+    /// The most connections this process opens (per store; clones share them).
+    pub max_connections: usize,
+    /// How long a call waits for a pooled connection, including opening a new one, before
+    /// it fails with [`StoreError::Unavailable`]. Also the sessions' `statement_timeout`:
+    /// every statement of this store is a point or index-range query answered in
+    /// milliseconds, so one that runs (or waits for a row lock) this long is cancelled by
+    /// the server and fails as `Unavailable`, certainly not applied; a server that does not
+    /// answer at all is given one second more. This is what makes requests fail fast,
+    /// instead of queueing or hanging, while the database is down, unreachable or
+    /// overloaded.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    /// 16 connections, a 3 second acquire timeout.
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The production store: every store port on PostgreSQL, through diesel-async's
+/// `AsyncPgConnection` and a deadpool connection pool.
+///
+/// Cheap to clone (clones share the pool). Every call is one statement on a pooled
+/// connection (a failed compare-and-swap adds a second, to tell `NotFound` from
+/// `Conflict`), prepared once per connection and cached. `Debug` shows the user, hosts and
+/// database, never the password.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+    /// The connection string without its password, for `Debug` and logs.
+    target: Arc<str>,
+    acquire_timeout: Duration,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .field("connections", &status.size)
+            .field("idle", &status.available)
+            .field("max_connections", &status.max_size)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
+}
+
+impl PgStore {
+    /// Builds the connection pool for `url` and opens one connection, so that a database
+    /// that cannot be reached fails here, at start-up. Does not migrate: see
+    /// [`PgStore::migrate`] and [`PgStore::schema_status`].
+    ///
+    /// `url` is anything tokio-postgres accepts: `postgres://user:password@host:port/db`
+    /// (or `postgresql://`), or `host=… user=… dbname=…` pairs.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the server cannot be reached in `acquire_timeout`
+    /// (refused, timed out, starting up or shutting down); [`StoreError::Backend`] for an
+    /// invalid URL or options, or a server that refuses the connection for good (bad
+    /// credentials, no such database).
+    pub async fn connect(url: &str, options: PgOptions) -> Result<Self, StoreError> {
+        let target = describe(url)?;
+        if options.max_connections == 0 || options.acquire_timeout.is_zero() {
+            return Err(backend(Failure(
+                "PgOptions: max_connections and acquire_timeout must be more than zero".to_owned(),
+            )));
+        }
+        let timeout = options.acquire_timeout;
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.custom_setup = Box::new(move |url| Box::pin(establish(url, timeout, Some(timeout))));
+        // No query on checkout: a connection the server closed is noticed by
+        // tokio-postgres (and then dropped by the pool), and one that dies mid-query
+        // fails that query with `Unavailable`, which the caller may retry.
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections)
+            .runtime(deadpool::Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()
+            .map_err(backend)?;
+        let store = Self {
+            pool,
+            target: Arc::from(target),
+            acquire_timeout: timeout,
+        };
+        // Open one connection now, so an unreachable database fails here.
+        drop(store.connection().await?);
+        tracing::info!(
+            database = %store.target,
+            max_connections = options.max_connections,
+            "PostgreSQL store connected"
+        );
+        Ok(store)
+    }
+
+    /// Applies the pending migrations of `migrations/postgres` (embedded in this crate) to
+    /// the database at `url`, and returns how many it applied.
+    ///
+    /// Safe when several replicas start at once: the run holds a PostgreSQL advisory lock,
+    /// so one replica applies each migration and the others wait, then find nothing to do.
+    /// Each migration runs in its own transaction. The work runs on a dedicated thread
+    /// (diesel's migration harness is synchronous), so this never blocks the caller's
+    /// runtime, whatever its flavour.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (the connection
+    /// attempt is given 10 seconds); [`StoreError::Backend`] when a migration fails (its
+    /// transaction is rolled back) or the server refuses the connection for good.
+    pub async fn migrate(url: &str) -> Result<usize, StoreError> {
+        migrations::migrate(url).await
+    }
+
+    /// Compares the migrations the database has applied with those this binary knows, so
+    /// a server can refuse to start on a schema newer than itself.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached.
+    pub async fn schema_status(&self) -> Result<SchemaStatus, StoreError> {
+        self.with_connection(async |conn| migrations::schema_status(conn).await)
+            .await
+    }
+
+    /// Closes the pool: idle connections are closed now, the others when they are
+    /// returned, and every later call fails with [`StoreError::Unavailable`]. Affects every
+    /// clone.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// Runs `operation` on a pooled connection, for at most the acquire timeout. A
+    /// connection whose operation failed as `Unavailable` (the server ended it, the socket
+    /// broke, no answer in time) is taken out of the pool (and closed) instead of being
+    /// handed to the next caller, who would only fail the same way.
+    async fn with_connection<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
+    {
+        let mut conn = self.connection().await?;
+        // The server cancels a statement after the acquire timeout (the session's
+        // `statement_timeout`), and says so. This bound is for a server that stopped
+        // answering at all (a network partition, a frozen host), which would otherwise hold
+        // the caller for as long as TCP takes to give up: minutes. It is a little longer,
+        // so that where the server can still answer, its definite answer comes first.
+        let limit = self.acquire_timeout + ANSWER_MARGIN;
+        let result = tokio::time::timeout(limit, operation(&mut conn))
+            .await
+            .unwrap_or_else(|_| {
+                Err(unavailable(Failure(format!(
+                    "no answer from PostgreSQL within {limit:?}"
+                ))))
+            });
+        if matches!(result, Err(StoreError::Unavailable(_))) {
+            drop(Object::take(conn));
+        }
+        result
+    }
+
+    /// A pooled connection, within the acquire timeout. deadpool bounds the wait for a
+    /// free slot and the opening of a connection separately; the outer bound keeps their
+    /// sum within one acquire timeout too.
+    async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+        match tokio::time::timeout(self.acquire_timeout, self.pool.get()).await {
+            Ok(result) => result.map_err(from_pool),
+            Err(_) => Err(unavailable(Failure(format!(
+                "no PostgreSQL connection within the acquire timeout of {:?}",
+                self.acquire_timeout
+            )))),
+        }
+    }
+}
+
+/// Opens one connection, giving up after `timeout`: tokio-postgres has no connect timeout
+/// of its own unless the URL sets one, and a host that drops packets would otherwise hold a
+/// caller for minutes.
+///
+/// With `statement_timeout`, the session gets that `statement_timeout`, unless the URL's
+/// `options` set one already. The server then cancels a statement that runs or waits for a
+/// lock too long and says so, so the caller learns for sure that it did not apply, rather
+/// than giving up on a statement that may still commit later. It is set with `SET` once the
+/// connection is open (one round trip per new connection) rather than in the startup
+/// packet's `options`, which connection poolers such as PgBouncer refuse by default.
+///
+/// Connects through tokio-postgres directly (then hands the connection to diesel-async)
+/// so that the error keeps its cause ("Connection refused", the server's own message) and
+/// its SQLSTATE, which tells a server that is starting, shutting down or full
+/// (`Unavailable`) from one that refuses for good (`Backend`).
+pub(crate) async fn establish(
+    url: &str,
+    timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let config = tokio_postgres::Config::from_str(url)
+        .map_err(|error| ConnectionError::InvalidConnectionUrl(error::chain(&error)))?;
+    let set_timeout = statement_timeout
+        .filter(|_| {
+            !config
+                .get_options()
+                .is_some_and(|options| options.contains("statement_timeout"))
+        })
+        .map(|limit| format!("SET statement_timeout = {}", limit.as_millis().max(1)));
+    let connect = async {
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(connect_error)?;
+        let mut conn =
+            AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
+        if let Some(set_timeout) = set_timeout {
+            conn.batch_execute(&set_timeout)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        }
+        Ok(conn)
+    };
+    match tokio::time::timeout(timeout, connect).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectionError::BadConnection(format!(
+            "timed out after {timeout:?} connecting to PostgreSQL"
+        ))),
+    }
+}
+
+fn connect_error(error: tokio_postgres::Error) -> ConnectionError {
+    let message = error::chain(&error);
+    let transient = match error.code() {
+        // Class 08 (connection exception), 53 (insufficient resources: too many
+        // connections) and 57P (shutting down, starting up) pass; the rest (28 bad
+        // credentials, 3D no such database, ...) does not.
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+        }
+        // No SQLSTATE: the socket (refused, reset, unresolvable host) unless the client
+        // itself gave up on the credentials or the connection string.
+        None => ![
+            "authentication error",
+            "invalid connection string",
+            "invalid configuration",
+        ]
+        .iter()
+        .any(|permanent| message.starts_with(permanent)),
+    };
+    if transient {
+        ConnectionError::BadConnection(message)
+    } else {
+        ConnectionError::CouldntSetupConfiguration(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new(message),
+        ))
+    }
+}
+
+/// `url` as `postgres://user@host:port/database`: what `Debug` and logs show. Parsed
+/// rather than edited, so no spelling of a password (`user:pw@`, `?password=`,
+/// `password=` pairs) can slip through.
+fn describe(url: &str) -> Result<String, StoreError> {
+    let config = tokio_postgres::Config::from_str(url).map_err(|_| {
+        backend(Failure(
+            "invalid PostgreSQL URL: expected postgres://user:password@host:port/database or \
+             key=value pairs"
+                .to_owned(),
+        ))
+    })?;
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let host = match host {
+                tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            };
+            // One port for every host, one per host, or none (the default).
+            match ports.get(i).or(ports.first()) {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            }
+        })
+        .collect();
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let database = config.get_dbname().unwrap_or_default();
+    Ok(format!("postgres://{user}{}/{database}", hosts.join(",")))
+}
+
+fn clamp_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+impl CredentialStore for PgStore {
+    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+        let row = CredentialRow::encode(credential)?;
+        self.with_connection(async move |conn| {
+            diesel::insert_into(credentials::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<StoredCredential, StoreError> {
+        let row = self
+            .with_connection(async move |conn| {
+                credentials::table
+                    .filter(credentials::organization_id.eq(organization.as_uuid()))
+                    .filter(credentials::id.eq(id.as_uuid()))
+                    .select(CredentialRow::as_select())
+                    .get_result(conn)
+                    .await
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.ok_or(StoreError::NotFound)?.decode()
+    }
+
+    async fn list_credentials(
+        &self,
+        organization: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Vec<Credential>, StoreError> {
+        let expires_before = query
+            .expires_before
+            .map(|t| pg_time(t, "expires_before"))
+            .transpose()?;
+        let mut select = credentials::table
+            .filter(credentials::organization_id.eq(*organization.as_uuid()))
+            .select(CredentialSummaryRow::as_select())
+            .into_boxed();
+        if let Some(after) = query.after {
+            select = select.filter(credentials::id.gt(*after.as_uuid()));
+        }
+        if let Some(kind) = query.credential_type {
+            select = select.filter(credentials::credential_type.eq(kind.as_str()));
+        }
+        if let Some(before) = expires_before {
+            // NULL (never expires) never compares true, so it is left out.
+            select = select.filter(credentials::expires_at.le(before));
+        }
+        let select = select
+            .order(credentials::id.asc())
+            .limit(clamp_limit(query.limit));
+        let rows: Vec<CredentialSummaryRow> = self
+            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+            .await?;
+        rows.into_iter().map(CredentialSummaryRow::decode).collect()
+    }
+
+    async fn update_credential(
+        &self,
+        organization: OrganizationId,
+        credential: &StoredCredential,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let CredentialRow {
+            summary: s,
+            sealed,
+            key_id,
+        } = CredentialRow::encode(credential)?;
+        let org = *organization.as_uuid();
+        let id = s.id;
+        self.with_connection(async move |conn| {
+            // The compare-and-swap: one statement, so the version check and the write are
+            // atomic (a concurrent writer of the same row waits for the row lock, then
+            // sees the new version and matches nothing). The organization and id are never
+            // rewritten.
+            let written = diesel::update(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(id))
+                    .filter(credentials::version.eq(expected_version)),
+            )
+            .set((
+                credentials::name.eq(s.name),
+                credentials::description.eq(s.description),
+                credentials::credential_type.eq(s.credential_type),
+                credentials::public_fields.eq(s.public_fields),
+                credentials::secret_hints.eq(s.secret_hints),
+                credentials::sealed.eq(sealed),
+                credentials::key_id.eq(key_id),
+                credentials::expires_at.eq(s.expires_at),
+                credentials::created_at.eq(s.created_at),
+                credentials::updated_at.eq(s.updated_at),
+                credentials::version.eq(s.version),
+            ))
+            .execute(conn)
+            .await
+            .map_err(from_diesel)?;
+            if written == 1 {
+                return Ok(());
+            }
+            // Nothing written: tell a missing row from a changed one (a second round
+            // trip, on the failure path only).
+            let exists = diesel::select(diesel::dsl::exists(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(id)),
+            ))
+            .get_result::<bool>(conn)
+            .await
+            .map_err(from_diesel)?;
+            Err(if exists {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            })
+        })
+        .await
+    }
+
+    async fn delete_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<(), StoreError> {
+        let deleted = self
+            .with_connection(async move |conn| {
+                diesel::delete(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(organization.as_uuid()))
+                        .filter(credentials::id.eq(id.as_uuid())),
+                )
+                .execute(conn)
+                .await
+                .map_err(from_diesel)
+            })
+            .await?;
+        if deleted == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AccessKeyStore for PgStore {
+    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+        let row = AccessKeyRow::encode(key)?;
+        self.with_connection(async move |conn| {
+            diesel::insert_into(access_keys::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_access_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
+        let hash = hash.0;
+        let row = self
+            .with_connection(async move |conn| {
+                access_keys::table
+                    .filter(access_keys::key_hash.eq(hash.as_slice()))
+                    .select(AccessKeyRow::as_select())
+                    .get_result(conn)
+                    .await
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.map(AccessKeyRow::decode).transpose()
+    }
+
+    async fn list_access_keys(
+        &self,
+        organization: OrganizationId,
+        query: &KeyListQuery,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        let mut select = access_keys::table
+            .filter(access_keys::organization_id.eq(*organization.as_uuid()))
+            .select(AccessKeySummaryRow::as_select())
+            .into_boxed();
+        if let Some(after) = query.after {
+            select = select.filter(access_keys::id.gt(*after.as_uuid()));
+        }
+        let select = select
+            .order(access_keys::id.asc())
+            .limit(clamp_limit(query.limit));
+        let rows: Vec<AccessKeySummaryRow> = self
+            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+            .await?;
+        rows.into_iter().map(AccessKeySummaryRow::decode).collect()
+    }
+
+    async fn revoke_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<AccessKey, StoreError> {
+        let at = pg_time(at, "access_keys.revoked_at")?;
+        let row = self
+            .with_connection(async move |conn| {
+                // One statement that revokes and returns the key. COALESCE keeps an
+                // existing revocation time: of two racing revokes, the second waits for
+                // the first's row lock and then sees its time.
+                diesel::update(
+                    access_keys::table
+                        .filter(access_keys::organization_id.eq(organization.as_uuid()))
+                        .filter(access_keys::id.eq(id.as_uuid())),
+                )
+                .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
+                .returning(AccessKeySummaryRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(from_diesel)
+            })
+            .await?;
+        row.ok_or(StoreError::NotFound)?.decode()
+    }
+
+    async fn touch_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let at = pg_time(at, "access_keys.last_used_at")?;
+        let touched = self
+            .with_connection(async move |conn| {
+                diesel::update(
+                    access_keys::table
+                        .filter(access_keys::organization_id.eq(organization.as_uuid()))
+                        .filter(access_keys::id.eq(id.as_uuid())),
+                )
+                .set(access_keys::last_used_at.eq(at))
+                .execute(conn)
+                .await
+                .map_err(from_diesel)
+            })
+            .await?;
+        if touched == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl OrganizationStore for PgStore {
+    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        let row = OrganizationRow::encode(organization)?;
+        self.with_connection(async move |conn| {
+            diesel::insert_into(organizations::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn count_organizations(&self) -> Result<u64, StoreError> {
+        let count = self
+            .with_connection(async |conn| {
+                organizations::table
+                    .count()
+                    .get_result::<i64>(conn)
+                    .await
+                    .map_err(from_diesel)
+            })
+            .await?;
+        // COUNT(*) is never negative.
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+}
+
+impl MetaStore for PgStore {
+    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
+        let row = self
+            .with_connection(async move |conn| {
+                vault_meta::table
+                    .filter(vault_meta::name.eq(name))
+                    .select(MetaRow::as_select())
+                    .get_result(conn)
+                    .await
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        Ok(row.map(MetaRow::decode))
+    }
+
+    async fn insert_meta_if_absent(
+        &self,
+        name: &str,
+        value: &SealedBlob,
+    ) -> Result<bool, StoreError> {
+        let row = MetaRow::encode(name, value);
+        let written = self
+            .with_connection(async move |conn| {
+                // INSERT .. ON CONFLICT DO NOTHING: one atomic statement, so of racing
+                // inserts (tasks or replicas) exactly one writes a row; the others wait
+                // for its transaction, then write nothing.
+                diesel::insert_into(vault_meta::table)
+                    .values(&row)
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await
+                    .map_err(from_diesel)
+            })
+            .await?;
+        Ok(written == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_never_show_the_password() {
+        let cases = [
+            (
+                "postgres://vault:s3cret@db.internal:5433/vault",
+                "postgres://vault@db.internal:5433/vault",
+            ),
+            (
+                "postgresql://vault@127.0.0.1/vault?password=s3cret",
+                "postgres://vault@127.0.0.1:5432/vault",
+            ),
+            (
+                "host=db1,db2 port=5432 user=vault password=s3cret dbname=vault",
+                "postgres://vault@db1:5432,db2:5432/vault",
+            ),
+            (
+                "postgres://%2Fvar%2Frun%2Fpostgresql/vault",
+                "postgres:///var/run/postgresql:5432/vault",
+            ),
+        ];
+        for (url, expected) in cases {
+            let described = describe(url).expect("a valid URL");
+            assert_eq!(described, expected, "{url}");
+            assert!(!described.contains("s3cret"), "{described}");
+        }
+    }
+
+    #[test]
+    fn invalid_urls_are_refused_without_echoing_them() {
+        for url in [
+            "mysql://root:s3cret@localhost/db",
+            "postgres://u:s3cret@h:notaport/db",
+        ] {
+            let error = describe(url).expect_err(url);
+            assert!(matches!(error, StoreError::Backend(_)), "{url}: {error:?}");
+            assert!(!format!("{error:?}").contains("s3cret"), "{error:?}");
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! Rows as stored, and their translation to and from domain values.
+//!
+//! Decoding checks everything the domain's constructors check (name rules, the JSON of
+//! public fields and hints, the type tag agreeing with the public fields, the hash length,
+//! times within range), so a row edited behind the vault's back surfaces as a
+//! [`StoreError::Backend`] naming the column, never as a panic and never with the offending
+//! value in the message.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Write as _;
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::data_types::PgTimestamp;
+use diesel::pg::{Pg, PgValue};
+use diesel::prelude::*;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use vault_core::access_key::{AccessKey, AccessKeyName, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::credential::{
+    Credential, CredentialKind, CredentialName, CredentialType, Description, StoredCredential,
+};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::{Scope, StoreError};
+
+use crate::schema::{access_keys, credentials, organizations, vault_meta};
+
+/// A column whose stored value could not become a domain value (or the reverse).
+/// Carries only names: a stored value may be secret-adjacent, and never belongs in a log.
+#[derive(Debug)]
+pub(crate) struct ColumnError {
+    column: &'static str,
+    problem: &'static str,
+}
+
+impl fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "column {}: {}", self.column, self.problem)
+    }
+}
+
+impl std::error::Error for ColumnError {}
+
+fn bad(column: &'static str) -> StoreError {
+    StoreError::Backend(Box::new(ColumnError {
+        column,
+        problem: "the stored value does not decode",
+    }))
+}
+
+fn unencodable(column: &'static str) -> StoreError {
+    StoreError::Backend(Box::new(ColumnError {
+        column,
+        problem: "the value cannot be stored",
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Column types
+// ---------------------------------------------------------------------------------------
+
+/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in Unix microseconds.
+const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
+
+/// A time as a `timestamptz`: microseconds since PostgreSQL's epoch, the column's own
+/// precision (and the precision every store keeps, `vault_core::clock`), so what is read
+/// back equals what was written. Converted here rather than by diesel's `time` feature so
+/// that a value out of range (PostgreSQL's `infinity`, say) is an error naming the column.
+pub(crate) fn pg_time(t: OffsetDateTime, column: &'static str) -> Result<PgTimestamp, StoreError> {
+    i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000))
+        .ok()
+        .and_then(|unix| unix.checked_sub(PG_EPOCH_UNIX_MICROS))
+        .map(PgTimestamp)
+        .ok_or_else(|| unencodable(column))
+}
+
+fn optional_pg_time(
+    t: Option<OffsetDateTime>,
+    column: &'static str,
+) -> Result<Option<PgTimestamp>, StoreError> {
+    t.map(|t| pg_time(t, column)).transpose()
+}
+
+fn time_of(t: PgTimestamp, column: &'static str) -> Result<OffsetDateTime, StoreError> {
+    let unix =
+        t.0.checked_add(PG_EPOCH_UNIX_MICROS)
+            .ok_or_else(|| bad(column))?;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix) * 1_000).map_err(|_| bad(column))
+}
+
+fn optional_time(
+    t: Option<PgTimestamp>,
+    column: &'static str,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    t.map(|t| time_of(t, column)).transpose()
+}
+
+/// The text of a `json` column, exactly as written. PostgreSQL's binary format for `json`
+/// is the text itself, so this is sent and received verbatim; decoding happens in the row
+/// types, where an error can name the column.
+#[derive(Debug, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Json)]
+pub(crate) struct JsonText(Vec<u8>);
+
+impl ToSql<Json, Pg> for JsonText {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(&self.0)?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Json, Pg> for JsonText {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(Self(value.as_bytes().to_vec()))
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T, column: &'static str) -> Result<JsonText, StoreError> {
+    serde_json::to_vec(value)
+        .map(JsonText)
+        .map_err(|_| unencodable(column))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(
+    text: &JsonText,
+    column: &'static str,
+) -> Result<T, StoreError> {
+    // The serde error is dropped on purpose: its message can quote the stored text.
+    serde_json::from_slice(&text.0).map_err(|_| bad(column))
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = organizations, check_for_backend(Pg))]
+pub(crate) struct OrganizationRow {
+    id: Uuid,
+    name: String,
+    created_at: PgTimestamp,
+}
+
+impl OrganizationRow {
+    pub(crate) fn encode(organization: &Organization) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: *organization.id.as_uuid(),
+            name: organization.name.clone(),
+            created_at: pg_time(organization.created_at, "organizations.created_at")?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// Every column of a credential but the sealed secrets: what a list loads.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credentials, check_for_backend(Pg))]
+pub(crate) struct CredentialSummaryRow {
+    pub(crate) id: Uuid,
+    pub(crate) organization_id: Uuid,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) credential_type: String,
+    pub(crate) public_fields: JsonText,
+    pub(crate) secret_hints: JsonText,
+    pub(crate) expires_at: Option<PgTimestamp>,
+    pub(crate) created_at: PgTimestamp,
+    pub(crate) updated_at: PgTimestamp,
+    pub(crate) version: i64,
+}
+
+/// A whole credential row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credentials, check_for_backend(Pg))]
+pub(crate) struct CredentialRow {
+    #[diesel(embed)]
+    pub(crate) summary: CredentialSummaryRow,
+    pub(crate) sealed: Vec<u8>,
+    pub(crate) key_id: String,
+}
+
+impl CredentialRow {
+    pub(crate) fn encode(stored: &StoredCredential) -> Result<Self, StoreError> {
+        let c = &stored.credential;
+        Ok(Self {
+            summary: CredentialSummaryRow {
+                id: *c.id.as_uuid(),
+                organization_id: *c.organization_id.as_uuid(),
+                name: c.name.as_str().to_owned(),
+                description: c.description.as_ref().map(|d| d.as_str().to_owned()),
+                credential_type: c.kind.credential_type().as_str().to_owned(),
+                public_fields: json(&c.kind, "credentials.public_fields")?,
+                secret_hints: json(&c.secret_hints, "credentials.secret_hints")?,
+                expires_at: optional_pg_time(c.expires_at, "credentials.expires_at")?,
+                created_at: pg_time(c.created_at, "credentials.created_at")?,
+                updated_at: pg_time(c.updated_at, "credentials.updated_at")?,
+                version: c.version,
+            },
+            sealed: stored.sealed.bytes.clone(),
+            key_id: stored.sealed.key_id.as_str().to_owned(),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<StoredCredential, StoreError> {
+        Ok(StoredCredential {
+            credential: self.summary.decode()?,
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.sealed,
+            },
+        })
+    }
+}
+
+impl CredentialSummaryRow {
+    pub(crate) fn decode(self) -> Result<Credential, StoreError> {
+        let credential_type: CredentialType = self
+            .credential_type
+            .parse()
+            .map_err(|_| bad("credentials.credential_type"))?;
+        let kind: CredentialKind = from_json(&self.public_fields, "credentials.public_fields")?;
+        if kind.credential_type() != credential_type {
+            return Err(StoreError::Backend(Box::new(ColumnError {
+                column: "credentials.public_fields",
+                problem: "the public fields are of another type than credentials.credential_type",
+            })));
+        }
+        let secret_hints: BTreeMap<String, String> =
+            from_json(&self.secret_hints, "credentials.secret_hints")?;
+        Ok(Credential {
+            id: CredentialId::from_uuid(self.id),
+            organization_id: OrganizationId::from_uuid(self.organization_id),
+            name: CredentialName::parse(&self.name).map_err(|_| bad("credentials.name"))?,
+            description: self
+                .description
+                .as_deref()
+                .map(Description::parse)
+                .transpose()
+                .map_err(|_| bad("credentials.description"))?,
+            kind,
+            secret_hints,
+            expires_at: optional_time(self.expires_at, "credentials.expires_at")?,
+            created_at: time_of(self.created_at, "credentials.created_at")?,
+            updated_at: time_of(self.updated_at, "credentials.updated_at")?,
+            version: self.version,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// Every column of an access key but its hash: what a list loads.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_keys, check_for_backend(Pg))]
+pub(crate) struct AccessKeySummaryRow {
+    id: Uuid,
+    organization_id: Uuid,
+    name: String,
+    scopes: JsonText,
+    created_by: Option<Uuid>,
+    created_at: PgTimestamp,
+    expires_at: Option<PgTimestamp>,
+    last_used_at: Option<PgTimestamp>,
+    revoked_at: Option<PgTimestamp>,
+}
+
+/// A whole access-key row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_keys, check_for_backend(Pg))]
+pub(crate) struct AccessKeyRow {
+    #[diesel(embed)]
+    summary: AccessKeySummaryRow,
+    key_hash: Vec<u8>,
+}
+
+impl AccessKeyRow {
+    pub(crate) fn encode(stored: &StoredAccessKey) -> Result<Self, StoreError> {
+        let k = &stored.key;
+        Ok(Self {
+            summary: AccessKeySummaryRow {
+                id: *k.id.as_uuid(),
+                organization_id: *k.organization_id.as_uuid(),
+                name: k.name.as_str().to_owned(),
+                scopes: json(&k.scopes, "access_keys.scopes")?,
+                created_by: k.created_by.map(|id| *id.as_uuid()),
+                created_at: pg_time(k.created_at, "access_keys.created_at")?,
+                expires_at: optional_pg_time(k.expires_at, "access_keys.expires_at")?,
+                last_used_at: optional_pg_time(k.last_used_at, "access_keys.last_used_at")?,
+                revoked_at: optional_pg_time(k.revoked_at, "access_keys.revoked_at")?,
+            },
+            key_hash: stored.hash.0.to_vec(),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<StoredAccessKey, StoreError> {
+        let hash: [u8; 32] = self
+            .key_hash
+            .as_slice()
+            .try_into()
+            .map_err(|_| bad("access_keys.key_hash"))?;
+        Ok(StoredAccessKey {
+            key: self.summary.decode()?,
+            hash: TokenHash(hash),
+        })
+    }
+}
+
+impl AccessKeySummaryRow {
+    pub(crate) fn decode(self) -> Result<AccessKey, StoreError> {
+        let scopes: BTreeSet<Scope> = from_json(&self.scopes, "access_keys.scopes")?;
+        Ok(AccessKey {
+            id: AccessKeyId::from_uuid(self.id),
+            organization_id: OrganizationId::from_uuid(self.organization_id),
+            name: AccessKeyName::parse(&self.name).map_err(|_| bad("access_keys.name"))?,
+            scopes,
+            created_by: self.created_by.map(AccessKeyId::from_uuid),
+            created_at: time_of(self.created_at, "access_keys.created_at")?,
+            expires_at: optional_time(self.expires_at, "access_keys.expires_at")?,
+            last_used_at: optional_time(self.last_used_at, "access_keys.last_used_at")?,
+            revoked_at: optional_time(self.revoked_at, "access_keys.revoked_at")?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = vault_meta, check_for_backend(Pg))]
+pub(crate) struct MetaRow {
+    name: String,
+    value: Vec<u8>,
+    key_id: String,
+}
+
+impl MetaRow {
+    pub(crate) fn encode(name: &str, blob: &SealedBlob) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: blob.bytes.clone(),
+            key_id: blob.key_id.as_str().to_owned(),
+        }
+    }
+
+    pub(crate) fn decode(self) -> SealedBlob {
+        SealedBlob {
+            key_id: KeyId::new(self.key_id),
+            bytes: self.value,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_to_the_microsecond_and_out_of_range_names_the_column() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_764_115_200_123_456_000)
+            .expect("a valid time");
+        let stored = pg_time(t, "c").expect("in range");
+        assert_eq!(time_of(stored, "c").expect("decodes"), t);
+        let epoch = pg_time(
+            OffsetDateTime::from_unix_timestamp(946_684_800).expect("a valid time"),
+            "c",
+        )
+        .expect("in range");
+        assert_eq!(epoch.0, 0, "PostgreSQL counts from 2000-01-01");
+        // PostgreSQL's `infinity` is i64::MAX microseconds.
+        let error = time_of(PgTimestamp(i64::MAX), "credentials.expires_at")
+            .expect_err("infinity is no OffsetDateTime");
+        assert!(
+            format!("{error:?}").contains("credentials.expires_at"),
+            "{error:?}"
+        );
+    }
+}

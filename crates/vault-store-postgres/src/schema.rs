@@ -1,0 +1,55 @@
+//! The tables, as `migrations/postgres` creates them.
+
+diesel::table! {
+    organizations (id) {
+        id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credentials (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        credential_type -> Text,
+        public_fields -> Json,
+        secret_hints -> Json,
+        sealed -> Bytea,
+        key_id -> Text,
+        expires_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_keys (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        name -> Text,
+        key_hash -> Bytea,
+        scopes -> Json,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    vault_meta (name) {
+        name -> Text,
+        value -> Bytea,
+        key_id -> Text,
+    }
+}
+
+diesel::joinable!(credentials -> organizations (organization_id));
+diesel::joinable!(access_keys -> organizations (organization_id));
+
+diesel::allow_tables_to_appear_in_same_query!(organizations, credentials, access_keys, vault_meta);

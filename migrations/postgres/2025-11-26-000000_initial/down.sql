@@ -1,0 +1,4 @@
+DROP TABLE vault_meta;
+DROP TABLE access_keys;
+DROP TABLE credentials;
+DROP TABLE organizations;

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""`make bench`: the vault's HTTP throughput and latency on SQLite and on PostgreSQL.
+
+Builds nothing itself (the Makefile builds the release server first). For each store it
+starts the release server on a free port, seeds credentials, and drives each endpoint with
+wrk (16 connections, 2 threads: the load generator shares this machine's cores with the
+server and the database, as it would in any single-machine measurement). Next to every
+figure it puts, measured in the same run:
+  - the server's no-op route (GET /healthz: HTTP and routing only), and
+  - on PostgreSQL, pgbench -S (read-only) and pgbench -N (simple writes) on the same server
+    with the same client count.
+The table goes to stdout and the figures, as JSON, to target/bench/.
+
+Environment: BENCH_SECONDS (default 10) per run, BENCH_CONNECTIONS (16),
+BENCH_SEED (1000 credentials), PGURL (postgres://postgres@127.0.0.1:5432/postgres),
+BENCH_STORES (sqlite,postgres).
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / "target" / "release" / "vault-server"
+OUT_DIR = ROOT / "target" / "bench"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+SEED = int(os.environ.get("BENCH_SEED", "1000"))
+PGURL = os.environ.get("PGURL", "postgres://postgres@127.0.0.1:5432/postgres")
+STORES = os.environ.get("BENCH_STORES", "sqlite,postgres").split(",")
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_bin(name):
+    found = shutil.which(name)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True):
+        return str(candidate)
+    raise SystemExit(f"{name} not found (Debian package postgresql or postgresql-client)")
+
+
+def psql(url, sql):
+    subprocess.run([pg_bin("psql"), url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True)
+
+
+def with_database(url, name):
+    """The same server URL with another database name."""
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+class Server:
+    def __init__(self, env, workdir):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        full_env = {"PATH": os.environ.get("PATH", ""), "VAULT_BIND": f"127.0.0.1:{self.port}",
+                    "VAULT_LOG_LEVEL": "warn", "VAULT_DEV_MODE": "false", **env}
+        self.env = full_env
+        self.workdir = workdir
+        self.process = subprocess.Popen([str(SERVER)], env=full_env, cwd=workdir,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit("server exited: " + self.process.stderr.read().decode())
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def run_cli(args, env, workdir):
+    full_env = {"PATH": os.environ.get("PATH", ""), "VAULT_DEV_MODE": "false", **env}
+    done = subprocess.run([str(SERVER), *args], env=full_env, cwd=workdir,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"vault-server {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def request(method, url, token, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def seed(server, token, count):
+    ids = []
+    for i in range(count):
+        created = request("POST", server.base + "/credentials", token, {
+            "name": f"seed {i}", "type": "api_key", "value": f"sk_seed_{uuid.uuid4().hex}",
+            "description": "benchmark seed"})
+        ids.append(created["id"])
+    return ids
+
+
+LUA_COMMON = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local counter = 0
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+math.randomseed(os.time())
+"""
+
+LUA = {
+    "get": LUA_COMMON + """
+request = function()
+  return wrk.format("GET", "/credentials/" .. ids[math.random(#ids)])
+end
+""",
+    "list": LUA_COMMON + """
+request = function()
+  return wrk.format("GET", "/credentials?limit=50")
+end
+""",
+    "post": LUA_COMMON + """
+request = function()
+  counter = counter + 1
+  local body = string.format('{"name":"bench %%d","type":"api_key","value":"sk_bench_%%d_%%d_abcdefgh"}',
+    counter, counter, math.random(1000000000))
+  return wrk.format("POST", "/credentials", nil, body)
+end
+""",
+    "patch": LUA_COMMON + """
+request = function()
+  counter = counter + 1
+  local body = string.format('{"value":"sk_rotated_%%d_%%d_abcdefgh"}', counter, math.random(1000000000))
+  return wrk.format("PATCH", "/credentials/" .. ids[math.random(#ids)], nil, body)
+end
+""",
+    "noop": """
+request = function()
+  return wrk.format("GET", "/healthz")
+end
+""",
+}
+
+ENDPOINTS = [
+    ("noop", "GET /healthz (no-op)"),
+    ("get", "GET /credentials/{id}"),
+    ("list", "GET /credentials?limit=50"),
+    ("post", "POST /credentials"),
+    ("patch", "PATCH /credentials/{id}"),
+]
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def parse_latency(text, percentile):
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    return float(match.group(1)) * UNITS[match.group(2)] if match else None
+
+
+def wrk(base, script_text, workdir):
+    script = Path(workdir) / "bench.lua"
+    script.write_text(script_text)
+    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency",
+                           "-s", str(script), base], capture_output=True, text=True, check=True)
+    out = done.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"requests_per_second": rps, "p50_ms": parse_latency(out, 50),
+            "p99_ms": parse_latency(out, 99), "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else None}
+
+
+def pgbench(url, mode):
+    done = subprocess.run([pg_bin("pgbench"), f"-{mode}", f"-c{CONNECTIONS}", "-j2",
+                           f"-T{SECONDS}", "-n", url], capture_output=True, text=True, check=True)
+    tps = float(re.search(r"tps = ([\d.]+)", done.stdout).group(1))
+    latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    return {"transactions_per_second": tps,
+            "latency_avg_ms": float(latency.group(1)) if latency else None}
+
+
+def bench_store(store, workdir):
+    key = run_cli(["keys", "generate"], {}, workdir)
+    env = {"ENCRYPTION_KEY": key}
+    if store == "sqlite":
+        env["DATABASE_URL"] = f"sqlite://{workdir}/bench.db"
+    else:
+        name = f"vault_bench_{os.getpid()}"
+        psql(PGURL, f"DROP DATABASE IF EXISTS {name}")
+        psql(PGURL, f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = with_database(PGURL, name)
+        run_cli(["migrate"], env, workdir)
+    token = run_cli(["bootstrap", "--org", "bench"], env, workdir)
+    server = Server(env, workdir)
+    try:
+        log(f"[{store}] seeding {SEED} credentials")
+        ids = seed(server, token, SEED)
+        ids_file = Path(workdir) / f"ids-{store}.txt"
+        ids_file.write_text("\n".join(ids) + "\n")
+        results = {}
+        for name, label in ENDPOINTS:
+            log(f"[{store}] {label}: {SECONDS}s at {CONNECTIONS} connections")
+            script = LUA[name] % {"ids": ids_file, "token": token} if name != "noop" else LUA[name]
+            results[name] = {"label": label, **wrk(server.base, script, workdir)}
+        return results
+    finally:
+        server.stop()
+        if store == "postgres":
+            psql(PGURL, f"DROP DATABASE IF EXISTS vault_bench_{os.getpid()} WITH (FORCE)")
+
+
+def bench_pgbench():
+    name = f"vault_pgbench_{os.getpid()}"
+    psql(PGURL, f"DROP DATABASE IF EXISTS {name}")
+    psql(PGURL, f"CREATE DATABASE {name}")
+    url = with_database(PGURL, name)
+    try:
+        subprocess.run([pg_bin("pgbench"), "-i", "-q", "-s", "10", url], check=True,
+                       capture_output=True)
+        out = {}
+        for mode, label in (("S", "pgbench -S (select only)"), ("N", "pgbench -N (simple update)")):
+            log(f"[pgbench] {label}: {SECONDS}s at {CONNECTIONS} clients")
+            out[mode] = {"label": label, **pgbench(url, mode)}
+        return out
+    finally:
+        psql(PGURL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def fmt(value, digits=2):
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def main():
+    if not SERVER.exists():
+        raise SystemExit(f"{SERVER} missing: run `cargo build --release -p vault-server`")
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    report = {"seconds": SECONDS, "connections": CONNECTIONS, "seed": SEED,
+              "machine": {"cpus": os.cpu_count()}, "stores": {}, "pgbench": None,
+              "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    with tempfile.TemporaryDirectory() as workdir:
+        for store in STORES:
+            report["stores"][store] = bench_store(store, workdir)
+        if "postgres" in STORES:
+            report["pgbench"] = bench_pgbench()
+
+    rows = []
+    for store, results in report["stores"].items():
+        noop = results["noop"]["requests_per_second"]
+        for name, label in ENDPOINTS:
+            r = results[name]
+            baseline = ""
+            if store == "postgres" and report["pgbench"] and name != "noop":
+                reference = report["pgbench"]["S" if name in ("get", "list") else "N"]
+                ratio = r["requests_per_second"] / reference["transactions_per_second"]
+                r["ratio_to_pgbench"] = ratio
+                baseline = f"{ratio:.2f} of pgbench -{'S' if name in ('get', 'list') else 'N'}"
+            r["ratio_to_noop"] = r["requests_per_second"] / noop
+            rows.append((store, label, fmt(r["requests_per_second"], 0), fmt(r["p50_ms"]),
+                         fmt(r["p99_ms"]), f"{r['ratio_to_noop']:.2f}", baseline,
+                         str(r["non_2xx"])))
+    if report["pgbench"]:
+        for mode in ("S", "N"):
+            p = report["pgbench"][mode]
+            rows.append(("postgres", p["label"], fmt(p["transactions_per_second"], 0),
+                         fmt(p["latency_avg_ms"]) + " (avg)", "-", "-", "1.00", "0"))
+    header = ("store", "endpoint", "req/s", "p50 ms", "p99 ms", "x no-op", "x pgbench", "non-2xx")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    line = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths))
+    print(f"\nvault benchmark: {SECONDS}s per run, {CONNECTIONS} connections, wrk -t2, "
+          f"{os.cpu_count()} CPUs shared by client, server and database\n")
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for path in (OUT_DIR / f"results-{stamp}.json", OUT_DIR / "latest.json"):
+        path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nJSON: {OUT_DIR / 'latest.json'}")
+    failures = [r for s in report["stores"].values() for r in s.values() if r["non_2xx"]]
+    if failures:
+        raise SystemExit("some requests failed: see non-2xx above")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+//! PostgreSQL going away under load: requests fail fast with 503 problem+json and
+//! `Retry-After`, the server stays up, and once the database is back the same process
+//! serves again with everything written before the outage intact.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use support::postgres::TempCluster;
+use support::{Server, command};
+
+fn run_ok(mut cmd: std::process::Command) -> String {
+    let out = cmd.output().expect("run vault-server");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_rides_out_a_database_outage() {
+    let Some(cluster) = TempCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = vault_cipher_ring::KeyEncryptionKey::generate()
+        .expect("random")
+        .to_base64();
+    let vault = || {
+        let mut cmd = command(dir.path());
+        cmd.env("DATABASE_URL", &cluster.url)
+            .env("ENCRYPTION_KEY", key.expose_secret())
+            .env("VAULT_MIGRATE_ON_START", "true")
+            .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
+        cmd
+    };
+    let mut bootstrap = vault();
+    bootstrap.args(["bootstrap", "--org", "acme"]);
+    let token = run_ok(bootstrap);
+    let server = Server::start(vault());
+    // Every request is bounded: a hang would fail the test rather than stall it.
+    let client = Client::builder()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("client");
+
+    let mut before = Vec::new();
+    for i in 0..20 {
+        let created: Value = client
+            .post(format!("{}/credentials", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("before-{i}"), "type": "api_key", "value": format!("sk_before_{i}_0123456789")}))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        before.push(created);
+    }
+
+    // Load: readers and writers in a loop until told to stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let unavailable = Arc::new(AtomicUsize::new(0));
+    let unexpected = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+            let id = before[w % before.len()]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            let (stop, unavailable, unexpected) =
+                (stop.clone(), unavailable.clone(), unexpected.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let request = if w % 2 == 0 {
+                        client.get(format!("{base}/credentials/{id}"))
+                    } else {
+                        client
+                            .patch(format!("{base}/credentials/{id}"))
+                            .json(&json!({"description": format!("load {n}")}))
+                    };
+                    match request.bearer_auth(&token).send().await {
+                        Ok(r) if r.status().is_success() => {}
+                        Ok(r) if r.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                            let retry_after = r.headers().get("retry-after").is_some();
+                            let body: Value = r.json().await.unwrap_or_default();
+                            if retry_after && body["code"] == "store-unavailable" {
+                                unavailable.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                unexpected
+                                    .lock()
+                                    .expect("lock")
+                                    .push(format!("503 without Retry-After or code: {body}"));
+                            }
+                        }
+                        Ok(r) => unexpected
+                            .lock()
+                            .expect("lock")
+                            .push(format!("status {}", r.status())),
+                        Err(e) => unexpected
+                            .lock()
+                            .expect("lock")
+                            .push(format!("transport: {e}")),
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    cluster.halt();
+
+    // During the outage: 503 problem+json with Retry-After, and the process stays up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while unavailable.load(Ordering::Relaxed) < 20 {
+        assert!(Instant::now() < deadline, "no 503s during the outage");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let during = client
+        .get(format!("{}/credentials", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(during.headers().contains_key("retry-after"));
+    assert_eq!(during.headers()["content-type"], "application/problem+json");
+    let health = client
+        .get(format!("{}/healthz", server.base))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(health.status(), StatusCode::OK, "the server stays up");
+
+    // The database comes back: the same process serves again, by itself.
+    cluster.resume();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = client
+            .get(format!("{}/credentials?limit=100", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("answered");
+        if r.status() == StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not recover: {}", r.status());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    let unexpected = unexpected.lock().expect("lock").clone();
+    assert!(
+        unexpected.is_empty(),
+        "only successes and 503s: {unexpected:?}"
+    );
+
+    // Everything written before the outage is intact (descriptions may carry load writes).
+    for created in &before {
+        let path = format!(
+            "{}/credentials/{}",
+            server.base,
+            created["id"].as_str().expect("id")
+        );
+        let now: Value = client
+            .get(&path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(now["name"], created["name"]);
+        assert_eq!(now["secretHints"], created["secretHints"]);
+        assert_eq!(now["createdAt"], created["createdAt"]);
+    }
+    let after = client
+        .post(format!("{}/credentials", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "after", "type": "bearer_token", "value": "token-after-the-outage"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(after.status(), StatusCode::CREATED);
+    server.stop();
+}
