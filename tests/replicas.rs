@@ -231,6 +231,106 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
         );
     }
 
+    // A key revoked through A: refused by A at once, and by B within its cache time.
+    let issued: Value = client
+        .post(format!("{}/access-keys", a.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "short-lived", "scopes": ["credentials:read"]}))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let key = issued["keySecret"].as_str().expect("key").to_owned();
+    for base in [&a.base, &b.base] {
+        let ok = client
+            .get(format!("{base}/credentials"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+    let revoked = client
+        .delete(format!(
+            "{}/access-keys/{}",
+            a.base,
+            issued["id"].as_str().expect("id")
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let on_a = client
+        .get(format!("{}/credentials", a.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        on_a.status(),
+        StatusCode::UNAUTHORIZED,
+        "evicted at once where it was revoked"
+    );
+    // The default auth cache is one second: wait it out (bounded, not a timing assertion).
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let on_b = client
+        .get(format!("{}/credentials", b.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        on_b.status(),
+        StatusCode::UNAUTHORIZED,
+        "refused by the other replica after the cache time"
+    );
+
     a.stop();
     b.stop();
+}
+
+#[test]
+fn a_replica_refuses_an_unreachable_database_or_a_newer_schema() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = generate_key();
+    // Nothing listens on port 1: refused at once, with the (password-free) URL named.
+    let out = replica(
+        dir.path(),
+        "postgres://vault:hunter2@127.0.0.1:1/vault",
+        &key,
+    )
+    .output()
+    .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot connect to PostgreSQL at postgres://vault:***@127.0.0.1:1/vault"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let mut migrate = replica(dir.path(), &db.url, &key);
+    migrate.arg("migrate");
+    run_ok(migrate);
+    let future = support::postgres::psql(
+        &db.url,
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')",
+    );
+    assert!(future.status.success());
+    let out = replica(dir.path(), &db.url, &key).output().expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("newer than this binary") && stderr.contains("29991231000000"),
+        "{stderr}"
+    );
 }

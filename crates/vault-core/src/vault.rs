@@ -153,12 +153,27 @@ pub struct AccessKeyRequest {
     pub expires_at: Option<String>,
 }
 
+/// Most access keys an authentication cache holds before it starts afresh.
+const AUTH_CACHE_CAPACITY: usize = 10_000;
+
+/// A recently verified access key. Keyed by the token's HMAC, never by the token.
+#[derive(Clone)]
+struct CachedKey {
+    key: AccessKey,
+    verified_at: OffsetDateTime,
+}
+
 /// The credential vault: use cases over a store, a cipher and a clock.
 pub struct Vault<S, C, K> {
     store: S,
     cipher: C,
     clock: K,
     token_hash_key: Zeroizing<[u8; 32]>,
+    /// How long a verified access key is trusted without asking the store again (zero:
+    /// never). Revocation through this process evicts at once; through another replica
+    /// it takes effect within this time.
+    auth_cache_ttl: Duration,
+    auth_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedKey>>,
 }
 
 impl<S, C, K> fmt::Debug for Vault<S, C, K> {
@@ -203,7 +218,19 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             cipher,
             clock,
             token_hash_key,
+            auth_cache_ttl: Duration::ZERO,
+            auth_cache: std::sync::Mutex::default(),
         })
+    }
+
+    /// Trusts a verified access key for `ttl` before asking the store again, saving a
+    /// store round trip on almost every request. Expiry is still checked on every request
+    /// and a revocation through this vault evicts at once; a revocation through another
+    /// replica takes effect within `ttl`. Zero (the default) disables the cache.
+    #[must_use]
+    pub fn with_auth_cache(mut self, ttl: Duration) -> Self {
+        self.auth_cache_ttl = ttl;
+        self
     }
 
     /// The store, for adapters' own maintenance tasks.
@@ -261,36 +288,88 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, VaultError> {
         let token = AccessToken::parse(presented).map_err(|_| VaultError::Unauthenticated)?;
         let hash = self.hash_token(&token);
-        let Some(stored) = self.store.find_access_key(&hash).await? else {
-            return Err(VaultError::Unauthenticated);
-        };
-        // The store found it by hash already; compare again in constant time so no
-        // store's lookup strategy can turn into a timing oracle.
-        if stored.hash.0.ct_eq(&hash.0).unwrap_u8() != 1 {
-            return Err(VaultError::Unauthenticated);
-        }
         let now = self.clock.now();
-        if !stored.key.is_active(now) {
+        let key = match self.cached_key(&hash, now) {
+            Some(key) => key,
+            None => {
+                let Some(stored) = self.store.find_access_key(&hash).await? else {
+                    return Err(VaultError::Unauthenticated);
+                };
+                // The store found it by hash already; compare again in constant time so
+                // no store's lookup strategy can turn into a timing oracle.
+                if stored.hash.0.ct_eq(&hash.0).unwrap_u8() != 1 {
+                    return Err(VaultError::Unauthenticated);
+                }
+                stored.key
+            }
+        };
+        if !key.is_active(now) {
             return Err(VaultError::Unauthenticated);
         }
-        let stale = stored
-            .key
+        let mut key = key;
+        let stale = key
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
-        if stale
-            && let Err(error) = self
+        if stale {
+            match self
                 .store
-                .touch_access_key(stored.key.organization_id, stored.key.id, now)
+                .touch_access_key(key.organization_id, key.id, now)
                 .await
-        {
-            // Losing a last-used stamp is not worth failing the request over.
-            tracing::warn!(%error, "could not record access-key use");
+            {
+                Ok(()) => key.last_used_at = Some(now),
+                // Losing a last-used stamp is not worth failing the request over.
+                Err(error) => tracing::warn!(%error, "could not record access-key use"),
+            }
         }
-        Ok(Principal {
-            organization_id: stored.key.organization_id,
-            access_key_id: Some(stored.key.id),
-            scopes: stored.key.scopes,
-        })
+        let principal = Principal {
+            organization_id: key.organization_id,
+            access_key_id: Some(key.id),
+            scopes: key.scopes.clone(),
+        };
+        self.remember_key(hash, key, now);
+        Ok(principal)
+    }
+
+    fn cached_key(&self, hash: &TokenHash, now: OffsetDateTime) -> Option<AccessKey> {
+        if self.auth_cache_ttl.is_zero() {
+            return None;
+        }
+        let cache = self
+            .auth_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(&hash.0)
+            .filter(|cached| now - cached.verified_at < self.auth_cache_ttl)
+            .map(|cached| cached.key.clone())
+    }
+
+    fn remember_key(&self, hash: TokenHash, key: AccessKey, now: OffsetDateTime) {
+        if self.auth_cache_ttl.is_zero() {
+            return;
+        }
+        let mut cache = self
+            .auth_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= AUTH_CACHE_CAPACITY && !cache.contains_key(&hash.0) {
+            // Simplest bound there is: start afresh. Every entry can be re-read.
+            cache.clear();
+        }
+        // Keep the first verification time: a hit must not extend an entry's life.
+        let verified_at = cache
+            .get(&hash.0)
+            .filter(|c| now - c.verified_at < self.auth_cache_ttl)
+            .map_or(now, |c| c.verified_at);
+        cache.insert(hash.0, CachedKey { key, verified_at });
+    }
+
+    fn forget_key(&self, id: AccessKeyId) {
+        let mut cache = self
+            .auth_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.retain(|_, cached| cached.key.id != id);
     }
 
     /// Creates a credential: validates, seals the secrets bound to (organization, id), stores.
@@ -598,6 +677,7 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             .store
             .revoke_access_key(who.organization_id, id, self.clock.now())
             .await?;
+        self.forget_key(id);
         tracing::info!(access_key = %id, "access key revoked");
         Ok(key)
     }

@@ -76,8 +76,13 @@ async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(Sqlite
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     let vault = Vault::open(store, cipher, SystemClock)
         .await
-        .context("cannot open the vault")?;
+        .context("cannot open the vault")?
+        .with_auth_cache(auth_cache_ttl(settings));
     Ok((vault, keys))
+}
+
+fn auth_cache_ttl(settings: &Settings) -> time::Duration {
+    time::Duration::milliseconds(i64::try_from(settings.auth_cache_ttl_ms).unwrap_or(i64::MAX))
 }
 
 /// Opens the vault on PostgreSQL: migrates first when configured, refuses a schema that is
@@ -120,7 +125,8 @@ pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Pos
     }
     let vault = Vault::open(store, cipher, SystemClock)
         .await
-        .context("cannot open the vault")?;
+        .context("cannot open the vault")?
+        .with_auth_cache(auth_cache_ttl(settings));
     Ok(vault)
 }
 

@@ -13,7 +13,8 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 14] = [
+const SETTING_KEYS: [&str; 15] = [
+    "auth_cache_ttl_ms",
     "bind",
     "database_url",
     "database_max_connections",
@@ -65,6 +66,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Default log filter when `RUST_LOG` is unset.
     pub log_level: String,
+    /// How long a verified access key is trusted before the store is asked again (0: never
+    /// cached). Revocation on another replica takes effect within this time.
+    pub auth_cache_ttl_ms: u64,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
     /// Grace period for in-flight requests on shutdown.
