@@ -85,6 +85,10 @@ struct Readers {
     idle: std::sync::Mutex<Vec<SqliteConnection>>,
 }
 
+// Point lookups use `get_result` (no LIMIT): each is by a primary or unique key, and a
+// bound `LIMIT ?` makes SQLite re-prepare the statement on every execution (a LIMIT
+// parameter joins the query planner's inputs, and rebinding it expires the statement).
+
 /// Read connections kept idle; more may be open at once under load, and are closed after.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -352,7 +356,7 @@ impl CredentialStore for SqliteStore {
                 .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
                 .filter(credentials::id.eq(id.as_bytes().as_slice()))
                 .select(CredentialRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .map_err(from_diesel)
         })?;
@@ -497,7 +501,7 @@ impl AccessKeyStore for SqliteStore {
             access_keys::table
                 .filter(access_keys::key_hash.eq(hash.as_slice()))
                 .select(AccessKeyRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()
                 .map_err(from_diesel)
         })?;
@@ -547,7 +551,7 @@ impl AccessKeyStore for SqliteStore {
                     .execute(conn)
                     .map_err(from_diesel)?;
                 key.select(AccessKeySummaryRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()
                     .map_err(from_diesel)
             })
@@ -616,7 +620,7 @@ impl MetaStore for SqliteStore {
                 vault_meta::table
                     .filter(vault_meta::name.eq(name))
                     .select(MetaRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .optional()
                     .map_err(from_diesel)
             })
