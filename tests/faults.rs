@@ -12,20 +12,7 @@ use reqwest::{Client, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use support::postgres::TempCluster;
-use support::{Server, command};
-
-fn run_ok(mut cmd: std::process::Command) -> String {
-    let out = cmd.output().expect("run vault-server");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
+use support::{Server, command, run_ok};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_rides_out_a_database_outage() {

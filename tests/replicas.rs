@@ -10,7 +10,7 @@ use reqwest::{Client, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use support::postgres::TestDatabase;
-use support::{Server, command};
+use support::{Server, command, run_ok};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
 use vault_core::{CredentialId, CredentialSecrets, Principal, SystemClock, Vault};
 use vault_store_postgres::{PgOptions, PgStore};
@@ -26,19 +26,6 @@ fn generate_key() -> String {
         .expect("random")
         .to_base64()
         .expose_secret()
-        .to_owned()
-}
-
-fn run_ok(mut cmd: std::process::Command) -> String {
-    let out = cmd.output().expect("run vault-server");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
         .to_owned()
 }
 

@@ -15,6 +15,20 @@ use std::time::{Duration, Instant};
 
 pub(crate) mod postgres;
 
+/// Runs a `vault-server` command that must succeed; returns its trimmed stdout.
+pub(crate) fn run_ok(mut cmd: Command) -> String {
+    let out = cmd.output().expect("run vault-server");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_vault-server");
 
 /// A running server process with its output captured.

@@ -1,171 +1,17 @@
-//! Secrets never reach the database in the clear: credentials of every type are created and
-//! updated through a real `Vault` with the real cipher, then every row of every table is
+//! Secrets never reach the database in the clear: the testkit's canary scenario writes and
+//! updates credentials of every type through a real `Vault` with the real cipher, then every row of every table is
 //! read back as text, and every `bytea` column as raw bytes and in PostgreSQL's escape
 //! encoding, and searched for the secret values.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use secrecy::{ExposeSecret, SecretString};
-use uuid::Uuid;
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
 use vault_core::store::{CredentialStore, OrganizationStore};
-use vault_core::{
-    CredentialFields, CredentialId, CredentialSecrets, CredentialType, Principal, SystemClock,
-    Vault,
-};
+use vault_core::{CredentialType, SystemClock, Vault};
 use vault_store_postgres::{PgOptions, PgStore, testing};
+use vault_testkit::at_rest::{contains, write_canaries};
 use vault_testkit::store_suite::{sample_credential, sample_organization};
-
-fn canary(label: &str) -> String {
-    format!("CANARY-{label}-{}", Uuid::new_v4())
-}
-
-fn secret(text: &str) -> Option<SecretString> {
-    Some(SecretString::from(text.to_owned()))
-}
-
-fn pem(body: &str) -> String {
-    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----")
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
-}
-
-/// The secret values of an opened credential (every header value, for custom).
-fn opened_values(secrets: &CredentialSecrets) -> Vec<String> {
-    match secrets {
-        CredentialSecrets::Value(s)
-        | CredentialSecrets::Password(s)
-        | CredentialSecrets::ClientSecret(s)
-        | CredentialSecrets::JwtSecret(s)
-        | CredentialSecrets::JwtPrivateKey(s) => vec![s.expose_secret().to_owned()],
-        CredentialSecrets::Headers(map) => {
-            map.values().map(|s| s.expose_secret().to_owned()).collect()
-        }
-    }
-}
-
-struct Case {
-    kind: CredentialType,
-    name: String,
-    fields: CredentialFields,
-    /// What `open_credential` must return after the updates.
-    current: Vec<String>,
-    /// Every secret value this credential ever had.
-    all: Vec<String>,
-    /// A patch replacing the secrets, if this case is updated.
-    update: Option<CredentialFields>,
-}
-
-fn cases() -> Vec<Case> {
-    let mut cases = Vec::new();
-    let mut add = |kind: CredentialType,
-                   fill: &dyn Fn(&mut CredentialFields, &str),
-                   first: String,
-                   second: Option<String>| {
-        let name = format!("canary-name-{}", Uuid::new_v4());
-        let mut fields = CredentialFields {
-            name: Some(name.clone()),
-            ..CredentialFields::default()
-        };
-        fill(&mut fields, &first);
-        let update = second.as_ref().map(|second| {
-            let mut patch = CredentialFields::default();
-            fill(&mut patch, second);
-            patch
-        });
-        let current = vec![second.clone().unwrap_or_else(|| first.clone())];
-        let all = [Some(first), second].into_iter().flatten().collect();
-        cases.push(Case {
-            kind,
-            name,
-            fields,
-            current,
-            all,
-            update,
-        });
-    };
-
-    add(
-        CredentialType::ApiKey,
-        &|f, v| f.value = secret(v),
-        canary("api-key"),
-        Some(canary("api-key-2")),
-    );
-    add(
-        CredentialType::BearerToken,
-        &|f, v| f.value = secret(v),
-        canary("bearer"),
-        Some(canary("bearer-2")),
-    );
-    add(
-        CredentialType::BasicAuth,
-        &|f, v| {
-            if f.name.is_some() {
-                f.username = Some("service-user".to_owned());
-            }
-            f.password = secret(v);
-        },
-        canary("password"),
-        Some(canary("password-2")),
-    );
-    add(
-        CredentialType::OAuth2,
-        &|f, v| {
-            if f.name.is_some() {
-                f.client_id = Some("client-id".to_owned());
-                f.token_url = Some("https://auth.example.com/oauth/token".to_owned());
-            }
-            f.client_secret = secret(v);
-        },
-        canary("client-secret"),
-        Some(canary("client-secret-2")),
-    );
-    add(
-        CredentialType::Jwt,
-        &|f, v| {
-            if f.name.is_some() {
-                f.algorithm = Some("HS256".to_owned());
-            }
-            f.secret = secret(v);
-        },
-        canary("hmac"),
-        Some(canary("hmac-2")),
-    );
-    add(
-        CredentialType::Jwt,
-        &|f, v| {
-            if f.name.is_some() {
-                f.algorithm = Some("RS256".to_owned());
-            }
-            f.private_key = secret(&pem(v));
-        },
-        canary("pem"),
-        None,
-    );
-    add(
-        CredentialType::Custom,
-        &|f, v| {
-            f.headers = Some(vec![(
-                "X-Upstream-Token".to_owned(),
-                SecretString::from(v.to_owned()),
-            )]);
-        },
-        canary("header"),
-        Some(canary("header-2")),
-    );
-    // The PEM case stores the armoured key: compare against what open returns.
-    for case in &mut cases {
-        if case.kind == CredentialType::Jwt && case.all[0].starts_with("CANARY-pem") {
-            case.current = vec![pem(&case.all[0])];
-        }
-    }
-    cases
-}
 
 #[derive(QueryableByName)]
 struct TableName {
@@ -292,45 +138,7 @@ async fn no_secret_reaches_any_table_in_the_clear() {
     let vault = Vault::open(store.clone(), cipher, SystemClock)
         .await
         .expect("the vault opens on a fresh database");
-    let (organization, admin) = vault
-        .create_organization("canary organization")
-        .await
-        .expect("an organization");
-    let who = Principal::system(organization.id);
-
-    let cases = cases();
-    let mut created: Vec<(CredentialId, &Case)> = Vec::new();
-    for case in &cases {
-        let credential = vault
-            .create_credential(&who, case.kind, &case.fields)
-            .await
-            .unwrap_or_else(|error| panic!("creating the {} credential: {error:?}", case.kind));
-        created.push((credential.id, case));
-    }
-    for (id, case) in &created {
-        if let Some(patch) = &case.update {
-            let updated = vault
-                .update_credential(&who, *id, patch)
-                .await
-                .unwrap_or_else(|error| panic!("updating the {} credential: {error:?}", case.kind));
-            assert_eq!(updated.version, 2, "{}: one update, one version", case.kind);
-        }
-    }
-
-    // The canaries are really there, behind the cipher: a store that kept them in the
-    // clear would be caught by the search below.
-    for (id, case) in &created {
-        let (_, secrets) = vault
-            .open_credential(&who, *id)
-            .await
-            .unwrap_or_else(|error| panic!("opening the {} credential: {error:?}", case.kind));
-        assert_eq!(
-            opened_values(&secrets),
-            case.current,
-            "{}: the opened secret is not the latest value",
-            case.kind
-        );
-    }
+    let canaries = write_canaries(&vault).await;
 
     // A positive control for the bytea search: a credential written straight to the store
     // (no cipher) whose "sealed" bytes are plaintext. The search must find it.
@@ -339,7 +147,7 @@ async fn no_secret_reaches_any_table_in_the_clear() {
         .insert_organization(&control_organization)
         .await
         .expect("the control organization");
-    let control_marker = canary("bytea-control");
+    let control_marker = format!("CANARY-bytea-control-{}", uuid::Uuid::new_v4());
     let mut control = sample_credential(control_organization.id, CredentialType::BearerToken);
     control.sealed.bytes = [
         &[0x01, 0x02, 0xff][..],
@@ -364,12 +172,11 @@ async fn no_secret_reaches_any_table_in_the_clear() {
             .collect()
     };
 
-    for (_, case) in &created {
+    for name in &canaries.names {
         assert!(
-            !anywhere(&case.name).is_empty(),
-            "positive control: the credential name {} is not found, so the search cannot be \
-             trusted",
-            case.name
+            !anywhere(name).is_empty(),
+            "positive control: the credential name {name} is not found, so the search cannot \
+             be trusted"
         );
     }
     let control_places = anywhere(&control_marker);
@@ -381,18 +188,14 @@ async fn no_secret_reaches_any_table_in_the_clear() {
         );
     }
 
-    for (_, case) in &created {
-        for value in &case.all {
-            let places = anywhere(value);
-            assert!(
-                places.is_empty(),
-                "the {} secret {value} is stored in the clear, in {places:?}",
-                case.kind
-            );
-        }
+    for value in &canaries.secrets {
+        let places = anywhere(value);
+        assert!(
+            places.is_empty(),
+            "the secret {value} is stored in the clear, in {places:?}"
+        );
     }
-    let token = admin.token.expose();
-    let places = anywhere(token);
+    let places = anywhere(&canaries.token);
     assert!(
         places.is_empty(),
         "the access-key token is stored in the clear, in {places:?}"
