@@ -61,7 +61,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return vault_server::generate_key();
     }
     let settings = Settings::load(cli.config.as_deref())?;
-    telemetry::init(settings.log_format, &settings.log_level);
+    // Held until `run` returns, so every log line is flushed before the process exits.
+    let _log_writer = telemetry::init(settings.log_format, &settings.log_level);
     actix_web::rt::System::new().block_on(async move {
         match cli.command {
             None | Some(Command::Serve) => vault_server::serve(&settings).await,
