@@ -31,7 +31,7 @@ fn acceptable(id: &str) -> bool {
 }
 
 /// Middleware: assigns the request id, runs the request inside a span carrying it, echoes
-/// it in the response, and logs method, route pattern, status and latency. Query strings
+/// it in the response, and logs method, path, status and latency. Query strings
 /// and bodies are never logged.
 ///
 /// # Errors
@@ -50,7 +50,9 @@ pub async fn request_context(
         "request",
         request_id = %id,
         method = %req.method(),
-        route = req.match_pattern().as_deref().unwrap_or("unmatched"),
+        // The path, not the route pattern: finding the pattern runs the router's regexes a
+        // second time (a tenth of a cheap request's cost). Paths hold ids, never secrets.
+        path = %req.path(),
     );
     let started = Instant::now();
     let result = REQUEST_ID
