@@ -11,7 +11,6 @@ use crate::settings::LogFormat;
 /// stderr (measured: an unbuffered write per access-log line cost a quarter of the
 /// throughput of a cheap route). The writer blocks rather than drops when its buffer is
 /// full, so no line is lost. Keep the returned guard alive until exit: dropping it flushes.
-#[must_use]
 pub fn init(format: LogFormat, default_level: &str) -> WorkerGuard {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
