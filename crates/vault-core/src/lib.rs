@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod cipher;
 pub mod clock;
+pub mod columns;
 pub mod credential;
 pub mod duration;
 pub mod ids;

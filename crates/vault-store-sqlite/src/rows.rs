@@ -1,55 +1,22 @@
 //! Rows as stored, and their translation to and from domain values.
 //!
 //! Decoding checks everything the domain's constructors check (UUID length, name rules,
-//! the JSON of public fields and hints, the type tag agreeing with the public fields), so
-//! a row edited behind the vault's back surfaces as a [`StoreError::Backend`] naming the
+//! the JSON of public fields and hints, the type tag agreeing with the public fields: all
+//! in `vault_core::columns`, shared by every store), so a row edited behind the vault's back surfaces as a [`StoreError::Backend`] naming the
 //! column, never as a panic and never with the offending value in the message.
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
-use vault_core::access_key::{AccessKey, AccessKeyName, Organization, StoredAccessKey, TokenHash};
+use vault_core::StoreError;
+use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
-use vault_core::credential::{
-    Credential, CredentialKind, CredentialName, CredentialType, Description, StoredCredential,
+use vault_core::columns::{
+    AccessKeyColumns, CredentialColumns, to_json as json, undecodable as bad, unencodable,
 };
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::{Scope, StoreError};
+use vault_core::credential::{Credential, StoredCredential};
 
 use crate::schema::{access_keys, credentials, organizations, vault_meta};
-
-/// A column whose stored value could not become a domain value (or the reverse).
-/// Carries only names: a stored value may be secret-adjacent, and never belongs in a log.
-#[derive(Debug)]
-pub(crate) struct ColumnError {
-    column: &'static str,
-    problem: &'static str,
-}
-
-impl fmt::Display for ColumnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "column {}: {}", self.column, self.problem)
-    }
-}
-
-impl std::error::Error for ColumnError {}
-
-fn bad(column: &'static str) -> StoreError {
-    StoreError::Backend(Box::new(ColumnError {
-        column,
-        problem: "the stored value does not decode",
-    }))
-}
-
-fn unencodable(column: &'static str) -> StoreError {
-    StoreError::Backend(Box::new(ColumnError {
-        column,
-        problem: "the value cannot be stored",
-    }))
-}
 
 /// Unix microseconds: the precision every store keeps (`vault_core::clock`).
 pub(crate) fn micros(t: OffsetDateTime, column: &'static str) -> Result<i64, StoreError> {
@@ -76,18 +43,6 @@ fn optional_time(
 
 fn uuid_of(bytes: &[u8], column: &'static str) -> Result<Uuid, StoreError> {
     Uuid::from_slice(bytes).map_err(|_| bad(column))
-}
-
-fn json<T: serde::Serialize>(value: &T, column: &'static str) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|_| unencodable(column))
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(
-    text: &str,
-    column: &'static str,
-) -> Result<T, StoreError> {
-    // The serde error is dropped on purpose: its message can quote the stored text.
-    serde_json::from_str(text).map_err(|_| bad(column))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -174,39 +129,20 @@ impl CredentialRow {
 
 impl CredentialSummaryRow {
     pub(crate) fn decode(self) -> Result<Credential, StoreError> {
-        let credential_type: CredentialType = self
-            .credential_type
-            .parse()
-            .map_err(|_| bad("credentials.credential_type"))?;
-        let kind: CredentialKind = from_json(&self.public_fields, "credentials.public_fields")?;
-        if kind.credential_type() != credential_type {
-            return Err(StoreError::Backend(Box::new(ColumnError {
-                column: "credentials.public_fields",
-                problem: "the public fields are of another type than credentials.credential_type",
-            })));
-        }
-        let secret_hints: BTreeMap<String, String> =
-            from_json(&self.secret_hints, "credentials.secret_hints")?;
-        Ok(Credential {
-            id: CredentialId::from_uuid(uuid_of(&self.id, "credentials.id")?),
-            organization_id: OrganizationId::from_uuid(uuid_of(
-                &self.organization_id,
-                "credentials.organization_id",
-            )?),
-            name: CredentialName::parse(&self.name).map_err(|_| bad("credentials.name"))?,
-            description: self
-                .description
-                .as_deref()
-                .map(Description::parse)
-                .transpose()
-                .map_err(|_| bad("credentials.description"))?,
-            kind,
-            secret_hints,
+        CredentialColumns {
+            id: uuid_of(&self.id, "credentials.id")?,
+            organization_id: uuid_of(&self.organization_id, "credentials.organization_id")?,
+            name: &self.name,
+            description: self.description.as_deref(),
+            credential_type: &self.credential_type,
+            public_fields: self.public_fields.as_bytes(),
+            secret_hints: self.secret_hints.as_bytes(),
             expires_at: optional_time(self.expires_at, "credentials.expires_at")?,
             created_at: time_of(self.created_at, "credentials.created_at")?,
             updated_at: time_of(self.updated_at, "credentials.updated_at")?,
             version: self.version,
-        })
+        }
+        .decode()
     }
 }
 
@@ -270,25 +206,22 @@ impl AccessKeyRow {
 
 impl AccessKeySummaryRow {
     pub(crate) fn decode(self) -> Result<AccessKey, StoreError> {
-        let scopes: BTreeSet<Scope> = from_json(&self.scopes, "access_keys.scopes")?;
-        Ok(AccessKey {
-            id: AccessKeyId::from_uuid(uuid_of(&self.id, "access_keys.id")?),
-            organization_id: OrganizationId::from_uuid(uuid_of(
-                &self.organization_id,
-                "access_keys.organization_id",
-            )?),
-            name: AccessKeyName::parse(&self.name).map_err(|_| bad("access_keys.name"))?,
-            scopes,
+        AccessKeyColumns {
+            id: uuid_of(&self.id, "access_keys.id")?,
+            organization_id: uuid_of(&self.organization_id, "access_keys.organization_id")?,
+            name: &self.name,
+            scopes: self.scopes.as_bytes(),
             created_by: self
                 .created_by
                 .as_deref()
-                .map(|bytes| uuid_of(bytes, "access_keys.created_by").map(AccessKeyId::from_uuid))
+                .map(|bytes| uuid_of(bytes, "access_keys.created_by"))
                 .transpose()?,
             created_at: time_of(self.created_at, "access_keys.created_at")?,
             expires_at: optional_time(self.expires_at, "access_keys.expires_at")?,
             last_used_at: optional_time(self.last_used_at, "access_keys.last_used_at")?,
             revoked_at: optional_time(self.revoked_at, "access_keys.revoked_at")?,
-        })
+        }
+        .decode()
     }
 }
 
