@@ -29,14 +29,24 @@ pub enum Scope {
     /// Create, list and revoke access keys.
     #[serde(rename = "access-keys:manage")]
     AccessKeysManage,
+    /// Apply credentials to requests (the proxy, the apply use case) and read the request
+    /// log. Separate from `credentials:read`: a dashboard can list credentials without
+    /// being able to call upstreams with them.
+    #[serde(rename = "credentials:use")]
+    CredentialsUse,
+    /// Read the audit log.
+    #[serde(rename = "audit:read")]
+    AuditRead,
 }
 
 impl Scope {
     /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 5] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
+        Self::CredentialsUse,
+        Self::AuditRead,
     ];
 
     /// The wire name.
@@ -46,6 +56,8 @@ impl Scope {
             Self::CredentialsRead => "credentials:read",
             Self::CredentialsWrite => "credentials:write",
             Self::AccessKeysManage => "access-keys:manage",
+            Self::CredentialsUse => "credentials:use",
+            Self::AuditRead => "audit:read",
         }
     }
 }
@@ -62,7 +74,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, access-keys:manage",
+                "each scope must be one of credentials:read, credentials:write, credentials:use, access-keys:manage, audit:read",
             )
         })
     }

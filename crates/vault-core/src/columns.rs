@@ -86,6 +86,8 @@ pub struct CredentialColumns<'a> {
     pub credential_type: &'a str,
     /// `credentials.public_fields`, JSON text.
     pub public_fields: &'a [u8],
+    /// `credentials.allowed_hosts`, JSON text (an array of entries).
+    pub allowed_hosts: &'a [u8],
     /// `credentials.secret_hints`, JSON text.
     pub secret_hints: &'a [u8],
     /// `credentials.expires_at`.
@@ -128,6 +130,7 @@ impl CredentialColumns<'_> {
                 .transpose()
                 .map_err(|_| undecodable("credentials.description"))?,
             kind,
+            allowed_hosts: from_json(self.allowed_hosts, "credentials.allowed_hosts")?,
             secret_hints,
             expires_at: self.expires_at,
             created_at: self.created_at,

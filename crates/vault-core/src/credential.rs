@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::cipher::{Plaintext, SealedBlob};
+use crate::egress::AllowedHosts;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::validation::FieldError;
 
@@ -576,6 +577,8 @@ pub struct Credential {
     pub description: Option<Description>,
     /// Type and public fields.
     pub kind: CredentialKind,
+    /// Where the credential may be sent (proxy destinations, OAuth2 token endpoint).
+    pub allowed_hosts: AllowedHosts,
     /// Non-reversible hints of the secret values.
     pub secret_hints: BTreeMap<String, String>,
     /// When the credential stops being usable, if ever.

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::clock::truncate_to_micros;
+use crate::egress::AllowedHosts;
 use crate::credential::{
     CredentialKind, CredentialName, CredentialSecrets, CredentialType, Description, JwtAlgorithm,
     JwtClaims, JwtConfig, MAX_CLAIMS_BYTES, MAX_CUSTOM_HEADERS, MAX_PRIVATE_KEY_BYTES, MAX_SCOPES,
@@ -63,6 +64,8 @@ pub struct CredentialFields {
     pub description: Patch<String>,
     /// `expiresAt`, ISO 8601 / RFC 3339 (null clears it on patch).
     pub expires_at: Patch<String>,
+    /// `allowedHosts` (every type; null clears it on patch).
+    pub allowed_hosts: Patch<Vec<String>>,
     /// `value` (api_key, bearer_token).
     pub value: Option<SecretString>,
     /// `placement` (api_key, jwt).
@@ -172,6 +175,8 @@ pub struct NewCredential {
     pub description: Option<Description>,
     /// Type and public fields.
     pub kind: CredentialKind,
+    /// Where it may be sent.
+    pub allowed_hosts: AllowedHosts,
     /// Secret fields.
     pub secrets: CredentialSecrets,
     /// Expiry.
@@ -206,6 +211,10 @@ impl NewCredential {
             Patch::Value(raw) => errors.take(parse_expiry(raw, now)),
             Patch::Absent | Patch::Null => None,
         };
+        let allowed_hosts = match &fields.allowed_hosts {
+            Patch::Value(raw) => errors.take(AllowedHosts::parse(raw)),
+            Patch::Absent | Patch::Null => Some(AllowedHosts::default()),
+        };
 
         let typed = match kind {
             CredentialType::ApiKey => api_key(fields, None, &mut errors),
@@ -215,14 +224,22 @@ impl NewCredential {
             CredentialType::Jwt => jwt(fields, None, &mut errors),
             CredentialType::Custom => custom(fields, &mut errors),
         };
-        match (name, typed) {
-            (Some(name), Some((kind, Some(secrets)))) if errors.is_empty() => Ok(Self {
-                name,
-                description,
-                kind,
-                secrets,
-                expires_at,
-            }),
+        if let (Some((kind, _)), Some(hosts)) = (&typed, &allowed_hosts) {
+            if let Err(error) = check_token_url_allowed(kind, hosts) {
+                errors.add(error.field, error.message);
+            }
+        }
+        match (name, typed, allowed_hosts) {
+            (Some(name), Some((kind, Some(secrets))), Some(allowed_hosts)) if errors.is_empty() => {
+                Ok(Self {
+                    name,
+                    description,
+                    kind,
+                    allowed_hosts,
+                    secrets,
+                    expires_at,
+                })
+            }
             _ => {
                 if errors.is_empty() {
                     errors.add("type", "is missing its secret field");
@@ -242,6 +259,8 @@ pub struct ValidPatch {
     pub description: Option<Option<Description>>,
     /// New expiry, if changed (`Some(None)` clears it).
     pub expires_at: Option<Option<OffsetDateTime>>,
+    /// New allowed hosts, if given.
+    pub allowed_hosts: Option<AllowedHosts>,
     /// New public fields, if any changed.
     pub kind: Option<CredentialKind>,
     /// New secrets, to be sealed, if any secret changed.
@@ -278,6 +297,11 @@ impl ValidPatch {
             Patch::Null => Some(None),
             Patch::Value(raw) => errors.take(parse_expiry(raw, now)).map(Some),
         };
+        let allowed_hosts = match &fields.allowed_hosts {
+            Patch::Absent => None,
+            Patch::Null => Some(AllowedHosts::default()),
+            Patch::Value(raw) => errors.take(AllowedHosts::parse(raw)),
+        };
 
         let touched = fields
             .present_fields()
@@ -306,6 +330,7 @@ impl ValidPatch {
             name,
             description,
             expires_at,
+            allowed_hosts,
             kind,
             secrets,
         })
@@ -317,8 +342,30 @@ impl ValidPatch {
         self.name.is_none()
             && self.description.is_none()
             && self.expires_at.is_none()
+            && self.allowed_hosts.is_none()
             && self.kind.is_none()
             && self.secrets.is_none()
+    }
+}
+
+/// An OAuth2 credential's token endpoint must be one of its allowed hosts: the same rule
+/// as any other destination it is sent to.
+///
+/// # Errors
+/// Naming `tokenUrl` when its origin is not allowed.
+pub fn check_token_url_allowed(
+    kind: &CredentialKind,
+    allowed_hosts: &AllowedHosts,
+) -> Result<(), FieldError> {
+    let CredentialKind::OAuth2(config) = kind else {
+        return Ok(());
+    };
+    match url::Url::parse(&config.token_url) {
+        Ok(url) if allowed_hosts.allows(&url) => Ok(()),
+        _ => Err(FieldError::new(
+            "tokenUrl",
+            "its scheme, host and port must be listed in allowedHosts (https, unless an entry names http://)",
+        )),
     }
 }
 

@@ -6,9 +6,13 @@ pub mod clock;
 pub mod columns;
 pub mod credential;
 pub mod duration;
+pub mod egress;
 pub mod ids;
 pub mod input;
+pub mod jwt;
+pub mod logs;
 pub mod store;
+pub mod upstream;
 pub mod validation;
 pub mod vault;
 

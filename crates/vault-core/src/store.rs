@@ -11,6 +11,7 @@ use crate::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
 use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+use crate::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 
 /// An opaque error from a storage backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -180,7 +181,43 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// Everything a vault needs from storage.
-pub trait Store: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore {}
+/// The request and audit logs. Append-only: nothing here updates or deletes an entry.
+///
+/// # Errors
+/// - Inserts MUST NOT require the credential or access key an entry names to exist:
+///   entries outlive what they describe (a deleted credential's log stays readable).
+/// - Lists MUST return only `organization`'s entries, newest (largest id) first, only ids
+///   smaller than `before` when it is given, at most `limit`.
+/// - `insert_*` MUST fail with [`StoreError::Conflict`] if the id exists.
+pub trait LogStore: Send + Sync + 'static {
+    /// Appends a request-log entry.
+    fn insert_request_log(
+        &self,
+        entry: &RequestLogEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-impl<T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore> Store for T {}
+    /// Lists request-log entries.
+    fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> impl Future<Output = Result<Vec<RequestLogEntry>, StoreError>> + Send;
+
+    /// Appends an audit event.
+    fn insert_audit_event(
+        &self,
+        event: &AuditEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Lists audit events.
+    fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+}
+
+/// Everything a vault needs from storage.
+pub trait Store: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore {}
+
+impl<T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore> Store for T {}

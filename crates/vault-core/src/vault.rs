@@ -394,6 +394,7 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             name: new.name,
             description: new.description,
             kind: new.kind,
+            allowed_hosts: new.allowed_hosts,
             secret_hints: new.secrets.hints(),
             expires_at: new.expires_at,
             created_at: now,
@@ -500,6 +501,10 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             if let Some(kind) = patch.kind {
                 c.kind = kind;
             }
+            if let Some(hosts) = patch.allowed_hosts {
+                c.allowed_hosts = hosts;
+            }
+            crate::input::check_token_url_allowed(&c.kind, &c.allowed_hosts)?;
             if let Some(secrets) = &patch.secrets {
                 next.sealed = self.seal_secrets(organization, id, secrets)?;
                 next.credential.secret_hints = secrets.hints();

@@ -1,0 +1,66 @@
+//! The JWT signing port. Signing is CPU-bound, so the port is synchronous, like the
+//! [`Cipher`](crate::cipher::Cipher).
+
+use secrecy::SecretString;
+
+use crate::credential::JwtAlgorithm;
+use crate::store::BoxError;
+
+/// Why a key cannot sign. Messages are fixed words: they reach API callers as the reason a
+/// key was refused, and must never quote key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JwtKeyError {
+    /// The key is not a PEM private key this signer can read.
+    #[error("is not a PEM private key that can be read ({0})")]
+    Unreadable(&'static str),
+    /// The key is readable but of another kind than the algorithm needs (an EC key for
+    /// RS256, a P-384 key for ES256).
+    #[error("does not fit {algorithm}: it needs {needs}")]
+    WrongKind {
+        /// The algorithm asked for.
+        algorithm: &'static str,
+        /// What that algorithm needs, in words.
+        needs: &'static str,
+    },
+    /// The key is too weak for the algorithm (an RSA modulus under 2048 bits, an HMAC
+    /// secret shorter than allowed).
+    #[error("is too weak for {algorithm}: {reason}")]
+    TooWeak {
+        /// The algorithm asked for.
+        algorithm: &'static str,
+        /// Why, in words.
+        reason: &'static str,
+    },
+    /// Signing failed in another way.
+    #[error("could not sign")]
+    Signing(#[source] BoxError),
+}
+
+/// Signs JWTs.
+///
+/// # Errors
+/// An implementation MUST:
+/// - accept in `check_key` exactly the keys `sign` can sign with for that algorithm, so a
+///   credential refused at use time was refused when it was stored;
+/// - take an HMAC secret (HS*) as its UTF-8 bytes, and any other key as a PEM private key
+///   (PKCS#8 for every family; PKCS#1 `RSA PRIVATE KEY` and SEC1 `EC PRIVATE KEY` too);
+/// - never put key material in an error or log.
+pub trait JwtSigner: Send + Sync + 'static {
+    /// Checks that `key` can sign with `algorithm`.
+    ///
+    /// # Errors
+    /// [`JwtKeyError`] naming what is wrong with the key.
+    fn check_key(&self, algorithm: JwtAlgorithm, key: &SecretString) -> Result<(), JwtKeyError>;
+
+    /// Signs `claims` (a JSON object) with `key`, returning the compact JWS.
+    ///
+    /// # Errors
+    /// [`JwtKeyError`] when the key does not fit, or signing fails.
+    fn sign(
+        &self,
+        algorithm: JwtAlgorithm,
+        key: &SecretString,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<SecretString, JwtKeyError>;
+}

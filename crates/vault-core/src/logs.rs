@@ -1,0 +1,187 @@
+//! The request log (one entry per proxied request) and the audit log (one event per
+//! change, use, key issue or revocation, and failed authentication). Neither ever holds a
+//! secret value: entries carry ids, names, a method, a host and a path without its query.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+
+/// One proxied request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLogEntry {
+    /// UUID v7: entries sort by time.
+    pub id: Uuid,
+    /// The organization.
+    pub organization_id: OrganizationId,
+    /// The credential used (it may since have been deleted).
+    pub credential_id: CredentialId,
+    /// The credential's name when it was used.
+    pub credential_name: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The destination host (and port, when not the scheme's default).
+    pub host: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The upstream's status, when it answered.
+    pub status: Option<u16>,
+    /// Why there was no answer (an [`UpstreamError`](crate::upstream::UpstreamError)
+    /// code), when there was none.
+    pub error: Option<String>,
+    /// Time from sending to the end of the response body, in microseconds.
+    pub latency_micros: i64,
+    /// When the request was sent.
+    pub at: OffsetDateTime,
+    /// The access key that asked for it.
+    pub access_key_id: Option<AccessKeyId>,
+}
+
+/// What an audit event records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A credential was created.
+    CredentialCreate,
+    /// A credential was changed.
+    CredentialUpdate,
+    /// A credential was deleted.
+    CredentialDelete,
+    /// A credential was applied to a request (through the proxy or the use case).
+    CredentialUse,
+    /// An access key was issued.
+    AccessKeyCreate,
+    /// An access key was revoked.
+    AccessKeyRevoke,
+    /// A request presented an access key that did not authenticate.
+    AuthenticationFailure,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [Self; 7] = [
+        Self::CredentialCreate,
+        Self::CredentialUpdate,
+        Self::CredentialDelete,
+        Self::CredentialUse,
+        Self::AccessKeyCreate,
+        Self::AccessKeyRevoke,
+        Self::AuthenticationFailure,
+    ];
+
+    /// The wire and storage name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::CredentialCreate => "credential.create",
+            Self::CredentialUpdate => "credential.update",
+            Self::CredentialDelete => "credential.delete",
+            Self::CredentialUse => "credential.use",
+            Self::AccessKeyCreate => "access_key.create",
+            Self::AccessKeyRevoke => "access_key.revoke",
+            Self::AuthenticationFailure => "authentication.failure",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AuditAction {
+    type Err = UnknownAuditValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or(UnknownAuditValue)
+    }
+}
+
+/// A stored action or outcome name this version does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown audit action or outcome")]
+pub struct UnknownAuditValue;
+
+/// Whether the audited operation succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuditOutcome {
+    /// It did what was asked.
+    Success,
+    /// It was refused or failed; the event's `reason` says why.
+    Failure,
+}
+
+impl AuditOutcome {
+    /// The wire and storage name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+impl FromStr for AuditOutcome {
+    type Err = UnknownAuditValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "success" => Ok(Self::Success),
+            "failure" => Ok(Self::Failure),
+            _ => Err(UnknownAuditValue),
+        }
+    }
+}
+
+/// One audit event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// UUID v7: events sort by time.
+    pub id: Uuid,
+    /// The organization, when known (a failed authentication with an unknown key has none).
+    pub organization_id: Option<OrganizationId>,
+    /// The access key that acted; `None` for the system itself (bootstrap) or an unknown
+    /// caller.
+    pub actor: Option<AccessKeyId>,
+    /// What was done.
+    pub action: AuditAction,
+    /// The credential or access key acted on, when there is one.
+    pub target: Option<Uuid>,
+    /// Success or failure.
+    pub outcome: AuditOutcome,
+    /// On failure, a stable code saying why (`not-found`, `insufficient-scope`,
+    /// `credential-expired`, ...). Never a secret, never free text from a caller.
+    pub reason: Option<String>,
+    /// When it happened.
+    pub at: OffsetDateTime,
+}
+
+/// Which request-log entries to list: newest first, before the cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestLogQuery {
+    /// Only entries of this credential.
+    pub credential_id: Option<CredentialId>,
+    /// Only entries with ids smaller (older) than this one (the cursor).
+    pub before: Option<Uuid>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// Which audit events to list: newest first, before the cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only events of this action.
+    pub action: Option<AuditAction>,
+    /// Only events about this credential or access key.
+    pub target: Option<Uuid>,
+    /// Only events with ids smaller (older) than this one (the cursor).
+    pub before: Option<Uuid>,
+    /// At most this many.
+    pub limit: usize,
+}

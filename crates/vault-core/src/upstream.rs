@@ -1,0 +1,132 @@
+//! The outbound HTTP port: how the vault sends a request carrying a credential (a proxied
+//! call, an OAuth2 token request). One port for both, so there is exactly one way out of
+//! the vault and one place where the network rules are enforced.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::store::BoxError;
+
+/// A request about to leave the vault. It may carry secrets (injected headers are marked
+/// sensitive; a query-placed key sits in the URL), so its `Debug` shows only the method,
+/// scheme, host and path.
+#[derive(Clone)]
+pub struct OutgoingRequest {
+    /// The method.
+    pub method: http::Method,
+    /// The absolute http(s) URL.
+    pub url: url::Url,
+    /// Headers, the injected credential among them.
+    pub headers: http::HeaderMap,
+    /// The body (may be empty).
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for OutgoingRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutgoingRequest")
+            .field("method", &self.method)
+            .field("scheme", &self.url.scheme())
+            .field("host", &self.url.host_str())
+            .field("path", &self.url.path())
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the upstream answered.
+#[derive(Clone, Debug)]
+pub struct UpstreamResponse {
+    /// The status.
+    pub status: http::StatusCode,
+    /// The headers, as received.
+    pub headers: http::HeaderMap,
+    /// The body, complete (within the adapter's size limit).
+    pub body: Vec<u8>,
+}
+
+/// Why an outgoing request got no response. Messages name at most a host, never a URL: a
+/// URL can carry a credential in its query.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The destination is, or resolves to, a private, loopback, link-local or otherwise
+    /// non-public address, and the vault does not allow those.
+    #[error("{host} is, or resolves to, a non-public address, which this vault does not call")]
+    ForbiddenAddress {
+        /// The host as the URL named it.
+        host: String,
+    },
+    /// The host name did not resolve.
+    #[error("{host} did not resolve")]
+    Resolve {
+        /// The host as the URL named it.
+        host: String,
+    },
+    /// No connection could be made (refused, reset, TLS failure).
+    #[error("could not connect to {host}")]
+    Connect {
+        /// The host.
+        host: String,
+        /// The cause, with any URL stripped.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The connect or total timeout elapsed.
+    #[error("{host} did not answer in time")]
+    Timeout {
+        /// The host.
+        host: String,
+    },
+    /// The response body exceeded the size limit.
+    #[error("the response of {host} is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The host.
+        host: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// Any other failure of the HTTP client.
+    #[error("the request to {host} failed")]
+    Other {
+        /// The host.
+        host: String,
+        /// The cause, with any URL stripped.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+impl UpstreamError {
+    /// A stable machine code for problem responses and logs.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::ForbiddenAddress { .. } => "forbidden-destination",
+            Self::Resolve { .. } => "upstream-unresolvable",
+            Self::Connect { .. } => "upstream-unreachable",
+            Self::Timeout { .. } => "upstream-timeout",
+            Self::ResponseTooLarge { .. } => "upstream-response-too-large",
+            Self::Other { .. } => "upstream-failed",
+        }
+    }
+}
+
+/// Sends requests to upstream services.
+///
+/// # Errors
+/// An implementation MUST:
+/// - refuse, with [`UpstreamError::ForbiddenAddress`], any destination that is or resolves
+///   to an address [`is_public_address`](crate::egress::is_public_address) rejects, unless
+///   it was configured to allow private networks; the check MUST apply to the very
+///   addresses it connects to (no second resolution after the check);
+/// - not follow a redirect to another scheme, host or port (it returns the redirect);
+/// - bound the connect time, the total time and the response size;
+/// - never put the URL (its query may hold a credential) or a header value in an error.
+pub trait Upstream: Send + Sync + 'static {
+    /// Sends one request and reads the whole response.
+    fn send(
+        &self,
+        request: OutgoingRequest,
+    ) -> impl Future<Output = Result<UpstreamResponse, UpstreamError>> + Send;
+}
