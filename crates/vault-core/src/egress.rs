@@ -304,10 +304,12 @@ mod tests {
 
     #[test]
     fn lists_are_bounded_and_deduplicated() {
-        let list = AllowedHosts::parse(&["a.com".into(), "A.com".into(), "b.com".into()])
-            .expect("list");
+        let list =
+            AllowedHosts::parse(&["a.com".into(), "A.com".into(), "b.com".into()]).expect("list");
         assert_eq!(list.entries().len(), 2);
-        let many: Vec<String> = (0..=MAX_ALLOWED_HOSTS).map(|i| format!("h{i}.com")).collect();
+        let many: Vec<String> = (0..=MAX_ALLOWED_HOSTS)
+            .map(|i| format!("h{i}.com"))
+            .collect();
         assert!(AllowedHosts::parse(&many).is_err());
         assert!(!AllowedHosts::default().allows(&url("https://a.com/")));
     }

@@ -11,12 +11,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::clock::truncate_to_micros;
-use crate::egress::AllowedHosts;
 use crate::credential::{
     CredentialKind, CredentialName, CredentialSecrets, CredentialType, Description, JwtAlgorithm,
     JwtClaims, JwtConfig, MAX_CLAIMS_BYTES, MAX_CUSTOM_HEADERS, MAX_PRIVATE_KEY_BYTES, MAX_SCOPES,
     MAX_SECRET_BYTES, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation, check_text,
 };
+use crate::egress::AllowedHosts;
 use crate::validation::{FieldError, ValidationErrors};
 
 /// Default lifetime of a signed JWT.
@@ -224,10 +224,10 @@ impl NewCredential {
             CredentialType::Jwt => jwt(fields, None, &mut errors),
             CredentialType::Custom => custom(fields, &mut errors),
         };
-        if let (Some((kind, _)), Some(hosts)) = (&typed, &allowed_hosts) {
-            if let Err(error) = check_token_url_allowed(kind, hosts) {
-                errors.add(error.field, error.message);
-            }
+        if let (Some((kind, _)), Some(hosts)) = (&typed, &allowed_hosts)
+            && let Err(error) = check_token_url_allowed(kind, hosts)
+        {
+            errors.add(error.field, error.message);
         }
         match (name, typed, allowed_hosts) {
             (Some(name), Some((kind, Some(secrets))), Some(allowed_hosts)) if errors.is_empty() => {

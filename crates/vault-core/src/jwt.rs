@@ -32,6 +32,9 @@ pub enum JwtKeyError {
         /// Why, in words.
         reason: &'static str,
     },
+    /// This vault was built without a JWT signer.
+    #[error("cannot be used: this vault has no JWT signer")]
+    Unsupported,
     /// Signing failed in another way.
     #[error("could not sign")]
     Signing(#[source] BoxError),
@@ -63,4 +66,24 @@ pub trait JwtSigner: Send + Sync + 'static {
         key: &SecretString,
         claims: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<SecretString, JwtKeyError>;
+}
+
+/// The signer of a vault built without one: refuses every key, so JWT credentials are
+/// refused when stored rather than failing when used.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoJwtSigner;
+
+impl JwtSigner for NoJwtSigner {
+    fn check_key(&self, _algorithm: JwtAlgorithm, _key: &SecretString) -> Result<(), JwtKeyError> {
+        Err(JwtKeyError::Unsupported)
+    }
+
+    fn sign(
+        &self,
+        _algorithm: JwtAlgorithm,
+        _key: &SecretString,
+        _claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<SecretString, JwtKeyError> {
+        Err(JwtKeyError::Unsupported)
+    }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access_key;
+pub mod apply;
 pub mod cipher;
 pub mod clock;
 pub mod columns;
@@ -11,19 +12,28 @@ pub mod ids;
 pub mod input;
 pub mod jwt;
 pub mod logs;
+pub mod oauth2;
 pub mod store;
+mod token_cache;
 pub mod upstream;
 pub mod validation;
 pub mod vault;
 
 pub use access_key::{AccessKey, IssuedAccessKey, Organization, Principal, Scope};
+pub use apply::{AppliedCredential, ProxyRequest};
 pub use cipher::{Aad, Cipher, CipherError, KeyId, SealedBlob};
 pub use clock::{Clock, SystemClock};
 pub use credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
 };
+pub use egress::AllowedHosts;
 pub use ids::{AccessKeyId, CredentialId, OrganizationId};
 pub use input::{CredentialFields, Patch, PlacementInput};
+pub use jwt::{JwtSigner, NoJwtSigner};
 pub use store::{Store, StoreError};
+pub use upstream::{NoUpstream, Upstream};
 pub use validation::{FieldError, ValidationErrors};
-pub use vault::{AccessKeyRequest, ListRequest, OpenError, Page, Vault, VaultError};
+pub use vault::{
+    AccessKeyRequest, ListRequest, LogListRequest, OpenError, Page, ProxyResponse, Vault,
+    VaultError,
+};

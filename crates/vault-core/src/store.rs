@@ -218,6 +218,9 @@ pub trait LogStore: Send + Sync + 'static {
 }
 
 /// Everything a vault needs from storage.
-pub trait Store: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore {}
+pub trait Store:
+    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore
+{
+}
 
 impl<T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore> Store for T {}

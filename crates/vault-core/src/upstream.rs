@@ -86,6 +86,9 @@ pub enum UpstreamError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// This vault was built without an upstream client.
+    #[error("this vault has no upstream client; build it with Vault::with_upstream")]
+    Disabled,
     /// Any other failure of the HTTP client.
     #[error("the request to {host} failed")]
     Other {
@@ -108,6 +111,7 @@ impl UpstreamError {
             Self::Timeout { .. } => "upstream-timeout",
             Self::ResponseTooLarge { .. } => "upstream-response-too-large",
             Self::Other { .. } => "upstream-failed",
+            Self::Disabled => "upstream-disabled",
         }
     }
 }
@@ -129,4 +133,14 @@ pub trait Upstream: Send + Sync + 'static {
         &self,
         request: OutgoingRequest,
     ) -> impl Future<Output = Result<UpstreamResponse, UpstreamError>> + Send;
+}
+
+/// The upstream of a vault built without one: refuses every request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoUpstream;
+
+impl Upstream for NoUpstream {
+    async fn send(&self, _request: OutgoingRequest) -> Result<UpstreamResponse, UpstreamError> {
+        Err(UpstreamError::Disabled)
+    }
 }

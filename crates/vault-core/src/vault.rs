@@ -13,12 +13,25 @@ use crate::access_key::{
 };
 use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose, SealedBlob};
 use crate::clock::{Clock, truncate_to_micros};
-use crate::credential::{Credential, CredentialSecrets, CredentialType, StoredCredential};
+use crate::credential::{
+    Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
+};
 use crate::duration::parse_iso8601_duration;
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential, ValidPatch};
+use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
+use crate::logs::AuditAction;
+use crate::oauth2::TokenEndpointError;
 use crate::store::{KeyListQuery, ListQuery, Store, StoreError};
+use crate::token_cache::TokenCache;
+use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
+
+mod audit;
+mod using;
+
+pub use audit::LogListRequest;
+pub use using::ProxyResponse;
 
 /// Default page size of list calls.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -65,6 +78,54 @@ pub enum VaultError {
     /// Sealing or opening failed (wrong key, tampered row, missing key).
     #[error("encryption failure")]
     Cipher(#[source] CipherError),
+    /// The credential has expired; it is never applied.
+    #[error("the credential expired at {at}")]
+    Expired {
+        /// When it expired.
+        at: OffsetDateTime,
+    },
+    /// The destination is not one of the credential's `allowedHosts`.
+    #[error("the destination is not in this credential's allowedHosts")]
+    DestinationNotAllowed,
+    /// The upstream could not be reached, or its address is forbidden.
+    #[error("the upstream request failed: {0}")]
+    Upstream(#[source] UpstreamError),
+    /// The OAuth2 token endpoint gave no usable token.
+    #[error("{0}")]
+    TokenEndpoint(#[source] TokenEndpointError),
+    /// A stored JWT key no longer signs (it was checked when stored).
+    #[error("the credential's key could not sign a JWT")]
+    Signing(#[source] JwtKeyError),
+    /// A stored value cannot be put in a request (it was checked when stored).
+    #[error("the credential holds a value that cannot be sent")]
+    Unsendable,
+    /// The same failure, shared by callers that waited for one token fetch.
+    #[error("{0}")]
+    Shared(std::sync::Arc<VaultError>),
+}
+
+impl VaultError {
+    /// A stable machine code, as problem responses and audit events carry it.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid-field",
+            Self::Unauthenticated => "unauthorized",
+            Self::MissingScope(_) => "insufficient-scope",
+            Self::ScopeEscalation(_) => "scope-escalation",
+            Self::NotFound => "not-found",
+            Self::Conflict => "conflict",
+            Self::Unavailable(_) => "store-unavailable",
+            Self::Store(_) | Self::Cipher(_) | Self::Signing(_) | Self::Unsendable => {
+                "internal-error"
+            }
+            Self::Expired { .. } => "credential-expired",
+            Self::DestinationNotAllowed => "destination-not-allowed",
+            Self::Upstream(error) => error.code(),
+            Self::TokenEndpoint(_) => "token-endpoint-failed",
+            Self::Shared(error) => error.code(),
+        }
+    }
 }
 
 impl From<StoreError> for VaultError {
@@ -153,6 +214,23 @@ pub struct AccessKeyRequest {
     pub expires_at: Option<String>,
 }
 
+/// Why a presented access key did not authenticate.
+enum Refusal {
+    /// The key is malformed, unknown, revoked or expired (with the key when it is known).
+    Key {
+        reason: &'static str,
+        key: Option<AccessKey>,
+    },
+    /// The store failed while looking.
+    Store(VaultError),
+}
+
+impl Refusal {
+    const fn key(reason: &'static str) -> Self {
+        Self::Key { reason, key: None }
+    }
+}
+
 /// Most access keys an authentication cache holds before it starts afresh.
 const AUTH_CACHE_CAPACITY: usize = 10_000;
 
@@ -163,11 +241,18 @@ struct CachedKey {
     verified_at: OffsetDateTime,
 }
 
-/// The credential vault: use cases over a store, a cipher and a clock.
-pub struct Vault<S, C, K> {
+/// The credential vault: use cases over a store, a cipher and a clock, plus the outbound
+/// adapters that applying credentials needs (an HTTP client for proxying and OAuth2 token
+/// requests, a JWT signer). Without them ([`NoUpstream`], [`NoJwtSigner`]) the vault still
+/// stores and applies static credentials, and refuses what needs the missing part.
+pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     store: S,
     cipher: C,
     clock: K,
+    upstream: U,
+    signer: J,
+    /// Issued OAuth2 tokens and signed JWTs, per credential.
+    tokens: TokenCache,
     token_hash_key: Zeroizing<[u8; 32]>,
     /// How long a verified access key is trusted without asking the store again (zero:
     /// never). Revocation through this process evicts at once; through another replica
@@ -176,7 +261,7 @@ pub struct Vault<S, C, K> {
     auth_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedKey>>,
 }
 
-impl<S, C, K> fmt::Debug for Vault<S, C, K> {
+impl<S, C, K, U, J> fmt::Debug for Vault<S, C, K, U, J> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Vault").finish_non_exhaustive()
     }
@@ -217,10 +302,47 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             store,
             cipher,
             clock,
+            upstream: NoUpstream,
+            signer: NoJwtSigner,
+            tokens: TokenCache::default(),
             token_hash_key,
             auth_cache_ttl: Duration::ZERO,
             auth_cache: std::sync::Mutex::default(),
         })
+    }
+}
+
+impl<S, C, K, U, J> Vault<S, C, K, U, J> {
+    /// Sends proxied requests and OAuth2 token requests through `upstream`.
+    #[must_use]
+    pub fn with_upstream<U2: Upstream>(self, upstream: U2) -> Vault<S, C, K, U2, J> {
+        Vault {
+            store: self.store,
+            cipher: self.cipher,
+            clock: self.clock,
+            upstream,
+            signer: self.signer,
+            tokens: self.tokens,
+            token_hash_key: self.token_hash_key,
+            auth_cache_ttl: self.auth_cache_ttl,
+            auth_cache: self.auth_cache,
+        }
+    }
+
+    /// Signs JWTs (and checks JWT keys when they are stored) with `signer`.
+    #[must_use]
+    pub fn with_jwt_signer<J2: JwtSigner>(self, signer: J2) -> Vault<S, C, K, U, J2> {
+        Vault {
+            store: self.store,
+            cipher: self.cipher,
+            clock: self.clock,
+            upstream: self.upstream,
+            signer,
+            tokens: self.tokens,
+            token_hash_key: self.token_hash_key,
+            auth_cache_ttl: self.auth_cache_ttl,
+            auth_cache: self.auth_cache,
+        }
     }
 
     /// Trusts a verified access key for `ttl` before asking the store again, saving a
@@ -232,7 +354,9 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         self.auth_cache_ttl = ttl;
         self
     }
+}
 
+impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
     /// The store, for adapters' own maintenance tasks.
     pub const fn store(&self) -> &S {
         &self.store
@@ -286,25 +410,62 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
     /// # Errors
     /// [`VaultError::Unauthenticated`] for anything but an active key of ours.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, VaultError> {
-        let token = AccessToken::parse(presented).map_err(|_| VaultError::Unauthenticated)?;
+        match self.verify(presented).await {
+            Ok(principal) => Ok(principal),
+            Err(Refusal::Store(error)) => Err(error),
+            Err(Refusal::Key { reason, key }) => {
+                let (organization, actor) =
+                    key.map_or((None, None), |k| (Some(k.organization_id), Some(k.id)));
+                if let Err(error) = self
+                    .audit_reason(
+                        organization,
+                        actor,
+                        AuditAction::AuthenticationFailure,
+                        actor.map(|a| *a.as_uuid()),
+                        Some(reason),
+                    )
+                    .await
+                {
+                    tracing::error!(%error, "could not audit a failed authentication");
+                }
+                Err(VaultError::Unauthenticated)
+            }
+        }
+    }
+
+    async fn verify(&self, presented: &str) -> Result<Principal, Refusal> {
+        let token = AccessToken::parse(presented).map_err(|_| Refusal::key("malformed-key"))?;
         let hash = self.hash_token(&token);
         let now = self.clock.now();
         let key = match self.cached_key(&hash, now) {
             Some(key) => key,
             None => {
-                let Some(stored) = self.store.find_access_key(&hash).await? else {
-                    return Err(VaultError::Unauthenticated);
+                let Some(stored) = self
+                    .store
+                    .find_access_key(&hash)
+                    .await
+                    .map_err(|e| Refusal::Store(e.into()))?
+                else {
+                    return Err(Refusal::key("unknown-key"));
                 };
                 // The store found it by hash already; compare again in constant time so
                 // no store's lookup strategy can turn into a timing oracle.
                 if stored.hash.0.ct_eq(&hash.0).unwrap_u8() != 1 {
-                    return Err(VaultError::Unauthenticated);
+                    return Err(Refusal::key("unknown-key"));
                 }
                 stored.key
             }
         };
         if !key.is_active(now) {
-            return Err(VaultError::Unauthenticated);
+            let reason = if key.revoked_at.is_some() {
+                "revoked-key"
+            } else {
+                "expired-key"
+            };
+            return Err(Refusal::Key {
+                reason,
+                key: Some(key),
+            });
         }
         let mut key = key;
         let stale = key
@@ -383,9 +544,32 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         credential_type: CredentialType,
         fields: &CredentialFields,
     ) -> Result<Credential, VaultError> {
+        let result = self
+            .insert_new_credential(who, credential_type, fields)
+            .await;
+        let target = result.as_ref().ok().map(|c| *c.id.as_uuid());
+        self.audit_change(
+            who,
+            AuditAction::CredentialCreate,
+            target,
+            result.as_ref().map(|_| ()),
+        )
+        .await;
+        result
+    }
+
+    async fn insert_new_credential(
+        &self,
+        who: &Principal,
+        credential_type: CredentialType,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let now = self.clock.now();
         let new = NewCredential::validate(credential_type, fields, now)?;
+        if let CredentialKind::Jwt(config) = &new.kind {
+            self.check_jwt_key(config.algorithm, &new.secrets)?;
+        }
         let id = CredentialId::new();
         let sealed = self.seal_secrets(who.organization_id, id, &new.secrets)?;
         let credential = Credential {
@@ -478,6 +662,27 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         id: CredentialId,
         fields: &CredentialFields,
     ) -> Result<Credential, VaultError> {
+        let result = self.apply_patch(who, id, fields).await;
+        if result.is_ok() {
+            // Its token was issued for the old configuration or secret.
+            self.tokens.invalidate(id);
+        }
+        self.audit_change(
+            who,
+            AuditAction::CredentialUpdate,
+            Some(*id.as_uuid()),
+            result.as_ref().map(|_| ()),
+        )
+        .await;
+        result
+    }
+
+    async fn apply_patch(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
@@ -505,6 +710,20 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
                 c.allowed_hosts = hosts;
             }
             crate::input::check_token_url_allowed(&c.kind, &c.allowed_hosts)?;
+            // A new algorithm or a new key must still make a key that signs.
+            if let CredentialKind::Jwt(config) = &c.kind {
+                let algorithm_changed = !matches!(&current.credential.kind,
+                    CredentialKind::Jwt(old) if old.algorithm == config.algorithm);
+                let algorithm = config.algorithm;
+                match &patch.secrets {
+                    Some(secrets) => self.check_jwt_key(algorithm, secrets)?,
+                    None if algorithm_changed => {
+                        let secrets = self.open_secrets(&current)?;
+                        self.check_jwt_key(algorithm, &secrets)?;
+                    }
+                    None => {}
+                }
+            }
             if let Some(secrets) = &patch.secrets {
                 next.sealed = self.seal_secrets(organization, id, secrets)?;
                 next.credential.secret_hints = secrets.hints();
@@ -537,12 +756,24 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         who: &Principal,
         id: CredentialId,
     ) -> Result<(), VaultError> {
-        require(who, Scope::CredentialsWrite)?;
-        self.store
-            .delete_credential(who.organization_id, id)
-            .await?;
-        tracing::info!(credential = %id, "credential deleted");
-        Ok(())
+        let result = async {
+            require(who, Scope::CredentialsWrite)?;
+            self.store
+                .delete_credential(who.organization_id, id)
+                .await?;
+            self.tokens.invalidate(id);
+            tracing::info!(credential = %id, "credential deleted");
+            Ok(())
+        }
+        .await;
+        self.audit_change(
+            who,
+            AuditAction::CredentialDelete,
+            Some(*id.as_uuid()),
+            result.as_ref().copied(),
+        )
+        .await;
+        result
     }
 
     /// Opens a credential's secrets, for applying them to a request. The secrets stay in
@@ -556,13 +787,9 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         who: &Principal,
         id: CredentialId,
     ) -> Result<(Credential, CredentialSecrets), VaultError> {
-        require(who, Scope::CredentialsRead)?;
+        require(who, Scope::CredentialsUse)?;
         let stored = self.store.get_credential(who.organization_id, id).await?;
-        let aad = Aad::credential_secrets(who.organization_id, id);
-        let plaintext = self.cipher.open(&stored.sealed, &aad)?;
-        let kind = stored.credential.kind.credential_type();
-        let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
-            .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
+        let secrets = self.open_secrets(&stored)?;
         Ok((stored.credential, secrets))
     }
 
@@ -572,6 +799,23 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
     /// Missing scope, escalation, invalid fields, or a store failure.
     #[tracing::instrument(skip(self, who, request), fields(organization = %who.organization_id))]
     pub async fn create_access_key(
+        &self,
+        who: &Principal,
+        request: &AccessKeyRequest,
+    ) -> Result<IssuedAccessKey, VaultError> {
+        let result = self.issue_requested_key(who, request).await;
+        let target = result.as_ref().ok().map(|k| *k.key.id.as_uuid());
+        self.audit_change(
+            who,
+            AuditAction::AccessKeyCreate,
+            target,
+            result.as_ref().map(|_| ()),
+        )
+        .await;
+        result
+    }
+
+    async fn issue_requested_key(
         &self,
         who: &Principal,
         request: &AccessKeyRequest,
@@ -677,14 +921,41 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
         who: &Principal,
         id: AccessKeyId,
     ) -> Result<AccessKey, VaultError> {
-        require(who, Scope::AccessKeysManage)?;
-        let key = self
-            .store
-            .revoke_access_key(who.organization_id, id, self.clock.now())
-            .await?;
-        self.forget_key(id);
-        tracing::info!(access_key = %id, "access key revoked");
-        Ok(key)
+        let result = async {
+            require(who, Scope::AccessKeysManage)?;
+            let key = self
+                .store
+                .revoke_access_key(who.organization_id, id, self.clock.now())
+                .await?;
+            self.forget_key(id);
+            tracing::info!(access_key = %id, "access key revoked");
+            Ok(key)
+        }
+        .await;
+        self.audit_change(
+            who,
+            AuditAction::AccessKeyRevoke,
+            Some(*id.as_uuid()),
+            result.as_ref().map(|_| ()),
+        )
+        .await;
+        result
+    }
+
+    /// Refuses a JWT key the signer cannot sign with, naming the field that holds it.
+    fn check_jwt_key(
+        &self,
+        algorithm: crate::credential::JwtAlgorithm,
+        secrets: &CredentialSecrets,
+    ) -> Result<(), VaultError> {
+        let (field, key) = match secrets {
+            CredentialSecrets::JwtSecret(key) => ("secret", key),
+            CredentialSecrets::JwtPrivateKey(key) => ("privateKey", key),
+            _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+        };
+        self.signer
+            .check_key(algorithm, key)
+            .map_err(|error| FieldError::new(field, error.to_string()).into())
     }
 
     async fn issue_access_key(

@@ -1,0 +1,202 @@
+//! Recording audit events, and reading the audit and request logs.
+
+use super::{
+    DEFAULT_PAGE_SIZE, Page, Vault, VaultError, page_limit, paginate, parse_cursor, require,
+};
+use crate::access_key::{Principal, Scope};
+use crate::cipher::Cipher;
+use crate::clock::Clock;
+use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+use crate::jwt::JwtSigner;
+use crate::logs::{
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
+};
+use crate::store::{Store, StoreError};
+use crate::upstream::Upstream;
+use crate::validation::{FieldError, ValidationErrors};
+
+/// Raw parameters of a log listing, as a caller gives them.
+#[derive(Clone, Debug, Default)]
+pub struct LogListRequest {
+    /// Page size (1 to 100, default 50).
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Request log: only entries of this credential.
+    pub credential_id: Option<String>,
+    /// Audit log: only events of this action (`credential.update`, ...).
+    pub action: Option<String>,
+    /// Audit log: only events about this credential or access key id.
+    pub target: Option<String>,
+}
+
+struct Paging {
+    limit: u32,
+    before: Option<uuid::Uuid>,
+}
+
+fn paging(request: &LogListRequest, errors: &mut ValidationErrors) -> Option<u32> {
+    errors.take(page_limit(request.limit)).flatten()
+}
+
+fn uuid_field(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
+    uuid::Uuid::try_parse(raw).map_err(|_| FieldError::new(field, "must be an id"))
+}
+
+impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+    /// Records an audit event. Failures carry the error's stable code as their reason.
+    pub(super) async fn audit(
+        &self,
+        organization_id: Option<OrganizationId>,
+        actor: Option<AccessKeyId>,
+        action: AuditAction,
+        target: Option<uuid::Uuid>,
+        outcome: Result<(), &VaultError>,
+    ) -> Result<(), StoreError> {
+        self.audit_reason(
+            organization_id,
+            actor,
+            action,
+            target,
+            outcome.err().map(VaultError::code),
+        )
+        .await
+    }
+
+    /// Records an audit event with an explicit failure reason (`None`: success).
+    pub(super) async fn audit_reason(
+        &self,
+        organization_id: Option<OrganizationId>,
+        actor: Option<AccessKeyId>,
+        action: AuditAction,
+        target: Option<uuid::Uuid>,
+        failure: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let event = AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            organization_id,
+            actor,
+            action,
+            target,
+            outcome: if failure.is_some() {
+                AuditOutcome::Failure
+            } else {
+                AuditOutcome::Success
+            },
+            reason: failure.map(str::to_owned),
+            at: self.clock.now(),
+        };
+        self.store.insert_audit_event(&event).await
+    }
+
+    /// Records the audit event of a change. The change has happened (or was refused)
+    /// whatever the audit write does, so a failed write is logged, not returned: returning
+    /// an error would invite a retry of a change that succeeded.
+    pub(super) async fn audit_change(
+        &self,
+        who: &Principal,
+        action: AuditAction,
+        target: Option<uuid::Uuid>,
+        outcome: Result<(), &VaultError>,
+    ) {
+        if let Err(error) = self
+            .audit(
+                Some(who.organization_id),
+                who.access_key_id,
+                action,
+                target,
+                outcome,
+            )
+            .await
+        {
+            tracing::error!(%error, action = action.as_str(), "could not write an audit event");
+        }
+    }
+
+    /// Lists the request log, newest first.
+    ///
+    /// # Errors
+    /// Missing `credentials:read` scope, invalid parameters, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_request_logs(
+        &self,
+        who: &Principal,
+        request: &LogListRequest,
+    ) -> Result<Page<RequestLogEntry>, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        let mut errors = ValidationErrors::default();
+        let limit = paging(request, &mut errors);
+        let before = request
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.take(parse_cursor(c)));
+        let credential_id = request
+            .credential_id
+            .as_deref()
+            .and_then(|raw| errors.take(uuid_field("credentialId", raw)))
+            .map(CredentialId::from_uuid);
+        let paging = errors.finish(|| Paging {
+            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            before,
+        })?;
+        let query = RequestLogQuery {
+            credential_id,
+            before: paging.before,
+            limit: paging.limit as usize + 1,
+        };
+        let items = self
+            .store
+            .list_request_logs(who.organization_id, &query)
+            .await?;
+        Ok(paginate(items, paging.limit as usize, |e| e.id))
+    }
+
+    /// Lists the audit log, newest first.
+    ///
+    /// # Errors
+    /// Missing `audit:read` scope, invalid parameters, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_audit_events(
+        &self,
+        who: &Principal,
+        request: &LogListRequest,
+    ) -> Result<Page<AuditEvent>, VaultError> {
+        require(who, Scope::AuditRead)?;
+        let mut errors = ValidationErrors::default();
+        let limit = paging(request, &mut errors);
+        let before = request
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.take(parse_cursor(c)));
+        let action = request.action.as_deref().and_then(|raw| {
+            errors.take(raw.parse::<AuditAction>().map_err(|_| {
+                FieldError::new(
+                    "action",
+                    format!(
+                        "must be one of {}",
+                        AuditAction::ALL.map(AuditAction::as_str).join(", ")
+                    ),
+                )
+            }))
+        });
+        let target = request
+            .target
+            .as_deref()
+            .and_then(|raw| errors.take(uuid_field("target", raw)));
+        let paging = errors.finish(|| Paging {
+            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            before,
+        })?;
+        let query = AuditQuery {
+            action,
+            target,
+            before: paging.before,
+            limit: paging.limit as usize + 1,
+        };
+        let items = self
+            .store
+            .list_audit_events(who.organization_id, &query)
+            .await?;
+        Ok(paginate(items, paging.limit as usize, |e| e.id))
+    }
+}

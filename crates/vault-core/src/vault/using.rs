@@ -1,0 +1,362 @@
+//! Using a credential: what it adds to a request (OAuth2 tokens and signed JWTs from the
+//! per-credential cache), and the proxy that sends a request with it, so the caller never
+//! sees the secret.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use super::{Vault, VaultError, require};
+use crate::access_key::{Principal, Scope};
+use crate::apply::{AppliedCredential, ProxyRequest, strip_hop_by_hop};
+use crate::cipher::{Aad, Cipher, CipherError};
+use crate::clock::Clock;
+use crate::credential::{
+    CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
+};
+use crate::ids::CredentialId;
+use crate::jwt::JwtSigner;
+use crate::logs::{AuditAction, RequestLogEntry};
+use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
+use crate::store::Store;
+use crate::token_cache::refresh_at;
+use crate::upstream::{Upstream, UpstreamError};
+
+/// What the upstream answered, hop-by-hop headers removed.
+#[derive(Clone, Debug)]
+pub struct ProxyResponse {
+    /// The upstream's status.
+    pub status: http::StatusCode,
+    /// The upstream's headers, minus hop-by-hop ones.
+    pub headers: http::HeaderMap,
+    /// The upstream's body, as it came.
+    pub body: Vec<u8>,
+}
+
+/// Why fetching a token failed, in a form queued callers can share.
+#[derive(Clone)]
+enum FetchFailure {
+    Endpoint(TokenEndpointError),
+    Other(Arc<VaultError>),
+}
+
+impl From<FetchFailure> for VaultError {
+    fn from(failure: FetchFailure) -> Self {
+        match failure {
+            FetchFailure::Endpoint(error) => Self::TokenEndpoint(error),
+            FetchFailure::Other(shared) => Arc::try_unwrap(shared).unwrap_or_else(Self::Shared),
+        }
+    }
+}
+
+impl From<VaultError> for FetchFailure {
+    fn from(error: VaultError) -> Self {
+        Self::Other(Arc::new(error))
+    }
+}
+
+/// What a failed token-endpoint call says about the endpoint, in fixed words.
+const fn unreachable_problem(error: &UpstreamError) -> &'static str {
+    match error {
+        UpstreamError::ForbiddenAddress { .. } => {
+            "is at a non-public address, which this vault does not call"
+        }
+        UpstreamError::Resolve { .. } => "did not resolve",
+        UpstreamError::Timeout { .. } => "did not answer in time",
+        UpstreamError::ResponseTooLarge { .. } => "answered with a response too large to read",
+        UpstreamError::Disabled => "cannot be called: this vault has no upstream client",
+        _ => "could not be reached",
+    }
+}
+
+impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+    /// What to attach to an outgoing request for credential `id`: headers and/or query
+    /// parameters, per its type. OAuth2 tokens and signed JWTs come from a per-credential
+    /// cache, fetched or signed once however many callers ask at the same time. Every use
+    /// is audited; a use that cannot be audited is refused.
+    ///
+    /// # Errors
+    /// Missing `credentials:use` scope, not found, [`VaultError::Expired`], a token
+    /// endpoint failure, or a store or cipher failure. Never an empty result.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn apply_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<AppliedCredential, VaultError> {
+        let result = async {
+            require(who, Scope::CredentialsUse)?;
+            let stored = self.store.get_credential(who.organization_id, id).await?;
+            self.applied(&stored).await
+        }
+        .await;
+        self.audit_use(who, id, result.as_ref().map(|_| ())).await?;
+        result
+    }
+
+    /// Sends `request` to its upstream with credential `id` applied, and returns what the
+    /// upstream answered. The URL must be on one of the credential's `allowedHosts`;
+    /// headers the caller sets never override the injected authentication. Every attempt
+    /// is audited, and every request sent is written to the request log.
+    ///
+    /// # Errors
+    /// Missing `credentials:use` scope, an invalid request, not found, expired, a
+    /// destination outside `allowedHosts`, or an upstream, token-endpoint or store failure.
+    #[tracing::instrument(skip(self, who, request), fields(organization = %who.organization_id))]
+    pub async fn proxy(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        request: &ProxyRequest,
+    ) -> Result<ProxyResponse, VaultError> {
+        let prepared = async {
+            require(who, Scope::CredentialsUse)?;
+            let mut outgoing = request.validate()?;
+            let stored = self.store.get_credential(who.organization_id, id).await?;
+            if !stored.credential.allowed_hosts.allows(&outgoing.url) {
+                return Err(VaultError::DestinationNotAllowed);
+            }
+            let applied = self.applied(&stored).await?;
+            applied.apply_to(&mut outgoing);
+            Ok((stored, outgoing))
+        }
+        .await;
+        self.audit_use(who, id, prepared.as_ref().map(|_| ()))
+            .await?;
+        let (stored, outgoing) = prepared?;
+
+        let method = outgoing.method.to_string();
+        let host = match (outgoing.url.host_str(), outgoing.url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => String::new(),
+        };
+        let path = outgoing.url.path().to_owned();
+        let at = self.clock.now();
+        let started = Instant::now();
+        let sent = self.upstream.send(outgoing).await;
+        let latency = started.elapsed();
+
+        let credential = &stored.credential;
+        let entry = RequestLogEntry {
+            id: uuid::Uuid::now_v7(),
+            organization_id: credential.organization_id,
+            credential_id: credential.id,
+            credential_name: credential.name.as_str().to_owned(),
+            method,
+            host,
+            path,
+            status: sent.as_ref().ok().map(|r| r.status.as_u16()),
+            error: sent.as_ref().err().map(|e| e.code().to_owned()),
+            latency_micros: i64::try_from(latency.as_micros()).unwrap_or(i64::MAX),
+            at,
+            access_key_id: who.access_key_id,
+        };
+        if let Err(error) = self.store.insert_request_log(&entry).await {
+            // The request has been sent; failing now would invite a retry of something
+            // that happened. The use itself is in the audit log already.
+            tracing::error!(%error, credential = %id, "could not write the request log");
+        }
+
+        let mut response = sent.map_err(VaultError::Upstream)?;
+        if response.status == http::StatusCode::UNAUTHORIZED
+            && matches!(
+                credential.kind,
+                CredentialKind::OAuth2(_) | CredentialKind::Jwt(_)
+            )
+        {
+            // The upstream refused the token (revoked, rotated keys): the next use fetches
+            // or signs a fresh one instead of repeating the refusal until it expires.
+            self.tokens.invalidate(id);
+        }
+        strip_hop_by_hop(&mut response.headers);
+        Ok(ProxyResponse {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+        })
+    }
+
+    /// The credential's authentication, for a credential already read from the store.
+    async fn applied(&self, stored: &StoredCredential) -> Result<AppliedCredential, VaultError> {
+        let credential = &stored.credential;
+        if let Some(at) = credential.expires_at.filter(|&at| at <= self.clock.now()) {
+            return Err(VaultError::Expired { at });
+        }
+        let applied = match &credential.kind {
+            CredentialKind::OAuth2(config) => {
+                let token = self
+                    .tokens
+                    .get_or_fetch(
+                        credential.id,
+                        credential.version,
+                        || self.clock.now(),
+                        || self.fetch_token(stored, config),
+                    )
+                    .await
+                    .map_err(VaultError::from)?;
+                AppliedCredential::bearer(&token)
+            }
+            CredentialKind::Jwt(config) => {
+                let token = self
+                    .tokens
+                    .get_or_fetch(
+                        credential.id,
+                        credential.version,
+                        || self.clock.now(),
+                        || async { self.sign_jwt(stored, config) },
+                    )
+                    .await
+                    .map_err(VaultError::from)?;
+                AppliedCredential::placed(&config.placement, &token)
+            }
+            CredentialKind::ApiKey { placement } => match self.open_secrets(stored)? {
+                CredentialSecrets::Value(value) => AppliedCredential::placed(placement, &value),
+                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+            },
+            CredentialKind::BearerToken {} => match self.open_secrets(stored)? {
+                CredentialSecrets::Value(value) => AppliedCredential::bearer(&value),
+                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+            },
+            CredentialKind::BasicAuth { username } => match self.open_secrets(stored)? {
+                CredentialSecrets::Password(password) => {
+                    AppliedCredential::basic(username, &password)
+                }
+                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+            },
+            CredentialKind::Custom { .. } => match self.open_secrets(stored)? {
+                CredentialSecrets::Headers(headers) => {
+                    let mut applied = AppliedCredential::default();
+                    headers
+                        .iter()
+                        .try_for_each(|(name, value)| {
+                            applied.header(name, secrecy::ExposeSecret::expose_secret(value))
+                        })
+                        .map(|()| applied)
+                }
+                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+            },
+        }
+        .map_err(|_| VaultError::Unsendable)?;
+        if applied.is_empty() {
+            // Never hand back "nothing to add": the request would go out unauthenticated.
+            return Err(VaultError::Unsendable);
+        }
+        Ok(applied)
+    }
+
+    pub(super) fn open_secrets(
+        &self,
+        stored: &StoredCredential,
+    ) -> Result<CredentialSecrets, VaultError> {
+        let credential = &stored.credential;
+        let aad = Aad::credential_secrets(credential.organization_id, credential.id);
+        let plaintext = self.cipher.open(&stored.sealed, &aad)?;
+        CredentialSecrets::from_plaintext(credential.kind.credential_type(), &plaintext)
+            .map_err(|_| VaultError::Cipher(CipherError::Malformed))
+    }
+
+    async fn fetch_token(
+        &self,
+        stored: &StoredCredential,
+        config: &OAuth2Config,
+    ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
+        crate::input::check_token_url_allowed(
+            &stored.credential.kind,
+            &stored.credential.allowed_hosts,
+        )
+        .map_err(|_| VaultError::DestinationNotAllowed)?;
+        let CredentialSecrets::ClientSecret(secret) = self.open_secrets(stored)? else {
+            return Err(VaultError::Cipher(CipherError::Malformed).into());
+        };
+        let request = token_request(config, &secret)
+            .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
+        let response = self.upstream.send(request).await.map_err(|error| {
+            tracing::warn!(%error, credential = %stored.credential.id, "token endpoint unreachable");
+            FetchFailure::Endpoint(TokenEndpointError {
+                status: None,
+                error: None,
+                problem: unreachable_problem(&error),
+            })
+        })?;
+        let (token, lifetime) = read_token_response(&response).map_err(|error| {
+            tracing::warn!(%error, credential = %stored.credential.id, "token endpoint refused");
+            FetchFailure::Endpoint(error)
+        })?;
+        tracing::info!(credential = %stored.credential.id, lifetime = lifetime.whole_seconds(), "OAuth2 token fetched");
+        Ok((token, refresh_at(self.clock.now(), lifetime)))
+    }
+
+    fn sign_jwt(
+        &self,
+        stored: &StoredCredential,
+        config: &JwtConfig,
+    ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
+        let key = match self.open_secrets(stored)? {
+            CredentialSecrets::JwtSecret(key) | CredentialSecrets::JwtPrivateKey(key) => key,
+            _ => return Err(VaultError::Cipher(CipherError::Malformed).into()),
+        };
+        let now = self.clock.now();
+        let lifetime = time::Duration::seconds(i64::from(config.ttl_seconds));
+        let claims = jwt_claims(config, now, lifetime);
+        let token = self
+            .signer
+            .sign(config.algorithm, &key, &claims)
+            .map_err(VaultError::Signing)?;
+        Ok((token, refresh_at(now, lifetime)))
+    }
+
+    /// Writes the audit event of a use. A successful use that cannot be audited is refused:
+    /// no credential leaves the vault unrecorded.
+    async fn audit_use(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        outcome: Result<(), &VaultError>,
+    ) -> Result<(), VaultError> {
+        let written = self
+            .audit(
+                Some(who.organization_id),
+                who.access_key_id,
+                AuditAction::CredentialUse,
+                Some(*id.as_uuid()),
+                outcome,
+            )
+            .await;
+        match (written, outcome) {
+            (Err(error), Ok(())) => Err(error.into()),
+            (Err(error), Err(_)) => {
+                tracing::error!(%error, credential = %id, "could not audit a refused use");
+                Ok(())
+            }
+            (Ok(()), _) => Ok(()),
+        }
+    }
+}
+
+/// The claims of a fresh token: the template, then `iat`, `exp` and a random `jti`, which
+/// the template cannot set.
+fn jwt_claims(
+    config: &JwtConfig,
+    now: OffsetDateTime,
+    lifetime: time::Duration,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut claims = config.claims.custom.clone();
+    let template = &config.claims;
+    for (name, value) in [
+        ("iss", &template.iss),
+        ("sub", &template.sub),
+        ("aud", &template.aud),
+    ] {
+        if let Some(value) = value {
+            claims.insert(name.to_owned(), value.clone().into());
+        }
+    }
+    let iat = now.unix_timestamp();
+    claims.insert("iat".to_owned(), iat.into());
+    claims.insert("exp".to_owned(), (now + lifetime).unix_timestamp().into());
+    claims.insert("jti".to_owned(), uuid::Uuid::new_v4().to_string().into());
+    claims
+}
