@@ -24,19 +24,22 @@ use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash
 use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
-    StoreError,
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, StoreError,
 };
 
 pub use crate::migrations::SchemaStatus;
 
 use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, pg_time,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, RequestLogRow, pg_time,
 };
-use crate::schema::{access_keys, credentials, organizations, vault_meta};
+use crate::schema::{
+    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+};
 
 diesel::define_sql_function! {
     /// SQL `COALESCE` of a nullable time and a time.
@@ -446,6 +449,7 @@ impl CredentialStore for PgStore {
                 credentials::description.eq(s.description),
                 credentials::credential_type.eq(s.credential_type),
                 credentials::public_fields.eq(s.public_fields),
+                credentials::allowed_hosts.eq(s.allowed_hosts),
                 credentials::secret_hints.eq(s.secret_hints),
                 credentials::sealed.eq(sealed),
                 credentials::key_id.eq(key_id),
@@ -679,6 +683,88 @@ impl MetaStore for PgStore {
             })
             .await?;
         Ok(written == 1)
+    }
+}
+
+impl LogStore for PgStore {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        let row = RequestLogRow::encode(entry)?;
+        self.with_connection(async move |conn| {
+            diesel::insert_into(request_logs::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let mut select = request_logs::table
+            .filter(request_logs::organization_id.eq(*organization.as_uuid()))
+            .select(RequestLogRow::as_select())
+            .into_boxed();
+        if let Some(credential_id) = query.credential_id {
+            select = select.filter(request_logs::credential_id.eq(*credential_id.as_uuid()));
+        }
+        if let Some(before) = query.before {
+            select = select.filter(request_logs::id.lt(before));
+        }
+        // Newest first: ids are UUID v7, and PostgreSQL orders `uuid` bytewise, which is
+        // time order.
+        let select = select
+            .order(request_logs::id.desc())
+            .limit(clamp_limit(query.limit));
+        let rows: Vec<RequestLogRow> = self
+            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+            .await?;
+        rows.into_iter().map(RequestLogRow::decode).collect()
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let row = AuditEventRow::encode(event)?;
+        self.with_connection(async move |conn| {
+            diesel::insert_into(audit_events::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        // `= organization` never matches NULL: events of no organization are never listed.
+        let mut select = audit_events::table
+            .filter(audit_events::organization_id.eq(*organization.as_uuid()))
+            .select(AuditEventRow::as_select())
+            .into_boxed();
+        if let Some(action) = query.action {
+            select = select.filter(audit_events::action.eq(action.as_str()));
+        }
+        if let Some(target) = query.target {
+            select = select.filter(audit_events::target.eq(target));
+        }
+        if let Some(before) = query.before {
+            select = select.filter(audit_events::id.lt(before));
+        }
+        let select = select
+            .order(audit_events::id.desc())
+            .limit(clamp_limit(query.limit));
+        let rows: Vec<AuditEventRow> = self
+            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+            .await?;
+        rows.into_iter().map(AuditEventRow::decode).collect()
     }
 }
 

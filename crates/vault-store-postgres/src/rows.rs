@@ -24,8 +24,12 @@ use vault_core::columns::{
     AccessKeyColumns, CredentialColumns, to_json, undecodable as bad, unencodable,
 };
 use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, RequestLogEntry};
 
-use crate::schema::{access_keys, credentials, organizations, vault_meta};
+use crate::schema::{
+    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+};
 
 // ---------------------------------------------------------------------------------------
 // Column types
@@ -123,6 +127,7 @@ pub(crate) struct CredentialSummaryRow {
     pub(crate) description: Option<String>,
     pub(crate) credential_type: String,
     pub(crate) public_fields: JsonText,
+    pub(crate) allowed_hosts: JsonText,
     pub(crate) secret_hints: JsonText,
     pub(crate) expires_at: Option<PgTimestamp>,
     pub(crate) created_at: PgTimestamp,
@@ -151,6 +156,7 @@ impl CredentialRow {
                 description: c.description.as_ref().map(|d| d.as_str().to_owned()),
                 credential_type: c.kind.credential_type().as_str().to_owned(),
                 public_fields: json(&c.kind, "credentials.public_fields")?,
+                allowed_hosts: json(&c.allowed_hosts, "credentials.allowed_hosts")?,
                 secret_hints: json(&c.secret_hints, "credentials.secret_hints")?,
                 expires_at: optional_pg_time(c.expires_at, "credentials.expires_at")?,
                 created_at: pg_time(c.created_at, "credentials.created_at")?,
@@ -182,6 +188,7 @@ impl CredentialSummaryRow {
             description: self.description.as_deref(),
             credential_type: &self.credential_type,
             public_fields: &self.public_fields.0,
+            allowed_hosts: &self.allowed_hosts.0,
             secret_hints: &self.secret_hints.0,
             expires_at: optional_time(self.expires_at, "credentials.expires_at")?,
             created_at: time_of(self.created_at, "credentials.created_at")?,
@@ -264,6 +271,113 @@ impl AccessKeySummaryRow {
             revoked_at: optional_time(self.revoked_at, "access_keys.revoked_at")?,
         }
         .decode()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// A request-log row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_logs, check_for_backend(Pg))]
+pub(crate) struct RequestLogRow {
+    id: Uuid,
+    organization_id: Uuid,
+    credential_id: Uuid,
+    credential_name: String,
+    method: String,
+    host: String,
+    path: String,
+    status: Option<i32>,
+    error: Option<String>,
+    latency_micros: i64,
+    at: PgTimestamp,
+    access_key_id: Option<Uuid>,
+}
+
+impl RequestLogRow {
+    pub(crate) fn encode(entry: &RequestLogEntry) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: entry.id,
+            organization_id: *entry.organization_id.as_uuid(),
+            credential_id: *entry.credential_id.as_uuid(),
+            credential_name: entry.credential_name.clone(),
+            method: entry.method.clone(),
+            host: entry.host.clone(),
+            path: entry.path.clone(),
+            status: entry.status.map(i32::from),
+            error: entry.error.clone(),
+            latency_micros: entry.latency_micros,
+            at: pg_time(entry.at, "request_logs.at")?,
+            access_key_id: entry.access_key_id.map(|id| *id.as_uuid()),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<RequestLogEntry, StoreError> {
+        Ok(RequestLogEntry {
+            id: self.id,
+            organization_id: OrganizationId::from_uuid(self.organization_id),
+            credential_id: CredentialId::from_uuid(self.credential_id),
+            credential_name: self.credential_name,
+            method: self.method,
+            host: self.host,
+            path: self.path,
+            status: self
+                .status
+                .map(|status| u16::try_from(status).map_err(|_| bad("request_logs.status")))
+                .transpose()?,
+            error: self.error,
+            latency_micros: self.latency_micros,
+            at: time_of(self.at, "request_logs.at")?,
+            access_key_id: self.access_key_id.map(AccessKeyId::from_uuid),
+        })
+    }
+}
+
+/// An audit-event row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(Pg))]
+pub(crate) struct AuditEventRow {
+    id: Uuid,
+    organization_id: Option<Uuid>,
+    actor: Option<Uuid>,
+    action: String,
+    target: Option<Uuid>,
+    outcome: String,
+    reason: Option<String>,
+    at: PgTimestamp,
+}
+
+impl AuditEventRow {
+    pub(crate) fn encode(event: &AuditEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: event.id,
+            organization_id: event.organization_id.map(|id| *id.as_uuid()),
+            actor: event.actor.map(|id| *id.as_uuid()),
+            action: event.action.as_str().to_owned(),
+            target: event.target,
+            outcome: event.outcome.as_str().to_owned(),
+            reason: event.reason.clone(),
+            at: pg_time(event.at, "audit_events.at")?,
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<AuditEvent, StoreError> {
+        Ok(AuditEvent {
+            id: self.id,
+            organization_id: self.organization_id.map(OrganizationId::from_uuid),
+            actor: self.actor.map(AccessKeyId::from_uuid),
+            action: self
+                .action
+                .parse()
+                .map_err(|_| bad("audit_events.action"))?,
+            target: self.target,
+            outcome: self
+                .outcome
+                .parse()
+                .map_err(|_| bad("audit_events.outcome"))?,
+            reason: self.reason,
+            at: time_of(self.at, "audit_events.at")?,
+        })
     }
 }
 

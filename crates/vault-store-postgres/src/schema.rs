@@ -16,6 +16,7 @@ diesel::table! {
         description -> Nullable<Text>,
         credential_type -> Text,
         public_fields -> Json,
+        allowed_hosts -> Json,
         secret_hints -> Json,
         sealed -> Bytea,
         key_id -> Text,
@@ -49,7 +50,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_logs (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        credential_id -> Uuid,
+        credential_name -> Text,
+        method -> Text,
+        host -> Text,
+        path -> Text,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        latency_micros -> BigInt,
+        at -> Timestamptz,
+        access_key_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        organization_id -> Nullable<Uuid>,
+        actor -> Nullable<Uuid>,
+        action -> Text,
+        target -> Nullable<Uuid>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(access_keys -> organizations (organization_id));
+diesel::joinable!(request_logs -> organizations (organization_id));
+diesel::joinable!(audit_events -> organizations (organization_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, credentials, access_keys, vault_meta);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    credentials,
+    access_keys,
+    vault_meta,
+    request_logs,
+    audit_events,
+);

@@ -137,7 +137,8 @@ async fn no_secret_reaches_any_table_in_the_clear() {
     );
     let vault = Vault::open(store.clone(), cipher, SystemClock)
         .await
-        .expect("the vault opens on a fresh database");
+        .expect("the vault opens on a fresh database")
+        .with_jwt_signer(vault_jwt::JsonWebTokenSigner);
     let canaries = write_canaries(&vault).await;
 
     // A positive control for the bytea search: a credential written straight to the store

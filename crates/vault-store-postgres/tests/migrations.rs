@@ -5,12 +5,22 @@
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use vault_core::CredentialType;
+use vault_core::store::{CredentialStore, LogStore, OrganizationStore};
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus, testing};
+use vault_testkit::store_suite::{
+    sample_audit_event, sample_credential, sample_organization, sample_request_log,
+};
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 1] = ["20251126000000"];
+const VERSIONS: [&str; 2] = ["20251126000000", "20261126000000"];
 
-const DOWN: &str = include_str!("../../../migrations/postgres/2025-11-26-000000_initial/down.sql");
+const INITIAL_UP: &str =
+    include_str!("../../../migrations/postgres/2025-11-26-000000_initial/up.sql");
+const INITIAL_DOWN: &str =
+    include_str!("../../../migrations/postgres/2025-11-26-000000_initial/down.sql");
+const LOGS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-11-26-000000_logs/down.sql");
 
 #[derive(QueryableByName)]
 struct Count {
@@ -34,7 +44,11 @@ async fn raw(url: &str) -> AsyncPgConnection {
 
 const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
-       AND table_name IN ('organizations', 'credentials', 'access_keys', 'vault_meta')";
+       AND table_name IN ('organizations', 'credentials', 'access_keys', 'vault_meta', \
+                          'request_logs', 'audit_events')";
+
+/// How many tables `TABLES` counts when every migration is applied.
+const TABLE_COUNT: i64 = 6;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_migrations_apply_each_migration_once() {
@@ -85,7 +99,11 @@ async fn racing_migrations_apply_each_migration_once() {
         i64::try_from(VERSIONS.len()).expect("a small number"),
         "exactly one row per migration"
     );
-    assert_eq!(count(&mut conn, TABLES).await, 4, "every table exists");
+    assert_eq!(
+        count(&mut conn, TABLES).await,
+        TABLE_COUNT,
+        "every table exists"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,8 +162,9 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "SELECT count(*) AS count FROM pg_constraint WHERE contype = 'f'"
         )
         .await,
-        2,
-        "credentials and access keys each reference their organization"
+        4,
+        "credentials, access keys, request logs and audit events each reference their \
+         organization, and nothing else is a foreign key (logs outlive credentials and keys)"
     );
     // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back.
     assert_eq!(
@@ -165,6 +184,11 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         "credentials_key_id",
         "access_keys_organization_id",
         "access_keys_key_hash_key",
+        "request_logs_organization_id",
+        "request_logs_organization_credential_id",
+        "audit_events_organization_id",
+        "audit_events_organization_action_id",
+        "audit_events_organization_target_id",
     ] {
         assert_eq!(
             count(
@@ -180,10 +204,147 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         );
     }
 
-    conn.batch_execute(DOWN).await.expect("down.sql runs");
+    // Refused by the CHECK constraints: a value this schema cannot name.
+    conn.batch_execute(
+        "INSERT INTO organizations VALUES ('00000000-0000-7000-8000-000000000001', 'o', now())",
+    )
+    .await
+    .expect("an organization");
+    for (bad, what) in [
+        ("'credential.explode', 'success'", "an unknown action"),
+        ("'credential.use', 'maybe'", "an unknown outcome"),
+    ] {
+        let refused = conn
+            .batch_execute(&format!(
+                "INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+                 VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', {bad}, now())"
+            ))
+            .await;
+        assert!(refused.is_err(), "{what} was stored");
+    }
+    conn.batch_execute("DELETE FROM organizations")
+        .await
+        .expect("the organization goes again");
+
+    conn.batch_execute(LOGS_DOWN)
+        .await
+        .expect("the logs migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, TABLES).await,
+        4,
+        "the logs migration's down.sql drops its two tables"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM information_schema.columns \
+             WHERE table_name = 'credentials' AND column_name = 'allowed_hosts'"
+        )
+        .await,
+        0,
+        "the logs migration's down.sql drops credentials.allowed_hosts"
+    );
+    conn.batch_execute(INITIAL_DOWN)
+        .await
+        .expect("the initial down.sql runs");
     assert_eq!(
         count(&mut conn, TABLES).await,
         0,
-        "down.sql drops every table"
+        "the down.sql files drop every table"
     );
+}
+
+/// A database migrated by the first release, with a credential in it, takes the logs
+/// migration: the credential reads back with no allowed hosts, and the new tables work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_schema_with_data_upgrades() {
+    let Some(database) = testing::empty_database().await else {
+        return;
+    };
+    let organization = sample_organization();
+    let mut credential = sample_credential(organization.id, CredentialType::ApiKey);
+    {
+        // The first release's schema and bookkeeping, as diesel_migrations leaves them.
+        let mut conn = raw(database.url()).await;
+        conn.batch_execute(INITIAL_UP)
+            .await
+            .expect("the initial up.sql");
+        conn.batch_execute(
+            "CREATE TABLE __diesel_schema_migrations ( \
+                 version VARCHAR(50) PRIMARY KEY NOT NULL, \
+                 run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP); \
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20251126000000');",
+        )
+        .await
+        .expect("the migrations table");
+    }
+    let store = PgStore::connect(database.url(), PgOptions::default())
+        .await
+        .expect("a store on the old schema");
+    assert_eq!(
+        store.schema_status().await.expect("schema_status"),
+        SchemaStatus::Pending(vec![VERSIONS[1].to_owned()]),
+        "the logs migration is pending"
+    );
+    store
+        .insert_organization(&organization)
+        .await
+        .expect("insert_organization on the old schema");
+    {
+        // The first release wrote credentials without the column.
+        let c = &credential.credential;
+        let mut conn = raw(database.url()).await;
+        conn.batch_execute(&format!(
+            "INSERT INTO credentials (id, organization_id, name, description, credential_type, \
+                 public_fields, secret_hints, sealed, key_id, expires_at, created_at, \
+                 updated_at, version) \
+             VALUES ('{}', '{}', 'old', NULL, 'api_key', '{}', '{{}}', '\\x00', 'k', NULL, \
+                 now(), now(), 1)",
+            c.id,
+            c.organization_id,
+            serde_json::to_string(&c.kind).expect("JSON"),
+        ))
+        .await
+        .expect("a credential in the old schema");
+    }
+
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 1);
+    assert_eq!(
+        store.schema_status().await.expect("schema_status"),
+        SchemaStatus::UpToDate
+    );
+    let got = store
+        .get_credential(organization.id, credential.credential.id)
+        .await
+        .expect("the old credential reads back");
+    assert!(
+        got.credential.allowed_hosts.is_empty(),
+        "an old credential is allowed nowhere until someone names its hosts"
+    );
+
+    credential.credential.id = vault_core::CredentialId::new();
+    store
+        .insert_credential(&credential)
+        .await
+        .expect("a new credential");
+    assert_eq!(
+        store
+            .get_credential(organization.id, credential.credential.id)
+            .await
+            .expect("get")
+            .credential
+            .allowed_hosts,
+        credential.credential.allowed_hosts
+    );
+    let entry = sample_request_log(organization.id, credential.credential.id);
+    store
+        .insert_request_log(&entry)
+        .await
+        .expect("insert_request_log after the upgrade");
+    let event = sample_audit_event(Some(organization.id));
+    store
+        .insert_audit_event(&event)
+        .await
+        .expect("insert_audit_event after the upgrade");
+    store.close();
 }

@@ -25,17 +25,20 @@ use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash
 use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
-    StoreError,
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, StoreError,
 };
 
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, micros,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, RequestLogRow, micros,
 };
-use crate::schema::{access_keys, credentials, organizations, vault_meta};
+use crate::schema::{
+    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -426,6 +429,7 @@ impl CredentialStore for SqliteStore {
                 credentials::description.eq(s.description),
                 credentials::credential_type.eq(s.credential_type),
                 credentials::public_fields.eq(s.public_fields),
+                credentials::allowed_hosts.eq(s.allowed_hosts),
                 credentials::secret_hints.eq(s.secret_hints),
                 credentials::sealed.eq(sealed),
                 credentials::key_id.eq(key_id),
@@ -645,6 +649,97 @@ impl MetaStore for SqliteStore {
             Ok(written == 1)
         })
         .await
+    }
+}
+
+impl LogStore for SqliteStore {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        let row = RequestLogRow::encode(entry)?;
+        self.run(move |conn| {
+            diesel::insert_into(request_logs::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let credential_id = query.credential_id;
+        let before = query.before;
+        let limit = clamp_limit(query.limit);
+        let rows = self.read(move |conn| {
+            let mut select = request_logs::table
+                .filter(request_logs::organization_id.eq(organization.as_bytes().to_vec()))
+                .select(RequestLogRow::as_select())
+                .into_boxed();
+            if let Some(credential_id) = credential_id {
+                select = select
+                    .filter(request_logs::credential_id.eq(credential_id.as_bytes().to_vec()));
+            }
+            if let Some(before) = before {
+                select = select.filter(request_logs::id.lt(before.as_bytes().to_vec()));
+            }
+            // Newest first: ids are UUID v7, and SQLite compares BLOBs bytewise, which is
+            // time order.
+            select
+                .order(request_logs::id.desc())
+                .limit(limit)
+                .load(conn)
+                .map_err(from_diesel)
+        })?;
+        rows.into_iter().map(RequestLogRow::decode).collect()
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let row = AuditEventRow::encode(event)?;
+        self.run(move |conn| {
+            diesel::insert_into(audit_events::table)
+                .values(&row)
+                .execute(conn)
+                .map_err(from_diesel)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let action = query.action;
+        let target = query.target;
+        let before = query.before;
+        let limit = clamp_limit(query.limit);
+        let rows = self.read(move |conn| {
+            // `= organization` never matches NULL: events of no organization are never
+            // listed.
+            let mut select = audit_events::table
+                .filter(audit_events::organization_id.eq(organization.as_bytes().to_vec()))
+                .select(AuditEventRow::as_select())
+                .into_boxed();
+            if let Some(action) = action {
+                select = select.filter(audit_events::action.eq(action.as_str()));
+            }
+            if let Some(target) = target {
+                select = select.filter(audit_events::target.eq(target.as_bytes().to_vec()));
+            }
+            if let Some(before) = before {
+                select = select.filter(audit_events::id.lt(before.as_bytes().to_vec()));
+            }
+            select
+                .order(audit_events::id.desc())
+                .limit(limit)
+                .load(conn)
+                .map_err(from_diesel)
+        })?;
+        rows.into_iter().map(AuditEventRow::decode).collect()
     }
 }
 

@@ -15,8 +15,12 @@ use vault_core::columns::{
     AccessKeyColumns, CredentialColumns, to_json as json, undecodable as bad, unencodable,
 };
 use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, RequestLogEntry};
 
-use crate::schema::{access_keys, credentials, organizations, vault_meta};
+use crate::schema::{
+    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+};
 
 /// Unix microseconds: the precision every store keeps (`vault_core::clock`).
 pub(crate) fn micros(t: OffsetDateTime, column: &'static str) -> Result<i64, StoreError> {
@@ -43,6 +47,10 @@ fn optional_time(
 
 fn uuid_of(bytes: &[u8], column: &'static str) -> Result<Uuid, StoreError> {
     Uuid::from_slice(bytes).map_err(|_| bad(column))
+}
+
+fn optional_uuid(bytes: Option<&[u8]>, column: &'static str) -> Result<Option<Uuid>, StoreError> {
+    bytes.map(|bytes| uuid_of(bytes, column)).transpose()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -77,6 +85,7 @@ pub(crate) struct CredentialSummaryRow {
     pub(crate) description: Option<String>,
     pub(crate) credential_type: String,
     pub(crate) public_fields: String,
+    pub(crate) allowed_hosts: String,
     pub(crate) secret_hints: String,
     pub(crate) expires_at: Option<i64>,
     pub(crate) created_at: i64,
@@ -105,6 +114,7 @@ impl CredentialRow {
                 description: c.description.as_ref().map(|d| d.as_str().to_owned()),
                 credential_type: c.kind.credential_type().as_str().to_owned(),
                 public_fields: json(&c.kind, "credentials.public_fields")?,
+                allowed_hosts: json(&c.allowed_hosts, "credentials.allowed_hosts")?,
                 secret_hints: json(&c.secret_hints, "credentials.secret_hints")?,
                 expires_at: optional_micros(c.expires_at, "credentials.expires_at")?,
                 created_at: micros(c.created_at, "credentials.created_at")?,
@@ -136,6 +146,7 @@ impl CredentialSummaryRow {
             description: self.description.as_deref(),
             credential_type: &self.credential_type,
             public_fields: self.public_fields.as_bytes(),
+            allowed_hosts: self.allowed_hosts.as_bytes(),
             secret_hints: self.secret_hints.as_bytes(),
             expires_at: optional_time(self.expires_at, "credentials.expires_at")?,
             created_at: time_of(self.created_at, "credentials.created_at")?,
@@ -222,6 +233,128 @@ impl AccessKeySummaryRow {
             revoked_at: optional_time(self.revoked_at, "access_keys.revoked_at")?,
         }
         .decode()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// A request-log row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_logs, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct RequestLogRow {
+    id: Vec<u8>,
+    organization_id: Vec<u8>,
+    credential_id: Vec<u8>,
+    credential_name: String,
+    method: String,
+    host: String,
+    path: String,
+    status: Option<i32>,
+    error: Option<String>,
+    latency_micros: i64,
+    at: i64,
+    access_key_id: Option<Vec<u8>>,
+}
+
+impl RequestLogRow {
+    pub(crate) fn encode(entry: &RequestLogEntry) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: entry.id.as_bytes().to_vec(),
+            organization_id: entry.organization_id.as_bytes().to_vec(),
+            credential_id: entry.credential_id.as_bytes().to_vec(),
+            credential_name: entry.credential_name.clone(),
+            method: entry.method.clone(),
+            host: entry.host.clone(),
+            path: entry.path.clone(),
+            status: entry.status.map(i32::from),
+            error: entry.error.clone(),
+            latency_micros: entry.latency_micros,
+            at: micros(entry.at, "request_logs.at")?,
+            access_key_id: entry.access_key_id.map(|id| id.as_bytes().to_vec()),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<RequestLogEntry, StoreError> {
+        Ok(RequestLogEntry {
+            id: uuid_of(&self.id, "request_logs.id")?,
+            organization_id: OrganizationId::from_uuid(uuid_of(
+                &self.organization_id,
+                "request_logs.organization_id",
+            )?),
+            credential_id: CredentialId::from_uuid(uuid_of(
+                &self.credential_id,
+                "request_logs.credential_id",
+            )?),
+            credential_name: self.credential_name,
+            method: self.method,
+            host: self.host,
+            path: self.path,
+            status: self
+                .status
+                .map(|status| u16::try_from(status).map_err(|_| bad("request_logs.status")))
+                .transpose()?,
+            error: self.error,
+            latency_micros: self.latency_micros,
+            at: time_of(self.at, "request_logs.at")?,
+            access_key_id: optional_uuid(
+                self.access_key_id.as_deref(),
+                "request_logs.access_key_id",
+            )?
+            .map(AccessKeyId::from_uuid),
+        })
+    }
+}
+
+/// An audit-event row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct AuditEventRow {
+    id: Vec<u8>,
+    organization_id: Option<Vec<u8>>,
+    actor: Option<Vec<u8>>,
+    action: String,
+    target: Option<Vec<u8>>,
+    outcome: String,
+    reason: Option<String>,
+    at: i64,
+}
+
+impl AuditEventRow {
+    pub(crate) fn encode(event: &AuditEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: event.id.as_bytes().to_vec(),
+            organization_id: event.organization_id.map(|id| id.as_bytes().to_vec()),
+            actor: event.actor.map(|id| id.as_bytes().to_vec()),
+            action: event.action.as_str().to_owned(),
+            target: event.target.map(|id| id.as_bytes().to_vec()),
+            outcome: event.outcome.as_str().to_owned(),
+            reason: event.reason.clone(),
+            at: micros(event.at, "audit_events.at")?,
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<AuditEvent, StoreError> {
+        Ok(AuditEvent {
+            id: uuid_of(&self.id, "audit_events.id")?,
+            organization_id: optional_uuid(
+                self.organization_id.as_deref(),
+                "audit_events.organization_id",
+            )?
+            .map(OrganizationId::from_uuid),
+            actor: optional_uuid(self.actor.as_deref(), "audit_events.actor")?
+                .map(AccessKeyId::from_uuid),
+            action: self
+                .action
+                .parse()
+                .map_err(|_| bad("audit_events.action"))?,
+            target: optional_uuid(self.target.as_deref(), "audit_events.target")?,
+            outcome: self
+                .outcome
+                .parse()
+                .map_err(|_| bad("audit_events.outcome"))?,
+            reason: self.reason,
+            at: time_of(self.at, "audit_events.at")?,
+        })
     }
 }
 

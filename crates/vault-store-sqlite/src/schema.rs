@@ -16,6 +16,7 @@ diesel::table! {
         description -> Nullable<Text>,
         credential_type -> Text,
         public_fields -> Text,
+        allowed_hosts -> Text,
         secret_hints -> Text,
         sealed -> Binary,
         key_id -> Text,
@@ -49,7 +50,46 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_logs (id) {
+        id -> Binary,
+        organization_id -> Binary,
+        credential_id -> Binary,
+        credential_name -> Text,
+        method -> Text,
+        host -> Text,
+        path -> Text,
+        status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        latency_micros -> BigInt,
+        at -> BigInt,
+        access_key_id -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Binary,
+        organization_id -> Nullable<Binary>,
+        actor -> Nullable<Binary>,
+        action -> Text,
+        target -> Nullable<Binary>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        at -> BigInt,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(access_keys -> organizations (organization_id));
+diesel::joinable!(request_logs -> organizations (organization_id));
+diesel::joinable!(audit_events -> organizations (organization_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, credentials, access_keys, vault_meta);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    credentials,
+    access_keys,
+    vault_meta,
+    request_logs,
+    audit_events,
+);

@@ -26,7 +26,8 @@ async fn no_secret_reaches_the_database_or_its_wal_in_the_clear() {
     );
     let vault = Vault::open(store.clone(), cipher, SystemClock)
         .await
-        .expect("the vault opens on a fresh store");
+        .expect("the vault opens on a fresh store")
+        .with_jwt_signer(vault_jwt::JsonWebTokenSigner);
     let canaries = write_canaries(&vault).await;
 
     // Read the files while the store is open, so the write-ahead log still holds the

@@ -2,20 +2,28 @@
 //! however often and however concurrently it happens.
 
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Binary, Text};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::{ExposeSecret, SecretString};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::store::{AccessKeyStore, CredentialStore, ListQuery, MetaStore, OrganizationStore};
+use vault_core::logs::{AuditQuery, RequestLogQuery};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, ListQuery, LogStore, MetaStore, OrganizationStore,
+};
 use vault_core::{
     CredentialFields, CredentialSecrets, CredentialType, OpenError, Principal, SystemClock, Vault,
 };
 use vault_store_sqlite::SqliteStore;
 use vault_testkit::store_suite::{
-    sample_access_key, sample_credential, sample_organization, sample_sealed,
+    sample_access_key, sample_audit_event, sample_credential, sample_organization,
+    sample_request_log, sample_sealed,
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 1;
+const MIGRATIONS: i64 = 2;
+
+/// The same migrations the store embeds, to build a database as an older release left it.
+const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 fn applied_migrations(path: &std::path::Path) -> i64 {
     let mut conn = SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
@@ -207,4 +215,126 @@ async fn a_schema_newer_than_the_binary_is_refused() {
         message.contains("newer than this binary") && message.contains("29991231000000"),
         "{message}"
     );
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .unwrap_or_else(|error| panic!("{sql}: {error}"))
+        .count
+}
+
+const ALLOWED_HOSTS_COLUMN: &str =
+    "SELECT count(*) AS count FROM pragma_table_info('credentials') WHERE name = 'allowed_hosts'";
+const LOG_TABLES: &str = "SELECT count(*) AS count FROM sqlite_schema \
+     WHERE type = 'table' AND name IN ('request_logs', 'audit_events')";
+
+/// A file migrated by the first release, with a credential in it, takes the logs migration
+/// on open: the credential reads back allowed nowhere, the new tables work and refuse
+/// values they cannot name, and the migration reverts cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_schema_with_data_upgrades_and_reverts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("vault.db");
+    let url = path.to_str().expect("a UTF-8 path").to_owned();
+    let organization = sample_organization();
+    let credential = sample_credential(organization.id, CredentialType::ApiKey);
+    {
+        let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+        conn.run_next_migration(EMBEDDED)
+            .expect("the initial migration alone");
+        assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 0);
+        diesel::sql_query("INSERT INTO organizations VALUES (?, 'old', 0)")
+            .bind::<Binary, _>(organization.id.as_bytes().as_slice())
+            .execute(&mut conn)
+            .expect("an organization in the old schema");
+        diesel::sql_query(
+            "INSERT INTO credentials (id, organization_id, name, description, credential_type, \
+                 public_fields, secret_hints, sealed, key_id, expires_at, created_at, \
+                 updated_at, version) \
+             VALUES (?, ?, 'old', NULL, 'api_key', ?, '{}', x'00', 'k', NULL, 0, 0, 1)",
+        )
+        .bind::<Binary, _>(credential.credential.id.as_bytes().as_slice())
+        .bind::<Binary, _>(organization.id.as_bytes().as_slice())
+        .bind::<Text, _>(serde_json::to_string(&credential.credential.kind).expect("JSON"))
+        .execute(&mut conn)
+        .expect("a credential in the old schema");
+    }
+
+    let store = SqliteStore::open(&url)
+        .await
+        .expect("the store upgrades the file");
+    assert_eq!(applied_migrations(&path), MIGRATIONS);
+    let old = store
+        .get_credential(organization.id, credential.credential.id)
+        .await
+        .expect("the old credential reads back");
+    assert!(
+        old.credential.allowed_hosts.is_empty(),
+        "an old credential is allowed nowhere until someone names its hosts"
+    );
+    let entry = sample_request_log(organization.id, credential.credential.id);
+    store
+        .insert_request_log(&entry)
+        .await
+        .expect("insert_request_log");
+    let event = sample_audit_event(Some(organization.id));
+    store
+        .insert_audit_event(&event)
+        .await
+        .expect("insert_audit_event");
+    assert_eq!(
+        store
+            .list_request_logs(
+                organization.id,
+                &RequestLogQuery {
+                    limit: 10,
+                    ..RequestLogQuery::default()
+                }
+            )
+            .await
+            .expect("list_request_logs"),
+        vec![entry]
+    );
+    assert_eq!(
+        store
+            .list_audit_events(
+                organization.id,
+                &AuditQuery {
+                    limit: 10,
+                    ..AuditQuery::default()
+                }
+            )
+            .await
+            .expect("list_audit_events"),
+        vec![event]
+    );
+    drop(store);
+
+    let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+    for (bad, what) in [
+        ("'credential.explode', 'success'", "an unknown action"),
+        ("'credential.use', 'maybe'", "an unknown outcome"),
+    ] {
+        let refused = diesel::sql_query(format!(
+            "INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+             VALUES (randomblob(16), NULL, {bad}, 0)"
+        ))
+        .execute(&mut conn);
+        assert!(refused.is_err(), "{what} was stored");
+    }
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the logs migration reverts");
+    assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 0);
+    assert_eq!(count(&mut conn, LOG_TABLES), 0);
+    conn.run_pending_migrations(EMBEDDED)
+        .expect("and applies again");
+    assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 1);
+    assert_eq!(count(&mut conn, LOG_TABLES), 2);
 }

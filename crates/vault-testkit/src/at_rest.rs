@@ -6,8 +6,8 @@
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 use vault_core::{
-    Cipher, Clock, CredentialFields, CredentialId, CredentialSecrets, CredentialType, Principal,
-    Store, Vault,
+    Cipher, Clock, CredentialFields, CredentialId, CredentialSecrets, CredentialType, JwtSigner,
+    Patch, Principal, Store, Upstream, Vault,
 };
 
 fn canary(label: &str) -> String {
@@ -18,8 +18,14 @@ fn secret(text: &str) -> Option<SecretString> {
     Some(SecretString::from(text.to_owned()))
 }
 
-fn pem(body: &str) -> String {
-    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----")
+/// A real RSA key (test-only, from vault-jwt's fixtures): the vault refuses keys that do
+/// not sign, so the PEM case cannot carry a made-up canary. Its body lines are unique
+/// enough to be canaries themselves.
+const TEST_RSA_KEY: &str = include_str!("../../vault-jwt/tests/keys/rsa2048.pkcs8.pem");
+
+/// The first body line of the test key: what must never be found in storage.
+fn pem_canary() -> String {
+    TEST_RSA_KEY.lines().nth(1).unwrap_or_default().to_owned()
 }
 
 /// True when `needle` occurs in `haystack` byte for byte.
@@ -114,6 +120,7 @@ fn cases() -> Vec<Case> {
             if f.name.is_some() {
                 f.client_id = Some("client-id".to_owned());
                 f.token_url = Some("https://auth.example.com/oauth/token".to_owned());
+                f.allowed_hosts = Patch::Value(vec!["auth.example.com".to_owned()]);
             }
             f.client_secret = secret(v);
         },
@@ -137,9 +144,10 @@ fn cases() -> Vec<Case> {
             if f.name.is_some() {
                 f.algorithm = Some("RS256".to_owned());
             }
-            f.private_key = secret(&pem(v));
+            assert_eq!(v, pem_canary());
+            f.private_key = secret(TEST_RSA_KEY);
         },
-        canary("pem"),
+        pem_canary(),
         None,
     );
     add(
@@ -153,10 +161,10 @@ fn cases() -> Vec<Case> {
         canary("header"),
         Some(canary("header-2")),
     );
-    // The PEM case stores the armoured key: compare against what open returns.
+    // The PEM case stores the whole key: compare against what open returns.
     for case in &mut cases {
-        if case.kind == CredentialType::Jwt && case.all[0].starts_with("CANARY-pem") {
-            case.current = vec![pem(&case.all[0])];
+        if case.all[0] == pem_canary() {
+            case.current = vec![TEST_RSA_KEY.trim().to_owned()];
         }
     }
     cases
@@ -180,7 +188,9 @@ pub struct Canaries {
 ///
 /// # Panics
 /// When any step fails: the message names the credential type.
-pub async fn write_canaries<S: Store, C: Cipher, K: Clock>(vault: &Vault<S, C, K>) -> Canaries {
+pub async fn write_canaries<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    vault: &Vault<S, C, K, U, J>,
+) -> Canaries {
     let (organization, admin) = vault
         .create_organization("canary organization")
         .await

@@ -8,7 +8,7 @@
 //! first-writer-wins of [`MetaStore::insert_meta_if_absent`] included). The lock is never
 //! held across an `.await`: no method awaits anything.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -19,17 +19,18 @@ use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash
 use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
-    StoreError,
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, StoreError,
 };
 
 /// An in-memory store. Clones share the same data.
 ///
-/// Beyond the port contracts it behaves like the SQL stores: inserting a credential or an
-/// access key for an organization that was never inserted fails with
-/// [`StoreError::NotFound`] (a foreign-key violation there), so code that works here also
-/// works on a database.
+/// Beyond the port contracts it behaves like the SQL stores: inserting a credential, an
+/// access key, a request-log entry or an audit event for an organization that was never
+/// inserted fails with [`StoreError::NotFound`] (a foreign-key violation there), so code
+/// that works here also works on a database.
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
@@ -46,6 +47,13 @@ struct State {
     access_key_ids: HashMap<AccessKeyId, OrganizationId>,
     access_key_hashes: HashMap<TokenHash, (OrganizationId, AccessKeyId)>,
     meta: BTreeMap<String, SealedBlob>,
+    /// Keyed by (organization, id): a list is one range scan, walked backwards.
+    request_logs: BTreeMap<(OrganizationId, Uuid), RequestLogEntry>,
+    request_log_ids: HashSet<Uuid>,
+    /// Keyed by (organization, id); events of no organization are kept (under `None`) but
+    /// never listed.
+    audit_events: BTreeMap<(Option<OrganizationId>, Uuid), AuditEvent>,
+    audit_event_ids: HashSet<Uuid>,
 }
 
 impl MemoryStore {
@@ -81,6 +89,8 @@ impl fmt::Debug for MemoryStore {
             .field("credentials", &state.credentials.len())
             .field("access_keys", &state.access_keys.len())
             .field("meta", &state.meta.len())
+            .field("request_logs", &state.request_logs.len())
+            .field("audit_events", &state.audit_events.len())
             .finish()
     }
 }
@@ -310,6 +320,89 @@ impl MetaStore for MemoryStore {
     }
 }
 
+/// Bounds of a range of `(key, id)` log keys.
+type LogRange<K> = (Bound<(K, Uuid)>, Bound<(K, Uuid)>);
+
+/// The range of `(key, id)` keys of `key` strictly before `before` (or all of them).
+fn before_range<K: Copy>(key: K, before: Option<Uuid>) -> LogRange<K> {
+    let end = before.map_or(Bound::Included((key, Uuid::max())), |id| {
+        Bound::Excluded((key, id))
+    });
+    (Bound::Included((key, Uuid::nil())), end)
+}
+
+impl LogStore for MemoryStore {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        let mut state = self.write();
+        if state.request_log_ids.contains(&entry.id) {
+            return Err(StoreError::Conflict);
+        }
+        // The organization must exist; the credential and access key need not (entries
+        // outlive them).
+        if !state.organizations.contains_key(&entry.organization_id) {
+            return Err(StoreError::NotFound);
+        }
+        state.request_log_ids.insert(entry.id);
+        state
+            .request_logs
+            .insert((entry.organization_id, entry.id), entry.clone());
+        Ok(())
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let state = self.read();
+        Ok(state
+            .request_logs
+            .range(before_range(organization, query.before))
+            .rev()
+            .map(|(_, entry)| entry)
+            .filter(|entry| query.credential_id.is_none_or(|c| entry.credential_id == c))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let mut state = self.write();
+        if state.audit_event_ids.contains(&event.id) {
+            return Err(StoreError::Conflict);
+        }
+        if event
+            .organization_id
+            .is_some_and(|org| !state.organizations.contains_key(&org))
+        {
+            return Err(StoreError::NotFound);
+        }
+        state.audit_event_ids.insert(event.id);
+        state
+            .audit_events
+            .insert((event.organization_id, event.id), event.clone());
+        Ok(())
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let state = self.read();
+        Ok(state
+            .audit_events
+            .range(before_range(Some(organization), query.before))
+            .rev()
+            .map(|(_, event)| event)
+            .filter(|event| query.action.is_none_or(|a| event.action == a))
+            .filter(|event| query.target.is_none_or(|t| event.target == Some(t)))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +412,36 @@ mod tests {
         let store = MemoryStore::new();
         let shown = format!("{store:?}");
         assert!(shown.contains("credentials: 0"), "{shown}");
+    }
+
+    /// Like the SQL stores' foreign keys: the organization must exist, the credential and
+    /// access key an entry names need not.
+    #[tokio::test]
+    async fn log_inserts_need_their_organization_only() {
+        use crate::store_suite::{new_organization, sample_audit_event, sample_request_log};
+
+        let store = MemoryStore::new();
+        let nowhere = OrganizationId::new();
+        let entry = sample_request_log(nowhere, CredentialId::new());
+        assert!(matches!(
+            store.insert_request_log(&entry).await,
+            Err(StoreError::NotFound)
+        ));
+        let event = sample_audit_event(Some(nowhere));
+        assert!(matches!(
+            store.insert_audit_event(&event).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let org = new_organization(&store).await;
+        let entry = sample_request_log(org, CredentialId::new());
+        store
+            .insert_request_log(&entry)
+            .await
+            .expect("an entry naming a credential that never existed");
+        store
+            .insert_audit_event(&sample_audit_event(None))
+            .await
+            .expect("an event of no organization");
     }
 }

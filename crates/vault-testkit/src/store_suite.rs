@@ -10,6 +10,7 @@
 //! Run them all with [`store_conformance!`](crate::store_conformance), which expands to
 //! one `#[tokio::test]` per check. The list of checks lives in that macro only.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 use std::future::Future;
@@ -27,10 +28,14 @@ use vault_core::credential::{
     JwtClaims, JwtConfig, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation,
     StoredCredential,
 };
+use vault_core::egress::AllowedHosts;
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
+};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, MetaStore, OrganizationStore,
-    StoreError,
+    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, StoreError,
 };
 use vault_core::{Scope, Store};
 
@@ -164,6 +169,32 @@ impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
     }
 }
 
+impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        self.store.insert_request_log(entry).await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        self.store.list_request_logs(organization, query).await
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.store.insert_audit_event(event).await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.list_audit_events(organization, query).await
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Test values
 // ---------------------------------------------------------------------------------------
@@ -261,9 +292,18 @@ pub fn sample_kind(kind: CredentialType) -> CredentialKind {
     }
 }
 
+/// A non-empty `allowedHosts`: a bare host and a plain-http origin with a port.
+///
+/// # Panics
+/// Never: the entries are valid.
+#[must_use]
+pub fn sample_allowed_hosts() -> AllowedHosts {
+    allowed_hosts(&["api.example.com", "http://127.0.0.1:9000"])
+}
+
 /// A credential of type `kind` in `organization` at version 1, with every optional field
-/// set (description with a newline and non-ASCII text, expiry in 30 days, hints), distinct
-/// creation and update times, and a fresh id.
+/// set (description with a newline and non-ASCII text, expiry in 30 days, hints, allowed
+/// hosts), distinct creation and update times, and a fresh id.
 ///
 /// # Panics
 /// Never: the fixed name and description are valid.
@@ -277,6 +317,7 @@ pub fn sample_credential(organization: OrganizationId, kind: CredentialType) -> 
             name: name(&format!("{kind} credential ✓")),
             description: Some(description("line one\nline two, ünïcode ✓")),
             kind: sample_kind(kind),
+            allowed_hosts: sample_allowed_hosts(),
             secret_hints: BTreeMap::from([("value".to_owned(), "…wxyz".to_owned())]),
             expires_at: Some(now + Duration::days(30)),
             created_at: now - Duration::hours(1),
@@ -317,6 +358,50 @@ pub fn sample_access_key(organization: OrganizationId) -> StoredAccessKey {
         },
         hash: random_hash(),
     }
+}
+
+/// A request-log entry of `organization` about `credential` (which need not exist), with
+/// a fresh UUID v7 id and every optional field set.
+#[must_use]
+pub fn sample_request_log(
+    organization: OrganizationId,
+    credential: CredentialId,
+) -> RequestLogEntry {
+    RequestLogEntry {
+        id: Uuid::now_v7(),
+        organization_id: organization,
+        credential_id: credential,
+        credential_name: "stripe live key ✓".to_owned(),
+        method: "POST".to_owned(),
+        host: "api.example.com:8443".to_owned(),
+        path: "/v1/charges/ünïcode".to_owned(),
+        status: Some(201),
+        error: None,
+        latency_micros: 12_345,
+        at: sample_time(),
+        access_key_id: Some(AccessKeyId::new()),
+    }
+}
+
+/// An audit event of `organization` with a fresh UUID v7 id and every optional field set
+/// (a failed credential use by an access key, with a reason).
+#[must_use]
+pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
+    AuditEvent {
+        id: Uuid::now_v7(),
+        organization_id: organization,
+        actor: Some(AccessKeyId::new()),
+        action: AuditAction::CredentialUse,
+        target: Some(*CredentialId::new().as_uuid()),
+        outcome: AuditOutcome::Failure,
+        reason: Some("credential-expired".to_owned()),
+        at: sample_time(),
+    }
+}
+
+fn allowed_hosts(entries: &[&str]) -> AllowedHosts {
+    let entries: Vec<String> = entries.iter().map(|&e| e.to_owned()).collect();
+    AllowedHosts::parse(&entries).expect("valid allowedHosts entries")
 }
 
 fn name(raw: &str) -> CredentialName {
@@ -452,7 +537,8 @@ async fn list_all_pages<S: Store>(
 // ---------------------------------------------------------------------------------------
 
 /// Every field survives insert then get (sealed bytes, key id, timestamps to the
-/// microsecond, JSON public fields, hints, absent optional fields) and list.
+/// microsecond, JSON public fields, hints, allowed hosts, absent optional fields and empty
+/// lists) and list.
 pub async fn credential_round_trip<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let mut inserted = Vec::new();
@@ -462,6 +548,7 @@ pub async fn credential_round_trip<S: Store>(store: &S) {
             credential.credential.description = None;
             credential.credential.expires_at = None;
             credential.credential.secret_hints.clear();
+            credential.credential.allowed_hosts = AllowedHosts::default();
         }
         must(
             store.insert_credential(&credential).await,
@@ -484,6 +571,10 @@ pub async fn credential_round_trip<S: Store>(store: &S) {
         assert_eq!(g.updated_at, c.updated_at, "{kind}: updated_at changed");
         assert_eq!(g.expires_at, c.expires_at, "{kind}: expires_at changed");
         assert_eq!(g.kind, c.kind, "{kind}: public fields changed");
+        assert_eq!(
+            g.allowed_hosts, c.allowed_hosts,
+            "{kind}: allowed hosts changed"
+        );
         assert_eq!(got, credential, "{kind}: the stored credential changed");
         inserted.push(credential.credential);
     }
@@ -720,7 +811,8 @@ pub async fn list_filters_by_expiry<S: Store>(store: &S) {
     );
 }
 
-/// An update with the stored version replaces every field.
+/// An update with the stored version replaces every field (allowed hosts included, to
+/// another list and then to none).
 pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let original = sample_credential(org, CredentialType::ApiKey);
@@ -738,6 +830,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
         placement: Placement::api_key_default(),
     };
     c.secret_hints = BTreeMap::from([("value".to_owned(), "…1234".to_owned())]);
+    c.allowed_hosts = allowed_hosts(&["https://auth.example.com:8443", "[::1]:8080"]);
     c.expires_at = Some(later + Duration::days(7));
     c.updated_at = later;
     c.version = 2;
@@ -759,6 +852,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     let mut third = next.clone();
     third.credential.description = Some(description("back again"));
     third.credential.expires_at = None;
+    third.credential.allowed_hosts = AllowedHosts::default();
     third.credential.version = 3;
     must(
         store.update_credential(org, &third, 2).await,
@@ -1228,6 +1322,655 @@ pub async fn touch_access_key_records_last_use<S: Store>(store: &S) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Request and audit logs
+// ---------------------------------------------------------------------------------------
+
+fn log_query(limit: usize) -> RequestLogQuery {
+    RequestLogQuery {
+        limit,
+        ..RequestLogQuery::default()
+    }
+}
+
+fn audit_query(limit: usize) -> AuditQuery {
+    AuditQuery {
+        limit,
+        ..AuditQuery::default()
+    }
+}
+
+/// Ids newest first: the order every log list returns.
+fn newest_first(mut ids: Vec<Uuid>) -> Vec<Uuid> {
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids
+}
+
+fn log_ids(entries: &[RequestLogEntry]) -> Vec<Uuid> {
+    entries.iter().map(|e| e.id).collect()
+}
+
+fn event_ids(events: &[AuditEvent]) -> Vec<Uuid> {
+    events.iter().map(|e| e.id).collect()
+}
+
+/// Reads every page of a log list with page size `limit`, each page starting before the
+/// last id of the one before, checking each page on the way: at most `limit` items, newest
+/// first, all older than the cursor.
+async fn walk_log_pages<T>(
+    what: &str,
+    limit: usize,
+    id_of: fn(&T) -> Uuid,
+    mut page_before: impl AsyncFnMut(Option<Uuid>) -> Vec<T>,
+) -> Vec<T> {
+    let mut all: Vec<T> = Vec::new();
+    let mut before = None;
+    for _ in 0..1000 {
+        let page = page_before(before).await;
+        assert!(
+            page.len() <= limit,
+            "{what} returned {} items for limit {limit}",
+            page.len()
+        );
+        let ids: Vec<Uuid> = page.iter().map(id_of).collect();
+        assert_eq!(
+            ids,
+            newest_first(ids.clone()),
+            "a page of {what} is not newest first"
+        );
+        if let (Some(cursor), Some(first)) = (before, ids.first()) {
+            assert!(
+                *first < cursor,
+                "a page of {what} starts at {first}, not before the cursor {cursor}"
+            );
+        }
+        let done = page.len() < limit;
+        before = ids.last().copied();
+        all.extend(page);
+        if done || before.is_none() {
+            return all;
+        }
+    }
+    panic!("{what} kept returning full pages after 1000 pages");
+}
+
+async fn all_request_log_pages<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    base: &RequestLogQuery,
+    limit: usize,
+) -> Vec<RequestLogEntry> {
+    walk_log_pages(
+        "list_request_logs",
+        limit,
+        |e: &RequestLogEntry| e.id,
+        async |before| {
+            let query = RequestLogQuery {
+                before,
+                limit,
+                ..base.clone()
+            };
+            must(
+                store.list_request_logs(organization, &query).await,
+                "list_request_logs",
+            )
+        },
+    )
+    .await
+}
+
+async fn all_audit_event_pages<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    base: &AuditQuery,
+    limit: usize,
+) -> Vec<AuditEvent> {
+    walk_log_pages(
+        "list_audit_events",
+        limit,
+        |e: &AuditEvent| e.id,
+        async |before| {
+            let query = AuditQuery {
+                before,
+                limit,
+                ..base.clone()
+            };
+            must(
+                store.list_audit_events(organization, &query).await,
+                "list_audit_events",
+            )
+        },
+    )
+    .await
+}
+
+async fn insert_logs<S: Store>(store: &S, entries: &[RequestLogEntry]) {
+    for entry in entries {
+        must(store.insert_request_log(entry).await, "insert_request_log");
+    }
+}
+
+async fn insert_events<S: Store>(store: &S, events: &[AuditEvent]) {
+    for event in events {
+        must(store.insert_audit_event(event).await, "insert_audit_event");
+    }
+}
+
+/// Every field of a request-log entry survives insert then list: times to the microsecond,
+/// non-ASCII text, a status at the ends of its range, and every optional field absent.
+pub async fn request_log_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = CredentialId::new();
+    let answered = sample_request_log(org, credential);
+    let mut unanswered = sample_request_log(org, credential);
+    unanswered.method = "GET".to_owned();
+    unanswered.path = "/".to_owned();
+    unanswered.status = None;
+    unanswered.error = Some("connect-timeout".to_owned());
+    unanswered.latency_micros = 0;
+    unanswered.at = sample_time() - Duration::minutes(1);
+    unanswered.access_key_id = None;
+    let mut bare = sample_request_log(org, CredentialId::new());
+    bare.credential_name = "x".to_owned();
+    bare.status = None;
+    bare.error = None;
+    bare.access_key_id = None;
+    bare.latency_micros = i64::MAX;
+    let mut odd_status = sample_request_log(org, credential);
+    odd_status.status = Some(u16::MAX);
+    odd_status.error = Some("body-read".to_owned());
+    let mut low_status = sample_request_log(org, credential);
+    low_status.status = Some(0);
+    let inserted = [answered, unanswered, bare, odd_status, low_status];
+    insert_logs(store, &inserted).await;
+
+    let listed = must(
+        store.list_request_logs(org, &log_query(100)).await,
+        "list_request_logs",
+    );
+    let mut expected = inserted.to_vec();
+    expected.sort_by_key(|e| Reverse(e.id));
+    for (got, want) in listed.iter().zip(&expected) {
+        assert_eq!(got.at, want.at, "request_logs.at changed");
+        assert_eq!(got.status, want.status, "request_logs.status changed");
+    }
+    assert_eq!(
+        listed, expected,
+        "list_request_logs does not return the inserted entries, field for field, newest first"
+    );
+}
+
+/// Request logs list newest first (largest id first); `before` pages through them exactly
+/// once, is exclusive, and need not be a stored id; `limit` is a maximum.
+pub async fn request_logs_list_newest_first_by_cursor<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut mine = Vec::new();
+    for _ in 0..7 {
+        let entry = sample_request_log(org, CredentialId::new());
+        let noise = sample_request_log(other, entry.credential_id);
+        insert_logs(store, &[entry.clone(), noise]).await;
+        mine.push(entry.id);
+    }
+    let expected = newest_first(mine);
+
+    for limit in [1, 3, 7, 100] {
+        let all = all_request_log_pages(store, org, &RequestLogQuery::default(), limit).await;
+        assert_eq!(
+            log_ids(&all),
+            expected,
+            "paging with limit {limit} returned duplicates, gaps, foreign or unordered entries"
+        );
+    }
+    let first = must(store.list_request_logs(org, &log_query(3)).await, "list");
+    assert_eq!(log_ids(&first), expected[..3], "the first page of 3");
+    let page = |before: Uuid, limit: usize| RequestLogQuery {
+        before: Some(before),
+        limit,
+        ..RequestLogQuery::default()
+    };
+    let second = must(
+        store.list_request_logs(org, &page(expected[2], 3)).await,
+        "list",
+    );
+    assert_eq!(
+        log_ids(&second),
+        expected[3..6],
+        "the page before the third id"
+    );
+    assert!(
+        must(
+            store.list_request_logs(org, &page(expected[6], 10)).await,
+            "list"
+        )
+        .is_empty(),
+        "a page before the oldest id is not empty"
+    );
+    assert_eq!(
+        log_ids(&must(
+            store.list_request_logs(org, &page(Uuid::max(), 10)).await,
+            "list"
+        )),
+        expected,
+        "a cursor above every id"
+    );
+    assert!(
+        must(
+            store.list_request_logs(org, &page(Uuid::nil(), 10)).await,
+            "list"
+        )
+        .is_empty(),
+        "a cursor below every id returned entries"
+    );
+    assert!(
+        must(store.list_request_logs(org, &log_query(0)).await, "list").is_empty(),
+        "limit 0 returned entries"
+    );
+}
+
+/// The credential filter returns exactly that credential's entries, newest first, paged.
+pub async fn request_logs_filter_by_credential<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let (a, b) = (CredentialId::new(), CredentialId::new());
+    let mut of_a = Vec::new();
+    for _ in 0..4 {
+        let entry_a = sample_request_log(org, a);
+        let entry_b = sample_request_log(org, b);
+        // The same credential id in another organization: never listed for this one.
+        let noise = sample_request_log(other, a);
+        insert_logs(store, &[entry_a.clone(), entry_b, noise]).await;
+        of_a.push(entry_a.id);
+    }
+    let expected = newest_first(of_a);
+    let filter = RequestLogQuery {
+        credential_id: Some(a),
+        ..RequestLogQuery::default()
+    };
+    for limit in [1, 3, 100] {
+        let got = all_request_log_pages(store, org, &filter, limit).await;
+        assert_eq!(
+            log_ids(&got),
+            expected,
+            "list_request_logs filtered by credential, limit {limit}"
+        );
+        assert!(
+            got.iter()
+                .all(|e| e.credential_id == a && e.organization_id == org),
+            "the credential filter returned another credential's or organization's entry"
+        );
+    }
+    let unknown = RequestLogQuery {
+        credential_id: Some(CredentialId::new()),
+        limit: 100,
+        ..RequestLogQuery::default()
+    };
+    assert!(
+        must(store.list_request_logs(org, &unknown).await, "list").is_empty(),
+        "a credential with no entries has entries"
+    );
+}
+
+/// Another organization sees none of an organization's request log, with or without
+/// filters.
+pub async fn request_logs_are_isolated<S: Store>(store: &S) {
+    let a = new_organization(store).await;
+    let b = new_organization(store).await;
+    let credential = CredentialId::new();
+    let entries = [
+        sample_request_log(a, credential),
+        sample_request_log(a, credential),
+    ];
+    insert_logs(store, &entries).await;
+
+    assert!(
+        must(
+            store.list_request_logs(b, &log_query(100)).await,
+            "list from B"
+        )
+        .is_empty(),
+        "B's request log shows A's entries"
+    );
+    let filtered = RequestLogQuery {
+        credential_id: Some(credential),
+        before: Some(Uuid::max()),
+        limit: 100,
+    };
+    assert!(
+        must(store.list_request_logs(b, &filtered).await, "list from B").is_empty(),
+        "B's request log filtered by A's credential shows A's entries"
+    );
+    let listed = must(store.list_request_logs(a, &filtered).await, "list from A");
+    assert_eq!(
+        log_ids(&listed),
+        newest_first(log_ids(&entries)),
+        "A's own request log"
+    );
+}
+
+/// Entries outlive what they name: a credential's log stays readable after the credential
+/// is deleted, and entries may name a deleted credential or an access key that never
+/// existed.
+pub async fn request_logs_outlive_their_credential<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::BearerToken);
+    must(
+        store.insert_credential(&credential).await,
+        "insert_credential",
+    );
+    let key = sample_access_key(org);
+    must(store.insert_access_key(&key).await, "insert_access_key");
+    let id = credential.credential.id;
+
+    let mut before_delete = sample_request_log(org, id);
+    before_delete.credential_name = credential.credential.name.as_str().to_owned();
+    before_delete.access_key_id = Some(key.key.id);
+    insert_logs(store, std::slice::from_ref(&before_delete)).await;
+    must(store.delete_credential(org, id).await, "delete_credential");
+    must(
+        store
+            .revoke_access_key(org, key.key.id, sample_time())
+            .await,
+        "revoke_access_key",
+    );
+
+    // Naming the deleted credential, and an access key that was never stored.
+    let after_delete = sample_request_log(org, id);
+    must(
+        store.insert_request_log(&after_delete).await,
+        "insert_request_log naming a deleted credential and an unknown access key",
+    );
+    let filter = RequestLogQuery {
+        credential_id: Some(id),
+        limit: 100,
+        ..RequestLogQuery::default()
+    };
+    let listed = must(store.list_request_logs(org, &filter).await, "list");
+    let mut expected = vec![before_delete, after_delete];
+    expected.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        listed, expected,
+        "the log of a deleted credential is gone or changed"
+    );
+}
+
+/// Inserting a request-log id that exists (in any organization) is a `Conflict` and
+/// changes nothing.
+pub async fn duplicate_request_log_id_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let original = sample_request_log(org, CredentialId::new());
+    insert_logs(store, std::slice::from_ref(&original)).await;
+
+    let mut again = sample_request_log(org, CredentialId::new());
+    again.id = original.id;
+    again.path = "/impostor".to_owned();
+    assert_conflict(
+        store.insert_request_log(&again).await,
+        "insert_request_log of an existing id",
+    );
+    again.organization_id = other;
+    assert_conflict(
+        store.insert_request_log(&again).await,
+        "insert_request_log of an id that exists in another organization",
+    );
+    assert_eq!(
+        must(store.list_request_logs(org, &log_query(100)).await, "list"),
+        vec![original],
+        "a refused duplicate changed the log"
+    );
+    assert!(
+        must(
+            store.list_request_logs(other, &log_query(100)).await,
+            "list"
+        )
+        .is_empty(),
+        "a refused duplicate was stored in the other organization"
+    );
+}
+
+/// Every field of an audit event survives insert then list, for every action and both
+/// outcomes, with optional fields present and absent; an event of no organization is
+/// accepted and listed nowhere.
+pub async fn audit_event_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let mut inserted = Vec::new();
+    for (i, action) in AuditAction::ALL.into_iter().enumerate() {
+        let mut event = sample_audit_event(Some(org));
+        event.action = action;
+        event.at = sample_time() - Duration::seconds(i64::try_from(i).unwrap_or_default());
+        if i % 2 == 1 {
+            event.actor = None;
+            event.target = None;
+            event.outcome = AuditOutcome::Success;
+            event.reason = None;
+        }
+        inserted.push(event);
+    }
+    insert_events(store, &inserted).await;
+
+    let mut anonymous = sample_audit_event(None);
+    anonymous.action = AuditAction::AuthenticationFailure;
+    anonymous.actor = None;
+    anonymous.target = None;
+    anonymous.reason = Some("unknown-key".to_owned());
+    must(
+        store.insert_audit_event(&anonymous).await,
+        "insert_audit_event of no organization",
+    );
+
+    let listed = must(
+        store.list_audit_events(org, &audit_query(100)).await,
+        "list_audit_events",
+    );
+    inserted.sort_by_key(|e| Reverse(e.id));
+    for (got, want) in listed.iter().zip(&inserted) {
+        assert_eq!(got.at, want.at, "audit_events.at changed");
+        assert_eq!(got.action, want.action, "audit_events.action changed");
+    }
+    assert_eq!(
+        listed, inserted,
+        "list_audit_events does not return the inserted events, field for field, newest first"
+    );
+}
+
+/// Audit events list newest first with an exclusive `before` cursor and a `limit`, only
+/// the organization's own (never another's, never those of no organization).
+pub async fn audit_events_list_newest_first_by_cursor<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut mine = Vec::new();
+    for _ in 0..7 {
+        let event = sample_audit_event(Some(org));
+        let mut noise = sample_audit_event(Some(other));
+        noise.target = event.target;
+        let anonymous = sample_audit_event(None);
+        insert_events(store, &[event.clone(), noise, anonymous]).await;
+        mine.push(event.id);
+    }
+    let expected = newest_first(mine);
+
+    for limit in [1, 3, 7, 100] {
+        let all = all_audit_event_pages(store, org, &AuditQuery::default(), limit).await;
+        assert_eq!(
+            event_ids(&all),
+            expected,
+            "paging with limit {limit} returned duplicates, gaps, foreign or unordered events"
+        );
+    }
+    let page = |before: Uuid, limit: usize| AuditQuery {
+        before: Some(before),
+        limit,
+        ..AuditQuery::default()
+    };
+    let second = must(
+        store.list_audit_events(org, &page(expected[2], 3)).await,
+        "list",
+    );
+    assert_eq!(
+        event_ids(&second),
+        expected[3..6],
+        "the page before the third id"
+    );
+    assert!(
+        must(
+            store.list_audit_events(org, &page(expected[6], 10)).await,
+            "list"
+        )
+        .is_empty(),
+        "a page before the oldest id is not empty"
+    );
+    assert_eq!(
+        event_ids(&must(
+            store.list_audit_events(org, &page(Uuid::max(), 10)).await,
+            "list"
+        )),
+        expected,
+        "a cursor above every id"
+    );
+    assert!(
+        must(store.list_audit_events(org, &audit_query(0)).await, "list").is_empty(),
+        "limit 0 returned events"
+    );
+    let others = must(
+        store.list_audit_events(other, &audit_query(100)).await,
+        "list",
+    );
+    assert_eq!(others.len(), 7, "the other organization's events");
+    assert!(
+        others.iter().all(|e| e.organization_id == Some(other)),
+        "a list shows another organization's event or one of no organization"
+    );
+    let stranger = new_organization(store).await;
+    assert!(
+        must(
+            store.list_audit_events(stranger, &audit_query(100)).await,
+            "list"
+        )
+        .is_empty(),
+        "an organization with no events lists some"
+    );
+}
+
+/// The action and target filters, alone and together, return exactly the matching events,
+/// newest first, paged.
+pub async fn audit_events_filter_by_action_and_target<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let (t1, t2) = (
+        *CredentialId::new().as_uuid(),
+        *AccessKeyId::new().as_uuid(),
+    );
+    let shapes = [
+        (AuditAction::CredentialUse, Some(t1)),
+        (AuditAction::CredentialUpdate, Some(t1)),
+        (AuditAction::CredentialUse, Some(t2)),
+        (AuditAction::AccessKeyRevoke, Some(t2)),
+        (AuditAction::CredentialUse, None),
+        (AuditAction::AuthenticationFailure, None),
+    ];
+    let mut events = Vec::new();
+    for _ in 0..2 {
+        for (action, target) in shapes {
+            let mut event = sample_audit_event(Some(org));
+            event.action = action;
+            event.target = target;
+            let mut noise = event.clone();
+            noise.id = Uuid::now_v7();
+            noise.organization_id = Some(other);
+            insert_events(store, &[event.clone(), noise]).await;
+            events.push(event);
+        }
+    }
+    let expect = |action: Option<AuditAction>, target: Option<Uuid>| -> Vec<Uuid> {
+        newest_first(
+            events
+                .iter()
+                .filter(|e| action.is_none_or(|a| e.action == a))
+                .filter(|e| target.is_none_or(|t| e.target == Some(t)))
+                .map(|e| e.id)
+                .collect(),
+        )
+    };
+    let cases = [
+        (Some(AuditAction::CredentialUse), None),
+        (Some(AuditAction::AuthenticationFailure), None),
+        (Some(AuditAction::CredentialCreate), None),
+        (None, Some(t1)),
+        (None, Some(t2)),
+        (None, Some(Uuid::now_v7())),
+        (Some(AuditAction::CredentialUse), Some(t1)),
+        (Some(AuditAction::AccessKeyRevoke), Some(t1)),
+    ];
+    for (action, target) in cases {
+        let filter = AuditQuery {
+            action,
+            target,
+            ..AuditQuery::default()
+        };
+        for limit in [1, 100] {
+            let got = all_audit_event_pages(store, org, &filter, limit).await;
+            assert_eq!(
+                event_ids(&got),
+                expect(action, target),
+                "list_audit_events filtered by action {action:?} and target {target:?}, \
+                 limit {limit}"
+            );
+        }
+    }
+}
+
+/// Inserting an audit-event id that exists (in any organization, or none) is a `Conflict`
+/// and changes nothing.
+pub async fn duplicate_audit_event_id_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let original = sample_audit_event(Some(org));
+    insert_events(store, std::slice::from_ref(&original)).await;
+
+    let mut again = sample_audit_event(Some(org));
+    again.id = original.id;
+    again.action = AuditAction::CredentialDelete;
+    assert_conflict(
+        store.insert_audit_event(&again).await,
+        "insert_audit_event of an existing id",
+    );
+    again.organization_id = Some(other);
+    assert_conflict(
+        store.insert_audit_event(&again).await,
+        "insert_audit_event of an id that exists in another organization",
+    );
+    again.organization_id = None;
+    assert_conflict(
+        store.insert_audit_event(&again).await,
+        "insert_audit_event of no organization with an existing id",
+    );
+    let anonymous = sample_audit_event(None);
+    insert_events(store, std::slice::from_ref(&anonymous)).await;
+    let mut again = sample_audit_event(Some(org));
+    again.id = anonymous.id;
+    assert_conflict(
+        store.insert_audit_event(&again).await,
+        "insert_audit_event with the id of an event of no organization",
+    );
+    assert_eq!(
+        must(
+            store.list_audit_events(org, &audit_query(100)).await,
+            "list"
+        ),
+        vec![original],
+        "a refused duplicate changed the audit log"
+    );
+    assert!(
+        must(
+            store.list_audit_events(other, &audit_query(100)).await,
+            "list"
+        )
+        .is_empty(),
+        "a refused duplicate was stored in the other organization"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // Organizations and meta
 // ---------------------------------------------------------------------------------------
 
@@ -1375,6 +2118,16 @@ macro_rules! store_conformance {
             access_keys_list_paginates_per_organization,
             revoke_access_key_keeps_first_time,
             touch_access_key_records_last_use,
+            request_log_round_trip,
+            request_logs_list_newest_first_by_cursor,
+            request_logs_filter_by_credential,
+            request_logs_are_isolated,
+            request_logs_outlive_their_credential,
+            duplicate_request_log_id_conflicts,
+            audit_event_round_trip,
+            audit_events_list_newest_first_by_cursor,
+            audit_events_filter_by_action_and_target,
+            duplicate_audit_event_id_conflicts,
             organizations_insert_and_count,
             meta_get_missing_is_none,
             meta_first_insert_wins,
