@@ -2,6 +2,8 @@
 //! page's curl flows for every credential type, every error class, access keys and scopes,
 //! organization isolation, and that no secret ever comes back.
 
+mod support;
+
 use std::net::TcpListener;
 
 use reqwest::{Client, Response, StatusCode};
@@ -41,7 +43,7 @@ async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
-        client: Client::new(),
+        client: support::http_client().build().expect("an HTTP client"),
         token: admin.token.expose().to_owned(),
         other_token: other.token.expose().to_owned(),
         _dir: dir,
@@ -78,6 +80,7 @@ fn six_credentials() -> Vec<(Value, Vec<String>)> {
         (
             json!({"name": "Auth0 M2M", "type": "oauth2", "clientId": "client-123",
                    "clientSecret": client_secret, "tokenUrl": "https://idp.example.com/oauth/token",
+                   "allowedHosts": ["idp.example.com", "api.example.com"],
                    "scopes": ["read:users", "write:users"], "clientAuth": "body",
                    "audience": "https://api.example.com"}),
             vec![client_secret],

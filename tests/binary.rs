@@ -56,7 +56,7 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     );
 
     // The seed's calls with that key.
-    let client = reqwest::Client::new();
+    let client = support::http_client().build().expect("an HTTP client");
     let created = client
         .post(format!("{}/credentials", server.base))
         .bearer_auth(&token)
@@ -75,7 +75,9 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
 
     // Second run: same key file, same data, no new organization, no key printed.
     let server = Server::start(command(dir.path()));
-    let list: Value = reqwest::Client::new()
+    let list: Value = support::http_client()
+        .build()
+        .expect("an HTTP client")
         .get(format!("{}/credentials", server.base))
         .bearer_auth(&token)
         .send()
@@ -120,14 +122,14 @@ async fn debug_logs_never_contain_a_secret() {
         .to_owned();
 
     let server = Server::start(with_key());
-    let client = reqwest::Client::new();
+    let client = support::http_client().build().expect("an HTTP client");
     let canary = |label: &str| format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple());
     let mut canaries = Vec::new();
     let bodies = [
         json!({"name": "a", "type": "api_key", "value": canary("a")}),
         json!({"name": "b", "type": "bearer_token", "value": canary("b")}),
         json!({"name": "c", "type": "basic_auth", "username": "u", "password": canary("c")}),
-        json!({"name": "d", "type": "oauth2", "clientId": "id", "clientSecret": canary("d"), "tokenUrl": "https://idp.example.com/token"}),
+        json!({"name": "d", "type": "oauth2", "clientId": "id", "clientSecret": canary("d"), "tokenUrl": "https://idp.example.com/token", "allowedHosts": ["idp.example.com"]}),
         json!({"name": "e", "type": "jwt", "algorithm": "HS256", "secret": canary("e")}),
         json!({"name": "f", "type": "custom", "headers": {"X-Key": canary("f")}}),
         // Error paths with secrets in them.

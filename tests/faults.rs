@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use support::postgres::TempCluster;
@@ -36,7 +36,7 @@ async fn the_server_rides_out_a_database_outage() {
     let token = run_ok(bootstrap);
     let server = Server::start(vault());
     // Every request is bounded: a hang would fail the test rather than stall it.
-    let client = Client::builder()
+    let client = support::http_client()
         .timeout(Duration::from_secs(15))
         .build()
         .expect("client");

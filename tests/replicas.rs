@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use support::postgres::TestDatabase;
@@ -50,7 +50,7 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
 
     let a = Server::start(replica(dir.path(), &db.url, &key));
     let b = Server::start(replica(dir.path(), &db.url, &key));
-    let client = Client::new();
+    let client = support::http_client().build().expect("an HTTP client");
 
     // Created through A; read, updated and deleted through B.
     let canary = |label: &str| format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple());

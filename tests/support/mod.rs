@@ -15,6 +15,14 @@ use std::time::{Duration, Instant};
 
 pub(crate) mod postgres;
 
+/// An HTTP client for the tests. reqwest is built (for the vault's upstream adapter) with
+/// rustls and no built-in crypto provider, so the test process names one: ring, as the
+/// vault itself uses.
+pub(crate) fn http_client() -> reqwest::ClientBuilder {
+    let _already = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// Runs a `vault-server` command that must succeed; returns its trimmed stdout.
 pub(crate) fn run_ok(mut cmd: Command) -> String {
     let out = cmd.output().expect("run vault-server");

@@ -8,7 +8,10 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
-use vault_core::{AccessKey, AccessKeyId, AccessKeyRequest, Cipher, Clock, Scope, Store, Vault};
+use vault_core::{
+    AccessKey, AccessKeyId, AccessKeyRequest, Cipher, Clock, JwtSigner, Scope, Store, Upstream,
+    Vault,
+};
 
 use crate::ApiConfig;
 use crate::auth::authenticate;
@@ -67,10 +70,10 @@ struct ListView<'a> {
     next_cursor: Option<String>,
 }
 
-pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     payload: Payload,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -97,10 +100,10 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
         }))
 }
 
-pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let mut query = query.into_inner();
@@ -123,10 +126,10 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
     }))
 }
 
-pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let id: AccessKeyId = id.parse().map_err(|_| ApiError::NotFound)?;

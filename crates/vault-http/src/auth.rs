@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::Data;
-use vault_core::{Cipher, Clock, Principal, Store, Vault, VaultError};
+use vault_core::{Cipher, Clock, JwtSigner, Principal, Store, Upstream, Vault, VaultError};
 
 use crate::error::ApiError;
 
@@ -11,9 +11,9 @@ use crate::error::ApiError;
 ///
 /// # Errors
 /// 401 for a missing, malformed, unknown, expired or revoked key.
-pub(crate) async fn authenticate<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn authenticate<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: &HttpRequest,
-    vault: &Data<Vault<S, C, K>>,
+    vault: &Data<Vault<S, C, K, U, J>>,
 ) -> Result<Principal, ApiError> {
     let presented = req
         .headers()

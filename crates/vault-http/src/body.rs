@@ -149,6 +149,20 @@ impl Fields {
         }
     }
 
+    /// An array of strings that may be null (to clear it on update).
+    pub(crate) fn nullable_string_array(&mut self, field: &str) -> Patch<Vec<String>> {
+        if matches!(self.map.get(field), Some(Value::Null)) {
+            self.map.remove(field);
+            return Patch::Null;
+        }
+        let present = self.map.contains_key(field);
+        match self.string_array(field) {
+            Some(items) => Patch::Value(items),
+            None if present => Patch::Absent, // the type error is recorded
+            None => Patch::Absent,
+        }
+    }
+
     pub(crate) fn integer(&mut self, field: &str) -> Option<i64> {
         match self.map.remove(field) {
             None => None,

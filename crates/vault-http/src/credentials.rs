@@ -9,8 +9,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use vault_core::input::PlacementInput;
 use vault_core::{
-    Cipher, Clock, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
-    ListRequest, Store, Vault,
+    AllowedHosts, Cipher, Clock, Credential, CredentialFields, CredentialId, CredentialKind,
+    CredentialType, JwtSigner, ListRequest, Store, Upstream, Vault,
 };
 
 use crate::ApiConfig;
@@ -18,7 +18,7 @@ use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::error::ApiError;
 
-const COMMON_FIELDS: [&str; 3] = ["name", "description", "expiresAt"];
+const COMMON_FIELDS: [&str; 4] = ["name", "description", "expiresAt", "allowedHosts"];
 const PLACEMENT_FIELDS: [&str; 3] = ["in", "name", "prefix"];
 
 /// A credential as the API shows it.
@@ -29,6 +29,7 @@ pub(crate) struct CredentialView<'a> {
     name: &'a str,
     #[serde(flatten)]
     kind: &'a CredentialKind,
+    allowed_hosts: &'a AllowedHosts,
     description: Option<&'a str>,
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
@@ -47,6 +48,7 @@ impl<'a> CredentialView<'a> {
             id: c.id,
             name: c.name.as_str(),
             kind: &c.kind,
+            allowed_hosts: &c.allowed_hosts,
             description: c.description.as_ref().map(|d| d.as_str()),
             expires_at: c.expires_at,
             expired: c.is_expired(now),
@@ -60,9 +62,9 @@ impl<'a> CredentialView<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ListView<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
+pub(crate) struct ListView<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next_cursor: Option<String>,
 }
 
 /// Pulls the flat create/patch body apart into domain input.
@@ -85,6 +87,7 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
         name: fields.string("name"),
         description: fields.nullable_string("description"),
         expires_at: fields.nullable_string("expiresAt"),
+        allowed_hosts: fields.nullable_string_array("allowedHosts"),
         value: fields.secret("value"),
         placement,
         username: fields.string("username"),
@@ -126,7 +129,7 @@ fn check_known_fields(
     Ok(())
 }
 
-fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
     // A malformed id is as absent as an unknown one.
     raw.parse().map_err(|_| ApiError::NotFound)
 }
@@ -135,10 +138,10 @@ fn location(id: CredentialId) -> String {
     format!("/credentials/{id}")
 }
 
-pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     payload: Payload,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -166,10 +169,10 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock>(
         .json(CredentialView::new(&credential, now)))
 }
 
-pub(crate) async fn list<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let mut query = query.into_inner();
@@ -206,21 +209,21 @@ pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> 
     .transpose()
 }
 
-pub(crate) async fn get<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let credential = vault.get_credential(&who, parse_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
 }
 
-pub(crate) async fn update<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
     payload: Payload,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -241,10 +244,10 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock>(
     Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
 }
 
-pub(crate) async fn delete<S: Store, C: Cipher, K: Clock>(
+pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K>>,
+    vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     vault.delete_credential(&who, parse_id(&id)?).await?;

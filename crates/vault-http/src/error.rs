@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use vault_core::upstream::UpstreamError;
 use vault_core::{FieldError, ValidationErrors, VaultError};
 
 use crate::context::current_request_id;
@@ -204,6 +205,41 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             "Service unavailable",
             "The credential store is unavailable; retry shortly.".to_owned(),
         ),
+        VaultError::Expired { at } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "credential-expired",
+            "Credential expired",
+            format!(
+                "The credential expired at {}; it is never applied. Update its expiresAt or its secret.",
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            ),
+        ),
+        VaultError::DestinationNotAllowed => (
+            StatusCode::FORBIDDEN,
+            "destination-not-allowed",
+            "Destination not allowed",
+            "The URL's scheme, host and port are not in this credential's allowedHosts.".to_owned(),
+        ),
+        VaultError::Upstream(error) => {
+            let status = match error {
+                UpstreamError::ForbiddenAddress { .. } => StatusCode::FORBIDDEN,
+                UpstreamError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let title = match error {
+                UpstreamError::ForbiddenAddress { .. } => "Forbidden destination",
+                _ => "Upstream request failed",
+            };
+            (status, error.code(), title, format!("{error}."))
+        }
+        VaultError::TokenEndpoint(error) => (
+            StatusCode::BAD_GATEWAY,
+            "token-endpoint-failed",
+            "OAuth2 token request failed",
+            format!("{error}."),
+        ),
+        VaultError::Shared(inner) => describe_vault(inner),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal-error",

@@ -13,18 +13,22 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
-use vault_core::{Cipher, Clock, Store, SystemClock, Vault};
+use vault_core::{Cipher, Clock, JwtSigner, Store, SystemClock, Upstream, Vault};
 use vault_http::ApiConfig;
+use vault_jwt::JsonWebTokenSigner;
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
+use vault_upstream::{HttpUpstream, UpstreamConfig};
 
 use crate::keyring::{self, KeySource};
 use crate::settings::{Database, Settings, redact_url};
 
+/// The vault the server runs, over a store `S`.
+pub type ServerVault<S> = Vault<S, RingCipher, SystemClock, HttpUpstream, JsonWebTokenSigner>;
 /// The vault on the embedded default.
-pub type SqliteVault = Vault<SqliteStore, RingCipher, SystemClock>;
+pub type SqliteVault = ServerVault<SqliteStore>;
 /// The vault on PostgreSQL.
-pub type PostgresVault = Vault<PgStore, RingCipher, SystemClock>;
+pub type PostgresVault = ServerVault<PgStore>;
 
 /// Work done once the vault is open, whichever store the configuration names. (A trait
 /// rather than a closure because the work is generic over the store type.)
@@ -34,7 +38,7 @@ pub trait VaultJob {
     /// Does the work.
     fn run<S: Store>(
         self,
-        vault: Vault<S, RingCipher, SystemClock>,
+        vault: ServerVault<S>,
         keys: KeySource,
     ) -> impl Future<Output = anyhow::Result<Self::Output>>;
 }
@@ -76,9 +80,34 @@ async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(Sqlite
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     let vault = Vault::open(store, cipher, SystemClock)
         .await
-        .context("cannot open the vault")?
-        .with_auth_cache(auth_cache_ttl(settings));
-    Ok((vault, keys))
+        .context("cannot open the vault")?;
+    Ok((finish(vault, settings)?, keys))
+}
+
+/// Adds what every server vault has on top of store and cipher: the outbound HTTP client,
+/// the JWT signer and the access-key cache.
+fn finish<S: Store>(
+    vault: Vault<S, RingCipher, SystemClock>,
+    settings: &Settings,
+) -> anyhow::Result<ServerVault<S>> {
+    let upstream = HttpUpstream::new(UpstreamConfig {
+        allow_private_networks: settings.proxy_allow_private_networks,
+        connect_timeout: Duration::from_millis(settings.proxy_connect_timeout_ms),
+        total_timeout: Duration::from_millis(settings.proxy_timeout_ms),
+        max_response_bytes: settings.proxy_max_response_bytes,
+        ..UpstreamConfig::default()
+    })
+    .context("cannot set up the upstream HTTP client")?;
+    if settings.proxy_allow_private_networks {
+        tracing::warn!(
+            "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS is on: credentials can be sent to private, \
+             loopback and link-local addresses. Use it for tests and local development only"
+        );
+    }
+    Ok(vault
+        .with_upstream(upstream)
+        .with_jwt_signer(JsonWebTokenSigner)
+        .with_auth_cache(auth_cache_ttl(settings)))
 }
 
 fn auth_cache_ttl(settings: &Settings) -> time::Duration {
@@ -125,9 +154,8 @@ pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Pos
     }
     let vault = Vault::open(store, cipher, SystemClock)
         .await
-        .context("cannot open the vault")?
-        .with_auth_cache(auth_cache_ttl(settings));
-    Ok(vault)
+        .context("cannot open the vault")?;
+    finish(vault, settings)
 }
 
 /// A started HTTP server.
@@ -149,8 +177,8 @@ impl Application {
     ///
     /// # Errors
     /// When the listener cannot be used.
-    pub fn start<S: Store, C: Cipher, K: Clock>(
-        vault: Vault<S, C, K>,
+    pub fn start<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+        vault: Vault<S, C, K, U, J>,
         listener: TcpListener,
         settings: &Settings,
     ) -> std::io::Result<Self> {
@@ -158,6 +186,7 @@ impl Application {
         let vault = Data::new(vault);
         let api = ApiConfig {
             max_body_bytes: settings.max_body_bytes,
+            ..ApiConfig::default()
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -204,11 +233,7 @@ pub struct Serve<'a>(pub &'a Settings);
 impl VaultJob for Serve<'_> {
     type Output = ();
 
-    async fn run<S: Store>(
-        self,
-        vault: Vault<S, RingCipher, SystemClock>,
-        keys: KeySource,
-    ) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
         let settings = self.0;
         if let KeySource::DevFile(file) = &keys {
             tracing::warn!("{}", keyring::dev_warning(file));
@@ -250,11 +275,7 @@ pub struct Bootstrap<'a>(pub &'a str);
 impl VaultJob for Bootstrap<'_> {
     type Output = ();
 
-    async fn run<S: Store>(
-        self,
-        vault: Vault<S, RingCipher, SystemClock>,
-        keys: KeySource,
-    ) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
         if let KeySource::DevFile(file) = &keys {
             tracing::warn!("{}", keyring::dev_warning(file));
         }

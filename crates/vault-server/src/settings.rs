@@ -13,7 +13,7 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 15] = [
+const SETTING_KEYS: [&str; 19] = [
     "auth_cache_ttl_ms",
     "bind",
     "database_url",
@@ -29,6 +29,10 @@ const SETTING_KEYS: [&str; 15] = [
     "shutdown_timeout_seconds",
     "dev_mode",
     "dev_organization",
+    "proxy_allow_private_networks",
+    "proxy_connect_timeout_ms",
+    "proxy_timeout_ms",
+    "proxy_max_response_bytes",
 ];
 
 /// Log output format.
@@ -77,6 +81,15 @@ pub struct Settings {
     pub dev_mode: bool,
     /// Name of the organization created by a development run.
     pub dev_organization: String,
+    /// Let the proxy and OAuth2 token requests reach private, loopback and link-local
+    /// addresses (tests and local development only).
+    pub proxy_allow_private_networks: bool,
+    /// Upstream connect timeout (DNS, TCP and TLS), in milliseconds.
+    pub proxy_connect_timeout_ms: u64,
+    /// Upstream total timeout per request, in milliseconds.
+    pub proxy_timeout_ms: u64,
+    /// Largest upstream response body passed back, in bytes.
+    pub proxy_max_response_bytes: usize,
 }
 
 impl Settings {

@@ -1,0 +1,287 @@
+//! Using credentials over HTTP: `POST /credentials/{id}/proxy`, and the logs it leaves,
+//! `GET /request-logs` and `GET /audit-events`.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine as _;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use vault_core::logs::{AuditAction, AuditEvent, RequestLogEntry};
+use vault_core::{
+    AccessKeyId, Cipher, Clock, CredentialId, JwtSigner, LogListRequest, OrganizationId,
+    ProxyRequest, Store, Upstream, Vault,
+};
+
+use crate::ApiConfig;
+use crate::auth::authenticate;
+use crate::body::{Fields, read_json_body, reject_unknown};
+use crate::credentials::{ListView, parse_id, parse_limit};
+use crate::error::ApiError;
+
+const PROXY_FIELDS: [&str; 5] = ["method", "url", "headers", "body", "bodyBase64"];
+
+/// Pulls `{method, url, headers, body | bodyBase64}` out of a proxy body.
+fn proxy_request(map: serde_json::Map<String, Value>) -> Result<ProxyRequest, ApiError> {
+    reject_unknown(&map, &PROXY_FIELDS, "")?;
+    let mut fields = Fields::new(map);
+    let method = fields.string("method");
+    let url = fields.string("url");
+    let headers = fields.object("headers").map(|headers| {
+        let mut out = Vec::with_capacity(headers.len());
+        for (name, value) in headers {
+            match value {
+                Value::String(v) => out.push((name, v)),
+                _ => fields
+                    .errors
+                    .add("headers", "must be an object whose values are strings"),
+            }
+        }
+        out
+    });
+    let text = fields.string("body");
+    let binary = fields.string("bodyBase64");
+    let body = match (text, binary) {
+        (Some(_), Some(_)) => {
+            fields
+                .errors
+                .add("bodyBase64", "give either body or bodyBase64, not both");
+            Vec::new()
+        }
+        (Some(text), None) => text.into_bytes(),
+        (None, Some(encoded)) => base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .unwrap_or_else(|_| {
+                fields.errors.add("bodyBase64", "must be standard base64");
+                Vec::new()
+            }),
+        (None, None) => Vec::new(),
+    };
+    let mut errors = std::mem::take(&mut fields.errors);
+    if method.is_none() && !errors.errors().iter().any(|e| e.field == "method") {
+        errors.add("method", "is required");
+    }
+    if url.is_none() && !errors.errors().iter().any(|e| e.field == "url") {
+        errors.add("url", "is required");
+    }
+    errors
+        .finish(|| ProxyRequest {
+            method: method.unwrap_or_default(),
+            url: url.unwrap_or_default(),
+            headers: headers.unwrap_or_default(),
+            body,
+        })
+        .map_err(ApiError::Invalid)
+}
+
+pub(crate) async fn proxy<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    id: Path<String>,
+    payload: Payload,
+    vault: Data<Vault<S, C, K, U, J>>,
+    config: Data<ApiConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let id = parse_id(&id)?;
+    let map = read_json_body(&req, payload, config.max_proxy_body_bytes).await?;
+    let request = proxy_request(map)?;
+    let response = vault.proxy(&who, id, &request).await?;
+    // actix-web speaks `http` 0.2, the core `http` 1: convert by value.
+    let status = actix_web::http::StatusCode::from_u16(response.status.as_u16())
+        .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY);
+    let mut out = HttpResponse::build(status);
+    for (name, value) in &response.headers {
+        // The server frames the body itself.
+        if name == http::header::CONTENT_LENGTH {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            out.append_header((name, value));
+        }
+    }
+    Ok(out.body(response.body))
+}
+
+fn log_request(
+    query: Query<BTreeMap<String, String>>,
+    filters: &[&str],
+) -> Result<LogListRequest, ApiError> {
+    let mut query = query.into_inner();
+    let mut take = |name: &str| {
+        if filters.contains(&name) {
+            query.remove(name)
+        } else {
+            None
+        }
+    };
+    let request = LogListRequest {
+        limit: None,
+        cursor: take("cursor"),
+        credential_id: take("credentialId"),
+        action: take("action"),
+        target: take("target"),
+    };
+    let limit = parse_limit(query.remove("limit"))?;
+    if let Some(unknown) = query.keys().next() {
+        return Err(ApiError::UnknownField(unknown.clone()));
+    }
+    Ok(LogListRequest { limit, ..request })
+}
+
+/// A request-log entry as the API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestLogView<'a> {
+    id: Uuid,
+    credential_id: CredentialId,
+    credential_name: &'a str,
+    method: &'a str,
+    host: &'a str,
+    path: &'a str,
+    status: Option<u16>,
+    error: Option<&'a str>,
+    latency_ms: f64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    access_key_id: Option<AccessKeyId>,
+}
+
+impl<'a> RequestLogView<'a> {
+    fn new(e: &'a RequestLogEntry) -> Self {
+        Self {
+            id: e.id,
+            credential_id: e.credential_id,
+            credential_name: &e.credential_name,
+            method: &e.method,
+            host: &e.host,
+            path: &e.path,
+            status: e.status,
+            error: e.error.as_deref(),
+            #[expect(clippy::cast_precision_loss, reason = "a latency, shown in ms")]
+            latency_ms: e.latency_micros as f64 / 1000.0,
+            at: e.at,
+            access_key_id: e.access_key_id,
+        }
+    }
+}
+
+pub(crate) async fn request_logs<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    query: Query<BTreeMap<String, String>>,
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let request = log_request(query, &["cursor", "credentialId"])?;
+    let page = vault.list_request_logs(&who, &request).await?;
+    Ok(HttpResponse::Ok().json(ListView {
+        items: page.items.iter().map(RequestLogView::new).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// An audit event as the API shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AuditEventView<'a> {
+    id: Uuid,
+    organization_id: Option<OrganizationId>,
+    /// The access key that acted (`null`: the vault itself, or an unknown caller).
+    actor_access_key_id: Option<AccessKeyId>,
+    action: &'static str,
+    target_type: Option<&'static str>,
+    target_id: Option<Uuid>,
+    outcome: &'static str,
+    reason: Option<&'a str>,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+}
+
+impl<'a> AuditEventView<'a> {
+    fn new(e: &'a AuditEvent) -> Self {
+        let target_type = e.target.map(|_| match e.action {
+            AuditAction::AccessKeyCreate
+            | AuditAction::AccessKeyRevoke
+            | AuditAction::AuthenticationFailure => "access_key",
+            _ => "credential",
+        });
+        Self {
+            id: e.id,
+            organization_id: e.organization_id,
+            actor_access_key_id: e.actor,
+            action: e.action.as_str(),
+            target_type,
+            target_id: e.target,
+            outcome: e.outcome.as_str(),
+            reason: e.reason.as_deref(),
+            at: e.at,
+        }
+    }
+}
+
+pub(crate) async fn audit_events<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    query: Query<BTreeMap<String, String>>,
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let request = log_request(query, &["cursor", "action", "target"])?;
+    let page = vault.list_audit_events(&who, &request).await?;
+    Ok(HttpResponse::Ok().json(ListView {
+        items: page.items.iter().map(AuditEventView::new).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: Value) -> Result<ProxyRequest, ApiError> {
+        match body {
+            Value::Object(map) => proxy_request(map),
+            _ => unreachable!("test bodies are objects"),
+        }
+    }
+
+    #[test]
+    fn proxy_bodies_take_text_or_base64_not_both() {
+        let text =
+            parse(serde_json::json!({"method": "POST", "url": "https://x.com/", "body": "hi"}))
+                .expect("text body");
+        assert_eq!(text.body, b"hi");
+        let binary = parse(
+            serde_json::json!({"method": "POST", "url": "https://x.com/", "bodyBase64": "AAE="}),
+        )
+        .expect("binary body");
+        assert_eq!(binary.body, [0, 1]);
+        for bad in [
+            serde_json::json!({"method": "POST", "url": "https://x.com/", "body": "a", "bodyBase64": "AA=="}),
+            serde_json::json!({"method": "POST", "url": "https://x.com/", "bodyBase64": "%%%"}),
+            serde_json::json!({"url": "https://x.com/"}),
+            serde_json::json!({"method": "GET", "url": "https://x.com/", "headers": {"a": 1}}),
+        ] {
+            assert!(matches!(parse(bad), Err(ApiError::Invalid(_))));
+        }
+        assert!(matches!(
+            parse(serde_json::json!({"method": "GET", "url": "https://x.com/", "timeout": 1})),
+            Err(ApiError::UnknownField(_))
+        ));
+    }
+
+    #[test]
+    fn validation_errors_are_reported_together() {
+        let Err(ApiError::Invalid(errors)) = parse(serde_json::json!({"method": 1, "url": 2}))
+        else {
+            panic!("expected a 422");
+        };
+        let fields: Vec<&str> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["method", "url"]);
+    }
+}

@@ -1,0 +1,1262 @@
+//! Using credentials through the real `vault-server` binary against upstreams this test
+//! runs on 127.0.0.1: what each type puts on the wire, OAuth2 token caching and single
+//! flight, JWTs for every algorithm verified with the public key, the destination rules,
+//! expiry, the request and audit logs, and that no secret reaches a response or a log line.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use base64::Engine as _;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use support::{Server, command, run_ok};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------------------
+// The upstream: records every request, and plays an OAuth2 token endpoint
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Recorded {
+    method: String,
+    path: String,
+    query: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct UpstreamState {
+    requests: Mutex<Vec<Recorded>>,
+    token_requests: Mutex<Vec<Recorded>>,
+    token_calls: AtomicUsize,
+    token_delay_ms: AtomicU64,
+    token_refuses: AtomicBool,
+}
+
+struct Upstream {
+    port: u16,
+    state: Arc<UpstreamState>,
+}
+
+impl Upstream {
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin())
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().expect("lock").clone()
+    }
+
+    fn last(&self) -> Recorded {
+        self.requests()
+            .last()
+            .cloned()
+            .expect("the upstream got a request")
+    }
+
+    fn token_calls(&self) -> usize {
+        self.state.token_calls.load(Ordering::SeqCst)
+    }
+}
+
+fn record(req: &HttpRequest, body: &[u8]) -> Recorded {
+    Recorded {
+        method: req.method().to_string(),
+        path: req.path().to_owned(),
+        query: Some(req.query_string().to_owned()).filter(|q| !q.is_empty()),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+async fn recorder(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<UpstreamState>,
+) -> HttpResponse {
+    state
+        .requests
+        .lock()
+        .expect("lock")
+        .push(record(&req, &body));
+    let status = req
+        .path()
+        .strip_prefix("/status/")
+        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+        .unwrap_or(actix_web::http::StatusCode::OK);
+    HttpResponse::build(status)
+        .insert_header(("x-upstream", "yes"))
+        .body("upstream-ok")
+}
+
+async fn token_endpoint(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<UpstreamState>,
+) -> HttpResponse {
+    let n = state.token_calls.fetch_add(1, Ordering::SeqCst) + 1;
+    state
+        .token_requests
+        .lock()
+        .expect("lock")
+        .push(record(&req, &body));
+    let delay = state.token_delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    if state.token_refuses.load(Ordering::SeqCst) {
+        // A careless endpoint that echoes what it got, secret included: the vault must
+        // never pass this on.
+        let echoed = String::from_utf8_lossy(&body).into_owned();
+        let auth = req
+            .headers()
+            .get("authorization")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        return HttpResponse::Unauthorized().json(json!({
+            "error": "invalid_client",
+            "error_description": format!("bad client: {echoed} {auth}"),
+        }));
+    }
+    HttpResponse::Ok().json(json!({
+        "access_token": format!("tok-{n}"),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+    }))
+}
+
+async fn start_upstream() -> Upstream {
+    let state = web::Data::new(UpstreamState::default());
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let shared = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(shared.clone())
+            .route("/token", web::post().to(token_endpoint))
+            .route(
+                "/redirect-away",
+                web::get().to(move || async move {
+                    HttpResponse::Found()
+                        .insert_header(("location", format!("http://localhost:{port}/record/away")))
+                        .finish()
+                }),
+            )
+            .route(
+                "/redirect-same",
+                web::get().to(|| async {
+                    HttpResponse::Found()
+                        .insert_header(("location", "/record/same"))
+                        .finish()
+                }),
+            )
+            .route(
+                "/big",
+                web::get().to(|| async { HttpResponse::Ok().body(vec![b'x'; 300_000]) }),
+            )
+            .default_service(web::to(recorder))
+    })
+    .workers(2)
+    .listen(listener)
+    .expect("listen")
+    .run();
+    tokio::spawn(server);
+    Upstream {
+        port,
+        state: state.into_inner(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The vault: the real binary on an SQLite file
+// ---------------------------------------------------------------------------------------
+
+struct Vault {
+    server: Option<Server>,
+    base: String,
+    token: String,
+    client: Client,
+    /// Every secret any test put in: none may come back or be logged.
+    canaries: Vec<String>,
+    _dir: TempDir,
+}
+
+fn canary(label: &str) -> String {
+    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+impl Vault {
+    fn start(allow_private_networks: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = run_ok({
+            let mut cmd = command(dir.path());
+            cmd.args(["keys", "generate"]);
+            cmd
+        });
+        let configure = |cmd: &mut std::process::Command| {
+            cmd.env("ENCRYPTION_KEY", &key)
+                .env("RUST_LOG", "debug")
+                .env("VAULT_PROXY_TIMEOUT_MS", "5000")
+                .env("VAULT_PROXY_MAX_RESPONSE_BYTES", "200000")
+                .env(
+                    "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS",
+                    allow_private_networks.to_string(),
+                );
+        };
+        let token = run_ok({
+            let mut cmd = command(dir.path());
+            configure(&mut cmd);
+            cmd.args(["bootstrap", "--org", "acme"]);
+            cmd
+        });
+        let mut cmd = command(dir.path());
+        configure(&mut cmd);
+        let server = Server::start(cmd);
+        Self {
+            base: server.base.clone(),
+            server: Some(server),
+            token,
+            // The proxy passes redirects back as they came; the test must see them too.
+            client: support::http_client()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+            canaries: Vec::new(),
+            _dir: dir,
+        }
+    }
+
+    fn secret(&mut self, label: &str) -> String {
+        let secret = canary(label);
+        self.canaries.push(secret.clone());
+        secret
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    async fn create(&self, body: &Value) -> String {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/credentials",
+                &self.token,
+                Some(body),
+            )
+            .await;
+        let status = response.status();
+        let text = self.checked_text(response).await;
+        assert_eq!(status, StatusCode::CREATED, "create {body}: {text}");
+        let created: Value = serde_json::from_str(&text).expect("json");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn patch(&self, id: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/credentials/{id}"),
+                &self.token,
+                Some(body),
+            )
+            .await;
+        let status = response.status();
+        let text = self.checked_text(response).await;
+        (status, serde_json::from_str(&text).expect("json"))
+    }
+
+    async fn proxy_as(
+        &self,
+        token: &str,
+        id: &str,
+        body: &Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/credentials/{id}/proxy"),
+                token,
+                Some(body),
+            )
+            .await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, self.checked_text(response).await)
+    }
+
+    async fn proxy(
+        &self,
+        id: &str,
+        body: &Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        self.proxy_as(&self.token, id, body).await
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let response = self
+            .call(reqwest::Method::GET, path, &self.token, None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        serde_json::from_str(&self.checked_text(response).await).expect("json")
+    }
+
+    async fn key_with_scopes(&self, scopes: &[&str]) -> (String, String) {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/access-keys",
+                &self.token,
+                Some(&json!({"name": "limited", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.expect("json");
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["keySecret"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    /// The body of a response, after checking neither it nor its headers carry a canary.
+    async fn checked_text(&self, response: Response) -> String {
+        let headers = format!("{:?}", response.headers());
+        let body = response.text().await.expect("body");
+        for c in &self.canaries {
+            assert!(
+                !body.contains(c.as_str()),
+                "secret {c} in a response body: {body}"
+            );
+            assert!(
+                !headers.contains(c.as_str()),
+                "secret {c} in response headers: {headers}"
+            );
+        }
+        body
+    }
+
+    /// Stops the server and checks its whole output for canaries.
+    fn stop_and_check_logs(mut self, extra: &[String]) {
+        let (stdout, stderr) = self.server.take().expect("running").stop();
+        assert!(stderr.contains("DEBUG"), "debug logging was on");
+        for c in self.canaries.iter().chain(extra) {
+            assert!(!stdout.contains(c.as_str()), "secret {c} on stdout");
+            assert!(!stderr.contains(c.as_str()), "secret {c} in the log");
+        }
+    }
+}
+
+fn problem_code(status: StatusCode, body: &str) -> (StatusCode, String) {
+    let parsed: Value =
+        serde_json::from_str(body).unwrap_or_else(|_| panic!("not a problem: {body}"));
+    (
+        status,
+        parsed["code"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+fn form(body: &[u8]) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_reaches_the_upstream_exactly_as_specified() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let hosts = json!([upstream.origin()]);
+    let (k1, k2, k3, bearer, password, h1, client_secret, hmac) = (
+        vault.secret("apikey-header"),
+        vault.secret("apikey-query"),
+        vault.secret("apikey-prefixed"),
+        vault.secret("bearer"),
+        vault.secret("password"),
+        vault.secret("header"),
+        vault.secret("client-secret"),
+        format!("{}{}", vault.secret("hmac"), "-padded-to-at-least-32-bytes"),
+    );
+    vault.canaries.push(hmac.clone());
+    let token_url = upstream.url("/token");
+
+    // (credential body, the auth header name and exact value the upstream must see, or a
+    // query parameter).
+    let cases: Vec<(Value, &str, Option<String>)> = vec![
+        (
+            json!({"name": "a", "type": "api_key", "value": k1, "allowedHosts": hosts}),
+            "x-api-key",
+            Some(k1.clone()),
+        ),
+        (
+            json!({"name": "b", "type": "api_key", "value": k2, "allowedHosts": hosts,
+                   "placement": {"in": "query", "name": "api_key"}}),
+            "?api_key",
+            Some(k2.clone()),
+        ),
+        (
+            json!({"name": "c", "type": "api_key", "value": k3, "allowedHosts": hosts,
+                   "placement": {"in": "header", "name": "Authorization", "prefix": "Token "}}),
+            "authorization",
+            Some(format!("Token {k3}")),
+        ),
+        (
+            json!({"name": "d", "type": "bearer_token", "value": bearer, "allowedHosts": hosts}),
+            "authorization",
+            Some(format!("Bearer {bearer}")),
+        ),
+        (
+            json!({"name": "e", "type": "basic_auth", "username": "ci-bot", "password": password, "allowedHosts": hosts}),
+            "authorization",
+            Some(basic("ci-bot", &password)),
+        ),
+        (
+            json!({"name": "f", "type": "custom", "headers": {"X-Partner-Key": h1, "X-Partner-Id": "p-42"}, "allowedHosts": hosts}),
+            "x-partner-key",
+            Some(h1.clone()),
+        ),
+        (
+            json!({"name": "g", "type": "oauth2", "clientId": "client:1", "clientSecret": client_secret,
+                   "tokenUrl": token_url, "scopes": ["read", "write"], "audience": "https://api.example.com",
+                   "allowedHosts": hosts}),
+            "authorization",
+            Some("Bearer tok-1".to_owned()),
+        ),
+        (
+            json!({"name": "h", "type": "jwt", "algorithm": "HS256", "secret": hmac,
+                   "claims": {"iss": "vault", "sub": "svc"}, "allowedHosts": hosts}),
+            "authorization",
+            None, // checked below by verifying the token
+        ),
+    ];
+    for (body, name, expected) in &cases {
+        let id = vault.create(body).await;
+        let (status, headers, text) = vault
+            .proxy(
+                &id,
+                &json!({"method": "POST", "url": upstream.url("/record/x?keep=1&api_key=caller"),
+                        "headers": {"Authorization": "Bearer caller", "X-API-Key": "caller",
+                                    "X-Partner-Key": "caller", "X-Caller": "c"},
+                        "body": "payload"}),
+            )
+            .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::OK, "upstream-ok"),
+            "{body}"
+        );
+        assert_eq!(headers["x-upstream"], "yes");
+        let got = upstream.last();
+        assert_eq!(
+            (got.method.as_str(), got.path.as_str(), got.body.as_slice()),
+            ("POST", "/record/x", b"payload".as_slice())
+        );
+        assert_eq!(got.header("x-caller"), ["c"]);
+        match (name.strip_prefix('?'), expected) {
+            (Some(param), Some(value)) => {
+                let query = got.query.clone().unwrap_or_default();
+                let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
+                assert_eq!(
+                    pairs,
+                    [
+                        ("keep".to_owned(), "1".to_owned()),
+                        (param.to_owned(), value.clone())
+                    ],
+                    "the caller's {param} is replaced, not kept"
+                );
+            }
+            (None, Some(value)) => assert_eq!(got.header(name), [value.as_str()], "{body}"),
+            (None, None) => {
+                let auth = got.header("authorization");
+                assert_eq!(auth.len(), 1);
+                let jwt = auth[0].strip_prefix("Bearer ").expect("bearer jwt");
+                let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+                validation.validate_aud = false;
+                let data = jsonwebtoken::decode::<Value>(
+                    jwt,
+                    &jsonwebtoken::DecodingKey::from_secret(hmac.as_bytes()),
+                    &validation,
+                )
+                .expect("the JWT verifies with the secret");
+                assert_eq!(data.claims["iss"], "vault");
+            }
+            (Some(_), None) => unreachable!(),
+        }
+    }
+
+    // The token request: client_secret_basic, scopes and audience.
+    let token_request = upstream.state.token_requests.lock().expect("lock")[0].clone();
+    assert_eq!(
+        token_request.header("authorization"),
+        [basic("client%3A1", &client_secret).as_str()]
+    );
+    let sent = form(&token_request.body);
+    assert_eq!(sent["grant_type"], "client_credentials");
+    assert_eq!(sent["scope"], "read write");
+    assert_eq!(sent["audience"], "https://api.example.com");
+    assert!(!sent.contains_key("client_secret"));
+
+    // Reading everything back shows no secret (checked_text asserts it).
+    vault.get_json("/credentials").await;
+    vault.get_json("/request-logs").await;
+    vault.get_json("/audit-events").await;
+    vault.stop_and_check_logs(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth2_tokens_are_fetched_once_for_concurrent_uses_and_refetched_after_changes() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let secret = vault.secret("client-secret");
+    let id = vault
+        .create(
+            &json!({"name": "m2m", "type": "oauth2", "clientId": "client-1", "clientSecret": secret,
+                        "clientAuth": "body", "tokenUrl": upstream.url("/token"), "scopes": ["a"],
+                        "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    upstream.state.token_delay_ms.store(300, Ordering::SeqCst);
+    let call = json!({"method": "GET", "url": upstream.url("/record/concurrent")});
+    let results = futures::future::join_all((0..100).map(|_| vault.proxy(&id, &call))).await;
+    assert!(
+        results
+            .iter()
+            .all(|(status, _, _)| *status == StatusCode::OK)
+    );
+    assert_eq!(
+        upstream.token_calls(),
+        1,
+        "100 concurrent uses, one token request"
+    );
+    let requests = upstream.requests();
+    assert_eq!(requests.len(), 100);
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("authorization") == ["Bearer tok-1"])
+    );
+    let sent = form(&upstream.state.token_requests.lock().expect("lock")[0].body);
+    assert_eq!(
+        (
+            sent["client_id"].as_str(),
+            sent["client_secret"].as_str(),
+            sent["scope"].as_str()
+        ),
+        ("client-1", secret.as_str(), "a")
+    );
+
+    // Cached: another use asks nothing.
+    upstream.state.token_delay_ms.store(0, Ordering::SeqCst);
+    vault.proxy(&id, &call).await;
+    assert_eq!(upstream.token_calls(), 1);
+
+    // An update drops the token: the next use fetches one for the new configuration.
+    let (status, _) = vault.patch(&id, &json!({"scopes": ["b", "c"]})).await;
+    assert_eq!(status, StatusCode::OK);
+    vault.proxy(&id, &call).await;
+    assert_eq!(upstream.token_calls(), 2);
+    assert_eq!(upstream.last().header("authorization"), ["Bearer tok-2"]);
+    assert_eq!(
+        form(&upstream.state.token_requests.lock().expect("lock")[1].body)["scope"],
+        "b c"
+    );
+
+    // A refusing token endpoint is a 502 naming its status and error, never the secret it
+    // echoed back; nothing is sent upstream without a token.
+    let rotated = vault.secret("rotated-secret");
+    vault.patch(&id, &json!({"clientSecret": rotated})).await;
+    upstream.state.token_refuses.store(true, Ordering::SeqCst);
+    let before = upstream.requests().len();
+    let (status, _, body) = vault.proxy(&id, &call).await;
+    assert_eq!(
+        problem_code(status, &body),
+        (StatusCode::BAD_GATEWAY, "token-endpoint-failed".to_owned())
+    );
+    assert!(
+        body.contains("401") && body.contains("invalid_client"),
+        "{body}"
+    );
+    assert_eq!(upstream.requests().len(), before);
+
+    // Deleting the credential: it is gone for every use.
+    let response = vault
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/credentials/{id}"),
+            &vault.token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    upstream.state.token_refuses.store(false, Ordering::SeqCst);
+    let (status, _, body) = vault.proxy(&id, &call).await;
+    assert_eq!(
+        problem_code(status, &body),
+        (StatusCode::NOT_FOUND, "not-found".to_owned())
+    );
+    vault.stop_and_check_logs(&[]);
+}
+
+fn key_file(name: &str) -> String {
+    let path = format!(
+        "{}/../vault-jwt/tests/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwts_of_every_algorithm_verify_with_the_public_key() {
+    use jsonwebtoken::{Algorithm, DecodingKey};
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let hmac = format!("{}-{}", vault.secret("hmac"), "x".repeat(40));
+    vault.canaries.push(hmac.clone());
+    let rsa = || {
+        (
+            key_file("rsa2048.pkcs8.pem"),
+            DecodingKey::from_rsa_pem(key_file("rsa2048.pub.pem").as_bytes()).expect("rsa public"),
+        )
+    };
+    let cases: Vec<(&str, Algorithm, String, DecodingKey)> = vec![
+        (
+            "HS256",
+            Algorithm::HS256,
+            hmac.clone(),
+            DecodingKey::from_secret(hmac.as_bytes()),
+        ),
+        (
+            "HS384",
+            Algorithm::HS384,
+            hmac.clone(),
+            DecodingKey::from_secret(hmac.as_bytes()),
+        ),
+        (
+            "HS512",
+            Algorithm::HS512,
+            format!("{hmac}{}", "y".repeat(20)),
+            DecodingKey::from_secret(format!("{hmac}{}", "y".repeat(20)).as_bytes()),
+        ),
+        ("RS256", Algorithm::RS256, rsa().0, rsa().1),
+        ("RS384", Algorithm::RS384, rsa().0, rsa().1),
+        ("RS512", Algorithm::RS512, rsa().0, rsa().1),
+        ("PS256", Algorithm::PS256, rsa().0, rsa().1),
+        ("PS384", Algorithm::PS384, rsa().0, rsa().1),
+        ("PS512", Algorithm::PS512, rsa().0, rsa().1),
+        (
+            "ES256",
+            Algorithm::ES256,
+            key_file("ec-p256.pkcs8.pem"),
+            DecodingKey::from_ec_pem(key_file("ec-p256.pub.pem").as_bytes()).expect("p256 public"),
+        ),
+        (
+            "ES384",
+            Algorithm::ES384,
+            key_file("ec-p384.pkcs8.pem"),
+            DecodingKey::from_ec_pem(key_file("ec-p384.pub.pem").as_bytes()).expect("p384 public"),
+        ),
+        (
+            "EdDSA",
+            Algorithm::EdDSA,
+            key_file("ed25519.pkcs8.pem"),
+            DecodingKey::from_ed_pem(key_file("ed25519.pub.pem").as_bytes())
+                .expect("ed25519 public"),
+        ),
+    ];
+    // Key bodies are secrets too: no line of them may come back or be logged.
+    let key_lines: Vec<String> = cases
+        .iter()
+        .filter(|(_, alg, ..)| {
+            !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
+        })
+        .flat_map(|(_, _, key, _)| {
+            key.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    vault.canaries.extend(key_lines);
+    for (name, algorithm, key, decoding) in &cases {
+        let key_field = if name.starts_with("HS") {
+            "secret"
+        } else {
+            "privateKey"
+        };
+        let id = vault
+            .create(&json!({"name": name, "type": "jwt", "algorithm": name, key_field: key,
+                            "claims": {"iss": "vault-test", "sub": "svc-a", "aud": "upstream", "tenant": "t1"},
+                            "ttlSeconds": 600, "allowedHosts": [upstream.origin()]}))
+            .await;
+        let call = json!({"method": "GET", "url": upstream.url("/record/jwt")});
+        let mut tokens = Vec::new();
+        for _ in 0..2 {
+            let (status, _, _) = vault.proxy(&id, &call).await;
+            assert_eq!(status, StatusCode::OK, "{name}");
+            let auth = upstream.last().header("authorization")[0].to_owned();
+            tokens.push(auth.strip_prefix("Bearer ").expect("bearer").to_owned());
+        }
+        assert_eq!(tokens[0], tokens[1], "{name}: the signed token is cached");
+        let mut validation = jsonwebtoken::Validation::new(*algorithm);
+        validation.set_audience(&["upstream"]);
+        validation.set_issuer(&["vault-test"]);
+        let data =
+            jsonwebtoken::decode::<Value>(&tokens[0], decoding, &validation).unwrap_or_else(|e| {
+                panic!("{name}: the token does not verify with the public key: {e}")
+            });
+        assert_eq!(data.header.alg, *algorithm);
+        let claims = data.claims;
+        assert_eq!(
+            (claims["sub"].as_str(), claims["tenant"].as_str()),
+            (Some("svc-a"), Some("t1")),
+            "{name}"
+        );
+        assert_eq!(
+            claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+            600
+        );
+        assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+
+        // A new claims template drops the cached token.
+        let (status, _) = vault
+            .patch(
+                &id,
+                &json!({"claims": {"iss": "vault-test", "sub": "svc-b", "aud": "upstream"}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        vault.proxy(&id, &call).await;
+        let fresh = upstream.last().header("authorization")[0]
+            .strip_prefix("Bearer ")
+            .expect("bearer")
+            .to_owned();
+        assert_ne!(fresh, tokens[0]);
+        let data = jsonwebtoken::decode::<Value>(&fresh, decoding, &validation).expect("verifies");
+        assert_eq!(data.claims["sub"], "svc-b");
+    }
+    vault.stop_and_check_logs(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_jwt_keys_are_refused_when_stored_not_when_used() {
+    let vault = Vault::start(true);
+    let ec256 = key_file("ec-p256.pkcs8.pem");
+    let refusals = [
+        (
+            json!({"algorithm": "RS256", "privateKey": ec256}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "ES384", "privateKey": ec256}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "EdDSA", "privateKey": key_file("rsa2048.pkcs8.pem")}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "RS256", "privateKey": key_file("rsa1024.pkcs8.pem")}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "RS256", "privateKey": key_file("rsa2048.pub.pem")}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "ES256", "privateKey": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}),
+            "privateKey",
+        ),
+        (
+            json!({"algorithm": "HS256", "secret": "too-short"}),
+            "secret",
+        ),
+    ];
+    for (fields, field) in refusals {
+        let mut body = json!({"name": "k", "type": "jwt"});
+        body.as_object_mut()
+            .expect("object")
+            .extend(fields.as_object().expect("object").clone());
+        let response = vault
+            .call(
+                reqwest::Method::POST,
+                "/credentials",
+                &vault.token,
+                Some(&body),
+            )
+            .await;
+        let status = response.status();
+        let problem: Value = response.json().await.expect("problem");
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{problem}"
+        );
+    }
+    assert_eq!(
+        vault.get_json("/credentials").await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    // An algorithm change must still fit the stored key, or bring a new one.
+    let id = vault
+        .create(&json!({"name": "rsa", "type": "jwt", "algorithm": "RS256", "privateKey": key_file("rsa2048.pkcs1.pem")}))
+        .await;
+    let (status, problem) = vault.patch(&id, &json!({"algorithm": "ES256"})).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("privateKey"))
+    );
+    let (status, updated) = vault.patch(&id, &json!({"algorithm": "PS384"})).await;
+    assert_eq!(
+        (status, updated["version"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+    let (status, updated) = vault
+        .patch(&id, &json!({"algorithm": "ES256", "privateKey": ec256}))
+        .await;
+    assert_eq!(
+        (status, updated["algorithm"].as_str()),
+        (StatusCode::OK, Some("ES256"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_destinations_are_refused_unless_allowed() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(false);
+    let key = vault.secret("apikey");
+    let port = upstream.port;
+    let id = vault
+        .create(&json!({"name": "a", "type": "api_key", "value": key,
+                        "allowedHosts": [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}"),
+                                         format!("http://[::1]:{port}"), "http://169.254.169.254"]}))
+        .await;
+    for url in [
+        upstream.url("/record/a"),
+        format!("http://localhost:{port}/record/a"),
+        format!("http://[::1]:{port}/record/a"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+    ] {
+        let (status, _, body) = vault
+            .proxy(&id, &json!({"method": "GET", "url": url}))
+            .await;
+        assert_eq!(
+            problem_code(status, &body),
+            (StatusCode::FORBIDDEN, "forbidden-destination".to_owned()),
+            "{url}"
+        );
+    }
+    // Not in allowedHosts at all; and https-only unless an entry names http.
+    for url in [
+        format!("http://127.0.0.2:{port}/"),
+        "https://example.com/".to_owned(),
+    ] {
+        let (status, _, body) = vault
+            .proxy(&id, &json!({"method": "GET", "url": url}))
+            .await;
+        assert_eq!(
+            problem_code(status, &body),
+            (StatusCode::FORBIDDEN, "destination-not-allowed".to_owned()),
+            "{url}"
+        );
+    }
+    let https_only = vault
+        .create(&json!({"name": "b", "type": "bearer_token", "value": key, "allowedHosts": [format!("127.0.0.1:{port}")]}))
+        .await;
+    let (status, _, body) = vault
+        .proxy(
+            &https_only,
+            &json!({"method": "GET", "url": upstream.url("/record/b")}),
+        )
+        .await;
+    assert_eq!(
+        problem_code(status, &body),
+        (StatusCode::FORBIDDEN, "destination-not-allowed".to_owned())
+    );
+
+    // The token endpoint is held to the same rules.
+    let secret = vault.secret("client-secret");
+    let oauth = vault
+        .create(
+            &json!({"name": "o", "type": "oauth2", "clientId": "c", "clientSecret": secret,
+                        "tokenUrl": upstream.url("/token"), "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    let (status, _, body) = vault
+        .proxy(
+            &oauth,
+            &json!({"method": "GET", "url": upstream.url("/record/o")}),
+        )
+        .await;
+    assert_eq!(
+        problem_code(status, &body),
+        (StatusCode::BAD_GATEWAY, "token-endpoint-failed".to_owned())
+    );
+    assert!(body.contains("non-public"), "{body}");
+    let response = vault
+        .call(
+            reqwest::Method::POST,
+            "/credentials",
+            &vault.token,
+            Some(&json!({"name": "o2", "type": "oauth2", "clientId": "c", "clientSecret": secret,
+                         "tokenUrl": "https://idp.example.com/token", "allowedHosts": ["api.example.com"]})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        response.json::<Value>().await.expect("problem")["field"],
+        "tokenUrl"
+    );
+
+    assert!(
+        upstream.requests().is_empty(),
+        "nothing reached the upstream"
+    );
+    assert_eq!(upstream.token_calls(), 0);
+
+    // Malformed proxy requests are refused with the field named.
+    for (body, status, code) in [
+        (
+            json!({"url": upstream.url("/")}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            json!({"method": "GET", "url": "ftp://example.com/"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            json!({"method": "GET", "url": upstream.url("/"), "headers": {"Host": "evil"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        ),
+        (
+            json!({"method": "GET", "url": upstream.url("/"), "followRedirects": true}),
+            StatusCode::BAD_REQUEST,
+            "unknown-field",
+        ),
+    ] {
+        let (got, _, text) = vault.proxy(&id, &body).await;
+        assert_eq!(
+            problem_code(got, &text),
+            (status, code.to_owned()),
+            "{body}"
+        );
+    }
+    vault.stop_and_check_logs(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_to_other_hosts_come_back_unfollowed_and_responses_are_bounded() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let key = vault.secret("apikey");
+    let port = upstream.port;
+    let id = vault
+        .create(&json!({"name": "a", "type": "api_key", "value": key,
+                        "allowedHosts": [upstream.origin(), format!("http://localhost:{port}")]}))
+        .await;
+    let (status, headers, _) = vault
+        .proxy(
+            &id,
+            &json!({"method": "GET", "url": upstream.url("/redirect-away")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        headers["location"],
+        format!("http://localhost:{port}/record/away")
+    );
+    assert!(
+        upstream.requests().iter().all(|r| r.path != "/record/away"),
+        "not followed"
+    );
+
+    let (status, _, body) = vault
+        .proxy(
+            &id,
+            &json!({"method": "GET", "url": upstream.url("/redirect-same")}),
+        )
+        .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "upstream-ok"));
+    assert_eq!(upstream.last().path, "/record/same");
+    assert_eq!(upstream.last().header("x-api-key"), [key.as_str()]);
+
+    // Statuses pass through as they came; oversized bodies are a 502.
+    let (status, _, body) = vault
+        .proxy(
+            &id,
+            &json!({"method": "DELETE", "url": upstream.url("/status/503")}),
+        )
+        .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "upstream-ok")
+    );
+    let (status, _, body) = vault
+        .proxy(&id, &json!({"method": "GET", "url": upstream.url("/big")}))
+        .await;
+    assert_eq!(
+        problem_code(status, &body),
+        (
+            StatusCode::BAD_GATEWAY,
+            "upstream-response-too-large".to_owned()
+        )
+    );
+
+    // A binary body goes out byte for byte.
+    let bytes: Vec<u8> = (0..=255).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    vault
+        .proxy(
+            &id,
+            &json!({"method": "PUT", "url": upstream.url("/record/bin"), "bodyBase64": encoded}),
+        )
+        .await;
+    assert_eq!(upstream.last().body, bytes);
+    vault.stop_and_check_logs(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_credential_is_never_applied() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let token = vault.secret("bearer");
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1500);
+    let id = vault
+        .create(&json!({"name": "short-lived", "type": "bearer_token", "value": token,
+                        "expiresAt": expires.format(&time::format_description::well_known::Rfc3339).expect("format"),
+                        "allowedHosts": [upstream.origin()]}))
+        .await;
+    let call = json!({"method": "GET", "url": upstream.url("/record/e")});
+    let (status, _, _) = vault.proxy(&id, &call).await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let (status, _, body) = vault.proxy(&id, &call).await;
+    assert_eq!(
+        problem_code(status, &body),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "credential-expired".to_owned()
+        )
+    );
+    assert_eq!(
+        upstream.requests().len(),
+        1,
+        "the expired credential sent nothing"
+    );
+    let events = vault
+        .get_json(&format!("/audit-events?action=credential.use&target={id}"))
+        .await;
+    let outcomes: Vec<(&str, Option<&str>)> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().expect("outcome"),
+                e["reason"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("failure", Some("credential-expired")), ("success", None)]
+    );
+    vault.stop_and_check_logs(&[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let key = vault.secret("apikey");
+    let id = vault
+        .create(&json!({"name": "Stripe", "type": "api_key", "value": key,
+                        "placement": {"in": "query", "name": "key"}, "allowedHosts": [upstream.origin()]}))
+        .await;
+    let (reader_id, reader) = vault.key_with_scopes(&["credentials:read"]).await;
+    let (user_id, user) = vault.key_with_scopes(&["credentials:use"]).await;
+    vault.canaries.push(reader.clone());
+    vault.canaries.push(user.clone());
+
+    let call = |path: &str| json!({"method": "GET", "url": upstream.url(&format!("{path}?secret-looking=q1"))});
+    let (status, _, body) = vault.proxy_as(&reader, &id, &call("/record/r")).await;
+    assert_eq!(
+        problem_code(status, &body),
+        (StatusCode::FORBIDDEN, "insufficient-scope".to_owned())
+    );
+    for path in ["/record/one", "/record/two", "/status/503"] {
+        vault.proxy_as(&user, &id, &call(path)).await;
+    }
+    // A failed authentication, and one by a revoked key.
+    let response = vault
+        .call(
+            reqwest::Method::GET,
+            "/credentials",
+            "vlt_not-a-real-key",
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = vault
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/access-keys/{reader_id}"),
+            &vault.token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = vault
+        .call(reqwest::Method::GET, "/credentials", &reader, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let response = vault
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/credentials/{id}"),
+            &vault.token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    // The request log survives the deletion, newest first, paginated, without queries.
+    let page = vault
+        .get_json(&format!("/request-logs?credentialId={id}&limit=2"))
+        .await;
+    let items = page["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["path"], "/status/503");
+    assert_eq!(items[0]["status"], 503);
+    assert_eq!(items[1]["path"], "/record/two");
+    for item in items {
+        assert_eq!(item["credentialName"], "Stripe");
+        assert_eq!(item["method"], "GET");
+        assert_eq!(item["host"], format!("127.0.0.1:{}", upstream.port));
+        assert_eq!(item["accessKeyId"], user_id.as_str());
+        assert!(item["latencyMs"].as_f64().is_some_and(|l| l >= 0.0));
+        assert!(item["at"].as_str().is_some());
+    }
+    let cursor = page["nextCursor"].as_str().expect("a second page");
+    let rest = vault
+        .get_json(&format!(
+            "/request-logs?credentialId={id}&limit=2&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["items"][0]["path"], "/record/one");
+    assert!(rest["nextCursor"].is_null());
+    let text = format!("{page}{rest}");
+    assert!(
+        !text.contains("q1") && !text.contains(&key),
+        "no query values in the request log"
+    );
+
+    // The audit log: every change, use, key operation and failed authentication.
+    let mut actions: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/audit-events?limit=5&cursor={c}"),
+            None => "/audit-events?limit=5".to_owned(),
+        };
+        let page = vault.get_json(&path).await;
+        for event in page["items"].as_array().expect("items") {
+            let key = (
+                event["action"].as_str().expect("action").to_owned(),
+                format!(
+                    "{}:{}",
+                    event["outcome"].as_str().expect("outcome"),
+                    event["reason"].as_str().unwrap_or("")
+                ),
+            );
+            *actions.entry(key).or_default() += 1;
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let count = |action: &str, outcome: &str| {
+        actions
+            .get(&(action.to_owned(), outcome.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(count("credential.create", "success:"), 1, "{actions:?}");
+    assert_eq!(count("credential.delete", "success:"), 1);
+    assert_eq!(count("credential.use", "success:"), 3);
+    assert_eq!(count("credential.use", "failure:insufficient-scope"), 1);
+    assert_eq!(count("access_key.create", "success:"), 2);
+    assert_eq!(count("access_key.revoke", "success:"), 1);
+    // The unknown key has no organization; the revoked one is this organization's.
+    assert_eq!(count("authentication.failure", "failure:revoked-key"), 1);
+    assert_eq!(count("authentication.failure", "failure:malformed-key"), 0);
+
+    // Reading the audit log needs its own scope.
+    let response = vault
+        .call(reqwest::Method::GET, "/audit-events", &user, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    vault.stop_and_check_logs(&[]);
+}
