@@ -4,7 +4,7 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher pg-up clean
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint    - rustfmt check, clippy -D warnings, vault-core dependency check"
 	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
 	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
+	@echo "make bench-apply  - criterion benchmark of one credential use (cached OAuth2/JWT, api_key)"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup)"; exit 1; }
@@ -58,11 +59,15 @@ pg-up:
 # wrk drives the load; installed from Debian's packages when missing.
 bench: pg-up
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(CARGO) build --release -p vault-server
+	$(CARGO) build --release -p vault-server --bin vault-server --example bench_upstream
 	python3 scripts/bench.py
+	$(CARGO) bench -p vault-server --bench apply
 
 bench-cipher:
 	$(CARGO) bench -p vault-cipher-ring --bench seal_open
+
+bench-apply:
+	$(CARGO) bench -p vault-server --bench apply
 
 clean:
 	$(CARGO) clean

@@ -9,6 +9,10 @@ figure it puts, measured in the same run:
   - the server's no-op route (GET /healthz: HTTP and routing only), and
   - on PostgreSQL, pgbench -S (read-only) and pgbench -N (simple writes) on the same server
     with the same client count.
+Then the proxy: a local upstream (the bench_upstream example) is called directly and
+through POST /credentials/{id}/proxy, one connection at a time (low load), so the
+difference of the two medians is what the vault adds to a request: authentication,
+reading the credential, the audit event, injecting the auth, the request log.
 The table goes to stdout and the figures, as JSON, to target/bench/.
 
 Environment: BENCH_SECONDS (default 10) per run, BENCH_CONNECTIONS (16),
@@ -31,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "target" / "release" / "vault-server"
+UPSTREAM = ROOT / "target" / "release" / "examples" / "bench_upstream"
 OUT_DIR = ROOT / "target" / "bench"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -183,10 +188,11 @@ def parse_latency(text, percentile):
     return float(match.group(1)) * UNITS[match.group(2)] if match else None
 
 
-def wrk(base, script_text, workdir):
+def wrk(base, script_text, workdir, threads=2, connections=None):
     script = Path(workdir) / "bench.lua"
     script.write_text(script_text)
-    done = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency",
+    connections = connections or CONNECTIONS
+    done = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{SECONDS}s", "--latency",
                            "-s", str(script), base], capture_output=True, text=True, check=True)
     out = done.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -253,13 +259,80 @@ def bench_pgbench():
         psql(PGURL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def wait_for_port(port, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"nothing listening on port {port}")
+
+
+LUA_PROXY = """
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"method":"GET","url":"%(url)s"}'
+request = function()
+  return wrk.format(nil, "/credentials/%(id)s/proxy")
+end
+"""
+
+LUA_DIRECT = """
+request = function()
+  return wrk.format("GET", "/v1/charges?limit=1")
+end
+"""
+
+
+def bench_proxy(workdir):
+    """Median latency of the same upstream call, direct and through the proxy (1 connection)."""
+    port = free_port()
+    upstream = subprocess.Popen([str(UPSTREAM), f"127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        origin = f"http://127.0.0.1:{port}"
+        key = run_cli(["keys", "generate"], {}, workdir)
+        env = {"ENCRYPTION_KEY": key, "DATABASE_URL": f"sqlite://{workdir}/proxy.db",
+               "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS": "true"}
+        token = run_cli(["bootstrap", "--org", "proxy-bench"], env, workdir)
+        server = Server(env, workdir)
+        try:
+            bearer = request("POST", server.base + "/credentials", token, {
+                "name": "bench bearer", "type": "bearer_token",
+                "value": f"tok_{uuid.uuid4().hex}", "allowedHosts": [origin]})["id"]
+            jwt = request("POST", server.base + "/credentials", token, {
+                "name": "bench jwt", "type": "jwt", "algorithm": "HS256",
+                "secret": uuid.uuid4().hex + uuid.uuid4().hex, "claims": {"iss": "bench"},
+                "allowedHosts": [origin]})["id"]
+            url = f"{origin}/v1/charges?limit=1"
+            results = {}
+            log(f"[proxy] upstream called directly: {SECONDS}s, 1 connection")
+            results["direct"] = {"label": "upstream, direct",
+                                 **wrk(origin, LUA_DIRECT, workdir, threads=1, connections=1)}
+            for name, cred in (("bearer", bearer), ("jwt", jwt)):
+                log(f"[proxy] through the vault ({name}): {SECONDS}s, 1 connection")
+                script = LUA_PROXY % {"token": token, "url": url, "id": cred}
+                results[name] = {"label": f"upstream via proxy ({name}{', cached token' if name == 'jwt' else ''})",
+                                 **wrk(server.base, script, workdir, threads=1, connections=1)}
+            return results
+        finally:
+            server.stop()
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=10)
+
+
 def fmt(value, digits=2):
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def main():
-    if not SERVER.exists():
-        raise SystemExit(f"{SERVER} missing: run `cargo build --release -p vault-server`")
+    if not SERVER.exists() or not UPSTREAM.exists():
+        raise SystemExit("release binaries missing: run `cargo build --release -p vault-server "
+                         "--bin vault-server --example bench_upstream`")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     report = {"seconds": SECONDS, "connections": CONNECTIONS, "seed": SEED,
               "machine": {"cpus": os.cpu_count()}, "stores": {}, "pgbench": None,
@@ -269,6 +342,7 @@ def main():
             report["stores"][store] = bench_store(store, workdir)
         if "postgres" in STORES:
             report["pgbench"] = bench_pgbench()
+        report["proxy"] = bench_proxy(workdir)
 
     rows = []
     for store, results in report["stores"].items():
@@ -299,11 +373,25 @@ def main():
     print(line(["-" * w for w in widths]))
     for row in rows:
         print(line(row))
+    proxy = report["proxy"]
+    direct = proxy["direct"]["p50_ms"]
+    print(f"\nproxy overhead at low load (1 connection, {SECONDS}s each, same local upstream):\n")
+    prows = [("call", "req/s", "p50 ms", "p99 ms", "p50 added ms", "non-2xx")]
+    for name in ("direct", "bearer", "jwt"):
+        r = proxy[name]
+        r["p50_added_ms"] = None if name == "direct" else r["p50_ms"] - direct
+        prows.append((r["label"], fmt(r["requests_per_second"], 0), fmt(r["p50_ms"], 3),
+                      fmt(r["p99_ms"], 3), "-" if name == "direct" else fmt(r["p50_added_ms"], 3),
+                      str(r["non_2xx"])))
+    pwidths = [max(len(str(row[i])) for row in prows) for i in range(len(prows[0]))]
+    for row in prows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, pwidths)))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for path in (OUT_DIR / f"results-{stamp}.json", OUT_DIR / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nJSON: {OUT_DIR / 'latest.json'}")
     failures = [r for s in report["stores"].values() for r in s.values() if r["non_2xx"]]
+    failures += [r for r in report["proxy"].values() if r["non_2xx"]]
     if failures:
         raise SystemExit("some requests failed: see non-2xx above")
 

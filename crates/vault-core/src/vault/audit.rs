@@ -30,13 +30,38 @@ pub struct LogListRequest {
     pub target: Option<String>,
 }
 
-struct Paging {
+/// A validated log listing: page size, cursor, and the listing's own filters.
+struct Listing<F> {
     limit: u32,
     before: Option<uuid::Uuid>,
+    filters: F,
 }
 
-fn paging(request: &LogListRequest, errors: &mut ValidationErrors) -> Option<u32> {
-    errors.take(page_limit(request.limit)).flatten()
+impl<F> Listing<F> {
+    /// Validates paging and, with `filters`, the listing's own parameters, reporting every
+    /// invalid one at once.
+    fn parse(
+        request: &LogListRequest,
+        filters: impl FnOnce(&mut ValidationErrors) -> F,
+    ) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let limit = errors.take(page_limit(request.limit)).flatten();
+        let before = request
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.take(parse_cursor(c)));
+        let filters = filters(&mut errors);
+        errors.finish(|| Self {
+            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+            before,
+            filters,
+        })
+    }
+
+    /// What to ask the store for: one more than a page, to know whether another follows.
+    const fn fetch(&self) -> usize {
+        self.limit as usize + 1
+    }
 }
 
 fn uuid_field(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
@@ -124,31 +149,23 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         request: &LogListRequest,
     ) -> Result<Page<RequestLogEntry>, VaultError> {
         require(who, Scope::CredentialsRead)?;
-        let mut errors = ValidationErrors::default();
-        let limit = paging(request, &mut errors);
-        let before = request
-            .cursor
-            .as_deref()
-            .and_then(|c| errors.take(parse_cursor(c)));
-        let credential_id = request
-            .credential_id
-            .as_deref()
-            .and_then(|raw| errors.take(uuid_field("credentialId", raw)))
-            .map(CredentialId::from_uuid);
-        let paging = errors.finish(|| Paging {
-            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
-            before,
+        let listing = Listing::parse(request, |errors| {
+            request
+                .credential_id
+                .as_deref()
+                .and_then(|raw| errors.take(uuid_field("credentialId", raw)))
+                .map(CredentialId::from_uuid)
         })?;
         let query = RequestLogQuery {
-            credential_id,
-            before: paging.before,
-            limit: paging.limit as usize + 1,
+            credential_id: listing.filters,
+            before: listing.before,
+            limit: listing.fetch(),
         };
         let items = self
             .store
             .list_request_logs(who.organization_id, &query)
             .await?;
-        Ok(paginate(items, paging.limit as usize, |e| e.id))
+        Ok(paginate(items, listing.limit as usize, |e| e.id))
     }
 
     /// Lists the audit log, newest first.
@@ -162,41 +179,35 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         request: &LogListRequest,
     ) -> Result<Page<AuditEvent>, VaultError> {
         require(who, Scope::AuditRead)?;
-        let mut errors = ValidationErrors::default();
-        let limit = paging(request, &mut errors);
-        let before = request
-            .cursor
-            .as_deref()
-            .and_then(|c| errors.take(parse_cursor(c)));
-        let action = request.action.as_deref().and_then(|raw| {
-            errors.take(raw.parse::<AuditAction>().map_err(|_| {
-                FieldError::new(
-                    "action",
-                    format!(
-                        "must be one of {}",
-                        AuditAction::ALL.map(AuditAction::as_str).join(", ")
-                    ),
-                )
-            }))
-        });
-        let target = request
-            .target
-            .as_deref()
-            .and_then(|raw| errors.take(uuid_field("target", raw)));
-        let paging = errors.finish(|| Paging {
-            limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
-            before,
+        let listing = Listing::parse(request, |errors| {
+            let action = request.action.as_deref().and_then(|raw| {
+                errors.take(raw.parse::<AuditAction>().map_err(|_| {
+                    FieldError::new(
+                        "action",
+                        format!(
+                            "must be one of {}",
+                            AuditAction::ALL.map(AuditAction::as_str).join(", ")
+                        ),
+                    )
+                }))
+            });
+            let target = request
+                .target
+                .as_deref()
+                .and_then(|raw| errors.take(uuid_field("target", raw)));
+            (action, target)
         })?;
+        let (action, target) = listing.filters;
         let query = AuditQuery {
             action,
             target,
-            before: paging.before,
-            limit: paging.limit as usize + 1,
+            before: listing.before,
+            limit: listing.fetch(),
         };
         let items = self
             .store
             .list_audit_events(who.organization_id, &query)
             .await?;
-        Ok(paginate(items, paging.limit as usize, |e| e.id))
+        Ok(paginate(items, listing.limit as usize, |e| e.id))
     }
 }
