@@ -59,7 +59,7 @@ pg-up:
 # wrk drives the load; installed from Debian's packages when missing.
 bench: pg-up
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(CARGO) build --release -p vault-server --bin vault-server --example bench_upstream
+	$(CARGO) build --release -p vault-server --bin vault-server --example bench_upstream --example bench_seed
 	python3 scripts/bench.py
 	$(CARGO) bench -p vault-server --bench apply
 

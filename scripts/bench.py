@@ -13,6 +13,10 @@ Then the proxy: a local upstream (the bench_upstream example) is called directly
 through POST /credentials/{id}/proxy, one connection at a time (low load), so the
 difference of the two medians is what the vault adds to a request: authentication,
 reading the credential, the audit event, injecting the auth, the request log.
+Then a key rotation on each store: BENCH_REWRAP_COUNT (100,000) credentials are seeded under
+one key (the bench_seed example), the server restarts with a new key and the old one as a
+previous key, and `vault-server keys rewrap` runs while wrk reads credentials: the rewrap's
+rows/s and credentials/s, and the read throughput during it next to after it.
 The table goes to stdout and the figures, as JSON, to target/bench/.
 
 Environment: BENCH_SECONDS (default 10) per run, BENCH_CONNECTIONS (16),
@@ -36,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = ROOT / "target" / "release" / "vault-server"
 UPSTREAM = ROOT / "target" / "release" / "examples" / "bench_upstream"
+SEEDER = ROOT / "target" / "release" / "examples" / "bench_seed"
+REWRAP_COUNT = int(os.environ.get("BENCH_REWRAP_COUNT", "100000"))
 OUT_DIR = ROOT / "target" / "bench"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -325,14 +331,81 @@ def bench_proxy(workdir):
         upstream.wait(timeout=10)
 
 
+def parse_wrk(out):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"requests_per_second": rps, "p50_ms": parse_latency(out, 50),
+            "p99_ms": parse_latency(out, 99), "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def bench_rewrap(store, workdir):
+    """Rewrap throughput after a rotation, and reads during it next to reads after it."""
+    old = run_cli(["keys", "generate"], {}, workdir)
+    new = run_cli(["keys", "generate"], {}, workdir)
+    env = {}
+    if store == "sqlite":
+        env["DATABASE_URL"] = f"sqlite://{workdir}/rewrap.db"
+    else:
+        name = f"vault_rewrap_{os.getpid()}"
+        psql(PGURL, f"DROP DATABASE IF EXISTS {name}")
+        psql(PGURL, f"CREATE DATABASE {name}")
+        env["DATABASE_URL"] = with_database(PGURL, name)
+        run_cli(["migrate"], {**env, "ENCRYPTION_KEY": old}, workdir)
+    try:
+        ids_file = Path(workdir) / f"rewrap-ids-{store}.txt"
+        log(f"[{store}] seeding {REWRAP_COUNT} credentials under the old key")
+        started = time.time()
+        seeded = subprocess.run([str(SEEDER), str(REWRAP_COUNT), str(ids_file)],
+                                env={"PATH": os.environ.get("PATH", ""), "VAULT_DEV_MODE": "false",
+                                     "RUST_LOG": "warn", "ENCRYPTION_KEY": old, **env},
+                                cwd=workdir, capture_output=True, text=True)
+        if seeded.returncode != 0:
+            raise SystemExit(f"bench_seed failed: {seeded.stderr}")
+        token = seeded.stdout.strip().splitlines()[-1]
+        log(f"[{store}] seeded in {time.time() - started:.0f}s")
+        rotated = {**env, "ENCRYPTION_KEY": new, "ENCRYPTION_KEYS_PREVIOUS": old}
+        server = Server(rotated, workdir)
+        try:
+            script = LUA["get"] % {"ids": ids_file, "token": token}
+            script_path = Path(workdir) / "rewrap.lua"
+            script_path.write_text(script)
+            log(f"[{store}] keys rewrap with GET /credentials/{{id}} at {CONNECTIONS} connections")
+            reads = subprocess.Popen(["wrk", "-t2", f"-c{CONNECTIONS}", "-d600s", "--latency",
+                                      "-s", str(script_path), server.base],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(1)
+            started = time.time()
+            rewrap = subprocess.run([str(SERVER), "keys", "rewrap", "--batch", "500"],
+                                    env={"PATH": os.environ.get("PATH", ""), "VAULT_DEV_MODE": "false",
+                                         "RUST_LOG": "warn", **rotated},
+                                    cwd=workdir, capture_output=True, text=True)
+            seconds = time.time() - started
+            reads.send_signal(2)  # SIGINT: wrk stops and reports
+            during = parse_wrk(reads.communicate(timeout=30)[0])
+            if rewrap.returncode != 0:
+                raise SystemExit(f"keys rewrap failed: {rewrap.stderr}")
+            moved = int(re.search(r"rewrapped (\d+) sealed rows", rewrap.stdout).group(1))
+            log(f"[{store}] the same reads after the rewrap: {SECONDS}s")
+            after = {**wrk(server.base, script, workdir)}
+        finally:
+            server.stop()
+        return {"credentials": REWRAP_COUNT, "rows": moved, "seconds": seconds,
+                "rows_per_second": moved / seconds, "credentials_per_second": REWRAP_COUNT / seconds,
+                "reads_during": during, "reads_after": after,
+                "read_ratio": during["requests_per_second"] / after["requests_per_second"]}
+    finally:
+        if store == "postgres":
+            psql(PGURL, f"DROP DATABASE IF EXISTS vault_rewrap_{os.getpid()} WITH (FORCE)")
+
+
 def fmt(value, digits=2):
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
 def main():
-    if not SERVER.exists() or not UPSTREAM.exists():
+    if not SERVER.exists() or not UPSTREAM.exists() or not SEEDER.exists():
         raise SystemExit("release binaries missing: run `cargo build --release -p vault-server "
-                         "--bin vault-server --example bench_upstream`")
+                         "--bin vault-server --example bench_upstream --example bench_seed`")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     report = {"seconds": SECONDS, "connections": CONNECTIONS, "seed": SEED,
               "machine": {"cpus": os.cpu_count()}, "stores": {}, "pgbench": None,
@@ -343,6 +416,7 @@ def main():
         if "postgres" in STORES:
             report["pgbench"] = bench_pgbench()
         report["proxy"] = bench_proxy(workdir)
+        report["rewrap"] = {store: bench_rewrap(store, workdir) for store in STORES}
 
     rows = []
     for store, results in report["stores"].items():
@@ -386,6 +460,18 @@ def main():
     pwidths = [max(len(str(row[i])) for row in prows) for i in range(len(prows[0]))]
     for row in prows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, pwidths)))
+    print(f"\nkey rotation: keys rewrap of {REWRAP_COUNT:,} credentials (+ their versions) while "
+          f"wrk reads at {CONNECTIONS} connections:\n")
+    rrows = [("store", "rows", "seconds", "rows/s", "credentials/s", "reads/s during",
+              "reads/s after", "during/after")]
+    for store, r in report["rewrap"].items():
+        rrows.append((store, f"{r['rows']:,}", fmt(r["seconds"], 1), fmt(r["rows_per_second"], 0),
+                      fmt(r["credentials_per_second"], 0),
+                      fmt(r["reads_during"]["requests_per_second"], 0),
+                      fmt(r["reads_after"]["requests_per_second"], 0), f"{r['read_ratio']:.2f}"))
+    rwidths = [max(len(str(row[i])) for row in rrows) for i in range(len(rrows[0]))]
+    for row in rrows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, rwidths)))
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for path in (OUT_DIR / f"results-{stamp}.json", OUT_DIR / "latest.json"):
         path.write_text(json.dumps(report, indent=2) + "\n")

@@ -822,3 +822,269 @@ async fn health_needs_no_key_and_request_ids_are_echoed() {
         .expect("sent");
     assert_ne!(unsafe_id.headers()["x-request-id"], "a b\tc");
 }
+
+impl TestApp {
+    async fn send_if_match(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        if_match: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+            .header("if-match", if_match);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.expect("request sent")
+    }
+}
+
+#[tokio::test]
+async fn conditional_updates_honour_if_match() {
+    let app = spawn_app().await;
+    let created = app
+        .create(&json!({"name": "etag", "type": "bearer_token", "value": canary("etag")}))
+        .await;
+    let path = format!("/credentials/{}", created["id"].as_str().expect("id"));
+    let read = app.get(&path).await;
+    assert_eq!(read.headers()["etag"], "\"1\"");
+
+    let patched = app
+        .send_if_match(
+            reqwest::Method::PATCH,
+            &path,
+            "\"1\"",
+            Some(&json!({"description": "first"})),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    assert_eq!(patched.headers()["etag"], "\"2\"");
+
+    // A stale tag, a weak tag and a tag this API never issued are all 412, and change nothing.
+    for stale in ["\"1\"", "W/\"2\"", "\"abc\"", "\"1\", \"3\""] {
+        let refused = app
+            .send_if_match(
+                reqwest::Method::PATCH,
+                &path,
+                stale,
+                Some(&json!({"description": "lost"})),
+            )
+            .await;
+        problem(
+            refused,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        let refused = app
+            .send_if_match(reqwest::Method::DELETE, &path, stale, None)
+            .await;
+        problem(
+            refused,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+    }
+    let after: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(
+        (after["version"].as_i64(), after["description"].as_str()),
+        (Some(2), Some("first"))
+    );
+
+    // `*` only needs the credential to exist; the right tag deletes.
+    let any = app
+        .send_if_match(
+            reqwest::Method::PATCH,
+            &path,
+            "*",
+            Some(&json!({"description": "any"})),
+        )
+        .await;
+    assert_eq!(any.status(), StatusCode::OK);
+    let deleted = app
+        .send_if_match(reqwest::Method::DELETE, &path, "\"3\"", None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn secret_changes_make_versions_that_restore_without_being_read() {
+    let app = spawn_app().await;
+    let values = [canary("v1"), canary("v2"), canary("v3")];
+    let created = app
+        .create(&json!({"name": "rotating", "type": "api_key", "value": values[0]}))
+        .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let path = format!("/credentials/{id}");
+    let hint = |value: &str| format!("…{}", &value[value.len() - 4..]);
+    app.patch(&path, &json!({"value": values[1]})).await;
+    // A change of public fields only makes no new version.
+    app.patch(&path, &json!({"description": "no new secret"}))
+        .await;
+    app.patch(&path, &json!({"value": values[2]})).await;
+
+    let response = app.get(&format!("{path}/versions")).await;
+    let (status, body) = text_without(response, &values).await;
+    assert_eq!(status, StatusCode::OK);
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    let items = listed["items"].as_array().expect("items");
+    let numbers: Vec<i64> = items
+        .iter()
+        .map(|v| v["version"].as_i64().expect("n"))
+        .collect();
+    assert_eq!(numbers, [3, 2, 1]);
+    assert_eq!(items[0]["current"], true);
+    assert_eq!(items[2]["secretHints"]["value"], hint(&values[0]));
+
+    // Restore version 1: the credential's hint is v1's again, as version 4.
+    let restored = app
+        .send_if_match(
+            reqwest::Method::POST,
+            &format!("{path}/versions/1/restore"),
+            "\"4\"",
+            None,
+        )
+        .await;
+    let etag = restored.headers()["etag"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let (status, body) = text_without(restored, &values).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(etag, "\"5\"");
+    let restored: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(restored["secretHints"]["value"], hint(&values[0]));
+    let listed: Value = app
+        .get(&format!("{path}/versions"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"][0]["version"], 4);
+    assert_eq!(listed["items"][0]["restoredFrom"], 1);
+
+    // A stale precondition, a missing version, another organization: refused, nothing changes.
+    let stale = app
+        .send_if_match(
+            reqwest::Method::POST,
+            &format!("{path}/versions/2/restore"),
+            "\"4\"",
+            None,
+        )
+        .await;
+    problem(
+        stale,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition-failed",
+    )
+    .await;
+    let missing = app
+        .post(&format!("{path}/versions/9/restore"), &json!({}))
+        .await;
+    problem(missing, StatusCode::NOT_FOUND, "not-found").await;
+    let foreign = app
+        .send(
+            reqwest::Method::GET,
+            &format!("{path}/versions"),
+            Some(&app.other_token),
+            None,
+        )
+        .await;
+    problem(foreign, StatusCode::NOT_FOUND, "not-found").await;
+    let foreign = app
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/versions/1/restore"),
+            Some(&app.other_token),
+            None,
+        )
+        .await;
+    problem(foreign, StatusCode::NOT_FOUND, "not-found").await;
+    let after: Value = app.get(&path).await.json().await.expect("json");
+    assert_eq!(after["version"], 5);
+}
+
+#[tokio::test]
+async fn old_versions_are_pruned_to_the_retention_count() {
+    let app = spawn_app().await;
+    let created = app
+        .create(&json!({"name": "busy", "type": "bearer_token", "value": canary("r0")}))
+        .await;
+    let path = format!("/credentials/{}", created["id"].as_str().expect("id"));
+    for i in 1..=12 {
+        let response = app
+            .patch(&path, &json!({"value": canary(&format!("r{i}"))}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let listed: Value = app
+        .get(&format!("{path}/versions"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let numbers: Vec<i64> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| v["version"].as_i64().expect("n"))
+        .collect();
+    assert_eq!(
+        numbers,
+        (4..=13).rev().collect::<Vec<_>>(),
+        "the newest 10 are kept"
+    );
+    let pruned = app
+        .post(&format!("{path}/versions/3/restore"), &json!({}))
+        .await;
+    problem(pruned, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+#[tokio::test]
+async fn changes_and_their_audit_events_land_together() {
+    let app = spawn_app().await;
+    let created = app
+        .create(&json!({"name": "audited", "type": "bearer_token", "value": canary("a")}))
+        .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let path = format!("/credentials/{id}");
+    app.patch(&path, &json!({"value": canary("b")})).await;
+    let refused = app
+        .send_if_match(reqwest::Method::DELETE, &path, "\"1\"", None)
+        .await;
+    assert_eq!(refused.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(app.delete(&path).await.status(), StatusCode::NO_CONTENT);
+    let events: Value = app
+        .get(&format!("/audit-events?target={id}"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let seen: Vec<(String, String, String)> = events["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().expect("action").to_owned(),
+                e["outcome"].as_str().expect("outcome").to_owned(),
+                e["reason"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expect = |a: &str, o: &str, r: &str| (a.to_owned(), o.to_owned(), r.to_owned());
+    assert_eq!(
+        seen,
+        [
+            expect("credential.delete", "success", ""),
+            expect("credential.delete", "failure", "precondition-failed"),
+            expect("credential.update", "success", ""),
+            expect("credential.create", "success", ""),
+        ]
+    );
+}

@@ -6,197 +6,15 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use base64::Engine as _;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use support::upstream::start_upstream;
 use support::{Server, command, run_ok};
 use tempfile::TempDir;
-
-// ---------------------------------------------------------------------------------------
-// The upstream: records every request, and plays an OAuth2 token endpoint
-// ---------------------------------------------------------------------------------------
-
-#[derive(Clone, Debug)]
-struct Recorded {
-    method: String,
-    path: String,
-    query: Option<String>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-}
-
-#[derive(Default)]
-struct UpstreamState {
-    requests: Mutex<Vec<Recorded>>,
-    token_requests: Mutex<Vec<Recorded>>,
-    token_calls: AtomicUsize,
-    token_delay_ms: AtomicU64,
-    token_refuses: AtomicBool,
-}
-
-struct Upstream {
-    port: u16,
-    state: Arc<UpstreamState>,
-}
-
-impl Upstream {
-    fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin())
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().expect("lock").clone()
-    }
-
-    fn last(&self) -> Recorded {
-        self.requests()
-            .last()
-            .cloned()
-            .expect("the upstream got a request")
-    }
-
-    fn token_calls(&self) -> usize {
-        self.state.token_calls.load(Ordering::SeqCst)
-    }
-}
-
-fn record(req: &HttpRequest, body: &[u8]) -> Recorded {
-    Recorded {
-        method: req.method().to_string(),
-        path: req.path().to_owned(),
-        query: Some(req.query_string().to_owned()).filter(|q| !q.is_empty()),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: body.to_vec(),
-    }
-}
-
-async fn recorder(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<UpstreamState>,
-) -> HttpResponse {
-    state
-        .requests
-        .lock()
-        .expect("lock")
-        .push(record(&req, &body));
-    let status = req
-        .path()
-        .strip_prefix("/status/")
-        .and_then(|s| s.parse::<u16>().ok())
-        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
-        .unwrap_or(actix_web::http::StatusCode::OK);
-    HttpResponse::build(status)
-        .insert_header(("x-upstream", "yes"))
-        .body("upstream-ok")
-}
-
-async fn token_endpoint(
-    req: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<UpstreamState>,
-) -> HttpResponse {
-    let n = state.token_calls.fetch_add(1, Ordering::SeqCst) + 1;
-    state
-        .token_requests
-        .lock()
-        .expect("lock")
-        .push(record(&req, &body));
-    let delay = state.token_delay_ms.load(Ordering::SeqCst);
-    if delay > 0 {
-        tokio::time::sleep(Duration::from_millis(delay)).await;
-    }
-    if state.token_refuses.load(Ordering::SeqCst) {
-        // A careless endpoint that echoes what it got, secret included: the vault must
-        // never pass this on.
-        let echoed = String::from_utf8_lossy(&body).into_owned();
-        let auth = req
-            .headers()
-            .get("authorization")
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .unwrap_or_default();
-        return HttpResponse::Unauthorized().json(json!({
-            "error": "invalid_client",
-            "error_description": format!("bad client: {echoed} {auth}"),
-        }));
-    }
-    HttpResponse::Ok().json(json!({
-        "access_token": format!("tok-{n}"),
-        "token_type": "Bearer",
-        "expires_in": 3600,
-    }))
-}
-
-async fn start_upstream() -> Upstream {
-    let state = web::Data::new(UpstreamState::default());
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    let shared = state.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(shared.clone())
-            .route("/token", web::post().to(token_endpoint))
-            .route(
-                "/redirect-away",
-                web::get().to(move || async move {
-                    HttpResponse::Found()
-                        .insert_header(("location", format!("http://localhost:{port}/record/away")))
-                        .finish()
-                }),
-            )
-            .route(
-                "/redirect-same",
-                web::get().to(|| async {
-                    HttpResponse::Found()
-                        .insert_header(("location", "/record/same"))
-                        .finish()
-                }),
-            )
-            .route(
-                "/big",
-                web::get().to(|| async { HttpResponse::Ok().body(vec![b'x'; 300_000]) }),
-            )
-            .default_service(web::to(recorder))
-    })
-    .workers(2)
-    .listen(listener)
-    .expect("listen")
-    .run();
-    tokio::spawn(server);
-    Upstream {
-        port,
-        state: state.into_inner(),
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // The vault: the real binary on an SQLite file
@@ -1247,7 +1065,8 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
     assert_eq!(count("credential.delete", "success:"), 1);
     assert_eq!(count("credential.use", "success:"), 3);
     assert_eq!(count("credential.use", "failure:insufficient-scope"), 1);
-    assert_eq!(count("access_key.create", "success:"), 2);
+    // The bootstrap admin key and the two made here.
+    assert_eq!(count("access_key.create", "success:"), 3);
     assert_eq!(count("access_key.revoke", "success:"), 1);
     // The unknown key has no organization; the revoked one is this organization's.
     assert_eq!(count("authentication.failure", "failure:revoked-key"), 1);

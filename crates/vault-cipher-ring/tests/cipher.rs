@@ -90,6 +90,11 @@ fn random_bytes_differ() {
 }
 
 #[test]
+fn rewrap_keeps_plaintext_and_binding() {
+    cipher_suite::rewrap_keeps_plaintext_and_binding(&cipher());
+}
+
+#[test]
 fn run_all_passes_on_a_keyring() {
     cipher_suite::run_all(&RingCipher::new(new_key(), vec![new_key(), new_key()]));
 }

@@ -37,16 +37,20 @@ pub enum Scope {
     /// Read the audit log.
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// See which encryption keys protect how many sealed rows (installation-wide counts).
+    #[serde(rename = "keys:read")]
+    KeysRead,
 }
 
 impl Scope {
     /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
         Self::CredentialsUse,
         Self::AuditRead,
+        Self::KeysRead,
     ];
 
     /// The wire name.
@@ -58,6 +62,7 @@ impl Scope {
             Self::AccessKeysManage => "access-keys:manage",
             Self::CredentialsUse => "credentials:use",
             Self::AuditRead => "audit:read",
+            Self::KeysRead => "keys:read",
         }
     }
 }
@@ -74,7 +79,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, credentials:use, access-keys:manage, audit:read",
+                "each scope must be one of credentials:read, credentials:write, credentials:use, access-keys:manage, audit:read, keys:read",
             )
         })
     }

@@ -76,6 +76,8 @@ pub enum Purpose {
     KeyCheck,
     /// The random key that access keys are hashed with.
     AccessKeyHashKey,
+    /// The secret fields of one numbered version of a credential (its history).
+    CredentialVersion,
 }
 
 impl Purpose {
@@ -84,6 +86,7 @@ impl Purpose {
             Self::CredentialSecrets => b"credential-secrets",
             Self::KeyCheck => b"key-check",
             Self::AccessKeyHashKey => b"access-key-hash-key",
+            Self::CredentialVersion => b"credential-version",
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct Aad {
     purpose: Purpose,
     organization: Option<OrganizationId>,
     object: Uuid,
+    /// The version number, for a credential version: so version rows cannot be swapped.
+    version: Option<i64>,
 }
 
 impl Aad {
@@ -108,6 +113,22 @@ impl Aad {
             purpose: Purpose::CredentialSecrets,
             organization: Some(organization),
             object: *credential.as_uuid(),
+            version: None,
+        }
+    }
+
+    /// For the secret fields of version `number` of one credential.
+    #[must_use]
+    pub fn credential_version(
+        organization: OrganizationId,
+        credential: crate::ids::CredentialId,
+        number: i64,
+    ) -> Self {
+        Self {
+            purpose: Purpose::CredentialVersion,
+            organization: Some(organization),
+            object: *credential.as_uuid(),
+            version: Some(number),
         }
     }
 
@@ -118,6 +139,7 @@ impl Aad {
             purpose,
             organization: None,
             object: Uuid::nil(),
+            version: None,
         }
     }
 
@@ -134,6 +156,11 @@ impl Aad {
         let organization = self.organization.map_or([0u8; 16], |o| *o.as_bytes());
         out.extend_from_slice(&organization);
         out.extend_from_slice(self.object.as_bytes());
+        // Only versions carry a number, and their purpose label differs from every other,
+        // so encodings without one keep the exact bytes of earlier releases.
+        if let Some(version) = self.version {
+            out.extend_from_slice(&version.to_be_bytes());
+        }
         out
     }
 }
@@ -166,6 +193,9 @@ pub enum CipherError {
 ///   configured, and [`CipherError::Malformed`] when the bytes are not a blob at all.
 /// - `fill_random` MUST draw from a cryptographically secure generator, or fail with
 ///   [`CipherError::Random`].
+/// - `rewrap` MUST return a blob that opens with the same `aad` to the same plaintext and
+///   whose data key is wrapped by the current key; it MUST fail like `open` when the blob's
+///   key is unknown or the blob or `aad` was tampered with.
 /// - Implementations MUST NOT include key or plaintext bytes in errors or `Debug` output.
 pub trait Cipher: Send + Sync + 'static {
     /// Encrypts `plaintext`, binding it to `aad`.
@@ -182,4 +212,7 @@ pub trait Cipher: Send + Sync + 'static {
 
     /// HMAC-SHA-256 of `message` under `key`.
     fn keyed_hash(&self, key: &[u8; 32], message: &[u8]) -> [u8; 32];
+
+    /// Re-wraps a blob's data key under the current key-encryption key (a key rotation).
+    fn rewrap(&self, blob: &SealedBlob, aad: &Aad) -> Result<SealedBlob, CipherError>;
 }

@@ -18,6 +18,7 @@ mod token_cache;
 pub mod upstream;
 pub mod validation;
 pub mod vault;
+pub mod versions;
 
 pub use access_key::{AccessKey, IssuedAccessKey, Organization, Principal, Scope};
 pub use apply::{AppliedCredential, ProxyRequest};
@@ -34,6 +35,6 @@ pub use store::{Store, StoreError};
 pub use upstream::{NoUpstream, Upstream};
 pub use validation::{FieldError, ValidationErrors};
 pub use vault::{
-    AccessKeyRequest, ListRequest, LogListRequest, OpenError, Page, ProxyResponse, Vault,
-    VaultError,
+    AccessKeyRequest, KeyStatus, ListRequest, LogListRequest, OpenError, Page, ProxyResponse,
+    RewrapBatch, RewrapFailure, Vault, VaultError,
 };

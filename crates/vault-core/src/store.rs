@@ -8,10 +8,12 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use crate::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo};
 
 /// An opaque error from a storage backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -57,22 +59,46 @@ pub struct KeyListQuery {
     pub limit: usize,
 }
 
+/// What a credential write carries besides the credential row. The store writes all of it
+/// in the same transaction as the row: a change never lands without its version and its
+/// audit event, and neither lands without the change.
+#[derive(Clone, Copy, Debug)]
+pub struct CredentialWrite<'a> {
+    /// Version rows to add (the new current secret values; on the first secret change of a
+    /// credential stored before versions existed, also the values it replaces). Empty when
+    /// the secrets did not change.
+    pub versions: &'a [SecretVersion],
+    /// After adding, keep only this many of the credential's newest version rows (0: keep
+    /// every one).
+    pub keep_versions: usize,
+    /// The audit event of the change.
+    pub audit: &'a AuditEvent,
+}
+
 /// Credential storage.
 ///
 /// # Errors
 /// - `insert_credential` MUST fail with [`StoreError::Conflict`] if the id exists (in any
 ///   organization), and with [`StoreError::NotFound`] if its organization does not exist.
-/// - `get_credential`, `update_credential` and `delete_credential` MUST fail with
-///   [`StoreError::NotFound`] when the id does not exist *in `organization`*.
+/// - `get_credential`, `update_credential`, `delete_credential`, `list_versions` and
+///   `get_version` MUST fail with [`StoreError::NotFound`] when the id (or the version)
+///   does not exist *in `organization`*.
 /// - `update_credential` MUST write only if the stored version equals `expected_version`,
-///   atomically, and fail with [`StoreError::Conflict`] otherwise: this is what keeps
-///   concurrent updates from losing writes.
+///   atomically, and fail with [`StoreError::Conflict`] otherwise (writing nothing of the
+///   [`CredentialWrite`] either): this is what keeps concurrent updates from losing writes.
+///   `delete_credential` likewise when `expected_version` is given.
+/// - Writes MUST apply the whole [`CredentialWrite`] (version rows, pruning to
+///   `keep_versions`, the audit event) in the same transaction as the credential row, and
+///   fail with [`StoreError::Conflict`] if a version number exists for that credential.
+/// - `delete_credential` MUST delete the credential's version rows with it, and write
+///   `audit` in the same transaction.
 /// - Unreachable backends MUST surface as [`StoreError::Unavailable`].
 pub trait CredentialStore: Send + Sync + 'static {
     /// Stores a new credential under its `organization_id`.
     fn insert_credential(
         &self,
         credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Reads one credential with its sealed secrets.
@@ -95,14 +121,32 @@ pub trait CredentialStore: Send + Sync + 'static {
         organization: OrganizationId,
         credential: &StoredCredential,
         expected_version: i64,
+        write: &CredentialWrite<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes a credential.
+    /// Deletes a credential and its versions (only at `expected_version`, when given).
     fn delete_credential(
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A credential's versions, newest first, without their sealed values.
+    fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> impl Future<Output = Result<Vec<VersionInfo>, StoreError>> + Send;
+
+    /// One version, with its sealed values.
+    fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> impl Future<Output = Result<SecretVersion, StoreError>> + Send;
 }
 
 /// Access-key storage.
@@ -112,11 +156,14 @@ pub trait CredentialStore: Send + Sync + 'static {
 ///   and with [`StoreError::NotFound`] if its organization does not exist.
 /// - `revoke_access_key` MUST fail with [`StoreError::NotFound`] when the id does not exist
 ///   in `organization`, and MUST keep the first revocation time if called twice.
+/// - `insert_access_key` and `revoke_access_key` MUST write `audit` in the same
+///   transaction as the key.
 pub trait AccessKeyStore: Send + Sync + 'static {
     /// Stores a new key under its `organization_id`.
     fn insert_access_key(
         &self,
         key: &StoredAccessKey,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Finds the key whose token hashes to `hash`, in any organization.
@@ -138,6 +185,7 @@ pub trait AccessKeyStore: Send + Sync + 'static {
         organization: OrganizationId,
         id: AccessKeyId,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> impl Future<Output = Result<AccessKey, StoreError>> + Send;
 
     /// Records a successful authentication.
@@ -217,10 +265,46 @@ pub trait LogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 }
 
+/// The sealed rows of every kind, for a key rotation: how many each key still protects,
+/// and re-wrapping them one by one while everything else keeps working.
+///
+/// # Errors
+/// - `key_usage` MUST count every sealed row (meta values, credentials, versions) by the
+///   key id stored beside it, one entry per key id that protects at least one row.
+/// - `sealed_batch` MUST return only rows of `kind` whose key id is not `not_under`, in a
+///   stable order (meta by name, credentials by id, versions by credential id then
+///   number), starting strictly after `after`, at most `limit`.
+/// - `replace_sealed` MUST write `new` (and its key id) only if the row still holds exactly
+///   `row.sealed`, atomically, and return whether it wrote: a row changed meanwhile was
+///   sealed afresh under the current key and must not be overwritten.
+pub trait SealedStore: Send + Sync + 'static {
+    /// Rows per key id.
+    fn key_usage(&self) -> impl Future<Output = Result<Vec<KeyUsage>, StoreError>> + Send;
+
+    /// One batch of rows not sealed under `not_under`.
+    fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<SealedRow>, StoreError>> + Send;
+
+    /// Replaces one row's sealed value if it is unchanged.
+    fn replace_sealed(
+        &self,
+        row: &SealedRow,
+        new: &crate::cipher::SealedBlob,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Everything a vault needs from storage.
 pub trait Store:
-    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore
+    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore
 {
 }
 
-impl<T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore> Store for T {}
+impl<T> Store for T where
+    T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore
+{
+}

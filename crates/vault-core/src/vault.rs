@@ -20,23 +20,28 @@ use crate::duration::parse_iso8601_duration;
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential, ValidPatch};
 use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
-use crate::logs::AuditAction;
+use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
 use crate::oauth2::TokenEndpointError;
-use crate::store::{KeyListQuery, ListQuery, Store, StoreError};
+use crate::store::{CredentialWrite, KeyListQuery, ListQuery, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
+use crate::versions::{SecretVersion, VersionInfo};
 
 mod audit;
+mod keys;
 mod using;
 
 pub use audit::LogListRequest;
+pub use keys::{KeyStatus, RewrapBatch, RewrapFailure};
 pub use using::ProxyResponse;
 
 /// Default page size of list calls.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size of list calls.
 pub const MAX_PAGE_SIZE: u32 = 100;
+/// Versions of a credential's secret values kept by default.
+pub const DEFAULT_VERSIONS_KEPT: usize = 10;
 /// How often an update re-reads and retries after losing a race with another writer.
 /// Each retry makes progress for someone, so this bounds only pathological contention.
 const MAX_UPDATE_ATTEMPTS: usize = 128;
@@ -102,6 +107,9 @@ pub enum VaultError {
     /// The same failure, shared by callers that waited for one token fetch.
     #[error("{0}")]
     Shared(std::sync::Arc<VaultError>),
+    /// The caller's precondition (`If-Match`) names another version than the current one.
+    #[error("the credential is not at the version the request names")]
+    PreconditionFailed,
 }
 
 impl VaultError {
@@ -116,6 +124,7 @@ impl VaultError {
             Self::NotFound => "not-found",
             Self::Conflict => "conflict",
             Self::Unavailable(_) => "store-unavailable",
+            Self::Cipher(CipherError::UnknownKey(_)) => "encryption-key-missing",
             Self::Store(_) | Self::Cipher(_) | Self::Signing(_) | Self::Unsendable => {
                 "internal-error"
             }
@@ -124,6 +133,7 @@ impl VaultError {
             Self::Upstream(error) => error.code(),
             Self::TokenEndpoint(_) => "token-endpoint-failed",
             Self::Shared(error) => error.code(),
+            Self::PreconditionFailed => "precondition-failed",
         }
     }
 }
@@ -253,6 +263,8 @@ pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     signer: J,
     /// Issued OAuth2 tokens and signed JWTs, per credential.
     tokens: TokenCache,
+    /// How many versions of a credential's secret values are kept (0: all).
+    keep_versions: usize,
     token_hash_key: Zeroizing<[u8; 32]>,
     /// How long a verified access key is trusted without asking the store again (zero:
     /// never). Revocation through this process evicts at once; through another replica
@@ -305,6 +317,7 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             upstream: NoUpstream,
             signer: NoJwtSigner,
             tokens: TokenCache::default(),
+            keep_versions: DEFAULT_VERSIONS_KEPT,
             token_hash_key,
             auth_cache_ttl: Duration::ZERO,
             auth_cache: std::sync::Mutex::default(),
@@ -323,6 +336,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             upstream,
             signer: self.signer,
             tokens: self.tokens,
+            keep_versions: self.keep_versions,
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
             auth_cache: self.auth_cache,
@@ -339,10 +353,19 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             upstream: self.upstream,
             signer,
             tokens: self.tokens,
+            keep_versions: self.keep_versions,
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
             auth_cache: self.auth_cache,
         }
+    }
+
+    /// Keeps the newest `count` versions of each credential's secret values (0: every
+    /// version). Older ones are removed as new ones are made.
+    #[must_use]
+    pub const fn with_version_retention(mut self, count: usize) -> Self {
+        self.keep_versions = count;
+        self
     }
 
     /// Trusts a verified access key for `ttl` before asking the store again, saving a
@@ -547,14 +570,10 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let result = self
             .insert_new_credential(who, credential_type, fields)
             .await;
-        let target = result.as_ref().ok().map(|c| *c.id.as_uuid());
-        self.audit_change(
-            who,
-            AuditAction::CredentialCreate,
-            target,
-            result.as_ref().map(|_| ()),
-        )
-        .await;
+        if let Err(error) = &result {
+            self.audit_refusal(who, AuditAction::CredentialCreate, None, error)
+                .await;
+        }
         result
     }
 
@@ -585,8 +604,15 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             updated_at: now,
             version: 1,
         };
+        let version = self.version_of(&credential, 1, &new.secrets, who.access_key_id, None)?;
         let stored = StoredCredential { credential, sealed };
-        self.store.insert_credential(&stored).await?;
+        let audit = self.success(who, AuditAction::CredentialCreate, *id.as_uuid());
+        let write = CredentialWrite {
+            versions: std::slice::from_ref(&version),
+            keep_versions: self.keep_versions,
+            audit: &audit,
+        };
+        self.store.insert_credential(&stored, &write).await?;
         tracing::info!(credential = %id, kind = %credential_type, "credential created");
         Ok(stored.credential)
     }
@@ -661,19 +687,22 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         fields: &CredentialFields,
+        precondition: Option<i64>,
     ) -> Result<Credential, VaultError> {
-        let result = self.apply_patch(who, id, fields).await;
-        if result.is_ok() {
+        let result = self.apply_patch(who, id, fields, precondition).await;
+        match &result {
             // Its token was issued for the old configuration or secret.
-            self.tokens.invalidate(id);
+            Ok(_) => self.tokens.invalidate(id),
+            Err(error) => {
+                self.audit_refusal(
+                    who,
+                    AuditAction::CredentialUpdate,
+                    Some(*id.as_uuid()),
+                    error,
+                )
+                .await;
+            }
         }
-        self.audit_change(
-            who,
-            AuditAction::CredentialUpdate,
-            Some(*id.as_uuid()),
-            result.as_ref().map(|_| ()),
-        )
-        .await;
         result
     }
 
@@ -682,11 +711,13 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         fields: &CredentialFields,
+        precondition: Option<i64>,
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.store.get_credential(organization, id).await?;
+            check_precondition(precondition, &current.credential)?;
             let now = self.clock.now();
             let patch = ValidPatch::validate(&current.credential.kind, fields, now)?;
             if patch.is_empty() {
@@ -724,23 +755,228 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                     None => {}
                 }
             }
-            if let Some(secrets) = &patch.secrets {
-                next.sealed = self.seal_secrets(organization, id, secrets)?;
-                next.credential.secret_hints = secrets.hints();
-            }
             next.credential.version = current.credential.version + 1;
             next.credential.updated_at = now.max(current.credential.updated_at);
-            match self
-                .store
-                .update_credential(organization, &next, current.credential.version)
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(credential = %id, version = next.credential.version, "credential updated");
-                    return Ok(next.credential);
+            let versions = match &patch.secrets {
+                Some(secrets) => {
+                    next.sealed = self.seal_secrets(organization, id, secrets)?;
+                    next.credential.secret_hints = secrets.hints();
+                    self.next_versions(who, &current, &next.credential, secrets, None)
+                        .await?
                 }
-                Err(StoreError::Conflict) => {}
-                Err(other) => return Err(other.into()),
+                None => Vec::new(),
+            };
+            if self
+                .write_update(who, &current, &next, &versions, precondition)
+                .await?
+            {
+                tracing::info!(credential = %id, version = next.credential.version, "credential updated");
+                return Ok(next.credential);
+            }
+        }
+        Err(VaultError::Conflict)
+    }
+
+    /// Writes an update (with its versions and audit event) if the credential is still at
+    /// the version it was read at. `Ok(false)`: it moved on; read again and retry.
+    async fn write_update(
+        &self,
+        who: &Principal,
+        current: &StoredCredential,
+        next: &StoredCredential,
+        versions: &[SecretVersion],
+        precondition: Option<i64>,
+    ) -> Result<bool, VaultError> {
+        let audit = self.success(
+            who,
+            AuditAction::CredentialUpdate,
+            *next.credential.id.as_uuid(),
+        );
+        let write = CredentialWrite {
+            versions,
+            // Nothing to prune when no version was added (and a round trip saved).
+            keep_versions: if versions.is_empty() {
+                0
+            } else {
+                self.keep_versions
+            },
+            audit: &audit,
+        };
+        match self
+            .store
+            .update_credential(
+                who.organization_id,
+                next,
+                current.credential.version,
+                &write,
+            )
+            .await
+        {
+            Ok(()) => Ok(true),
+            // With a precondition, someone else's change in between is a mismatch.
+            Err(StoreError::Conflict) if precondition.is_some() => {
+                Err(VaultError::PreconditionFailed)
+            }
+            Err(StoreError::Conflict) => Ok(false),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// The version rows a change of secret values adds: the new values as the next number,
+    /// and, for a credential stored before versions existed, its current values as version 1.
+    async fn next_versions(
+        &self,
+        who: &Principal,
+        current: &StoredCredential,
+        next: &Credential,
+        secrets: &CredentialSecrets,
+        restored_from: Option<i64>,
+    ) -> Result<Vec<SecretVersion>, VaultError> {
+        let existing = self
+            .store
+            .list_versions(who.organization_id, next.id)
+            .await?;
+        let mut versions = Vec::with_capacity(2);
+        let number = match existing.first() {
+            Some(latest) => latest.number + 1,
+            None => {
+                let old = self.open_secrets(current)?;
+                versions.push(self.version_of(&current.credential, 1, &old, None, None)?);
+                2
+            }
+        };
+        versions.push(self.version_of(next, number, secrets, who.access_key_id, restored_from)?);
+        Ok(versions)
+    }
+
+    /// A version row: `secrets` sealed for version `number` of `credential`.
+    fn version_of(
+        &self,
+        credential: &Credential,
+        number: i64,
+        secrets: &CredentialSecrets,
+        created_by: Option<AccessKeyId>,
+        restored_from: Option<i64>,
+    ) -> Result<SecretVersion, VaultError> {
+        let aad = Aad::credential_version(credential.organization_id, credential.id, number);
+        Ok(SecretVersion {
+            credential_id: credential.id,
+            organization_id: credential.organization_id,
+            number,
+            sealed: self.cipher.seal(&secrets.to_plaintext(), &aad)?,
+            secret_hints: secrets.hints(),
+            created_at: credential.updated_at,
+            created_by,
+            restored_from,
+        })
+    }
+
+    /// Lists the versions of a credential's secret values, newest (current) first. Never
+    /// their values.
+    ///
+    /// # Errors
+    /// Missing scope, not found, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_versions(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        Ok(self.store.list_versions(who.organization_id, id).await?)
+    }
+
+    /// Makes version `number` of a credential's secret values current again, as a new
+    /// version, without anyone reading it. The credential's public fields stay as they
+    /// are, so a JWT key must still fit today's algorithm; a custom credential's header
+    /// names follow the restored headers.
+    ///
+    /// # Errors
+    /// Missing scope, not found (credential or version), a failed precondition, a restored
+    /// key that no longer fits, or a store or cipher failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn restore_version(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        number: i64,
+        precondition: Option<i64>,
+    ) -> Result<Credential, VaultError> {
+        let result = self.restore(who, id, number, precondition).await;
+        match &result {
+            Ok(_) => self.tokens.invalidate(id),
+            Err(error) => {
+                self.audit_refusal(
+                    who,
+                    AuditAction::CredentialUpdate,
+                    Some(*id.as_uuid()),
+                    error,
+                )
+                .await;
+            }
+        }
+        result
+    }
+
+    async fn restore(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        number: i64,
+        precondition: Option<i64>,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsWrite)?;
+        let organization = who.organization_id;
+        for _ in 0..MAX_UPDATE_ATTEMPTS {
+            let current = self.store.get_credential(organization, id).await?;
+            check_precondition(precondition, &current.credential)?;
+            let version = self.store.get_version(organization, id, number).await?;
+            let aad = Aad::credential_version(organization, id, number);
+            let plaintext = self.cipher.open(&version.sealed, &aad)?;
+            let kind = current.credential.kind.credential_type();
+            let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
+                .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
+            let mut next = current.clone();
+            match &mut next.credential.kind {
+                CredentialKind::Jwt(config) => {
+                    let fits = matches!(
+                        (&secrets, config.algorithm.uses_shared_secret()),
+                        (CredentialSecrets::JwtSecret(_), true)
+                            | (CredentialSecrets::JwtPrivateKey(_), false)
+                    );
+                    if !fits {
+                        return Err(FieldError::new(
+                            "version",
+                            format!(
+                                "version {number} holds a key of another kind than {} needs; change the algorithm first",
+                                config.algorithm.as_str()
+                            ),
+                        )
+                        .into());
+                    }
+                    self.check_jwt_key(config.algorithm, &secrets)?;
+                }
+                CredentialKind::Custom { header_names } => {
+                    if let CredentialSecrets::Headers(headers) = &secrets {
+                        *header_names = headers.keys().cloned().collect();
+                    }
+                }
+                _ => {}
+            }
+            let now = self.clock.now();
+            next.sealed = self.seal_secrets(organization, id, &secrets)?;
+            next.credential.secret_hints = secrets.hints();
+            next.credential.version = current.credential.version + 1;
+            next.credential.updated_at = now.max(current.credential.updated_at);
+            let versions = self
+                .next_versions(who, &current, &next.credential, &secrets, Some(number))
+                .await?;
+            if self
+                .write_update(who, &current, &next, &versions, precondition)
+                .await?
+            {
+                tracing::info!(credential = %id, restored = number, version = next.credential.version, "credential version restored");
+                return Ok(next.credential);
             }
         }
         Err(VaultError::Conflict)
@@ -755,24 +991,33 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         &self,
         who: &Principal,
         id: CredentialId,
+        precondition: Option<i64>,
     ) -> Result<(), VaultError> {
         let result = async {
             require(who, Scope::CredentialsWrite)?;
-            self.store
-                .delete_credential(who.organization_id, id)
-                .await?;
+            let audit = self.success(who, AuditAction::CredentialDelete, *id.as_uuid());
+            match self
+                .store
+                .delete_credential(who.organization_id, id, precondition, &audit)
+                .await
+            {
+                Err(StoreError::Conflict) => return Err(VaultError::PreconditionFailed),
+                other => other?,
+            }
             self.tokens.invalidate(id);
             tracing::info!(credential = %id, "credential deleted");
             Ok(())
         }
         .await;
-        self.audit_change(
-            who,
-            AuditAction::CredentialDelete,
-            Some(*id.as_uuid()),
-            result.as_ref().copied(),
-        )
-        .await;
+        if let Err(error) = &result {
+            self.audit_refusal(
+                who,
+                AuditAction::CredentialDelete,
+                Some(*id.as_uuid()),
+                error,
+            )
+            .await;
+        }
         result
     }
 
@@ -804,14 +1049,10 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         request: &AccessKeyRequest,
     ) -> Result<IssuedAccessKey, VaultError> {
         let result = self.issue_requested_key(who, request).await;
-        let target = result.as_ref().ok().map(|k| *k.key.id.as_uuid());
-        self.audit_change(
-            who,
-            AuditAction::AccessKeyCreate,
-            target,
-            result.as_ref().map(|_| ()),
-        )
-        .await;
+        if let Err(error) = &result {
+            self.audit_refusal(who, AuditAction::AccessKeyCreate, None, error)
+                .await;
+        }
         result
     }
 
@@ -923,22 +1164,25 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     ) -> Result<AccessKey, VaultError> {
         let result = async {
             require(who, Scope::AccessKeysManage)?;
+            let audit = self.success(who, AuditAction::AccessKeyRevoke, *id.as_uuid());
             let key = self
                 .store
-                .revoke_access_key(who.organization_id, id, self.clock.now())
+                .revoke_access_key(who.organization_id, id, self.clock.now(), &audit)
                 .await?;
             self.forget_key(id);
             tracing::info!(access_key = %id, "access key revoked");
             Ok(key)
         }
         .await;
-        self.audit_change(
-            who,
-            AuditAction::AccessKeyRevoke,
-            Some(*id.as_uuid()),
-            result.as_ref().map(|_| ()),
-        )
-        .await;
+        if let Err(error) = &result {
+            self.audit_refusal(
+                who,
+                AuditAction::AccessKeyRevoke,
+                Some(*id.as_uuid()),
+                error,
+            )
+            .await;
+        }
         result
     }
 
@@ -989,7 +1233,17 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             key,
             hash: self.hash_token(&token),
         };
-        self.store.insert_access_key(&stored).await?;
+        let audit = AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            organization_id: Some(organization_id),
+            actor: created_by,
+            action: AuditAction::AccessKeyCreate,
+            target: Some(*stored.key.id.as_uuid()),
+            outcome: AuditOutcome::Success,
+            reason: None,
+            at: stored.key.created_at,
+        };
+        self.store.insert_access_key(&stored, &audit).await?;
         Ok(IssuedAccessKey {
             key: stored.key,
             token,
@@ -1013,6 +1267,14 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         Ok(self
             .cipher
             .seal(&plaintext, &Aad::credential_secrets(organization, id))?)
+    }
+}
+
+/// Refuses a change whose precondition (the version the caller last saw) is stale.
+fn check_precondition(precondition: Option<i64>, current: &Credential) -> Result<(), VaultError> {
+    match precondition {
+        Some(expected) if expected != current.version => Err(VaultError::PreconditionFailed),
+        _ => Ok(()),
     }
 }
 

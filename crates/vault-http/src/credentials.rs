@@ -138,6 +138,46 @@ fn location(id: CredentialId) -> String {
     format!("/credentials/{id}")
 }
 
+/// A credential's entity tag: its version, which every change increments. Strong: two
+/// responses with the same tag describe the same stored state.
+pub(crate) fn etag(credential: &Credential) -> String {
+    format!("\"{}\"", credential.version)
+}
+
+/// 200 with the credential and its `ETag`.
+pub(crate) fn current(credential: &Credential) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(credential)))
+        .json(CredentialView::new(credential, OffsetDateTime::now_utc()))
+}
+
+/// The version an `If-Match` header requires, if any. `*` requires only that the
+/// credential exists; a list matches when any entry does. A weak tag (`W/"3"`) never
+/// matches (RFC 9110 §13.1.1 compares strongly), and neither does a tag this API did not
+/// issue: both are a 412.
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| ApiError::Vault(vault_core::VaultError::PreconditionFailed))?;
+    let entries: Vec<&str> = raw.split(',').map(str::trim).collect();
+    if entries.contains(&"*") {
+        return Ok(None);
+    }
+    let versions: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .collect();
+    match versions.as_slice() {
+        [version] => Ok(Some(*version)),
+        // Several candidate versions: only a vault-side check of each could say which
+        // matches; clients send the one tag they got.
+        _ => Err(ApiError::Vault(vault_core::VaultError::PreconditionFailed)),
+    }
+}
+
 pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     payload: Payload,
@@ -166,6 +206,7 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     let now = OffsetDateTime::now_utc();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(credential.id)))
+        .insert_header((header::ETAG, etag(&credential)))
         .json(CredentialView::new(&credential, now)))
 }
 
@@ -216,7 +257,7 @@ pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let credential = vault.get_credential(&who, parse_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
+    Ok(current(&credential))
 }
 
 pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
@@ -240,8 +281,11 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     if !fields.errors.is_empty() {
         return Err(ApiError::Invalid(fields.errors));
     }
-    let credential = vault.update_credential(&who, id, &input).await?;
-    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, OffsetDateTime::now_utc())))
+    let precondition = if_match(&req)?;
+    let credential = vault
+        .update_credential(&who, id, &input, precondition)
+        .await?;
+    Ok(current(&credential))
 }
 
 pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
@@ -250,6 +294,9 @@ pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
-    vault.delete_credential(&who, parse_id(&id)?).await?;
+    let precondition = if_match(&req)?;
+    vault
+        .delete_credential(&who, parse_id(&id)?, precondition)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -240,6 +240,22 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             format!("{error}."),
         ),
         VaultError::Shared(inner) => describe_vault(inner),
+        VaultError::PreconditionFailed => (
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+            "The credential changed since the version If-Match names; read it again (its ETag) and retry."
+                .to_owned(),
+        ),
+        VaultError::Cipher(vault_core::CipherError::UnknownKey(key)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "encryption-key-missing",
+            "Encryption key missing",
+            format!(
+                "This credential is sealed under key {key}, which is not in the configured keyring. \
+                 Add that key to ENCRYPTION_KEYS_PREVIOUS, then run `vault-server keys rewrap`."
+            ),
+        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal-error",

@@ -7,6 +7,7 @@ pub mod context;
 mod credentials;
 mod error;
 mod usage;
+mod versions;
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, Data, ServiceConfig};
@@ -72,6 +73,21 @@ pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
             .service(
                 web::resource("/credentials/{id}/proxy")
                     .route(web::post().to(usage::proxy::<S, C, K, U, J>))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/credentials/{id}/versions")
+                    .route(web::get().to(versions::list::<S, C, K, U, J>))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/credentials/{id}/versions/{number}/restore")
+                    .route(web::post().to(versions::restore::<S, C, K, U, J>))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
+                web::resource("/admin/keys")
+                    .route(web::get().to(versions::key_status::<S, C, K, U, J>))
                     .default_service(web::to(method_not_allowed)),
             )
             .service(

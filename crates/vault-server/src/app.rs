@@ -107,7 +107,8 @@ fn finish<S: Store>(
     Ok(vault
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
-        .with_auth_cache(auth_cache_ttl(settings)))
+        .with_auth_cache(auth_cache_ttl(settings))
+        .with_version_retention(settings.credential_versions_kept))
 }
 
 fn auth_cache_ttl(settings: &Settings) -> time::Duration {
@@ -332,6 +333,138 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `vault-server keys status`: how many sealed rows each key still protects.
+#[derive(Debug)]
+pub struct KeysStatus;
+
+impl VaultJob for KeysStatus {
+    type Output = ();
+
+    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeySource) -> anyhow::Result<()> {
+        let status = vault.key_status().await?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>12} {:>10} {:>6}",
+            "key id", "current", "credentials", "versions", "meta"
+        )?;
+        for key in &status.keys {
+            writeln!(
+                out,
+                "{:<20} {:>8} {:>12} {:>10} {:>6}",
+                key.key_id.as_str(),
+                if key.key_id == status.current {
+                    "yes"
+                } else {
+                    ""
+                },
+                key.credentials,
+                key.versions,
+                key.meta
+            )?;
+        }
+        let old = status.rows_under_old_keys();
+        if old == 0 {
+            writeln!(
+                out,
+                "\nevery sealed row is under the current key: older keys can be removed from ENCRYPTION_KEYS_PREVIOUS"
+            )?;
+        } else {
+            writeln!(
+                out,
+                "\n{old} sealed rows are still under older keys: run `vault-server keys rewrap`"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `vault-server keys rewrap`: moves every sealed row to the current key, in batches,
+/// while servers keep serving. Safe to interrupt and to run again.
+#[derive(Debug)]
+pub struct Rewrap {
+    /// Rows per batch.
+    pub batch: usize,
+}
+
+impl VaultJob for Rewrap {
+    type Output = ();
+
+    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeySource) -> anyhow::Result<()> {
+        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+        let before = vault.key_status().await?;
+        let total = before.rows_under_old_keys();
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "rewrapping {bar:40} {pos}/{len} rows  {per_sec}  eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let (mut rewrapped, mut changed) = (0u64, 0u64);
+        let mut failures = Vec::new();
+        for kind in vault_core::versions::SealedKind::ALL {
+            let mut after = None;
+            loop {
+                let batch = vault
+                    .rewrap_batch(kind, after.as_ref(), self.batch.max(1))
+                    .await
+                    .context("the rewrap stopped; run it again to continue where it was")?;
+                bar.inc(batch.scanned as u64);
+                rewrapped += batch.rewrapped;
+                changed += batch.changed_meanwhile;
+                failures.extend(batch.failures);
+                match batch.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let after = vault.key_status().await?;
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "rewrapped {rewrapped} sealed rows to key {} ({changed} changed meanwhile and were already sealed under it); {} rows remain under older keys",
+            after.current,
+            after.rows_under_old_keys()
+        )?;
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let mut missing: Vec<String> = failures
+            .iter()
+            .map(|f| match &f.error {
+                vault_core::CipherError::UnknownKey(key) => format!("key {key} is not configured"),
+                other => other.to_string(),
+            })
+            .collect();
+        missing.sort();
+        missing.dedup();
+        bail!(
+            "{} sealed rows could not be rewrapped: {}. Add the missing keys to ENCRYPTION_KEYS_PREVIOUS and run the rewrap again",
+            failures.len(),
+            missing.join("; ")
+        )
+    }
+}
+
+/// `vault-server keys status`.
+///
+/// # Errors
+/// Any start-up failure.
+pub async fn keys_status(settings: &Settings) -> anyhow::Result<()> {
+    with_vault(settings, KeysStatus).await
+}
+
+/// `vault-server keys rewrap`.
+///
+/// # Errors
+/// Any start-up failure, a store failure (run it again), or rows under missing keys.
+pub async fn rewrap(settings: &Settings, batch: usize) -> anyhow::Result<()> {
+    with_vault(settings, Rewrap { batch }).await
 }
 
 /// `vault-server keys generate`: a fresh key for `ENCRYPTION_KEY`.

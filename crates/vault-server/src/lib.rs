@@ -7,6 +7,7 @@ pub mod settings;
 pub mod telemetry;
 
 pub use app::{
-    Application, bootstrap, generate_key, migrate, open_sqlite_vault, serve, with_vault,
+    Application, bootstrap, generate_key, keys_status, migrate, open_sqlite_vault, rewrap, serve,
+    with_vault,
 };
 pub use settings::Settings;

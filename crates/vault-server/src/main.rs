@@ -39,6 +39,14 @@ enum Command {
 enum KeysCommand {
     /// Print a fresh random key for ENCRYPTION_KEY.
     Generate,
+    /// Show how many sealed rows each key still protects.
+    Status,
+    /// Re-wrap every sealed row under the current ENCRYPTION_KEY, online and resumably.
+    Rewrap {
+        /// Rows per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,7 +76,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             None | Some(Command::Serve) => vault_server::serve(&settings).await,
             Some(Command::Migrate) => vault_server::migrate(&settings).await,
             Some(Command::Bootstrap { org }) => vault_server::bootstrap(&settings, &org).await,
-            Some(Command::Keys { .. }) => Ok(()),
+            Some(Command::Keys {
+                command: KeysCommand::Status,
+            }) => vault_server::keys_status(&settings).await,
+            Some(Command::Keys {
+                command: KeysCommand::Rewrap { batch },
+            }) => vault_server::rewrap(&settings, batch).await,
+            Some(Command::Keys {
+                command: KeysCommand::Generate,
+            }) => Ok(()),
         }
     })
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 19] = [
+const SETTING_KEYS: [&str; 20] = [
     "auth_cache_ttl_ms",
     "bind",
     "database_url",
@@ -33,6 +33,7 @@ const SETTING_KEYS: [&str; 19] = [
     "proxy_connect_timeout_ms",
     "proxy_timeout_ms",
     "proxy_max_response_bytes",
+    "credential_versions_kept",
 ];
 
 /// Log output format.
@@ -90,6 +91,8 @@ pub struct Settings {
     pub proxy_timeout_ms: u64,
     /// Largest upstream response body passed back, in bytes.
     pub proxy_max_response_bytes: usize,
+    /// Versions of each credential's secret values kept for restore (0: all).
+    pub credential_versions_kept: usize,
 }
 
 impl Settings {

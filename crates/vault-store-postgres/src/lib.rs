@@ -14,31 +14,40 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::ConnectionError;
+use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _};
+use diesel_async::{
+    AsyncConnection as _, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _,
+};
+use futures::future::try_join_all;
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::SealedBlob;
+use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
 pub use crate::migrations::SchemaStatus;
 
 use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, RequestLogRow, pg_time,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
+    KEY_USAGE, KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow,
+    SealedVersionRow, VersionInfoRow, VersionRow, key_usage, pg_time,
 };
 use crate::schema::{
-    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+    access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
+    vault_meta,
 };
 
 diesel::define_sql_function! {
@@ -81,10 +90,10 @@ impl Default for PgOptions {
 /// The production store: every store port on PostgreSQL, through diesel-async's
 /// `AsyncPgConnection` and a deadpool connection pool.
 ///
-/// Cheap to clone (clones share the pool). Every call is one statement on a pooled
-/// connection (a failed compare-and-swap adds a second, to tell `NotFound` from
-/// `Conflict`), prepared once per connection and cached. `Debug` shows the user, hosts and
-/// database, never the password.
+/// Cheap to clone (clones share the pool). Reads and single-row writes are one statement on
+/// a pooled connection; a write that carries versions or an audit event is one transaction,
+/// whose independent statements are pipelined. Statements are prepared once per connection
+/// and cached. `Debug` shows the user, hosts and database, never the password.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
@@ -354,16 +363,137 @@ fn clamp_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+/// A store error inside a diesel-async transaction. diesel's own errors (`BEGIN`,
+/// `COMMIT`, any statement) convert into it as well as the port's, so `?` works on both,
+/// and any of them rolls the whole transaction back.
+struct Abort(StoreError);
+
+impl From<diesel::result::Error> for Abort {
+    fn from(error: diesel::result::Error) -> Self {
+        Self(from_diesel(error))
+    }
+}
+
+impl From<StoreError> for Abort {
+    fn from(error: StoreError) -> Self {
+        Self(error)
+    }
+}
+
+/// The port's error of a transaction.
+fn aborted(Abort(error): Abort) -> StoreError {
+    error
+}
+
+/// A stored credential write's version rows. They must belong to the credential written
+/// with them: reads find versions by their own organization column, so a row naming
+/// another organization would be readable there.
+fn version_rows(
+    versions: &[SecretVersion],
+    organization: OrganizationId,
+    credential: CredentialId,
+) -> Result<Vec<VersionRow>, StoreError> {
+    versions
+        .iter()
+        .map(|version| {
+            if version.organization_id != organization || version.credential_id != credential {
+                return Err(backend(Failure(
+                    "a version row names another credential or organization than the \
+                     credential written with it"
+                        .to_owned(),
+                )));
+            }
+            VersionRow::encode(version)
+        })
+        .collect()
+}
+
+/// Keeps a credential's newest versions: one statement deleting every version at or below
+/// the number of the ($2 + 1)-th newest. With $2 or fewer versions the subquery is NULL,
+/// and nothing compares true with NULL. Both halves use the primary key's index.
+const PRUNE_VERSIONS: &str = "\
+    DELETE FROM credential_versions \
+    WHERE credential_id = $1 AND number <= ( \
+        SELECT number FROM credential_versions WHERE credential_id = $1 \
+        ORDER BY number DESC OFFSET $2 LIMIT 1)";
+
+/// Deletes a credential and its versions in one statement. The foreign key is checked at
+/// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
+/// RESTRICT, for exactly this).
+const DELETE_CREDENTIAL: &str = "\
+    WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1) \
+    DELETE FROM credentials WHERE organization_id = $2 AND id = $1";
+
+/// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
+fn keep(keep_versions: usize) -> Option<i64> {
+    (keep_versions > 0).then(|| clamp_limit(keep_versions))
+}
+
+/// What a credential write adds after its row, in the same transaction: the version rows,
+/// the pruning to the newest `keep`, the audit event. The audit event and the version
+/// rows do not depend on each other, so they are sent together (diesel-async pipelines
+/// futures polled together on one connection); the pruning waits for the versions.
+async fn write_history(
+    conn: &mut AsyncPgConnection,
+    credential: uuid::Uuid,
+    versions: &[VersionRow],
+    keep: Option<i64>,
+    audit: &AuditEventRow,
+) -> Result<(), Abort> {
+    let shared: &AsyncPgConnection = conn;
+    let record = async {
+        let mut conn = shared;
+        diesel::insert_into(audit_events::table)
+            .values(audit)
+            .execute(&mut conn)
+            .await
+    };
+    let history = async {
+        // A number the credential has already: a unique violation, so `Conflict`.
+        try_join_all(versions.iter().map(|version| {
+            let mut conn = shared;
+            diesel::insert_into(credential_versions::table)
+                .values(version)
+                .execute(&mut conn)
+        }))
+        .await?;
+        if let Some(keep) = keep {
+            let mut conn = shared;
+            diesel::sql_query(PRUNE_VERSIONS)
+                .bind::<diesel::sql_types::Uuid, _>(credential)
+                .bind::<BigInt, _>(keep)
+                .execute(&mut conn)
+                .await?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    };
+    futures::try_join!(record, history)?;
+    Ok(())
+}
+
 impl CredentialStore for PgStore {
-    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
         let row = CredentialRow::encode(credential)?;
+        let c = &credential.credential;
+        let versions = version_rows(write.versions, c.organization_id, c.id)?;
+        let keep = keep(write.keep_versions);
+        let audit = AuditEventRow::encode(write.audit)?;
+        let id = *c.id.as_uuid();
         self.with_connection(async move |conn| {
-            diesel::insert_into(credentials::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(from_diesel)?;
-            Ok(())
+            conn.transaction(async move |conn| {
+                // First, alone: the version rows' foreign key needs the credential.
+                diesel::insert_into(credentials::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                write_history(conn, id, &versions, keep, &audit).await
+            })
+            .await
+            .map_err(aborted)
         })
         .await
     }
@@ -425,60 +555,67 @@ impl CredentialStore for PgStore {
         organization: OrganizationId,
         credential: &StoredCredential,
         expected_version: i64,
+        write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
         let CredentialRow {
             summary: s,
             sealed,
             key_id,
         } = CredentialRow::encode(credential)?;
+        let versions = version_rows(write.versions, organization, credential.credential.id)?;
+        let keep = keep(write.keep_versions);
+        let audit = AuditEventRow::encode(write.audit)?;
         let org = *organization.as_uuid();
         let id = s.id;
         self.with_connection(async move |conn| {
-            // The compare-and-swap: one statement, so the version check and the write are
-            // atomic (a concurrent writer of the same row waits for the row lock, then
-            // sees the new version and matches nothing). The organization and id are never
-            // rewritten.
-            let written = diesel::update(
-                credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(id))
-                    .filter(credentials::version.eq(expected_version)),
-            )
-            .set((
-                credentials::name.eq(s.name),
-                credentials::description.eq(s.description),
-                credentials::credential_type.eq(s.credential_type),
-                credentials::public_fields.eq(s.public_fields),
-                credentials::allowed_hosts.eq(s.allowed_hosts),
-                credentials::secret_hints.eq(s.secret_hints),
-                credentials::sealed.eq(sealed),
-                credentials::key_id.eq(key_id),
-                credentials::expires_at.eq(s.expires_at),
-                credentials::created_at.eq(s.created_at),
-                credentials::updated_at.eq(s.updated_at),
-                credentials::version.eq(s.version),
-            ))
-            .execute(conn)
-            .await
-            .map_err(from_diesel)?;
-            if written == 1 {
-                return Ok(());
-            }
-            // Nothing written: tell a missing row from a changed one (a second round
-            // trip, on the failure path only).
-            let exists = diesel::select(diesel::dsl::exists(
-                credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(id)),
-            ))
-            .get_result::<bool>(conn)
-            .await
-            .map_err(from_diesel)?;
-            Err(if exists {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
+            conn.transaction(async move |conn| {
+                // The compare-and-swap, first and alone: a concurrent writer of the same
+                // row waits for its lock here, then sees the new version and matches
+                // nothing, so writers of one credential never hold the locks of its version
+                // rows in the opposite order. On a miss nothing else is written. The
+                // organization and id are never rewritten.
+                let written = diesel::update(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(org))
+                        .filter(credentials::id.eq(id))
+                        .filter(credentials::version.eq(expected_version)),
+                )
+                .set((
+                    credentials::name.eq(s.name),
+                    credentials::description.eq(s.description),
+                    credentials::credential_type.eq(s.credential_type),
+                    credentials::public_fields.eq(s.public_fields),
+                    credentials::allowed_hosts.eq(s.allowed_hosts),
+                    credentials::secret_hints.eq(s.secret_hints),
+                    credentials::sealed.eq(sealed),
+                    credentials::key_id.eq(key_id),
+                    credentials::expires_at.eq(s.expires_at),
+                    credentials::created_at.eq(s.created_at),
+                    credentials::updated_at.eq(s.updated_at),
+                    credentials::version.eq(s.version),
+                ))
+                .execute(conn)
+                .await?;
+                if written == 1 {
+                    return write_history(conn, id, &versions, keep, &audit).await;
+                }
+                // Nothing written: tell a missing row from a changed one (a second round
+                // trip, on the failure path only).
+                let exists = diesel::select(diesel::dsl::exists(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(org))
+                        .filter(credentials::id.eq(id)),
+                ))
+                .get_result::<bool>(conn)
+                .await?;
+                Err(Abort(if exists {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                }))
             })
+            .await
+            .map_err(aborted)
         })
         .await
     }
@@ -487,37 +624,150 @@ impl CredentialStore for PgStore {
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let deleted = self
+        let audit = AuditEventRow::encode(audit)?;
+        let org = *organization.as_uuid();
+        let id = *id.as_uuid();
+        self.with_connection(async move |conn| {
+            conn.transaction(async move |conn| {
+                // Lock the row first (and read its version). An update adding a version
+                // takes this lock before it writes the version, so none can appear after
+                // the versions are deleted and before the credential is (which the foreign
+                // key would refuse).
+                let version: Option<i64> = credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(id))
+                    .select(credentials::version)
+                    .for_update()
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                match version {
+                    None => return Err(Abort(StoreError::NotFound)),
+                    Some(stored) if expected_version.is_some_and(|expected| expected != stored) => {
+                        return Err(Abort(StoreError::Conflict));
+                    }
+                    Some(_) => {}
+                }
+                let shared: &AsyncPgConnection = conn;
+                let delete = async {
+                    let mut conn = shared;
+                    diesel::sql_query(DELETE_CREDENTIAL)
+                        .bind::<diesel::sql_types::Uuid, _>(id)
+                        .bind::<diesel::sql_types::Uuid, _>(org)
+                        .execute(&mut conn)
+                        .await
+                };
+                let record = async {
+                    let mut conn = shared;
+                    diesel::insert_into(audit_events::table)
+                        .values(&audit)
+                        .execute(&mut conn)
+                        .await
+                };
+                futures::try_join!(delete, record)?;
+                Ok(())
+            })
+            .await
+            .map_err(aborted)
+        })
+        .await
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        let org = *organization.as_uuid();
+        let id = *id.as_uuid();
+        let rows: Vec<VersionInfoRow> = self
             .with_connection(async move |conn| {
-                diesel::delete(
-                    credentials::table
-                        .filter(credentials::organization_id.eq(organization.as_uuid()))
-                        .filter(credentials::id.eq(id.as_uuid())),
-                )
-                .execute(conn)
-                .await
-                .map_err(from_diesel)
+                let rows: Vec<VersionInfoRow> = credential_versions::table
+                    .filter(credential_versions::organization_id.eq(org))
+                    .filter(credential_versions::credential_id.eq(id))
+                    .select(VersionInfoRow::as_select())
+                    .order(credential_versions::number.desc())
+                    .load(conn)
+                    .await
+                    .map_err(from_diesel)?;
+                // No versions: a credential without any (stored before versions existed),
+                // or none at all. A second round trip on this path only.
+                if rows.is_empty() {
+                    let exists = diesel::select(diesel::dsl::exists(
+                        credentials::table
+                            .filter(credentials::organization_id.eq(org))
+                            .filter(credentials::id.eq(id)),
+                    ))
+                    .get_result::<bool>(conn)
+                    .await
+                    .map_err(from_diesel)?;
+                    if !exists {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                Ok(rows)
             })
             .await?;
-        if deleted == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
+        rows.into_iter().map(VersionInfoRow::decode).collect()
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        let row = self
+            .with_connection(async move |conn| {
+                credential_versions::table
+                    .filter(credential_versions::organization_id.eq(organization.as_uuid()))
+                    .filter(credential_versions::credential_id.eq(id.as_uuid()))
+                    .filter(credential_versions::number.eq(number))
+                    .select(VersionRow::as_select())
+                    .get_result(conn)
+                    .await
+                    .optional()
+                    .map_err(from_diesel)
+            })
+            .await?;
+        row.ok_or(StoreError::NotFound)?.decode()
     }
 }
 
 impl AccessKeyStore for PgStore {
-    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let row = AccessKeyRow::encode(key)?;
+        let audit = AuditEventRow::encode(audit)?;
         self.with_connection(async move |conn| {
-            diesel::insert_into(access_keys::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(from_diesel)?;
-            Ok(())
+            conn.transaction(async move |conn| {
+                // Independent rows: sent together (pipelined), committed together.
+                let shared: &AsyncPgConnection = conn;
+                let insert = async {
+                    let mut conn = shared;
+                    diesel::insert_into(access_keys::table)
+                        .values(&row)
+                        .execute(&mut conn)
+                        .await
+                };
+                let record = async {
+                    let mut conn = shared;
+                    diesel::insert_into(audit_events::table)
+                        .values(&audit)
+                        .execute(&mut conn)
+                        .await
+                };
+                futures::try_join!(insert, record)?;
+                Ok(())
+            })
+            .await
+            .map_err(aborted)
         })
         .await
     }
@@ -567,27 +817,46 @@ impl AccessKeyStore for PgStore {
         organization: OrganizationId,
         id: AccessKeyId,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
         let at = pg_time(at, "access_keys.revoked_at")?;
+        let audit = AuditEventRow::encode(audit)?;
         let row = self
             .with_connection(async move |conn| {
-                // One statement that revokes and returns the key. COALESCE keeps an
-                // existing revocation time: of two racing revokes, the second waits for
-                // the first's row lock and then sees its time.
-                diesel::update(
-                    access_keys::table
-                        .filter(access_keys::organization_id.eq(organization.as_uuid()))
-                        .filter(access_keys::id.eq(id.as_uuid())),
-                )
-                .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
-                .returning(AccessKeySummaryRow::as_returning())
-                .get_result(conn)
+                conn.transaction(async move |conn| {
+                    let shared: &AsyncPgConnection = conn;
+                    // One statement that revokes and returns the key. COALESCE keeps an
+                    // existing revocation time: of two racing revokes, the second waits for
+                    // the first's row lock and then sees its time.
+                    let revoke = async {
+                        let mut conn = shared;
+                        diesel::update(
+                            access_keys::table
+                                .filter(access_keys::organization_id.eq(organization.as_uuid()))
+                                .filter(access_keys::id.eq(id.as_uuid())),
+                        )
+                        .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
+                        .returning(AccessKeySummaryRow::as_returning())
+                        .get_result(&mut conn)
+                        .await
+                        .optional()
+                    };
+                    // Sent with it (pipelined); rolled back with it if there is no such key.
+                    let record = async {
+                        let mut conn = shared;
+                        diesel::insert_into(audit_events::table)
+                            .values(&audit)
+                            .execute(&mut conn)
+                            .await
+                    };
+                    let (row, _) = futures::try_join!(revoke, record)?;
+                    row.ok_or(Abort(StoreError::NotFound))
+                })
                 .await
-                .optional()
-                .map_err(from_diesel)
+                .map_err(aborted)
             })
             .await?;
-        row.ok_or(StoreError::NotFound)?.decode()
+        row.decode()
     }
 
     async fn touch_access_key(
@@ -765,6 +1034,187 @@ impl LogStore for PgStore {
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
         rows.into_iter().map(AuditEventRow::decode).collect()
+    }
+}
+
+/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
+/// refused rather than read as "from the start", which could loop forever.
+fn cursor_of_another_kind() -> StoreError {
+    backend(Failure(
+        "the sealed_batch cursor is a row of another kind".to_owned(),
+    ))
+}
+
+impl SealedStore for PgStore {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        let rows = self
+            .with_connection(async |conn| {
+                diesel::sql_query(KEY_USAGE)
+                    .load::<KeyCountRow>(conn)
+                    .await
+                    .map_err(from_diesel)
+            })
+            .await?;
+        key_usage(rows)
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        let not_under = not_under.as_str().to_owned();
+        let limit = clamp_limit(limit);
+        match kind {
+            SealedKind::Meta => {
+                let mut select = vault_meta::table
+                    .filter(vault_meta::key_id.ne(not_under))
+                    .select(MetaRow::as_select())
+                    .into_boxed();
+                match after {
+                    None => {}
+                    Some(SealedRef::Meta(name)) => {
+                        select = select.filter(vault_meta::name.gt(name.clone()));
+                    }
+                    Some(_) => return Err(cursor_of_another_kind()),
+                }
+                let select = select.order(vault_meta::name.asc()).limit(limit);
+                let rows: Vec<MetaRow> = self
+                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+                    .await?;
+                Ok(rows.into_iter().map(MetaRow::into_sealed_row).collect())
+            }
+            SealedKind::Credential => {
+                let mut select = credentials::table
+                    .filter(credentials::key_id.ne(not_under))
+                    .select(SealedCredentialRow::as_select())
+                    .into_boxed();
+                match after {
+                    None => {}
+                    Some(SealedRef::Credential { id, .. }) => {
+                        select = select.filter(credentials::id.gt(*id.as_uuid()));
+                    }
+                    Some(_) => return Err(cursor_of_another_kind()),
+                }
+                let select = select.order(credentials::id.asc()).limit(limit);
+                let rows: Vec<SealedCredentialRow> = self
+                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(SealedCredentialRow::into_sealed_row)
+                    .collect())
+            }
+            SealedKind::Version => {
+                let mut select = credential_versions::table
+                    .filter(credential_versions::key_id.ne(not_under))
+                    .select(SealedVersionRow::as_select())
+                    .into_boxed();
+                match after {
+                    None => {}
+                    Some(SealedRef::Version {
+                        credential_id,
+                        number,
+                        ..
+                    }) => {
+                        // (credential_id, number) > (c, n), spelled out for diesel; the
+                        // first half lets the planner start a primary-key range scan at c.
+                        let credential = *credential_id.as_uuid();
+                        select = select.filter(
+                            credential_versions::credential_id.ge(credential).and(
+                                credential_versions::credential_id
+                                    .gt(credential)
+                                    .or(credential_versions::number.gt(*number)),
+                            ),
+                        );
+                    }
+                    Some(_) => return Err(cursor_of_another_kind()),
+                }
+                let select = select
+                    .order((
+                        credential_versions::credential_id.asc(),
+                        credential_versions::number.asc(),
+                    ))
+                    .limit(limit);
+                let rows: Vec<SealedVersionRow> = self
+                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(SealedVersionRow::into_sealed_row)
+                    .collect())
+            }
+        }
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        let old = row.sealed.bytes.as_slice();
+        let bytes = new.bytes.as_slice();
+        let key_id = new.key_id.as_str();
+        // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
+        // set are one atomic statement (a concurrent writer of the row waits for the row
+        // lock, then finds other bytes and matches nothing).
+        let written = self
+            .with_connection(async move |conn| {
+                match &row.reference {
+                    SealedRef::Meta(name) => {
+                        diesel::update(
+                            vault_meta::table
+                                .filter(vault_meta::name.eq(name))
+                                .filter(vault_meta::value.eq(old)),
+                        )
+                        .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
+                        .execute(conn)
+                        .await
+                    }
+                    SealedRef::Credential {
+                        organization_id,
+                        id,
+                    } => {
+                        diesel::update(
+                            credentials::table
+                                .filter(credentials::organization_id.eq(organization_id.as_uuid()))
+                                .filter(credentials::id.eq(id.as_uuid()))
+                                .filter(credentials::sealed.eq(old)),
+                        )
+                        .set((
+                            credentials::sealed.eq(bytes),
+                            credentials::key_id.eq(key_id),
+                        ))
+                        .execute(conn)
+                        .await
+                    }
+                    SealedRef::Version {
+                        organization_id,
+                        credential_id,
+                        number,
+                    } => {
+                        diesel::update(
+                            credential_versions::table
+                                .filter(
+                                    credential_versions::organization_id
+                                        .eq(organization_id.as_uuid()),
+                                )
+                                .filter(
+                                    credential_versions::credential_id.eq(credential_id.as_uuid()),
+                                )
+                                .filter(credential_versions::number.eq(number))
+                                .filter(credential_versions::sealed.eq(old)),
+                        )
+                        .set((
+                            credential_versions::sealed.eq(bytes),
+                            credential_versions::key_id.eq(key_id),
+                        ))
+                        .execute(conn)
+                        .await
+                    }
+                }
+                .map_err(from_diesel)
+            })
+            .await?;
+        Ok(written == 1)
     }
 }
 

@@ -80,10 +80,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credential_versions (credential_id, number) {
+        credential_id -> Uuid,
+        organization_id -> Uuid,
+        number -> BigInt,
+        sealed -> Bytea,
+        key_id -> Text,
+        secret_hints -> Json,
+        created_at -> Timestamptz,
+        created_by -> Nullable<Uuid>,
+        restored_from -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(access_keys -> organizations (organization_id));
 diesel::joinable!(request_logs -> organizations (organization_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
+diesel::joinable!(credential_versions -> credentials (credential_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -92,4 +107,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     vault_meta,
     request_logs,
     audit_events,
+    credential_versions,
 );

@@ -7,11 +7,12 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Bytea, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::store::{CredentialStore, OrganizationStore};
+use vault_core::logs::AuditAction;
+use vault_core::store::{CredentialStore, CredentialWrite, OrganizationStore};
 use vault_core::{CredentialType, SystemClock, Vault};
 use vault_store_postgres::{PgOptions, PgStore, testing};
 use vault_testkit::at_rest::{contains, write_canaries};
-use vault_testkit::store_suite::{sample_credential, sample_organization};
+use vault_testkit::store_suite::{sample_change_audit, sample_credential, sample_organization};
 
 #[derive(QueryableByName)]
 struct TableName {
@@ -156,8 +157,20 @@ async fn no_secret_reaches_any_table_in_the_clear() {
         &[0x00, 0x7f],
     ]
     .concat();
+    let audit = sample_change_audit(
+        control_organization.id,
+        AuditAction::CredentialCreate,
+        *control.credential.id.as_uuid(),
+    );
     store
-        .insert_credential(&control)
+        .insert_credential(
+            &control,
+            &CredentialWrite {
+                versions: &[],
+                keep_versions: 0,
+                audit: &audit,
+            },
+        )
         .await
         .expect("the control credential");
 

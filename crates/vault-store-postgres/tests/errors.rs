@@ -8,10 +8,13 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use vault_core::store::{CredentialStore, OrganizationStore};
-use vault_core::{CredentialType, OrganizationId, StoreError};
+use vault_core::logs::AuditAction;
+use vault_core::store::{CredentialStore, CredentialWrite, OrganizationStore};
+use vault_core::{CredentialType, OrganizationId, StoreError, StoredCredential};
 use vault_store_postgres::{PgOptions, PgStore, testing};
-use vault_testkit::store_suite::{sample_credential, sample_organization};
+use vault_testkit::store_suite::{
+    sample_change_audit, sample_credential, sample_organization, sample_version,
+};
 
 /// The whole cause chain, as a log line would show it.
 fn chain(error: &StoreError) -> String {
@@ -23,6 +26,22 @@ fn chain(error: &StoreError) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Stores a credential as a create does: with its audit event, no versions.
+async fn insert(store: &PgStore, credential: &StoredCredential) -> Result<(), StoreError> {
+    let c = &credential.credential;
+    let audit = sample_change_audit(
+        c.organization_id,
+        AuditAction::CredentialCreate,
+        *c.id.as_uuid(),
+    );
+    let write = CredentialWrite {
+        versions: &[],
+        keep_versions: 0,
+        audit: &audit,
+    };
+    store.insert_credential(credential, &write).await
 }
 
 fn options(acquire_timeout: Duration) -> PgOptions {
@@ -89,12 +108,11 @@ async fn a_credential_of_a_missing_organization_is_not_found() {
     let Some((store, _database)) = testing::fresh_store().await else {
         return;
     };
-    let result = store
-        .insert_credential(&sample_credential(
-            OrganizationId::new(),
-            CredentialType::Custom,
-        ))
-        .await;
+    let result = insert(
+        &store,
+        &sample_credential(OrganizationId::new(), CredentialType::Custom),
+    )
+    .await;
     assert!(
         matches!(result, Err(StoreError::NotFound)),
         "insert for an organization that does not exist: {result:?}"
@@ -113,8 +131,7 @@ async fn a_row_that_does_not_decode_names_the_column_not_the_value() {
         .await
         .expect("insert_organization");
     let credential = sample_credential(organization.id, CredentialType::BasicAuth);
-    store
-        .insert_credential(&credential)
+    insert(&store, &credential)
         .await
         .expect("insert_credential");
 
@@ -309,8 +326,7 @@ async fn a_statement_stuck_past_the_acquire_timeout_is_unavailable_and_never_app
         .await
         .expect("insert_organization");
     let credential = sample_credential(organization.id, CredentialType::ApiKey);
-    store
-        .insert_credential(&credential)
+    insert(&store, &credential)
         .await
         .expect("insert_credential");
 
@@ -324,8 +340,21 @@ async fn a_statement_stuck_past_the_acquire_timeout_is_unavailable_and_never_app
         .expect("lock the row");
     let mut next = credential.clone();
     next.credential.version = 2;
+    let version = sample_version(&next, 1);
+    let audit = sample_change_audit(
+        organization.id,
+        AuditAction::CredentialUpdate,
+        *next.credential.id.as_uuid(),
+    );
+    let write = CredentialWrite {
+        versions: std::slice::from_ref(&version),
+        keep_versions: 1,
+        audit: &audit,
+    };
     let started = Instant::now();
-    let result = store.update_credential(organization.id, &next, 1).await;
+    let result = store
+        .update_credential(organization.id, &next, 1, &write)
+        .await;
     let elapsed = started.elapsed();
     let error = result.expect_err("the row stays locked past the timeout");
     assert!(
@@ -351,9 +380,25 @@ async fn a_statement_stuck_past_the_acquire_timeout_is_unavailable_and_never_app
         stored, credential,
         "the update that reported Unavailable was applied after all"
     );
+    assert!(
+        store
+            .list_versions(organization.id, credential.credential.id)
+            .await
+            .expect("list_versions")
+            .is_empty(),
+        "the version of the update that reported Unavailable was written after all"
+    );
     store
-        .update_credential(organization.id, &next, 1)
+        .update_credential(organization.id, &next, 1, &write)
         .await
         .expect("the same update once the lock is gone");
+    assert_eq!(
+        store
+            .list_versions(organization.id, credential.credential.id)
+            .await
+            .expect("list_versions")
+            .len(),
+        1
+    );
     store.close();
 }

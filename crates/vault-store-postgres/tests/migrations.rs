@@ -6,14 +6,16 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use vault_core::CredentialType;
-use vault_core::store::{CredentialStore, LogStore, OrganizationStore};
+use vault_core::logs::AuditAction;
+use vault_core::store::{CredentialStore, CredentialWrite, LogStore, OrganizationStore};
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus, testing};
 use vault_testkit::store_suite::{
-    sample_audit_event, sample_credential, sample_organization, sample_request_log,
+    sample_audit_event, sample_change_audit, sample_credential, sample_organization,
+    sample_request_log, sample_version,
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 2] = ["20251126000000", "20261126000000"];
+const VERSIONS: [&str; 3] = ["20251126000000", "20261126000000", "20261127000000"];
 
 const INITIAL_UP: &str =
     include_str!("../../../migrations/postgres/2025-11-26-000000_initial/up.sql");
@@ -21,6 +23,8 @@ const INITIAL_DOWN: &str =
     include_str!("../../../migrations/postgres/2025-11-26-000000_initial/down.sql");
 const LOGS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-11-26-000000_logs/down.sql");
+const VERSIONS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-11-27-000000_versions/down.sql");
 
 #[derive(QueryableByName)]
 struct Count {
@@ -45,10 +49,10 @@ async fn raw(url: &str) -> AsyncPgConnection {
 const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
        AND table_name IN ('organizations', 'credentials', 'access_keys', 'vault_meta', \
-                          'request_logs', 'audit_events')";
+                          'request_logs', 'audit_events', 'credential_versions')";
 
 /// How many tables `TABLES` counts when every migration is applied.
-const TABLE_COUNT: i64 = 6;
+const TABLE_COUNT: i64 = 7;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_migrations_apply_each_migration_once() {
@@ -162,9 +166,10 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "SELECT count(*) AS count FROM pg_constraint WHERE contype = 'f'"
         )
         .await,
-        4,
-        "credentials, access keys, request logs and audit events each reference their \
-         organization, and nothing else is a foreign key (logs outlive credentials and keys)"
+        6,
+        "credentials, access keys, request logs, audit events and credential versions each \
+         reference their organization, credential versions their credential, and nothing \
+         else is a foreign key (logs outlive credentials and keys)"
     );
     // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back.
     assert_eq!(
@@ -189,6 +194,8 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         "audit_events_organization_id",
         "audit_events_organization_action_id",
         "audit_events_organization_target_id",
+        "credential_versions_pkey",
+        "credential_versions_key_id",
     ] {
         assert_eq!(
             count(
@@ -222,10 +229,56 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             .await;
         assert!(refused.is_err(), "{what} was stored");
     }
-    conn.batch_execute("DELETE FROM organizations")
-        .await
-        .expect("the organization goes again");
+    // A credential with a version: neither goes without the other behind the store's back.
+    conn.batch_execute(
+        "INSERT INTO credentials (id, organization_id, name, credential_type, public_fields, \
+             secret_hints, sealed, key_id, created_at, updated_at, version) \
+         VALUES ('00000000-0000-7000-8000-000000000002', \
+             '00000000-0000-7000-8000-000000000001', 'c', 'bearer_token', \
+             '{\"type\":\"bearer_token\"}', '{}', '\\x00', 'k', now(), now(), 1); \
+         INSERT INTO credential_versions (credential_id, organization_id, number, sealed, \
+             key_id, secret_hints, created_at) \
+         VALUES ('00000000-0000-7000-8000-000000000002', \
+             '00000000-0000-7000-8000-000000000001', 1, '\\x00', 'k', '{}', now())",
+    )
+    .await
+    .expect("a credential with a version");
+    for (refused, what) in [
+        (
+            "DELETE FROM credentials",
+            "a credential deleted without its versions",
+        ),
+        (
+            "UPDATE credential_versions SET number = 0",
+            "a version number below 1",
+        ),
+        (
+            "INSERT INTO credential_versions (credential_id, organization_id, number, sealed, \
+                 key_id, secret_hints, created_at) \
+             VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 1, \
+                 '\\x00', 'k', '{}', now())",
+            "a version of a credential that does not exist",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(
+        "DELETE FROM credential_versions; DELETE FROM credentials; DELETE FROM organizations",
+    )
+    .await
+    .expect("the organization goes again");
 
+    conn.batch_execute(VERSIONS_DOWN)
+        .await
+        .expect("the versions migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, TABLES).await,
+        6,
+        "the versions migration's down.sql drops its table"
+    );
     conn.batch_execute(LOGS_DOWN)
         .await
         .expect("the logs migration's down.sql runs");
@@ -254,8 +307,9 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     );
 }
 
-/// A database migrated by the first release, with a credential in it, takes the logs
-/// migration: the credential reads back with no allowed hosts, and the new tables work.
+/// A database migrated by the first release, with a credential in it, takes the later
+/// migrations: the credential reads back with no allowed hosts and no versions, and the new
+/// tables work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_initial_schema_with_data_upgrades() {
     let Some(database) = testing::empty_database().await else {
@@ -283,8 +337,8 @@ async fn an_initial_schema_with_data_upgrades() {
         .expect("a store on the old schema");
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
-        SchemaStatus::Pending(vec![VERSIONS[1].to_owned()]),
-        "the logs migration is pending"
+        SchemaStatus::Pending(vec![VERSIONS[1].to_owned(), VERSIONS[2].to_owned()]),
+        "the logs and versions migrations are pending"
     );
     store
         .insert_organization(&organization)
@@ -308,7 +362,7 @@ async fn an_initial_schema_with_data_upgrades() {
         .expect("a credential in the old schema");
     }
 
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 1);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 2);
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
         SchemaStatus::UpToDate
@@ -321,12 +375,40 @@ async fn an_initial_schema_with_data_upgrades() {
         got.credential.allowed_hosts.is_empty(),
         "an old credential is allowed nowhere until someone names its hosts"
     );
+    assert!(
+        store
+            .list_versions(organization.id, credential.credential.id)
+            .await
+            .expect("list_versions of the old credential")
+            .is_empty(),
+        "a credential stored before versions existed has none"
+    );
 
     credential.credential.id = vault_core::CredentialId::new();
+    let version = sample_version(&credential, 1);
+    let created = sample_change_audit(
+        organization.id,
+        AuditAction::CredentialCreate,
+        *credential.credential.id.as_uuid(),
+    );
     store
-        .insert_credential(&credential)
+        .insert_credential(
+            &credential,
+            &CredentialWrite {
+                versions: std::slice::from_ref(&version),
+                keep_versions: 10,
+                audit: &created,
+            },
+        )
         .await
         .expect("a new credential");
+    assert_eq!(
+        store
+            .get_version(organization.id, credential.credential.id, 1)
+            .await
+            .expect("its version"),
+        version
+    );
     assert_eq!(
         store
             .get_credential(organization.id, credential.credential.id)

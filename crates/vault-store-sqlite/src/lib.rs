@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary};
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
@@ -22,22 +23,27 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::SealedBlob;
+use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, RequestLogRow, micros,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
+    KEY_USAGE, KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow,
+    SealedVersionRow, VersionInfoRow, VersionRow, key_usage, micros,
 };
 use crate::schema::{
-    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+    access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
+    vault_meta,
 };
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
@@ -336,15 +342,122 @@ fn clamp_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-impl CredentialStore for SqliteStore {
-    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
-        let row = CredentialRow::encode(credential)?;
+/// A store error inside a diesel transaction. diesel's own errors (`BEGIN`, `COMMIT`, any
+/// statement) convert into it as well as the port's, so `?` works on both, and any of them
+/// rolls the whole transaction back.
+struct Abort(StoreError);
+
+impl From<diesel::result::Error> for Abort {
+    fn from(error: diesel::result::Error) -> Self {
+        Self(from_diesel(error))
+    }
+}
+
+impl From<StoreError> for Abort {
+    fn from(error: StoreError) -> Self {
+        Self(error)
+    }
+}
+
+impl SqliteStore {
+    /// Runs `operation` as one IMMEDIATE transaction on a pooled connection (on the blocking
+    /// pool, like [`SqliteStore::run`]): the write lock is taken at `BEGIN`, waiting up to
+    /// the busy timeout, so a transaction never fails half-way because another connection
+    /// started writing first, and every statement in it commits or none does.
+    async fn write<R, F>(&self, operation: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+    {
         self.run(move |conn| {
+            conn.immediate_transaction(operation)
+                .map_err(|Abort(error)| error)
+        })
+        .await
+    }
+}
+
+/// A stored credential write's version rows. They must belong to the credential written
+/// with them: reads find versions by their own organization column, so a row naming
+/// another organization would be readable there.
+fn version_rows(
+    versions: &[SecretVersion],
+    organization: OrganizationId,
+    credential: CredentialId,
+) -> Result<Vec<VersionRow>, StoreError> {
+    versions
+        .iter()
+        .map(|version| {
+            if version.organization_id != organization || version.credential_id != credential {
+                return Err(StoreError::Backend(
+                    "a version row names another credential or organization than the \
+                     credential written with it"
+                        .into(),
+                ));
+            }
+            VersionRow::encode(version)
+        })
+        .collect()
+}
+
+/// Keeps a credential's newest versions: one statement deleting every version at or below
+/// the number of the (keep + 1)-th newest (bound third). With `keep` or fewer versions the
+/// subquery is NULL, and nothing compares true with NULL.
+const PRUNE_VERSIONS: &str = "\
+    DELETE FROM credential_versions \
+    WHERE credential_id = ? AND number <= ( \
+        SELECT number FROM credential_versions WHERE credential_id = ? \
+        ORDER BY number DESC LIMIT 1 OFFSET ?)";
+
+/// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
+fn keep(keep_versions: usize) -> Option<i64> {
+    (keep_versions > 0).then(|| clamp_limit(keep_versions))
+}
+
+/// What a credential write adds after its row, in the same transaction: the version rows,
+/// the pruning to the newest `keep`, the audit event.
+fn write_history(
+    conn: &mut SqliteConnection,
+    credential: &[u8],
+    versions: &[VersionRow],
+    keep: Option<i64>,
+    audit: &AuditEventRow,
+) -> Result<(), Abort> {
+    for version in versions {
+        // A number the credential has already: a unique violation, so `Conflict`.
+        diesel::insert_into(credential_versions::table)
+            .values(version)
+            .execute(conn)?;
+    }
+    if let Some(keep) = keep {
+        diesel::sql_query(PRUNE_VERSIONS)
+            .bind::<Binary, _>(credential)
+            .bind::<Binary, _>(credential)
+            .bind::<BigInt, _>(keep)
+            .execute(conn)?;
+    }
+    diesel::insert_into(audit_events::table)
+        .values(audit)
+        .execute(conn)?;
+    Ok(())
+}
+
+impl CredentialStore for SqliteStore {
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        let row = CredentialRow::encode(credential)?;
+        let c = &credential.credential;
+        let versions = version_rows(write.versions, c.organization_id, c.id)?;
+        let keep = keep(write.keep_versions);
+        let audit = AuditEventRow::encode(write.audit)?;
+        self.write(move |conn| {
             diesel::insert_into(credentials::table)
                 .values(&row)
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(())
+                .execute(conn)?;
+            write_history(conn, &row.summary.id, &versions, keep, &audit)
         })
         .await
     }
@@ -407,17 +520,21 @@ impl CredentialStore for SqliteStore {
         organization: OrganizationId,
         credential: &StoredCredential,
         expected_version: i64,
+        write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
         let row = CredentialRow::encode(credential)?;
-        self.run(move |conn| {
+        let versions = version_rows(write.versions, organization, credential.credential.id)?;
+        let keep = keep(write.keep_versions);
+        let audit = AuditEventRow::encode(write.audit)?;
+        self.write(move |conn| {
             let CredentialRow {
                 summary: s,
                 sealed,
                 key_id,
             } = row;
             let org = organization.as_bytes().as_slice();
-            // The compare-and-swap: one statement, so the version check and the write are
-            // atomic. The organization and id are never rewritten.
+            // The compare-and-swap comes first: on a miss nothing else is written. The
+            // organization and id are never rewritten.
             let written = diesel::update(
                 credentials::table
                     .filter(credentials::organization_id.eq(org))
@@ -438,10 +555,9 @@ impl CredentialStore for SqliteStore {
                 credentials::updated_at.eq(s.updated_at),
                 credentials::version.eq(s.version),
             ))
-            .execute(conn)
-            .map_err(from_diesel)?;
+            .execute(conn)?;
             if written == 1 {
-                return Ok(());
+                return write_history(conn, &s.id, &versions, keep, &audit);
             }
             // Nothing written: tell a missing row from a changed one.
             let exists = diesel::select(diesel::dsl::exists(
@@ -449,13 +565,12 @@ impl CredentialStore for SqliteStore {
                     .filter(credentials::organization_id.eq(org))
                     .filter(credentials::id.eq(&s.id)),
             ))
-            .get_result::<bool>(conn)
-            .map_err(from_diesel)?;
-            Err(if exists {
+            .get_result::<bool>(conn)?;
+            Err(Abort(if exists {
                 StoreError::Conflict
             } else {
                 StoreError::NotFound
-            })
+            }))
         })
         .await
     }
@@ -464,33 +579,111 @@ impl CredentialStore for SqliteStore {
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.run(move |conn| {
-            let deleted = diesel::delete(
-                credentials::table
-                    .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
-                    .filter(credentials::id.eq(id.as_bytes().as_slice())),
-            )
-            .execute(conn)
-            .map_err(from_diesel)?;
-            if deleted == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
+        let audit = AuditEventRow::encode(audit)?;
+        self.write(move |conn| {
+            let id = id.as_bytes().as_slice();
+            let credential = credentials::table
+                .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
+                .filter(credentials::id.eq(id));
+            // Checked first, then deleted: the transaction holds the write lock, so
+            // nothing changes in between.
+            let version: Option<i64> = credential
+                .select(credentials::version)
+                .get_result(conn)
+                .optional()?;
+            match version {
+                None => return Err(Abort(StoreError::NotFound)),
+                Some(stored) if expected_version.is_some_and(|expected| expected != stored) => {
+                    return Err(Abort(StoreError::Conflict));
+                }
+                Some(_) => {}
             }
+            // The versions first: the foreign key refuses a credential that still has any.
+            diesel::delete(
+                credential_versions::table.filter(credential_versions::credential_id.eq(id)),
+            )
+            .execute(conn)?;
+            diesel::delete(credential).execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(())
         })
         .await
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        let rows = self.read(move |conn| {
+            let org = organization.as_bytes().as_slice();
+            let id = id.as_bytes().as_slice();
+            let rows: Vec<VersionInfoRow> = credential_versions::table
+                .filter(credential_versions::organization_id.eq(org))
+                .filter(credential_versions::credential_id.eq(id))
+                .select(VersionInfoRow::as_select())
+                .order(credential_versions::number.desc())
+                .load(conn)
+                .map_err(from_diesel)?;
+            // No versions: a credential without any (stored before versions existed), or
+            // none at all. A second query on this path only.
+            if rows.is_empty() {
+                let exists = diesel::select(diesel::dsl::exists(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(org))
+                        .filter(credentials::id.eq(id)),
+                ))
+                .get_result::<bool>(conn)
+                .map_err(from_diesel)?;
+                if !exists {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            Ok(rows)
+        })?;
+        rows.into_iter().map(VersionInfoRow::decode).collect()
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        let row = self.read(move |conn| {
+            credential_versions::table
+                .filter(credential_versions::organization_id.eq(organization.as_bytes().as_slice()))
+                .filter(credential_versions::credential_id.eq(id.as_bytes().as_slice()))
+                .filter(credential_versions::number.eq(number))
+                .select(VersionRow::as_select())
+                .get_result(conn)
+                .optional()
+                .map_err(from_diesel)
+        })?;
+        row.ok_or(StoreError::NotFound)?.decode()
     }
 }
 
 impl AccessKeyStore for SqliteStore {
-    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let row = AccessKeyRow::encode(key)?;
-        self.run(move |conn| {
+        let audit = AuditEventRow::encode(audit)?;
+        self.write(move |conn| {
             diesel::insert_into(access_keys::table)
                 .values(&row)
-                .execute(conn)
-                .map_err(from_diesel)?;
+                .execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
             Ok(())
         })
         .await
@@ -541,10 +734,12 @@ impl AccessKeyStore for SqliteStore {
         organization: OrganizationId,
         id: AccessKeyId,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
         let at = micros(at, "access_keys.revoked_at")?;
+        let audit = AuditEventRow::encode(audit)?;
         let row = self
-            .run(move |conn| {
+            .write(move |conn| {
                 let key = access_keys::table
                     .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
                     .filter(access_keys::id.eq(id.as_bytes().as_slice()));
@@ -552,15 +747,19 @@ impl AccessKeyStore for SqliteStore {
                 // the first one's time stays.
                 diesel::update(key.filter(access_keys::revoked_at.is_null()))
                     .set(access_keys::revoked_at.eq(at))
-                    .execute(conn)
-                    .map_err(from_diesel)?;
-                key.select(AccessKeySummaryRow::as_select())
+                    .execute(conn)?;
+                let row = key
+                    .select(AccessKeySummaryRow::as_select())
                     .get_result(conn)
-                    .optional()
-                    .map_err(from_diesel)
+                    .optional()?
+                    .ok_or(Abort(StoreError::NotFound))?;
+                diesel::insert_into(audit_events::table)
+                    .values(&audit)
+                    .execute(conn)?;
+                Ok(row)
             })
             .await?;
-        row.ok_or(StoreError::NotFound)?.decode()
+        row.decode()
     }
 
     async fn touch_access_key(
@@ -740,6 +939,179 @@ impl LogStore for SqliteStore {
                 .map_err(from_diesel)
         })?;
         rows.into_iter().map(AuditEventRow::decode).collect()
+    }
+}
+
+/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
+/// refused rather than read as "from the start", which could loop forever.
+fn cursor_of_another_kind() -> StoreError {
+    StoreError::Backend("the sealed_batch cursor is a row of another kind".into())
+}
+
+impl SealedStore for SqliteStore {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        let rows = self.read(|conn| {
+            diesel::sql_query(KEY_USAGE)
+                .load::<KeyCountRow>(conn)
+                .map_err(from_diesel)
+        })?;
+        key_usage(rows)
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        let not_under = not_under.as_str().to_owned();
+        let limit = clamp_limit(limit);
+        match kind {
+            SealedKind::Meta => {
+                let after = match after {
+                    None => None,
+                    Some(SealedRef::Meta(name)) => Some(name.clone()),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                let rows = self.read(move |conn| {
+                    let mut select = vault_meta::table
+                        .filter(vault_meta::key_id.ne(not_under))
+                        .select(MetaRow::as_select())
+                        .into_boxed();
+                    if let Some(after) = after {
+                        select = select.filter(vault_meta::name.gt(after));
+                    }
+                    select
+                        .order(vault_meta::name.asc())
+                        .limit(limit)
+                        .load(conn)
+                        .map_err(from_diesel)
+                })?;
+                Ok(rows.into_iter().map(MetaRow::into_sealed_row).collect())
+            }
+            SealedKind::Credential => {
+                let after = match after {
+                    None => None,
+                    Some(SealedRef::Credential { id, .. }) => Some(id.as_bytes().to_vec()),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                let rows = self.read(move |conn| {
+                    let mut select = credentials::table
+                        .filter(credentials::key_id.ne(not_under))
+                        .select(SealedCredentialRow::as_select())
+                        .into_boxed();
+                    if let Some(after) = after {
+                        select = select.filter(credentials::id.gt(after));
+                    }
+                    select
+                        .order(credentials::id.asc())
+                        .limit(limit)
+                        .load(conn)
+                        .map_err(from_diesel)
+                })?;
+                rows.into_iter().map(SealedCredentialRow::decode).collect()
+            }
+            SealedKind::Version => {
+                let after = match after {
+                    None => None,
+                    Some(SealedRef::Version {
+                        credential_id,
+                        number,
+                        ..
+                    }) => Some((credential_id.as_bytes().to_vec(), *number)),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                let rows = self.read(move |conn| {
+                    let mut select = credential_versions::table
+                        .filter(credential_versions::key_id.ne(not_under))
+                        .select(SealedVersionRow::as_select())
+                        .into_boxed();
+                    if let Some((credential, number)) = after {
+                        // (credential_id, number) > (?, ?), spelled out for diesel.
+                        select = select.filter(
+                            credential_versions::credential_id
+                                .gt(credential.clone())
+                                .or(credential_versions::credential_id
+                                    .eq(credential)
+                                    .and(credential_versions::number.gt(number))),
+                        );
+                    }
+                    select
+                        .order((
+                            credential_versions::credential_id.asc(),
+                            credential_versions::number.asc(),
+                        ))
+                        .limit(limit)
+                        .load(conn)
+                        .map_err(from_diesel)
+                })?;
+                rows.into_iter().map(SealedVersionRow::decode).collect()
+            }
+        }
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        let reference = row.reference.clone();
+        let old = row.sealed.bytes.clone();
+        let bytes = new.bytes.clone();
+        let key_id = new.key_id.as_str().to_owned();
+        // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
+        // set are one atomic statement.
+        let written = self
+            .run(move |conn| {
+                match reference {
+                    SealedRef::Meta(name) => diesel::update(
+                        vault_meta::table
+                            .filter(vault_meta::name.eq(name))
+                            .filter(vault_meta::value.eq(old)),
+                    )
+                    .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
+                    .execute(conn),
+                    SealedRef::Credential {
+                        organization_id,
+                        id,
+                    } => diesel::update(
+                        credentials::table
+                            .filter(
+                                credentials::organization_id
+                                    .eq(organization_id.as_bytes().as_slice()),
+                            )
+                            .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                            .filter(credentials::sealed.eq(old)),
+                    )
+                    .set((
+                        credentials::sealed.eq(bytes),
+                        credentials::key_id.eq(key_id),
+                    ))
+                    .execute(conn),
+                    SealedRef::Version {
+                        organization_id,
+                        credential_id,
+                        number,
+                    } => diesel::update(
+                        credential_versions::table
+                            .filter(
+                                credential_versions::organization_id
+                                    .eq(organization_id.as_bytes().as_slice()),
+                            )
+                            .filter(
+                                credential_versions::credential_id
+                                    .eq(credential_id.as_bytes().as_slice()),
+                            )
+                            .filter(credential_versions::number.eq(number))
+                            .filter(credential_versions::sealed.eq(old)),
+                    )
+                    .set((
+                        credential_versions::sealed.eq(bytes),
+                        credential_versions::key_id.eq(key_id),
+                    ))
+                    .execute(conn),
+                }
+                .map_err(from_diesel)
+            })
+            .await?;
+        Ok(written == 1)
     }
 }
 

@@ -5,6 +5,8 @@
 //! in `vault_core::columns`, shared by every store), so a row edited behind the vault's back surfaces as a [`StoreError::Backend`] naming the
 //! column, never as a panic and never with the offending value in the message.
 
+use std::collections::BTreeMap;
+
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -12,14 +14,17 @@ use vault_core::StoreError;
 use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::columns::{
-    AccessKeyColumns, CredentialColumns, to_json as json, undecodable as bad, unencodable,
+    AccessKeyColumns, CredentialColumns, from_json, to_json as json, undecodable as bad,
+    unencodable,
 };
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, RequestLogEntry};
+use vault_core::versions::{KeyUsage, SealedRef, SealedRow, SecretVersion, VersionInfo};
 
 use crate::schema::{
-    access_keys, audit_events, credentials, organizations, request_logs, vault_meta,
+    access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
+    vault_meta,
 };
 
 /// Unix microseconds: the precision every store keeps (`vault_core::clock`).
@@ -360,6 +365,152 @@ impl AuditEventRow {
 
 // ---------------------------------------------------------------------------------------
 
+/// Every column of a version but its ids and sealed values: what a list loads.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_versions, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct VersionInfoRow {
+    number: i64,
+    secret_hints: String,
+    created_at: i64,
+    created_by: Option<Vec<u8>>,
+    restored_from: Option<i64>,
+}
+
+/// A whole version row.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = credential_versions, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct VersionRow {
+    credential_id: Vec<u8>,
+    organization_id: Vec<u8>,
+    #[diesel(embed)]
+    info: VersionInfoRow,
+    sealed: Vec<u8>,
+    key_id: String,
+}
+
+impl VersionRow {
+    pub(crate) fn encode(version: &SecretVersion) -> Result<Self, StoreError> {
+        Ok(Self {
+            credential_id: version.credential_id.as_bytes().to_vec(),
+            organization_id: version.organization_id.as_bytes().to_vec(),
+            info: VersionInfoRow {
+                number: version.number,
+                secret_hints: json(&version.secret_hints, "credential_versions.secret_hints")?,
+                created_at: micros(version.created_at, "credential_versions.created_at")?,
+                created_by: version.created_by.map(|id| id.as_bytes().to_vec()),
+                restored_from: version.restored_from,
+            },
+            sealed: version.sealed.bytes.clone(),
+            key_id: version.sealed.key_id.as_str().to_owned(),
+        })
+    }
+
+    pub(crate) fn decode(self) -> Result<SecretVersion, StoreError> {
+        let info = self.info.decode()?;
+        Ok(SecretVersion {
+            credential_id: CredentialId::from_uuid(uuid_of(
+                &self.credential_id,
+                "credential_versions.credential_id",
+            )?),
+            organization_id: OrganizationId::from_uuid(uuid_of(
+                &self.organization_id,
+                "credential_versions.organization_id",
+            )?),
+            number: info.number,
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.sealed,
+            },
+            secret_hints: info.secret_hints,
+            created_at: info.created_at,
+            created_by: info.created_by,
+            restored_from: info.restored_from,
+        })
+    }
+}
+
+impl VersionInfoRow {
+    pub(crate) fn decode(self) -> Result<VersionInfo, StoreError> {
+        Ok(VersionInfo {
+            number: self.number,
+            secret_hints: from_json(
+                self.secret_hints.as_bytes(),
+                "credential_versions.secret_hints",
+            )?,
+            created_at: time_of(self.created_at, "credential_versions.created_at")?,
+            created_by: optional_uuid(
+                self.created_by.as_deref(),
+                "credential_versions.created_by",
+            )?
+            .map(AccessKeyId::from_uuid),
+            restored_from: self.restored_from,
+        })
+    }
+}
+
+/// The id columns of a sealed row, as `sealed_batch` reads them (with the sealed value).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = credentials, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct SealedCredentialRow {
+    organization_id: Vec<u8>,
+    id: Vec<u8>,
+    sealed: Vec<u8>,
+    key_id: String,
+}
+
+impl SealedCredentialRow {
+    pub(crate) fn decode(self) -> Result<SealedRow, StoreError> {
+        Ok(SealedRow {
+            reference: SealedRef::Credential {
+                organization_id: OrganizationId::from_uuid(uuid_of(
+                    &self.organization_id,
+                    "credentials.organization_id",
+                )?),
+                id: CredentialId::from_uuid(uuid_of(&self.id, "credentials.id")?),
+            },
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.sealed,
+            },
+        })
+    }
+}
+
+/// A version's ids and sealed value, as `sealed_batch` reads them.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = credential_versions, check_for_backend(diesel::sqlite::Sqlite))]
+pub(crate) struct SealedVersionRow {
+    organization_id: Vec<u8>,
+    credential_id: Vec<u8>,
+    number: i64,
+    sealed: Vec<u8>,
+    key_id: String,
+}
+
+impl SealedVersionRow {
+    pub(crate) fn decode(self) -> Result<SealedRow, StoreError> {
+        Ok(SealedRow {
+            reference: SealedRef::Version {
+                organization_id: OrganizationId::from_uuid(uuid_of(
+                    &self.organization_id,
+                    "credential_versions.organization_id",
+                )?),
+                credential_id: CredentialId::from_uuid(uuid_of(
+                    &self.credential_id,
+                    "credential_versions.credential_id",
+                )?),
+                number: self.number,
+            },
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.sealed,
+            },
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = vault_meta, check_for_backend(diesel::sqlite::Sqlite))]
 pub(crate) struct MetaRow {
@@ -383,4 +534,62 @@ impl MetaRow {
             bytes: self.value,
         }
     }
+
+    /// As a row for a key rotation.
+    pub(crate) fn into_sealed_row(self) -> SealedRow {
+        SealedRow {
+            reference: SealedRef::Meta(self.name),
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.value,
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+/// How many rows of one table one key protects: a row of [`KEY_USAGE`].
+#[derive(QueryableByName)]
+pub(crate) struct KeyCountRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    key_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    count: i64,
+}
+
+/// Sealed rows per key and table, in one statement (so one snapshot): three index-only
+/// GROUP BYs over the `key_id` columns, never a blob.
+pub(crate) const KEY_USAGE: &str = "\
+    SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
+    GROUP BY key_id";
+
+/// Folds per-table counts into one [`KeyUsage`] per key id, in key id order.
+pub(crate) fn key_usage(rows: Vec<KeyCountRow>) -> Result<Vec<KeyUsage>, StoreError> {
+    let mut by_key: BTreeMap<String, KeyUsage> = BTreeMap::new();
+    for row in rows {
+        // COUNT(*) is never negative.
+        let count = u64::try_from(row.count).unwrap_or_default();
+        let usage = by_key
+            .entry(row.key_id)
+            .or_insert_with_key(|key_id| KeyUsage {
+                key_id: KeyId::new(key_id.clone()),
+                credentials: 0,
+                versions: 0,
+                meta: 0,
+            });
+        match row.kind.as_str() {
+            "meta" => usage.meta += count,
+            "credentials" => usage.credentials += count,
+            "versions" => usage.versions += count,
+            _ => return Err(bad("key usage kind")),
+        }
+    }
+    Ok(by_key.into_values().collect())
 }

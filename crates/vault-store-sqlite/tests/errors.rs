@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use tempfile::TempDir;
-use vault_core::store::{CredentialStore, OrganizationStore};
-use vault_core::{CredentialType, OrganizationId, StoreError};
+use vault_core::logs::AuditAction;
+use vault_core::store::{CredentialStore, CredentialWrite, OrganizationStore};
+use vault_core::{CredentialType, OrganizationId, StoreError, StoredCredential};
 use vault_store_sqlite::SqliteStore;
-use vault_testkit::store_suite::{sample_credential, sample_organization};
+use vault_testkit::store_suite::{sample_change_audit, sample_credential, sample_organization};
 
 async fn fresh() -> (TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -21,6 +22,22 @@ async fn fresh() -> (TempDir, SqliteStore) {
         .await
         .expect("a fresh store");
     (dir, store)
+}
+
+/// Stores a credential as a create does: with its audit event, no versions.
+async fn insert(store: &SqliteStore, credential: &StoredCredential) -> Result<(), StoreError> {
+    let c = &credential.credential;
+    let audit = sample_change_audit(
+        c.organization_id,
+        AuditAction::CredentialCreate,
+        *c.id.as_uuid(),
+    );
+    let write = CredentialWrite {
+        versions: &[],
+        keep_versions: 0,
+        audit: &audit,
+    };
+    store.insert_credential(credential, &write).await
 }
 
 fn raw_connection(store: &SqliteStore) -> SqliteConnection {
@@ -56,9 +73,11 @@ async fn a_database_locked_past_the_busy_timeout_is_unavailable() {
         .expect("an exclusive transaction");
 
     let started = Instant::now();
-    let result = store
-        .insert_credential(&sample_credential(organization.id, CredentialType::ApiKey))
-        .await;
+    let result = insert(
+        &store,
+        &sample_credential(organization.id, CredentialType::ApiKey),
+    )
+    .await;
     assert!(
         matches!(result, Err(StoreError::Unavailable(_))),
         "a write to a locked database: {result:?}"
@@ -70,10 +89,12 @@ async fn a_database_locked_past_the_busy_timeout_is_unavailable() {
     );
 
     holder.batch_execute("ROLLBACK;").expect("release the lock");
-    store
-        .insert_credential(&sample_credential(organization.id, CredentialType::ApiKey))
-        .await
-        .expect("the store works again once the lock is gone");
+    insert(
+        &store,
+        &sample_credential(organization.id, CredentialType::ApiKey),
+    )
+    .await
+    .expect("the store works again once the lock is gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,8 +106,7 @@ async fn a_row_that_does_not_decode_names_the_column_not_the_value() {
         .await
         .expect("insert_organization");
     let credential = sample_credential(organization.id, CredentialType::BasicAuth);
-    store
-        .insert_credential(&credential)
+    insert(&store, &credential)
         .await
         .expect("insert_credential");
 
@@ -125,12 +145,11 @@ async fn a_row_that_does_not_decode_names_the_column_not_the_value() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_credential_of_a_missing_organization_is_not_found() {
     let (_dir, store) = fresh().await;
-    let result = store
-        .insert_credential(&sample_credential(
-            OrganizationId::new(),
-            CredentialType::Custom,
-        ))
-        .await;
+    let result = insert(
+        &store,
+        &sample_credential(OrganizationId::new(), CredentialType::Custom),
+    )
+    .await;
     assert!(
         matches!(result, Err(StoreError::NotFound)),
         "insert for an organization that does not exist: {result:?}"

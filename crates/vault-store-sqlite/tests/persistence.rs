@@ -1,26 +1,28 @@
 //! What is written survives closing and reopening the file; opening runs migrations once,
 //! however often and however concurrently it happens.
 
+use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::{ExposeSecret, SecretString};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::logs::{AuditQuery, RequestLogQuery};
+use vault_core::logs::{AuditAction, AuditQuery, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, ListQuery, LogStore, MetaStore, OrganizationStore,
+    AccessKeyStore, CredentialStore, CredentialWrite, ListQuery, LogStore, MetaStore,
+    OrganizationStore,
 };
 use vault_core::{
     CredentialFields, CredentialSecrets, CredentialType, OpenError, Principal, SystemClock, Vault,
 };
 use vault_store_sqlite::SqliteStore;
 use vault_testkit::store_suite::{
-    sample_access_key, sample_audit_event, sample_credential, sample_organization,
-    sample_request_log, sample_sealed,
+    sample_access_key, sample_audit_event, sample_change_audit, sample_credential,
+    sample_organization, sample_request_log, sample_sealed, sample_version,
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 2;
+const MIGRATIONS: i64 = 3;
 
 /// The same migrations the store embeds, to build a database as an older release left it.
 const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -43,7 +45,18 @@ async fn reopening_keeps_every_record() {
 
     let organization = sample_organization();
     let credential = sample_credential(organization.id, CredentialType::OAuth2);
+    let version = sample_version(&credential, 1);
+    let created = sample_change_audit(
+        organization.id,
+        AuditAction::CredentialCreate,
+        *credential.credential.id.as_uuid(),
+    );
     let key = sample_access_key(organization.id);
+    let issued = sample_change_audit(
+        organization.id,
+        AuditAction::AccessKeyCreate,
+        *key.key.id.as_uuid(),
+    );
     let meta = sample_sealed();
     {
         // A missing parent directory is created.
@@ -54,11 +67,18 @@ async fn reopening_keeps_every_record() {
             .await
             .expect("insert_organization");
         store
-            .insert_credential(&credential)
+            .insert_credential(
+                &credential,
+                &CredentialWrite {
+                    versions: std::slice::from_ref(&version),
+                    keep_versions: 10,
+                    audit: &created,
+                },
+            )
             .await
             .expect("insert_credential");
         store
-            .insert_access_key(&key)
+            .insert_access_key(&key, &issued)
             .await
             .expect("insert_access_key");
         assert!(
@@ -102,6 +122,25 @@ async fn reopening_keeps_every_record() {
         store.get_meta("persisted").await.expect("get_meta"),
         Some(meta)
     );
+    assert_eq!(
+        store
+            .get_version(organization.id, credential.credential.id, 1)
+            .await
+            .expect("the version after reopening"),
+        version
+    );
+    let mut events = store
+        .list_audit_events(
+            organization.id,
+            &AuditQuery {
+                limit: 10,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .expect("list_audit_events");
+    events.sort_by_key(|e| e.id);
+    assert_eq!(events, vec![created, issued], "the writes' audit events");
     assert_eq!(applied_migrations(&path), MIGRATIONS);
 }
 
@@ -234,10 +273,13 @@ const ALLOWED_HOSTS_COLUMN: &str =
     "SELECT count(*) AS count FROM pragma_table_info('credentials') WHERE name = 'allowed_hosts'";
 const LOG_TABLES: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'table' AND name IN ('request_logs', 'audit_events')";
+const VERSIONS_TABLE: &str = "SELECT count(*) AS count FROM sqlite_schema \
+     WHERE type = 'table' AND name = 'credential_versions'";
 
-/// A file migrated by the first release, with a credential in it, takes the logs migration
-/// on open: the credential reads back allowed nowhere, the new tables work and refuse
-/// values they cannot name, and the migration reverts cleanly.
+/// A file migrated by the first release, with a credential in it, takes the later
+/// migrations on open: the credential reads back allowed nowhere and without versions, the
+/// new tables work and refuse values they cannot name, a credential with versions cannot
+/// be deleted behind the store's back, and the migrations revert cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -315,9 +357,61 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
             .expect("list_audit_events"),
         vec![event]
     );
+    assert!(
+        store
+            .list_versions(organization.id, credential.credential.id)
+            .await
+            .expect("list_versions of the old credential")
+            .is_empty(),
+        "a credential stored before versions existed has none"
+    );
+    // Its first change of secrets, as the vault writes it: the old values as version 1.
+    let mut next = old.clone();
+    next.credential.version = 2;
+    let versions = [sample_version(&next, 1), sample_version(&next, 2)];
+    let updated = sample_change_audit(
+        organization.id,
+        AuditAction::CredentialUpdate,
+        *credential.credential.id.as_uuid(),
+    );
+    store
+        .update_credential(
+            organization.id,
+            &next,
+            1,
+            &CredentialWrite {
+                versions: &versions,
+                keep_versions: 10,
+                audit: &updated,
+            },
+        )
+        .await
+        .expect("update_credential with versions after the upgrade");
+    assert_eq!(
+        store
+            .list_versions(organization.id, credential.credential.id)
+            .await
+            .expect("list_versions")
+            .len(),
+        2
+    );
     drop(store);
 
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+    conn.batch_execute("PRAGMA foreign_keys = ON;")
+        .expect("foreign keys on, as the store's connections have them");
+    assert!(
+        diesel::sql_query("DELETE FROM credentials")
+            .execute(&mut conn)
+            .is_err(),
+        "a credential with versions was deleted without them (a cascade, or no foreign key)"
+    );
+    assert!(
+        diesel::sql_query("UPDATE credential_versions SET number = 0 WHERE number = 1")
+            .execute(&mut conn)
+            .is_err(),
+        "a version number below 1 was stored"
+    );
     for (bad, what) in [
         ("'credential.explode', 'success'", "an unknown action"),
         ("'credential.use', 'maybe'", "an unknown outcome"),
@@ -330,6 +424,10 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         assert!(refused.is_err(), "{what} was stored");
     }
     conn.revert_last_migration(EMBEDDED)
+        .expect("the versions migration reverts");
+    assert_eq!(count(&mut conn, VERSIONS_TABLE), 0);
+    assert_eq!(count(&mut conn, LOG_TABLES), 2);
+    conn.revert_last_migration(EMBEDDED)
         .expect("the logs migration reverts");
     assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 0);
     assert_eq!(count(&mut conn, LOG_TABLES), 0);
@@ -337,4 +435,5 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         .expect("and applies again");
     assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 1);
     assert_eq!(count(&mut conn, LOG_TABLES), 2);
+    assert_eq!(count(&mut conn, VERSIONS_TABLE), 1);
 }

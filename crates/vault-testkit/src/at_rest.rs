@@ -208,7 +208,7 @@ pub async fn write_canaries<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSi
     for (id, case) in &created {
         if let Some(patch) = &case.update {
             let updated = vault
-                .update_credential(&who, *id, patch)
+                .update_credential(&who, *id, patch, None)
                 .await
                 .unwrap_or_else(|error| panic!("updating the {} credential: {error:?}", case.kind));
             assert_eq!(updated.version, 2, "{}: one update, one version", case.kind);

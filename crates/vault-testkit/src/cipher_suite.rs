@@ -216,6 +216,27 @@ pub fn random_bytes_differ(cipher: &impl Cipher) {
         .unwrap_or_else(|error| panic!("fill_random of an empty buffer failed: {error}"));
 }
 
+/// A rewrap keeps the plaintext and the binding to the associated data, and lands on the
+/// current key.
+pub fn rewrap_keeps_plaintext_and_binding(cipher: &impl Cipher) {
+    let aad = Aad::credential_version(OrganizationId::new(), CredentialId::new(), 3);
+    let blob = seal(cipher, b"rotate me", &aad);
+    let rewrapped = cipher.rewrap(&blob, &aad).expect("rewrap");
+    assert_eq!(rewrapped.key_id, cipher.current_key_id());
+    assert_opens_to(cipher, &rewrapped, &aad, b"rotate me");
+    let other_version = Aad::credential_version(OrganizationId::new(), CredentialId::new(), 4);
+    assert!(
+        cipher.rewrap(&blob, &other_version).is_err(),
+        "rewrap must authenticate the aad"
+    );
+    assert_open_fails(
+        cipher,
+        &rewrapped,
+        &other_version,
+        "a version sealed as another",
+    );
+}
+
 /// Runs every check in this suite.
 pub fn run_all(cipher: &impl Cipher) {
     round_trip(cipher);
@@ -227,4 +248,5 @@ pub fn run_all(cipher: &impl Cipher) {
     empty_and_large_plaintexts(cipher);
     keyed_hash_is_deterministic_and_keyed(cipher);
     random_bytes_differ(cipher);
+    rewrap_keeps_plaintext_and_binding(cipher);
 }

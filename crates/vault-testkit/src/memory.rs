@@ -16,13 +16,16 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::SealedBlob;
+use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
 /// An in-memory store. Clones share the same data.
@@ -43,6 +46,9 @@ struct State {
     credentials: BTreeMap<(OrganizationId, CredentialId), StoredCredential>,
     /// Every credential id, in any organization: ids are unique installation-wide.
     credential_ids: HashMap<CredentialId, OrganizationId>,
+    /// Keyed by (credential, number): one credential's versions are one range, and the
+    /// whole map is in the order a key rotation walks.
+    versions: BTreeMap<(CredentialId, i64), SecretVersion>,
     access_keys: BTreeMap<(OrganizationId, AccessKeyId), StoredAccessKey>,
     access_key_ids: HashMap<AccessKeyId, OrganizationId>,
     access_key_hashes: HashMap<TokenHash, (OrganizationId, AccessKeyId)>,
@@ -87,6 +93,7 @@ impl fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field("organizations", &state.organizations.len())
             .field("credentials", &state.credentials.len())
+            .field("versions", &state.versions.len())
             .field("access_keys", &state.access_keys.len())
             .field("meta", &state.meta.len())
             .field("request_logs", &state.request_logs.len())
@@ -110,8 +117,91 @@ fn org_range<Id: Copy>(
     (start, Bound::Included((organization, wrap(Uuid::max()))))
 }
 
+/// The range of one credential's version keys.
+fn versions_of(credential: CredentialId) -> std::ops::RangeInclusive<(CredentialId, i64)> {
+    (credential, i64::MIN)..=(credential, i64::MAX)
+}
+
+impl State {
+    /// Whether `event` may be appended: a new id, and an organization that exists (when it
+    /// names one).
+    fn check_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        if self.audit_event_ids.contains(&event.id) {
+            return Err(StoreError::Conflict);
+        }
+        if event
+            .organization_id
+            .is_some_and(|org| !self.organizations.contains_key(&org))
+        {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Appends a checked audit event.
+    fn push_audit(&mut self, event: &AuditEvent) {
+        self.audit_event_ids.insert(event.id);
+        self.audit_events
+            .insert((event.organization_id, event.id), event.clone());
+    }
+
+    /// Whether the version rows of a write may be added to `credential`: each belongs to
+    /// it, and no number is taken (by a stored version or by another of the rows).
+    fn check_versions(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        versions: &[SecretVersion],
+    ) -> Result<(), StoreError> {
+        let mut numbers = HashSet::new();
+        for version in versions {
+            // The SQL stores refuse these too: a version found by its own organization
+            // must be its credential's.
+            if version.organization_id != organization || version.credential_id != credential {
+                return Err(StoreError::Backend(
+                    "a version row names another credential or organization than the \
+                     credential written with it"
+                        .into(),
+                ));
+            }
+            if !numbers.insert(version.number)
+                || self.versions.contains_key(&(credential, version.number))
+            {
+                return Err(StoreError::Conflict);
+            }
+        }
+        Ok(())
+    }
+
+    /// The rest of a checked credential write: its version rows, the pruning, the audit
+    /// event.
+    fn push_history(&mut self, credential: CredentialId, write: &CredentialWrite<'_>) {
+        for version in write.versions {
+            self.versions
+                .insert((credential, version.number), version.clone());
+        }
+        if write.keep_versions > 0 {
+            let numbers: Vec<i64> = self
+                .versions
+                .range(versions_of(credential))
+                .rev()
+                .skip(write.keep_versions)
+                .map(|((_, number), _)| *number)
+                .collect();
+            for number in numbers {
+                self.versions.remove(&(credential, number));
+            }
+        }
+        self.push_audit(write.audit);
+    }
+}
+
 impl CredentialStore for MemoryStore {
-    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
         let c = &credential.credential;
         let mut state = self.write();
         if state.credential_ids.contains_key(&c.id) {
@@ -120,10 +210,13 @@ impl CredentialStore for MemoryStore {
         if !state.organizations.contains_key(&c.organization_id) {
             return Err(StoreError::NotFound);
         }
+        state.check_versions(c.organization_id, c.id, write.versions)?;
+        state.check_audit(write.audit)?;
         state.credential_ids.insert(c.id, c.organization_id);
         state
             .credentials
             .insert((c.organization_id, c.id), credential.clone());
+        state.push_history(c.id, write);
         Ok(())
     }
 
@@ -170,22 +263,24 @@ impl CredentialStore for MemoryStore {
         organization: OrganizationId,
         credential: &StoredCredential,
         expected_version: i64,
+        write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
+        let id = credential.credential.id;
         let mut state = self.write();
-        let Some(current) = state
-            .credentials
-            .get_mut(&(organization, credential.credential.id))
-        else {
+        let Some(current) = state.credentials.get(&(organization, id)) else {
             return Err(StoreError::NotFound);
         };
         if current.credential.version != expected_version {
             return Err(StoreError::Conflict);
         }
+        state.check_versions(organization, id, write.versions)?;
+        state.check_audit(write.audit)?;
         let mut next = credential.clone();
         // A record never moves between organizations (the SQL stores never rewrite the
         // organization column either).
         next.credential.organization_id = organization;
-        *current = next;
+        state.credentials.insert((organization, id), next);
+        state.push_history(id, write);
         Ok(())
     }
 
@@ -193,18 +288,69 @@ impl CredentialStore for MemoryStore {
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let mut state = self.write();
-        if state.credentials.remove(&(organization, id)).is_none() {
+        let Some(current) = state.credentials.get(&(organization, id)) else {
+            return Err(StoreError::NotFound);
+        };
+        if expected_version.is_some_and(|expected| expected != current.credential.version) {
+            return Err(StoreError::Conflict);
+        }
+        state.check_audit(audit)?;
+        state.credentials.remove(&(organization, id));
+        state.credential_ids.remove(&id);
+        let numbers: Vec<(CredentialId, i64)> = state
+            .versions
+            .range(versions_of(id))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in numbers {
+            state.versions.remove(&key);
+        }
+        state.push_audit(audit);
+        Ok(())
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        let state = self.read();
+        if !state.credentials.contains_key(&(organization, id)) {
             return Err(StoreError::NotFound);
         }
-        state.credential_ids.remove(&id);
-        Ok(())
+        Ok(state
+            .versions
+            .range(versions_of(id))
+            .rev()
+            .map(|(_, version)| VersionInfo::from(version))
+            .collect())
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        self.read()
+            .versions
+            .get(&(id, number))
+            .filter(|version| version.organization_id == organization)
+            .cloned()
+            .ok_or(StoreError::NotFound)
     }
 }
 
 impl AccessKeyStore for MemoryStore {
-    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let k = &key.key;
         let mut state = self.write();
         if state.access_key_ids.contains_key(&k.id)
@@ -215,6 +361,7 @@ impl AccessKeyStore for MemoryStore {
         if !state.organizations.contains_key(&k.organization_id) {
             return Err(StoreError::NotFound);
         }
+        state.check_audit(audit)?;
         state.access_key_ids.insert(k.id, k.organization_id);
         state
             .access_key_hashes
@@ -222,6 +369,7 @@ impl AccessKeyStore for MemoryStore {
         state
             .access_keys
             .insert((k.organization_id, k.id), key.clone());
+        state.push_audit(audit);
         Ok(())
     }
 
@@ -257,8 +405,14 @@ impl AccessKeyStore for MemoryStore {
         organization: OrganizationId,
         id: AccessKeyId,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
         let mut state = self.write();
+        if !state.access_keys.contains_key(&(organization, id)) {
+            return Err(StoreError::NotFound);
+        }
+        state.check_audit(audit)?;
+        state.push_audit(audit);
         let stored = state
             .access_keys
             .get_mut(&(organization, id))
@@ -368,19 +522,8 @@ impl LogStore for MemoryStore {
 
     async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
         let mut state = self.write();
-        if state.audit_event_ids.contains(&event.id) {
-            return Err(StoreError::Conflict);
-        }
-        if event
-            .organization_id
-            .is_some_and(|org| !state.organizations.contains_key(&org))
-        {
-            return Err(StoreError::NotFound);
-        }
-        state.audit_event_ids.insert(event.id);
-        state
-            .audit_events
-            .insert((event.organization_id, event.id), event.clone());
+        state.check_audit(event)?;
+        state.push_audit(event);
         Ok(())
     }
 
@@ -400,6 +543,153 @@ impl LogStore for MemoryStore {
             .take(query.limit)
             .cloned()
             .collect())
+    }
+}
+
+/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
+/// refused (as by the SQL stores) rather than read as "from the start".
+fn cursor_of_another_kind() -> StoreError {
+    StoreError::Backend("the sealed_batch cursor is a row of another kind".into())
+}
+
+impl SealedStore for MemoryStore {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        fn usage<'a>(
+            by_key: &'a mut BTreeMap<KeyId, KeyUsage>,
+            key_id: &KeyId,
+        ) -> &'a mut KeyUsage {
+            by_key.entry(key_id.clone()).or_insert_with(|| KeyUsage {
+                key_id: key_id.clone(),
+                credentials: 0,
+                versions: 0,
+                meta: 0,
+            })
+        }
+        let state = self.read();
+        let mut by_key: BTreeMap<KeyId, KeyUsage> = BTreeMap::new();
+        for blob in state.meta.values() {
+            usage(&mut by_key, &blob.key_id).meta += 1;
+        }
+        for stored in state.credentials.values() {
+            usage(&mut by_key, &stored.sealed.key_id).credentials += 1;
+        }
+        for version in state.versions.values() {
+            usage(&mut by_key, &version.sealed.key_id).versions += 1;
+        }
+        Ok(by_key.into_values().collect())
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        let state = self.read();
+        match kind {
+            SealedKind::Meta => {
+                let start = match after {
+                    None => Bound::Unbounded,
+                    Some(SealedRef::Meta(name)) => Bound::Excluded(name.clone()),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                Ok(state
+                    .meta
+                    .range((start, Bound::Unbounded))
+                    .filter(|(_, blob)| blob.key_id != *not_under)
+                    .take(limit)
+                    .map(|(name, blob)| SealedRow {
+                        reference: SealedRef::Meta(name.clone()),
+                        sealed: blob.clone(),
+                    })
+                    .collect())
+            }
+            SealedKind::Credential => {
+                let after = match after {
+                    None => None,
+                    Some(SealedRef::Credential { id, .. }) => Some(*id),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                // Credentials are keyed by organization first; a rotation walks them by id
+                // alone. A full sort per batch is fine for a store meant for tests.
+                let mut rows: Vec<&StoredCredential> = state
+                    .credentials
+                    .values()
+                    .filter(|stored| after.is_none_or(|after| stored.credential.id > after))
+                    .filter(|stored| stored.sealed.key_id != *not_under)
+                    .collect();
+                rows.sort_unstable_by_key(|stored| stored.credential.id);
+                Ok(rows
+                    .into_iter()
+                    .take(limit)
+                    .map(|stored| SealedRow {
+                        reference: SealedRef::Credential {
+                            organization_id: stored.credential.organization_id,
+                            id: stored.credential.id,
+                        },
+                        sealed: stored.sealed.clone(),
+                    })
+                    .collect())
+            }
+            SealedKind::Version => {
+                let start = match after {
+                    None => Bound::Unbounded,
+                    Some(SealedRef::Version {
+                        credential_id,
+                        number,
+                        ..
+                    }) => Bound::Excluded((*credential_id, *number)),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                Ok(state
+                    .versions
+                    .range((start, Bound::Unbounded))
+                    .map(|(_, version)| version)
+                    .filter(|version| version.sealed.key_id != *not_under)
+                    .take(limit)
+                    .map(|version| SealedRow {
+                        reference: SealedRef::Version {
+                            organization_id: version.organization_id,
+                            credential_id: version.credential_id,
+                            number: version.number,
+                        },
+                        sealed: version.sealed.clone(),
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let stored = match &row.reference {
+            SealedRef::Meta(name) => state.meta.get_mut(name),
+            SealedRef::Credential {
+                organization_id,
+                id,
+            } => state
+                .credentials
+                .get_mut(&(*organization_id, *id))
+                .map(|stored| &mut stored.sealed),
+            SealedRef::Version {
+                organization_id,
+                credential_id,
+                number,
+            } => state
+                .versions
+                .get_mut(&(*credential_id, *number))
+                .filter(|version| version.organization_id == *organization_id)
+                .map(|version| &mut version.sealed),
+        };
+        // Like the SQL stores, compare the bytes only: they identify the blob.
+        match stored {
+            Some(sealed) if sealed.bytes == row.sealed.bytes => {
+                *sealed = new.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

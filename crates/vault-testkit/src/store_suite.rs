@@ -2,10 +2,12 @@
 //!
 //! Each check is a plain `pub async fn` taking the store under test; it panics with a
 //! message saying what went wrong. Every check creates its own organizations (with fresh
-//! random ids) and meta names, so checks never depend on each other or on running in any
-//! order. The one assumption: [`organizations_insert_and_count`] expects no other writer to
-//! insert organizations into the same store while it runs (the macro gives every check a
-//! fresh store, so this holds there).
+//! random ids), meta names and key ids, so checks never depend on each other or on running
+//! in any order; the checks of the installation-wide key-rotation reads (`key_usage`,
+//! `sealed_batch`) only assert about rows under key ids they made up themselves. The one
+//! assumption: [`organizations_insert_and_count`] expects no other writer to insert
+//! organizations into the same store while it runs (the macro gives every check a fresh
+//! store, so this holds there).
 //!
 //! Run them all with [`store_conformance!`](crate::store_conformance), which expands to
 //! one `#[tokio::test]` per check. The list of checks lives in that macro only.
@@ -34,8 +36,11 @@ use vault_core::logs::{
     AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
 };
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 use vault_core::{Scope, Store};
 
@@ -66,8 +71,12 @@ pub struct Guarded<S, G> {
 }
 
 impl<S: CredentialStore, G: Send + Sync + 'static> CredentialStore for Guarded<S, G> {
-    async fn insert_credential(&self, credential: &StoredCredential) -> Result<(), StoreError> {
-        self.store.insert_credential(credential).await
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        self.store.insert_credential(credential, write).await
     }
 
     async fn get_credential(
@@ -91,9 +100,10 @@ impl<S: CredentialStore, G: Send + Sync + 'static> CredentialStore for Guarded<S
         organization: OrganizationId,
         credential: &StoredCredential,
         expected_version: i64,
+        write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
         self.store
-            .update_credential(organization, credential, expected_version)
+            .update_credential(organization, credential, expected_version, write)
             .await
     }
 
@@ -101,14 +111,39 @@ impl<S: CredentialStore, G: Send + Sync + 'static> CredentialStore for Guarded<S
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        self.store.delete_credential(organization, id).await
+        self.store
+            .delete_credential(organization, id, expected_version, audit)
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        self.store.list_versions(organization, id).await
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        self.store.get_version(organization, id, number).await
     }
 }
 
 impl<S: AccessKeyStore, G: Send + Sync + 'static> AccessKeyStore for Guarded<S, G> {
-    async fn insert_access_key(&self, key: &StoredAccessKey) -> Result<(), StoreError> {
-        self.store.insert_access_key(key).await
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.store.insert_access_key(key, audit).await
     }
 
     async fn find_access_key(
@@ -131,8 +166,11 @@ impl<S: AccessKeyStore, G: Send + Sync + 'static> AccessKeyStore for Guarded<S, 
         organization: OrganizationId,
         id: AccessKeyId,
         at: OffsetDateTime,
+        audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
-        self.store.revoke_access_key(organization, id, at).await
+        self.store
+            .revoke_access_key(organization, id, at, audit)
+            .await
     }
 
     async fn touch_access_key(
@@ -192,6 +230,26 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.store.list_audit_events(organization, query).await
+    }
+}
+
+impl<S: SealedStore, G: Send + Sync + 'static> SealedStore for Guarded<S, G> {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        self.store.key_usage().await
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        self.store.sealed_batch(kind, not_under, after, limit).await
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        self.store.replace_sealed(row, new).await
     }
 }
 
@@ -399,6 +457,43 @@ pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
     }
 }
 
+/// The successful audit event of `action` on `target` in `organization` (what a vault
+/// writes with a change), with a fresh UUID v7 id and an actor.
+#[must_use]
+pub fn sample_change_audit(
+    organization: OrganizationId,
+    action: AuditAction,
+    target: Uuid,
+) -> AuditEvent {
+    AuditEvent {
+        id: Uuid::now_v7(),
+        organization_id: Some(organization),
+        actor: Some(AccessKeyId::new()),
+        action,
+        target: Some(target),
+        outcome: AuditOutcome::Success,
+        reason: None,
+        at: sample_time(),
+    }
+}
+
+/// Version `number` of `credential`, with every optional field set (a creator, the
+/// version it restored) and a fresh sealed blob.
+#[must_use]
+pub fn sample_version(credential: &StoredCredential, number: i64) -> SecretVersion {
+    let c = &credential.credential;
+    SecretVersion {
+        credential_id: c.id,
+        organization_id: c.organization_id,
+        number,
+        sealed: sample_sealed(),
+        secret_hints: BTreeMap::from([("value".to_owned(), format!("…{number:04}"))]),
+        created_at: sample_time() - Duration::seconds(number),
+        created_by: Some(AccessKeyId::new()),
+        restored_from: Some(1),
+    }
+}
+
 fn allowed_hosts(entries: &[&str]) -> AllowedHosts {
     let entries: Vec<String> = entries.iter().map(|&e| e.to_owned()).collect();
     AllowedHosts::parse(&entries).expect("valid allowedHosts entries")
@@ -414,6 +509,121 @@ fn description(raw: &str) -> Description {
 
 fn meta_name() -> String {
     format!("conformance-{}", Uuid::new_v4())
+}
+
+/// A key id no other check uses: `key_usage` and `sealed_batch` see the whole
+/// installation, so checks of them only look at rows under key ids of their own.
+fn unique_key_id(label: &str) -> KeyId {
+    KeyId::new(format!("conformance-{label}-{}", Uuid::new_v4()))
+}
+
+/// A fresh sealed blob under `key_id`.
+fn sealed_under(key_id: &KeyId) -> SealedBlob {
+    SealedBlob {
+        key_id: key_id.clone(),
+        ..sample_sealed()
+    }
+}
+
+/// Stores `credential` the way a create does: its audit event, no versions.
+async fn insert<S: Store>(store: &S, credential: &StoredCredential) -> Result<(), StoreError> {
+    let c = &credential.credential;
+    let audit = sample_change_audit(
+        c.organization_id,
+        AuditAction::CredentialCreate,
+        *c.id.as_uuid(),
+    );
+    let write = CredentialWrite {
+        versions: &[],
+        keep_versions: 0,
+        audit: &audit,
+    };
+    store.insert_credential(credential, &write).await
+}
+
+/// Updates `credential` the way a change of public fields does: its audit event, no
+/// versions.
+async fn update<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    credential: &StoredCredential,
+    expected_version: i64,
+) -> Result<(), StoreError> {
+    let audit = sample_change_audit(
+        organization,
+        AuditAction::CredentialUpdate,
+        *credential.credential.id.as_uuid(),
+    );
+    let write = CredentialWrite {
+        versions: &[],
+        keep_versions: 0,
+        audit: &audit,
+    };
+    store
+        .update_credential(organization, credential, expected_version, &write)
+        .await
+}
+
+/// Deletes a credential at whatever version it is, with its audit event.
+async fn delete<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    id: CredentialId,
+) -> Result<(), StoreError> {
+    let audit = sample_change_audit(organization, AuditAction::CredentialDelete, *id.as_uuid());
+    store
+        .delete_credential(organization, id, None, &audit)
+        .await
+}
+
+/// Stores an access key with its audit event.
+async fn insert_key<S: Store>(store: &S, key: &StoredAccessKey) -> Result<(), StoreError> {
+    let audit = sample_change_audit(
+        key.key.organization_id,
+        AuditAction::AccessKeyCreate,
+        *key.key.id.as_uuid(),
+    );
+    store.insert_access_key(key, &audit).await
+}
+
+/// Revokes an access key with its audit event.
+async fn revoke_key<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    id: AccessKeyId,
+    at: OffsetDateTime,
+) -> Result<AccessKey, StoreError> {
+    let audit = sample_change_audit(organization, AuditAction::AccessKeyRevoke, *id.as_uuid());
+    store.revoke_access_key(organization, id, at, &audit).await
+}
+
+/// The audit events about `target`, newest first.
+async fn events_about<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    target: Uuid,
+) -> Vec<AuditEvent> {
+    let query = AuditQuery {
+        target: Some(target),
+        limit: 1000,
+        ..AuditQuery::default()
+    };
+    must(
+        store.list_audit_events(organization, &query).await,
+        "list_audit_events",
+    )
+}
+
+/// A credential's version numbers, as listed (newest first).
+async fn version_numbers<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    id: CredentialId,
+) -> Vec<i64> {
+    must(store.list_versions(organization, id).await, "list_versions")
+        .iter()
+        .map(|v| v.number)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -482,10 +692,7 @@ fn yield_now() -> impl Future<Output = ()> {
 
 async fn insert_all<S: Store>(store: &S, credentials: &[StoredCredential]) {
     for credential in credentials {
-        must(
-            store.insert_credential(credential).await,
-            "insert_credential",
-        );
+        must(insert(store, credential).await, "insert_credential");
     }
 }
 
@@ -550,10 +757,7 @@ pub async fn credential_round_trip<S: Store>(store: &S) {
             credential.credential.secret_hints.clear();
             credential.credential.allowed_hosts = AllowedHosts::default();
         }
-        must(
-            store.insert_credential(&credential).await,
-            "insert_credential",
-        );
+        must(insert(store, &credential).await, "insert_credential");
         let got = must(
             store.get_credential(org, credential.credential.id).await,
             "get_credential",
@@ -604,21 +808,18 @@ pub async fn duplicate_credential_id_conflicts<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let other = new_organization(store).await;
     let original = sample_credential(org, CredentialType::ApiKey);
-    must(
-        store.insert_credential(&original).await,
-        "insert_credential",
-    );
+    must(insert(store, &original).await, "insert_credential");
 
     let mut again = sample_credential(org, CredentialType::BearerToken);
     again.credential.id = original.credential.id;
     again.credential.name = name("an impostor");
     assert_conflict(
-        store.insert_credential(&again).await,
+        insert(store, &again).await,
         "insert_credential of an existing id",
     );
     again.credential.organization_id = other;
     assert_conflict(
-        store.insert_credential(&again).await,
+        insert(store, &again).await,
         "insert_credential of an id that exists in another organization",
     );
 
@@ -816,10 +1017,7 @@ pub async fn list_filters_by_expiry<S: Store>(store: &S) {
 pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let original = sample_credential(org, CredentialType::ApiKey);
-    must(
-        store.insert_credential(&original).await,
-        "insert_credential",
-    );
+    must(insert(store, &original).await, "insert_credential");
 
     let mut next = original.clone();
     let later = sample_time() + Duration::seconds(5);
@@ -839,7 +1037,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
         bytes: sample_sealed().bytes,
     };
     must(
-        store.update_credential(org, &next, 1).await,
+        update(store, org, &next, 1).await,
         "update_credential with the stored version",
     );
     let got = must(
@@ -855,7 +1053,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     third.credential.allowed_hosts = AllowedHosts::default();
     third.credential.version = 3;
     must(
-        store.update_credential(org, &third, 2).await,
+        update(store, org, &third, 2).await,
         "a second update_credential",
     );
     let got = must(
@@ -872,29 +1070,23 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
 pub async fn update_with_stale_version_conflicts<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let original = sample_credential(org, CredentialType::BasicAuth);
-    must(
-        store.insert_credential(&original).await,
-        "insert_credential",
-    );
+    must(insert(store, &original).await, "insert_credential");
     let mut v2 = original.clone();
     v2.credential.name = name("version two");
     v2.credential.version = 2;
-    must(
-        store.update_credential(org, &v2, 1).await,
-        "update_credential",
-    );
+    must(update(store, org, &v2, 1).await, "update_credential");
 
     let mut stale = v2.clone();
     stale.credential.name = name("lost update");
     stale.credential.version = 2;
     stale.sealed = sample_sealed();
     assert_conflict(
-        store.update_credential(org, &stale, 1).await,
+        update(store, org, &stale, 1).await,
         "update_credential with a stale version",
     );
     stale.credential.version = 4;
     assert_conflict(
-        store.update_credential(org, &stale, 3).await,
+        update(store, org, &stale, 3).await,
         "update_credential with a version ahead of the stored one",
     );
     let got = must(
@@ -909,11 +1101,11 @@ pub async fn update_or_delete_missing_is_not_found<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let never_stored = sample_credential(org, CredentialType::Custom);
     assert_not_found(
-        store.update_credential(org, &never_stored, 1).await,
+        update(store, org, &never_stored, 1).await,
         "update_credential of a missing id",
     );
     assert_not_found(
-        store.delete_credential(org, CredentialId::new()).await,
+        delete(store, org, CredentialId::new()).await,
         "delete_credential of a missing id",
     );
     assert_not_found(
@@ -929,17 +1121,14 @@ pub async fn delete_then_get_is_not_found<S: Store>(store: &S) {
     let kept = sample_credential(org, CredentialType::Jwt);
     insert_all(store, &[doomed.clone(), kept.clone()]).await;
     let id = doomed.credential.id;
-    must(store.delete_credential(org, id).await, "delete_credential");
+    must(delete(store, org, id).await, "delete_credential");
     assert_not_found(
         store.get_credential(org, id).await,
         "get_credential after delete",
     );
+    assert_not_found(delete(store, org, id).await, "a second delete_credential");
     assert_not_found(
-        store.delete_credential(org, id).await,
-        "a second delete_credential",
-    );
-    assert_not_found(
-        store.update_credential(org, &doomed, 1).await,
+        update(store, org, &doomed, 1).await,
         "update_credential after delete",
     );
     let listed = must(store.list_credentials(org, &query(100)).await, "list");
@@ -961,10 +1150,7 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
     let a = new_organization(store).await;
     let b = new_organization(store).await;
     let original = sample_credential(a, CredentialType::BearerToken);
-    must(
-        store.insert_credential(&original).await,
-        "insert_credential",
-    );
+    must(insert(store, &original).await, "insert_credential");
     let id = original.credential.id;
 
     assert_not_found(store.get_credential(b, id).await, "get_credential from B");
@@ -992,18 +1178,15 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
     hijack.credential.name = name("hijacked");
     hijack.credential.version = 2;
     assert_not_found(
-        store.update_credential(b, &hijack, 1).await,
+        update(store, b, &hijack, 1).await,
         "update_credential from B",
     );
     hijack.credential.organization_id = b;
     assert_not_found(
-        store.update_credential(b, &hijack, 1).await,
+        update(store, b, &hijack, 1).await,
         "update_credential from B of a record claiming B",
     );
-    assert_not_found(
-        store.delete_credential(b, id).await,
-        "delete_credential from B",
-    );
+    assert_not_found(delete(store, b, id).await, "delete_credential from B");
 
     let got = must(store.get_credential(a, id).await, "get_credential from A");
     assert_eq!(got, original, "B's attempts changed A's credential");
@@ -1011,7 +1194,7 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
     assert_eq!(ids(&listed), vec![id], "A's list after B's attempts");
 
     let key = sample_access_key(a);
-    must(store.insert_access_key(&key).await, "insert_access_key");
+    must(insert_key(store, &key).await, "insert_access_key");
     let keys = must(
         store
             .list_access_keys(
@@ -1029,15 +1212,33 @@ pub async fn organizations_are_isolated<S: Store>(store: &S) {
 
 /// Sixteen writers doing read → append a tag → compare-and-swap → retry on `Conflict`
 /// lose no write: every tag ends up in the description exactly once and the version
-/// advanced by exactly sixteen.
+/// advanced by exactly sixteen. Each write also adds a version row (numbered like the
+/// credential's version), keeps the newest five, and records an audit event: exactly the
+/// winners' versions and events are stored, and the racing prunes leave the newest five.
 pub async fn concurrent_updates_lose_no_write<S: Store>(store: &S) {
     const WRITERS: usize = 16;
+    const KEEP: usize = 5;
     const MAX_ATTEMPTS: usize = 10_000;
     let org = new_organization(store).await;
     let mut original = sample_credential(org, CredentialType::ApiKey);
     original.credential.description = Some(description("tags:"));
+    let first = sample_version(&original, 1);
+    let created = sample_change_audit(
+        org,
+        AuditAction::CredentialCreate,
+        *original.credential.id.as_uuid(),
+    );
     must(
-        store.insert_credential(&original).await,
+        store
+            .insert_credential(
+                &original,
+                &CredentialWrite {
+                    versions: std::slice::from_ref(&first),
+                    keep_versions: KEEP,
+                    audit: &created,
+                },
+            )
+            .await,
         "insert_credential",
     );
     let id = original.credential.id;
@@ -1057,18 +1258,26 @@ pub async fn concurrent_updates_lose_no_write<S: Store>(store: &S) {
             next.credential.description = Some(description(&format!("{text}{tag}")));
             next.credential.version = current.credential.version + 1;
             next.credential.updated_at = sample_time();
+            next.sealed = sample_sealed();
+            let version = sample_version(&next, next.credential.version);
+            let audit = sample_change_audit(org, AuditAction::CredentialUpdate, *id.as_uuid());
+            let write = CredentialWrite {
+                versions: std::slice::from_ref(&version),
+                keep_versions: KEEP,
+                audit: &audit,
+            };
             match store
-                .update_credential(org, &next, current.credential.version)
+                .update_credential(org, &next, current.credential.version, &write)
                 .await
             {
-                Ok(()) => return,
+                Ok(()) => return audit.id,
                 Err(StoreError::Conflict) => {}
                 Err(other) => panic!("writer {i}: update_credential failed: {other} ({other:?})"),
             }
         }
         panic!("writer {i} lost the race {MAX_ATTEMPTS} times in a row");
     });
-    join_all(writers).await;
+    let won = join_all(writers).await;
 
     let last = must(store.get_credential(org, id).await, "get_credential");
     let text = last
@@ -1086,10 +1295,27 @@ pub async fn concurrent_updates_lose_no_write<S: Store>(store: &S) {
             text.matches(&tag).count()
         );
     }
+    let final_version = original.credential.version + WRITERS as i64;
     assert_eq!(
-        last.credential.version,
-        original.credential.version + WRITERS as i64,
+        last.credential.version, final_version,
         "the version did not advance by exactly one per writer"
+    );
+    let newest: Vec<i64> = (final_version - KEEP as i64 + 1..=final_version)
+        .rev()
+        .collect();
+    assert_eq!(
+        version_numbers(store, org, id).await,
+        newest,
+        "after racing writes that each add a version and keep {KEEP}, the versions are not \
+         the newest {KEEP}"
+    );
+    let mut expected_events: Vec<Uuid> = won;
+    expected_events.push(created.id);
+    assert_eq!(
+        sorted(&event_ids(&events_about(store, org, *id.as_uuid()).await)),
+        sorted(&expected_events),
+        "the audit events are not exactly the create's and the winning updates' (a refused \
+         compare-and-swap wrote one, or a winner's is missing)"
     );
 }
 
@@ -1107,7 +1333,7 @@ pub async fn access_key_round_trip<S: Store>(store: &S) {
     created.key.scopes = Scope::ALL.into_iter().collect();
     created.key.last_used_at = Some(sample_time() - Duration::minutes(3));
     for key in [&creator, &created] {
-        must(store.insert_access_key(key).await, "insert_access_key");
+        must(insert_key(store, key).await, "insert_access_key");
         let found = must(store.find_access_key(&key.hash).await, "find_access_key");
         assert_eq!(
             found.as_ref(),
@@ -1127,21 +1353,18 @@ pub async fn duplicate_access_key_conflicts<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let other = new_organization(store).await;
     let original = sample_access_key(org);
-    must(
-        store.insert_access_key(&original).await,
-        "insert_access_key",
-    );
+    must(insert_key(store, &original).await, "insert_access_key");
 
     let mut same_hash = sample_access_key(other);
     same_hash.hash = original.hash;
     assert_conflict(
-        store.insert_access_key(&same_hash).await,
+        insert_key(store, &same_hash).await,
         "insert_access_key with a taken hash (other organization)",
     );
     let mut same_id = sample_access_key(org);
     same_id.key.id = original.key.id;
     assert_conflict(
-        store.insert_access_key(&same_id).await,
+        insert_key(store, &same_id).await,
         "insert_access_key with a taken id",
     );
     assert!(
@@ -1166,9 +1389,9 @@ pub async fn access_keys_list_paginates_per_organization<S: Store>(store: &S) {
         if i == 2 {
             key.key.revoked_at = Some(sample_time());
         }
-        must(store.insert_access_key(&key).await, "insert_access_key");
+        must(insert_key(store, &key).await, "insert_access_key");
         must(
-            store.insert_access_key(&sample_access_key(other)).await,
+            insert_key(store, &sample_access_key(other)).await,
             "insert_access_key",
         );
         mine.push(key.key);
@@ -1234,12 +1457,10 @@ pub async fn revoke_access_key_keeps_first_time<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let other = new_organization(store).await;
     let key = sample_access_key(org);
-    must(store.insert_access_key(&key).await, "insert_access_key");
+    must(insert_key(store, &key).await, "insert_access_key");
 
     assert_not_found(
-        store
-            .revoke_access_key(other, key.key.id, sample_time())
-            .await,
+        revoke_key(store, other, key.key.id, sample_time()).await,
         "revoke_access_key from another organization",
     );
     let untouched = must(store.find_access_key(&key.hash).await, "find_access_key");
@@ -1249,15 +1470,13 @@ pub async fn revoke_access_key_keeps_first_time<S: Store>(store: &S) {
         "another organization revoked the key"
     );
     assert_not_found(
-        store
-            .revoke_access_key(org, AccessKeyId::new(), sample_time())
-            .await,
+        revoke_key(store, org, AccessKeyId::new(), sample_time()).await,
         "revoke_access_key of a missing id",
     );
 
     let first = sample_time();
     let revoked = must(
-        store.revoke_access_key(org, key.key.id, first).await,
+        revoke_key(store, org, key.key.id, first).await,
         "revoke_access_key",
     );
     let mut expected = key.key.clone();
@@ -1265,9 +1484,7 @@ pub async fn revoke_access_key_keeps_first_time<S: Store>(store: &S) {
     assert_eq!(revoked, expected, "revoke_access_key's returned key");
 
     let again = must(
-        store
-            .revoke_access_key(org, key.key.id, first + Duration::hours(1))
-            .await,
+        revoke_key(store, org, key.key.id, first + Duration::hours(1)).await,
         "a second revoke_access_key",
     );
     assert_eq!(
@@ -1288,7 +1505,7 @@ pub async fn touch_access_key_records_last_use<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let other = new_organization(store).await;
     let key = sample_access_key(org);
-    must(store.insert_access_key(&key).await, "insert_access_key");
+    must(insert_key(store, &key).await, "insert_access_key");
 
     let first = sample_time();
     must(
@@ -1653,23 +1870,18 @@ pub async fn request_logs_are_isolated<S: Store>(store: &S) {
 pub async fn request_logs_outlive_their_credential<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let credential = sample_credential(org, CredentialType::BearerToken);
-    must(
-        store.insert_credential(&credential).await,
-        "insert_credential",
-    );
+    must(insert(store, &credential).await, "insert_credential");
     let key = sample_access_key(org);
-    must(store.insert_access_key(&key).await, "insert_access_key");
+    must(insert_key(store, &key).await, "insert_access_key");
     let id = credential.credential.id;
 
     let mut before_delete = sample_request_log(org, id);
     before_delete.credential_name = credential.credential.name.as_str().to_owned();
     before_delete.access_key_id = Some(key.key.id);
     insert_logs(store, std::slice::from_ref(&before_delete)).await;
-    must(store.delete_credential(org, id).await, "delete_credential");
+    must(delete(store, org, id).await, "delete_credential");
     must(
-        store
-            .revoke_access_key(org, key.key.id, sample_time())
-            .await,
+        revoke_key(store, org, key.key.id, sample_time()).await,
         "revoke_access_key",
     );
 
@@ -1971,6 +2183,1216 @@ pub async fn duplicate_audit_event_id_conflicts<S: Store>(store: &S) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Credential history: versions and the audit events written with each change
+// ---------------------------------------------------------------------------------------
+
+/// A write of `versions`, keeping the newest `keep`, recorded by `audit`.
+fn history<'a>(
+    versions: &'a [SecretVersion],
+    keep: usize,
+    audit: &'a AuditEvent,
+) -> CredentialWrite<'a> {
+    CredentialWrite {
+        versions,
+        keep_versions: keep,
+        audit,
+    }
+}
+
+/// `credential` at its next version, with freshly sealed secrets.
+fn next_of(credential: &StoredCredential) -> StoredCredential {
+    let mut next = credential.clone();
+    next.credential.version += 1;
+    next.credential.updated_at = sample_time();
+    next.sealed = sample_sealed();
+    next
+}
+
+fn audit_of(credential: &StoredCredential, action: AuditAction) -> AuditEvent {
+    let c = &credential.credential;
+    sample_change_audit(c.organization_id, action, *c.id.as_uuid())
+}
+
+/// Inserts `credential` with `versions`, keeping every one; returns the create's event.
+async fn insert_with_versions<S: Store>(
+    store: &S,
+    credential: &StoredCredential,
+    versions: &[SecretVersion],
+) -> AuditEvent {
+    let audit = audit_of(credential, AuditAction::CredentialCreate);
+    must(
+        store
+            .insert_credential(credential, &history(versions, 0, &audit))
+            .await,
+        "insert_credential with versions",
+    );
+    audit
+}
+
+/// Each change's audit event is stored with it, field for field (an update by the vault
+/// itself, with no actor, included); refused changes (a duplicate id, a stale version, a
+/// missing credential) store none.
+pub async fn credential_writes_record_their_audit_events<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::BearerToken);
+    let id = credential.credential.id;
+    let target = *id.as_uuid();
+    let created = audit_of(&credential, AuditAction::CredentialCreate);
+    must(
+        store
+            .insert_credential(&credential, &history(&[], 0, &created))
+            .await,
+        "insert_credential",
+    );
+    assert_eq!(
+        events_about(store, org, target).await,
+        vec![created.clone()],
+        "the create's audit event is not stored field for field"
+    );
+
+    let mut duplicate = sample_credential(org, CredentialType::ApiKey);
+    duplicate.credential.id = id;
+    let refused_create = audit_of(&duplicate, AuditAction::CredentialCreate);
+    assert_conflict(
+        store
+            .insert_credential(&duplicate, &history(&[], 0, &refused_create))
+            .await,
+        "insert_credential of an existing id",
+    );
+    let mut next = next_of(&credential);
+    next.credential.name = name("renamed");
+    let refused_update = audit_of(&next, AuditAction::CredentialUpdate);
+    assert_conflict(
+        store
+            .update_credential(org, &next, 7, &history(&[], 0, &refused_update))
+            .await,
+        "update_credential with a stale version",
+    );
+    let mut updated = audit_of(&next, AuditAction::CredentialUpdate);
+    updated.actor = None;
+    must(
+        store
+            .update_credential(org, &next, 1, &history(&[], 0, &updated))
+            .await,
+        "update_credential",
+    );
+    let refused_delete = audit_of(&next, AuditAction::CredentialDelete);
+    assert_conflict(
+        store
+            .delete_credential(org, id, Some(1), &refused_delete)
+            .await,
+        "delete_credential at a stale version",
+    );
+    let deleted = audit_of(&next, AuditAction::CredentialDelete);
+    must(
+        store.delete_credential(org, id, Some(2), &deleted).await,
+        "delete_credential",
+    );
+    let missing = audit_of(&next, AuditAction::CredentialDelete);
+    assert_not_found(
+        store.delete_credential(org, id, None, &missing).await,
+        "a second delete_credential",
+    );
+
+    let mut expected = vec![created, updated, deleted];
+    expected.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        events_about(store, org, target).await,
+        expected,
+        "the audit log of a created, updated and deleted credential is not exactly the three \
+         successful changes' events (a refused change recorded one, or one is missing)"
+    );
+}
+
+/// Versions survive the write then list (newest first, without sealed values) and get (by
+/// number, with them), every field: hints, times, a creator or none, a restored version or
+/// none, sealed bytes and key id. A write may add several versions at once; a credential
+/// without versions lists none; a missing credential or number is `NotFound`.
+pub async fn versions_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::ApiKey);
+    let id = credential.credential.id;
+    let v1 = sample_version(&credential, 1);
+    insert_with_versions(store, &credential, std::slice::from_ref(&v1)).await;
+
+    // Two versions in one write (as the first secret change of a credential stored before
+    // versions existed makes), the second with every optional field absent.
+    let next = next_of(&credential);
+    let v2 = sample_version(&next, 2);
+    let mut v3 = sample_version(&next, 3);
+    v3.created_by = None;
+    v3.restored_from = None;
+    v3.secret_hints.clear();
+    v3.sealed.key_id = KeyId::new("test-key-2");
+    let audit = audit_of(&next, AuditAction::CredentialUpdate);
+    let versions = [v2.clone(), v3.clone()];
+    must(
+        store
+            .update_credential(org, &next, 1, &history(&versions, 0, &audit))
+            .await,
+        "update_credential adding two versions",
+    );
+    // A write without versions leaves them alone.
+    let third = next_of(&next);
+    must(update(store, org, &third, 2).await, "update_credential");
+
+    let all = [&v1, &v2, &v3];
+    let listed = must(store.list_versions(org, id).await, "list_versions");
+    assert_eq!(
+        listed,
+        vec![
+            VersionInfo::from(&v3),
+            VersionInfo::from(&v2),
+            VersionInfo::from(&v1)
+        ],
+        "list_versions does not return every version, field for field, newest first"
+    );
+    for version in all {
+        let got = must(
+            store.get_version(org, id, version.number).await,
+            "get_version",
+        );
+        assert_eq!(
+            got.sealed.bytes, version.sealed.bytes,
+            "version {}: sealed bytes changed",
+            version.number
+        );
+        assert_eq!(
+            got.sealed.key_id, version.sealed.key_id,
+            "version {}: key id changed",
+            version.number
+        );
+        assert_eq!(
+            got.created_at, version.created_at,
+            "version {}: created_at changed",
+            version.number
+        );
+        assert_eq!(
+            &got, version,
+            "version {}: the stored version changed",
+            version.number
+        );
+    }
+    for number in [0, 4, i64::MAX] {
+        assert_not_found(
+            store.get_version(org, id, number).await,
+            "get_version of a number never written",
+        );
+    }
+    assert_not_found(
+        store.get_version(org, CredentialId::new(), 1).await,
+        "get_version of a missing credential",
+    );
+    assert_not_found(
+        store.list_versions(org, CredentialId::new()).await,
+        "list_versions of a missing credential",
+    );
+
+    let bare = sample_credential(org, CredentialType::BasicAuth);
+    must(
+        insert(store, &bare).await,
+        "insert_credential without versions",
+    );
+    assert!(
+        must(
+            store.list_versions(org, bare.credential.id).await,
+            "list_versions of a credential without versions"
+        )
+        .is_empty(),
+        "a credential stored without versions lists some"
+    );
+    assert_not_found(
+        store.get_version(org, bare.credential.id, 1).await,
+        "get_version of a credential without versions",
+    );
+}
+
+/// `keep_versions` keeps the newest versions of that credential only, after adding the
+/// write's (which count too, and may be pruned at once); 0 keeps every one; a write adding
+/// none still prunes to its `keep_versions`. Another credential's versions are untouched.
+pub async fn versions_keep_only_the_newest<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let neighbour = sample_credential(org, CredentialType::BearerToken);
+    let neighbours: Vec<SecretVersion> = (1..=3).map(|n| sample_version(&neighbour, n)).collect();
+    insert_with_versions(store, &neighbour, &neighbours).await;
+
+    let credential = sample_credential(org, CredentialType::ApiKey);
+    let id = credential.credential.id;
+    let first: Vec<SecretVersion> = (1..=3).map(|n| sample_version(&credential, n)).collect();
+    let created = audit_of(&credential, AuditAction::CredentialCreate);
+    must(
+        store
+            .insert_credential(&credential, &history(&first, 2, &created))
+            .await,
+        "insert_credential with three versions, keeping two",
+    );
+    assert_eq!(
+        version_numbers(store, org, id).await,
+        vec![3, 2],
+        "an insert of three versions keeping two"
+    );
+
+    let mut current = credential;
+    for (number, keep, expected) in [
+        (4, 2, vec![4, 3]),
+        (5, 0, vec![5, 4, 3]),
+        (6, 3, vec![6, 5, 4]),
+        (7, 1, vec![7]),
+    ] {
+        let next = next_of(&current);
+        let version = sample_version(&next, number);
+        let audit = audit_of(&next, AuditAction::CredentialUpdate);
+        must(
+            store
+                .update_credential(
+                    org,
+                    &next,
+                    current.credential.version,
+                    &history(std::slice::from_ref(&version), keep, &audit),
+                )
+                .await,
+            "update_credential adding a version",
+        );
+        assert_eq!(
+            version_numbers(store, org, id).await,
+            expected,
+            "after adding version {number} and keeping {keep}"
+        );
+        current = next;
+    }
+    for number in 1..=6 {
+        assert_not_found(
+            store.get_version(org, id, number).await,
+            "get_version of a pruned version",
+        );
+    }
+
+    // A write adding no version still prunes to its `keep_versions`: keeping two of one
+    // changes nothing; keeping one of the neighbour's three leaves its newest.
+    let next = next_of(&current);
+    let audit = audit_of(&next, AuditAction::CredentialUpdate);
+    must(
+        store
+            .update_credential(
+                org,
+                &next,
+                current.credential.version,
+                &history(&[], 2, &audit),
+            )
+            .await,
+        "update_credential adding no version",
+    );
+    assert_eq!(version_numbers(store, org, id).await, vec![7]);
+    assert_eq!(
+        version_numbers(store, org, neighbour.credential.id).await,
+        vec![3, 2, 1],
+        "pruning one credential's versions touched another's"
+    );
+    let neighbour_next = next_of(&neighbour);
+    let audit = audit_of(&neighbour_next, AuditAction::CredentialUpdate);
+    must(
+        store
+            .update_credential(org, &neighbour_next, 1, &history(&[], 1, &audit))
+            .await,
+        "update_credential adding no version, keeping one",
+    );
+    assert_eq!(
+        version_numbers(store, org, neighbour.credential.id).await,
+        vec![3],
+        "a write adding no version did not prune to its keep_versions"
+    );
+    assert_eq!(
+        must(
+            store.get_version(org, neighbour.credential.id, 3).await,
+            "get_version"
+        ),
+        neighbours[2],
+        "the kept version changed"
+    );
+}
+
+/// An update refused by the compare-and-swap (a stale version) or for a missing credential
+/// writes none of its versions and no audit event, and prunes nothing.
+pub async fn refused_updates_write_no_version_or_audit_event<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::OAuth2);
+    let id = credential.credential.id;
+    let versions: Vec<SecretVersion> = (1..=2).map(|n| sample_version(&credential, n)).collect();
+    let created = insert_with_versions(store, &credential, &versions).await;
+
+    let next = next_of(&credential);
+    let v3 = sample_version(&next, 3);
+    let audit = audit_of(&next, AuditAction::CredentialUpdate);
+    for stale in [0, 2, 5] {
+        assert_conflict(
+            store
+                .update_credential(
+                    org,
+                    &next,
+                    stale,
+                    &history(std::slice::from_ref(&v3), 1, &audit),
+                )
+                .await,
+            "update_credential with a stale version",
+        );
+    }
+    assert_eq!(
+        must(store.get_credential(org, id).await, "get_credential"),
+        credential,
+        "a refused update changed the credential"
+    );
+    assert_eq!(
+        version_numbers(store, org, id).await,
+        vec![2, 1],
+        "a refused update added or pruned versions"
+    );
+    assert_eq!(
+        events_about(store, org, *id.as_uuid()).await,
+        vec![created],
+        "a refused update recorded an audit event"
+    );
+
+    let ghost = sample_credential(org, CredentialType::Custom);
+    let ghost_version = sample_version(&ghost, 1);
+    let audit = audit_of(&ghost, AuditAction::CredentialUpdate);
+    assert_not_found(
+        store
+            .update_credential(
+                org,
+                &ghost,
+                1,
+                &history(std::slice::from_ref(&ghost_version), 0, &audit),
+            )
+            .await,
+        "update_credential of a missing credential",
+    );
+    assert_not_found(
+        store.list_versions(org, ghost.credential.id).await,
+        "list_versions after a refused update of a missing credential",
+    );
+    assert!(
+        events_about(store, org, *ghost.credential.id.as_uuid())
+            .await
+            .is_empty(),
+        "an update of a missing credential recorded an audit event"
+    );
+}
+
+/// A version number the credential has (or that a write repeats) is a `Conflict`, and the
+/// whole write is undone: the credential row, its versions and the audit log stay as they
+/// were; an insert repeating a number stores no credential at all.
+pub async fn duplicate_version_number_conflicts_and_writes_nothing<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::Jwt);
+    let id = credential.credential.id;
+    let versions: Vec<SecretVersion> = (1..=2).map(|n| sample_version(&credential, n)).collect();
+    let created = insert_with_versions(store, &credential, &versions).await;
+
+    let mut next = next_of(&credential);
+    next.credential.name = name("must not land");
+    let taken = sample_version(&next, 2);
+    let twice = [sample_version(&next, 3), sample_version(&next, 3)];
+    let cases: [(&[SecretVersion], &str); 2] = [
+        (std::slice::from_ref(&taken), "a number the credential has"),
+        (&twice, "the same new number twice"),
+    ];
+    for (added, what) in cases {
+        let audit = audit_of(&next, AuditAction::CredentialUpdate);
+        assert_conflict(
+            store
+                .update_credential(org, &next, 1, &history(added, 1, &audit))
+                .await,
+            &format!("update_credential adding {what}"),
+        );
+        assert_eq!(
+            must(store.get_credential(org, id).await, "get_credential"),
+            credential,
+            "an update adding {what} changed the credential row"
+        );
+        assert_eq!(
+            version_numbers(store, org, id).await,
+            vec![2, 1],
+            "an update adding {what} added or pruned versions"
+        );
+        assert_eq!(
+            must(store.get_version(org, id, 2).await, "get_version"),
+            versions[1],
+            "an update adding {what} replaced a stored version"
+        );
+        assert_eq!(
+            events_about(store, org, *id.as_uuid()).await,
+            vec![created.clone()],
+            "an update adding {what} recorded an audit event"
+        );
+    }
+
+    let fresh = sample_credential(org, CredentialType::BasicAuth);
+    let repeated = [sample_version(&fresh, 1), sample_version(&fresh, 1)];
+    let audit = audit_of(&fresh, AuditAction::CredentialCreate);
+    assert_conflict(
+        store
+            .insert_credential(&fresh, &history(&repeated, 0, &audit))
+            .await,
+        "insert_credential with a repeated version number",
+    );
+    assert_not_found(
+        store.get_credential(org, fresh.credential.id).await,
+        "get_credential after an insert refused for its versions",
+    );
+    assert_not_found(
+        store.list_versions(org, fresh.credential.id).await,
+        "list_versions after an insert refused for its versions",
+    );
+    assert!(
+        events_about(store, org, *fresh.credential.id.as_uuid())
+            .await
+            .is_empty(),
+        "an insert refused for its versions recorded an audit event"
+    );
+}
+
+/// Deleting a credential deletes its versions (and no other credential's) and records its
+/// audit event.
+pub async fn delete_removes_versions_and_records_its_audit_event<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let doomed = sample_credential(org, CredentialType::BasicAuth);
+    let id = doomed.credential.id;
+    let versions: Vec<SecretVersion> = (1..=3).map(|n| sample_version(&doomed, n)).collect();
+    let created = insert_with_versions(store, &doomed, &versions).await;
+    let kept = sample_credential(org, CredentialType::BasicAuth);
+    let kept_versions: Vec<SecretVersion> = (1..=2).map(|n| sample_version(&kept, n)).collect();
+    insert_with_versions(store, &kept, &kept_versions).await;
+
+    let deleted = audit_of(&doomed, AuditAction::CredentialDelete);
+    must(
+        store.delete_credential(org, id, Some(1), &deleted).await,
+        "delete_credential of a credential with versions",
+    );
+    assert_not_found(
+        store.get_credential(org, id).await,
+        "get_credential after delete",
+    );
+    assert_not_found(
+        store.list_versions(org, id).await,
+        "list_versions after delete",
+    );
+    for number in 1..=3 {
+        assert_not_found(
+            store.get_version(org, id, number).await,
+            "get_version after delete",
+        );
+    }
+    let mut expected = vec![created, deleted];
+    expected.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        events_about(store, org, *id.as_uuid()).await,
+        expected,
+        "the delete's audit event is missing or changed"
+    );
+
+    assert_eq!(
+        version_numbers(store, org, kept.credential.id).await,
+        vec![2, 1],
+        "deleting one credential deleted another's versions"
+    );
+    for version in &kept_versions {
+        assert_eq!(
+            &must(
+                store
+                    .get_version(org, kept.credential.id, version.number)
+                    .await,
+                "get_version"
+            ),
+            version,
+            "deleting one credential changed another's version"
+        );
+    }
+}
+
+/// A delete at a stale expected version is a `Conflict` that deletes nothing (credential,
+/// versions) and records nothing; at the stored version it deletes.
+pub async fn delete_with_a_stale_version_conflicts_and_deletes_nothing<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::Custom);
+    let id = credential.credential.id;
+    let v1 = sample_version(&credential, 1);
+    let created = insert_with_versions(store, &credential, std::slice::from_ref(&v1)).await;
+    let next = next_of(&credential);
+    let v2 = sample_version(&next, 2);
+    let updated = audit_of(&next, AuditAction::CredentialUpdate);
+    must(
+        store
+            .update_credential(
+                org,
+                &next,
+                1,
+                &history(std::slice::from_ref(&v2), 0, &updated),
+            )
+            .await,
+        "update_credential",
+    );
+
+    for stale in [1, 3] {
+        let audit = audit_of(&next, AuditAction::CredentialDelete);
+        assert_conflict(
+            store.delete_credential(org, id, Some(stale), &audit).await,
+            "delete_credential at a stale version",
+        );
+    }
+    assert_eq!(
+        must(store.get_credential(org, id).await, "get_credential"),
+        next,
+        "a refused delete changed the credential"
+    );
+    assert_eq!(
+        version_numbers(store, org, id).await,
+        vec![2, 1],
+        "a refused delete deleted versions"
+    );
+    let mut expected = vec![created, updated];
+    expected.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        events_about(store, org, *id.as_uuid()).await,
+        expected,
+        "a refused delete recorded an audit event"
+    );
+
+    let deleted = audit_of(&next, AuditAction::CredentialDelete);
+    must(
+        store.delete_credential(org, id, Some(2), &deleted).await,
+        "delete_credential at the stored version",
+    );
+    assert_not_found(
+        store.list_versions(org, id).await,
+        "list_versions after delete",
+    );
+}
+
+/// Another organization cannot see or touch a credential's versions: list, get, an update
+/// adding versions and a delete from organization B behave as if the credential did not
+/// exist, write nothing, and record nothing in either organization.
+pub async fn versions_are_isolated_by_organization<S: Store>(store: &S) {
+    let a = new_organization(store).await;
+    let b = new_organization(store).await;
+    let credential = sample_credential(a, CredentialType::ApiKey);
+    let id = credential.credential.id;
+    let versions: Vec<SecretVersion> = (1..=2).map(|n| sample_version(&credential, n)).collect();
+    let created = insert_with_versions(store, &credential, &versions).await;
+
+    assert_not_found(store.list_versions(b, id).await, "list_versions from B");
+    for number in [1, 2] {
+        assert_not_found(store.get_version(b, id, number).await, "get_version from B");
+    }
+
+    let mut hijack = next_of(&credential);
+    hijack.credential.organization_id = b;
+    let planted = sample_version(&hijack, 3);
+    let audit = sample_change_audit(b, AuditAction::CredentialUpdate, *id.as_uuid());
+    assert_not_found(
+        store
+            .update_credential(
+                b,
+                &hijack,
+                1,
+                &history(std::slice::from_ref(&planted), 1, &audit),
+            )
+            .await,
+        "update_credential from B adding a version",
+    );
+    let audit = sample_change_audit(b, AuditAction::CredentialDelete, *id.as_uuid());
+    assert_not_found(
+        store.delete_credential(b, id, None, &audit).await,
+        "delete_credential from B",
+    );
+
+    assert_eq!(
+        version_numbers(store, a, id).await,
+        vec![2, 1],
+        "B's attempts changed A's versions"
+    );
+    assert_eq!(
+        must(store.get_version(a, id, 1).await, "get_version from A"),
+        versions[0],
+        "B's attempts changed A's version"
+    );
+    assert_not_found(
+        store.get_version(b, id, 3).await,
+        "get_version from B of the version B tried to add",
+    );
+    assert_eq!(
+        events_about(store, a, *id.as_uuid()).await,
+        vec![created],
+        "B's attempts recorded an event in A"
+    );
+    assert!(
+        events_about(store, b, *id.as_uuid()).await.is_empty(),
+        "B's refused attempts recorded an event in B"
+    );
+}
+
+/// Issuing and revoking an access key each store their audit event with the key; a
+/// refused issue (taken id) or revoke (missing key, another organization) stores none.
+pub async fn access_key_writes_record_their_audit_events<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let key = sample_access_key(org);
+    let target = *key.key.id.as_uuid();
+    let created = sample_change_audit(org, AuditAction::AccessKeyCreate, target);
+    must(
+        store.insert_access_key(&key, &created).await,
+        "insert_access_key",
+    );
+    assert_eq!(
+        events_about(store, org, target).await,
+        vec![created.clone()],
+        "the key's create event is not stored field for field"
+    );
+
+    let mut same_id = sample_access_key(org);
+    same_id.key.id = key.key.id;
+    let refused = sample_change_audit(org, AuditAction::AccessKeyCreate, target);
+    assert_conflict(
+        store.insert_access_key(&same_id, &refused).await,
+        "insert_access_key with a taken id",
+    );
+    let from_other = sample_change_audit(other, AuditAction::AccessKeyRevoke, target);
+    assert_not_found(
+        store
+            .revoke_access_key(other, key.key.id, sample_time(), &from_other)
+            .await,
+        "revoke_access_key from another organization",
+    );
+    let missing = AccessKeyId::new();
+    let of_missing = sample_change_audit(org, AuditAction::AccessKeyRevoke, *missing.as_uuid());
+    assert_not_found(
+        store
+            .revoke_access_key(org, missing, sample_time(), &of_missing)
+            .await,
+        "revoke_access_key of a missing key",
+    );
+    let mut revoked = sample_change_audit(org, AuditAction::AccessKeyRevoke, target);
+    revoked.actor = None;
+    must(
+        store
+            .revoke_access_key(org, key.key.id, sample_time(), &revoked)
+            .await,
+        "revoke_access_key",
+    );
+
+    let mut expected = vec![created, revoked];
+    expected.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        events_about(store, org, target).await,
+        expected,
+        "the key's audit log is not exactly its issue and revocation"
+    );
+    assert!(
+        events_about(store, org, *missing.as_uuid())
+            .await
+            .is_empty(),
+        "a refused revoke of a missing key recorded an event"
+    );
+    assert!(
+        events_about(store, other, target).await.is_empty(),
+        "a refused revoke from another organization recorded an event"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Key rotation: the sealed rows of every kind
+// ---------------------------------------------------------------------------------------
+
+/// The usage of `key_id`, if it protects any row.
+async fn usage_of<S: Store>(store: &S, key_id: &KeyId) -> Option<KeyUsage> {
+    let usage = must(store.key_usage().await, "key_usage");
+    let mine: Vec<&KeyUsage> = usage.iter().filter(|u| u.key_id == *key_id).collect();
+    assert!(
+        mine.len() <= 1,
+        "key_usage lists key {key_id} {} times",
+        mine.len()
+    );
+    mine.first().map(|u| (*u).clone())
+}
+
+fn usage(key_id: &KeyId, credentials: u64, versions: u64, meta: u64) -> Option<KeyUsage> {
+    Some(KeyUsage {
+        key_id: key_id.clone(),
+        credentials,
+        versions,
+        meta,
+    })
+}
+
+/// `key_usage` counts the meta values, credentials and versions sealed under each key id,
+/// by the stored key id; a key id with no row left is not listed.
+pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
+    let (k1, k2, unused) = (
+        unique_key_id("k1"),
+        unique_key_id("k2"),
+        unique_key_id("unused"),
+    );
+    let org = new_organization(store).await;
+    let mut c1 = sample_credential(org, CredentialType::ApiKey);
+    c1.sealed = sealed_under(&k1);
+    let mut c1v1 = sample_version(&c1, 1);
+    c1v1.sealed = sealed_under(&k1);
+    let mut c1v2 = sample_version(&c1, 2);
+    c1v2.sealed = sealed_under(&k2);
+    insert_with_versions(store, &c1, &[c1v1, c1v2]).await;
+    let mut c2 = sample_credential(org, CredentialType::BearerToken);
+    c2.sealed = sealed_under(&k1);
+    let mut c2v1 = sample_version(&c2, 1);
+    c2v1.sealed = sealed_under(&k1);
+    insert_with_versions(store, &c2, &[c2v1]).await;
+    let mut c3 = sample_credential(org, CredentialType::BasicAuth);
+    c3.sealed = sealed_under(&k2);
+    must(insert(store, &c3).await, "insert_credential");
+    assert!(
+        must(
+            store
+                .insert_meta_if_absent(&meta_name(), &sealed_under(&k2))
+                .await,
+            "insert_meta_if_absent"
+        ),
+        "a fresh meta name was taken"
+    );
+
+    assert_eq!(usage_of(store, &k1).await, usage(&k1, 2, 2, 0), "key 1");
+    assert_eq!(usage_of(store, &k2).await, usage(&k2, 1, 1, 1), "key 2");
+    assert_eq!(
+        usage_of(store, &unused).await,
+        None,
+        "a key protecting nothing"
+    );
+
+    must(
+        delete(store, org, c1.credential.id).await,
+        "delete_credential",
+    );
+    assert_eq!(
+        usage_of(store, &k1).await,
+        usage(&k1, 1, 1, 0),
+        "key 1 after deleting a credential with versions"
+    );
+    assert_eq!(
+        usage_of(store, &k2).await,
+        usage(&k2, 1, 0, 1),
+        "key 2 after deleting a credential with versions"
+    );
+    must(
+        delete(store, org, c2.credential.id).await,
+        "delete_credential",
+    );
+    assert_eq!(
+        usage_of(store, &k1).await,
+        None,
+        "a key whose last rows were deleted is still listed"
+    );
+}
+
+/// Reads every batch of `kind` not under `not_under`, `limit` at a time, each after the
+/// last row of the one before, checking each batch: at most `limit` rows, none under
+/// `not_under`.
+async fn all_sealed_batches<S: Store>(
+    store: &S,
+    kind: SealedKind,
+    not_under: &KeyId,
+    limit: usize,
+) -> Vec<SealedRow> {
+    let mut all: Vec<SealedRow> = Vec::new();
+    for _ in 0..10_000 {
+        let after = all.last().map(|row| row.reference.clone());
+        let batch = must(
+            store
+                .sealed_batch(kind, not_under, after.as_ref(), limit)
+                .await,
+            "sealed_batch",
+        );
+        assert!(
+            batch.len() <= limit,
+            "sealed_batch returned {} rows for limit {limit}",
+            batch.len()
+        );
+        for row in &batch {
+            assert_eq!(row.reference.kind(), kind, "sealed_batch of {kind:?}");
+            assert_ne!(
+                row.sealed.key_id, *not_under,
+                "sealed_batch returned a row already under {not_under}"
+            );
+        }
+        let done = batch.len() < limit;
+        all.extend(batch);
+        if done {
+            return all;
+        }
+    }
+    panic!("sealed_batch kept returning full batches after 10000 batches");
+}
+
+/// The order a key rotation walks rows of one kind in.
+fn order_key(reference: &SealedRef) -> (String, Option<CredentialId>, i64) {
+    match reference {
+        SealedRef::Meta(name) => (name.clone(), None, 0),
+        SealedRef::Credential { id, .. } => (String::new(), Some(*id), 0),
+        SealedRef::Version {
+            credential_id,
+            number,
+            ..
+        } => (String::new(), Some(*credential_id), *number),
+    }
+}
+
+/// `sealed_batch` walks the rows of each kind exactly once, in the stable order (meta by
+/// name, credentials by id, versions by credential and number), each batch strictly after
+/// the cursor and at most `limit` long, skipping the rows already under the given key and
+/// returning those under any other, with their sealed values and organizations.
+pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
+    let (old, current, other) = (
+        unique_key_id("old"),
+        unique_key_id("current"),
+        unique_key_id("other"),
+    );
+    let org = new_organization(store).await;
+    let second_org = new_organization(store).await;
+    let mut expected: BTreeMap<SealedKind, Vec<SealedRow>> = BTreeMap::new();
+
+    // Meta values: names sharing a prefix and ending in one digit sort the same in every
+    // collation.
+    let prefix = meta_name();
+    for (i, key_id) in [&old, &current, &old, &other, &current, &old]
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("{prefix}-{i}");
+        let value = sealed_under(key_id);
+        assert!(
+            must(
+                store.insert_meta_if_absent(&name, &value).await,
+                "insert_meta_if_absent"
+            ),
+            "a fresh meta name was taken"
+        );
+        if key_id != &current {
+            expected
+                .entry(SealedKind::Meta)
+                .or_default()
+                .push(SealedRow {
+                    reference: SealedRef::Meta(name),
+                    sealed: value,
+                });
+        }
+    }
+
+    // Credentials (without versions), in two organizations.
+    for (i, key_id) in [&old, &current, &other, &old, &current, &old]
+        .into_iter()
+        .enumerate()
+    {
+        let organization = if i % 2 == 0 { org } else { second_org };
+        let mut credential = sample_credential(organization, CredentialType::BearerToken);
+        credential.sealed = sealed_under(key_id);
+        must(insert(store, &credential).await, "insert_credential");
+        if key_id != &current {
+            expected
+                .entry(SealedKind::Credential)
+                .or_default()
+                .push(SealedRow {
+                    reference: SealedRef::Credential {
+                        organization_id: organization,
+                        id: credential.credential.id,
+                    },
+                    sealed: credential.sealed,
+                });
+        }
+    }
+
+    // Versions of credentials that are themselves under the current key.
+    for (organization, keys) in [
+        (org, vec![&old, &current, &old]),
+        (second_org, vec![&other, &old]),
+        (org, vec![&current, &current]),
+    ] {
+        let mut credential = sample_credential(organization, CredentialType::BasicAuth);
+        credential.sealed = sealed_under(&current);
+        let versions: Vec<SecretVersion> = keys
+            .iter()
+            .zip(1..)
+            .map(|(key_id, number)| {
+                let mut version = sample_version(&credential, number);
+                version.sealed = sealed_under(key_id);
+                version
+            })
+            .collect();
+        insert_with_versions(store, &credential, &versions).await;
+        for version in versions.into_iter().filter(|v| v.sealed.key_id != current) {
+            expected
+                .entry(SealedKind::Version)
+                .or_default()
+                .push(SealedRow {
+                    reference: SealedRef::Version {
+                        organization_id: organization,
+                        credential_id: version.credential_id,
+                        number: version.number,
+                    },
+                    sealed: version.sealed,
+                });
+        }
+    }
+
+    for kind in SealedKind::ALL {
+        let mut mine = expected.remove(&kind).unwrap_or_default();
+        mine.sort_by_key(|row| order_key(&row.reference));
+        for limit in [1, 2, 5, 1000] {
+            let all = all_sealed_batches(store, kind, &current, limit).await;
+            let keys: Vec<_> = all.iter().map(|row| order_key(&row.reference)).collect();
+            if kind == SealedKind::Meta {
+                // Other names may sort by the database's collation: only check there are
+                // no duplicates among them.
+                let unique: BTreeSet<_> = keys.iter().collect();
+                assert_eq!(
+                    unique.len(),
+                    keys.len(),
+                    "sealed_batch of {kind:?}, limit {limit}, returned a row twice"
+                );
+            } else {
+                assert!(
+                    keys.windows(2).all(|pair| pair[0] < pair[1]),
+                    "sealed_batch of {kind:?}, limit {limit}, is not in strictly increasing \
+                     order (a row twice, or out of order)"
+                );
+            }
+            let found: Vec<SealedRow> = all
+                .into_iter()
+                .filter(|row| mine.iter().any(|m| m.reference == row.reference))
+                .collect();
+            assert_eq!(
+                found, mine,
+                "sealed_batch of {kind:?}, limit {limit}, does not return this check's rows \
+                 not under the current key, each once, in order, with their sealed values"
+            );
+        }
+        assert!(
+            must(
+                store.sealed_batch(kind, &current, None, 0).await,
+                "sealed_batch"
+            )
+            .is_empty(),
+            "sealed_batch of {kind:?} with limit 0 returned rows"
+        );
+        // A cursor past every row of this check returns none of them.
+        let last = mine.last().map(|row| row.reference.clone());
+        let after_last = must(
+            store
+                .sealed_batch(kind, &current, last.as_ref(), 1000)
+                .await,
+            "sealed_batch",
+        );
+        assert!(
+            !after_last
+                .iter()
+                .any(|row| mine.iter().any(|m| m.reference == row.reference)),
+            "sealed_batch of {kind:?} after the last row returned a row at or before it"
+        );
+    }
+}
+
+/// `replace_sealed` writes the new value and key id when the row still holds the value it
+/// was read with (and changes nothing else of the row), and refuses (false, nothing
+/// written) when the row changed meanwhile, was deleted, or is named in another
+/// organization; `key_usage` follows the moves.
+pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
+    let (old, new) = (unique_key_id("old"), unique_key_id("new"));
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+
+    let name = meta_name();
+    let meta = sealed_under(&old);
+    assert!(
+        must(
+            store.insert_meta_if_absent(&name, &meta).await,
+            "insert_meta_if_absent"
+        ),
+        "a fresh meta name was taken"
+    );
+    let mut credential = sample_credential(org, CredentialType::ApiKey);
+    credential.sealed = sealed_under(&old);
+    let id = credential.credential.id;
+    let versions: Vec<SecretVersion> = (1..=2)
+        .map(|n| {
+            let mut version = sample_version(&credential, n);
+            version.sealed = sealed_under(&old);
+            version
+        })
+        .collect();
+    insert_with_versions(store, &credential, &versions).await;
+    assert_eq!(usage_of(store, &old).await, usage(&old, 1, 2, 1));
+
+    let meta_row = SealedRow {
+        reference: SealedRef::Meta(name.clone()),
+        sealed: meta.clone(),
+    };
+    let credential_row = SealedRow {
+        reference: SealedRef::Credential {
+            organization_id: org,
+            id,
+        },
+        sealed: credential.sealed.clone(),
+    };
+    let version_row = SealedRow {
+        reference: SealedRef::Version {
+            organization_id: org,
+            credential_id: id,
+            number: 1,
+        },
+        sealed: versions[0].sealed.clone(),
+    };
+
+    // Named in another organization: refused.
+    for row in [&credential_row, &version_row] {
+        let mut elsewhere = row.clone();
+        match &mut elsewhere.reference {
+            SealedRef::Credential {
+                organization_id, ..
+            }
+            | SealedRef::Version {
+                organization_id, ..
+            } => *organization_id = other,
+            SealedRef::Meta(_) => {}
+        }
+        assert!(
+            !must(
+                store.replace_sealed(&elsewhere, &sealed_under(&new)).await,
+                "replace_sealed"
+            ),
+            "replace_sealed wrote a row named in another organization"
+        );
+    }
+    assert_eq!(usage_of(store, &new).await, None, "nothing moved yet");
+
+    // Unchanged rows: written.
+    let mut replacements = Vec::new();
+    for row in [&meta_row, &credential_row, &version_row] {
+        let replacement = sealed_under(&new);
+        assert!(
+            must(
+                store.replace_sealed(row, &replacement).await,
+                "replace_sealed"
+            ),
+            "replace_sealed of an unchanged {:?} row did not write",
+            row.reference.kind()
+        );
+        replacements.push(replacement);
+    }
+    assert_eq!(
+        must(store.get_meta(&name).await, "get_meta"),
+        Some(replacements[0].clone()),
+        "the meta value was not replaced"
+    );
+    let mut expected = credential.clone();
+    expected.sealed = replacements[1].clone();
+    assert_eq!(
+        must(store.get_credential(org, id).await, "get_credential"),
+        expected,
+        "the credential's sealed value was not replaced, or something else changed"
+    );
+    let mut expected_version = versions[0].clone();
+    expected_version.sealed = replacements[2].clone();
+    assert_eq!(
+        must(store.get_version(org, id, 1).await, "get_version"),
+        expected_version,
+        "the version's sealed value was not replaced, or something else changed"
+    );
+    assert_eq!(
+        must(store.get_version(org, id, 2).await, "get_version"),
+        versions[1],
+        "replacing one version changed another"
+    );
+    assert_eq!(usage_of(store, &old).await, usage(&old, 0, 1, 0), "old key");
+    assert_eq!(usage_of(store, &new).await, usage(&new, 1, 1, 1), "new key");
+
+    // The same rows again: they changed (to the replacements) since they were read.
+    for (row, replaced) in [&meta_row, &credential_row, &version_row]
+        .into_iter()
+        .zip(&replacements)
+    {
+        assert!(
+            !must(
+                store.replace_sealed(row, &sealed_under(&old)).await,
+                "replace_sealed"
+            ),
+            "replace_sealed of a {:?} row that changed since it was read wrote",
+            row.reference.kind()
+        );
+        let stored = match &row.reference {
+            SealedRef::Meta(name) => must(store.get_meta(name).await, "get_meta"),
+            SealedRef::Credential { .. } => {
+                Some(must(store.get_credential(org, id).await, "get_credential").sealed)
+            }
+            SealedRef::Version { number, .. } => {
+                Some(must(store.get_version(org, id, *number).await, "get_version").sealed)
+            }
+        };
+        assert_eq!(
+            stored.as_ref(),
+            Some(replaced),
+            "a refused replace_sealed changed the row"
+        );
+    }
+
+    // A credential sealed afresh by an update after the rotation read it.
+    let read = SealedRow {
+        reference: credential_row.reference.clone(),
+        sealed: replacements[1].clone(),
+    };
+    let mut updated = next_of(&expected);
+    updated.sealed = sealed_under(&new);
+    must(update(store, org, &updated, 1).await, "update_credential");
+    assert!(
+        !must(
+            store.replace_sealed(&read, &sealed_under(&old)).await,
+            "replace_sealed"
+        ),
+        "replace_sealed overwrote a credential updated since the row was read"
+    );
+    assert_eq!(
+        must(store.get_credential(org, id).await, "get_credential"),
+        updated,
+        "a refused replace_sealed changed the updated credential"
+    );
+
+    // Deleted rows: nothing to write.
+    let version_two = SealedRow {
+        reference: SealedRef::Version {
+            organization_id: org,
+            credential_id: id,
+            number: 2,
+        },
+        sealed: versions[1].sealed.clone(),
+    };
+    must(delete(store, org, id).await, "delete_credential");
+    for row in [&read, &version_two] {
+        assert!(
+            !must(
+                store.replace_sealed(row, &sealed_under(&new)).await,
+                "replace_sealed"
+            ),
+            "replace_sealed of a deleted {:?} row wrote",
+            row.reference.kind()
+        );
+    }
+    assert_eq!(
+        usage_of(store, &old).await,
+        None,
+        "old key after the delete"
+    );
+    assert_eq!(
+        usage_of(store, &new).await,
+        usage(&new, 0, 0, 1),
+        "new key after the delete"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // Organizations and meta
 // ---------------------------------------------------------------------------------------
 
@@ -2132,6 +3554,18 @@ macro_rules! store_conformance {
             meta_get_missing_is_none,
             meta_first_insert_wins,
             meta_racing_inserts_have_one_winner,
+            credential_writes_record_their_audit_events,
+            versions_round_trip,
+            versions_keep_only_the_newest,
+            refused_updates_write_no_version_or_audit_event,
+            duplicate_version_number_conflicts_and_writes_nothing,
+            delete_removes_versions_and_records_its_audit_event,
+            delete_with_a_stale_version_conflicts_and_deletes_nothing,
+            versions_are_isolated_by_organization,
+            access_key_writes_record_their_audit_events,
+            key_usage_counts_rows_per_key_and_kind,
+            sealed_batch_walks_each_kind_in_order,
+            replace_sealed_is_a_compare_and_set,
         }
     };
     ($factory:expr) => {

@@ -114,27 +114,46 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         self.store.insert_audit_event(&event).await
     }
 
-    /// Records the audit event of a change. The change has happened (or was refused)
-    /// whatever the audit write does, so a failed write is logged, not returned: returning
-    /// an error would invite a retry of a change that succeeded.
-    pub(super) async fn audit_change(
+    /// The audit event of a successful change, written by the store in the change's own
+    /// transaction.
+    pub(super) fn success(
+        &self,
+        who: &Principal,
+        action: AuditAction,
+        target: uuid::Uuid,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: uuid::Uuid::now_v7(),
+            organization_id: Some(who.organization_id),
+            actor: who.access_key_id,
+            action,
+            target: Some(target),
+            outcome: AuditOutcome::Success,
+            reason: None,
+            at: self.clock.now(),
+        }
+    }
+
+    /// Records a refused or failed change. Nothing changed, so a failed write of the event
+    /// is logged rather than returned: the caller gets the error that matters.
+    pub(super) async fn audit_refusal(
         &self,
         who: &Principal,
         action: AuditAction,
         target: Option<uuid::Uuid>,
-        outcome: Result<(), &VaultError>,
+        error: &VaultError,
     ) {
-        if let Err(error) = self
+        if let Err(write_error) = self
             .audit(
                 Some(who.organization_id),
                 who.access_key_id,
                 action,
                 target,
-                outcome,
+                Err(error),
             )
             .await
         {
-            tracing::error!(%error, action = action.as_str(), "could not write an audit event");
+            tracing::error!(error = %write_error, action = action.as_str(), "could not write an audit event");
         }
     }
 

@@ -1,0 +1,121 @@
+//! `/credentials/{id}/versions` (the history of a credential's secret values: metadata
+//! only, never a value), restoring one, and `/admin/keys` (which encryption key still
+//! protects how many sealed rows).
+
+use std::collections::BTreeMap;
+
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use time::OffsetDateTime;
+use vault_core::versions::VersionInfo;
+use vault_core::{AccessKeyId, Cipher, Clock, JwtSigner, Store, Upstream, Vault};
+
+use crate::auth::authenticate;
+use crate::credentials::{current, if_match, parse_id};
+use crate::error::ApiError;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionView<'a> {
+    version: i64,
+    current: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    created_by: Option<AccessKeyId>,
+    restored_from: Option<i64>,
+    secret_hints: &'a BTreeMap<String, String>,
+}
+
+impl<'a> VersionView<'a> {
+    fn new(v: &'a VersionInfo, current: bool) -> Self {
+        Self {
+            version: v.number,
+            current,
+            created_at: v.created_at,
+            created_by: v.created_by,
+            restored_from: v.restored_from,
+            secret_hints: &v.secret_hints,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VersionList<'a> {
+    items: Vec<VersionView<'a>>,
+}
+
+pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    id: Path<String>,
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let versions = vault.list_versions(&who, parse_id(&id)?).await?;
+    let newest = versions.first().map(|v| v.number);
+    Ok(HttpResponse::Ok().json(VersionList {
+        items: versions
+            .iter()
+            .map(|v| VersionView::new(v, Some(v.number) == newest))
+            .collect(),
+    }))
+}
+
+pub(crate) async fn restore<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    path: Path<(String, String)>,
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let (id, number) = path.into_inner();
+    let id = parse_id(&id)?;
+    // A version that cannot be a number cannot exist.
+    let number: i64 = number.parse().map_err(|_| ApiError::NotFound)?;
+    let precondition = if_match(&req)?;
+    let credential = vault
+        .restore_version(&who, id, number, precondition)
+        .await?;
+    Ok(current(&credential))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyView<'a> {
+    key_id: &'a str,
+    current: bool,
+    credentials: u64,
+    versions: u64,
+    meta: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyStatusView<'a> {
+    current_key_id: &'a str,
+    /// Rows still under older keys: when 0, the older keys can be dropped.
+    rows_under_old_keys: u64,
+    keys: Vec<KeyView<'a>>,
+}
+
+pub(crate) async fn key_status<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    req: HttpRequest,
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let status = vault.key_status_for(&who).await?;
+    Ok(HttpResponse::Ok().json(KeyStatusView {
+        current_key_id: status.current.as_str(),
+        rows_under_old_keys: status.rows_under_old_keys(),
+        keys: status
+            .keys
+            .iter()
+            .map(|k| KeyView {
+                key_id: k.key_id.as_str(),
+                current: k.key_id == status.current,
+                credentials: k.credentials,
+                versions: k.versions,
+                meta: k.meta,
+            })
+            .collect(),
+    }))
+}

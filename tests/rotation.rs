@@ -1,0 +1,309 @@
+//! Rotating the key-encryption key with the real binary: a new `ENCRYPTION_KEY` with the
+//! old one kept as a previous key, `keys status` and `/admin/keys` counting what each key
+//! protects, `keys rewrap` run beside live traffic, killed half way and run again, and the
+//! old key dropped afterwards with every credential and version still opening. And what a
+//! dropped key does before the rewrap: one clear error, naming the key, for the rows it
+//! sealed; everything else keeps working.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::upstream::start_upstream;
+use support::{Server, command, run_ok};
+use vault_cipher_ring::KeyEncryptionKey;
+use vault_core::versions::SealedKind;
+use vault_core::{CredentialFields, CredentialType, Patch, Principal};
+use vault_server::{Settings, open_sqlite_vault};
+
+fn key_id(key: &str) -> String {
+    KeyEncryptionKey::parse(key)
+        .expect("a key")
+        .key_id()
+        .as_str()
+        .to_owned()
+}
+
+/// A `vault-server` command on `dir`'s database with `key` current and `previous` kept.
+fn vault_command(dir: &std::path::Path, key: &str, previous: Option<&str>) -> Command {
+    let mut cmd = command(dir);
+    cmd.env("ENCRYPTION_KEY", key)
+        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("RUST_LOG", "info");
+    if let Some(previous) = previous {
+        cmd.env("ENCRYPTION_KEYS_PREVIOUS", previous);
+    }
+    cmd
+}
+
+fn generate_key(dir: &std::path::Path) -> String {
+    let mut cmd = command(dir);
+    cmd.args(["keys", "generate"]);
+    run_ok(cmd)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() {
+    let upstream = start_upstream().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old, new) = (generate_key(dir.path()), generate_key(dir.path()));
+    let token = {
+        let mut cmd = vault_command(dir.path(), &old, None);
+        cmd.args(["bootstrap", "--org", "acme"]);
+        run_ok(cmd)
+    };
+    let client = support::http_client().build().expect("an HTTP client");
+
+    // Under the old key: 120 credentials, 40 of them with two more versions.
+    let server = Server::start(vault_command(dir.path(), &old, None));
+    let mut ids = Vec::new();
+    for i in 0..120 {
+        let created: Value = client
+            .post(format!("{}/credentials", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("c{i}"), "type": "api_key", "value": format!("sk_old_{i}_0123456789"),
+                          "allowedHosts": [upstream.origin()]}))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        let id = created["id"].as_str().expect("id").to_owned();
+        if i % 3 == 0 {
+            for n in 1..=2 {
+                let response = client
+                    .patch(format!("{}/credentials/{id}", server.base))
+                    .bearer_auth(&token)
+                    .json(&json!({"value": format!("sk_old_{i}_{n}_0123456789")}))
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(response.status(), StatusCode::OK);
+            }
+        }
+        ids.push(id);
+    }
+    server.stop();
+
+    // The new key, the old one kept: everything opens, new writes go under the new key.
+    let server = Server::start(vault_command(dir.path(), &new, Some(&old)));
+    let status: Value = client
+        .get(format!("{}/admin/keys", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["currentKeyId"], key_id(&new));
+    let under_old = status["rowsUnderOldKeys"].as_u64().expect("count");
+    // 120 credentials, 120 + 80 versions, the key-check value and the hash key.
+    assert_eq!(under_old, 120 + 200 + 2, "{status}");
+    let mut cmd = vault_command(dir.path(), &new, Some(&old));
+    cmd.args(["keys", "status"]);
+    let printed = run_ok(cmd);
+    assert!(
+        printed.contains(&key_id(&old)) && printed.contains("keys rewrap"),
+        "{printed}"
+    );
+
+    // A rewrap killed half way leaves everything openable; run again, it finishes, while
+    // the server keeps serving reads and writes.
+    let mut slow = vault_command(dir.path(), &new, Some(&old));
+    slow.args(["keys", "rewrap", "--batch", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = slow.spawn().expect("rewrap starts");
+    // Kill it as soon as it has made progress, so it dies half way.
+    let remaining = loop {
+        let status: Value = client
+            .get(format!("{}/admin/keys", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        let remaining = status["rowsUnderOldKeys"].as_u64().expect("count");
+        if remaining < under_old {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+            break remaining;
+        }
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "the rewrap ended before any progress was seen"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let status: Value = client
+        .get(format!("{}/admin/keys", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let after_kill = status["rowsUnderOldKeys"].as_u64().expect("count");
+    assert!(
+        after_kill > 0 && after_kill <= remaining,
+        "killed half way: {after_kill} of {under_old} rows still under the old key"
+    );
+
+    let traffic = {
+        let client = client.clone();
+        let base = server.base.clone();
+        let token = token.clone();
+        let ids = ids.clone();
+        tokio::spawn(async move {
+            for (i, id) in ids.iter().enumerate().take(60) {
+                let response = client
+                    .patch(format!("{base}/credentials/{id}"))
+                    .bearer_auth(&token)
+                    .json(&json!({"value": format!("sk_new_{i}_0123456789")}))
+                    .send()
+                    .await
+                    .expect("sent");
+                assert_eq!(response.status(), StatusCode::OK);
+            }
+        })
+    };
+    let mut finish = vault_command(dir.path(), &new, Some(&old));
+    finish.args(["keys", "rewrap", "--batch", "25"]);
+    let report = run_ok(finish);
+    traffic.await.expect("traffic ran");
+    assert!(
+        report.contains("0 rows remain under older keys"),
+        "{report}"
+    );
+    let status: Value = client
+        .get(format!("{}/admin/keys", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["rowsUnderOldKeys"], 0, "{status}");
+    server.stop();
+
+    // The old key is gone: the server starts, and every credential and old version opens.
+    let server = Server::start(vault_command(dir.path(), &new, None));
+    for id in &ids {
+        let response = client
+            .post(format!("{}/credentials/{id}/proxy", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"method": "GET", "url": upstream.url("/record/rotated")}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{id} opens under the new key alone"
+        );
+    }
+    let restored = client
+        .post(format!(
+            "{}/credentials/{}/versions/1/restore",
+            server.base, ids[3]
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        restored.status(),
+        StatusCode::OK,
+        "an old version opens too"
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old, new) = (
+        KeyEncryptionKey::generate().expect("key"),
+        KeyEncryptionKey::generate().expect("key"),
+    );
+    let settings = |current: &KeyEncryptionKey, previous: Option<&KeyEncryptionKey>| {
+        let mut settings = Settings::load(None).expect("defaults");
+        settings.database_url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        settings.encryption_key = Some(current.to_base64());
+        settings.encryption_keys_previous = previous.map(KeyEncryptionKey::to_base64);
+        settings.dev_mode = false;
+        settings
+    };
+    let fields = |name: &str| CredentialFields {
+        name: Some(name.to_owned()),
+        value: Some(secrecy::SecretString::from(format!("sk_{name}_0123456789"))),
+        allowed_hosts: Patch::Value(vec!["api.example.com".to_owned()]),
+        ..CredentialFields::default()
+    };
+
+    // One credential under the old key, one under the new; then only the installation's
+    // own values are moved (as if a rewrap had been stopped right after them).
+    let (organization, stale) = {
+        let (vault, _) = open_sqlite_vault(&settings(&old, None))
+            .await
+            .expect("vault");
+        let (organization, _) = vault.create_organization("acme").await.expect("org");
+        let who = Principal::system(organization.id);
+        let stale = vault
+            .create_credential(&who, CredentialType::ApiKey, &fields("stale"))
+            .await
+            .expect("created");
+        (organization, stale)
+    };
+    let fresh = {
+        let (vault, _) = open_sqlite_vault(&settings(&new, Some(&old)))
+            .await
+            .expect("vault");
+        let who = Principal::system(organization.id);
+        let fresh = vault
+            .create_credential(&who, CredentialType::ApiKey, &fields("fresh"))
+            .await
+            .expect("created");
+        let batch = vault
+            .rewrap_batch(SealedKind::Meta, None, 100)
+            .await
+            .expect("meta rewrapped");
+        assert_eq!(batch.rewrapped, 2);
+        fresh
+    };
+
+    let (vault, _) = open_sqlite_vault(&settings(&new, None))
+        .await
+        .expect("the vault opens without the old key once its own values moved");
+    let who = Principal::system(organization.id);
+    assert!(vault.apply_credential(&who, fresh.id).await.is_ok());
+    let error = vault
+        .apply_credential(&who, stale.id)
+        .await
+        .expect_err("sealed under the dropped key");
+    assert_eq!(error.code(), "encryption-key-missing");
+    assert!(
+        format!("{error:#?}").contains(old.key_id().as_str()),
+        "the error names the missing key: {error:?}"
+    );
+    let status = vault.key_status().await.expect("status");
+    assert_eq!(
+        status.rows_under_old_keys(),
+        2,
+        "the stale credential and its version"
+    );
+    let listed = vault
+        .list_credentials(&who, &vault_core::ListRequest::default())
+        .await
+        .expect("listing needs no key");
+    assert_eq!(listed.items.len(), 2);
+}
