@@ -609,7 +609,8 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let audit = self.success(who, AuditAction::CredentialCreate, *id.as_uuid());
         let write = CredentialWrite {
             versions: std::slice::from_ref(&version),
-            keep_versions: self.keep_versions,
+            // One version: nothing to prune yet.
+            keep_versions: 0,
             audit: &audit,
         };
         self.store.insert_credential(&stored, &write).await?;
@@ -764,7 +765,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                     self.next_versions(who, &current, &next.credential, secrets, None)
                         .await?
                 }
-                None => Vec::new(),
+                None => NewVersions::default(),
             };
             if self
                 .write_update(who, &current, &next, &versions, precondition)
@@ -784,7 +785,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         current: &StoredCredential,
         next: &StoredCredential,
-        versions: &[SecretVersion],
+        versions: &NewVersions,
         precondition: Option<i64>,
     ) -> Result<bool, VaultError> {
         let audit = self.success(
@@ -793,12 +794,12 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             *next.credential.id.as_uuid(),
         );
         let write = CredentialWrite {
-            versions,
-            // Nothing to prune when no version was added (and a round trip saved).
-            keep_versions: if versions.is_empty() {
-                0
-            } else {
+            versions: &versions.rows,
+            // Pruning costs a statement: ask for it only when there is something to prune.
+            keep_versions: if versions.prune {
                 self.keep_versions
+            } else {
+                0
             },
             audit: &audit,
         };
@@ -831,22 +832,23 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         next: &Credential,
         secrets: &CredentialSecrets,
         restored_from: Option<i64>,
-    ) -> Result<Vec<SecretVersion>, VaultError> {
+    ) -> Result<NewVersions, VaultError> {
         let existing = self
             .store
             .list_versions(who.organization_id, next.id)
             .await?;
-        let mut versions = Vec::with_capacity(2);
+        let mut rows = Vec::with_capacity(2);
         let number = match existing.first() {
             Some(latest) => latest.number + 1,
             None => {
                 let old = self.open_secrets(current)?;
-                versions.push(self.version_of(&current.credential, 1, &old, None, None)?);
+                rows.push(self.version_of(&current.credential, 1, &old, None, None)?);
                 2
             }
         };
-        versions.push(self.version_of(next, number, secrets, who.access_key_id, restored_from)?);
-        Ok(versions)
+        rows.push(self.version_of(next, number, secrets, who.access_key_id, restored_from)?);
+        let prune = self.keep_versions > 0 && existing.len() + rows.len() > self.keep_versions;
+        Ok(NewVersions { rows, prune })
     }
 
     /// A version row: `secrets` sealed for version `number` of `credential`.
@@ -1268,6 +1270,13 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             .cipher
             .seal(&plaintext, &Aad::credential_secrets(organization, id))?)
     }
+}
+
+/// The version rows a change adds, and whether the oldest must then be pruned.
+#[derive(Default)]
+struct NewVersions {
+    rows: Vec<SecretVersion>,
+    prune: bool,
 }
 
 /// Refuses a change whose precondition (the version the caller last saw) is stale.
