@@ -39,6 +39,19 @@ fn vault_command(dir: &std::path::Path, key: &str, previous: Option<&str>) -> Co
     cmd
 }
 
+/// `GET /admin/keys`: rows per key id.
+async fn admin_keys(client: &reqwest::Client, base: &str, token: &str) -> Value {
+    client
+        .get(format!("{base}/admin/keys"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json")
+}
+
 fn generate_key(dir: &std::path::Path) -> String {
     let mut cmd = command(dir);
     cmd.args(["keys", "generate"]);
@@ -91,15 +104,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
 
     // The new key, the old one kept: everything opens, new writes go under the new key.
     let server = Server::start(vault_command(dir.path(), &new, Some(&old)));
-    let status: Value = client
-        .get(format!("{}/admin/keys", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let status: Value = admin_keys(&client, &server.base, &token).await;
     assert_eq!(status["currentKeyId"], key_id(&new));
     let under_old = status["rowsUnderOldKeys"].as_u64().expect("count");
     // 120 credentials, 120 + 80 versions, the key-check value and the hash key.
@@ -121,15 +126,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
     let mut child = slow.spawn().expect("rewrap starts");
     // Kill it as soon as it has made progress, so it dies half way.
     let remaining = loop {
-        let status: Value = client
-            .get(format!("{}/admin/keys", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let status: Value = admin_keys(&client, &server.base, &token).await;
         let remaining = status["rowsUnderOldKeys"].as_u64().expect("count");
         if remaining < under_old {
             child.kill().expect("SIGKILL");
@@ -142,15 +139,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    let status: Value = client
-        .get(format!("{}/admin/keys", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let status: Value = admin_keys(&client, &server.base, &token).await;
     let after_kill = status["rowsUnderOldKeys"].as_u64().expect("count");
     assert!(
         after_kill > 0 && after_kill <= remaining,
@@ -183,15 +172,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
         report.contains("0 rows remain under older keys"),
         "{report}"
     );
-    let status: Value = client
-        .get(format!("{}/admin/keys", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let status: Value = admin_keys(&client, &server.base, &token).await;
     assert_eq!(status["rowsUnderOldKeys"], 0, "{status}");
     server.stop();
 
