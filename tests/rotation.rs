@@ -233,17 +233,17 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
 
     // One credential under the old key, one under the new; then only the installation's
     // own values are moved (as if a rewrap had been stopped right after them).
-    let (organization, stale) = {
+    let (organization, stale, bootstrap_token) = {
         let (vault, _) = open_sqlite_vault(&settings(&old, None))
             .await
             .expect("vault");
-        let (organization, _) = vault.create_organization("acme").await.expect("org");
+        let (organization, admin) = vault.create_organization("acme").await.expect("org");
         let who = Principal::system(organization.id);
         let stale = vault
             .create_credential(&who, CredentialType::ApiKey, &fields("stale"))
             .await
             .expect("created");
-        (organization, stale)
+        (organization, stale, admin.token.expose().to_owned())
     };
     let fresh = {
         let (vault, _) = open_sqlite_vault(&settings(&new, Some(&old)))
@@ -287,4 +287,38 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
         .await
         .expect("listing needs no key");
     assert_eq!(listed.items.len(), 2);
+
+    // Over HTTP: the same refusal as a problem naming the key; the rest of the API works.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = vault_server::Application::start(vault, listener, &settings(&new, None))
+        .expect("server starts");
+    let base = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+    let client = support::http_client().build().expect("an HTTP client");
+    let token = bootstrap_token;
+    let restore = client
+        .post(format!(
+            "{base}/credentials/{}/versions/1/restore",
+            stale.id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(restore.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let problem: Value = restore.json().await.expect("problem");
+    assert_eq!(problem["code"], "encryption-key-missing");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(old.key_id().as_str())),
+        "{problem}"
+    );
+    let fresh_versions = client
+        .get(format!("{base}/credentials/{}/versions", fresh.id))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(fresh_versions.status(), StatusCode::OK);
 }
