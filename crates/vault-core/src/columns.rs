@@ -11,9 +11,11 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::access_key::{AccessKey, AccessKeyName, Scope};
+use crate::cipher::KeyId;
 use crate::credential::{Credential, CredentialKind, CredentialName, CredentialType, Description};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::store::StoreError;
+use crate::versions::KeyUsage;
 
 /// A column whose stored value could not become a domain value (or the reverse). Carries
 /// only names: a stored value may be secret-adjacent, and never belongs in a log.
@@ -182,4 +184,40 @@ impl AccessKeyColumns<'_> {
             revoked_at: self.revoked_at,
         })
     }
+}
+
+/// Sealed rows per key id and table, in one statement (so one snapshot): three GROUP BYs
+/// over the `key_id` columns (index-only where the table has a `key_id` index), never a
+/// blob. Plain SQL that SQLite and PostgreSQL both run; each row is (key id, kind, count).
+pub const KEY_USAGE_SQL: &str = "\
+    SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
+    GROUP BY key_id";
+
+/// Folds the rows of [`KEY_USAGE_SQL`] (key id, kind, count) into one [`KeyUsage`] per key
+/// id, in key id order.
+///
+/// # Errors
+/// A kind the statement does not produce.
+pub fn fold_key_usage(
+    rows: impl IntoIterator<Item = (String, String, i64)>,
+) -> Result<Vec<KeyUsage>, StoreError> {
+    let mut by_key: BTreeMap<String, KeyUsage> = BTreeMap::new();
+    for (key_id, kind, count) in rows {
+        // COUNT(*) is never negative.
+        let count = u64::try_from(count).unwrap_or_default();
+        let usage = by_key
+            .entry(key_id)
+            .or_insert_with_key(|key_id| KeyUsage::none(KeyId::new(key_id.clone())));
+        match kind.as_str() {
+            "meta" => usage.meta += count,
+            "credentials" => usage.credentials += count,
+            "versions" => usage.versions += count,
+            _ => return Err(undecodable("key usage kind")),
+        }
+    }
+    Ok(by_key.into_values().collect())
 }

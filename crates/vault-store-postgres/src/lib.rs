@@ -42,8 +42,8 @@ pub use crate::migrations::SchemaStatus;
 use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KEY_USAGE, KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow,
-    SealedVersionRow, VersionInfoRow, VersionRow, key_usage, pg_time,
+    KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow, SealedVersionRow,
+    VersionInfoRow, VersionRow, key_usage, pg_time,
 };
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
@@ -1049,7 +1049,7 @@ impl SealedStore for PgStore {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         let rows = self
             .with_connection(async |conn| {
-                diesel::sql_query(KEY_USAGE)
+                diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
                     .load::<KeyCountRow>(conn)
                     .await
                     .map_err(from_diesel)

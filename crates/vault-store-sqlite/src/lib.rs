@@ -38,8 +38,8 @@ use vault_core::versions::{
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KEY_USAGE, KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow,
-    SealedVersionRow, VersionInfoRow, VersionRow, key_usage, micros,
+    KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow, SealedVersionRow,
+    VersionInfoRow, VersionRow, key_usage, micros,
 };
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
@@ -951,7 +951,7 @@ fn cursor_of_another_kind() -> StoreError {
 impl SealedStore for SqliteStore {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         let rows = self.read(|conn| {
-            diesel::sql_query(KEY_USAGE)
+            diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
                 .load::<KeyCountRow>(conn)
                 .map_err(from_diesel)
         })?;

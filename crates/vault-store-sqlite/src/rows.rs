@@ -5,8 +5,6 @@
 //! in `vault_core::columns`, shared by every store), so a row edited behind the vault's back surfaces as a [`StoreError::Backend`] naming the
 //! column, never as a panic and never with the offending value in the message.
 
-use std::collections::BTreeMap;
-
 use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -549,7 +547,8 @@ impl MetaRow {
 
 // ---------------------------------------------------------------------------------------
 
-/// How many rows of one table one key protects: a row of [`KEY_USAGE`].
+/// How many rows of one table one key protects: a row of
+/// [`KEY_USAGE_SQL`](vault_core::columns::KEY_USAGE_SQL).
 #[derive(QueryableByName)]
 pub(crate) struct KeyCountRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -560,36 +559,7 @@ pub(crate) struct KeyCountRow {
     count: i64,
 }
 
-/// Sealed rows per key and table, in one statement (so one snapshot): three index-only
-/// GROUP BYs over the `key_id` columns, never a blob.
-pub(crate) const KEY_USAGE: &str = "\
-    SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
-    UNION ALL \
-    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
-    UNION ALL \
-    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
-    GROUP BY key_id";
-
-/// Folds per-table counts into one [`KeyUsage`] per key id, in key id order.
+/// Folds [`KeyCountRow`]s into one [`KeyUsage`] per key id.
 pub(crate) fn key_usage(rows: Vec<KeyCountRow>) -> Result<Vec<KeyUsage>, StoreError> {
-    let mut by_key: BTreeMap<String, KeyUsage> = BTreeMap::new();
-    for row in rows {
-        // COUNT(*) is never negative.
-        let count = u64::try_from(row.count).unwrap_or_default();
-        let usage = by_key
-            .entry(row.key_id)
-            .or_insert_with_key(|key_id| KeyUsage {
-                key_id: KeyId::new(key_id.clone()),
-                credentials: 0,
-                versions: 0,
-                meta: 0,
-            });
-        match row.kind.as_str() {
-            "meta" => usage.meta += count,
-            "credentials" => usage.credentials += count,
-            "versions" => usage.versions += count,
-            _ => return Err(bad("key usage kind")),
-        }
-    }
-    Ok(by_key.into_values().collect())
+    vault_core::columns::fold_key_usage(rows.into_iter().map(|r| (r.key_id, r.kind, r.count)))
 }
