@@ -4,7 +4,7 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
 	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
 	@echo "make bench-apply  - criterion benchmark of one credential use (cached OAuth2/JWT, api_key)"
+	@echo "make fuzz-api - schemathesis against a local server from /openapi.json (FUZZ_SECONDS, default 300)"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup)"; exit 1; }
@@ -71,3 +72,8 @@ bench-apply:
 
 clean:
 	$(CARGO) clean
+
+# schemathesis (installed from PyPI into target/fuzz-api/venv) against a fresh local server:
+# no 5xx, and every response as the OpenAPI document says. FUZZ_SECONDS=60 for a short run.
+fuzz-api:
+	./scripts/fuzz-api.sh

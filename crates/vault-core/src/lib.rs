@@ -35,6 +35,6 @@ pub use store::{Store, StoreError};
 pub use upstream::{NoUpstream, Upstream};
 pub use validation::{FieldError, ValidationErrors};
 pub use vault::{
-    AccessKeyRequest, KeyStatus, ListRequest, LogListRequest, OpenError, Page, ProxyResponse,
-    RewrapBatch, RewrapFailure, Vault, VaultError,
+    AccessKeyRequest, KeyStatus, ListRequest, LogListRequest, NotReady, OpenError, Page,
+    ProxyResponse, RewrapBatch, RewrapFailure, Vault, VaultError,
 };

@@ -191,6 +191,18 @@ pub enum OpenError {
     Cipher(#[from] CipherError),
 }
 
+/// Why a vault cannot serve right now (`/readyz`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotReady {
+    /// The store did not answer.
+    #[error("the database is not reachable")]
+    Store(#[source] StoreError),
+    /// The key-check value is missing or the loaded keyring cannot open it.
+    #[error("the encryption key cannot open this database's key-check value")]
+    Key,
+}
+
 /// One page of a list, with the cursor of the next page when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page<T> {
@@ -396,6 +408,29 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     /// When the store fails.
     pub async fn is_fresh(&self) -> Result<bool, VaultError> {
         Ok(self.store.count_organizations().await? == 0)
+    }
+
+    /// Checks that this vault can serve: the store answers, and the keyring still opens
+    /// the stored key-check value (so the key is loaded and is this database's key).
+    /// Returns the current key's id.
+    ///
+    /// # Errors
+    /// [`NotReady`] naming which of the two failed.
+    pub async fn readiness(&self) -> Result<KeyId, NotReady> {
+        let blob = self
+            .store
+            .get_meta(KEY_CHECK_NAME)
+            .await
+            .map_err(NotReady::Store)?
+            .ok_or(NotReady::Key)?;
+        let check = self
+            .cipher
+            .open(&blob, &Aad::installation(Purpose::KeyCheck))
+            .map_err(|_| NotReady::Key)?;
+        if check.as_slice().ct_eq(KEY_CHECK_PLAINTEXT).unwrap_u8() != 1 {
+            return Err(NotReady::Key);
+        }
+        Ok(self.cipher.current_key_id())
     }
 
     /// Creates an organization and its first access key, holding every scope.

@@ -70,6 +70,22 @@ struct ListView<'a> {
     next_cursor: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/access-keys",
+    operation_id = "createAccessKey",
+    tag = "access-keys",
+    description = "Creates an access key, returned this once in `keySecret`. Needs `access-keys:manage`; a key never grants a scope its creator lacks.",
+    request_body(content = crate::openapi::AccessKeyCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; store `keySecret` now", body = crate::openapi::AccessKeyCreated,
+            headers(("Location" = String, description = "The key's URL"))),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 413, response = crate::openapi::ProblemResponse),
+        (status = 415, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     payload: Payload,
@@ -100,6 +116,22 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/access-keys",
+    operation_id = "listAccessKeys",
+    tag = "access-keys",
+    description = "Lists the organization's access keys (never the keys themselves). Needs `access-keys:manage`.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::AccessKeyList),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
@@ -126,6 +158,18 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/access-keys/{id}",
+    operation_id = "revokeAccessKey",
+    tag = "access-keys",
+    description = "Revokes an access key at once. Needs `access-keys:manage`.",
+    params(("id" = String, Path, description = "The access key id (UUID)")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,

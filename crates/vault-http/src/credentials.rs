@@ -178,6 +178,22 @@ pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials",
+    operation_id = "createCredential",
+    tag = "credentials",
+    description = "Creates a credential. Needs `credentials:write`. The secret values are sealed and never returned.",
+    request_body(content = crate::openapi::CredentialCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = crate::openapi::CredentialSchema,
+            headers(("Location" = String, description = "The credential's URL"), ("ETag" = String, description = "Its version"))),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 413, response = crate::openapi::ProblemResponse),
+        (status = 415, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     payload: Payload,
@@ -210,6 +226,24 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         .json(CredentialView::new(&credential, now)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials",
+    operation_id = "listCredentials",
+    tag = "credentials",
+    description = "Lists the organization's credentials in id order. Needs `credentials:read`.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("type" = Option<crate::openapi::CredentialType>, Query, description = "Only this type"),
+        ("expiringWithin" = Option<String>, Query, description = "Only credentials expiring within this duration (`7d`, `12h`, `30m`)"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::CredentialList),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
@@ -250,6 +284,19 @@ pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> 
     .transpose()
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}",
+    operation_id = "getCredential",
+    tag = "credentials",
+    description = "Reads one credential (public fields and secret hints). Needs `credentials:read`.",
+    params(("id" = String, Path, description = "The credential id (UUID)")),
+    responses(
+        (status = 200, description = "The credential", body = crate::openapi::CredentialSchema,
+            headers(("ETag" = String, description = "Its version, for If-Match"))),
+        (status = 404, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
@@ -260,6 +307,28 @@ pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner
     Ok(current(&credential))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/credentials/{id}",
+    operation_id = "updateCredential",
+    tag = "credentials",
+    description = "Changes some fields; new secret values are sealed as a new version. Needs `credentials:write`.",
+    params(("id" = String, Path, description = "The credential id (UUID)"),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the credential is still at this ETag"),
+    ),
+    request_body(content = crate::openapi::CredentialUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated credential", body = crate::openapi::CredentialSchema,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 409, response = crate::openapi::ProblemResponse),
+        (status = 412, response = crate::openapi::ProblemResponse),
+        (status = 413, response = crate::openapi::ProblemResponse),
+        (status = 415, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
@@ -288,6 +357,23 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     Ok(current(&credential))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/credentials/{id}",
+    operation_id = "deleteCredential",
+    tag = "credentials",
+    description = "Deletes a credential and its versions. Needs `credentials:write`.",
+    params(("id" = String, Path, description = "The credential id (UUID)"),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the credential is still at this ETag"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 409, response = crate::openapi::ProblemResponse),
+        (status = 412, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,

@@ -6,6 +6,8 @@ mod body;
 pub mod context;
 mod credentials;
 mod error;
+mod health;
+mod openapi;
 mod usage;
 mod versions;
 
@@ -34,6 +36,70 @@ impl Default for ApiConfig {
     }
 }
 
+/// The route table: each path with its methods and handlers. [`routes`] registers
+/// exactly this, and [`ROUTES`] lists it, so a test can hold the OpenAPI document to it.
+macro_rules! route_table {
+    ($($path:literal => { $($method:ident => $handler:expr),+ $(,)? })+) => {
+        /// Every registered route as (method, path pattern), for checking the OpenAPI
+        /// document against what is really served.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)+];
+
+        fn register<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+            cfg: &mut ServiceConfig,
+        ) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        // Read back by the metrics middleware: the pattern, never the path,
+                        // labels a request, without running the router a second time.
+                        .app_data(RoutePattern($path))
+                        $(.route(web::$method().to($handler)))+
+                        .default_service(web::to(method_not_allowed)),
+                );
+            )+
+        }
+    };
+}
+
+route_table! {
+    "/healthz" => { get => health::healthz }
+    "/readyz" => { get => health::readyz::<S, C, K, U, J> }
+    "/openapi.json" => { get => openapi::openapi_json }
+    "/credentials" => {
+        post => credentials::create::<S, C, K, U, J>,
+        get => credentials::list::<S, C, K, U, J>,
+    }
+    "/credentials/{id}" => {
+        get => credentials::get::<S, C, K, U, J>,
+        patch => credentials::update::<S, C, K, U, J>,
+        delete => credentials::delete::<S, C, K, U, J>,
+    }
+    "/credentials/{id}/proxy" => { post => usage::proxy::<S, C, K, U, J> }
+    "/credentials/{id}/versions" => { get => versions::list::<S, C, K, U, J> }
+    "/credentials/{id}/versions/{number}/restore" => {
+        post => versions::restore::<S, C, K, U, J>,
+    }
+    "/admin/keys" => { get => versions::key_status::<S, C, K, U, J> }
+    "/request-logs" => { get => usage::request_logs::<S, C, K, U, J> }
+    "/audit-events" => { get => usage::audit_events::<S, C, K, U, J> }
+    "/access-keys" => {
+        post => access_keys::create::<S, C, K, U, J>,
+        get => access_keys::list::<S, C, K, U, J>,
+    }
+    "/access-keys/{id}" => { delete => access_keys::revoke::<S, C, K, U, J> }
+}
+
+/// The route pattern a request matched (`/credentials/{id}`), set on each resource.
+#[derive(Clone, Copy, Debug)]
+pub struct RoutePattern(pub &'static str);
+
+/// The OpenAPI 3.1 document of this API (also served at `/openapi.json`).
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    openapi::ApiDoc::openapi()
+}
+
 /// Registers every route on an actix `App`:
 ///
 /// ```rust,ignore
@@ -47,76 +113,18 @@ pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     config: ApiConfig,
 ) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg: &mut ServiceConfig| {
-        cfg.app_data(vault)
-            .app_data(Data::new(config))
-            .app_data(web::QueryConfig::default().error_handler(|_, _| {
+        cfg.app_data(vault).app_data(Data::new(config)).app_data(
+            web::QueryConfig::default().error_handler(|_, _| {
                 ApiError::Invalid(vault_core::ValidationErrors::single(
                     "query",
                     "is not a valid query string",
                 ))
                 .into()
-            }))
-            .route("/healthz", web::get().to(healthz))
-            .service(
-                web::resource("/credentials")
-                    .route(web::post().to(credentials::create::<S, C, K, U, J>))
-                    .route(web::get().to(credentials::list::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/credentials/{id}")
-                    .route(web::get().to(credentials::get::<S, C, K, U, J>))
-                    .route(web::patch().to(credentials::update::<S, C, K, U, J>))
-                    .route(web::delete().to(credentials::delete::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/credentials/{id}/proxy")
-                    .route(web::post().to(usage::proxy::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/credentials/{id}/versions")
-                    .route(web::get().to(versions::list::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/credentials/{id}/versions/{number}/restore")
-                    .route(web::post().to(versions::restore::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/admin/keys")
-                    .route(web::get().to(versions::key_status::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/request-logs")
-                    .route(web::get().to(usage::request_logs::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/audit-events")
-                    .route(web::get().to(usage::audit_events::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/access-keys")
-                    .route(web::post().to(access_keys::create::<S, C, K, U, J>))
-                    .route(web::get().to(access_keys::list::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/access-keys/{id}")
-                    .route(web::delete().to(access_keys::revoke::<S, C, K, U, J>))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .default_service(web::to(not_found));
+            }),
+        );
+        register::<S, C, K, U, J>(cfg);
+        cfg.default_service(web::to(not_found));
     }
-}
-
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -125,4 +133,108 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::MethodNotAllowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn documented() -> BTreeSet<(String, String)> {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        let mut out = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                if method != "parameters" {
+                    out.insert((method.clone(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_document_names_exactly_the_registered_routes() {
+        let registered: BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        let documented = documented();
+        let undocumented: Vec<_> = registered.difference(&documented).collect();
+        let phantom: Vec<_> = documented.difference(&registered).collect();
+        assert!(
+            undocumented.is_empty(),
+            "registered but missing from the OpenAPI document: {undocumented:?}"
+        );
+        assert!(
+            phantom.is_empty(),
+            "in the OpenAPI document but not registered: {phantom:?}"
+        );
+    }
+
+    fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    out.push(target.clone());
+                }
+                map.values().for_each(|v| collect_refs(v, out));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        let mut seen = BTreeSet::new();
+        for item in doc["paths"].as_object().expect("paths").values() {
+            for operation in item.as_object().expect("item").values() {
+                let id = operation["operationId"].as_str().expect("operationId");
+                assert!(seen.insert(id.to_owned()), "operationId {id} twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_reference_in_the_document_resolves() {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(!refs.is_empty());
+        for target in refs {
+            let pointer = target.strip_prefix('#').expect("local reference");
+            assert!(doc.pointer(pointer).is_some(), "unresolved {target}");
+        }
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_every_operation_documents_its_errors() {
+        let doc = serde_json::to_value(openapi()).expect("document");
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1"))
+        );
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("item") {
+                let responses = operation["responses"].as_object().expect("responses");
+                assert!(responses.contains_key("500"), "{method} {path}: no 500");
+                let public = operation["security"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                });
+                if !public {
+                    for status in ["401", "403", "429"] {
+                        assert!(
+                            responses.contains_key(status),
+                            "{method} {path}: no {status}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -78,6 +78,26 @@ fn proxy_request(map: serde_json::Map<String, Value>) -> Result<ProxyRequest, Ap
         .map_err(ApiError::Invalid)
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/proxy",
+    operation_id = "proxyRequest",
+    tag = "usage",
+    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use`. Gateway errors (502, 504) and refusals are problem+json.",
+    params(("id" = String, Path, description = "The credential id (UUID)")),
+    request_body(content = crate::openapi::ProxyRequestSchema, content_type = "application/json"),
+    responses(
+        (status = "default", description = "The upstream's response, passed through (any status and content type)"),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 403, response = crate::openapi::ProblemResponse),
+        (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 413, response = crate::openapi::ProblemResponse),
+        (status = 415, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+        (status = 502, response = crate::openapi::ProblemResponse),
+        (status = 504, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn proxy<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
@@ -172,6 +192,23 @@ impl<'a> RequestLogView<'a> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/request-logs",
+    operation_id = "listRequestLogs",
+    tag = "usage",
+    description = "Proxied requests, newest first. Needs `credentials:read`.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("credentialId" = Option<String>, Query, description = "Only this credential's entries"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::RequestLogList),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn request_logs<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
@@ -225,6 +262,24 @@ impl<'a> AuditEventView<'a> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit-events",
+    operation_id = "listAuditEvents",
+    tag = "usage",
+    description = "The organization's audit log, newest first. Needs `audit:read`.",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("action" = Option<String>, Query, description = "Only this action (`credential.use`, ...)"),
+        ("target" = Option<String>, Query, description = "Only events about this credential or access key id"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = crate::openapi::AuditEventList),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn audit_events<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,

@@ -45,6 +45,18 @@ struct VersionList<'a> {
     items: Vec<VersionView<'a>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/credentials/{id}/versions",
+    operation_id = "listVersions",
+    tag = "versions",
+    description = "The kept versions of the credential's secret values, newest first (hints only). Needs `credentials:read`.",
+    params(("id" = String, Path, description = "The credential id (UUID)")),
+    responses(
+        (status = 200, description = "The versions", body = crate::openapi::VersionList),
+        (status = 404, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
@@ -61,6 +73,25 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/credentials/{id}/versions/{number}/restore",
+    operation_id = "restoreVersion",
+    tag = "versions",
+    description = "Makes an older version's secret values current again, as a new version. Needs `credentials:write`.",
+    params(("id" = String, Path, description = "The credential id (UUID)"),
+        ("number" = i64, Path, description = "The version to restore"),
+        ("If-Match" = Option<String>, Header, description = "Restore only if the credential is still at this ETag"),
+    ),
+    responses(
+        (status = 200, description = "The credential, at its new version", body = crate::openapi::CredentialSchema,
+            headers(("ETag" = String, description = "Its new version"))),
+        (status = 400, response = crate::openapi::ProblemResponse),
+        (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 409, response = crate::openapi::ProblemResponse),
+        (status = 412, response = crate::openapi::ProblemResponse),
+    )
+)]
 pub(crate) async fn restore<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     path: Path<(String, String)>,
@@ -97,6 +128,16 @@ struct KeyStatusView<'a> {
     keys: Vec<KeyView<'a>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/keys",
+    operation_id = "getKeyStatus",
+    tag = "versions",
+    description = "Which encryption keys seal how many rows (installation-wide counts). Needs `keys:read`.",
+    responses(
+        (status = 200, description = "Key usage", body = crate::openapi::KeyStatus),
+    )
+)]
 pub(crate) async fn key_status<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     vault: Data<Vault<S, C, K, U, J>>,

@@ -1,0 +1,63 @@
+//! Probes for orchestrators, without an access key: `/healthz` says the process serves
+//! HTTP, `/readyz` that it can do its job (the database answers and the encryption key
+//! opens it).
+
+use actix_web::HttpResponse;
+use actix_web::web::Data;
+use vault_core::{Cipher, Clock, JwtSigner, NotReady, Store, Upstream, Vault};
+
+/// `GET /healthz`: the process is alive. Deliberately checks nothing else, so a database
+/// outage does not make an orchestrator restart every replica.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The process serves requests", body = crate::openapi::Health))
+)]
+pub(crate) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the database answers and the loaded key opens this database's
+/// key-check value. 503 otherwise, naming which failed (never how: no URL, no key).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "Ready to serve", body = crate::openapi::Readiness),
+        (status = 503, description = "Not ready; the body says which check failed", body = crate::openapi::Readiness),
+    )
+)]
+pub(crate) async fn readyz<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> HttpResponse {
+    let (database, key, key_id) = match vault.readiness().await {
+        Ok(key_id) => ("ok", "ok", Some(key_id.as_str().to_owned())),
+        Err(NotReady::Store(error)) => {
+            tracing::warn!(%error, "not ready: the database does not answer");
+            ("unavailable", "unknown", None)
+        }
+        Err(error) => {
+            tracing::error!(%error, "not ready");
+            ("ok", "cannot-open-database", None)
+        }
+    };
+    let ready = database == "ok" && key == "ok";
+    let mut response = if ready {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    response.json(serde_json::json!({
+        "status": if ready { "ok" } else { "unavailable" },
+        "database": database,
+        "encryptionKey": key,
+        "keyId": key_id,
+    }))
+}

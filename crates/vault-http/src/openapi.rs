@@ -1,0 +1,662 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and
+//! the schema types below, served at `/openapi.json`.
+//!
+//! Request bodies are read field by field (see `body.rs`), so their schemas are written
+//! here as types that only describe the JSON; `tests/openapi.rs` and `make fuzz-api`
+//! (schemathesis against a running server) keep them true.
+#![expect(
+    dead_code,
+    reason = "schema types describe JSON for the document and are never built"
+)]
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Response};
+use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "vault",
+        description = "Credential vault for API gateways: stores upstream credentials encrypted, \
+                       never returns a secret after creation, and applies credentials to \
+                       outgoing requests.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        crate::health::healthz,
+        crate::health::readyz,
+        openapi_json,
+        crate::credentials::create,
+        crate::credentials::list,
+        crate::credentials::get,
+        crate::credentials::update,
+        crate::credentials::delete,
+        crate::usage::proxy,
+        crate::versions::list,
+        crate::versions::restore,
+        crate::versions::key_status,
+        crate::usage::request_logs,
+        crate::usage::audit_events,
+        crate::access_keys::create,
+        crate::access_keys::list,
+        crate::access_keys::revoke,
+    ),
+    components(schemas(ProblemSchema, ProblemFieldSchema), responses(ProblemResponse)),
+    modifiers(&Security),
+    tags(
+        (name = "health", description = "Liveness, readiness, metrics and this document; no access key needed."),
+        (name = "credentials", description = "Stored credentials. Secret values go in, never out."),
+        (name = "usage", description = "Applying credentials to outgoing requests, and their logs."),
+        (name = "versions", description = "Secret-value history, restore, and encryption-key status."),
+        (name = "access-keys", description = "The organization's API access keys."),
+    )
+)]
+pub(crate) struct ApiDoc;
+
+/// `GET /openapi.json`: this document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "openapi",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub(crate) async fn openapi_json() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(ApiDoc::openapi())
+}
+
+/// Responses every authenticated operation can give, added to each operation so that no
+/// annotation can forget one.
+const AUTHENTICATED: [(&str, &str); 5] = [
+    ("401", "No valid, active access key or identity token"),
+    ("403", "The caller lacks a scope this operation needs"),
+    (
+        "429",
+        "The caller's rate limit is exhausted; see Retry-After",
+    ),
+    ("500", "The vault failed; quote the requestId"),
+    ("503", "The database is unavailable; retry shortly"),
+];
+
+/// Bearer auth on everything but the health routes, and the shared error responses.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An access key (`vault_...`) or, when configured, an identity provider's JWT",
+                    ))
+                    .build(),
+            ),
+        );
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+        for item in doc.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let public = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|s| s.iter().all(is_empty_requirement));
+                let responses = &mut operation.responses.responses;
+                if !public {
+                    for (status, description) in AUTHENTICATED {
+                        responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| problem_ref(description));
+                    }
+                }
+                responses
+                    .entry("500".to_owned())
+                    .or_insert_with(|| problem_ref("The vault failed; quote the requestId"));
+            }
+        }
+    }
+}
+
+fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
+    serde_json::to_value(requirement).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+fn problem_ref(description: &str) -> RefOr<Response> {
+    let _ = description; // a $ref response cannot carry its own description in 3.1
+    RefOr::Ref(Ref::from_response_name("ProblemResponse"))
+}
+
+/// An RFC 9457 problem: every error the API returns.
+#[derive(ToSchema)]
+#[schema(as = Problem)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProblemSchema {
+    /// `urn:vault:problem:<code>`.
+    #[serde(rename = "type")]
+    problem_type: String,
+    /// A short, fixed summary of the problem type.
+    title: String,
+    /// The HTTP status.
+    status: u16,
+    /// What went wrong here. Never contains a secret value.
+    detail: String,
+    /// Stable machine-readable code (`invalid-field`, `not-found`, `rate-limited`, ...).
+    code: String,
+    /// The first offending field, when the problem is about fields.
+    #[schema(nullable = false)]
+    field: Option<String>,
+    /// Every offending field with its message.
+    #[schema(nullable = false)]
+    errors: Option<Vec<ProblemFieldSchema>>,
+    /// The request's id (as in `X-Request-Id`), for support and logs.
+    request_id: String,
+}
+
+/// One field's problem.
+#[derive(ToSchema)]
+#[schema(as = ProblemField)]
+pub(crate) struct ProblemFieldSchema {
+    field: String,
+    message: String,
+}
+
+/// The error response of every operation.
+#[derive(ToResponse)]
+#[response(
+    description = "An error, as RFC 9457 problem+json",
+    content_type = "application/problem+json"
+)]
+pub(crate) struct ProblemResponse(#[to_schema] ProblemSchema);
+
+/// `GET /healthz`.
+#[derive(ToSchema)]
+pub(crate) struct Health {
+    /// Always `ok`.
+    status: String,
+}
+
+/// `GET /readyz`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Readiness {
+    /// `ok` or `unavailable`.
+    status: String,
+    /// `ok`, or why the database cannot serve.
+    database: String,
+    /// `ok`, or why the key cannot open this database.
+    encryption_key: String,
+    /// The current key's id when the key is loaded.
+    key_id: Option<String>,
+}
+
+/// The credential types.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CredentialType {
+    ApiKey,
+    BearerToken,
+    BasicAuth,
+    #[serde(rename = "oauth2")]
+    OAuth2,
+    Jwt,
+    Custom,
+}
+
+/// Where a value goes on the outgoing request.
+#[derive(ToSchema)]
+pub(crate) struct Placement {
+    /// `header` or `query`.
+    #[schema(pattern = "^(header|query)$")]
+    r#in: String,
+    /// The header or query parameter name.
+    #[schema(min_length = 1)]
+    name: String,
+    /// Text put before the value (`Bearer `, `Token `).
+    #[schema(nullable = false)]
+    prefix: Option<String>,
+}
+
+/// JWT signing algorithms.
+#[derive(ToSchema)]
+pub(crate) enum JwtAlgorithm {
+    HS256,
+    HS384,
+    HS512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+}
+
+/// A credential as every endpoint shows it: public fields only, plus hints of the secret
+/// values (never the values).
+#[derive(ToSchema)]
+#[schema(as = Credential)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialSchema {
+    #[schema(format = Uuid)]
+    id: String,
+    name: String,
+    #[serde(rename = "type")]
+    credential_type: CredentialType,
+    /// Where the credential may be sent: `host`, `host:port`, `https://host[:port]` or
+    /// `http://host:port`. Empty: nowhere.
+    allowed_hosts: Vec<String>,
+    description: Option<String>,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    /// True once `expiresAt` has passed: the credential is never applied.
+    expired: bool,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+    /// Increases with every change; also the `ETag`.
+    version: i64,
+    /// Non-reversible hints per secret field (last characters of long values, fingerprint).
+    secret_hints: BTreeMap<String, String>,
+    /// api_key and jwt.
+    #[schema(nullable = false)]
+    placement: Option<Placement>,
+    /// basic_auth.
+    #[schema(nullable = false)]
+    username: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    client_id: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    token_url: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    scopes: Option<Vec<String>>,
+    /// oauth2: `basic` or `body`.
+    #[schema(nullable = false)]
+    client_auth: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    audience: Option<String>,
+    /// jwt.
+    #[schema(nullable = false)]
+    algorithm: Option<JwtAlgorithm>,
+    /// jwt: the claims template (`iss`, `sub`, `aud` and custom claims).
+    #[schema(nullable = false)]
+    claims: Option<BTreeMap<String, serde_json::Value>>,
+    /// jwt.
+    #[schema(nullable = false)]
+    ttl_seconds: Option<u32>,
+    /// custom: the header names (their values are secret).
+    #[schema(nullable = false)]
+    header_names: Option<Vec<String>>,
+}
+
+/// A page of credentials.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialList {
+    items: Vec<CredentialSchema>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// `POST /credentials`: a flat object, its fields chosen by `type`. Secret fields
+/// (`value`, `password`, `clientSecret`, `secret`, `privateKey`, `headers` values) are
+/// write-only. Unknown fields are a 400; wrong or missing per-type fields a 422.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialCreate {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    #[serde(rename = "type")]
+    credential_type: CredentialType,
+    /// Up to 2000 characters.
+    #[schema(max_length = 2000, nullable = false)]
+    description: Option<String>,
+    /// ISO 8601 / RFC 3339.
+    #[schema(format = DateTime, nullable = false)]
+    expires_at: Option<String>,
+    /// Destinations this credential may be sent to (see `Credential.allowedHosts`).
+    #[schema(nullable = false)]
+    allowed_hosts: Option<Vec<String>>,
+    /// api_key, bearer_token: the secret value.
+    #[schema(write_only, nullable = false)]
+    value: Option<String>,
+    /// api_key (default header `X-API-Key`), jwt (default `Authorization: Bearer`).
+    #[schema(nullable = false)]
+    placement: Option<Placement>,
+    /// basic_auth.
+    #[schema(nullable = false)]
+    username: Option<String>,
+    /// basic_auth: secret.
+    #[schema(write_only, nullable = false)]
+    password: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    client_id: Option<String>,
+    /// oauth2: secret.
+    #[schema(write_only, nullable = false)]
+    client_secret: Option<String>,
+    /// oauth2: the token endpoint; its host must be in `allowedHosts`.
+    #[schema(nullable = false)]
+    token_url: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    scopes: Option<Vec<String>>,
+    /// oauth2: `basic` (default) or `body`.
+    #[schema(nullable = false)]
+    client_auth: Option<String>,
+    /// oauth2.
+    #[schema(nullable = false)]
+    audience: Option<String>,
+    /// jwt.
+    #[schema(nullable = false)]
+    algorithm: Option<JwtAlgorithm>,
+    /// jwt, HS*: the shared secret.
+    #[schema(write_only, nullable = false)]
+    secret: Option<String>,
+    /// jwt, RS*/PS*/ES*/EdDSA: PEM private key.
+    #[schema(write_only, nullable = false)]
+    private_key: Option<String>,
+    /// jwt: claims template.
+    #[schema(nullable = false)]
+    claims: Option<BTreeMap<String, serde_json::Value>>,
+    /// jwt: token lifetime in seconds.
+    #[schema(nullable = false)]
+    ttl_seconds: Option<i64>,
+    /// custom: header name → secret value.
+    #[schema(write_only, nullable = false)]
+    headers: Option<BTreeMap<String, String>>,
+}
+
+/// `PATCH /credentials/{id}`: any subset of the create fields but `type`; `null` clears
+/// `description`, `expiresAt`, `allowedHosts` and `audience`. New secret values are sealed
+/// as a new version.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialUpdate {
+    #[schema(min_length = 1, max_length = 200, nullable = false)]
+    name: Option<String>,
+    #[schema(max_length = 2000)]
+    description: Option<String>,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    allowed_hosts: Option<Vec<String>>,
+    #[schema(write_only, nullable = false)]
+    value: Option<String>,
+    #[schema(nullable = false)]
+    placement: Option<Placement>,
+    #[schema(nullable = false)]
+    username: Option<String>,
+    #[schema(write_only, nullable = false)]
+    password: Option<String>,
+    #[schema(nullable = false)]
+    client_id: Option<String>,
+    #[schema(write_only, nullable = false)]
+    client_secret: Option<String>,
+    #[schema(nullable = false)]
+    token_url: Option<String>,
+    #[schema(nullable = false)]
+    scopes: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    client_auth: Option<String>,
+    audience: Option<String>,
+    #[schema(nullable = false)]
+    algorithm: Option<JwtAlgorithm>,
+    #[schema(write_only, nullable = false)]
+    secret: Option<String>,
+    #[schema(write_only, nullable = false)]
+    private_key: Option<String>,
+    #[schema(nullable = false)]
+    claims: Option<BTreeMap<String, serde_json::Value>>,
+    #[schema(nullable = false)]
+    ttl_seconds: Option<i64>,
+    #[schema(write_only, nullable = false)]
+    headers: Option<BTreeMap<String, String>>,
+}
+
+/// `POST /credentials/{id}/proxy`: the request to send with the credential applied.
+#[derive(ToSchema)]
+#[schema(as = ProxyRequest)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProxyRequestSchema {
+    /// An HTTP method.
+    method: String,
+    /// An absolute `https://` (or allowed `http://`) URL on one of the credential's
+    /// `allowedHosts`.
+    url: String,
+    /// Headers to send; the credential's own header replaces a same-named one.
+    #[schema(nullable = false)]
+    headers: Option<BTreeMap<String, String>>,
+    /// A text body.
+    #[schema(nullable = false)]
+    body: Option<String>,
+    /// A binary body, standard base64 (not with `body`).
+    #[schema(nullable = false)]
+    body_base64: Option<String>,
+}
+
+/// One version of a credential's secret values.
+#[derive(ToSchema)]
+#[schema(as = Version)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VersionSchema {
+    version: i64,
+    /// The version the credential holds now.
+    current: bool,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = Uuid)]
+    created_by: Option<String>,
+    /// Set when this version was made by restoring that one.
+    restored_from: Option<i64>,
+    secret_hints: BTreeMap<String, String>,
+}
+
+/// The versions kept, newest first.
+#[derive(ToSchema)]
+pub(crate) struct VersionList {
+    items: Vec<VersionSchema>,
+}
+
+/// Rows sealed under one key.
+#[derive(ToSchema)]
+#[schema(as = KeyUsage)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyUsageSchema {
+    key_id: String,
+    current: bool,
+    credentials: u64,
+    versions: u64,
+    meta: u64,
+}
+
+/// `GET /admin/keys`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct KeyStatus {
+    current_key_id: String,
+    /// When 0, older keys can be removed from the keyring.
+    rows_under_old_keys: u64,
+    keys: Vec<KeyUsageSchema>,
+}
+
+/// A request-log entry: one proxied request (never its headers, query or body).
+#[derive(ToSchema)]
+#[schema(as = RequestLogEntry)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestLogSchema {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    credential_id: String,
+    credential_name: String,
+    method: String,
+    /// `host:port`.
+    host: String,
+    /// The path, without the query.
+    path: String,
+    /// The upstream's status; `null` when no response came.
+    status: Option<u16>,
+    /// The error code when no response came.
+    error: Option<String>,
+    latency_ms: f64,
+    #[schema(format = DateTime)]
+    at: String,
+    #[schema(format = Uuid)]
+    access_key_id: Option<String>,
+}
+
+/// A page of request-log entries, newest first.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestLogList {
+    items: Vec<RequestLogSchema>,
+    next_cursor: Option<String>,
+}
+
+/// An audit event.
+#[derive(ToSchema)]
+#[schema(as = AuditEvent)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditEventSchema {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    organization_id: Option<String>,
+    /// The access key that acted (`null`: the vault itself, or an unknown caller).
+    #[schema(format = Uuid)]
+    actor_access_key_id: Option<String>,
+    /// `credential.create`, `credential.update`, `credential.delete`, `credential.use`,
+    /// `access_key.create`, `access_key.revoke`, `authentication.failure`.
+    action: String,
+    /// `credential` or `access_key`.
+    target_type: Option<String>,
+    #[schema(format = Uuid)]
+    target_id: Option<String>,
+    /// `success` or `failure`.
+    outcome: String,
+    /// On failure, a stable code saying why.
+    reason: Option<String>,
+    #[schema(format = DateTime)]
+    at: String,
+}
+
+/// A page of audit events, newest first.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditEventList {
+    items: Vec<AuditEventSchema>,
+    next_cursor: Option<String>,
+}
+
+/// The scopes an access key can hold.
+#[derive(ToSchema)]
+pub(crate) enum Scope {
+    #[serde(rename = "credentials:read")]
+    CredentialsRead,
+    #[serde(rename = "credentials:write")]
+    CredentialsWrite,
+    #[serde(rename = "credentials:use")]
+    CredentialsUse,
+    #[serde(rename = "access-keys:manage")]
+    AccessKeysManage,
+    #[serde(rename = "audit:read")]
+    AuditRead,
+    #[serde(rename = "keys:read")]
+    KeysRead,
+}
+
+/// `POST /access-keys`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessKeyCreate {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    /// At least one; never more than the caller holds.
+    scopes: Vec<Scope>,
+    #[schema(format = DateTime, nullable = false)]
+    expires_at: Option<String>,
+}
+
+/// An access key as listed: never the key itself or its hash.
+#[derive(ToSchema)]
+#[schema(as = AccessKey)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessKeySchema {
+    #[schema(format = Uuid)]
+    id: String,
+    name: String,
+    scopes: Vec<Scope>,
+    #[schema(format = Uuid)]
+    created_by: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    last_used_at: Option<String>,
+    #[schema(format = DateTime)]
+    revoked_at: Option<String>,
+    active: bool,
+}
+
+/// A new access key, with the key shown this once.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessKeyCreated {
+    #[schema(format = Uuid)]
+    id: String,
+    name: String,
+    scopes: Vec<Scope>,
+    #[schema(format = Uuid)]
+    created_by: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    last_used_at: Option<String>,
+    #[schema(format = DateTime)]
+    revoked_at: Option<String>,
+    active: bool,
+    /// The key. Store it now: it is never shown again.
+    key_secret: String,
+}
+
+/// A page of access keys.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccessKeyList {
+    items: Vec<AccessKeySchema>,
+    next_cursor: Option<String>,
+}
