@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::credential::{Placement, PlacementLocation};
-use crate::upstream::OutgoingRequest;
+use crate::upstream::{OutgoingRequest, RequestPurpose};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// The largest proxied request body.
@@ -241,6 +241,7 @@ impl ProxyRequest {
                 url,
                 headers,
                 body: self.body.clone(),
+                purpose: RequestPurpose::Proxy,
             }),
             _ => Err(errors),
         }
@@ -313,6 +314,7 @@ mod tests {
         )
         .validate()
         .expect("valid");
+        assert_eq!(outgoing.purpose, RequestPurpose::Proxy);
         let mut applied = AppliedCredential::bearer(&SecretString::from("vault")).expect("bearer");
         applied
             .query

@@ -11,7 +11,7 @@ use time::Duration;
 use url::form_urlencoded;
 
 use crate::credential::{OAuth2ClientAuth, OAuth2Config};
-use crate::upstream::{OutgoingRequest, UpstreamResponse};
+use crate::upstream::{OutgoingRequest, RequestPurpose, UpstreamResponse};
 
 /// Lifetime assumed when a token endpoint gives no `expires_in` (RFC 6749 makes it
 /// optional). Short, so an unannounced expiry costs little.
@@ -112,6 +112,7 @@ pub fn token_request(
         url,
         headers,
         body: form.finish().into_bytes(),
+        purpose: RequestPurpose::TokenFetch,
     })
 }
 
@@ -235,6 +236,7 @@ mod tests {
     fn basic_auth_puts_the_secret_in_a_sensitive_header() {
         let secret = SecretString::from("s3cret/+=");
         let request = token_request(&config(OAuth2ClientAuth::Basic), &secret).expect("request");
+        assert_eq!(request.purpose, crate::upstream::RequestPurpose::TokenFetch);
         let body = String::from_utf8(request.body).expect("utf-8");
         assert_eq!(
             body,

@@ -9,7 +9,7 @@ use crate::store::BoxError;
 
 /// A request about to leave the vault. It may carry secrets (injected headers are marked
 /// sensitive; a query-placed key sits in the URL), so its `Debug` shows only the method,
-/// scheme, host and path.
+/// scheme, host, path, body length and purpose.
 #[derive(Clone)]
 pub struct OutgoingRequest {
     /// The method.
@@ -20,6 +20,30 @@ pub struct OutgoingRequest {
     pub headers: http::HeaderMap,
     /// The body (may be empty).
     pub body: Vec<u8>,
+    /// Why the vault sends it, so an adapter (a metrics decorator, a log) can tell a
+    /// proxied call from a token fetch without looking at the URL.
+    pub purpose: RequestPurpose,
+}
+
+/// Why a request leaves the vault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestPurpose {
+    /// A caller's request, proxied with a credential applied.
+    Proxy,
+    /// An OAuth2 client-credentials token request to a credential's token endpoint.
+    TokenFetch,
+}
+
+impl RequestPurpose {
+    /// A stable lower-case name, for logs and metric labels.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Proxy => "proxy",
+            Self::TokenFetch => "token_fetch",
+        }
+    }
 }
 
 impl fmt::Debug for OutgoingRequest {
@@ -30,6 +54,7 @@ impl fmt::Debug for OutgoingRequest {
             .field("host", &self.url.host_str())
             .field("path", &self.url.path())
             .field("body_bytes", &self.body.len())
+            .field("purpose", &self.purpose)
             .finish_non_exhaustive()
     }
 }

@@ -134,6 +134,7 @@ impl HttpUpstream {
             url,
             headers,
             body,
+            purpose: _,
         } = request;
         let mut outgoing = reqwest::Request::new(method, url);
         *outgoing.headers_mut() = headers;

@@ -15,7 +15,9 @@ use http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
-use vault_core::upstream::{OutgoingRequest, Upstream as _, UpstreamError, UpstreamResponse};
+use vault_core::upstream::{
+    OutgoingRequest, RequestPurpose, Upstream as _, UpstreamError, UpstreamResponse,
+};
 use vault_upstream::{HttpUpstream, UpstreamConfig};
 
 /// Upper bound on any one exchange in these tests, beyond the upstream's own timeouts.
@@ -247,6 +249,7 @@ fn get(url: &str) -> OutgoingRequest {
         url: url.parse().expect("URL"),
         headers: HeaderMap::new(),
         body: Vec::new(),
+        purpose: RequestPurpose::Proxy,
     }
 }
 
@@ -305,6 +308,7 @@ async fn the_request_arrives_exactly_as_sent() {
             .expect("URL"),
         headers,
         body: body.clone(),
+        purpose: RequestPurpose::Proxy,
     };
 
     let response = send_ok(&loopback_upstream(), request).await;

@@ -1,0 +1,335 @@
+//! The metered store: every storage port, timed.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use time::OffsetDateTime;
+use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
+};
+
+use crate::Metrics;
+
+/// A store that forwards every call to `inner` and records its duration in
+/// `vault_store_operation_duration_seconds{operation, outcome}`: `operation` is the port
+/// method's name (`get_credential`, `insert_request_log`, ...), `outcome` is `ok` or the
+/// [`StoreError`] kind (`not_found`, `conflict`, `unavailable`, `error`). Arguments and
+/// results are never looked at beyond that.
+///
+/// A call whose future is dropped before it completes (a client that went away) records
+/// nothing: it has no outcome.
+#[derive(Clone, Debug)]
+pub struct MeteredStore<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> MeteredStore<S> {
+    /// Wraps `inner`, recording into `metrics`.
+    pub fn new(inner: S, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    /// The store calls are forwarded to (for work that should not be measured, such as
+    /// admin jobs).
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Awaits `call` and records how long it took and how it ended.
+    async fn timed<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let started = Instant::now();
+        let result = call.await;
+        let outcome = result.as_ref().map_or_else(store_outcome, |_| "ok");
+        self.metrics
+            .observe_store(operation, outcome, started.elapsed());
+        result
+    }
+}
+
+/// The `outcome` label of a failed store call.
+fn store_outcome(error: &StoreError) -> &'static str {
+    match error {
+        StoreError::NotFound => "not_found",
+        StoreError::Conflict => "conflict",
+        StoreError::Unavailable(_) => "unavailable",
+        // `Backend`, and whatever a later version of the port adds.
+        _ => "error",
+    }
+}
+
+impl<S: CredentialStore> CredentialStore for MeteredStore<S> {
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "insert_credential",
+            self.inner.insert_credential(credential, write),
+        )
+        .await
+    }
+
+    async fn get_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<StoredCredential, StoreError> {
+        self.timed(
+            "get_credential",
+            self.inner.get_credential(organization, id),
+        )
+        .await
+    }
+
+    async fn list_credentials(
+        &self,
+        organization: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Vec<Credential>, StoreError> {
+        self.timed(
+            "list_credentials",
+            self.inner.list_credentials(organization, query),
+        )
+        .await
+    }
+
+    async fn update_credential(
+        &self,
+        organization: OrganizationId,
+        credential: &StoredCredential,
+        expected_version: i64,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "update_credential",
+            self.inner
+                .update_credential(organization, credential, expected_version, write),
+        )
+        .await
+    }
+
+    async fn delete_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "delete_credential",
+            self.inner
+                .delete_credential(organization, id, expected_version, audit),
+        )
+        .await
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        self.timed("list_versions", self.inner.list_versions(organization, id))
+            .await
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        self.timed(
+            "get_version",
+            self.inner.get_version(organization, id, number),
+        )
+        .await
+    }
+}
+
+impl<S: AccessKeyStore> AccessKeyStore for MeteredStore<S> {
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "insert_access_key",
+            self.inner.insert_access_key(key, audit),
+        )
+        .await
+    }
+
+    async fn find_access_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
+        self.timed("find_access_key", self.inner.find_access_key(hash))
+            .await
+    }
+
+    async fn list_access_keys(
+        &self,
+        organization: OrganizationId,
+        query: &KeyListQuery,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.timed(
+            "list_access_keys",
+            self.inner.list_access_keys(organization, query),
+        )
+        .await
+    }
+
+    async fn revoke_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<AccessKey, StoreError> {
+        self.timed(
+            "revoke_access_key",
+            self.inner.revoke_access_key(organization, id, at, audit),
+        )
+        .await
+    }
+
+    async fn touch_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "touch_access_key",
+            self.inner.touch_access_key(organization, id, at),
+        )
+        .await
+    }
+}
+
+impl<S: OrganizationStore> OrganizationStore for MeteredStore<S> {
+    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        self.timed(
+            "insert_organization",
+            self.inner.insert_organization(organization),
+        )
+        .await
+    }
+
+    async fn count_organizations(&self) -> Result<u64, StoreError> {
+        self.timed("count_organizations", self.inner.count_organizations())
+            .await
+    }
+}
+
+impl<S: MetaStore> MetaStore for MeteredStore<S> {
+    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
+        self.timed("get_meta", self.inner.get_meta(name)).await
+    }
+
+    async fn insert_meta_if_absent(
+        &self,
+        name: &str,
+        value: &SealedBlob,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            "insert_meta_if_absent",
+            self.inner.insert_meta_if_absent(name, value),
+        )
+        .await
+    }
+}
+
+impl<S: LogStore> LogStore for MeteredStore<S> {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        self.timed("insert_request_log", self.inner.insert_request_log(entry))
+            .await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        self.timed(
+            "list_request_logs",
+            self.inner.list_request_logs(organization, query),
+        )
+        .await
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.timed("insert_audit_event", self.inner.insert_audit_event(event))
+            .await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.timed(
+            "list_audit_events",
+            self.inner.list_audit_events(organization, query),
+        )
+        .await
+    }
+}
+
+impl<S: SealedStore> SealedStore for MeteredStore<S> {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        self.timed("key_usage", self.inner.key_usage()).await
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        self.timed(
+            "sealed_batch",
+            self.inner.sealed_batch(kind, not_under, after, limit),
+        )
+        .await
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        self.timed("replace_sealed", self.inner.replace_sealed(row, new))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_a_fixed_label() {
+        let boxed = || -> vault_core::store::BoxError { "a driver message".into() };
+        assert_eq!(store_outcome(&StoreError::NotFound), "not_found");
+        assert_eq!(store_outcome(&StoreError::Conflict), "conflict");
+        assert_eq!(
+            store_outcome(&StoreError::Unavailable(boxed())),
+            "unavailable"
+        );
+        assert_eq!(store_outcome(&StoreError::Backend(boxed())), "error");
+    }
+}
