@@ -247,13 +247,19 @@ pub struct IssuedAccessKey {
     pub token: AccessToken,
 }
 
-/// Who is acting: the organization and the scopes of the key that authenticated.
+/// Who is acting: the organization and the scopes of the access key or identity-provider
+/// token that authenticated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// The organization every operation is scoped to.
     pub organization_id: OrganizationId,
-    /// The access key, when one authenticated (none for an embedder acting directly).
+    /// The access key, when one authenticated (none for an embedder acting directly, or
+    /// an identity-provider token).
     pub access_key_id: Option<AccessKeyId>,
+    /// The identity provider's subject, when one of its tokens authenticated (validated
+    /// by [`VerifiedIdentity`](crate::identity::VerifiedIdentity)). Audit events and
+    /// request-log entries record it as the actor.
+    pub subject: Option<String>,
     /// Granted scopes.
     pub scopes: BTreeSet<Scope>,
 }
@@ -265,6 +271,7 @@ impl Principal {
         Self {
             organization_id,
             access_key_id: None,
+            subject: None,
             scopes: Scope::ALL.into_iter().collect(),
         }
     }

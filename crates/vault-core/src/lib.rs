@@ -8,6 +8,7 @@ pub mod columns;
 pub mod credential;
 pub mod duration;
 pub mod egress;
+pub mod identity;
 pub mod ids;
 pub mod input;
 pub mod jwt;
@@ -28,6 +29,7 @@ pub use credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
 };
 pub use egress::AllowedHosts;
+pub use identity::{IdentityError, IdentityRefusal, IdentityVerifier, VerifiedIdentity};
 pub use ids::{AccessKeyId, CredentialId, OrganizationId};
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use jwt::{JwtSigner, NoJwtSigner};

@@ -38,6 +38,9 @@ pub struct RequestLogEntry {
     pub at: OffsetDateTime,
     /// The access key that asked for it.
     pub access_key_id: Option<AccessKeyId>,
+    /// The identity-provider subject that asked for it, when a token of the configured
+    /// identity provider authenticated the request rather than an access key.
+    pub actor_subject: Option<String>,
 }
 
 /// What an audit event records.
@@ -146,9 +149,13 @@ pub struct AuditEvent {
     pub id: Uuid,
     /// The organization, when known (a failed authentication with an unknown key has none).
     pub organization_id: Option<OrganizationId>,
-    /// The access key that acted; `None` for the system itself (bootstrap) or an unknown
-    /// caller.
+    /// The access key that acted; `None` for the system itself (bootstrap), an
+    /// identity-provider subject, or an unknown caller.
     pub actor: Option<AccessKeyId>,
+    /// The identity-provider subject that acted (the token's subject claim), when a token
+    /// of the configured identity provider authenticated rather than an access key. On a
+    /// failed authentication, set only from a token whose signature verified.
+    pub actor_subject: Option<String>,
     /// What was done.
     pub action: AuditAction,
     /// The credential or access key acted on, when there is one.

@@ -207,6 +207,14 @@ pub trait OrganizationStore: Send + Sync + 'static {
 
     /// How many organizations exist (zero means a fresh installation).
     fn count_organizations(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Whether the organization exists (a token of an identity provider names one; it
+    /// must be a real one). One indexed lookup: it runs for every such token the vault has
+    /// not seen the organization of recently.
+    fn organization_exists(
+        &self,
+        id: OrganizationId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Installation-wide sealed values (the key-check value, the access-key hash key).

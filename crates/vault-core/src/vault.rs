@@ -1,7 +1,8 @@
 //! The use cases, as one service over the ports.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
@@ -9,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::access_key::{
     AccessKey, AccessKeyName, AccessToken, IssuedAccessKey, Organization, Principal, Scope,
-    StoredAccessKey, TokenHash,
+    StoredAccessKey, TOKEN_PREFIX, TokenHash,
 };
 use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose, SealedBlob};
 use crate::clock::{Clock, truncate_to_micros};
@@ -17,6 +18,7 @@ use crate::credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
 };
 use crate::duration::parse_iso8601_duration;
+use crate::identity::{IdentityError, IdentityRefusal, IdentityVerifier};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential, ValidPatch};
 use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
@@ -31,6 +33,8 @@ use crate::versions::{SecretVersion, VersionInfo};
 mod audit;
 mod keys;
 mod using;
+
+use audit::Actor;
 
 pub use audit::LogListRequest;
 pub use keys::{KeyStatus, RewrapBatch, RewrapFailure};
@@ -110,6 +114,9 @@ pub enum VaultError {
     /// The caller's precondition (`If-Match`) names another version than the current one.
     #[error("the credential is not at the version the request names")]
     PreconditionFailed,
+    /// The identity verifier failed in itself (not the token's fault).
+    #[error("the identity verifier failed")]
+    IdentityVerifier(#[source] IdentityError),
 }
 
 impl VaultError {
@@ -125,9 +132,11 @@ impl VaultError {
             Self::Conflict => "conflict",
             Self::Unavailable(_) => "store-unavailable",
             Self::Cipher(CipherError::UnknownKey(_)) => "encryption-key-missing",
-            Self::Store(_) | Self::Cipher(_) | Self::Signing(_) | Self::Unsendable => {
-                "internal-error"
-            }
+            Self::Store(_)
+            | Self::Cipher(_)
+            | Self::Signing(_)
+            | Self::Unsendable
+            | Self::IdentityVerifier(_) => "internal-error",
             Self::Expired { .. } => "credential-expired",
             Self::DestinationNotAllowed => "destination-not-allowed",
             Self::Upstream(error) => error.code(),
@@ -256,6 +265,9 @@ impl Refusal {
 /// Most access keys an authentication cache holds before it starts afresh.
 const AUTH_CACHE_CAPACITY: usize = 10_000;
 
+/// Why an identity-provider token was refused when its organization is not in the store.
+const UNKNOWN_ORGANIZATION: &str = "unknown-organization";
+
 /// A recently verified access key. Keyed by the token's HMAC, never by the token.
 #[derive(Clone)]
 struct CachedKey {
@@ -282,7 +294,16 @@ pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     /// never). Revocation through this process evicts at once; through another replica
     /// it takes effect within this time.
     auth_cache_ttl: Duration,
-    auth_cache: std::sync::Mutex<std::collections::HashMap<[u8; 32], CachedKey>>,
+    auth_cache: std::sync::Mutex<HashMap<[u8; 32], CachedKey>>,
+    /// Verifies identity-provider tokens, when one is configured. A trait object rather
+    /// than a sixth type parameter: whether an identity provider is configured is a
+    /// run-time choice of the deployment, and every HTTP handler is generic over five
+    /// parameters already. One virtual call per token costs nothing next to a signature
+    /// check.
+    identity: Option<Arc<dyn IdentityVerifier>>,
+    /// Organizations recently found in the store (for identity-provider tokens), with when
+    /// they were found; trusted for `auth_cache_ttl`, like verified access keys.
+    known_organizations: std::sync::Mutex<HashMap<OrganizationId, OffsetDateTime>>,
 }
 
 impl<S, C, K, U, J> fmt::Debug for Vault<S, C, K, U, J> {
@@ -333,6 +354,8 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             token_hash_key,
             auth_cache_ttl: Duration::ZERO,
             auth_cache: std::sync::Mutex::default(),
+            identity: None,
+            known_organizations: std::sync::Mutex::default(),
         })
     }
 }
@@ -352,6 +375,8 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
             auth_cache: self.auth_cache,
+            identity: self.identity,
+            known_organizations: self.known_organizations,
         }
     }
 
@@ -369,6 +394,8 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
             auth_cache: self.auth_cache,
+            identity: self.identity,
+            known_organizations: self.known_organizations,
         }
     }
 
@@ -387,6 +414,15 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
     #[must_use]
     pub fn with_auth_cache(mut self, ttl: Duration) -> Self {
         self.auth_cache_ttl = ttl;
+        self
+    }
+
+    /// Also authenticates bearer tokens of an identity provider with `verifier`: a token
+    /// that is not an access key (no `vlt_` prefix) is handed to it. Without one, such
+    /// tokens are refused as malformed access keys.
+    #[must_use]
+    pub fn with_identity_verifier(mut self, verifier: impl IdentityVerifier) -> Self {
+        self.identity = Some(Arc::new(verifier));
         self
     }
 }
@@ -456,39 +492,150 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                 AccessKeyName::parse("bootstrap admin")?,
                 Scope::ALL.into_iter().collect(),
                 None,
-                None,
+                Actor::NONE,
             )
             .await?;
         tracing::info!(organization = %organization.id, "organization created");
         Ok((organization, issued))
     }
 
-    /// Checks a presented access key and returns who it speaks for.
+    /// Checks a presented access key, or (when an identity verifier is configured) an
+    /// identity provider's token, and returns who it speaks for. Anything with the access
+    /// keys' `vlt_` prefix is judged as an access key only. Every refusal is audited
+    /// (`authentication.failure`, with the reason code).
     ///
     /// # Errors
-    /// [`VaultError::Unauthenticated`] for anything but an active key of ours.
+    /// [`VaultError::Unauthenticated`] for anything but an active key of ours or a valid
+    /// token of an existing organization; a store failure; a failing verifier.
     pub async fn authenticate(&self, presented: &str) -> Result<Principal, VaultError> {
+        if let Some(identity) = &self.identity
+            && !presented.starts_with(TOKEN_PREFIX)
+        {
+            return self
+                .authenticate_identity(identity.as_ref(), presented)
+                .await;
+        }
         match self.verify(presented).await {
             Ok(principal) => Ok(principal),
             Err(Refusal::Store(error)) => Err(error),
             Err(Refusal::Key { reason, key }) => {
                 let (organization, actor) =
                     key.map_or((None, None), |k| (Some(k.organization_id), Some(k.id)));
-                if let Err(error) = self
-                    .audit_reason(
-                        organization,
-                        actor,
-                        AuditAction::AuthenticationFailure,
-                        actor.map(|a| *a.as_uuid()),
-                        Some(reason),
-                    )
-                    .await
-                {
-                    tracing::error!(%error, "could not audit a failed authentication");
-                }
+                let actor = Actor {
+                    key: actor,
+                    subject: None,
+                };
+                self.audit_failed_authentication(organization, actor, reason)
+                    .await;
                 Err(VaultError::Unauthenticated)
             }
         }
+    }
+
+    async fn audit_failed_authentication(
+        &self,
+        organization: Option<OrganizationId>,
+        actor: Actor<'_>,
+        reason: &str,
+    ) {
+        if let Err(error) = self
+            .audit_reason(
+                organization,
+                actor,
+                AuditAction::AuthenticationFailure,
+                actor.key.map(|a| *a.as_uuid()),
+                Some(reason),
+            )
+            .await
+        {
+            tracing::error!(%error, "could not audit a failed authentication");
+        }
+    }
+
+    /// Verifies an identity provider's token, then checks that its organization exists.
+    async fn authenticate_identity(
+        &self,
+        verifier: &dyn IdentityVerifier,
+        presented: &str,
+    ) -> Result<Principal, VaultError> {
+        let now = self.clock.now();
+        let (reason, signed_organization, subject) = match verifier.verify(presented, now) {
+            Ok(identity) => {
+                let (organization_id, subject, scopes) = identity.into_parts();
+                if self.organization_exists(organization_id, now).await? {
+                    return Ok(Principal {
+                        organization_id,
+                        access_key_id: None,
+                        subject: Some(subject),
+                        scopes,
+                    });
+                }
+                // Signed by the identity provider, but naming no organization of ours.
+                (UNKNOWN_ORGANIZATION, None, Some(subject))
+            }
+            Err(IdentityRefusal {
+                error: error @ IdentityError::Backend(_),
+                ..
+            }) => {
+                self.audit_failed_authentication(None, Actor::NONE, error.code())
+                    .await;
+                return Err(VaultError::IdentityVerifier(error));
+            }
+            Err(refusal) => (
+                refusal.error.code(),
+                refusal.organization_id,
+                refusal.subject,
+            ),
+        };
+        // A signed but refused token (an expired one, say) is audited in its
+        // organization's log, if that exists: the log's organization is a foreign key.
+        let organization = match signed_organization {
+            Some(id) if self.organization_exists(id, now).await? => Some(id),
+            _ => None,
+        };
+        let actor = Actor {
+            key: None,
+            subject: subject.as_deref(),
+        };
+        self.audit_failed_authentication(organization, actor, reason)
+            .await;
+        tracing::info!(reason, "identity-provider token refused");
+        Err(VaultError::Unauthenticated)
+    }
+
+    /// Whether an organization exists, trusting a positive answer for `auth_cache_ttl`
+    /// like a verified access key: one store round trip per organization and period, not
+    /// one per request. (Organizations are never deleted; a negative answer is not kept,
+    /// so a new organization is found at once.)
+    async fn organization_exists(
+        &self,
+        id: OrganizationId,
+        now: OffsetDateTime,
+    ) -> Result<bool, VaultError> {
+        if !self.auth_cache_ttl.is_zero() {
+            let known = self
+                .known_organizations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if known
+                .get(&id)
+                .is_some_and(|at| now - *at < self.auth_cache_ttl)
+            {
+                return Ok(true);
+            }
+        }
+        let exists = self.store.organization_exists(id).await?;
+        if exists && !self.auth_cache_ttl.is_zero() {
+            let mut known = self
+                .known_organizations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if known.len() >= AUTH_CACHE_CAPACITY && !known.contains_key(&id) {
+                known.clear();
+            }
+            known.insert(id, now);
+        }
+        Ok(exists)
     }
 
     async fn verify(&self, presented: &str) -> Result<Principal, Refusal> {
@@ -543,6 +690,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let principal = Principal {
             organization_id: key.organization_id,
             access_key_id: Some(key.id),
+            subject: None,
             scopes: key.scopes.clone(),
         };
         self.remember_key(hash, key, now);
@@ -1156,7 +1304,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                 name,
                 scopes,
                 expires_at,
-                who.access_key_id,
+                Actor::of(who),
             )
             .await?;
         tracing::info!(access_key = %issued.key.id, "access key created");
@@ -1245,7 +1393,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         name: AccessKeyName,
         scopes: BTreeSet<Scope>,
         expires_at: Option<OffsetDateTime>,
-        created_by: Option<AccessKeyId>,
+        creator: Actor<'_>,
     ) -> Result<IssuedAccessKey, VaultError> {
         let token = loop {
             // 96 bytes leave ample room for rejection sampling of 40 characters.
@@ -1260,7 +1408,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             organization_id,
             name,
             scopes,
-            created_by,
+            created_by: creator.key,
             created_at: self.clock.now(),
             expires_at,
             last_used_at: None,
@@ -1273,7 +1421,8 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let audit = AuditEvent {
             id: uuid::Uuid::now_v7(),
             organization_id: Some(organization_id),
-            actor: created_by,
+            actor: creator.key,
+            actor_subject: creator.subject.map(str::to_owned),
             action: AuditAction::AccessKeyCreate,
             target: Some(*stored.key.id.as_uuid()),
             outcome: AuditOutcome::Success,

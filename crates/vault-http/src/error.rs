@@ -160,13 +160,14 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "Unauthorized",
-            "Send a valid, active access key as `Authorization: Bearer <key>`.".to_owned(),
+            "Send a valid, active access key (or a valid token of the configured identity provider) as `Authorization: Bearer <token>`."
+                .to_owned(),
         ),
         VaultError::MissingScope(scope) => (
             StatusCode::FORBIDDEN,
             "insufficient-scope",
             "Insufficient scope",
-            format!("This access key lacks the `{scope}` scope."),
+            format!("This access key or token lacks the `{scope}` scope."),
         ),
         VaultError::ScopeEscalation(scopes) => (
             StatusCode::FORBIDDEN,

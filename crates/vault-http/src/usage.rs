@@ -171,6 +171,8 @@ struct RequestLogView<'a> {
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
     access_key_id: Option<AccessKeyId>,
+    /// The identity provider's subject, when one of its tokens asked.
+    actor_subject: Option<&'a str>,
 }
 
 impl<'a> RequestLogView<'a> {
@@ -188,6 +190,7 @@ impl<'a> RequestLogView<'a> {
             latency_ms: e.latency_micros as f64 / 1000.0,
             at: e.at,
             access_key_id: e.access_key_id,
+            actor_subject: e.actor_subject.as_deref(),
         }
     }
 }
@@ -231,6 +234,8 @@ struct AuditEventView<'a> {
     organization_id: Option<OrganizationId>,
     /// The access key that acted (`null`: the vault itself, or an unknown caller).
     actor_access_key_id: Option<AccessKeyId>,
+    /// The identity provider's subject that acted, when one of its tokens authenticated.
+    actor_subject: Option<&'a str>,
     action: &'static str,
     target_type: Option<&'static str>,
     target_id: Option<Uuid>,
@@ -252,6 +257,7 @@ impl<'a> AuditEventView<'a> {
             id: e.id,
             organization_id: e.organization_id,
             actor_access_key_id: e.actor,
+            actor_subject: e.actor_subject.as_deref(),
             action: e.action.as_str(),
             target_type,
             target_id: e.target,

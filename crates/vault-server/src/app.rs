@@ -104,11 +104,16 @@ fn finish<S: Store>(
              loopback and link-local addresses. Use it for tests and local development only"
         );
     }
-    Ok(vault
+    let vault = vault
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
         .with_auth_cache(auth_cache_ttl(settings))
-        .with_version_retention(settings.credential_versions_kept))
+        .with_version_retention(settings.credential_versions_kept);
+    // Identity-provider tokens beside access keys, when idp_issuer is set.
+    Ok(match crate::identity::verifier(settings)? {
+        Some(verifier) => vault.with_identity_verifier(verifier),
+        None => vault,
+    })
 }
 
 fn auth_cache_ttl(settings: &Settings) -> time::Duration {

@@ -2,6 +2,7 @@
 //! `main.rs` only parses the command line and calls in here.
 
 pub mod app;
+pub mod identity;
 pub mod keyring;
 pub mod settings;
 pub mod telemetry;

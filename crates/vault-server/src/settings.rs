@@ -36,6 +36,21 @@ const SETTING_KEYS: [&str; 20] = [
     "credential_versions_kept",
 ];
 
+/// The identity-provider settings (`VAULT_IDP_*`), kept apart from [`SETTING_KEYS`] so
+/// that they read as one feature. Identity-provider tokens are accepted when
+/// `idp_issuer` is set.
+const IDP_SETTING_KEYS: [&str; 9] = [
+    "idp_issuer",
+    "idp_audience",
+    "idp_leeway_seconds",
+    "idp_hs256_secrets",
+    "idp_public_key_files",
+    "idp_jwks_file",
+    "idp_organization_claim",
+    "idp_subject_claim",
+    "idp_scopes_claim",
+];
+
 /// Log output format.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -93,6 +108,26 @@ pub struct Settings {
     pub proxy_max_response_bytes: usize,
     /// Versions of each credential's secret values kept for restore (0: all).
     pub credential_versions_kept: usize,
+
+    // Identity-provider tokens beside access keys (see `crate::identity`).
+    /// The `iss` of identity-provider tokens; setting it turns them on.
+    pub idp_issuer: Option<String>,
+    /// The audience those tokens must name in `aud`.
+    pub idp_audience: Option<String>,
+    /// Clock-skew tolerance on `exp` and `nbf`, in seconds.
+    pub idp_leeway_seconds: u64,
+    /// HS256 secrets (at least 32 bytes each), comma-separated.
+    pub idp_hs256_secrets: Option<SecretString>,
+    /// PEM public-key files (RSA: RS256, EC P-256: ES256), comma-separated paths.
+    pub idp_public_key_files: Option<String>,
+    /// A JWKS file of the provider's RS256/ES256 keys.
+    pub idp_jwks_file: Option<PathBuf>,
+    /// The claim holding the organization id.
+    pub idp_organization_claim: String,
+    /// The claim holding the subject.
+    pub idp_subject_claim: String,
+    /// The claim holding the scopes.
+    pub idp_scopes_claim: String,
 }
 
 impl Settings {
@@ -109,6 +144,7 @@ impl Settings {
             // Only our own keys: shells of HashiCorp Vault users carry VAULT_ADDR and
             // VAULT_TOKEN, which must not stop this server from starting.
             .merge(Env::prefixed("VAULT_").only(&SETTING_KEYS))
+            .merge(Env::prefixed("VAULT_").only(&IDP_SETTING_KEYS))
             .merge(Env::raw().only(&["encryption_key", "encryption_keys_previous", "database_url"]))
             .extract()
             .map_err(Box::new)
@@ -218,7 +254,7 @@ mod tests {
             .expect("toml");
         for key in defaults.keys() {
             assert!(
-                SETTING_KEYS.contains(&key.as_str()),
+                SETTING_KEYS.contains(&key.as_str()) || IDP_SETTING_KEYS.contains(&key.as_str()),
                 "{key} not in SETTING_KEYS"
             );
         }

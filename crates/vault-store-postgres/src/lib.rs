@@ -914,6 +914,19 @@ impl OrganizationStore for PgStore {
         // COUNT(*) is never negative.
         Ok(u64::try_from(count).unwrap_or_default())
     }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        let id = *id.as_uuid();
+        self.with_connection(async move |conn| {
+            diesel::select(diesel::dsl::exists(
+                organizations::table.filter(organizations::id.eq(id)),
+            ))
+            .get_result::<bool>(conn)
+            .await
+            .map_err(from_diesel)
+        })
+        .await
+    }
 }
 
 impl MetaStore for PgStore {

@@ -294,6 +294,7 @@ pub(crate) struct RequestLogRow {
     latency_micros: i64,
     at: PgTimestamp,
     access_key_id: Option<Uuid>,
+    actor_subject: Option<String>,
 }
 
 impl RequestLogRow {
@@ -311,6 +312,7 @@ impl RequestLogRow {
             latency_micros: entry.latency_micros,
             at: pg_time(entry.at, "request_logs.at")?,
             access_key_id: entry.access_key_id.map(|id| *id.as_uuid()),
+            actor_subject: entry.actor_subject.clone(),
         })
     }
 
@@ -331,6 +333,7 @@ impl RequestLogRow {
             latency_micros: self.latency_micros,
             at: time_of(self.at, "request_logs.at")?,
             access_key_id: self.access_key_id.map(AccessKeyId::from_uuid),
+            actor_subject: self.actor_subject,
         })
     }
 }
@@ -347,6 +350,7 @@ pub(crate) struct AuditEventRow {
     outcome: String,
     reason: Option<String>,
     at: PgTimestamp,
+    actor_subject: Option<String>,
 }
 
 impl AuditEventRow {
@@ -360,6 +364,7 @@ impl AuditEventRow {
             outcome: event.outcome.as_str().to_owned(),
             reason: event.reason.clone(),
             at: pg_time(event.at, "audit_events.at")?,
+            actor_subject: event.actor_subject.clone(),
         })
     }
 
@@ -379,6 +384,7 @@ impl AuditEventRow {
                 .map_err(|_| bad("audit_events.outcome"))?,
             reason: self.reason,
             at: time_of(self.at, "audit_events.at")?,
+            actor_subject: self.actor_subject,
         })
     }
 }

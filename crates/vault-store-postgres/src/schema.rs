@@ -64,6 +64,7 @@ diesel::table! {
         latency_micros -> BigInt,
         at -> Timestamptz,
         access_key_id -> Nullable<Uuid>,
+        actor_subject -> Nullable<Text>,
     }
 }
 
@@ -77,6 +78,7 @@ diesel::table! {
         outcome -> Text,
         reason -> Nullable<Text>,
         at -> Timestamptz,
+        actor_subject -> Nullable<Text>,
     }
 }
 

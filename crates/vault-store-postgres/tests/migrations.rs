@@ -15,7 +15,12 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 3] = ["20251126000000", "20261126000000", "20261127000000"];
+const VERSIONS: [&str; 4] = [
+    "20251126000000",
+    "20261126000000",
+    "20261127000000",
+    "20261128000000",
+];
 
 const INITIAL_UP: &str =
     include_str!("../../../migrations/postgres/2025-11-26-000000_initial/up.sql");
@@ -25,6 +30,12 @@ const LOGS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-11-26-000000_logs/down.sql");
 const VERSIONS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-11-27-000000_versions/down.sql");
+const IDENTITY_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-11-28-000000_identity/down.sql");
+
+const ACTOR_SUBJECT_COLUMNS: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND column_name = 'actor_subject' \
+       AND table_name IN ('audit_events', 'request_logs')";
 
 #[derive(QueryableByName)]
 struct Count {
@@ -218,12 +229,13 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     .await
     .expect("an organization");
     for (bad, what) in [
-        ("'credential.explode', 'success'", "an unknown action"),
-        ("'credential.use', 'maybe'", "an unknown outcome"),
+        ("'credential.explode', 'success', NULL", "an unknown action"),
+        ("'credential.use', 'maybe', NULL", "an unknown outcome"),
+        ("'credential.use', 'success', ''", "an empty actor subject"),
     ] {
         let refused = conn
             .batch_execute(&format!(
-                "INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+                "INSERT INTO audit_events (id, organization_id, action, outcome, actor_subject, at) \
                  VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', {bad}, now())"
             ))
             .await;
@@ -271,6 +283,15 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     .await
     .expect("the organization goes again");
 
+    assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS).await, 2);
+    conn.batch_execute(IDENTITY_DOWN)
+        .await
+        .expect("the identity migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, ACTOR_SUBJECT_COLUMNS).await,
+        0,
+        "the identity migration's down.sql drops both actor_subject columns"
+    );
     conn.batch_execute(VERSIONS_DOWN)
         .await
         .expect("the versions migration's down.sql runs");
@@ -337,8 +358,8 @@ async fn an_initial_schema_with_data_upgrades() {
         .expect("a store on the old schema");
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
-        SchemaStatus::Pending(vec![VERSIONS[1].to_owned(), VERSIONS[2].to_owned()]),
-        "the logs and versions migrations are pending"
+        SchemaStatus::Pending(VERSIONS[1..].iter().map(|v| (*v).to_owned()).collect()),
+        "the logs, versions and identity migrations are pending"
     );
     store
         .insert_organization(&organization)
@@ -362,7 +383,7 @@ async fn an_initial_schema_with_data_upgrades() {
         .expect("a credential in the old schema");
     }
 
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 2);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 3);
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
         SchemaStatus::UpToDate

@@ -813,6 +813,18 @@ impl OrganizationStore for SqliteStore {
         // COUNT(*) is never negative.
         Ok(u64::try_from(count).unwrap_or_default())
     }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        let id = id.as_bytes().to_vec();
+        self.run(move |conn| {
+            diesel::select(diesel::dsl::exists(
+                organizations::table.filter(organizations::id.eq(id)),
+            ))
+            .get_result::<bool>(conn)
+            .map_err(from_diesel)
+        })
+        .await
+    }
 }
 
 impl MetaStore for SqliteStore {

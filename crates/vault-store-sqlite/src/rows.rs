@@ -257,6 +257,7 @@ pub(crate) struct RequestLogRow {
     latency_micros: i64,
     at: i64,
     access_key_id: Option<Vec<u8>>,
+    actor_subject: Option<String>,
 }
 
 impl RequestLogRow {
@@ -274,6 +275,7 @@ impl RequestLogRow {
             latency_micros: entry.latency_micros,
             at: micros(entry.at, "request_logs.at")?,
             access_key_id: entry.access_key_id.map(|id| id.as_bytes().to_vec()),
+            actor_subject: entry.actor_subject.clone(),
         })
     }
 
@@ -304,6 +306,7 @@ impl RequestLogRow {
                 "request_logs.access_key_id",
             )?
             .map(AccessKeyId::from_uuid),
+            actor_subject: self.actor_subject,
         })
     }
 }
@@ -320,6 +323,7 @@ pub(crate) struct AuditEventRow {
     outcome: String,
     reason: Option<String>,
     at: i64,
+    actor_subject: Option<String>,
 }
 
 impl AuditEventRow {
@@ -333,6 +337,7 @@ impl AuditEventRow {
             outcome: event.outcome.as_str().to_owned(),
             reason: event.reason.clone(),
             at: micros(event.at, "audit_events.at")?,
+            actor_subject: event.actor_subject.clone(),
         })
     }
 
@@ -357,6 +362,7 @@ impl AuditEventRow {
                 .map_err(|_| bad("audit_events.outcome"))?,
             reason: self.reason,
             at: time_of(self.at, "audit_events.at")?,
+            actor_subject: self.actor_subject,
         })
     }
 }

@@ -64,6 +64,7 @@ diesel::table! {
         latency_micros -> BigInt,
         at -> BigInt,
         access_key_id -> Nullable<Binary>,
+        actor_subject -> Nullable<Text>,
     }
 }
 
@@ -77,6 +78,7 @@ diesel::table! {
         outcome -> Text,
         reason -> Nullable<Text>,
         at -> BigInt,
+        actor_subject -> Nullable<Text>,
     }
 }
 

@@ -22,7 +22,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 3;
+const MIGRATIONS: i64 = 4;
 
 /// The same migrations the store embeds, to build a database as an older release left it.
 const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -275,6 +275,10 @@ const LOG_TABLES: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'table' AND name IN ('request_logs', 'audit_events')";
 const VERSIONS_TABLE: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'table' AND name = 'credential_versions'";
+const ACTOR_SUBJECT_COLUMNS: &str = "SELECT (SELECT count(*) FROM pragma_table_info('audit_events') \
+         WHERE name = 'actor_subject') \
+     + (SELECT count(*) FROM pragma_table_info('request_logs') WHERE name = 'actor_subject') \
+     AS count";
 
 /// A file migrated by the first release, with a credential in it, takes the later
 /// migrations on open: the credential reads back allowed nowhere and without versions, the
@@ -413,16 +417,21 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         "a version number below 1 was stored"
     );
     for (bad, what) in [
-        ("'credential.explode', 'success'", "an unknown action"),
-        ("'credential.use', 'maybe'", "an unknown outcome"),
+        ("'credential.explode', 'success', NULL", "an unknown action"),
+        ("'credential.use', 'maybe', NULL", "an unknown outcome"),
+        ("'credential.use', 'success', ''", "an empty actor subject"),
     ] {
         let refused = diesel::sql_query(format!(
-            "INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+            "INSERT INTO audit_events (id, organization_id, action, outcome, actor_subject, at) \
              VALUES (randomblob(16), NULL, {bad}, 0)"
         ))
         .execute(&mut conn);
         assert!(refused.is_err(), "{what} was stored");
     }
+    assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 2);
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the identity migration reverts");
+    assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 0);
     conn.revert_last_migration(EMBEDDED)
         .expect("the versions migration reverts");
     assert_eq!(count(&mut conn, VERSIONS_TABLE), 0);
@@ -436,4 +445,5 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     assert_eq!(count(&mut conn, ALLOWED_HOSTS_COLUMN), 1);
     assert_eq!(count(&mut conn, LOG_TABLES), 2);
     assert_eq!(count(&mut conn, VERSIONS_TABLE), 1);
+    assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 2);
 }

@@ -453,6 +453,10 @@ impl OrganizationStore for MemoryStore {
     async fn count_organizations(&self) -> Result<u64, StoreError> {
         Ok(self.read().organizations.len() as u64)
     }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        Ok(self.read().organizations.contains_key(&id))
+    }
 }
 
 impl MetaStore for MemoryStore {

@@ -191,6 +191,10 @@ impl<S: OrganizationStore, G: Send + Sync + 'static> OrganizationStore for Guard
     async fn count_organizations(&self) -> Result<u64, StoreError> {
         self.store.count_organizations().await
     }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        self.store.organization_exists(id).await
+    }
 }
 
 impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
@@ -438,6 +442,7 @@ pub fn sample_request_log(
         latency_micros: 12_345,
         at: sample_time(),
         access_key_id: Some(AccessKeyId::new()),
+        actor_subject: Some("auth0|sübject-42".to_owned()),
     }
 }
 
@@ -449,6 +454,7 @@ pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
         id: Uuid::now_v7(),
         organization_id: organization,
         actor: Some(AccessKeyId::new()),
+        actor_subject: Some("auth0|sübject-42".to_owned()),
         action: AuditAction::CredentialUse,
         target: Some(*CredentialId::new().as_uuid()),
         outcome: AuditOutcome::Failure,
@@ -469,6 +475,7 @@ pub fn sample_change_audit(
         id: Uuid::now_v7(),
         organization_id: Some(organization),
         actor: Some(AccessKeyId::new()),
+        actor_subject: None,
         action,
         target: Some(target),
         outcome: AuditOutcome::Success,
@@ -1686,11 +1693,13 @@ pub async fn request_log_round_trip<S: Store>(store: &S) {
     unanswered.latency_micros = 0;
     unanswered.at = sample_time() - Duration::minutes(1);
     unanswered.access_key_id = None;
+    unanswered.actor_subject = None;
     let mut bare = sample_request_log(org, CredentialId::new());
     bare.credential_name = "x".to_owned();
     bare.status = None;
     bare.error = None;
     bare.access_key_id = None;
+    bare.actor_subject = None;
     bare.latency_micros = i64::MAX;
     let mut odd_status = sample_request_log(org, credential);
     odd_status.status = Some(u16::MAX);
@@ -1952,6 +1961,7 @@ pub async fn audit_event_round_trip<S: Store>(store: &S) {
         event.at = sample_time() - Duration::seconds(i64::try_from(i).unwrap_or_default());
         if i % 2 == 1 {
             event.actor = None;
+            event.actor_subject = None;
             event.target = None;
             event.outcome = AuditOutcome::Success;
             event.reason = None;
@@ -1963,6 +1973,7 @@ pub async fn audit_event_round_trip<S: Store>(store: &S) {
     let mut anonymous = sample_audit_event(None);
     anonymous.action = AuditAction::AuthenticationFailure;
     anonymous.actor = None;
+    anonymous.actor_subject = None;
     anonymous.target = None;
     anonymous.reason = Some("unknown-key".to_owned());
     must(
@@ -3392,6 +3403,68 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
     );
 }
 
+/// The identity-provider subject of an actor (no access key) survives insert then list in
+/// both logs at its limits (one character, 255 non-ASCII characters), and in the audit
+/// events that changes and access-key issues write in their own transactions.
+pub async fn actor_subjects_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let longest = "ü".repeat(255);
+    let subjects = ["x", longest.as_str(), "auth0|5f7c8ec7 user@example.com"];
+    let mut entries = Vec::new();
+    let mut events = Vec::new();
+    for subject in subjects {
+        let mut entry = sample_request_log(org, CredentialId::new());
+        entry.access_key_id = None;
+        entry.actor_subject = Some(subject.to_owned());
+        entries.push(entry);
+        let mut event = sample_audit_event(Some(org));
+        event.actor = None;
+        event.actor_subject = Some(subject.to_owned());
+        events.push(event);
+    }
+    insert_logs(store, &entries).await;
+    insert_events(store, &events).await;
+    entries.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        must(
+            store.list_request_logs(org, &log_query(100)).await,
+            "list_request_logs"
+        ),
+        entries,
+        "request_logs.actor_subject does not round-trip"
+    );
+
+    let credential = sample_credential(org, CredentialType::BearerToken);
+    let mut created = audit_of(&credential, AuditAction::CredentialCreate);
+    created.actor = None;
+    created.actor_subject = Some("svc-deployer@example.com".to_owned());
+    must(
+        store
+            .insert_credential(&credential, &history(&[], 0, &created))
+            .await,
+        "insert_credential",
+    );
+    let key = sample_access_key(org);
+    let mut issued = sample_change_audit(org, AuditAction::AccessKeyCreate, *key.key.id.as_uuid());
+    issued.actor = None;
+    issued.actor_subject = Some(longest.clone());
+    must(
+        store.insert_access_key(&key, &issued).await,
+        "insert_access_key",
+    );
+    events.push(created);
+    events.push(issued);
+    events.sort_by_key(|e| Reverse(e.id));
+    assert_eq!(
+        must(
+            store.list_audit_events(org, &audit_query(100)).await,
+            "list_audit_events"
+        ),
+        events,
+        "audit_events.actor_subject does not round-trip"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Organizations and meta
 // ---------------------------------------------------------------------------------------
@@ -3416,6 +3489,22 @@ pub async fn organizations_insert_and_count<S: Store>(store: &S) {
     );
     let last = must(store.count_organizations().await, "count_organizations");
     assert_eq!(last, after, "a refused insert changed the count");
+}
+
+/// `organization_exists` is true for an inserted organization, false for any other id.
+pub async fn organization_exists_answers_per_id<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    assert!(
+        must(store.organization_exists(org).await, "organization_exists"),
+        "an inserted organization does not exist"
+    );
+    assert!(
+        !must(
+            store.organization_exists(OrganizationId::new()).await,
+            "organization_exists"
+        ),
+        "an organization nobody inserted exists"
+    );
 }
 
 /// A missing meta value reads as `None`.
@@ -3550,7 +3639,9 @@ macro_rules! store_conformance {
             audit_events_list_newest_first_by_cursor,
             audit_events_filter_by_action_and_target,
             duplicate_audit_event_id_conflicts,
+            actor_subjects_round_trip,
             organizations_insert_and_count,
+            organization_exists_answers_per_id,
             meta_get_missing_is_none,
             meta_first_insert_wins,
             meta_racing_inserts_have_one_winner,

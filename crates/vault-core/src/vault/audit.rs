@@ -68,12 +68,36 @@ fn uuid_field(field: &str, raw: &str) -> Result<uuid::Uuid, FieldError> {
     uuid::Uuid::try_parse(raw).map_err(|_| FieldError::new(field, "must be an id"))
 }
 
+/// Who acted, as an audit event records it: the access key, or the identity provider's
+/// subject, or neither (the vault itself, an unknown caller).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Actor<'a> {
+    pub(super) key: Option<AccessKeyId>,
+    pub(super) subject: Option<&'a str>,
+}
+
+impl<'a> Actor<'a> {
+    /// The vault itself, or a caller nobody knows.
+    pub(super) const NONE: Self = Self {
+        key: None,
+        subject: None,
+    };
+
+    /// The principal's access key or subject.
+    pub(super) fn of(who: &'a Principal) -> Self {
+        Self {
+            key: who.access_key_id,
+            subject: who.subject.as_deref(),
+        }
+    }
+}
+
 impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
     /// Records an audit event. Failures carry the error's stable code as their reason.
     pub(super) async fn audit(
         &self,
         organization_id: Option<OrganizationId>,
-        actor: Option<AccessKeyId>,
+        actor: Actor<'_>,
         action: AuditAction,
         target: Option<uuid::Uuid>,
         outcome: Result<(), &VaultError>,
@@ -92,7 +116,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     pub(super) async fn audit_reason(
         &self,
         organization_id: Option<OrganizationId>,
-        actor: Option<AccessKeyId>,
+        actor: Actor<'_>,
         action: AuditAction,
         target: Option<uuid::Uuid>,
         failure: Option<&str>,
@@ -100,7 +124,8 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let event = AuditEvent {
             id: uuid::Uuid::now_v7(),
             organization_id,
-            actor,
+            actor: actor.key,
+            actor_subject: actor.subject.map(str::to_owned),
             action,
             target,
             outcome: if failure.is_some() {
@@ -126,6 +151,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             id: uuid::Uuid::now_v7(),
             organization_id: Some(who.organization_id),
             actor: who.access_key_id,
+            actor_subject: who.subject.clone(),
             action,
             target: Some(target),
             outcome: AuditOutcome::Success,
@@ -146,7 +172,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         if let Err(write_error) = self
             .audit(
                 Some(who.organization_id),
-                who.access_key_id,
+                Actor::of(who),
                 action,
                 target,
                 Err(error),

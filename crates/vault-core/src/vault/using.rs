@@ -153,6 +153,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             latency_micros: i64::try_from(latency.as_micros()).unwrap_or(i64::MAX),
             at,
             access_key_id: who.access_key_id,
+            actor_subject: who.subject.clone(),
         };
         if let Err(error) = self.store.insert_request_log(&entry).await {
             // The request has been sent; failing now would invite a retry of something
@@ -319,7 +320,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         let written = self
             .audit(
                 Some(who.organization_id),
-                who.access_key_id,
+                super::audit::Actor::of(who),
                 AuditAction::CredentialUse,
                 Some(*id.as_uuid()),
                 outcome,
