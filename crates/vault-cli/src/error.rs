@@ -109,7 +109,12 @@ impl Problem {
                 let _ = write!(out, " (HTTP {})", self.status);
             }
         }
-        if let Some(detail) = self.detail.as_deref().filter(|d| *d != self.title) {
+        // With field errors, the detail only repeats them in one line.
+        let detail = self
+            .detail
+            .as_deref()
+            .filter(|d| *d != self.title && self.errors.is_empty());
+        if let Some(detail) = detail {
             let _ = write!(out, "\n  {detail}");
         }
         for (field, message) in &self.errors {
@@ -145,7 +150,6 @@ mod tests {
             "Invalid fields",
             "invalid-field",
             "HTTP 422",
-            "Some fields are missing",
             "name: is required",
             "request id: req-1",
         ] {
