@@ -147,11 +147,12 @@ impl Api {
         if let Some(tag) = if_match {
             request = request.header(IF_MATCH, tag);
         }
-        if let Some(JsonBody(bytes)) = body {
-            // reqwest owns its copy of the bytes until sent; ours is wiped on drop.
+        if let Some(JsonBody(mut bytes)) = body {
+            // The bytes move to reqwest (no copy), which frees them once sent: the one
+            // copy of the secrets this process cannot wipe.
             request = request
                 .header(CONTENT_TYPE, "application/json")
-                .body(bytes.to_vec());
+                .body(std::mem::take(&mut *bytes));
         }
         let response = request
             .send()
@@ -313,5 +314,79 @@ fn problem(status: u16, reason: String, document: Option<&Value>) -> Problem {
         request_id: text("requestId"),
         errors,
         hint,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_urls_are_checked_and_spelled_one_way() {
+        let url = parse_server("https://vault.example.com/").expect("valid");
+        assert_eq!(display_server(&url), "https://vault.example.com");
+        assert_eq!(
+            parse_server("https://vault.example.com").ok(),
+            parse_server("https://vault.example.com/").ok()
+        );
+        let prefixed = parse_server("https://example.com/vault/").expect("valid");
+        assert_eq!(display_server(&prefixed), "https://example.com/vault");
+        for bad in [
+            "vault.example.com",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?a=1",
+        ] {
+            assert!(parse_server(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn plain_http_is_flagged_unless_on_this_machine() {
+        for (url, flagged) in [
+            ("http://127.0.0.1:8080", false),
+            ("http://localhost:8080", false),
+            ("http://[::1]:8080", false),
+            ("https://vault.example.com", false),
+            ("http://vault.example.com", true),
+            ("http://10.0.0.5:8080", true),
+        ] {
+            let url = parse_server(url).expect("valid");
+            assert_eq!(is_cleartext_remote(&url), flagged, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_path_segment_cannot_climb_out_of_its_place() {
+        let api = Api::new(
+            parse_server("https://example.com/vault").expect("valid"),
+            SecretString::from("k"),
+        )
+        .expect("client");
+        let url = api
+            .url(
+                &["credentials", "../access-keys"],
+                &[("type", "a b".to_owned())],
+            )
+            .expect("url");
+        assert_eq!(
+            url.as_str(),
+            "https://example.com/vault/credentials/..%2Faccess-keys?type=a+b"
+        );
+    }
+
+    #[test]
+    fn a_problem_document_gives_its_fields_and_a_401_a_hint() {
+        let document = serde_json::json!({
+            "title": "Unauthorized", "status": 401, "code": "unauthorized",
+            "detail": "A valid access key is required", "requestId": "r-1"
+        });
+        let problem = problem(401, "Unauthorized".to_owned(), Some(&document));
+        assert_eq!(problem.code.as_deref(), Some("unauthorized"));
+        assert_eq!(problem.request_id.as_deref(), Some("r-1"));
+        assert!(problem.hint.is_some_and(|h| h.contains("vault login")));
+        let bare = super::problem(502, "Bad Gateway".to_owned(), None);
+        assert_eq!(bare.title, "Bad Gateway");
+        assert!(bare.code.is_none());
     }
 }

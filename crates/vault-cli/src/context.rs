@@ -20,25 +20,30 @@ pub(crate) const ACCESS_KEY_ENV: &str = "VAULT_CLI_ACCESS_KEY";
 pub(crate) struct Options {
     /// `--server` or `VAULT_CLI_SERVER`.
     pub(crate) server: Option<String>,
-    /// `--config`, `VAULT_CLI_CONFIG` or the default location.
-    pub(crate) config_path: PathBuf,
+    /// `--config` or `VAULT_CLI_CONFIG`; else the default location, found when needed
+    /// (scripts with `VAULT_CLI_SERVER` and `VAULT_CLI_ACCESS_KEY` may have no HOME).
+    config: Option<PathBuf>,
 }
 
 impl Options {
-    pub(crate) fn from_cli(cli: &Cli) -> Result<Self, CliError> {
-        let config_path = match &cli.config {
-            Some(path) => path.clone(),
-            None => config::default_path()?,
-        };
-        Ok(Self {
+    pub(crate) fn from_cli(cli: &Cli) -> Self {
+        Self {
             server: cli.server.clone().filter(|s| !s.trim().is_empty()),
-            config_path,
-        })
+            config: cli.config.clone(),
+        }
+    }
+
+    /// The config file's path.
+    pub(crate) fn config_path(&self) -> Result<PathBuf, CliError> {
+        match &self.config {
+            Some(path) => Ok(path.clone()),
+            None => config::default_path(),
+        }
     }
 
     /// The saved config (refused when others can read it), or an empty one.
     pub(crate) fn saved(&self) -> Result<Config, CliError> {
-        Ok(config::load(&self.config_path)?.unwrap_or_default())
+        Ok(config::load(&self.config_path()?)?.unwrap_or_default())
     }
 
     /// The server to talk to: the flag or environment, else the saved one.

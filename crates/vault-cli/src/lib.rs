@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         .build()
         .map_err(|error| CliError::local(format!("cannot start: {error}")))?;
     runtime.block_on(async move {
-        let options = context::Options::from_cli(&cli)?;
+        let options = context::Options::from_cli(&cli);
         match cli.command {
             Command::Login { key_stdin } => login::login(&options, key_stdin).await,
             Command::Logout => login::logout(&options),

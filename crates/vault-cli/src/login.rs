@@ -66,8 +66,9 @@ pub(crate) async fn login(options: &Options, key_stdin: bool) -> Result<(), CliE
         }
         Err(other) => return Err(other),
     }
+    let path = options.config_path()?;
     config::save(
-        &options.config_path,
+        &path,
         &Config {
             server: Some(shown.clone()),
             access_key: Some(key),
@@ -75,7 +76,7 @@ pub(crate) async fn login(options: &Options, key_stdin: bool) -> Result<(), CliE
     )?;
     eprintln!(
         "Logged in to {shown}. The access key is saved in {} (mode 0600).",
-        options.config_path.display()
+        path.display()
     );
     Ok(())
 }
@@ -96,7 +97,7 @@ fn read_key_from_stdin() -> Result<SecretString, CliError> {
 
 /// Removes the saved key; the server's URL stays, for the next login.
 pub(crate) fn logout(options: &Options) -> Result<(), CliError> {
-    let path = &options.config_path;
+    let path = &options.config_path()?;
     match config::load(path) {
         Ok(None) => {
             eprintln!("Not logged in (no config file at {}).", path.display());
