@@ -1,0 +1,351 @@
+//! The command line. No flag ever takes a secret value: secrets come from a prompt, a file
+//! or stdin (see `secrets`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Command-line client for the vault's REST API.
+///
+/// Log in once with `vault login --server URL` (the access key is read from a prompt or
+/// stdin and saved in a 0600 config file), then manage credentials and access keys.
+/// VAULT_ADDR and VAULT_TOKEN (HashiCorp Vault's) are never read.
+#[derive(Debug, Parser)]
+#[command(name = "vault", version, max_term_width = 100)]
+pub struct Cli {
+    /// The server's base URL [default: the one saved by `vault login`].
+    #[arg(long, env = "VAULT_CLI_SERVER", global = true, value_name = "URL")]
+    pub(crate) server: Option<String>,
+    /// The config file [default: $XDG_CONFIG_HOME/vault/config.toml or
+    /// ~/.config/vault/config.toml].
+    #[arg(long, env = "VAULT_CLI_CONFIG", global = true, value_name = "PATH")]
+    pub(crate) config: Option<PathBuf>,
+    /// Print the server's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only obscure the clap definitions"
+)]
+pub(crate) enum Command {
+    /// Check an access key against the server and save it with the server's URL.
+    ///
+    /// The key is read from a no-echo prompt, or from stdin with --key-stdin.
+    Login {
+        /// Read the access key from stdin instead of a prompt.
+        #[arg(long)]
+        key_stdin: bool,
+    },
+    /// Remove the saved access key from the config file.
+    Logout,
+    /// Create, list, show, update and delete credentials.
+    #[command(subcommand, visible_alias = "creds")]
+    Credentials(CredentialsCommand),
+    /// Create, list and revoke access keys.
+    #[command(subcommand)]
+    AccessKeys(AccessKeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CredentialsCommand {
+    /// Create a credential. Its secret values are read from a no-echo prompt, or from
+    /// --secret-file / --secret-stdin; never from the command line.
+    ///
+    /// The secret is: `value` (api_key, bearer_token), `password` (basic_auth),
+    /// `clientSecret` (oauth2), `secret` (jwt HS*) or `privateKey` (other jwt, PEM: file
+    /// or stdin only), and for custom the headers: a prompt per --header NAME, or a JSON
+    /// object {"Header-Name": "value", ...} from the file or stdin.
+    Create(CreateArgs),
+    /// List credentials (newest first).
+    List(ListArgs),
+    /// Show one credential (never a secret: the server never returns one).
+    Get {
+        /// The credential's id.
+        id: String,
+    },
+    /// Change a credential; fields not given are kept.
+    Update(UpdateArgs),
+    /// Delete a credential (asks for confirmation unless --yes).
+    Delete {
+        /// The credential's id.
+        id: String,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AccessKeysCommand {
+    /// Issue an access key. It is printed once, on stdout: store it right away.
+    Create {
+        /// A name saying who or what uses the key.
+        #[arg(long)]
+        name: String,
+        /// A scope the key grants (repeat): credentials:read, credentials:write,
+        /// credentials:use, access-keys:manage, audit:read, keys:read.
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
+        #[arg(long, value_name = "RFC3339")]
+        expires_at: Option<String>,
+    },
+    /// List access keys (never their secrets).
+    List(PageArgs),
+    /// Revoke an access key: it stops working at once.
+    Revoke {
+        /// The access key's id (not the key itself).
+        id: String,
+    },
+}
+
+/// Credential types, as the API names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CredentialType {
+    #[value(name = "api_key", alias = "api-key")]
+    ApiKey,
+    #[value(name = "bearer_token", alias = "bearer-token")]
+    BearerToken,
+    #[value(name = "basic_auth", alias = "basic-auth")]
+    BasicAuth,
+    #[value(name = "oauth2")]
+    OAuth2,
+    #[value(name = "jwt")]
+    Jwt,
+    #[value(name = "custom")]
+    Custom,
+}
+
+impl CredentialType {
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api_key",
+            Self::BearerToken => "bearer_token",
+            Self::BasicAuth => "basic_auth",
+            Self::OAuth2 => "oauth2",
+            Self::Jwt => "jwt",
+            Self::Custom => "custom",
+        }
+    }
+
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
+        Self::from_str(raw, false).ok()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PlacementIn {
+    Header,
+    Query,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientAuth {
+    Basic,
+    Body,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// The credential's type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub(crate) kind: CredentialType,
+    /// A name (1-200 characters).
+    #[arg(long)]
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) fields: PublicFields,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    /// The credential's id.
+    pub(crate) id: String,
+    /// A new name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// Remove the description.
+    #[arg(long, conflicts_with = "description")]
+    pub(crate) no_description: bool,
+    /// Remove the expiry.
+    #[arg(long, conflicts_with = "expires_at")]
+    pub(crate) no_expiry: bool,
+    /// Allow no destination at all (clears the allowed hosts).
+    #[arg(long, conflicts_with = "allowed_hosts")]
+    pub(crate) no_allowed_hosts: bool,
+    #[command(flatten)]
+    pub(crate) fields: PublicFields,
+    /// Read new secret values (as `create` does) and replace the current ones: a new
+    /// version. Implied by --secret-file and --secret-stdin.
+    #[arg(long)]
+    pub(crate) rotate_secret: bool,
+    #[command(flatten)]
+    pub(crate) secret: SecretArgs,
+}
+
+/// Where secret values come from; a no-echo prompt when neither is given.
+#[derive(Debug, Args)]
+pub(crate) struct SecretArgs {
+    /// Read the secret from this file (custom: a JSON object of header names to values).
+    #[arg(long, value_name = "PATH", conflicts_with = "secret_stdin")]
+    pub(crate) secret_file: Option<PathBuf>,
+    /// Read the secret from stdin (custom: a JSON object of header names to values).
+    #[arg(long)]
+    pub(crate) secret_stdin: bool,
+}
+
+/// The public fields, as flags (each applies to the types its heading names).
+#[derive(Debug, Args)]
+pub(crate) struct PublicFields {
+    /// A description (up to 2000 characters).
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// When the credential expires (RFC 3339, e.g. 2027-01-31T00:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) expires_at: Option<String>,
+    /// Where the credential may be sent: host, host:port, https://host[:port] or
+    /// http://host:port (repeat; replaces the list on update).
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub(crate) allowed_hosts: Vec<String>,
+
+    /// Put the key (api_key) or token (jwt: header only) in a header or query parameter.
+    #[arg(long, value_enum, help_heading = "api_key and jwt")]
+    pub(crate) placement_in: Option<PlacementIn>,
+    /// The header or query parameter's name [api_key: X-API-Key; jwt: Authorization].
+    #[arg(long, value_name = "NAME", help_heading = "api_key and jwt")]
+    pub(crate) placement_name: Option<String>,
+    /// Text put before the value, e.g. "Bearer " ("" for none).
+    #[arg(long, value_name = "TEXT", help_heading = "api_key and jwt")]
+    pub(crate) placement_prefix: Option<String>,
+
+    /// The user name (the password is the secret).
+    #[arg(long, help_heading = "basic_auth")]
+    pub(crate) username: Option<String>,
+
+    /// The OAuth2 client id.
+    #[arg(long, help_heading = "oauth2")]
+    pub(crate) client_id: Option<String>,
+    /// The token endpoint (its host must be an --allowed-host).
+    #[arg(long, value_name = "URL", help_heading = "oauth2")]
+    pub(crate) token_url: Option<String>,
+    /// A scope requested with the grant (repeat; replaces the list on update).
+    #[arg(long = "scope", value_name = "SCOPE", help_heading = "oauth2")]
+    pub(crate) scopes: Vec<String>,
+    /// How the client authenticates to the token endpoint.
+    #[arg(long, value_enum, help_heading = "oauth2")]
+    pub(crate) client_auth: Option<ClientAuth>,
+    /// oauth2: the `audience` parameter; jwt: the `aud` claim.
+    #[arg(long, help_heading = "oauth2")]
+    pub(crate) audience: Option<String>,
+
+    /// The signing algorithm: HS* sign with a secret, the others with a PEM private key.
+    #[arg(long, help_heading = "jwt", value_parser = clap::builder::PossibleValuesParser::new(JWT_ALGORITHMS))]
+    pub(crate) algorithm: Option<String>,
+    /// The `iss` claim.
+    #[arg(long, help_heading = "jwt")]
+    pub(crate) issuer: Option<String>,
+    /// The `sub` claim.
+    #[arg(long, help_heading = "jwt")]
+    pub(crate) subject: Option<String>,
+    /// Another claim, as a string (repeat).
+    #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim, help_heading = "jwt")]
+    pub(crate) claims: Vec<(String, String)>,
+    /// Lifetime of each signed token, in seconds (1-86400) [default: 300].
+    #[arg(long, value_name = "SECONDS", help_heading = "jwt")]
+    pub(crate) ttl: Option<u32>,
+
+    /// A header to prompt for (repeat); its value is read without echo.
+    #[arg(long = "header", value_name = "NAME", help_heading = "custom")]
+    pub(crate) headers: Vec<String>,
+}
+
+/// The algorithms the server signs with.
+const JWT_ALGORITHMS: [&str; 12] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
+    "ES384", "EdDSA",
+];
+
+fn parse_claim(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err("expected NAME=VALUE".to_owned()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Only credentials of this type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub(crate) kind: Option<CredentialType>,
+    /// Only credentials expiring within this ISO 8601 duration, e.g. P30D or PT12H.
+    #[arg(long, value_name = "DURATION")]
+    pub(crate) expiring_within: Option<String>,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PageArgs {
+    /// At most this many per page (1-100).
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
+    /// Start at this cursor (from a previous page).
+    #[arg(long, conflicts_with = "all")]
+    pub(crate) cursor: Option<String>,
+    /// Follow the cursors to the end.
+    #[arg(long)]
+    pub(crate) all: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_flag_takes_a_secret() {
+        // Secret fields of the API; none may be a flag.
+        let secret_flags = [
+            "value",
+            "password",
+            "client-secret",
+            "secret",
+            "private-key",
+            "key",
+            "access-key",
+            "token",
+        ];
+        fn walk(cmd: &clap::Command, found: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if let Some(long) = arg.get_long() {
+                    found.push(long.to_owned());
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, found);
+            }
+        }
+        let mut flags = Vec::new();
+        walk(&Cli::command(), &mut flags);
+        for flag in &flags {
+            assert!(
+                !secret_flags.contains(&flag.as_str()),
+                "--{flag} takes a secret"
+            );
+        }
+        assert!(flags.iter().any(|f| f == "secret-stdin"));
+    }
+}
