@@ -6,6 +6,7 @@ use actix_web::web::Data;
 use vault_core::{Cipher, Clock, JwtSigner, Principal, Store, Upstream, Vault, VaultError};
 
 use crate::error::ApiError;
+use crate::rate_limit::RateLimiter;
 
 /// Authenticates the request's bearer access key.
 ///
@@ -29,5 +30,8 @@ pub(crate) async fn authenticate<S: Store, C: Cipher, K: Clock, U: Upstream, J: 
             tracing::info!("authentication failed");
         }
     })?;
+    if let Some(limiter) = req.app_data::<Data<RateLimiter>>() {
+        limiter.check(&principal).map_err(ApiError::RateLimited)?;
+    }
     Ok(principal)
 }

@@ -5,13 +5,16 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
-use actix_web::web::Payload;
+use std::time::Duration;
+
+use actix_web::web::{Data, Payload};
 use futures::StreamExt;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 use vault_core::{Patch, ValidationErrors};
 use zeroize::Zeroizing;
 
+use crate::ApiConfig;
 use crate::error::ApiError;
 
 /// Reads the whole body, refusing anything but JSON and anything over `limit` bytes. The
@@ -47,13 +50,22 @@ pub(crate) async fn read_json_body(
         return Err(ApiError::PayloadTooLarge(limit));
     }
     let mut body = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(1024).min(limit)));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::BadBody)?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge(limit));
+    let timeout = req
+        .app_data::<Data<ApiConfig>>()
+        .map_or(Duration::from_secs(10), |c| c.body_timeout);
+    // A slow sender must not hold a worker's connection forever; reading is cancel-safe.
+    tokio::time::timeout(timeout, async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| ApiError::BadBody)?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
-    }
+        Ok(())
+    })
+    .await
+    .map_err(|_| ApiError::BodyTimeout)??;
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::NotAnObject),

@@ -7,7 +7,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web::Data;
 use tracing::Instrument;
+use vault_metrics::Metrics;
+
+use crate::RoutePattern;
 
 /// The request-id header, read and echoed.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,7 +68,17 @@ pub async fn request_context(
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status().as_u16();
-    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let elapsed = started.elapsed();
+    let request = response.request();
+    if let Some(metrics) = request.app_data::<Data<Metrics>>() {
+        // The resource's pattern, set on it at registration; `unmatched` for the
+        // not-found fallback, so no raw path (ids, probes of random URLs) becomes a label.
+        let route = request
+            .app_data::<RoutePattern>()
+            .map_or("unmatched", |p| p.0);
+        metrics.observe_http(request.method().as_str(), route, status, elapsed);
+    }
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     span.in_scope(|| tracing::info!(status, latency_us = micros, "request finished"));
     Ok(response)
 }

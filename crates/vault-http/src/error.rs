@@ -33,6 +33,10 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The body could not be read.
     BadBody,
+    /// The body did not arrive in time.
+    BodyTimeout,
+    /// The caller's rate limit is spent; the next request is allowed after this long.
+    RateLimited(std::time::Duration),
 }
 
 impl From<VaultError> for ApiError {
@@ -148,6 +152,21 @@ impl ApiError {
                 "unreadable-body",
                 "Unreadable body",
                 "The request body could not be read.".to_owned(),
+            ),
+            Self::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timeout",
+                "The request body did not arrive in time.".to_owned(),
+            ),
+            Self::RateLimited(wait) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!(
+                    "This caller's rate limit is spent; retry in {} s.",
+                    retry_after_seconds(*wait)
+                ),
             ),
             Self::Vault(error) => describe_vault(error),
         }
@@ -267,6 +286,11 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
     }
 }
 
+/// Whole seconds for `Retry-After`, rounded up: retrying sooner would only be refused.
+fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
 /// Logs an error with its whole cause chain (never secret: errors carry none).
 fn log_chain(error: &(dyn std::error::Error + 'static)) {
     let mut chain = vec![error.to_string()];
@@ -330,6 +354,9 @@ impl ResponseError for ApiError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"vault\""),
                 ));
+            }
+            Self::RateLimited(wait) => {
+                response.insert_header((header::RETRY_AFTER, retry_after_seconds(*wait)));
             }
             Self::Vault(VaultError::Unavailable(_)) => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));

@@ -61,3 +61,24 @@ pub(crate) async fn readyz<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         "keyId": key_id,
     }))
 }
+
+/// `GET /metrics`: Prometheus (OpenMetrics) text. Labels are route patterns, methods,
+/// statuses, operation names and error codes only: never a secret, key, credential name or
+/// id. Unauthenticated like the probes, as scrapers expect; keep it on a private network.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "Counters and histograms in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String))
+)]
+pub(crate) async fn metrics(metrics: Data<vault_metrics::Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            vault_metrics::CONTENT_TYPE,
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(metrics.encode())
+}

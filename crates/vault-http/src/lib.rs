@@ -8,30 +8,45 @@ mod credentials;
 mod error;
 mod health;
 mod openapi;
+mod rate_limit;
 mod usage;
 mod versions;
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, Data, ServiceConfig};
+use std::sync::Arc;
+
 use vault_core::{Cipher, Clock, JwtSigner, Store, Upstream, Vault};
+pub use vault_metrics::Metrics;
 
 pub use context::request_context;
 pub use error::ApiError;
+pub use rate_limit::{RateLimit, RateLimiter};
 
 /// Settings of the HTTP front end.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
+    /// Where request metrics are counted, and what `/metrics` serves. The server shares
+    /// it with its metered store, cipher and upstream.
+    pub metrics: Arc<Metrics>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest accepted proxy request body (the JSON envelope with the body to send).
     pub max_proxy_body_bytes: usize,
+    /// Time for a whole request body to arrive (slow senders get a 408).
+    pub body_timeout: std::time::Duration,
+    /// Per-caller rate limit, shared by every worker.
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
+            metrics: Arc::new(Metrics::new()),
             max_body_bytes: 64 * 1024,
             max_proxy_body_bytes: 2 * 1024 * 1024,
+            body_timeout: std::time::Duration::from_secs(10),
+            rate_limiter: Arc::new(RateLimiter::new(RateLimit::default())),
         }
     }
 }
@@ -64,6 +79,7 @@ macro_rules! route_table {
 route_table! {
     "/healthz" => { get => health::healthz }
     "/readyz" => { get => health::readyz::<S, C, K, U, J> }
+    "/metrics" => { get => health::metrics }
     "/openapi.json" => { get => openapi::openapi_json }
     "/credentials" => {
         post => credentials::create::<S, C, K, U, J>,
@@ -113,15 +129,17 @@ pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     config: ApiConfig,
 ) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg: &mut ServiceConfig| {
-        cfg.app_data(vault).app_data(Data::new(config)).app_data(
-            web::QueryConfig::default().error_handler(|_, _| {
+        cfg.app_data(vault)
+            .app_data(Data::from(config.metrics.clone()))
+            .app_data(Data::from(config.rate_limiter.clone()))
+            .app_data(Data::new(config))
+            .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 ApiError::Invalid(vault_core::ValidationErrors::single(
                     "query",
                     "is not a valid query string",
                 ))
                 .into()
-            }),
-        );
+            }));
         register::<S, C, K, U, J>(cfg);
         cfg.default_service(web::to(not_found));
     }

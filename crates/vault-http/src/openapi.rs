@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
     paths(
         crate::health::healthz,
         crate::health::readyz,
+        crate::health::metrics,
         openapi_json,
         crate::credentials::create,
         crate::credentials::list,
@@ -117,6 +118,11 @@ impl Modify for Security {
                             .entry(status.to_owned())
                             .or_insert_with(|| problem_ref(description));
                     }
+                }
+                if operation.request_body.is_some() {
+                    responses
+                        .entry("408".to_owned())
+                        .or_insert_with(|| problem_ref("The request body did not arrive in time"));
                 }
                 responses
                     .entry("500".to_owned())

@@ -30,6 +30,11 @@ impl<C> MeteredCipher<C> {
         &self.inner
     }
 
+    /// The registry counted into (the server serves it at `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// Counts one call by how it ended, and hands its result back.
     fn counted<T>(
         &self,

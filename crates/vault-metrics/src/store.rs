@@ -236,6 +236,11 @@ impl<S: OrganizationStore> OrganizationStore for MeteredStore<S> {
         self.timed("count_organizations", self.inner.count_organizations())
             .await
     }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        self.timed("organization_exists", self.inner.organization_exists(id))
+            .await
+    }
 }
 
 impl<S: MetaStore> MetaStore for MeteredStore<S> {

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -14,8 +15,9 @@ use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
 use vault_core::{Cipher, Clock, JwtSigner, Store, SystemClock, Upstream, Vault};
-use vault_http::ApiConfig;
+use vault_http::{ApiConfig, RateLimit, RateLimiter};
 use vault_jwt::JsonWebTokenSigner;
+use vault_metrics::{MeteredCipher, MeteredStore, MeteredUpstream, Metrics};
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
@@ -23,8 +25,15 @@ use vault_upstream::{HttpUpstream, UpstreamConfig};
 use crate::keyring::{self, KeySource};
 use crate::settings::{Database, Settings, redact_url};
 
-/// The vault the server runs, over a store `S`.
-pub type ServerVault<S> = Vault<S, RingCipher, SystemClock, HttpUpstream, JsonWebTokenSigner>;
+/// The vault the server runs, over a store `S`. Store, cipher and upstream are metered:
+/// their calls are counted and timed for `/metrics`.
+pub type ServerVault<S> = Vault<
+    MeteredStore<S>,
+    MeteredCipher<RingCipher>,
+    SystemClock,
+    MeteredUpstream<HttpUpstream>,
+    JsonWebTokenSigner,
+>;
 /// The vault on the embedded default.
 pub type SqliteVault = ServerVault<SqliteStore>;
 /// The vault on PostgreSQL.
@@ -78,16 +87,29 @@ async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(Sqlite
     let store = SqliteStore::open(&settings.database_url)
         .await
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-    let vault = Vault::open(store, cipher, SystemClock)
-        .await
-        .context("cannot open the vault")?;
+    let vault = open_metered(store, cipher).await?;
     Ok((finish(vault, settings)?, keys))
+}
+
+/// Opens the vault over a metered store and cipher sharing one metrics registry.
+async fn open_metered<S: Store>(
+    store: S,
+    cipher: RingCipher,
+) -> anyhow::Result<Vault<MeteredStore<S>, MeteredCipher<RingCipher>, SystemClock>> {
+    let metrics = Arc::new(Metrics::new());
+    Vault::open(
+        MeteredStore::new(store, metrics.clone()),
+        MeteredCipher::new(cipher, metrics),
+        SystemClock,
+    )
+    .await
+    .context("cannot open the vault")
 }
 
 /// Adds what every server vault has on top of store and cipher: the outbound HTTP client,
 /// the JWT signer and the access-key cache.
 fn finish<S: Store>(
-    vault: Vault<S, RingCipher, SystemClock>,
+    vault: Vault<MeteredStore<S>, MeteredCipher<RingCipher>, SystemClock>,
     settings: &Settings,
 ) -> anyhow::Result<ServerVault<S>> {
     let upstream = HttpUpstream::new(UpstreamConfig {
@@ -104,6 +126,7 @@ fn finish<S: Store>(
              loopback and link-local addresses. Use it for tests and local development only"
         );
     }
+    let upstream = MeteredUpstream::new(upstream, vault.cipher().metrics().clone());
     let vault = vault
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
@@ -158,9 +181,7 @@ pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Pos
             unknown.join(", ")
         ),
     }
-    let vault = Vault::open(store, cipher, SystemClock)
-        .await
-        .context("cannot open the vault")?;
+    let vault = open_metered(store, cipher).await?;
     finish(vault, settings)
 }
 
@@ -179,7 +200,8 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Starts serving `vault` on an already bound listener (port 0 in tests).
+    /// Starts serving `vault` on an already bound listener (port 0 in tests), with a
+    /// metrics registry of its own (HTTP metrics only: `vault`'s adapters are not metered).
     ///
     /// # Errors
     /// When the listener cannot be used.
@@ -188,11 +210,40 @@ impl Application {
         listener: TcpListener,
         settings: &Settings,
     ) -> std::io::Result<Self> {
+        Self::start_with_metrics(vault, listener, settings, Arc::new(Metrics::new()))
+    }
+
+    /// Starts serving a server vault, whose store, cipher and upstream count into the
+    /// registry `/metrics` serves.
+    ///
+    /// # Errors
+    /// When the listener cannot be used.
+    pub fn start_metered<S: Store>(
+        vault: ServerVault<S>,
+        listener: TcpListener,
+        settings: &Settings,
+    ) -> std::io::Result<Self> {
+        let metrics = vault.cipher().metrics().clone();
+        Self::start_with_metrics(vault, listener, settings, metrics)
+    }
+
+    fn start_with_metrics<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+        vault: Vault<S, C, K, U, J>,
+        listener: TcpListener,
+        settings: &Settings,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
         let vault = Data::new(vault);
         let api = ApiConfig {
+            metrics,
             max_body_bytes: settings.max_body_bytes,
-            ..ApiConfig::default()
+            max_proxy_body_bytes: settings.max_proxy_body_bytes,
+            body_timeout: Duration::from_millis(settings.http_body_timeout_ms),
+            rate_limiter: Arc::new(RateLimiter::new(RateLimit {
+                per_second: settings.rate_limit_per_second,
+                burst: settings.rate_limit_burst,
+            })),
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -200,7 +251,9 @@ impl Application {
                 .configure(vault_http::routes(vault.clone(), api.clone()))
         })
         .shutdown_timeout(settings.shutdown_timeout_seconds)
-        .client_request_timeout(Duration::from_secs(10))
+        // Slow clients: the request head must arrive in time, idle connections close.
+        .client_request_timeout(Duration::from_millis(settings.http_header_timeout_ms))
+        .keep_alive(Duration::from_secs(settings.http_keep_alive_seconds))
         .listen(listener)?;
         if settings.workers > 0 {
             server = server.workers(settings.workers);
@@ -265,7 +318,7 @@ impl VaultJob for Serve<'_> {
         }
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
-        let app = Application::start(vault, listener, settings)?;
+        let app = Application::start_metered(vault, listener, settings)?;
         tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
         app.run_until_stopped().await?;
         tracing::info!("vault stopped");

@@ -13,7 +13,7 @@ use serde::Deserialize;
 const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 20] = [
+const SETTING_KEYS: [&str; 26] = [
     "auth_cache_ttl_ms",
     "bind",
     "database_url",
@@ -26,6 +26,12 @@ const SETTING_KEYS: [&str; 20] = [
     "log_format",
     "log_level",
     "max_body_bytes",
+    "max_proxy_body_bytes",
+    "http_header_timeout_ms",
+    "http_body_timeout_ms",
+    "http_keep_alive_seconds",
+    "rate_limit_per_second",
+    "rate_limit_burst",
     "shutdown_timeout_seconds",
     "dev_mode",
     "dev_organization",
@@ -89,8 +95,20 @@ pub struct Settings {
     /// How long a verified access key is trusted before the store is asked again (0: never
     /// cached). Revocation on another replica takes effect within this time.
     pub auth_cache_ttl_ms: u64,
-    /// Largest request body, in bytes.
+    /// Largest request body of the JSON routes but the proxy, in bytes.
     pub max_body_bytes: usize,
+    /// Largest proxy request body (the JSON envelope with the body to send), in bytes.
+    pub max_proxy_body_bytes: usize,
+    /// Time for a request's line and headers to arrive, in milliseconds.
+    pub http_header_timeout_ms: u64,
+    /// Time for a request's whole body to arrive, in milliseconds (then 408).
+    pub http_body_timeout_ms: u64,
+    /// Idle keep-alive connections are closed after this many seconds.
+    pub http_keep_alive_seconds: u64,
+    /// Requests per second each caller's bucket refills with (0: no rate limit).
+    pub rate_limit_per_second: u32,
+    /// Requests each caller's bucket holds.
+    pub rate_limit_burst: u32,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_seconds: u64,
     /// Development conveniences (generated key file, first organization) when no key is set.
