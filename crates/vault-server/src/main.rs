@@ -1,5 +1,6 @@
 //! `vault-server`: serve (the default), bootstrap an organization, generate a key.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ enum Command {
         #[arg(long)]
         org: String,
     },
+    /// Print the configuration reference (every setting, its environment variable and
+    /// default) as Markdown.
+    ConfigReference,
     /// Encryption-key tools.
     Keys {
         #[command(subcommand)]
@@ -68,6 +72,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return vault_server::generate_key();
     }
+    if let Some(Command::ConfigReference) = cli.command {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", vault_server::reference::markdown())?;
+        return Ok(());
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     // Held until `run` returns, so every log line is flushed before the process exits.
     let _log_writer = telemetry::init(settings.log_format, &settings.log_level);
@@ -82,9 +91,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Some(Command::Keys {
                 command: KeysCommand::Rewrap { batch },
             }) => vault_server::rewrap(&settings, batch).await,
-            Some(Command::Keys {
-                command: KeysCommand::Generate,
-            }) => Ok(()),
+            Some(
+                Command::Keys {
+                    command: KeysCommand::Generate,
+                }
+                | Command::ConfigReference,
+            ) => Ok(()),
         }
     })
 }

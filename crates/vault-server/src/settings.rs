@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The defaults, from the file newcomers read.
-const DEFAULTS: &str = include_str!("../../../config/default.toml");
+pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
 const SETTING_KEYS: [&str; 26] = [
@@ -56,6 +56,17 @@ const IDP_SETTING_KEYS: [&str; 9] = [
     "idp_subject_claim",
     "idp_scopes_claim",
 ];
+
+/// Settings also read from the environment under their plain names, as most tools
+/// name them.
+pub(crate) const PLAIN_ENV_KEYS: [&str; 3] =
+    ["encryption_key", "encryption_keys_previous", "database_url"];
+
+/// True when `VAULT_<KEY>` sets `key`.
+#[cfg(test)]
+pub(crate) fn settable_from_environment(key: &str) -> bool {
+    SETTING_KEYS.contains(&key) || IDP_SETTING_KEYS.contains(&key)
+}
 
 /// Log output format.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -163,7 +174,7 @@ impl Settings {
             // VAULT_TOKEN, which must not stop this server from starting.
             .merge(Env::prefixed("VAULT_").only(&SETTING_KEYS))
             .merge(Env::prefixed("VAULT_").only(&IDP_SETTING_KEYS))
-            .merge(Env::raw().only(&["encryption_key", "encryption_keys_previous", "database_url"]))
+            .merge(Env::raw().only(&PLAIN_ENV_KEYS))
             .extract()
             .map_err(Box::new)
     }
