@@ -59,6 +59,9 @@ echo "fuzzing $base for ${SECONDS_BUDGET}s (server log: $run/server.err)"
 # - DELETE /access-keys/{id}: the stateful phase would revoke the fuzzer's own key and
 #   turn the rest of the run into 401s (tests/api.rs covers revocation).
 status=0
+# Run from the work directory: schemathesis keeps its state (.hypothesis, .schemathesis) there.
+cd "$work"
+venv="$PWD/venv"
 "$venv/bin/schemathesis" run "$base/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -66,7 +69,7 @@ status=0
   --exclude-operation-id revokeAccessKey \
   --max-time "$SECONDS_BUDGET" \
   --workers 2 \
-  --report junit --report-dir "$work/report" \
+  --report junit --report-dir report \
   --no-color || status=$?
 
 if grep -q "panicked" "$run/server.err"; then
