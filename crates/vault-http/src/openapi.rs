@@ -334,74 +334,144 @@ pub(crate) struct CredentialList {
     next_cursor: Option<String>,
 }
 
-/// `POST /credentials`: a flat object, its fields chosen by `type`. Secret fields
-/// (`value`, `password`, `clientSecret`, `secret`, `privateKey`, `headers` values) are
-/// write-only. Unknown fields are a 400; wrong or missing per-type fields a 422.
+/// `POST /credentials`: a flat object whose fields are chosen by `type`. Secret fields
+/// (`value`, `password`, `clientSecret`, `secret`, `privateKey`, the `headers` values) are
+/// write-only. Unknown fields are a 400; wrong or missing per-type fields a 422 naming the
+/// field.
+#[derive(ToSchema)]
+#[serde(tag = "type")]
+pub(crate) enum CredentialCreate {
+    /// A key sent in a header (default `X-API-Key`) or query parameter.
+    #[serde(rename = "api_key")]
+    ApiKey(ApiKeyCreate),
+    /// `Authorization: Bearer <value>`.
+    #[serde(rename = "bearer_token")]
+    BearerToken(BearerTokenCreate),
+    /// `Authorization: Basic base64(username:password)`.
+    #[serde(rename = "basic_auth")]
+    BasicAuth(BasicAuthCreate),
+    /// OAuth2 client credentials: the vault fetches and caches the access token.
+    #[serde(rename = "oauth2")]
+    OAuth2(OAuth2Create),
+    /// A JWT the vault signs for each use (cached until near its expiry).
+    #[serde(rename = "jwt")]
+    Jwt(JwtCreate),
+    /// Headers whose values are secret.
+    #[serde(rename = "custom")]
+    Custom(CustomCreate),
+}
+
+/// The fields every type has.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct CredentialCreate {
+pub(crate) struct CommonCreate {
     /// 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200)]
     name: String,
-    #[serde(rename = "type")]
-    credential_type: CredentialType,
     /// Up to 2000 characters.
     #[schema(max_length = 2000, nullable = false)]
     description: Option<String>,
-    /// ISO 8601 / RFC 3339.
+    /// ISO 8601 / RFC 3339; after it the credential is never applied.
     #[schema(format = DateTime, nullable = false)]
     expires_at: Option<String>,
     /// Destinations this credential may be sent to (see `Credential.allowedHosts`).
     #[schema(nullable = false)]
     allowed_hosts: Option<Vec<String>>,
-    /// api_key, bearer_token: the secret value.
-    #[schema(write_only, nullable = false)]
-    value: Option<String>,
-    /// api_key (default header `X-API-Key`), jwt (default `Authorization: Bearer`).
+}
+
+/// `api_key`.
+#[derive(ToSchema)]
+pub(crate) struct ApiKeyCreate {
+    #[serde(flatten)]
+    common: CommonCreate,
+    /// The key.
+    #[schema(write_only, min_length = 1)]
+    value: String,
+    /// Default: header `X-API-Key`, no prefix.
     #[schema(nullable = false)]
     placement: Option<Placement>,
-    /// basic_auth.
-    #[schema(nullable = false)]
-    username: Option<String>,
-    /// basic_auth: secret.
-    #[schema(write_only, nullable = false)]
-    password: Option<String>,
-    /// oauth2.
-    #[schema(nullable = false)]
-    client_id: Option<String>,
-    /// oauth2: secret.
-    #[schema(write_only, nullable = false)]
-    client_secret: Option<String>,
-    /// oauth2: the token endpoint; its host must be in `allowedHosts`.
-    #[schema(nullable = false)]
-    token_url: Option<String>,
-    /// oauth2.
+}
+
+/// `bearer_token`.
+#[derive(ToSchema)]
+pub(crate) struct BearerTokenCreate {
+    #[serde(flatten)]
+    common: CommonCreate,
+    /// The token.
+    #[schema(write_only, min_length = 1)]
+    value: String,
+}
+
+/// `basic_auth`.
+#[derive(ToSchema)]
+pub(crate) struct BasicAuthCreate {
+    #[serde(flatten)]
+    common: CommonCreate,
+    /// The user name (no `:`).
+    #[schema(min_length = 1)]
+    username: String,
+    /// The password.
+    #[schema(write_only)]
+    password: String,
+}
+
+/// `oauth2`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OAuth2Create {
+    #[serde(flatten)]
+    common: CommonCreate,
+    #[schema(min_length = 1)]
+    client_id: String,
+    #[schema(write_only, min_length = 1)]
+    client_secret: String,
+    /// The token endpoint (an absolute URL); its host must be in `allowedHosts`.
+    #[schema(min_length = 1)]
+    token_url: String,
+    /// Scopes requested with the grant.
     #[schema(nullable = false)]
     scopes: Option<Vec<String>>,
-    /// oauth2: `basic` (default) or `body`.
-    #[schema(nullable = false)]
+    /// `basic` (client_secret_basic, the default) or `body` (client_secret_post).
+    #[schema(pattern = "^(basic|body)$", nullable = false)]
     client_auth: Option<String>,
-    /// oauth2.
+    /// The `audience` parameter some providers want.
     #[schema(nullable = false)]
     audience: Option<String>,
-    /// jwt.
-    #[schema(nullable = false)]
-    algorithm: Option<JwtAlgorithm>,
-    /// jwt, HS*: the shared secret.
+}
+
+/// `jwt`: `secret` for HS*, `privateKey` (PEM) for the others.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JwtCreate {
+    #[serde(flatten)]
+    common: CommonCreate,
+    algorithm: JwtAlgorithm,
+    /// HS256/384/512: the shared secret (at least the hash length).
     #[schema(write_only, nullable = false)]
     secret: Option<String>,
-    /// jwt, RS*/PS*/ES*/EdDSA: PEM private key.
+    /// RS*, PS*, ES*, EdDSA: the PEM private key (PKCS#8, PKCS#1 or SEC1).
     #[schema(write_only, nullable = false)]
     private_key: Option<String>,
-    /// jwt: claims template.
+    /// The claims template: `iss`, `sub`, `aud` and any custom claims (`iat`, `exp` and
+    /// `jti` are set at signing).
     #[schema(nullable = false)]
     claims: Option<BTreeMap<String, serde_json::Value>>,
-    /// jwt: token lifetime in seconds.
-    #[schema(nullable = false)]
+    /// Lifetime of each token, in seconds (default 300).
+    #[schema(minimum = 1, maximum = 86400, nullable = false)]
     ttl_seconds: Option<i64>,
-    /// custom: header name → secret value.
-    #[schema(write_only, nullable = false)]
-    headers: Option<BTreeMap<String, String>>,
+    /// Default: `Authorization: Bearer <token>`.
+    #[schema(nullable = false)]
+    placement: Option<Placement>,
+}
+
+/// `custom`.
+#[derive(ToSchema)]
+pub(crate) struct CustomCreate {
+    #[serde(flatten)]
+    common: CommonCreate,
+    /// Header name → secret value.
+    #[schema(write_only)]
+    headers: BTreeMap<String, String>,
 }
 
 /// `PATCH /credentials/{id}`: any subset of the create fields but `type`; `null` clears
