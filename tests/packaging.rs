@@ -59,7 +59,10 @@ fn it_is_a_multi_stage_build() {
         "the runtime stage copies the built binary from the build stage"
     );
     let build = instructions().join("\n");
-    assert!(build.contains("cargo build --release --locked"), "pinned dependencies");
+    assert!(
+        build.contains("cargo build --release --locked"),
+        "pinned dependencies"
+    );
 }
 
 #[test]
@@ -82,21 +85,34 @@ fn the_runtime_stage_runs_as_a_non_root_user() {
         .skip(1);
     for instruction in after_user {
         assert!(!instruction.starts_with("USER "), "{instruction}");
-        assert!(!instruction.starts_with("RUN "), "RUN after USER: {instruction}");
+        assert!(
+            !instruction.starts_with("RUN "),
+            "RUN after USER: {instruction}"
+        );
     }
 }
 
 #[test]
 fn the_image_holds_no_secret_and_refuses_to_start_without_a_key() {
     let all = instructions().join("\n");
-    for secret in ["ENCRYPTION_KEY=", "ENCRYPTION_KEYS_PREVIOUS=", "IDP_HS256_SECRETS="] {
+    for secret in [
+        "ENCRYPTION_KEY=",
+        "ENCRYPTION_KEYS_PREVIOUS=",
+        "IDP_HS256_SECRETS=",
+    ] {
         assert!(!all.contains(secret), "the image sets {secret}");
     }
-    assert!(all.contains("VAULT_DEV_MODE=false"), "no development key in production");
+    assert!(
+        all.contains("VAULT_DEV_MODE=false"),
+        "no development key in production"
+    );
     let runtime = runtime_stage().join("\n");
     assert!(runtime.contains("ENTRYPOINT [\"vault-server\"]"));
     assert!(runtime.contains("EXPOSE 8080"));
-    assert!(runtime.contains("ca-certificates"), "upstream TLS needs the roots");
+    assert!(
+        runtime.contains("ca-certificates"),
+        "upstream TLS needs the roots"
+    );
 }
 
 #[test]
