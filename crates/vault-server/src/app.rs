@@ -251,8 +251,12 @@ impl Application {
                 .configure(vault_http::routes(vault.clone(), api.clone()))
         })
         .shutdown_timeout(settings.shutdown_timeout_seconds)
-        // Slow clients: the request head must arrive in time, idle connections close.
-        .client_request_timeout(Duration::from_millis(settings.http_header_timeout_ms))
+        // Slow clients: the request head must arrive in time, idle connections close. At
+        // least a second: actix's deadlines come from a clock cached for 500 ms, so a
+        // shorter one could cut off a prompt client.
+        .client_request_timeout(Duration::from_millis(
+            settings.http_header_timeout_ms.max(1000),
+        ))
         .keep_alive(Duration::from_secs(settings.http_keep_alive_seconds))
         .listen(listener)?;
         if settings.workers > 0 {

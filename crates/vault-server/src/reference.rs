@@ -49,10 +49,13 @@ impl<'de> Deserializer<'de> for &mut FieldCapture {
     }
 }
 
+/// A key and its default (`None`: unset by default).
+type KeyDefault = (String, Option<String>);
+
 /// One row: keys that share a comment in `config/default.toml`.
 #[derive(Debug, PartialEq, Eq)]
 struct Row {
-    keys: Vec<(String, Option<String>)>,
+    keys: Vec<KeyDefault>,
     meaning: String,
 }
 
@@ -126,7 +129,7 @@ pub fn markdown() -> String {
     out.push_str(BEGIN_MARKER);
     out.push_str("\n\n| setting | environment | default | meaning |\n|---|---|---|---|\n");
     for row in rows(names) {
-        let column = |f: &dyn Fn(&(String, Option<String>)) -> String| {
+        let column = |f: &dyn Fn(&KeyDefault) -> String| {
             row.keys.iter().map(f).collect::<Vec<_>>().join("<br>")
         };
         let settings = column(&|(k, _)| format!("`{k}`"));

@@ -1,0 +1,912 @@
+//! Operability through the real `vault-server` binary, on 127.0.0.1 only:
+//!
+//! - the OpenAPI document served at `/openapi.json` is exactly `vault_http::openapi()`, and
+//!   every operation it names is really routed (and nothing it does not name is);
+//! - `/healthz` and `/readyz` answer without an access key, and readiness follows a
+//!   PostgreSQL outage and its end by itself while liveness stays up;
+//! - `/metrics` counts requests by route pattern, store, cipher, OAuth2 and proxy calls,
+//!   and never carries a secret, a credential name or id, an access key or an organization;
+//! - request ids are echoed, put in problem bodies, and carried by every log line of the
+//!   request, in the human and the JSON log formats;
+//! - the per-access-key rate limit (429 + Retry-After) and its off switch;
+//! - per-route body limits, and slow bodies and request heads cut off in time.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use support::postgres::TempCluster;
+use support::upstream::start_upstream;
+use support::{Server, command, run_ok};
+use tempfile::TempDir;
+
+// ---------------------------------------------------------------------------------------
+// The vault: the real binary, on SQLite unless a test says otherwise
+// ---------------------------------------------------------------------------------------
+
+/// Every request of these tests is bounded: a hang fails the test instead of stalling it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Vault {
+    server: Option<Server>,
+    base: String,
+    /// The bootstrap organization's admin access key.
+    token: String,
+    client: Client,
+    _dir: TempDir,
+}
+
+fn canary(label: &str) -> String {
+    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn client() -> Client {
+    support::http_client()
+        .timeout(REQUEST_TIMEOUT)
+        // The proxy passes redirects back unfollowed; the tests see responses as they came.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client")
+}
+
+impl Vault {
+    /// A fresh key and SQLite database, an organization bootstrapped with the `vault-server
+    /// bootstrap` command, and a server started with `settings` on top of the defaults.
+    fn start(settings: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = run_ok({
+            let mut cmd = command(dir.path());
+            cmd.args(["keys", "generate"]);
+            cmd
+        });
+        let configure = |cmd: &mut std::process::Command| {
+            cmd.env("ENCRYPTION_KEY", &key).env("VAULT_WORKERS", "2");
+            for (name, value) in settings {
+                cmd.env(name, value);
+            }
+        };
+        let token = run_ok({
+            let mut cmd = command(dir.path());
+            configure(&mut cmd);
+            cmd.args(["bootstrap", "--org", "acme"]);
+            cmd
+        });
+        let mut cmd = command(dir.path());
+        configure(&mut cmd);
+        let server = Server::start(cmd);
+        let base = listening_base(&server);
+        Self {
+            server: Some(server),
+            base,
+            token,
+            client: client(),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// A request with the admin key.
+    async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        self.send(method, path, Some(&self.token), body).await
+    }
+
+    async fn get_json(&self, path: &str) -> Value {
+        let response = self.admin(Method::GET, path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// Creates a credential; returns its id.
+    async fn create(&self, body: &Value) -> String {
+        let response = self.admin(Method::POST, "/credentials", Some(body)).await;
+        let status = response.status();
+        let created: Value = response.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "create {body}: {created}");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn proxy(&self, id: &str, body: &Value) -> StatusCode {
+        self.admin(
+            Method::POST,
+            &format!("/credentials/{id}/proxy"),
+            Some(body),
+        )
+        .await
+        .status()
+    }
+
+    /// A new access key of the admin's organization, allowed to read credentials.
+    async fn new_access_key(&self) -> String {
+        let response = self
+            .admin(
+                Method::POST,
+                "/access-keys",
+                Some(&json!({"name": "second", "scopes": ["credentials:read"]})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.expect("json");
+        created["keySecret"].as_str().expect("key").to_owned()
+    }
+
+    /// Everything the server has written to stderr so far.
+    fn log(&self) -> String {
+        let server = self.server.as_ref().expect("running");
+        server.stderr.lock().expect("lock").clone()
+    }
+
+    fn stop(mut self) -> (String, String) {
+        self.server.take().expect("running").stop()
+    }
+}
+
+/// The server's base URL. `Server::start` reads it from the human log line; in the JSON
+/// format that line is a JSON object, whose `address` field is read instead.
+fn listening_base(server: &Server) -> String {
+    if server.base.starts_with("http://") && !server.base.contains('"') {
+        return server.base.clone();
+    }
+    let log = server.stderr.lock().expect("lock").clone();
+    let address = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("vault listening on"))
+        })
+        .and_then(|line| line["address"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no listening address in: {log}"));
+    format!("http://{address}")
+}
+
+/// Checks a problem+json response; returns its body.
+async fn problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    body
+}
+
+/// Polls `check` every 100 ms until it holds; fails with `what` after `within`.
+async fn eventually<F: AsyncFnMut() -> Option<T>, T>(
+    within: Duration,
+    what: &str,
+    mut check: F,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw HTTP/1.1 on a TcpStream, for the slow and partial clients reqwest cannot play
+// ---------------------------------------------------------------------------------------
+
+struct RawResponse {
+    status: u16,
+    body: Vec<u8>,
+}
+
+fn connect(base: &str) -> TcpStream {
+    let address = base.strip_prefix("http://").expect("an http base URL");
+    let stream = TcpStream::connect(address).expect("connect");
+    // Bounded: a server that never answers fails the test at the read, not hangs it.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    stream
+}
+
+/// Reads one response (head, then a `Content-Length` body); `None` when the server closed
+/// the connection before sending anything.
+fn read_response(stream: &mut TcpStream) -> std::io::Result<Option<RawResponse>> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            assert!(buffer.is_empty(), "a truncated response head: {buffer:?}");
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {head}"));
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = buffer[head_end..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk)?;
+        assert!(n > 0, "the body ended early");
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some(RawResponse { status, body }))
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. OpenAPI
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is_routed() {
+    let vault = Vault::start(&[]);
+    let response = vault.send(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let served: Value = response.json().await.expect("json");
+    let generated = serde_json::to_value(vault_http::openapi()).expect("document");
+    assert_eq!(
+        served, generated,
+        "the served document is the generated one"
+    );
+    assert!(
+        served["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        served["openapi"]
+    );
+
+    let mut checked = 0;
+    for (pattern, item) in served["paths"].as_object().expect("paths") {
+        let path = pattern
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{number}", "1");
+        assert!(!path.contains('{'), "an unknown parameter in {pattern}");
+        for (method, operation) in item.as_object().expect("path item") {
+            if method == "parameters" {
+                continue;
+            }
+            // Operations the document marks public (`security: [{}]`) are the probes, the
+            // metrics and the document; every other needs an access key and gets 401.
+            let public = operation["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let status = vault.send(method.clone(), &path, None, None).await.status();
+            assert!(
+                status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is documented but not routed: {status}"
+            );
+            if public {
+                assert!(
+                    [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&status),
+                    "{method} {path}: {status}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, vault_http::ROUTES.len(), "every route was tried");
+
+    // Controls: the same check tells an undocumented path and method apart.
+    let response = vault.send(Method::GET, "/credentialz", None, None).await;
+    problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    let response = vault.send(Method::PUT, "/credentials", None, None).await;
+    problem(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    )
+    .await;
+    vault.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Health
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probes_answer_without_an_access_key() {
+    let vault = Vault::start(&[]);
+    let response = vault.send(Method::GET, "/healthz", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.json::<Value>().await.expect("json"),
+        json!({"status": "ok"})
+    );
+
+    let response = vault.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let ready: Value = response.json().await.expect("json");
+    // The key id is the current key's, as the key-status endpoint reports it.
+    let keys = vault.get_json("/admin/keys").await;
+    let key_id = keys["currentKeyId"].as_str().expect("currentKeyId");
+    assert!(!key_id.is_empty());
+    assert_eq!(
+        ready,
+        json!({"status": "ok", "database": "ok", "encryptionKey": "ok", "keyId": key_id})
+    );
+    vault.stop();
+}
+
+/// `/readyz` on a `TempCluster` that is halted and resumed under the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_a_postgresql_outage_while_liveness_stays_up() {
+    let Some(cluster) = TempCluster::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = run_ok({
+        let mut cmd = command(dir.path());
+        cmd.args(["keys", "generate"]);
+        cmd
+    });
+    let mut cmd = command(dir.path());
+    cmd.env("DATABASE_URL", &cluster.url)
+        .env("ENCRYPTION_KEY", &key)
+        .env("VAULT_MIGRATE_ON_START", "true")
+        // A request waits this long for a connection before it is answered 503.
+        .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
+    let server = Server::start(cmd);
+    let client = client();
+    let probe = |path: &'static str| {
+        let (client, url) = (client.clone(), format!("{}{path}", server.base));
+        async move {
+            let response = client.get(url).send().await.expect("answered");
+            let status = response.status();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+
+    let (status, ready) = probe("/readyz").await;
+    assert_eq!((status, &ready["database"]), (StatusCode::OK, &json!("ok")));
+    assert!(ready["keyId"].as_str().is_some_and(|k| !k.is_empty()));
+
+    cluster.halt();
+    let down = eventually(Duration::from_secs(20), "/readyz says 503", async || {
+        let (status, body) = probe("/readyz").await;
+        (status == StatusCode::SERVICE_UNAVAILABLE).then_some(body)
+    })
+    .await;
+    assert_eq!(
+        down,
+        json!({"status": "unavailable", "database": "unavailable", "encryptionKey": "unknown", "keyId": null})
+    );
+    // Liveness checks nothing else: an orchestrator must not restart a replica for this.
+    let (status, _) = probe("/healthz").await;
+    assert_eq!(status, StatusCode::OK, "the process stays live");
+
+    cluster.resume();
+    let up = eventually(Duration::from_secs(30), "/readyz back to 200", async || {
+        let (status, body) = probe("/readyz").await;
+        (status == StatusCode::OK).then_some(body)
+    })
+    .await;
+    assert_eq!(
+        (&up["database"], &up["encryptionKey"]),
+        (&json!("ok"), &json!("ok"))
+    );
+    server.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Metrics
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_by_route_pattern_and_carry_no_secret_name_or_id() {
+    let upstream = start_upstream().await;
+    let vault = Vault::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
+    let hosts = json!([upstream.origin()]);
+    let (api_name, api_secret) = (canary("api-name"), canary("api-secret"));
+    let (oauth_name, oauth_secret) = (canary("oauth-name"), canary("oauth-secret"));
+    let api = vault
+        .create(&json!({"name": api_name, "type": "api_key", "value": api_secret, "allowedHosts": hosts}))
+        .await;
+    let oauth = vault
+        .create(
+            &json!({"name": oauth_name, "type": "oauth2", "clientId": "client-1",
+                        "clientSecret": oauth_secret, "tokenUrl": upstream.url("/token"),
+                        "allowedHosts": hosts}),
+        )
+        .await;
+
+    // A read, failed requests (an unknown id, no access key, a path no route matches),
+    // proxied calls answered 200 and 503, and one that needs an OAuth2 token.
+    let response = vault
+        .admin(Method::GET, &format!("/credentials/{api}"), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let response = vault
+        .admin(Method::GET, &format!("/credentials/{unknown}"), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = vault.send(Method::GET, "/credentials", None, None).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let probe = canary("probe-path");
+    let response = vault
+        .send(Method::GET, &format!("/{probe}"), None, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let call = |path: &str| json!({"method": "GET", "url": upstream.url(path)});
+    assert_eq!(vault.proxy(&api, &call("/record/ok")).await, StatusCode::OK);
+    assert_eq!(
+        vault.proxy(&api, &call("/status/503")).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        vault.proxy(&oauth, &call("/record/oauth")).await,
+        StatusCode::OK
+    );
+    assert_eq!(upstream.token_calls(), 1);
+
+    let organization = vault.get_json("/audit-events").await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find_map(|e| e["organizationId"].as_str().map(str::to_owned))
+        .expect("an event of the organization");
+    let key_ids: Vec<String> = vault.get_json("/access-keys").await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|k| k["id"].as_str().expect("id").to_owned())
+        .collect();
+
+    let response = vault.send(Method::GET, "/metrics", None, None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let content_type = response.headers()["content-type"].to_str().expect("ascii");
+    assert!(
+        content_type.starts_with("application/openmetrics-text"),
+        "{content_type}"
+    );
+    let text = response.text().await.expect("text");
+    for expected in [
+        r#"vault_http_requests_total{method="GET",route="/credentials/{id}",status="200"}"#,
+        r#"vault_http_requests_total{method="GET",route="/credentials/{id}",status="404"}"#,
+        r#"vault_http_requests_total{method="POST",route="/credentials/{id}/proxy",status="503"}"#,
+        r#"vault_http_requests_total{method="GET",route="unmatched",status="404"}"#,
+        "vault_http_request_duration_seconds_bucket{",
+        "vault_store_operation_duration_seconds_bucket{",
+        "vault_store_operation_duration_seconds_count{",
+        r#"vault_cipher_operations_total{operation="seal",outcome="ok"}"#,
+        r#"vault_oauth2_token_fetches_total{outcome="ok"}"#,
+        r#"vault_proxy_requests_total{upstream_status="200"}"#,
+        r#"vault_proxy_requests_total{upstream_status="503"}"#,
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    // Every route label is a registered pattern (or `unmatched`), never a raw path.
+    for label in text.split("route=\"").skip(1) {
+        let route = label.split('"').next().expect("a quoted value");
+        assert!(
+            route == "unmatched" || vault_http::ROUTES.iter().any(|(_, p)| *p == route),
+            "route label {route} is not a pattern"
+        );
+    }
+    let forbidden = [
+        &api_name,
+        &api_secret,
+        &oauth_name,
+        &oauth_secret,
+        &api,
+        &oauth,
+        &unknown,
+        &probe,
+        &vault.token,
+        &organization,
+    ];
+    for value in forbidden.into_iter().chain(&key_ids) {
+        assert!(!text.contains(value.as_str()), "{value} in the metrics");
+    }
+    // The token the endpoint issued is a secret too.
+    assert!(!text.contains("tok-1"));
+    // Nor any other id: no UUID-shaped word at all.
+    let uuids: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .filter(|word| uuid::Uuid::try_parse(word).is_ok())
+        .collect();
+    assert!(uuids.is_empty(), "ids in the metrics: {uuids:?}");
+    vault.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Request ids
+// ---------------------------------------------------------------------------------------
+
+/// Sends a request with a caller's id and returns the server's log lines of that request:
+/// the requests here are sequential, so the lines written from the send until the
+/// request's "request finished" line are all and only this request's.
+async fn logged_request(
+    vault: &Vault,
+    request: reqwest::RequestBuilder,
+    id: &str,
+) -> (Response, Vec<String>) {
+    let before = vault.log().len();
+    let response = request
+        .header("x-request-id", id)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(response.headers()["x-request-id"], id, "the id is echoed");
+    // Lines go through a background writer: wait for the request's last one.
+    let lines = eventually(
+        Duration::from_secs(10),
+        "the request's log lines",
+        async || {
+            let log = vault.log();
+            let lines: Vec<String> = log[before..].lines().map(str::to_owned).collect();
+            lines
+                .iter()
+                .any(|l| l.contains("request finished") && l.contains(id))
+                .then_some(lines)
+        },
+    )
+    .await;
+    (response, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_are_echoed_and_on_every_log_line_of_their_request() {
+    let vault = Vault::start(&[("RUST_LOG", "debug")]);
+    assert!(vault.log().contains("DEBUG"), "debug logging is on");
+
+    // A failed authentication: the id in the header, the problem body and every line.
+    let id = format!("trace-{}", uuid::Uuid::new_v4());
+    let path = format!("/credentials/{}", uuid::Uuid::new_v4());
+    let request = vault
+        .client
+        .get(vault.url(&path))
+        .bearer_auth("vlt_not-a-real-key");
+    let (response, lines) = logged_request(&vault, request, &id).await;
+    let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_eq!(body["requestId"], id.as_str());
+    let span = format!("request{{request_id={id} method=GET path={path}}}");
+    assert!(
+        lines.iter().any(|l| l.contains("authentication failed")),
+        "{lines:#?}"
+    );
+    for line in &lines {
+        assert!(
+            line.contains(&span),
+            "a line without the request's span: {line}"
+        );
+    }
+    // Found by the path instead: none of the request's lines is outside the span.
+    for line in vault.log().lines().filter(|l| l.contains(&path)) {
+        assert!(line.contains(&span), "{line}");
+    }
+
+    // A success that writes to the store: its lines, nested spans included, carry it too.
+    let id = format!("trace-{}", uuid::Uuid::new_v4());
+    let request = vault
+        .client
+        .post(vault.url("/credentials"))
+        .bearer_auth(&vault.token)
+        .json(&json!({"name": "traced", "type": "api_key", "value": canary("traced")}));
+    let (response, lines) = logged_request(&vault, request, &id).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(
+        lines.iter().any(|l| l.contains("credential created")),
+        "{lines:#?}"
+    );
+    for line in &lines {
+        assert!(
+            line.contains(&format!(
+                "request{{request_id={id} method=POST path=/credentials}}"
+            )),
+            "a line without the request's span: {line}"
+        );
+    }
+
+    // Without a caller's id (or with one that could inject log content) the server makes
+    // one, and the problem body quotes the same.
+    for header in [None, Some("not an acceptable id")] {
+        let mut request = vault.client.get(vault.url("/credentials"));
+        if let Some(header) = header {
+            request = request.header("x-request-id", header);
+        }
+        let response = request.send().await.expect("sent");
+        let generated = response.headers()["x-request-id"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        uuid::Uuid::parse_str(&generated).expect("a generated UUID");
+        let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_eq!(body["requestId"], generated.as_str());
+    }
+    vault.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_carry_the_request_id_in_their_span_fields() {
+    let vault = Vault::start(&[("RUST_LOG", "debug"), ("VAULT_LOG_FORMAT", "json")]);
+    let in_request_span = |line: &Value, id: &str| {
+        line["spans"].as_array().is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|s| s["name"] == "request" && s["request_id"] == id)
+        })
+    };
+
+    let id = format!("trace-{}", uuid::Uuid::new_v4());
+    let path = format!("/credentials/{}", uuid::Uuid::new_v4());
+    let request = vault
+        .client
+        .get(vault.url(&path))
+        .bearer_auth("vlt_not-a-real-key");
+    let (response, lines) = logged_request(&vault, request, &id).await;
+    let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_eq!(body["requestId"], id.as_str());
+    assert!(
+        lines.len() >= 2,
+        "authentication failed, request finished: {lines:#?}"
+    );
+    for line in &lines {
+        let parsed: Value = serde_json::from_str(line).expect("a JSON log line");
+        assert!(in_request_span(&parsed, &id), "{line}");
+        assert_eq!(parsed["span"]["request_id"], id.as_str(), "{line}");
+        assert_eq!(parsed["span"]["path"], path.as_str(), "{line}");
+    }
+
+    let id = format!("trace-{}", uuid::Uuid::new_v4());
+    let request = vault
+        .client
+        .post(vault.url("/credentials"))
+        .bearer_auth(&vault.token)
+        .json(&json!({"name": "traced", "type": "api_key", "value": canary("traced")}));
+    let (response, lines) = logged_request(&vault, request, &id).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    assert!(
+        parsed.iter().any(|l| l["message"] == "credential created"),
+        "{lines:#?}"
+    );
+    for line in &parsed {
+        assert!(in_request_span(line, &id), "{line}");
+    }
+    vault.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Rate limit
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_holds_each_access_key_to_its_own_bucket() {
+    let vault = Vault::start(&[
+        ("VAULT_RATE_LIMIT_PER_SECOND", "1"),
+        ("VAULT_RATE_LIMIT_BURST", "3"),
+    ]);
+    // The admin key's first three requests: creating a second key, then two reads.
+    let second = vault.new_access_key().await;
+    for _ in 0..2 {
+        let response = vault.admin(Method::GET, "/credentials", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let response = vault.admin(Method::GET, "/credentials", None).await;
+    let retry_after = response.headers().get("retry-after").cloned();
+    problem(response, StatusCode::TOO_MANY_REQUESTS, "rate-limited").await;
+    let retry_after: u64 = retry_after
+        .expect("a Retry-After header")
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("whole seconds");
+    // One request a second: the next is at most a second away, rounded up.
+    assert!((1..=2).contains(&retry_after), "Retry-After: {retry_after}");
+
+    // The second key has a bucket of its own.
+    for _ in 0..3 {
+        let response = vault
+            .send(Method::GET, "/credentials", Some(&second), None)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the second key is not limited"
+        );
+    }
+
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let response = vault.admin(Method::GET, "/credentials", None).await;
+    assert_eq!(response.status(), StatusCode::OK, "after Retry-After");
+    vault.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_rate_turns_the_limit_off() {
+    // A burst of 1: were the rate not off, the second request would already be refused.
+    let vault = Vault::start(&[
+        ("VAULT_RATE_LIMIT_PER_SECOND", "0"),
+        ("VAULT_RATE_LIMIT_BURST", "1"),
+    ]);
+    for n in 0..300 {
+        let response = vault.admin(Method::GET, "/credentials", None).await;
+        assert_eq!(response.status(), StatusCode::OK, "request {n}");
+    }
+    vault.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Body limits and timeouts
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_limits_are_per_route() {
+    let upstream = start_upstream().await;
+    let vault = Vault::start(&[
+        ("VAULT_MAX_BODY_BYTES", "4096"),
+        ("VAULT_MAX_PROXY_BODY_BYTES", "65536"),
+        ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true"),
+    ]);
+    let too_big = json!({"name": "big", "type": "api_key", "value": "sk_0123456789",
+                         "description": "d".repeat(8 * 1024)});
+    let response = vault
+        .admin(Method::POST, "/credentials", Some(&too_big))
+        .await;
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+
+    // Without a Content-Length (chunked), the limit holds while the body is read.
+    let body = serde_json::to_vec(&too_big).expect("json");
+    let mut stream = connect(&vault.base);
+    let mut request = format!(
+        "POST /credentials HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        vault.token
+    )
+    .into_bytes();
+    for piece in body.chunks(1024) {
+        request.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        request.extend_from_slice(piece);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&request).expect("sent");
+    let response = read_response(&mut stream)
+        .expect("read")
+        .expect("a response");
+    let problem_body: Value = serde_json::from_slice(&response.body).expect("problem json");
+    assert_eq!(
+        (response.status, &problem_body["code"]),
+        (413, &json!("payload-too-large"))
+    );
+    let list = vault.get_json("/credentials").await;
+    assert_eq!(list["items"], json!([]), "nothing was created");
+
+    // The proxy has its own, larger limit.
+    let id = vault
+        .create(
+            &json!({"name": "p", "type": "api_key", "value": "sk_0123456789",
+                        "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    let payload = "p".repeat(32 * 1024);
+    let call = json!({"method": "POST", "url": upstream.url("/record/big"), "body": payload});
+    assert_eq!(vault.proxy(&id, &call).await, StatusCode::OK);
+    assert_eq!(
+        upstream.last().body,
+        payload.as_bytes(),
+        "the upstream got it all"
+    );
+    let call = json!({"method": "POST", "url": upstream.url("/record/bigger"),
+                      "body": "p".repeat(100 * 1024)});
+    let response = vault
+        .admin(
+            Method::POST,
+            &format!("/credentials/{id}/proxy"),
+            Some(&call),
+        )
+        .await;
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+    assert_eq!(
+        upstream.requests().len(),
+        1,
+        "the oversized call was not sent"
+    );
+    vault.stop();
+}
+
+#[test]
+fn a_body_that_stalls_is_answered_408() {
+    let vault = Vault::start(&[("VAULT_HTTP_BODY_TIMEOUT_MS", "500")]);
+    // From before the connection: the server's clock cannot start earlier than this.
+    let started = Instant::now();
+    let mut stream = connect(&vault.base);
+    let head = format!(
+        "POST /credentials HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+        vault.token
+    );
+    stream.write_all(head.as_bytes()).expect("head sent");
+    // 10 of the 100 bytes announced, then nothing.
+    stream.write_all(br#"{"name":"x"#).expect("body sent");
+    let response = read_response(&mut stream)
+        .expect("an answer, not a read timeout")
+        .expect("a response, not a closed connection");
+    let waited = started.elapsed();
+    let body: Value = serde_json::from_slice(&response.body).expect("problem json");
+    assert_eq!(
+        (response.status, &body["code"]),
+        (408, &json!("request-timeout"))
+    );
+    assert!(
+        waited >= Duration::from_millis(400) && waited < Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+    // The rest of the body will never come: the connection is closed, its slot freed.
+    let mut rest = [0u8; 64];
+    match stream.read(&mut rest) {
+        Ok(0) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        other => panic!("the connection was kept after the 408: {other:?}"),
+    }
+    vault.stop();
+}
+
+#[test]
+fn a_request_head_that_stalls_is_cut_off() {
+    let vault = Vault::start(&[("VAULT_HTTP_HEADER_TIMEOUT_MS", "500")]);
+    let started = Instant::now();
+    let mut stream = connect(&vault.base);
+    stream.write_all(b"GET /heal").expect("half a request line");
+    // actix answers 408 or just closes: either ends the connection in time.
+    match read_response(&mut stream) {
+        Ok(Some(response)) => assert_eq!(response.status, 408),
+        Ok(None) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the connection was left open: {e}"),
+    }
+    // No lower bound: actix reads its clock from a cache refreshed every 500 ms, so its
+    // head deadline can fire up to that much early.
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "ended after {waited:?}");
+    // The server lives on: `stop` asserts a graceful exit.
+    vault.stop();
+}
