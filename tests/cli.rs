@@ -16,8 +16,8 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::Server;
 use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
 use tempfile::TempDir;
 
 /// The `vault` binary, built beside `vault-server`.
@@ -121,26 +121,11 @@ struct Env {
 impl Env {
     fn start(allow_private_networks: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let key = run_ok({
-            let mut cmd = command(dir.path());
-            cmd.args(["keys", "generate"]);
-            cmd
-        });
-        let configure = |cmd: &mut Command| {
-            cmd.env("ENCRYPTION_KEY", &key).env(
-                "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS",
-                allow_private_networks.to_string(),
-            );
-        };
-        let admin = run_ok({
-            let mut cmd = command(dir.path());
-            configure(&mut cmd);
-            cmd.args(["bootstrap", "--org", "acme"]);
-            cmd
-        });
-        let mut cmd = command(dir.path());
-        configure(&mut cmd);
-        let server = Server::start(cmd);
+        let allow = allow_private_networks.to_string();
+        let (server, admin) = support::start_bootstrapped(
+            dir.path(),
+            &[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow)],
+        );
         let home = dir.path().join("home");
         std::fs::create_dir(&home).expect("home");
         Self {

@@ -58,26 +58,11 @@ impl Vault {
     /// bootstrap` command, and a server started with `settings` on top of the defaults.
     fn start(settings: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let key = run_ok({
-            let mut cmd = command(dir.path());
-            cmd.args(["keys", "generate"]);
-            cmd
-        });
-        let configure = |cmd: &mut std::process::Command| {
-            cmd.env("ENCRYPTION_KEY", &key).env("VAULT_WORKERS", "2");
-            for (name, value) in settings {
-                cmd.env(name, value);
-            }
-        };
-        let token = run_ok({
-            let mut cmd = command(dir.path());
-            configure(&mut cmd);
-            cmd.args(["bootstrap", "--org", "acme"]);
-            cmd
-        });
-        let mut cmd = command(dir.path());
-        configure(&mut cmd);
-        let server = Server::start(cmd);
+        let all: Vec<(&str, &str)> = [("VAULT_WORKERS", "2")]
+            .into_iter()
+            .chain(settings.iter().copied())
+            .collect();
+        let (server, token) = support::start_bootstrapped(dir.path(), &all);
         let base = listening_base(&server);
         Self {
             server: Some(server),

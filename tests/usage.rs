@@ -12,8 +12,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
+use support::Server;
 use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
 use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------------------
@@ -37,30 +37,16 @@ fn canary(label: &str) -> String {
 impl Vault {
     fn start(allow_private_networks: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let key = run_ok({
-            let mut cmd = command(dir.path());
-            cmd.args(["keys", "generate"]);
-            cmd
-        });
-        let configure = |cmd: &mut std::process::Command| {
-            cmd.env("ENCRYPTION_KEY", &key)
-                .env("RUST_LOG", "debug")
-                .env("VAULT_PROXY_TIMEOUT_MS", "5000")
-                .env("VAULT_PROXY_MAX_RESPONSE_BYTES", "200000")
-                .env(
-                    "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS",
-                    allow_private_networks.to_string(),
-                );
-        };
-        let token = run_ok({
-            let mut cmd = command(dir.path());
-            configure(&mut cmd);
-            cmd.args(["bootstrap", "--org", "acme"]);
-            cmd
-        });
-        let mut cmd = command(dir.path());
-        configure(&mut cmd);
-        let server = Server::start(cmd);
+        let allow = allow_private_networks.to_string();
+        let (server, token) = support::start_bootstrapped(
+            dir.path(),
+            &[
+                ("RUST_LOG", "debug"),
+                ("VAULT_PROXY_TIMEOUT_MS", "5000"),
+                ("VAULT_PROXY_MAX_RESPONSE_BYTES", "200000"),
+                ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow),
+            ],
+        );
         Self {
             base: server.base.clone(),
             server: Some(server),

@@ -58,6 +58,32 @@ pub(crate) fn command(dir: &Path) -> Command {
     cmd
 }
 
+/// Starts a server on a fresh SQLite database in `dir`: a generated `ENCRYPTION_KEY`, the
+/// organization `acme` made with `vault-server bootstrap`, and `settings` (environment
+/// variables) on top of the defaults. Returns the server and the organization's admin key.
+pub(crate) fn start_bootstrapped(dir: &Path, settings: &[(&str, &str)]) -> (Server, String) {
+    let key = run_ok({
+        let mut cmd = command(dir);
+        cmd.args(["keys", "generate"]);
+        cmd
+    });
+    let configure = |cmd: &mut Command| {
+        cmd.env("ENCRYPTION_KEY", &key);
+        for (name, value) in settings {
+            cmd.env(name, value);
+        }
+    };
+    let admin = run_ok({
+        let mut cmd = command(dir);
+        configure(&mut cmd);
+        cmd.args(["bootstrap", "--org", "acme"]);
+        cmd
+    });
+    let mut cmd = command(dir);
+    configure(&mut cmd);
+    (Server::start(cmd), admin)
+}
+
 fn capture(stream: impl Read + Send + 'static, sink: Arc<Mutex<String>>) {
     std::thread::spawn(move || {
         for line in BufReader::new(stream).lines().map_while(Result::ok) {

@@ -710,21 +710,8 @@ pub(crate) struct AccessKeySchema {
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct AccessKeyCreated {
-    #[schema(format = Uuid)]
-    id: String,
-    name: String,
-    scopes: Vec<Scope>,
-    #[schema(format = Uuid)]
-    created_by: Option<String>,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    expires_at: Option<String>,
-    #[schema(format = DateTime)]
-    last_used_at: Option<String>,
-    #[schema(format = DateTime)]
-    revoked_at: Option<String>,
-    active: bool,
+    #[serde(flatten)]
+    key: AccessKeySchema,
     /// The key. Store it now: it is never shown again.
     key_secret: String,
 }
