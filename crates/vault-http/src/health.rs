@@ -82,3 +82,35 @@ pub(crate) async fn metrics(metrics: Data<vault_metrics::Metrics>) -> HttpRespon
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .body(metrics.encode())
 }
+
+/// `HEAD /healthz`, for load balancers that probe with HEAD: the status alone.
+#[utoipa::path(
+    head,
+    path = "/healthz",
+    operation_id = "healthzHead",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The process serves requests"))
+)]
+pub(crate) async fn healthz_head() -> HttpResponse {
+    HttpResponse::Ok().finish()
+}
+
+/// `HEAD /readyz`: the readiness status alone.
+#[utoipa::path(
+    head,
+    path = "/readyz",
+    operation_id = "readyzHead",
+    tag = "health",
+    security(()),
+    responses(
+        (status = 200, description = "Ready to serve"),
+        (status = 503, description = "Not ready"),
+    )
+)]
+pub(crate) async fn readyz_head<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+    vault: Data<Vault<S, C, K, U, J>>,
+) -> HttpResponse {
+    // The HTTP layer sends no body for HEAD; the status says it all.
+    readyz(vault).await
+}

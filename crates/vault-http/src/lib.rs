@@ -77,8 +77,12 @@ macro_rules! route_table {
 }
 
 route_table! {
-    "/healthz" => { get => health::healthz }
-    "/readyz" => { get => health::readyz::<S, C, K, U, J> }
+    // HEAD too: some load balancers probe with it.
+    "/healthz" => { get => health::healthz, head => health::healthz_head }
+    "/readyz" => {
+        get => health::readyz::<S, C, K, U, J>,
+        head => health::readyz_head::<S, C, K, U, J>,
+    }
     "/metrics" => { get => health::metrics }
     "/openapi.json" => { get => openapi::openapi_json }
     "/credentials" => {

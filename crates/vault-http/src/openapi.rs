@@ -28,7 +28,9 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
     ),
     paths(
         crate::health::healthz,
+        crate::health::healthz_head,
         crate::health::readyz,
+        crate::health::readyz_head,
         crate::health::metrics,
         openapi_json,
         crate::credentials::create,
