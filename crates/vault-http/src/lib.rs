@@ -3,6 +3,7 @@
 mod access_keys;
 mod auth;
 mod body;
+mod console;
 pub mod context;
 mod credentials;
 mod error;
@@ -77,6 +78,10 @@ macro_rules! route_table {
 }
 
 route_table! {
+    // The web console: a page and its two assets, public (the page asks for a key).
+    "/" => { get => console::index }
+    "/console/app.js" => { get => console::script }
+    "/console/app.css" => { get => console::styles }
     // HEAD too: some load balancers probe with it.
     "/healthz" => { get => health::healthz, head => health::healthz_head }
     "/readyz" => {

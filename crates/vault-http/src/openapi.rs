@@ -47,6 +47,9 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
         crate::access_keys::create,
         crate::access_keys::list,
         crate::access_keys::revoke,
+        crate::console::index,
+        crate::console::script,
+        crate::console::styles,
     ),
     components(schemas(ProblemSchema, ProblemFieldSchema), responses(ProblemResponse)),
     modifiers(&Security),
@@ -56,6 +59,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
         (name = "usage", description = "Applying credentials to outgoing requests, and their logs."),
         (name = "versions", description = "Secret-value history, restore, and encryption-key status."),
         (name = "access-keys", description = "The organization's API access keys."),
+        (name = "console", description = "The web console: a page and its script and styles, embedded in the binary; no access key needed to load them."),
     )
 )]
 pub(crate) struct ApiDoc;

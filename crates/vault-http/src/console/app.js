@@ -1,0 +1,974 @@
+/*
+ * vault web console. Vanilla ES2020, no framework, no build step.
+ * Every value from the API goes into the page through textContent or attributes,
+ * never as markup: credential names are user input.
+ * No double slashes anywhere in this file (a unit test checks that no URL to another
+ * host can hide here), so comments use the block form.
+ */
+'use strict';
+
+(function () {
+  const STORAGE_KEY = 'vault.accessKey';
+  const TYPES = ['api_key', 'bearer_token', 'basic_auth', 'oauth2', 'jwt', 'custom'];
+  const UNCHANGED = 'unchanged \u2014 type to replace';
+  const DAY_MS = 24 * 60 * 60 * 1000;
+
+  const $ = (selector, root) => (root || document).querySelector(selector);
+  const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
+
+  const state = {
+    key: null,
+    credentials: new Map(),
+    editing: null,
+    detailsId: null,
+    lastFocus: null,
+  };
+
+  /* ---------------------------------------------------------------- DOM helpers */
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    if (props) {
+      for (const [name, value] of Object.entries(props)) {
+        if (value === undefined || value === null || value === false) continue;
+        if (name === 'text') node.textContent = String(value);
+        else if (name === 'className') node.className = value;
+        else if (name === 'dataset') Object.assign(node.dataset, value);
+        else node.setAttribute(name, value === true ? '' : String(value));
+      }
+    }
+    for (const child of children || []) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  function cloneTemplate(id) {
+    return document.getElementById(id).content.cloneNode(true);
+  }
+
+  function timeEl(iso) {
+    if (!iso) return el('span', { className: 'muted', text: '\u2014' });
+    const date = new Date(iso);
+    const text = Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+    return el('time', { datetime: iso, title: iso, text });
+  }
+
+  function cell(label, className, children) {
+    return el('td', { className, dataset: { label } }, children);
+  }
+
+  function say(message) {
+    $('#status').textContent = message;
+  }
+
+  /* ---------------------------------------------------------------- errors */
+
+  class Problem extends Error {
+    constructor(problem) {
+      super(problem.title || 'Error');
+      this.problem = problem;
+    }
+  }
+
+  function clearError() {
+    const box = $('#error');
+    clear(box);
+    box.hidden = true;
+  }
+
+  function showError(error) {
+    const box = $('#error');
+    clear(box);
+    const p = error instanceof Problem ? error.problem : { title: 'Error', detail: String(error && error.message ? error.message : error) };
+    box.append(el('strong', { className: 'error-title', text: p.title || 'Error' }));
+    if (p.status) box.append(' ', el('span', { className: 'error-status', text: '(' + p.status + ')' }));
+    if (p.detail) box.append(el('p', { className: 'error-detail', text: p.detail }));
+    if (Array.isArray(p.errors) && p.errors.length) {
+      box.append(el('ul', { className: 'error-fields' }, p.errors.map((e) =>
+        el('li', null, [el('code', { text: e.field }), ': ' + e.message]))));
+    } else if (p.field) {
+      box.append(el('p', null, ['Field: ', el('code', { text: p.field })]));
+    }
+    const meta = [];
+    if (p.code) meta.push(el('span', null, ['code: ', el('code', { className: 'error-code', text: p.code })]));
+    if (p.requestId) meta.push(el('span', null, ['requestId: ', el('code', { className: 'error-request-id', text: p.requestId })]));
+    if (meta.length) {
+      const line = el('p', { className: 'error-meta' });
+      meta.forEach((m, i) => { if (i) line.append(' \u00b7 '); line.append(m); });
+      box.append(line);
+    }
+    box.hidden = false;
+    markFields(p);
+  }
+
+  function markFields(p) {
+    $$('[aria-invalid="true"]').forEach((n) => n.removeAttribute('aria-invalid'));
+    const fields = Array.isArray(p.errors) ? p.errors.map((e) => e.field) : (p.field ? [p.field] : []);
+    for (const field of fields) {
+      const name = String(field).split(/[[.]/)[0];
+      $$('form [name]').forEach((input) => {
+        if (input.name === field || input.name === name || input.name.startsWith(name + '.')) {
+          input.setAttribute('aria-invalid', 'true');
+        }
+      });
+    }
+  }
+
+  /* ---------------------------------------------------------------- API */
+
+  async function api(method, path, options) {
+    const opts = options || {};
+    const headers = { Accept: 'application/json' };
+    const key = opts.key || state.key;
+    if (key) headers.Authorization = 'Bearer ' + key;
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opts.ifMatch !== undefined && opts.ifMatch !== null) headers['If-Match'] = '"' + opts.ifMatch + '"';
+    let response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        credentials: 'omit',
+        cache: 'no-store',
+        referrerPolicy: 'no-referrer',
+      });
+    } catch (e) {
+      throw new Problem({ title: 'Network error', detail: 'The vault could not be reached: ' + e.message });
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch (e) { data = null; }
+    }
+    if (!response.ok) {
+      const problem = data && typeof data === 'object' ? Object.assign({}, data) : {};
+      if (!problem.title) problem.title = 'HTTP ' + response.status + (response.statusText ? ' ' + response.statusText : '');
+      if (!problem.status) problem.status = response.status;
+      if (!problem.detail && !data && text) problem.detail = text.slice(0, 300);
+      if (!problem.requestId) problem.requestId = response.headers.get('X-Request-Id') || undefined;
+      throw new Problem(problem);
+    }
+    return { status: response.status, data, etag: response.headers.get('ETag') };
+  }
+
+  async function listAll(path) {
+    const items = [];
+    let cursor = null;
+    for (let page = 0; page < 100; page += 1) {
+      const sep = path.includes('?') ? '&' : '?';
+      const url = path + sep + 'limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+      const { data } = await api('GET', url);
+      items.push(...(data.items || []));
+      cursor = data.nextCursor;
+      if (!cursor) break;
+    }
+    return items;
+  }
+
+  /* ---------------------------------------------------------------- dates */
+
+  function toRfc3339(local) {
+    if (!local) return null;
+    const date = new Date(local);
+    if (Number.isNaN(date.getTime())) throw new Problem({ title: 'Invalid date', detail: 'The expiry is not a valid date and time.', errors: [{ field: 'expiresAt', message: 'is not a valid date and time' }] });
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  function toLocalInput(iso) {
+    if (!iso) return '';
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return '';
+    const pad = (n) => String(n).padStart(2, '0');
+    return date.getFullYear() + '-' + pad(date.getMonth() + 1) + '-' + pad(date.getDate()) +
+      'T' + pad(date.getHours()) + ':' + pad(date.getMinutes());
+  }
+
+  function expiryBadge(credential) {
+    if (!credential.expiresAt) return null;
+    const at = new Date(credential.expiresAt).getTime();
+    if (credential.expired || at <= Date.now()) {
+      return el('span', { className: 'badge expired', text: 'expired' });
+    }
+    const days = Math.max(1, Math.ceil((at - Date.now()) / DAY_MS));
+    return el('span', { className: 'badge expires', text: 'expires in ' + days + (days === 1 ? ' day' : ' days') });
+  }
+
+  /* ---------------------------------------------------------------- connect */
+
+  async function connect(key, automatic) {
+    clearError();
+    say('Connecting\u2026');
+    try {
+      await api('GET', '/credentials?limit=1', { key });
+    } catch (e) {
+      const status = e instanceof Problem ? e.problem.status : 0;
+      if (status !== 403) {
+        say('');
+        if (automatic) sessionStorage.removeItem(STORAGE_KEY);
+        showError(e);
+        $('#access-key').focus();
+        return;
+      }
+    }
+    state.key = key;
+    sessionStorage.setItem(STORAGE_KEY, key);
+    $('#access-key').value = '';
+    $('#connect-screen').hidden = true;
+    $('#app').hidden = false;
+    $('#disconnect').hidden = false;
+    say('Connected.');
+    selectTab('credentials', !automatic);
+    loadCredentials();
+    loadAccessKeys();
+  }
+
+  function disconnect() {
+    sessionStorage.removeItem(STORAGE_KEY);
+    state.key = null;
+    state.credentials.clear();
+    closeCredentialForm(false);
+    closeAccessKeyForm(false);
+    closeDetails(false);
+    dismissKey(false);
+    clear($('#credentials tbody'));
+    clear($('#access-keys tbody'));
+    clearError();
+    $('#app').hidden = true;
+    $('#disconnect').hidden = true;
+    $('#connect-screen').hidden = false;
+    say('Disconnected.');
+    $('#access-key').focus();
+  }
+
+  /* ---------------------------------------------------------------- tabs */
+
+  function selectTab(name, focus) {
+    for (const tab of ['credentials', 'access-keys']) {
+      const button = $('#tab-' + tab);
+      const selected = tab === name;
+      button.setAttribute('aria-selected', selected ? 'true' : 'false');
+      button.tabIndex = selected ? 0 : -1;
+      $('#panel-' + tab).hidden = !selected;
+    }
+    if (name === 'credentials') closeAccessKeyForm(false);
+    else { closeCredentialForm(false); closeDetails(false); }
+    if (focus) $('#tab-' + name).focus();
+  }
+
+  function onTabKey(event) {
+    if (event.key === 'ArrowRight' || event.key === 'ArrowLeft' || event.key === 'Home' || event.key === 'End') {
+      event.preventDefault();
+      const current = event.target.id === 'tab-credentials' ? 'credentials' : 'access-keys';
+      selectTab(current === 'credentials' ? 'access-keys' : 'credentials', true);
+    }
+  }
+
+  /* ---------------------------------------------------------------- confirm */
+
+  function confirmAction(message, yesLabel) {
+    const dialog = $('#confirm');
+    $('#confirm-message').textContent = message;
+    $('#confirm-yes').textContent = yesLabel || 'Yes';
+    const opener = document.activeElement;
+    return new Promise((resolve) => {
+      const finish = (answer) => {
+        $('#confirm-yes').removeEventListener('click', yes);
+        $('#confirm-no').removeEventListener('click', no);
+        dialog.removeEventListener('cancel', cancel);
+        if (dialog.open) dialog.close();
+        if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+        resolve(answer);
+      };
+      const yes = () => finish(true);
+      const no = () => finish(false);
+      const cancel = (event) => { event.preventDefault(); finish(false); };
+      $('#confirm-yes').addEventListener('click', yes);
+      $('#confirm-no').addEventListener('click', no);
+      dialog.addEventListener('cancel', cancel);
+      dialog.showModal();
+      $('#confirm-no').focus();
+    });
+  }
+
+  /* ---------------------------------------------------------------- credentials list */
+
+  async function loadCredentials() {
+    const type = $('#type-filter').value;
+    try {
+      const items = await listAll('/credentials' + (type ? '?type=' + encodeURIComponent(type) : ''));
+      renderCredentials(items);
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function renderCredentials(items) {
+    const body = $('#credentials tbody');
+    clear(body);
+    state.credentials.clear();
+    for (const c of items) {
+      state.credentials.set(c.id, c);
+      const expiry = el('div', { className: 'expiry' }, [
+        c.expiresAt ? timeEl(c.expiresAt) : el('span', { className: 'muted', text: 'never' }),
+        c.expiresAt ? ' ' : null,
+        expiryBadge(c),
+      ]);
+      const actions = el('div', { className: 'actions' }, [
+        el('button', { type: 'button', className: 'details', 'aria-label': 'Details of ' + c.name, text: 'Details' }),
+        el('button', { type: 'button', className: 'edit', 'aria-label': 'Edit ' + c.name, text: 'Edit' }),
+        el('button', { type: 'button', className: 'delete danger', 'aria-label': 'Delete ' + c.name, text: 'Delete' }),
+      ]);
+      const row = el('tr', { dataset: { credentialId: c.id } }, [
+        cell('Name', 'name', [c.name]),
+        cell('Type', 'type', [c.type]),
+        cell('Description', 'description', [c.description || '']),
+        cell('Expiry', 'expiry', [expiry]),
+        cell('Created', 'created', [timeEl(c.createdAt)]),
+        cell('Updated', 'updated', [timeEl(c.updatedAt)]),
+        cell('Actions', 'actions', [actions]),
+      ]);
+      body.append(row);
+    }
+    $('#credentials-empty').hidden = items.length > 0;
+  }
+
+  async function onCredentialsClick(event) {
+    const button = event.target.closest('button');
+    if (!button) return;
+    const row = button.closest('tr[data-credential-id]');
+    if (!row) return;
+    const id = row.dataset.credentialId;
+    clearError();
+    if (button.classList.contains('details')) await openDetails(id);
+    else if (button.classList.contains('edit')) await openEdit(id);
+    else if (button.classList.contains('delete')) await deleteCredential(id);
+  }
+
+  async function deleteCredential(id) {
+    const c = state.credentials.get(id);
+    const name = c ? c.name : id;
+    if (!await confirmAction('Delete the credential \u201c' + name + '\u201d? This cannot be undone.', 'Delete')) return;
+    try {
+      await api('DELETE', '/credentials/' + encodeURIComponent(id), { ifMatch: c ? c.version : undefined });
+      if (state.detailsId === id) closeDetails(false);
+      if (state.editing && state.editing.id === id) closeCredentialForm(false);
+      say('Deleted \u201c' + name + '\u201d.');
+      await loadCredentials();
+      $('#add-credential').focus();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  /* ---------------------------------------------------------------- credential form */
+
+  function credentialForm() {
+    return $('#credential-form');
+  }
+
+  function openCreate() {
+    clearError();
+    closeDetails(false);
+    const form = mountCredentialForm(null);
+    setType(form, 'api_key');
+    $('select[name=type]', form).focus();
+  }
+
+  async function openEdit(id) {
+    let credential;
+    try {
+      const { data } = await api('GET', '/credentials/' + encodeURIComponent(id));
+      credential = data;
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    closeDetails(false);
+    const form = mountCredentialForm(credential);
+    $('#credential-form-heading', form).textContent = 'Edit \u201c' + credential.name + '\u201d';
+    const type = $('select[name=type]', form);
+    type.value = credential.type;
+    type.disabled = true;
+    setType(form, credential.type);
+    fillCredential(form, credential);
+    $('input[name=name]', form).focus();
+  }
+
+  function mountCredentialForm(credential) {
+    closeCredentialForm(false);
+    state.lastFocus = document.activeElement;
+    state.editing = credential;
+    const slot = $('#credential-form-slot');
+    slot.append(cloneTemplate('tpl-credential-form'));
+    const form = credentialForm();
+    form.addEventListener('submit', onSaveCredential);
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { event.preventDefault(); closeCredentialForm(true); }
+    });
+    $('select[name=type]', form).addEventListener('change', (event) => setType(form, event.target.value));
+    $('#cancel-credential', form).addEventListener('click', () => closeCredentialForm(true));
+    return form;
+  }
+
+  function closeCredentialForm(restoreFocus) {
+    const form = credentialForm();
+    if (!form) return;
+    form.remove();
+    state.editing = null;
+    if (restoreFocus) {
+      const back = state.lastFocus && state.lastFocus.isConnected ? state.lastFocus : $('#add-credential');
+      back.focus();
+    }
+  }
+
+  function setType(form, type) {
+    const holder = $('#type-fields', form);
+    clear(holder);
+    holder.append(cloneTemplate('tpl-' + type));
+    if (type === 'jwt') {
+      const algorithm = $('select[name=algorithm]', holder);
+      algorithm.addEventListener('change', () => syncJwt(holder));
+      syncJwt(holder);
+    }
+    if (type === 'custom') {
+      $('#add-header', holder).addEventListener('click', () => {
+        const input = addHeaderRow(holder, '');
+        input.focus();
+      });
+      addHeaderRow(holder, '');
+    }
+    if (state.editing) {
+      $$('[data-secret]', holder).forEach((input) => {
+        input.required = false;
+        input.placeholder = UNCHANGED;
+      });
+    }
+  }
+
+  function syncJwt(holder) {
+    const hmac = $('select[name=algorithm]', holder).value.startsWith('HS');
+    for (const field of $$('[data-jwt]', holder)) {
+      const on = (field.dataset.jwt === 'secret') === hmac;
+      field.hidden = !on;
+      const input = $('[name]', field);
+      input.disabled = !on;
+      if (!on) input.value = '';
+    }
+  }
+
+  let headerRowCounter = 0;
+
+  function addHeaderRow(holder, name) {
+    const fragment = cloneTemplate('tpl-header-row');
+    const row = fragment.firstElementChild;
+    headerRowCounter += 1;
+    const labels = $$('label', row);
+    const inputs = [$('input[name=headerName]', row), $('input[name=headerValue]', row)];
+    inputs.forEach((input, i) => {
+      input.id = 'f-header-' + headerRowCounter + '-' + i;
+      labels[i].htmlFor = input.id;
+    });
+    inputs[0].value = name;
+    if (state.editing) inputs[1].placeholder = UNCHANGED;
+    $('.remove-header', row).addEventListener('click', () => {
+      const rows = $('#header-rows', holder);
+      row.remove();
+      const first = $('input', rows) || $('#add-header', holder);
+      first.focus();
+    });
+    $('#header-rows', holder).append(row);
+    return inputs[0];
+  }
+
+  function fillCredential(form, c) {
+    const set = (name, value) => {
+      const input = $('[name="' + name + '"]', form);
+      if (input && value !== undefined && value !== null) input.value = value;
+    };
+    set('name', c.name);
+    set('description', c.description);
+    set('expiresAt', toLocalInput(c.expiresAt));
+    set('allowedHosts', (c.allowedHosts || []).join('\n'));
+    if (c.placement) {
+      set('placement.in', c.placement.in);
+      set('placement.name', c.placement.name);
+      set('placement.prefix', c.placement.prefix);
+    }
+    set('username', c.username);
+    set('clientId', c.clientId);
+    set('tokenUrl', c.tokenUrl);
+    if (c.scopes) set('scopes', c.scopes.join(' '));
+    set('clientAuth', c.clientAuth);
+    set('audience', c.audience);
+    if (c.algorithm) {
+      set('algorithm', c.algorithm);
+      syncJwt($('#type-fields', form));
+    }
+    if (c.claims) set('claims', JSON.stringify(c.claims, null, 2));
+    set('ttlSeconds', c.ttlSeconds);
+    if (c.type === 'custom') {
+      const holder = $('#type-fields', form);
+      clear($('#header-rows', holder));
+      const names = c.headerNames || [];
+      names.forEach((n) => addHeaderRow(holder, n));
+      if (!names.length) addHeaderRow(holder, '');
+    }
+  }
+
+  /* Reads the form into a request body. Disabled and absent inputs are never read. */
+  function readCredential(form) {
+    const value = (name, trim) => {
+      const input = $('[name="' + name + '"]', form);
+      if (!input || input.disabled || input.closest('[hidden]')) return '';
+      return trim === false ? input.value : input.value.trim();
+    };
+    const type = $('select[name=type]', form).value;
+    const body = {};
+    const common = {};
+    common.name = value('name');
+    common.description = value('description');
+    common.expiresAt = toRfc3339(value('expiresAt'));
+    const hosts = value('allowedHosts').split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
+    common.allowedHosts = hosts.length ? hosts : null;
+    const secrets = {};
+    if (type === 'api_key' || type === 'bearer_token') secrets.value = value('value', false);
+    if (type === 'api_key') {
+      const placement = { in: value('placement.in') || 'header', name: value('placement.name') };
+      const prefix = value('placement.prefix', false);
+      if (prefix) placement.prefix = prefix;
+      if (placement.name || placement.in !== 'header' || prefix) {
+        if (!placement.name && placement.in === 'header') placement.name = 'X-API-Key';
+        body.placement = placement;
+      }
+    }
+    if (type === 'basic_auth') {
+      body.username = value('username');
+      secrets.password = value('password', false);
+    }
+    if (type === 'oauth2') {
+      body.clientId = value('clientId');
+      secrets.clientSecret = value('clientSecret', false);
+      body.tokenUrl = value('tokenUrl');
+      const scopes = value('scopes').split(/\s+/).filter(Boolean);
+      if (scopes.length) body.scopes = scopes;
+      body.clientAuth = value('clientAuth');
+      body.audience = value('audience');
+    }
+    if (type === 'jwt') {
+      body.algorithm = value('algorithm');
+      secrets.secret = value('secret', false);
+      secrets.privateKey = value('privateKey', false);
+      const claims = value('claims');
+      if (claims) {
+        let parsed;
+        try { parsed = JSON.parse(claims); } catch (e) { parsed = undefined; }
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw new Problem({ title: 'Invalid claims', detail: 'The claims must be a JSON object, like {"iss": "vault"}.', errors: [{ field: 'claims', message: 'must be a JSON object' }] });
+        }
+        body.claims = parsed;
+      }
+      const ttl = value('ttlSeconds');
+      if (ttl) body.ttlSeconds = Number(ttl);
+    }
+    if (type === 'custom') {
+      const rows = $$('.header-row', form).map((row) => ({
+        name: $('input[name=headerName]', row).value.trim(),
+        value: $('input[name=headerValue]', row).value,
+      })).filter((r) => r.name || r.value);
+      const anyValue = rows.some((r) => r.value);
+      if (anyValue || !state.editing) {
+        if (state.editing && rows.some((r) => !r.value)) {
+          throw new Problem({ title: 'Every header needs its value', detail: 'Replacing custom headers replaces all of them: type the value of every header, or none to keep them unchanged.', errors: [{ field: 'headers', message: 'every header needs a value' }] });
+        }
+        const headers = {};
+        rows.forEach((r) => { headers[r.name] = r.value; });
+        secrets.headers = headers;
+      }
+    }
+    for (const [k, v] of Object.entries(secrets)) {
+      if (k === 'headers' || v) body[k] = v;
+    }
+    return { type, common, body };
+  }
+
+  function buildCreate(form) {
+    const { type, common, body } = readCredential(form);
+    const out = { type };
+    for (const [k, v] of Object.entries(common)) if (v) out[k] = v;
+    for (const [k, v] of Object.entries(body)) if (v !== '' && v !== null && v !== undefined) out[k] = v;
+    return out;
+  }
+
+  function buildUpdate(form, original) {
+    const { common, body } = readCredential(form);
+    const out = {};
+    const same = (a, b) => JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b);
+    if (common.name !== original.name) out.name = common.name;
+    for (const k of ['description', 'expiresAt', 'allowedHosts']) {
+      let before = original[k];
+      if (Array.isArray(before) && !before.length) before = null;
+      if (k === 'expiresAt' && before) before = toRfc3339(toLocalInput(before));
+      const after = common[k] || null;
+      if (!same(after, before || null)) out[k] = after;
+    }
+    for (const [k, v] of Object.entries(body)) {
+      const secret = ['value', 'password', 'clientSecret', 'secret', 'privateKey', 'headers'].includes(k);
+      if (secret) { out[k] = v; continue; }
+      if (v === '' || v === undefined) {
+        if (k === 'audience' && original.audience) out.audience = null;
+        continue;
+      }
+      if (!same(v, original[k])) out[k] = v;
+    }
+    return out;
+  }
+
+  async function onSaveCredential(event) {
+    event.preventDefault();
+    clearError();
+    const form = event.currentTarget;
+    const editing = state.editing;
+    const save = $('#save-credential', form);
+    save.disabled = true;
+    try {
+      if (editing) {
+        const body = buildUpdate(form, editing);
+        if (Object.keys(body).length) {
+          await api('PATCH', '/credentials/' + encodeURIComponent(editing.id), { body, ifMatch: editing.version });
+        }
+        say('Saved \u201c' + (body.name || editing.name) + '\u201d.');
+      } else {
+        const body = buildCreate(form);
+        await api('POST', '/credentials', { body });
+        say('Created \u201c' + body.name + '\u201d.');
+      }
+      form.reset();
+      closeCredentialForm(false);
+      await loadCredentials();
+      $('#add-credential').focus();
+    } catch (e) {
+      save.disabled = false;
+      showError(e);
+      const invalid = $('[aria-invalid="true"]', form);
+      if (invalid) invalid.focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- details */
+
+  async function openDetails(id) {
+    closeCredentialForm(false);
+    const section = $('#credential-details');
+    state.detailsId = id;
+    let credential;
+    try {
+      const { data } = await api('GET', '/credentials/' + encodeURIComponent(id));
+      credential = data;
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    state.credentials.set(id, Object.assign({}, state.credentials.get(id) || {}, credential));
+    $('#details-heading').textContent = credential.name;
+    renderDetailFields(credential);
+    clear($('#versions'));
+    clear($('#request-logs tbody'));
+    $('#request-logs-empty').hidden = true;
+    section.hidden = false;
+    $('#details-heading').focus();
+    await Promise.all([loadVersions(id), loadRequestLogs(id)]);
+  }
+
+  function renderDetailFields(c) {
+    const dl = $('#details-fields');
+    clear(dl);
+    const add = (term, value) => {
+      if (value === undefined || value === null || value === '') return;
+      dl.append(el('dt', { text: term }), el('dd', null, [value]));
+    };
+    add('Type', c.type);
+    add('Description', c.description);
+    add('Allowed hosts', (c.allowedHosts || []).join(', ') || 'none');
+    if (c.placement) add('Placement', c.placement.in + ' ' + c.placement.name + (c.placement.prefix ? ' (prefix \u201c' + c.placement.prefix + '\u201d)' : ''));
+    add('Username', c.username);
+    add('Client ID', c.clientId);
+    add('Token URL', c.tokenUrl);
+    if (c.scopes) add('Scopes', c.scopes.join(' '));
+    add('Client authentication', c.clientAuth);
+    add('Audience', c.audience);
+    add('Algorithm', c.algorithm);
+    if (c.claims) add('Claims', JSON.stringify(c.claims));
+    add('Token lifetime', c.ttlSeconds ? c.ttlSeconds + ' s' : null);
+    if (c.headerNames) add('Headers', c.headerNames.join(', '));
+    const hints = Object.entries(c.secretHints || {}).map(([k, v]) => k + ': \u2026' + v).join(', ');
+    add('Secret hints', hints);
+    add('Version', String(c.version));
+  }
+
+  async function loadVersions(id) {
+    const list = $('#versions');
+    try {
+      const { data } = await api('GET', '/credentials/' + encodeURIComponent(id) + '/versions');
+      if (state.detailsId !== id) return;
+      clear(list);
+      for (const v of data.items || []) {
+        const parts = [
+          el('strong', { text: 'Version ' + v.version }),
+          ' \u00b7 ',
+          timeEl(v.createdAt),
+        ];
+        if (v.restoredFrom) parts.push(' \u00b7 restored from version ' + v.restoredFrom);
+        const hints = Object.entries(v.secretHints || {}).map(([k, h]) => k + ': \u2026' + h).join(', ');
+        if (hints) parts.push(' \u00b7 ' + hints);
+        if (v.current) {
+          parts.push(' ', el('span', { className: 'badge current', text: 'current' }));
+        } else {
+          parts.push(' ', el('button', { type: 'button', className: 'restore', 'aria-label': 'Restore version ' + v.version, text: 'Restore' }));
+        }
+        const item = el('li', { className: v.current ? 'current' : null, dataset: { version: String(v.version) }, 'aria-current': v.current ? 'true' : null }, parts);
+        list.append(item);
+      }
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function loadRequestLogs(id) {
+    const body = $('#request-logs tbody');
+    try {
+      const { data } = await api('GET', '/request-logs?credentialId=' + encodeURIComponent(id) + '&limit=20');
+      if (state.detailsId !== id) return;
+      clear(body);
+      const items = data.items || [];
+      for (const entry of items) {
+        const status = entry.status !== null && entry.status !== undefined ? String(entry.status) : (entry.error || 'no response');
+        body.append(el('tr', { className: 'request-log' }, [
+          cell('Time', 'at', [timeEl(entry.at)]),
+          cell('Method', 'method', [entry.method]),
+          cell('Host', 'host', [entry.host]),
+          cell('Path', 'path', [entry.path]),
+          cell('Status', 'status', [status]),
+          cell('Latency', 'latency', [Math.round(entry.latencyMs) + ' ms']),
+        ]));
+      }
+      $('#request-logs-empty').hidden = items.length > 0;
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function onVersionsClick(event) {
+    const button = event.target.closest('button.restore');
+    if (!button) return;
+    const item = button.closest('li[data-version]');
+    const number = item.dataset.version;
+    const id = state.detailsId;
+    clearError();
+    if (!await confirmAction('Restore version ' + number + '? Its secret values become current again, as a new version.', 'Restore')) return;
+    const c = state.credentials.get(id);
+    try {
+      await api('POST', '/credentials/' + encodeURIComponent(id) + '/versions/' + encodeURIComponent(number) + '/restore', { ifMatch: c ? c.version : undefined });
+      say('Restored version ' + number + '.');
+      await openDetails(id);
+      loadCredentials();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function closeDetails(restoreFocus) {
+    const section = $('#credential-details');
+    const id = state.detailsId;
+    state.detailsId = null;
+    section.hidden = true;
+    clear($('#versions'));
+    clear($('#request-logs tbody'));
+    if (restoreFocus) {
+      const row = id && $('tr[data-credential-id="' + CSS.escape(id) + '"] button.details');
+      (row || $('#add-credential')).focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- access keys */
+
+  async function loadAccessKeys() {
+    try {
+      renderAccessKeys(await listAll('/access-keys'));
+    } catch (e) {
+      const status = e instanceof Problem ? e.problem.status : 0;
+      if (status === 403 && !$('#panel-access-keys').hidden) showError(e);
+      else if (status !== 403) showError(e);
+      renderAccessKeys([]);
+    }
+  }
+
+  function keyStatus(k) {
+    if (k.revokedAt) return 'revoked';
+    if (k.expiresAt && new Date(k.expiresAt).getTime() <= Date.now()) return 'expired';
+    return k.active === false ? 'inactive' : 'active';
+  }
+
+  function renderAccessKeys(items) {
+    const body = $('#access-keys tbody');
+    clear(body);
+    for (const k of items) {
+      const status = keyStatus(k);
+      const actions = el('div', { className: 'actions' }, [
+        status === 'revoked' ? null : el('button', { type: 'button', className: 'revoke danger', 'aria-label': 'Revoke ' + k.name, text: 'Revoke' }),
+      ]);
+      body.append(el('tr', { dataset: { accessKeyId: k.id, name: k.name } }, [
+        cell('Name', 'name', [k.name]),
+        cell('Scopes', 'scopes', [el('ul', { className: 'scopes' }, (k.scopes || []).map((s) => el('li', null, [el('code', { text: s })])))]),
+        cell('Created', 'created', [timeEl(k.createdAt)]),
+        cell('Last used', 'last-used', [k.lastUsedAt ? timeEl(k.lastUsedAt) : el('span', { className: 'muted', text: 'never' })]),
+        cell('Expiry', 'expiry', [k.expiresAt ? timeEl(k.expiresAt) : el('span', { className: 'muted', text: 'never' })]),
+        cell('Status', 'status', [el('span', { className: 'badge ' + status, text: status })]),
+        cell('Actions', 'actions', [actions]),
+      ]));
+    }
+    $('#access-keys-empty').hidden = items.length > 0;
+  }
+
+  async function onAccessKeysClick(event) {
+    const button = event.target.closest('button.revoke');
+    if (!button) return;
+    const row = button.closest('tr[data-access-key-id]');
+    const id = row.dataset.accessKeyId;
+    const name = row.dataset.name;
+    clearError();
+    if (!await confirmAction('Revoke the access key \u201c' + name + '\u201d? Anything using it stops working at once.', 'Revoke')) return;
+    try {
+      await api('DELETE', '/access-keys/' + encodeURIComponent(id));
+      say('Revoked \u201c' + name + '\u201d.');
+      await loadAccessKeys();
+      $('#create-access-key').focus();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function openAccessKeyForm() {
+    clearError();
+    closeAccessKeyForm(false);
+    $('#access-key-form-slot').append(cloneTemplate('tpl-access-key-form'));
+    const form = $('#access-key-form');
+    form.addEventListener('submit', onSaveAccessKey);
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { event.preventDefault(); closeAccessKeyForm(true); }
+    });
+    $('#cancel-access-key', form).addEventListener('click', () => closeAccessKeyForm(true));
+    $('input[name=name]', form).focus();
+  }
+
+  function closeAccessKeyForm(restoreFocus) {
+    const form = $('#access-key-form');
+    if (!form) return;
+    form.remove();
+    if (restoreFocus) $('#create-access-key').focus();
+  }
+
+  async function onSaveAccessKey(event) {
+    event.preventDefault();
+    clearError();
+    const form = event.currentTarget;
+    const save = $('#save-access-key', form);
+    save.disabled = true;
+    try {
+      const body = {
+        name: $('input[name=name]', form).value.trim(),
+        scopes: $$('input[name=scopes]:checked', form).map((c) => c.value),
+      };
+      const expires = toRfc3339($('input[name=expiresAt]', form).value);
+      if (expires) body.expiresAt = expires;
+      const { data } = await api('POST', '/access-keys', { body });
+      form.reset();
+      closeAccessKeyForm(false);
+      showKey(data.keySecret);
+      say('Created the access key \u201c' + body.name + '\u201d.');
+      loadAccessKeys();
+    } catch (e) {
+      save.disabled = false;
+      showError(e);
+      const invalid = $('[aria-invalid="true"]', form);
+      if (invalid) invalid.focus();
+    }
+  }
+
+  function showKey(secret) {
+    const box = $('#new-key');
+    $('#new-key-value').textContent = secret;
+    $('#copy-key').textContent = 'Copy';
+    box.hidden = false;
+    $('#copy-key').focus();
+  }
+
+  function dismissKey(restoreFocus) {
+    $('#new-key-value').textContent = '';
+    $('#new-key').hidden = true;
+    if (restoreFocus) $('#create-access-key').focus();
+  }
+
+  async function copyKey() {
+    const secret = $('#new-key-value').textContent;
+    try {
+      await navigator.clipboard.writeText(secret);
+      $('#copy-key').textContent = 'Copied';
+      say('The key was copied to the clipboard.');
+    } catch (e) {
+      const range = document.createRange();
+      range.selectNodeContents($('#new-key-value'));
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      say('Copying failed: the key is selected, copy it with the keyboard.');
+    }
+  }
+
+  /* ---------------------------------------------------------------- wiring */
+
+  function init() {
+    $('#connect-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const key = $('#access-key').value.trim();
+      if (!key) {
+        showError(new Problem({ title: 'Access key missing', detail: 'Paste an access key to connect.' }));
+        $('#access-key').focus();
+        return;
+      }
+      connect(key, false);
+    });
+    $('#disconnect').addEventListener('click', disconnect);
+    $('#tab-credentials').addEventListener('click', () => selectTab('credentials', false));
+    $('#tab-access-keys').addEventListener('click', () => selectTab('access-keys', false));
+    $('#tab-credentials').addEventListener('keydown', onTabKey);
+    $('#tab-access-keys').addEventListener('keydown', onTabKey);
+    $('#type-filter').addEventListener('change', () => { clearError(); loadCredentials(); });
+    $('#add-credential').addEventListener('click', openCreate);
+    $('#credentials').addEventListener('click', onCredentialsClick);
+    $('#versions').addEventListener('click', onVersionsClick);
+    $('#close-details').addEventListener('click', () => closeDetails(true));
+    $('#credential-details').addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { event.preventDefault(); closeDetails(true); }
+    });
+    $('#create-access-key').addEventListener('click', openAccessKeyForm);
+    $('#access-keys').addEventListener('click', onAccessKeysClick);
+    $('#copy-key').addEventListener('click', copyKey);
+    $('#dismiss-key').addEventListener('click', () => dismissKey(true));
+
+    const stored = sessionStorage.getItem(STORAGE_KEY);
+    if (stored) connect(stored, true);
+    else $('#access-key').focus();
+  }
+
+  if (!TYPES.every((t) => document.getElementById('tpl-' + t))) {
+    throw new Error('console: a credential type template is missing');
+  }
+  init();
+}());
