@@ -95,7 +95,9 @@ mod tests {
             "one script element"
         );
         assert!(INDEX_HTML.contains(r#"<script src="/console/app.js" defer></script>"#));
-        assert_eq!(INDEX_HTML.matches("<link").count(), 1, "one link element");
+        // The style sheet, and an empty icon so the browser asks for no /favicon.ico.
+        assert_eq!(INDEX_HTML.matches("<link").count(), 2, "two link elements");
+        assert!(INDEX_HTML.contains(r#"<link rel="icon" href="data:,">"#));
         assert!(INDEX_HTML.contains(r#"<link rel="stylesheet" href="/console/app.css">"#));
         assert!(!INDEX_HTML.contains("<style"), "no inline styles");
         assert!(!INDEX_HTML.contains(" style="), "no style attributes");

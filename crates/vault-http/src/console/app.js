@@ -328,7 +328,7 @@
       const row = el('tr', { dataset: { credentialId: c.id } }, [
         cell('Name', 'name', [c.name]),
         cell('Type', 'type', [c.type]),
-        cell('Description', 'description', [c.description || '']),
+        cell('Description', 'description', [c.description || null]),
         cell('Expiry', 'expiry', [expiry]),
         cell('Created', 'created', [timeEl(c.createdAt)]),
         cell('Updated', 'updated', [timeEl(c.updatedAt)]),
@@ -707,7 +707,7 @@
     if (c.claims) add('Claims', JSON.stringify(c.claims));
     add('Token lifetime', c.ttlSeconds ? c.ttlSeconds + ' s' : null);
     if (c.headerNames) add('Headers', c.headerNames.join(', '));
-    const hints = Object.entries(c.secretHints || {}).map(([k, v]) => k + ': \u2026' + v).join(', ');
+    const hints = Object.entries(c.secretHints || {}).map(([k, v]) => k + ': ' + v).join(', ');
     add('Secret hints', hints);
     add('Version', String(c.version));
   }
@@ -725,7 +725,7 @@
           timeEl(v.createdAt),
         ];
         if (v.restoredFrom) parts.push(' \u00b7 restored from version ' + v.restoredFrom);
-        const hints = Object.entries(v.secretHints || {}).map(([k, h]) => k + ': \u2026' + h).join(', ');
+        const hints = Object.entries(v.secretHints || {}).map(([k, h]) => k + ': ' + h).join(', ');
         if (hints) parts.push(' \u00b7 ' + hints);
         if (v.current) {
           parts.push(' ', el('span', { className: 'badge current', text: 'current' }));
