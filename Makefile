@@ -4,12 +4,13 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api test-console
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
 	@echo "make run     - run the server on 127.0.0.1:8080 on the embedded SQLite default (./data/)"
-	@echo "make test    - run every test"
+	@echo "make test    - run every test (the web console's in headless Chromium too)"
+	@echo "make test-console - only the web console in headless Chromium (screenshots in target/screenshots/)"
 	@echo "make lint    - rustfmt check, clippy -D warnings, vault-core dependency check"
 	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
 	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
@@ -33,6 +34,12 @@ else
 	$(CARGO) test --workspace --no-fail-fast
 endif
 	$(CARGO) test --workspace --doc
+	./scripts/test-console.sh
+
+# The web console in headless Chromium (installs Debian's chromium and playwright-core
+# when missing; skipped loudly where it cannot, a failure under CI=true).
+test-console:
+	./scripts/test-console.sh
 
 lint: check-core-deps
 	$(CARGO) fmt --all -- --check

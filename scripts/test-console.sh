@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The web console in headless Chromium (part of `make test`): Debian's `chromium`, driven
+# from Node by playwright-core (which downloads no browser), against the real server on a
+# random port. Screenshots go to target/screenshots/.
+#
+# Where Chromium or Node cannot be had, the test is skipped loudly; under CI=true that is
+# a failure instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+skip() {
+  if [ "${CI:-}" = "true" ]; then
+    echo "console tests: $1 (CI requires them)" >&2
+    exit 1
+  fi
+  echo "================================================================" >&2
+  echo "SKIPPED: the web console browser tests: $1" >&2
+  echo "================================================================" >&2
+  exit 0
+}
+
+chromium="${CHROMIUM:-$(command -v chromium || true)}"
+if [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium"
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; } \
+    || true
+  chromium="$(command -v chromium || true)"
+fi
+[ -n "$chromium" ] || skip "chromium is not installed (apt-get install chromium)"
+command -v node >/dev/null && command -v npm >/dev/null || skip "node and npm are not installed"
+
+if [ ! -d tests/console/node_modules/playwright-core ]; then
+  npm ci --prefix tests/console --no-audit --no-fund --silent
+fi
+
+cargo build -q -p vault-server --bin vault-server
+bin="$PWD/target/debug/vault-server"
+run="$(mktemp -d)"
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+export ENCRYPTION_KEY="$("$bin" keys generate)"
+export DATABASE_URL="sqlite://$run/vault.db"
+export VAULT_BIND="127.0.0.1:0"
+export VAULT_DEV_MODE="false"
+# The test proxies a request to its own upstream on 127.0.0.1 for the request log.
+export VAULT_PROXY_ALLOW_PRIVATE_NETWORKS="true"
+admin="$(cd "$run" && "$bin" bootstrap --org console 2>/dev/null)"
+(cd "$run" && exec "$bin" serve) >"$run/server.out" 2>"$run/server.err" &
+server_pid=$!
+base=""
+for _ in $(seq 1 100); do
+  base="$(grep -o 'vault listening on http://[0-9.:]*' "$run/server.err" | head -1 | sed 's/vault listening on //')" || true
+  [ -n "$base" ] && break
+  sleep 0.1
+done
+[ -n "$base" ] || { echo "server did not start:"; cat "$run/server.err"; exit 1; }
+
+mkdir -p target/screenshots
+status=0
+VAULT_BASE="$base" CONSOLE_ADMIN_KEY="$admin" CHROMIUM="$chromium" \
+  SCREENSHOTS="$PWD/target/screenshots" SERVER_LOG="$run/server.err" \
+  node tests/console/console.test.mjs || status=$?
+exit $status

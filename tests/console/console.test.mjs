@@ -1,0 +1,327 @@
+// The web console in headless Chromium against the real server (started by
+// scripts/test-console.sh): add one credential of each of the six types, reload, check that
+// no secret is in the DOM or in any response the page received, edit, restore a version,
+// delete; create, copy and revoke an access key; errors, the keyboard and phone width.
+// Screenshots of each tab go to $SCREENSHOTS.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.VAULT_BASE;
+const ADMIN = process.env.CONSOLE_ADMIN_KEY;
+const SHOTS = process.env.SCREENSHOTS;
+assert.ok(BASE && ADMIN && SHOTS, 'run through scripts/test-console.sh');
+
+const canaries = [];
+const canary = (label) => {
+  const value = `CANARY-${label}-${randomUUID().replaceAll('-', '')}`;
+  canaries.push(value);
+  return value;
+};
+
+// An upstream on 127.0.0.1 for one proxied request (so a request-log entry exists).
+const upstream = http.createServer((req, res) => res.end('ok'));
+await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const upstreamHost = `http://127.0.0.1:${upstream.address().port}`;
+
+async function api(method, path, body, key = ADMIN) {
+  const response = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = (response.headers.get('content-type') || '').includes('json');
+  return { status: response.status, body: json && text ? JSON.parse(text) : text };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+const page = await context.newPage();
+
+// Every request the page makes must stay on the vault's origin, and no response may carry
+// a secret.
+const foreign = [];
+const bodies = [];
+page.on('request', (request) => {
+  if (!request.url().startsWith(BASE)) foreign.push(request.url());
+});
+page.on('response', async (response) => {
+  try {
+    bodies.push({ url: response.url(), text: await response.text() });
+  } catch {
+    // Redirects and HEAD responses have no body.
+  }
+});
+const consoleErrors = [];
+page.on('pageerror', (error) => consoleErrors.push(String(error)));
+
+function assertNoSecretIn(where, text) {
+  for (const secret of canaries) {
+    assert.ok(!text.includes(secret), `a secret (${secret.slice(0, 20)}...) is in ${where}`);
+  }
+}
+
+async function assertNoSecretOnPage(when) {
+  assertNoSecretIn(`the DOM ${when}`, await page.content());
+  const values = await page.evaluate(() =>
+    [...document.querySelectorAll('input, textarea, select')].map((e) => e.value).join('\n'),
+  );
+  assertNoSecretIn(`form values ${when}`, values);
+  for (const { url, text } of bodies) assertNoSecretIn(`the response of ${url}`, text);
+}
+
+const shot = (name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+
+async function step(name, body) {
+  process.stdout.write(`console: ${name} ... `);
+  await body();
+  console.log('ok');
+}
+
+let failed = false;
+try {
+  await step('connect with an access key kept in sessionStorage only', async () => {
+    await page.goto(`${BASE}/`);
+    await shot('connect');
+    await page.fill('#access-key', ADMIN);
+    await page.click('#connect');
+    await page.waitForSelector('#panel-credentials', { state: 'visible' });
+    const stored = await page.evaluate(() => ({
+      session: sessionStorage.getItem('vault.accessKey'),
+      local: JSON.stringify(localStorage),
+      cookies: document.cookie,
+    }));
+    assert.equal(stored.session, ADMIN);
+    assert.ok(!stored.local.includes(ADMIN), 'the key is not in localStorage');
+    assert.ok(!stored.cookies.includes(ADMIN), 'the key is not in a cookie');
+  });
+
+  const names = {};
+  const add = async (type, fill) => {
+    const name = `console ${type} ${randomUUID().slice(0, 8)}`;
+    names[type] = name;
+    await page.click('#add-credential');
+    await page.waitForSelector('#credential-form', { state: 'visible' });
+    await page.selectOption('#credential-form select[name=type]', type);
+    await page.fill('#credential-form input[name=name]', name);
+    await fill();
+    await page.click('#save-credential');
+    await page.waitForSelector(`#credentials tr:has(td.name:text-is("${name}"))`);
+  };
+  const form = (selector) => `#credential-form ${selector}`;
+
+  await step('add one credential of each of the six types', async () => {
+    await add('api_key', async () => {
+      await page.fill(form('input[name=value]'), canary('apikey'));
+      await page.fill(form('input[name="placement.name"]'), 'X-Api-Token');
+      // In ten days (a datetime-local value, in the browser's time zone).
+      const soon = new Date(Date.now() + 10 * 86400e3 + 3600e3);
+      const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60e3);
+      await page.fill(form('input[name=expiresAt]'), local.toISOString().slice(0, 16));
+    });
+    await add('bearer_token', async () => {
+      await page.fill(form('textarea[name=allowedHosts]'), upstreamHost);
+      await page.fill(form('input[name=value]'), canary('bearer'));
+    });
+    await add('basic_auth', async () => {
+      await page.fill(form('input[name=username]'), 'alice');
+      await page.fill(form('input[name=password]'), canary('basic'));
+    });
+    await add('oauth2', async () => {
+      await page.fill(form('textarea[name=allowedHosts]'), 'auth.example.com');
+      await page.fill(form('input[name=clientId]'), 'client-1');
+      await page.fill(form('input[name=clientSecret]'), canary('oauth'));
+      await page.fill(form('input[name=tokenUrl]'), 'https://auth.example.com/token');
+      await page.fill(form('input[name=scopes]'), 'read write');
+    });
+    await add('jwt', async () => {
+      await page.selectOption(form('select[name=algorithm]'), 'HS256');
+      await page.fill(form('input[name=secret]'), canary('jwtsecret-0123456789abcdef'));
+      await page.fill(form('textarea[name=claims]'), '{"iss": "console", "sub": "svc"}');
+    });
+    await add('custom', async () => {
+      await page.fill(form('input[name=headerName]'), 'X-Custom-Auth');
+      await page.fill(form('input[name=headerValue]'), canary('custom'));
+    });
+    await assertNoSecretOnPage('after saving');
+  });
+
+  await step('the type selector shows exactly the fields of that type', async () => {
+    await page.click('#add-credential');
+    const visible = async (name) => page.isVisible(form(`[name="${name}"]`));
+    await page.selectOption(form('select[name=type]'), 'basic_auth');
+    assert.ok(await visible('username'));
+    assert.ok(await visible('password'));
+    assert.equal(await visible('clientSecret'), false);
+    assert.equal(await page.getAttribute(form('input[name=password]'), 'type'), 'password');
+    await page.selectOption(form('select[name=type]'), 'oauth2');
+    assert.ok(await visible('clientSecret'));
+    assert.equal(await visible('password'), false);
+    assert.equal(await page.getAttribute(form('input[name=clientSecret]'), 'type'), 'password');
+    await shot('credential-form');
+    await page.click('#cancel-credential');
+  });
+
+  await step('reload: the list comes back with no secret anywhere', async () => {
+    await page.reload();
+    await page.waitForSelector('#panel-credentials', { state: 'visible' });
+    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+    await assertNoSecretOnPage('after a reload');
+    await shot('credentials');
+  });
+
+  await step('expiry badges', async () => {
+    const badge = await page.textContent(
+      `#credentials tr:has(td.name:text-is("${names.api_key}")) span.badge.expires`,
+    );
+    // Ten days and an hour away: 10 rounded down, 11 rounded up.
+    assert.match(badge, /expires in 1[01] days/);
+  });
+
+  await step('filter by type', async () => {
+    await page.selectOption('#type-filter', 'jwt');
+    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 1);
+    assert.equal(await page.textContent('#credentials tr[data-credential-id] td.type'), 'jwt');
+    await page.selectOption('#type-filter', '');
+    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+  });
+
+  const row = (type) => `#credentials tr:has(td.name:text-is("${names[type]}"))`;
+  let bearerId;
+
+  await step('edit replaces a secret without showing the old one', async () => {
+    bearerId = await page.getAttribute(row('bearer_token'), 'data-credential-id');
+    await page.click(`${row('bearer_token')} button.edit`);
+    await page.waitForSelector('#credential-form', { state: 'visible' });
+    assert.equal(await page.inputValue(form('input[name=value]')), '', 'the old secret is not shown');
+    await page.fill(form('input[name=value]'), canary('bearer-v2'));
+    await page.click('#save-credential');
+    await page.waitForSelector('#credential-form', { state: 'hidden' });
+    const stored = await api('GET', `/credentials/${bearerId}`);
+    assert.equal(stored.body.version, 2);
+    await assertNoSecretOnPage('after an edit');
+  });
+
+  await step('details show versions and request logs; restore a version', async () => {
+    const proxied = await api('POST', `/credentials/${bearerId}/proxy`, {
+      method: 'GET',
+      url: `${upstreamHost}/hello`,
+    });
+    assert.equal(proxied.status, 200, JSON.stringify(proxied.body));
+    await page.click(`${row('bearer_token')} button.details`);
+    await page.waitForSelector('#credential-details', { state: 'visible' });
+    await page.waitForSelector('#versions li[data-version="2"]');
+    await page.waitForSelector('#request-logs tr.request-log');
+    await shot('details');
+    await page.click('#versions li[data-version="1"] button.restore');
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-yes');
+    await page.waitForSelector('#versions li[data-version="3"]');
+    const stored = await api('GET', `/credentials/${bearerId}`);
+    assert.equal(stored.body.version, 3);
+  });
+
+  await step('delete asks for confirmation', async () => {
+    const id = await page.getAttribute(row('custom'), 'data-credential-id');
+    await page.click(`${row('custom')} button.delete`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-no');
+    assert.equal((await api('GET', `/credentials/${id}`)).status, 200, 'no: nothing deleted');
+    await page.click(`${row('custom')} button.delete`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-yes');
+    await page.waitForSelector(row('custom'), { state: 'detached' });
+    assert.equal((await api('GET', `/credentials/${id}`)).status, 404);
+  });
+
+  await step('a problem+json error is shown with its code and request id', async () => {
+    await page.click('#add-credential');
+    await page.selectOption(form('select[name=type]'), 'bearer_token');
+    await page.fill(form('input[name=name]'), 'no secret given');
+    await page.click('#save-credential');
+    await page.waitForSelector('#error:has-text("invalid-field")');
+    const text = await page.textContent('#error');
+    assert.match(text, /requestId|request id/i);
+    await page.click('#cancel-credential');
+  });
+
+  let newKey;
+  await step('create an access key: shown once, copied, then gone', async () => {
+    await page.click('#tab-access-keys');
+    await page.waitForSelector('#panel-access-keys', { state: 'visible' });
+    await page.click('#create-access-key');
+    await page.fill('#access-key-form input[name=name]', 'console reader');
+    await page.check('#access-key-form input[name=scopes][value="credentials:read"]');
+    await page.click('#save-access-key');
+    await page.waitForSelector('#new-key', { state: 'visible' });
+    newKey = (await page.textContent('#new-key-value')).trim();
+    assert.match(newKey, /^vlt_/);
+    await shot('new-key');
+    await page.click('#copy-key');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), newKey);
+    assert.equal((await api('GET', '/credentials?limit=1', undefined, newKey)).status, 200);
+    await page.click('#dismiss-key');
+    assert.ok(!(await page.content()).includes(newKey), 'the key is gone from the DOM');
+    await page.waitForSelector('#access-keys tr[data-access-key-id]:has-text("console reader")');
+    await shot('access-keys');
+  });
+
+  await step('revoke an access key', async () => {
+    const keyRow = '#access-keys tr[data-access-key-id]:has-text("console reader")';
+    await page.click(`${keyRow} button.revoke`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-yes');
+    // Playwright's :has-text is not CSS: wait through its own engine.
+    await page.waitForSelector(`${keyRow} button.revoke`, { state: 'detached' });
+    assert.equal((await api('GET', '/credentials?limit=1', undefined, newKey)).status, 401);
+  });
+
+  await step('usable with the keyboard: Enter opens the form, Escape closes a dialog', async () => {
+    await page.click('#tab-credentials');
+    await page.focus('#add-credential');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#credential-form', { state: 'visible' });
+    await page.click('#cancel-credential');
+    await page.focus(`${row('api_key')} button.delete`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#confirm[open]');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#confirm[open]', { state: 'detached' });
+    assert.ok(await page.isVisible(row('api_key')), 'Escape deleted nothing');
+  });
+
+  await step('readable at phone width', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.reload();
+    await page.waitForSelector('#panel-credentials', { state: 'visible' });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at 375px`);
+    await shot('phone-credentials');
+    await page.click('#tab-access-keys');
+    await shot('phone-access-keys');
+  });
+
+  await step('no request left the vault origin; no script error', async () => {
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(consoleErrors, []);
+    await assertNoSecretOnPage('at the end');
+  });
+} catch (error) {
+  failed = true;
+  console.log('FAILED');
+  console.error(error);
+  await shot('failure').catch(() => {});
+} finally {
+  await browser.close();
+  upstream.close();
+}
+process.exit(failed ? 1 : 0);
