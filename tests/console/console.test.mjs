@@ -185,6 +185,24 @@ try {
     assert.match(badge, /expires in 1[01] days/);
   });
 
+  await step('an expired credential is badged "expired"', async () => {
+    // The API takes only future expiries: one that ends in two seconds, then wait.
+    const at = new Date(Date.now() + 2000).toISOString();
+    const made = await api('POST', '/credentials', {
+      name: 'console soon expired', type: 'bearer_token', value: canary('expired'), expiresAt: at,
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await page.reload();
+    const badge = await page.textContent(
+      '#credentials tr:has(td.name:text-is("console soon expired")) span.badge.expired',
+    );
+    assert.match(badge, /expired/);
+    assert.equal((await api('DELETE', `/credentials/${made.body.id}`)).status, 204);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+  });
+
   await step('filter by type', async () => {
     await page.selectOption('#type-filter', 'jwt');
     await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 1);
