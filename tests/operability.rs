@@ -356,6 +356,54 @@ async fn the_probes_answer_without_an_access_key() {
     vault.stop();
 }
 
+/// The web console's page and assets come from the binary itself, without an access key,
+/// each with its content type and the security headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_from_the_binary_with_its_security_headers() {
+    let vault = Vault::start(&[]);
+    for (path, content_type, marker) in [
+        (
+            "/",
+            "text/html; charset=utf-8",
+            r#"<script src="/console/app.js" defer>"#,
+        ),
+        (
+            "/console/app.js",
+            "text/javascript; charset=utf-8",
+            "vault.accessKey",
+        ),
+        (
+            "/console/app.css",
+            "text/css; charset=utf-8",
+            "@media (max-width: 600px)",
+        ),
+    ] {
+        let response = vault.send(Method::GET, path, None, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let headers = response.headers().clone();
+        assert_eq!(headers["content-type"], content_type, "{path}");
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        if path == "/" {
+            assert_eq!(headers["cache-control"], "no-store");
+        }
+        let body = response.text().await.expect("body");
+        assert!(body.contains(marker), "{path}");
+    }
+    vault.stop();
+}
+
 /// `/readyz` on a `TempCluster` that is halted and resumed under the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_follows_a_postgresql_outage_while_liveness_stays_up() {
