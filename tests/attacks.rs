@@ -1,0 +1,1078 @@
+//! The attack suite (issue 8, point 4): each attack against a real server on a real SQLite
+//! file, on 127.0.0.1 only, and after each one a check that it was refused AND that nothing
+//! changed (the victim's data read back before and after, or the database rows compared).
+//!
+//! - cross-organization access: organization B's admin key, with organization A's real ids,
+//!   on every route of `vault_http::ROUTES` that takes an `{id}`: the same 404 as a random id;
+//! - scope escalation: a key holding only `access-keys:manage` creating a stronger key;
+//! - replaying a revoked key: right away, after the auth cache's lifetime, and after a
+//!   restart, and a revoked key cannot revoke anything;
+//! - tampering with sealed rows in the SQLite file (server stopped, then restarted on it):
+//!   a flipped bit, two credentials' ciphertexts swapped, a row moved to another organization;
+//! - oversized and deeply nested JSON, and a 1 MB name;
+//! - header injection: CR/LF and forbidden names in a custom credential's headers and in the
+//!   proxy caller's headers;
+//! - SSRF: loopback spelled every way the URL parser accepts, and a redirect to another
+//!   listener, which is handed back, never followed.
+
+mod support;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use support::upstream::start_upstream;
+use tempfile::TempDir;
+use vault_server::{Application, Settings, open_sqlite_vault};
+
+// ---------------------------------------------------------------------------------------
+// The vault: in process, on an SQLite file that outlives a stop and a restart
+// ---------------------------------------------------------------------------------------
+
+struct Vault {
+    base: String,
+    client: Client,
+    /// Admin key of the victim organization A.
+    a: String,
+    /// Admin key of the attacker organization B.
+    b: String,
+    settings: Settings,
+    handle: Option<ServerHandle>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    dir: TempDir,
+}
+
+impl Vault {
+    async fn start(allow_private_networks: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::load(None).expect("default settings");
+        settings.database_url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        settings.encryption_key = Some(
+            vault_cipher_ring::KeyEncryptionKey::generate()
+                .expect("random key")
+                .to_base64(),
+        );
+        settings.encryption_keys_previous = None;
+        settings.dev_mode = false;
+        settings.workers = 2;
+        settings.max_body_bytes = 64 * 1024;
+        settings.auth_cache_ttl_ms = 300;
+        settings.rate_limit_per_second = 10_000;
+        settings.rate_limit_burst = 10_000;
+        settings.proxy_allow_private_networks = allow_private_networks;
+        settings.proxy_timeout_ms = 5000;
+        let (vault, _) = open_sqlite_vault(&settings).await.expect("vault opens");
+        let (_, a) = vault.create_organization("victim").await.expect("org");
+        let (_, b) = vault.create_organization("attacker").await.expect("org");
+        let mut this = Self {
+            base: String::new(),
+            // The proxy hands redirects back; the test must see them as they came.
+            client: support::http_client()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("an HTTP client"),
+            a: a.token.expose().to_owned(),
+            b: b.token.expose().to_owned(),
+            settings,
+            handle: None,
+            running: None,
+            dir,
+        };
+        this.serve(vault);
+        this
+    }
+
+    fn serve(&mut self, vault: vault_server::app::SqliteVault) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let app = Application::start(vault, listener, &self.settings).expect("server starts");
+        self.base = format!("http://{}", app.address());
+        self.handle = Some(app.handle());
+        self.running = Some(tokio::spawn(app.run_until_stopped()));
+    }
+
+    /// Stops the server (its connections to the file closed), then starts a new one on the
+    /// same file: a restart, with no cache surviving it.
+    async fn stop(&mut self) {
+        self.handle.take().expect("running").stop(true).await;
+        let _ = self.running.take().expect("running").await;
+    }
+
+    async fn restart(&mut self) {
+        let (vault, _) = open_sqlite_vault(&self.settings)
+            .await
+            .expect("vault reopens");
+        self.serve(vault);
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("vault.db")
+    }
+
+    async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::read(req.send().await.expect("request sent")).await
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Value {
+        let reply = self.call(Method::GET, path, token, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.body);
+        reply.json()
+    }
+
+    async fn create(&self, token: &str, body: &Value) -> String {
+        let reply = self
+            .call(Method::POST, "/credentials", token, Some(body))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{body}: {}", reply.body);
+        reply.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    async fn key(&self, token: &str, scopes: &[&str]) -> (String, String) {
+        let reply = self
+            .call(
+                Method::POST,
+                "/access-keys",
+                token,
+                Some(&json!({"name": "k", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let body = reply.json();
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["keySecret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// What an organization holds, as its key reads it: credentials (each with its versions),
+    /// access keys (without lastUsedAt, which reading itself moves) and the audit log's
+    /// successes.
+    async fn snapshot(&self, token: &str) -> Value {
+        let creds = self.get("/credentials?limit=100", token).await;
+        let mut versions = Vec::new();
+        for item in creds["items"].as_array().expect("items") {
+            let id = item["id"].as_str().expect("id");
+            versions.push(self.get(&format!("/credentials/{id}"), token).await);
+            versions.push(
+                self.get(&format!("/credentials/{id}/versions"), token)
+                    .await,
+            );
+        }
+        let mut keys = self.get("/access-keys", token).await;
+        for key in keys["items"].as_array_mut().expect("items") {
+            key.as_object_mut().expect("key").remove("lastUsedAt");
+        }
+        // Refusals are audited (as failures); only successes would be a change.
+        let audit: Vec<Value> = self.get("/audit-events?limit=100", token).await["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["outcome"] == "success")
+            .cloned()
+            .collect();
+        json!({"credentials": creds, "each": versions, "keys": keys, "audit": audit})
+    }
+}
+
+/// A response read whole.
+struct Reply {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> Self {
+        Self {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    /// (status, problem code).
+    fn problem(&self) -> (StatusCode, String) {
+        (
+            self.status,
+            self.json()["code"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// Neither headers nor body carry any of `secrets`.
+    fn reveals_none(&self, secrets: &[&str]) {
+        let headers = format!("{:?}", self.headers);
+        for s in secrets {
+            assert!(!self.body.contains(s), "{s} in body: {}", self.body);
+            assert!(!headers.contains(s), "{s} in headers: {headers}");
+        }
+    }
+}
+
+fn canary(label: &str) -> String {
+    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A bare TCP listener on 127.0.0.1 that counts connections and answers each with `reply`
+/// (raw HTTP), or with nothing.
+fn listener(reply: Option<String>) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0_u8; 4096];
+            let _ = stream.read(&mut buf);
+            if let Some(reply) = &reply {
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        }
+    });
+    (port, count)
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite, behind the server's back (the sqlite3 command-line shell)
+// ---------------------------------------------------------------------------------------
+
+fn sql(db: &std::path::Path, statement: &str) -> String {
+    // A busy timeout: a stopped server's last background writes (request log, lastUsedAt)
+    // may still hold the file for a moment.
+    let out = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
+        .arg(db)
+        .arg(statement)
+        .output()
+        .expect("sqlite3 runs (apt-get install sqlite3)");
+    assert!(
+        out.status.success(),
+        "{statement}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+/// An id as an SQLite blob literal: UUIDs are stored as their 16 bytes.
+fn blob(id: &str) -> String {
+    format!("X'{}'", id.replace('-', ""))
+}
+
+/// Every sealed row, for "nothing changed" after the server saw the tampered ones.
+fn sealed_rows(db: &std::path::Path) -> String {
+    sql(
+        db,
+        "SELECT hex(id), hex(organization_id), name, hex(sealed), key_id, version, updated_at \
+         FROM credentials ORDER BY id; \
+         SELECT hex(credential_id), number, hex(organization_id), hex(sealed) \
+         FROM credential_versions ORDER BY credential_id, number;",
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Cross-organization access by id
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_changes() {
+    let upstream = start_upstream().await;
+    let vault = Vault::start(true).await;
+    let secret = canary("a");
+    let cred = vault
+        .create(
+            &vault.a,
+            &json!({"name": "a-cred", "type": "api_key", "value": secret,
+                    "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    // A second version, so `{number}` has something to restore.
+    let patched = vault
+        .call(
+            Method::PATCH,
+            &format!("/credentials/{cred}"),
+            &vault.a,
+            Some(&json!({"value": canary("a2")})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let (a_key_id, a_key) = vault.key(&vault.a, &["credentials:use"]).await;
+    let before = vault.snapshot(&vault.a).await;
+
+    let random = uuid::Uuid::new_v4().to_string();
+    let mut attempted = 0;
+    for (method, pattern) in vault_http::ROUTES {
+        if !pattern.contains("{id}") {
+            continue;
+        }
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let body = match (*pattern, &method) {
+            (p, _) if p.ends_with("/proxy") => {
+                Some(json!({"method": "GET", "url": upstream.url("/record/x")}))
+            }
+            (_, &Method::PATCH) => Some(json!({"name": "pwned", "value": "pwned"})),
+            (_, &Method::POST) => Some(json!({})),
+            _ => None,
+        };
+        let target = if pattern.starts_with("/access-keys") {
+            &a_key_id
+        } else {
+            &cred
+        };
+        let mut answers = Vec::new();
+        for id in [target, &random] {
+            let path = pattern.replace("{id}", id).replace("{number}", "1");
+            let reply = vault
+                .call(method.clone(), &path, &vault.b, body.as_ref())
+                .await;
+            assert_eq!(
+                reply.problem(),
+                (StatusCode::NOT_FOUND, "not-found".to_owned()),
+                "{method} {path}: {}",
+                reply.body
+            );
+            reply.reveals_none(&[&secret, "a-cred"]);
+            let mut problem = reply.json();
+            problem
+                .as_object_mut()
+                .expect("problem")
+                .remove("requestId");
+            answers.push(problem);
+            attempted += 1;
+        }
+        // A real id of another organization is indistinguishable from a random one.
+        assert_eq!(answers[0], answers[1], "{method} {pattern}");
+    }
+    assert!(attempted >= 12, "every {{id}} route tried: {attempted}");
+
+    // B's listings never show A's items. B's own logs do record B's refused attempts (with
+    // the ids B sent), but only ever as B's failures.
+    let a_org = before["audit"][0]["organizationId"].clone();
+    assert!(a_org.is_string(), "{before}");
+    for path in ["/credentials", "/access-keys"] {
+        let listed = vault.call(Method::GET, path, &vault.b, None).await;
+        assert_eq!(listed.status, StatusCode::OK, "{path}");
+        assert!(
+            !listed.body.contains(&cred) && !listed.body.contains(&a_key_id),
+            "{path}: {}",
+            listed.body
+        );
+    }
+    for path in ["/audit-events?limit=100", "/request-logs?limit=100"] {
+        let listed = vault.get(path, &vault.b).await;
+        for item in listed["items"].as_array().expect("items") {
+            assert_ne!(item["organizationId"], a_org, "{path}: {item}");
+            let about_a = [&cred, &a_key_id]
+                .iter()
+                .any(|id| item.to_string().contains(id.as_str()));
+            assert!(!about_a || item["outcome"] == "failure", "{path}: {item}");
+        }
+    }
+    assert!(upstream.requests().is_empty(), "B's proxy reached nothing");
+    assert_eq!(vault.snapshot(&vault.a).await, before, "A's data unchanged");
+    // A's key still works.
+    let used = vault
+        .call(
+            Method::POST,
+            &format!("/credentials/{cred}/proxy"),
+            &a_key,
+            Some(&json!({"method": "GET", "url": upstream.url("/record/a")})),
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. Scope escalation
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_cannot_create_a_key_stronger_than_itself() {
+    let vault = Vault::start(false).await;
+    let (_, manager) = vault.key(&vault.a, &["access-keys:manage"]).await;
+    let before = vault.snapshot(&vault.a).await;
+    for scopes in [
+        json!(["credentials:write"]),
+        json!(["access-keys:manage", "credentials:read"]),
+        json!([
+            "credentials:read",
+            "credentials:write",
+            "access-keys:manage",
+            "credentials:use",
+            "audit:read",
+            "keys:read"
+        ]),
+    ] {
+        let reply = vault
+            .call(
+                Method::POST,
+                "/access-keys",
+                &manager,
+                Some(&json!({"name": "escalated", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(
+            reply.problem(),
+            (StatusCode::FORBIDDEN, "scope-escalation".to_owned()),
+            "{scopes}: {}",
+            reply.body
+        );
+    }
+    // No scopes at all is not "every scope" by default.
+    let reply = vault
+        .call(
+            Method::POST,
+            "/access-keys",
+            &manager,
+            Some(&json!({"name": "empty"})),
+        )
+        .await;
+    assert!(
+        reply.status.is_client_error(),
+        "{}: {}",
+        reply.status,
+        reply.body
+    );
+    // The audit log may note refusals, but no key was issued.
+    let after = vault.snapshot(&vault.a).await;
+    assert_eq!(after["keys"], before["keys"], "no key created");
+    assert_eq!(after["credentials"], before["credentials"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. Replaying a revoked key
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_key_stays_refused_across_cache_expiry_and_restart() {
+    let mut vault = Vault::start(false).await;
+    let (victim_id, _) = vault.key(&vault.a, &["credentials:read"]).await;
+    let (revoked_id, revoked) = vault
+        .key(&vault.a, &["access-keys:manage", "credentials:read"])
+        .await;
+    assert_eq!(
+        vault
+            .call(Method::GET, "/credentials", &revoked, None)
+            .await
+            .status,
+        StatusCode::OK,
+        "the key works before"
+    );
+    let gone = vault
+        .call(
+            Method::DELETE,
+            &format!("/access-keys/{revoked_id}"),
+            &vault.a,
+            None,
+        )
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let before = vault.snapshot(&vault.a).await;
+
+    replay(&vault, &revoked, &victim_id, &revoked_id).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    replay(&vault, &revoked, &victim_id, &revoked_id).await;
+    vault.stop().await;
+    vault.restart().await;
+    replay(&vault, &revoked, &victim_id, &revoked_id).await;
+
+    assert_eq!(
+        vault.snapshot(&vault.a).await,
+        before,
+        "nothing revoked, issued or changed"
+    );
+    vault.stop().await;
+}
+
+/// Every request a revoked key might try: each a 401, whatever it asks for.
+async fn replay(vault: &Vault, revoked: &str, victim: &str, revoked_id: &str) {
+    for (method, path, body) in [
+        (Method::GET, "/credentials".to_owned(), None),
+        (
+            Method::POST,
+            "/access-keys".to_owned(),
+            Some(json!({"name": "again", "scopes": ["credentials:read"]})),
+        ),
+        (Method::DELETE, format!("/access-keys/{victim}"), None),
+        (Method::DELETE, format!("/access-keys/{revoked_id}"), None),
+    ] {
+        let reply = vault.call(method, &path, revoked, body.as_ref()).await;
+        assert_eq!(
+            reply.problem(),
+            (StatusCode::UNAUTHORIZED, "unauthorized".to_owned()),
+            "{path}: {}",
+            reply.body
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Tampering with sealed rows in the database
+// ---------------------------------------------------------------------------------------
+
+/// Creates one api_key credential per label in `token`'s organization, each allowed to reach
+/// `upstream`; returns (id, secret) pairs.
+async fn credentials(
+    vault: &Vault,
+    token: &str,
+    upstream: &support::upstream::Upstream,
+    labels: &[&str],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for label in labels {
+        let secret = canary(label);
+        let id = vault
+            .create(
+                token,
+                &json!({"name": label, "type": "api_key", "value": secret,
+                        "allowedHosts": [upstream.origin()]}),
+            )
+            .await;
+        out.push((id, secret));
+    }
+    out
+}
+
+async fn proxy(
+    vault: &Vault,
+    token: &str,
+    id: &str,
+    upstream: &support::upstream::Upstream,
+) -> Reply {
+    vault
+        .call(
+            Method::POST,
+            &format!("/credentials/{id}/proxy"),
+            token,
+            Some(&json!({"method": "GET", "url": upstream.url("/record/t")})),
+        )
+        .await
+}
+
+/// A tampered credential does not open: a 500-class problem that names neither a secret
+/// nor any key material, and nothing reaches the upstream.
+fn refused_to_open(what: &str, reply: &Reply, secrets: &[&str], key: &str) {
+    assert!(
+        reply.status.is_server_error(),
+        "{what}: {}: {}",
+        reply.status,
+        reply.body
+    );
+    reply.reveals_none(secrets);
+    reply.reveals_none(&[key]);
+    let code = reply.problem().1;
+    assert!(!code.is_empty(), "a problem: {}", reply.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true).await;
+    let creds = credentials(
+        &vault,
+        &vault.a,
+        &upstream,
+        &["flipped", "swap-1", "swap-2", "moved", "control"],
+    )
+    .await;
+    let secrets: Vec<&str> = creds.iter().map(|(_, s)| s.as_str()).collect();
+    let key = vault
+        .settings
+        .encryption_key
+        .as_ref()
+        .map(|k| secrecy::ExposeSecret::expose_secret(k).to_owned())
+        .expect("key");
+    let ids: Vec<String> = creds.iter().map(|(id, _)| id.clone()).collect();
+    let [flipped, swap1, swap2, moved, control] = &ids[..] else {
+        unreachable!("five credentials were made")
+    };
+    let b_org = {
+        let probe = vault
+            .create(
+                &vault.b,
+                &json!({"name": "b", "type": "api_key", "value": "b-secret",
+                                      "allowedHosts": [upstream.origin()]}),
+            )
+            .await;
+        sql(
+            &vault.db(),
+            &format!(
+                "SELECT hex(organization_id) FROM credentials WHERE id = {}",
+                blob(&probe)
+            ),
+        )
+    };
+
+    vault.stop().await;
+    let db = vault.db();
+    // (a) one bit of the authentication tag, in the credential and its current version.
+    for table in ["credentials", "credential_versions"] {
+        let column = if table == "credentials" {
+            "id"
+        } else {
+            "credential_id"
+        };
+        let hex = sql(
+            &db,
+            &format!(
+                "SELECT hex(sealed) FROM {table} WHERE {column} = {} ORDER BY rowid DESC LIMIT 1",
+                blob(flipped)
+            ),
+        );
+        let mut bytes = hex.clone().into_bytes();
+        let last = bytes.len() - 1;
+        // One bit of the last byte (the GCM tag): the low bit of its last hex digit.
+        let nibble = u8::from_str_radix(&hex[last..], 16).expect("hex") ^ 1;
+        bytes[last] = format!("{nibble:X}").as_bytes()[0];
+        let flipped_hex = String::from_utf8(bytes).expect("hex");
+        sql(
+            &db,
+            &format!(
+                "UPDATE {table} SET sealed = X'{flipped_hex}' WHERE {column} = {}",
+                blob(flipped)
+            ),
+        );
+    }
+    // (b) two credentials' ciphertexts swapped, rows and versions alike (read first, then
+    // written: an UPDATE whose subqueries read the table it changes would see its own work).
+    for (table, column) in [
+        ("credentials", "id"),
+        ("credential_versions", "credential_id"),
+    ] {
+        let read = |id: &str| {
+            sql(
+                &db,
+                &format!(
+                    "SELECT hex(sealed) FROM {table} WHERE {column} = {}",
+                    blob(id)
+                ),
+            )
+        };
+        let (one, two) = (read(swap1), read(swap2));
+        assert_ne!(one, two);
+        for (id, sealed) in [(swap1, &two), (swap2, &one)] {
+            sql(
+                &db,
+                &format!(
+                    "UPDATE {table} SET sealed = X'{sealed}' WHERE {column} = {}",
+                    blob(id)
+                ),
+            );
+        }
+    }
+    // (c) a row moved to the attacker's organization, its versions with it.
+    for (table, column) in [
+        ("credential_versions", "credential_id"),
+        ("credentials", "id"),
+    ] {
+        sql(
+            &db,
+            &format!(
+                "UPDATE {table} SET organization_id = X'{b_org}' WHERE {column} = {}",
+                blob(moved)
+            ),
+        );
+    }
+    let tampered = sealed_rows(&db);
+    vault.restart().await;
+
+    for (what, id) in [("bit flip", flipped), ("swap 1", swap1), ("swap 2", swap2)] {
+        let reply = proxy(&vault, &vault.a, id, &upstream).await;
+        refused_to_open(what, &reply, &secrets, &key);
+    }
+    // The moved row: the attacker may see it listed, but cannot use it; its owner no longer
+    // finds it.
+    let reply = proxy(&vault, &vault.b, moved, &upstream).await;
+    refused_to_open("moved", &reply, &secrets, &key);
+    let reply = proxy(&vault, &vault.a, moved, &upstream).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let listed = vault
+        .call(Method::GET, "/credentials", &vault.b, None)
+        .await;
+    listed.reveals_none(&secrets);
+    assert!(
+        upstream.requests().is_empty(),
+        "no tampered secret went out"
+    );
+
+    // Untouched credentials still work.
+    let reply = proxy(&vault, &vault.a, control, &upstream).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(upstream.last().header("x-api-key"), [creds[4].1.as_str()]);
+
+    // Nothing the server did rewrote a sealed row.
+    vault.stop().await;
+    assert_eq!(
+        sealed_rows(&db),
+        tampered,
+        "the rows are as the attacker left them"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. Oversized and deeply nested JSON
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_deeply_nested_bodies_are_refused_and_the_server_stays_up() {
+    let vault = Vault::start(false).await;
+    let before = vault.snapshot(&vault.a).await;
+    let raw = |body: String| {
+        let vault = &vault;
+        async move {
+            let response = vault
+                .client
+                .post(format!("{}/credentials", vault.base))
+                .bearer_auth(&vault.a)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await;
+            // None: the connection was cut (which the oversized cases must not see).
+            match response {
+                Ok(response) => Some(Reply::read(response).await),
+                Err(_) => None,
+            }
+        }
+    };
+
+    // Over max_body_bytes (64 KiB here): 413, answered before the connection closes.
+    let big = json!({"name": "x".repeat(100_000), "type": "api_key", "value": "v"}).to_string();
+    {
+        let reply = raw(big).await.expect("a 413, not a cut connection");
+        assert_eq!(
+            reply.problem(),
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large".to_owned()
+            ),
+            "{}",
+            reply.body
+        );
+    }
+    // A 1 MB name: too large too.
+    let huge = json!({"name": "n".repeat(1 << 20), "type": "api_key", "value": "v"}).to_string();
+    {
+        let reply = raw(huge).await.expect("an answer");
+        assert!(
+            matches!(
+                reply.status,
+                StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNPROCESSABLE_ENTITY
+            ),
+            "{}: {}",
+            reply.status,
+            reply.body
+        );
+    }
+    // A name under the body limit but over the name limit: the field is named.
+    let long = json!({"name": "n".repeat(20_000), "type": "api_key", "value": "v"}).to_string();
+    let reply = raw(long).await.expect("an answer");
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("name"), "{}", reply.body);
+
+    // 10,000 levels of nesting, arrays and objects, inside the body limit.
+    let depth = 10_000;
+    let arrays = format!(
+        "{{\"name\": \"n\", \"type\": \"api_key\", \"value\": {}{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let objects = format!(
+        "{{\"name\": \"n\", \"type\": \"custom\", \"headers\": {}1{}}}",
+        "{\"a\":".repeat(depth),
+        "}".repeat(depth)
+    );
+    for body in [arrays, objects, "[".repeat(depth), "{\"a\":".repeat(depth)] {
+        let reply = raw(body).await.expect("an answer");
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        // The server is still up.
+        assert_eq!(
+            vault
+                .call(Method::GET, "/credentials", &vault.a, None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    // The same nesting in a proxy request.
+    let reply = vault
+        .client
+        .post(format!(
+            "{}/credentials/{}/proxy",
+            vault.base,
+            uuid::Uuid::new_v4()
+        ))
+        .bearer_auth(&vault.a)
+        .header("content-type", "application/json")
+        .body("[".repeat(depth))
+        .send()
+        .await
+        .expect("sent");
+    assert!(reply.status().is_client_error(), "{}", reply.status());
+    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing created");
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Header injection
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
+    let upstream = start_upstream().await;
+    let vault = Vault::start(true).await;
+    let id = vault
+        .create(
+            &vault.a,
+            &json!({"name": "c", "type": "custom", "headers": {"X-Partner-Key": canary("h")},
+                    "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    let before = vault.snapshot(&vault.a).await;
+
+    for headers in [
+        json!({"X-A\r\nX-Injected: 1": "v"}),
+        json!({"X-A\nX-Injected: 1": "v"}),
+        json!({"X-A": "v\r\nX-Injected: 1"}),
+        json!({"X-A": "v\nX-Injected: 1"}),
+        json!({"X-A": "v\rX-Injected: 1"}),
+        json!({"X-A": "v\u{0}"}),
+        json!({"X A": "v"}),
+        json!({"X-A:": "v"}),
+        json!({"": "v"}),
+        json!({"Host": "evil.example"}),
+        json!({"Content-Length": "0"}),
+        json!({"Transfer-Encoding": "chunked"}),
+    ] {
+        let create = vault
+            .call(
+                Method::POST,
+                "/credentials",
+                &vault.a,
+                Some(&json!({"name": "inj", "type": "custom", "headers": headers,
+                             "allowedHosts": [upstream.origin()]})),
+            )
+            .await;
+        let update = vault
+            .call(
+                Method::PATCH,
+                &format!("/credentials/{id}"),
+                &vault.a,
+                Some(&json!({"headers": headers})),
+            )
+            .await;
+        for reply in [create, update] {
+            assert_eq!(
+                reply.problem(),
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field".to_owned()),
+                "{headers}: {}",
+                reply.body
+            );
+            assert!(reply.body.contains("headers"), "{headers}: {}", reply.body);
+        }
+    }
+
+    // The caller's own headers on a proxy request.
+    for headers in [
+        json!({"X-Caller": "v\r\nX-Injected: 1"}),
+        json!({"X-Caller": "v\nX-Injected: 1"}),
+        json!({"X-Caller\r\nX-Injected": "1"}),
+        json!({"X Caller": "1"}),
+        json!({"Transfer-Encoding": "chunked"}),
+        json!({"Content-Length": "5"}),
+        json!({"Host": "evil.example"}),
+    ] {
+        let reply = vault
+            .call(
+                Method::POST,
+                &format!("/credentials/{id}/proxy"),
+                &vault.a,
+                Some(
+                    &json!({"method": "GET", "url": upstream.url("/record/i"), "headers": headers}),
+                ),
+            )
+            .await;
+        assert!(
+            reply.status.is_client_error(),
+            "{headers}: {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+
+    // CR/LF in the method or the URL cannot smuggle a header either (the URL parser drops
+    // CR and LF, so that request may go out, with the text in its path).
+    for (method, url) in [
+        ("GET\r\nX-Injected: 1", upstream.url("/record/m")),
+        (
+            "GET",
+            format!("{}/record/u\r\nX-Injected: 1", upstream.origin()),
+        ),
+    ] {
+        let reply = vault
+            .call(
+                Method::POST,
+                &format!("/credentials/{id}/proxy"),
+                &vault.a,
+                Some(&json!({"method": method, "url": url})),
+            )
+            .await;
+        if reply.status.is_success() {
+            // The URL parser percent-encoded it: the path, not a header.
+            assert!(upstream.last().header("x-injected").is_empty());
+        } else {
+            assert!(reply.status.is_client_error(), "{}", reply.body);
+        }
+    }
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .all(|r| r.header("x-injected").is_empty() && r.header("x-caller").is_empty()),
+        "no injected header reached the upstream"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. SSRF
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_in_any_spelling_is_refused_without_a_connection() {
+    let vault = Vault::start(false).await;
+    let (port, connections) = listener(Some(
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
+    ));
+    let spellings = [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+        format!("0x7f.0.0.1:{port}"),
+        format!("2130706433:{port}"),
+        format!("0177.0.0.1:{port}"),
+        format!("127.1:{port}"),
+        format!("[::ffff:127.0.0.1]:{port}"),
+        format!("LOCALHOST:{port}"),
+        format!("localhost.:{port}"),
+    ];
+    let secret = canary("ssrf");
+    let mut refused = 0;
+    for host in &spellings {
+        let created = vault
+            .call(
+                Method::POST,
+                "/credentials",
+                &vault.a,
+                Some(&json!({"name": "s", "type": "api_key", "value": secret,
+                             "allowedHosts": [format!("http://{host}")]})),
+            )
+            .await;
+        if created.status == StatusCode::UNPROCESSABLE_ENTITY {
+            // allowedHosts itself refuses the spelling: refused as well.
+            refused += 1;
+            continue;
+        }
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{host}: {}",
+            created.body
+        );
+        let id = created.json()["id"].as_str().expect("id").to_owned();
+        let reply = vault
+            .call(
+                Method::POST,
+                &format!("/credentials/{id}/proxy"),
+                &vault.a,
+                Some(&json!({"method": "GET", "url": format!("http://{host}/")})),
+            )
+            .await;
+        // Refused before any connection: a loopback address, a spelling allowedHosts does
+        // not match, or a name the resolver will not resolve (`localhost.`).
+        assert!(
+            matches!(
+                reply.problem(),
+                (StatusCode::FORBIDDEN, ref code)
+                    if code == "forbidden-destination" || code == "destination-not-allowed"
+            ) || reply.problem() == (StatusCode::BAD_GATEWAY, "upstream-unresolvable".to_owned()),
+            "{host}: {} {}",
+            reply.status,
+            reply.body
+        );
+        reply.reveals_none(&[&secret]);
+        refused += 1;
+    }
+    assert_eq!(refused, spellings.len());
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "the loopback listener was never reached"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_host_is_handed_back_not_followed() {
+    let vault = Vault::start(true).await;
+    let (target, reached) = listener(Some(
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
+    ));
+    let location = format!("http://127.0.0.1:{target}/steal");
+    let (redirector, _) = listener(Some(format!(
+        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )));
+    let secret = canary("redirect");
+    // The redirector is the allowed host, named by a DNS name; the target is allowed too,
+    // so only the refusal to follow keeps the secret from it.
+    let id = vault
+        .create(
+            &vault.a,
+            &json!({"name": "r", "type": "api_key", "value": secret,
+                    "allowedHosts": [format!("http://localhost:{redirector}"),
+                                     format!("http://127.0.0.1:{target}")]}),
+        )
+        .await;
+    for method in ["GET", "POST"] {
+        let reply = vault
+            .call(
+                Method::POST,
+                &format!("/credentials/{id}/proxy"),
+                &vault.a,
+                Some(&json!({"method": method, "url": format!("http://localhost:{redirector}/")})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
+        assert_eq!(reply.headers["location"], location.as_str());
+        reply.reveals_none(&[&secret]);
+    }
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+}
