@@ -22,6 +22,9 @@ fn name_like() -> impl Strategy<Value = String> {
         any::<String>(),
         "[ \t]{0,2}[a-zA-Zé😀 ]{0,205}[ \n]{0,2}",
         "[a-z]{0,100}[\u{0}-\u{1f}\u{7f}\u{85}]?[a-z]{0,100}",
+        // Right at the limit: 198 to 202 characters, multi-byte ones included.
+        proptest::collection::vec(prop_oneof![Just('a'), Just('é'), Just('😀')], 198..=202)
+            .prop_map(|chars| chars.into_iter().collect()),
     ]
 }
 
