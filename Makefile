@@ -4,7 +4,7 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api test-console
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api fuzz test-console
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
 	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
 	@echo "make bench-apply  - criterion benchmark of one credential use (cached OAuth2/JWT, api_key)"
+	@echo "make fuzz    - cargo-fuzz targets (sealed_blob, access_key, request_body), FUZZ_TARGET_SECONDS each (default 60)"
 	@echo "make fuzz-api - schemathesis against a local server from /openapi.json (FUZZ_SECONDS, default 300)"
 
 setup:
@@ -84,3 +85,18 @@ clean:
 # no 5xx, and every response as the OpenAPI document says. FUZZ_SECONDS=60 for a short run.
 fuzz-api:
 	./scripts/fuzz-api.sh
+
+# cargo-fuzz (libFuzzer, nightly) on the parsers: each target runs for FUZZ_TARGET_SECONDS
+# (default 60); a crash fails the target and leaves its input in fuzz/artifacts/<target>/.
+FUZZ_TARGETS := sealed_blob access_key request_body
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install --locked cargo-fuzz \
+	  || { echo "could not install cargo-fuzz (cargo install --locked cargo-fuzz)"; exit 1; }
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@failed=; for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $${FUZZ_TARGET_SECONDS:-60} s"; \
+	  mkdir -p fuzz/corpus/$$t; \
+	  $(CARGO) +nightly fuzz run $$t $(CURDIR)/fuzz/corpus/$$t $(CURDIR)/fuzz/seeds/$$t -- \
+	    -max_total_time=$${FUZZ_TARGET_SECONDS:-60} || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets that crashed:$$failed (inputs in fuzz/artifacts/)"; exit 1; fi

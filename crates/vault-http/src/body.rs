@@ -66,7 +66,12 @@ pub(crate) async fn read_json_body(
     })
     .await
     .map_err(|_| ApiError::BodyTimeout)??;
-    match serde_json::from_slice::<Value>(&body) {
+    parse_json_object(&body)
+}
+
+/// Parses a body as a JSON object: 400 for malformed JSON or any other JSON value.
+pub(crate) fn parse_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::NotAnObject),
         Err(_) => Err(ApiError::MalformedJson),

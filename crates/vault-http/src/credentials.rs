@@ -129,6 +129,45 @@ fn check_known_fields(
     Ok(())
 }
 
+/// A create body, field by field: its type and the fields, or every problem found.
+pub(crate) fn create_input(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Result<(CredentialType, CredentialFields), ApiError> {
+    check_known_fields(&map, &["type"])?;
+    let mut fields = Fields::new(map);
+    let credential_type = match fields.string("type") {
+        Some(raw) => fields.errors.take(raw.parse::<CredentialType>()),
+        None if fields.contains("type") => None,
+        None => {
+            fields.errors.add("type", "is required");
+            None
+        }
+    };
+    let input = credential_fields(&mut fields);
+    let Some(credential_type) = credential_type.filter(|_| fields.errors.is_empty()) else {
+        return Err(ApiError::Invalid(fields.errors));
+    };
+    Ok((credential_type, input))
+}
+
+/// A patch body, field by field: the fields, or every problem found.
+pub(crate) fn update_input(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Result<CredentialFields, ApiError> {
+    check_known_fields(&map, &["type"])?;
+    let mut fields = Fields::new(map);
+    if fields.contains("type") {
+        fields
+            .errors
+            .add("type", "cannot be changed; create a new credential instead");
+    }
+    let input = credential_fields(&mut fields);
+    if !fields.errors.is_empty() {
+        return Err(ApiError::Invalid(fields.errors));
+    }
+    Ok(input)
+}
+
 pub(crate) fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
     // A malformed id is as absent as an unknown one.
     raw.parse().map_err(|_| ApiError::NotFound)
@@ -202,20 +241,7 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let map = read_json_body(&req, payload, config.max_body_bytes).await?;
-    check_known_fields(&map, &["type"])?;
-    let mut fields = Fields::new(map);
-    let credential_type = match fields.string("type") {
-        Some(raw) => fields.errors.take(raw.parse::<CredentialType>()),
-        None if fields.contains("type") => None,
-        None => {
-            fields.errors.add("type", "is required");
-            None
-        }
-    };
-    let input = credential_fields(&mut fields);
-    let Some(credential_type) = credential_type.filter(|_| fields.errors.is_empty()) else {
-        return Err(ApiError::Invalid(fields.errors));
-    };
+    let (credential_type, input) = create_input(map)?;
     let credential = vault
         .create_credential(&who, credential_type, &input)
         .await?;
@@ -339,17 +365,7 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     let who = authenticate(&req, &vault).await?;
     let id = parse_id(&id)?;
     let map = read_json_body(&req, payload, config.max_body_bytes).await?;
-    check_known_fields(&map, &["type"])?;
-    let mut fields = Fields::new(map);
-    if fields.contains("type") {
-        fields
-            .errors
-            .add("type", "cannot be changed; create a new credential instead");
-    }
-    let input = credential_fields(&mut fields);
-    if !fields.errors.is_empty() {
-        return Err(ApiError::Invalid(fields.errors));
-    }
+    let input = update_input(map)?;
     let precondition = if_match(&req)?;
     let credential = vault
         .update_credential(&who, id, &input, precondition)

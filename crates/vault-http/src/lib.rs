@@ -7,6 +7,9 @@ mod console;
 pub mod context;
 mod credentials;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod openapi;
 mod rate_limit;

@@ -26,7 +26,7 @@ use crate::error::ApiError;
 const PROXY_FIELDS: [&str; 5] = ["method", "url", "headers", "body", "bodyBase64"];
 
 /// Pulls `{method, url, headers, body | bodyBase64}` out of a proxy body.
-fn proxy_request(map: serde_json::Map<String, Value>) -> Result<ProxyRequest, ApiError> {
+pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<ProxyRequest, ApiError> {
     reject_unknown(&map, &PROXY_FIELDS, "")?;
     let mut fields = Fields::new(map);
     let method = fields.string("method");
