@@ -37,33 +37,16 @@ fi
 cargo build -q -p vault-server --bin vault-server
 bin="$PWD/target/debug/vault-server"
 run="$(mktemp -d)"
-cleanup() {
-  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$run"
-}
-trap cleanup EXIT
+. scripts/lib/serve.sh
+trap 'stop_server; rm -rf "$run"' EXIT
 
-export ENCRYPTION_KEY="$("$bin" keys generate)"
-export DATABASE_URL="sqlite://$run/vault.db"
-export VAULT_BIND="127.0.0.1:0"
-export VAULT_DEV_MODE="false"
 # The test proxies a request to its own upstream on 127.0.0.1 for the request log.
 export VAULT_PROXY_ALLOW_PRIVATE_NETWORKS="true"
-admin="$(cd "$run" && "$bin" bootstrap --org console 2>/dev/null)"
-(cd "$run" && exec "$bin" serve) >"$run/server.out" 2>"$run/server.err" &
-server_pid=$!
-base=""
-for _ in $(seq 1 100); do
-  base="$(grep -o 'vault listening on http://[0-9.:]*' "$run/server.err" | head -1 | sed 's/vault listening on //')" || true
-  [ -n "$base" ] && break
-  sleep 0.1
-done
-[ -n "$base" ] || { echo "server did not start:"; cat "$run/server.err"; exit 1; }
+start_server "$bin" "$run" console
 
 mkdir -p target/screenshots
 status=0
-VAULT_BASE="$base" CONSOLE_ADMIN_KEY="$admin" CHROMIUM="$chromium" \
+VAULT_BASE="$base" CONSOLE_ADMIN_KEY="$key" CHROMIUM="$chromium" \
   SCREENSHOTS="$PWD/target/screenshots" SERVER_LOG="$run/server.err" \
   node tests/console/console.test.mjs || status=$?
 exit $status
