@@ -4,7 +4,7 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api fuzz test-console
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api fuzz test-console soak chaos
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
@@ -12,10 +12,12 @@ help:
 	@echo "make test    - run every test (the web console's in headless Chromium too)"
 	@echo "make test-console - only the web console in headless Chromium (screenshots in target/screenshots/)"
 	@echo "make lint    - rustfmt check, clippy -D warnings, vault-core dependency check"
+	@echo "make chaos   - crash and fault evidence: SIGKILL during writes and a rewrap, PostgreSQL stopped, a full disk"
 	@echo "make bench   - HTTP throughput and latency on SQLite and PostgreSQL, next to a no-op route and pgbench"
 	@echo "make bench-cipher - criterion benchmark of sealing and opening a credential"
 	@echo "make bench-apply  - criterion benchmark of one credential use (cached OAuth2/JWT, api_key)"
 	@echo "make fuzz    - cargo-fuzz targets (sealed_blob, access_key, request_body), FUZZ_TARGET_SECONDS each (default 60)"
+	@echo "make soak    - mixed load on SQLite and PostgreSQL for SOAK_SECONDS (default 600): memory flat, no 5xx, every write readable; target/soak/"
 	@echo "make fuzz-api - schemathesis against a local server from /openapi.json (FUZZ_SECONDS, default 300)"
 
 setup:
@@ -36,6 +38,16 @@ else
 endif
 	$(CARGO) test --workspace --doc
 	./scripts/test-console.sh
+
+# Chaos: SIGKILL the server during a burst of writes and during a rewrap (tests/chaos.rs),
+# stop PostgreSQL under load (tests/faults.rs), kill a rewrap half way (tests/rotation.rs),
+# fill the SQLite volume (tests/chaos.rs, needs `unshare`). They are in `make test` too.
+chaos: pg-up
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast -E 'binary(chaos) | binary(faults) | binary(rotation)'
+else
+	$(CARGO) test --workspace --no-fail-fast --test chaos --test faults --test rotation
+endif
 
 # The web console in headless Chromium (installs Debian's chromium and playwright-core
 # when missing; skipped loudly where it cannot, a failure under CI=true).
@@ -80,6 +92,11 @@ bench-apply:
 
 clean:
 	$(CARGO) clean
+
+# A long mixed load on both databases at once (tests/soak.rs), then the memory plot and the
+# summary table in target/soak/. SOAK_SECONDS=60 for a short run (CI).
+soak: pg-up
+	./scripts/soak.sh
 
 # schemathesis (installed from PyPI into target/fuzz-api/venv) against a fresh local server:
 # no 5xx, and every response as the OpenAPI document says. FUZZ_SECONDS=60 for a short run.

@@ -1,6 +1,7 @@
 //! PostgreSQL going away under load: requests fail fast with 503 problem+json and
 //! `Retry-After`, the server stays up, and once the database is back the same process
-//! serves again with everything written before the outage intact.
+//! serves again with everything written before the outage intact, and every secret value
+//! acknowledged during the load there and opening.
 
 mod support;
 
@@ -12,6 +13,7 @@ use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use support::postgres::TempCluster;
+use support::upstream::start_upstream;
 use support::{Server, command, run_ok};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,6 +30,7 @@ async fn the_server_rides_out_a_database_outage() {
         cmd.env("DATABASE_URL", &cluster.url)
             .env("ENCRYPTION_KEY", key.expose_secret())
             .env("VAULT_MIGRATE_ON_START", "true")
+            .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
             .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
         cmd
     };
@@ -54,6 +57,26 @@ async fn the_server_rides_out_a_database_outage() {
             .await
             .expect("json");
         before.push(created);
+    }
+    // Credentials whose secret value the load keeps changing, one per value writer.
+    let upstream = start_upstream().await;
+    let mut written = Vec::new();
+    for w in 0..4 {
+        let value = format!("sk_load_{w}_000000");
+        let created: Value = client
+            .post(format!("{}/credentials", server.base))
+            .bearer_auth(&token)
+            .json(
+                &json!({"name": format!("written-{w}"), "type": "api_key", "value": value,
+                          "allowedHosts": [upstream.origin()]}),
+            )
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        written.push((created["id"].as_str().expect("id").to_owned(), value));
     }
 
     // Load: readers and writers in a loop until told to stop.
@@ -108,8 +131,76 @@ async fn the_server_rides_out_a_database_outage() {
             })
         })
         .collect();
+    // Value writers: each keeps the last value acknowledged (2xx) and those tried since
+    // (a 503 or a cut connection does not say whether the commit happened).
+    let value_acks = Arc::new(AtomicUsize::new(0));
+    let writers: Vec<_> = written
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(w, (id, first))| {
+            let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+            let (stop, unavailable, unexpected, value_acks) = (
+                stop.clone(),
+                unavailable.clone(),
+                unexpected.clone(),
+                value_acks.clone(),
+            );
+            tokio::spawn(async move {
+                let (mut acknowledged, mut unsure) = (first, Vec::new());
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let value = format!("sk_load_{w}_{n:06}");
+                    let sent = client
+                        .patch(format!("{base}/credentials/{id}"))
+                        .bearer_auth(&token)
+                        .json(&json!({"value": value}))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status().is_success() => {
+                            acknowledged = value;
+                            unsure.clear();
+                            value_acks.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) if r.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                            unsure.push(value);
+                            let retry_after = r.headers().get("retry-after").is_some();
+                            let body: Value = r.json().await.unwrap_or_default();
+                            if retry_after && body["code"] == "store-unavailable" {
+                                unavailable.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                unexpected
+                                    .lock()
+                                    .expect("lock")
+                                    .push(format!("503 without Retry-After or code: {body}"));
+                            }
+                        }
+                        Ok(r) => {
+                            unsure.push(value);
+                            unexpected
+                                .lock()
+                                .expect("lock")
+                                .push(format!("status {}", r.status()));
+                        }
+                        Err(e) => {
+                            unsure.push(value);
+                            unexpected
+                                .lock()
+                                .expect("lock")
+                                .push(format!("transport: {e}"));
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                (id, acknowledged, unsure)
+            })
+        })
+        .collect();
 
     tokio::time::sleep(Duration::from_millis(500)).await;
+    let acknowledged_before_the_outage = value_acks.load(Ordering::Relaxed);
     cluster.halt();
 
     // During the outage: 503 problem+json with Retry-After, and the process stays up.
@@ -154,6 +245,10 @@ async fn the_server_rides_out_a_database_outage() {
     for worker in workers {
         worker.await.expect("worker");
     }
+    let mut outcomes = Vec::new();
+    for writer in writers {
+        outcomes.push(writer.await.expect("writer"));
+    }
     let unexpected = unexpected.lock().expect("lock").clone();
     assert!(
         unexpected.is_empty(),
@@ -180,6 +275,34 @@ async fn the_server_rides_out_a_database_outage() {
         assert_eq!(now["secretHints"], created["secretHints"]);
         assert_eq!(now["createdAt"], created["createdAt"]);
     }
+
+    // Every value acknowledged during the load is there and opens: the upstream gets the
+    // last acknowledged one, or one tried after it whose outcome the writer never learnt.
+    for (id, acknowledged, unsure) in &outcomes {
+        let used = client
+            .post(format!("{}/credentials/{id}/proxy", server.base))
+            .bearer_auth(&token)
+            .json(&json!({"method": "GET", "url": upstream.url(&format!("/record/{id}"))}))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(used.status(), StatusCode::OK, "{id} opens");
+        let got = upstream.last();
+        assert_eq!(got.path, format!("/record/{id}"));
+        let seen = got.header("x-api-key").concat();
+        assert!(
+            seen == *acknowledged || unsure.contains(&seen),
+            "{id}: the upstream got {seen}, not the last acknowledged {acknowledged} nor one \
+             tried after it ({} of those)",
+            unsure.len()
+        );
+    }
+    eprintln!(
+        "faults: {} secret values acknowledged ({acknowledged_before_the_outage} before the \
+         outage), {} requests answered 503 during it",
+        value_acks.load(Ordering::Relaxed),
+        unavailable.load(Ordering::Relaxed)
+    );
     let after = client
         .post(format!("{}/credentials", server.base))
         .bearer_auth(&token)

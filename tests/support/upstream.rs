@@ -1,6 +1,6 @@
 //! An upstream for the end-to-end tests, on 127.0.0.1: records every request it gets and
 //! plays an OAuth2 token endpoint (counting calls, slow or refusing on demand), a
-//! redirector and an oversized response.
+//! redirector, an oversized response, and an echo that records nothing (for long runs).
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -144,6 +144,21 @@ async fn token_endpoint(
     }))
 }
 
+/// `/echo`: answers with the credential-bearing headers it got, as JSON, and keeps nothing,
+/// so a long run can check every use without the upstream's memory growing.
+async fn echo(req: HttpRequest) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    HttpResponse::Ok().json(json!({
+        "authorization": header("authorization"),
+        "x-api-key": header("x-api-key"),
+        "x-soak-secret": header("x-soak-secret"),
+    }))
+}
+
 pub(crate) async fn start_upstream() -> Upstream {
     let state = web::Data::new(UpstreamState::default());
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -153,6 +168,7 @@ pub(crate) async fn start_upstream() -> Upstream {
         App::new()
             .app_data(shared.clone())
             .route("/token", web::post().to(token_endpoint))
+            .route("/echo", web::get().to(echo))
             .route(
                 "/redirect-away",
                 web::get().to(move || async move {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make soak`: tests/soak.rs (a mixed load on SQLite and PostgreSQL for SOAK_SECONDS, default
+# 600), then the memory plot and the summary under target/soak/ (matplotlib from PyPI into
+# target/soak-venv). The plot is drawn even when the soak fails: it is the evidence.
+#
+#   SOAK_SECONDS  how long the load runs (both databases at once); CI runs 60
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out="$PWD/target/soak"
+venv="target/soak-venv"
+MATPLOTLIB_VERSION="3.11.2"
+rm -rf "$out" && mkdir -p "$out"
+
+if ! "$venv/bin/python" -c "import matplotlib, sys; sys.exit(matplotlib.__version__ != '$MATPLOTLIB_VERSION')" 2>/dev/null; then
+  echo "installing matplotlib $MATPLOTLIB_VERSION into $venv"
+  python3 -m venv "$venv" || {
+    # Debian splits venv support into its own package.
+    apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"
+  }
+  "$venv/bin/pip" install -q --disable-pip-version-check "matplotlib==$MATPLOTLIB_VERSION"
+fi
+
+echo "soak: ${SOAK_SECONDS:-600} s on SQLite and PostgreSQL at once (summary in $out/summary.md)"
+status=0
+if command -v cargo-nextest >/dev/null 2>&1; then
+  SOAK_DIR="$out" cargo nextest run --workspace --run-ignored only -E 'binary(soak)' \
+    --no-capture || status=$?
+else
+  SOAK_DIR="$out" cargo test --workspace --test soak -- --ignored --nocapture || status=$?
+fi
+"$venv/bin/python" scripts/soak_plot.py "$out" || status=1
+[ -f "$out/summary.md" ] && cat "$out/summary.md"
+exit "$status"

@@ -1,0 +1,1011 @@
+//! Chaos: what survives a crash, and what a full disk does.
+//!
+//! - **SIGKILL during a burst of writes**, on SQLite and on PostgreSQL: eight workers
+//!   create, update (a new secret value, so a new version) and delete credentials of their
+//!   own while the server is killed, three times on one database. After each restart every
+//!   acknowledged create is there, its secret is the last acknowledged value (or the one
+//!   write that was in flight at the kill, which may or may not have committed: nothing
+//!   else) as the upstream sees it through a proxy use, every acknowledged delete is gone,
+//!   nothing unknown appeared, and the server takes writes again.
+//! - **SIGKILL during a rewrap**: credentials with old versions under an old key, the server
+//!   restarted on a new key with the old one kept, `keys rewrap --batch 1` running beside
+//!   live writes, and the server and the rewrap both killed half way. After a restart
+//!   every acknowledged write is there and opens, the rewrap run again finishes with no
+//!   row left under the old key, and with the old key dropped every credential and old
+//!   version still opens.
+//! - **A full disk** (SQLite on a 16 MiB tmpfs of the server's own, in a user and mount
+//!   namespace): once the volume is full, creates, updates, deletes and credential uses
+//!   fail with a clean 503 problem and change nothing, no use reaches the upstream
+//!   unaudited, reads and health checks go on, the process stays up; when space comes back
+//!   the same process takes writes again with everything from before intact.
+//!
+//! Stopping PostgreSQL under load is `tests/faults.rs`; killing only the rewrap process is
+//! `tests/rotation.rs`. `make chaos` runs the three.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, RequestBuilder, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use support::postgres::TestDatabase;
+use support::upstream::{Upstream, start_upstream};
+use support::{BIN, Server, command, run_ok};
+
+/// Concurrent writers in a burst, each with credentials of its own.
+const WORKERS: usize = 8;
+/// Acknowledged writes in a round before the server is killed.
+const ACKS_BEFORE_KILL: usize = 500;
+/// Kill-and-restart rounds on one database.
+const ROUNDS: usize = 3;
+/// How long any single wait in these tests may take before it fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn new_key() -> String {
+    vault_cipher_ring::KeyEncryptionKey::generate()
+        .expect("random")
+        .to_base64()
+        .expose_secret()
+        .to_owned()
+}
+
+/// Every request is bounded: a hang fails the test instead of stalling it.
+fn client() -> Client {
+    support::http_client()
+        .timeout(Duration::from_secs(15))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// A database (an SQLite file in a temporary directory, or a PostgreSQL database of the
+/// test's own) with the organization `acme` bootstrapped in it.
+struct Installation {
+    dir: tempfile::TempDir,
+    database_url: String,
+    token: String,
+    _database: Option<TestDatabase>,
+}
+
+impl Installation {
+    /// `None` when PostgreSQL is wanted but absent (after the loud skip notice).
+    fn new(postgres: bool, key: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, database) = if postgres {
+            let database = TestDatabase::create()?;
+            (database.url.clone(), Some(database))
+        } else {
+            let file = dir.path().join("vault.db");
+            (format!("sqlite://{}", file.display()), None)
+        };
+        let mut installation = Self {
+            dir,
+            database_url,
+            token: String::new(),
+            _database: database,
+        };
+        let mut bootstrap = installation.command(key, None);
+        bootstrap.args(["bootstrap", "--org", "acme"]);
+        installation.token = run_ok(bootstrap);
+        Some(installation)
+    }
+
+    /// A `vault-server` command on this database with `key` current and `previous` kept.
+    fn command(&self, key: &str, previous: Option<&str>) -> Command {
+        let mut cmd = command(self.dir.path());
+        cmd.env("DATABASE_URL", &self.database_url)
+            .env("ENCRYPTION_KEY", key)
+            .env("VAULT_MIGRATE_ON_START", "true")
+            .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+            // Eight unthrottled writers are the point here, not the rate limit.
+            .env("VAULT_RATE_LIMIT_PER_SECOND", "0");
+        if let Some(previous) = previous {
+            cmd.env("ENCRYPTION_KEYS_PREVIOUS", previous);
+        }
+        cmd
+    }
+}
+
+/// A credential as its owner last had it acknowledged.
+#[derive(Clone, Debug)]
+struct Known {
+    id: String,
+    value: String,
+    version: i64,
+}
+
+/// A write, as a worker sends it.
+#[derive(Clone, Debug)]
+enum Op {
+    Create { name: String, value: String },
+    Patch { name: String, value: String },
+    Delete { name: String },
+}
+
+/// What one worker knows about its own credentials: no other worker touches them, so
+/// every acknowledged write is the truth, and only the one write in flight when the server
+/// died is uncertain.
+#[derive(Debug, Default)]
+struct Ledger {
+    worker: usize,
+    live: BTreeMap<String, Known>,
+    deleted: BTreeMap<String, String>,
+    in_flight: Option<Op>,
+    /// Credentials a burst leaves alone (it neither updates nor deletes them).
+    protected: BTreeSet<String>,
+    next: u64,
+    acked: usize,
+    /// Anything but an acknowledgement while the server was meant to be up.
+    unexpected: Vec<String>,
+}
+
+impl Ledger {
+    fn new(worker: usize) -> Self {
+        Self {
+            worker,
+            ..Self::default()
+        }
+    }
+
+    /// A fresh name or secret value: never reused, so a value seen upstream names one write.
+    fn fresh(&mut self, what: &str) -> String {
+        self.next += 1;
+        format!("{what}-w{}-{:06}", self.worker, self.next)
+    }
+
+    /// The next write: keep a few credentials, mostly update them, delete now and then
+    /// (the oldest).
+    fn next_op(&mut self) -> Op {
+        let step = self.next;
+        let targets: Vec<&String> = self
+            .live
+            .keys()
+            .filter(|name| !self.protected.contains(*name))
+            .collect();
+        if targets.len() < 3 || step.is_multiple_of(5) {
+            let name = self.fresh("chaos");
+            let value = self.fresh("sk_chaos_secret");
+            Op::Create { name, value }
+        } else if step.is_multiple_of(7) {
+            let name = targets[0].clone();
+            self.next += 1;
+            Op::Delete { name }
+        } else {
+            let index = usize::try_from(step).expect("small") % targets.len();
+            let name = targets[index].clone();
+            let value = self.fresh("sk_chaos_secret");
+            Op::Patch { name, value }
+        }
+    }
+}
+
+/// What the workers of a burst share.
+struct Burst {
+    client: Client,
+    base: String,
+    token: String,
+    origin: String,
+    acks: AtomicUsize,
+    stop: AtomicBool,
+    /// Set just before the SIGKILL: from then on, a refused connection is expected.
+    killed: AtomicBool,
+}
+
+impl Burst {
+    fn new(client: &Client, base: &str, token: &str, upstream: &Upstream) -> Self {
+        Self {
+            client: client.clone(),
+            base: base.to_owned(),
+            token: token.to_owned(),
+            origin: upstream.origin(),
+            acks: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Sends `op`; on a 2xx the ledger records it. `Ok(false)`: the server is gone (the op
+/// stays in flight); `Err`: an answer that is neither.
+async fn perform(burst: &Burst, ledger: &mut Ledger, op: Op) -> Result<bool, String> {
+    let base = &burst.base;
+    let request = match &op {
+        Op::Create { name, value } => burst
+            .client
+            .post(format!("{base}/credentials"))
+            .json(&json!({"name": name, "type": "api_key", "value": value,
+                    "allowedHosts": [burst.origin]})),
+        Op::Patch { name, value } => {
+            let id = &ledger.live[name].id;
+            burst
+                .client
+                .patch(format!("{base}/credentials/{id}"))
+                .json(&json!({"value": value}))
+        }
+        Op::Delete { name } => {
+            let id = &ledger.live[name].id;
+            burst.client.delete(format!("{base}/credentials/{id}"))
+        }
+    };
+    ledger.in_flight = Some(op.clone());
+    let response = match request.bearer_auth(&burst.token).send().await {
+        Ok(response) => response,
+        Err(_) if burst.killed.load(Ordering::SeqCst) => return Ok(false),
+        Err(error) => return Err(format!("{op:?}: transport error before the kill: {error}")),
+    };
+    let status = response.status();
+    let body: Value = if status == StatusCode::NO_CONTENT {
+        Value::Null
+    } else {
+        match response.json().await {
+            Ok(body) => body,
+            // The status line arrived, the body did not: the server died in between.
+            Err(_) if burst.killed.load(Ordering::SeqCst) && status.is_success() => {
+                return Ok(false);
+            }
+            Err(error) => return Err(format!("{op:?}: {status} with an unreadable body: {error}")),
+        }
+    };
+    if !status.is_success() {
+        return Err(format!("{op:?}: {status} {body}"));
+    }
+    let version = || {
+        body["version"]
+            .as_i64()
+            .ok_or(format!("no version in {body}"))
+    };
+    match op {
+        Op::Create { name, value } => {
+            let id = body["id"].as_str().ok_or(format!("no id in {body}"))?;
+            let known = Known {
+                id: id.to_owned(),
+                value,
+                version: version()?,
+            };
+            ledger.live.insert(name, known);
+        }
+        Op::Patch { name, value } => {
+            let version = version()?;
+            let known = ledger.live.get_mut(&name).expect("owned");
+            known.value = value;
+            known.version = version;
+        }
+        Op::Delete { name } => {
+            let known = ledger.live.remove(&name).expect("owned");
+            ledger.deleted.insert(name, known.id);
+        }
+    }
+    ledger.in_flight = None;
+    ledger.acked += 1;
+    burst.acks.fetch_add(1, Ordering::SeqCst);
+    Ok(true)
+}
+
+/// A worker: writes until told to stop or the server is gone.
+async fn work(burst: Arc<Burst>, mut ledger: Ledger) -> Ledger {
+    while !burst.stop.load(Ordering::SeqCst) {
+        let op = ledger.next_op();
+        match perform(&burst, &mut ledger, op).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(why) => {
+                ledger.unexpected.push(why);
+                break;
+            }
+        }
+    }
+    ledger
+}
+
+fn start_burst(
+    server: &Server,
+    token: &str,
+    upstream: &Upstream,
+    ledgers: Vec<Ledger>,
+) -> (Arc<Burst>, Vec<tokio::task::JoinHandle<Ledger>>) {
+    let burst = Arc::new(Burst::new(&client(), &server.base, token, upstream));
+    let workers = ledgers
+        .into_iter()
+        .map(|ledger| tokio::spawn(work(burst.clone(), ledger)))
+        .collect();
+    (burst, workers)
+}
+
+/// Waits for the workers (they stop at once once the server is gone) and checks that
+/// nothing but acknowledgements came back before the kill.
+async fn collect(workers: Vec<tokio::task::JoinHandle<Ledger>>) -> Vec<Ledger> {
+    let mut ledgers = Vec::new();
+    for worker in workers {
+        let ledger = tokio::time::timeout(DEADLINE, worker)
+            .await
+            .expect("the worker ends")
+            .expect("the worker ran");
+        assert!(
+            ledger.unexpected.is_empty(),
+            "worker {}: {:?}",
+            ledger.worker,
+            ledger.unexpected
+        );
+        ledgers.push(ledger);
+    }
+    ledgers
+}
+
+/// Sends a request that must be answered; returns the status and the JSON body (`Null`
+/// when there is none).
+async fn call(
+    request: RequestBuilder,
+    token: &str,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let response = request.bearer_auth(token).send().await.expect("answered");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body, headers)
+}
+
+/// Every credential of the organization, by name.
+async fn list_all(client: &Client, base: &str, token: &str) -> BTreeMap<String, Value> {
+    let mut all = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/credentials?limit=100");
+        if let Some(cursor) = &cursor {
+            url.push_str("&cursor=");
+            url.push_str(cursor);
+        }
+        let (status, page, _) = call(client.get(url), token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().expect("items") {
+            let name = item["name"].as_str().expect("name").to_owned();
+            assert!(
+                all.insert(name.clone(), item.clone()).is_none(),
+                "{name} listed twice"
+            );
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+/// Uses credential `id` through the proxy and returns the `X-API-Key` the upstream got.
+async fn use_credential(
+    client: &Client,
+    base: &str,
+    token: &str,
+    upstream: &Upstream,
+    id: &str,
+) -> Result<String, String> {
+    let path = format!("/record/use/{id}");
+    let (status, body, _) = call(
+        client
+            .post(format!("{base}/credentials/{id}/proxy"))
+            .json(&json!({"method": "GET", "url": upstream.url(&path)})),
+        token,
+    )
+    .await;
+    if status != StatusCode::OK {
+        return Err(format!("use of {id}: {status} {body}"));
+    }
+    let got = upstream.last();
+    if got.path != path {
+        return Err(format!("the upstream's last request is {}", got.path));
+    }
+    match got.header("x-api-key").as_slice() {
+        [value] => Ok((*value).to_owned()),
+        other => Err(format!("use of {id}: X-API-Key {other:?}")),
+    }
+}
+
+/// What [`reconcile`] found.
+#[derive(Debug, Default)]
+struct Reconciled {
+    /// Credentials that opened with the expected secret.
+    checked: usize,
+    /// Writes in flight at the kill that had committed, and that had not.
+    committed: usize,
+    not_committed: usize,
+}
+
+/// After a crash: settles each worker's in-flight write by what the database says, then
+/// checks that the database holds exactly what the ledgers say, every secret opening.
+async fn reconcile(
+    client: &Client,
+    base: &str,
+    token: &str,
+    upstream: &Upstream,
+    ledgers: &mut [Ledger],
+) -> Reconciled {
+    let listed = list_all(client, base, token).await;
+    let mut found = Reconciled::default();
+    let mut expected = BTreeSet::new();
+    for ledger in ledgers.iter_mut() {
+        // Not acknowledged: it may have committed (then exactly as sent), or not.
+        let in_flight = ledger.in_flight.is_some();
+        let committed = match ledger.in_flight.take() {
+            None => None,
+            Some(Op::Create { name, value }) => listed.get(&name).map(|item| {
+                let id = item["id"].as_str().expect("id").to_owned();
+                let version = item["version"].as_i64().expect("version");
+                ledger.live.insert(name, Known { id, value, version });
+            }),
+            Some(Op::Patch { name, value }) => {
+                let known = ledger.live.get_mut(&name).expect("owned");
+                let version = listed
+                    .get(&name)
+                    .and_then(|item| item["version"].as_i64())
+                    .unwrap_or_else(|| panic!("{name}: acknowledged, not listed"));
+                if version == known.version + 1 {
+                    known.value = value;
+                    known.version = version;
+                    Some(())
+                } else {
+                    assert_eq!(
+                        version, known.version,
+                        "{name}: the version is the acknowledged one or the one in flight"
+                    );
+                    None
+                }
+            }
+            Some(Op::Delete { name }) => (!listed.contains_key(&name)).then(|| {
+                let known = ledger.live.remove(&name).expect("owned");
+                ledger.deleted.insert(name, known.id);
+            }),
+        };
+        match (in_flight, committed) {
+            (true, Some(())) => found.committed += 1,
+            (true, None) => found.not_committed += 1,
+            (false, _) => {}
+        }
+        expected.extend(ledger.live.keys().cloned());
+    }
+    let listed_names: BTreeSet<String> = listed.keys().cloned().collect();
+    let missing: Vec<_> = expected.difference(&listed_names).collect();
+    let unknown: Vec<_> = listed_names.difference(&expected).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged credentials lost: {missing:?}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "credentials nobody created (or whose delete was acknowledged): {unknown:?}"
+    );
+
+    for ledger in ledgers.iter() {
+        for (name, known) in &ledger.live {
+            let item = &listed[name];
+            assert_eq!(item["id"].as_str(), Some(known.id.as_str()), "{name}");
+            assert_eq!(item["version"].as_i64(), Some(known.version), "{name}");
+            let seen = use_credential(client, base, token, upstream, &known.id)
+                .await
+                .unwrap_or_else(|why| panic!("{name} does not open: {why}"));
+            assert_eq!(
+                seen, known.value,
+                "{name}: the upstream got another secret than the last acknowledged one"
+            );
+            found.checked += 1;
+        }
+        for (name, id) in &ledger.deleted {
+            let (status, body, _) =
+                call(client.get(format!("{base}/credentials/{id}")), token).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{name} was deleted: {body}");
+        }
+    }
+    found
+}
+
+/// One write of each kind, each acknowledged: the server takes writes.
+async fn takes_writes(client: &Client, base: &str, token: &str, upstream: &Upstream) {
+    let burst = Burst::new(client, base, token, upstream);
+    let mut ledger = Ledger::new(WORKERS + 1);
+    let name = ledger.fresh("after");
+    let value = ledger.fresh("sk_after_secret");
+    let ops = [
+        Op::Create {
+            name: name.clone(),
+            value,
+        },
+        Op::Patch {
+            name: name.clone(),
+            value: ledger.fresh("sk_after_secret"),
+        },
+    ];
+    for op in ops {
+        perform(&burst, &mut ledger, op)
+            .await
+            .expect("acknowledged");
+    }
+    let id = ledger.live[&name].id.clone();
+    let seen = use_credential(client, base, token, upstream, &id)
+        .await
+        .expect("opens");
+    assert_eq!(seen, ledger.live[&name].value);
+    perform(&burst, &mut ledger, Op::Delete { name })
+        .await
+        .expect("acknowledged");
+}
+
+async fn kill_during_writes(postgres: bool) {
+    let key = new_key();
+    let Some(installation) = Installation::new(postgres, &key) else {
+        return;
+    };
+    let token = &installation.token;
+    let upstream = start_upstream().await;
+    let client = client();
+    let mut ledgers: Vec<Ledger> = (0..WORKERS).map(Ledger::new).collect();
+    let mut server = Server::start(installation.command(&key, None));
+    for round in 1..=ROUNDS {
+        let started = Instant::now();
+        let (burst, workers) = start_burst(&server, token, &upstream, ledgers);
+        // Kill while the burst is in full swing, not at its start or end.
+        while burst.acks.load(Ordering::SeqCst) < ACKS_BEFORE_KILL {
+            assert!(
+                started.elapsed() < DEADLINE,
+                "only {} writes acknowledged",
+                burst.acks.load(Ordering::SeqCst)
+            );
+            if workers.iter().any(tokio::task::JoinHandle::is_finished) {
+                // Only an unexpected answer stops a worker now: `collect` shows which.
+                burst.stop.store(true, Ordering::SeqCst);
+                collect(workers).await;
+                panic!("a worker stopped before the kill");
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        burst.killed.store(true, Ordering::SeqCst);
+        server.kill();
+        burst.stop.store(true, Ordering::SeqCst);
+        ledgers = collect(workers).await;
+        let acked: usize = ledgers.iter().map(|l| l.acked).sum();
+        let burst_time = started.elapsed();
+
+        server = Server::start(installation.command(&key, None));
+        let found = reconcile(&client, &server.base, token, &upstream, &mut ledgers).await;
+        eprintln!(
+            "chaos ({}): round {round}: killed after {} acknowledged writes in this round \
+             ({acked} in all) in {burst_time:?}; of the writes in flight {} had committed, {} \
+             had not; after the restart {} credentials open with their last acknowledged \
+             secret (checked in {:?})",
+            if postgres { "PostgreSQL" } else { "SQLite" },
+            burst.acks.load(Ordering::SeqCst),
+            found.committed,
+            found.not_committed,
+            found.checked,
+            started.elapsed() - burst_time,
+        );
+    }
+    takes_writes(&client, &server.base, token, &upstream).await;
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_every_acknowledged_write_through_sigkills() {
+    kill_during_writes(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_keeps_every_acknowledged_write_through_sigkills() {
+    kill_during_writes(true).await;
+}
+
+/// `GET /admin/keys`'s `rowsUnderOldKeys`.
+async fn rows_under_old_keys(client: &Client, base: &str, token: &str) -> u64 {
+    let (status, body, _) = call(client.get(format!("{base}/admin/keys")), token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["rowsUnderOldKeys"].as_u64().expect("a count")
+}
+
+async fn kill_during_rewrap(postgres: bool) {
+    let (old, new) = (new_key(), new_key());
+    let Some(installation) = Installation::new(postgres, &old) else {
+        return;
+    };
+    let token = &installation.token;
+    let upstream = start_upstream().await;
+    let client = client();
+    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
+
+    // Under the old key: 96 credentials, every other one with two more versions (those the
+    // burst leaves alone, so that their old versions are still there to restore).
+    let server = Server::start(installation.command(&old, None));
+    let seeding = Burst::new(&client, &server.base, token, &upstream);
+    let mut ledgers: Vec<Ledger> = (0..WORKERS).map(Ledger::new).collect();
+    let mut with_versions = Vec::new();
+    for i in 0..96 {
+        let ledger = &mut ledgers[i % WORKERS];
+        let name = ledger.fresh("seed");
+        let first = ledger.fresh("sk_old_secret");
+        let create = Op::Create {
+            name: name.clone(),
+            value: first.clone(),
+        };
+        perform(&seeding, ledger, create).await.expect("created");
+        if i.is_multiple_of(2) {
+            for _ in 0..2 {
+                let value = ledger.fresh("sk_old_secret");
+                let patch = Op::Patch {
+                    name: name.clone(),
+                    value,
+                };
+                perform(&seeding, ledger, patch).await.expect("updated");
+            }
+            with_versions.push((ledger.live[&name].id.clone(), first));
+            ledger.protected.insert(name);
+        }
+    }
+    server.stop();
+
+    // The new key, the old one kept; writes go on while a slow rewrap runs; both die.
+    let server = Server::start(installation.command(&new, Some(&old)));
+    let under_old = rows_under_old_keys(&client, &server.base, token).await;
+    let started = Instant::now();
+    let (burst, workers) = start_burst(&server, token, &upstream, ledgers);
+    let mut rewrap = installation.command(&new, Some(&old));
+    rewrap
+        .args(["keys", "rewrap", "--batch", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut rewrap = rewrap.spawn().expect("the rewrap starts");
+    let at_kill = loop {
+        let remaining = rows_under_old_keys(&client, &server.base, token).await;
+        // Half way, with writes acknowledged meanwhile.
+        if remaining <= under_old / 2 && burst.acks.load(Ordering::SeqCst) >= 20 {
+            break remaining;
+        }
+        assert!(
+            rewrap.try_wait().expect("poll").is_none(),
+            "the rewrap finished before the kill ({remaining} of {under_old} rows left)"
+        );
+        assert!(
+            started.elapsed() < DEADLINE,
+            "no progress: {remaining} of {under_old}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    burst.killed.store(true, Ordering::SeqCst);
+    server.kill();
+    rewrap.kill().expect("SIGKILL the rewrap");
+    rewrap.wait().expect("reaped");
+    burst.stop.store(true, Ordering::SeqCst);
+    let mut ledgers = collect(workers).await;
+    let acked = burst.acks.load(Ordering::SeqCst);
+
+    // Restarted half way: every acknowledged write there and opening, old rows still old.
+    let server = Server::start(installation.command(&new, Some(&old)));
+    let after_kill = rows_under_old_keys(&client, &server.base, token).await;
+    assert!(
+        after_kill > 0 && after_kill <= at_kill,
+        "killed half way: {after_kill} rows under the old key (of {under_old}, {at_kill} seen at the kill)"
+    );
+    let found = reconcile(&client, &server.base, token, &upstream, &mut ledgers).await;
+
+    // The rewrap run again finishes.
+    let mut rerun = installation.command(&new, Some(&old));
+    rerun.args(["keys", "rewrap", "--batch", "25"]);
+    let report = run_ok(rerun);
+    assert!(
+        report.contains("0 rows remain under older keys"),
+        "{report}"
+    );
+    assert_eq!(rows_under_old_keys(&client, &server.base, token).await, 0);
+    server.stop();
+
+    // The old key dropped: every credential opens, and so do the old versions.
+    let server = Server::start(installation.command(&new, None));
+    let reopened = reconcile(&client, &server.base, token, &upstream, &mut ledgers)
+        .await
+        .checked;
+    let mut restored = 0;
+    for (id, first) in &with_versions {
+        let (status, body, _) = call(
+            client.post(format!(
+                "{}/credentials/{id}/versions/1/restore",
+                server.base
+            )),
+            token,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "version 1 of {id} opens: {body}");
+        let seen = use_credential(&client, &server.base, token, &upstream, id)
+            .await
+            .unwrap_or_else(|why| panic!("{id} restored does not open: {why}"));
+        assert_eq!(&seen, first, "{id}: version 1 restored");
+        restored += 1;
+    }
+    server.stop();
+    eprintln!(
+        "chaos ({backend}): rewrap killed with {at_kill} of {under_old} rows under the old key \
+         ({after_kill} after the restart), {acked} writes acknowledged meanwhile (of those in \
+         flight {} had committed, {} had not); {} credentials open after the restart, \
+         {reopened} under the new key alone, {restored} old versions restored; {:?} in all",
+        found.committed,
+        found.not_committed,
+        found.checked,
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_rewrap_killed_with_the_server_finishes_when_rerun() {
+    kill_during_rewrap(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rewrap_killed_with_the_server_finishes_when_rerun() {
+    kill_during_rewrap(true).await;
+}
+
+/// Mounts a tmpfs of `size` on `$CHAOS_VOLUME` in new user and mount namespaces (as root of
+/// the user namespace, mapped to whoever we are), then runs `script`'s rest. The mount
+/// exists only for that process and dies with it.
+fn in_own_volume(dir: &Path, volume: &Path, size: &str, script: &str) -> Command {
+    let mut cmd = Command::new("unshare");
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CHAOS_VOLUME", volume)
+        .stdin(Stdio::null())
+        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .arg(format!(
+            r#"mount -t tmpfs -o size={size} tmpfs "$CHAOS_VOLUME" && {script}"#
+        ));
+    cmd
+}
+
+/// Whether this machine lets us mount a tmpfs in a user namespace; skips loudly (or fails
+/// under `CI`) when it does not.
+fn tmpfs_possible(dir: &Path) -> bool {
+    let volume = dir.join("probe");
+    std::fs::create_dir(&volume).expect("a directory");
+    let probe = in_own_volume(dir, &volume, "1m", r#"touch "$CHAOS_VOLUME/x""#).output();
+    let why = match probe {
+        Ok(out) if out.status.success() => return true,
+        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        Err(error) => format!("unshare: {error}"),
+    };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI: the full-disk test needs `unshare --user --map-root-user --mount` and tmpfs: {why}"
+    );
+    eprintln!(
+        "\n*** SKIPPED: cannot mount a tmpfs in a user namespace ({why}); the full-disk test \
+         did not run ***\n"
+    );
+    false
+}
+
+/// Writes zeros to `path` until the volume is full; returns how many bytes fitted.
+fn fill(path: &Path) -> u64 {
+    let mut file = std::fs::File::create(path).expect("the filler opens");
+    let mut written = 0u64;
+    for chunk in [1 << 20, 1 << 12, 1] {
+        let zeros = vec![0u8; chunk];
+        loop {
+            // Bounded: a volume bigger than ours means the filler is not on it.
+            assert!(written < 64 << 20, "the filler is not on the 16 MiB volume");
+            match file.write_all(&zeros).and_then(|()| file.flush()) {
+                Ok(()) => written += chunk as u64,
+                Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
+                Err(error) => panic!("filling the volume: {error}"),
+            }
+        }
+    }
+    // What the last failed write_all may have got in.
+    file.metadata().expect("metadata").len()
+}
+
+/// A clean refusal: 503 problem+json `store-unavailable` with `Retry-After`.
+fn assert_unavailable(
+    what: &str,
+    status: StatusCode,
+    body: &Value,
+    headers: &reqwest::header::HeaderMap,
+) {
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what} on a full disk: {body}"
+    );
+    assert_eq!(body["code"], "store-unavailable", "{what}: {body}");
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "{what}"
+    );
+    assert!(
+        headers.contains_key("retry-after"),
+        "{what}: no Retry-After"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    if !tmpfs_possible(dir.path()) {
+        return;
+    }
+    let volume = dir.path().join("volume");
+    std::fs::create_dir(&volume).expect("a directory");
+    let token_file = dir.path().join("token");
+    let key = new_key();
+    let mut cmd = in_own_volume(
+        dir.path(),
+        &volume,
+        "16m",
+        r#""$0" bootstrap --org acme > "$CHAOS_TOKEN" && exec "$0""#,
+    );
+    cmd.arg(BIN)
+        .env("CHAOS_TOKEN", &token_file)
+        .env("VAULT_BIND", "127.0.0.1:0")
+        .env("ENCRYPTION_KEY", &key)
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/vault.db", volume.display()),
+        )
+        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true");
+    let mut server = Server::start(cmd);
+    let token = std::fs::read_to_string(&token_file)
+        .expect("the bootstrap printed a key")
+        .trim()
+        .to_owned();
+    let token = token.as_str();
+    let base = server.base.clone();
+    let pid = server.child.id();
+    let upstream = start_upstream().await;
+    let client = client();
+
+    // Before: 12 credentials, a third of them with a second version.
+    let writer = Burst::new(&client, &base, token, &upstream);
+    let mut ledger = Ledger::new(0);
+    for i in 0..12u32 {
+        let name = ledger.fresh("disk");
+        let value = ledger.fresh("sk_disk_secret");
+        let create = Op::Create {
+            name: name.clone(),
+            value,
+        };
+        perform(&writer, &mut ledger, create)
+            .await
+            .expect("created");
+        if i.is_multiple_of(3) {
+            let value = ledger.fresh("sk_disk_secret");
+            let patch = Op::Patch { name, value };
+            perform(&writer, &mut ledger, patch).await.expect("updated");
+        }
+    }
+    let before = list_all(&client, &base, token).await;
+    assert_eq!(before.len(), 12);
+
+    // Fill the server's volume, seen through its own mount namespace.
+    let filler = Path::new("/proc")
+        .join(pid.to_string())
+        .join("root")
+        .join(volume.strip_prefix("/").expect("absolute"))
+        .join("filler");
+    let filled = fill(&filler);
+    assert!(
+        std::fs::metadata(volume.join("filler")).is_err(),
+        "the filler is on the server's own volume, not in our view of the directory"
+    );
+
+    let some = ledger.live.values().next().expect("a credential").clone();
+    let requests_before = upstream.requests().len();
+    // Several times each: a refusal must not wedge or kill the server.
+    for attempt in 0..3 {
+        let (status, body, headers) = call(
+            client.post(format!("{base}/credentials")).json(
+                &json!({"name": format!("refused-{attempt}"), "type": "api_key",
+                        "value": "sk_refused_0123456789", "allowedHosts": [upstream.origin()]}),
+            ),
+            token,
+        )
+        .await;
+        assert_unavailable("a create", status, &body, &headers);
+        let (status, body, headers) = call(
+            client
+                .patch(format!("{base}/credentials/{}", some.id))
+                .json(&json!({"value": format!("sk_refused_{attempt}_0123456789")})),
+            token,
+        )
+        .await;
+        assert_unavailable("a new secret value", status, &body, &headers);
+        let (status, body, headers) = call(
+            client
+                .patch(format!("{base}/credentials/{}", some.id))
+                .json(&json!({"description": "refused"})),
+            token,
+        )
+        .await;
+        assert_unavailable("a new description", status, &body, &headers);
+        let (status, body, headers) = call(
+            client.delete(format!("{base}/credentials/{}", some.id)),
+            token,
+        )
+        .await;
+        assert_unavailable("a delete", status, &body, &headers);
+        // A use cannot be audited, so it is refused before anything is sent.
+        let (status, body, headers) = call(
+            client
+                .post(format!("{base}/credentials/{}/proxy", some.id))
+                .json(&json!({"method": "GET", "url": upstream.url("/record/full")})),
+            token,
+        )
+        .await;
+        assert_unavailable("a credential use", status, &body, &headers);
+        assert_eq!(
+            upstream.requests().len(),
+            requests_before,
+            "an unaudited use reached the upstream"
+        );
+
+        // Reads go on, and show nothing of the refused writes.
+        assert_eq!(list_all(&client, &base, token).await, before);
+        for (name, known) in &ledger.live {
+            let (status, body, _) = call(
+                client.get(format!("{base}/credentials/{}", known.id)),
+                token,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{name}: {body}");
+            assert_eq!(body, before[name], "{name} unchanged");
+            let (status, body, _) = call(
+                client.get(format!("{base}/credentials/{}/versions", known.id)),
+                token,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{name}'s versions: {body}");
+        }
+        let health = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(health.status(), StatusCode::OK);
+    }
+    let ready = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("answered")
+        .status();
+    assert!(
+        server.child.try_wait().expect("poll").is_none(),
+        "the server is still running"
+    );
+
+    // Space again: the same process takes writes, and everything from before is intact.
+    std::fs::remove_file(&filler).expect("the filler goes");
+    for i in 0..3 {
+        let value = ledger.fresh("sk_disk_secret");
+        let patch = Op::Patch {
+            name: ledger.live.keys().nth(i).expect("live").clone(),
+            value,
+        };
+        perform(&writer, &mut ledger, patch)
+            .await
+            .expect("updated once space is back");
+    }
+    takes_writes(&client, &base, token, &upstream).await;
+    let found = reconcile(
+        &client,
+        &base,
+        token,
+        &upstream,
+        std::slice::from_mut(&mut ledger),
+    )
+    .await;
+    assert_eq!(found.checked, 12);
+    server.stop();
+    eprintln!(
+        "chaos (full disk): {filled} bytes filled the volume; /readyz answered {ready} while full"
+    );
+}
