@@ -5,8 +5,8 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -15,6 +15,31 @@ use serde_json::{Value, json};
 use support::postgres::TempCluster;
 use support::upstream::start_upstream;
 use support::{Server, command, run_ok};
+
+/// Sorts one answer under load: `true` for a 2xx. A 503 problem with `Retry-After` and
+/// the code `store-unavailable` is counted as `unavailable`; anything else is `unexpected`.
+async fn sort_answer(
+    sent: reqwest::Result<reqwest::Response>,
+    unavailable: &AtomicUsize,
+    unexpected: &Mutex<Vec<String>>,
+) -> bool {
+    let odd = match sent {
+        Ok(r) if r.status().is_success() => return true,
+        Ok(r) if r.status() == StatusCode::SERVICE_UNAVAILABLE => {
+            let retry_after = r.headers().get("retry-after").is_some();
+            let body: Value = r.json().await.unwrap_or_default();
+            if retry_after && body["code"] == "store-unavailable" {
+                unavailable.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+            format!("503 without Retry-After or code: {body}")
+        }
+        Ok(r) => format!("status {}", r.status()),
+        Err(e) => format!("transport: {e}"),
+    };
+    unexpected.lock().expect("lock").push(odd);
+    false
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_rides_out_a_database_outage() {
@@ -82,7 +107,7 @@ async fn the_server_rides_out_a_database_outage() {
     // Load: readers and writers in a loop until told to stop.
     let stop = Arc::new(AtomicBool::new(false));
     let unavailable = Arc::new(AtomicUsize::new(0));
-    let unexpected = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
     let workers: Vec<_> = (0..8)
         .map(|w| {
             let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
@@ -103,29 +128,8 @@ async fn the_server_rides_out_a_database_outage() {
                             .patch(format!("{base}/credentials/{id}"))
                             .json(&json!({"description": format!("load {n}")}))
                     };
-                    match request.bearer_auth(&token).send().await {
-                        Ok(r) if r.status().is_success() => {}
-                        Ok(r) if r.status() == StatusCode::SERVICE_UNAVAILABLE => {
-                            let retry_after = r.headers().get("retry-after").is_some();
-                            let body: Value = r.json().await.unwrap_or_default();
-                            if retry_after && body["code"] == "store-unavailable" {
-                                unavailable.fetch_add(1, Ordering::Relaxed);
-                            } else {
-                                unexpected
-                                    .lock()
-                                    .expect("lock")
-                                    .push(format!("503 without Retry-After or code: {body}"));
-                            }
-                        }
-                        Ok(r) => unexpected
-                            .lock()
-                            .expect("lock")
-                            .push(format!("status {}", r.status())),
-                        Err(e) => unexpected
-                            .lock()
-                            .expect("lock")
-                            .push(format!("transport: {e}")),
-                    }
+                    let sent = request.bearer_auth(&token).send().await;
+                    sort_answer(sent, &unavailable, &unexpected).await;
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             })
@@ -158,39 +162,12 @@ async fn the_server_rides_out_a_database_outage() {
                         .json(&json!({"value": value}))
                         .send()
                         .await;
-                    match sent {
-                        Ok(r) if r.status().is_success() => {
-                            acknowledged = value;
-                            unsure.clear();
-                            value_acks.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Ok(r) if r.status() == StatusCode::SERVICE_UNAVAILABLE => {
-                            unsure.push(value);
-                            let retry_after = r.headers().get("retry-after").is_some();
-                            let body: Value = r.json().await.unwrap_or_default();
-                            if retry_after && body["code"] == "store-unavailable" {
-                                unavailable.fetch_add(1, Ordering::Relaxed);
-                            } else {
-                                unexpected
-                                    .lock()
-                                    .expect("lock")
-                                    .push(format!("503 without Retry-After or code: {body}"));
-                            }
-                        }
-                        Ok(r) => {
-                            unsure.push(value);
-                            unexpected
-                                .lock()
-                                .expect("lock")
-                                .push(format!("status {}", r.status()));
-                        }
-                        Err(e) => {
-                            unsure.push(value);
-                            unexpected
-                                .lock()
-                                .expect("lock")
-                                .push(format!("transport: {e}"));
-                        }
+                    if sort_answer(sent, &unavailable, &unexpected).await {
+                        acknowledged = value;
+                        unsure.clear();
+                        value_acks.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        unsure.push(value);
                     }
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
