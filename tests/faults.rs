@@ -69,18 +69,23 @@ async fn the_server_rides_out_a_database_outage() {
         .build()
         .expect("client");
 
-    let mut before = Vec::new();
-    for i in 0..20 {
-        let created: Value = client
+    let create = async |body: Value| -> Value {
+        client
             .post(format!("{}/credentials", server.base))
             .bearer_auth(&token)
-            .json(&json!({"name": format!("before-{i}"), "type": "api_key", "value": format!("sk_before_{i}_0123456789")}))
+            .json(&body)
             .send()
             .await
             .expect("sent")
             .json()
             .await
-            .expect("json");
+            .expect("json")
+    };
+    let mut before = Vec::new();
+    for i in 0..20 {
+        let created = create(json!({"name": format!("before-{i}"), "type": "api_key",
+                                    "value": format!("sk_before_{i}_0123456789")}))
+        .await;
         before.push(created);
     }
     // Credentials whose secret value the load keeps changing, one per value writer.
@@ -88,19 +93,9 @@ async fn the_server_rides_out_a_database_outage() {
     let mut written = Vec::new();
     for w in 0..4 {
         let value = format!("sk_load_{w}_000000");
-        let created: Value = client
-            .post(format!("{}/credentials", server.base))
-            .bearer_auth(&token)
-            .json(
-                &json!({"name": format!("written-{w}"), "type": "api_key", "value": value,
-                          "allowedHosts": [upstream.origin()]}),
-            )
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let created = create(json!({"name": format!("written-{w}"), "type": "api_key",
+                                    "value": value, "allowedHosts": [upstream.origin()]}))
+        .await;
         written.push((created["id"].as_str().expect("id").to_owned(), value));
     }
 
