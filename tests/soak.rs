@@ -282,9 +282,13 @@ async fn timed(
             } else {
                 stats.wrong += 1;
             }
-            // Problem bodies never carry secrets (the API tests prove it); an echo could,
-            // but it is only ever parsed above, never printed.
-            let shown: String = body.chars().take(200).collect();
+            // Problem bodies never carry secrets (the API tests prove it); a use's answer is
+            // the upstream's echo of the secret, so it is never shown.
+            let shown: String = if op == Op::Use {
+                "(a use's body is not shown: it may echo a secret)".to_owned()
+            } else {
+                body.chars().take(200).collect()
+            };
             outcome.problem(op, format!("{status} {shown}"));
             None
         }
