@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use vault_server::{Application, Settings, open_sqlite_vault};
+use vault_server::{Application, open_sqlite_vault};
 
 struct TestApp {
     base: String,
@@ -23,15 +23,7 @@ struct TestApp {
 
 async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::load(None).expect("default settings");
-    settings.database_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-    settings.encryption_key = Some(
-        vault_cipher_ring::KeyEncryptionKey::generate()
-            .expect("random key")
-            .to_base64(),
-    );
-    settings.encryption_keys_previous = None;
-    settings.dev_mode = false;
+    let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
     settings.workers = 2;
     settings.max_body_bytes = 64 * 1024;
     let (vault, _) = open_sqlite_vault(&settings).await.expect("vault opens");

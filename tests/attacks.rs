@@ -51,15 +51,7 @@ struct Vault {
 impl Vault {
     async fn start(allow_private_networks: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = Settings::load(None).expect("default settings");
-        settings.database_url = format!("sqlite://{}", dir.path().join("vault.db").display());
-        settings.encryption_key = Some(
-            vault_cipher_ring::KeyEncryptionKey::generate()
-                .expect("random key")
-                .to_base64(),
-        );
-        settings.encryption_keys_previous = None;
-        settings.dev_mode = false;
+        let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
         settings.workers = 2;
         settings.max_body_bytes = 64 * 1024;
         settings.auth_cache_ttl_ms = 300;

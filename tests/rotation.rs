@@ -17,7 +17,7 @@ use support::{Server, command, run_ok};
 use vault_cipher_ring::KeyEncryptionKey;
 use vault_core::versions::SealedKind;
 use vault_core::{CredentialFields, CredentialType, Patch, Principal};
-use vault_server::{Settings, open_sqlite_vault};
+use vault_server::open_sqlite_vault;
 
 fn key_id(key: &str) -> String {
     KeyEncryptionKey::parse(key)
@@ -217,11 +217,9 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
         KeyEncryptionKey::generate().expect("key"),
     );
     let settings = |current: &KeyEncryptionKey, previous: Option<&KeyEncryptionKey>| {
-        let mut settings = Settings::load(None).expect("defaults");
-        settings.database_url = format!("sqlite://{}", dir.path().join("vault.db").display());
+        let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
         settings.encryption_key = Some(current.to_base64());
         settings.encryption_keys_previous = previous.map(KeyEncryptionKey::to_base64);
-        settings.dev_mode = false;
         settings
     };
     let fields = |name: &str| CredentialFields {

@@ -40,6 +40,21 @@ pub(crate) fn run_ok(mut cmd: Command) -> String {
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_vault-server");
 
+/// Settings for a vault run in the test process on the SQLite file `db`, under a fresh
+/// key, with no previous key and no development mode; the defaults otherwise.
+pub(crate) fn sqlite_settings(db: &Path) -> vault_server::Settings {
+    let mut settings = vault_server::Settings::load(None).expect("default settings");
+    settings.database_url = format!("sqlite://{}", db.display());
+    settings.encryption_key = Some(
+        vault_cipher_ring::KeyEncryptionKey::generate()
+            .expect("random key")
+            .to_base64(),
+    );
+    settings.encryption_keys_previous = None;
+    settings.dev_mode = false;
+    settings
+}
+
 /// A running server process with its output captured.
 pub(crate) struct Server {
     pub(crate) child: Child,
