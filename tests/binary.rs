@@ -355,3 +355,42 @@ fn json_logs_and_a_config_file_are_honoured_and_foreign_vault_variables_ignored(
     let stderr = refusal(command(dir.path()).args(["--config", broken.to_str().expect("utf8")]));
     assert!(stderr.contains("bnid"), "{stderr}");
 }
+
+#[test]
+fn a_sigterm_right_after_listening_stops_gracefully() {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::process::Stdio;
+
+    // A supervisor may stop the server the moment it reports ready; the signal handlers
+    // must already be in place then. Sent with no delay, several times, to hit the window.
+    let dir = tempfile::tempdir().expect("temp dir");
+    for round in 0..5 {
+        let mut child = command(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn vault-server");
+        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+        let mut log = String::new();
+        loop {
+            let mut line = String::new();
+            let read = stderr.read_line(&mut line).expect("read stderr");
+            assert!(read > 0, "round {round}: exited before listening: {log}");
+            log.push_str(&line);
+            if line.contains("vault listening on") {
+                break;
+            }
+        }
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        stderr.read_to_string(&mut log).expect("read stderr");
+        let exit = child.wait().expect("wait");
+        assert!(exit.success(), "round {round}: exited with {exit}: {log}");
+        assert!(log.contains("SIGTERM: stopping"), "round {round}: {log}");
+        assert!(log.contains("vault stopped"), "round {round}: {log}");
+    }
+}

@@ -251,6 +251,10 @@ impl Application {
                 .configure(vault_http::routes(vault.clone(), api.clone()))
         })
         .shutdown_timeout(settings.shutdown_timeout_seconds)
+        // actix would install its signal handlers only when the server is first polled, so a
+        // SIGTERM sent right after "listening" could kill the process outright. Whoever runs
+        // the application installs them first instead (`Serve` does; see `stop_on_signals`).
+        .disable_signals()
         // Slow clients: the request head must arrive in time, idle connections close. At
         // least a second: actix's deadlines come from a clock cached for 500 ms, so a
         // shorter one could cut off a prompt client.
@@ -280,7 +284,7 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (SIGTERM/SIGINT stop gracefully).
+    /// Serves until stopped through [`Application::handle`] or [`stop_on_signals`].
     ///
     /// # Errors
     /// When the server fails.
@@ -323,11 +327,33 @@ impl VaultJob for Serve<'_> {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
         let app = Application::start_metered(vault, listener, settings)?;
+        stop_on_signals(app.handle())?;
         tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
         app.run_until_stopped().await?;
         tracing::info!("vault stopped");
         Ok(())
     }
+}
+
+/// Stops the server gracefully on SIGTERM or SIGINT: in-flight requests get the shutdown
+/// timeout to finish. The handlers are in place when this returns, so a signal that follows
+/// the "listening" log line is never fatal.
+///
+/// # Errors
+/// When a signal handler cannot be installed.
+pub fn stop_on_signals(server: ServerHandle) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    actix_web::rt::spawn(async move {
+        let name = tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        };
+        tracing::info!("{name}: stopping after the requests in flight");
+        server.stop(true).await;
+    });
+    Ok(())
 }
 
 /// `vault-server bootstrap --org NAME`: prints the new organization's admin key alone on
