@@ -394,3 +394,73 @@ fn a_sigterm_right_after_listening_stops_gracefully() {
         assert!(log.contains("vault stopped"), "round {round}: {log}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
+    let upstream = support::upstream::start_upstream().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (server, admin) = support::start_bootstrapped(
+        dir.path(),
+        &[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")],
+    );
+    let base = server.base.clone();
+    let client = support::http_client().build().expect("an HTTP client");
+    let created: Value = client
+        .post(format!("{base}/credentials"))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"name": "slow", "type": "bearer_token", "value": "tok-graceful-1",
+                      "allowedHosts": [upstream.origin()]}),
+        )
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    // A use whose upstream takes 3 s, in flight when the signal comes.
+    let in_flight = tokio::spawn({
+        let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
+        let url = upstream.url("/slow");
+        async move {
+            let answer = client
+                .post(format!("{base}/credentials/{id}/proxy"))
+                .bearer_auth(&admin)
+                .json(&json!({"method": "GET", "url": url}))
+                .send()
+                .await
+                .expect("the use in flight is answered");
+            (answer.status(), answer.text().await.expect("body"))
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !upstream.requests().iter().any(|r| r.path == "/slow") {
+        assert!(
+            Instant::now() < deadline,
+            "the use never reached the upstream"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stopped = tokio::task::spawn_blocking(move || server.stop());
+
+    // Once stopping, the server takes no new connection, while the use is still upstream.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let fresh = support::http_client().build().expect("an HTTP client");
+        if fresh.get(format!("{base}/healthz")).send().await.is_err() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "still taking connections");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!in_flight.is_finished(), "the use ended before the check");
+
+    let (status, body) = in_flight.await.expect("the use's task");
+    assert_eq!((status.as_u16(), body.as_str()), (200, "slow-ok"));
+    // `stop` asserts the exit status: 0.
+    let (_, stderr) = stopped.await.expect("stop");
+    assert!(stderr.contains("SIGTERM: stopping"), "{stderr}");
+    assert!(upstream.requests()[0].header("authorization") == ["Bearer tok-graceful-1"]);
+}

@@ -1,6 +1,7 @@
 //! An upstream for the end-to-end tests, on 127.0.0.1: records every request it gets and
 //! plays an OAuth2 token endpoint (counting calls, slow or refusing on demand), a
-//! redirector, an oversized response, and an echo that records nothing (for long runs).
+//! redirector, an oversized response, a slow answer (3 s, for graceful-stop tests), and an
+//! echo that records nothing (for long runs).
 
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -159,6 +160,17 @@ async fn echo(req: HttpRequest) -> HttpResponse {
     }))
 }
 
+/// `/slow`: recorded on arrival, answered 3 s later.
+async fn slow(req: HttpRequest, body: web::Bytes, state: web::Data<UpstreamState>) -> HttpResponse {
+    state
+        .requests
+        .lock()
+        .expect("lock")
+        .push(record(&req, &body));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    HttpResponse::Ok().body("slow-ok")
+}
+
 pub(crate) async fn start_upstream() -> Upstream {
     let state = web::Data::new(UpstreamState::default());
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -169,6 +181,7 @@ pub(crate) async fn start_upstream() -> Upstream {
             .app_data(shared.clone())
             .route("/token", web::post().to(token_endpoint))
             .route("/echo", web::get().to(echo))
+            .route("/slow", web::get().to(slow))
             .route(
                 "/redirect-away",
                 web::get().to(move || async move {
