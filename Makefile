@@ -30,7 +30,9 @@ setup:
 run:
 	$(CARGO) run -p vault-server --
 
+# The CLI's tests run the `vault` binary of another package: build it (and keep it fresh).
 test: pg-up
+	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 else

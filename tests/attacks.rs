@@ -13,7 +13,9 @@
 //! - header injection: CR/LF and forbidden names in a custom credential's headers and in the
 //!   proxy caller's headers;
 //! - SSRF: loopback spelled every way the URL parser accepts, and a redirect to another
-//!   listener, which is handed back, never followed.
+//!   listener, which is handed back, never followed;
+//! - a keyless flood of malformed and unknown keys: refused, and the audit log does not
+//!   grow with it.
 
 mod support;
 
@@ -1067,4 +1069,80 @@ async fn a_redirect_to_another_host_is_handed_back_not_followed() {
         0,
         "the redirect was not followed"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. A keyless flood of bad keys
+// ---------------------------------------------------------------------------------------
+
+/// Anyone can send bad keys, as fast as the network allows. Each is refused, the keys that
+/// work keep working, and the audit log does not grow with the flood: failures naming no
+/// organization are audited up to a budget (100 at once, then 10 a second; vault-core's
+/// `vault/flood.rs`). Failures of an organization's own keys are all audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
+    use futures::StreamExt as _;
+
+    let vault = Vault::start(false).await;
+    let (revoked_id, revoked) = vault.key(&vault.a, &["credentials:read"]).await;
+    let gone = vault
+        .call(
+            Method::DELETE,
+            &format!("/access-keys/{revoked_id}"),
+            &vault.a,
+            None,
+        )
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let unattributed = "SELECT count(*) FROM audit_events WHERE organization_id IS NULL";
+    let revoked_failures = "SELECT count(*) FROM audit_events \
+                            WHERE organization_id IS NOT NULL AND reason = 'revoked-key'";
+    assert_eq!(sql(&vault.db(), unattributed), "0");
+    let before = vault.snapshot(&vault.a).await;
+
+    // Garbage, and keys of the right shape and checksum that nobody was issued.
+    const ATTEMPTS: u64 = 1500;
+    let started = std::time::Instant::now();
+    let refused = futures::stream::iter(0..ATTEMPTS)
+        .map(|i| {
+            let key = if i % 2 == 0 {
+                format!("not-a-key-{i}")
+            } else {
+                let random: Vec<u8> = (0..128).map(|_| fastrand::u8(..)).collect();
+                vault_core::access_key::AccessToken::from_random(&random)
+                    .expect("enough random bytes")
+                    .expose()
+                    .to_owned()
+            };
+            let vault = &vault;
+            async move { vault.call(Method::GET, "/credentials", &key, None).await }
+        })
+        .buffer_unordered(16)
+        .filter(|reply| {
+            std::future::ready(
+                reply.problem() == (StatusCode::UNAUTHORIZED, "unauthorized".to_owned()),
+            )
+        })
+        .count()
+        .await;
+    let elapsed = started.elapsed().as_secs();
+    assert_eq!(refused as u64, ATTEMPTS, "every bad key is refused");
+
+    let written: u64 = sql(&vault.db(), unattributed).parse().expect("a count");
+    let budget = 100 + 10 * (elapsed + 1);
+    assert!(
+        (1..=budget).contains(&written),
+        "{written} audit events for {ATTEMPTS} keyless failures in {elapsed} s"
+    );
+    eprintln!("{ATTEMPTS} keyless failures in about {elapsed} s: {written} audit events");
+    // The organization's keys work, and nothing of it changed.
+    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    // Its own refused key is audited every time, past any budget.
+    for _ in 0..150 {
+        let reply = vault
+            .call(Method::GET, "/credentials", &revoked, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    }
+    assert_eq!(sql(&vault.db(), revoked_failures), "150");
 }

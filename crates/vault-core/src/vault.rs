@@ -31,6 +31,7 @@ use crate::validation::{FieldError, ValidationErrors};
 use crate::versions::{SecretVersion, VersionInfo};
 
 mod audit;
+mod flood;
 mod keys;
 mod using;
 
@@ -304,6 +305,8 @@ pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     /// Organizations recently found in the store (for identity-provider tokens), with when
     /// they were found; trusted for `auth_cache_ttl`, like verified access keys.
     known_organizations: std::sync::Mutex<HashMap<OrganizationId, OffsetDateTime>>,
+    /// Bounds the audit events of failed authentications that name no organization.
+    unattributed_failures: std::sync::Mutex<flood::AuditBudget>,
 }
 
 impl<S, C, K, U, J> fmt::Debug for Vault<S, C, K, U, J> {
@@ -356,6 +359,7 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             auth_cache: std::sync::Mutex::default(),
             identity: None,
             known_organizations: std::sync::Mutex::default(),
+            unattributed_failures: std::sync::Mutex::default(),
         })
     }
 }
@@ -377,6 +381,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             auth_cache: self.auth_cache,
             identity: self.identity,
             known_organizations: self.known_organizations,
+            unattributed_failures: self.unattributed_failures,
         }
     }
 
@@ -396,6 +401,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             auth_cache: self.auth_cache,
             identity: self.identity,
             known_organizations: self.known_organizations,
+            unattributed_failures: self.unattributed_failures,
         }
     }
 
@@ -502,7 +508,8 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     /// Checks a presented access key, or (when an identity verifier is configured) an
     /// identity provider's token, and returns who it speaks for. Anything with the access
     /// keys' `vlt_` prefix is judged as an access key only. Every refusal is audited
-    /// (`authentication.failure`, with the reason code).
+    /// (`authentication.failure`, with the reason code); those naming no organization up
+    /// to a budget, as anyone can send them (see `vault/flood.rs`).
     ///
     /// # Errors
     /// [`VaultError::Unauthenticated`] for anything but an active key of ours or a valid
@@ -538,6 +545,30 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         actor: Actor<'_>,
         reason: &str,
     ) {
+        if organization.is_none() {
+            let verdict = self
+                .unattributed_failures
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .admit(self.clock.now());
+            match verdict {
+                flood::Verdict::Write { suppressed: 0 } => {}
+                flood::Verdict::Write { suppressed } => tracing::warn!(
+                    suppressed,
+                    "failed authentications naming no organization were not audited (over budget)"
+                ),
+                flood::Verdict::FirstDropped => {
+                    tracing::warn!(
+                        burst = flood::BURST,
+                        per_second = flood::PER_SECOND,
+                        "failed authentications naming no organization are over their audit \
+                         budget: counted, not audited, until it returns"
+                    );
+                    return;
+                }
+                flood::Verdict::Dropped => return,
+            }
+        }
         if let Err(error) = self
             .audit_reason(
                 organization,
