@@ -5,12 +5,26 @@
 //! with the RustCrypto format crates (the ones jsonwebtoken itself builds on), which tells
 //! apart a key of the wrong kind from one that cannot be read, and the DER is handed to
 //! jsonwebtoken's `from_*_der` constructors.
+//!
+//! RSA keys are the exception: they sign with ring, not jsonwebtoken. jsonwebtoken's
+//! RustCrypto backend signs RSA with the `rsa` crate, whose private-key arithmetic is not
+//! constant-time (RUSTSEC-2023-0071, the Marvin attack: timing seen over the network can
+//! leak the key). ring's RSA is constant-time, and it validates the whole key when it reads
+//! it. The token around the signature is the same `base64url(header).base64url(claims)`
+//! that jsonwebtoken writes, under jsonwebtoken's own header.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pkcs8::der::asn1::AnyRef;
 use pkcs8::der::{Decode as _, SecretDocument};
 use pkcs8::{AlgorithmIdentifierRef, ObjectIdentifier, PrivateKeyInfo};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256, RSA_PSS_SHA384,
+    RSA_PSS_SHA512, RsaEncoding, RsaKeyPair,
+};
 use secrecy::SecretString;
 use vault_core::credential::JwtAlgorithm;
 use vault_core::jwt::JwtKeyError;
@@ -31,6 +45,8 @@ const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
 /// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms"
 /// (RS* and, by §3.5, PS*).
 const MIN_RSA_MODULUS_BITS: usize = 2048;
+/// The largest RSA key ring signs with.
+const MAX_RSA_MODULUS_BITS: usize = 4096;
 
 /// The curves jsonwebtoken signs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +63,7 @@ enum Family {
         min_len: usize,
         reason: &'static str,
     },
-    Rsa,
+    Rsa(&'static dyn RsaEncoding),
     Ec(Curve),
     Ed25519,
 }
@@ -56,8 +72,19 @@ enum Family {
 #[derive(Debug)]
 pub(crate) struct SigningKey {
     algorithm: Algorithm,
+    key: Key,
+}
+
+/// Who signs.
+#[derive(Debug)]
+enum Key {
     /// jsonwebtoken's key: zeroized on drop, and its `Debug` redacts the content.
-    key: EncodingKey,
+    JsonWebToken(EncodingKey),
+    /// ring's RSA key (its `Debug` shows the public key only) and padding.
+    Rsa {
+        pair: Box<RsaKeyPair>,
+        padding: &'static dyn RsaEncoding,
+    },
 }
 
 impl SigningKey {
@@ -77,7 +104,7 @@ impl SigningKey {
                 }
                 EncodingKey::from_secret(key.as_bytes())
             }
-            Family::Rsa => match read_private_key(key)? {
+            Family::Rsa(padding) => match read_private_key(key)? {
                 PrivateKey::Rsa {
                     pkcs1,
                     modulus_bits,
@@ -88,7 +115,31 @@ impl SigningKey {
                             reason: "an RSA modulus must have at least 2048 bits",
                         });
                     }
-                    EncodingKey::from_rsa_der(&pkcs1)
+                    if modulus_bits > MAX_RSA_MODULUS_BITS {
+                        return Err(JwtKeyError::WrongKind {
+                            algorithm: name,
+                            needs: "an RSA private key of 2048 to 4096 bits",
+                        });
+                    }
+                    let pair = RsaKeyPair::from_der(&pkcs1).map_err(|rejected| {
+                        // ring's reasons are fixed words; the size is checked above, so
+                        // "too small" can only be the public exponent.
+                        if rejected.to_string() == "TooSmall" {
+                            JwtKeyError::TooWeak {
+                                algorithm: name,
+                                reason: "an RSA public exponent must be at least 65537",
+                            }
+                        } else {
+                            JwtKeyError::Unreadable("its values do not make up a valid key")
+                        }
+                    })?;
+                    return Ok(Self {
+                        algorithm: jwt_algorithm,
+                        key: Key::Rsa {
+                            pair: Box::new(pair),
+                            padding,
+                        },
+                    });
                 }
                 _ => return Err(wrong_kind(name, family)),
             },
@@ -106,7 +157,7 @@ impl SigningKey {
         };
         Ok(Self {
             algorithm: jwt_algorithm,
-            key,
+            key: Key::JsonWebToken(key),
         })
     }
 
@@ -115,24 +166,49 @@ impl SigningKey {
         &self,
         claims: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<SecretString, JwtKeyError> {
-        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.key)
-            .map(SecretString::from)
-            // jsonwebtoken's messages are not passed on: some carry the text of an error
-            // from a parser that has read the key.
-            .map_err(|error| match error.kind() {
-                // The RustCrypto backend parses (and validates) an RSA key only when it
-                // signs, so a malformed one fails as `Signing`; EC and Ed25519 keys fail
-                // when the signer is built. HMAC signing cannot fail.
-                ErrorKind::InvalidKeyFormat
-                | ErrorKind::InvalidRsaKey(_)
-                | ErrorKind::InvalidEcdsaKey
-                | ErrorKind::InvalidEddsaKey
-                | ErrorKind::RsaFailedSigning
-                | ErrorKind::Signing(_) => {
-                    JwtKeyError::Unreadable("its values do not make up a valid key")
-                }
-                _ => JwtKeyError::Signing("the JWT library failed to sign".into()),
-            })
+        let header = Header::new(self.algorithm);
+        match &self.key {
+            Key::JsonWebToken(key) => jsonwebtoken::encode(&header, claims, key)
+                .map(SecretString::from)
+                // jsonwebtoken's messages are not passed on: some carry the text of an
+                // error from a parser that has read the key.
+                .map_err(|error| match error.kind() {
+                    // EC and Ed25519 keys are validated when jsonwebtoken builds its signer.
+                    // HMAC signing cannot fail.
+                    ErrorKind::InvalidKeyFormat
+                    | ErrorKind::InvalidEcdsaKey
+                    | ErrorKind::InvalidEddsaKey
+                    | ErrorKind::Signing(_) => {
+                        JwtKeyError::Unreadable("its values do not make up a valid key")
+                    }
+                    _ => JwtKeyError::Signing("the JWT library failed to sign".into()),
+                }),
+            Key::Rsa { pair, padding } => {
+                let encoded = |json: Result<Vec<u8>, serde_json::Error>| {
+                    json.map(|json| URL_SAFE_NO_PAD.encode(json))
+                        .map_err(|_| JwtKeyError::Signing("the claims could not be encoded".into()))
+                };
+                let signing_input = format!(
+                    "{}.{}",
+                    encoded(serde_json::to_vec(&header))?,
+                    encoded(serde_json::to_vec(claims))?
+                );
+                let mut signature = vec![0; pair.public().modulus_len()];
+                pair.sign(
+                    *padding,
+                    &SystemRandom::new(),
+                    signing_input.as_bytes(),
+                    &mut signature,
+                )
+                // ring checks each signature against the public key before it lets it out
+                // (against fault attacks): a key whose CRT values are wrong fails here.
+                .map_err(|_| JwtKeyError::Unreadable("its values do not make up a valid key"))?;
+                Ok(SecretString::from(format!(
+                    "{signing_input}.{}",
+                    URL_SAFE_NO_PAD.encode(signature)
+                )))
+            }
+        }
     }
 }
 
@@ -162,12 +238,14 @@ const fn family(algorithm: JwtAlgorithm) -> (Algorithm, Family) {
                 reason: "an HS512 secret must have at least 64 bytes",
             },
         ),
-        JwtAlgorithm::RS256 => (Algorithm::RS256, Family::Rsa),
-        JwtAlgorithm::RS384 => (Algorithm::RS384, Family::Rsa),
-        JwtAlgorithm::RS512 => (Algorithm::RS512, Family::Rsa),
-        JwtAlgorithm::PS256 => (Algorithm::PS256, Family::Rsa),
-        JwtAlgorithm::PS384 => (Algorithm::PS384, Family::Rsa),
-        JwtAlgorithm::PS512 => (Algorithm::PS512, Family::Rsa),
+        // RFC 7518 §3.3 and §3.5: PKCS#1 v1.5, and PSS with MGF1 and a salt as long as
+        // the hash, which is what ring's `RSA_PSS_*` do.
+        JwtAlgorithm::RS256 => (Algorithm::RS256, Family::Rsa(&RSA_PKCS1_SHA256)),
+        JwtAlgorithm::RS384 => (Algorithm::RS384, Family::Rsa(&RSA_PKCS1_SHA384)),
+        JwtAlgorithm::RS512 => (Algorithm::RS512, Family::Rsa(&RSA_PKCS1_SHA512)),
+        JwtAlgorithm::PS256 => (Algorithm::PS256, Family::Rsa(&RSA_PSS_SHA256)),
+        JwtAlgorithm::PS384 => (Algorithm::PS384, Family::Rsa(&RSA_PSS_SHA384)),
+        JwtAlgorithm::PS512 => (Algorithm::PS512, Family::Rsa(&RSA_PSS_SHA512)),
         JwtAlgorithm::ES256 => (Algorithm::ES256, Family::Ec(Curve::P256)),
         JwtAlgorithm::ES384 => (Algorithm::ES384, Family::Ec(Curve::P384)),
         JwtAlgorithm::EdDSA => (Algorithm::EdDSA, Family::Ed25519),
@@ -177,7 +255,7 @@ const fn family(algorithm: JwtAlgorithm) -> (Algorithm, Family) {
 fn wrong_kind(algorithm: &'static str, family: Family) -> JwtKeyError {
     let needs = match family {
         Family::Hmac { .. } => "a shared secret",
-        Family::Rsa => "an RSA private key",
+        Family::Rsa(_) => "an RSA private key",
         Family::Ec(Curve::P256) => "an EC private key on curve P-256",
         Family::Ec(Curve::P384) => "an EC private key on curve P-384",
         Family::Ed25519 => "an Ed25519 private key",

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use pkcs1::der::Decode as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
 use vault_core::credential::JwtAlgorithm;
@@ -20,10 +21,13 @@ const AUDIENCE: &str = "https://api.example";
 const SUBJECT: &str = "client-42";
 
 /// Every private-key fixture.
-const PRIVATE_KEYS: [&str; 11] = [
+const PRIVATE_KEYS: [&str; 14] = [
     "rsa2048.pkcs8.pem",
     "rsa2048.pkcs1.pem",
+    "rsa4096.pkcs8.pem",
     "rsa1024.pkcs8.pem",
+    "rsa6144.pkcs8.pem",
+    "rsa2048-e3.pkcs8.pem",
     "ec-p256.pkcs8.pem",
     "ec-p256.sec1.pem",
     "ec-p256.encrypted.pem",
@@ -134,6 +138,7 @@ fn cases() -> Vec<Case> {
         for file in ["rsa2048.pkcs8.pem", "rsa2048.pkcs1.pem"] {
             cases.push(pem_case(algorithm, file, "rsa2048.pub.pem"));
         }
+        cases.push(pem_case(algorithm, "rsa4096.pkcs8.pem", "rsa4096.pub.pem"));
     }
     for file in ["ec-p256.pkcs8.pem", "ec-p256.sec1.pem"] {
         cases.push(pem_case(ES256, file, "ec-p256.pub.pem"));
@@ -455,25 +460,29 @@ fn an_unreadable_key_is_refused() {
 
 #[test]
 fn a_well_formed_key_whose_numbers_do_not_make_a_key_is_refused() {
-    // RSA: change a byte of the private exponent d. The structure still parses (and the
-    // modulus is 2048 bits), but d no longer inverts e, which only signing finds out.
-    let mut pkcs1 = der_of("rsa2048.pkcs1.pem");
-    let e = pkcs1
-        .windows(5)
-        .position(|w| w == [0x02, 0x03, 0x01, 0x00, 0x01])
-        .expect("e = 65537");
-    // After e comes d: tag, 0x82, two length bytes, then its value.
-    pkcs1[e + 5 + 4 + 100] ^= 0x01;
-    assert_unreadable(
-        JwtAlgorithm::RS256,
-        &armour("RSA PRIVATE KEY", &pkcs1),
-        "RSA with a bad d",
-    );
-    assert_unreadable(
-        JwtAlgorithm::PS512,
-        &armour("RSA PRIVATE KEY", &pkcs1),
-        "RSA with a bad d",
-    );
+    // RSA: change a byte of a prime, then of a CRT exponent. The structure still parses
+    // (and the modulus is 2048 bits), but p * q is no longer n (found when the key is
+    // read), or dP no longer gives signatures that verify (found when signing: the signer
+    // checks each signature before letting it out).
+    let pkcs1 = der_of("rsa2048.pkcs1.pem");
+    let (p, dp) = {
+        let key = pkcs1::RsaPrivateKey::from_der(&pkcs1).expect("fixture is PKCS#1");
+        (
+            key.prime1.as_bytes().to_vec(),
+            key.exponent1.as_bytes().to_vec(),
+        )
+    };
+    for (what, value) in [("RSA with a bad p", p), ("RSA with a bad dP", dp)] {
+        let at = pkcs1
+            .windows(value.len())
+            .position(|w| w == value.as_slice())
+            .expect("the value is in the DER");
+        let mut broken = pkcs1.clone();
+        broken[at + 100] ^= 0x01;
+        for algorithm in [JwtAlgorithm::RS256, JwtAlgorithm::PS512] {
+            assert_unreadable(algorithm, &armour("RSA PRIVATE KEY", &broken), what);
+        }
+    }
 
     // EC: change a byte of the private scalar; it no longer matches the public key inside.
     let mut sec1 = der_of("ec-p256.sec1.pem");
@@ -529,6 +538,26 @@ fn a_weak_key_is_refused_as_too_weak() {
             signer.check_key(algorithm, &secret(&"é".repeat(min / 2 - 1))),
             Err(JwtKeyError::TooWeak { .. })
         ));
+    }
+}
+
+#[test]
+fn an_rsa_key_over_4096_bits_or_with_a_small_exponent_is_refused() {
+    use JwtAlgorithm::{PS256, RS512};
+    for algorithm in [RS512, PS256] {
+        match refused(algorithm, &fixture("rsa6144.pkcs8.pem")) {
+            JwtKeyError::WrongKind { needs, .. } => {
+                assert!(needs.contains("2048 to 4096 bits"), "{needs}");
+            }
+            other => panic!("{}: {other:?}", algorithm.as_str()),
+        }
+        // e = 3: NIST SP 800-56B and FIPS 186 ask for at least 65537.
+        match refused(algorithm, &fixture("rsa2048-e3.pkcs8.pem")) {
+            JwtKeyError::TooWeak { reason, .. } => {
+                assert!(reason.contains("65537"), "{reason}");
+            }
+            other => panic!("{}: {other:?}", algorithm.as_str()),
+        }
     }
 }
 
@@ -610,11 +639,11 @@ fn check_key_accepts_exactly_the_keys_sign_signs_with() {
     }
     // Of the secrets (0, 31, 32, 48, 63, 64, 100 bytes) HS256 takes 5, HS384 4, HS512 2;
     // to an HMAC algorithm every PEM fixture is just a long secret (all are over 64 bytes),
-    // and the 18-byte "garbage" is too short. Six RSA algorithms take 2 keys each; ES256 2;
-    // ES384 2; EdDSA 1.
+    // and the 18-byte "garbage" is too short. Six RSA algorithms take 3 keys each (2048
+    // bits twice, 4096 bits); ES256 2; ES384 2; EdDSA 1.
     assert_eq!(
         accepted,
-        5 + 4 + 2 + 3 * PRIVATE_KEYS.len() + 6 * 2 + 2 + 2 + 1
+        5 + 4 + 2 + 3 * PRIVATE_KEYS.len() + 6 * 3 + 2 + 2 + 1
     );
 }
 
