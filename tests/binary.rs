@@ -420,7 +420,7 @@ async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
         .expect("json");
     let id = created["id"].as_str().expect("id").to_owned();
 
-    // A use whose upstream takes 3 s, in flight when the signal comes.
+    // A use whose upstream takes 5 s, in flight when the signal comes.
     let in_flight = tokio::spawn({
         let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
         let url = upstream.url("/slow");
@@ -446,7 +446,7 @@ async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
     let stopped = tokio::task::spawn_blocking(move || server.stop());
 
     // Once stopping, the server takes no new connection, while the use is still upstream.
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(4);
     loop {
         let fresh = support::http_client().build().expect("an HTTP client");
         if fresh.get(format!("{base}/healthz")).send().await.is_err() {

@@ -1,6 +1,6 @@
 //! An upstream for the end-to-end tests, on 127.0.0.1: records every request it gets and
 //! plays an OAuth2 token endpoint (counting calls, slow or refusing on demand), a
-//! redirector, an oversized response, a slow answer (3 s, for graceful-stop tests), and an
+//! redirector, an oversized response, a slow answer (5 s, for graceful-stop tests), and an
 //! echo that records nothing (for long runs).
 
 use std::net::TcpListener;
@@ -160,14 +160,14 @@ async fn echo(req: HttpRequest) -> HttpResponse {
     }))
 }
 
-/// `/slow`: recorded on arrival, answered 3 s later.
+/// `/slow`: recorded on arrival, answered 5 s later.
 async fn slow(req: HttpRequest, body: web::Bytes, state: web::Data<UpstreamState>) -> HttpResponse {
     state
         .requests
         .lock()
         .expect("lock")
         .push(record(&req, &body));
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
     HttpResponse::Ok().body("slow-ok")
 }
 
