@@ -151,6 +151,14 @@ impl Vault {
         )
     }
 
+    /// Revokes one of organization A's access keys, with A's admin key.
+    async fn revoke(&self, id: &str) {
+        let gone = self
+            .call(Method::DELETE, &format!("/access-keys/{id}"), &self.a, None)
+            .await;
+        assert!(gone.status.is_success(), "{}", gone.body);
+    }
+
     /// What an organization holds, as its key reads it: credentials (each with its versions),
     /// access keys (without lastUsedAt, which reading itself moves) and the audit log's
     /// successes.
@@ -473,15 +481,7 @@ async fn a_revoked_key_stays_refused_across_cache_expiry_and_restart() {
         StatusCode::OK,
         "the key works before"
     );
-    let gone = vault
-        .call(
-            Method::DELETE,
-            &format!("/access-keys/{revoked_id}"),
-            &vault.a,
-            None,
-        )
-        .await;
-    assert!(gone.status.is_success(), "{}", gone.body);
+    vault.revoke(&revoked_id).await;
     let before = vault.snapshot(&vault.a).await;
 
     replay(&vault, &revoked, &victim_id, &revoked_id).await;
@@ -1085,15 +1085,7 @@ async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
 
     let vault = Vault::start(false).await;
     let (revoked_id, revoked) = vault.key(&vault.a, &["credentials:read"]).await;
-    let gone = vault
-        .call(
-            Method::DELETE,
-            &format!("/access-keys/{revoked_id}"),
-            &vault.a,
-            None,
-        )
-        .await;
-    assert!(gone.status.is_success(), "{}", gone.body);
+    vault.revoke(&revoked_id).await;
     let unattributed = "SELECT count(*) FROM audit_events WHERE organization_id IS NULL";
     let revoked_failures = "SELECT count(*) FROM audit_events \
                             WHERE organization_id IS NOT NULL AND reason = 'revoked-key'";
