@@ -7,7 +7,8 @@
 //! read back, with its version history, and opens with the secret last written.
 //!
 //! Written under `target/soak/` (or `SOAK_DIR`): `<backend>.csv` (the memory samples) and
-//! `<backend>.md` (the summary); `scripts/soak-report.sh` adds the plot and the joint table.
+//! `<backend>.md` (the summary); `scripts/soak.sh` (`make soak`) runs it and adds the plot
+//! (`scripts/soak_plot.py`) and the joint table.
 //! Ignored by `make test` for its length.
 
 mod support;
