@@ -546,27 +546,22 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         reason: &str,
     ) {
         if organization.is_none() {
-            let verdict = self
+            let admission = self
                 .unattributed_failures
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .admit(self.clock.now());
-            match verdict {
-                flood::Verdict::Write { suppressed: 0 } => {}
-                flood::Verdict::Write { suppressed } => tracing::warn!(
-                    suppressed,
-                    "failed authentications naming no organization were not audited (over budget)"
-                ),
-                flood::Verdict::FirstDropped => {
-                    tracing::warn!(
-                        burst = flood::BURST,
-                        per_second = flood::PER_SECOND,
-                        "failed authentications naming no organization are over their audit \
-                         budget: counted, not audited, until it returns"
-                    );
-                    return;
-                }
-                flood::Verdict::Dropped => return,
+            if let Some(dropped) = admission.report {
+                tracing::warn!(
+                    dropped,
+                    burst = flood::BURST,
+                    per_second = flood::PER_SECOND,
+                    "failed authentications naming no organization are over their audit \
+                     budget: these were counted, not audited"
+                );
+            }
+            if !admission.write {
+                return;
             }
         }
         if let Err(error) = self

@@ -5,8 +5,8 @@
 //! without a key, as fast as the network allows. Auditing each one would let a keyless
 //! flood fill the disk through the audit log, and take the store's write capacity from
 //! the organizations. So such events are written up to a budget: a token bucket of
-//! [`BURST`] events, refilled at [`PER_SECOND`]. Past it they are only counted; the count is
-//! logged when the budget returns. Failures attributed to an organization (a revoked or
+//! [`BURST`] events, refilled at [`PER_SECOND`]. Past it they are only counted, and the count
+//! is logged at once, then at most once a minute. Failures attributed to an organization (a revoked or
 //! expired key of its own) are always audited: causing them takes one of its keys.
 
 use time::{Duration, OffsetDateTime};
@@ -15,16 +15,17 @@ use time::{Duration, OffsetDateTime};
 pub(super) const BURST: u32 = 100;
 /// Events the budget regains per second.
 pub(super) const PER_SECOND: u32 = 10;
+/// How often, at most, dropped events are reported in the server log: under a steady
+/// flood, one line a minute, not one per event (the log must not become the amplifier).
+const REPORT_EVERY: Duration = Duration::minutes(1);
 
 /// What the budget says about one more event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Verdict {
-    /// Write it; `suppressed` events were dropped since the last one written.
-    Write { suppressed: u64 },
-    /// Drop it; it is the first dropped since the last one written.
-    FirstDropped,
-    /// Drop it.
-    Dropped,
+pub(super) struct Admission {
+    /// Whether to write it.
+    pub(super) write: bool,
+    /// When due, the number of events dropped since the last report, to log now.
+    pub(super) report: Option<u64>,
 }
 
 /// A token bucket over the vault's clock, kept as GCRA does: one instant, the theoretical
@@ -32,30 +33,34 @@ pub(super) enum Verdict {
 #[derive(Debug, Default)]
 pub(super) struct AuditBudget {
     next_at: Option<OffsetDateTime>,
-    suppressed: u64,
+    dropped: u64,
+    reported_at: Option<OffsetDateTime>,
 }
 
 /// The time one event's worth of budget takes to return.
 const INTERVAL: Duration = Duration::nanoseconds(1_000_000_000 / PER_SECOND as i64);
 
 impl AuditBudget {
-    pub(super) fn admit(&mut self, now: OffsetDateTime) -> Verdict {
+    pub(super) fn admit(&mut self, now: OffsetDateTime) -> Admission {
         let next_at = self.next_at.map_or(now, |at| at.max(now));
         // Up to BURST - 1 intervals ahead of the clock: BURST events at once, then one per
         // interval. A clock that steps back only makes the debt look larger.
-        if next_at - now <= INTERVAL * (BURST - 1) {
+        let write = next_at - now <= INTERVAL * (BURST - 1);
+        if write {
             self.next_at = Some(next_at + INTERVAL);
-            Verdict::Write {
-                suppressed: std::mem::take(&mut self.suppressed),
-            }
         } else {
-            self.suppressed += 1;
-            if self.suppressed == 1 {
-                Verdict::FirstDropped
-            } else {
-                Verdict::Dropped
-            }
+            self.dropped += 1;
         }
+        // The first drop is reported at once (a flood has begun), then at most once per
+        // REPORT_EVERY.
+        let due = self
+            .reported_at
+            .is_none_or(|at| now - at >= REPORT_EVERY || now < at);
+        let report = (self.dropped > 0 && due).then(|| {
+            self.reported_at = Some(now);
+            std::mem::take(&mut self.dropped)
+        });
+        Admission { write, report }
     }
 }
 
@@ -67,56 +72,71 @@ mod tests {
 
     const START: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
 
+    fn written(budget: &mut AuditBudget, at: impl IntoIterator<Item = OffsetDateTime>) -> usize {
+        at.into_iter()
+            .filter(|now| budget.admit(*now).write)
+            .count()
+    }
+
     #[test]
-    fn a_burst_is_written_then_the_rest_is_counted_until_the_budget_returns() {
+    fn a_burst_is_written_then_one_event_per_interval() {
         let mut budget = AuditBudget::default();
-        for _ in 0..BURST {
-            assert_eq!(budget.admit(START), Verdict::Write { suppressed: 0 });
-        }
-        assert_eq!(budget.admit(START), Verdict::FirstDropped);
-        for _ in 0..999 {
-            assert_eq!(budget.admit(START), Verdict::Dropped);
-        }
-        // A tenth of a second later: one event's worth, which reports the 1,000 dropped.
-        let later = START + Duration::milliseconds(100);
-        assert_eq!(budget.admit(later), Verdict::Write { suppressed: 1000 });
-        assert_eq!(budget.admit(later), Verdict::FirstDropped);
+        assert_eq!(
+            written(&mut budget, (0..1000).map(|_| START)),
+            BURST as usize
+        );
+        // A tenth of a second later: one event's worth.
+        let later = START + INTERVAL;
+        assert_eq!(written(&mut budget, (0..1000).map(|_| later)), 1);
     }
 
     #[test]
     fn the_budget_refills_at_its_rate_up_to_the_burst() {
         let mut budget = AuditBudget::default();
-        for _ in 0..BURST {
-            budget.admit(START);
-        }
+        written(&mut budget, (0..BURST).map(|_| START));
         // An hour idle refills the burst, not more.
         let later = START + Duration::hours(1);
-        let written = (0..BURST * 2)
-            .filter(|_| matches!(budget.admit(later), Verdict::Write { .. }))
-            .count();
-        assert_eq!(written, BURST as usize);
-        // Over the next ten seconds, at most PER_SECOND a second get through.
-        let written = (1..=1000)
-            .filter(|ms| {
-                let now = later + Duration::milliseconds(ms * 10);
-                matches!(budget.admit(now), Verdict::Write { .. })
-            })
-            .count();
-        assert_eq!(written, (PER_SECOND * 10) as usize);
+        assert_eq!(
+            written(&mut budget, (0..BURST * 2).map(|_| later)),
+            BURST as usize
+        );
+        // Over the next ten seconds, PER_SECOND a second get through.
+        let steps = (1..=1000).map(|ms| later + Duration::milliseconds(ms * 10));
+        assert_eq!(written(&mut budget, steps), (PER_SECOND * 10) as usize);
+    }
+
+    #[test]
+    fn drops_are_reported_at_once_then_at_most_once_a_minute() {
+        let mut budget = AuditBudget::default();
+        let mut reports = Vec::new();
+        // Ten minutes of a steady flood, 1,000 bad keys a second.
+        for ms in 0..600_000 {
+            let now = START + Duration::milliseconds(ms);
+            if let Some(dropped) = budget.admit(now).report {
+                reports.push((ms, dropped));
+            }
+        }
+        // The first drop (once the burst is spent, about the 100th event) at once, then one
+        // report a minute.
+        assert!(
+            matches!(reports.first(), Some(&(ms, 1)) if (100..200).contains(&ms)),
+            "{reports:?}"
+        );
+        assert_eq!(reports.len(), 10, "{reports:?}");
+        let written = u64::from(BURST) + 600 * u64::from(PER_SECOND);
+        let dropped: u64 = reports.iter().map(|(_, n)| n).sum();
+        // Every drop is in a report but the last minute's few, not yet due.
+        assert!(dropped <= 600_000 - written, "{dropped}");
+        assert!(dropped > 600_000 - written - 60_000, "{dropped}");
     }
 
     #[test]
     fn a_clock_stepping_back_refills_nothing() {
         let mut budget = AuditBudget::default();
-        for _ in 0..BURST {
-            budget.admit(START);
-        }
+        written(&mut budget, (0..BURST).map(|_| START));
         let earlier = START - Duration::hours(1);
-        assert_eq!(budget.admit(earlier), Verdict::FirstDropped);
-        assert_eq!(budget.admit(START), Verdict::Dropped);
-        assert_eq!(
-            budget.admit(START + INTERVAL),
-            Verdict::Write { suppressed: 2 }
-        );
+        assert!(!budget.admit(earlier).write);
+        assert!(!budget.admit(START).write);
+        assert!(budget.admit(START + INTERVAL).write);
     }
 }
