@@ -108,6 +108,7 @@ impl SigningKey {
                 PrivateKey::Rsa {
                     pkcs1,
                     modulus_bits,
+                    exponent_below_65537,
                 } => {
                     if modulus_bits < MIN_RSA_MODULUS_BITS {
                         return Err(JwtKeyError::TooWeak {
@@ -121,17 +122,15 @@ impl SigningKey {
                             needs: "an RSA private key of 2048 to 4096 bits",
                         });
                     }
-                    let pair = RsaKeyPair::from_der(&pkcs1).map_err(|rejected| {
-                        // ring's reasons are fixed words; the size is checked above, so
-                        // "too small" can only be the public exponent.
-                        if rejected.to_string() == "TooSmall" {
-                            JwtKeyError::TooWeak {
-                                algorithm: name,
-                                reason: "an RSA public exponent must be at least 65537",
-                            }
-                        } else {
-                            JwtKeyError::Unreadable("its values do not make up a valid key")
-                        }
+                    // ring's own minimum, checked here so the refusal can say why.
+                    if exponent_below_65537 {
+                        return Err(JwtKeyError::TooWeak {
+                            algorithm: name,
+                            reason: "an RSA public exponent must be at least 65537",
+                        });
+                    }
+                    let pair = RsaKeyPair::from_der(&pkcs1).map_err(|_| {
+                        JwtKeyError::Unreadable("its values do not make up a valid key")
                     })?;
                     return Ok(Self {
                         algorithm: jwt_algorithm,
@@ -269,6 +268,8 @@ enum PrivateKey {
     Rsa {
         pkcs1: Zeroizing<Vec<u8>>,
         modulus_bits: usize,
+        /// NIST SP 800-56B and FIPS 186 ask for e ≥ 65537, and ring signs with no less.
+        exponent_below_65537: bool,
     },
     /// PKCS#8 of an EC key; `curve` is `None` on a curve jsonwebtoken does not sign with.
     Ec {
@@ -366,9 +367,18 @@ fn read_pkcs1(der: Zeroizing<Vec<u8>>) -> Result<PrivateKey, JwtKeyError> {
     let key = pkcs1::RsaPrivateKey::from_der(&der)
         .map_err(|_| JwtKeyError::Unreadable("it is not a well-formed RSA key"))?;
     let modulus_bits = bit_length(key.modulus.as_bytes());
+    // 65537 = 2^16 + 1: any exponent of more than 17 bits is larger, and of 17 bits, only
+    // 65536 (even, never a valid exponent) is smaller.
+    let exponent = key.public_exponent.as_bytes();
+    let exponent_below_65537 = match bit_length(exponent) {
+        bits if bits < 17 => true,
+        17 => exponent.iter().fold(0_u32, |n, b| (n << 8) | u32::from(*b)) < 65537,
+        _ => false,
+    };
     Ok(PrivateKey::Rsa {
         pkcs1: der,
         modulus_bits,
+        exponent_below_65537,
     })
 }
 
