@@ -102,7 +102,7 @@ impl SigningKey {
                         reason,
                     });
                 }
-                EncodingKey::from_secret(key.as_bytes())
+                Key::JsonWebToken(EncodingKey::from_secret(key.as_bytes()))
             }
             Family::Rsa(padding) => match read_private_key(key)? {
                 PrivateKey::Rsa {
@@ -132,13 +132,10 @@ impl SigningKey {
                     let pair = RsaKeyPair::from_der(&pkcs1).map_err(|_| {
                         JwtKeyError::Unreadable("its values do not make up a valid key")
                     })?;
-                    return Ok(Self {
-                        algorithm: jwt_algorithm,
-                        key: Key::Rsa {
-                            pair: Box::new(pair),
-                            padding,
-                        },
-                    });
+                    Key::Rsa {
+                        pair: Box::new(pair),
+                        padding,
+                    }
                 }
                 _ => return Err(wrong_kind(name, family)),
             },
@@ -146,17 +143,19 @@ impl SigningKey {
                 PrivateKey::Ec {
                     curve: Some(found),
                     pkcs8,
-                } if found == curve => EncodingKey::from_ec_der(&pkcs8),
+                } if found == curve => Key::JsonWebToken(EncodingKey::from_ec_der(&pkcs8)),
                 _ => return Err(wrong_kind(name, family)),
             },
             Family::Ed25519 => match read_private_key(key)? {
-                PrivateKey::Ed25519 { pkcs8 } => EncodingKey::from_ed_der(&pkcs8),
+                PrivateKey::Ed25519 { pkcs8 } => {
+                    Key::JsonWebToken(EncodingKey::from_ed_der(&pkcs8))
+                }
                 _ => return Err(wrong_kind(name, family)),
             },
         };
         Ok(Self {
             algorithm: jwt_algorithm,
-            key: Key::JsonWebToken(key),
+            key,
         })
     }
 
