@@ -27,8 +27,9 @@ setup:
 	@command -v cargo-nextest >/dev/null 2>&1 || $(CARGO) install --locked cargo-nextest
 	$(CARGO) build --workspace --all-targets
 
+# Development mode: a generated key file beside ./data/vault.db, and a first organization.
 run:
-	$(CARGO) run -p vault-server --
+	VAULT_DEV_MODE=true $(CARGO) run -p vault-server --
 
 # The CLI's tests run the `vault` binary of another package: build it (and keep it fresh).
 test: pg-up

@@ -11,6 +11,13 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::{BIN, Server, command};
 
+/// A command in development mode, as `make run` starts the server.
+fn dev_command(dir: &std::path::Path) -> Command {
+    let mut cmd = command(dir);
+    cmd.env("VAULT_DEV_MODE", "true");
+    cmd
+}
+
 fn admin_key_from_banner(stdout: &str) -> String {
     stdout
         .split_whitespace()
@@ -34,7 +41,7 @@ fn wait_for(stdout: &Arc<Mutex<String>>, needle: &str) -> String {
 #[tokio::test]
 async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(command(dir.path()));
+    let server = Server::start(dev_command(dir.path()));
     let stdout = wait_for(&server.stdout, "export TOKEN=");
     let token = admin_key_from_banner(&stdout);
 
@@ -74,7 +81,7 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     );
 
     // Second run: same key file, same data, no new organization, no key printed.
-    let server = Server::start(command(dir.path()));
+    let server = Server::start(dev_command(dir.path()));
     let list: Value = support::http_client()
         .build()
         .expect("an HTTP client")
@@ -224,7 +231,7 @@ fn collect_canaries(value: &Value, out: &mut Vec<String>) {
 #[test]
 fn bootstrap_prints_only_the_key_on_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = command(dir.path())
+    let output = dev_command(dir.path())
         .args(["bootstrap", "--org", "acme"])
         .output()
         .expect("run");
@@ -237,7 +244,7 @@ fn bootstrap_prints_only_the_key_on_stdout() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     assert!(lines[0].starts_with("vlt_") && lines[0].len() == 50);
-    let again = command(dir.path())
+    let again = dev_command(dir.path())
         .args(["bootstrap", "--org", "other"])
         .output()
         .expect("run");
@@ -278,8 +285,8 @@ fn refusal(cmd: &mut Command) -> String {
 #[test]
 fn a_wrong_or_malformed_key_is_refused_at_start_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let key_a = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let key_b = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let key_a = "mF75/+YeS+jerReLI78fPO1wluHyiIHXXch8ciVfwnM=";
+    let key_b = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
     let ok = command(dir.path())
         .env("ENCRYPTION_KEY", key_a)
         .args(["bootstrap", "--org", "acme"])
@@ -333,7 +340,7 @@ fn json_logs_and_a_config_file_are_honoured_and_foreign_vault_variables_ignored(
         "dev_organization = \"from-file\"\nlog_format = \"json\"\n",
     )
     .expect("write");
-    let mut cmd = command(dir.path());
+    let mut cmd = dev_command(dir.path());
     cmd.args(["--config", config.to_str().expect("utf8")])
         // HashiCorp Vault's client variables must not disturb this server.
         .env("VAULT_ADDR", "https://vault.example.com")
@@ -365,7 +372,7 @@ fn a_sigterm_right_after_listening_stops_gracefully() {
     // must already be in place then. Sent with no delay, several times, to hit the window.
     let dir = tempfile::tempdir().expect("temp dir");
     for round in 0..5 {
-        let mut child = command(dir.path())
+        let mut child = dev_command(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -463,4 +470,379 @@ async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
     let (_, stderr) = stopped.await.expect("stop");
     assert!(stderr.contains("SIGTERM: stopping"), "{stderr}");
     assert!(upstream.requests()[0].header("authorization") == ["Bearer tok-graceful-1"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 14: key material read as text, weak keys, planted key files, admin commands
+// ---------------------------------------------------------------------------------------
+
+/// Runs `cmd`, which must fail; its stderr must name `needle` and contain none of `hidden`.
+fn refused_without(cmd: &mut Command, needle: &str, hidden: &[&str]) -> String {
+    let stderr = refusal(cmd);
+    assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    for value in hidden {
+        assert!(
+            !stderr.contains(value),
+            "the value {value} is echoed: {stderr}"
+        );
+    }
+    stderr
+}
+
+/// 32 random bytes whose hex is only digits (each nibble 0-9), random enough to be a key.
+fn digit_only_hex_key() -> String {
+    loop {
+        let bytes: Vec<u8> = (0..32)
+            .map(|_| fastrand::u8(0..10) << 4 | fastrand::u8(0..10))
+            .collect();
+        let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let key = vault_cipher_ring::KeyEncryptionKey::parse(&text).expect("64 hex digits");
+        if key.check_random().is_ok() {
+            assert!(text.bytes().all(|b| b.is_ascii_digit()));
+            return text;
+        }
+    }
+}
+
+#[test]
+fn key_material_is_read_as_text_and_never_echoed() {
+    // A valid hex key made only of digits: the config layer once read it as a number.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let digits = digit_only_hex_key();
+    for name in ["ENCRYPTION_KEY", "VAULT_ENCRYPTION_KEY"] {
+        let output = command(dir.path())
+            .env(name, &digits)
+            .args(["bootstrap", "--org", name])
+            .output()
+            .expect("run");
+        assert!(
+            output.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // ... and as a previous key, after a rotation.
+    let rotated = command(dir.path())
+        .env(
+            "ENCRYPTION_KEY",
+            "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=",
+        )
+        .env("ENCRYPTION_KEYS_PREVIOUS", &digits)
+        .args(["bootstrap", "--org", "rotated"])
+        .output()
+        .expect("run");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+
+    // Values that fit a number (or a boolean) are refused as keys, and never shown.
+    let fresh = tempfile::tempdir().expect("temp dir");
+    for value in [
+        "1234567890123456789",
+        "98765432109876",
+        "true",
+        "-42",
+        "3.25",
+    ] {
+        refused_without(
+            command(fresh.path())
+                .env("ENCRYPTION_KEY", value)
+                .args(["keys", "status"]),
+            "keys generate",
+            &[value],
+        );
+        refused_without(
+            command(fresh.path())
+                .env("ENCRYPTION_KEY", &digits)
+                .env("ENCRYPTION_KEYS_PREVIOUS", value)
+                .args(["keys", "status"]),
+            "ENCRYPTION_KEYS_PREVIOUS",
+            &[value],
+        );
+    }
+    // 64 hex digits with leading zeros fit a number: once refused with the number echoed,
+    // now refused as what it is (not random), echoing nothing.
+    let zeros = format!("{}1234567890123456", "0".repeat(48));
+    let stderr = refused_without(
+        command(fresh.path())
+            .env("ENCRYPTION_KEY", &zeros)
+            .args(["keys", "status"]),
+        "not random",
+        &["1234567890123456"],
+    );
+    assert!(stderr.contains("keys generate"), "{stderr}");
+
+    // An identity-provider secret: the wrong type in the environment is not echoed.
+    let secret = "12345678901234567890";
+    let output = command(fresh.path())
+        .env("ENCRYPTION_KEY", &digits)
+        .env("VAULT_IDP_HS256_SECRETS", secret)
+        .env("VAULT_IDP_ISSUER", "https://login.example.com/")
+        .env("VAULT_IDP_AUDIENCE", "vault")
+        .args(["bootstrap", "--org", "idp"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains(secret), "{stderr}");
+
+    // Unquoted numbers in a config file: refused for the setting, the value not shown.
+    for (setting, value) in [
+        ("encryption_key", "1234567890123456789"),
+        ("encryption_keys_previous", "987654321987654321"),
+        ("idp_hs256_secrets", "123456789123456789"),
+    ] {
+        let file = fresh.path().join(format!("{setting}.toml"));
+        std::fs::write(&file, format!("{setting} = {value}\n")).expect("write");
+        refused_without(
+            command(fresh.path()).args([
+                "--config",
+                file.to_str().expect("utf8"),
+                "keys",
+                "status",
+            ]),
+            setting,
+            &[value],
+        );
+    }
+}
+
+#[test]
+fn keys_that_are_plainly_not_random_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let weak = [
+        (
+            "32 zero bytes, base64",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned(),
+        ),
+        ("32 zero bytes, hex", "0".repeat(64)),
+        ("one byte repeated", "41".repeat(32)),
+        ("a short pattern", "deadbeef".repeat(8)),
+        (
+            "a counting sequence",
+            (0u8..32).map(|b| format!("{b:02x}")).collect::<String>(),
+        ),
+        ("a password", hex_of(b"correct horse battery staple!!!!")),
+    ];
+    for (what, key) in &weak {
+        let stderr = refused_without(
+            command(dir.path())
+                .env("ENCRYPTION_KEY", key)
+                .args(["bootstrap", "--org", "acme"]),
+            "vault-server keys generate",
+            &[key],
+        );
+        assert!(stderr.contains("not random"), "{what}: {stderr}");
+    }
+    // As a previous key it still opens what it sealed (refusing it would lock those rows
+    // away), with a warning.
+    let output = command(dir.path())
+        .env(
+            "ENCRYPTION_KEY",
+            "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=",
+        )
+        .env("ENCRYPTION_KEYS_PREVIOUS", &weak[0].1)
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("not a random key"), "{stderr}");
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn mode_of(path: &std::path::Path) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(path).expect("metadata").permissions(),
+    ) & 0o777
+}
+
+#[test]
+fn development_mode_keeps_its_files_private_and_refuses_a_planted_key_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ok = dev_command(dir.path())
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let data = dir.path().join("data");
+    assert_eq!(mode_of(&data), 0o700, "the data directory");
+    assert_eq!(mode_of(&data.join("vault.db")), 0o600, "the database");
+    assert_eq!(mode_of(&data.join("encryption.key")), 0o600, "the key file");
+
+    // A key someone else knows, in a file anyone can read, linked in place of the key.
+    let planted_dir = tempfile::tempdir().expect("temp dir");
+    let known = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
+    let planted = planted_dir.path().join("known.key");
+    std::fs::write(&planted, known).expect("write");
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let fresh = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(fresh.path().join("data")).expect("mkdir");
+    let key_file = fresh.path().join("data/encryption.key");
+    std::os::unix::fs::symlink(&planted, &key_file).expect("symlink");
+    refused_without(
+        dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
+        "symbolic link",
+        &[known],
+    );
+    // Even a link to a private file of ours: the key file must be the file itself.
+    std::fs::set_permissions(&planted, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    refused_without(
+        dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
+        "symbolic link",
+        &[known],
+    );
+
+    // The file itself, readable (or writable) by group or others.
+    std::fs::remove_file(&key_file).expect("unlink");
+    std::fs::copy(&planted, &key_file).expect("copy");
+    for mode in [0o644, 0o640, 0o604, 0o620, 0o602] {
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        refused_without(
+            dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
+            &format!("mode {mode:o}"),
+            &[known],
+        );
+    }
+    // A file of another user (only root can make one here).
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    if std::os::unix::fs::chown(&key_file, Some(65534), Some(65534)).is_ok() {
+        refused_without(
+            dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
+            "belongs to user id 65534",
+            &[known],
+        );
+        std::os::unix::fs::chown(&key_file, Some(my_uid()), None).expect("chown back");
+    }
+    // Ours, private: used.
+    let used = dev_command(fresh.path())
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
+    assert!(
+        used.status.success(),
+        "{}",
+        String::from_utf8_lossy(&used.stderr)
+    );
+}
+
+/// The test process's effective user id, as the owner of a file it just made.
+fn my_uid() -> u32 {
+    let probe = tempfile::NamedTempFile::new().expect("temp file");
+    std::os::unix::fs::MetadataExt::uid(&probe.as_file().metadata().expect("metadata"))
+}
+
+#[test]
+fn admin_commands_never_fall_back_to_the_development_key_silently() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A development database, then a rotation to a real key (the dev key kept as previous).
+    let ok = dev_command(dir.path())
+        .args(["bootstrap", "--org", "acme"])
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let dev_key = std::fs::read_to_string(dir.path().join("data/encryption.key")).expect("key");
+    let new_key = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
+    let rotated = command(dir.path())
+        .env("ENCRYPTION_KEY", new_key)
+        .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
+        .args(["bootstrap", "--org", "after-rotation"])
+        .output()
+        .expect("run");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+
+    // Run bare, as the README shows them: every admin command (and the server) refuses.
+    for args in [
+        &["keys", "status"][..],
+        &["keys", "rewrap"],
+        &["bootstrap", "--org", "x"],
+        &["migrate"],
+        &["serve"],
+        &[],
+    ] {
+        let stderr = refused_without(
+            command(dir.path()).args(args),
+            "ENCRYPTION_KEY is not set",
+            &[dev_key.trim(), new_key],
+        );
+        assert!(
+            stderr.contains("vault-server keys generate"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    // In development mode, a command that uses the key file says so, and `keys status`
+    // gives no advice to drop keys on the strength of it.
+    let output = dev_command(dir.path())
+        .args(["keys", "status"])
+        .output()
+        .expect("run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("this command uses the development key file"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("DEVELOPMENT key file"), "{stdout}");
+    assert!(!stdout.contains("can be removed"), "{stdout}");
+    assert!(!stdout.contains(dev_key.trim()) && !stderr.contains(dev_key.trim()));
+
+    // With the servers' keys, the advice is given as before.
+    let output = command(dir.path())
+        .env("ENCRYPTION_KEY", new_key)
+        .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
+        .args(["keys", "rewrap"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = command(dir.path())
+        .env("ENCRYPTION_KEY", new_key)
+        .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
+        .args(["keys", "status"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("can be removed"), "{stdout}");
+}
+
+#[test]
+fn make_run_turns_development_mode_on() {
+    // The zero-configuration `make run` of the README needs development mode, which is
+    // off by default.
+    let makefile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Makefile"))
+        .expect("Makefile");
+    let run = makefile
+        .split("\nrun:\n")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .expect("a run target");
+    assert!(
+        run.contains("VAULT_DEV_MODE=true") && run.contains("vault-server"),
+        "{run}"
+    );
 }

@@ -115,6 +115,17 @@ fn the_image_holds_no_secret_and_refuses_to_start_without_a_key() {
     );
 }
 
+/// The proxy's memory bound is measured (tests/attacks/proxy.rs) with large buffers
+/// unmapped when freed; the image must run the server the same way.
+#[test]
+fn the_image_gives_large_buffers_back_to_the_system() {
+    let runtime = runtime_stage().join("\n");
+    assert!(
+        runtime.contains("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1048576"),
+        "the runtime stage sets the allocator's mmap threshold"
+    );
+}
+
 #[test]
 fn the_build_context_leaves_out_local_state() {
     let ignored: Vec<&str> = DOCKERIGNORE.lines().map(str::trim).collect();

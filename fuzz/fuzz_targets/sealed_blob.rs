@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let aad = Aad::credential_secrets(
         OrganizationId::from_uuid(uuid::Uuid::from_u128(1)),
         CredentialId::from_uuid(uuid::Uuid::from_u128(2)),
+        1,
     );
     // As stored: the key id column as the store read it, beside the bytes.
     let blob = SealedBlob {

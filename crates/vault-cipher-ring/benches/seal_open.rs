@@ -14,7 +14,7 @@ const PAYLOAD: &[u8] = br#"{"clientSecret":"9fTq2vXcR7LmZp4WsKdY8hBnJ3eAuG6o","v
 fn seal_open(c: &mut Criterion) {
     let key = KeyEncryptionKey::generate().expect("system RNG");
     let cipher = RingCipher::new(key, vec![]);
-    let aad = Aad::credential_secrets(OrganizationId::new(), CredentialId::new());
+    let aad = Aad::credential_secrets(OrganizationId::new(), CredentialId::new(), 1);
     let blob = cipher.seal(PAYLOAD, &aad).expect("seal");
 
     let mut group = c.benchmark_group("cipher");

@@ -81,7 +81,21 @@ pub enum KeyParseError {
         "the encryption key is neither base64 nor hex; it must be 32 random bytes as base64 or 64 hex digits; {GENERATE_HINT}"
     )]
     NotBase64OrHex,
+    /// Well-formed, but plainly not random (all zeros, a repeated byte, a counting
+    /// sequence, text): refused as a key that seals, whatever its length.
+    #[error(
+        "the encryption key is not random ({reason}); it must be 32 bytes from a secure random generator; {GENERATE_HINT}"
+    )]
+    NotRandom {
+        /// What gave it away, never the key itself.
+        reason: &'static str,
+    },
 }
+
+/// Fewer distinct byte values (or neighbour differences) than this marks a key as made by
+/// hand. 32 random bytes have about 30 distinct values; 15 or fewer happens by chance with
+/// a probability far below 2^-60.
+const MIN_DISTINCT: usize = 16;
 
 /// A key-encryption key (KEK): 32 random bytes that wrap every blob's data key.
 ///
@@ -137,16 +151,50 @@ impl KeyEncryptionKey {
         Err(KeyParseError::NotBase64OrHex)
     }
 
+    /// Refuses a key that is plainly not random: few distinct bytes (zeros, one byte
+    /// repeated, a short pattern), a counting sequence, or nothing but printable ASCII (a
+    /// password rather than random bytes). A random key fails this with a probability
+    /// below 2^-40 (the ASCII rule; the others far less), and [`Self::generate`] never
+    /// returns such a key.
+    ///
+    /// # Errors
+    /// [`KeyParseError::NotRandom`] naming the rule, never the key.
+    pub fn check_random(&self) -> Result<(), KeyParseError> {
+        let bytes = self.bytes.as_slice();
+        let distinct = |values: &mut dyn Iterator<Item = u8>| {
+            let mut seen = [false; 256];
+            values.for_each(|b| seen[usize::from(b)] = true);
+            seen.iter().filter(|s| **s).count()
+        };
+        let reason = if distinct(&mut bytes.iter().copied()) < MIN_DISTINCT {
+            Some("too few distinct bytes: zeros, a repeated byte or a short pattern")
+        } else if distinct(&mut bytes.windows(2).map(|w| w[1].wrapping_sub(w[0]))) < MIN_DISTINCT {
+            Some("a counting or repeating sequence")
+        } else if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+            Some("only printable characters: a password, not random bytes")
+        } else {
+            None
+        };
+        reason.map_or(Ok(()), |reason| Err(KeyParseError::NotRandom { reason }))
+    }
+
     /// Draws a new key from the system random number generator.
     ///
     /// # Errors
     /// [`CipherError::Random`] when the generator fails.
     pub fn generate() -> Result<Self, CipherError> {
-        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        SystemRandom::new()
-            .fill(bytes.as_mut_slice())
-            .map_err(|_| CipherError::Random)?;
-        Ok(Self { bytes })
+        let rng = SystemRandom::new();
+        loop {
+            let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+            rng.fill(bytes.as_mut_slice())
+                .map_err(|_| CipherError::Random)?;
+            let key = Self { bytes };
+            // Drawing a key `check_random` refuses is next to impossible, but a generated
+            // key must never be one the server then refuses.
+            if key.check_random().is_ok() {
+                return Ok(key);
+            }
+        }
     }
 
     /// The key as standard base64 with padding: the form `vault-server keys generate`

@@ -37,7 +37,7 @@ fn cipher() -> RingCipher {
 }
 
 fn aad() -> Aad {
-    Aad::credential_secrets(OrganizationId::new(), CredentialId::new())
+    Aad::credential_secrets(OrganizationId::new(), CredentialId::new(), 1)
 }
 
 const CLAIM: &[u8] = br#"{"value":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#;
@@ -62,6 +62,11 @@ fn moved_to_another_credential_fails() {
 #[test]
 fn moved_to_another_organization_fails() {
     cipher_suite::moved_to_another_organization_fails(&cipher());
+}
+
+#[test]
+fn rolled_back_to_another_version_fails() {
+    cipher_suite::rolled_back_to_another_version_fails(&cipher());
 }
 
 #[test]
@@ -445,3 +450,35 @@ fn key_ids_are_stable_and_distinct() {
 }
 
 const EXPECTED_FIXED_KEY_ID: &str = "389253bbc6c918a8";
+
+#[test]
+fn keys_made_by_hand_are_not_random_and_generated_ones_are() {
+    let not_random = |bytes: [u8; 32]| {
+        let key = KeyEncryptionKey::parse(&hex::encode(bytes)).unwrap();
+        match key.check_random() {
+            Err(error @ KeyParseError::NotRandom { .. }) => {
+                let message = error.to_string();
+                assert!(message.contains("vault-server keys generate"), "{message}");
+                assert!(!message.contains(&hex::encode(bytes)), "{message}");
+            }
+            other => panic!("{bytes:?} passed as random: {other:?}"),
+        }
+    };
+    not_random([0; 32]);
+    not_random([0xff; 32]);
+    not_random([0x41; 32]);
+    // A short pattern repeated, a counting sequence (forward, backward, by steps).
+    not_random(std::array::from_fn(|i| [0xde, 0xad, 0xbe, 0xef][i % 4]));
+    not_random(std::array::from_fn(|i| u8::try_from(i).unwrap()));
+    not_random(std::array::from_fn(|i| 0xff - u8::try_from(i).unwrap()));
+    not_random(std::array::from_fn(|i| u8::try_from(i * 7 % 256).unwrap()));
+    // Sixteen distinct bytes, repeated: still a pattern.
+    not_random(std::array::from_fn(|i| u8::try_from(i % 16 * 13).unwrap()));
+    // A password where random bytes belong.
+    not_random(*b"correct horse battery staple!!!!");
+
+    fixed_key().check_random().unwrap();
+    for _ in 0..1000 {
+        new_key().check_random().unwrap();
+    }
+}

@@ -18,7 +18,7 @@ fn cipher() -> RingCipher {
 /// organization, an object and a version number.
 #[derive(Clone, Copy, Debug)]
 enum AadSpec {
-    Secrets(u128, u128),
+    Secrets(u128, u128, i64),
     Version(u128, u128, i64),
     Installation(u8),
 }
@@ -28,7 +28,7 @@ impl AadSpec {
         let org = |n| OrganizationId::from_uuid(Uuid::from_u128(n));
         let cred = |n| CredentialId::from_uuid(Uuid::from_u128(n));
         match self {
-            Self::Secrets(o, c) => Aad::credential_secrets(org(o), cred(c)),
+            Self::Secrets(o, c, v) => Aad::credential_secrets(org(o), cred(c), v),
             Self::Version(o, c, v) => Aad::credential_version(org(o), cred(c), v),
             Self::Installation(p) => Aad::installation(match p % 4 {
                 0 => Purpose::CredentialSecrets,
@@ -42,7 +42,8 @@ impl AadSpec {
 
 fn aad_spec() -> impl Strategy<Value = AadSpec> {
     prop_oneof![
-        (any::<u128>(), any::<u128>()).prop_map(|(o, c)| AadSpec::Secrets(o, c)),
+        (any::<u128>(), any::<u128>(), any::<i64>())
+            .prop_map(|(o, c, v)| AadSpec::Secrets(o, c, v)),
         (any::<u128>(), any::<u128>(), any::<i64>())
             .prop_map(|(o, c, v)| AadSpec::Version(o, c, v)),
         any::<u8>().prop_map(AadSpec::Installation),
@@ -53,17 +54,18 @@ fn aad_spec() -> impl Strategy<Value = AadSpec> {
 fn other_aad(spec: AadSpec, which: u8, delta: u128) -> AadSpec {
     let delta = delta.max(1);
     match (spec, which % 4) {
-        (AadSpec::Secrets(o, c), 0) => AadSpec::Secrets(o ^ delta, c),
-        (AadSpec::Secrets(o, c), 1) => AadSpec::Secrets(o, c ^ delta),
-        (AadSpec::Secrets(o, c), 2) => AadSpec::Version(o, c, 0),
-        (AadSpec::Secrets(..), _) => AadSpec::Installation(0),
+        (AadSpec::Secrets(o, c, v), 0) => AadSpec::Secrets(o ^ delta, c, v),
+        (AadSpec::Secrets(o, c, v), 1) => AadSpec::Secrets(o, c ^ delta, v),
+        #[allow(clippy::cast_possible_truncation)]
+        (AadSpec::Secrets(o, c, v), 2) => AadSpec::Secrets(o, c, v ^ (delta as i64).max(1)),
+        (AadSpec::Secrets(o, c, v), _) => AadSpec::Version(o, c, v),
         (AadSpec::Version(o, c, v), 0) => AadSpec::Version(o ^ delta, c, v),
         (AadSpec::Version(o, c, v), 1) => AadSpec::Version(o, c ^ delta, v),
         #[allow(clippy::cast_possible_truncation)]
         (AadSpec::Version(o, c, v), 2) => AadSpec::Version(o, c, v ^ (delta as i64).max(1)),
-        (AadSpec::Version(o, c, _), _) => AadSpec::Secrets(o, c),
+        (AadSpec::Version(o, c, v), _) => AadSpec::Secrets(o, c, v),
         (AadSpec::Installation(p), 0 | 1) => AadSpec::Installation(p % 4 + 1 + which % 3),
-        (AadSpec::Installation(_), _) => AadSpec::Secrets(delta, delta),
+        (AadSpec::Installation(_), _) => AadSpec::Secrets(delta, delta, 1),
     }
 }
 

@@ -88,10 +88,19 @@ pub(crate) async fn run(api: &Api, command: AccessKeysCommand, json: bool) -> Re
             }
             Ok(())
         }
-        AccessKeysCommand::Revoke { id } => {
-            api.call(Method::DELETE, &["access-keys", &id], &[], None, None)
+        AccessKeysCommand::Revoke { id, cascade } => {
+            let query = if cascade {
+                vec![("cascade", "true".to_owned())]
+            } else {
+                Vec::new()
+            };
+            api.call(Method::DELETE, &["access-keys", &id], &query, None, None)
                 .await?;
-            eprintln!("Revoked access key {id}.");
+            if cascade {
+                eprintln!("Revoked access key {id} and every key it created.");
+            } else {
+                eprintln!("Revoked access key {id}.");
+            }
             Ok(())
         }
     }

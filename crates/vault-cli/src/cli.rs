@@ -88,7 +88,7 @@ pub(crate) enum AccessKeysCommand {
         #[arg(long)]
         name: String,
         /// A scope the key grants (repeat): credentials:read, credentials:write,
-        /// credentials:use, access-keys:manage, audit:read, keys:read.
+        /// credentials:route, credentials:use, access-keys:manage, audit:read, keys:read.
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
@@ -97,10 +97,14 @@ pub(crate) enum AccessKeysCommand {
     },
     /// List access keys (never their secrets).
     List(PageArgs),
-    /// Revoke an access key: it stops working at once.
+    /// Revoke an access key: it stops working at once. Only a key no stronger than
+    /// yours can be revoked.
     Revoke {
         /// The access key's id (not the key itself).
         id: String,
+        /// Also revoke every key it created, and the keys those created, and so on.
+        #[arg(long)]
+        cascade: bool,
     },
 }
 

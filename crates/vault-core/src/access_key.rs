@@ -37,20 +37,27 @@ pub enum Scope {
     /// Read the audit log.
     #[serde(rename = "audit:read")]
     AuditRead,
-    /// See which encryption keys protect how many sealed rows (installation-wide counts).
+    /// See which encryption keys protect how many of the organization's sealed rows
+    /// (installation-wide figures are for the operator's `vault-server keys status`).
     #[serde(rename = "keys:read")]
     KeysRead,
+    /// Add a destination to a credential (an `allowedHosts` entry, a token endpoint, an
+    /// audience) without re-entering its secret values. Changing where a secret may go
+    /// is as sensitive as reading it, so `credentials:write` alone cannot.
+    #[serde(rename = "credentials:route")]
+    CredentialsRoute,
 }
 
 impl Scope {
     /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
         Self::CredentialsUse,
         Self::AuditRead,
         Self::KeysRead,
+        Self::CredentialsRoute,
     ];
 
     /// The wire name.
@@ -63,6 +70,7 @@ impl Scope {
             Self::CredentialsUse => "credentials:use",
             Self::AuditRead => "audit:read",
             Self::KeysRead => "keys:read",
+            Self::CredentialsRoute => "credentials:route",
         }
     }
 }
@@ -79,7 +87,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, credentials:use, access-keys:manage, audit:read, keys:read",
+                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, access-keys:manage, audit:read, keys:read",
             )
         })
     }
@@ -175,6 +183,54 @@ impl fmt::Debug for TokenHash {
     }
 }
 
+/// HMAC-SHA-256, under the access-key hash key, of what a stored key may do and where it
+/// belongs (see [`binding_message`]). Checked on every authentication from the store, so a
+/// row moved to another organization, or whose scopes or expiry were edited in the
+/// database, no longer authenticates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct KeyBinding(pub [u8; 32]);
+
+impl fmt::Debug for KeyBinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyBinding([REDACTED])")
+    }
+}
+
+/// The bytes a [`KeyBinding`] authenticates: a version tag, then the organization, the
+/// key id, its creator, its expiry (to the microsecond, as stores keep it), its scopes and
+/// its token hash, each fixed-width or length-prefixed so no two keys share an encoding.
+#[must_use]
+pub fn binding_message(key: &AccessKey, hash: &TokenHash) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"vault access-key binding v1\0");
+    out.extend_from_slice(key.organization_id.as_uuid().as_bytes());
+    out.extend_from_slice(key.id.as_uuid().as_bytes());
+    match key.created_by {
+        Some(creator) => {
+            out.push(1);
+            out.extend_from_slice(creator.as_uuid().as_bytes());
+        }
+        None => out.push(0),
+    }
+    match key.expires_at {
+        Some(at) => {
+            out.push(1);
+            let micros = at.unix_timestamp_nanos().div_euclid(1000);
+            out.extend_from_slice(&micros.to_be_bytes());
+        }
+        None => out.push(0),
+    }
+    // At most a handful of scopes, each a short fixed name: the lengths fit in a byte.
+    out.push(u8::try_from(key.scopes.len()).unwrap_or(u8::MAX));
+    for scope in &key.scopes {
+        let name = scope.as_str().as_bytes();
+        out.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+        out.extend_from_slice(name);
+    }
+    out.extend_from_slice(&hash.0);
+    out
+}
+
 /// A validated access-key name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -236,6 +292,9 @@ pub struct StoredAccessKey {
     pub key: AccessKey,
     /// HMAC of the token.
     pub hash: TokenHash,
+    /// Binds the key to its organization, scopes and expiry. `None` only for a row written
+    /// before bindings existed, until the vault binds it when it opens the store.
+    pub binding: Option<KeyBinding>,
 }
 
 /// A key just created, with its token: the only time the token exists outside the caller.
@@ -262,6 +321,9 @@ pub struct Principal {
     pub subject: Option<String>,
     /// Granted scopes.
     pub scopes: BTreeSet<Scope>,
+    /// When the principal stops being valid: the access key's expiry, or the
+    /// identity-provider token's `exp`. Keys it creates never outlive it.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 impl Principal {
@@ -273,6 +335,7 @@ impl Principal {
             access_key_id: None,
             subject: None,
             scopes: Scope::ALL.into_iter().collect(),
+            expires_at: None,
         }
     }
 
@@ -345,6 +408,63 @@ mod tests {
         let shown = format!("{token:?}");
         assert!(!shown.contains(&token.expose()[4..]), "{shown}");
         assert!(!format!("{:?}", TokenHash([0xab; 32])).contains("ab"));
+        assert!(!format!("{:?}", KeyBinding([0xab; 32])).contains("ab"));
+    }
+
+    #[test]
+    fn the_binding_message_changes_with_every_bound_field() {
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("a time");
+        let key = AccessKey {
+            id: AccessKeyId::new(),
+            organization_id: OrganizationId::new(),
+            name: AccessKeyName::parse("k").expect("a name"),
+            scopes: BTreeSet::from([Scope::CredentialsRead]),
+            created_by: None,
+            created_at: at,
+            expires_at: Some(at),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let hash = TokenHash([7; 32]);
+        let base = binding_message(&key, &hash);
+        let changed = [
+            AccessKey {
+                organization_id: OrganizationId::new(),
+                ..key.clone()
+            },
+            AccessKey {
+                id: AccessKeyId::new(),
+                ..key.clone()
+            },
+            AccessKey {
+                created_by: Some(AccessKeyId::new()),
+                ..key.clone()
+            },
+            AccessKey {
+                expires_at: None,
+                ..key.clone()
+            },
+            AccessKey {
+                expires_at: Some(at + time::Duration::microseconds(1)),
+                ..key.clone()
+            },
+            AccessKey {
+                scopes: BTreeSet::from([Scope::CredentialsRead, Scope::CredentialsWrite]),
+                ..key.clone()
+            },
+        ];
+        for other in &changed {
+            assert_ne!(binding_message(other, &hash), base, "{other:?}");
+        }
+        assert_ne!(binding_message(&key, &TokenHash([8; 32])), base);
+        // What the binding leaves out may change freely: name, use and revocation times.
+        let unbound = AccessKey {
+            name: AccessKeyName::parse("renamed").expect("a name"),
+            last_used_at: Some(at),
+            revoked_at: Some(at),
+            ..key.clone()
+        };
+        assert_eq!(binding_message(&unbound, &hash), base);
     }
 
     #[test]

@@ -75,6 +75,11 @@ impl AppliedCredential {
 
     pub(crate) fn header(&mut self, name: &str, value: &str) -> Result<(), UnsendableValue> {
         let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| UnsendableValue)?;
+        // `http` would pass bytes above 0x7f through raw; a stored value from before that
+        // rule (or an api_key moved from query to header) is refused, not sent mangled.
+        if !is_visible_ascii(value) {
+            return Err(UnsendableValue);
+        }
         let mut value = http::HeaderValue::from_str(value).map_err(|_| UnsendableValue)?;
         value.set_sensitive(true);
         self.headers.push((name, value));
@@ -175,6 +180,47 @@ impl fmt::Debug for ProxyRequest {
     }
 }
 
+/// True when `value` can go in a header as it is: visible ASCII, spaces and tabs. `http`
+/// accepts bytes above 0x7f too (obs-text), which each upstream would read its own way.
+#[must_use]
+pub fn is_visible_ascii(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+/// The methods sent in upper case however the caller spells them: methods are
+/// case-sensitive (RFC 9110 §9.1), and `get` is not GET to every upstream.
+const STANDARD_METHODS: [http::Method; 7] = [
+    http::Method::GET,
+    http::Method::HEAD,
+    http::Method::POST,
+    http::Method::PUT,
+    http::Method::DELETE,
+    http::Method::OPTIONS,
+    http::Method::PATCH,
+];
+
+/// The method to send: a standard one in upper case, another token as given; CONNECT and
+/// TRACE (in any case) are refused.
+fn proxy_method(raw: &str) -> Result<http::Method, FieldError> {
+    if raw.eq_ignore_ascii_case("CONNECT") || raw.eq_ignore_ascii_case("TRACE") {
+        return Err(FieldError::new(
+            "method",
+            "CONNECT and TRACE are not proxied",
+        ));
+    }
+    if let Some(standard) = STANDARD_METHODS
+        .iter()
+        .find(|m| m.as_str().eq_ignore_ascii_case(raw))
+    {
+        return Ok(standard.clone());
+    }
+    // `Method::from_bytes` takes exactly the RFC 9110 token characters.
+    http::Method::from_bytes(raw.as_bytes())
+        .map_err(|_| FieldError::new("method", "must be an HTTP method such as GET or POST"))
+}
+
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and so are
 /// neither taken from a caller nor passed back from an upstream.
 const HOP_BY_HOP: [&str; 9] = [
@@ -193,23 +239,14 @@ const HOP_BY_HOP: [&str; 9] = [
 const VAULT_OWNED: [&str; 2] = ["host", "content-length"];
 
 impl ProxyRequest {
-    /// Checks the request and turns it into an outgoing one (without the credential).
+    /// Checks the request and turns it into an outgoing one (without the credential). It
+    /// takes the request by value: the body moves into the outgoing request, uncopied.
     ///
     /// # Errors
     /// Every invalid part, named: `method`, `url`, `headers.<name>`, `body`.
-    pub fn validate(&self) -> Result<OutgoingRequest, ValidationErrors> {
+    pub fn validate(self) -> Result<OutgoingRequest, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let method = match http::Method::from_bytes(self.method.trim().as_bytes()) {
-            Ok(m) if m == http::Method::CONNECT || m == http::Method::TRACE => {
-                errors.add("method", "CONNECT and TRACE are not proxied");
-                None
-            }
-            Ok(m) => Some(m),
-            Err(_) => {
-                errors.add("method", "must be an HTTP method such as GET or POST");
-                None
-            }
-        };
+        let method = errors.take(proxy_method(&self.method));
         let url = errors.take(proxy_url(&self.url));
         let mut headers = http::HeaderMap::new();
         for (name, value) in &self.headers {
@@ -223,10 +260,10 @@ impl ProxyRequest {
                 continue;
             }
             match http::HeaderValue::from_str(value) {
-                Ok(value) => {
-                    headers.append(header, value);
+                Ok(parsed) if is_visible_ascii(value) => {
+                    headers.append(header, parsed);
                 }
-                Err(_) => errors.add(field, "must be visible ASCII text without line breaks"),
+                _ => errors.add(field, "must be visible ASCII text without line breaks"),
             }
         }
         if self.body.len() > MAX_PROXY_BODY_BYTES {
@@ -240,7 +277,7 @@ impl ProxyRequest {
                 method,
                 url,
                 headers,
-                body: self.body.clone(),
+                body: self.body,
                 purpose: RequestPurpose::Proxy,
             }),
             _ => Err(errors),
@@ -250,6 +287,13 @@ impl ProxyRequest {
 
 fn proxy_url(raw: &str) -> Result<url::Url, FieldError> {
     let bad = || FieldError::new("url", "must be an absolute http or https URL");
+    // The URL parser drops tabs and line breaks anywhere: a URL must mean what it shows.
+    if raw.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "url",
+            "must not contain control characters (CR, LF, tab)",
+        ));
+    }
     if raw.len() > MAX_PROXY_URL_BYTES {
         return Err(FieldError::new(
             "url",
@@ -370,6 +414,65 @@ mod tests {
             ("/relative", false),
         ] {
             assert_eq!(request(url, &[]).validate().is_ok(), ok, "{url}");
+        }
+    }
+
+    #[test]
+    fn methods_are_sent_in_upper_case_and_must_be_tokens() {
+        let method = |raw: &str| {
+            ProxyRequest {
+                method: raw.to_owned(),
+                ..request("https://x.com/", &[])
+            }
+            .validate()
+            .map(|o| o.method.to_string())
+        };
+        for (raw, sent) in [
+            ("get", "GET"),
+            ("Post", "POST"),
+            ("pAtCh", "PATCH"),
+            ("delete", "DELETE"),
+            ("head", "HEAD"),
+            ("options", "OPTIONS"),
+            ("put", "PUT"),
+            ("PROPFIND", "PROPFIND"),
+        ] {
+            assert_eq!(method(raw).expect(raw), sent, "{raw}");
+        }
+        for bad in [
+            "connect", "Trace", "CONNECT", "GE T", "GET\r\n", "G(ET", "GÉT", "", "GET/1", " GET",
+        ] {
+            assert!(method(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn header_values_must_be_visible_ascii() {
+        for bad in ["caf\u{e9}", "\u{263a}", "a\u{80}b", "x\u{7f}"] {
+            let errors = request("https://x.com/", &[("X-Name", bad)])
+                .validate()
+                .expect_err(bad);
+            assert_eq!(errors.errors()[0].field, "headers.X-Name", "{bad:?}");
+        }
+        assert!(
+            request("https://x.com/", &[("X-Name", "a b\tc ~!")])
+                .validate()
+                .is_ok()
+        );
+        let mut applied = AppliedCredential::default();
+        assert!(applied.header("x-key", "caf\u{e9}").is_err());
+        assert!(applied.header("x-key", "plain").is_ok());
+    }
+
+    #[test]
+    fn urls_with_control_characters_are_refused() {
+        for bad in [
+            "https://exa\nmple.com/",
+            "https://x.com/a\tb",
+            "https://x.com/\r\n",
+        ] {
+            let errors = request(bad, &[]).validate().expect_err(bad);
+            assert_eq!(errors.errors()[0].field, "url");
         }
     }
 

@@ -78,6 +78,8 @@ pub enum Purpose {
     AccessKeyHashKey,
     /// The secret fields of one numbered version of a credential (its history).
     CredentialVersion,
+    /// A record that a one-time migration of sealed rows is done.
+    MigrationMarker,
 }
 
 impl Purpose {
@@ -87,25 +89,45 @@ impl Purpose {
             Self::KeyCheck => b"key-check",
             Self::AccessKeyHashKey => b"access-key-hash-key",
             Self::CredentialVersion => b"credential-version",
+            Self::MigrationMarker => b"migration-marker",
         }
     }
 }
 
-/// Associated data: binds a ciphertext to (organization, object, purpose). A blob copied to
-/// another row, another organization or another purpose fails to open.
+/// Associated data: binds a ciphertext to (organization, object, purpose) and, for a
+/// credential's secrets, its version. A blob copied to another row, another organization or
+/// another purpose, or restored over a later version of its row, fails to open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Aad {
     purpose: Purpose,
     organization: Option<OrganizationId>,
     object: Uuid,
-    /// The version number, for a credential version: so version rows cannot be swapped.
+    /// The version number, for a credential's current secrets and its versions: so an
+    /// older blob cannot be put back in place of a newer one.
     version: Option<i64>,
 }
 
 impl Aad {
-    /// For the secret fields of one credential.
+    /// For the current secret fields of one credential at `version` (its version column):
+    /// every change of the credential seals them again for its new version.
     #[must_use]
     pub fn credential_secrets(
+        organization: OrganizationId,
+        credential: crate::ids::CredentialId,
+        version: i64,
+    ) -> Self {
+        Self {
+            purpose: Purpose::CredentialSecrets,
+            organization: Some(organization),
+            object: *credential.as_uuid(),
+            version: Some(version),
+        }
+    }
+
+    /// The binding of a credential's current secrets as releases before the version
+    /// binding sealed them. Only the vault's one-time rebind of such rows opens with it.
+    #[must_use]
+    pub fn unbound_credential_secrets(
         organization: OrganizationId,
         credential: crate::ids::CredentialId,
     ) -> Self {
@@ -156,8 +178,8 @@ impl Aad {
         let organization = self.organization.map_or([0u8; 16], |o| *o.as_bytes());
         out.extend_from_slice(&organization);
         out.extend_from_slice(self.object.as_bytes());
-        // Only versions carry a number, and their purpose label differs from every other,
-        // so encodings without one keep the exact bytes of earlier releases.
+        // A number makes the encoding 8 bytes longer, so a bound and an unbound encoding
+        // never coincide; encodings without one keep the exact bytes of earlier releases.
         if let Some(version) = self.version {
             out.extend_from_slice(&version.to_be_bytes());
         }

@@ -173,7 +173,21 @@ pub(crate) fn check_text(
             "must not contain control characters",
         ));
     }
+    // Shown to people (lists, the console, audit readers): characters that reorder or hide
+    // text would let a name look like another one.
+    if value.chars().any(is_invisible_or_reordering) {
+        return Err(FieldError::new(
+            field,
+            "must not contain bidirectional-override or zero-width characters (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069)",
+        ));
+    }
     Ok(())
+}
+
+/// Zero-width characters and marks (U+200B-U+200F) and bidirectional embeddings,
+/// overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+const fn is_invisible_or_reordering(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Where an API key (or a signed JWT) goes on the outgoing request.
@@ -604,6 +618,33 @@ impl Credential {
 pub struct StoredCredential {
     /// The public part.
     pub credential: Credential,
-    /// The secret fields, sealed by the cipher and bound to (organization, id).
+    /// The secret fields, sealed by the cipher and bound to (organization, id, version).
     pub sealed: SealedBlob,
+    /// The lowest version of the secret values that may be restored without
+    /// `credentials:route`: older ones were entered when the credential reached fewer
+    /// destinations than it does now. 0 until a change first widens them.
+    pub restore_floor: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_descriptions_refuse_reordering_and_invisible_characters() {
+        for c in ('\u{200B}'..='\u{200F}')
+            .chain('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+        {
+            let text = format!("pay{c}roll");
+            let name = CredentialName::parse(&text).expect_err("refused");
+            assert_eq!(name.field, "name", "{:04X}", u32::from(c));
+            let description = Description::parse(&text).expect_err("refused");
+            assert_eq!(description.field, "description");
+        }
+        // Neighbours of the ranges, and ordinary non-Latin text, stay allowed.
+        for ok in ["a\u{2010}b", "a\u{2070}b", "a\u{2065}b", "日本語", "עברית"] {
+            CredentialName::parse(ok).expect(ok);
+        }
+    }
 }

@@ -133,6 +133,7 @@ pub struct VerifiedIdentity {
     organization_id: OrganizationId,
     subject: String,
     scopes: BTreeSet<Scope>,
+    expires_at: Option<OffsetDateTime>,
 }
 
 impl VerifiedIdentity {
@@ -155,7 +156,21 @@ impl VerifiedIdentity {
             organization_id,
             subject: subject.to_owned(),
             scopes,
+            expires_at: None,
         })
+    }
+
+    /// The token's expiry (its `exp`): access keys this identity creates never outlive it.
+    #[must_use]
+    pub const fn with_expiry(mut self, at: OffsetDateTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// When the token stops being valid, as [`Self::with_expiry`] set it.
+    #[must_use]
+    pub const fn expires_at(&self) -> Option<OffsetDateTime> {
+        self.expires_at
     }
 
     /// The organization the token acts in.
@@ -190,6 +205,7 @@ impl fmt::Debug for VerifiedIdentity {
             .field("organization_id", &self.organization_id)
             .field("subject", &self.subject)
             .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
             .finish()
     }
 }
@@ -225,7 +241,9 @@ pub fn is_valid_subject(subject: &str) -> bool {
 /// - refuse a token whose issuer or audience is not the configured one
 ///   ([`IdentityError::WrongIssuer`], [`IdentityError::WrongAudience`]);
 /// - build the result with [`VerifiedIdentity::new`], granting only scopes the token
-///   carries (never more);
+///   carries (never more), and give it the token's `exp` with
+///   [`VerifiedIdentity::with_expiry`] (a principal without one may create keys that
+///   never expire);
 /// - set [`IdentityRefusal::organization_id`] and [`IdentityRefusal::subject`] only from a
 ///   token whose signature verified, since they are written to that organization's audit
 ///   log;

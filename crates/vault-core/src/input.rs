@@ -419,6 +419,41 @@ fn secret_value(field: &str, value: &SecretString) -> Result<SecretString, Field
     Ok(value.clone())
 }
 
+/// A secret sent as (part of) a header value: also visible ASCII only, as the `http`
+/// crate would pass other bytes through raw and each upstream would read them its own way.
+fn header_secret(field: &str, value: &SecretString) -> Result<SecretString, FieldError> {
+    let value = secret_value(field, value)?;
+    if !crate::apply::is_visible_ascii(value.expose_secret()) {
+        return Err(FieldError::new(
+            field,
+            "must be visible ASCII text (it is sent in a header)",
+        ));
+    }
+    Ok(value)
+}
+
+fn required_header_secret(
+    field: &str,
+    value: Option<&SecretString>,
+    errors: &mut ValidationErrors,
+) -> Option<SecretString> {
+    match value {
+        Some(v) => errors.take(header_secret(field, v)),
+        None => {
+            errors.add(field, "is required");
+            None
+        }
+    }
+}
+
+fn optional_header_secret(
+    field: &str,
+    value: Option<&SecretString>,
+    errors: &mut ValidationErrors,
+) -> Option<SecretString> {
+    value.and_then(|v| errors.take(header_secret(field, v)))
+}
+
 fn required_secret(
     field: &str,
     value: Option<&SecretString>,
@@ -441,7 +476,12 @@ fn optional_secret(
     value.and_then(|v| errors.take(secret_value(field, v)))
 }
 
-/// Header names must be valid HTTP tokens, and may not be ones the transport owns.
+/// The longest header name a credential may set: `http` takes up to 64 KiB, which no
+/// upstream needs and some refuse.
+pub const MAX_HEADER_NAME_BYTES: usize = 256;
+
+/// Header names must be valid HTTP tokens of at most [`MAX_HEADER_NAME_BYTES`], and may
+/// not be ones the transport owns.
 pub(crate) fn header_name(field: &str, raw: &str) -> Result<String, FieldError> {
     const RESERVED: [&str; 8] = [
         "host",
@@ -453,6 +493,12 @@ pub(crate) fn header_name(field: &str, raw: &str) -> Result<String, FieldError> 
         "trailer",
         "keep-alive",
     ];
+    if raw.len() > MAX_HEADER_NAME_BYTES {
+        return Err(FieldError::new(
+            field,
+            format!("header names must be at most {MAX_HEADER_NAME_BYTES} characters"),
+        ));
+    }
     let name = http::HeaderName::from_bytes(raw.as_bytes())
         .map_err(|_| FieldError::new(field, "must be a valid HTTP header name"))?;
     if RESERVED.contains(&name.as_str()) || name.as_str().starts_with("proxy-") {
@@ -545,11 +591,11 @@ fn api_key(
     let (default, secret) = match current {
         Some(CredentialKind::ApiKey { placement }) => (
             placement.clone(),
-            optional_secret("value", fields.value.as_ref(), errors),
+            optional_header_secret("value", fields.value.as_ref(), errors),
         ),
         _ => (
             Placement::api_key_default(),
-            required_secret("value", fields.value.as_ref(), errors),
+            required_header_secret("value", fields.value.as_ref(), errors),
         ),
     };
     let placement = placement(fields.placement.as_ref(), default, true, errors)?;
@@ -560,7 +606,7 @@ fn api_key(
 }
 
 fn bearer(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
-    let secret = required_secret("value", fields.value.as_ref(), errors);
+    let secret = required_header_secret("value", fields.value.as_ref(), errors);
     Some((
         CredentialKind::BearerToken {},
         secret.map(CredentialSecrets::Value),
@@ -572,7 +618,7 @@ fn bearer_patch(
     current: &CredentialKind,
     errors: &mut ValidationErrors,
 ) -> Typed {
-    let secret = optional_secret("value", fields.value.as_ref(), errors);
+    let secret = optional_header_secret("value", fields.value.as_ref(), errors);
     Some((current.clone(), secret.map(CredentialSecrets::Value)))
 }
 
@@ -611,6 +657,14 @@ fn basic(
 }
 
 fn token_url(raw: &str) -> Result<String, FieldError> {
+    // The URL parser drops tabs and line breaks silently: what the caller wrote would not be
+    // what the vault calls.
+    if raw.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "tokenUrl",
+            "must not contain control characters",
+        ));
+    }
     let url = url::Url::parse(raw)
         .map_err(|_| FieldError::new("tokenUrl", "must be an absolute http or https URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -900,7 +954,7 @@ fn custom(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
             );
             continue;
         }
-        if let Some(v) = errors.take(secret_value(&field, value)) {
+        if let Some(v) = errors.take(header_secret(&field, value)) {
             values.insert(valid_name, v);
         }
     }
@@ -935,6 +989,26 @@ mod tests {
 
     fn fields_named(errors: &ValidationErrors) -> Vec<&str> {
         errors.errors().iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_token_url_with_control_characters_is_refused_not_joined() {
+        for raw in [
+            "https://a.example/to\nken",
+            "https://a.exa\tmple/token",
+            "https://a.example/\r",
+        ] {
+            let fields = CredentialFields {
+                client_id: Some("id".to_owned()),
+                client_secret: secret("s3cret-value"),
+                token_url: Some(raw.to_owned()),
+                allowed_hosts: Patch::Value(vec!["a.example".to_owned()]),
+                ..named()
+            };
+            let errors = NewCredential::validate(CredentialType::OAuth2, &fields, now())
+                .expect_err("a control character is refused");
+            assert_eq!(fields_named(&errors), ["tokenUrl"], "{raw:?}");
+        }
     }
 
     #[test]
@@ -1063,6 +1137,85 @@ mod tests {
         let errors =
             NewCredential::validate(CredentialType::Jwt, &fields, now()).expect_err("invalid");
         assert_eq!(fields_named(&errors), ["claims.exp"]);
+    }
+
+    #[test]
+    fn header_names_are_capped_at_256_characters_naming_the_field() {
+        let long = format!("X-{}", "a".repeat(MAX_HEADER_NAME_BYTES - 1));
+        let fits = "X-".to_owned() + &"a".repeat(MAX_HEADER_NAME_BYTES - 2);
+        let custom = |name: &str| CredentialFields {
+            headers: Some(vec![(name.to_owned(), SecretString::from("v".to_owned()))]),
+            ..named()
+        };
+        let errors = NewCredential::validate(CredentialType::Custom, &custom(&long), now())
+            .expect_err("too long");
+        assert_eq!(fields_named(&errors), ["headers"]);
+        assert!(NewCredential::validate(CredentialType::Custom, &custom(&fits), now()).is_ok());
+        let placed = |name: &str| CredentialFields {
+            value: secret("key-value-1234"),
+            algorithm: Some("HS256".to_owned()),
+            secret: secret("0123456789abcdef0123456789abcdef"),
+            placement: Some(PlacementInput {
+                location: Some("header".to_owned()),
+                name: Some(name.to_owned()),
+                prefix: None,
+            }),
+            ..named()
+        };
+        for kind in [CredentialType::ApiKey, CredentialType::Jwt] {
+            let mut fields = placed(&long);
+            if kind == CredentialType::ApiKey {
+                fields.algorithm = None;
+                fields.secret = None;
+            } else {
+                fields.value = None;
+            }
+            let errors = NewCredential::validate(kind, &fields, now()).expect_err("too long");
+            assert_eq!(fields_named(&errors), ["placement.name"], "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn values_sent_in_headers_must_be_visible_ascii() {
+        for (kind, fields, field) in [
+            (
+                CredentialType::ApiKey,
+                CredentialFields {
+                    value: secret("cl\u{e9}-secr\u{e8}te"),
+                    ..named()
+                },
+                "value",
+            ),
+            (
+                CredentialType::BearerToken,
+                CredentialFields {
+                    value: secret("tok\u{2603}"),
+                    ..named()
+                },
+                "value",
+            ),
+            (
+                CredentialType::Custom,
+                CredentialFields {
+                    headers: Some(vec![(
+                        "X-Tenant".to_owned(),
+                        SecretString::from("caf\u{e9}".to_owned()),
+                    )]),
+                    ..named()
+                },
+                "headers.X-Tenant",
+            ),
+        ] {
+            let errors = NewCredential::validate(kind, &fields, now()).expect_err("non-ASCII");
+            assert_eq!(fields_named(&errors), [field], "{kind:?}");
+        }
+        // A password is base64-encoded on the way out: any text goes.
+        let basic = CredentialFields {
+            username: Some("user".to_owned()),
+            password: secret("p\u{e4}ssw\u{f6}rt"),
+            ..named()
+        };
+        assert!(NewCredential::validate(CredentialType::BasicAuth, &basic, now()).is_ok());
     }
 
     #[test]

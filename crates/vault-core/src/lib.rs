@@ -6,6 +6,7 @@ pub mod cipher;
 pub mod clock;
 pub mod columns;
 pub mod credential;
+pub mod destinations;
 pub mod duration;
 pub mod egress;
 pub mod identity;
@@ -21,7 +22,7 @@ pub mod validation;
 pub mod vault;
 pub mod versions;
 
-pub use access_key::{AccessKey, IssuedAccessKey, Organization, Principal, Scope};
+pub use access_key::{AccessKey, IssuedAccessKey, KeyBinding, Organization, Principal, Scope};
 pub use apply::{AppliedCredential, ProxyRequest};
 pub use cipher::{Aad, Cipher, CipherError, KeyId, SealedBlob};
 pub use clock::{Clock, SystemClock};

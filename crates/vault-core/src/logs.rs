@@ -165,8 +165,14 @@ pub struct AuditEvent {
     /// On failure, a stable code saying why (`not-found`, `insufficient-scope`,
     /// `credential-expired`, ...). Never a secret, never free text from a caller.
     pub reason: Option<String>,
-    /// When it happened.
+    /// When it happened; for an event standing for several occurrences, when the last of
+    /// them happened.
     pub at: OffsetDateTime,
+    /// How many occurrences this event stands for: 1, except for repeated failed
+    /// authentications of one key (or subject) with one reason, which are written once
+    /// at the first failure and then as one event per window counting the rest (see
+    /// `vault/flood.rs`).
+    pub count: u32,
 }
 
 /// Which request-log entries to list: newest first, before the cursor.

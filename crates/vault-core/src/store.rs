@@ -7,7 +7,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 
-use crate::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use crate::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
@@ -158,6 +158,12 @@ pub trait CredentialStore: Send + Sync + 'static {
 ///   in `organization`, and MUST keep the first revocation time if called twice.
 /// - `insert_access_key` and `revoke_access_key` MUST write `audit` in the same
 ///   transaction as the key.
+/// - Every read of a [`StoredAccessKey`] MUST return the binding stored with it (`None`
+///   when there is none), unchanged.
+/// - `unbound_access_keys` MUST return only keys without a binding, of every organization,
+///   in id order, strictly after `after`, at most `limit`.
+/// - `bind_access_key` MUST write the binding only if the key has none yet, and return
+///   whether it wrote.
 pub trait AccessKeyStore: Send + Sync + 'static {
     /// Stores a new key under its `organization_id`.
     fn insert_access_key(
@@ -195,6 +201,20 @@ pub trait AccessKeyStore: Send + Sync + 'static {
         id: AccessKeyId,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Keys stored before bindings existed (for the vault to bind once, when it opens).
+    fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredAccessKey>, StoreError>> + Send;
+
+    /// Stores a key's binding, if it has none.
+    fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Organization storage.
@@ -279,15 +299,25 @@ pub trait LogStore: Send + Sync + 'static {
 /// # Errors
 /// - `key_usage` MUST count every sealed row (meta values, credentials, versions) by the
 ///   key id stored beside it, one entry per key id that protects at least one row.
+/// - `organization_key_usage` MUST count the same way only `organization`'s credentials
+///   and versions (meta values belong to no organization: always 0).
 /// - `sealed_batch` MUST return only rows of `kind` whose key id is not `not_under`, in a
 ///   stable order (meta by name, credentials by id, versions by credential id then
-///   number), starting strictly after `after`, at most `limit`.
+///   number), starting strictly after `after`, at most `limit`; a credential's reference
+///   MUST carry the credential's version as stored.
 /// - `replace_sealed` MUST write `new` (and its key id) only if the row still holds exactly
-///   `row.sealed`, atomically, and return whether it wrote: a row changed meanwhile was
-///   sealed afresh under the current key and must not be overwritten.
+///   `row.sealed` (and, for a credential, is still at the reference's version), atomically,
+///   and return whether it wrote: a row changed meanwhile was sealed afresh under the
+///   current key and must not be overwritten.
 pub trait SealedStore: Send + Sync + 'static {
     /// Rows per key id.
     fn key_usage(&self) -> impl Future<Output = Result<Vec<KeyUsage>, StoreError>> + Send;
+
+    /// Rows per key id, of one organization only.
+    fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> impl Future<Output = Result<Vec<KeyUsage>, StoreError>> + Send;
 
     /// One batch of rows not sealed under `not_under`.
     fn sealed_batch(

@@ -158,6 +158,18 @@ pub trait Upstream: Send + Sync + 'static {
         &self,
         request: OutgoingRequest,
     ) -> impl Future<Output = Result<UpstreamResponse, UpstreamError>> + Send;
+
+    /// What [`send`](Self::send) would refuse from the URL alone (a literal non-public
+    /// address, say), said before anything is sent, so the vault can audit the refusal as
+    /// one. Advisory: `send` MUST still apply every rule itself. The default checks
+    /// nothing; a decorator MUST forward it.
+    ///
+    /// # Errors
+    /// The error `send` would fail with.
+    fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
+        let _ = url;
+        Ok(())
+    }
 }
 
 /// The upstream of a vault built without one: refuses every request.

@@ -1,6 +1,6 @@
 //! The use cases, as one service over the ports.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,35 +8,38 @@ use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-use crate::access_key::{
-    AccessKey, AccessKeyName, AccessToken, IssuedAccessKey, Organization, Principal, Scope,
-    StoredAccessKey, TOKEN_PREFIX, TokenHash,
-};
+use crate::access_key::{AccessKeyName, IssuedAccessKey, Organization, Principal, Scope};
 use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose, SealedBlob};
-use crate::clock::{Clock, truncate_to_micros};
+use crate::clock::Clock;
 use crate::credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
 };
+use crate::destinations::{RouteAuthority, widened_fields};
 use crate::duration::parse_iso8601_duration;
-use crate::identity::{IdentityError, IdentityRefusal, IdentityVerifier};
+use crate::identity::{IdentityError, IdentityVerifier};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential, ValidPatch};
 use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
-use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
+use crate::logs::AuditAction;
 use crate::oauth2::TokenEndpointError;
-use crate::store::{CredentialWrite, KeyListQuery, ListQuery, Store, StoreError};
+use crate::store::{CredentialWrite, ListQuery, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::versions::{SecretVersion, VersionInfo};
 
+mod access_keys;
 mod audit;
+mod authentication;
 mod flood;
 mod keys;
+mod rebind;
 mod using;
 
 use audit::Actor;
+use authentication::CachedKey;
 
+pub use access_keys::{AccessKeyRequest, OPERATOR_SUBJECT};
 pub use audit::LogListRequest;
 pub use keys::{KeyStatus, RewrapBatch, RewrapFailure};
 pub use using::ProxyResponse;
@@ -50,8 +53,6 @@ pub const DEFAULT_VERSIONS_KEPT: usize = 10;
 /// How often an update re-reads and retries after losing a race with another writer.
 /// Each retry makes progress for someone, so this bounds only pathological contention.
 const MAX_UPDATE_ATTEMPTS: usize = 128;
-/// `last_used_at` is written at most this often per key, so authentication stays a read.
-const LAST_USED_GRANULARITY: Duration = Duration::minutes(1);
 
 const KEY_CHECK_NAME: &str = "key-check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"vault key check v1";
@@ -70,8 +71,8 @@ pub enum VaultError {
     /// The access key lacks a scope the operation needs.
     #[error("the access key lacks the scope {0}")]
     MissingScope(Scope),
-    /// A key tried to grant scopes it does not hold itself.
-    #[error("an access key cannot grant scopes it does not hold")]
+    /// A key tried to grant scopes it does not hold itself, or to revoke a key holding them.
+    #[error("an access key can neither grant nor revoke scopes it does not hold")]
     ScopeEscalation(Vec<Scope>),
     /// No such record in the caller's organization.
     #[error("not found")]
@@ -97,6 +98,11 @@ pub enum VaultError {
     /// The destination is not one of the credential's `allowedHosts`.
     #[error("the destination is not in this credential's allowedHosts")]
     DestinationNotAllowed,
+    /// A change would let the stored secret go somewhere new (the fields named), and the
+    /// request neither re-enters the secret values nor holds `credentials:route`; or a
+    /// restore would bring back a secret sealed before the destinations widened.
+    #[error("adding a destination needs the secret values re-entered or credentials:route")]
+    RouteNotAllowed(Vec<&'static str>),
     /// The upstream could not be reached, or its address is forbidden.
     #[error("the upstream request failed: {0}")]
     Upstream(#[source] UpstreamError),
@@ -133,6 +139,7 @@ impl VaultError {
             Self::Conflict => "conflict",
             Self::Unavailable(_) => "store-unavailable",
             Self::Cipher(CipherError::UnknownKey(_)) => "encryption-key-missing",
+            Self::Cipher(CipherError::Tampered) => "sealed-data-tampered",
             Self::Store(_)
             | Self::Cipher(_)
             | Self::Signing(_)
@@ -140,6 +147,7 @@ impl VaultError {
             | Self::IdentityVerifier(_) => "internal-error",
             Self::Expired { .. } => "credential-expired",
             Self::DestinationNotAllowed => "destination-not-allowed",
+            Self::RouteNotAllowed(_) => "route-not-allowed",
             Self::Upstream(error) => error.code(),
             Self::TokenEndpoint(_) => "token-endpoint-failed",
             Self::Shared(error) => error.code(),
@@ -235,47 +243,6 @@ pub struct ListRequest {
     pub expiring_within: Option<String>,
 }
 
-/// A new access key, as a caller asks for it.
-#[derive(Clone, Debug, Default)]
-pub struct AccessKeyRequest {
-    /// Display name.
-    pub name: Option<String>,
-    /// Scope names.
-    pub scopes: Option<Vec<String>>,
-    /// Optional expiry, ISO 8601.
-    pub expires_at: Option<String>,
-}
-
-/// Why a presented access key did not authenticate.
-enum Refusal {
-    /// The key is malformed, unknown, revoked or expired (with the key when it is known).
-    Key {
-        reason: &'static str,
-        key: Option<AccessKey>,
-    },
-    /// The store failed while looking.
-    Store(VaultError),
-}
-
-impl Refusal {
-    const fn key(reason: &'static str) -> Self {
-        Self::Key { reason, key: None }
-    }
-}
-
-/// Most access keys an authentication cache holds before it starts afresh.
-const AUTH_CACHE_CAPACITY: usize = 10_000;
-
-/// Why an identity-provider token was refused when its organization is not in the store.
-const UNKNOWN_ORGANIZATION: &str = "unknown-organization";
-
-/// A recently verified access key. Keyed by the token's HMAC, never by the token.
-#[derive(Clone)]
-struct CachedKey {
-    key: AccessKey,
-    verified_at: OffsetDateTime,
-}
-
 /// The credential vault: use cases over a store, a cipher and a clock, plus the outbound
 /// adapters that applying credentials needs (an HTTP client for proxying and OAuth2 token
 /// requests, a JWT signer). Without them ([`NoUpstream`], [`NoJwtSigner`]) the vault still
@@ -307,6 +274,8 @@ pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     known_organizations: std::sync::Mutex<HashMap<OrganizationId, OffsetDateTime>>,
     /// Bounds the audit events of failed authentications that name no organization.
     unattributed_failures: std::sync::Mutex<flood::AuditBudget>,
+    /// Counts repeated failed authentications of one key or subject, per reason.
+    repeated_failures: std::sync::Mutex<flood::Repeats>,
 }
 
 impl<S, C, K, U, J> fmt::Debug for Vault<S, C, K, U, J> {
@@ -317,7 +286,8 @@ impl<S, C, K, U, J> fmt::Debug for Vault<S, C, K, U, J> {
 
 impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
     /// Opens a vault: checks that the cipher's keys are this store's keys (refusing to
-    /// start otherwise), and loads (or on a fresh store creates) the access-key hash key.
+    /// start otherwise), loads (or on a fresh store creates) the access-key hash key, and
+    /// binds access keys stored before bindings existed.
     ///
     /// # Errors
     /// [`OpenError::WrongKey`] when the keyring cannot open the stored key-check value.
@@ -346,7 +316,9 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             return Err(OpenError::Cipher(CipherError::Malformed));
         }
         token_hash_key.copy_from_slice(&hash_key);
-        Ok(Self {
+        // Current secrets of earlier releases, bound to their version once (see `rebind`).
+        rebind::bind_current_rows(&store, &cipher).await?;
+        let vault = Self {
             store,
             cipher,
             clock,
@@ -360,7 +332,12 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             identity: None,
             known_organizations: std::sync::Mutex::default(),
             unattributed_failures: std::sync::Mutex::default(),
-        })
+            repeated_failures: std::sync::Mutex::default(),
+        };
+        // Keys stored before bindings existed; only the vault, holding the hash key, can
+        // bind them.
+        vault.bind_unbound_access_keys().await?;
+        Ok(vault)
     }
 }
 
@@ -382,6 +359,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             identity: self.identity,
             known_organizations: self.known_organizations,
             unattributed_failures: self.unattributed_failures,
+            repeated_failures: self.repeated_failures,
         }
     }
 
@@ -402,6 +380,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             identity: self.identity,
             known_organizations: self.known_organizations,
             unattributed_failures: self.unattributed_failures,
+            repeated_failures: self.repeated_failures,
         }
     }
 
@@ -505,266 +484,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         Ok((organization, issued))
     }
 
-    /// Checks a presented access key, or (when an identity verifier is configured) an
-    /// identity provider's token, and returns who it speaks for. Anything with the access
-    /// keys' `vlt_` prefix is judged as an access key only. Every refusal is audited
-    /// (`authentication.failure`, with the reason code); those naming no organization up
-    /// to a budget, as anyone can send them (see `vault/flood.rs`).
-    ///
-    /// # Errors
-    /// [`VaultError::Unauthenticated`] for anything but an active key of ours or a valid
-    /// token of an existing organization; a store failure; a failing verifier.
-    pub async fn authenticate(&self, presented: &str) -> Result<Principal, VaultError> {
-        if let Some(identity) = &self.identity
-            && !presented.starts_with(TOKEN_PREFIX)
-        {
-            return self
-                .authenticate_identity(identity.as_ref(), presented)
-                .await;
-        }
-        match self.verify(presented).await {
-            Ok(principal) => Ok(principal),
-            Err(Refusal::Store(error)) => Err(error),
-            Err(Refusal::Key { reason, key }) => {
-                let (organization, actor) =
-                    key.map_or((None, None), |k| (Some(k.organization_id), Some(k.id)));
-                let actor = Actor {
-                    key: actor,
-                    subject: None,
-                };
-                self.audit_failed_authentication(organization, actor, reason)
-                    .await;
-                Err(VaultError::Unauthenticated)
-            }
-        }
-    }
-
-    async fn audit_failed_authentication(
-        &self,
-        organization: Option<OrganizationId>,
-        actor: Actor<'_>,
-        reason: &str,
-    ) {
-        if organization.is_none() {
-            let admission = self
-                .unattributed_failures
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .admit(self.clock.now());
-            if let Some(dropped) = admission.report {
-                tracing::warn!(
-                    dropped,
-                    burst = flood::BURST,
-                    per_second = flood::PER_SECOND,
-                    "failed authentications naming no organization are over their audit \
-                     budget: these were counted, not audited"
-                );
-            }
-            if !admission.write {
-                return;
-            }
-        }
-        if let Err(error) = self
-            .audit_reason(
-                organization,
-                actor,
-                AuditAction::AuthenticationFailure,
-                actor.key.map(|a| *a.as_uuid()),
-                Some(reason),
-            )
-            .await
-        {
-            tracing::error!(%error, "could not audit a failed authentication");
-        }
-    }
-
-    /// Verifies an identity provider's token, then checks that its organization exists.
-    async fn authenticate_identity(
-        &self,
-        verifier: &dyn IdentityVerifier,
-        presented: &str,
-    ) -> Result<Principal, VaultError> {
-        let now = self.clock.now();
-        let (reason, signed_organization, subject) = match verifier.verify(presented, now) {
-            Ok(identity) => {
-                let (organization_id, subject, scopes) = identity.into_parts();
-                if self.organization_exists(organization_id, now).await? {
-                    return Ok(Principal {
-                        organization_id,
-                        access_key_id: None,
-                        subject: Some(subject),
-                        scopes,
-                    });
-                }
-                // Signed by the identity provider, but naming no organization of ours.
-                (UNKNOWN_ORGANIZATION, None, Some(subject))
-            }
-            Err(IdentityRefusal {
-                error: error @ IdentityError::Backend(_),
-                ..
-            }) => {
-                self.audit_failed_authentication(None, Actor::NONE, error.code())
-                    .await;
-                return Err(VaultError::IdentityVerifier(error));
-            }
-            Err(refusal) => (
-                refusal.error.code(),
-                refusal.organization_id,
-                refusal.subject,
-            ),
-        };
-        // A signed but refused token (an expired one, say) is audited in its
-        // organization's log, if that exists: the log's organization is a foreign key.
-        let organization = match signed_organization {
-            Some(id) if self.organization_exists(id, now).await? => Some(id),
-            _ => None,
-        };
-        let actor = Actor {
-            key: None,
-            subject: subject.as_deref(),
-        };
-        self.audit_failed_authentication(organization, actor, reason)
-            .await;
-        tracing::info!(reason, "identity-provider token refused");
-        Err(VaultError::Unauthenticated)
-    }
-
-    /// Whether an organization exists, trusting a positive answer for `auth_cache_ttl`
-    /// like a verified access key: one store round trip per organization and period, not
-    /// one per request. (Organizations are never deleted; a negative answer is not kept,
-    /// so a new organization is found at once.)
-    async fn organization_exists(
-        &self,
-        id: OrganizationId,
-        now: OffsetDateTime,
-    ) -> Result<bool, VaultError> {
-        if !self.auth_cache_ttl.is_zero() {
-            let known = self
-                .known_organizations
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if known
-                .get(&id)
-                .is_some_and(|at| now - *at < self.auth_cache_ttl)
-            {
-                return Ok(true);
-            }
-        }
-        let exists = self.store.organization_exists(id).await?;
-        if exists && !self.auth_cache_ttl.is_zero() {
-            let mut known = self
-                .known_organizations
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if known.len() >= AUTH_CACHE_CAPACITY && !known.contains_key(&id) {
-                known.clear();
-            }
-            known.insert(id, now);
-        }
-        Ok(exists)
-    }
-
-    async fn verify(&self, presented: &str) -> Result<Principal, Refusal> {
-        let token = AccessToken::parse(presented).map_err(|_| Refusal::key("malformed-key"))?;
-        let hash = self.hash_token(&token);
-        let now = self.clock.now();
-        let key = match self.cached_key(&hash, now) {
-            Some(key) => key,
-            None => {
-                let Some(stored) = self
-                    .store
-                    .find_access_key(&hash)
-                    .await
-                    .map_err(|e| Refusal::Store(e.into()))?
-                else {
-                    return Err(Refusal::key("unknown-key"));
-                };
-                // The store found it by hash already; compare again in constant time so
-                // no store's lookup strategy can turn into a timing oracle.
-                if stored.hash.0.ct_eq(&hash.0).unwrap_u8() != 1 {
-                    return Err(Refusal::key("unknown-key"));
-                }
-                stored.key
-            }
-        };
-        if !key.is_active(now) {
-            let reason = if key.revoked_at.is_some() {
-                "revoked-key"
-            } else {
-                "expired-key"
-            };
-            return Err(Refusal::Key {
-                reason,
-                key: Some(key),
-            });
-        }
-        let mut key = key;
-        let stale = key
-            .last_used_at
-            .is_none_or(|at| now - at >= LAST_USED_GRANULARITY);
-        if stale {
-            match self
-                .store
-                .touch_access_key(key.organization_id, key.id, now)
-                .await
-            {
-                Ok(()) => key.last_used_at = Some(now),
-                // Losing a last-used stamp is not worth failing the request over.
-                Err(error) => tracing::warn!(%error, "could not record access-key use"),
-            }
-        }
-        let principal = Principal {
-            organization_id: key.organization_id,
-            access_key_id: Some(key.id),
-            subject: None,
-            scopes: key.scopes.clone(),
-        };
-        self.remember_key(hash, key, now);
-        Ok(principal)
-    }
-
-    fn cached_key(&self, hash: &TokenHash, now: OffsetDateTime) -> Option<AccessKey> {
-        if self.auth_cache_ttl.is_zero() {
-            return None;
-        }
-        let cache = self
-            .auth_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache
-            .get(&hash.0)
-            .filter(|cached| now - cached.verified_at < self.auth_cache_ttl)
-            .map(|cached| cached.key.clone())
-    }
-
-    fn remember_key(&self, hash: TokenHash, key: AccessKey, now: OffsetDateTime) {
-        if self.auth_cache_ttl.is_zero() {
-            return;
-        }
-        let mut cache = self
-            .auth_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if cache.len() >= AUTH_CACHE_CAPACITY && !cache.contains_key(&hash.0) {
-            // Simplest bound there is: start afresh. Every entry can be re-read.
-            cache.clear();
-        }
-        // Keep the first verification time: a hit must not extend an entry's life.
-        let verified_at = cache
-            .get(&hash.0)
-            .filter(|c| now - c.verified_at < self.auth_cache_ttl)
-            .map_or(now, |c| c.verified_at);
-        cache.insert(hash.0, CachedKey { key, verified_at });
-    }
-
-    fn forget_key(&self, id: AccessKeyId) {
-        let mut cache = self
-            .auth_cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.retain(|_, cached| cached.key.id != id);
-    }
-
     /// Creates a credential: validates, seals the secrets bound to (organization, id), stores.
     ///
     /// # Errors
@@ -799,7 +518,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             self.check_jwt_key(config.algorithm, &new.secrets)?;
         }
         let id = CredentialId::new();
-        let sealed = self.seal_secrets(who.organization_id, id, &new.secrets)?;
+        let sealed = self.seal_secrets(who.organization_id, id, 1, &new.secrets)?;
         let credential = Credential {
             id,
             organization_id: who.organization_id,
@@ -814,7 +533,11 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             version: 1,
         };
         let version = self.version_of(&credential, 1, &new.secrets, who.access_key_id, None)?;
-        let stored = StoredCredential { credential, sealed };
+        let stored = StoredCredential {
+            credential,
+            sealed,
+            restore_floor: 0,
+        };
         let audit = self.success(who, AuditAction::CredentialCreate, *id.as_uuid());
         let write = CredentialWrite {
             versions: std::slice::from_ref(&version),
@@ -897,7 +620,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         fields: &CredentialFields,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         let result = self.apply_patch(who, id, fields, precondition).await;
         match &result {
@@ -921,7 +644,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         fields: &CredentialFields,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
@@ -951,6 +674,16 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                 c.allowed_hosts = hosts;
             }
             crate::input::check_token_url_allowed(&c.kind, &c.allowed_hosts)?;
+            let widened = widened_fields(&current.credential, &c.kind, &c.allowed_hosts);
+            let route = if widened.is_empty() {
+                None
+            } else if patch.secrets.is_some() {
+                Some(RouteAuthority::SecretReentered)
+            } else if who.has(Scope::CredentialsRoute) {
+                Some(RouteAuthority::RouteScope)
+            } else {
+                return Err(VaultError::RouteNotAllowed(widened));
+            };
             // A new algorithm or a new key must still make a key that signs.
             if let CredentialKind::Jwt(config) = &c.kind {
                 let algorithm_changed = !matches!(&current.credential.kind,
@@ -969,15 +702,25 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             next.credential.updated_at = now.max(current.credential.updated_at);
             let versions = match &patch.secrets {
                 Some(secrets) => {
-                    next.sealed = self.seal_secrets(organization, id, secrets)?;
+                    next.sealed =
+                        self.seal_secrets(organization, id, next.credential.version, secrets)?;
                     next.credential.secret_hints = secrets.hints();
                     self.next_versions(who, &current, &next.credential, secrets, None)
                         .await?
                 }
                 None => NewVersions::default(),
             };
+            if route.is_some() {
+                // Older values were entered for fewer destinations: restoring one needs
+                // the route scope from now on.
+                next.restore_floor = match versions.rows.last() {
+                    Some(new) => new.number,
+                    None => self.current_version_number(organization, id).await?,
+                };
+            }
+            let reason = route.map(RouteAuthority::audit_reason);
             if self
-                .write_update(who, &current, &next, &versions, precondition)
+                .write_update(who, &current, &next, &versions, precondition, reason)
                 .await?
             {
                 tracing::info!(credential = %id, version = next.credential.version, "credential updated");
@@ -987,21 +730,53 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         Err(VaultError::Conflict)
     }
 
-    /// Writes an update (with its versions and audit event) if the credential is still at
-    /// the version it was read at. `Ok(false)`: it moved on; read again and retry.
+    /// The number of the version holding a credential's current secret values (1 for a
+    /// credential stored before versions existed, whose values become version 1).
+    async fn current_version_number(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<i64, VaultError> {
+        let versions = self.store.list_versions(organization, id).await?;
+        Ok(versions.first().map_or(1, |latest| latest.number))
+    }
+
+    /// Writes an update (with its versions and audit event, whose `reason` says what
+    /// authorised added destinations) if the credential is still at the version it was
+    /// read at. `Ok(false)`: it moved on; read again and retry.
     async fn write_update(
         &self,
         who: &Principal,
         current: &StoredCredential,
         next: &StoredCredential,
         versions: &NewVersions,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
+        reason: Option<&'static str>,
     ) -> Result<bool, VaultError> {
-        let audit = self.success(
+        // The current row is bound to the version, and every update moves the version: a
+        // row whose secrets did not change is sealed again, as they are, for the new one.
+        let resealed;
+        let next = if next.sealed == current.sealed {
+            let secrets = self.open_secrets(current)?;
+            resealed = StoredCredential {
+                sealed: self.seal_secrets(
+                    who.organization_id,
+                    next.credential.id,
+                    next.credential.version,
+                    &secrets,
+                )?,
+                ..next.clone()
+            };
+            &resealed
+        } else {
+            next
+        };
+        let mut audit = self.success(
             who,
             AuditAction::CredentialUpdate,
             *next.credential.id.as_uuid(),
         );
+        audit.reason = reason.map(str::to_owned);
         let write = CredentialWrite {
             versions: &versions.rows,
             // Pruning costs a statement: ask for it only when there is something to prune.
@@ -1111,7 +886,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         number: i64,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         let result = self.restore(who, id, number, precondition).await;
         match &result {
@@ -1134,13 +909,16 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
         number: i64,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.store.get_credential(organization, id).await?;
             check_precondition(precondition, &current.credential)?;
+            if number < current.restore_floor && !who.has(Scope::CredentialsRoute) {
+                return Err(VaultError::RouteNotAllowed(vec!["version"]));
+            }
             let version = self.store.get_version(organization, id, number).await?;
             let aad = Aad::credential_version(organization, id, number);
             let plaintext = self.cipher.open(&version.sealed, &aad)?;
@@ -1175,15 +953,15 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                 _ => {}
             }
             let now = self.clock.now();
-            next.sealed = self.seal_secrets(organization, id, &secrets)?;
-            next.credential.secret_hints = secrets.hints();
             next.credential.version = current.credential.version + 1;
+            next.sealed = self.seal_secrets(organization, id, next.credential.version, &secrets)?;
+            next.credential.secret_hints = secrets.hints();
             next.credential.updated_at = now.max(current.credential.updated_at);
             let versions = self
                 .next_versions(who, &current, &next.credential, &secrets, Some(number))
                 .await?;
             if self
-                .write_update(who, &current, &next, &versions, precondition)
+                .write_update(who, &current, &next, &versions, precondition, None)
                 .await?
             {
                 tracing::info!(credential = %id, restored = number, version = next.credential.version, "credential version restored");
@@ -1202,14 +980,25 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         &self,
         who: &Principal,
         id: CredentialId,
-        precondition: Option<i64>,
+        precondition: Option<&[i64]>,
     ) -> Result<(), VaultError> {
         let result = async {
             require(who, Scope::CredentialsWrite)?;
             let audit = self.success(who, AuditAction::CredentialDelete, *id.as_uuid());
+            // The store deletes at one version: of several accepted ones, the current one
+            // (if it changes meanwhile, the store refuses, as for a single one).
+            let expected = match precondition {
+                None => None,
+                Some([one]) => Some(*one),
+                Some(accepted) => {
+                    let current = self.store.get_credential(who.organization_id, id).await?;
+                    check_precondition(Some(accepted), &current.credential)?;
+                    Some(current.credential.version)
+                }
+            };
             match self
                 .store
-                .delete_credential(who.organization_id, id, precondition, &audit)
+                .delete_credential(who.organization_id, id, expected, &audit)
                 .await
             {
                 Err(StoreError::Conflict) => return Err(VaultError::PreconditionFailed),
@@ -1249,154 +1038,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         Ok((stored.credential, secrets))
     }
 
-    /// Creates an access key. A key can only grant scopes it holds itself.
-    ///
-    /// # Errors
-    /// Missing scope, escalation, invalid fields, or a store failure.
-    #[tracing::instrument(skip(self, who, request), fields(organization = %who.organization_id))]
-    pub async fn create_access_key(
-        &self,
-        who: &Principal,
-        request: &AccessKeyRequest,
-    ) -> Result<IssuedAccessKey, VaultError> {
-        let result = self.issue_requested_key(who, request).await;
-        if let Err(error) = &result {
-            self.audit_refusal(who, AuditAction::AccessKeyCreate, None, error)
-                .await;
-        }
-        result
-    }
-
-    async fn issue_requested_key(
-        &self,
-        who: &Principal,
-        request: &AccessKeyRequest,
-    ) -> Result<IssuedAccessKey, VaultError> {
-        require(who, Scope::AccessKeysManage)?;
-        let mut errors = ValidationErrors::default();
-        let name = match &request.name {
-            Some(raw) => errors.take(AccessKeyName::parse(raw)),
-            None => {
-                errors.add("name", "is required");
-                None
-            }
-        };
-        let scopes: Option<BTreeSet<Scope>> = match &request.scopes {
-            Some(raw) if raw.is_empty() => {
-                errors.add("scopes", "must name at least one scope");
-                None
-            }
-            Some(raw) => raw
-                .iter()
-                .map(|s| s.parse::<Scope>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| errors.add(e.field, e.message))
-                .ok(),
-            None => {
-                errors.add("scopes", "is required");
-                None
-            }
-        };
-        let now = self.clock.now();
-        let expires_at = request.expires_at.as_deref().and_then(|raw| {
-            let parsed = OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| {
-                    FieldError::new(
-                        "expiresAt",
-                        "must be an ISO 8601 timestamp with a time zone",
-                    )
-                })
-                .and_then(|at| {
-                    if at > now {
-                        Ok(truncate_to_micros(at.to_offset(time::UtcOffset::UTC)))
-                    } else {
-                        Err(FieldError::new("expiresAt", "must be in the future"))
-                    }
-                });
-            errors.take(parsed)
-        });
-        let (name, scopes) = match errors.finish(|| (name, scopes))? {
-            (Some(name), Some(scopes)) => (name, scopes),
-            // Unreachable: each missing value recorded an error above.
-            _ => return Err(ValidationErrors::single("name", "is required").into()),
-        };
-        let beyond: Vec<Scope> = scopes.difference(&who.scopes).copied().collect();
-        if !beyond.is_empty() {
-            return Err(VaultError::ScopeEscalation(beyond));
-        }
-        let issued = self
-            .issue_access_key(
-                who.organization_id,
-                name,
-                scopes,
-                expires_at,
-                Actor::of(who),
-            )
-            .await?;
-        tracing::info!(access_key = %issued.key.id, "access key created");
-        Ok(issued)
-    }
-
-    /// Lists an organization's access keys (never their tokens or hashes).
-    ///
-    /// # Errors
-    /// Missing scope, invalid parameters, or a store failure.
-    pub async fn list_access_keys(
-        &self,
-        who: &Principal,
-        limit: Option<u32>,
-        cursor: Option<&str>,
-    ) -> Result<Page<AccessKey>, VaultError> {
-        require(who, Scope::AccessKeysManage)?;
-        let mut errors = ValidationErrors::default();
-        let limit = errors.take(page_limit(limit)).flatten();
-        let after = cursor.and_then(|c| errors.take(parse_cursor(c)));
-        let limit = errors.finish(|| limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
-        let query = KeyListQuery {
-            after: after.map(AccessKeyId::from_uuid),
-            limit: limit as usize + 1,
-        };
-        let items = self
-            .store
-            .list_access_keys(who.organization_id, &query)
-            .await?;
-        Ok(paginate(items, limit as usize, |k| *k.id.as_uuid()))
-    }
-
-    /// Revokes an access key; it stops authenticating at once.
-    ///
-    /// # Errors
-    /// Missing scope, not found, or a store failure.
-    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
-    pub async fn revoke_access_key(
-        &self,
-        who: &Principal,
-        id: AccessKeyId,
-    ) -> Result<AccessKey, VaultError> {
-        let result = async {
-            require(who, Scope::AccessKeysManage)?;
-            let audit = self.success(who, AuditAction::AccessKeyRevoke, *id.as_uuid());
-            let key = self
-                .store
-                .revoke_access_key(who.organization_id, id, self.clock.now(), &audit)
-                .await?;
-            self.forget_key(id);
-            tracing::info!(access_key = %id, "access key revoked");
-            Ok(key)
-        }
-        .await;
-        if let Err(error) = &result {
-            self.audit_refusal(
-                who,
-                AuditAction::AccessKeyRevoke,
-                Some(*id.as_uuid()),
-                error,
-            )
-            .await;
-        }
-        result
-    }
-
     /// Refuses a JWT key the signer cannot sign with, naming the field that holds it.
     fn check_jwt_key(
         &self,
@@ -1413,72 +1054,19 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             .map_err(|error| FieldError::new(field, error.to_string()).into())
     }
 
-    async fn issue_access_key(
-        &self,
-        organization_id: OrganizationId,
-        name: AccessKeyName,
-        scopes: BTreeSet<Scope>,
-        expires_at: Option<OffsetDateTime>,
-        creator: Actor<'_>,
-    ) -> Result<IssuedAccessKey, VaultError> {
-        let token = loop {
-            // 96 bytes leave ample room for rejection sampling of 40 characters.
-            let mut random = Zeroizing::new([0u8; 96]);
-            self.cipher.fill_random(random.as_mut_slice())?;
-            if let Some(token) = AccessToken::from_random(random.as_slice()) {
-                break token;
-            }
-        };
-        let key = AccessKey {
-            id: AccessKeyId::new(),
-            organization_id,
-            name,
-            scopes,
-            created_by: creator.key,
-            created_at: self.clock.now(),
-            expires_at,
-            last_used_at: None,
-            revoked_at: None,
-        };
-        let stored = StoredAccessKey {
-            key,
-            hash: self.hash_token(&token),
-        };
-        let audit = AuditEvent {
-            id: uuid::Uuid::now_v7(),
-            organization_id: Some(organization_id),
-            actor: creator.key,
-            actor_subject: creator.subject.map(str::to_owned),
-            action: AuditAction::AccessKeyCreate,
-            target: Some(*stored.key.id.as_uuid()),
-            outcome: AuditOutcome::Success,
-            reason: None,
-            at: stored.key.created_at,
-        };
-        self.store.insert_access_key(&stored, &audit).await?;
-        Ok(IssuedAccessKey {
-            key: stored.key,
-            token,
-        })
-    }
-
-    fn hash_token(&self, token: &AccessToken) -> TokenHash {
-        TokenHash(
-            self.cipher
-                .keyed_hash(&self.token_hash_key, token.expose().as_bytes()),
-        )
-    }
-
+    /// Seals a credential's current secrets for `version`, the version the row is written at.
     fn seal_secrets(
         &self,
         organization: OrganizationId,
         id: CredentialId,
+        version: i64,
         secrets: &CredentialSecrets,
     ) -> Result<SealedBlob, VaultError> {
         let plaintext = secrets.to_plaintext();
-        Ok(self
-            .cipher
-            .seal(&plaintext, &Aad::credential_secrets(organization, id))?)
+        Ok(self.cipher.seal(
+            &plaintext,
+            &Aad::credential_secrets(organization, id, version),
+        )?)
     }
 }
 
@@ -1489,10 +1077,16 @@ struct NewVersions {
     prune: bool,
 }
 
-/// Refuses a change whose precondition (the version the caller last saw) is stale.
-fn check_precondition(precondition: Option<i64>, current: &Credential) -> Result<(), VaultError> {
+/// Refuses a change whose precondition (the versions the caller would accept, from
+/// `If-Match`: any one of them may be current) is stale.
+fn check_precondition(
+    precondition: Option<&[i64]>,
+    current: &Credential,
+) -> Result<(), VaultError> {
     match precondition {
-        Some(expected) if expected != current.version => Err(VaultError::PreconditionFailed),
+        Some(accepted) if !accepted.contains(&current.version) => {
+            Err(VaultError::PreconditionFailed)
+        }
         _ => Ok(()),
     }
 }

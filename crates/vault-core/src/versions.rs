@@ -84,6 +84,8 @@ pub enum SealedRef {
         organization_id: OrganizationId,
         /// The credential.
         id: CredentialId,
+        /// The credential's version, which its current secrets are bound to.
+        version: i64,
     },
     /// A credential version's secrets.
     Version {

@@ -75,7 +75,7 @@ struct ListView<'a> {
     path = "/access-keys",
     operation_id = "createAccessKey",
     tag = "access-keys",
-    description = "Creates an access key, returned this once in `keySecret`. Needs `access-keys:manage`; a key never grants a scope its creator lacks.",
+    description = "Creates an access key, returned this once in `keySecret`. Needs `access-keys:manage`; a key never grants a scope its creator lacks, and never outlives its creator: without `expiresAt` it gets the creator's expiry (the access key's, or the identity-provider token's `exp`), and an `expiresAt` later than that is a 422 naming `expiresAt`.",
     request_body(content = crate::openapi::AccessKeyCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; store `keySecret` now", body = crate::openapi::AccessKeyCreated,
@@ -163,20 +163,44 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
     path = "/access-keys/{id}",
     operation_id = "revokeAccessKey",
     tag = "access-keys",
-    description = "Revokes an access key at once. Needs `access-keys:manage`.",
-    params(("id" = String, Path, description = "The access key id (UUID)")),
+    description = "Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes every key it created, transitively; each of those revocations is audited with the reason `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are revoked: revoking the bootstrap admin key does not silently revoke every key made from it.",
+    params(
+        ("id" = String, Path, description = "The access key id (UUID)"),
+        ("cascade" = Option<bool>, Query, description = "Also revoke every key this one created, transitively (default false)"),
+    ),
     responses(
         (status = 204, description = "Revoked"),
+        (status = 403, response = crate::openapi::ProblemResponse),
         (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
 pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
     req: HttpRequest,
     id: Path<String>,
+    query: Query<BTreeMap<String, String>>,
     vault: Data<Vault<S, C, K, U, J>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
+    let mut query = query.into_inner();
+    let cascade = match query.remove("cascade").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::Invalid(vault_core::ValidationErrors::single(
+                "cascade",
+                "must be true or false",
+            )));
+        }
+    };
+    if let Some(unknown) = query.keys().next() {
+        return Err(ApiError::UnknownField(unknown.clone()));
+    }
     let id: AccessKeyId = id.parse().map_err(|_| ApiError::NotFound)?;
-    vault.revoke_access_key(&who, id).await?;
+    if cascade {
+        vault.revoke_access_key_cascade(&who, id).await?;
+    } else {
+        vault.revoke_access_key(&who, id).await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,11 +1,12 @@
 //! Per-request context: the request id (taken from `X-Request-Id` or generated), a tracing
-//! span around the request, and a log line when it ends.
+//! span around the request, a log line when it ends, and the headers every response carries
+//! (`X-Content-Type-Options: nosniff`).
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
 use tracing::Instrument;
@@ -67,6 +68,12 @@ pub async fn request_context(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    // Every answer is what its Content-Type says: no browser may sniff a JSON body (which
+    // can echo caller text) into HTML or script.
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     let request = response.request();

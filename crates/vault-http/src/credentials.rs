@@ -190,30 +190,94 @@ pub(crate) fn current(credential: &Credential) -> HttpResponse {
         .json(CredentialView::new(credential, OffsetDateTime::now_utc()))
 }
 
-/// The version an `If-Match` header requires, if any. `*` requires only that the
-/// credential exists; a list matches when any entry does. A weak tag (`W/"3"`) never
-/// matches (RFC 9110 §13.1.1 compares strongly), and neither does a tag this API did not
-/// issue: both are a 412.
-pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
-    let Some(raw) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let raw = raw
-        .to_str()
-        .map_err(|_| ApiError::Vault(vault_core::VaultError::PreconditionFailed))?;
-    let entries: Vec<&str> = raw.split(',').map(str::trim).collect();
-    if entries.contains(&"*") {
+/// The versions an `If-Match` header accepts (RFC 9110 §13.1.1), if it is there: `None`
+/// for no header or `*` (the credential need only exist), otherwise every version the list
+/// names, of which the current one must be one. Comparison is strong: a weak tag (`W/"3"`)
+/// never matches, and neither does a tag this API did not issue, so a list of only those is
+/// an empty list (a 412). Several header lines form one list.
+///
+/// # Errors
+/// 400 `invalid-header` for a value that is not `*` or a list of entity tags.
+pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<Vec<i64>>, ApiError> {
+    let mut lines = req.headers().get_all(header::IF_MATCH).peekable();
+    if lines.peek().is_none() {
         return Ok(None);
     }
-    let versions: Vec<i64> = entries
-        .iter()
-        .filter_map(|e| e.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .collect();
-    match versions.as_slice() {
-        [version] => Ok(Some(*version)),
-        // Several candidate versions: only a vault-side check of each could say which
-        // matches; clients send the one tag they got.
-        _ => Err(ApiError::Vault(vault_core::VaultError::PreconditionFailed)),
+    let malformed = || ApiError::InvalidHeader("If-Match");
+    let mut versions = Vec::new();
+    let mut any = false;
+    let mut tags = 0_usize;
+    for line in lines {
+        let line = line.to_str().map_err(|_| malformed())?;
+        if line.trim() == "*" {
+            any = true;
+            continue;
+        }
+        for tag in entity_tags(line).ok_or_else(malformed)? {
+            tags += 1;
+            if let Some(version) = tag.strong_version() {
+                versions.push(version);
+            }
+        }
+    }
+    // `*` is a whole field value, never a member of a list. An empty list is well formed
+    // and matches nothing.
+    match (any, tags) {
+        (true, 0) => Ok(None),
+        (true, _) => Err(malformed()),
+        (false, _) => Ok(Some(versions)),
+    }
+}
+
+/// One entity tag of a list: `"opaque"` or `W/"opaque"`.
+struct EntityTag<'a> {
+    weak: bool,
+    opaque: &'a str,
+}
+
+impl EntityTag<'_> {
+    /// The version a strong tag of ours names.
+    fn strong_version(&self) -> Option<i64> {
+        if self.weak || self.opaque.is_empty() || !self.opaque.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        self.opaque.parse().ok()
+    }
+}
+
+/// Splits `#entity-tag` (RFC 9110 §8.8.3, §5.6.1): tags separated by commas and optional
+/// white space, empty elements allowed. `None` when anything else is there. A tag may hold
+/// a comma (`etagc` allows one), so the list is scanned, not split.
+fn entity_tags(line: &str) -> Option<Vec<EntityTag<'_>>> {
+    let mut tags = Vec::new();
+    let mut rest = line;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return Some(tags);
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let inner = quoted.strip_prefix('"')?;
+        let close = inner.find('"')?;
+        let opaque = &inner[..close];
+        // etagc: `!`, `#`-`~` and obs-text; no spaces, controls or quotes.
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        tags.push(EntityTag { weak, opaque });
+        rest = &inner[close + 1..];
+        // After a tag: the end, or white space and then a comma.
+        let after = rest.trim_start_matches([' ', '\t']);
+        if !(after.is_empty() || after.starts_with(',')) {
+            return None;
+        }
+        rest = after;
     }
 }
 
@@ -340,7 +404,7 @@ pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner
     tag = "credentials",
     description = "Changes some fields; new secret values are sealed as a new version. Needs `credentials:write`.",
     params(("id" = String, Path, description = "The credential id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "Apply only if the credential is still at this ETag"),
+        ("If-Match" = Option<String>, Header, description = "Apply only if the credential is still at one of these ETags (`*`, or a list; weak tags never match)"),
     ),
     request_body(content = crate::openapi::CredentialUpdate, content_type = "application/json"),
     responses(
@@ -368,7 +432,7 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     let input = update_input(map)?;
     let precondition = if_match(&req)?;
     let credential = vault
-        .update_credential(&who, id, &input, precondition)
+        .update_credential(&who, id, &input, precondition.as_deref())
         .await?;
     Ok(current(&credential))
 }
@@ -380,7 +444,7 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     tag = "credentials",
     description = "Deletes a credential and its versions. Needs `credentials:write`.",
     params(("id" = String, Path, description = "The credential id (UUID)"),
-        ("If-Match" = Option<String>, Header, description = "Delete only if the credential is still at this ETag"),
+        ("If-Match" = Option<String>, Header, description = "Delete only if the credential is still at one of these ETags (`*`, or a list; weak tags never match)"),
     ),
     responses(
         (status = 204, description = "Deleted"),
@@ -398,7 +462,58 @@ pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
     let who = authenticate(&req, &vault).await?;
     let precondition = if_match(&req)?;
     vault
-        .delete_credential(&who, parse_id(&id)?, precondition)
+        .delete_credential(&who, parse_id(&id)?, precondition.as_deref())
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn parsed(lines: &[&str]) -> Result<Option<Vec<i64>>, &'static str> {
+        let mut req = TestRequest::default();
+        for line in lines {
+            req = req.append_header((header::IF_MATCH, *line));
+        }
+        if_match(&req.to_http_request()).map_err(|e| match e {
+            ApiError::InvalidHeader(_) => "invalid-header",
+            _ => "other",
+        })
+    }
+
+    #[test]
+    fn if_match_accepts_any_listed_strong_tag() {
+        assert_eq!(parsed(&[]), Ok(None));
+        assert_eq!(parsed(&["*"]), Ok(None));
+        assert_eq!(parsed(&["\"7\""]), Ok(Some(vec![7])));
+        assert_eq!(parsed(&["\"7\", \"1\""]), Ok(Some(vec![7, 1])));
+        assert_eq!(parsed(&["\"7\",\"1\" ,, \"2\""]), Ok(Some(vec![7, 1, 2])));
+        assert_eq!(parsed(&["\"7\"", "\"1\""]), Ok(Some(vec![7, 1])));
+        // Weak and foreign tags are well formed and match nothing.
+        assert_eq!(parsed(&["W/\"1\""]), Ok(Some(vec![])));
+        assert_eq!(parsed(&["W/\"1\", \"2\""]), Ok(Some(vec![2])));
+        assert_eq!(parsed(&["\"a,b\", \"+1\", \"\""]), Ok(Some(vec![])));
+        assert_eq!(parsed(&[""]), Ok(Some(vec![])));
+    }
+
+    #[test]
+    fn a_malformed_if_match_is_a_400() {
+        for bad in [
+            "1",
+            "\"1",
+            "\"1\" \"2\"",
+            "\"1\"x",
+            "w/\"1\"",
+            "W/1",
+            "*, \"1\"",
+            "\"1\", *",
+            "\"a b\"",
+        ] {
+            assert_eq!(parsed(&[bad]), Err("invalid-header"), "{bad}");
+        }
+        assert_eq!(parsed(&["*", "\"1\""]), Err("invalid-header"));
+    }
 }

@@ -21,6 +21,10 @@ pub enum ApiError {
     NotAnObject,
     /// The body has a field the endpoint does not know.
     UnknownField(String),
+    /// The body names one field twice in one object (its path, `headers.X-A`).
+    DuplicateField(String),
+    /// A request header is malformed (its name).
+    InvalidHeader(&'static str),
     /// Fields are missing, of the wrong JSON type, or invalid.
     Invalid(ValidationErrors),
     /// The body is over the endpoint's limit.
@@ -37,6 +41,10 @@ pub enum ApiError {
     BodyTimeout,
     /// The caller's rate limit is spent; the next request is allowed after this long.
     RateLimited(std::time::Duration),
+    /// The server has as many proxied calls in flight as it allows.
+    ProxyBusy,
+    /// This caller has as many proxied calls in flight as it may.
+    ProxyCallerBusy,
 }
 
 impl From<VaultError> for ApiError {
@@ -117,6 +125,21 @@ impl ApiError {
                 "Unknown field",
                 format!("The field `{}` is not part of this request.", shorten(name)),
             ),
+            Self::DuplicateField(name) => (
+                StatusCode::BAD_REQUEST,
+                "duplicate-field",
+                "Duplicate field",
+                format!(
+                    "The field `{}` appears more than once in one object; send it once.",
+                    shorten(name)
+                ),
+            ),
+            Self::InvalidHeader(name) => (
+                StatusCode::BAD_REQUEST,
+                "invalid-header",
+                "Invalid header",
+                format!("The `{name}` header is malformed."),
+            ),
             Self::Invalid(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-field",
@@ -168,6 +191,20 @@ impl ApiError {
                     retry_after_seconds(*wait)
                 ),
             ),
+            Self::ProxyBusy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "proxy-busy",
+                "Proxy busy",
+                "This server has as many proxied requests in flight as it allows; retry shortly."
+                    .to_owned(),
+            ),
+            Self::ProxyCallerBusy => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-in-flight",
+                "Too many proxied requests in flight",
+                "This caller has as many proxied requests in flight as it may; retry when one has finished."
+                    .to_owned(),
+            ),
             Self::Vault(error) => describe_vault(error),
         }
     }
@@ -193,7 +230,7 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             "scope-escalation",
             "Scope escalation",
             format!(
-                "An access key cannot grant scopes it does not hold: {}.",
+                "An access key can neither grant scopes it does not hold nor revoke a key that holds them: {}.",
                 scopes
                     .iter()
                     .map(|s| s.as_str())
@@ -233,6 +270,15 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
                 "The credential expired at {}; it is never applied. Update its expiresAt or its secret.",
                 at.format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default()
+            ),
+        ),
+        VaultError::RouteNotAllowed(fields) => (
+            StatusCode::FORBIDDEN,
+            "route-not-allowed",
+            "Destination change not allowed",
+            format!(
+                "This change would let the stored secret reach a new destination ({}): re-enter the secret values in the same request, or use a key with the `credentials:route` scope.",
+                fields.join(", ")
             ),
         ),
         VaultError::DestinationNotAllowed => (
@@ -275,6 +321,15 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
                 "This credential is sealed under key {key}, which is not in the configured keyring. \
                  Add that key to ENCRYPTION_KEYS_PREVIOUS, then run `vault-server keys rewrap`."
             ),
+        ),
+        VaultError::Cipher(vault_core::CipherError::Tampered) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "sealed-data-tampered",
+            "Sealed data failed authentication",
+            "The stored secret does not authenticate for this credential, organization and \
+             version: it was changed, moved or rolled back behind the vault's back. It was not \
+             used; quote the requestId when reporting it."
+                .to_owned(),
         ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -327,7 +382,7 @@ impl ResponseError for ApiError {
         };
         let unknown;
         let field = match self {
-            Self::UnknownField(name) => {
+            Self::UnknownField(name) | Self::DuplicateField(name) => {
                 unknown = shorten(name);
                 Some(unknown.as_str())
             }
@@ -358,7 +413,7 @@ impl ResponseError for ApiError {
             Self::RateLimited(wait) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds(*wait)));
             }
-            Self::Vault(VaultError::Unavailable(_)) => {
+            Self::Vault(VaultError::Unavailable(_)) | Self::ProxyBusy | Self::ProxyCallerBusy => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             _ => {}

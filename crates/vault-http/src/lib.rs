@@ -11,8 +11,10 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod health;
+mod in_flight;
 mod openapi;
 mod rate_limit;
+mod source;
 mod usage;
 mod versions;
 
@@ -25,7 +27,9 @@ pub use vault_metrics::Metrics;
 
 pub use context::request_context;
 pub use error::ApiError;
-pub use rate_limit::{RateLimit, RateLimiter};
+pub use in_flight::{InFlight, ProxyLimits};
+pub use rate_limit::{FailureLimit, FailureLimiter, RateLimit, RateLimiter};
+pub use source::{ForwardedHeader, SourceAddresses};
 
 /// Settings of the HTTP front end.
 #[derive(Clone, Debug)]
@@ -41,6 +45,10 @@ pub struct ApiConfig {
     pub body_timeout: std::time::Duration,
     /// Per-caller rate limit, shared by every worker.
     pub rate_limiter: Arc<RateLimiter>,
+    /// Failed authentications per source address, shared by every worker.
+    pub failure_limiter: Arc<FailureLimiter>,
+    /// Proxied calls in flight, bounded per server and per caller; shared by every worker.
+    pub proxy_in_flight: Arc<InFlight>,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +59,11 @@ impl Default for ApiConfig {
             max_proxy_body_bytes: 2 * 1024 * 1024,
             body_timeout: std::time::Duration::from_secs(10),
             rate_limiter: Arc::new(RateLimiter::new(RateLimit::default())),
+            failure_limiter: Arc::new(FailureLimiter::new(
+                FailureLimit::default(),
+                SourceAddresses::default(),
+            )),
+            proxy_in_flight: Arc::new(InFlight::new(ProxyLimits::default())),
         }
     }
 }
@@ -144,6 +157,7 @@ pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
         cfg.app_data(vault)
             .app_data(Data::from(config.metrics.clone()))
             .app_data(Data::from(config.rate_limiter.clone()))
+            .app_data(Data::from(config.failure_limiter.clone()))
             .app_data(Data::new(config))
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 ApiError::Invalid(vault_core::ValidationErrors::single(

@@ -84,7 +84,7 @@ const AUTHENTICATED: [(&str, &str); 5] = [
     ("403", "The caller lacks a scope this operation needs"),
     (
         "429",
-        "The caller's rate limit is exhausted; see Retry-After",
+        "The caller's rate limit is exhausted, or the source address has spent its failed authentications (refused before the key is looked up); see Retry-After",
     ),
     ("500", "The vault failed; quote the requestId"),
     ("503", "The database is unavailable; retry shortly"),
@@ -582,12 +582,14 @@ pub(crate) struct KeyUsageSchema {
     meta: u64,
 }
 
-/// `GET /admin/keys`.
+/// `GET /admin/keys`: the caller's organization's rows only.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct KeyStatus {
     current_key_id: String,
-    /// When 0, older keys can be removed from the keyring.
+    /// This organization's rows still under older keys. Whether older keys can be removed
+    /// from the keyring is for the operator to tell, installation-wide
+    /// (`vault-server keys status`).
     rows_under_old_keys: u64,
     keys: Vec<KeyUsageSchema>,
 }
@@ -647,10 +649,18 @@ pub(crate) struct AuditEventSchema {
     target_id: Option<String>,
     /// `success` or `failure`.
     outcome: String,
-    /// On failure, a stable code saying why.
+    /// On failure, a stable code saying why. On a successful update that added a
+    /// destination, what authorised it: `destinations-added:secret-reentered` or
+    /// `destinations-added:credentials-route`.
     reason: Option<String>,
+    /// When it happened; for an event counting several failures, the last one's time.
     #[schema(format = DateTime)]
     at: String,
+    /// How many occurrences the event stands for: 1, or for repeated failed
+    /// authentications of one key (or subject) with one reason, the failures after the
+    /// one written at once, counted over a minute and written as one event.
+    #[schema(minimum = 1)]
+    count: u32,
 }
 
 /// A page of audit events, newest first.
@@ -668,6 +678,8 @@ pub(crate) enum Scope {
     CredentialsRead,
     #[serde(rename = "credentials:write")]
     CredentialsWrite,
+    #[serde(rename = "credentials:route")]
+    CredentialsRoute,
     #[serde(rename = "credentials:use")]
     CredentialsUse,
     #[serde(rename = "access-keys:manage")]
@@ -686,6 +698,8 @@ pub(crate) struct AccessKeyCreate {
     name: String,
     /// At least one; never more than the caller holds.
     scopes: Vec<Scope>,
+    /// In the future, and no later than the caller's own expiry (the access key's, or the
+    /// identity-provider token's `exp`). Absent: the caller's expiry (none if it has none).
     #[schema(format = DateTime, nullable = false)]
     expires_at: Option<String>,
 }

@@ -3,7 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine as _;
@@ -22,6 +27,7 @@ use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::credentials::{ListView, parse_id, parse_limit};
 use crate::error::ApiError;
+use crate::in_flight::{Busy, Permit};
 
 const PROXY_FIELDS: [&str; 5] = ["method", "url", "headers", "body", "bodyBase64"];
 
@@ -83,7 +89,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
     path = "/credentials/{id}/proxy",
     operation_id = "proxyRequest",
     tag = "usage",
-    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use`. Gateway errors (502, 504) and refusals are problem+json.",
+    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use`. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
     request_body(content = crate::openapi::ProxyRequestSchema, content_type = "application/json"),
     responses(
@@ -107,9 +113,17 @@ pub(crate) async fn proxy<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSign
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let id = parse_id(&id)?;
+    // Before the body is read: a call past the bounds costs no memory.
+    let permit = config
+        .proxy_in_flight
+        .try_enter(&who)
+        .map_err(|busy| match busy {
+            Busy::Server => ApiError::ProxyBusy,
+            Busy::Caller => ApiError::ProxyCallerBusy,
+        })?;
     let map = read_json_body(&req, payload, config.max_proxy_body_bytes).await?;
     let request = proxy_request(map)?;
-    let response = vault.proxy(&who, id, &request).await?;
+    let response = vault.proxy(&who, id, request).await?;
     // actix-web speaks `http` 0.2, the core `http` 1: convert by value.
     let status = actix_web::http::StatusCode::from_u16(response.status.as_u16())
         .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY);
@@ -126,7 +140,60 @@ pub(crate) async fn proxy<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSign
             out.append_header((name, value));
         }
     }
-    Ok(out.body(response.body))
+    // The upstream's content is served from the vault's origin: it must not run script
+    // there (sandbox: a unique origin, no scripts), nor be sniffed into something
+    // runnable. These replace whatever the upstream sent for the two headers.
+    out.insert_header((
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox"),
+    ));
+    out.insert_header((
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ));
+    Ok(out.body(HeldBody::new(response.body, permit)))
+}
+
+/// A proxied response's body, written out in slices of one shared buffer (actix copies
+/// each chunk into its write buffer: one 10 MB chunk would be a second 10 MB copy), with
+/// the call's in-flight permit, released only once the body is written or dropped.
+struct HeldBody {
+    body: Bytes,
+    size: u64,
+    _permit: Permit,
+}
+
+/// The slice handed to the writer at a time, near its own buffer size.
+const WRITE_SLICE: usize = 64 * 1024;
+
+impl HeldBody {
+    fn new(body: Vec<u8>, permit: Permit) -> Self {
+        Self {
+            size: body.len() as u64,
+            body: Bytes::from(body),
+            _permit: permit,
+        }
+    }
+}
+
+impl MessageBody for HeldBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.size)
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = self.get_mut();
+        if this.body.is_empty() {
+            return Poll::Ready(None);
+        }
+        let n = this.body.len().min(WRITE_SLICE);
+        Poll::Ready(Some(Ok(this.body.split_to(n))))
+    }
 }
 
 fn log_request(
@@ -243,6 +310,8 @@ struct AuditEventView<'a> {
     reason: Option<&'a str>,
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
+    /// How many occurrences the event stands for (repeated failed authentications).
+    count: u32,
 }
 
 impl<'a> AuditEventView<'a> {
@@ -264,6 +333,7 @@ impl<'a> AuditEventView<'a> {
             outcome: e.outcome.as_str(),
             reason: e.reason.as_deref(),
             at: e.at,
+            count: e.count,
         }
     }
 }

@@ -81,7 +81,7 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
     description = "Makes an older version's secret values current again, as a new version. Needs `credentials:write`.",
     params(("id" = String, Path, description = "The credential id (UUID)"),
         ("number" = i64, Path, description = "The version to restore"),
-        ("If-Match" = Option<String>, Header, description = "Restore only if the credential is still at this ETag"),
+        ("If-Match" = Option<String>, Header, description = "Restore only if the credential is still at one of these ETags (`*`, or a list; weak tags never match)"),
     ),
     responses(
         (status = 200, description = "The credential, at its new version", body = crate::openapi::CredentialSchema,
@@ -104,7 +104,7 @@ pub(crate) async fn restore<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSi
     let number: i64 = number.parse().map_err(|_| ApiError::NotFound)?;
     let precondition = if_match(&req)?;
     let credential = vault
-        .restore_version(&who, id, number, precondition)
+        .restore_version(&who, id, number, precondition.as_deref())
         .await?;
     Ok(current(&credential))
 }
@@ -123,7 +123,8 @@ struct KeyView<'a> {
 #[serde(rename_all = "camelCase")]
 struct KeyStatusView<'a> {
     current_key_id: &'a str,
-    /// Rows still under older keys: when 0, the older keys can be dropped.
+    /// This organization's rows still under older keys (whether the older keys can be
+    /// dropped is the operator's call, on installation-wide counts).
     rows_under_old_keys: u64,
     keys: Vec<KeyView<'a>>,
 }
@@ -133,7 +134,7 @@ struct KeyStatusView<'a> {
     path = "/admin/keys",
     operation_id = "getKeyStatus",
     tag = "versions",
-    description = "Which encryption keys seal how many rows (installation-wide counts). Needs `keys:read`.",
+    description = "Which encryption keys seal how many of this organization's rows (its credentials and their versions; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
     responses(
         (status = 200, description = "Key usage", body = crate::openapi::KeyStatus),
     )

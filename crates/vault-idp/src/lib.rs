@@ -258,7 +258,13 @@ impl JwtIdentityVerifier {
                 )));
             }
         };
-        VerifiedIdentity::new(organization, subject, scopes, &self.claims.subject).map_err(refuse)
+        // `exp` caps the lifetime of every access key this token creates. One past the
+        // last representable date (year 9999) is held to that date.
+        let expires_at = OffsetDateTime::from_unix_timestamp(expires)
+            .unwrap_or_else(|_| time::PrimitiveDateTime::MAX.assume_utc());
+        VerifiedIdentity::new(organization, subject, scopes, &self.claims.subject)
+            .map(|identity| identity.with_expiry(expires_at))
+            .map_err(refuse)
     }
 
     fn organization(&self, claims: &Claims) -> Result<OrganizationId, IdentityError> {

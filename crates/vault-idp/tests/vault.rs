@@ -102,6 +102,8 @@ async fn a_token_authenticates_as_its_subject_in_its_organization() {
             access_key_id: None,
             subject: Some("alice@example.com".to_owned()),
             scopes: [Scope::CredentialsRead].into(),
+            // The token's exp: keys this principal creates never outlive it.
+            expires_at: Some(NOW + time::Duration::seconds(300)),
         }
     );
     assert!(
@@ -316,4 +318,46 @@ async fn what_a_subject_does_is_recorded_as_its_own() {
             ),
         ]
     );
+}
+
+/// Issue 14, finding 2: a token valid for five minutes cannot mint a key that outlives it.
+/// Its `exp` is the principal's expiry: a key asked for without one gets it, a later one
+/// is refused naming `expiresAt`.
+#[tokio::test]
+async fn a_token_cannot_mint_a_key_that_outlives_it() {
+    let (vault, org, _) = vault(true).await;
+    let who = vault
+        .authenticate(&token(
+            org,
+            "access-keys:manage credentials:read",
+            &json!({}),
+        ))
+        .await
+        .expect("a valid token");
+    let exp = NOW + time::Duration::seconds(300);
+    assert_eq!(who.expires_at, Some(exp));
+    let request = |expires_at: Option<&str>| AccessKeyRequest {
+        name: Some("minted".to_owned()),
+        scopes: Some(vec!["credentials:read".to_owned()]),
+        expires_at: expires_at.map(str::to_owned),
+    };
+    let issued = vault
+        .create_access_key(&who, &request(None))
+        .await
+        .expect("a key without an expiry of its own");
+    assert_eq!(issued.key.expires_at, Some(exp), "the token's exp");
+    for later in ["2099-01-01T00:00:00Z", "2026-11-28T12:05:01Z"] {
+        let refused = vault.create_access_key(&who, &request(Some(later))).await;
+        match refused {
+            Err(VaultError::Invalid(errors)) => {
+                assert!(errors.to_string().starts_with("expiresAt:"), "{errors}");
+            }
+            other => panic!("{later}: {other:?}"),
+        }
+    }
+    let sooner = vault
+        .create_access_key(&who, &request(Some("2026-11-28T12:04:00Z")))
+        .await
+        .expect("an earlier expiry is the caller's to choose");
+    assert_eq!(sooner.key.expires_at, Some(datetime!(2026-11-28 12:04 UTC)));
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use time::OffsetDateTime;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -221,6 +221,27 @@ impl<S: AccessKeyStore> AccessKeyStore for MeteredStore<S> {
         )
         .await
     }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        self.timed(
+            "unbound_access_keys",
+            self.inner.unbound_access_keys(after, limit),
+        )
+        .await
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        self.timed("bind_access_key", self.inner.bind_access_key(id, binding))
+            .await
+    }
 }
 
 impl<S: OrganizationStore> OrganizationStore for MeteredStore<S> {
@@ -300,6 +321,17 @@ impl<S: LogStore> LogStore for MeteredStore<S> {
 impl<S: SealedStore> SealedStore for MeteredStore<S> {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         self.timed("key_usage", self.inner.key_usage()).await
+    }
+
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        self.timed(
+            "organization_key_usage",
+            self.inner.organization_key_usage(organization),
+        )
+        .await
     }
 
     async fn sealed_batch(

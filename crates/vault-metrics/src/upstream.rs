@@ -57,6 +57,10 @@ impl<U: Upstream> Upstream for MeteredUpstream<U> {
         }
         result
     }
+
+    fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
+        self.inner.check_destination(url)
+    }
 }
 
 /// The `outcome` label of a token request.

@@ -130,12 +130,12 @@ async fn labels_hold_no_name_secret_path_or_key() {
         body: CANARY.as_bytes().to_vec(),
     };
     let response = vault
-        .proxy(&who, api_key.id, &proxied(&format!("{CANARY}.example.com")))
+        .proxy(&who, api_key.id, proxied(&format!("{CANARY}.example.com")))
         .await
         .expect("proxied");
     assert_eq!(response.status, http::StatusCode::OK);
     vault
-        .proxy(&who, oauth2.id, &proxied("down.example.com"))
+        .proxy(&who, oauth2.id, proxied("down.example.com"))
         .await
         .expect_err("the upstream timed out");
     vault

@@ -15,7 +15,10 @@ use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
 use vault_core::{Cipher, Clock, JwtSigner, Store, SystemClock, Upstream, Vault};
-use vault_http::{ApiConfig, RateLimit, RateLimiter};
+use vault_http::{
+    ApiConfig, FailureLimit, FailureLimiter, InFlight, ProxyLimits, RateLimit, RateLimiter,
+    SourceAddresses,
+};
 use vault_jwt::JsonWebTokenSigner;
 use vault_metrics::{MeteredCipher, MeteredStore, MeteredUpstream, Metrics};
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
@@ -185,10 +188,20 @@ pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Pos
     finish(vault, settings)
 }
 
+/// Writes the vault's pending counts of repeated failed authentications: those whose
+/// window has ended, or (`true`) all of them.
+type FlushAudit =
+    Arc<dyn Fn(bool) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// How often a running server writes the counts of repeated failed authentications whose
+/// one-minute window has ended, so that none waits for the next failure to be written.
+const FLUSH_AUDIT_EVERY: Duration = Duration::from_secs(10);
+
 /// A started HTTP server.
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    flush_audit: FlushAudit,
 }
 
 impl std::fmt::Debug for Application {
@@ -235,6 +248,8 @@ impl Application {
     ) -> std::io::Result<Self> {
         let address = listener.local_addr()?;
         let vault = Data::new(vault);
+        let failure_limiter = Arc::new(failure_limiter(settings)?);
+        let flushed = vault.clone();
         let api = ApiConfig {
             metrics,
             max_body_bytes: settings.max_body_bytes,
@@ -243,6 +258,11 @@ impl Application {
             rate_limiter: Arc::new(RateLimiter::new(RateLimit {
                 per_second: settings.rate_limit_per_second,
                 burst: settings.rate_limit_burst,
+            })),
+            failure_limiter,
+            proxy_in_flight: Arc::new(InFlight::new(ProxyLimits {
+                max_in_flight: settings.proxy_max_in_flight,
+                max_in_flight_per_caller: settings.proxy_max_in_flight_per_key,
             })),
         };
         let mut server = HttpServer::new(move || {
@@ -266,9 +286,14 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
+        let flush_audit: FlushAudit = Arc::new(move |everything| {
+            let vault = flushed.clone();
+            Box::pin(async move { vault.flush_failed_authentications(everything).await })
+        });
         Ok(Self {
             server: server.run(),
             address,
+            flush_audit,
         })
     }
 
@@ -280,16 +305,92 @@ impl Application {
 
     /// A handle to stop the server.
     #[must_use]
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> AppHandle {
+        AppHandle {
+            server: self.server.handle(),
+            flush_audit: self.flush_audit.clone(),
+        }
     }
 
-    /// Serves until stopped through [`Application::handle`] or [`stop_on_signals`].
+    /// Serves until stopped through [`Application::handle`] or [`stop_on_signals`]. Counts
+    /// of repeated failed authentications are written every few seconds once their window
+    /// has ended, and all that remain when the server has stopped.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let flush = self.flush_audit;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let periodic = tokio::spawn({
+            let flush = flush.clone();
+            async move {
+                let mut tick = tokio::time::interval(FLUSH_AUDIT_EVERY);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = &mut stopped => break,
+                    }
+                    // Never cancelled midway: counts taken out are always written.
+                    flush(false).await;
+                }
+            }
+        });
+        let result = self.server.await;
+        let _ = stop.send(());
+        let _ = periodic.await;
+        // After the last request: nothing counts any more, so nothing is left behind.
+        flush(true).await;
+        result
+    }
+}
+
+/// The budget of failed authentications per source, with how sources are found.
+///
+/// # Errors
+/// A `trusted_proxies` entry or a `forwarded_header` that cannot be read.
+fn failure_limiter(settings: &Settings) -> std::io::Result<FailureLimiter> {
+    let invalid = |what: &str, e: String| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{what}: {e}"))
+    };
+    let header = settings
+        .forwarded_header
+        .parse()
+        .map_err(|e| invalid("VAULT_FORWARDED_HEADER", e))?;
+    let sources = SourceAddresses::new(settings.trusted_proxies.iter().map(String::as_str), header)
+        .map_err(|e| invalid("VAULT_TRUSTED_PROXIES", e))?;
+    Ok(FailureLimiter::new(
+        FailureLimit {
+            per_minute: settings.auth_failure_limit_per_minute,
+            burst: settings.auth_failure_limit_burst,
+        },
+        sources,
+    ))
+}
+
+/// Stops a running [`Application`].
+#[derive(Clone)]
+pub struct AppHandle {
+    server: ServerHandle,
+    flush_audit: FlushAudit,
+}
+
+impl std::fmt::Debug for AppHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppHandle").finish_non_exhaustive()
+    }
+}
+
+impl AppHandle {
+    /// Writes the open counts of repeated failed authentications, then stops the server
+    /// (`graceful`: requests in flight get the shutdown timeout). The counts are written
+    /// first, while the workers run: a store connection a worker opened may not outlive
+    /// it (the SQLite store's connections do their blocking work on the runtime that
+    /// opened them). Failures during the shutdown are written once the server has stopped
+    /// ([`Application::run_until_stopped`]).
+    pub async fn stop(&self, graceful: bool) {
+        (self.flush_audit)(true).await;
+        self.server.stop(graceful).await;
     }
 }
 
@@ -341,7 +442,7 @@ impl VaultJob for Serve<'_> {
 ///
 /// # Errors
 /// When a signal handler cannot be installed.
-pub fn stop_on_signals(server: ServerHandle) -> std::io::Result<()> {
+pub fn stop_on_signals(server: AppHandle) -> std::io::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -365,9 +466,7 @@ impl VaultJob for Bootstrap<'_> {
     type Output = ();
 
     async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        if let KeySource::DevFile(file) = &keys {
-            tracing::warn!("{}", keyring::dev_warning(file));
-        }
+        dev_key_notice(&keys)?;
         let (organization, issued) = vault
             .create_organization(self.0)
             .await
@@ -396,31 +495,57 @@ pub async fn bootstrap(settings: &Settings, organization: &str) -> anyhow::Resul
     with_vault(settings, Bootstrap(organization)).await
 }
 
-/// `vault-server migrate`: applies pending migrations and exits.
-///
-/// # Errors
-/// When the database is unreachable or a migration fails.
-pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
-        Database::Sqlite(path) => {
-            SqliteStore::open(&settings.database_url)
-                .await
-                .with_context(|| {
-                    format!("cannot migrate the SQLite database {}", path.display())
-                })?;
-            tracing::info!(path = %path.display(), "SQLite schema up to date");
-        }
-        Database::Postgres(url) => {
-            let applied = PgStore::migrate(&url).await.with_context(|| {
-                format!(
-                    "cannot migrate the PostgreSQL database {}",
-                    redact_url(&url)
-                )
-            })?;
-            tracing::info!(applied, "PostgreSQL schema up to date");
-        }
+/// Tells the operator, on stderr and whatever the log settings, that an admin command
+/// runs on the development key file rather than a configured key.
+fn dev_key_notice(keys: &KeySource) -> anyhow::Result<()> {
+    if let KeySource::DevFile(file) = keys {
+        let mut err = std::io::stderr().lock();
+        writeln!(
+            err,
+            "{}!!! ENCRYPTION_KEY is not set: this command uses the development key file {}.\n",
+            keyring::dev_warning(file),
+            file.display()
+        )?;
     }
     Ok(())
+}
+
+/// `vault-server migrate`, once the schema is migrated: opening the vault binds rows of
+/// earlier releases to their versions (which needs the key).
+#[derive(Debug)]
+struct Migrated;
+
+impl VaultJob for Migrated {
+    type Output = ();
+
+    async fn run<S: Store>(self, _vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
+        dev_key_notice(&keys)?;
+        tracing::info!("schema and sealed rows up to date");
+        Ok(())
+    }
+}
+
+/// `vault-server migrate`: applies pending migrations, brings sealed rows of earlier
+/// releases up to date, and exits. Needs the key, like every admin command.
+///
+/// # Errors
+/// When the key is missing, the database unreachable or a migration fails.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    if let Database::Postgres(url) =
+        Database::parse(&settings.database_url).map_err(|e| anyhow!(e))?
+    {
+        // Refuse a missing or bad key before touching the schema.
+        keyring::load(settings, None)?;
+        let applied = PgStore::migrate(&url).await.with_context(|| {
+            format!(
+                "cannot migrate the PostgreSQL database {}",
+                redact_url(&url)
+            )
+        })?;
+        tracing::info!(applied, "PostgreSQL schema up to date");
+    }
+    // SQLite migrates when it is opened.
+    with_vault(settings, Migrated).await
 }
 
 /// `vault-server keys status`: how many sealed rows each key still protects.
@@ -430,7 +555,8 @@ pub struct KeysStatus;
 impl VaultJob for KeysStatus {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeySource) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
+        dev_key_notice(&keys)?;
         let status = vault.key_status().await?;
         let mut out = std::io::stdout().lock();
         writeln!(
@@ -454,7 +580,16 @@ impl VaultJob for KeysStatus {
             )?;
         }
         let old = status.rows_under_old_keys();
-        if old == 0 {
+        if let KeySource::DevFile(file) = &keys {
+            // A key found on disk says nothing about the keys the servers run with.
+            writeln!(
+                out,
+                "\nread with the DEVELOPMENT key file {}, not a configured ENCRYPTION_KEY: \
+                 run this with the servers' ENCRYPTION_KEY and ENCRYPTION_KEYS_PREVIOUS \
+                 before removing any key",
+                file.display()
+            )?;
+        } else if old == 0 {
             writeln!(
                 out,
                 "\nevery sealed row is under the current key: older keys can be removed from ENCRYPTION_KEYS_PREVIOUS"
@@ -480,8 +615,9 @@ pub struct Rewrap {
 impl VaultJob for Rewrap {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeySource) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
         use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+        dev_key_notice(&keys)?;
         let before = vault.key_status().await?;
         let total = before.rows_under_old_keys();
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

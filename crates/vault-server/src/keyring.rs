@@ -1,14 +1,16 @@
 //! The key-encryption keys: from `ENCRYPTION_KEY` (and `ENCRYPTION_KEYS_PREVIOUS`), or, for a
-//! development run on SQLite, from a key file generated beside the database.
+//! development run on SQLite (`VAULT_DEV_MODE=true`, which `make run` sets), from a key file
+//! generated beside the database.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{Read as _, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
+use zeroize::Zeroizing;
 
 use crate::settings::Settings;
 
@@ -21,11 +23,16 @@ pub enum KeySource {
     DevFile(PathBuf),
 }
 
+/// How to make a key, for every refusal.
+const HOW_TO_GENERATE: &str = "Generate one with `vault-server keys generate` (or \
+     `openssl rand -base64 32`), keep it in your secret manager, and pass it as ENCRYPTION_KEY";
+
 /// Builds the cipher from the configured keys. `sqlite_path` is the embedded database, the
 /// only place a development key may be generated beside.
 ///
 /// # Errors
-/// A malformed key (the message says how to make a good one), or no key outside dev mode.
+/// A malformed or non-random current key (the message says how to make a good one), no key
+/// outside dev mode, or a development key file that others could have planted or read.
 pub fn load(
     settings: &Settings,
     sqlite_path: Option<&Path>,
@@ -35,38 +42,77 @@ pub fn load(
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            KeyEncryptionKey::parse(k.expose_secret()).with_context(|| {
+            let key = KeyEncryptionKey::parse(k.expose_secret()).with_context(|| {
                 format!(
                     "ENCRYPTION_KEYS_PREVIOUS entry {} is not a valid key",
                     i + 1
                 )
-            })
+            })?;
+            // Kept, not refused: a previous key only opens what it already sealed, and
+            // refusing it would lock those rows away. The rewrap moves them off it.
+            if let Err(weak) = key.check_random() {
+                loud(&format!(
+                    "ENCRYPTION_KEYS_PREVIOUS entry {} is not a random key ({weak}). It is kept \
+                     only to open rows sealed under it: run `vault-server keys rewrap`, then \
+                     remove it",
+                    i + 1
+                ));
+            }
+            Ok(key)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     if let Some(key) = &settings.encryption_key {
         let current = KeyEncryptionKey::parse(key.expose_secret())
-            .context("ENCRYPTION_KEY is not a valid key")?;
+            .and_then(|key| key.check_random().map(|()| key))
+            .context("ENCRYPTION_KEY is refused")?;
         return Ok((RingCipher::new(current, previous), KeySource::Environment));
     }
-    let Some(sqlite_path) = sqlite_path.filter(|_| settings.dev_mode) else {
+    if !settings.dev_mode {
         bail!(
-            "ENCRYPTION_KEY is not set. Generate one with `vault-server keys generate` \
-             (or `openssl rand -base64 32`), keep it in your secret manager, and pass it as ENCRYPTION_KEY"
+            "ENCRYPTION_KEY is not set. {HOW_TO_GENERATE}. (For a local development run on \
+             SQLite only, VAULT_DEV_MODE=true, which `make run` sets, uses a key file beside \
+             the database instead.)"
+        );
+    }
+    let Some(sqlite_path) = sqlite_path else {
+        bail!(
+            "ENCRYPTION_KEY is not set, and development mode keeps a key file only beside an \
+             SQLite database. {HOW_TO_GENERATE}"
         );
     };
-    let file = sqlite_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."))
-        .join("encryption.key");
+    let file = dev_key_file(sqlite_path);
     let current = load_or_create_dev_key(&file)?;
     Ok((RingCipher::new(current, previous), KeySource::DevFile(file)))
 }
 
+/// Where development mode keeps its key: beside the SQLite file.
+#[must_use]
+pub fn dev_key_file(sqlite_path: &Path) -> PathBuf {
+    sqlite_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."))
+        .join("encryption.key")
+}
+
+/// Creates the directory of the development key (and database) readable by this user
+/// only. An existing directory is left as it is.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+}
+
 fn load_or_create_dev_key(file: &Path) -> anyhow::Result<KeyEncryptionKey> {
     if let Some(dir) = file.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        create_private_dir(dir)?;
     }
+    // `create_new` is O_CREAT|O_EXCL: it never follows a link planted in the key's place.
     match fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -79,21 +125,66 @@ fn load_or_create_dev_key(file: &Path) -> anyhow::Result<KeyEncryptionKey> {
                 .and_then(|()| out.write_all(b"\n"))
                 .and_then(|()| out.sync_all())
                 .with_context(|| format!("cannot write {}", file.display()))?;
-            tracing::warn!(file = %file.display(), "generated a DEVELOPMENT encryption key");
+            loud(&format!(
+                "generated a DEVELOPMENT encryption key in {}",
+                file.display()
+            ));
             Ok(key)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let mode = fs::metadata(file)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                tracing::warn!(file = %file.display(), mode = format!("{:o}", mode & 0o777), "the development key file is readable by other users; chmod 600 it");
-            }
-            let text = fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            KeyEncryptionKey::parse(&text)
-                .with_context(|| format!("{} does not hold a valid key", file.display()))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_dev_key(file),
         Err(e) => Err(e).with_context(|| format!("cannot create {}", file.display())),
     }
+}
+
+/// Reads an existing development key file, refusing one that someone else could have put
+/// there or read: a link, a file of another user, or one open to group or others.
+fn read_dev_key(file: &Path) -> anyhow::Result<KeyEncryptionKey> {
+    let shown = file.display();
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "refusing the development key file {shown}: {why}. The vault only uses a key file \
+             it made itself and that no one else can read. Set ENCRYPTION_KEY instead \
+             (`vault-server keys generate`)"
+        )
+    };
+    let link = fs::symlink_metadata(file).with_context(|| format!("cannot read {shown}"))?;
+    if link.file_type().is_symlink() {
+        return Err(refuse("it is a symbolic link".to_owned()));
+    }
+    let mut handle = fs::File::open(file).with_context(|| format!("cannot read {shown}"))?;
+    // Checked on the open file, and the same inode as the path's: no swap in between.
+    let meta = handle
+        .metadata()
+        .with_context(|| format!("cannot read {shown}"))?;
+    if (meta.dev(), meta.ino()) != (link.dev(), link.ino()) || !meta.is_file() {
+        return Err(refuse("it is not a regular file".to_owned()));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(refuse(format!(
+            "it belongs to user id {}, not to the user the server runs as ({me})",
+            meta.uid()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(refuse(format!(
+            "its mode {mode:o} lets group or others read or write it (it must be 600)"
+        )));
+    }
+    let mut text = Zeroizing::new(String::new());
+    handle
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {shown}"))?;
+    KeyEncryptionKey::parse(&text)
+        .and_then(|key| key.check_random().map(|()| key))
+        .with_context(|| format!("{shown} does not hold a usable key"))
+}
+
+/// A warning about keys: logged at WARN, which the default log level shows on stderr.
+/// (Admin commands also print [`dev_warning`] to stderr as it is.)
+fn loud(message: &str) {
+    tracing::warn!("{message}");
 }
 
 /// The loud warning a development run prints.

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod identity;
 pub mod keyring;
+pub mod recovery;
 pub mod reference;
 pub mod settings;
 pub mod telemetry;

@@ -37,6 +37,31 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Access keys, as the operator (database and encryption key, no access key needed).
+    AccessKeys {
+        #[command(subcommand)]
+        command: AccessKeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccessKeysCommand {
+    /// Create an access key in an existing organization (audited) and print it alone on
+    /// stdout: the way back for an organization left without a working key.
+    Create {
+        /// The organization's id.
+        #[arg(long)]
+        org: String,
+        /// The key's name.
+        #[arg(long)]
+        name: String,
+        /// A scope to grant (repeat for several, or separate with commas).
+        #[arg(long = "scope", required = true, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// When the key stops working (RFC 3339); never, if absent.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -91,6 +116,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Some(Command::Keys {
                 command: KeysCommand::Rewrap { batch },
             }) => vault_server::rewrap(&settings, batch).await,
+            Some(Command::AccessKeys {
+                command:
+                    AccessKeysCommand::Create {
+                        org,
+                        name,
+                        scopes,
+                        expires_at,
+                    },
+            }) => {
+                let key = vault_server::recovery::OperatorKey {
+                    organization: org,
+                    name,
+                    scopes,
+                    expires_at,
+                };
+                vault_server::recovery::create_access_key(&settings, key).await
+            }
             Some(
                 Command::Keys {
                     command: KeysCommand::Generate,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 26] = [
+const SETTING_KEYS: [&str; 28] = [
     "auth_cache_ttl_ms",
     "bind",
     "database_url",
@@ -39,6 +39,8 @@ const SETTING_KEYS: [&str; 26] = [
     "proxy_connect_timeout_ms",
     "proxy_timeout_ms",
     "proxy_max_response_bytes",
+    "proxy_max_in_flight",
+    "proxy_max_in_flight_per_key",
     "credential_versions_kept",
 ];
 
@@ -57,15 +59,134 @@ const IDP_SETTING_KEYS: [&str; 9] = [
     "idp_scopes_claim",
 ];
 
+/// The limit on failed authentications per source address, and how a source is found
+/// behind reverse proxies, kept apart from [`SETTING_KEYS`] so that they read as one
+/// feature.
+const SOURCE_SETTING_KEYS: [&str; 4] = [
+    "auth_failure_limit_per_minute",
+    "auth_failure_limit_burst",
+    "trusted_proxies",
+    "forwarded_header",
+];
+
 /// Settings also read from the environment under their plain names, as most tools
 /// name them.
 pub(crate) const PLAIN_ENV_KEYS: [&str; 3] =
     ["encryption_key", "encryption_keys_previous", "database_url"];
 
+/// Settings that hold key material (or a password), taken from the environment as the
+/// exact text given. figment would otherwise read a hex key made only of digits as a
+/// number: a valid key refused, with the number in the error message.
+const RAW_STRING_KEYS: [&str; 4] = [
+    "encryption_key",
+    "encryption_keys_previous",
+    "idp_hs256_secrets",
+    "database_url",
+];
+
+/// The variables `env` selects, as strings, never parsed.
+fn raw_strings(env: &Env) -> Serialized<figment::value::Dict> {
+    Serialized::defaults(
+        env.iter()
+            .map(|(key, value)| (key.as_str().to_owned(), figment::value::Value::from(value)))
+            .collect(),
+    )
+}
+
+/// Deserializes a secret setting from a string only. Anything else (an unquoted number in
+/// a config file, a list) is refused with a message that does not contain the value.
+fn secret_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SecretString>, D::Error> {
+    use serde::de::{Error, MapAccess, SeqAccess, Visitor};
+
+    const NOT_TEXT: &str = "must be a string (quote it in a config file); the value is not shown";
+
+    struct Text;
+
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<SecretString>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(SecretString::from(v.to_owned())))
+        }
+        fn visit_string<E: Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(SecretString::from(v)))
+        }
+        fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        // Every other type: refused without the value (serde's own message would show it).
+        fn visit_bool<E: Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_i64<E: Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_u64<E: Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_i128<E: Error>(self, _: i128) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_u128<E: Error>(self, _: u128) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_f64<E: Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_char<E: Error>(self, _: char) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_bytes<E: Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Err(E::custom(NOT_TEXT))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(A::Error::custom(NOT_TEXT))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(A::Error::custom(NOT_TEXT))
+        }
+    }
+
+    deserializer.deserialize_option(Text)
+}
+
 /// True when `VAULT_<KEY>` sets `key`.
 #[cfg(test)]
 pub(crate) fn settable_from_environment(key: &str) -> bool {
-    SETTING_KEYS.contains(&key) || IDP_SETTING_KEYS.contains(&key)
+    SETTING_KEYS.contains(&key)
+        || IDP_SETTING_KEYS.contains(&key)
+        || SOURCE_SETTING_KEYS.contains(&key)
+}
+
+/// A list of strings, from a TOML array or from one string separated by commas or white
+/// space (as an environment variable gives it).
+fn string_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum List {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match List::deserialize(deserializer)? {
+        List::One(text) => text.split([',', ' ', '\n']).map(str::to_owned).collect(),
+        List::Many(items) => items,
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 /// Log output format.
@@ -94,8 +215,10 @@ pub struct Settings {
     /// `vault-server migrate` is a deploy step; several replicas may still safely race).
     pub migrate_on_start: Option<bool>,
     /// The key-encryption key, 32 bytes as base64 or hex.
+    #[serde(default, deserialize_with = "secret_text")]
     pub encryption_key: Option<SecretString>,
     /// Older keys kept to open data sealed before a rotation, comma-separated.
+    #[serde(default, deserialize_with = "secret_text")]
     pub encryption_keys_previous: Option<SecretString>,
     /// HTTP worker threads (0 = one per core).
     pub workers: usize,
@@ -120,6 +243,17 @@ pub struct Settings {
     pub rate_limit_per_second: u32,
     /// Requests each caller's bucket holds.
     pub rate_limit_burst: u32,
+    /// Failed authentications per minute each source address's budget regains (0: no
+    /// limit).
+    pub auth_failure_limit_per_minute: u32,
+    /// Failed authentications a source address may cause at once.
+    pub auth_failure_limit_burst: u32,
+    /// Reverse proxies (addresses or CIDR blocks) trusted to name the client in
+    /// `forwarded_header`; empty: the TCP peer is every request's source.
+    #[serde(deserialize_with = "string_list")]
+    pub trusted_proxies: Vec<String>,
+    /// `x-forwarded-for` or `forwarded`: where trusted proxies name the client.
+    pub forwarded_header: String,
     /// Grace period for in-flight requests on shutdown.
     pub shutdown_timeout_seconds: u64,
     /// Development conveniences (generated key file, first organization) when no key is set.
@@ -135,6 +269,11 @@ pub struct Settings {
     pub proxy_timeout_ms: u64,
     /// Largest upstream response body passed back, in bytes.
     pub proxy_max_response_bytes: usize,
+    /// Proxied calls in flight on this server, past which a call gets 503 (0: no bound).
+    pub proxy_max_in_flight: usize,
+    /// Proxied calls in flight for one access key or identity-provider subject, past which
+    /// a call gets 429 (0: no bound).
+    pub proxy_max_in_flight_per_key: usize,
     /// Versions of each credential's secret values kept for restore (0: all).
     pub credential_versions_kept: usize,
 
@@ -146,6 +285,7 @@ pub struct Settings {
     /// Clock-skew tolerance on `exp` and `nbf`, in seconds.
     pub idp_leeway_seconds: u64,
     /// HS256 secrets (at least 32 bytes each), comma-separated.
+    #[serde(default, deserialize_with = "secret_text")]
     pub idp_hs256_secrets: Option<SecretString>,
     /// PEM public-key files (RSA: RS256, EC P-256: ES256), comma-separated paths.
     pub idp_public_key_files: Option<String>,
@@ -171,10 +311,21 @@ impl Settings {
         }
         figment
             // Only our own keys: shells of HashiCorp Vault users carry VAULT_ADDR and
-            // VAULT_TOKEN, which must not stop this server from starting.
-            .merge(Env::prefixed("VAULT_").only(&SETTING_KEYS))
-            .merge(Env::prefixed("VAULT_").only(&IDP_SETTING_KEYS))
-            .merge(Env::raw().only(&PLAIN_ENV_KEYS))
+            // VAULT_TOKEN, which must not stop this server from starting. Key material is
+            // taken as text, never parsed (see RAW_STRING_KEYS).
+            .merge(
+                Env::prefixed("VAULT_")
+                    .only(&SETTING_KEYS)
+                    .filter(|key| RAW_STRING_KEYS.iter().all(|raw| *raw != key)),
+            )
+            .merge(
+                Env::prefixed("VAULT_")
+                    .only(&IDP_SETTING_KEYS)
+                    .filter(|key| RAW_STRING_KEYS.iter().all(|raw| *raw != key)),
+            )
+            .merge(Env::prefixed("VAULT_").only(&SOURCE_SETTING_KEYS))
+            .merge(raw_strings(&Env::prefixed("VAULT_").only(&RAW_STRING_KEYS)))
+            .merge(raw_strings(&Env::raw().only(&PLAIN_ENV_KEYS)))
             .extract()
             .map_err(Box::new)
     }
@@ -282,11 +433,29 @@ mod tests {
             .extract()
             .expect("toml");
         for key in defaults.keys() {
-            assert!(
-                SETTING_KEYS.contains(&key.as_str()) || IDP_SETTING_KEYS.contains(&key.as_str()),
-                "{key} not in SETTING_KEYS"
-            );
+            assert!(settable_from_environment(key), "{key} not in SETTING_KEYS");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_or_one_separated_string() {
+        let with = |value: figment::value::Value| {
+            Figment::from(Toml::string(DEFAULTS))
+                .merge(Serialized::default("trusted_proxies", value))
+                .extract::<Settings>()
+                .expect("settings")
+                .trusted_proxies
+        };
+        let want = ["127.0.0.1/32", "10.0.0.0/8"];
+        assert_eq!(with("127.0.0.1/32, 10.0.0.0/8".into()), want);
+        assert_eq!(with("127.0.0.1/32 10.0.0.0/8".into()), want);
+        assert_eq!(with(vec!["127.0.0.1/32", "10.0.0.0/8"].into()), want);
+        assert!(with("".into()).is_empty());
+        let defaults = Figment::from(Toml::string(DEFAULTS))
+            .extract::<Settings>()
+            .expect("defaults");
+        assert!(defaults.trusted_proxies.is_empty());
+        assert_eq!(defaults.forwarded_header, "x-forwarded-for");
     }
 
     #[test]

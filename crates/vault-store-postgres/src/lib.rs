@@ -24,7 +24,7 @@ use diesel_async::{
 };
 use futures::future::try_join_all;
 use time::OffsetDateTime;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -561,6 +561,7 @@ impl CredentialStore for PgStore {
             summary: s,
             sealed,
             key_id,
+            restore_floor,
         } = CredentialRow::encode(credential)?;
         let versions = version_rows(write.versions, organization, credential.credential.id)?;
         let keep = keep(write.keep_versions);
@@ -593,6 +594,7 @@ impl CredentialStore for PgStore {
                     credentials::created_at.eq(s.created_at),
                     credentials::updated_at.eq(s.updated_at),
                     credentials::version.eq(s.version),
+                    credentials::restore_floor.eq(restore_floor),
                 ))
                 .execute(conn)
                 .await?;
@@ -885,6 +887,50 @@ impl AccessKeyStore for PgStore {
             Ok(())
         }
     }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        let mut select = access_keys::table
+            .filter(access_keys::binding.is_null())
+            .select(AccessKeyRow::as_select())
+            .into_boxed();
+        if let Some(after) = after {
+            select = select.filter(access_keys::id.gt(*after.as_uuid()));
+        }
+        let select = select
+            .order(access_keys::id.asc())
+            .limit(clamp_limit(limit));
+        let rows: Vec<AccessKeyRow> = self
+            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
+            .await?;
+        rows.into_iter().map(AccessKeyRow::decode).collect()
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        let binding = binding.0.to_vec();
+        let written = self
+            .with_connection(async move |conn| {
+                // `binding IS NULL` in the statement itself: a bound key is never re-bound.
+                diesel::update(
+                    access_keys::table
+                        .filter(access_keys::id.eq(id.as_uuid()))
+                        .filter(access_keys::binding.is_null()),
+                )
+                .set(access_keys::binding.eq(Some(binding)))
+                .execute(conn)
+                .await
+                .map_err(from_diesel)
+            })
+            .await?;
+        Ok(written == 1)
+    }
 }
 
 impl OrganizationStore for PgStore {
@@ -1071,6 +1117,44 @@ impl SealedStore for PgStore {
         key_usage(rows)
     }
 
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        let org = *organization.as_uuid();
+        let (credentials, versions) = self
+            .with_connection(async move |conn| {
+                // Two statements: a row sealed between them may be counted in neither or
+                // both tables, which a status report can live with.
+                let credentials: Vec<(String, i64)> = credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .group_by(credentials::key_id)
+                    .select((credentials::key_id, diesel::dsl::count_star()))
+                    .load(conn)
+                    .await
+                    .map_err(from_diesel)?;
+                let versions: Vec<(String, i64)> = credential_versions::table
+                    .filter(credential_versions::organization_id.eq(org))
+                    .group_by(credential_versions::key_id)
+                    .select((credential_versions::key_id, diesel::dsl::count_star()))
+                    .load(conn)
+                    .await
+                    .map_err(from_diesel)?;
+                Ok((credentials, versions))
+            })
+            .await?;
+        vault_core::columns::fold_key_usage(
+            credentials
+                .into_iter()
+                .map(|(key, count)| (key, "credentials".to_owned(), count))
+                .chain(
+                    versions
+                        .into_iter()
+                        .map(|(key, count)| (key, "versions".to_owned(), count)),
+                ),
+        )
+    }
+
     async fn sealed_batch(
         &self,
         kind: SealedKind,
@@ -1182,14 +1266,17 @@ impl SealedStore for PgStore {
                         .execute(conn)
                         .await
                     }
+                    // The new blob is bound to that version: another version must not get it.
                     SealedRef::Credential {
                         organization_id,
                         id,
+                        version,
                     } => {
                         diesel::update(
                             credentials::table
                                 .filter(credentials::organization_id.eq(organization_id.as_uuid()))
                                 .filter(credentials::id.eq(id.as_uuid()))
+                                .filter(credentials::version.eq(version))
                                 .filter(credentials::sealed.eq(old)),
                         )
                         .set((

@@ -18,7 +18,7 @@ use diesel::sql_types::Json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::StoreError;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::columns::{
     AccessKeyColumns, CredentialColumns, from_json, to_json, undecodable as bad, unencodable,
@@ -145,6 +145,7 @@ pub(crate) struct CredentialRow {
     pub(crate) summary: CredentialSummaryRow,
     pub(crate) sealed: Vec<u8>,
     pub(crate) key_id: String,
+    pub(crate) restore_floor: i64,
 }
 
 impl CredentialRow {
@@ -167,6 +168,7 @@ impl CredentialRow {
             },
             sealed: stored.sealed.bytes.clone(),
             key_id: stored.sealed.key_id.as_str().to_owned(),
+            restore_floor: stored.restore_floor,
         })
     }
 
@@ -177,6 +179,7 @@ impl CredentialRow {
                 key_id: KeyId::new(self.key_id),
                 bytes: self.sealed,
             },
+            restore_floor: self.restore_floor,
         })
     }
 }
@@ -225,6 +228,7 @@ pub(crate) struct AccessKeyRow {
     #[diesel(embed)]
     summary: AccessKeySummaryRow,
     key_hash: Vec<u8>,
+    binding: Option<Vec<u8>>,
 }
 
 impl AccessKeyRow {
@@ -243,6 +247,7 @@ impl AccessKeyRow {
                 revoked_at: optional_pg_time(k.revoked_at, "access_keys.revoked_at")?,
             },
             key_hash: stored.hash.0.to_vec(),
+            binding: stored.binding.map(|b| b.0.to_vec()),
         })
     }
 
@@ -252,9 +257,18 @@ impl AccessKeyRow {
             .as_slice()
             .try_into()
             .map_err(|_| bad("access_keys.key_hash"))?;
+        let binding = self
+            .binding
+            .map(|bytes| {
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map(KeyBinding)
+                    .map_err(|_| bad("access_keys.binding"))
+            })
+            .transpose()?;
         Ok(StoredAccessKey {
             key: self.summary.decode()?,
             hash: TokenHash(hash),
+            binding,
         })
     }
 }
@@ -351,6 +365,7 @@ pub(crate) struct AuditEventRow {
     reason: Option<String>,
     at: PgTimestamp,
     actor_subject: Option<String>,
+    occurrences: i64,
 }
 
 impl AuditEventRow {
@@ -365,6 +380,7 @@ impl AuditEventRow {
             reason: event.reason.clone(),
             at: pg_time(event.at, "audit_events.at")?,
             actor_subject: event.actor_subject.clone(),
+            occurrences: i64::from(event.count),
         })
     }
 
@@ -384,6 +400,7 @@ impl AuditEventRow {
                 .map_err(|_| bad("audit_events.outcome"))?,
             reason: self.reason,
             at: time_of(self.at, "audit_events.at")?,
+            count: u32::try_from(self.occurrences).map_err(|_| bad("audit_events.occurrences"))?,
             actor_subject: self.actor_subject,
         })
     }
@@ -467,6 +484,7 @@ impl VersionInfoRow {
 pub(crate) struct SealedCredentialRow {
     organization_id: Uuid,
     id: Uuid,
+    version: i64,
     sealed: Vec<u8>,
     key_id: String,
 }
@@ -477,6 +495,7 @@ impl SealedCredentialRow {
             reference: SealedRef::Credential {
                 organization_id: OrganizationId::from_uuid(self.organization_id),
                 id: CredentialId::from_uuid(self.id),
+                version: self.version,
             },
             sealed: SealedBlob {
                 key_id: KeyId::new(self.key_id),

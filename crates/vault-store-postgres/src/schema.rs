@@ -24,6 +24,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         version -> BigInt,
+        restore_floor -> BigInt,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamptz>,
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        binding -> Nullable<Bytea>,
     }
 }
 
@@ -79,6 +81,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         at -> Timestamptz,
         actor_subject -> Nullable<Text>,
+        occurrences -> BigInt,
     }
 }
 

@@ -15,11 +15,14 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 4] = [
+const VERSIONS: [&str; 7] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
     "20261128000000",
+    "20261206070000",
+    "20261206071400",
+    "20261206072500",
 ];
 
 const INITIAL_UP: &str =
@@ -32,6 +35,24 @@ const VERSIONS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-11-27-000000_versions/down.sql");
 const IDENTITY_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-11-28-000000_identity/down.sql");
+const DESTINATIONS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-070000_destinations/down.sql");
+const BINDING_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-071400_access_key_binding/down.sql");
+
+const AUDIT_COUNT_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-072500_audit_count/down.sql");
+
+const OCCURRENCES_COLUMN: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND table_name = 'audit_events' \
+       AND column_name = 'occurrences'";
+
+const RESTORE_FLOOR_COLUMN: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND table_name = 'credentials' \
+       AND column_name = 'restore_floor'";
+
+const BINDING_COLUMN: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND table_name = 'access_keys' AND column_name = 'binding'";
 
 const ACTOR_SUBJECT_COLUMNS: &str = "SELECT count(*) AS count FROM information_schema.columns \
      WHERE table_schema = 'public' AND column_name = 'actor_subject' \
@@ -283,6 +304,33 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     .await
     .expect("the organization goes again");
 
+    assert_eq!(count(&mut conn, OCCURRENCES_COLUMN).await, 1);
+    conn.batch_execute(AUDIT_COUNT_DOWN)
+        .await
+        .expect("the audit-count migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, OCCURRENCES_COLUMN).await,
+        0,
+        "the audit-count migration's down.sql drops audit_events.occurrences"
+    );
+    assert_eq!(count(&mut conn, BINDING_COLUMN).await, 1);
+    conn.batch_execute(BINDING_DOWN)
+        .await
+        .expect("the access-key binding migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, BINDING_COLUMN).await,
+        0,
+        "the access-key binding migration's down.sql drops access_keys.binding"
+    );
+    assert_eq!(count(&mut conn, RESTORE_FLOOR_COLUMN).await, 1);
+    conn.batch_execute(DESTINATIONS_DOWN)
+        .await
+        .expect("the destinations migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, RESTORE_FLOOR_COLUMN).await,
+        0,
+        "the destinations migration's down.sql drops credentials.restore_floor"
+    );
     assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS).await, 2);
     conn.batch_execute(IDENTITY_DOWN)
         .await
@@ -359,7 +407,7 @@ async fn an_initial_schema_with_data_upgrades() {
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
         SchemaStatus::Pending(VERSIONS[1..].iter().map(|v| (*v).to_owned()).collect()),
-        "the logs, versions and identity migrations are pending"
+        "every migration after the first is pending"
     );
     store
         .insert_organization(&organization)
@@ -383,7 +431,10 @@ async fn an_initial_schema_with_data_upgrades() {
         .expect("a credential in the old schema");
     }
 
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 3);
+    assert_eq!(
+        PgStore::migrate(database.url()).await.expect("migrate"),
+        VERSIONS.len() - 1
+    );
     assert_eq!(
         store.schema_status().await.expect("schema_status"),
         SchemaStatus::UpToDate
@@ -450,4 +501,42 @@ async fn an_initial_schema_with_data_upgrades() {
         .await
         .expect("insert_audit_event after the upgrade");
     store.close();
+}
+
+/// Keys that held every scope before `credentials:route` existed (the bootstrap admin) gain
+/// it on upgrade, so they keep doing everything; no other key gains it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
+    let Some(database) = testing::empty_database().await else {
+        return;
+    };
+    PgStore::migrate(database.url()).await.expect("migrate");
+    let mut conn = raw(database.url()).await;
+    // Back to the schema of the release before: the later down.sql files, newest first.
+    for down in [AUDIT_COUNT_DOWN, BINDING_DOWN, DESTINATIONS_DOWN] {
+        conn.batch_execute(down).await.expect("a down.sql");
+    }
+    conn.batch_execute(
+        "DELETE FROM __diesel_schema_migrations WHERE version >= '20261206070000'; \
+         INSERT INTO organizations VALUES ('0193a000-0000-7000-8000-000000000001', 'old', now()); \
+         INSERT INTO access_keys (id, organization_id, name, key_hash, scopes, created_at) VALUES \
+           (gen_random_uuid(), '0193a000-0000-7000-8000-000000000001', 'admin', \
+            sha256('a'), '[\"credentials:read\",\"credentials:write\",\"access-keys:manage\",\"credentials:use\",\"audit:read\",\"keys:read\"]', now()), \
+           (gen_random_uuid(), '0193a000-0000-7000-8000-000000000001', 'writer', \
+            sha256('w'), '[\"credentials:read\",\"credentials:write\",\"credentials:use\"]', now());",
+    )
+    .await
+    .expect("keys of the release before");
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 3);
+    for (name, gains) in [("admin", 1), ("writer", 0)] {
+        let routes = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS count FROM access_keys, json_array_elements_text(scopes) AS s \
+                 WHERE name = '{name}' AND s = 'credentials:route'"
+            ),
+        )
+        .await;
+        assert_eq!(routes, gains, "{name}");
+    }
 }

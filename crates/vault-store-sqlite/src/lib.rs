@@ -22,7 +22,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -299,8 +299,24 @@ fn refuse_newer_schema(
 
 /// Creates the directory and the file, and applies pending migrations. Blocking.
 fn prepare(path: &Path) -> Result<usize, StoreError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(unavailable)?;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    // Both readable by this user only when made here (existing ones are left as they are);
+    // SQLite gives its -wal and -shm files the database file's mode.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(unavailable)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(unavailable(e)),
+        _ => {}
     }
     let text = path
         .to_str()
@@ -531,6 +547,7 @@ impl CredentialStore for SqliteStore {
                 summary: s,
                 sealed,
                 key_id,
+                restore_floor,
             } = row;
             let org = organization.as_bytes().as_slice();
             // The compare-and-swap comes first: on a miss nothing else is written. The
@@ -554,6 +571,7 @@ impl CredentialStore for SqliteStore {
                 credentials::created_at.eq(s.created_at),
                 credentials::updated_at.eq(s.updated_at),
                 credentials::version.eq(s.version),
+                credentials::restore_floor.eq(restore_floor),
             ))
             .execute(conn)?;
             if written == 1 {
@@ -786,6 +804,50 @@ impl AccessKeyStore for SqliteStore {
         })
         .await
     }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        let limit = clamp_limit(limit);
+        let rows = self.read(move |conn| {
+            let mut select = access_keys::table
+                .filter(access_keys::binding.is_null())
+                .select(AccessKeyRow::as_select())
+                .into_boxed();
+            if let Some(after) = after {
+                select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
+            }
+            select
+                .order(access_keys::id.asc())
+                .limit(limit)
+                .load(conn)
+                .map_err(from_diesel)
+        })?;
+        rows.into_iter().map(AccessKeyRow::decode).collect()
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        let binding = binding.0.to_vec();
+        self.run(move |conn| {
+            // `binding IS NULL` in the statement itself: a bound key is never re-bound.
+            let written = diesel::update(
+                access_keys::table
+                    .filter(access_keys::id.eq(id.as_bytes().as_slice()))
+                    .filter(access_keys::binding.is_null()),
+            )
+            .set(access_keys::binding.eq(Some(binding)))
+            .execute(conn)
+            .map_err(from_diesel)?;
+            Ok(written == 1)
+        })
+        .await
+    }
 }
 
 impl OrganizationStore for SqliteStore {
@@ -970,6 +1032,40 @@ impl SealedStore for SqliteStore {
         key_usage(rows)
     }
 
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        let org = organization.as_bytes().to_vec();
+        let (credentials, versions) = self.read(move |conn| {
+            // Read in one transaction, so both counts are of one snapshot.
+            conn.transaction(|conn| {
+                let credentials: Vec<(String, i64)> = credentials::table
+                    .filter(credentials::organization_id.eq(&org))
+                    .group_by(credentials::key_id)
+                    .select((credentials::key_id, diesel::dsl::count_star()))
+                    .load(conn)?;
+                let versions: Vec<(String, i64)> = credential_versions::table
+                    .filter(credential_versions::organization_id.eq(&org))
+                    .group_by(credential_versions::key_id)
+                    .select((credential_versions::key_id, diesel::dsl::count_star()))
+                    .load(conn)?;
+                Ok((credentials, versions))
+            })
+            .map_err(from_diesel)
+        })?;
+        vault_core::columns::fold_key_usage(
+            credentials
+                .into_iter()
+                .map(|(key, count)| (key, "credentials".to_owned(), count))
+                .chain(
+                    versions
+                        .into_iter()
+                        .map(|(key, count)| (key, "versions".to_owned(), count)),
+                ),
+        )
+    }
+
     async fn sealed_batch(
         &self,
         kind: SealedKind,
@@ -1080,9 +1176,11 @@ impl SealedStore for SqliteStore {
                     )
                     .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
                     .execute(conn),
+                    // The new blob is bound to that version: another version must not get it.
                     SealedRef::Credential {
                         organization_id,
                         id,
+                        version,
                     } => diesel::update(
                         credentials::table
                             .filter(
@@ -1090,6 +1188,7 @@ impl SealedStore for SqliteStore {
                                     .eq(organization_id.as_bytes().as_slice()),
                             )
                             .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                            .filter(credentials::version.eq(version))
                             .filter(credentials::sealed.eq(old)),
                     )
                     .set((

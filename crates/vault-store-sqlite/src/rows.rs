@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::StoreError;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::columns::{
     AccessKeyColumns, CredentialColumns, from_json, to_json as json, undecodable as bad,
@@ -104,6 +104,7 @@ pub(crate) struct CredentialRow {
     pub(crate) summary: CredentialSummaryRow,
     pub(crate) sealed: Vec<u8>,
     pub(crate) key_id: String,
+    pub(crate) restore_floor: i64,
 }
 
 impl CredentialRow {
@@ -126,6 +127,7 @@ impl CredentialRow {
             },
             sealed: stored.sealed.bytes.clone(),
             key_id: stored.sealed.key_id.as_str().to_owned(),
+            restore_floor: stored.restore_floor,
         })
     }
 
@@ -136,6 +138,7 @@ impl CredentialRow {
                 key_id: KeyId::new(self.key_id),
                 bytes: self.sealed,
             },
+            restore_floor: self.restore_floor,
         })
     }
 }
@@ -184,6 +187,7 @@ pub(crate) struct AccessKeyRow {
     #[diesel(embed)]
     summary: AccessKeySummaryRow,
     key_hash: Vec<u8>,
+    binding: Option<Vec<u8>>,
 }
 
 impl AccessKeyRow {
@@ -202,6 +206,7 @@ impl AccessKeyRow {
                 revoked_at: optional_micros(k.revoked_at, "access_keys.revoked_at")?,
             },
             key_hash: stored.hash.0.to_vec(),
+            binding: stored.binding.map(|b| b.0.to_vec()),
         })
     }
 
@@ -211,9 +216,18 @@ impl AccessKeyRow {
             .as_slice()
             .try_into()
             .map_err(|_| bad("access_keys.key_hash"))?;
+        let binding = self
+            .binding
+            .map(|bytes| {
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map(KeyBinding)
+                    .map_err(|_| bad("access_keys.binding"))
+            })
+            .transpose()?;
         Ok(StoredAccessKey {
             key: self.summary.decode()?,
             hash: TokenHash(hash),
+            binding,
         })
     }
 }
@@ -324,6 +338,7 @@ pub(crate) struct AuditEventRow {
     reason: Option<String>,
     at: i64,
     actor_subject: Option<String>,
+    occurrences: i64,
 }
 
 impl AuditEventRow {
@@ -338,6 +353,7 @@ impl AuditEventRow {
             reason: event.reason.clone(),
             at: micros(event.at, "audit_events.at")?,
             actor_subject: event.actor_subject.clone(),
+            occurrences: i64::from(event.count),
         })
     }
 
@@ -362,6 +378,7 @@ impl AuditEventRow {
                 .map_err(|_| bad("audit_events.outcome"))?,
             reason: self.reason,
             at: time_of(self.at, "audit_events.at")?,
+            count: u32::try_from(self.occurrences).map_err(|_| bad("audit_events.occurrences"))?,
             actor_subject: self.actor_subject,
         })
     }
@@ -458,6 +475,7 @@ impl VersionInfoRow {
 pub(crate) struct SealedCredentialRow {
     organization_id: Vec<u8>,
     id: Vec<u8>,
+    version: i64,
     sealed: Vec<u8>,
     key_id: String,
 }
@@ -471,6 +489,7 @@ impl SealedCredentialRow {
                     "credentials.organization_id",
                 )?),
                 id: CredentialId::from_uuid(uuid_of(&self.id, "credentials.id")?),
+                version: self.version,
             },
             sealed: SealedBlob {
                 key_id: KeyId::new(self.key_id),

@@ -24,6 +24,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         version -> BigInt,
+        restore_floor -> BigInt,
     }
 }
 
@@ -39,6 +40,7 @@ diesel::table! {
         expires_at -> Nullable<BigInt>,
         last_used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        binding -> Nullable<Binary>,
     }
 }
 
@@ -79,6 +81,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         at -> BigInt,
         actor_subject -> Nullable<Text>,
+        occurrences -> BigInt,
     }
 }
 

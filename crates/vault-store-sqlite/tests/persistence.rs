@@ -22,7 +22,10 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 4;
+const MIGRATIONS: i64 = 7;
+
+/// How many migrations there were before issue 14's (up to the identity migration).
+const BEFORE_ISSUE_14: i64 = 4;
 
 /// The same migrations the store embeds, to build a database as an older release left it.
 const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -275,6 +278,10 @@ const LOG_TABLES: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'table' AND name IN ('request_logs', 'audit_events')";
 const VERSIONS_TABLE: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'table' AND name = 'credential_versions'";
+const BINDING_COLUMN: &str =
+    "SELECT count(*) AS count FROM pragma_table_info('access_keys') WHERE name = 'binding'";
+const APPLIED: &str = "SELECT count(*) AS count FROM __diesel_schema_migrations";
+
 const ACTOR_SUBJECT_COLUMNS: &str = "SELECT (SELECT count(*) FROM pragma_table_info('audit_events') \
          WHERE name = 'actor_subject') \
      + (SELECT count(*) FROM pragma_table_info('request_logs') WHERE name = 'actor_subject') \
@@ -428,6 +435,13 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         .execute(&mut conn);
         assert!(refused.is_err(), "{what} was stored");
     }
+    // Issue 14's migrations revert, newest first, down to the identity migration.
+    assert_eq!(count(&mut conn, BINDING_COLUMN), 1);
+    while count(&mut conn, APPLIED) > BEFORE_ISSUE_14 {
+        conn.revert_last_migration(EMBEDDED)
+            .expect("an issue 14 migration reverts");
+    }
+    assert_eq!(count(&mut conn, BINDING_COLUMN), 0);
     assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 2);
     conn.revert_last_migration(EMBEDDED)
         .expect("the identity migration reverts");
@@ -446,4 +460,68 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     assert_eq!(count(&mut conn, LOG_TABLES), 2);
     assert_eq!(count(&mut conn, VERSIONS_TABLE), 1);
     assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 2);
+    assert_eq!(count(&mut conn, BINDING_COLUMN), 1);
+}
+
+/// Keys that held every scope before `credentials:route` existed (the bootstrap admin) gain
+/// it on upgrade, so they keep doing everything; no other key gains it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
+    const BEFORE_ROUTE: usize = 4;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("vault.db");
+    let url = path.to_str().expect("a UTF-8 path").to_owned();
+    let organization = sample_organization();
+    let keys = [
+        (
+            "admin",
+            r#"["credentials:read","credentials:write","access-keys:manage","credentials:use","audit:read","keys:read"]"#,
+        ),
+        (
+            "writer",
+            r#"["credentials:read","credentials:write","credentials:use"]"#,
+        ),
+    ];
+    {
+        let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+        for _ in 0..BEFORE_ROUTE {
+            conn.run_next_migration(EMBEDDED)
+                .expect("the migrations before the route scope");
+        }
+        diesel::sql_query("INSERT INTO organizations VALUES (?, 'old', 0)")
+            .bind::<Binary, _>(organization.id.as_bytes().as_slice())
+            .execute(&mut conn)
+            .expect("an organization");
+        for (name, scopes) in keys {
+            diesel::sql_query(
+                "INSERT INTO access_keys (id, organization_id, name, key_hash, scopes, created_at) \
+                 VALUES (randomblob(16), ?, ?, randomblob(32), ?, 0)",
+            )
+            .bind::<Binary, _>(organization.id.as_bytes().as_slice())
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(scopes)
+            .execute(&mut conn)
+            .expect("a key of the older release");
+        }
+    }
+    drop(
+        SqliteStore::open(&url)
+            .await
+            .expect("the store upgrades the file"),
+    );
+    let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
+    for (name, _) in keys {
+        #[derive(QueryableByName)]
+        struct Scopes {
+            #[diesel(sql_type = Text)]
+            scopes: String,
+        }
+        let row: Scopes = diesel::sql_query("SELECT scopes FROM access_keys WHERE name = ?")
+            .bind::<Text, _>(name)
+            .get_result(&mut conn)
+            .expect("the key");
+        let scopes: Vec<String> = serde_json::from_str(&row.scopes).expect("a JSON array");
+        let routes = scopes.iter().filter(|s| *s == "credentials:route").count();
+        assert_eq!(routes, usize::from(name == "admin"), "{name}: {scopes:?}");
+    }
 }

@@ -18,7 +18,7 @@ const HMAC_SHA256_VECTOR: [u8; 32] = [
 ];
 
 fn credential_aad() -> Aad {
-    Aad::credential_secrets(OrganizationId::new(), CredentialId::new())
+    Aad::credential_secrets(OrganizationId::new(), CredentialId::new(), 1)
 }
 
 fn seal(cipher: &impl Cipher, plaintext: &[u8], aad: &Aad) -> SealedBlob {
@@ -101,19 +101,40 @@ pub fn every_bit_flip_fails(cipher: &impl Cipher) {
 /// A blob copied to another credential of the same organization fails to open.
 pub fn moved_to_another_credential_fails(cipher: &impl Cipher) {
     let organization = OrganizationId::new();
-    let aad = Aad::credential_secrets(organization, CredentialId::new());
+    let aad = Aad::credential_secrets(organization, CredentialId::new(), 1);
     let blob = seal(cipher, PAYLOAD, &aad);
-    let other = Aad::credential_secrets(organization, CredentialId::new());
+    let other = Aad::credential_secrets(organization, CredentialId::new(), 1);
     assert_open_fails(cipher, &blob, &other, "blob moved to another credential");
 }
 
 /// A blob copied to the same credential id in another organization fails to open.
 pub fn moved_to_another_organization_fails(cipher: &impl Cipher) {
     let credential = CredentialId::new();
-    let aad = Aad::credential_secrets(OrganizationId::new(), credential);
+    let aad = Aad::credential_secrets(OrganizationId::new(), credential, 1);
     let blob = seal(cipher, PAYLOAD, &aad);
-    let other = Aad::credential_secrets(OrganizationId::new(), credential);
+    let other = Aad::credential_secrets(OrganizationId::new(), credential, 1);
     assert_open_fails(cipher, &blob, &other, "blob moved to another organization");
+}
+
+/// A credential's blob put back over a later version of the same row fails to open, and a
+/// blob sealed under the binding of earlier releases opens only with that binding.
+pub fn rolled_back_to_another_version_fails(cipher: &impl Cipher) {
+    let (organization, credential) = (OrganizationId::new(), CredentialId::new());
+    let blob = seal(
+        cipher,
+        PAYLOAD,
+        &Aad::credential_secrets(organization, credential, 1),
+    );
+    for version in [2, 0, -1, i64::MAX] {
+        let later = Aad::credential_secrets(organization, credential, version);
+        assert_open_fails(cipher, &blob, &later, "blob of version 1 opened at another");
+    }
+    let unbound = Aad::unbound_credential_secrets(organization, credential);
+    assert_open_fails(cipher, &blob, &unbound, "bound blob opened unbound");
+    let old = seal(cipher, PAYLOAD, &unbound);
+    assert_opens_to(cipher, &old, &unbound, PAYLOAD);
+    let bound = Aad::credential_secrets(organization, credential, 1);
+    assert_open_fails(cipher, &old, &bound, "unbound blob opened as bound");
 }
 
 /// A blob sealed for one purpose does not open as another.
@@ -243,6 +264,7 @@ pub fn run_all(cipher: &impl Cipher) {
     every_bit_flip_fails(cipher);
     moved_to_another_credential_fails(cipher);
     moved_to_another_organization_fails(cipher);
+    rolled_back_to_another_version_fails(cipher);
     other_purpose_fails(cipher);
     seals_are_randomized(cipher);
     empty_and_large_plaintexts(cipher);

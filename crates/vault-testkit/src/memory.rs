@@ -15,7 +15,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
-use vault_core::access_key::{AccessKey, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -436,6 +436,43 @@ impl AccessKeyStore for MemoryStore {
         stored.key.last_used_at = Some(at);
         Ok(())
     }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        let state = self.read();
+        let mut unbound: Vec<StoredAccessKey> = state
+            .access_keys
+            .values()
+            .filter(|stored| stored.binding.is_none())
+            .filter(|stored| after.is_none_or(|after| stored.key.id > after))
+            .cloned()
+            .collect();
+        unbound.sort_by_key(|stored| stored.key.id);
+        unbound.truncate(limit);
+        Ok(unbound)
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let Some(&organization) = state.access_key_ids.get(&id) else {
+            return Ok(false);
+        };
+        let Some(stored) = state.access_keys.get_mut(&(organization, id)) else {
+            return Ok(false);
+        };
+        if stored.binding.is_some() {
+            return Ok(false);
+        }
+        stored.binding = Some(*binding);
+        Ok(true)
+    }
 }
 
 impl OrganizationStore for MemoryStore {
@@ -583,6 +620,33 @@ impl SealedStore for MemoryStore {
         Ok(by_key.into_values().collect())
     }
 
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        let state = self.read();
+        let mut by_key: BTreeMap<KeyId, KeyUsage> = BTreeMap::new();
+        for stored in state.credentials.values() {
+            if stored.credential.organization_id == organization {
+                let key_id = &stored.sealed.key_id;
+                by_key
+                    .entry(key_id.clone())
+                    .or_insert_with(|| KeyUsage::none(key_id.clone()))
+                    .credentials += 1;
+            }
+        }
+        for version in state.versions.values() {
+            if version.organization_id == organization {
+                let key_id = &version.sealed.key_id;
+                by_key
+                    .entry(key_id.clone())
+                    .or_insert_with(|| KeyUsage::none(key_id.clone()))
+                    .versions += 1;
+            }
+        }
+        Ok(by_key.into_values().collect())
+    }
+
     async fn sealed_batch(
         &self,
         kind: SealedKind,
@@ -631,6 +695,7 @@ impl SealedStore for MemoryStore {
                         reference: SealedRef::Credential {
                             organization_id: stored.credential.organization_id,
                             id: stored.credential.id,
+                            version: stored.credential.version,
                         },
                         sealed: stored.sealed.clone(),
                     })
@@ -669,12 +734,15 @@ impl SealedStore for MemoryStore {
         let mut state = self.write();
         let stored = match &row.reference {
             SealedRef::Meta(name) => state.meta.get_mut(name),
+            // The new blob is bound to that version: another version must not get it.
             SealedRef::Credential {
                 organization_id,
                 id,
+                version,
             } => state
                 .credentials
                 .get_mut(&(*organization_id, *id))
+                .filter(|stored| stored.credential.version == *version)
                 .map(|stored| &mut stored.sealed),
             SealedRef::Version {
                 organization_id,

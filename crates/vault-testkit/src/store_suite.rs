@@ -19,10 +19,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+mod access_keys;
+pub use access_keys::{
+    access_key_bindings_round_trip_and_are_written_once,
+    organization_key_usage_counts_only_that_organization,
+};
+
 use futures::future::join_all;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-use vault_core::access_key::{AccessKey, AccessKeyName, Organization, StoredAccessKey, TokenHash};
+use vault_core::access_key::{
+    AccessKey, AccessKeyName, KeyBinding, Organization, StoredAccessKey, TokenHash,
+};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::clock::truncate_to_micros;
 use vault_core::credential::{
@@ -181,6 +189,22 @@ impl<S: AccessKeyStore, G: Send + Sync + 'static> AccessKeyStore for Guarded<S, 
     ) -> Result<(), StoreError> {
         self.store.touch_access_key(organization, id, at).await
     }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        self.store.unbound_access_keys(after, limit).await
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        self.store.bind_access_key(id, binding).await
+    }
 }
 
 impl<S: OrganizationStore, G: Send + Sync + 'static> OrganizationStore for Guarded<S, G> {
@@ -240,6 +264,13 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
 impl<S: SealedStore, G: Send + Sync + 'static> SealedStore for Guarded<S, G> {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         self.store.key_usage().await
+    }
+
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        self.store.organization_key_usage(organization).await
     }
 
     async fn sealed_batch(
@@ -387,6 +418,7 @@ pub fn sample_credential(organization: OrganizationId, kind: CredentialType) -> 
             version: 1,
         },
         sealed: sample_sealed(),
+        restore_floor: 0,
     }
 }
 
@@ -419,6 +451,7 @@ pub fn sample_access_key(organization: OrganizationId) -> StoredAccessKey {
             revoked_at: None,
         },
         hash: random_hash(),
+        binding: Some(KeyBinding(random_hash().0)),
     }
 }
 
@@ -447,7 +480,7 @@ pub fn sample_request_log(
 }
 
 /// An audit event of `organization` with a fresh UUID v7 id and every optional field set
-/// (a failed credential use by an access key, with a reason).
+/// (a failed credential use by an access key, with a reason), standing for 7 occurrences.
 #[must_use]
 pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
     AuditEvent {
@@ -460,6 +493,8 @@ pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
         outcome: AuditOutcome::Failure,
         reason: Some("credential-expired".to_owned()),
         at: sample_time(),
+        // Not 1: an aggregated event (repeated failures) must keep its count.
+        count: 7,
     }
 }
 
@@ -481,6 +516,7 @@ pub fn sample_change_audit(
         outcome: AuditOutcome::Success,
         reason: None,
         at: sample_time(),
+        count: 1,
     }
 }
 
@@ -1043,6 +1079,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
         key_id: KeyId::new("test-key-2"),
         bytes: sample_sealed().bytes,
     };
+    next.restore_floor = 2;
     must(
         update(store, org, &next, 1).await,
         "update_credential with the stored version",
@@ -1059,6 +1096,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     third.credential.expires_at = None;
     third.credential.allowed_hosts = AllowedHosts::default();
     third.credential.version = 3;
+    third.restore_floor = 3;
     must(
         update(store, org, &third, 2).await,
         "a second update_credential",
@@ -1950,8 +1988,8 @@ pub async fn duplicate_request_log_id_conflicts<S: Store>(store: &S) {
 }
 
 /// Every field of an audit event survives insert then list, for every action and both
-/// outcomes, with optional fields present and absent; an event of no organization is
-/// accepted and listed nowhere.
+/// outcomes, with optional fields present and absent and counts of 1 and more; an event
+/// of no organization is accepted and listed nowhere.
 pub async fn audit_event_round_trip<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let mut inserted = Vec::new();
@@ -1965,6 +2003,7 @@ pub async fn audit_event_round_trip<S: Store>(store: &S) {
             event.target = None;
             event.outcome = AuditOutcome::Success;
             event.reason = None;
+            event.count = 1;
         }
         inserted.push(event);
     }
@@ -3111,6 +3150,7 @@ pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
                     reference: SealedRef::Credential {
                         organization_id: organization,
                         id: credential.credential.id,
+                        version: credential.credential.version,
                     },
                     sealed: credential.sealed,
                 });
@@ -3210,7 +3250,7 @@ pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
 /// `replace_sealed` writes the new value and key id when the row still holds the value it
 /// was read with (and changes nothing else of the row), and refuses (false, nothing
 /// written) when the row changed meanwhile, was deleted, or is named in another
-/// organization; `key_usage` follows the moves.
+/// organization or (a credential) at another version; `key_usage` follows the moves.
 pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
     let (old, new) = (unique_key_id("old"), unique_key_id("new"));
     let org = new_organization(store).await;
@@ -3246,6 +3286,7 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
         reference: SealedRef::Credential {
             organization_id: org,
             id,
+            version: credential.credential.version,
         },
         sealed: credential.sealed.clone(),
     };
@@ -3278,6 +3319,20 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
             "replace_sealed wrote a row named in another organization"
         );
     }
+    // Named at another version (a blob bound to that version): refused.
+    let mut other_version = credential_row.clone();
+    if let SealedRef::Credential { version, .. } = &mut other_version.reference {
+        *version += 1;
+    }
+    assert!(
+        !must(
+            store
+                .replace_sealed(&other_version, &sealed_under(&new))
+                .await,
+            "replace_sealed"
+        ),
+        "replace_sealed wrote a credential row named at another version"
+    );
     assert_eq!(usage_of(store, &new).await, None, "nothing moved yet");
 
     // Unchanged rows: written.
@@ -3657,6 +3712,8 @@ macro_rules! store_conformance {
             key_usage_counts_rows_per_key_and_kind,
             sealed_batch_walks_each_kind_in_order,
             replace_sealed_is_a_compare_and_set,
+            access_key_bindings_round_trip_and_are_written_once,
+            organization_key_usage_counts_only_that_organization,
         }
     };
     ($factory:expr) => {

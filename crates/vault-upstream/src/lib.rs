@@ -157,13 +157,15 @@ impl HttpUpstream {
         }
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        // Pre-allocate what the server announced, but not more than a modest amount: an
-        // announced length costs the server nothing.
+        // Reserve what the server announced (within the limit) at once: growing by doubling
+        // would copy the body on each step and leave up to twice its size reserved. An
+        // announced length costs the server nothing, but what it makes us reserve is
+        // bounded by the limit and by the calls in flight, and pages never written are
+        // never resident.
         let capacity = announced
             .and_then(|len| usize::try_from(len).ok())
-            .unwrap_or(0)
-            .min(limit)
-            .min(PREALLOCATE_AT_MOST);
+            .unwrap_or(INITIAL_CAPACITY)
+            .min(limit);
         let mut body = Vec::with_capacity(capacity);
         while let Some(chunk) = response.chunk().await.map_err(|e| map_error(e, host))? {
             if chunk.len() > limit - body.len() {
@@ -179,8 +181,8 @@ impl HttpUpstream {
     }
 }
 
-/// Most bytes reserved up front for a response body.
-const PREALLOCATE_AT_MOST: usize = 1024 * 1024;
+/// Bytes reserved up front for a response body of unannounced length.
+const INITIAL_CAPACITY: usize = 16 * 1024;
 
 impl Upstream for HttpUpstream {
     #[tracing::instrument(level = "debug", skip_all, fields(method = %request.method, host = request.url.host_str()))]
@@ -193,6 +195,10 @@ impl Upstream for HttpUpstream {
             Ok(result) => result,
             Err(_elapsed) => Err(UpstreamError::Timeout { host }),
         }
+    }
+
+    fn check_destination(&self, url: &Url) -> Result<(), UpstreamError> {
+        check_destination(url, self.config.allow_private_networks)
     }
 }
 
@@ -422,6 +428,10 @@ mod tests {
             "http://169.254.169.254/latest/meta-data/",
             "http://10.0.0.1/",
             "http://0.0.0.0/",
+            // IPv4-translated and local-use NAT64 spellings of 127.0.0.1 (issue 14).
+            "http://[::ffff:0:7f00:1]/",
+            "http://[64:ff9b:1::7f00:1]/",
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
         ] {
             let u = url(forbidden);
             assert!(is_forbidden_literal(&u), "{forbidden}");
@@ -444,6 +454,24 @@ mod tests {
             check_destination(&url("file:///etc/passwd"), true),
             Err(UpstreamError::Other { .. })
         ));
+    }
+
+    #[test]
+    fn the_port_says_before_sending_what_send_would_refuse() {
+        let strict = HttpUpstream::new(UpstreamConfig::default()).expect("client");
+        let open = HttpUpstream::new(UpstreamConfig {
+            allow_private_networks: true,
+            ..UpstreamConfig::default()
+        })
+        .expect("client");
+        let forbidden = url("http://[64:ff9b:1::7f00:1]:8080/x");
+        assert!(matches!(
+            Upstream::check_destination(&strict, &forbidden),
+            Err(UpstreamError::ForbiddenAddress { .. })
+        ));
+        assert!(Upstream::check_destination(&open, &forbidden).is_ok());
+        // A name is the resolver's business, at connect time.
+        assert!(Upstream::check_destination(&strict, &url("https://localhost/")).is_ok());
     }
 
     #[test]

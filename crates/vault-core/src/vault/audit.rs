@@ -135,6 +135,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             },
             reason: failure.map(str::to_owned),
             at: self.clock.now(),
+            count: 1,
         };
         self.store.insert_audit_event(&event).await
     }
@@ -157,6 +158,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             outcome: AuditOutcome::Success,
             reason: None,
             at: self.clock.now(),
+            count: 1,
         }
     }
 

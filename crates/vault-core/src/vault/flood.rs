@@ -1,4 +1,4 @@
-//! A budget for audit events that cost a caller nothing to cause.
+//! Bounds on the audit events of failed authentications, which a caller can cause at will.
 //!
 //! A failed authentication that names no organization (a malformed or unknown access key,
 //! an identity-provider token whose signature did not verify) can be sent by anyone,
@@ -6,10 +6,23 @@
 //! flood fill the disk through the audit log, and take the store's write capacity from
 //! the organizations. So such events are written up to a budget: a token bucket of
 //! [`BURST`] events, refilled at [`PER_SECOND`]. Past it they are only counted, and the count
-//! is logged at once, then at most once a minute. Failures attributed to an organization (a revoked or
-//! expired key of its own) are always audited: causing them takes one of its keys.
+//! is logged at once, then at most once a minute.
+//!
+//! Failures attributed to an organization (a revoked or expired key of its own, a refused
+//! token of its identity provider) are all audited, but a key replayed in a loop must not
+//! write a row per attempt either. So they are counted the same way, per key (or subject)
+//! and reason ([`Repeats`]): the first failure is written at once, the others within
+//! [`REPEAT_WINDOW`] of it are counted, and their count is written as one event (its
+//! `count`, its time the last failure's) when the window has ended: at the next failed
+//! authentication (of any key, or of none), at the server's periodic flush, or at
+//! shutdown. A process that is killed loses the counts of its open windows; their first
+//! failures are stored.
+
+use std::collections::HashMap;
 
 use time::{Duration, OffsetDateTime};
+
+use crate::ids::{AccessKeyId, OrganizationId};
 
 /// Events the budget allows at once.
 pub(super) const BURST: u32 = 100;
@@ -64,11 +77,200 @@ impl AuditBudget {
     }
 }
 
+/// How long repeated failures of one key and reason are gathered into one audit event.
+pub(super) const REPEAT_WINDOW: Duration = Duration::minutes(1);
+/// Most open windows: past it, every count is written out and counting starts afresh.
+const MAX_WINDOWS: usize = 10_000;
+
+/// What repeats: one organization's key (or identity-provider subject) failing for one
+/// reason.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct Repeat {
+    pub(super) organization: OrganizationId,
+    pub(super) key: Option<AccessKeyId>,
+    pub(super) subject: Option<String>,
+    pub(super) reason: String,
+}
+
+/// An audit event due: `count` failures of `repeat`, the last at `at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Due {
+    pub(super) repeat: Repeat,
+    pub(super) count: u32,
+    pub(super) at: OffsetDateTime,
+}
+
+#[derive(Debug)]
+struct Window {
+    opened_at: OffsetDateTime,
+    /// Failures counted since the one written at the opening, not yet written.
+    pending: u32,
+    last_at: OffsetDateTime,
+}
+
+/// The open windows of repeated failures (see the module's documentation).
+#[derive(Debug, Default)]
+pub(super) struct Repeats {
+    windows: HashMap<Repeat, Window>,
+    /// When the earliest open window ends: until then, no window needs a look.
+    first_end: Option<OffsetDateTime>,
+}
+
+impl Repeats {
+    /// Counts one failure at `now`; returns the events to write now: the counts of windows
+    /// that have ended, and this failure itself when it opens a window.
+    pub(super) fn record(&mut self, repeat: Repeat, now: OffsetDateTime) -> Vec<Due> {
+        let mut due = self.flush(now, false);
+        if let Some(window) = self.windows.get_mut(&repeat) {
+            window.pending = window.pending.saturating_add(1);
+            window.last_at = window.last_at.max(now);
+            return due;
+        }
+        if self.windows.len() >= MAX_WINDOWS {
+            due.extend(self.take(|_| true));
+        }
+        self.windows.insert(
+            repeat.clone(),
+            Window {
+                opened_at: now,
+                pending: 0,
+                last_at: now,
+            },
+        );
+        let end = now + REPEAT_WINDOW;
+        self.first_end = Some(self.first_end.map_or(end, |first| first.min(end)));
+        due.push(Due {
+            repeat,
+            count: 1,
+            at: now,
+        });
+        due
+    }
+
+    /// The counts of windows that have ended by `now` (all of them when `everything`, as
+    /// at shutdown), closing those windows.
+    pub(super) fn flush(&mut self, now: OffsetDateTime, everything: bool) -> Vec<Due> {
+        // Cheap when nothing has ended: this runs on every failed authentication.
+        let any_ended = self
+            .first_end
+            .is_some_and(|end| now >= end || now < end - REPEAT_WINDOW);
+        if !(everything || any_ended) {
+            return Vec::new();
+        }
+        self.take(|window| everything || ended(window, now))
+    }
+
+    fn take(&mut self, mut closing: impl FnMut(&Window) -> bool) -> Vec<Due> {
+        let mut due = Vec::new();
+        self.windows.retain(|repeat, window| {
+            if !closing(window) {
+                return true;
+            }
+            if window.pending > 0 {
+                due.push(Due {
+                    repeat: repeat.clone(),
+                    count: window.pending,
+                    at: window.last_at,
+                });
+            }
+            false
+        });
+        self.first_end = self
+            .windows
+            .values()
+            .map(|window| window.opened_at + REPEAT_WINDOW)
+            .min();
+        due
+    }
+}
+
+/// A window ends `REPEAT_WINDOW` after it opened (or when the clock steps back past its
+/// opening, so that no count waits for a time that may never come).
+fn ended(window: &Window, now: OffsetDateTime) -> bool {
+    now - window.opened_at >= REPEAT_WINDOW || now < window.opened_at
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    fn revoked(organization: OrganizationId, key: AccessKeyId) -> Repeat {
+        Repeat {
+            organization,
+            key: Some(key),
+            subject: None,
+            reason: "revoked-key".to_owned(),
+        }
+    }
+
+    #[test]
+    fn repeated_failures_are_written_once_then_counted_per_window() {
+        let mut repeats = Repeats::default();
+        let (org, key, other) = (
+            OrganizationId::new(),
+            AccessKeyId::new(),
+            AccessKeyId::new(),
+        );
+        // The first failure at once, the next 149 in the same second counted.
+        let first = repeats.record(revoked(org, key), START);
+        assert_eq!(
+            first,
+            [Due {
+                repeat: revoked(org, key),
+                count: 1,
+                at: START
+            }]
+        );
+        for i in 1..150 {
+            let now = START + Duration::milliseconds(i);
+            assert!(repeats.record(revoked(org, key), now).is_empty());
+        }
+        // Another key, or another reason, has a window of its own.
+        assert_eq!(repeats.record(revoked(org, other), START).len(), 1);
+        let mut expired = revoked(org, key);
+        expired.reason = "expired-key".to_owned();
+        assert_eq!(repeats.record(expired, START).len(), 1);
+        // Nothing is due before the window ends; then the next failure of any key writes
+        // the count, and opens a new window of its own.
+        assert!(
+            repeats
+                .flush(START + Duration::seconds(59), false)
+                .is_empty()
+        );
+        let later = START + REPEAT_WINDOW;
+        let due = repeats.record(revoked(org, other), later);
+        assert!(
+            due.contains(&Due {
+                repeat: revoked(org, key),
+                count: 149,
+                at: START + Duration::milliseconds(149)
+            }),
+            "{due:?}"
+        );
+        assert!(due.contains(&Due {
+            repeat: revoked(org, other),
+            count: 1,
+            at: later
+        }));
+        assert_eq!(due.len(), 2, "{due:?}");
+        // At shutdown, open windows give what they hold: here nothing pending.
+        assert!(repeats.flush(later, true).is_empty());
+    }
+
+    #[test]
+    fn shutdown_writes_every_pending_count() {
+        let mut repeats = Repeats::default();
+        let (org, key) = (OrganizationId::new(), AccessKeyId::new());
+        for _ in 0..10 {
+            repeats.record(revoked(org, key), START);
+        }
+        let due = repeats.flush(START, true);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].count, 9);
+        assert!(repeats.flush(START, true).is_empty(), "written once");
+    }
 
     const START: OffsetDateTime = datetime!(2026-11-27 12:00 UTC);
 

@@ -67,11 +67,15 @@ fn aad_of(reference: &SealedRef) -> Option<Aad> {
         SealedRef::Meta(name) if name == HASH_KEY_NAME => {
             Some(Aad::installation(Purpose::AccessKeyHashKey))
         }
+        SealedRef::Meta(name) if name == super::rebind::BOUND_MARKER_NAME => {
+            Some(Aad::installation(Purpose::MigrationMarker))
+        }
         SealedRef::Meta(_) => None,
         SealedRef::Credential {
             organization_id,
             id,
-        } => Some(Aad::credential_secrets(*organization_id, *id)),
+            version,
+        } => Some(Aad::credential_secrets(*organization_id, *id, *version)),
         SealedRef::Version {
             organization_id,
             credential_id,
@@ -90,24 +94,37 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     /// # Errors
     /// When the store fails.
     pub async fn key_status(&self) -> Result<KeyStatus, VaultError> {
+        let keys = self.store.key_usage().await?;
+        Ok(self.status_of(keys))
+    }
+
+    /// [`Self::key_status`] for an API caller with the `keys:read` scope: the counts of
+    /// its own organization's sealed rows only (credentials and versions; the
+    /// installation's own values belong to no organization). Installation-wide counts
+    /// would show one tenant another's activity: they are the operator's
+    /// (`vault-server keys status`).
+    ///
+    /// # Errors
+    /// Missing scope, or a store failure.
+    pub async fn key_status_for(&self, who: &Principal) -> Result<KeyStatus, VaultError> {
+        require(who, Scope::KeysRead)?;
+        let keys = self
+            .store
+            .organization_key_usage(who.organization_id)
+            .await?;
+        Ok(self.status_of(keys))
+    }
+
+    /// The current key first (listed even when it protects nothing yet), then the others.
+    fn status_of(&self, mut keys: Vec<KeyUsage>) -> KeyStatus {
         let current = self.cipher.current_key_id();
-        let mut keys = self.store.key_usage().await?;
         keys.sort_by(|a, b| {
             (a.key_id != current, &a.key_id).cmp(&(b.key_id != current, &b.key_id))
         });
         if keys.first().is_none_or(|k| k.key_id != current) {
             keys.insert(0, KeyUsage::none(current.clone()));
         }
-        Ok(KeyStatus { current, keys })
-    }
-
-    /// [`Self::key_status`] for an API caller with the `keys:read` scope.
-    ///
-    /// # Errors
-    /// Missing scope, or a store failure.
-    pub async fn key_status_for(&self, who: &Principal) -> Result<KeyStatus, VaultError> {
-        require(who, Scope::KeysRead)?;
-        self.key_status().await
+        KeyStatus { current, keys }
     }
 
     /// Re-wraps up to `limit` rows of `kind` that are not under the current key, starting

@@ -101,6 +101,14 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     /// headers the caller sets never override the injected authentication. Every attempt
     /// is audited, and every request sent is written to the request log.
     ///
+    /// The audit log tells refusals from uses: every check that can be made before sending
+    /// (scope, request, credential, `allowedHosts`, a literal non-public address, expiry,
+    /// the token) is made before the audit event, so a refusal is one `failure` event with
+    /// its code. A use that passes them is audited as a `success` before it is sent (never
+    /// sent unaudited); should the send then fail (a name resolving to a non-public
+    /// address, no connection, a timeout), a second event, a `failure` with that code,
+    /// records how it ended.
+    ///
     /// # Errors
     /// Missing `credentials:use` scope, an invalid request, not found, expired, a
     /// destination outside `allowedHosts`, or an upstream, token-endpoint or store failure.
@@ -109,7 +117,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         &self,
         who: &Principal,
         id: CredentialId,
-        request: &ProxyRequest,
+        request: ProxyRequest,
     ) -> Result<ProxyResponse, VaultError> {
         let prepared = async {
             require(who, Scope::CredentialsUse)?;
@@ -118,6 +126,11 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             if !stored.credential.allowed_hosts.allows(&outgoing.url) {
                 return Err(VaultError::DestinationNotAllowed);
             }
+            // Before the token fetch too: no secret goes to a token endpoint for a call
+            // that could never be sent.
+            self.upstream
+                .check_destination(&outgoing.url)
+                .map_err(VaultError::Upstream)?;
             let applied = self.applied(&stored).await?;
             applied.apply_to(&mut outgoing);
             Ok((stored, outgoing))
@@ -159,6 +172,9 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             // The request has been sent; failing now would invite a retry of something
             // that happened. The use itself is in the audit log already.
             tracing::error!(%error, credential = %id, "could not write the request log");
+        }
+        if let Err(error) = &sent {
+            self.audit_send_failure(who, id, error.code()).await;
         }
 
         let mut response = sent.map_err(VaultError::Upstream)?;
@@ -253,7 +269,12 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         stored: &StoredCredential,
     ) -> Result<CredentialSecrets, VaultError> {
         let credential = &stored.credential;
-        let aad = Aad::credential_secrets(credential.organization_id, credential.id);
+        // Bound to the version too: an older blob put back over the row does not open.
+        let aad = Aad::credential_secrets(
+            credential.organization_id,
+            credential.id,
+            credential.version,
+        );
         let plaintext = self.cipher.open(&stored.sealed, &aad)?;
         CredentialSecrets::from_plaintext(credential.kind.credential_type(), &plaintext)
             .map_err(|_| VaultError::Cipher(CipherError::Malformed))
@@ -307,6 +328,23 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             .sign(config.algorithm, &key, &claims)
             .map_err(VaultError::Signing)?;
         Ok((token, refresh_at(now, lifetime)))
+    }
+
+    /// Records that a use audited as sent ended without an answer. The use already has its
+    /// event, so a failure to write this one is logged, not returned.
+    async fn audit_send_failure(&self, who: &Principal, id: CredentialId, code: &str) {
+        let written = self
+            .audit_reason(
+                Some(who.organization_id),
+                super::audit::Actor::of(who),
+                AuditAction::CredentialUse,
+                Some(*id.as_uuid()),
+                Some(code),
+            )
+            .await;
+        if let Err(error) = written {
+            tracing::error!(%error, credential = %id, "could not audit a failed send");
+        }
     }
 
     /// Writes the audit event of a use. A successful use that cannot be audited is refused:

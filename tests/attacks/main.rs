@@ -17,7 +17,15 @@
 //! - a keyless flood of malformed and unknown keys: refused, and the audit log does not
 //!   grow with it.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+// Issue 14: one module per area of the security review.
+mod access_keys;
+mod destinations;
+mod input;
+mod keys;
+mod proxy;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -26,18 +34,31 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use support::upstream::start_upstream;
 use tempfile::TempDir;
+use vault_core::{Cipher, Clock, JwtSigner, Store, Upstream};
+use vault_server::app::open_postgres;
 use vault_server::{Application, Settings, open_sqlite_vault};
 
 // ---------------------------------------------------------------------------------------
 // The vault: in process, on an SQLite file that outlives a stop and a restart
 // ---------------------------------------------------------------------------------------
 
+/// Where a [`Vault`] keeps its data: attacks on what a store holds run on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
 struct Vault {
+    backend: Backend,
+    /// The PostgreSQL database of the test's own (dropped with it), on that backend.
+    postgres: Option<support::postgres::TestDatabase>,
     base: String,
     client: Client,
     /// Admin key of the victim organization A.
@@ -45,13 +66,25 @@ struct Vault {
     /// Admin key of the attacker organization B.
     b: String,
     settings: Settings,
-    handle: Option<ServerHandle>,
+    handle: Option<vault_server::app::AppHandle>,
     running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     dir: TempDir,
 }
 
 impl Vault {
     async fn start(allow_private_networks: bool) -> Self {
+        Self::start_on(Backend::Sqlite, allow_private_networks)
+            .await
+            .expect("SQLite is always there")
+    }
+
+    /// A vault on `backend`; `None` (after a loud notice) where PostgreSQL cannot be
+    /// reached and is not required.
+    async fn start_on(backend: Backend, allow_private_networks: bool) -> Option<Self> {
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(support::postgres::TestDatabase::create()?),
+        };
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
         settings.workers = 2;
@@ -59,12 +92,17 @@ impl Vault {
         settings.auth_cache_ttl_ms = 300;
         settings.rate_limit_per_second = 10_000;
         settings.rate_limit_burst = 10_000;
+        // Off: the floods here test what lies behind it (input.rs tests the limit itself).
+        settings.auth_failure_limit_per_minute = 0;
         settings.proxy_allow_private_networks = allow_private_networks;
         settings.proxy_timeout_ms = 5000;
-        let (vault, _) = open_sqlite_vault(&settings).await.expect("vault opens");
-        let (_, a) = vault.create_organization("victim").await.expect("org");
-        let (_, b) = vault.create_organization("attacker").await.expect("org");
+        if let Some(db) = &postgres {
+            settings.database_url.clone_from(&db.url);
+            settings.migrate_on_start = Some(true);
+        }
         let mut this = Self {
+            backend,
+            postgres,
             base: String::new(),
             // The proxy hands redirects back; the test must see them as they came.
             client: support::http_client()
@@ -72,18 +110,21 @@ impl Vault {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("an HTTP client"),
-            a: a.token.expose().to_owned(),
-            b: b.token.expose().to_owned(),
+            a: String::new(),
+            b: String::new(),
             settings,
             handle: None,
             running: None,
             dir,
         };
-        this.serve(vault);
-        this
+        this.restart().await;
+        Some(this)
     }
 
-    fn serve(&mut self, vault: vault_server::app::SqliteVault) {
+    fn serve<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+        &mut self,
+        vault: vault_core::Vault<S, C, K, U, J>,
+    ) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(vault, listener, &self.settings).expect("server starts");
         self.base = format!("http://{}", app.address());
@@ -98,15 +139,60 @@ impl Vault {
         let _ = self.running.take().expect("running").await;
     }
 
+    /// Opens the vault on its store (the first time: with the two organizations) and
+    /// serves it.
     async fn restart(&mut self) {
-        let (vault, _) = open_sqlite_vault(&self.settings)
-            .await
-            .expect("vault reopens");
-        self.serve(vault);
+        match &self.postgres {
+            None => {
+                let (vault, _) = open_sqlite_vault(&self.settings)
+                    .await
+                    .expect("vault opens");
+                self.organizations(&vault).await;
+                self.serve(vault);
+            }
+            Some(db) => {
+                let vault = open_postgres(&self.settings, &db.url)
+                    .await
+                    .expect("vault opens");
+                self.organizations(&vault).await;
+                self.serve(vault);
+            }
+        }
+    }
+
+    async fn organizations<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+        &mut self,
+        vault: &vault_core::Vault<S, C, K, U, J>,
+    ) {
+        if self.a.is_empty() {
+            let (_, a) = vault.create_organization("victim").await.expect("org");
+            let (_, b) = vault.create_organization("attacker").await.expect("org");
+            self.a = a.token.expose().to_owned();
+            self.b = b.token.expose().to_owned();
+        }
     }
 
     fn db(&self) -> std::path::PathBuf {
         self.dir.path().join("vault.db")
+    }
+
+    /// Runs SQL on the store behind the server's back: the sqlite3 shell, or psql.
+    fn sql(&self, statement: &str) -> String {
+        match &self.postgres {
+            None => sql(&self.db(), statement),
+            Some(db) => {
+                let out = support::postgres::psql(&db.url, statement);
+                assert!(
+                    out.status.success(),
+                    "{statement}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8(out.stdout)
+                    .expect("utf8")
+                    .trim()
+                    .to_owned()
+            }
+        }
     }
 
     async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
@@ -1078,16 +1164,18 @@ async fn a_redirect_to_another_host_is_handed_back_not_followed() {
 /// Anyone can send bad keys, as fast as the network allows. Each is refused, the keys that
 /// work keep working, and the audit log does not grow with the flood: failures naming no
 /// organization are audited up to a budget (100 at once, then 10 a second; vault-core's
-/// `vault/flood.rs`). Failures of an organization's own keys are all audited.
+/// `vault/flood.rs`). Failures of an organization's own keys are all counted, repeated ones
+/// as one event per minute with their count. (The limit per source address, which would
+/// stop this flood sooner, is off here: see input.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
     use futures::StreamExt as _;
 
-    let vault = Vault::start(false).await;
+    let mut vault = Vault::start(false).await;
     let (revoked_id, revoked) = vault.key(&vault.a, &["credentials:read"]).await;
     vault.revoke(&revoked_id).await;
     let unattributed = "SELECT count(*) FROM audit_events WHERE organization_id IS NULL";
-    let revoked_failures = "SELECT count(*) FROM audit_events \
+    let revoked_failures = "SELECT sum(occurrences) FROM audit_events \
                             WHERE organization_id IS NOT NULL AND reason = 'revoked-key'";
     assert_eq!(sql(&vault.db(), unattributed), "0");
     let before = vault.snapshot(&vault.a).await;
@@ -1129,12 +1217,14 @@ async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
     eprintln!("{ATTEMPTS} keyless failures in about {elapsed} s: {written} audit events");
     // The organization's keys work, and nothing of it changed.
     assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
-    // Its own refused key is audited every time, past any budget.
+    // Its own refused key is counted every time, past any budget: in the log at once,
+    // then (the minute's count still open) when the server stops.
     for _ in 0..150 {
         let reply = vault
             .call(Method::GET, "/credentials", &revoked, None)
             .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     }
+    vault.stop().await;
     assert_eq!(sql(&vault.db(), revoked_failures), "150");
 }

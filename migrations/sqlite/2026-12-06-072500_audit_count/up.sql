@@ -1,0 +1,5 @@
+-- Repeated failed authentications of one key (or subject) with one reason are written
+-- once at the first failure, then as one event per window counting the others (SQLite;
+-- vault-core's vault/flood.rs). occurrences is how many failures an event stands for: 1
+-- for every other event, and for every row written before this migration.
+ALTER TABLE audit_events ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 1;
