@@ -402,7 +402,7 @@ pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner
     path = "/credentials/{id}",
     operation_id = "updateCredential",
     tag = "credentials",
-    description = "Changes some fields; new secret values are sealed as a new version. Needs `credentials:write`.",
+    description = "Changes some fields; new secret values are sealed as a new version. Needs `credentials:write`. A change that adds a destination (an `allowedHosts` entry, another `tokenUrl` or `audience`, a JWT `aud`) also needs the secret values re-entered in the same request, or `credentials:route` (else 403 `route-not-allowed`).",
     params(("id" = String, Path, description = "The credential id (UUID)"),
         ("If-Match" = Option<String>, Header, description = "Apply only if the credential is still at one of these ETags (`*`, or a list; weak tags never match)"),
     ),

@@ -78,7 +78,7 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
     path = "/credentials/{id}/versions/{number}/restore",
     operation_id = "restoreVersion",
     tag = "versions",
-    description = "Makes an older version's secret values current again, as a new version. Needs `credentials:write`.",
+    description = "Makes an older version's secret values current again, as a new version. Needs `credentials:write`, and `credentials:route` for a version entered before the credential's destinations last widened (else 403 `route-not-allowed`).",
     params(("id" = String, Path, description = "The credential id (UUID)"),
         ("number" = i64, Path, description = "The version to restore"),
         ("If-Match" = Option<String>, Header, description = "Restore only if the credential is still at one of these ETags (`*`, or a list; weak tags never match)"),
