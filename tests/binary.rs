@@ -666,15 +666,9 @@ fn development_mode_keeps_its_files_private_and_refuses_a_planted_key_file() {
     use std::os::unix::fs::PermissionsExt as _;
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let ok = dev_command(dir.path())
-        .args(["bootstrap", "--org", "acme"])
-        .output()
-        .expect("run");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let mut bootstrap = dev_command(dir.path());
+    bootstrap.args(["bootstrap", "--org", "acme"]);
+    support::run_ok(bootstrap);
     let data = dir.path().join("data");
     assert_eq!(mode_of(&data), 0o700, "the data directory");
     assert_eq!(mode_of(&data.join("vault.db")), 0o600, "the database");
@@ -746,15 +740,9 @@ fn my_uid() -> u32 {
 fn admin_commands_never_fall_back_to_the_development_key_silently() {
     let dir = tempfile::tempdir().expect("temp dir");
     // A development database, then a rotation to a real key (the dev key kept as previous).
-    let ok = dev_command(dir.path())
-        .args(["bootstrap", "--org", "acme"])
-        .output()
-        .expect("run");
-    assert!(
-        ok.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let mut bootstrap = dev_command(dir.path());
+    bootstrap.args(["bootstrap", "--org", "acme"]);
+    support::run_ok(bootstrap);
     let dev_key = std::fs::read_to_string(dir.path().join("data/encryption.key")).expect("key");
     let new_key = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
     let rotated = command(dir.path())

@@ -106,6 +106,11 @@ async fn use_at(vault: &Vault, token: &str, id: &str, url: &str) -> Reply {
         .await
 }
 
+async fn restore(vault: &Vault, token: &str, id: &str, version: i64) -> Reply {
+    let path = format!("/credentials/{id}/versions/{version}/restore");
+    vault.call(Method::POST, &path, token, None).await
+}
+
 /// The newest audit event about `id` (any outcome).
 async fn last_event(vault: &Vault, id: &str) -> Value {
     let events = vault.get("/audit-events?limit=100", &vault.a).await;
@@ -194,14 +199,7 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
 
             // The version holding the stored secret was entered for fewer destinations:
             // restoring it would send it to the attacker, so it needs the route scope.
-            let restore = vault
-                .call(
-                    Method::POST,
-                    &format!("/credentials/{id}/versions/1/restore"),
-                    &writer,
-                    None,
-                )
-                .await;
+            let restore = restore(&vault, &writer, &id, 1).await;
             assert_eq!(
                 restore.problem(),
                 (StatusCode::FORBIDDEN, "route-not-allowed".to_owned()),
@@ -252,14 +250,7 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
         let rotated = patch(&vault, &writer, &id, &json!({"value": second})).await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
         // Without widening, a writer restores freely.
-        let restored = vault
-            .call(
-                Method::POST,
-                &format!("/credentials/{id}/versions/1/restore"),
-                &writer,
-                None,
-            )
-            .await;
+        let restored = restore(&vault, &writer, &id, 1).await;
         assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
 
         let widened = patch(
@@ -282,8 +273,7 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
         );
         // The current values (version 3) were routed by the scope; version 2 was not.
         for (version, writer_may) in [(3, true), (2, false)] {
-            let path = format!("/credentials/{id}/versions/{version}/restore");
-            let by_writer = vault.call(Method::POST, &path, &writer, None).await;
+            let by_writer = restore(&vault, &writer, &id, version).await;
             if writer_may {
                 assert_eq!(
                     by_writer.status,
@@ -293,7 +283,7 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
                 );
             } else {
                 assert_eq!(by_writer.problem().1, "route-not-allowed", "{backend:?}");
-                let by_router = vault.call(Method::POST, &path, &router, None).await;
+                let by_router = restore(&vault, &router, &id, version).await;
                 assert_eq!(by_router.status, StatusCode::OK, "{}", by_router.body);
             }
         }
