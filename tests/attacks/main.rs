@@ -16,6 +16,12 @@
 //!   listener, which is handed back, never followed;
 //! - a keyless flood of malformed and unknown keys: refused, and the audit log does not
 //!   grow with it.
+//!
+//! The outside security review (issue 14) has a module per area, most of them on SQLite and
+//! PostgreSQL (`Vault::start_on`): `destinations` (re-pointing a secret), `access_keys`
+//! (lifetimes, revocation, recovery, per-organization figures, bound rows), `proxy` (memory,
+//! IPv6 guards, audited refusals, header and method hygiene), `keys` (version-bound sealed
+//! rows) and `input` (failed-authentication limits, duplicate keys, names, If-Match, nosniff).
 
 #[path = "../support/mod.rs"]
 mod support;
