@@ -882,8 +882,20 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
             perform(&writer, &mut ledger, patch).await.expect("updated");
         }
     }
+    // And one whose use starts with a token request, which carries its client secret.
+    let (status, body, _) = call(
+        client.post(format!("{base}/credentials")).json(
+            &json!({"name": "disk-oauth2", "type": "oauth2", "clientId": "c",
+                    "clientSecret": "disk-client-secret", "tokenUrl": upstream.url("/token"),
+                    "allowedHosts": [upstream.origin()]}),
+        ),
+        token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let oauth2_id = body["id"].as_str().expect("id").to_owned();
     let before = list_all(&client, &base, token).await;
-    assert_eq!(before.len(), 12);
+    assert_eq!(before.len(), 13);
 
     // Fill the server's volume, seen through its own mount namespace.
     let filler = Path::new("/proc")
@@ -946,6 +958,19 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
             requests_before,
             "an unaudited use reached the upstream"
         );
+        let (status, body, headers) = call(
+            client
+                .post(format!("{base}/credentials/{oauth2_id}/proxy"))
+                .json(&json!({"method": "GET", "url": upstream.url("/record/full")})),
+            token,
+        )
+        .await;
+        assert_unavailable("an OAuth2 credential use", status, &body, &headers);
+        assert_eq!(
+            upstream.token_calls(),
+            0,
+            "an unaudited use sent its client secret to the token endpoint"
+        );
 
         // Reads go on, and show nothing of the refused writes.
         assert_eq!(list_all(&client, &base, token).await, before);
@@ -995,6 +1020,13 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
             .expect("updated once space is back");
     }
     takes_writes(&client, &base, token, &upstream).await;
+    // The OAuth2 credential is not the ledger's: it goes before the reconciliation.
+    let (status, body, _) = call(
+        client.delete(format!("{base}/credentials/{oauth2_id}")),
+        token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let found = reconcile(
         &client,
         &base,

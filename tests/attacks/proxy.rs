@@ -284,7 +284,8 @@ async fn failures_after_sending(vault: &Vault) {
         [failure("upstream-timeout"), success()]
     );
 
-    // A token endpoint that refuses: nothing is sent with the credential.
+    // A token endpoint that refuses: the token request carried the client secret, so the
+    // use was audited before it; nothing is sent with the credential.
     upstream.state.token_refuses.store(true, Ordering::SeqCst);
     let id = vault
         .create(
@@ -299,7 +300,7 @@ async fn failures_after_sending(vault: &Vault) {
     reply.reveals_none(&[&secret]);
     assert_eq!(
         use_events(vault, &id).await,
-        [failure("token-endpoint-failed")]
+        [failure("token-endpoint-failed"), success()]
     );
     assert_eq!(upstream.requests().len(), before, "no proxied request left");
 }

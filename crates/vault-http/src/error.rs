@@ -413,7 +413,11 @@ impl ResponseError for ApiError {
             Self::RateLimited(wait) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds(*wait)));
             }
-            Self::Vault(VaultError::Unavailable(_)) | Self::ProxyBusy | Self::ProxyCallerBusy => {
+            // Every 503, a shared one from a token fetch included, is worth retrying soon.
+            Self::ProxyCallerBusy => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             _ => {}

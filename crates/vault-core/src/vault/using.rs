@@ -3,6 +3,7 @@
 //! sees the secret.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use secrecy::SecretString;
@@ -86,13 +87,15 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         id: CredentialId,
     ) -> Result<AppliedCredential, VaultError> {
+        let audited = AtomicBool::new(false);
         let result = async {
             require(who, Scope::CredentialsUse)?;
             let stored = self.store.get_credential(who.organization_id, id).await?;
-            self.applied(&stored).await
+            self.applied(who, &stored, &audited).await
         }
         .await;
-        self.audit_use(who, id, result.as_ref().map(|_| ())).await?;
+        self.audit_outcome(who, id, result.as_ref().map(|_| ()), &audited)
+            .await?;
         result
     }
 
@@ -101,13 +104,14 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     /// headers the caller sets never override the injected authentication. Every attempt
     /// is audited, and every request sent is written to the request log.
     ///
-    /// The audit log tells refusals from uses: every check that can be made before sending
-    /// (scope, request, credential, `allowedHosts`, a literal non-public address, expiry,
-    /// the token) is made before the audit event, so a refusal is one `failure` event with
-    /// its code. A use that passes them is audited as a `success` before it is sent (never
-    /// sent unaudited); should the send then fail (a name resolving to a non-public
-    /// address, no connection, a timeout), a second event, a `failure` with that code,
-    /// records how it ended.
+    /// The audit log tells refusals from uses: every check that can be made before anything
+    /// leaves (scope, request, credential, `allowedHosts`, a literal non-public address,
+    /// expiry) is made before the audit event, so a refusal is one `failure` event with its
+    /// code. A use that passes them is audited as a `success` before anything is sent:
+    /// before the request, and before an OAuth2 token request, which carries the client
+    /// secret. Should either then fail (a token endpoint that refuses, a name resolving to a
+    /// non-public address, no connection, a timeout), a second event, a `failure` with that
+    /// code, records how it ended.
     ///
     /// # Errors
     /// Missing `credentials:use` scope, an invalid request, not found, expired, a
@@ -119,6 +123,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         id: CredentialId,
         request: ProxyRequest,
     ) -> Result<ProxyResponse, VaultError> {
+        let audited = AtomicBool::new(false);
         let prepared = async {
             require(who, Scope::CredentialsUse)?;
             let mut outgoing = request.validate()?;
@@ -131,12 +136,12 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             self.upstream
                 .check_destination(&outgoing.url)
                 .map_err(VaultError::Upstream)?;
-            let applied = self.applied(&stored).await?;
+            let applied = self.applied(who, &stored, &audited).await?;
             applied.apply_to(&mut outgoing);
             Ok((stored, outgoing))
         }
         .await;
-        self.audit_use(who, id, prepared.as_ref().map(|_| ()))
+        self.audit_outcome(who, id, prepared.as_ref().map(|_| ()), &audited)
             .await?;
         let (stored, outgoing) = prepared?;
 
@@ -197,7 +202,14 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     }
 
     /// The credential's authentication, for a credential already read from the store.
-    async fn applied(&self, stored: &StoredCredential) -> Result<AppliedCredential, VaultError> {
+    /// A token request sends the client secret out: the use is audited (and `audited` set)
+    /// just before it, within the fetch that concurrent callers share.
+    async fn applied(
+        &self,
+        who: &Principal,
+        stored: &StoredCredential,
+        audited: &AtomicBool,
+    ) -> Result<AppliedCredential, VaultError> {
         let credential = &stored.credential;
         if let Some(at) = credential.expires_at.filter(|&at| at <= self.clock.now()) {
             return Err(VaultError::Expired { at });
@@ -210,7 +222,11 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                         credential.id,
                         credential.version,
                         || self.clock.now(),
-                        || self.fetch_token(stored, config),
+                        || async {
+                            self.audit_use(who, credential.id, Ok(())).await?;
+                            audited.store(true, Ordering::Release);
+                            self.fetch_token(stored, config).await
+                        },
                     )
                     .await
                     .map_err(VaultError::from)?;
@@ -345,6 +361,24 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         if let Err(error) = written {
             tracing::error!(%error, credential = %id, "could not audit a failed send");
         }
+    }
+
+    /// Audits how a use was prepared: its one event, or, when a token request already
+    /// audited it before going out, a failure event for a preparation that then failed.
+    async fn audit_outcome(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        outcome: Result<(), &VaultError>,
+        audited: &AtomicBool,
+    ) -> Result<(), VaultError> {
+        if !audited.load(Ordering::Acquire) {
+            return self.audit_use(who, id, outcome).await;
+        }
+        if let Err(error) = outcome {
+            self.audit_send_failure(who, id, error.code()).await;
+        }
+        Ok(())
     }
 
     /// Writes the audit event of a use. A successful use that cannot be audited is refused:
