@@ -635,6 +635,11 @@ async fn big_upstream() -> u16 {
         }))
     })
     .workers(2)
+    // A loaded machine is slow to move 2 MiB bodies: the test's upstream must not be the
+    // one to give up (a closed keep-alive connection, a request-head deadline).
+    .keep_alive(Duration::from_secs(120))
+    .client_request_timeout(Duration::from_secs(60))
+    .client_disconnect_timeout(Duration::from_secs(60))
     .listen(listener)
     .expect("listen")
     .run();
