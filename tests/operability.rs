@@ -9,7 +9,8 @@
 //! - request ids are echoed, put in problem bodies, and carried by every log line of the
 //!   request, in the human and the JSON log formats;
 //! - the per-access-key rate limit (429 + Retry-After) and its off switch;
-//! - per-route body limits, and slow bodies and request heads cut off in time.
+//! - per-route body limits, and slow bodies and request heads cut off in time;
+//! - log retention: the server prunes old request-log entries and audit events by itself.
 
 mod support;
 
@@ -942,4 +943,54 @@ fn a_request_head_that_stalls_is_cut_off() {
     assert!(waited < Duration::from_secs(5), "ended after {waited:?}");
     // The server lives on: `stop` asserts a graceful exit.
     vault.stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// Log retention
+// ---------------------------------------------------------------------------------------
+
+/// The real server prunes its logs by itself: with 1 day of retention and a 1-second
+/// interval, the request-log entries and audit events written 10 days ago (and a keyless
+/// failure's event 20 days ago) go, exactly those, while recent ones stay, and each run
+/// logs its counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_prunes_entries_older_than_the_retention_and_keeps_the_rest() {
+    use support::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
+
+    let vault = Vault::start(&[
+        ("VAULT_REQUEST_LOG_RETENTION_DAYS", "1"),
+        ("VAULT_AUDIT_RETENTION_DAYS", "1"),
+        ("VAULT_LOG_PRUNE_INTERVAL_SECONDS", "1"),
+    ]);
+    // The server's own file, opened beside it (WAL: both may write).
+    let db = vault._dir.path().join("data").join("vault.db");
+    let store = vault_store_sqlite::SqliteStore::open(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("the server's database");
+    let seeded = seed(&store).await;
+    let counts = eventually(
+        Duration::from_secs(30),
+        "the old entries pruned by the server",
+        async || {
+            let counts = pruned_counts(&vault.log());
+            (counts.0 >= OLD_REQUESTS && counts.1 >= OLD_AUDIT).then_some(counts)
+        },
+    )
+    .await;
+    assert_eq!(
+        counts,
+        (OLD_REQUESTS, OLD_AUDIT),
+        "the server pruned other entries than the old ones"
+    );
+    let (requests, audit) = log_ids(&store, seeded.organization).await;
+    assert_eq!(requests, seeded.recent_requests, "the request log");
+    assert_eq!(audit, seeded.recent_audit, "the audit log");
+    // The bootstrap's own (recent) audit events are still listed through the API.
+    let listed = vault.get_json("/audit-events").await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty()),
+        "{listed}"
+    );
 }

@@ -321,3 +321,100 @@ fn a_replica_refuses_an_unreachable_database_or_a_newer_schema() {
         "{stderr}"
     );
 }
+
+/// Two replicas on one PostgreSQL run log retention under one advisory lock. While
+/// something else holds the job (here this test, through the store's own exclusion, as a
+/// third replica mid-batch would), both replicas skip their runs and delete nothing; once
+/// it lets go, the old entries go, exactly those (the counts the two replicas log add up
+/// to them), and recent ones stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_prune_the_logs_one_at_a_time_under_one_advisory_lock() {
+    use support::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
+    use vault_core::store::{JobName, JobStore as _};
+
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = generate_key();
+    let mut migrate = replica(dir.path(), &db.url, &key);
+    migrate.arg("migrate");
+    run_ok(migrate);
+    let store = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .expect("the database");
+    let seeded = seed(&store).await;
+
+    // Hold the job until told to let go.
+    let (entered, is_entered) = tokio::sync::oneshot::channel();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let holder = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .exclusive(JobName::new("log-retention"), || async move {
+                    let _ = entered.send(());
+                    let _ = released.await;
+                    Ok(())
+                })
+                .await
+        }
+    });
+    is_entered.await.expect("the job is held");
+
+    let start = || {
+        let mut cmd = replica(dir.path(), &db.url, &key);
+        cmd.env("VAULT_REQUEST_LOG_RETENTION_DAYS", "1")
+            .env("VAULT_AUDIT_RETENTION_DAYS", "1")
+            .env("VAULT_LOG_PRUNE_INTERVAL_SECONDS", "1")
+            .env("VAULT_LOG_LEVEL", "info,vault_server::retention=debug");
+        Server::start(cmd)
+    };
+    let (a, b) = (start(), start());
+    let log = |server: &Server| server.stderr.lock().expect("lock").clone();
+    let skipped = "another replica holds the job";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(log(&a).contains(skipped) && log(&b).contains(skipped)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both replicas skip a held job within 30 s:\nA: {}\nB: {}",
+            log(&a),
+            log(&b)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (requests, audit) = log_ids(&store, seeded.organization).await;
+    assert_eq!(requests.len(), 3, "a replica pruned a held job's entries");
+    assert_eq!(audit.len(), 3, "a replica pruned a held job's entries");
+    assert_eq!(pruned_counts(&log(&a)), (0, 0));
+    assert_eq!(pruned_counts(&log(&b)), (0, 0));
+
+    let _ = release.send(());
+    holder.await.expect("joined").expect("no error");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let total = loop {
+        let (ra, aa) = pruned_counts(&log(&a));
+        let (rb, ab) = pruned_counts(&log(&b));
+        let total = (ra + rb, aa + ab);
+        if total.0 >= OLD_REQUESTS && total.1 >= OLD_AUDIT {
+            break total;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replicas prune the old entries within 30 s once the job is free:\nA: {}\nB: {}",
+            log(&a),
+            log(&b)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        total,
+        (OLD_REQUESTS, OLD_AUDIT),
+        "the replicas pruned other entries than the old ones"
+    );
+    let (requests, audit) = log_ids(&store, seeded.organization).await;
+    assert_eq!(requests, seeded.recent_requests, "the request log");
+    assert_eq!(audit, seeded.recent_audit, "the audit log");
+    a.stop();
+    b.stop();
+}

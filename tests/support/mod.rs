@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub(crate) mod postgres;
+pub(crate) mod retention;
 pub(crate) mod upstream;
 
 /// An HTTP client for the tests. reqwest is built (for the vault's upstream adapter) with

@@ -12,6 +12,7 @@ pub mod egress;
 pub mod identity;
 pub mod ids;
 pub mod input;
+pub mod jobs;
 pub mod jwt;
 pub mod logs;
 pub mod oauth2;

@@ -10,6 +10,21 @@ use uuid::Uuid;
 
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 
+/// The smallest UUID v7 of `at`'s millisecond. Log ids are UUID v7 made when the entry is,
+/// and every store compares ids bytewise, so an id made before that millisecond sorts
+/// below this one and an id made from then on sorts above: "older than `at`" is one range
+/// of the primary key's index, which is how retention finds old entries without an index
+/// on their time.
+#[must_use]
+pub fn id_floor(at: OffsetDateTime) -> Uuid {
+    // UUID v7 holds 48 bits of Unix milliseconds; times outside them clamp to its ends.
+    let millis = (at.unix_timestamp_nanos() / 1_000_000).clamp(0, (1 << 48) - 1);
+    let millis = u64::try_from(millis).unwrap_or(0);
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    Uuid::from_bytes(bytes)
+}
+
 /// One proxied request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestLogEntry {
@@ -197,4 +212,31 @@ pub struct AuditQuery {
     pub before: Option<Uuid>,
     /// At most this many.
     pub limit: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+    use uuid::{NoContext, Timestamp};
+
+    use super::*;
+
+    fn v7_at(at: OffsetDateTime) -> Uuid {
+        let nanos = at.unix_timestamp_nanos();
+        let secs = u64::try_from(nanos / 1_000_000_000).expect("after 1970");
+        let subsec = u32::try_from(nanos % 1_000_000_000).expect("under a second");
+        Uuid::new_v7(Timestamp::from_unix(NoContext, secs, subsec))
+    }
+
+    #[test]
+    fn the_id_floor_splits_ids_at_its_millisecond() {
+        let at = datetime!(2026-12-06 08:00:00.123_456 UTC);
+        let floor = id_floor(at);
+        for _ in 0..64 {
+            assert!(v7_at(at - time::Duration::milliseconds(1)) < floor);
+            assert!(v7_at(at) > floor);
+            assert!(v7_at(at + time::Duration::days(1)) > floor);
+        }
+        assert_eq!(id_floor(datetime!(1960-01-01 0:00 UTC)), Uuid::nil());
+    }
 }

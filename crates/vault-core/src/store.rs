@@ -12,6 +12,7 @@ use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+pub use crate::jobs::{JobName, JobStore};
 use crate::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use crate::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo};
 
@@ -257,7 +258,31 @@ pub trait MetaStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The request and audit logs. Append-only: nothing here updates or deletes an entry.
+/// Which log a retention batch prunes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LogKind {
+    /// The request log ([`RequestLogEntry`]).
+    Request,
+    /// The audit log ([`AuditEvent`]).
+    Audit,
+}
+
+impl LogKind {
+    /// Both logs.
+    pub const ALL: [Self; 2] = [Self::Request, Self::Audit];
+
+    /// The name logs and metrics use.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "request_log",
+            Self::Audit => "audit_log",
+        }
+    }
+}
+
+/// The request and audit logs. Nothing here changes an entry; only retention
+/// ([`LogStore::prune_log`]) deletes old ones.
 ///
 /// # Errors
 /// - Inserts MUST NOT require the credential or access key an entry names to exist:
@@ -265,6 +290,14 @@ pub trait MetaStore: Send + Sync + 'static {
 /// - Lists MUST return only `organization`'s entries, newest (largest id) first, only ids
 ///   smaller than `before` when it is given, at most `limit`.
 /// - `insert_*` MUST fail with [`StoreError::Conflict`] if the id exists.
+/// - `prune_log` MUST delete only entries of `log` whose `at` is before `cutoff` and whose
+///   id is below [`id_floor(cutoff)`](crate::logs::id_floor), of every organization and of
+///   none (audit events of keyless failures), smallest ids first, at most `limit`, and
+///   return how many it deleted. It MUST return fewer than `limit` only when no other entry
+///   qualifies, so a caller stops at the first short batch. Ids are UUID v7, so the id
+///   bound lets the store find the entries by the primary key's index alone and keeps each
+///   batch one short statement (an entry whose id is younger than its `at`, by clock skew,
+///   waits until its id is old enough).
 pub trait LogStore: Send + Sync + 'static {
     /// Appends a request-log entry.
     fn insert_request_log(
@@ -291,6 +324,14 @@ pub trait LogStore: Send + Sync + 'static {
         organization: OrganizationId,
         query: &AuditQuery,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
+
+    /// Deletes one batch of `log`'s entries older than `cutoff`; returns how many.
+    fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// The sealed rows of every kind, for a key rotation: how many each key still protects,
@@ -338,11 +379,17 @@ pub trait SealedStore: Send + Sync + 'static {
 
 /// Everything a vault needs from storage.
 pub trait Store:
-    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore
+    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore + JobStore
 {
 }
 
 impl<T> Store for T where
-    T: CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore
+    T: CredentialStore
+        + AccessKeyStore
+        + OrganizationStore
+        + MetaStore
+        + LogStore
+        + SealedStore
+        + JobStore
 {
 }

@@ -11,8 +11,8 @@ use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
+    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -315,6 +315,29 @@ impl<S: LogStore> LogStore for MeteredStore<S> {
             self.inner.list_audit_events(organization, query),
         )
         .await
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.timed("prune_log", self.inner.prune_log(log, cutoff, limit))
+            .await
+    }
+}
+
+impl<S: JobStore> JobStore for MeteredStore<S> {
+    /// Not timed itself: the batch's own store calls are (when it makes them through this
+    /// store), and the time a batch holds its job says nothing about the store.
+    async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.inner.exclusive(job, batch).await
     }
 }
 

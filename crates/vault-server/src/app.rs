@@ -25,7 +25,9 @@ use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
 
+use crate::background::Jobs;
 use crate::keyring::{self, KeySource};
+use crate::retention::LogRetention;
 use crate::settings::{Database, Settings, redact_url};
 
 /// The vault the server runs, over a store `S`. Store, cipher and upstream are metered:
@@ -202,6 +204,8 @@ pub struct Application {
     server: Server,
     address: SocketAddr,
     flush_audit: FlushAudit,
+    /// Background jobs, started by [`Application::run_until_stopped`].
+    jobs: Jobs,
 }
 
 impl std::fmt::Debug for Application {
@@ -286,6 +290,15 @@ impl Application {
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }
+        let mut jobs = Jobs::default();
+        if let Some(retention) =
+            LogRetention::new(flushed.clone().into_inner(), Vault::store, settings)
+        {
+            jobs.add(
+                retention,
+                Duration::from_secs(settings.log_prune_interval_seconds),
+            );
+        }
         let flush_audit: FlushAudit = Arc::new(move |everything| {
             let vault = flushed.clone();
             Box::pin(async move { vault.flush_failed_authentications(everything).await })
@@ -294,6 +307,7 @@ impl Application {
             server: server.run(),
             address,
             flush_audit,
+            jobs,
         })
     }
 
@@ -314,11 +328,13 @@ impl Application {
 
     /// Serves until stopped through [`Application::handle`] or [`stop_on_signals`]. Counts
     /// of repeated failed authentications are written every few seconds once their window
-    /// has ended, and all that remain when the server has stopped.
+    /// has ended, and all that remain when the server has stopped. The background jobs
+    /// (log retention) run meanwhile, and stop with the server.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let jobs = self.jobs.start();
         let flush = self.flush_audit;
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let periodic = tokio::spawn({
@@ -337,6 +353,7 @@ impl Application {
             }
         });
         let result = self.server.await;
+        jobs.stop().await;
         let _ = stop.send(());
         let _ = periodic.await;
         // After the last request: nothing counts any more, so nothing is left behind.

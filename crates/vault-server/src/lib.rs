@@ -2,10 +2,12 @@
 //! `main.rs` only parses the command line and calls in here.
 
 pub mod app;
+pub mod background;
 pub mod identity;
 pub mod keyring;
 pub mod recovery;
 pub mod reference;
+pub mod retention;
 pub mod settings;
 pub mod telemetry;
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 28] = [
+const SETTING_KEYS: [&str; 31] = [
     "auth_cache_ttl_ms",
     "bind",
     "database_url",
@@ -42,6 +42,9 @@ const SETTING_KEYS: [&str; 28] = [
     "proxy_max_in_flight",
     "proxy_max_in_flight_per_key",
     "credential_versions_kept",
+    "request_log_retention_days",
+    "audit_retention_days",
+    "log_prune_interval_seconds",
 ];
 
 /// The identity-provider settings (`VAULT_IDP_*`), kept apart from [`SETTING_KEYS`] so
@@ -276,6 +279,12 @@ pub struct Settings {
     pub proxy_max_in_flight_per_key: usize,
     /// Versions of each credential's secret values kept for restore (0: all).
     pub credential_versions_kept: usize,
+    /// Request-log entries older than this many days are deleted (0: kept forever).
+    pub request_log_retention_days: u32,
+    /// Audit events older than this many days are deleted (0: kept forever).
+    pub audit_retention_days: u32,
+    /// How often each server prunes the logs, in seconds.
+    pub log_prune_interval_seconds: u64,
 
     // Identity-provider tokens beside access keys (see `crate::identity`).
     /// The `iss` of identity-provider tokens; setting it turns them on.

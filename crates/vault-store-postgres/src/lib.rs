@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod jobs;
 mod migrations;
 mod rows;
 mod schema;
@@ -30,13 +31,14 @@ use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogKind, LogStore,
+    MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
+pub use crate::jobs::job_lock_key;
 pub use crate::migrations::SchemaStatus;
 
 use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
@@ -1093,6 +1095,15 @@ impl LogStore for PgStore {
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
         rows.into_iter().map(AuditEventRow::decode).collect()
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.prune(log, cutoff, limit).await
     }
 }
 

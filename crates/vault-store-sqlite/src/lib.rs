@@ -26,10 +26,11 @@ use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKe
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::jobs::LocalJobs;
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery, id_floor};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
+    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -86,6 +87,9 @@ pub struct SqliteStore {
     pool: Pool<AsyncSqlite>,
     readers: Arc<Readers>,
     path: Arc<Path>,
+    /// Background jobs' exclusion. One server process serves a file (replicas need
+    /// PostgreSQL), so excluding this process's own jobs is enough: no lock in the file.
+    jobs: Arc<LocalJobs>,
 }
 
 /// Idle read-only connections. The mutex guards only a pop or a push.
@@ -174,6 +178,7 @@ impl SqliteStore {
                 idle: std::sync::Mutex::default(),
             }),
             path: Arc::from(path),
+            jobs: Arc::default(),
         })
     }
 
@@ -1013,6 +1018,56 @@ impl LogStore for SqliteStore {
                 .map_err(from_diesel)
         })?;
         rows.into_iter().map(AuditEventRow::decode).collect()
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let floor = id_floor(cutoff).as_bytes().to_vec();
+        let cutoff = micros(cutoff, "cutoff")?;
+        let limit = clamp_limit(limit);
+        let sql = match log {
+            LogKind::Request => PRUNE_REQUEST_LOGS,
+            LogKind::Audit => PRUNE_AUDIT_EVENTS,
+        };
+        let deleted = self
+            .run(move |conn| {
+                diesel::sql_query(sql)
+                    .bind::<Binary, _>(floor)
+                    .bind::<BigInt, _>(cutoff)
+                    .bind::<BigInt, _>(limit)
+                    .execute(conn)
+                    .map_err(from_diesel)
+            })
+            .await?;
+        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+    }
+}
+
+/// One retention batch: the oldest entries by the primary key's index (an id range below
+/// the cutoff's [`id_floor`], in id order, so the walk stops after `LIMIT` rows and never
+/// scans the newer part of the table), each also older than the cutoff by its time. A
+/// short statement, so SQLite's single write lock is held for a moment only.
+const PRUNE_REQUEST_LOGS: &str = "\
+    DELETE FROM request_logs WHERE id IN ( \
+        SELECT id FROM request_logs WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
+
+/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
+const PRUNE_AUDIT_EVENTS: &str = "\
+    DELETE FROM audit_events WHERE id IN ( \
+        SELECT id FROM audit_events WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
+
+impl JobStore for SqliteStore {
+    async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.jobs.exclusive(job, batch).await
     }
 }
 

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::future::Future;
 use std::ops::Bound;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -19,10 +20,12 @@ use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKe
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::jobs::LocalJobs;
+use vault_core::logs::id_floor;
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
+    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -37,6 +40,8 @@ use vault_core::versions::{
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<RwLock<State>>,
+    /// Background jobs' exclusion: one process has the data, so in-process is enough.
+    jobs: Arc<LocalJobs>,
 }
 
 #[derive(Default)]
@@ -526,6 +531,28 @@ fn before_range<K: Copy>(key: K, before: Option<Uuid>) -> LogRange<K> {
     (Bound::Included((key, Uuid::nil())), end)
 }
 
+/// Removes the `limit` smallest ids among the entries that are `old`, from a log keyed by
+/// organization first (so the oldest of all organizations are gathered, then sorted).
+fn prune_oldest<K: Ord + Copy, V>(
+    log: &mut BTreeMap<(K, Uuid), V>,
+    ids: &mut HashSet<Uuid>,
+    old: impl Fn(&V) -> bool,
+    limit: usize,
+) -> usize {
+    let mut keys: Vec<(K, Uuid)> = log
+        .iter()
+        .filter(|(_, entry)| old(entry))
+        .map(|(key, _)| *key)
+        .collect();
+    keys.sort_unstable_by_key(|&(_, id)| id);
+    keys.truncate(limit);
+    for key in &keys {
+        log.remove(key);
+        ids.remove(&key.1);
+    }
+    keys.len()
+}
+
 impl LogStore for MemoryStore {
     async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
         let mut state = self.write();
@@ -584,6 +611,43 @@ impl LogStore for MemoryStore {
             .take(query.limit)
             .cloned()
             .collect())
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let floor = id_floor(cutoff);
+        let mut state = self.write();
+        let state = &mut *state;
+        let deleted = match log {
+            LogKind::Request => prune_oldest(
+                &mut state.request_logs,
+                &mut state.request_log_ids,
+                |entry| entry.id < floor && entry.at < cutoff,
+                limit,
+            ),
+            LogKind::Audit => prune_oldest(
+                &mut state.audit_events,
+                &mut state.audit_event_ids,
+                |event| event.id < floor && event.at < cutoff,
+                limit,
+            ),
+        };
+        Ok(deleted as u64)
+    }
+}
+
+impl JobStore for MemoryStore {
+    async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.jobs.exclusive(job, batch).await
     }
 }
 

@@ -6,8 +6,9 @@
 //! in any order; the checks of the installation-wide key-rotation reads (`key_usage`,
 //! `sealed_batch`) only assert about rows under key ids they made up themselves. The one
 //! assumption: [`organizations_insert_and_count`] expects no other writer to insert
-//! organizations into the same store while it runs (the macro gives every check a fresh
-//! store, so this holds there).
+//! organizations into the same store while it runs, and the pruning checks no other
+//! writer of old log entries (the macro gives every check a fresh store, so this holds
+//! there).
 //!
 //! Run them all with [`store_conformance!`](crate::store_conformance), which expands to
 //! one `#[tokio::test]` per check. The list of checks lives in that macro only.
@@ -20,9 +21,15 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 mod access_keys;
+mod retention;
 pub use access_keys::{
     access_key_bindings_round_trip_and_are_written_once,
     organization_key_usage_counts_only_that_organization,
+};
+pub use retention::{
+    exclusive_runs_one_batch_of_a_job_at_a_time,
+    prune_log_deletes_only_entries_older_than_the_cutoff,
+    prune_log_honours_the_batch_size_oldest_first,
 };
 
 use futures::future::join_all;
@@ -44,8 +51,8 @@ use vault_core::logs::{
     AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
 };
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogStore, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
+    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -258,6 +265,26 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
         query: &AuditQuery,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         self.store.list_audit_events(organization, query).await
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.store.prune_log(log, cutoff, limit).await
+    }
+}
+
+impl<S: JobStore, G: Send + Sync + 'static> JobStore for Guarded<S, G> {
+    async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.store.exclusive(job, batch).await
     }
 }
 
@@ -3714,6 +3741,9 @@ macro_rules! store_conformance {
             replace_sealed_is_a_compare_and_set,
             access_key_bindings_round_trip_and_are_written_once,
             organization_key_usage_counts_only_that_organization,
+            prune_log_deletes_only_entries_older_than_the_cutoff,
+            prune_log_honours_the_batch_size_oldest_first,
+            exclusive_runs_one_batch_of_a_job_at_a_time,
         }
     };
     ($factory:expr) => {

@@ -1,0 +1,283 @@
+//! Log retention, the first background job: deletes request-log entries and audit events
+//! older than their configured number of days, in batches, every interval.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use vault_core::store::{JobName, JobStore, LogKind, LogStore, StoreError};
+
+use crate::background::{End, Job, Step, chain};
+use crate::settings::Settings;
+
+/// Rows per batch: each is one short statement, so a use waits at most that long for the
+/// database's write lock (SQLite) or never (PostgreSQL: row locks on old rows only).
+pub const PRUNE_BATCH: usize = 1_000;
+
+/// The job: how long each log is kept, and the store, reached through what owns it (the
+/// served vault holds its store).
+pub struct LogRetention<T, S> {
+    owner: Arc<T>,
+    store: fn(&T) -> &S,
+    request_days: u32,
+    audit_days: u32,
+    batch: usize,
+}
+
+impl<T, S> std::fmt::Debug for LogRetention<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogRetention")
+            .field("request_days", &self.request_days)
+            .field("audit_days", &self.audit_days)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, S> LogRetention<T, S> {
+    /// The job for `settings`, or `None` when both logs are kept forever.
+    pub fn new(owner: Arc<T>, store: fn(&T) -> &S, settings: &Settings) -> Option<Self> {
+        Self::with_batch(
+            owner,
+            store,
+            settings.request_log_retention_days,
+            settings.audit_retention_days,
+            PRUNE_BATCH,
+        )
+    }
+
+    /// The job with explicit retentions (days, 0: forever) and batch size.
+    pub fn with_batch(
+        owner: Arc<T>,
+        store: fn(&T) -> &S,
+        request_days: u32,
+        audit_days: u32,
+        batch: usize,
+    ) -> Option<Self> {
+        (request_days > 0 || audit_days > 0).then_some(Self {
+            owner,
+            store,
+            request_days,
+            audit_days,
+            batch: batch.max(1),
+        })
+    }
+
+    const fn days(&self, log: LogKind) -> u32 {
+        match log {
+            LogKind::Request => self.request_days,
+            LogKind::Audit => self.audit_days,
+        }
+    }
+}
+
+/// One run: the logs still to prune with their cutoffs, and what was deleted so far.
+#[derive(Debug)]
+pub struct PruneRun {
+    pending: Vec<(LogKind, OffsetDateTime)>,
+    request_deleted: u64,
+    audit_deleted: u64,
+}
+
+impl<T, S> Job for LogRetention<T, S>
+where
+    T: Send + Sync + 'static,
+    S: LogStore + JobStore,
+{
+    type Store = S;
+    type Run = PruneRun;
+
+    const NAME: JobName = JobName::new("log-retention");
+
+    fn store(&self) -> &S {
+        (self.store)(&self.owner)
+    }
+
+    fn start(&self) -> PruneRun {
+        let now = OffsetDateTime::now_utc();
+        // A retention too long to subtract from now keeps everything, as 0 does.
+        let pending = LogKind::ALL
+            .into_iter()
+            .filter(|&log| self.days(log) > 0)
+            .filter_map(|log| {
+                let cutoff = now.checked_sub(time::Duration::days(i64::from(self.days(log))))?;
+                Some((log, cutoff))
+            })
+            .collect();
+        PruneRun {
+            pending,
+            request_deleted: 0,
+            audit_deleted: 0,
+        }
+    }
+
+    async fn batch(&self, run: &mut PruneRun) -> Result<Step, StoreError> {
+        let Some(&(log, cutoff)) = run.pending.first() else {
+            return Ok(Step::Done);
+        };
+        let deleted = self.store().prune_log(log, cutoff, self.batch).await?;
+        match log {
+            LogKind::Request => run.request_deleted += deleted,
+            LogKind::Audit => run.audit_deleted += deleted,
+        }
+        // A short batch: nothing older is left in this log.
+        if deleted < self.batch as u64 {
+            run.pending.remove(0);
+        }
+        Ok(if run.pending.is_empty() {
+            Step::Done
+        } else {
+            Step::More
+        })
+    }
+
+    fn finish(&self, run: PruneRun, end: &End) {
+        let (request, audit) = (run.request_deleted, run.audit_deleted);
+        let (request_days, audit_days) = (self.request_days, self.audit_days);
+        match end {
+            End::Done => tracing::info!(
+                request_log_deleted = request,
+                audit_events_deleted = audit,
+                request_log_retention_days = request_days,
+                audit_retention_days = audit_days,
+                "log retention: pruned {request} request-log entries and {audit} audit events"
+            ),
+            // Before any batch: the other replica is pruning; nothing to report.
+            End::Busy if request == 0 && audit == 0 => tracing::debug!(
+                "log retention: another replica holds the job; skipped until the next interval"
+            ),
+            End::Busy => tracing::info!(
+                request_log_deleted = request,
+                audit_events_deleted = audit,
+                "log retention: pruned {request} request-log entries and {audit} audit events, \
+                 then another replica took the job over"
+            ),
+            End::Failed(error) => tracing::warn!(
+                request_log_deleted = request,
+                audit_events_deleted = audit,
+                error = %chain(error),
+                "log retention failed (retried at the next interval) after pruning {request} \
+                 request-log entries and {audit} audit events"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use uuid::{NoContext, Timestamp, Uuid};
+    use vault_core::ids::CredentialId;
+    use vault_core::logs::{AuditEvent, RequestLogEntry, RequestLogQuery};
+    use vault_core::store::OrganizationStore;
+    use vault_testkit::memory::MemoryStore;
+    use vault_testkit::store_suite::{sample_audit_event, sample_organization, sample_request_log};
+
+    use super::*;
+    use crate::background::run_once;
+
+    fn v7_at(at: OffsetDateTime) -> Uuid {
+        let nanos = at.unix_timestamp_nanos();
+        let secs = u64::try_from(nanos / 1_000_000_000).expect("after 1970");
+        let subsec = u32::try_from(nanos % 1_000_000_000).expect("under a second");
+        Uuid::new_v7(Timestamp::from_unix(NoContext, secs, subsec))
+    }
+
+    /// A store with 5 request-log entries and 5 audit events 10 days old, and one of each
+    /// from now.
+    async fn store_with_old_and_new() -> (Arc<MemoryStore>, vault_core::OrganizationId) {
+        let store = Arc::new(MemoryStore::new());
+        let organization = sample_organization();
+        store
+            .insert_organization(&organization)
+            .await
+            .expect("organization");
+        let now = vault_core::clock::truncate_to_micros(OffsetDateTime::now_utc());
+        for age in [10, 10, 10, 10, 10, 0] {
+            let at = now - Duration::days(age);
+            let entry = RequestLogEntry {
+                id: v7_at(at),
+                at,
+                ..sample_request_log(organization.id, CredentialId::new())
+            };
+            store.insert_request_log(&entry).await.expect("entry");
+            let event = AuditEvent {
+                id: v7_at(at),
+                at,
+                ..sample_audit_event(Some(organization.id))
+            };
+            store.insert_audit_event(&event).await.expect("event");
+        }
+        (store, organization.id)
+    }
+
+    fn job(store: &Arc<MemoryStore>, request_days: u32) -> LogRetention<MemoryStore, MemoryStore> {
+        LogRetention::with_batch(store.clone(), |s| s, request_days, 0, 2).expect("a job")
+    }
+
+    async fn request_log_len(store: &MemoryStore, org: vault_core::OrganizationId) -> usize {
+        let query = RequestLogQuery {
+            limit: 100,
+            ..RequestLogQuery::default()
+        };
+        store
+            .list_request_logs(org, &query)
+            .await
+            .expect("list")
+            .len()
+    }
+
+    #[tokio::test]
+    async fn a_run_prunes_in_batches_until_a_short_one_and_keeps_what_is_kept_forever() {
+        let (store, org) = store_with_old_and_new().await;
+        let retention = job(&store, 1);
+        assert!(matches!(run_once(&retention).await, End::Done));
+        assert_eq!(
+            request_log_len(&store, org).await,
+            1,
+            "the old entries stay"
+        );
+        // Audit retention 0: every audit event is kept.
+        let audit = store
+            .list_audit_events(
+                org,
+                &vault_core::logs::AuditQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list");
+        assert_eq!(audit.len(), 6);
+        assert!(LogRetention::with_batch(store.clone(), |s: &MemoryStore| s, 0, 0, 2).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_run_leaves_the_job_to_whoever_holds_it() {
+        let (store, org) = store_with_old_and_new().await;
+        let retention = job(&store, 1);
+        let name = <LogRetention<MemoryStore, MemoryStore> as Job>::NAME;
+        // Another holder of the job (a replica's batch, here a task of this process).
+        let (entered, is_entered) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let holder = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .exclusive(name, || async move {
+                        let _ = entered.send(());
+                        let _ = released.await;
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        is_entered.await.expect("the holder entered");
+        let end = run_once(&retention).await;
+        let _ = release.send(());
+        holder.await.expect("joined").expect("no error");
+        assert!(matches!(end, End::Busy), "{end:?}");
+        assert_eq!(request_log_len(&store, org).await, 6, "a busy run deleted");
+        assert!(matches!(run_once(&retention).await, End::Done));
+        assert_eq!(request_log_len(&store, org).await, 1);
+    }
+}
