@@ -2,10 +2,12 @@
 //! retention runs log.
 
 use time::{Duration, OffsetDateTime};
-use uuid::{NoContext, Timestamp, Uuid};
+use uuid::Uuid;
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::{CredentialId, OrganizationId, Store};
-use vault_testkit::store_suite::{sample_audit_event, sample_organization, sample_request_log};
+use vault_testkit::store_suite::{
+    log_id_at, sample_audit_event, sample_organization, sample_request_log,
+};
 
 /// What [`seed`] wrote: an organization's old (10 days) and recent entries of both logs,
 /// and an old audit event of no organization (a keyless failure).
@@ -19,14 +21,6 @@ pub(crate) struct Seeded {
 pub(crate) const OLD_REQUESTS: u64 = 2;
 /// Old audit events [`seed`] writes, the keyless one included.
 pub(crate) const OLD_AUDIT: u64 = 3;
-
-/// A UUID v7 made at `at`, as the vault makes a log entry's id when it writes it.
-fn v7_at(at: OffsetDateTime) -> Uuid {
-    let nanos = at.unix_timestamp_nanos();
-    let secs = u64::try_from(nanos / 1_000_000_000).expect("after 1970");
-    let subsec = u32::try_from(nanos % 1_000_000_000).expect("under a second");
-    Uuid::new_v7(Timestamp::from_unix(NoContext, secs, subsec))
-}
 
 /// Writes, through `store`, a fresh organization with 2 request-log entries and 2 audit
 /// events 10 days old and one of each from now, and an audit event of no organization 20
@@ -42,13 +36,13 @@ pub(crate) async fn seed<S: Store>(store: &S) -> Seeded {
     for age in [10, 10, 0] {
         let at = now - Duration::days(age);
         let entry = RequestLogEntry {
-            id: v7_at(at),
+            id: log_id_at(at),
             at,
             ..sample_request_log(organization.id, CredentialId::new())
         };
         store.insert_request_log(&entry).await.expect("an entry");
         let event = AuditEvent {
-            id: v7_at(at),
+            id: log_id_at(at),
             at,
             ..sample_audit_event(Some(organization.id))
         };
@@ -60,7 +54,7 @@ pub(crate) async fn seed<S: Store>(store: &S) -> Seeded {
     }
     let at = now - Duration::days(20);
     let keyless = AuditEvent {
-        id: v7_at(at),
+        id: log_id_at(at),
         at,
         ..sample_audit_event(None)
     };

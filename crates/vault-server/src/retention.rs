@@ -165,22 +165,16 @@ where
 #[cfg(test)]
 mod tests {
     use time::Duration;
-    use uuid::{NoContext, Timestamp, Uuid};
     use vault_core::ids::CredentialId;
     use vault_core::logs::{AuditEvent, RequestLogEntry, RequestLogQuery};
     use vault_core::store::OrganizationStore;
     use vault_testkit::memory::MemoryStore;
-    use vault_testkit::store_suite::{sample_audit_event, sample_organization, sample_request_log};
+    use vault_testkit::store_suite::{
+        log_id_at, sample_audit_event, sample_organization, sample_request_log,
+    };
 
     use super::*;
     use crate::background::run_once;
-
-    fn v7_at(at: OffsetDateTime) -> Uuid {
-        let nanos = at.unix_timestamp_nanos();
-        let secs = u64::try_from(nanos / 1_000_000_000).expect("after 1970");
-        let subsec = u32::try_from(nanos % 1_000_000_000).expect("under a second");
-        Uuid::new_v7(Timestamp::from_unix(NoContext, secs, subsec))
-    }
 
     /// A store with 5 request-log entries and 5 audit events 10 days old, and one of each
     /// from now.
@@ -195,13 +189,13 @@ mod tests {
         for age in [10, 10, 10, 10, 10, 0] {
             let at = now - Duration::days(age);
             let entry = RequestLogEntry {
-                id: v7_at(at),
+                id: log_id_at(at),
                 at,
                 ..sample_request_log(organization.id, CredentialId::new())
             };
             store.insert_request_log(&entry).await.expect("entry");
             let event = AuditEvent {
-                id: v7_at(at),
+                id: log_id_at(at),
                 at,
                 ..sample_audit_event(Some(organization.id))
             };

@@ -27,7 +27,7 @@ pub use access_keys::{
     organization_key_usage_counts_only_that_organization,
 };
 pub use retention::{
-    exclusive_runs_one_batch_of_a_job_at_a_time,
+    exclusive_runs_one_batch_of_a_job_at_a_time, log_id_at,
     prune_log_deletes_only_entries_older_than_the_cutoff,
     prune_log_honours_the_batch_size_oldest_first,
 };

@@ -16,8 +16,13 @@ use vault_core::store::{JobName, LogKind, StoreError};
 
 use super::{must, new_organization, sample_audit_event, sample_request_log, sample_time};
 
-/// A UUID v7 made at `at`, as the vault makes log ids when it writes an entry.
-fn v7_at(at: OffsetDateTime) -> Uuid {
+/// A UUID v7 made at `at`, as the vault makes log ids when it writes an entry: for log
+/// entries of a chosen age.
+///
+/// # Panics
+/// For a time before 1970.
+#[must_use]
+pub fn log_id_at(at: OffsetDateTime) -> Uuid {
     let nanos = at.unix_timestamp_nanos();
     let secs = u64::try_from(nanos.div_euclid(1_000_000_000)).expect("a time after 1970");
     let subsec = u32::try_from(nanos.rem_euclid(1_000_000_000)).expect("under a second");
@@ -33,7 +38,7 @@ async fn write_at<S: Store>(
     at: OffsetDateTime,
 ) -> Uuid {
     let at = truncate_to_micros(at);
-    let id = v7_at(at);
+    let id = log_id_at(at);
     match (log, organization) {
         (LogKind::Request, Some(organization)) => {
             let entry = sample_request_log(organization, CredentialId::new());
