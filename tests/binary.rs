@@ -231,14 +231,9 @@ fn collect_canaries(value: &Value, out: &mut Vec<String>) {
 #[test]
 fn bootstrap_prints_only_the_key_on_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = dev_command(dir.path())
-        .args(["bootstrap", "--org", "acme"])
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = support::succeeded(
+        dev_command(dir.path()).args(["bootstrap", "--org", "acme"]),
+        "",
     );
     let stdout = String::from_utf8(output.stdout).expect("utf8");
     let lines: Vec<&str> = stdout.lines().collect();
@@ -308,16 +303,12 @@ fn a_wrong_or_malformed_key_is_refused_at_start_up() {
     );
 
     // The right key as a previous key still opens the database.
-    let rotated = command(dir.path())
-        .env("ENCRYPTION_KEY", key_b)
-        .env("ENCRYPTION_KEYS_PREVIOUS", key_a)
-        .args(["bootstrap", "--org", "after-rotation"])
-        .output()
-        .expect("run");
-    assert!(
-        rotated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rotated.stderr)
+    support::succeeded(
+        command(dir.path())
+            .env("ENCRYPTION_KEY", key_b)
+            .env("ENCRYPTION_KEYS_PREVIOUS", key_a)
+            .args(["bootstrap", "--org", "after-rotation"]),
+        "",
     );
 
     let stderr = refusal(command(dir.path()).env("DATABASE_URL", "mysql://nope"));
@@ -510,31 +501,23 @@ fn key_material_is_read_as_text_and_never_echoed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let digits = digit_only_hex_key();
     for name in ["ENCRYPTION_KEY", "VAULT_ENCRYPTION_KEY"] {
-        let output = command(dir.path())
-            .env(name, &digits)
-            .args(["bootstrap", "--org", name])
-            .output()
-            .expect("run");
-        assert!(
-            output.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&output.stderr)
+        support::succeeded(
+            command(dir.path())
+                .env(name, &digits)
+                .args(["bootstrap", "--org", name]),
+            name,
         );
     }
     // ... and as a previous key, after a rotation.
-    let rotated = command(dir.path())
-        .env(
-            "ENCRYPTION_KEY",
-            "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=",
-        )
-        .env("ENCRYPTION_KEYS_PREVIOUS", &digits)
-        .args(["bootstrap", "--org", "rotated"])
-        .output()
-        .expect("run");
-    assert!(
-        rotated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rotated.stderr)
+    support::succeeded(
+        command(dir.path())
+            .env(
+                "ENCRYPTION_KEY",
+                "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=",
+            )
+            .env("ENCRYPTION_KEYS_PREVIOUS", &digits)
+            .args(["bootstrap", "--org", "rotated"]),
+        "",
     );
 
     // Values that fit a number (or a boolean) are refused as keys, and never shown.
@@ -719,14 +702,9 @@ fn development_mode_keeps_its_files_private_and_refuses_a_planted_key_file() {
         std::os::unix::fs::chown(&key_file, Some(my_uid()), None).expect("chown back");
     }
     // Ours, private: used.
-    let used = dev_command(fresh.path())
-        .args(["bootstrap", "--org", "acme"])
-        .output()
-        .expect("run");
-    assert!(
-        used.status.success(),
-        "{}",
-        String::from_utf8_lossy(&used.stderr)
+    support::succeeded(
+        dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
+        "",
     );
 }
 
@@ -745,16 +723,12 @@ fn admin_commands_never_fall_back_to_the_development_key_silently() {
     support::run_ok(bootstrap);
     let dev_key = std::fs::read_to_string(dir.path().join("data/encryption.key")).expect("key");
     let new_key = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
-    let rotated = command(dir.path())
-        .env("ENCRYPTION_KEY", new_key)
-        .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
-        .args(["bootstrap", "--org", "after-rotation"])
-        .output()
-        .expect("run");
-    assert!(
-        rotated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rotated.stderr)
+    support::succeeded(
+        command(dir.path())
+            .env("ENCRYPTION_KEY", new_key)
+            .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
+            .args(["bootstrap", "--org", "after-rotation"]),
+        "",
     );
 
     // Run bare, as the README shows them: every admin command (and the server) refuses.
@@ -797,16 +771,12 @@ fn admin_commands_never_fall_back_to_the_development_key_silently() {
     assert!(!stdout.contains(dev_key.trim()) && !stderr.contains(dev_key.trim()));
 
     // With the servers' keys, the advice is given as before.
-    let output = command(dir.path())
-        .env("ENCRYPTION_KEY", new_key)
-        .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
-        .args(["keys", "rewrap"])
-        .output()
-        .expect("run");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    support::succeeded(
+        command(dir.path())
+            .env("ENCRYPTION_KEY", new_key)
+            .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
+            .args(["keys", "rewrap"]),
+        "",
     );
     let output = command(dir.path())
         .env("ENCRYPTION_KEY", new_key)

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,14 +25,21 @@ pub(crate) fn http_client() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
 }
 
-/// Runs a `vault-server` command that must succeed; returns its trimmed stdout.
-pub(crate) fn run_ok(mut cmd: Command) -> String {
+/// Runs a `vault-server` command that must succeed (`what` names it in the failure, with
+/// its stderr); returns its output.
+pub(crate) fn succeeded(cmd: &mut Command, what: &str) -> Output {
     let out = cmd.output().expect("run vault-server");
     assert!(
         out.status.success(),
-        "{}",
+        "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// Runs a `vault-server` command that must succeed; returns its trimmed stdout.
+pub(crate) fn run_ok(mut cmd: Command) -> String {
+    let out = succeeded(&mut cmd, "vault-server");
     String::from_utf8(out.stdout)
         .expect("utf8")
         .trim()
