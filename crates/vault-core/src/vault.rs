@@ -17,7 +17,7 @@ use crate::credential::{
 use crate::destinations::{RouteAuthority, widened_fields};
 use crate::duration::parse_iso8601_duration;
 use crate::identity::{IdentityError, IdentityVerifier};
-use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+use crate::ids::{CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential, ValidPatch};
 use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
 use crate::logs::AuditAction;
@@ -26,12 +26,13 @@ use crate::store::{CredentialWrite, ListQuery, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
-use crate::versions::{SecretVersion, VersionInfo};
+use crate::versions::SecretVersion;
 
 mod access_keys;
 mod audit;
 mod authentication;
 mod flood;
+mod history;
 mod keys;
 mod rebind;
 mod using;
@@ -805,170 +806,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             Err(StoreError::Conflict) => Ok(false),
             Err(other) => Err(other.into()),
         }
-    }
-
-    /// The version rows a change of secret values adds: the new values as the next number,
-    /// and, for a credential stored before versions existed, its current values as version 1.
-    async fn next_versions(
-        &self,
-        who: &Principal,
-        current: &StoredCredential,
-        next: &Credential,
-        secrets: &CredentialSecrets,
-        restored_from: Option<i64>,
-    ) -> Result<NewVersions, VaultError> {
-        let existing = self
-            .store
-            .list_versions(who.organization_id, next.id)
-            .await?;
-        let mut rows = Vec::with_capacity(2);
-        let number = match existing.first() {
-            Some(latest) => latest.number + 1,
-            None => {
-                let old = self.open_secrets(current)?;
-                rows.push(self.version_of(&current.credential, 1, &old, None, None)?);
-                2
-            }
-        };
-        rows.push(self.version_of(next, number, secrets, who.access_key_id, restored_from)?);
-        let prune = self.keep_versions > 0 && existing.len() + rows.len() > self.keep_versions;
-        Ok(NewVersions { rows, prune })
-    }
-
-    /// A version row: `secrets` sealed for version `number` of `credential`.
-    fn version_of(
-        &self,
-        credential: &Credential,
-        number: i64,
-        secrets: &CredentialSecrets,
-        created_by: Option<AccessKeyId>,
-        restored_from: Option<i64>,
-    ) -> Result<SecretVersion, VaultError> {
-        let aad = Aad::credential_version(credential.organization_id, credential.id, number);
-        Ok(SecretVersion {
-            credential_id: credential.id,
-            organization_id: credential.organization_id,
-            number,
-            sealed: self.cipher.seal(&secrets.to_plaintext(), &aad)?,
-            secret_hints: secrets.hints(),
-            created_at: credential.updated_at,
-            created_by,
-            restored_from,
-        })
-    }
-
-    /// Lists the versions of a credential's secret values, newest (current) first. Never
-    /// their values.
-    ///
-    /// # Errors
-    /// Missing scope, not found, or a store failure.
-    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
-    pub async fn list_versions(
-        &self,
-        who: &Principal,
-        id: CredentialId,
-    ) -> Result<Vec<VersionInfo>, VaultError> {
-        require(who, Scope::CredentialsRead)?;
-        Ok(self.store.list_versions(who.organization_id, id).await?)
-    }
-
-    /// Makes version `number` of a credential's secret values current again, as a new
-    /// version, without anyone reading it. The credential's public fields stay as they
-    /// are, so a JWT key must still fit today's algorithm; a custom credential's header
-    /// names follow the restored headers.
-    ///
-    /// # Errors
-    /// Missing scope, not found (credential or version), a failed precondition, a restored
-    /// key that no longer fits, or a store or cipher failure.
-    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
-    pub async fn restore_version(
-        &self,
-        who: &Principal,
-        id: CredentialId,
-        number: i64,
-        precondition: Option<&[i64]>,
-    ) -> Result<Credential, VaultError> {
-        let result = self.restore(who, id, number, precondition).await;
-        match &result {
-            Ok(_) => self.tokens.invalidate(id),
-            Err(error) => {
-                self.audit_refusal(
-                    who,
-                    AuditAction::CredentialUpdate,
-                    Some(*id.as_uuid()),
-                    error,
-                )
-                .await;
-            }
-        }
-        result
-    }
-
-    async fn restore(
-        &self,
-        who: &Principal,
-        id: CredentialId,
-        number: i64,
-        precondition: Option<&[i64]>,
-    ) -> Result<Credential, VaultError> {
-        require(who, Scope::CredentialsWrite)?;
-        let organization = who.organization_id;
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.store.get_credential(organization, id).await?;
-            check_precondition(precondition, &current.credential)?;
-            if number < current.restore_floor && !who.has(Scope::CredentialsRoute) {
-                return Err(VaultError::RouteNotAllowed(vec!["version"]));
-            }
-            let version = self.store.get_version(organization, id, number).await?;
-            let aad = Aad::credential_version(organization, id, number);
-            let plaintext = self.cipher.open(&version.sealed, &aad)?;
-            let kind = current.credential.kind.credential_type();
-            let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
-                .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
-            let mut next = current.clone();
-            match &mut next.credential.kind {
-                CredentialKind::Jwt(config) => {
-                    let fits = matches!(
-                        (&secrets, config.algorithm.uses_shared_secret()),
-                        (CredentialSecrets::JwtSecret(_), true)
-                            | (CredentialSecrets::JwtPrivateKey(_), false)
-                    );
-                    if !fits {
-                        return Err(FieldError::new(
-                            "version",
-                            format!(
-                                "version {number} holds a key of another kind than {} needs; change the algorithm first",
-                                config.algorithm.as_str()
-                            ),
-                        )
-                        .into());
-                    }
-                    self.check_jwt_key(config.algorithm, &secrets)?;
-                }
-                CredentialKind::Custom { header_names } => {
-                    if let CredentialSecrets::Headers(headers) = &secrets {
-                        *header_names = headers.keys().cloned().collect();
-                    }
-                }
-                _ => {}
-            }
-            let now = self.clock.now();
-            next.credential.version = current.credential.version + 1;
-            next.sealed = self.seal_secrets(organization, id, next.credential.version, &secrets)?;
-            next.credential.secret_hints = secrets.hints();
-            next.credential.updated_at = now.max(current.credential.updated_at);
-            let versions = self
-                .next_versions(who, &current, &next.credential, &secrets, Some(number))
-                .await?;
-            if self
-                .write_update(who, &current, &next, &versions, precondition, None)
-                .await?
-            {
-                tracing::info!(credential = %id, restored = number, version = next.credential.version, "credential version restored");
-                return Ok(next.credential);
-            }
-        }
-        Err(VaultError::Conflict)
     }
 
     /// Deletes a credential.
