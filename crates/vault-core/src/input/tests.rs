@@ -1,0 +1,410 @@
+//! The rules of `input.rs`, case by case.
+
+use super::*;
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("valid")
+}
+
+fn named() -> CredentialFields {
+    CredentialFields {
+        name: Some("Stripe".to_owned()),
+        ..CredentialFields::default()
+    }
+}
+
+fn secret(s: &str) -> Option<SecretString> {
+    Some(SecretString::from(s.to_owned()))
+}
+
+fn fields_named(errors: &ValidationErrors) -> Vec<&str> {
+    errors.errors().iter().map(|e| e.field.as_str()).collect()
+}
+
+#[test]
+fn a_token_url_with_control_characters_is_refused_not_joined() {
+    for raw in [
+        "https://a.example/to\nken",
+        "https://a.exa\tmple/token",
+        "https://a.example/\r",
+    ] {
+        let fields = CredentialFields {
+            client_id: Some("id".to_owned()),
+            client_secret: secret("s3cret-value"),
+            token_url: Some(raw.to_owned()),
+            allowed_hosts: Patch::Value(vec!["a.example".to_owned()]),
+            ..named()
+        };
+        let errors = NewCredential::validate(CredentialType::OAuth2, &fields, now())
+            .expect_err("a control character is refused");
+        assert_eq!(fields_named(&errors), ["tokenUrl"], "{raw:?}");
+    }
+}
+
+#[test]
+fn api_key_defaults_to_the_x_api_key_header() {
+    let fields = CredentialFields {
+        value: secret("sk_live_1234567890abcdef"),
+        ..named()
+    };
+    let new = NewCredential::validate(CredentialType::ApiKey, &fields, now()).expect("valid");
+    assert_eq!(
+        new.kind,
+        CredentialKind::ApiKey {
+            placement: Placement::api_key_default()
+        }
+    );
+    assert_eq!(
+        new.secrets.hints().get("value").map(String::as_str),
+        Some("…cdef")
+    );
+}
+
+#[test]
+fn missing_fields_are_each_named() {
+    let errors =
+        NewCredential::validate(CredentialType::OAuth2, &CredentialFields::default(), now())
+            .expect_err("invalid");
+    assert_eq!(
+        fields_named(&errors),
+        ["name", "clientId", "tokenUrl", "clientSecret"]
+    );
+}
+
+#[test]
+fn fields_of_another_type_are_refused() {
+    let fields = CredentialFields {
+        value: secret("token"),
+        username: Some("bob".to_owned()),
+        ..named()
+    };
+    let errors =
+        NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect_err("invalid");
+    assert_eq!(fields_named(&errors), ["username"]);
+}
+
+#[test]
+fn secrets_must_be_non_empty_and_free_of_line_breaks() {
+    for bad in ["", "abc\r\nX-Evil: 1", "nul\0"] {
+        let fields = CredentialFields {
+            value: secret(bad),
+            ..named()
+        };
+        let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now())
+            .expect_err("invalid");
+        assert_eq!(fields_named(&errors), ["value"]);
+        assert!(
+            !errors.to_string().contains("Evil"),
+            "error repeats the value"
+        );
+    }
+    let huge = "x".repeat(MAX_SECRET_BYTES + 1);
+    let fields = CredentialFields {
+        value: secret(&huge),
+        ..named()
+    };
+    assert!(NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_err());
+}
+
+#[test]
+fn token_url_must_be_an_absolute_http_url_without_credentials() {
+    for bad in [
+        "not a url",
+        "ftp://x/token",
+        "/token",
+        "https://user:pw@idp/token",
+        "https://idp/token#frag",
+    ] {
+        let fields = CredentialFields {
+            client_id: Some("id".to_owned()),
+            client_secret: secret("s3cr3t"),
+            token_url: Some(bad.to_owned()),
+            ..named()
+        };
+        let errors =
+            NewCredential::validate(CredentialType::OAuth2, &fields, now()).expect_err(bad);
+        assert_eq!(fields_named(&errors), ["tokenUrl"], "{bad}");
+    }
+}
+
+#[test]
+fn jwt_needs_secret_for_hs_and_private_key_otherwise() {
+    let hs = CredentialFields {
+        algorithm: Some("HS256".to_owned()),
+        private_key: secret("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"),
+        ..named()
+    };
+    let errors = NewCredential::validate(CredentialType::Jwt, &hs, now()).expect_err("invalid");
+    assert_eq!(fields_named(&errors), ["privateKey", "secret"]);
+
+    let rs = CredentialFields {
+        algorithm: Some("RS256".to_owned()),
+        private_key: secret("not pem"),
+        ..named()
+    };
+    let errors = NewCredential::validate(CredentialType::Jwt, &rs, now()).expect_err("invalid");
+    assert_eq!(fields_named(&errors), ["privateKey"]);
+
+    let unknown = CredentialFields {
+        algorithm: Some("none".to_owned()),
+        ..named()
+    };
+    let errors =
+        NewCredential::validate(CredentialType::Jwt, &unknown, now()).expect_err("invalid");
+    assert_eq!(fields_named(&errors), ["algorithm"]);
+}
+
+#[test]
+fn jwt_claims_cannot_preset_exp_or_iat() {
+    let mut claims = serde_json::Map::new();
+    claims.insert("exp".to_owned(), serde_json::json!(1));
+    let fields = CredentialFields {
+        algorithm: Some("HS512".to_owned()),
+        secret: secret("0123456789abcdef0123456789abcdef"),
+        claims: Some(claims),
+        ..named()
+    };
+    let errors = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect_err("invalid");
+    assert_eq!(fields_named(&errors), ["claims.exp"]);
+}
+
+#[test]
+fn header_names_are_capped_at_256_characters_naming_the_field() {
+    let long = format!("X-{}", "a".repeat(MAX_HEADER_NAME_BYTES - 1));
+    let fits = "X-".to_owned() + &"a".repeat(MAX_HEADER_NAME_BYTES - 2);
+    let custom = |name: &str| CredentialFields {
+        headers: Some(vec![(name.to_owned(), SecretString::from("v".to_owned()))]),
+        ..named()
+    };
+    let errors = NewCredential::validate(CredentialType::Custom, &custom(&long), now())
+        .expect_err("too long");
+    assert_eq!(fields_named(&errors), ["headers"]);
+    assert!(NewCredential::validate(CredentialType::Custom, &custom(&fits), now()).is_ok());
+    let placed = |name: &str| CredentialFields {
+        value: secret("key-value-1234"),
+        algorithm: Some("HS256".to_owned()),
+        secret: secret("0123456789abcdef0123456789abcdef"),
+        placement: Some(PlacementInput {
+            location: Some("header".to_owned()),
+            name: Some(name.to_owned()),
+            prefix: None,
+        }),
+        ..named()
+    };
+    for kind in [CredentialType::ApiKey, CredentialType::Jwt] {
+        let mut fields = placed(&long);
+        if kind == CredentialType::ApiKey {
+            fields.algorithm = None;
+            fields.secret = None;
+        } else {
+            fields.value = None;
+        }
+        let errors = NewCredential::validate(kind, &fields, now()).expect_err("too long");
+        assert_eq!(fields_named(&errors), ["placement.name"], "{kind:?}");
+    }
+}
+
+#[test]
+fn values_sent_in_headers_must_be_visible_ascii() {
+    for (kind, fields, field) in [
+        (
+            CredentialType::ApiKey,
+            CredentialFields {
+                value: secret("cl\u{e9}-secr\u{e8}te"),
+                ..named()
+            },
+            "value",
+        ),
+        (
+            CredentialType::BearerToken,
+            CredentialFields {
+                value: secret("tok\u{2603}"),
+                ..named()
+            },
+            "value",
+        ),
+        (
+            CredentialType::Custom,
+            CredentialFields {
+                headers: Some(vec![(
+                    "X-Tenant".to_owned(),
+                    SecretString::from("caf\u{e9}".to_owned()),
+                )]),
+                ..named()
+            },
+            "headers.X-Tenant",
+        ),
+    ] {
+        let errors = NewCredential::validate(kind, &fields, now()).expect_err("non-ASCII");
+        assert_eq!(fields_named(&errors), [field], "{kind:?}");
+    }
+    // A password is base64-encoded on the way out: any text goes.
+    let basic = CredentialFields {
+        username: Some("user".to_owned()),
+        password: secret("p\u{e4}ssw\u{f6}rt"),
+        ..named()
+    };
+    assert!(NewCredential::validate(CredentialType::BasicAuth, &basic, now()).is_ok());
+}
+
+#[test]
+fn custom_header_names_must_be_valid_and_not_transport_headers() {
+    for bad in [
+        "Bad Header",
+        "X:Y",
+        "",
+        "Host",
+        "content-length",
+        "Proxy-Authorization",
+    ] {
+        let fields = CredentialFields {
+            headers: Some(vec![(bad.to_owned(), SecretString::from("v".to_owned()))]),
+            ..named()
+        };
+        assert!(
+            NewCredential::validate(CredentialType::Custom, &fields, now()).is_err(),
+            "{bad:?} accepted"
+        );
+    }
+    let fields = CredentialFields {
+        headers: Some(vec![
+            ("X-Tenant".to_owned(), SecretString::from("t1".to_owned())),
+            ("x-tenant".to_owned(), SecretString::from("t2".to_owned())),
+        ]),
+        ..named()
+    };
+    assert!(NewCredential::validate(CredentialType::Custom, &fields, now()).is_err());
+}
+
+#[test]
+fn expiry_must_be_a_future_timestamp() {
+    for (raw, ok) in [
+        ("2030-01-01T00:00:00Z", true),
+        ("2020-01-01T00:00:00Z", false),
+        ("tomorrow", false),
+    ] {
+        let fields = CredentialFields {
+            value: secret("token"),
+            expires_at: Patch::Value(raw.to_owned()),
+            ..named()
+        };
+        assert_eq!(
+            NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_ok(),
+            ok,
+            "{raw}"
+        );
+    }
+}
+
+#[test]
+fn names_are_trimmed_and_bounded() {
+    assert_eq!(
+        CredentialName::parse("  Stripe ").expect("valid").as_str(),
+        "Stripe"
+    );
+    assert!(CredentialName::parse("   ").is_err());
+    assert!(CredentialName::parse(&"n".repeat(201)).is_err());
+    assert!(CredentialName::parse("a\u{7}b").is_err());
+    assert!(Description::parse(&"d".repeat(2001)).is_err());
+}
+
+#[test]
+fn patch_keeps_what_is_not_given() {
+    let fields = CredentialFields {
+        username: Some("alice".to_owned()),
+        password: secret("pw"),
+        ..named()
+    };
+    let new = NewCredential::validate(CredentialType::BasicAuth, &fields, now()).expect("valid");
+    let patch = CredentialFields {
+        password: secret("new-pw"),
+        ..CredentialFields::default()
+    };
+    let valid = ValidPatch::validate(&new.kind, &patch, now()).expect("valid");
+    assert!(valid.kind.is_none(), "username unchanged");
+    assert!(matches!(
+        valid.secrets,
+        Some(CredentialSecrets::Password(_))
+    ));
+    assert!(valid.name.is_none());
+
+    let empty =
+        ValidPatch::validate(&new.kind, &CredentialFields::default(), now()).expect("valid");
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn patch_switching_jwt_family_needs_the_new_key() {
+    let fields = CredentialFields {
+        algorithm: Some("HS256".to_owned()),
+        secret: secret("0123456789abcdef0123456789abcdef"),
+        ..named()
+    };
+    let new = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect("valid");
+    let same_family = CredentialFields {
+        algorithm: Some("HS384".to_owned()),
+        ..CredentialFields::default()
+    };
+    assert!(ValidPatch::validate(&new.kind, &same_family, now()).is_ok());
+    let other_family = CredentialFields {
+        algorithm: Some("ES256".to_owned()),
+        ..CredentialFields::default()
+    };
+    let errors = ValidPatch::validate(&new.kind, &other_family, now()).expect_err("needs key");
+    assert_eq!(fields_named(&errors), ["privateKey"]);
+}
+
+#[test]
+fn sealed_payload_round_trips_for_every_type() {
+    let cases = [
+        (
+            CredentialType::ApiKey,
+            CredentialSecrets::Value(SecretString::from("v".to_owned())),
+        ),
+        (
+            CredentialType::BasicAuth,
+            CredentialSecrets::Password(SecretString::from("p".to_owned())),
+        ),
+        (
+            CredentialType::OAuth2,
+            CredentialSecrets::ClientSecret(SecretString::from("c".to_owned())),
+        ),
+        (
+            CredentialType::Jwt,
+            CredentialSecrets::JwtSecret(SecretString::from("s".to_owned())),
+        ),
+        (
+            CredentialType::Jwt,
+            CredentialSecrets::JwtPrivateKey(SecretString::from("k".to_owned())),
+        ),
+        (
+            CredentialType::Custom,
+            CredentialSecrets::Headers(
+                [(
+                    "X-A".to_owned(),
+                    SecretString::from("\"quoted\\\"".to_owned()),
+                )]
+                .into(),
+            ),
+        ),
+    ];
+    for (kind, secrets) in cases {
+        let bytes = secrets.to_plaintext();
+        let back = CredentialSecrets::from_plaintext(kind, &bytes).expect("decodes");
+        assert_eq!(*bytes, *back.to_plaintext());
+    }
+    assert!(
+        CredentialSecrets::from_plaintext(CredentialType::BasicAuth, br#"{"value":"v"}"#).is_err()
+    );
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let fields = CredentialFields {
+        value: secret("CANARY-debug-value"),
+        ..named()
+    };
+    assert!(!format!("{fields:?}").contains("CANARY"));
+    let new = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect("valid");
+    assert!(!format!("{new:?}").contains("CANARY"));
+}
