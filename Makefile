@@ -42,14 +42,15 @@ endif
 	$(CARGO) test --workspace --doc
 	./scripts/test-console.sh
 
-# Chaos: SIGKILL the server during a burst of writes and during a rewrap (tests/chaos.rs),
+# Chaos: SIGKILL the server during a burst of writes and during a rewrap (tests/chaos.rs)
+# and under proxy load (tests/chaos_proxy.rs),
 # stop PostgreSQL under load (tests/faults.rs), kill a rewrap half way (tests/rotation.rs),
 # fill the SQLite volume (tests/chaos.rs, needs `unshare`). They are in `make test` too.
 chaos: pg-up
 ifeq ($(NEXTEST),yes)
-	$(CARGO) nextest run --workspace --no-fail-fast -E 'binary(chaos) | binary(faults) | binary(rotation)'
+	$(CARGO) nextest run --workspace --no-fail-fast -E 'binary(chaos) | binary(chaos_proxy) | binary(faults) | binary(rotation)'
 else
-	$(CARGO) test --workspace --no-fail-fast --test chaos --test faults --test rotation
+	$(CARGO) test --workspace --no-fail-fast --test chaos --test chaos_proxy --test faults --test rotation
 endif
 
 # The web console in headless Chromium (installs Debian's chromium and playwright-core

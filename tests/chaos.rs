@@ -671,9 +671,10 @@ async fn kill_during_rewrap(postgres: bool) {
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
+    // The rewrap first: it is what must be caught half way, and it runs fast.
+    rewrap.kill().expect("SIGKILL the rewrap");
     burst.killed.store(true, Ordering::SeqCst);
     server.kill();
-    rewrap.kill().expect("SIGKILL the rewrap");
     rewrap.wait().expect("reaped");
     burst.stop.store(true, Ordering::SeqCst);
     let mut ledgers = collect(workers).await;

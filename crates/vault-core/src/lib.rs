@@ -14,6 +14,7 @@ pub mod ids;
 pub mod input;
 pub mod jobs;
 pub mod jwt;
+pub mod log_writer;
 pub mod logs;
 pub mod oauth2;
 pub mod store;
@@ -22,6 +23,7 @@ pub mod upstream;
 pub mod validation;
 pub mod vault;
 pub mod versions;
+mod write_lock;
 
 pub use access_key::{AccessKey, IssuedAccessKey, KeyBinding, Organization, Principal, Scope};
 pub use apply::{AppliedCredential, ProxyRequest};

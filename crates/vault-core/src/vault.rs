@@ -27,6 +27,7 @@ use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::versions::SecretVersion;
+use crate::write_lock::WriteLocks;
 
 mod access_keys;
 mod audit;
@@ -51,8 +52,9 @@ pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// Versions of a credential's secret values kept by default.
 pub const DEFAULT_VERSIONS_KEPT: usize = 10;
-/// How often an update re-reads and retries after losing a race with another writer.
-/// Each retry makes progress for someone, so this bounds only pathological contention.
+/// How often an update re-reads and retries after losing a race with a writer in another
+/// process (writers in this one take turns). Each retry makes progress for someone, so
+/// this bounds only pathological contention.
 const MAX_UPDATE_ATTEMPTS: usize = 128;
 
 const KEY_CHECK_NAME: &str = "key-check";
@@ -256,6 +258,8 @@ pub struct Vault<S, C, K, U = NoUpstream, J = NoJwtSigner> {
     signer: J,
     /// Issued OAuth2 tokens and signed JWTs, per credential.
     tokens: TokenCache,
+    /// One update or restore of a credential at a time in this process.
+    writers: WriteLocks<CredentialId>,
     /// How many versions of a credential's secret values are kept (0: all).
     keep_versions: usize,
     token_hash_key: Zeroizing<[u8; 32]>,
@@ -326,6 +330,7 @@ impl<S: Store, C: Cipher, K: Clock> Vault<S, C, K> {
             upstream: NoUpstream,
             signer: NoJwtSigner,
             tokens: TokenCache::default(),
+            writers: WriteLocks::default(),
             keep_versions: DEFAULT_VERSIONS_KEPT,
             token_hash_key,
             auth_cache_ttl: Duration::ZERO,
@@ -353,6 +358,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             upstream,
             signer: self.signer,
             tokens: self.tokens,
+            writers: self.writers,
             keep_versions: self.keep_versions,
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
@@ -374,6 +380,7 @@ impl<S, C, K, U, J> Vault<S, C, K, U, J> {
             upstream: self.upstream,
             signer,
             tokens: self.tokens,
+            writers: self.writers,
             keep_versions: self.keep_versions,
             token_hash_key: self.token_hash_key,
             auth_cache_ttl: self.auth_cache_ttl,
@@ -649,6 +656,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
+        let _turn = self.writers.lock(id).await;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.store.get_credential(organization, id).await?;
             check_precondition(precondition, &current.credential)?;

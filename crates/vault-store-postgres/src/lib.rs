@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+mod cache;
 mod error;
 mod jobs;
+mod logs;
 mod migrations;
 mod rows;
 mod schema;
@@ -29,27 +31,31 @@ use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKe
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::logs::AuditEvent;
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, LogKind, LogStore,
-    MetaStore, OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, MetaStore,
+    OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
+use vault_core::log_writer::LogWriter;
+
+pub use crate::cache::APPLICATION_NAME as CACHE_APPLICATION_NAME;
 pub use crate::jobs::job_lock_key;
 pub use crate::migrations::SchemaStatus;
 
+use crate::cache::{CredentialCache, StopListening};
 use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
+use crate::logs::LogTables;
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow, SealedVersionRow,
-    VersionInfoRow, VersionRow, key_usage, pg_time,
+    KeyCountRow, MetaRow, OrganizationRow, SealedCredentialRow, SealedVersionRow, VersionInfoRow,
+    VersionRow, key_usage, pg_time,
 };
 use crate::schema::{
-    access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
-    vault_meta,
+    access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
 
 diesel::define_sql_function! {
@@ -98,21 +104,32 @@ impl Default for PgOptions {
 /// and cached. `Debug` shows the user, hosts and database, never the password.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool<AsyncPgConnection>,
+    db: Connections,
     /// The connection string without its password, for `Debug` and logs.
     target: Arc<str>,
+    /// Appends to the audit and request logs, group-committed.
+    logs: LogWriter,
+    /// Credentials read recently, forgotten when any replica changes them.
+    credentials: Arc<CredentialCache>,
+    _listening: Arc<StopListening>,
+}
+
+/// The pool, and how long a call may wait for it: what every statement runs on.
+#[derive(Clone)]
+pub(crate) struct Connections {
+    pool: Pool<AsyncPgConnection>,
     acquire_timeout: Duration,
 }
 
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = self.pool.status();
+        let status = self.db.pool.status();
         f.debug_struct("PgStore")
             .field("target", &self.target)
             .field("connections", &status.size)
             .field("idle", &status.available)
             .field("max_connections", &status.max_size)
-            .field("acquire_timeout", &self.acquire_timeout)
+            .field("acquire_timeout", &self.db.acquire_timeout)
             .finish()
     }
 }
@@ -153,10 +170,20 @@ impl PgStore {
             .recycle_timeout(Some(timeout))
             .build()
             .map_err(backend)?;
-        let store = Self {
+        let db = Connections {
             pool,
-            target: Arc::from(target),
             acquire_timeout: timeout,
+        };
+        let (logs, writing) = LogWriter::start(LogTables(db.clone()));
+        tokio::spawn(writing);
+        let credentials = Arc::new(CredentialCache::default());
+        let listening = cache::listen(url, &credentials, timeout);
+        let store = Self {
+            db,
+            target: Arc::from(target),
+            logs,
+            credentials,
+            _listening: Arc::new(listening),
         };
         // Open one connection now, so an unreachable database fails here.
         drop(store.connection().await?);
@@ -199,9 +226,25 @@ impl PgStore {
     /// returned, and every later call fails with [`StoreError::Unavailable`]. Affects every
     /// clone.
     pub fn close(&self) {
-        self.pool.close();
+        self.db.pool.close();
+        self.credentials.close();
     }
 
+    /// Runs `operation` on a pooled connection: see [`Connections::with_connection`].
+    async fn with_connection<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
+    {
+        self.db.with_connection(operation).await
+    }
+
+    /// A pooled connection, within the acquire timeout.
+    async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+        self.db.connection().await
+    }
+}
+
+impl Connections {
     /// Runs `operation` on a pooled connection, for at most the acquire timeout. A
     /// connection whose operation failed as `Unavailable` (the server ended it, the socket
     /// broke, no answer in time) is taken out of the pool (and closed) instead of being
@@ -505,6 +548,10 @@ impl CredentialStore for PgStore {
         organization: OrganizationId,
         id: CredentialId,
     ) -> Result<StoredCredential, StoreError> {
+        if let Some(stored) = self.credentials.get(organization, id) {
+            return Ok(stored);
+        }
+        let mark = self.credentials.mark();
         let row = self
             .with_connection(async move |conn| {
                 credentials::table
@@ -517,7 +564,9 @@ impl CredentialStore for PgStore {
                     .map_err(from_diesel)
             })
             .await?;
-        row.ok_or(StoreError::NotFound)?.decode()
+        let stored = row.ok_or(StoreError::NotFound)?.decode()?;
+        self.credentials.keep(mark, &stored);
+        Ok(stored)
     }
 
     async fn list_credentials(
@@ -559,6 +608,7 @@ impl CredentialStore for PgStore {
         expected_version: i64,
         write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
+        let _forget = self.credentials.forget_after(credential.credential.id);
         let CredentialRow {
             summary: s,
             sealed,
@@ -631,6 +681,7 @@ impl CredentialStore for PgStore {
         expected_version: Option<i64>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
+        let _forget = self.credentials.forget_after(id);
         let audit = AuditEventRow::encode(audit)?;
         let org = *organization.as_uuid();
         let id = *id.as_uuid();
@@ -1016,97 +1067,6 @@ impl MetaStore for PgStore {
     }
 }
 
-impl LogStore for PgStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        let row = RequestLogRow::encode(entry)?;
-        self.with_connection(async move |conn| {
-            diesel::insert_into(request_logs::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_request_logs(
-        &self,
-        organization: OrganizationId,
-        query: &RequestLogQuery,
-    ) -> Result<Vec<RequestLogEntry>, StoreError> {
-        let mut select = request_logs::table
-            .filter(request_logs::organization_id.eq(*organization.as_uuid()))
-            .select(RequestLogRow::as_select())
-            .into_boxed();
-        if let Some(credential_id) = query.credential_id {
-            select = select.filter(request_logs::credential_id.eq(*credential_id.as_uuid()));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(request_logs::id.lt(before));
-        }
-        // Newest first: ids are UUID v7, and PostgreSQL orders `uuid` bytewise, which is
-        // time order.
-        let select = select
-            .order(request_logs::id.desc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<RequestLogRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let row = AuditEventRow::encode(event)?;
-        self.with_connection(async move |conn| {
-            diesel::insert_into(audit_events::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_audit_events(
-        &self,
-        organization: OrganizationId,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        // `= organization` never matches NULL: events of no organization are never listed.
-        let mut select = audit_events::table
-            .filter(audit_events::organization_id.eq(*organization.as_uuid()))
-            .select(AuditEventRow::as_select())
-            .into_boxed();
-        if let Some(action) = query.action {
-            select = select.filter(audit_events::action.eq(action.as_str()));
-        }
-        if let Some(target) = query.target {
-            select = select.filter(audit_events::target.eq(target));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(audit_events::id.lt(before));
-        }
-        let select = select
-            .order(audit_events::id.desc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<AuditEventRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(AuditEventRow::decode).collect()
-    }
-
-    async fn prune_log(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        self.prune(log, cutoff, limit).await
-    }
-}
-
 /// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
 /// refused rather than read as "from the start", which could loop forever.
 fn cursor_of_another_kind() -> StoreError {
@@ -1258,6 +1218,10 @@ impl SealedStore for PgStore {
     }
 
     async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        let _forget = match &row.reference {
+            SealedRef::Credential { id, .. } => Some(self.credentials.forget_after(*id)),
+            _ => None,
+        };
         let old = row.sealed.bytes.as_slice();
         let bytes = new.bytes.as_slice();
         let key_id = new.key_id.as_str();

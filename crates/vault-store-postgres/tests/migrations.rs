@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 7] = [
+const VERSIONS: [&str; 8] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -23,6 +23,7 @@ const VERSIONS: [&str; 7] = [
     "20261206070000",
     "20261206071400",
     "20261206072500",
+    "20261206100000",
 ];
 
 const INITIAL_UP: &str =
@@ -42,6 +43,12 @@ const BINDING_DOWN: &str =
 
 const AUDIT_COUNT_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-06-072500_audit_count/down.sql");
+
+const CREDENTIAL_CHANGES_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-100000_credential_changes/down.sql");
+
+const CREDENTIAL_TRIGGERS: &str = "SELECT count(*) AS count FROM pg_trigger \
+     WHERE tgname IN ('vault_credential_changed', 'vault_credential_truncated')";
 
 const OCCURRENCES_COLUMN: &str = "SELECT count(*) AS count FROM information_schema.columns \
      WHERE table_schema = 'public' AND table_name = 'audit_events' \
@@ -304,6 +311,15 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     .await
     .expect("the organization goes again");
 
+    assert_eq!(count(&mut conn, CREDENTIAL_TRIGGERS).await, 2);
+    conn.batch_execute(CREDENTIAL_CHANGES_DOWN)
+        .await
+        .expect("the credential-changes migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, CREDENTIAL_TRIGGERS).await,
+        0,
+        "the credential-changes migration's down.sql drops its triggers"
+    );
     assert_eq!(count(&mut conn, OCCURRENCES_COLUMN).await, 1);
     conn.batch_execute(AUDIT_COUNT_DOWN)
         .await
@@ -513,7 +529,12 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     PgStore::migrate(database.url()).await.expect("migrate");
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
-    for down in [AUDIT_COUNT_DOWN, BINDING_DOWN, DESTINATIONS_DOWN] {
+    for down in [
+        CREDENTIAL_CHANGES_DOWN,
+        AUDIT_COUNT_DOWN,
+        BINDING_DOWN,
+        DESTINATIONS_DOWN,
+    ] {
         conn.batch_execute(down).await.expect("a down.sql");
     }
     conn.batch_execute(
@@ -527,7 +548,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 3);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 4);
     for (name, gains) in [("admin", 1), ("writer", 0)] {
         let routes = count(
             &mut conn,

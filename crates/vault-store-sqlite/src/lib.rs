@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod logs;
 mod rows;
 mod schema;
 
@@ -27,24 +28,25 @@ use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery, id_floor};
+use vault_core::log_writer::LogWriter;
+use vault_core::logs::AuditEvent;
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
+    MetaStore, OrganizationStore, SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
+use crate::logs::LogTables;
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KeyCountRow, MetaRow, OrganizationRow, RequestLogRow, SealedCredentialRow, SealedVersionRow,
-    VersionInfoRow, VersionRow, key_usage, micros,
+    KeyCountRow, MetaRow, OrganizationRow, SealedCredentialRow, SealedVersionRow, VersionInfoRow,
+    VersionRow, key_usage, micros,
 };
 use crate::schema::{
-    access_keys, audit_events, credential_versions, credentials, organizations, request_logs,
-    vault_meta,
+    access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
@@ -75,21 +77,24 @@ type ConnectionFuture<'a> =
 
 /// The embedded store: every store port on one SQLite file.
 ///
-/// Cheap to clone (clones share the connections). Writes check out a pooled connection and
-/// run as one closure on tokio's blocking pool (they may wait up to the busy timeout for
-/// SQLite's single write lock, which must not stall an async worker). Point reads and
-/// pages of lists run inline on a read-only connection: in WAL mode they never wait for
-/// the writer, and a read served from SQLite's page cache takes a few microseconds, less
-/// than the two thread hand-offs of the blocking pool. No lock or transaction is ever held
-/// across an `.await`.
+/// Cheap to clone (clones share the connections). Writes take turns ([`Writers`]), then
+/// check out a pooled connection and run as one closure on tokio's blocking pool (they may
+/// wait up to the busy timeout for another process holding SQLite's write lock, which must
+/// not stall an async worker). Log appends are group-committed ([`LogWriter`]). Point reads
+/// and pages of lists run inline on a read-only connection: in WAL mode they never wait
+/// for the writer, and a read served from SQLite's page cache takes a few microseconds,
+/// less than the two thread hand-offs of the blocking pool. No SQLite lock or transaction
+/// is ever held across an `.await`.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: Pool<AsyncSqlite>,
+    writers: Arc<Writers>,
     readers: Arc<Readers>,
     path: Arc<Path>,
     /// Background jobs' exclusion. One server process serves a file (replicas need
     /// PostgreSQL), so excluding this process's own jobs is enough: no lock in the file.
     jobs: Arc<LocalJobs>,
+    /// Appends to the audit and request logs, group-committed.
+    logs: LogWriter,
 }
 
 /// Idle read-only connections. The mutex guards only a pop or a push.
@@ -111,7 +116,7 @@ const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 1000; PRAGMA query_only = ON
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = self.pool.status();
+        let status = self.writers.pool.status();
         f.debug_struct("SqliteStore")
             .field("path", &self.path)
             .field("connections", &status.size)
@@ -171,14 +176,21 @@ impl SqliteStore {
         drop(pool.get().await.map_err(from_pool)?);
 
         tracing::info!(path = %path.display(), migrations_applied = applied, "SQLite store open");
-        Ok(Self {
+        let writers = Arc::new(Writers {
             pool,
+            turn: tokio::sync::Mutex::default(),
+        });
+        let (logs, writing) = LogWriter::start(LogTables(Arc::downgrade(&writers)));
+        tokio::spawn(writing);
+        Ok(Self {
+            writers,
             readers: Arc::new(Readers {
                 path: path_text_for_readers,
                 idle: std::sync::Mutex::default(),
             }),
             path: Arc::from(path),
             jobs: Arc::default(),
+            logs,
         })
     }
 
@@ -227,12 +239,32 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
     {
-        let mut connection = self.pool.get().await.map_err(from_pool)?;
-        connection
-            .spawn_blocking(move |conn| Ok(operation(conn)))
-            .await
-            .map_err(from_diesel)?
+        run_on(&self.writers, operation).await
     }
+}
+
+/// The pooled connections that write, and whose turn it is. SQLite has one write lock per
+/// file, and a connection that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10
+/// ... 100 ms), which is what made writes under load slow at the tail. So this process's
+/// writers take turns here, in order, and reach SQLite one at a time; the busy timeout is
+/// left for other processes (`keys rewrap`).
+pub(crate) struct Writers {
+    pool: Pool<AsyncSqlite>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+/// [`SqliteStore::run`] on `writers`, in turn.
+async fn run_on<R, F>(writers: &Writers, operation: F) -> Result<R, StoreError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
+{
+    let _turn = writers.turn.lock().await;
+    let mut connection = writers.pool.get().await.map_err(from_pool)?;
+    connection
+        .spawn_blocking(move |conn| Ok(operation(conn)))
+        .await
+        .map_err(from_diesel)?
 }
 
 /// Where the database file is, from a URL or a plain path; absolute, so a later change of
@@ -390,12 +422,21 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
     {
-        self.run(move |conn| {
-            conn.immediate_transaction(operation)
-                .map_err(|Abort(error)| error)
-        })
-        .await
+        write_on(&self.writers, operation).await
     }
+}
+
+/// [`SqliteStore::write`] on `writers`.
+async fn write_on<R, F>(writers: &Writers, operation: F) -> Result<R, StoreError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+{
+    run_on(writers, move |conn| {
+        conn.immediate_transaction(operation)
+            .map_err(|Abort(error)| error)
+    })
+    .await
 }
 
 /// A stored credential write's version rows. They must belong to the credential written
@@ -929,136 +970,6 @@ impl MetaStore for SqliteStore {
         .await
     }
 }
-
-impl LogStore for SqliteStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        let row = RequestLogRow::encode(entry)?;
-        self.run(move |conn| {
-            diesel::insert_into(request_logs::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_request_logs(
-        &self,
-        organization: OrganizationId,
-        query: &RequestLogQuery,
-    ) -> Result<Vec<RequestLogEntry>, StoreError> {
-        let credential_id = query.credential_id;
-        let before = query.before;
-        let limit = clamp_limit(query.limit);
-        let rows = self.read(move |conn| {
-            let mut select = request_logs::table
-                .filter(request_logs::organization_id.eq(organization.as_bytes().to_vec()))
-                .select(RequestLogRow::as_select())
-                .into_boxed();
-            if let Some(credential_id) = credential_id {
-                select = select
-                    .filter(request_logs::credential_id.eq(credential_id.as_bytes().to_vec()));
-            }
-            if let Some(before) = before {
-                select = select.filter(request_logs::id.lt(before.as_bytes().to_vec()));
-            }
-            // Newest first: ids are UUID v7, and SQLite compares BLOBs bytewise, which is
-            // time order.
-            select
-                .order(request_logs::id.desc())
-                .limit(limit)
-                .load(conn)
-                .map_err(from_diesel)
-        })?;
-        rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let row = AuditEventRow::encode(event)?;
-        self.run(move |conn| {
-            diesel::insert_into(audit_events::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_audit_events(
-        &self,
-        organization: OrganizationId,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        let action = query.action;
-        let target = query.target;
-        let before = query.before;
-        let limit = clamp_limit(query.limit);
-        let rows = self.read(move |conn| {
-            // `= organization` never matches NULL: events of no organization are never
-            // listed.
-            let mut select = audit_events::table
-                .filter(audit_events::organization_id.eq(organization.as_bytes().to_vec()))
-                .select(AuditEventRow::as_select())
-                .into_boxed();
-            if let Some(action) = action {
-                select = select.filter(audit_events::action.eq(action.as_str()));
-            }
-            if let Some(target) = target {
-                select = select.filter(audit_events::target.eq(target.as_bytes().to_vec()));
-            }
-            if let Some(before) = before {
-                select = select.filter(audit_events::id.lt(before.as_bytes().to_vec()));
-            }
-            select
-                .order(audit_events::id.desc())
-                .limit(limit)
-                .load(conn)
-                .map_err(from_diesel)
-        })?;
-        rows.into_iter().map(AuditEventRow::decode).collect()
-    }
-
-    async fn prune_log(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        let floor = id_floor(cutoff).as_bytes().to_vec();
-        let cutoff = micros(cutoff, "cutoff")?;
-        let limit = clamp_limit(limit);
-        let sql = match log {
-            LogKind::Request => PRUNE_REQUEST_LOGS,
-            LogKind::Audit => PRUNE_AUDIT_EVENTS,
-        };
-        let deleted = self
-            .run(move |conn| {
-                diesel::sql_query(sql)
-                    .bind::<Binary, _>(floor)
-                    .bind::<BigInt, _>(cutoff)
-                    .bind::<BigInt, _>(limit)
-                    .execute(conn)
-                    .map_err(from_diesel)
-            })
-            .await?;
-        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
-    }
-}
-
-/// One retention batch: the oldest entries by the primary key's index (an id range below
-/// the cutoff's [`id_floor`], in id order, so the walk stops after `LIMIT` rows and never
-/// scans the newer part of the table), each also older than the cutoff by its time. A
-/// short statement, so SQLite's single write lock is held for a moment only.
-const PRUNE_REQUEST_LOGS: &str = "\
-    DELETE FROM request_logs WHERE id IN ( \
-        SELECT id FROM request_logs WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
-
-/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
-const PRUNE_AUDIT_EVENTS: &str = "\
-    DELETE FROM audit_events WHERE id IN ( \
-        SELECT id FROM audit_events WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
 
 impl JobStore for SqliteStore {
     async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>

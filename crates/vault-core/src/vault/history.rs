@@ -121,6 +121,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let organization = who.organization_id;
+        let _turn = self.writers.lock(id).await;
         for _ in 0..MAX_UPDATE_ATTEMPTS {
             let current = self.store.get_credential(organization, id).await?;
             check_precondition(precondition, &current.credential)?;

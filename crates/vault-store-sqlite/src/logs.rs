@@ -1,0 +1,167 @@
+//! The audit and request logs: appends go through the store's group-committing
+//! [`LogWriter`], whose batches [`LogTables`] writes in one IMMEDIATE transaction each;
+//! lists read on the read-only connections; retention deletes in short batches.
+
+use std::sync::Weak;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Binary};
+use time::OffsetDateTime;
+use vault_core::ids::OrganizationId;
+use vault_core::log_writer::{LogRecord, LogSink};
+use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery, id_floor};
+use vault_core::store::{LogKind, LogStore, StoreError};
+
+use crate::error::from_diesel;
+use crate::rows::{AuditEventRow, RequestLogRow, micros};
+use crate::schema::{audit_events, request_logs};
+use crate::{Abort, SqliteStore, Writers, clamp_limit, write_on};
+
+/// The log tables, written by the store's log writer. It holds the store's writers weakly:
+/// the connections close when the store's last clone is dropped, not later, when the log
+/// writer's loop notices.
+pub(crate) struct LogTables(pub(crate) Weak<Writers>);
+
+impl LogSink for LogTables {
+    async fn append(&self, records: &[LogRecord]) -> Result<(), StoreError> {
+        let mut audit = Vec::new();
+        let mut requests = Vec::new();
+        for record in records {
+            match record {
+                LogRecord::Audit(event) => audit.push(AuditEventRow::encode(event)?),
+                LogRecord::Request(entry) => requests.push(RequestLogRow::encode(entry)?),
+            }
+        }
+        let Some(writers) = self.0.upgrade() else {
+            return Err(StoreError::Unavailable("the store is closed".into()));
+        };
+        write_on(&writers, move |conn| {
+            if !audit.is_empty() {
+                diesel::insert_into(audit_events::table)
+                    .values(&audit)
+                    .execute(conn)?;
+            }
+            if !requests.is_empty() {
+                diesel::insert_into(request_logs::table)
+                    .values(&requests)
+                    .execute(conn)?;
+            }
+            Ok::<_, Abort>(())
+        })
+        .await
+    }
+}
+
+impl LogStore for SqliteStore {
+    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+        self.logs.append(LogRecord::Request(entry.clone())).await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        let credential_id = query.credential_id;
+        let before = query.before;
+        let limit = clamp_limit(query.limit);
+        let rows = self.read(move |conn| {
+            let mut select = request_logs::table
+                .filter(request_logs::organization_id.eq(organization.as_bytes().to_vec()))
+                .select(RequestLogRow::as_select())
+                .into_boxed();
+            if let Some(credential_id) = credential_id {
+                select = select
+                    .filter(request_logs::credential_id.eq(credential_id.as_bytes().to_vec()));
+            }
+            if let Some(before) = before {
+                select = select.filter(request_logs::id.lt(before.as_bytes().to_vec()));
+            }
+            // Newest first: ids are UUID v7, and SQLite compares BLOBs bytewise, which is
+            // time order.
+            select
+                .order(request_logs::id.desc())
+                .limit(limit)
+                .load(conn)
+                .map_err(from_diesel)
+        })?;
+        rows.into_iter().map(RequestLogRow::decode).collect()
+    }
+
+    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.logs.append(LogRecord::Audit(event.clone())).await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let action = query.action;
+        let target = query.target;
+        let before = query.before;
+        let limit = clamp_limit(query.limit);
+        let rows = self.read(move |conn| {
+            // `= organization` never matches NULL: events of no organization are never
+            // listed.
+            let mut select = audit_events::table
+                .filter(audit_events::organization_id.eq(organization.as_bytes().to_vec()))
+                .select(AuditEventRow::as_select())
+                .into_boxed();
+            if let Some(action) = action {
+                select = select.filter(audit_events::action.eq(action.as_str()));
+            }
+            if let Some(target) = target {
+                select = select.filter(audit_events::target.eq(target.as_bytes().to_vec()));
+            }
+            if let Some(before) = before {
+                select = select.filter(audit_events::id.lt(before.as_bytes().to_vec()));
+            }
+            select
+                .order(audit_events::id.desc())
+                .limit(limit)
+                .load(conn)
+                .map_err(from_diesel)
+        })?;
+        rows.into_iter().map(AuditEventRow::decode).collect()
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let floor = id_floor(cutoff).as_bytes().to_vec();
+        let cutoff = micros(cutoff, "cutoff")?;
+        let limit = clamp_limit(limit);
+        let sql = match log {
+            LogKind::Request => PRUNE_REQUEST_LOGS,
+            LogKind::Audit => PRUNE_AUDIT_EVENTS,
+        };
+        let deleted = self
+            .run(move |conn| {
+                diesel::sql_query(sql)
+                    .bind::<Binary, _>(floor)
+                    .bind::<BigInt, _>(cutoff)
+                    .bind::<BigInt, _>(limit)
+                    .execute(conn)
+                    .map_err(from_diesel)
+            })
+            .await?;
+        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+    }
+}
+
+/// One retention batch: the oldest entries by the primary key's index (an id range below
+/// the cutoff's [`id_floor`], in id order, so the walk stops after `LIMIT` rows and never
+/// scans the newer part of the table), each also older than the cutoff by its time. A
+/// short statement, so SQLite's single write lock is held for a moment only.
+const PRUNE_REQUEST_LOGS: &str = "\
+    DELETE FROM request_logs WHERE id IN ( \
+        SELECT id FROM request_logs WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
+
+/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
+const PRUNE_AUDIT_EVENTS: &str = "\
+    DELETE FROM audit_events WHERE id IN ( \
+        SELECT id FROM audit_events WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)";
