@@ -85,8 +85,8 @@ pg-up:
 bench: pg-up
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(CARGO) build --release -p vault-server --bin vault-server --example bench_upstream --example bench_seed
-	python3 scripts/bench.py
 	$(CARGO) bench -p vault-server --bench apply
+	python3 scripts/bench.py
 
 bench-cipher:
 	$(CARGO) bench -p vault-cipher-ring --bench seal_open

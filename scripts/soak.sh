@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make soak`: tests/soak.rs (a mixed load on SQLite and PostgreSQL for SOAK_SECONDS, default
-# 600), then the memory plot and the summary under target/soak/ (matplotlib from PyPI into
-# target/soak-venv). The plot is drawn even when the soak fails: it is the evidence.
+# 600), then the memory and load plot and the summary under target/soak/ (matplotlib from PyPI
+# into target/soak-venv). The plot is drawn even when the soak fails: it is the evidence.
+# The summary opens with a joint table: throughput in the first and last quarter of the run
+# and their ratio (target at least 0.90; a WARNING below it, never a failure), and memory.
 #
 #   SOAK_SECONDS  how long the load runs (both databases at once); CI runs 60
 set -euo pipefail

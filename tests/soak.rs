@@ -5,10 +5,13 @@
 //! resident memory is sampled; after a warm-up it must stay flat. No request may end in a
 //! 5xx or a transport error, and afterwards every credential acknowledged as written is
 //! read back, with its version history, and opens with the secret last written.
+//! Throughput (finished requests at each sample) is reported, last quarter against first,
+//! with a WARNING under 0.90, but not asserted: timings never are.
 //!
-//! Written under `target/soak/` (or `SOAK_DIR`): `<backend>.csv` (the memory samples) and
-//! `<backend>.md` (the summary); `scripts/soak.sh` (`make soak`) runs it and adds the plot
-//! (`scripts/soak_plot.py`) and the joint table.
+//! Written under `target/soak/` (or `SOAK_DIR`): `<backend>.csv` (the samples),
+//! `<backend>.md` (the summary) and `<backend>.json` (its headline figures);
+//! `scripts/soak.sh` (`make soak`) runs it and adds the plot (`scripts/soak_plot.py`) and
+//! the joint table.
 //! Ignored by `make test` for its length.
 
 mod support;
@@ -37,6 +40,9 @@ const MAX_LIVE: usize = 40;
 const VERSIONS_KEPT: u64 = 10;
 /// Memory may grow this much past its post-warm-up level (or 10 %, if more) and no more.
 const RSS_SLACK_KIB: u64 = 8 * 1024;
+/// Throughput is flat when the last quarter runs at least this fraction of the first
+/// (issue 15). Reported and warned about, never asserted: timings are not asserted in tests.
+const FLAT_THROUGHPUT: f64 = 0.90;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "long: `make soak` (SOAK_SECONDS, default 600)"]
@@ -75,7 +81,12 @@ async fn a_mixed_load_leaves_memory_flat_no_errors_and_every_write_readable() {
             report.markdown(),
         )
         .expect("write summary");
+        std::fs::write(out.join(format!("{}.json", report.backend)), report.json())
+            .expect("write figures");
         eprintln!("{}", report.markdown());
+        if let Some(warning) = report.throughput_warning() {
+            eprintln!("{warning}");
+        }
         failures.extend(report.failures());
     }
     assert!(failures.is_empty(), "soak failed:\n{}", failures.join("\n"));
@@ -315,7 +326,6 @@ async fn client_loop(
     let mut made = 0u64;
     let echo = json!({"method": "GET", "url": upstream.url("/echo")});
     while !stop.load(Ordering::Relaxed) {
-        requests.fetch_add(1, Ordering::Relaxed);
         let op = if live.len() < MIN_LIVE {
             Op::Create
         } else if live.len() >= MAX_LIVE {
@@ -426,6 +436,8 @@ async fn client_loop(
                 }
             }
         }
+        // Counted once answered (or failed): the throughput figures are of finished requests.
+        requests.fetch_add(1, Ordering::Relaxed);
     }
     outcome.live = live;
     outcome
@@ -511,7 +523,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|kib| kib.parse().ok())
 }
 
-/// One memory sample: seconds since the start, resident KiB, requests sent so far.
+/// One sample: seconds since the start, resident KiB, requests finished so far.
 #[derive(Clone, Copy)]
 struct Sample {
     seconds: f64,
@@ -555,7 +567,83 @@ struct Memory {
     slope_kib_per_minute: f64,
 }
 
+/// Finished requests a second in the first and the last quarter of the whole run. No
+/// warm-up is left out (unlike memory's): the logs grow from the first request on, so any
+/// slowing starts there, and leaving the start out would hide part of it.
+#[derive(Clone, Copy)]
+struct Throughput {
+    first: f64,
+    last: f64,
+}
+
+impl Throughput {
+    fn ratio(self) -> f64 {
+        if self.first > 0.0 {
+            self.last / self.first
+        } else {
+            0.0
+        }
+    }
+
+    fn flat(self) -> bool {
+        self.ratio() >= FLAT_THROUGHPUT
+    }
+}
+
+/// Requests a second between two samples.
+fn rate(from: Sample, to: Sample) -> f64 {
+    if to.seconds > from.seconds {
+        to.requests.saturating_sub(from.requests) as f64 / (to.seconds - from.seconds)
+    } else {
+        0.0
+    }
+}
+
 impl Report {
+    fn throughput(&self) -> Throughput {
+        // The start is a sample too: nothing has finished at second 0.
+        let origin = Sample {
+            seconds: 0.0,
+            rss_kib: 0,
+            requests: 0,
+        };
+        let end = self.samples.last().copied().unwrap_or(origin);
+        // The quarters end at the first sample past a quarter of the run and start at the
+        // last sample before three quarters, so each spans at least a quarter.
+        let first_end = self
+            .samples
+            .iter()
+            .find(|s| s.seconds >= end.seconds / 4.0)
+            .copied()
+            .unwrap_or(end);
+        let last_start = self
+            .samples
+            .iter()
+            .rev()
+            .find(|s| s.seconds <= end.seconds * 0.75)
+            .copied()
+            .unwrap_or(origin);
+        Throughput {
+            first: rate(origin, first_end),
+            last: rate(last_start, end),
+        }
+    }
+
+    /// One line when throughput fell below the target; printed, never a failure.
+    fn throughput_warning(&self) -> Option<String> {
+        let throughput = self.throughput();
+        (!throughput.flat()).then(|| {
+            format!(
+                "WARNING: {}: throughput not flat: {:.0} requests/s in the last quarter, {:.2} of \
+                 the first quarter's {:.0}/s (target at least {FLAT_THROUGHPUT:.2})",
+                self.backend,
+                throughput.last,
+                throughput.ratio(),
+                throughput.first,
+            )
+        })
+    }
+
     fn memory(&self) -> Memory {
         let settled: Vec<Sample> = self
             .samples
@@ -592,11 +680,40 @@ impl Report {
     }
 
     fn csv(&self) -> String {
-        let mut csv = String::from("seconds,rss_kib,requests\n");
-        for s in &self.samples {
-            let _ = writeln!(csv, "{:.1},{},{}", s.seconds, s.rss_kib, s.requests);
+        let mut csv = String::from("seconds,rss_kib,requests,requests_per_second\n");
+        let mut previous = Sample {
+            seconds: 0.0,
+            rss_kib: 0,
+            requests: 0,
+        };
+        for &s in &self.samples {
+            let per_second = rate(previous, s);
+            let _ = writeln!(
+                csv,
+                "{:.1},{},{},{per_second:.1}",
+                s.seconds, s.rss_kib, s.requests
+            );
+            previous = s;
         }
         csv
+    }
+
+    /// The headline figures, for the joint table `scripts/soak_plot.py` writes.
+    fn json(&self) -> String {
+        let (memory, throughput) = (self.memory(), self.throughput());
+        json!({
+            "backend": self.backend,
+            "seconds": self.duration.as_secs(),
+            "requests": self.total(|s| s.micros.len() as u64),
+            "first_quarter_per_second": throughput.first,
+            "last_quarter_per_second": throughput.last,
+            "last_over_first": throughput.ratio(),
+            "throughput_flat": throughput.flat(),
+            "memory_early_kib": memory.early_kib,
+            "memory_late_kib": memory.late_kib,
+            "failures": self.failures().len(),
+        })
+        .to_string()
     }
 
     fn total(&self, f: impl Fn(&OpStats) -> u64) -> u64 {
@@ -650,6 +767,24 @@ impl Report {
             memory.slope_kib_per_minute,
             mib(Self::allowed_growth_kib(&memory)),
         );
+        let throughput = self.throughput();
+        let _ = writeln!(
+            md,
+            "\nThroughput (finished requests a second, quarters of the whole run, no warm-up left \
+             out): {:.0}/s in the first quarter, {:.0}/s in the last; last/first {:.2}, {} \
+             {FLAT_THROUGHPUT:.2}.",
+            throughput.first,
+            throughput.last,
+            throughput.ratio(),
+            if throughput.flat() {
+                "at least"
+            } else {
+                "**below**"
+            },
+        );
+        if let Some(warning) = self.throughput_warning() {
+            let _ = writeln!(md, "\n**{warning}**");
+        }
         let _ = writeln!(
             md,
             "\nAfterwards: {} live credentials read back at their last acknowledged version, with \
@@ -732,6 +867,8 @@ async fn soak(
     };
     let stop = Arc::new(AtomicBool::new(false));
     let requests = Arc::new(AtomicU64::new(0));
+    // Before the clients start, so no request finishes before second 0.
+    let started = Instant::now();
     let clients: Vec<_> = (0..WORKERS)
         .map(|w| {
             tokio::spawn(client_loop(
@@ -744,14 +881,14 @@ async fn soak(
         })
         .collect();
 
-    // Memory every few seconds (every second on short runs), until the deadline.
+    // Memory and requests finished every few seconds (every second on short runs), until
+    // the deadline.
     let every = if duration >= Duration::from_secs(120) {
         Duration::from_secs(2)
     } else {
         Duration::from_secs(1)
     };
     let pid = server.child.id();
-    let started = Instant::now();
     let mut samples = Vec::new();
     let mut next_progress = Duration::from_secs(60);
     while started.elapsed() < duration {
@@ -846,4 +983,50 @@ fn the_judge_fails_growing_memory_and_server_errors() {
     // One 5xx among thousands: fails.
     let erring = run(|_| 40_000, 1);
     assert!(erring.iter().any(|f| f.contains("1 5xx")), "{erring:?}");
+}
+
+/// The throughput figures: quarters of the whole run compared, a slowing one warned about,
+/// and never a failure (timings are not asserted).
+#[test]
+fn throughput_compares_the_last_quarter_with_the_first_and_only_warns() {
+    let run = |per_second: fn(u64) -> u64| {
+        let mut requests = 0;
+        Report {
+            backend: "judge",
+            duration: Duration::from_secs(100),
+            warm_up: Duration::from_secs(20),
+            samples: (1..=100)
+                .map(|t| {
+                    requests += per_second(t);
+                    Sample {
+                        seconds: t as f64,
+                        rss_kib: 40_000,
+                        requests,
+                    }
+                })
+                .collect(),
+            outcome: Outcome::default(),
+            verify_problems: Vec::new(),
+            verified_live: 0,
+            verified_deleted: 0,
+            log_errors: 0,
+            log_warnings: 0,
+            shutdown: Ok(()),
+        }
+    };
+    let steady = run(|_| 500);
+    let throughput = steady.throughput();
+    assert!((throughput.first - 500.0).abs() < 1e-9 && (throughput.ratio() - 1.0).abs() < 1e-9);
+    assert!(steady.throughput_warning().is_none());
+    // 1000/s falling to 750/s, the last quarter near 0.8 of the first: warned, not failed.
+    let slowing = run(|t| 1_000 - t * 250 / 100);
+    let ratio = slowing.throughput().ratio();
+    assert!((0.75..0.85).contains(&ratio), "{ratio}");
+    assert!(
+        slowing
+            .throughput_warning()
+            .is_some_and(|w| w.starts_with("WARNING: judge"))
+    );
+    assert!(slowing.markdown().contains("**below** 0.90"));
+    assert_eq!(slowing.failures(), Vec::<String>::new());
 }

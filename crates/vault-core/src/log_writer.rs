@@ -16,6 +16,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::channel::{mpsc, oneshot};
+use futures::future::{self, Either};
+use futures::stream::FuturesUnordered;
 use futures::{SinkExt as _, StreamExt as _};
 
 use crate::logs::{AuditEvent, RequestLogEntry};
@@ -24,6 +26,10 @@ use crate::store::StoreError;
 /// Most entries written in one transaction: bounds a statement's size and the time a
 /// batch holds the database's write lock.
 pub const MAX_BATCH: usize = 512;
+
+/// Transactions of one writer committing at once: while one waits for its commit, the
+/// next batch is already on its way (each on a connection of its own).
+pub const COMMITS_IN_FLIGHT: usize = 2;
 
 /// Entries the queue holds beyond one per waiting caller, before callers wait for room.
 pub const QUEUE_CAPACITY: usize = 4096;
@@ -93,9 +99,30 @@ fn writer_stopped() -> StoreError {
     StoreError::Unavailable("the log writer has stopped".into())
 }
 
-/// The writer's loop: everything queued, up to [`MAX_BATCH`], per transaction.
+/// The writer's loop: everything queued, up to [`MAX_BATCH`], per transaction, with at
+/// most [`COMMITS_IN_FLIGHT`] transactions at once. A batch starts when a slot is free and
+/// something is queued, so under load each batch is what queued while the others
+/// committed.
 async fn write_batches<S: LogSink>(sink: S, mut receiver: mpsc::Receiver<Pending>) {
-    while let Some(first) = receiver.next().await {
+    let sink = &sink;
+    let mut committing = FuturesUnordered::new();
+    let mut open = true;
+    while open || !committing.is_empty() {
+        let first = if !open || committing.len() >= COMMITS_IN_FLIGHT {
+            committing.next().await;
+            continue;
+        } else if committing.is_empty() {
+            receiver.next().await
+        } else {
+            match future::select(receiver.next(), committing.next()).await {
+                Either::Left((next, _)) => next,
+                Either::Right(_) => continue,
+            }
+        };
+        let Some(first) = first else {
+            open = false;
+            continue;
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
@@ -103,12 +130,14 @@ async fn write_batches<S: LogSink>(sink: S, mut receiver: mpsc::Receiver<Pending
                 Err(_) => break,
             }
         }
-        let (records, waiters): (Vec<_>, Vec<_>) =
-            batch.into_iter().map(|p| (p.record, p.done)).unzip();
-        for (waiter, result) in waiters.into_iter().zip(commit(&sink, &records).await) {
-            // A waiter that gave up (its request was cancelled) needs no answer.
-            let _ = waiter.send(result);
-        }
+        committing.push(async move {
+            let (records, waiters): (Vec<_>, Vec<_>) =
+                batch.into_iter().map(|p| (p.record, p.done)).unzip();
+            for (waiter, result) in waiters.into_iter().zip(commit(sink, &records).await) {
+                // A waiter that gave up (its request was cancelled) needs no answer.
+                let _ = waiter.send(result);
+            }
+        });
     }
 }
 
@@ -177,6 +206,23 @@ mod tests {
         batches: Arc<Mutex<Vec<Vec<uuid::Uuid>>>>,
         fail: Arc<Mutex<bool>>,
         taken: Arc<Mutex<Vec<uuid::Uuid>>>,
+        /// Appends running now, and the most there ever were.
+        inside: Arc<Mutex<(usize, usize)>>,
+    }
+
+    /// Lets the other tasks run before this one goes on.
+    async fn yield_now() {
+        let mut yielded = false;
+        futures::future::poll_fn(|cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
     }
 
     fn id(record: &LogRecord) -> uuid::Uuid {
@@ -188,6 +234,16 @@ mod tests {
 
     impl LogSink for Recorder {
         async fn append(&self, records: &[LogRecord]) -> Result<(), StoreError> {
+            {
+                let mut inside = self.inside.lock().expect("lock");
+                inside.0 += 1;
+                inside.1 = inside.1.max(inside.0);
+            }
+            // A commit takes a while, during which others queue.
+            for _ in 0..3 {
+                yield_now().await;
+            }
+            self.inside.lock().expect("lock").0 -= 1;
             if *self.fail.lock().expect("lock") {
                 return Err(StoreError::Unavailable("disk full".into()));
             }
@@ -245,6 +301,39 @@ mod tests {
         // All ten queued before the writer first ran: one transaction.
         assert_eq!(batches.len(), 1, "{batches:?}");
         assert_eq!(batches[0].len(), 10);
+    }
+
+    #[test]
+    fn commits_overlap_up_to_the_limit_and_every_entry_is_written_once() {
+        let sink = Recorder::default();
+        let mut pool = LocalPool::new();
+        let (writer, run) = LogWriter::start(sink.clone());
+        pool.spawner().spawn_local(run).expect("spawned");
+        // 16 callers, arriving one after the other, each appending 5 entries in turn, as
+        // uses do.
+        let callers = (0..16).map(|caller| {
+            let writer = writer.clone();
+            async move {
+                for _ in 0..caller {
+                    yield_now().await;
+                }
+                for _ in 0..5 {
+                    writer.append(entry()).await.expect("appended");
+                }
+            }
+        });
+        let all = futures::future::join_all(callers);
+        drop(writer);
+        pool.run_until(all);
+        let (_, most) = *sink.inside.lock().expect("lock");
+        assert_eq!(most, COMMITS_IN_FLIGHT, "commits at once");
+        let batches = sink.batches.lock().expect("lock").clone();
+        let mut ids: Vec<_> = batches.concat();
+        assert_eq!(ids.len(), 80);
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 80, "an entry written twice");
+        assert!(batches.len() < 80, "no batching: {} commits", batches.len());
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! read the credential, check expiry, produce the authentication (from the token cache
 //! for OAuth2 and JWT, by opening the sealed secret for the static types), write the
 //! audit event. Over the in-memory store (the use case's own cost) and over an SQLite
-//! file (what an embedder on the default store pays).
+//! file (what an embedder on the default store pays), one use at a time; then on the SQLite
+//! file from 16 tasks at once on two worker threads, where the audit events of concurrent
+//! uses share their commits (criterion reports uses per second).
 //!
 //! `make bench-apply`, or `cargo bench -p vault-server --bench apply`.
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use secrecy::SecretString;
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
 use vault_core::upstream::{OutgoingRequest, Upstream, UpstreamError, UpstreamResponse};
@@ -120,6 +125,63 @@ fn bench_store<S: Store, F: Future<Output = S>>(
     group.finish();
 }
 
+/// Tasks using one api_key credential at once, as a gateway's concurrent requests would.
+const TASKS: u64 = 16;
+
+/// Uses per second of an api_key credential on an SQLite file, from [`TASKS`] tasks on a
+/// two-thread runtime.
+fn bench_concurrent_sqlite(c: &mut Criterion, path: &str) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let cipher = RingCipher::new(KeyEncryptionKey::generate().expect("a key"), vec![]);
+    let (vault, system, id) = runtime.block_on(async {
+        let store = SqliteStore::open(path).await.expect("sqlite");
+        let vault = Vault::open(store, cipher, SystemClock)
+            .await
+            .expect("vault");
+        let (organization, _) = vault.create_organization("bench").await.expect("org");
+        let system = Principal::system(organization.id);
+        let kind = CredentialType::ApiKey;
+        let credential = vault
+            .create_credential(&system, kind, &fields(kind))
+            .await
+            .expect("credential");
+        (Arc::new(vault), system, credential.id)
+    });
+    let mut group = c.benchmark_group("apply_credential/sqlite, 16 tasks");
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("api_key", |b| {
+        b.iter_custom(|uses| {
+            runtime.block_on(async {
+                let started = Instant::now();
+                let tasks: Vec<_> = (0..TASKS)
+                    .map(|task| {
+                        let (vault, system) = (vault.clone(), system.clone());
+                        // Each task's share; the first takes the remainder.
+                        let share = uses / TASKS + if task == 0 { uses % TASKS } else { 0 };
+                        tokio::spawn(async move {
+                            for _ in 0..share {
+                                black_box(
+                                    vault.apply_credential(&system, id).await.expect("applied"),
+                                );
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.expect("a task");
+                }
+                started.elapsed()
+            })
+        });
+    });
+    group.finish();
+}
+
 fn apply(c: &mut Criterion) {
     bench_store(c, "memory", MemoryStore::new_async);
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -129,6 +191,8 @@ fn apply(c: &mut Criterion) {
             .await
             .expect("sqlite")
     });
+    let concurrent = dir.path().join("concurrent.db");
+    bench_concurrent_sqlite(c, concurrent.to_str().expect("UTF-8"));
 }
 
 criterion_group!(benches, apply);

@@ -47,7 +47,7 @@ pub use crate::jobs::job_lock_key;
 pub use crate::migrations::SchemaStatus;
 
 use crate::cache::{CredentialCache, StopListening};
-use crate::error::{Failure, backend, from_diesel, from_pool, unavailable};
+use crate::error::{Failure, backend, from_connection, from_diesel, from_pool, unavailable};
 use crate::logs::LogTables;
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
@@ -174,7 +174,7 @@ impl PgStore {
             pool,
             acquire_timeout: timeout,
         };
-        let (logs, writing) = LogWriter::start(LogTables(db.clone()));
+        let (logs, writing) = LogWriter::start(LogTables::new(db.clone(), url));
         tokio::spawn(writing);
         let credentials = Arc::new(CredentialCache::default());
         let listening = cache::listen(url, &credentials, timeout);
@@ -254,23 +254,44 @@ impl Connections {
         F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
     {
         let mut conn = self.connection().await?;
-        // The server cancels a statement after the acquire timeout (the session's
-        // `statement_timeout`), and says so. This bound is for a server that stopped
-        // answering at all (a network partition, a frozen host), which would otherwise hold
-        // the caller for as long as TCP takes to give up: minutes. It is a little longer,
-        // so that where the server can still answer, its definite answer comes first.
+        let result = self.bounded(operation(&mut conn)).await;
+        if matches!(result, Err(StoreError::Unavailable(_))) {
+            drop(Object::take(conn));
+        }
+        result
+    }
+
+    /// `operation`, given until a little after the acquire timeout. The server cancels a
+    /// statement after the acquire timeout (the session's `statement_timeout`), and says
+    /// so. This bound is for a server that stopped answering at all (a network partition,
+    /// a frozen host), which would otherwise hold the caller for as long as TCP takes to
+    /// give up: minutes. It is a little longer, so that where the server can still answer,
+    /// its definite answer comes first.
+    pub(crate) async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
         let limit = self.acquire_timeout + ANSWER_MARGIN;
-        let result = tokio::time::timeout(limit, operation(&mut conn))
+        tokio::time::timeout(limit, operation)
             .await
             .unwrap_or_else(|_| {
                 Err(unavailable(Failure(format!(
                     "no answer from PostgreSQL within {limit:?}"
                 ))))
-            });
-        if matches!(result, Err(StoreError::Unavailable(_))) {
-            drop(Object::take(conn));
-        }
-        result
+            })
+    }
+
+    /// A connection of the caller's own, outside the pool, opened as the pool opens
+    /// them: for work that keeps one connection (the log writer).
+    pub(crate) async fn dedicated(&self, url: &str) -> Result<AsyncPgConnection, StoreError> {
+        establish(url, self.acquire_timeout, Some(self.acquire_timeout))
+            .await
+            .map_err(from_connection)
+    }
+
+    /// Whether [`PgStore::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.pool.is_closed()
     }
 
     /// A pooled connection, within the acquire timeout. deadpool bounds the wait for a

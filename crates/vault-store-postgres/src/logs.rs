@@ -6,21 +6,42 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 use vault_core::ids::OrganizationId;
-use vault_core::log_writer::{LogRecord, LogSink};
+use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogRecord, LogSink};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{LogKind, LogStore, StoreError};
 
-use crate::error::from_diesel;
+use crate::error::{Failure, from_diesel, unavailable};
 use crate::rows::{AuditEventRow, RequestLogRow};
 use crate::schema::{audit_events, request_logs};
 use crate::{Connections, PgStore, aborted, clamp_limit};
 
-/// The log tables, written by the store's log writer: the store's connections without the
-/// writer, so the writer's loop ends with the store's last clone.
-pub(crate) struct LogTables(pub(crate) Connections);
+/// The log tables, written by the store's log writer on connections of its own (one per
+/// commit it may have in flight), opened by the writer's task, so their I/O is driven where
+/// the writer runs rather than by a busy HTTP worker's runtime. It holds the pool only to learn that the store was closed, and
+/// holds no log writer, so the writer's loop ends with the store's last clone.
+pub(crate) struct LogTables {
+    db: Connections,
+    url: String,
+    own: Vec<tokio::sync::Mutex<Option<AsyncPgConnection>>>,
+}
+
+impl LogTables {
+    pub(crate) fn new(db: Connections, url: &str) -> Self {
+        Self {
+            db,
+            url: url.to_owned(),
+            own: (0..COMMITS_IN_FLIGHT)
+                .map(|_| tokio::sync::Mutex::default())
+                .collect(),
+        }
+    }
+}
 
 impl LogSink for LogTables {
     async fn append(&self, records: &[LogRecord]) -> Result<(), StoreError> {
+        if self.db.is_closed() {
+            return Err(unavailable(Failure("the store is closed".to_owned())));
+        }
         let mut audit = Vec::new();
         let mut requests = Vec::new();
         for record in records {
@@ -29,22 +50,36 @@ impl LogSink for LogTables {
                 LogRecord::Request(entry) => requests.push(RequestLogRow::encode(entry)?),
             }
         }
-        self.0
-            .with_connection(
-                async move |conn| match (audit.is_empty(), requests.is_empty()) {
-                    (false, true) => insert_audit(conn, &audit).await,
-                    (true, false) => insert_requests(conn, &requests).await,
-                    _ => conn
-                        .transaction(async move |conn| {
-                            insert_audit(conn, &audit).await?;
-                            insert_requests(conn, &requests).await?;
-                            Ok(())
-                        })
-                        .await
-                        .map_err(aborted),
-                },
-            )
-            .await
+        let free = self.own.iter().find_map(|own| own.try_lock().ok());
+        let mut own = match free {
+            Some(own) => own,
+            None => self.own[0].lock().await,
+        };
+        let conn = match own.as_mut() {
+            Some(conn) => conn,
+            None => own.insert(self.db.dedicated(&self.url).await?),
+        };
+        let write = async {
+            match (audit.is_empty(), requests.is_empty()) {
+                (false, true) => insert_audit(conn, &audit).await,
+                (true, false) => insert_requests(conn, &requests).await,
+                _ => conn
+                    .transaction(async move |conn| {
+                        insert_audit(conn, &audit).await?;
+                        insert_requests(conn, &requests).await?;
+                        Ok(())
+                    })
+                    .await
+                    .map_err(aborted),
+            }
+        };
+        let result = self.db.bounded(write).await;
+        // A connection that failed that way is not trusted again: the next batch opens
+        // another.
+        if matches!(result, Err(StoreError::Unavailable(_))) {
+            *own = None;
+        }
+        result
     }
 }
 

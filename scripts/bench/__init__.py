@@ -1,0 +1,1 @@
+"""The phases of `make bench` (scripts/bench.py runs them)."""

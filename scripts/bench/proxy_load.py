@@ -1,0 +1,101 @@
+"""The proxy under load: BENCH_CONNECTIONS connections (wrk -t2) against
+POST /credentials/{id}/proxy with a bearer_token credential, next to the same upstream
+called directly and through nginx setting a static header (the reference). Interleaved
+(direct, nginx, SQLite, PostgreSQL, two PostgreSQL replicas), BENCH_REPEATS times; the
+medians are reported.
+
+The scale-out figure: two servers on one PostgreSQL database, each driven at half the
+connections by its own wrk at the same time, next to one server at all of them. On
+PostgreSQL the database's commits per use are counted too: its servers start before each
+run and stop after it, so that pg_stat_database is read when every session they had has
+exited and published its counts."""
+
+import contextlib
+import uuid
+
+from .common import (CONNECTIONS, REPEATS, SECONDS, UPSTREAM, Server, commits, free_port,
+                     log, median_of, running, stop, vault_store, wait_disconnected, wrk,
+                     wrk_finish, wrk_start)
+from .nginx import nginx
+from .overhead import LUA_DIRECT, LUA_PROXY, PROXY_ENV, UPSTREAM_PATH, bearer_credential
+
+LABELS = {
+    "direct": "upstream, direct",
+    "nginx": "nginx, static Authorization header",
+    "sqlite": "vault proxy, SQLite",
+    "postgres": "vault proxy, PostgreSQL, 1 replica",
+    "postgres_two_replicas": f"vault proxy, PostgreSQL, 2 replicas x {CONNECTIONS // 2} conn.",
+}
+
+
+def checked(server, run, ignore=()):
+    """RUN, with the server's log lines about failed requests when some failed."""
+    run["logged"] = server.logged_failures(ignore) if run["non_2xx"] else []
+    return run
+
+
+def replicas_run(env, script, workdir, replicas):
+    """REPLICAS servers on ENV's database, each under its own wrk at once; the combined
+    figures and the database's commits per use over the run."""
+    url = env["DATABASE_URL"]
+    before = commits(url)
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Server(env, workdir)) for _ in range(replicas)]
+        loads = [wrk_start(server.base, script, workdir, threads=max(1, 2 // replicas),
+                           connections=CONNECTIONS // replicas, name=f"proxy-{i}")
+                 for i, server in enumerate(servers)]
+        try:
+            each = [wrk_finish(load) for load in loads]
+        finally:
+            for load in loads:
+                stop(load)
+        logged = [line for server, r in zip(servers, each) if r["non_2xx"]
+                  for line in server.logged_failures()]
+    wait_disconnected(url)
+    used = sum(r["requests"] for r in each)
+    committed = commits(url) - before
+    # Latency of two loads cannot be merged: the slower replica's percentiles.
+    return {"requests_per_second": sum(r["requests_per_second"] for r in each),
+            "requests": used, "p50_ms": max(r["p50_ms"] for r in each),
+            "p99_ms": max(r["p99_ms"] for r in each),
+            "non_2xx": sum(r["non_2xx"] for r in each), "logged": logged,
+            "socket_errors": "; ".join(r["socket_errors"] for r in each if r["socket_errors"])
+            or None, "commits": committed,
+            "commits_per_use": committed / used if used else None,
+            "replicas": each if replicas > 1 else None}
+
+
+def bench_proxy_load(workdir, stores):
+    port = free_port()
+    origin = f"http://127.0.0.1:{port}"
+    secret = f"tok_{uuid.uuid4().hex}"
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(running([UPSTREAM, f"127.0.0.1:{port}"], workdir, "upstream", port))
+        nginx_base = stack.enter_context(nginx(workdir, port, secret))
+        # Each entry: the figure's key and what runs it once.
+        runs = [("direct", lambda: wrk(origin, LUA_DIRECT, workdir)),
+                ("nginx", lambda: wrk(nginx_base, LUA_DIRECT, workdir))]
+        if "sqlite" in stores:
+            env, token = stack.enter_context(vault_store("sqlite", workdir, "proxy_load"))
+            server = stack.enter_context(Server({**env, **PROXY_ENV}, workdir))
+            sqlite_script = LUA_PROXY % {"token": token, "url": origin + UPSTREAM_PATH,
+                                         "id": bearer_credential(server, token, origin, secret)}
+            runs.append(("sqlite", lambda: checked(server, wrk(server.base, sqlite_script,
+                                                                  workdir))))
+        if "postgres" in stores:
+            env, token = stack.enter_context(vault_store("postgres", workdir, "proxy_load"))
+            pg_env = {**env, **PROXY_ENV}
+            with Server(pg_env, workdir) as first:
+                credential = bearer_credential(first, token, origin, secret)
+            pg_script = LUA_PROXY % {"token": token, "url": origin + UPSTREAM_PATH,
+                                     "id": credential}
+            runs.append(("postgres", lambda: replicas_run(pg_env, pg_script, workdir, 1)))
+            runs.append(("postgres_two_replicas",
+                         lambda: replicas_run(pg_env, pg_script, workdir, 2)))
+        results = {key: [] for key, _ in runs}
+        for repeat in range(REPEATS):
+            for key, run in runs:
+                log(f"[proxy {repeat + 1}/{REPEATS}] {LABELS[key]}: {SECONDS}s at "
+                    f"{CONNECTIONS} connections")
+                results[key].append(run())
+    return {key: {"label": LABELS[key], **median_of(r)} for key, r in results.items()}
