@@ -8,7 +8,8 @@
 //! Throughput (finished requests at each sample) is reported, last quarter against first,
 //! with a WARNING under 0.90, but not asserted: timings never are.
 //!
-//! Written under `target/soak/` (or `SOAK_DIR`): `<backend>.csv` (the samples),
+//! Written under `target/soak/` (or `SOAK_DIR`): `<backend>.log` (the server's warning and
+//! error lines), `<backend>.csv` (the samples),
 //! `<backend>.md` (the summary) and `<backend>.json` (its headline figures);
 //! `scripts/soak.sh` (`make soak`) runs it and adds the plot (`scripts/soak_plot.py`) and
 //! the joint table.
@@ -83,6 +84,11 @@ async fn a_mixed_load_leaves_memory_flat_no_errors_and_every_write_readable() {
         .expect("write summary");
         std::fs::write(out.join(format!("{}.json", report.backend)), report.json())
             .expect("write figures");
+        std::fs::write(
+            out.join(format!("{}.log", report.backend)),
+            &report.log_lines,
+        )
+        .expect("write log lines");
         eprintln!("{}", report.markdown());
         if let Some(warning) = report.throughput_warning() {
             eprintln!("{warning}");
@@ -541,6 +547,8 @@ struct Report {
     verified_live: usize,
     verified_deleted: usize,
     log_errors: usize,
+    /// The server's warning and error lines, kept in `<backend>.log` for a look afterwards.
+    log_lines: String,
     log_warnings: usize,
     shutdown: Result<(), String>,
 }
@@ -921,6 +929,11 @@ async fn soak(
     let log = server.stderr.lock().expect("lock").clone();
     let count = |level: &str| log.lines().filter(|l| l.contains(level)).count();
     let (log_errors, log_warnings) = (count(" ERROR ") + count("panicked"), count(" WARN "));
+    let log_lines: String = log
+        .lines()
+        .filter(|l| l.contains(" ERROR ") || l.contains(" WARN ") || l.contains("panicked"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     // A graceful stop after the run: the process must still answer SIGTERM with exit 0.
     let shutdown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.stop()))
         .map(|_| ())
@@ -936,6 +949,7 @@ async fn soak(
         verified_deleted,
         log_errors,
         log_warnings,
+        log_lines,
         shutdown,
     }
 }
@@ -964,6 +978,7 @@ fn the_judge_fails_growing_memory_and_server_errors() {
             verified_live: 0,
             verified_deleted: 0,
             log_errors: 0,
+            log_lines: String::new(),
             log_warnings: 0,
             shutdown: Ok(()),
         }
@@ -1010,6 +1025,7 @@ fn throughput_compares_the_last_quarter_with_the_first_and_only_warns() {
             verified_live: 0,
             verified_deleted: 0,
             log_errors: 0,
+            log_lines: String::new(),
             log_warnings: 0,
             shutdown: Ok(()),
         }

@@ -27,9 +27,12 @@ use crate::store::StoreError;
 /// batch holds the database's write lock.
 pub const MAX_BATCH: usize = 512;
 
-/// Transactions of one writer committing at once: while one waits for its commit, the
-/// next batch is already on its way (each on a connection of its own).
+/// Transactions of one writer committing at once: under heavy load, while one waits for
+/// its commit, the next batch is already on its way (each on a connection of its own).
 pub const COMMITS_IN_FLIGHT: usize = 2;
+
+/// Entries waiting before a second transaction starts beside one in flight.
+pub const OVERLAP_AT: usize = 8;
 
 /// Entries the queue holds beyond one per waiting caller, before callers wait for room.
 pub const QUEUE_CAPACITY: usize = 4096;
@@ -99,45 +102,55 @@ fn writer_stopped() -> StoreError {
     StoreError::Unavailable("the log writer has stopped".into())
 }
 
-/// The writer's loop: everything queued, up to [`MAX_BATCH`], per transaction, with at
-/// most [`COMMITS_IN_FLIGHT`] transactions at once. A batch starts when a slot is free and
-/// something is queued, so under load each batch is what queued while the others
-/// committed.
+/// The writer's loop: everything queued, up to [`MAX_BATCH`], per transaction. With no
+/// commit in flight, a batch starts as soon as anything is queued; with one in flight, a
+/// second starts only once [`OVERLAP_AT`] entries wait (else they wait for the first to
+/// finish, and go together): overlapping commits cut the wait under heavy load, and
+/// waiting keeps batches large, and commits per use low, under the rest.
 async fn write_batches<S: LogSink>(sink: S, mut receiver: mpsc::Receiver<Pending>) {
     let sink = &sink;
     let mut committing = FuturesUnordered::new();
+    let mut queued = Vec::new();
     let mut open = true;
-    while open || !committing.is_empty() {
-        let first = if !open || committing.len() >= COMMITS_IN_FLIGHT {
-            committing.next().await;
-            continue;
-        } else if committing.is_empty() {
-            receiver.next().await
-        } else {
-            match future::select(receiver.next(), committing.next()).await {
-                Either::Left((next, _)) => next,
-                Either::Right(_) => continue,
-            }
-        };
-        let Some(first) = first else {
-            open = false;
-            continue;
-        };
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+    loop {
+        while queued.len() < MAX_BATCH {
             match receiver.try_recv() {
-                Ok(pending) => batch.push(pending),
+                Ok(pending) => queued.push(pending),
                 Err(_) => break,
             }
         }
-        committing.push(async move {
-            let (records, waiters): (Vec<_>, Vec<_>) =
-                batch.into_iter().map(|p| (p.record, p.done)).unzip();
-            for (waiter, result) in waiters.into_iter().zip(commit(sink, &records).await) {
-                // A waiter that gave up (its request was cancelled) needs no answer.
-                let _ = waiter.send(result);
+        let start = !queued.is_empty()
+            && (committing.is_empty()
+                || (committing.len() < COMMITS_IN_FLIGHT && queued.len() >= OVERLAP_AT));
+        if start {
+            let batch: Vec<_> = queued.drain(..queued.len().min(MAX_BATCH)).collect();
+            committing.push(async move {
+                let (records, waiters): (Vec<_>, Vec<_>) =
+                    batch.into_iter().map(|p| (p.record, p.done)).unzip();
+                for (waiter, result) in waiters.into_iter().zip(commit(sink, &records).await) {
+                    // A waiter that gave up (its request was cancelled) needs no answer.
+                    let _ = waiter.send(result);
+                }
+            });
+            continue;
+        }
+        if committing.is_empty() {
+            if !open {
+                return;
             }
-        });
+            match receiver.next().await {
+                Some(pending) => queued.push(pending),
+                None => open = false,
+            }
+        } else if open && queued.len() < MAX_BATCH {
+            match future::select(receiver.next(), committing.next()).await {
+                Either::Left((Some(pending), _)) => queued.push(pending),
+                Either::Left((None, _)) => open = false,
+                Either::Right(_) => {}
+            }
+        } else {
+            committing.next().await;
+        }
     }
 }
 

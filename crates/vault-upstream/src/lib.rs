@@ -34,6 +34,9 @@ pub struct UpstreamConfig {
     pub max_redirects: usize,
 }
 
+/// How long an idle upstream connection is kept for reuse.
+const POOL_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+
 impl Default for UpstreamConfig {
     fn default() -> Self {
         Self {
@@ -110,6 +113,10 @@ impl HttpUpstream {
             .referer(false)
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
+            // Idle connections are dropped before common servers' keep-alive ends (5 s in
+            // Node.js and actix-web): reusing one the server is closing at that moment
+            // fails the request, which the proxy would answer 502.
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build()
             .map_err(|e| BuildError::Client(Box::new(e.without_url())))?;
         Ok(Self {
