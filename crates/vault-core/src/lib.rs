@@ -18,6 +18,8 @@ pub mod log_writer;
 pub mod logs;
 pub mod oauth2;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 mod token_cache;
 pub mod upstream;
 pub mod validation;

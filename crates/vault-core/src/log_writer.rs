@@ -211,6 +211,7 @@ mod tests {
 
     use super::*;
     use crate::ids::{CredentialId, OrganizationId};
+    use crate::test_support::yield_now;
 
     /// Records each batch; fails batches while `fail` is set, and any batch holding an id
     /// in `taken`.
@@ -221,21 +222,6 @@ mod tests {
         taken: Arc<Mutex<Vec<uuid::Uuid>>>,
         /// Appends running now, and the most there ever were.
         inside: Arc<Mutex<(usize, usize)>>,
-    }
-
-    /// Lets the other tasks run before this one goes on.
-    async fn yield_now() {
-        let mut yielded = false;
-        futures::future::poll_fn(|cx| {
-            if yielded {
-                std::task::Poll::Ready(())
-            } else {
-                yielded = true;
-                cx.waker().wake_by_ref();
-                std::task::Poll::Pending
-            }
-        })
-        .await;
     }
 
     fn id(record: &LogRecord) -> uuid::Uuid {

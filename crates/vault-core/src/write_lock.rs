@@ -122,21 +122,7 @@ mod tests {
     use futures::future::join_all;
 
     use super::*;
-
-    /// Lets the other writers run before this one goes on.
-    async fn yield_now() {
-        let mut yielded = false;
-        futures::future::poll_fn(|cx| {
-            if yielded {
-                std::task::Poll::Ready(())
-            } else {
-                yielded = true;
-                cx.waker().wake_by_ref();
-                std::task::Poll::Pending
-            }
-        })
-        .await;
-    }
+    use crate::test_support::yield_now;
 
     #[test]
     fn writers_of_one_key_take_turns_in_order_and_other_keys_do_not_wait() {
