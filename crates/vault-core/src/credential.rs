@@ -624,6 +624,10 @@ pub struct StoredCredential {
     /// `credentials:route`: older ones were entered when the credential reached fewer
     /// destinations than it does now. 0 until a change first widens them.
     pub restore_floor: i64,
+    /// The number of the version holding the current secret values, so that a change
+    /// numbers its version without listing them. 0 for a credential stored before versions
+    /// existed: its values become version 1 on their first change.
+    pub secret_version: i64,
 }
 
 #[cfg(test)]

@@ -545,6 +545,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             credential,
             sealed,
             restore_floor: 0,
+            secret_version: 1,
         };
         let audit = self.success(who, AuditAction::CredentialCreate, *id.as_uuid());
         let write = CredentialWrite {
@@ -714,18 +715,15 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                     next.sealed =
                         self.seal_secrets(organization, id, next.credential.version, secrets)?;
                     next.credential.secret_hints = secrets.hints();
-                    self.next_versions(who, &current, &next.credential, secrets, None)
-                        .await?
+                    self.next_versions(who, &current, &next.credential, secrets, None)?
                 }
                 None => NewVersions::default(),
             };
+            next.secret_version = versions.current(&current);
             if route.is_some() {
                 // Older values were entered for fewer destinations: restoring one needs
-                // the route scope from now on.
-                next.restore_floor = match versions.rows.last() {
-                    Some(new) => new.number,
-                    None => self.current_version_number(organization, id).await?,
-                };
+                // the route scope from now on. (Values predating versions become version 1.)
+                next.restore_floor = next.secret_version.max(1);
             }
             let reason = route.map(RouteAuthority::audit_reason);
             if self
@@ -737,17 +735,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             }
         }
         Err(VaultError::Conflict)
-    }
-
-    /// The number of the version holding a credential's current secret values (1 for a
-    /// credential stored before versions existed, whose values become version 1).
-    async fn current_version_number(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-    ) -> Result<i64, VaultError> {
-        let versions = self.store.list_versions(organization, id).await?;
-        Ok(versions.first().map_or(1, |latest| latest.number))
     }
 
     /// Writes an update (with its versions and audit event, whose `reason` says what
@@ -920,6 +907,15 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
 struct NewVersions {
     rows: Vec<SecretVersion>,
     prune: bool,
+}
+
+impl NewVersions {
+    /// The number of the version holding the current values once these are written.
+    fn current(&self, before: &StoredCredential) -> i64 {
+        self.rows
+            .last()
+            .map_or(before.secret_version, |new| new.number)
+    }
 }
 
 /// Refuses a change whose precondition (the versions the caller would accept, from

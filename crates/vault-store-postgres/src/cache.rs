@@ -1,21 +1,27 @@
 //! Credentials kept in memory, so that a use reads none from the database, kept coherent
-//! across replicas by PostgreSQL itself: a trigger (migration `credential_changes`)
-//! notifies every change of a credential row, whoever made it (a replica, `keys rewrap`,
-//! an operator's `UPDATE`), and each store listens on a connection of its own and forgets
-//! what changed.
+//! across replicas by PostgreSQL itself: every change of a credential row is announced
+//! with a notification, and each store listens on a connection of its own and forgets what
+//! changed.
+//!
+//! The vault's own sessions announce each change just after it commits (announcer.rs). A
+//! notification sent inside the write's transaction would make its commit take a
+//! cluster-wide lock held through its WAL flush, and every credential write of every
+//! replica would commit one at a time. Any other writer (an operator's `UPDATE`) is
+//! announced by a trigger, on commit (migrations `credential_changes` and
+//! `faster_credential_writes`). A writer that dies between its commit and its announcement leaves
+//! the others serving the old row for at most [`FRESH_FOR`], how long any entry is served.
 //!
 //! The cache is used only while that connection listens: when it breaks, everything is
 //! forgotten and every read goes to the database until a new connection listens again.
-//! A read racing a change never caches the old row: an entry is kept only if no change
-//! was heard while it was read. This replica's own writes forget the row when they return;
-//! another replica's change is forgotten when its notification arrives, within
-//! milliseconds of the commit.
+//! A read racing a change never caches the old row: an entry is kept only if no change of
+//! it was heard while it was read. This replica's own writes keep what they wrote, and
+//! ignore their own announcements.
 
 use std::collections::HashMap;
 use std::str::FromStr as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use futures::channel::oneshot;
@@ -25,10 +31,16 @@ use vault_core::ids::{CredentialId, OrganizationId};
 
 /// The channel the migration's trigger notifies, with the changed credential's id (or
 /// `*` when the table was truncated).
-const CHANNEL: &str = "vault_credential_changed";
+pub(crate) const CHANNEL: &str = "vault_credential_changed";
 
 /// The trigger that notifies [`CHANNEL`].
 const TRIGGER: &str = "vault_credential_changed";
+
+/// Set in the vault's sessions: the trigger leaves their changes to announcer.rs.
+pub(crate) const ANNOUNCES_CHANGES: &str = "SET vault.announces_changes = on";
+
+/// How long an entry is served: the bound on staleness when a change is never announced.
+pub(crate) const FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// The listening session's `application_name`, which tells it apart in
 /// `pg_stat_activity`.
@@ -41,19 +53,79 @@ const CAPACITY: usize = 10_000;
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 /// Credentials read recently, by id.
-#[derive(Default)]
 pub(crate) struct CredentialCache {
-    entries: Mutex<HashMap<CredentialId, StoredCredential>>,
-    /// Counts changes heard (and listening stopping or starting): a read caches its row
-    /// only if this did not move while it read.
-    changes: AtomicU64,
+    entries: Mutex<Entries>,
+    /// Tells this cache's own announcements from others' (which it has applied already).
+    origin: String,
     /// Whether the listener's connection listens now.
     listening: AtomicBool,
     /// The store was closed: nothing is served from memory any more.
     closed: AtomicBool,
 }
 
+/// What the cache holds, and the changes it heard, numbered: a read or a write keeps its
+/// row only if no change of that credential was heard since it began.
+#[derive(Default)]
+struct Entries {
+    /// Each with when the read (or write) that found it began.
+    kept: HashMap<CredentialId, (Instant, StoredCredential)>,
+    /// The number of the last change heard.
+    heard: u64,
+    /// The number of the last change heard of each credential.
+    changed: HashMap<CredentialId, u64>,
+    /// What began before this keeps nothing: everything was forgotten (or `changed`).
+    floor: u64,
+}
+
+impl Entries {
+    /// Whether nothing changed credential `id` since `mark`.
+    fn unchanged_since(&self, mark: &Mark, id: CredentialId) -> bool {
+        mark.heard >= self.floor && self.changed.get(&id).is_none_or(|last| *last <= mark.heard)
+    }
+
+    fn keep(&mut self, mark: &Mark, stored: &StoredCredential) {
+        if self.kept.len() >= CAPACITY {
+            self.kept.clear();
+        }
+        self.kept
+            .insert(stored.credential.id, (mark.at, stored.clone()));
+    }
+
+    /// Numbers a change of `id` (of every credential for `None`) and forgets it.
+    fn change(&mut self, id: Option<CredentialId>) {
+        self.heard += 1;
+        match id {
+            Some(id) => {
+                self.kept.remove(&id);
+                if self.changed.len() >= CAPACITY {
+                    self.changed.clear();
+                    self.floor = self.heard;
+                }
+                self.changed.insert(id, self.heard);
+            }
+            None => {
+                self.kept.clear();
+                self.changed.clear();
+                self.floor = self.heard;
+            }
+        }
+    }
+}
+
 impl CredentialCache {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: Mutex::default(),
+            origin: uuid::Uuid::new_v4().to_string(),
+            listening: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The cached credential, if the cache is live and has it.
     pub(crate) fn get(
         &self,
@@ -63,51 +135,66 @@ impl CredentialCache {
         if !self.listening.load(Ordering::Acquire) {
             return None;
         }
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries
+        self.entries()
+            .kept
             .get(&id)
-            .filter(|stored| stored.credential.organization_id == organization)
-            .cloned()
+            .filter(|(read, stored)| {
+                read.elapsed() < FRESH_FOR && stored.credential.organization_id == organization
+            })
+            .map(|(_, stored)| stored.clone())
     }
 
-    /// Where changes stand before a read; give it to [`CredentialCache::keep`].
-    pub(crate) fn mark(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+    /// Where changes stand before a read or a write; give it to [`CredentialCache::keep`]
+    /// or [`ForgetAfter::wrote`].
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            heard: self.entries().heard,
+            at: Instant::now(),
+        }
     }
 
-    /// Keeps `stored`, read after `mark`, unless a change was heard since.
-    pub(crate) fn keep(&self, mark: u64, stored: &StoredCredential) {
+    /// Keeps `stored`, read after `mark`, unless a change of it was heard since.
+    pub(crate) fn keep(&self, mark: &Mark, stored: &StoredCredential) {
         if !self.listening.load(Ordering::Acquire) {
             return;
         }
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        // Checked under the lock that `forget` takes too: a change heard after this check
-        // removes the entry after it is inserted.
-        if self.changes.load(Ordering::Acquire) != mark {
-            return;
+        // Checked under the lock that hearing a change takes too: a change heard after
+        // this removes the entry after it is inserted.
+        let mut entries = self.entries();
+        if entries.unchanged_since(mark, stored.credential.id) {
+            entries.keep(mark, stored);
         }
-        if entries.len() >= CAPACITY {
-            entries.clear();
-        }
-        entries.insert(stored.credential.id, stored.clone());
     }
 
     /// Forgets credential `id` (all of them for `None`).
     pub(crate) fn forget(&self, id: Option<CredentialId>) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        self.changes.fetch_add(1, Ordering::AcqRel);
-        match id {
-            Some(id) => {
-                entries.remove(&id);
-            }
-            None => entries.clear(),
+        self.entries().change(id);
+    }
+
+    /// Forgets credential `id` when the returned guard is dropped, unless told what was
+    /// written ([`ForgetAfter::wrote`]): after a write returns or is cancelled.
+    pub(crate) const fn forget_after(&self, id: CredentialId) -> ForgetAfter<'_> {
+        ForgetAfter {
+            cache: self,
+            id,
+            done: false,
         }
     }
 
-    /// Forgets credential `id` when the returned guard is dropped: after a write returns
-    /// (or is cancelled), whatever its outcome.
-    pub(crate) const fn forget_after(&self, id: CredentialId) -> ForgetAfter<'_> {
-        ForgetAfter { cache: self, id }
+    /// What this cache's own announcements say after the credential's id.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Hears a notification: forgets the credential it names (everything, if it names
+    /// none that parses), unless it is this cache's own announcement.
+    fn hear(&self, payload: &str) {
+        let (id, origin) = payload.split_once(' ').unwrap_or((payload, ""));
+        if origin == self.origin {
+            return;
+        }
+        let id = uuid::Uuid::try_parse(id).ok();
+        self.forget(id.map(CredentialId::from_uuid));
     }
 
     /// Serves nothing from now on.
@@ -125,15 +212,39 @@ impl CredentialCache {
     }
 }
 
+/// Where changes stood, and when, as a read or a write began.
+pub(crate) struct Mark {
+    heard: u64,
+    at: Instant,
+}
+
 /// See [`CredentialCache::forget_after`].
 pub(crate) struct ForgetAfter<'a> {
     cache: &'a CredentialCache,
     id: CredentialId,
+    done: bool,
+}
+
+impl ForgetAfter<'_> {
+    /// The write, begun after `mark`, committed `stored`: keep it, unless a change of it
+    /// was heard since. Either way, reads that began before now keep nothing.
+    pub(crate) fn wrote(mut self, mark: &Mark, stored: &StoredCredential) {
+        self.done = true;
+        let listening = self.cache.listening.load(Ordering::Acquire);
+        let mut entries = self.cache.entries();
+        let unchanged = entries.unchanged_since(mark, self.id);
+        entries.change(Some(self.id));
+        if listening && unchanged {
+            entries.keep(mark, stored);
+        }
+    }
 }
 
 impl Drop for ForgetAfter<'_> {
     fn drop(&mut self) {
-        self.cache.forget(Some(self.id));
+        if !self.done {
+            self.cache.forget(Some(self.id));
+        }
     }
 }
 
@@ -219,10 +330,7 @@ async fn listen_once(
             };
             match message? {
                 AsyncMessage::Notification(note) if note.channel() == CHANNEL => {
-                    // An id that does not parse forgets everything: never keep a row
-                    // that may have changed.
-                    let id = uuid::Uuid::try_parse(note.payload()).ok();
-                    cache.forget(id.map(CredentialId::from_uuid));
+                    cache.hear(note.payload());
                 }
                 _ => {}
             }

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+mod announcer;
 mod cache;
+mod credential_writes;
 mod error;
 mod jobs;
 mod logs;
@@ -17,7 +19,6 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use diesel::result::ConnectionError;
-use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -25,7 +26,6 @@ use diesel_async::pooled_connection::{
 use diesel_async::{
     AsyncConnection as _, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _,
 };
-use futures::future::try_join_all;
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
@@ -46,7 +46,9 @@ pub use crate::cache::APPLICATION_NAME as CACHE_APPLICATION_NAME;
 pub use crate::jobs::job_lock_key;
 pub use crate::migrations::SchemaStatus;
 
+use crate::announcer::Announcer;
 use crate::cache::{CredentialCache, StopListening};
+use crate::credential_writes::{CredentialStatement, Pruning, version_rows};
 use crate::error::{Failure, backend, from_connection, from_diesel, from_pool, unavailable};
 use crate::logs::LogTables;
 use crate::rows::{
@@ -98,9 +100,10 @@ impl Default for PgOptions {
 /// The production store: every store port on PostgreSQL, through diesel-async's
 /// `AsyncPgConnection` and a deadpool connection pool.
 ///
-/// Cheap to clone (clones share the pool). Reads and single-row writes are one statement on
-/// a pooled connection; a write that carries versions or an audit event is one transaction,
-/// whose independent statements are pipelined. Statements are prepared once per connection
+/// Cheap to clone (clones share the pool). Reads, single-row writes and a credential's
+/// create or update (with its versions and audit event) are one statement on a pooled
+/// connection; the other writes that carry an audit event are one transaction, whose
+/// independent statements are pipelined. Statements are prepared once per connection
 /// and cached. `Debug` shows the user, hosts and database, never the password.
 #[derive(Clone)]
 pub struct PgStore {
@@ -111,6 +114,8 @@ pub struct PgStore {
     logs: LogWriter,
     /// Credentials read recently, forgotten when any replica changes them.
     credentials: Arc<CredentialCache>,
+    /// Tells every replica what this one changed.
+    announcer: Announcer,
     _listening: Arc<StopListening>,
 }
 
@@ -176,13 +181,15 @@ impl PgStore {
         };
         let (logs, writing) = LogWriter::start(LogTables::new(db.clone(), url));
         tokio::spawn(writing);
-        let credentials = Arc::new(CredentialCache::default());
+        let credentials = Arc::new(CredentialCache::new());
         let listening = cache::listen(url, &credentials, timeout);
+        let announcer = Announcer::start(db.clone(), credentials.origin().to_owned());
         let store = Self {
             db,
             target: Arc::from(target),
             logs,
             credentials,
+            announcer,
             _listening: Arc::new(listening),
         };
         // Open one connection now, so an unreachable database fails here.
@@ -242,6 +249,28 @@ impl PgStore {
     async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
         self.db.connection().await
     }
+
+    /// Runs `write`, a change of credential `id` to `stored` (`None`: deleted, or not
+    /// known whole), then keeps what it wrote here (or forgets it) and has the change
+    /// announced to every replica, unless it surely wrote nothing.
+    async fn changing<T>(
+        &self,
+        id: CredentialId,
+        stored: Option<&StoredCredential>,
+        write: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let mark = self.credentials.mark();
+        let forget = self.credentials.forget_after(id);
+        let result = write.await;
+        match (&result, stored) {
+            (Ok(_), Some(stored)) => forget.wrote(&mark, stored),
+            _ => drop(forget),
+        }
+        if !matches!(result, Err(StoreError::Conflict | StoreError::NotFound)) {
+            self.announcer.announce(id);
+        }
+        result
+    }
 }
 
 impl Connections {
@@ -249,7 +278,7 @@ impl Connections {
     /// connection whose operation failed as `Unavailable` (the server ended it, the socket
     /// broke, no answer in time) is taken out of the pool (and closed) instead of being
     /// handed to the next caller, who would only fail the same way.
-    async fn with_connection<T, F>(&self, operation: F) -> Result<T, StoreError>
+    pub(crate) async fn with_connection<T, F>(&self, operation: F) -> Result<T, StoreError>
     where
         F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
     {
@@ -315,9 +344,10 @@ impl Connections {
 /// With `statement_timeout`, the session gets that `statement_timeout`, unless the URL's
 /// `options` set one already. The server then cancels a statement that runs or waits for a
 /// lock too long and says so, so the caller learns for sure that it did not apply, rather
-/// than giving up on a statement that may still commit later. It is set with `SET` once the
-/// connection is open (one round trip per new connection) rather than in the startup
-/// packet's `options`, which connection poolers such as PgBouncer refuse by default.
+/// than giving up on a statement that may still commit later. The session also announces
+/// its credential changes itself (cache.rs). Both are set with `SET` once the connection
+/// is open (one round trip per new connection) rather than in the startup packet's
+/// `options`, which connection poolers such as PgBouncer refuse by default.
 ///
 /// Connects through tokio-postgres directly (then hands the connection to diesel-async)
 /// so that the error keeps its cause ("Connection refused", the server's own message) and
@@ -330,13 +360,17 @@ pub(crate) async fn establish(
 ) -> diesel::ConnectionResult<AsyncPgConnection> {
     let config = tokio_postgres::Config::from_str(url)
         .map_err(|error| ConnectionError::InvalidConnectionUrl(error::chain(&error)))?;
-    let set_timeout = statement_timeout
-        .filter(|_| {
-            !config
-                .get_options()
-                .is_some_and(|options| options.contains("statement_timeout"))
-        })
-        .map(|limit| format!("SET statement_timeout = {}", limit.as_millis().max(1)));
+    let mut setup = cache::ANNOUNCES_CHANGES.to_owned();
+    if let Some(limit) = statement_timeout.filter(|_| {
+        !config
+            .get_options()
+            .is_some_and(|options| options.contains("statement_timeout"))
+    }) {
+        setup.push_str(&format!(
+            "; SET statement_timeout = {}",
+            limit.as_millis().max(1)
+        ));
+    }
     let connect = async {
         let (client, connection) = config
             .connect(tokio_postgres::NoTls)
@@ -344,11 +378,9 @@ pub(crate) async fn establish(
             .map_err(connect_error)?;
         let mut conn =
             AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
-        if let Some(set_timeout) = set_timeout {
-            conn.batch_execute(&set_timeout)
-                .await
-                .map_err(ConnectionError::CouldntSetupConfiguration)?;
-        }
+        conn.batch_execute(&setup)
+            .await
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
         Ok(conn)
     };
     match tokio::time::timeout(timeout, connect).await {
@@ -451,91 +483,12 @@ fn aborted(Abort(error): Abort) -> StoreError {
     error
 }
 
-/// A stored credential write's version rows. They must belong to the credential written
-/// with them: reads find versions by their own organization column, so a row naming
-/// another organization would be readable there.
-fn version_rows(
-    versions: &[SecretVersion],
-    organization: OrganizationId,
-    credential: CredentialId,
-) -> Result<Vec<VersionRow>, StoreError> {
-    versions
-        .iter()
-        .map(|version| {
-            if version.organization_id != organization || version.credential_id != credential {
-                return Err(backend(Failure(
-                    "a version row names another credential or organization than the \
-                     credential written with it"
-                        .to_owned(),
-                )));
-            }
-            VersionRow::encode(version)
-        })
-        .collect()
-}
-
-/// Keeps a credential's newest versions: one statement deleting every version at or below
-/// the number of the ($2 + 1)-th newest. With $2 or fewer versions the subquery is NULL,
-/// and nothing compares true with NULL. Both halves use the primary key's index.
-const PRUNE_VERSIONS: &str = "\
-    DELETE FROM credential_versions \
-    WHERE credential_id = $1 AND number <= ( \
-        SELECT number FROM credential_versions WHERE credential_id = $1 \
-        ORDER BY number DESC OFFSET $2 LIMIT 1)";
-
 /// Deletes a credential and its versions in one statement. The foreign key is checked at
 /// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
 /// RESTRICT, for exactly this).
 const DELETE_CREDENTIAL: &str = "\
     WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1) \
     DELETE FROM credentials WHERE organization_id = $2 AND id = $1";
-
-/// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
-fn keep(keep_versions: usize) -> Option<i64> {
-    (keep_versions > 0).then(|| clamp_limit(keep_versions))
-}
-
-/// What a credential write adds after its row, in the same transaction: the version rows,
-/// the pruning to the newest `keep`, the audit event. The audit event and the version
-/// rows do not depend on each other, so they are sent together (diesel-async pipelines
-/// futures polled together on one connection); the pruning waits for the versions.
-async fn write_history(
-    conn: &mut AsyncPgConnection,
-    credential: uuid::Uuid,
-    versions: &[VersionRow],
-    keep: Option<i64>,
-    audit: &AuditEventRow,
-) -> Result<(), Abort> {
-    let shared: &AsyncPgConnection = conn;
-    let record = async {
-        let mut conn = shared;
-        diesel::insert_into(audit_events::table)
-            .values(audit)
-            .execute(&mut conn)
-            .await
-    };
-    let history = async {
-        // A number the credential has already: a unique violation, so `Conflict`.
-        try_join_all(versions.iter().map(|version| {
-            let mut conn = shared;
-            diesel::insert_into(credential_versions::table)
-                .values(version)
-                .execute(&mut conn)
-        }))
-        .await?;
-        if let Some(keep) = keep {
-            let mut conn = shared;
-            diesel::sql_query(PRUNE_VERSIONS)
-                .bind::<diesel::sql_types::Uuid, _>(credential)
-                .bind::<BigInt, _>(keep)
-                .execute(&mut conn)
-                .await?;
-        }
-        Ok::<_, diesel::result::Error>(())
-    };
-    futures::try_join!(record, history)?;
-    Ok(())
-}
 
 impl CredentialStore for PgStore {
     async fn insert_credential(
@@ -546,20 +499,25 @@ impl CredentialStore for PgStore {
         let row = CredentialRow::encode(credential)?;
         let c = &credential.credential;
         let versions = version_rows(write.versions, c.organization_id, c.id)?;
-        let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
+        let organization = *c.organization_id.as_uuid();
         let id = *c.id.as_uuid();
         self.with_connection(async move |conn| {
-            conn.transaction(async move |conn| {
-                // First, alone: the version rows' foreign key needs the credential.
-                diesel::insert_into(credentials::table)
-                    .values(&row)
-                    .execute(conn)
-                    .await?;
-                write_history(conn, id, &versions, keep, &audit).await
-            })
+            let change = diesel::insert_into(credentials::table)
+                .values(&row)
+                .returning(credentials::id);
+            CredentialStatement {
+                change: &change,
+                organization,
+                id,
+                versions: &versions,
+                pruning: Pruning::new(write.keep_versions, versions.len()),
+                audit: &audit,
+            }
+            .execute(conn)
             .await
-            .map_err(aborted)
+            .map_err(from_diesel)?;
+            Ok(())
         })
         .await
     }
@@ -586,7 +544,7 @@ impl CredentialStore for PgStore {
             })
             .await?;
         let stored = row.ok_or(StoreError::NotFound)?.decode()?;
-        self.credentials.keep(mark, &stored);
+        self.credentials.keep(&mark, &stored);
         Ok(stored)
     }
 
@@ -629,68 +587,63 @@ impl CredentialStore for PgStore {
         expected_version: i64,
         write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
-        let _forget = self.credentials.forget_after(credential.credential.id);
         let CredentialRow {
             summary: s,
             sealed,
             key_id,
             restore_floor,
+            secret_version,
         } = CredentialRow::encode(credential)?;
         let versions = version_rows(write.versions, organization, credential.credential.id)?;
-        let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
         let org = *organization.as_uuid();
         let id = s.id;
-        self.with_connection(async move |conn| {
-            conn.transaction(async move |conn| {
-                // The compare-and-swap, first and alone: a concurrent writer of the same
-                // row waits for its lock here, then sees the new version and matches
-                // nothing, so writers of one credential never hold the locks of its version
-                // rows in the opposite order. On a miss nothing else is written. The
-                // organization and id are never rewritten.
-                let written = diesel::update(
-                    credentials::table
-                        .filter(credentials::organization_id.eq(org))
-                        .filter(credentials::id.eq(id))
-                        .filter(credentials::version.eq(expected_version)),
-                )
-                .set((
-                    credentials::name.eq(s.name),
-                    credentials::description.eq(s.description),
-                    credentials::credential_type.eq(s.credential_type),
-                    credentials::public_fields.eq(s.public_fields),
-                    credentials::allowed_hosts.eq(s.allowed_hosts),
-                    credentials::secret_hints.eq(s.secret_hints),
-                    credentials::sealed.eq(sealed),
-                    credentials::key_id.eq(key_id),
-                    credentials::expires_at.eq(s.expires_at),
-                    credentials::created_at.eq(s.created_at),
-                    credentials::updated_at.eq(s.updated_at),
-                    credentials::version.eq(s.version),
-                    credentials::restore_floor.eq(restore_floor),
-                ))
-                .execute(conn)
-                .await?;
-                if written == 1 {
-                    return write_history(conn, id, &versions, keep, &audit).await;
-                }
-                // Nothing written: tell a missing row from a changed one (a second round
-                // trip, on the failure path only).
-                let exists = diesel::select(diesel::dsl::exists(
-                    credentials::table
-                        .filter(credentials::organization_id.eq(org))
-                        .filter(credentials::id.eq(id)),
-                ))
-                .get_result::<bool>(conn)
-                .await?;
-                Err(Abort(if exists {
-                    StoreError::Conflict
-                } else {
-                    StoreError::NotFound
-                }))
-            })
+        let statement = self.with_connection(async move |conn| {
+            // The compare-and-swap: a concurrent writer of the same row waits for its
+            // lock, then sees the new version and matches nothing, so the history
+            // parts write nothing either. The organization and id are never rewritten.
+            let change = diesel::update(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(id))
+                    .filter(credentials::version.eq(expected_version)),
+            )
+            .set((
+                credentials::name.eq(s.name),
+                credentials::description.eq(s.description),
+                credentials::credential_type.eq(s.credential_type),
+                credentials::public_fields.eq(s.public_fields),
+                credentials::allowed_hosts.eq(s.allowed_hosts),
+                credentials::secret_hints.eq(s.secret_hints),
+                credentials::sealed.eq(sealed),
+                credentials::key_id.eq(key_id),
+                credentials::expires_at.eq(s.expires_at),
+                credentials::created_at.eq(s.created_at),
+                credentials::updated_at.eq(s.updated_at),
+                credentials::version.eq(s.version),
+                credentials::restore_floor.eq(restore_floor),
+                credentials::secret_version.eq(secret_version),
+            ))
+            .returning(credentials::id);
+            CredentialStatement {
+                change: &change,
+                organization: org,
+                id,
+                versions: &versions,
+                pruning: Pruning::new(write.keep_versions, versions.len()),
+                audit: &audit,
+            }
+            .get_result::<(i64, bool)>(conn)
             .await
-            .map_err(aborted)
+            .map_err(from_diesel)
+        });
+        let id = credential.credential.id;
+        self.changing(id, Some(credential), async {
+            match statement.await? {
+                (1, _) => Ok(()),
+                (_, true) => Err(StoreError::Conflict),
+                (_, false) => Err(StoreError::NotFound),
+            }
         })
         .await
     }
@@ -702,11 +655,11 @@ impl CredentialStore for PgStore {
         expected_version: Option<i64>,
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
-        let _forget = self.credentials.forget_after(id);
         let audit = AuditEventRow::encode(audit)?;
         let org = *organization.as_uuid();
+        let credential = id;
         let id = *id.as_uuid();
-        self.with_connection(async move |conn| {
+        let statement = self.with_connection(async move |conn| {
             conn.transaction(async move |conn| {
                 // Lock the row first (and read its version). An update adding a version
                 // takes this lock before it writes the version, so none can appear after
@@ -748,8 +701,8 @@ impl CredentialStore for PgStore {
             })
             .await
             .map_err(aborted)
-        })
-        .await
+        });
+        self.changing(credential, None, statement).await
     }
 
     async fn list_versions(
@@ -1239,77 +1192,72 @@ impl SealedStore for PgStore {
     }
 
     async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
-        let _forget = match &row.reference {
-            SealedRef::Credential { id, .. } => Some(self.credentials.forget_after(*id)),
-            _ => None,
-        };
         let old = row.sealed.bytes.as_slice();
         let bytes = new.bytes.as_slice();
         let key_id = new.key_id.as_str();
         // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
         // set are one atomic statement (a concurrent writer of the row waits for the row
         // lock, then finds other bytes and matches nothing).
-        let written = self
-            .with_connection(async move |conn| {
-                match &row.reference {
-                    SealedRef::Meta(name) => {
-                        diesel::update(
-                            vault_meta::table
-                                .filter(vault_meta::name.eq(name))
-                                .filter(vault_meta::value.eq(old)),
-                        )
-                        .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
-                        .execute(conn)
-                        .await
-                    }
-                    // The new blob is bound to that version: another version must not get it.
-                    SealedRef::Credential {
-                        organization_id,
-                        id,
-                        version,
-                    } => {
-                        diesel::update(
-                            credentials::table
-                                .filter(credentials::organization_id.eq(organization_id.as_uuid()))
-                                .filter(credentials::id.eq(id.as_uuid()))
-                                .filter(credentials::version.eq(version))
-                                .filter(credentials::sealed.eq(old)),
-                        )
-                        .set((
-                            credentials::sealed.eq(bytes),
-                            credentials::key_id.eq(key_id),
-                        ))
-                        .execute(conn)
-                        .await
-                    }
-                    SealedRef::Version {
-                        organization_id,
-                        credential_id,
-                        number,
-                    } => {
-                        diesel::update(
-                            credential_versions::table
-                                .filter(
-                                    credential_versions::organization_id
-                                        .eq(organization_id.as_uuid()),
-                                )
-                                .filter(
-                                    credential_versions::credential_id.eq(credential_id.as_uuid()),
-                                )
-                                .filter(credential_versions::number.eq(number))
-                                .filter(credential_versions::sealed.eq(old)),
-                        )
-                        .set((
-                            credential_versions::sealed.eq(bytes),
-                            credential_versions::key_id.eq(key_id),
-                        ))
-                        .execute(conn)
-                        .await
-                    }
+        let replace = self.with_connection(async move |conn| {
+            match &row.reference {
+                SealedRef::Meta(name) => {
+                    diesel::update(
+                        vault_meta::table
+                            .filter(vault_meta::name.eq(name))
+                            .filter(vault_meta::value.eq(old)),
+                    )
+                    .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
+                    .execute(conn)
+                    .await
                 }
-                .map_err(from_diesel)
-            })
-            .await?;
+                // The new blob is bound to that version: another version must not get it.
+                SealedRef::Credential {
+                    organization_id,
+                    id,
+                    version,
+                } => {
+                    diesel::update(
+                        credentials::table
+                            .filter(credentials::organization_id.eq(organization_id.as_uuid()))
+                            .filter(credentials::id.eq(id.as_uuid()))
+                            .filter(credentials::version.eq(version))
+                            .filter(credentials::sealed.eq(old)),
+                    )
+                    .set((
+                        credentials::sealed.eq(bytes),
+                        credentials::key_id.eq(key_id),
+                    ))
+                    .execute(conn)
+                    .await
+                }
+                SealedRef::Version {
+                    organization_id,
+                    credential_id,
+                    number,
+                } => {
+                    diesel::update(
+                        credential_versions::table
+                            .filter(
+                                credential_versions::organization_id.eq(organization_id.as_uuid()),
+                            )
+                            .filter(credential_versions::credential_id.eq(credential_id.as_uuid()))
+                            .filter(credential_versions::number.eq(number))
+                            .filter(credential_versions::sealed.eq(old)),
+                    )
+                    .set((
+                        credential_versions::sealed.eq(bytes),
+                        credential_versions::key_id.eq(key_id),
+                    ))
+                    .execute(conn)
+                    .await
+                }
+            }
+            .map_err(from_diesel)
+        });
+        let written = match &row.reference {
+            SealedRef::Credential { id, .. } => self.changing(*id, None, replace).await?,
+            _ => replace.await?,
+        };
         Ok(written == 1)
     }
 }

@@ -146,6 +146,7 @@ pub(crate) struct CredentialRow {
     pub(crate) sealed: Vec<u8>,
     pub(crate) key_id: String,
     pub(crate) restore_floor: i64,
+    pub(crate) secret_version: i64,
 }
 
 impl CredentialRow {
@@ -169,6 +170,7 @@ impl CredentialRow {
             sealed: stored.sealed.bytes.clone(),
             key_id: stored.sealed.key_id.as_str().to_owned(),
             restore_floor: stored.restore_floor,
+            secret_version: stored.secret_version,
         })
     }
 
@@ -180,6 +182,7 @@ impl CredentialRow {
                 bytes: self.sealed,
             },
             restore_floor: self.restore_floor,
+            secret_version: self.secret_version,
         })
     }
 }
@@ -356,16 +359,16 @@ impl RequestLogRow {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events, check_for_backend(Pg))]
 pub(crate) struct AuditEventRow {
-    id: Uuid,
-    organization_id: Option<Uuid>,
-    actor: Option<Uuid>,
-    action: String,
-    target: Option<Uuid>,
-    outcome: String,
-    reason: Option<String>,
-    at: PgTimestamp,
-    actor_subject: Option<String>,
-    occurrences: i64,
+    pub(crate) id: Uuid,
+    pub(crate) organization_id: Option<Uuid>,
+    pub(crate) actor: Option<Uuid>,
+    pub(crate) action: String,
+    pub(crate) target: Option<Uuid>,
+    pub(crate) outcome: String,
+    pub(crate) reason: Option<String>,
+    pub(crate) at: PgTimestamp,
+    pub(crate) actor_subject: Option<String>,
+    pub(crate) occurrences: i64,
 }
 
 impl AuditEventRow {
@@ -412,23 +415,23 @@ impl AuditEventRow {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = credential_versions, check_for_backend(Pg))]
 pub(crate) struct VersionInfoRow {
-    number: i64,
-    secret_hints: JsonText,
-    created_at: PgTimestamp,
-    created_by: Option<Uuid>,
-    restored_from: Option<i64>,
+    pub(crate) number: i64,
+    pub(crate) secret_hints: JsonText,
+    pub(crate) created_at: PgTimestamp,
+    pub(crate) created_by: Option<Uuid>,
+    pub(crate) restored_from: Option<i64>,
 }
 
 /// A whole version row.
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = credential_versions, check_for_backend(Pg))]
 pub(crate) struct VersionRow {
-    credential_id: Uuid,
-    organization_id: Uuid,
+    pub(crate) credential_id: Uuid,
+    pub(crate) organization_id: Uuid,
     #[diesel(embed)]
-    info: VersionInfoRow,
-    sealed: Vec<u8>,
-    key_id: String,
+    pub(crate) info: VersionInfoRow,
+    pub(crate) sealed: Vec<u8>,
+    pub(crate) key_id: String,
 }
 
 impl VersionRow {

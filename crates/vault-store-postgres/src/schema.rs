@@ -25,6 +25,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         version -> BigInt,
         restore_floor -> BigInt,
+        secret_version -> BigInt,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The credential cache: reads are served from memory once the store listens for changes;
 //! a change by another replica, by `keys rewrap` or by hand is seen; this store's own
-//! writes are seen at once; and while the listening connection is lost, nothing is served
+//! writes are seen at once, and served from memory; a change never announced is seen
+//! after a moment; and while the listening connection is lost, nothing is served
 //! from memory, so nothing missed meanwhile is ever served.
 //!
 //! Whether a read came from memory is told by locking the `credentials` table in another
@@ -183,6 +184,16 @@ async fn this_stores_own_writes_are_read_back_at_once() {
         .await
         .expect("read");
     assert_eq!(read.credential, *c, "the next read after the write");
+    // What it wrote is served from memory, its own announcement (heard by now) forgetting
+    // nothing.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        from_memory(&store, url, c.id, c.organization_id)
+            .await
+            .map(|stored| stored.credential),
+        Some(c.clone()),
+        "this store's own write was not served from memory"
+    );
     store
         .delete_credential(
             c.organization_id,
@@ -306,6 +317,114 @@ async fn while_not_listening_nothing_is_served_from_memory_and_nothing_missed_is
         from_memory(&store, url, c.id, c.organization_id)
             .await
             .is_some_and(|s| s.credential.name.as_str() == "unheard")
+    })
+    .await;
+    store.close();
+}
+
+/// Notifications of credential `id` heard on `url` while `act` runs and for a moment after
+/// (a store's own say which store sent them, after the id).
+async fn notifications_during(url: &str, id: CredentialId, act: impl AsyncFnOnce()) -> usize {
+    use futures::StreamExt as _;
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("a listening connection");
+    let (sender, mut messages) = futures::channel::mpsc::unbounded();
+    let driver = tokio::spawn(async move {
+        let mut stream = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = stream.next().await {
+            if sender.unbounded_send(message).is_err() {
+                return;
+            }
+        }
+    });
+    client
+        .batch_execute("LISTEN vault_credential_changed")
+        .await
+        .expect("listen");
+    act().await;
+    // Another round trip on the same connection: every notification committed before it
+    // has been delivered by the time it returns; then a moment for late ones.
+    client
+        .batch_execute("SELECT 1")
+        .await
+        .expect("a round trip");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(client);
+    driver.abort();
+    let mut heard = 0;
+    while let Ok(message) = messages.try_recv() {
+        if let tokio_postgres::AsyncMessage::Notification(note) = message
+            && note.payload().split(' ').next() == Some(id.to_string().as_str())
+        {
+            heard += 1;
+        }
+    }
+    heard
+}
+
+/// A store's write is announced once, after its commit, not also by the trigger inside the
+/// write's transaction (whose commit would then take the cluster-wide notify lock). A
+/// change by hand is still announced by the trigger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stores_write_is_announced_once_and_a_change_by_hand_too() {
+    let Some(database) = testing::fresh_database().await else {
+        return;
+    };
+    let url = database.url();
+    let store = store(url).await;
+    let credential = stored(&store).await;
+    let id = credential.credential.id;
+    let heard = notifications_during(url, id, async || {
+        rename(&store, &credential, "renamed").await;
+    })
+    .await;
+    assert_eq!(heard, 1, "a store's write was announced {heard} times");
+    let heard = notifications_during(url, id, async || {
+        raw(url)
+            .await
+            .batch_execute(&format!(
+                "UPDATE credentials SET name = 'by hand' WHERE id = '{id}'"
+            ))
+            .await
+            .expect("update by hand");
+    })
+    .await;
+    assert_eq!(heard, 1, "a change by hand was announced {heard} times");
+    store.close();
+}
+
+/// A change whose announcement never came (its writer died between the commit and the
+/// announcement, as a session that announces its own changes and then does not) is served
+/// from memory for at most a moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unannounced_change_is_seen_soon() {
+    let Some(database) = testing::fresh_database().await else {
+        return;
+    };
+    let url = database.url();
+    let store = store(url).await;
+    let credential = stored(&store).await;
+    let c = credential.credential.clone();
+    cached(&store, url, &credential).await;
+    raw(url)
+        .await
+        .batch_execute(&format!(
+            "SET vault.announces_changes = on; \
+             UPDATE credentials SET name = 'unannounced' WHERE id = '{}'",
+            c.id
+        ))
+        .await
+        .expect("an update that announces nothing");
+    eventually("an unannounced change seen", async || {
+        store
+            .get_credential(c.organization_id, c.id)
+            .await
+            .expect("read")
+            .credential
+            .name
+            .as_str()
+            == "unannounced"
     })
     .await;
     store.close();

@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 8] = [
+const VERSIONS: [&str; 10] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -24,6 +24,8 @@ const VERSIONS: [&str; 8] = [
     "20261206071400",
     "20261206072500",
     "20261206100000",
+    "20261206130000",
+    "20261206131000",
 ];
 
 const INITIAL_UP: &str =
@@ -46,6 +48,19 @@ const AUDIT_COUNT_DOWN: &str =
 
 const CREDENTIAL_CHANGES_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-06-100000_credential_changes/down.sql");
+
+const FASTER_WRITES_DOWN: &str = include_str!(
+    "../../../migrations/postgres/2026-12-06-131000_faster_credential_writes/down.sql"
+);
+
+const SECRET_VERSION_UP: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-130000_secret_version/up.sql");
+const SECRET_VERSION_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-06-130000_secret_version/down.sql");
+
+const SECRET_VERSION_COLUMN: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND table_name = 'credentials' \
+       AND column_name = 'secret_version'";
 
 const CREDENTIAL_TRIGGERS: &str = "SELECT count(*) AS count FROM pg_trigger \
      WHERE tgname IN ('vault_credential_changed', 'vault_credential_truncated')";
@@ -305,12 +320,48 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "{what} was stored"
         );
     }
+    conn.batch_execute(FASTER_WRITES_DOWN)
+        .await
+        .expect("the faster-credential-writes migration's down.sql runs");
+    // The secret-version migration numbers an existing credential after its newest version.
+    conn.batch_execute(SECRET_VERSION_DOWN)
+        .await
+        .expect("the secret-version migration's down.sql runs");
+    assert_eq!(
+        count(&mut conn, SECRET_VERSION_COLUMN).await,
+        0,
+        "the secret-version migration's down.sql drops credentials.secret_version"
+    );
+    conn.batch_execute(
+        "INSERT INTO credential_versions (credential_id, organization_id, number, sealed, \
+             key_id, secret_hints, created_at) \
+         VALUES ('00000000-0000-7000-8000-000000000002', \
+             '00000000-0000-7000-8000-000000000001', 2, '\\x00', 'k', '{}', now())",
+    )
+    .await
+    .expect("a second version");
+    conn.batch_execute(SECRET_VERSION_UP)
+        .await
+        .expect("the secret-version migration's up.sql runs again");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT secret_version AS count FROM credentials \
+             WHERE id = '00000000-0000-7000-8000-000000000002'"
+        )
+        .await,
+        2,
+        "an existing credential's secret_version is its newest version's number"
+    );
     conn.batch_execute(
         "DELETE FROM credential_versions; DELETE FROM credentials; DELETE FROM organizations",
     )
     .await
     .expect("the organization goes again");
 
+    conn.batch_execute(SECRET_VERSION_DOWN)
+        .await
+        .expect("the secret-version migration's down.sql runs");
     assert_eq!(count(&mut conn, CREDENTIAL_TRIGGERS).await, 2);
     conn.batch_execute(CREDENTIAL_CHANGES_DOWN)
         .await
@@ -463,6 +514,10 @@ async fn an_initial_schema_with_data_upgrades() {
         got.credential.allowed_hosts.is_empty(),
         "an old credential is allowed nowhere until someone names its hosts"
     );
+    assert_eq!(
+        got.secret_version, 0,
+        "a credential stored before versions existed has no secret version"
+    );
     assert!(
         store
             .list_versions(organization.id, credential.credential.id)
@@ -530,6 +585,8 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        FASTER_WRITES_DOWN,
+        SECRET_VERSION_DOWN,
         CREDENTIAL_CHANGES_DOWN,
         AUDIT_COUNT_DOWN,
         BINDING_DOWN,
@@ -548,7 +605,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 4);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 6);
     for (name, gains) in [("admin", 1), ("writer", 0)] {
         let routes = count(
             &mut conn,

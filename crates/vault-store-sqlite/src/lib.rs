@@ -594,6 +594,7 @@ impl CredentialStore for SqliteStore {
                 sealed,
                 key_id,
                 restore_floor,
+                secret_version,
             } = row;
             let org = organization.as_bytes().as_slice();
             // The compare-and-swap comes first: on a miss nothing else is written. The
@@ -618,6 +619,7 @@ impl CredentialStore for SqliteStore {
                 credentials::updated_at.eq(s.updated_at),
                 credentials::version.eq(s.version),
                 credentials::restore_floor.eq(restore_floor),
+                credentials::secret_version.eq(secret_version),
             ))
             .execute(conn)?;
             if written == 1 {

@@ -105,6 +105,7 @@ pub(crate) struct CredentialRow {
     pub(crate) sealed: Vec<u8>,
     pub(crate) key_id: String,
     pub(crate) restore_floor: i64,
+    pub(crate) secret_version: i64,
 }
 
 impl CredentialRow {
@@ -128,6 +129,7 @@ impl CredentialRow {
             sealed: stored.sealed.bytes.clone(),
             key_id: stored.sealed.key_id.as_str().to_owned(),
             restore_floor: stored.restore_floor,
+            secret_version: stored.secret_version,
         })
     }
 
@@ -139,6 +141,7 @@ impl CredentialRow {
                 bytes: self.sealed,
             },
             restore_floor: self.restore_floor,
+            secret_version: self.secret_version,
         })
     }
 }

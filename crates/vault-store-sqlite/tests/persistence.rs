@@ -22,7 +22,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 7;
+const MIGRATIONS: i64 = 8;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -332,6 +332,10 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         old.credential.allowed_hosts.is_empty(),
         "an old credential is allowed nowhere until someone names its hosts"
     );
+    assert_eq!(
+        old.secret_version, 0,
+        "a credential stored before versions existed has no secret version"
+    );
     let entry = sample_request_log(organization.id, credential.credential.id);
     store
         .insert_request_log(&entry)
@@ -411,6 +415,15 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
+    // The secret-version migration numbers an existing credential after its newest version.
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the secret-version migration reverts");
+    conn.run_next_migration(EMBEDDED)
+        .expect("and applies again");
+    assert_eq!(
+        count(&mut conn, "SELECT secret_version AS count FROM credentials"),
+        2
+    );
     assert!(
         diesel::sql_query("DELETE FROM credentials")
             .execute(&mut conn)

@@ -446,6 +446,7 @@ pub fn sample_credential(organization: OrganizationId, kind: CredentialType) -> 
         },
         sealed: sample_sealed(),
         restore_floor: 0,
+        secret_version: 1,
     }
 }
 
@@ -1107,6 +1108,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
         bytes: sample_sealed().bytes,
     };
     next.restore_floor = 2;
+    next.secret_version = 5;
     must(
         update(store, org, &next, 1).await,
         "update_credential with the stored version",
@@ -1124,6 +1126,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     third.credential.allowed_hosts = AllowedHosts::default();
     third.credential.version = 3;
     third.restore_floor = 3;
+    third.secret_version = 6;
     must(
         update(store, org, &third, 2).await,
         "a second update_credential",

@@ -17,7 +17,7 @@ use crate::versions::{SecretVersion, VersionInfo};
 impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
     /// The version rows a change of secret values adds: the new values as the next number,
     /// and, for a credential stored before versions existed, its current values as version 1.
-    pub(super) async fn next_versions(
+    pub(super) fn next_versions(
         &self,
         who: &Principal,
         current: &StoredCredential,
@@ -25,21 +25,19 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         secrets: &CredentialSecrets,
         restored_from: Option<i64>,
     ) -> Result<NewVersions, VaultError> {
-        let existing = self
-            .store
-            .list_versions(who.organization_id, next.id)
-            .await?;
         let mut rows = Vec::with_capacity(2);
-        let number = match existing.first() {
-            Some(latest) => latest.number + 1,
-            None => {
-                let old = self.open_secrets(current)?;
-                rows.push(self.version_of(&current.credential, 1, &old, None, None)?);
-                2
-            }
+        let number = if current.secret_version > 0 {
+            current.secret_version + 1
+        } else {
+            let old = self.open_secrets(current)?;
+            rows.push(self.version_of(&current.credential, 1, &old, None, None)?);
+            2
         };
         rows.push(self.version_of(next, number, secrets, who.access_key_id, restored_from)?);
-        let prune = self.keep_versions > 0 && existing.len() + rows.len() > self.keep_versions;
+        // Pruning removes the oldest, so the numbers kept run without gaps up to the
+        // newest: more than `keep_versions` exist only past that number.
+        let prune = self.keep_versions > 0
+            && usize::try_from(number).is_ok_and(|number| number > self.keep_versions);
         Ok(NewVersions { rows, prune })
     }
 
@@ -166,9 +164,9 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             next.sealed = self.seal_secrets(organization, id, next.credential.version, &secrets)?;
             next.credential.secret_hints = secrets.hints();
             next.credential.updated_at = now.max(current.credential.updated_at);
-            let versions = self
-                .next_versions(who, &current, &next.credential, &secrets, Some(number))
-                .await?;
+            let versions =
+                self.next_versions(who, &current, &next.credential, &secrets, Some(number))?;
+            next.secret_version = versions.current(&current);
             if self
                 .write_update(who, &current, &next, &versions, precondition, None)
                 .await?
