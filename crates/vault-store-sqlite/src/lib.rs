@@ -2,8 +2,10 @@
 
 mod error;
 mod logs;
+mod prepared;
 mod rows;
 mod schema;
+mod writers;
 
 use std::fmt;
 use std::future::Future;
@@ -40,6 +42,7 @@ use vault_core::versions::{
 
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::logs::LogTables;
+use crate::prepared::Prepared;
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
     KeyCountRow, MetaRow, OrganizationRow, SealedCredentialRow, SealedVersionRow, VersionInfoRow,
@@ -48,6 +51,7 @@ use crate::rows::{
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
+pub(crate) use crate::writers::{Writers, run_on, write_on};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -77,10 +81,12 @@ type ConnectionFuture<'a> =
 
 /// The embedded store: every store port on one SQLite file.
 ///
-/// Cheap to clone (clones share the connections). Writes take turns ([`Writers`]), then
-/// check out a pooled connection and run as one closure on tokio's blocking pool (they may
-/// wait up to the busy timeout for another process holding SQLite's write lock, which must
-/// not stall an async worker). Log appends are group-committed ([`LogWriter`]). Point reads
+/// Cheap to clone (clones share the connections). Writes take turns and are
+/// group-committed ([`Writers`]: whoever takes the turn writes every transaction queued by
+/// then as one, each in a savepoint of its own) on a pooled connection, on tokio's blocking
+/// pool (they may wait up to the busy timeout for another process holding SQLite's write
+/// lock, which must not stall an async worker). Log appends are batched too
+/// ([`LogWriter`]). Point reads
 /// and pages of lists run inline on a read-only connection: in WAL mode they never wait
 /// for the writer, and a read served from SQLite's page cache takes a few microseconds,
 /// less than the two thread hand-offs of the blocking pool. No SQLite lock or transaction
@@ -176,10 +182,7 @@ impl SqliteStore {
         drop(pool.get().await.map_err(from_pool)?);
 
         tracing::info!(path = %path.display(), migrations_applied = applied, "SQLite store open");
-        let writers = Arc::new(Writers {
-            pool,
-            turn: tokio::sync::Mutex::default(),
-        });
+        let writers = Arc::new(Writers::new(pool));
         let (logs, writing) = LogWriter::start(LogTables(Arc::downgrade(&writers)));
         tokio::spawn(writing);
         Ok(Self {
@@ -241,30 +244,6 @@ impl SqliteStore {
     {
         run_on(&self.writers, operation).await
     }
-}
-
-/// The pooled connections that write, and whose turn it is. SQLite has one write lock per
-/// file, and a connection that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10
-/// ... 100 ms), which is what made writes under load slow at the tail. So this process's
-/// writers take turns here, in order, and reach SQLite one at a time; the busy timeout is
-/// left for other processes (`keys rewrap`).
-pub(crate) struct Writers {
-    pool: Pool<AsyncSqlite>,
-    turn: tokio::sync::Mutex<()>,
-}
-
-/// [`SqliteStore::run`] on `writers`, in turn.
-async fn run_on<R, F>(writers: &Writers, operation: F) -> Result<R, StoreError>
-where
-    R: Send + 'static,
-    F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
-{
-    let _turn = writers.turn.lock().await;
-    let mut connection = writers.pool.get().await.map_err(from_pool)?;
-    connection
-        .spawn_blocking(move |conn| Ok(operation(conn)))
-        .await
-        .map_err(from_diesel)?
 }
 
 /// Where the database file is, from a URL or a plain path; absolute, so a later change of
@@ -413,10 +392,8 @@ impl From<StoreError> for Abort {
 }
 
 impl SqliteStore {
-    /// Runs `operation` as one IMMEDIATE transaction on a pooled connection (on the blocking
-    /// pool, like [`SqliteStore::run`]): the write lock is taken at `BEGIN`, waiting up to
-    /// the busy timeout, so a transaction never fails half-way because another connection
-    /// started writing first, and every statement in it commits or none does.
+    /// Runs `operation` as one transaction, group-committed with other writers' (writers.rs):
+    /// every statement in it commits or none does.
     async fn write<R, F>(&self, operation: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
@@ -424,19 +401,6 @@ impl SqliteStore {
     {
         write_on(&self.writers, operation).await
     }
-}
-
-/// [`SqliteStore::write`] on `writers`.
-async fn write_on<R, F>(writers: &Writers, operation: F) -> Result<R, StoreError>
-where
-    R: Send + 'static,
-    F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
-{
-    run_on(writers, move |conn| {
-        conn.immediate_transaction(operation)
-            .map_err(|Abort(error)| error)
-    })
-    .await
 }
 
 /// A stored credential write's version rows. They must belong to the credential written
@@ -487,20 +451,18 @@ fn write_history(
 ) -> Result<(), Abort> {
     for version in versions {
         // A number the credential has already: a unique violation, so `Conflict`.
-        diesel::insert_into(credential_versions::table)
-            .values(version)
-            .execute(conn)?;
+        Prepared(diesel::insert_into(credential_versions::table).values(version)).execute(conn)?;
     }
     if let Some(keep) = keep {
-        diesel::sql_query(PRUNE_VERSIONS)
-            .bind::<Binary, _>(credential)
-            .bind::<Binary, _>(credential)
-            .bind::<BigInt, _>(keep)
-            .execute(conn)?;
-    }
-    diesel::insert_into(audit_events::table)
-        .values(audit)
+        Prepared(
+            diesel::sql_query(PRUNE_VERSIONS)
+                .bind::<Binary, _>(credential)
+                .bind::<Binary, _>(credential)
+                .bind::<BigInt, _>(keep),
+        )
         .execute(conn)?;
+    }
+    Prepared(diesel::insert_into(audit_events::table).values(audit)).execute(conn)?;
     Ok(())
 }
 
@@ -516,9 +478,7 @@ impl CredentialStore for SqliteStore {
         let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
         self.write(move |conn| {
-            diesel::insert_into(credentials::table)
-                .values(&row)
-                .execute(conn)?;
+            Prepared(diesel::insert_into(credentials::table).values(&row)).execute(conn)?;
             write_history(conn, &row.summary.id, &versions, keep, &audit)
         })
         .await
@@ -599,28 +559,30 @@ impl CredentialStore for SqliteStore {
             let org = organization.as_bytes().as_slice();
             // The compare-and-swap comes first: on a miss nothing else is written. The
             // organization and id are never rewritten.
-            let written = diesel::update(
-                credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(&s.id))
-                    .filter(credentials::version.eq(expected_version)),
+            let written = Prepared(
+                diesel::update(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(org))
+                        .filter(credentials::id.eq(&s.id))
+                        .filter(credentials::version.eq(expected_version)),
+                )
+                .set((
+                    credentials::name.eq(s.name),
+                    credentials::description.eq(s.description),
+                    credentials::credential_type.eq(s.credential_type),
+                    credentials::public_fields.eq(s.public_fields),
+                    credentials::allowed_hosts.eq(s.allowed_hosts),
+                    credentials::secret_hints.eq(s.secret_hints),
+                    credentials::sealed.eq(sealed),
+                    credentials::key_id.eq(key_id),
+                    credentials::expires_at.eq(s.expires_at),
+                    credentials::created_at.eq(s.created_at),
+                    credentials::updated_at.eq(s.updated_at),
+                    credentials::version.eq(s.version),
+                    credentials::restore_floor.eq(restore_floor),
+                    credentials::secret_version.eq(secret_version),
+                )),
             )
-            .set((
-                credentials::name.eq(s.name),
-                credentials::description.eq(s.description),
-                credentials::credential_type.eq(s.credential_type),
-                credentials::public_fields.eq(s.public_fields),
-                credentials::allowed_hosts.eq(s.allowed_hosts),
-                credentials::secret_hints.eq(s.secret_hints),
-                credentials::sealed.eq(sealed),
-                credentials::key_id.eq(key_id),
-                credentials::expires_at.eq(s.expires_at),
-                credentials::created_at.eq(s.created_at),
-                credentials::updated_at.eq(s.updated_at),
-                credentials::version.eq(s.version),
-                credentials::restore_floor.eq(restore_floor),
-                credentials::secret_version.eq(secret_version),
-            ))
             .execute(conn)?;
             if written == 1 {
                 return write_history(conn, &s.id, &versions, keep, &audit);
