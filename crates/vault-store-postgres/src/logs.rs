@@ -1,10 +1,15 @@
 //! The audit and request logs: appends go through the store's group-committing
-//! [`LogWriter`], whose batches [`LogTables`] writes as one statement each (one
-//! transaction of two when a batch holds entries of both logs); lists are one statement.
+//! [`LogWriter`], whose batches [`LogTables`] writes as one statement each ([`LogBatch`]);
+//! lists are one statement.
 
+use diesel::pg::Pg;
+use diesel::pg::data_types::PgTimestamp;
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{self, Array, BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
+use uuid::Uuid;
 use vault_core::ids::OrganizationId;
 use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogRecord, LogSink};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
@@ -13,7 +18,7 @@ use vault_core::store::{LogKind, LogStore, StoreError};
 use crate::error::{Failure, from_diesel, unavailable};
 use crate::rows::{AuditEventRow, RequestLogRow};
 use crate::schema::{audit_events, request_logs};
-use crate::{Connections, PgStore, aborted, clamp_limit};
+use crate::{Connections, PgStore, clamp_limit};
 
 /// The log tables, written by the store's log writer on connections of its own (one per
 /// commit it may have in flight), opened by the writer's task, so their I/O is driven where
@@ -42,12 +47,11 @@ impl LogSink for LogTables {
         if self.db.is_closed() {
             return Err(unavailable(Failure("the store is closed".to_owned())));
         }
-        let mut audit = Vec::new();
-        let mut requests = Vec::new();
+        let mut batch = LogBatch::default();
         for record in records {
             match record {
-                LogRecord::Audit(event) => audit.push(AuditEventRow::encode(event)?),
-                LogRecord::Request(entry) => requests.push(RequestLogRow::encode(entry)?),
+                LogRecord::Audit(event) => batch.audit.push(AuditEventRow::encode(event)?),
+                LogRecord::Request(entry) => batch.requests.push(RequestLogRow::encode(entry)?),
             }
         }
         let free = self.own.iter().find_map(|own| own.try_lock().ok());
@@ -60,18 +64,8 @@ impl LogSink for LogTables {
             None => own.insert(self.db.dedicated(&self.url).await?),
         };
         let write = async {
-            match (audit.is_empty(), requests.is_empty()) {
-                (false, true) => insert_audit(conn, &audit).await,
-                (true, false) => insert_requests(conn, &requests).await,
-                _ => conn
-                    .transaction(async move |conn| {
-                        insert_audit(conn, &audit).await?;
-                        insert_requests(conn, &requests).await?;
-                        Ok(())
-                    })
-                    .await
-                    .map_err(aborted),
-            }
+            batch.execute(conn).await.map_err(from_diesel)?;
+            Ok(())
         };
         let result = self.db.bounded(write).await;
         // A connection that failed that way is not trusted again: the next batch opens
@@ -83,28 +77,134 @@ impl LogSink for LogTables {
     }
 }
 
-async fn insert_audit(
-    conn: &mut AsyncPgConnection,
-    rows: &[AuditEventRow],
-) -> Result<(), StoreError> {
-    diesel::insert_into(audit_events::table)
-        .values(rows)
-        .execute(conn)
-        .await
-        .map_err(from_diesel)?;
-    Ok(())
+/// A batch of both logs as one statement of fixed text, each column an array the server
+/// unnests: prepared once per connection whatever the batch holds (diesel prepares a
+/// multi-row `INSERT` anew for every row count), and atomic without `BEGIN`/`COMMIT`.
+#[derive(Default, QueryId)]
+struct LogBatch {
+    audit: AuditColumns,
+    requests: RequestColumns,
 }
 
-async fn insert_requests(
-    conn: &mut AsyncPgConnection,
-    rows: &[RequestLogRow],
-) -> Result<(), StoreError> {
-    diesel::insert_into(request_logs::table)
-        .values(rows)
-        .execute(conn)
-        .await
-        .map_err(from_diesel)?;
-    Ok(())
+#[derive(Default)]
+struct AuditColumns {
+    id: Vec<Uuid>,
+    organization_id: Vec<Option<Uuid>>,
+    actor: Vec<Option<Uuid>>,
+    action: Vec<String>,
+    target: Vec<Option<Uuid>>,
+    outcome: Vec<String>,
+    reason: Vec<Option<String>>,
+    at: Vec<PgTimestamp>,
+    actor_subject: Vec<Option<String>>,
+    occurrences: Vec<i64>,
+}
+
+impl AuditColumns {
+    fn push(&mut self, row: AuditEventRow) {
+        self.id.push(row.id);
+        self.organization_id.push(row.organization_id);
+        self.actor.push(row.actor);
+        self.action.push(row.action);
+        self.target.push(row.target);
+        self.outcome.push(row.outcome);
+        self.reason.push(row.reason);
+        self.at.push(row.at);
+        self.actor_subject.push(row.actor_subject);
+        self.occurrences.push(row.occurrences);
+    }
+}
+
+#[derive(Default)]
+struct RequestColumns {
+    id: Vec<Uuid>,
+    organization_id: Vec<Uuid>,
+    credential_id: Vec<Uuid>,
+    credential_name: Vec<String>,
+    method: Vec<String>,
+    host: Vec<String>,
+    path: Vec<String>,
+    status: Vec<Option<i32>>,
+    error: Vec<Option<String>>,
+    latency_micros: Vec<i64>,
+    at: Vec<PgTimestamp>,
+    access_key_id: Vec<Option<Uuid>>,
+    actor_subject: Vec<Option<String>>,
+}
+
+impl RequestColumns {
+    fn push(&mut self, row: RequestLogRow) {
+        self.id.push(row.id);
+        self.organization_id.push(row.organization_id);
+        self.credential_id.push(row.credential_id);
+        self.credential_name.push(row.credential_name);
+        self.method.push(row.method);
+        self.host.push(row.host);
+        self.path.push(row.path);
+        self.status.push(row.status);
+        self.error.push(row.error);
+        self.latency_micros.push(row.latency_micros);
+        self.at.push(row.at);
+        self.access_key_id.push(row.access_key_id);
+        self.actor_subject.push(row.actor_subject);
+    }
+}
+
+/// Pushes `SELECT * FROM unnest(arrays...)`, each bound as an array of its SQL type.
+macro_rules! unnest {
+    ($out:ident, $first_type:ty => $first:expr $(, $ty:ty => $array:expr)* $(,)?) => {{
+        $out.push_sql("SELECT * FROM unnest(");
+        $out.push_bind_param::<Array<$first_type>, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<Array<$ty>, _>($array)?;
+        )*
+        $out.push_sql(")");
+    }};
+}
+
+impl QueryFragment<Pg> for LogBatch {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let a = &self.audit;
+        out.push_sql(
+            "WITH audit AS (INSERT INTO audit_events (id, organization_id, actor, action, \
+             target, outcome, reason, at, actor_subject, occurrences) ",
+        );
+        unnest!(out,
+            sql_types::Uuid => &a.id,
+            Nullable<sql_types::Uuid> => &a.organization_id,
+            Nullable<sql_types::Uuid> => &a.actor,
+            Text => &a.action,
+            Nullable<sql_types::Uuid> => &a.target,
+            Text => &a.outcome,
+            Nullable<Text> => &a.reason,
+            Timestamptz => &a.at,
+            Nullable<Text> => &a.actor_subject,
+            BigInt => &a.occurrences,
+        );
+        let r = &self.requests;
+        out.push_sql(
+            ") INSERT INTO request_logs (id, organization_id, credential_id, credential_name, \
+             method, host, path, status, error, latency_micros, at, access_key_id, \
+             actor_subject) ",
+        );
+        unnest!(out,
+            sql_types::Uuid => &r.id,
+            sql_types::Uuid => &r.organization_id,
+            sql_types::Uuid => &r.credential_id,
+            Text => &r.credential_name,
+            Text => &r.method,
+            Text => &r.host,
+            Text => &r.path,
+            Nullable<Integer> => &r.status,
+            Nullable<Text> => &r.error,
+            BigInt => &r.latency_micros,
+            Timestamptz => &r.at,
+            Nullable<sql_types::Uuid> => &r.access_key_id,
+            Nullable<Text> => &r.actor_subject,
+        );
+        Ok(())
+    }
 }
 
 impl LogStore for PgStore {

@@ -299,19 +299,19 @@ impl AccessKeySummaryRow {
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_logs, check_for_backend(Pg))]
 pub(crate) struct RequestLogRow {
-    id: Uuid,
-    organization_id: Uuid,
-    credential_id: Uuid,
-    credential_name: String,
-    method: String,
-    host: String,
-    path: String,
-    status: Option<i32>,
-    error: Option<String>,
-    latency_micros: i64,
-    at: PgTimestamp,
-    access_key_id: Option<Uuid>,
-    actor_subject: Option<String>,
+    pub(crate) id: Uuid,
+    pub(crate) organization_id: Uuid,
+    pub(crate) credential_id: Uuid,
+    pub(crate) credential_name: String,
+    pub(crate) method: String,
+    pub(crate) host: String,
+    pub(crate) path: String,
+    pub(crate) status: Option<i32>,
+    pub(crate) error: Option<String>,
+    pub(crate) latency_micros: i64,
+    pub(crate) at: PgTimestamp,
+    pub(crate) access_key_id: Option<Uuid>,
+    pub(crate) actor_subject: Option<String>,
 }
 
 impl RequestLogRow {
