@@ -2,6 +2,7 @@
 
 mod announcer;
 mod cache;
+mod connections;
 mod credential_writes;
 mod error;
 mod jobs;
@@ -9,6 +10,7 @@ mod logs;
 mod migrations;
 mod rows;
 mod schema;
+mod sealed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -18,27 +20,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::result::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{
-    AsyncConnection as _, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _,
-};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::AuditEvent;
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, MetaStore,
-    OrganizationStore, SealedStore, StoreError,
+    OrganizationStore, StoreError,
 };
-use vault_core::versions::{
-    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
-};
+use vault_core::versions::{SecretVersion, VersionInfo};
 
 use vault_core::log_writer::LogWriter;
 
@@ -48,13 +45,13 @@ pub use crate::migrations::SchemaStatus;
 
 use crate::announcer::Announcer;
 use crate::cache::{CredentialCache, StopListening};
+pub(crate) use crate::connections::{Connections, establish};
 use crate::credential_writes::{CredentialStatement, Pruning, version_rows};
-use crate::error::{Failure, backend, from_connection, from_diesel, from_pool, unavailable};
+use crate::error::{Failure, backend, from_diesel};
 use crate::logs::LogTables;
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KeyCountRow, MetaRow, OrganizationRow, SealedCredentialRow, SealedVersionRow, VersionInfoRow,
-    VersionRow, key_usage, pg_time,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, VersionInfoRow, VersionRow, pg_time,
 };
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
@@ -117,13 +114,6 @@ pub struct PgStore {
     /// Tells every replica what this one changed.
     announcer: Announcer,
     _listening: Arc<StopListening>,
-}
-
-/// The pool, and how long a call may wait for it: what every statement runs on.
-#[derive(Clone)]
-pub(crate) struct Connections {
-    pool: Pool<AsyncPgConnection>,
-    acquire_timeout: Duration,
 }
 
 impl fmt::Debug for PgStore {
@@ -270,154 +260,6 @@ impl PgStore {
             self.announcer.announce(id);
         }
         result
-    }
-}
-
-impl Connections {
-    /// Runs `operation` on a pooled connection, for at most the acquire timeout. A
-    /// connection whose operation failed as `Unavailable` (the server ended it, the socket
-    /// broke, no answer in time) is taken out of the pool (and closed) instead of being
-    /// handed to the next caller, who would only fail the same way.
-    pub(crate) async fn with_connection<T, F>(&self, operation: F) -> Result<T, StoreError>
-    where
-        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
-    {
-        let mut conn = self.connection().await?;
-        let result = self.bounded(operation(&mut conn)).await;
-        if matches!(result, Err(StoreError::Unavailable(_))) {
-            drop(Object::take(conn));
-        }
-        result
-    }
-
-    /// `operation`, given until a little after the acquire timeout. The server cancels a
-    /// statement after the acquire timeout (the session's `statement_timeout`), and says
-    /// so. This bound is for a server that stopped answering at all (a network partition,
-    /// a frozen host), which would otherwise hold the caller for as long as TCP takes to
-    /// give up: minutes. It is a little longer, so that where the server can still answer,
-    /// its definite answer comes first.
-    pub(crate) async fn bounded<T>(
-        &self,
-        operation: impl Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        let limit = self.acquire_timeout + ANSWER_MARGIN;
-        tokio::time::timeout(limit, operation)
-            .await
-            .unwrap_or_else(|_| {
-                Err(unavailable(Failure(format!(
-                    "no answer from PostgreSQL within {limit:?}"
-                ))))
-            })
-    }
-
-    /// A connection of the caller's own, outside the pool, opened as the pool opens
-    /// them: for work that keeps one connection (the log writer).
-    pub(crate) async fn dedicated(&self, url: &str) -> Result<AsyncPgConnection, StoreError> {
-        establish(url, self.acquire_timeout, Some(self.acquire_timeout))
-            .await
-            .map_err(from_connection)
-    }
-
-    /// Whether [`PgStore::close`] was called.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.pool.is_closed()
-    }
-
-    /// A pooled connection, within the acquire timeout. deadpool bounds the wait for a
-    /// free slot and the opening of a connection separately; the outer bound keeps their
-    /// sum within one acquire timeout too.
-    async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
-        match tokio::time::timeout(self.acquire_timeout, self.pool.get()).await {
-            Ok(result) => result.map_err(from_pool),
-            Err(_) => Err(unavailable(Failure(format!(
-                "no PostgreSQL connection within the acquire timeout of {:?}",
-                self.acquire_timeout
-            )))),
-        }
-    }
-}
-
-/// Opens one connection, giving up after `timeout`: tokio-postgres has no connect timeout
-/// of its own unless the URL sets one, and a host that drops packets would otherwise hold a
-/// caller for minutes.
-///
-/// With `statement_timeout`, the session gets that `statement_timeout`, unless the URL's
-/// `options` set one already. The server then cancels a statement that runs or waits for a
-/// lock too long and says so, so the caller learns for sure that it did not apply, rather
-/// than giving up on a statement that may still commit later. The session also announces
-/// its credential changes itself (cache.rs). Both are set with `SET` once the connection
-/// is open (one round trip per new connection) rather than in the startup packet's
-/// `options`, which connection poolers such as PgBouncer refuse by default.
-///
-/// Connects through tokio-postgres directly (then hands the connection to diesel-async)
-/// so that the error keeps its cause ("Connection refused", the server's own message) and
-/// its SQLSTATE, which tells a server that is starting, shutting down or full
-/// (`Unavailable`) from one that refuses for good (`Backend`).
-pub(crate) async fn establish(
-    url: &str,
-    timeout: Duration,
-    statement_timeout: Option<Duration>,
-) -> diesel::ConnectionResult<AsyncPgConnection> {
-    let config = tokio_postgres::Config::from_str(url)
-        .map_err(|error| ConnectionError::InvalidConnectionUrl(error::chain(&error)))?;
-    let mut setup = cache::ANNOUNCES_CHANGES.to_owned();
-    if let Some(limit) = statement_timeout.filter(|_| {
-        !config
-            .get_options()
-            .is_some_and(|options| options.contains("statement_timeout"))
-    }) {
-        setup.push_str(&format!(
-            "; SET statement_timeout = {}",
-            limit.as_millis().max(1)
-        ));
-    }
-    let connect = async {
-        let (client, connection) = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(connect_error)?;
-        let mut conn =
-            AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
-        conn.batch_execute(&setup)
-            .await
-            .map_err(ConnectionError::CouldntSetupConfiguration)?;
-        Ok(conn)
-    };
-    match tokio::time::timeout(timeout, connect).await {
-        Ok(result) => result,
-        Err(_) => Err(ConnectionError::BadConnection(format!(
-            "timed out after {timeout:?} connecting to PostgreSQL"
-        ))),
-    }
-}
-
-fn connect_error(error: tokio_postgres::Error) -> ConnectionError {
-    let message = error::chain(&error);
-    let transient = match error.code() {
-        // Class 08 (connection exception), 53 (insufficient resources: too many
-        // connections) and 57P (shutting down, starting up) pass; the rest (28 bad
-        // credentials, 3D no such database, ...) does not.
-        Some(code) => {
-            let code = code.code();
-            code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
-        }
-        // No SQLSTATE: the socket (refused, reset, unresolvable host) unless the client
-        // itself gave up on the credentials or the connection string.
-        None => ![
-            "authentication error",
-            "invalid connection string",
-            "invalid configuration",
-        ]
-        .iter()
-        .any(|permanent| message.starts_with(permanent)),
-    };
-    if transient {
-        ConnectionError::BadConnection(message)
-    } else {
-        ConnectionError::CouldntSetupConfiguration(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::Unknown,
-            Box::new(message),
-        ))
     }
 }
 
@@ -1037,227 +879,6 @@ impl MetaStore for PgStore {
                     .map_err(from_diesel)
             })
             .await?;
-        Ok(written == 1)
-    }
-}
-
-/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
-/// refused rather than read as "from the start", which could loop forever.
-fn cursor_of_another_kind() -> StoreError {
-    backend(Failure(
-        "the sealed_batch cursor is a row of another kind".to_owned(),
-    ))
-}
-
-impl SealedStore for PgStore {
-    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
-        let rows = self
-            .with_connection(async |conn| {
-                diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
-                    .load::<KeyCountRow>(conn)
-                    .await
-                    .map_err(from_diesel)
-            })
-            .await?;
-        key_usage(rows)
-    }
-
-    async fn organization_key_usage(
-        &self,
-        organization: OrganizationId,
-    ) -> Result<Vec<KeyUsage>, StoreError> {
-        let org = *organization.as_uuid();
-        let (credentials, versions) = self
-            .with_connection(async move |conn| {
-                // Two statements: a row sealed between them may be counted in neither or
-                // both tables, which a status report can live with.
-                let credentials: Vec<(String, i64)> = credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .group_by(credentials::key_id)
-                    .select((credentials::key_id, diesel::dsl::count_star()))
-                    .load(conn)
-                    .await
-                    .map_err(from_diesel)?;
-                let versions: Vec<(String, i64)> = credential_versions::table
-                    .filter(credential_versions::organization_id.eq(org))
-                    .group_by(credential_versions::key_id)
-                    .select((credential_versions::key_id, diesel::dsl::count_star()))
-                    .load(conn)
-                    .await
-                    .map_err(from_diesel)?;
-                Ok((credentials, versions))
-            })
-            .await?;
-        vault_core::columns::fold_key_usage(
-            credentials
-                .into_iter()
-                .map(|(key, count)| (key, "credentials".to_owned(), count))
-                .chain(
-                    versions
-                        .into_iter()
-                        .map(|(key, count)| (key, "versions".to_owned(), count)),
-                ),
-        )
-    }
-
-    async fn sealed_batch(
-        &self,
-        kind: SealedKind,
-        not_under: &KeyId,
-        after: Option<&SealedRef>,
-        limit: usize,
-    ) -> Result<Vec<SealedRow>, StoreError> {
-        let not_under = not_under.as_str().to_owned();
-        let limit = clamp_limit(limit);
-        match kind {
-            SealedKind::Meta => {
-                let mut select = vault_meta::table
-                    .filter(vault_meta::key_id.ne(not_under))
-                    .select(MetaRow::as_select())
-                    .into_boxed();
-                match after {
-                    None => {}
-                    Some(SealedRef::Meta(name)) => {
-                        select = select.filter(vault_meta::name.gt(name.clone()));
-                    }
-                    Some(_) => return Err(cursor_of_another_kind()),
-                }
-                let select = select.order(vault_meta::name.asc()).limit(limit);
-                let rows: Vec<MetaRow> = self
-                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-                    .await?;
-                Ok(rows.into_iter().map(MetaRow::into_sealed_row).collect())
-            }
-            SealedKind::Credential => {
-                let mut select = credentials::table
-                    .filter(credentials::key_id.ne(not_under))
-                    .select(SealedCredentialRow::as_select())
-                    .into_boxed();
-                match after {
-                    None => {}
-                    Some(SealedRef::Credential { id, .. }) => {
-                        select = select.filter(credentials::id.gt(*id.as_uuid()));
-                    }
-                    Some(_) => return Err(cursor_of_another_kind()),
-                }
-                let select = select.order(credentials::id.asc()).limit(limit);
-                let rows: Vec<SealedCredentialRow> = self
-                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(SealedCredentialRow::into_sealed_row)
-                    .collect())
-            }
-            SealedKind::Version => {
-                let mut select = credential_versions::table
-                    .filter(credential_versions::key_id.ne(not_under))
-                    .select(SealedVersionRow::as_select())
-                    .into_boxed();
-                match after {
-                    None => {}
-                    Some(SealedRef::Version {
-                        credential_id,
-                        number,
-                        ..
-                    }) => {
-                        // (credential_id, number) > (c, n), spelled out for diesel; the
-                        // first half lets the planner start a primary-key range scan at c.
-                        let credential = *credential_id.as_uuid();
-                        select = select.filter(
-                            credential_versions::credential_id.ge(credential).and(
-                                credential_versions::credential_id
-                                    .gt(credential)
-                                    .or(credential_versions::number.gt(*number)),
-                            ),
-                        );
-                    }
-                    Some(_) => return Err(cursor_of_another_kind()),
-                }
-                let select = select
-                    .order((
-                        credential_versions::credential_id.asc(),
-                        credential_versions::number.asc(),
-                    ))
-                    .limit(limit);
-                let rows: Vec<SealedVersionRow> = self
-                    .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(SealedVersionRow::into_sealed_row)
-                    .collect())
-            }
-        }
-    }
-
-    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
-        let old = row.sealed.bytes.as_slice();
-        let bytes = new.bytes.as_slice();
-        let key_id = new.key_id.as_str();
-        // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
-        // set are one atomic statement (a concurrent writer of the row waits for the row
-        // lock, then finds other bytes and matches nothing).
-        let replace = self.with_connection(async move |conn| {
-            match &row.reference {
-                SealedRef::Meta(name) => {
-                    diesel::update(
-                        vault_meta::table
-                            .filter(vault_meta::name.eq(name))
-                            .filter(vault_meta::value.eq(old)),
-                    )
-                    .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
-                    .execute(conn)
-                    .await
-                }
-                // The new blob is bound to that version: another version must not get it.
-                SealedRef::Credential {
-                    organization_id,
-                    id,
-                    version,
-                } => {
-                    diesel::update(
-                        credentials::table
-                            .filter(credentials::organization_id.eq(organization_id.as_uuid()))
-                            .filter(credentials::id.eq(id.as_uuid()))
-                            .filter(credentials::version.eq(version))
-                            .filter(credentials::sealed.eq(old)),
-                    )
-                    .set((
-                        credentials::sealed.eq(bytes),
-                        credentials::key_id.eq(key_id),
-                    ))
-                    .execute(conn)
-                    .await
-                }
-                SealedRef::Version {
-                    organization_id,
-                    credential_id,
-                    number,
-                } => {
-                    diesel::update(
-                        credential_versions::table
-                            .filter(
-                                credential_versions::organization_id.eq(organization_id.as_uuid()),
-                            )
-                            .filter(credential_versions::credential_id.eq(credential_id.as_uuid()))
-                            .filter(credential_versions::number.eq(number))
-                            .filter(credential_versions::sealed.eq(old)),
-                    )
-                    .set((
-                        credential_versions::sealed.eq(bytes),
-                        credential_versions::key_id.eq(key_id),
-                    ))
-                    .execute(conn)
-                    .await
-                }
-            }
-            .map_err(from_diesel)
-        });
-        let written = match &row.reference {
-            SealedRef::Credential { id, .. } => self.changing(*id, None, replace).await?,
-            _ => replace.await?,
-        };
         Ok(written == 1)
     }
 }

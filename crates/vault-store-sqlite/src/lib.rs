@@ -5,6 +5,7 @@ mod logs;
 mod prepared;
 mod rows;
 mod schema;
+mod sealed;
 mod writers;
 
 use std::fmt;
@@ -26,7 +27,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
@@ -34,19 +35,16 @@ use vault_core::log_writer::LogWriter;
 use vault_core::logs::AuditEvent;
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    MetaStore, OrganizationStore, SealedStore, StoreError,
+    MetaStore, OrganizationStore, StoreError,
 };
-use vault_core::versions::{
-    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
-};
+use vault_core::versions::{SecretVersion, VersionInfo};
 
 use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
 use crate::logs::LogTables;
 use crate::prepared::Prepared;
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow,
-    KeyCountRow, MetaRow, OrganizationRow, SealedCredentialRow, SealedVersionRow, VersionInfoRow,
-    VersionRow, key_usage, micros,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
+    OrganizationRow, VersionInfoRow, VersionRow, micros,
 };
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
@@ -943,216 +941,6 @@ impl JobStore for SqliteStore {
         Fut: Future<Output = Result<T, StoreError>> + Send,
     {
         self.jobs.exclusive(job, batch).await
-    }
-}
-
-/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
-/// refused rather than read as "from the start", which could loop forever.
-fn cursor_of_another_kind() -> StoreError {
-    StoreError::Backend("the sealed_batch cursor is a row of another kind".into())
-}
-
-impl SealedStore for SqliteStore {
-    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
-        let rows = self.read(|conn| {
-            diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
-                .load::<KeyCountRow>(conn)
-                .map_err(from_diesel)
-        })?;
-        key_usage(rows)
-    }
-
-    async fn organization_key_usage(
-        &self,
-        organization: OrganizationId,
-    ) -> Result<Vec<KeyUsage>, StoreError> {
-        let org = organization.as_bytes().to_vec();
-        let (credentials, versions) = self.read(move |conn| {
-            // Read in one transaction, so both counts are of one snapshot.
-            conn.transaction(|conn| {
-                let credentials: Vec<(String, i64)> = credentials::table
-                    .filter(credentials::organization_id.eq(&org))
-                    .group_by(credentials::key_id)
-                    .select((credentials::key_id, diesel::dsl::count_star()))
-                    .load(conn)?;
-                let versions: Vec<(String, i64)> = credential_versions::table
-                    .filter(credential_versions::organization_id.eq(&org))
-                    .group_by(credential_versions::key_id)
-                    .select((credential_versions::key_id, diesel::dsl::count_star()))
-                    .load(conn)?;
-                Ok((credentials, versions))
-            })
-            .map_err(from_diesel)
-        })?;
-        vault_core::columns::fold_key_usage(
-            credentials
-                .into_iter()
-                .map(|(key, count)| (key, "credentials".to_owned(), count))
-                .chain(
-                    versions
-                        .into_iter()
-                        .map(|(key, count)| (key, "versions".to_owned(), count)),
-                ),
-        )
-    }
-
-    async fn sealed_batch(
-        &self,
-        kind: SealedKind,
-        not_under: &KeyId,
-        after: Option<&SealedRef>,
-        limit: usize,
-    ) -> Result<Vec<SealedRow>, StoreError> {
-        let not_under = not_under.as_str().to_owned();
-        let limit = clamp_limit(limit);
-        match kind {
-            SealedKind::Meta => {
-                let after = match after {
-                    None => None,
-                    Some(SealedRef::Meta(name)) => Some(name.clone()),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                let rows = self.read(move |conn| {
-                    let mut select = vault_meta::table
-                        .filter(vault_meta::key_id.ne(not_under))
-                        .select(MetaRow::as_select())
-                        .into_boxed();
-                    if let Some(after) = after {
-                        select = select.filter(vault_meta::name.gt(after));
-                    }
-                    select
-                        .order(vault_meta::name.asc())
-                        .limit(limit)
-                        .load(conn)
-                        .map_err(from_diesel)
-                })?;
-                Ok(rows.into_iter().map(MetaRow::into_sealed_row).collect())
-            }
-            SealedKind::Credential => {
-                let after = match after {
-                    None => None,
-                    Some(SealedRef::Credential { id, .. }) => Some(id.as_bytes().to_vec()),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                let rows = self.read(move |conn| {
-                    let mut select = credentials::table
-                        .filter(credentials::key_id.ne(not_under))
-                        .select(SealedCredentialRow::as_select())
-                        .into_boxed();
-                    if let Some(after) = after {
-                        select = select.filter(credentials::id.gt(after));
-                    }
-                    select
-                        .order(credentials::id.asc())
-                        .limit(limit)
-                        .load(conn)
-                        .map_err(from_diesel)
-                })?;
-                rows.into_iter().map(SealedCredentialRow::decode).collect()
-            }
-            SealedKind::Version => {
-                let after = match after {
-                    None => None,
-                    Some(SealedRef::Version {
-                        credential_id,
-                        number,
-                        ..
-                    }) => Some((credential_id.as_bytes().to_vec(), *number)),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                let rows = self.read(move |conn| {
-                    let mut select = credential_versions::table
-                        .filter(credential_versions::key_id.ne(not_under))
-                        .select(SealedVersionRow::as_select())
-                        .into_boxed();
-                    if let Some((credential, number)) = after {
-                        // (credential_id, number) > (?, ?), spelled out for diesel.
-                        select = select.filter(
-                            credential_versions::credential_id
-                                .gt(credential.clone())
-                                .or(credential_versions::credential_id
-                                    .eq(credential)
-                                    .and(credential_versions::number.gt(number))),
-                        );
-                    }
-                    select
-                        .order((
-                            credential_versions::credential_id.asc(),
-                            credential_versions::number.asc(),
-                        ))
-                        .limit(limit)
-                        .load(conn)
-                        .map_err(from_diesel)
-                })?;
-                rows.into_iter().map(SealedVersionRow::decode).collect()
-            }
-        }
-    }
-
-    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
-        let reference = row.reference.clone();
-        let old = row.sealed.bytes.clone();
-        let bytes = new.bytes.clone();
-        let key_id = new.key_id.as_str().to_owned();
-        // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
-        // set are one atomic statement.
-        let written = self
-            .run(move |conn| {
-                match reference {
-                    SealedRef::Meta(name) => diesel::update(
-                        vault_meta::table
-                            .filter(vault_meta::name.eq(name))
-                            .filter(vault_meta::value.eq(old)),
-                    )
-                    .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
-                    .execute(conn),
-                    // The new blob is bound to that version: another version must not get it.
-                    SealedRef::Credential {
-                        organization_id,
-                        id,
-                        version,
-                    } => diesel::update(
-                        credentials::table
-                            .filter(
-                                credentials::organization_id
-                                    .eq(organization_id.as_bytes().as_slice()),
-                            )
-                            .filter(credentials::id.eq(id.as_bytes().as_slice()))
-                            .filter(credentials::version.eq(version))
-                            .filter(credentials::sealed.eq(old)),
-                    )
-                    .set((
-                        credentials::sealed.eq(bytes),
-                        credentials::key_id.eq(key_id),
-                    ))
-                    .execute(conn),
-                    SealedRef::Version {
-                        organization_id,
-                        credential_id,
-                        number,
-                    } => diesel::update(
-                        credential_versions::table
-                            .filter(
-                                credential_versions::organization_id
-                                    .eq(organization_id.as_bytes().as_slice()),
-                            )
-                            .filter(
-                                credential_versions::credential_id
-                                    .eq(credential_id.as_bytes().as_slice()),
-                            )
-                            .filter(credential_versions::number.eq(number))
-                            .filter(credential_versions::sealed.eq(old)),
-                    )
-                    .set((
-                        credential_versions::sealed.eq(bytes),
-                        credential_versions::key_id.eq(key_id),
-                    ))
-                    .execute(conn),
-                }
-                .map_err(from_diesel)
-            })
-            .await?;
-        Ok(written == 1)
     }
 }
 

@@ -9,7 +9,6 @@ use diesel::sqlite::Sqlite;
 /// `INSERT` with a nullable column, or raw SQL, because such text may vary without bound
 /// (a column left out, `DEFAULT` for a missing value). The store's take a few forms each,
 /// and preparing one anew compiles it on every write, in the writers' turn.
-#[derive(Clone, Copy, Debug)]
 pub(crate) struct Prepared<Q>(pub(crate) Q);
 
 impl<Q: QueryFragment<Sqlite>> QueryFragment<Sqlite> for Prepared<Q> {
