@@ -1,6 +1,8 @@
 //! Group commit of the audit and request logs: one writer per store takes the entries of
 //! every in-flight request and writes whatever is queued in one transaction, so a burst of
-//! uses costs one commit, not one each (DESIGN.md §8).
+//! uses costs one commit, not one each (DESIGN.md §8). For stores whose commits are round
+//! trips to a server (PostgreSQL); a store with a single writer of its own (SQLite's
+//! writer thread) groups its log entries with its other writes instead.
 //!
 //! There is no timer. The writer sleeps until an entry arrives, writes it with everything
 //! queued behind it, and releases each waiter once that commit is durable; the next batch

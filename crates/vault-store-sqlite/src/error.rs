@@ -3,8 +3,6 @@
 use std::fmt;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::PoolError as ConnectError;
-use diesel_async::pooled_connection::deadpool::PoolError;
 use vault_core::StoreError;
 
 /// A URL or path that names no usable database file.
@@ -64,15 +62,6 @@ pub(crate) fn from_diesel(error: DieselError) -> StoreError {
         {
             StoreError::Unavailable(Box::new(error))
         }
-        other => StoreError::Backend(Box::new(other)),
-    }
-}
-
-pub(crate) fn from_pool(error: PoolError) -> StoreError {
-    match error {
-        PoolError::Backend(ConnectError::QueryError(query)) => from_diesel(query),
-        // Timeouts, a closed pool, and connections that cannot be opened or set up.
-        PoolError::Timeout(_) | PoolError::Closed | PoolError::Backend(_) => unavailable(error),
         other => StoreError::Backend(Box::new(other)),
     }
 }

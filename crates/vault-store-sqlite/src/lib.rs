@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod checkpoints;
 mod error;
 mod logs;
 mod prepared;
@@ -11,7 +12,6 @@ mod writers;
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,11 +19,6 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary};
 use diesel::sqlite::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
@@ -31,7 +26,6 @@ use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
-use vault_core::log_writer::LogWriter;
 use vault_core::logs::AuditEvent;
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
@@ -39,8 +33,7 @@ use vault_core::store::{
 };
 use vault_core::versions::{SecretVersion, VersionInfo};
 
-use crate::error::{from_diesel, from_pool, invalid_url, is_lock_contention, unavailable};
-use crate::logs::LogTables;
+use crate::error::{from_diesel, invalid_url, is_lock_contention, unavailable};
 use crate::prepared::Prepared;
 use crate::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
@@ -49,7 +42,7 @@ use crate::rows::{
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
-pub(crate) use crate::writers::{Writers, run_on, write_on};
+use crate::writers::{Writers, write_on};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -64,31 +57,19 @@ const CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = NORMAL;";
 
-/// Connections in the pool. SQLite serializes writers anyway (and WAL readers need no
-/// more than a few connections), so more would only queue on the file lock instead of
-/// on the pool.
-const MAX_CONNECTIONS: usize = 8;
-
-/// How long a caller waits for a pooled connection (or for a new one to open) before the
-/// store reports itself unavailable.
+/// How long opening waits for another process creating or migrating the same file.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-
-type AsyncSqlite = SyncConnectionWrapper<SqliteConnection>;
-type ConnectionFuture<'a> =
-    Pin<Box<dyn Future<Output = diesel::ConnectionResult<AsyncSqlite>> + Send + 'a>>;
 
 /// The embedded store: every store port on one SQLite file.
 ///
-/// Cheap to clone (clones share the connections). Writes take turns and are
-/// group-committed ([`Writers`]: whoever takes the turn writes every transaction queued by
-/// then as one, each in a savepoint of its own) on a pooled connection, on tokio's blocking
-/// pool (they may wait up to the busy timeout for another process holding SQLite's write
-/// lock, which must not stall an async worker). Log appends are batched too
-/// ([`LogWriter`]). Point reads
-/// and pages of lists run inline on a read-only connection: in WAL mode they never wait
-/// for the writer, and a read served from SQLite's page cache takes a few microseconds,
-/// less than the two thread hand-offs of the blocking pool. No SQLite lock or transaction
-/// is ever held across an `.await`.
+/// Cheap to clone (clones share the connections). Every write, log appends included,
+/// queues for one writer thread that owns the write connection and group-commits
+/// ([`Writers`]: it writes everything queued by then as one transaction, each write in a
+/// savepoint of its own); it may wait up to the busy timeout for another process holding
+/// SQLite's write lock, which never stalls an async worker. Point reads and pages of lists
+/// run inline on a read-only connection: in WAL mode they never wait for the writer, and a
+/// read served from SQLite's page cache takes a few microseconds, less than two thread
+/// hand-offs. No SQLite lock or transaction is ever held across an `.await`.
 #[derive(Clone)]
 pub struct SqliteStore {
     writers: Arc<Writers>,
@@ -97,8 +78,6 @@ pub struct SqliteStore {
     /// Background jobs' exclusion. One server process serves a file (replicas need
     /// PostgreSQL), so excluding this process's own jobs is enough: no lock in the file.
     jobs: Arc<LocalJobs>,
-    /// Appends to the audit and request logs, group-committed.
-    logs: LogWriter,
 }
 
 /// Idle read-only connections. The mutex guards only a pop or a push.
@@ -120,11 +99,9 @@ const READER_PRAGMAS: &str = "PRAGMA busy_timeout = 1000; PRAGMA query_only = ON
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let status = self.writers.pool.status();
         f.debug_struct("SqliteStore")
             .field("path", &self.path)
-            .field("connections", &status.size)
-            .field("idle", &status.available)
+            .field("queued_writes", &self.writers.queued())
             .finish()
     }
 }
@@ -164,34 +141,22 @@ impl SqliteStore {
             }
         };
 
-        let mut config = ManagerConfig::<AsyncSqlite>::default();
-        config.custom_setup = Box::new(connect);
-        config.recycling_method = RecyclingMethod::Fast;
-        let path_text_for_readers = path_text.clone();
-        let manager = AsyncDieselConnectionManager::new_with_config(path_text, config);
-        let pool = Pool::builder(manager)
-            .max_size(MAX_CONNECTIONS)
-            .runtime(deadpool::Runtime::Tokio1)
-            .wait_timeout(Some(ACQUIRE_TIMEOUT))
-            .create_timeout(Some(ACQUIRE_TIMEOUT))
-            .build()
-            .map_err(|error| StoreError::Backend(Box::new(error)))?;
-        // Open one connection now, so a file that cannot be used fails here, at start-up.
-        drop(pool.get().await.map_err(from_pool)?);
-
+        // Opened here, so a file that cannot be used fails at start-up.
+        let writer = {
+            let path_text = path_text.clone();
+            tokio::task::spawn_blocking(move || open_writer(&path_text))
+                .await
+                .map_err(|join| StoreError::Backend(Box::new(join)))??
+        };
         tracing::info!(path = %path.display(), migrations_applied = applied, "SQLite store open");
-        let writers = Arc::new(Writers::new(pool));
-        let (logs, writing) = LogWriter::start(LogTables(Arc::downgrade(&writers)));
-        tokio::spawn(writing);
         Ok(Self {
-            writers,
+            writers: Arc::new(Writers::start(writer, path_text.clone())?),
             readers: Arc::new(Readers {
-                path: path_text_for_readers,
+                path: path_text,
                 idle: std::sync::Mutex::default(),
             }),
             path: Arc::from(path),
             jobs: Arc::default(),
-            logs,
         })
     }
 
@@ -233,14 +198,13 @@ impl SqliteStore {
         &self.path
     }
 
-    /// Runs `operation` on a pooled connection, on the blocking pool. Each operation is a
-    /// single statement or a few autocommit statements, so no transaction spans the await.
+    /// Runs `operation`, a single statement, on the writer (as [`Self::write`]).
     async fn run<R, F>(&self, operation: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
     {
-        run_on(&self.writers, operation).await
+        write_on(&self.writers, move |conn| operation(conn).map_err(Abort)).await
     }
 }
 
@@ -353,19 +317,15 @@ fn prepare(path: &Path) -> Result<usize, StoreError> {
     })
 }
 
-/// Opens one pooled connection and applies the pragmas, in one trip to the blocking pool.
-fn connect(url: &str) -> ConnectionFuture<'_> {
-    let url = url.to_owned();
-    Box::pin(async move {
-        tokio::task::spawn_blocking(move || {
-            let mut conn = SqliteConnection::establish(&url)?;
-            conn.batch_execute(CONNECTION_PRAGMAS)
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            Ok(AsyncSqlite::new(conn))
-        })
-        .await
-        .unwrap_or_else(|join| Err(diesel::ConnectionError::BadConnection(join.to_string())))
-    })
+/// Opens the writer's (or the checkpointer's) connection: the pragmas every writing
+/// connection needs, and no automatic checkpoint (checkpoints.rs).
+pub(crate) fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
+    let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
+    conn.batch_execute(CONNECTION_PRAGMAS)
+        .map_err(from_diesel)?;
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+        .map_err(from_diesel)?;
+    Ok(conn)
 }
 
 fn clamp_limit(limit: usize) -> i64 {
@@ -449,7 +409,7 @@ fn write_history(
 ) -> Result<(), Abort> {
     for version in versions {
         // A number the credential has already: a unique violation, so `Conflict`.
-        Prepared(diesel::insert_into(credential_versions::table).values(version)).execute(conn)?;
+        Prepared(diesel::insert_into(credential_versions::table).values(version)).run(conn)?;
     }
     if let Some(keep) = keep {
         Prepared(
@@ -458,9 +418,9 @@ fn write_history(
                 .bind::<Binary, _>(credential)
                 .bind::<BigInt, _>(keep),
         )
-        .execute(conn)?;
+        .run(conn)?;
     }
-    Prepared(diesel::insert_into(audit_events::table).values(audit)).execute(conn)?;
+    Prepared(diesel::insert_into(audit_events::table).values(audit)).run(conn)?;
     Ok(())
 }
 
@@ -476,7 +436,7 @@ impl CredentialStore for SqliteStore {
         let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
         self.write(move |conn| {
-            Prepared(diesel::insert_into(credentials::table).values(&row)).execute(conn)?;
+            Prepared(diesel::insert_into(credentials::table).values(&row)).run(conn)?;
             write_history(conn, &row.summary.id, &versions, keep, &audit)
         })
         .await
@@ -579,9 +539,10 @@ impl CredentialStore for SqliteStore {
                     credentials::version.eq(s.version),
                     credentials::restore_floor.eq(restore_floor),
                     credentials::secret_version.eq(secret_version),
-                )),
+                ))
+                .returning(credentials::version),
             )
-            .execute(conn)?;
+            .run(conn)?;
             if written == 1 {
                 return write_history(conn, &s.id, &versions, keep, &audit);
             }

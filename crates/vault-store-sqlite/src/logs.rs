@@ -1,60 +1,57 @@
-//! The audit and request logs: appends go through the store's group-committing
-//! [`LogWriter`], whose batches [`LogTables`] writes in one IMMEDIATE transaction each;
+//! The audit and request logs: appends queue for the store's writer (writers.rs), which
+//! inserts a group's entries in the group's transaction;
 //! lists read on the read-only connections; retention deletes in short batches.
-
-use std::sync::Weak;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary};
 use time::OffsetDateTime;
 use vault_core::ids::OrganizationId;
-use vault_core::log_writer::{LogRecord, LogSink};
 use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery, id_floor};
 use vault_core::store::{LogKind, LogStore, StoreError};
 
 use crate::error::from_diesel;
+use crate::prepared::Prepared;
 use crate::rows::{AuditEventRow, RequestLogRow, micros};
 use crate::schema::{audit_events, request_logs};
-use crate::{Abort, SqliteStore, Writers, clamp_limit, write_on};
+use crate::writers::append_on;
+use crate::{SqliteStore, clamp_limit};
 
-/// The log tables, written by the store's log writer. It holds the store's writers weakly:
-/// the connections close when the store's last clone is dropped, not later, when the log
-/// writer's loop notices.
-pub(crate) struct LogTables(pub(crate) Weak<Writers>);
+/// An entry of either log, encoded, waiting for the writer.
+pub(crate) enum LogRow {
+    Audit(AuditEventRow),
+    Request(RequestLogRow),
+}
 
-impl LogSink for LogTables {
-    async fn append(&self, records: &[LogRecord]) -> Result<(), StoreError> {
-        let mut audit = Vec::new();
-        let mut requests = Vec::new();
-        for record in records {
-            match record {
-                LogRecord::Audit(event) => audit.push(AuditEventRow::encode(event)?),
-                LogRecord::Request(entry) => requests.push(RequestLogRow::encode(entry)?),
+/// Inserts a group's entries, inside the writer's transaction: one statement per entry,
+/// each prepared once per connection. A refused statement changes nothing (SQLite undoes
+/// it by itself), so an entry whose id exists fails alone, with no savepoint. Each
+/// entry's outcome, in the order given.
+pub(crate) fn insert_logs(
+    conn: &mut SqliteConnection,
+    rows: impl Iterator<Item = LogRow>,
+) -> Vec<Result<(), StoreError>> {
+    rows.map(|row| {
+        match row {
+            LogRow::Audit(row) => {
+                Prepared(diesel::insert_into(audit_events::table).values(&row)).run(conn)
+            }
+            LogRow::Request(row) => {
+                Prepared(diesel::insert_into(request_logs::table).values(&row)).run(conn)
             }
         }
-        let Some(writers) = self.0.upgrade() else {
-            return Err(StoreError::Unavailable("the store is closed".into()));
-        };
-        write_on(&writers, move |conn| {
-            if !audit.is_empty() {
-                diesel::insert_into(audit_events::table)
-                    .values(&audit)
-                    .execute(conn)?;
-            }
-            if !requests.is_empty() {
-                diesel::insert_into(request_logs::table)
-                    .values(&requests)
-                    .execute(conn)?;
-            }
-            Ok::<_, Abort>(())
-        })
-        .await
-    }
+        .map(drop)
+        .map_err(from_diesel)
+    })
+    .collect()
 }
 
 impl LogStore for SqliteStore {
     async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Request(entry.clone())).await
+        append_on(
+            &self.writers,
+            LogRow::Request(RequestLogRow::encode(entry)?),
+        )
+        .await
     }
 
     async fn list_request_logs(
@@ -89,7 +86,7 @@ impl LogStore for SqliteStore {
     }
 
     async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Audit(event.clone())).await
+        append_on(&self.writers, LogRow::Audit(AuditEventRow::encode(event)?)).await
     }
 
     async fn list_audit_events(

@@ -1,73 +1,128 @@
-//! This process's writes to the file. SQLite has one write lock per file, and a connection
-//! that finds it taken sleeps in SQLite's busy handler (1, 2, 5, 10 ... 100 ms), which is
-//! what made writes under load slow at the tail. So this process's writers take turns
-//! here, in order, and reach SQLite one at a time; the busy timeout is left for other
-//! processes (`keys rewrap`).
+//! This process's writes to the file: one thread owns the one write connection, and every
+//! write (credential changes, log entries, single statements) queues for it. SQLite has
+//! one write lock per file anyway, and a connection that finds it taken sleeps in SQLite's
+//! busy handler (1, 2, 5, 10 ... 100 ms), which is what made writes under load slow at the
+//! tail; the busy timeout is left for other processes (`keys rewrap`).
 //!
-//! Transactions are group-committed: each waits in a queue, and whoever takes the turn
-//! writes every transaction queued by then (up to [`MOST_IN_GROUP`]) as one SQLite
-//! transaction, each in a savepoint of its own. A transaction that fails rolls back to its
-//! savepoint, undoing its own statements only; the others commit together, once, so a
-//! burst of writes writes its pages to the WAL once, not once per transaction. Each waiter
-//! learns its outcome when the group's commit is known: its own error, or the commit's.
+//! Writes are group-committed, without a timer: the thread takes everything queued (up to
+//! [`MOST_IN_GROUP`]) and writes it as one SQLite transaction, so a burst writes its pages
+//! to the WAL once, not once per write; what queues meanwhile is the next group. Each
+//! transaction runs in a savepoint of its own, so one that fails undoes its own
+//! statements only (a group of one is its own transaction, with no savepoint). Log entries
+//! need none: each is one statement, and SQLite undoes a failed statement by itself. Each waiter learns its outcome when the commit is known.
+//!
+//! The writer's connection never checkpoints the WAL itself: checkpoints.rs does, on a
+//! thread of its own, so no write waits for one.
+//!
+//! A dedicated thread rather than tokio's blocking pool: a write then costs one hand-off
+//! to the thread and one wake-up back, not a pool connection, a blocking task and a
+//! runtime's turn each way. This is the log writer of the SQLite store too (vault-core's
+//! `LogWriter` groups appends for stores whose commits are network round trips).
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 
 use diesel::connection::Connection as _;
 use diesel::sqlite::SqliteConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
 use tokio::sync::oneshot;
-use tokio::sync::oneshot::error::TryRecvError;
 use vault_core::store::StoreError;
 
-use crate::error::{from_diesel, from_pool};
-use crate::{Abort, AsyncSqlite};
+use crate::checkpoints::{COMMITS_PER_CHECKPOINT, Checkpointer};
+use crate::error::{from_diesel, unavailable};
+use crate::logs::{LogRow, insert_logs};
+use crate::{Abort, open_writer};
 
-/// Most transactions written as one, so that a waiter's wait stays short.
-const MOST_IN_GROUP: usize = 64;
+/// Most queued writes taken into one transaction, so that a waiter's wait stays short.
+const MOST_IN_GROUP: usize = 256;
 
-/// The pooled connections that write, whose turn it is, and what waits to be written.
+/// The queue of writes and the thread that writes them. Dropping it lets the thread write
+/// what is queued, then waits for it to close the connection.
 pub(crate) struct Writers {
-    pub(crate) pool: Pool<AsyncSqlite>,
-    turn: tokio::sync::Mutex<()>,
-    queued: Mutex<VecDeque<Queued>>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
 }
 
-/// A queued transaction: given the group's connection (`None` if the group could not
-/// start), it runs in its own savepoint and returns how to tell its waiter the outcome
-/// once the group's commit is known (`None`: committed).
-type Queued = Box<dyn FnOnce(Option<&mut SqliteConnection>) -> Settle + Send>;
+#[derive(Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+#[expect(
+    clippy::large_enum_variant,
+    reason = "most jobs are log entries: boxing them would allocate for the common case"
+)]
+enum Job {
+    Transaction(Transaction),
+    Log(LogRow, oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// How a queued transaction runs: as the whole group's transaction, in a savepoint of the
+/// group's, or not at all (the group could not begin).
+enum Run<'a> {
+    Alone(&'a mut SqliteConnection),
+    Savepoint(&'a mut SqliteConnection),
+    Not,
+}
+
+/// A queued transaction. It returns how to tell its waiter the outcome once the group's
+/// commit is known (`None`: committed, or the transaction ran alone and its result says).
+type Transaction = Box<dyn FnOnce(Run<'_>) -> Settle + Send>;
 type Settle = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
-impl Writers {
-    pub(crate) fn new(pool: Pool<AsyncSqlite>) -> Self {
-        Self {
-            pool,
-            turn: tokio::sync::Mutex::default(),
-            queued: Mutex::default(),
-        }
-    }
-
-    fn queued(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
-        self.queued.lock().unwrap_or_else(PoisonError::into_inner)
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Runs `operation` on a pooled connection, in turn, on the blocking pool (it may wait up
-/// to the busy timeout for another process, which must not stall an async worker). For
-/// single statements, which need no transaction of their own.
-pub(crate) async fn run_on<R, F>(writers: &Writers, operation: F) -> Result<R, StoreError>
-where
-    R: Send + 'static,
-    F: FnOnce(&mut SqliteConnection) -> Result<R, StoreError> + Send + 'static,
-{
-    let _turn = writers.turn.lock().await;
-    let mut connection = writers.pool.get().await.map_err(from_pool)?;
-    connection
-        .spawn_blocking(move |conn| Ok(operation(conn)))
-        .await
-        .map_err(from_diesel)?
+impl Writers {
+    /// Starts the writing thread on `connection` (opened on `path`, which a writer reopens
+    /// should a write panic).
+    pub(crate) fn start(connection: SqliteConnection, path: String) -> Result<Self, StoreError> {
+        let checkpointer = Checkpointer::start(&path)?;
+        let shared = Arc::new(Shared::default());
+        let thread = std::thread::Builder::new()
+            .name("vault-sqlite-writer".into())
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || write_until_closed(&shared, connection, &path, &checkpointer)
+            })
+            .map_err(unavailable)?;
+        Ok(Self {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Writes waiting for the thread.
+    pub(crate) fn queued(&self) -> usize {
+        self.shared.queue().jobs.len()
+    }
+
+    fn push(&self, job: Job) {
+        self.shared.queue().jobs.push_back(job);
+        self.shared.arrived.notify_one();
+    }
+}
+
+impl Drop for Writers {
+    fn drop(&mut self) {
+        self.shared.queue().closed = true;
+        self.shared.arrived.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // Only the queued writes remain to be written; a panic was already reported.
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Runs `operation` as a transaction, group-committed with whatever else is queued: every
@@ -78,43 +133,76 @@ where
     R: Send + 'static,
     F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
 {
-    let (done, mut outcome) = oneshot::channel();
-    let queued: Queued = Box::new(move |conn| {
-        // A savepoint, inside the group's transaction.
-        let result = conn.map(|conn| conn.transaction(operation).map_err(|Abort(error)| error));
+    let (done, outcome) = oneshot::channel();
+    writers.push(Job::Transaction(Box::new(move |run| {
+        let result = match run {
+            Run::Alone(conn) => Some(conn.immediate_transaction(operation)),
+            Run::Savepoint(conn) => Some(conn.transaction(operation)),
+            Run::Not => None,
+        };
         Box::new(move |commit| {
             let _ = done.send(match (commit, result) {
-                (None, Some(result)) => result,
+                (None, Some(result)) => result.map_err(|Abort(error)| error),
                 (Some(error), _) => Err(each_waiter(error)),
-                // Never given: a group that did not start has an error.
+                // Never given: a group that did not begin has an error.
                 (None, None) => Err(StoreError::Backend("the write did not run".into())),
             });
         })
-    });
-    writers.queued().push_back(queued);
+    })));
+    outcome.await.unwrap_or_else(|_| Err(lost()))
+}
+
+/// Appends a log entry, group-committed with whatever else is queued.
+pub(crate) async fn append_on(writers: &Writers, row: LogRow) -> Result<(), StoreError> {
+    let (done, outcome) = oneshot::channel();
+    writers.push(Job::Log(row, done));
+    outcome.await.unwrap_or_else(|_| Err(lost()))
+}
+
+fn lost() -> StoreError {
+    StoreError::Backend("the write was lost before its outcome was known".into())
+}
+
+/// The thread: a group at a time until the queue is closed and empty.
+fn write_until_closed(
+    shared: &Shared,
+    connection: SqliteConnection,
+    path: &str,
+    checkpointer: &Checkpointer,
+) {
+    let mut connection = Some(connection);
+    let mut groups: u64 = 0;
     loop {
-        let turn = writers.turn.lock().await;
-        // A group written before this turn came may have held it.
-        if let Ok(result) = outcome.try_recv() {
-            return result;
-        }
-        let group: Vec<Queued> = {
-            let mut queued = writers.queued();
-            let count = queued.len().min(MOST_IN_GROUP);
-            queued.drain(..count).collect()
-        };
-        write_group(writers, group).await;
-        drop(turn);
-        // Written oldest first: unless more than a group's worth was queued before it,
-        // this one was in the group.
-        match outcome.try_recv() {
-            Ok(result) => return result,
-            Err(TryRecvError::Empty) => {}
-            Err(TryRecvError::Closed) => {
-                return Err(StoreError::Backend(
-                    "the write was lost before its outcome was known".into(),
-                ));
+        let group: Vec<Job> = {
+            let mut queue = shared.queue();
+            while queue.jobs.is_empty() {
+                if queue.closed {
+                    return;
+                }
+                queue = shared
+                    .arrived
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
+            let count = queue.jobs.len().min(MOST_IN_GROUP);
+            queue.jobs.drain(..count).collect()
+        };
+        let conn = match connection.take().map_or_else(|| open_writer(path), Ok) {
+            Ok(conn) => connection.insert(conn),
+            Err(error) => {
+                fail(group, &error);
+                continue;
+            }
+        };
+        if catch_unwind(AssertUnwindSafe(|| write_group(conn, group))).is_err() {
+            // The group's waiters learn that their write was lost. The connection may be
+            // left inside a transaction: closing it rolls that back, and the next group
+            // opens a new one.
+            connection = None;
+        }
+        groups += 1;
+        if groups.is_multiple_of(COMMITS_PER_CHECKPOINT) {
+            checkpointer.request();
         }
     }
 }
@@ -122,43 +210,56 @@ where
 /// Writes `group` as one IMMEDIATE transaction (the write lock is taken at `BEGIN`,
 /// waiting up to the busy timeout, so it never fails half-way because another process
 /// started writing first), then tells each waiter its outcome.
-async fn write_group(writers: &Writers, group: Vec<Queued>) {
-    if group.is_empty() {
-        return;
-    }
-    let mut connection = match writers.pool.get().await {
-        Ok(connection) => connection,
-        Err(error) => return fail(group, &from_pool(error)),
-    };
-    let written = connection
-        .spawn_blocking(move |conn| {
-            let mut group = Some(group);
-            let mut settles = Vec::new();
-            let committed = conn.immediate_transaction(|conn| {
-                for queued in group.take().into_iter().flatten() {
-                    settles.push(queued(Some(&mut *conn)));
-                }
-                Ok::<_, diesel::result::Error>(())
-            });
-            match committed {
-                Ok(()) => settles.into_iter().for_each(|settle| settle(None)),
-                Err(error) => {
-                    let error = from_diesel(error);
-                    // `BEGIN` failed: none ran.
-                    settles.extend(group.into_iter().flatten().map(|queued| queued(None)));
-                    settles.into_iter().for_each(|settle| settle(Some(&error)));
-                }
+fn write_group(conn: &mut SqliteConnection, group: Vec<Job>) {
+    let mut transactions = Vec::new();
+    let (mut rows, mut logs) = (Vec::new(), Vec::new());
+    for job in group {
+        match job {
+            Job::Transaction(transaction) => transactions.push(transaction),
+            Job::Log(row, done) => {
+                rows.push(row);
+                logs.push(done);
             }
-            Ok(())
-        })
-        .await;
-    // The blocking task failed to run: its waiters learn that their sender was dropped.
-    drop(written);
+        }
+    }
+    if logs.is_empty()
+        && transactions.len() == 1
+        && let Some(transaction) = transactions.pop()
+    {
+        return transaction(Run::Alone(conn))(None);
+    }
+    let mut settles = Vec::new();
+    let mut appended = Vec::new();
+    let committed = conn.immediate_transaction(|conn| {
+        for transaction in transactions.drain(..) {
+            settles.push(transaction(Run::Savepoint(&mut *conn)));
+        }
+        appended = insert_logs(conn, rows.drain(..));
+        Ok::<_, diesel::result::Error>(())
+    });
+    let error = committed.err().map(from_diesel);
+    // `BEGIN` failed: none ran.
+    settles.extend(transactions.into_iter().map(|t| t(Run::Not)));
+    for settle in settles {
+        settle(error.as_ref());
+    }
+    let mut appended = appended.into_iter();
+    for done in logs {
+        let _ = done.send(match &error {
+            Some(error) => Err(each_waiter(error)),
+            None => appended.next().unwrap_or_else(|| Err(lost())),
+        });
+    }
 }
 
-fn fail(group: Vec<Queued>, error: &StoreError) {
-    for queued in group {
-        queued(None)(Some(error));
+fn fail(group: Vec<Job>, error: &StoreError) {
+    for job in group {
+        match job {
+            Job::Transaction(transaction) => transaction(Run::Not)(Some(error)),
+            Job::Log(_, done) => {
+                let _ = done.send(Err(each_waiter(error)));
+            }
+        }
     }
 }
 
