@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-mod checkpoints;
 mod error;
 mod logs;
 mod prepared;
@@ -317,13 +316,10 @@ fn prepare(path: &Path) -> Result<usize, StoreError> {
     })
 }
 
-/// Opens the writer's (or the checkpointer's) connection: the pragmas every writing
-/// connection needs, and no automatic checkpoint (checkpoints.rs).
+/// Opens the write connection, with the pragmas every writing connection needs.
 pub(crate) fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
     let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
     conn.batch_execute(CONNECTION_PRAGMAS)
-        .map_err(from_diesel)?;
-    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
         .map_err(from_diesel)?;
     Ok(conn)
 }

@@ -11,9 +11,6 @@
 //! statements only (a group of one is its own transaction, with no savepoint). Log entries
 //! need none: each is one statement, and SQLite undoes a failed statement by itself. Each waiter learns its outcome when the commit is known.
 //!
-//! The writer's connection never checkpoints the WAL itself: checkpoints.rs does, on a
-//! thread of its own, so no write waits for one.
-//!
 //! A dedicated thread rather than tokio's blocking pool: a write then costs one hand-off
 //! to the thread and one wake-up back, not a pool connection, a blocking task and a
 //! runtime's turn each way. This is the log writer of the SQLite store too (vault-core's
@@ -29,7 +26,6 @@ use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 use vault_core::store::StoreError;
 
-use crate::checkpoints::{COMMITS_PER_CHECKPOINT, Checkpointer};
 use crate::error::{from_diesel, unavailable};
 use crate::logs::{LogRow, insert_logs};
 use crate::{Abort, open_writer};
@@ -88,13 +84,12 @@ impl Writers {
     /// Starts the writing thread on `connection` (opened on `path`, which a writer reopens
     /// should a write panic).
     pub(crate) fn start(connection: SqliteConnection, path: String) -> Result<Self, StoreError> {
-        let checkpointer = Checkpointer::start(&path)?;
         let shared = Arc::new(Shared::default());
         let thread = std::thread::Builder::new()
             .name("vault-sqlite-writer".into())
             .spawn({
                 let shared = Arc::clone(&shared);
-                move || write_until_closed(&shared, connection, &path, &checkpointer)
+                move || write_until_closed(&shared, connection, &path)
             })
             .map_err(unavailable)?;
         Ok(Self {
@@ -164,14 +159,8 @@ fn lost() -> StoreError {
 }
 
 /// The thread: a group at a time until the queue is closed and empty.
-fn write_until_closed(
-    shared: &Shared,
-    connection: SqliteConnection,
-    path: &str,
-    checkpointer: &Checkpointer,
-) {
+fn write_until_closed(shared: &Shared, connection: SqliteConnection, path: &str) {
     let mut connection = Some(connection);
-    let mut groups: u64 = 0;
     loop {
         let group: Vec<Job> = {
             let mut queue = shared.queue();
@@ -199,10 +188,6 @@ fn write_until_closed(
             // left inside a transaction: closing it rolls that back, and the next group
             // opens a new one.
             connection = None;
-        }
-        groups += 1;
-        if groups.is_multiple_of(COMMITS_PER_CHECKPOINT) {
-            checkpointer.request();
         }
     }
 }
