@@ -221,3 +221,21 @@ pub fn fold_key_usage(
     }
     Ok(by_key.into_values().collect())
 }
+
+/// [`fold_key_usage`] of the credential rows' and the version rows' counts per key id,
+/// when a store reads them apart (a key rotation's own count).
+///
+/// # Errors
+/// None in practice: both kinds are known.
+pub fn fold_row_key_usage(
+    credentials: impl IntoIterator<Item = (String, i64)>,
+    versions: impl IntoIterator<Item = (String, i64)>,
+) -> Result<Vec<KeyUsage>, StoreError> {
+    let tagged = |kind: &'static str| move |(key, count)| (key, kind.to_owned(), count);
+    fold_key_usage(
+        credentials
+            .into_iter()
+            .map(tagged("credentials"))
+            .chain(versions.into_iter().map(tagged("versions"))),
+    )
+}

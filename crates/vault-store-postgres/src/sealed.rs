@@ -60,16 +60,7 @@ impl SealedStore for PgStore {
                 Ok((credentials, versions))
             })
             .await?;
-        vault_core::columns::fold_key_usage(
-            credentials
-                .into_iter()
-                .map(|(key, count)| (key, "credentials".to_owned(), count))
-                .chain(
-                    versions
-                        .into_iter()
-                        .map(|(key, count)| (key, "versions".to_owned(), count)),
-                ),
-        )
+        vault_core::columns::fold_row_key_usage(credentials, versions)
     }
 
     async fn sealed_batch(
