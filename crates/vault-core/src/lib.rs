@@ -6,6 +6,7 @@ pub mod cipher;
 pub mod clock;
 pub mod columns;
 pub mod credential;
+pub mod credential_cache;
 pub mod destinations;
 pub mod duration;
 pub mod egress;

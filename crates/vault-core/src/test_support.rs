@@ -14,3 +14,31 @@ pub(crate) async fn yield_now() {
     })
     .await;
 }
+
+/// A bearer-token credential as a store would keep it (its sealed bytes are not real).
+pub(crate) fn stored_credential() -> crate::credential::StoredCredential {
+    use crate::credential::{Credential, CredentialKind, CredentialName, StoredCredential};
+    let now = time::OffsetDateTime::UNIX_EPOCH;
+    StoredCredential {
+        credential: Credential {
+            id: crate::ids::CredentialId::new(),
+            organization_id: crate::ids::OrganizationId::new(),
+            name: CredentialName::parse("cached").expect("a name"),
+            description: None,
+            kind: CredentialKind::BearerToken {},
+            allowed_hosts: crate::egress::AllowedHosts::parse(&["api.example.com".to_owned()])
+                .expect("hosts"),
+            secret_hints: std::collections::BTreeMap::new(),
+            expires_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 3,
+        },
+        sealed: crate::cipher::SealedBlob {
+            key_id: crate::cipher::KeyId::new("k1"),
+            bytes: vec![1, 2, 3],
+        },
+        restore_floor: 0,
+        secret_version: 3,
+    }
+}

@@ -172,8 +172,9 @@ impl PgStore {
         let (logs, writing) = LogWriter::start(LogTables::new(db.clone(), url));
         tokio::spawn(writing);
         let credentials = Arc::new(CredentialCache::new());
-        let listening = cache::listen(url, &credentials, timeout);
-        let announcer = Announcer::start(db.clone(), credentials.origin().to_owned());
+        let origin = cache::new_origin();
+        let listening = cache::listen(url, &credentials, origin.clone(), timeout);
+        let announcer = Announcer::start(db.clone(), origin.to_string());
         let store = Self {
             db,
             target: Arc::from(target),

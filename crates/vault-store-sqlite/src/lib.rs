@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
+use vault_core::credential_cache::CredentialCache;
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
 use vault_core::logs::AuditEvent;
@@ -41,7 +42,7 @@ use crate::rows::{
 use crate::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
-use crate::writers::{Writers, write_on};
+use crate::writers::{Writers, write_on, write_then};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -69,10 +70,17 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// run inline on a read-only connection: in WAL mode they never wait for the writer, and a
 /// read served from SQLite's page cache takes a few microseconds, less than two thread
 /// hand-offs. No SQLite lock or transaction is ever held across an `.await`.
+///
+/// Credentials read by id are kept in memory (vault-core's `credential_cache`): every
+/// change of one passes through this store's writer, which settles the cache as it
+/// commits. A change made by another process (an operator's `sqlite3` shell) is seen
+/// within [`FRESH_FOR`](vault_core::credential_cache::FRESH_FOR), how long an entry is
+/// served.
 #[derive(Clone)]
 pub struct SqliteStore {
     writers: Arc<Writers>,
     readers: Arc<Readers>,
+    credentials: Arc<CredentialCache>,
     path: Arc<Path>,
     /// Background jobs' exclusion. One server process serves a file (replicas need
     /// PostgreSQL), so excluding this process's own jobs is enough: no lock in the file.
@@ -148,8 +156,11 @@ impl SqliteStore {
                 .map_err(|join| StoreError::Backend(Box::new(join)))??
         };
         tracing::info!(path = %path.display(), migrations_applied = applied, "SQLite store open");
+        let credentials = Arc::new(CredentialCache::new());
+        credentials.serve(true);
         Ok(Self {
             writers: Arc::new(Writers::start(writer, path_text.clone())?),
+            credentials,
             readers: Arc::new(Readers {
                 path: path_text,
                 idle: std::sync::Mutex::default(),
@@ -355,6 +366,31 @@ impl SqliteStore {
     {
         write_on(&self.writers, operation).await
     }
+
+    /// Runs `operation` (as [`Self::write`]), a change of credential `id` to `stored`
+    /// (`None`: deleted, or not known whole). As it commits, the writer keeps what it wrote
+    /// in the cache, or forgets the credential if it failed: on the writer thread, so a
+    /// caller that stops waiting cannot leave the old row cached.
+    async fn changing<R, F>(
+        &self,
+        id: CredentialId,
+        stored: Option<StoredCredential>,
+        operation: F,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+    {
+        let cache = Arc::clone(&self.credentials);
+        let mark = cache.mark();
+        write_then(&self.writers, operation, move |committed| {
+            let forget = cache.forget_after(id);
+            if let (true, Some(stored)) = (committed, &stored) {
+                forget.wrote(&mark, stored);
+            }
+        })
+        .await
+    }
 }
 
 /// A stored credential write's version rows. They must belong to the credential written
@@ -443,6 +479,10 @@ impl CredentialStore for SqliteStore {
         organization: OrganizationId,
         id: CredentialId,
     ) -> Result<StoredCredential, StoreError> {
+        if let Some(stored) = self.credentials.get(organization, id) {
+            return Ok(stored);
+        }
+        let mark = self.credentials.mark();
         let row = self.read(move |conn| {
             credentials::table
                 .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
@@ -452,7 +492,9 @@ impl CredentialStore for SqliteStore {
                 .optional()
                 .map_err(from_diesel)
         })?;
-        row.ok_or(StoreError::NotFound)?.decode()
+        let stored = row.ok_or(StoreError::NotFound)?.decode()?;
+        self.credentials.keep(&mark, &stored);
+        Ok(stored)
     }
 
     async fn list_credentials(
@@ -502,7 +544,8 @@ impl CredentialStore for SqliteStore {
         let versions = version_rows(write.versions, organization, credential.credential.id)?;
         let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
-        self.write(move |conn| {
+        let id = credential.credential.id;
+        self.changing(id, Some(credential.clone()), move |conn| {
             let CredentialRow {
                 summary: s,
                 sealed,
@@ -566,7 +609,7 @@ impl CredentialStore for SqliteStore {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let audit = AuditEventRow::encode(audit)?;
-        self.write(move |conn| {
+        self.changing(id, None, move |conn| {
             let id = id.as_bytes().as_slice();
             let credential = credentials::table
                 .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))

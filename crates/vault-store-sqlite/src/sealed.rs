@@ -2,6 +2,7 @@
 //! themselves, found and replaced one compare-and-swap at a time.
 
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::ids::OrganizationId;
 use vault_core::store::{SealedStore, StoreError};
@@ -10,7 +11,7 @@ use vault_core::versions::{KeyUsage, SealedKind, SealedRef, SealedRow};
 use crate::error::from_diesel;
 use crate::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow, key_usage};
 use crate::schema::{credential_versions, credentials, vault_meta};
-use crate::{SqliteStore, clamp_limit};
+use crate::{Abort, SqliteStore, clamp_limit};
 
 /// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
 /// refused rather than read as "from the start", which could loop forever.
@@ -151,64 +152,70 @@ impl SealedStore for SqliteStore {
         let old = row.sealed.bytes.clone();
         let bytes = new.bytes.clone();
         let key_id = new.key_id.as_str().to_owned();
+        let credential = match &reference {
+            SealedRef::Credential { id, .. } => Some(*id),
+            SealedRef::Meta(_) | SealedRef::Version { .. } => None,
+        };
         // Each is one UPDATE whose WHERE compares the stored bytes: the compare and the
         // set are one atomic statement.
-        let written = self
-            .run(move |conn| {
-                match reference {
-                    SealedRef::Meta(name) => diesel::update(
-                        vault_meta::table
-                            .filter(vault_meta::name.eq(name))
-                            .filter(vault_meta::value.eq(old)),
-                    )
-                    .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
-                    .execute(conn),
-                    // The new blob is bound to that version: another version must not get it.
-                    SealedRef::Credential {
-                        organization_id,
-                        id,
-                        version,
-                    } => diesel::update(
-                        credentials::table
-                            .filter(
-                                credentials::organization_id
-                                    .eq(organization_id.as_bytes().as_slice()),
-                            )
-                            .filter(credentials::id.eq(id.as_bytes().as_slice()))
-                            .filter(credentials::version.eq(version))
-                            .filter(credentials::sealed.eq(old)),
-                    )
-                    .set((
-                        credentials::sealed.eq(bytes),
-                        credentials::key_id.eq(key_id),
-                    ))
-                    .execute(conn),
-                    SealedRef::Version {
-                        organization_id,
-                        credential_id,
-                        number,
-                    } => diesel::update(
-                        credential_versions::table
-                            .filter(
-                                credential_versions::organization_id
-                                    .eq(organization_id.as_bytes().as_slice()),
-                            )
-                            .filter(
-                                credential_versions::credential_id
-                                    .eq(credential_id.as_bytes().as_slice()),
-                            )
-                            .filter(credential_versions::number.eq(number))
-                            .filter(credential_versions::sealed.eq(old)),
-                    )
-                    .set((
-                        credential_versions::sealed.eq(bytes),
-                        credential_versions::key_id.eq(key_id),
-                    ))
-                    .execute(conn),
-                }
-                .map_err(from_diesel)
-            })
-            .await?;
+        let statement = move |conn: &mut SqliteConnection| {
+            match reference {
+                SealedRef::Meta(name) => diesel::update(
+                    vault_meta::table
+                        .filter(vault_meta::name.eq(name))
+                        .filter(vault_meta::value.eq(old)),
+                )
+                .set((vault_meta::value.eq(bytes), vault_meta::key_id.eq(key_id)))
+                .execute(conn),
+                // The new blob is bound to that version: another version must not get it.
+                SealedRef::Credential {
+                    organization_id,
+                    id,
+                    version,
+                } => diesel::update(
+                    credentials::table
+                        .filter(
+                            credentials::organization_id.eq(organization_id.as_bytes().as_slice()),
+                        )
+                        .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                        .filter(credentials::version.eq(version))
+                        .filter(credentials::sealed.eq(old)),
+                )
+                .set((
+                    credentials::sealed.eq(bytes),
+                    credentials::key_id.eq(key_id),
+                ))
+                .execute(conn),
+                SealedRef::Version {
+                    organization_id,
+                    credential_id,
+                    number,
+                } => diesel::update(
+                    credential_versions::table
+                        .filter(
+                            credential_versions::organization_id
+                                .eq(organization_id.as_bytes().as_slice()),
+                        )
+                        .filter(
+                            credential_versions::credential_id
+                                .eq(credential_id.as_bytes().as_slice()),
+                        )
+                        .filter(credential_versions::number.eq(number))
+                        .filter(credential_versions::sealed.eq(old)),
+                )
+                .set((
+                    credential_versions::sealed.eq(bytes),
+                    credential_versions::key_id.eq(key_id),
+                ))
+                .execute(conn),
+            }
+            .map_err(Abort::from)
+        };
+        let written = match credential {
+            // A credential's row changed: the writer settles the cache.
+            Some(id) => self.changing(id, None, statement).await?,
+            None => self.write(statement).await?,
+        };
         Ok(written == 1)
     }
 }

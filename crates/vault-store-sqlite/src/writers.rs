@@ -128,7 +128,23 @@ where
     R: Send + 'static,
     F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
 {
+    write_then(writers, operation, |_| {}).await
+}
+
+/// As [`write_on`], then runs `settled` on the writer thread once the outcome is known
+/// (with whether the transaction committed), before the caller hears it: even if the
+/// caller stopped waiting, so what follows a write cannot be skipped by cancelling it.
+pub(crate) async fn write_then<R, F>(
+    writers: &Writers,
+    operation: F,
+    settled: impl FnOnce(bool) + Send + 'static,
+) -> Result<R, StoreError>
+where
+    R: Send + 'static,
+    F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+{
     let (done, outcome) = oneshot::channel();
+    let settled = Settled(Some(settled));
     writers.push(Job::Transaction(Box::new(move |run| {
         let result = match run {
             Run::Alone(conn) => Some(conn.immediate_transaction(operation)),
@@ -136,15 +152,37 @@ where
             Run::Not => None,
         };
         Box::new(move |commit| {
-            let _ = done.send(match (commit, result) {
+            let outcome = match (commit, result) {
                 (None, Some(result)) => result.map_err(|Abort(error)| error),
                 (Some(error), _) => Err(each_waiter(error)),
                 // Never given: a group that did not begin has an error.
                 (None, None) => Err(StoreError::Backend("the write did not run".into())),
-            });
+            };
+            settled.run(outcome.is_ok());
+            let _ = done.send(outcome);
         })
     })));
     outcome.await.unwrap_or_else(|_| Err(lost()))
+}
+
+/// A write's `settled` hook: run once, with `false` if the job is dropped unrun (the writer
+/// panicked or closed), since then nobody knows whether it committed.
+struct Settled<F: FnOnce(bool)>(Option<F>);
+
+impl<F: FnOnce(bool)> Settled<F> {
+    fn run(mut self, committed: bool) {
+        if let Some(settled) = self.0.take() {
+            settled(committed);
+        }
+    }
+}
+
+impl<F: FnOnce(bool)> Drop for Settled<F> {
+    fn drop(&mut self) {
+        if let Some(settled) = self.0.take() {
+            settled(false);
+        }
+    }
 }
 
 /// Appends a log entry, group-committed with whatever else is queued.
