@@ -11,7 +11,8 @@ order they run:
                    it setting a static Authorization header (installed from Debian's
                    packages when missing); on PostgreSQL the database's commits per use
                    (pg_stat_database.xact_commit); and the scale-out figure: two servers
-                   on one database, each under its own wrk at half the connections.
+                   on one database, each under its own wrk at half the connections;
+                   and the commits per use again at four times the connections.
   endpoints        GET by id, list, POST and PATCH on each store next to the no-op route
                    (GET /healthz).
   pgbench          pgbench -S and -N on the same PostgreSQL with as many clients: the

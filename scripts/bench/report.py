@@ -66,6 +66,12 @@ def proxy_load_table(report):
               f"req/s combined, {fmt(two['ratio_to_one_replica'])} x one replica's "
               f"{fmt(one['requests_per_second'], 0)} (on {os.cpu_count()} shared CPUs this "
               f"mostly measures CPU contention); {fmt(two['commits_per_use'], 3)} commits per use")
+    if "postgres_busier" in proxy:
+        busier, one = proxy["postgres_busier"], proxy["postgres"]
+        connections = busier["runs"][0]["connections"]
+        print(f"commits per use with load: {fmt(one['commits_per_use'], 3)} at {CONNECTIONS} "
+              f"connections, {fmt(busier['commits_per_use'], 3)} at {connections} (a batch is "
+              "what queued during the commit before)")
 
 
 def same_credential_table(report):
