@@ -14,11 +14,10 @@ use crate::clock::Clock;
 use crate::credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
 };
-use crate::destinations::{RouteAuthority, widened_fields};
 use crate::duration::parse_iso8601_duration;
 use crate::identity::{IdentityError, IdentityVerifier};
 use crate::ids::{CredentialId, OrganizationId};
-use crate::input::{CredentialFields, NewCredential, ValidPatch};
+use crate::input::{CredentialFields, NewCredential};
 use crate::jwt::{JwtKeyError, JwtSigner, NoJwtSigner};
 use crate::logs::AuditAction;
 use crate::oauth2::TokenEndpointError;
@@ -26,7 +25,6 @@ use crate::store::{CredentialWrite, ListQuery, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, Upstream, UpstreamError};
 use crate::validation::{FieldError, ValidationErrors};
-use crate::versions::SecretVersion;
 use crate::write_lock::WriteLocks;
 
 mod access_keys;
@@ -36,6 +34,7 @@ mod flood;
 mod history;
 mod keys;
 mod rebind;
+mod update;
 mod using;
 
 use audit::Actor;
@@ -44,6 +43,7 @@ use authentication::CachedKey;
 pub use access_keys::{AccessKeyRequest, OPERATOR_SUBJECT};
 pub use audit::LogListRequest;
 pub use keys::{KeyStatus, RewrapBatch, RewrapFailure};
+use update::{NewVersions, check_precondition};
 pub use using::ProxyResponse;
 
 /// Default page size of list calls.
@@ -617,192 +617,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         Ok(paginate(items, limit as usize, |c| *c.id.as_uuid()))
     }
 
-    /// Applies a partial update. Public fields change in place; new secret values are
-    /// sealed afresh. Concurrent updates never lose a write: each one is applied to the
-    /// latest version, retrying when another writer got there first.
-    ///
-    /// # Errors
-    /// Missing scope, invalid fields, not found, or a store or cipher failure.
-    #[tracing::instrument(skip(self, who, fields), fields(organization = %who.organization_id))]
-    pub async fn update_credential(
-        &self,
-        who: &Principal,
-        id: CredentialId,
-        fields: &CredentialFields,
-        precondition: Option<&[i64]>,
-    ) -> Result<Credential, VaultError> {
-        let result = self.apply_patch(who, id, fields, precondition).await;
-        match &result {
-            // Its token was issued for the old configuration or secret.
-            Ok(_) => self.tokens.invalidate(id),
-            Err(error) => {
-                self.audit_refusal(
-                    who,
-                    AuditAction::CredentialUpdate,
-                    Some(*id.as_uuid()),
-                    error,
-                )
-                .await;
-            }
-        }
-        result
-    }
-
-    async fn apply_patch(
-        &self,
-        who: &Principal,
-        id: CredentialId,
-        fields: &CredentialFields,
-        precondition: Option<&[i64]>,
-    ) -> Result<Credential, VaultError> {
-        require(who, Scope::CredentialsWrite)?;
-        let organization = who.organization_id;
-        let _turn = self.writers.lock(id).await;
-        for _ in 0..MAX_UPDATE_ATTEMPTS {
-            let current = self.store.get_credential(organization, id).await?;
-            check_precondition(precondition, &current.credential)?;
-            let now = self.clock.now();
-            let patch = ValidPatch::validate(&current.credential.kind, fields, now)?;
-            if patch.is_empty() {
-                return Ok(current.credential);
-            }
-            let mut next = current.clone();
-            let c = &mut next.credential;
-            if let Some(name) = patch.name {
-                c.name = name;
-            }
-            if let Some(description) = patch.description {
-                c.description = description;
-            }
-            if let Some(expires_at) = patch.expires_at {
-                c.expires_at = expires_at;
-            }
-            if let Some(kind) = patch.kind {
-                c.kind = kind;
-            }
-            if let Some(hosts) = patch.allowed_hosts {
-                c.allowed_hosts = hosts;
-            }
-            crate::input::check_token_url_allowed(&c.kind, &c.allowed_hosts)?;
-            let widened = widened_fields(&current.credential, &c.kind, &c.allowed_hosts);
-            let route = if widened.is_empty() {
-                None
-            } else if patch.secrets.is_some() {
-                Some(RouteAuthority::SecretReentered)
-            } else if who.has(Scope::CredentialsRoute) {
-                Some(RouteAuthority::RouteScope)
-            } else {
-                return Err(VaultError::RouteNotAllowed(widened));
-            };
-            // A new algorithm or a new key must still make a key that signs.
-            if let CredentialKind::Jwt(config) = &c.kind {
-                let algorithm_changed = !matches!(&current.credential.kind,
-                    CredentialKind::Jwt(old) if old.algorithm == config.algorithm);
-                let algorithm = config.algorithm;
-                match &patch.secrets {
-                    Some(secrets) => self.check_jwt_key(algorithm, secrets)?,
-                    None if algorithm_changed => {
-                        let secrets = self.open_secrets(&current)?;
-                        self.check_jwt_key(algorithm, &secrets)?;
-                    }
-                    None => {}
-                }
-            }
-            next.credential.version = current.credential.version + 1;
-            next.credential.updated_at = now.max(current.credential.updated_at);
-            let versions = match &patch.secrets {
-                Some(secrets) => {
-                    next.sealed =
-                        self.seal_secrets(organization, id, next.credential.version, secrets)?;
-                    next.credential.secret_hints = secrets.hints();
-                    self.next_versions(who, &current, &next.credential, secrets, None)?
-                }
-                None => NewVersions::default(),
-            };
-            next.secret_version = versions.current(&current);
-            if route.is_some() {
-                // Older values were entered for fewer destinations: restoring one needs
-                // the route scope from now on. (Values predating versions become version 1.)
-                next.restore_floor = next.secret_version.max(1);
-            }
-            let reason = route.map(RouteAuthority::audit_reason);
-            if self
-                .write_update(who, &current, &next, &versions, precondition, reason)
-                .await?
-            {
-                tracing::info!(credential = %id, version = next.credential.version, "credential updated");
-                return Ok(next.credential);
-            }
-        }
-        Err(VaultError::Conflict)
-    }
-
-    /// Writes an update (with its versions and audit event, whose `reason` says what
-    /// authorised added destinations) if the credential is still at the version it was
-    /// read at. `Ok(false)`: it moved on; read again and retry.
-    async fn write_update(
-        &self,
-        who: &Principal,
-        current: &StoredCredential,
-        next: &StoredCredential,
-        versions: &NewVersions,
-        precondition: Option<&[i64]>,
-        reason: Option<&'static str>,
-    ) -> Result<bool, VaultError> {
-        // The current row is bound to the version, and every update moves the version: a
-        // row whose secrets did not change is sealed again, as they are, for the new one.
-        let resealed;
-        let next = if next.sealed == current.sealed {
-            let secrets = self.open_secrets(current)?;
-            resealed = StoredCredential {
-                sealed: self.seal_secrets(
-                    who.organization_id,
-                    next.credential.id,
-                    next.credential.version,
-                    &secrets,
-                )?,
-                ..next.clone()
-            };
-            &resealed
-        } else {
-            next
-        };
-        let mut audit = self.success(
-            who,
-            AuditAction::CredentialUpdate,
-            *next.credential.id.as_uuid(),
-        );
-        audit.reason = reason.map(str::to_owned);
-        let write = CredentialWrite {
-            versions: &versions.rows,
-            // Pruning costs a statement: ask for it only when there is something to prune.
-            keep_versions: if versions.prune {
-                self.keep_versions
-            } else {
-                0
-            },
-            audit: &audit,
-        };
-        match self
-            .store
-            .update_credential(
-                who.organization_id,
-                next,
-                current.credential.version,
-                &write,
-            )
-            .await
-        {
-            Ok(()) => Ok(true),
-            // With a precondition, someone else's change in between is a mismatch.
-            Err(StoreError::Conflict) if precondition.is_some() => {
-                Err(VaultError::PreconditionFailed)
-            }
-            Err(StoreError::Conflict) => Ok(false),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// Deletes a credential.
     ///
     /// # Errors
@@ -899,36 +713,6 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             &plaintext,
             &Aad::credential_secrets(organization, id, version),
         )?)
-    }
-}
-
-/// The version rows a change adds, and whether the oldest must then be pruned.
-#[derive(Default)]
-struct NewVersions {
-    rows: Vec<SecretVersion>,
-    prune: bool,
-}
-
-impl NewVersions {
-    /// The number of the version holding the current values once these are written.
-    fn current(&self, before: &StoredCredential) -> i64 {
-        self.rows
-            .last()
-            .map_or(before.secret_version, |new| new.number)
-    }
-}
-
-/// Refuses a change whose precondition (the versions the caller would accept, from
-/// `If-Match`: any one of them may be current) is stale.
-fn check_precondition(
-    precondition: Option<&[i64]>,
-    current: &Credential,
-) -> Result<(), VaultError> {
-    match precondition {
-        Some(accepted) if !accepted.contains(&current.version) => {
-            Err(VaultError::PreconditionFailed)
-        }
-        _ => Ok(()),
     }
 }
 
