@@ -389,7 +389,7 @@ async fn rows_of_earlier_releases_are_bound_once<S: vault_core::Store>(open: imp
     }
     let who = Principal::system(organization);
     let opens =
-        async |vault: &Vault<S, vault_cipher_ring::RingCipher, SystemClock>,
+        async |vault: &Vault<S>,
                (stored, value): &(vault_core::credential::StoredCredential, String)| {
             let (_, secrets) = vault
                 .open_credential(&who, stored.credential.id)

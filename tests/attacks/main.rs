@@ -44,7 +44,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use support::upstream::start_upstream;
 use tempfile::TempDir;
-use vault_core::{Cipher, Clock, JwtSigner, Store, Upstream};
+use vault_core::{Clock, Store};
 use vault_server::app::open_postgres;
 use vault_server::{Application, Settings, open_sqlite_vault};
 
@@ -127,10 +127,7 @@ impl Vault {
         Some(this)
     }
 
-    fn serve<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-        &mut self,
-        vault: vault_core::Vault<S, C, K, U, J>,
-    ) {
+    fn serve<S: Store>(&mut self, vault: vault_core::Vault<S>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start(vault, listener, &self.settings).expect("server starts");
         self.base = format!("http://{}", app.address());
@@ -166,10 +163,7 @@ impl Vault {
         }
     }
 
-    async fn organizations<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-        &mut self,
-        vault: &vault_core::Vault<S, C, K, U, J>,
-    ) {
+    async fn organizations<S: Store>(&mut self, vault: &vault_core::Vault<S>) {
         if self.a.is_empty() {
             let (_, a) = vault.create_organization("victim").await.expect("org");
             let (_, b) = vault.create_organization("attacker").await.expect("org");

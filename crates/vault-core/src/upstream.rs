@@ -2,6 +2,7 @@
 //! call, an OAuth2 token request). One port for both, so there is exactly one way out of
 //! the vault and one place where the network rules are enforced.
 
+use futures::future::BoxFuture;
 use std::fmt;
 use std::future::Future;
 
@@ -169,6 +170,32 @@ pub trait Upstream: Send + Sync + 'static {
     fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
         let _ = url;
         Ok(())
+    }
+}
+
+/// [`Upstream`] as a trait object: the vault holds whichever upstream the deployment
+/// chose behind one pointer. Implement [`Upstream`]; this follows by a blanket impl.
+pub(crate) trait SharedUpstream: Send + Sync + 'static {
+    /// [`Upstream::send`], its future boxed (one allocation per request sent).
+    fn send(
+        &self,
+        request: OutgoingRequest,
+    ) -> BoxFuture<'_, Result<UpstreamResponse, UpstreamError>>;
+
+    /// [`Upstream::check_destination`].
+    fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError>;
+}
+
+impl<U: Upstream> SharedUpstream for U {
+    fn send(
+        &self,
+        request: OutgoingRequest,
+    ) -> BoxFuture<'_, Result<UpstreamResponse, UpstreamError>> {
+        Box::pin(Upstream::send(self, request))
+    }
+
+    fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
+        Upstream::check_destination(self, url)
     }
 }
 

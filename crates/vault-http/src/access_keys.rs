@@ -8,10 +8,7 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
-use vault_core::{
-    AccessKey, AccessKeyId, AccessKeyRequest, Cipher, Clock, JwtSigner, Scope, Store, Upstream,
-    Vault,
-};
+use vault_core::{AccessKey, AccessKeyId, AccessKeyRequest, Scope, Store, Vault};
 
 use crate::ApiConfig;
 use crate::auth::authenticate;
@@ -86,10 +83,10 @@ struct ListView<'a> {
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn create<S: Store>(
     req: HttpRequest,
     payload: Payload,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -132,10 +129,10 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn list<S: Store>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let mut query = query.into_inner();
@@ -175,11 +172,11 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn revoke<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn revoke<S: Store>(
     req: HttpRequest,
     id: Path<String>,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let mut query = query.into_inner();

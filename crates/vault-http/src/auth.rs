@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::Data;
-use vault_core::{Cipher, Clock, JwtSigner, Principal, Store, Upstream, Vault, VaultError};
+use vault_core::{Principal, Store, Vault, VaultError};
 
 use crate::error::ApiError;
 use crate::rate_limit::{FailureLimiter, RateLimiter};
@@ -14,9 +14,9 @@ use crate::rate_limit::{FailureLimiter, RateLimiter};
 /// 401 for a missing, malformed, unknown, expired or revoked key; 429 once the request's
 /// source has spent its failed authentications (before the key is looked up), or the
 /// caller its rate limit.
-pub(crate) async fn authenticate<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn authenticate<S: Store>(
     req: &HttpRequest,
-    vault: &Data<Vault<S, C, K, U, J>>,
+    vault: &Data<Vault<S>>,
 ) -> Result<Principal, ApiError> {
     let presented = req
         .headers()

@@ -9,8 +9,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use vault_core::input::PlacementInput;
 use vault_core::{
-    AllowedHosts, Cipher, Clock, Credential, CredentialFields, CredentialId, CredentialKind,
-    CredentialType, JwtSigner, ListRequest, Store, Upstream, Vault,
+    AllowedHosts, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
+    ListRequest, Store, Vault,
 };
 
 use crate::ApiConfig;
@@ -297,10 +297,10 @@ fn entity_tags(line: &str) -> Option<Vec<EntityTag<'_>>> {
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn create<S: Store>(
     req: HttpRequest,
     payload: Payload,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -334,10 +334,10 @@ pub(crate) async fn create<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn list<S: Store>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let mut query = query.into_inner();
@@ -387,10 +387,10 @@ pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> 
         (status = 404, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn get<S: Store>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let credential = vault.get_credential(&who, parse_id(&id)?).await?;
@@ -419,11 +419,11 @@ pub(crate) async fn get<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn update<S: Store>(
     req: HttpRequest,
     id: Path<String>,
     payload: Payload,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -454,10 +454,10 @@ pub(crate) async fn update<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSig
         (status = 412, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn delete<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn delete<S: Store>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let precondition = if_match(&req)?;

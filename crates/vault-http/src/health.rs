@@ -4,7 +4,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
-use vault_core::{Cipher, Clock, JwtSigner, NotReady, Store, Upstream, Vault};
+use vault_core::{NotReady, Store, Vault};
 
 /// `GET /healthz`: the process is alive. Deliberately checks nothing else, so a database
 /// outage does not make an orchestrator restart every replica.
@@ -33,9 +33,7 @@ pub(crate) async fn healthz() -> HttpResponse {
         (status = 503, description = "Not ready; the body says which check failed", body = crate::openapi::Readiness),
     )
 )]
-pub(crate) async fn readyz<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-    vault: Data<Vault<S, C, K, U, J>>,
-) -> HttpResponse {
+pub(crate) async fn readyz<S: Store>(vault: Data<Vault<S>>) -> HttpResponse {
     let (database, key, key_id) = match vault.readiness().await {
         Ok(key_id) => ("ok", "ok", Some(key_id.as_str().to_owned())),
         Err(NotReady::Store(error)) => {
@@ -108,9 +106,7 @@ pub(crate) async fn healthz_head() -> HttpResponse {
         (status = 503, description = "Not ready"),
     )
 )]
-pub(crate) async fn readyz_head<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-    vault: Data<Vault<S, C, K, U, J>>,
-) -> HttpResponse {
+pub(crate) async fn readyz_head<S: Store>(vault: Data<Vault<S>>) -> HttpResponse {
     // The HTTP layer sends no body for HEAD; the status says it all.
     readyz(vault).await
 }

@@ -22,7 +22,7 @@ use actix_web::HttpResponse;
 use actix_web::web::{self, Data, ServiceConfig};
 use std::sync::Arc;
 
-use vault_core::{Cipher, Clock, JwtSigner, Store, Upstream, Vault};
+use vault_core::{Store, Vault};
 pub use vault_metrics::Metrics;
 
 pub use context::request_context;
@@ -76,7 +76,7 @@ macro_rules! route_table {
         /// document against what is really served.
         pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)+];
 
-        fn register<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+        fn register<S: Store>(
             cfg: &mut ServiceConfig,
         ) {
             $(
@@ -101,33 +101,33 @@ route_table! {
     // HEAD too: some load balancers probe with it.
     "/healthz" => { get => health::healthz, head => health::healthz_head }
     "/readyz" => {
-        get => health::readyz::<S, C, K, U, J>,
-        head => health::readyz_head::<S, C, K, U, J>,
+        get => health::readyz::<S>,
+        head => health::readyz_head::<S>,
     }
     "/metrics" => { get => health::metrics }
     "/openapi.json" => { get => openapi::openapi_json }
     "/credentials" => {
-        post => credentials::create::<S, C, K, U, J>,
-        get => credentials::list::<S, C, K, U, J>,
+        post => credentials::create::<S>,
+        get => credentials::list::<S>,
     }
     "/credentials/{id}" => {
-        get => credentials::get::<S, C, K, U, J>,
-        patch => credentials::update::<S, C, K, U, J>,
-        delete => credentials::delete::<S, C, K, U, J>,
+        get => credentials::get::<S>,
+        patch => credentials::update::<S>,
+        delete => credentials::delete::<S>,
     }
-    "/credentials/{id}/proxy" => { post => usage::proxy::<S, C, K, U, J> }
-    "/credentials/{id}/versions" => { get => versions::list::<S, C, K, U, J> }
+    "/credentials/{id}/proxy" => { post => usage::proxy::<S> }
+    "/credentials/{id}/versions" => { get => versions::list::<S> }
     "/credentials/{id}/versions/{number}/restore" => {
-        post => versions::restore::<S, C, K, U, J>,
+        post => versions::restore::<S>,
     }
-    "/admin/keys" => { get => versions::key_status::<S, C, K, U, J> }
-    "/request-logs" => { get => usage::request_logs::<S, C, K, U, J> }
-    "/audit-events" => { get => usage::audit_events::<S, C, K, U, J> }
+    "/admin/keys" => { get => versions::key_status::<S> }
+    "/request-logs" => { get => usage::request_logs::<S> }
+    "/audit-events" => { get => usage::audit_events::<S> }
     "/access-keys" => {
-        post => access_keys::create::<S, C, K, U, J>,
-        get => access_keys::list::<S, C, K, U, J>,
+        post => access_keys::create::<S>,
+        get => access_keys::list::<S>,
     }
-    "/access-keys/{id}" => { delete => access_keys::revoke::<S, C, K, U, J> }
+    "/access-keys/{id}" => { delete => access_keys::revoke::<S> }
 }
 
 /// The route pattern a request matched (`/credentials/{id}`), set on each resource.
@@ -149,8 +149,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 ///     .wrap(actix_web::middleware::from_fn(vault_http::request_context))
 ///     .configure(vault_http::routes(vault.clone(), ApiConfig::default()))
 /// ```
-pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-    vault: Data<Vault<S, C, K, U, J>>,
+pub fn routes<S: Store>(
+    vault: Data<Vault<S>>,
     config: ApiConfig,
 ) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg: &mut ServiceConfig| {
@@ -166,7 +166,7 @@ pub fn routes<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
                 ))
                 .into()
             }));
-        register::<S, C, K, U, J>(cfg);
+        register::<S>(cfg);
         cfg.default_service(web::to(not_found));
     }
 }

@@ -18,8 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::logs::{AuditAction, AuditEvent, RequestLogEntry};
 use vault_core::{
-    AccessKeyId, Cipher, Clock, CredentialId, JwtSigner, LogListRequest, OrganizationId,
-    ProxyRequest, Store, Upstream, Vault,
+    AccessKeyId, CredentialId, LogListRequest, OrganizationId, ProxyRequest, Store, Vault,
 };
 
 use crate::ApiConfig;
@@ -104,11 +103,11 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
         (status = 504, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn proxy<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn proxy<S: Store>(
     req: HttpRequest,
     id: Path<String>,
     payload: Payload,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
     config: Data<ApiConfig>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
@@ -279,10 +278,10 @@ impl<'a> RequestLogView<'a> {
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn request_logs<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn request_logs<S: Store>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let request = log_request(query, &["cursor", "credentialId"])?;
@@ -356,10 +355,10 @@ impl<'a> AuditEventView<'a> {
         (status = 422, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn audit_events<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn audit_events<S: Store>(
     req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let request = log_request(query, &["cursor", "action", "target"])?;

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
 use vault_core::versions::VersionInfo;
-use vault_core::{AccessKeyId, Cipher, Clock, JwtSigner, Store, Upstream, Vault};
+use vault_core::{AccessKeyId, Store, Vault};
 
 use crate::auth::authenticate;
 use crate::credentials::{current, if_match, parse_id};
@@ -57,10 +57,10 @@ struct VersionList<'a> {
         (status = 404, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn list<S: Store>(
     req: HttpRequest,
     id: Path<String>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let versions = vault.list_versions(&who, parse_id(&id)?).await?;
@@ -92,10 +92,10 @@ pub(crate) async fn list<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigne
         (status = 412, response = crate::openapi::ProblemResponse),
     )
 )]
-pub(crate) async fn restore<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn restore<S: Store>(
     req: HttpRequest,
     path: Path<(String, String)>,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let (id, number) = path.into_inner();
@@ -139,9 +139,9 @@ struct KeyStatusView<'a> {
         (status = 200, description = "Key usage", body = crate::openapi::KeyStatus),
     )
 )]
-pub(crate) async fn key_status<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
+pub(crate) async fn key_status<S: Store>(
     req: HttpRequest,
-    vault: Data<Vault<S, C, K, U, J>>,
+    vault: Data<Vault<S>>,
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let status = vault.key_status_for(&who).await?;

@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod config;
-mod keys;
+mod verification_keys;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -19,7 +19,7 @@ pub use config::{
     ClaimNames, DEFAULT_LEEWAY_SECONDS, IdpConfig, IdpConfigError, MAX_LEEWAY_SECONDS,
 };
 
-use crate::keys::{ACCEPTED, VerificationKey};
+use crate::verification_keys::{ACCEPTED, VerificationKey};
 
 /// Longest token looked at. Real ones are a few hundred bytes to a few kilobytes; this only
 /// bounds the work a caller can ask for.
@@ -87,12 +87,12 @@ impl JwtIdentityVerifier {
                 return Err(IdpConfigError::EmptyClaimName(name));
             }
         }
-        let mut keys = keys::hs256_secrets(&config.hs256_secrets)?;
+        let mut keys = verification_keys::hs256_secrets(&config.hs256_secrets)?;
         for path in &config.public_key_files {
-            keys.push(keys::pem_file(path)?);
+            keys.push(verification_keys::pem_file(path)?);
         }
         if let Some(path) = &config.jwks_file {
-            keys.extend(keys::jwks_file(path)?);
+            keys.extend(verification_keys::jwks_file(path)?);
         }
         if keys.is_empty() {
             return Err(IdpConfigError::NoKey);

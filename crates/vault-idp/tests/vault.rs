@@ -32,7 +32,7 @@ impl Clock for Pinned {
     }
 }
 
-type TestVault = Vault<MemoryStore, RingCipher, Pinned>;
+type TestVault = Vault<MemoryStore>;
 
 fn verifier() -> JwtIdentityVerifier {
     let mut config = IdpConfig::new(ISSUER, AUDIENCE);

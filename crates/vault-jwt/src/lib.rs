@@ -1,12 +1,12 @@
 #![doc = include_str!("../README.md")]
 
-mod key;
+mod signing_key;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use vault_core::credential::JwtAlgorithm;
 use vault_core::jwt::{JwtKeyError, JwtSigner};
 
-use crate::key::SigningKey;
+use crate::signing_key::SigningKey;
 
 /// The [`JwtSigner`] of the vault, on [jsonwebtoken](https://docs.rs/jsonwebtoken)'s
 /// RustCrypto backend.

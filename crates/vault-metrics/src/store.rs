@@ -46,6 +46,11 @@ impl<S> MeteredStore<S> {
         &self.inner
     }
 
+    /// The registry this store records into.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// Awaits `call` and records how long it took and how it ended.
     async fn timed<T>(
         &self,

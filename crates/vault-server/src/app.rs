@@ -14,7 +14,7 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
-use vault_core::{Cipher, Clock, JwtSigner, Store, SystemClock, Upstream, Vault};
+use vault_core::{Store, SystemClock, Vault};
 use vault_http::{
     ApiConfig, FailureLimit, FailureLimiter, InFlight, ProxyLimits, RateLimit, RateLimiter,
     SourceAddresses,
@@ -31,14 +31,8 @@ use crate::retention::LogRetention;
 use crate::settings::{Database, Settings, redact_url};
 
 /// The vault the server runs, over a store `S`. Store, cipher and upstream are metered:
-/// their calls are counted and timed for `/metrics`.
-pub type ServerVault<S> = Vault<
-    MeteredStore<S>,
-    MeteredCipher<RingCipher>,
-    SystemClock,
-    MeteredUpstream<HttpUpstream>,
-    JsonWebTokenSigner,
->;
+/// their calls are counted and timed for `/metrics`, in the store's registry.
+pub type ServerVault<S> = Vault<MeteredStore<S>>;
 /// The vault on the embedded default.
 pub type SqliteVault = ServerVault<SqliteStore>;
 /// The vault on PostgreSQL.
@@ -97,10 +91,7 @@ async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(Sqlite
 }
 
 /// Opens the vault over a metered store and cipher sharing one metrics registry.
-async fn open_metered<S: Store>(
-    store: S,
-    cipher: RingCipher,
-) -> anyhow::Result<Vault<MeteredStore<S>, MeteredCipher<RingCipher>, SystemClock>> {
+async fn open_metered<S: Store>(store: S, cipher: RingCipher) -> anyhow::Result<ServerVault<S>> {
     let metrics = Arc::new(Metrics::new());
     Vault::open(
         MeteredStore::new(store, metrics.clone()),
@@ -113,10 +104,7 @@ async fn open_metered<S: Store>(
 
 /// Adds what every server vault has on top of store and cipher: the outbound HTTP client,
 /// the JWT signer and the access-key cache.
-fn finish<S: Store>(
-    vault: Vault<MeteredStore<S>, MeteredCipher<RingCipher>, SystemClock>,
-    settings: &Settings,
-) -> anyhow::Result<ServerVault<S>> {
+fn finish<S: Store>(vault: ServerVault<S>, settings: &Settings) -> anyhow::Result<ServerVault<S>> {
     let upstream = HttpUpstream::new(UpstreamConfig {
         allow_private_networks: settings.proxy_allow_private_networks,
         connect_timeout: Duration::from_millis(settings.proxy_connect_timeout_ms),
@@ -131,7 +119,7 @@ fn finish<S: Store>(
              loopback and link-local addresses. Use it for tests and local development only"
         );
     }
-    let upstream = MeteredUpstream::new(upstream, vault.cipher().metrics().clone());
+    let upstream = MeteredUpstream::new(upstream, vault.store().metrics().clone());
     let vault = vault
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
@@ -222,8 +210,8 @@ impl Application {
     ///
     /// # Errors
     /// When the listener cannot be used.
-    pub fn start<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-        vault: Vault<S, C, K, U, J>,
+    pub fn start<S: Store>(
+        vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
     ) -> std::io::Result<Self> {
@@ -240,12 +228,12 @@ impl Application {
         listener: TcpListener,
         settings: &Settings,
     ) -> std::io::Result<Self> {
-        let metrics = vault.cipher().metrics().clone();
+        let metrics = vault.store().metrics().clone();
         Self::start_with_metrics(vault, listener, settings, metrics)
     }
 
-    fn start_with_metrics<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-        vault: Vault<S, C, K, U, J>,
+    fn start_with_metrics<S: Store>(
+        vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
         metrics: Arc<Metrics>,

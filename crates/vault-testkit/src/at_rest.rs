@@ -6,8 +6,8 @@
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 use vault_core::{
-    Cipher, Clock, CredentialFields, CredentialId, CredentialSecrets, CredentialType, JwtSigner,
-    Patch, Principal, Store, Upstream, Vault,
+    CredentialFields, CredentialId, CredentialSecrets, CredentialType, Patch, Principal, Store,
+    Vault,
 };
 
 fn canary(label: &str) -> String {
@@ -188,9 +188,7 @@ pub struct Canaries {
 ///
 /// # Panics
 /// When any step fails: the message names the credential type.
-pub async fn write_canaries<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner>(
-    vault: &Vault<S, C, K, U, J>,
-) -> Canaries {
+pub async fn write_canaries<S: Store>(vault: &Vault<S>) -> Canaries {
     let (organization, admin) = vault
         .create_organization("canary organization")
         .await

@@ -9,20 +9,16 @@ use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
 
 use super::audit::Actor;
-use super::{
-    DEFAULT_PAGE_SIZE, Page, Vault, VaultError, page_limit, paginate, parse_cursor, require,
-};
+use super::paging::{page_limit, paginate, parse_cursor};
+use super::{DEFAULT_PAGE_SIZE, Page, Vault, VaultError, require};
 use crate::access_key::{
     AccessKey, AccessKeyName, AccessToken, IssuedAccessKey, KeyBinding, Principal, Scope,
     StoredAccessKey, TokenHash, binding_message,
 };
-use crate::cipher::Cipher;
-use crate::clock::{Clock, truncate_to_micros};
+use crate::clock::truncate_to_micros;
 use crate::ids::{AccessKeyId, OrganizationId};
-use crate::jwt::JwtSigner;
 use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
 use crate::store::{KeyListQuery, Store, StoreError};
-use crate::upstream::Upstream;
 use crate::validation::{FieldError, ValidationErrors};
 
 /// Who audit events name as the actor of keys created by the operator's
@@ -121,7 +117,7 @@ fn validate_key_request(
     }
 }
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// Creates an access key. A key can only grant scopes it holds itself, and never
     /// outlives its creator: a request without `expiresAt` gets the creator's expiry (an
     /// access key's, or an identity-provider token's `exp`), and a later one is refused.
@@ -134,12 +130,9 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         who: &Principal,
         request: &AccessKeyRequest,
     ) -> Result<IssuedAccessKey, VaultError> {
-        let result = self.issue_requested_key(who, request).await;
-        if let Err(error) = &result {
-            self.audit_refusal(who, AuditAction::AccessKeyCreate, None, error)
-                .await;
-        }
-        result
+        let step = self.issue_requested_key(who, request);
+        self.audit_if_refused(who, AuditAction::AccessKeyCreate, None, step)
+            .await
     }
 
     async fn issue_requested_key(
@@ -273,17 +266,9 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         id: AccessKeyId,
         cascade: bool,
     ) -> Result<Vec<AccessKey>, VaultError> {
-        let result = self.revoke_keys(who, id, cascade).await;
-        if let Err(error) = &result {
-            self.audit_refusal(
-                who,
-                AuditAction::AccessKeyRevoke,
-                Some(*id.as_uuid()),
-                error,
-            )
-            .await;
-        }
-        result
+        let step = self.revoke_keys(who, id, cascade);
+        self.audit_if_refused(who, AuditAction::AccessKeyRevoke, Some(*id.as_uuid()), step)
+            .await
     }
 
     async fn revoke_keys(

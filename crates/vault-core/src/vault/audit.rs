@@ -1,18 +1,13 @@
 //! Recording audit events, and reading the audit and request logs.
 
-use super::{
-    DEFAULT_PAGE_SIZE, Page, Vault, VaultError, page_limit, paginate, parse_cursor, require,
-};
+use super::paging::{page_limit, paginate, parse_cursor};
+use super::{DEFAULT_PAGE_SIZE, Page, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
-use crate::cipher::Cipher;
-use crate::clock::Clock;
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
-use crate::jwt::JwtSigner;
 use crate::logs::{
     AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
 };
 use crate::store::{Store, StoreError};
-use crate::upstream::Upstream;
 use crate::validation::{FieldError, ValidationErrors};
 
 /// Raw parameters of a log listing, as a caller gives them.
@@ -92,7 +87,7 @@ impl<'a> Actor<'a> {
     }
 }
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// Records an audit event. Failures carry the error's stable code as their reason.
     pub(super) async fn audit(
         &self,
@@ -162,27 +157,34 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         }
     }
 
-    /// Records a refused or failed change. Nothing changed, so a failed write of the event
-    /// is logged rather than returned: the caller gets the error that matters.
-    pub(super) async fn audit_refusal(
+    /// Runs one step of a use case and audits it if it is refused or fails: the wrapper
+    /// every change shares. (A success is audited by the step itself, in the same commit
+    /// as the change.) Nothing changed on a refusal, so a failed write of its event is
+    /// logged rather than returned: the caller gets the error that matters.
+    pub(super) async fn audit_if_refused<T>(
         &self,
         who: &Principal,
         action: AuditAction,
         target: Option<uuid::Uuid>,
-        error: &VaultError,
-    ) {
-        if let Err(write_error) = self
-            .audit(
-                Some(who.organization_id),
-                Actor::of(who),
-                action,
-                target,
-                Err(error),
-            )
-            .await
-        {
-            tracing::error!(error = %write_error, action = action.as_str(), "could not write an audit event");
+        step: impl Future<Output = Result<T, VaultError>>,
+    ) -> Result<T, VaultError> {
+        let result = step.await;
+        if let Err(error) = &result {
+            let event = Err(error);
+            let written = self
+                .audit(
+                    Some(who.organization_id),
+                    Actor::of(who),
+                    action,
+                    target,
+                    event,
+                )
+                .await;
+            if let Err(write_error) = written {
+                tracing::error!(error = %write_error, action = action.as_str(), "could not write an audit event");
+            }
         }
+        result
     }
 
     /// Lists the request log, newest first.

@@ -7,14 +7,10 @@ use time::{Duration, OffsetDateTime};
 use super::audit::Actor;
 use super::{Vault, VaultError, flood};
 use crate::access_key::{AccessKey, AccessToken, Principal, TOKEN_PREFIX, TokenHash};
-use crate::cipher::Cipher;
-use crate::clock::Clock;
 use crate::identity::{IdentityError, IdentityRefusal, IdentityVerifier};
 use crate::ids::{AccessKeyId, OrganizationId};
-use crate::jwt::JwtSigner;
 use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
 use crate::store::Store;
-use crate::upstream::Upstream;
 
 /// `last_used_at` is written at most this often per key, so authentication stays a read.
 const LAST_USED_GRANULARITY: Duration = Duration::minutes(1);
@@ -49,7 +45,7 @@ pub(super) struct CachedKey {
     verified_at: OffsetDateTime,
 }
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// Checks a presented access key, or (when an identity verifier is configured) an
     /// identity provider's token, and returns who it speaks for. Anything with the access
     /// keys' `vlt_` prefix is judged as an access key only. Every refusal is audited

@@ -3,18 +3,15 @@
 
 use super::{MAX_UPDATE_ATTEMPTS, NewVersions, Vault, VaultError, check_precondition, require};
 use crate::access_key::{Principal, Scope};
-use crate::cipher::{Aad, Cipher, CipherError};
-use crate::clock::Clock;
+use crate::cipher::{Aad, CipherError};
 use crate::credential::{Credential, CredentialKind, CredentialSecrets, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId};
-use crate::jwt::JwtSigner;
 use crate::logs::AuditAction;
 use crate::store::Store;
-use crate::upstream::Upstream;
 use crate::validation::FieldError;
 use crate::versions::{SecretVersion, VersionInfo};
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// The version rows a change of secret values adds: the new values as the next number,
     /// and, for a credential stored before versions existed, its current values as version 1.
     pub(super) fn next_versions(
@@ -94,20 +91,17 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         number: i64,
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
-        let result = self.restore(who, id, number, precondition).await;
-        match &result {
-            Ok(_) => self.tokens.invalidate(id),
-            Err(error) => {
-                self.audit_refusal(
-                    who,
-                    AuditAction::CredentialUpdate,
-                    Some(*id.as_uuid()),
-                    error,
-                )
-                .await;
-            }
-        }
-        result
+        let step = self.restore(who, id, number, precondition);
+        let restored = self
+            .audit_if_refused(
+                who,
+                AuditAction::CredentialUpdate,
+                Some(*id.as_uuid()),
+                step,
+            )
+            .await?;
+        self.tokens.invalidate(id);
+        Ok(restored)
     }
 
     async fn restore(

@@ -45,9 +45,9 @@ struct Pass {
 /// # Errors
 /// When the store or the cipher's random generator fails; rows that cannot be opened are
 /// logged, not errors.
-pub(super) async fn bind_current_rows<S: Store, C: Cipher>(
+pub(super) async fn bind_current_rows<S: Store>(
     store: &S,
-    cipher: &C,
+    cipher: &dyn Cipher,
 ) -> Result<(), OpenError> {
     if store.get_meta(BOUND_MARKER_NAME).await?.is_some() {
         return Ok(());
@@ -88,7 +88,7 @@ pub(super) async fn bind_current_rows<S: Store, C: Cipher>(
     Ok(())
 }
 
-async fn one_pass<S: Store, C: Cipher>(store: &S, cipher: &C) -> Result<Pass, OpenError> {
+async fn one_pass<S: Store>(store: &S, cipher: &dyn Cipher) -> Result<Pass, OpenError> {
     // No key has an empty id, so "not under it" is every credential.
     let every_key = KeyId::new("");
     let mut pass = Pass::default();
@@ -107,9 +107,9 @@ async fn one_pass<S: Store, C: Cipher>(store: &S, cipher: &C) -> Result<Pass, Op
     }
 }
 
-async fn rebind_row<S: Store, C: Cipher>(
+async fn rebind_row<S: Store>(
     store: &S,
-    cipher: &C,
+    cipher: &dyn Cipher,
     row: &SealedRow,
     pass: &mut Pass,
 ) -> Result<(), OpenError> {

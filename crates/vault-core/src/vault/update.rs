@@ -3,19 +3,15 @@
 
 use super::{MAX_UPDATE_ATTEMPTS, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
-use crate::cipher::Cipher;
-use crate::clock::Clock;
 use crate::credential::{Credential, CredentialKind, StoredCredential};
 use crate::destinations::{RouteAuthority, widened_fields};
 use crate::ids::CredentialId;
 use crate::input::{CredentialFields, ValidPatch};
-use crate::jwt::JwtSigner;
 use crate::logs::AuditAction;
 use crate::store::{CredentialWrite, Store, StoreError};
-use crate::upstream::Upstream;
 use crate::versions::SecretVersion;
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// Applies a partial update. Public fields change in place; new secret values are
     /// sealed afresh. Concurrent updates never lose a write: each one is applied to the
     /// latest version, retrying when another writer got there first.
@@ -30,21 +26,18 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
         fields: &CredentialFields,
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
-        let result = self.apply_patch(who, id, fields, precondition).await;
-        match &result {
-            // Its token was issued for the old configuration or secret.
-            Ok(_) => self.tokens.invalidate(id),
-            Err(error) => {
-                self.audit_refusal(
-                    who,
-                    AuditAction::CredentialUpdate,
-                    Some(*id.as_uuid()),
-                    error,
-                )
-                .await;
-            }
-        }
-        result
+        let step = self.apply_patch(who, id, fields, precondition);
+        let updated = self
+            .audit_if_refused(
+                who,
+                AuditAction::CredentialUpdate,
+                Some(*id.as_uuid()),
+                step,
+            )
+            .await?;
+        // Its token was issued for the old configuration or secret.
+        self.tokens.invalidate(id);
+        Ok(updated)
     }
 
     async fn apply_patch(

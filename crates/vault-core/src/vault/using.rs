@@ -12,18 +12,16 @@ use time::OffsetDateTime;
 use super::{Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
 use crate::apply::{AppliedCredential, ProxyRequest, strip_hop_by_hop};
-use crate::cipher::{Aad, Cipher, CipherError};
-use crate::clock::Clock;
+use crate::cipher::{Aad, CipherError};
 use crate::credential::{
     CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
 };
 use crate::ids::CredentialId;
-use crate::jwt::JwtSigner;
 use crate::logs::{AuditAction, RequestLogEntry};
 use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
 use crate::store::Store;
 use crate::token_cache::refresh_at;
-use crate::upstream::{Upstream, UpstreamError};
+use crate::upstream::UpstreamError;
 
 /// What the upstream answered, hop-by-hop headers removed.
 #[derive(Clone, Debug)]
@@ -72,7 +70,7 @@ const fn unreachable_problem(error: &UpstreamError) -> &'static str {
     }
 }
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// What to attach to an outgoing request for credential `id`: headers and/or query
     /// parameters, per its type. OAuth2 tokens and signed JWTs come from a per-credential
     /// cache, fetched or signed once however many callers ask at the same time. Every use

@@ -3,11 +3,8 @@
 
 use super::{HASH_KEY_NAME, KEY_CHECK_NAME, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
-use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose};
-use crate::clock::Clock;
-use crate::jwt::JwtSigner;
+use crate::cipher::{Aad, CipherError, KeyId, Purpose};
 use crate::store::Store;
-use crate::upstream::Upstream;
 use crate::versions::{KeyUsage, SealedKind, SealedRef};
 
 /// Which keys protect the installation's sealed rows.
@@ -88,7 +85,7 @@ fn aad_of(reference: &SealedRef) -> Option<Aad> {
     }
 }
 
-impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U, J> {
+impl<S: Store> Vault<S> {
     /// How many sealed rows each key protects, installation-wide (for the operator).
     ///
     /// # Errors

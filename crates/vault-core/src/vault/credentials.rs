@@ -1,0 +1,234 @@
+//! Credentials: create, read, list, delete, and open for use. (Changes to an existing
+//! credential are in `update`, its versions in `history`.)
+
+use crate::access_key::{Principal, Scope};
+use crate::cipher::{Aad, CipherError, SealedBlob};
+use crate::credential::{
+    Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
+};
+use crate::duration::parse_iso8601_duration;
+use crate::ids::{CredentialId, OrganizationId};
+use crate::input::{CredentialFields, NewCredential};
+use crate::logs::AuditAction;
+use crate::store::{CredentialWrite, ListQuery, Store, StoreError};
+use crate::validation::{FieldError, ValidationErrors};
+
+use super::paging::{page_limit, paginate, parse_cursor};
+use super::update::check_precondition;
+use super::{DEFAULT_PAGE_SIZE, ListRequest, Page, Vault, VaultError, require};
+
+impl<S: Store> Vault<S> {
+    /// Creates a credential: validates, seals the secrets bound to (organization, id), stores.
+    ///
+    /// # Errors
+    /// Missing scope, invalid fields, or a store or cipher failure.
+    #[tracing::instrument(skip(self, who, fields), fields(organization = %who.organization_id))]
+    pub async fn create_credential(
+        &self,
+        who: &Principal,
+        credential_type: CredentialType,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
+        let step = self.insert_new_credential(who, credential_type, fields);
+        self.audit_if_refused(who, AuditAction::CredentialCreate, None, step)
+            .await
+    }
+
+    async fn insert_new_credential(
+        &self,
+        who: &Principal,
+        credential_type: CredentialType,
+        fields: &CredentialFields,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsWrite)?;
+        let now = self.clock.now();
+        let new = NewCredential::validate(credential_type, fields, now)?;
+        if let CredentialKind::Jwt(config) = &new.kind {
+            self.check_jwt_key(config.algorithm, &new.secrets)?;
+        }
+        let id = CredentialId::new();
+        let sealed = self.seal_secrets(who.organization_id, id, 1, &new.secrets)?;
+        let credential = Credential {
+            id,
+            organization_id: who.organization_id,
+            name: new.name,
+            description: new.description,
+            kind: new.kind,
+            allowed_hosts: new.allowed_hosts,
+            secret_hints: new.secrets.hints(),
+            expires_at: new.expires_at,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let version = self.version_of(&credential, 1, &new.secrets, who.access_key_id, None)?;
+        let stored = StoredCredential {
+            credential,
+            sealed,
+            restore_floor: 0,
+            secret_version: 1,
+        };
+        let audit = self.success(who, AuditAction::CredentialCreate, *id.as_uuid());
+        let write = CredentialWrite {
+            versions: std::slice::from_ref(&version),
+            // One version: nothing to prune yet.
+            keep_versions: 0,
+            audit: &audit,
+        };
+        self.store.insert_credential(&stored, &write).await?;
+        tracing::info!(credential = %id, kind = %credential_type, "credential created");
+        Ok(stored.credential)
+    }
+
+    /// Reads a credential's public part.
+    ///
+    /// # Errors
+    /// Missing scope, or not found in the caller's organization.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn get_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<Credential, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        Ok(self
+            .store
+            .get_credential(who.organization_id, id)
+            .await?
+            .credential)
+    }
+
+    /// Lists credentials, a page at a time.
+    ///
+    /// # Errors
+    /// Missing scope, invalid parameters, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_credentials(
+        &self,
+        who: &Principal,
+        request: &ListRequest,
+    ) -> Result<Page<Credential>, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        let mut errors = ValidationErrors::default();
+        let limit = errors.take(page_limit(request.limit)).flatten();
+        let after = request
+            .cursor
+            .as_deref()
+            .and_then(|c| errors.take(parse_cursor(c)))
+            .map(CredentialId::from_uuid);
+        let credential_type = request
+            .credential_type
+            .as_deref()
+            .and_then(|t| errors.take(t.parse::<CredentialType>()));
+        let within = request
+            .expiring_within
+            .as_deref()
+            .and_then(|d| errors.take(parse_iso8601_duration("expiringWithin", d)));
+        let limit = errors.finish(|| limit)?.unwrap_or(DEFAULT_PAGE_SIZE);
+        let query = ListQuery {
+            after,
+            limit: limit as usize + 1,
+            credential_type,
+            expires_before: within.map(|d| self.clock.now() + d),
+        };
+        let items = self
+            .store
+            .list_credentials(who.organization_id, &query)
+            .await?;
+        Ok(paginate(items, limit as usize, |c| *c.id.as_uuid()))
+    }
+
+    /// Deletes a credential.
+    ///
+    /// # Errors
+    /// Missing scope, not found, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn delete_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        precondition: Option<&[i64]>,
+    ) -> Result<(), VaultError> {
+        let step = async {
+            require(who, Scope::CredentialsWrite)?;
+            let audit = self.success(who, AuditAction::CredentialDelete, *id.as_uuid());
+            // The store deletes at one version: of several accepted ones, the current one
+            // (if it changes meanwhile, the store refuses, as for a single one).
+            let expected = match precondition {
+                None => None,
+                Some([one]) => Some(*one),
+                Some(accepted) => {
+                    let current = self.store.get_credential(who.organization_id, id).await?;
+                    check_precondition(Some(accepted), &current.credential)?;
+                    Some(current.credential.version)
+                }
+            };
+            match self
+                .store
+                .delete_credential(who.organization_id, id, expected, &audit)
+                .await
+            {
+                Err(StoreError::Conflict) => return Err(VaultError::PreconditionFailed),
+                other => other?,
+            }
+            self.tokens.invalidate(id);
+            tracing::info!(credential = %id, "credential deleted");
+            Ok(())
+        };
+        self.audit_if_refused(
+            who,
+            AuditAction::CredentialDelete,
+            Some(*id.as_uuid()),
+            step,
+        )
+        .await
+    }
+
+    /// Opens a credential's secrets, for applying them to a request. The secrets stay in
+    /// memory-wiping types; nothing here logs or returns them to an API caller.
+    ///
+    /// # Errors
+    /// Not found, or a cipher failure (wrong key, tampered row).
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn open_credential(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<(Credential, CredentialSecrets), VaultError> {
+        require(who, Scope::CredentialsUse)?;
+        let stored = self.store.get_credential(who.organization_id, id).await?;
+        let secrets = self.open_secrets(&stored)?;
+        Ok((stored.credential, secrets))
+    }
+
+    /// Refuses a JWT key the signer cannot sign with, naming the field that holds it.
+    pub(super) fn check_jwt_key(
+        &self,
+        algorithm: crate::credential::JwtAlgorithm,
+        secrets: &CredentialSecrets,
+    ) -> Result<(), VaultError> {
+        let (field, key) = match secrets {
+            CredentialSecrets::JwtSecret(key) => ("secret", key),
+            CredentialSecrets::JwtPrivateKey(key) => ("privateKey", key),
+            _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+        };
+        self.signer
+            .check_key(algorithm, key)
+            .map_err(|error| FieldError::new(field, error.to_string()).into())
+    }
+
+    /// Seals a credential's current secrets for `version`, the version the row is written at.
+    pub(super) fn seal_secrets(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        version: i64,
+        secrets: &CredentialSecrets,
+    ) -> Result<SealedBlob, VaultError> {
+        let plaintext = secrets.to_plaintext();
+        Ok(self.cipher.seal(
+            &plaintext,
+            &Aad::credential_secrets(organization, id, version),
+        )?)
+    }
+}
