@@ -23,10 +23,10 @@ mod access_keys;
 mod audit;
 mod authentication;
 mod credentials;
+mod encryption_keys;
 mod errors;
 mod flood;
 mod history;
-mod encryption_keys;
 mod paging;
 mod rebind;
 mod update;
@@ -37,8 +37,8 @@ use authentication::CachedKey;
 
 pub use access_keys::{AccessKeyRequest, OPERATOR_SUBJECT};
 pub use audit::LogListRequest;
-pub use errors::{NotReady, OpenError, VaultError};
 pub use encryption_keys::{KeyStatus, RewrapBatch, RewrapFailure};
+pub use errors::{NotReady, OpenError, VaultError};
 pub use paging::{ListRequest, Page};
 use update::{NewVersions, check_precondition};
 pub use using::ProxyResponse;
@@ -212,6 +212,11 @@ impl<S: Store> Vault<S> {
     /// The cipher.
     pub fn cipher(&self) -> &dyn Cipher {
         &*self.cipher
+    }
+
+    /// The time by the vault's clock, for views that say whether something has expired.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     /// True when no organization exists yet.

@@ -13,8 +13,8 @@ use vault_core::{AccessKey, AccessKeyId, AccessKeyRequest, Scope, Store, Vault};
 use crate::ApiConfig;
 use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
-use crate::credentials::parse_limit;
 use crate::error::ApiError;
+use crate::params::parse_limit;
 
 /// An access key as listed: never the token or its hash.
 #[derive(Serialize)]
@@ -102,7 +102,7 @@ pub(crate) async fn create<S: Store>(
         return Err(ApiError::Invalid(fields.errors));
     }
     let issued = vault.create_access_key(&who, &request).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = vault.now();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/access-keys/{}", issued.key.id)))
         // The token must not linger in caches or proxies.
@@ -144,7 +144,7 @@ pub(crate) async fn list<S: Store>(
     let page = vault
         .list_access_keys(&who, limit, cursor.as_deref())
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = vault.now();
     Ok(HttpResponse::Ok().json(ListView {
         items: page
             .items

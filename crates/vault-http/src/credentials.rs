@@ -17,6 +17,7 @@ use crate::ApiConfig;
 use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::error::ApiError;
+use crate::params::{ListView, etag, if_match, parse_id, parse_limit};
 
 const COMMON_FIELDS: [&str; 4] = ["name", "description", "expiresAt", "allowedHosts"];
 const PLACEMENT_FIELDS: [&str; 3] = ["in", "name", "prefix"];
@@ -58,13 +59,6 @@ impl<'a> CredentialView<'a> {
             secret_hints: &c.secret_hints,
         }
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ListView<T> {
-    pub(crate) items: Vec<T>,
-    pub(crate) next_cursor: Option<String>,
 }
 
 /// Pulls the flat create/patch body apart into domain input.
@@ -168,117 +162,15 @@ pub(crate) fn update_input(
     Ok(input)
 }
 
-pub(crate) fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
-    // A malformed id is as absent as an unknown one.
-    raw.parse().map_err(|_| ApiError::NotFound)
-}
-
 fn location(id: CredentialId) -> String {
     format!("/credentials/{id}")
 }
 
-/// A credential's entity tag: its version, which every change increments. Strong: two
-/// responses with the same tag describe the same stored state.
-pub(crate) fn etag(credential: &Credential) -> String {
-    format!("\"{}\"", credential.version)
-}
-
 /// 200 with the credential and its `ETag`.
-pub(crate) fn current(credential: &Credential) -> HttpResponse {
+pub(crate) fn current(credential: &Credential, now: OffsetDateTime) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::ETAG, etag(credential)))
-        .json(CredentialView::new(credential, OffsetDateTime::now_utc()))
-}
-
-/// The versions an `If-Match` header accepts (RFC 9110 §13.1.1), if it is there: `None`
-/// for no header or `*` (the credential need only exist), otherwise every version the list
-/// names, of which the current one must be one. Comparison is strong: a weak tag (`W/"3"`)
-/// never matches, and neither does a tag this API did not issue, so a list of only those is
-/// an empty list (a 412). Several header lines form one list.
-///
-/// # Errors
-/// 400 `invalid-header` for a value that is not `*` or a list of entity tags.
-pub(crate) fn if_match(req: &HttpRequest) -> Result<Option<Vec<i64>>, ApiError> {
-    let mut lines = req.headers().get_all(header::IF_MATCH).peekable();
-    if lines.peek().is_none() {
-        return Ok(None);
-    }
-    let malformed = || ApiError::InvalidHeader("If-Match");
-    let mut versions = Vec::new();
-    let mut any = false;
-    let mut tags = 0_usize;
-    for line in lines {
-        let line = line.to_str().map_err(|_| malformed())?;
-        if line.trim() == "*" {
-            any = true;
-            continue;
-        }
-        for tag in entity_tags(line).ok_or_else(malformed)? {
-            tags += 1;
-            if let Some(version) = tag.strong_version() {
-                versions.push(version);
-            }
-        }
-    }
-    // `*` is a whole field value, never a member of a list. An empty list is well formed
-    // and matches nothing.
-    match (any, tags) {
-        (true, 0) => Ok(None),
-        (true, _) => Err(malformed()),
-        (false, _) => Ok(Some(versions)),
-    }
-}
-
-/// One entity tag of a list: `"opaque"` or `W/"opaque"`.
-struct EntityTag<'a> {
-    weak: bool,
-    opaque: &'a str,
-}
-
-impl EntityTag<'_> {
-    /// The version a strong tag of ours names.
-    fn strong_version(&self) -> Option<i64> {
-        if self.weak || self.opaque.is_empty() || !self.opaque.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        self.opaque.parse().ok()
-    }
-}
-
-/// Splits `#entity-tag` (RFC 9110 §8.8.3, §5.6.1): tags separated by commas and optional
-/// white space, empty elements allowed. `None` when anything else is there. A tag may hold
-/// a comma (`etagc` allows one), so the list is scanned, not split.
-fn entity_tags(line: &str) -> Option<Vec<EntityTag<'_>>> {
-    let mut tags = Vec::new();
-    let mut rest = line;
-    loop {
-        rest = rest.trim_start_matches([' ', '\t', ',']);
-        if rest.is_empty() {
-            return Some(tags);
-        }
-        let (weak, quoted) = match rest.strip_prefix("W/") {
-            Some(after) => (true, after),
-            None => (false, rest),
-        };
-        let inner = quoted.strip_prefix('"')?;
-        let close = inner.find('"')?;
-        let opaque = &inner[..close];
-        // etagc: `!`, `#`-`~` and obs-text; no spaces, controls or quotes.
-        if !opaque
-            .bytes()
-            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
-        {
-            return None;
-        }
-        tags.push(EntityTag { weak, opaque });
-        rest = &inner[close + 1..];
-        // After a tag: the end, or white space and then a comma.
-        let after = rest.trim_start_matches([' ', '\t']);
-        if !(after.is_empty() || after.starts_with(',')) {
-            return None;
-        }
-        rest = after;
-    }
+        .json(CredentialView::new(credential, now))
 }
 
 #[utoipa::path(
@@ -309,7 +201,7 @@ pub(crate) async fn create<S: Store>(
     let credential = vault
         .create_credential(&who, credential_type, &input)
         .await?;
-    let now = OffsetDateTime::now_utc();
+    let now = vault.now();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(credential.id)))
         .insert_header((header::ETAG, etag(&credential)))
@@ -351,7 +243,7 @@ pub(crate) async fn list<S: Store>(
         return Err(ApiError::UnknownField(unknown.clone()));
     }
     let page = vault.list_credentials(&who, &request).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = vault.now();
     Ok(HttpResponse::Ok().json(ListView {
         items: page
             .items
@@ -360,18 +252,6 @@ pub(crate) async fn list<S: Store>(
             .collect(),
         next_cursor: page.next_cursor,
     }))
-}
-
-pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> {
-    raw.map(|l| {
-        l.parse::<u32>().map_err(|_| {
-            ApiError::from(vault_core::FieldError::new(
-                "limit",
-                "must be an integer between 1 and 100",
-            ))
-        })
-    })
-    .transpose()
 }
 
 #[utoipa::path(
@@ -394,7 +274,7 @@ pub(crate) async fn get<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let credential = vault.get_credential(&who, parse_id(&id)?).await?;
-    Ok(current(&credential))
+    Ok(current(&credential, vault.now()))
 }
 
 #[utoipa::path(
@@ -434,7 +314,7 @@ pub(crate) async fn update<S: Store>(
     let credential = vault
         .update_credential(&who, id, &input, precondition.as_deref())
         .await?;
-    Ok(current(&credential))
+    Ok(current(&credential, vault.now()))
 }
 
 #[utoipa::path(

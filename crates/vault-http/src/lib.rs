@@ -13,6 +13,7 @@ pub mod fuzzing;
 mod health;
 mod in_flight;
 mod openapi;
+mod params;
 mod rate_limit;
 mod source;
 mod usage;

@@ -24,9 +24,9 @@ use vault_core::{
 use crate::ApiConfig;
 use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
-use crate::credentials::{ListView, parse_id, parse_limit};
 use crate::error::ApiError;
 use crate::in_flight::{Busy, Permit};
+use crate::params::{ListView, parse_id, parse_limit};
 
 const PROXY_FIELDS: [&str; 5] = ["method", "url", "headers", "body", "bodyBase64"];
 

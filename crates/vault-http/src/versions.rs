@@ -12,8 +12,9 @@ use vault_core::versions::VersionInfo;
 use vault_core::{AccessKeyId, Store, Vault};
 
 use crate::auth::authenticate;
-use crate::credentials::{current, if_match, parse_id};
+use crate::credentials::current;
 use crate::error::ApiError;
+use crate::params::{if_match, parse_id};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,7 +107,7 @@ pub(crate) async fn restore<S: Store>(
     let credential = vault
         .restore_version(&who, id, number, precondition.as_deref())
         .await?;
-    Ok(current(&credential))
+    Ok(current(&credential, vault.now()))
 }
 
 #[derive(Serialize)]
