@@ -7,6 +7,7 @@ pub mod clock;
 pub mod columns;
 pub mod credential;
 pub mod credential_cache;
+pub mod credential_types;
 pub mod destinations;
 pub mod duration;
 pub mod egress;

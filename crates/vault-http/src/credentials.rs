@@ -109,7 +109,7 @@ fn check_known_fields(
     // ("does not apply to type ..."), only a name no type has is a 400.
     let type_fields = CredentialType::ALL
         .into_iter()
-        .flat_map(vault_core::input::fields_of)
+        .flat_map(vault_core::credential_types::fields_of)
         .copied();
     let allowed: Vec<&str> = COMMON_FIELDS
         .into_iter()

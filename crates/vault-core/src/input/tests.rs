@@ -1,6 +1,8 @@
 //! The rules of `input.rs`, case by case.
 
 use super::*;
+use crate::credential::{MAX_SECRET_BYTES, Placement};
+use crate::credential_types::MAX_HEADER_NAME_BYTES;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("valid")

@@ -299,7 +299,7 @@ impl<S: Store> Vault<S> {
         stored: &StoredCredential,
         config: &OAuth2Config,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
-        crate::input::check_token_url_allowed(
+        crate::credential_types::oauth2::check_token_url_allowed(
             &stored.credential.kind,
             &stored.credential.allowed_hosts,
         )

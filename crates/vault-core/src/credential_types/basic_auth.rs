@@ -1,0 +1,46 @@
+//! `basic_auth`: `Authorization: Basic base64(username:password)`.
+
+use super::Typed;
+use super::field_rules::{optional_secret, public_text, required_secret};
+use crate::credential::{CredentialKind, CredentialSecrets};
+use crate::input::CredentialFields;
+use crate::validation::ValidationErrors;
+
+/// The type-specific fields a `basic_auth` takes.
+pub const FIELDS: &[&str] = &["username", "password"];
+
+/// Validates a `basic_auth`'s fields: all of them for a new one, those given for a change
+/// of `current`.
+pub(super) fn validate(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
+    let username = match (&fields.username, current) {
+        (Some(raw), _) => {
+            // RFC 7617: the user-id cannot contain a colon.
+            let parsed = errors.take(public_text("username", raw, 256));
+            if parsed.as_deref().is_some_and(|u| u.contains(':')) {
+                errors.add("username", "must not contain ':'");
+                return None;
+            }
+            parsed
+        }
+        (None, Some(CredentialKind::BasicAuth { username })) => Some(username.clone()),
+        (None, _) => {
+            errors.add("username", "is required");
+            None
+        }
+    };
+    let password = if current.is_some() {
+        optional_secret("password", fields.password.as_ref(), errors)
+    } else {
+        required_secret("password", fields.password.as_ref(), errors)
+    };
+    Some((
+        CredentialKind::BasicAuth {
+            username: username?,
+        },
+        password.map(CredentialSecrets::Password),
+    ))
+}

@@ -1,0 +1,27 @@
+//! `bearer_token`: a static token sent as `Authorization: Bearer <value>`.
+
+use super::Typed;
+use super::field_rules::{optional_header_secret, required_header_secret};
+use crate::credential::{CredentialKind, CredentialSecrets};
+use crate::input::CredentialFields;
+use crate::validation::ValidationErrors;
+
+/// The type-specific fields a `bearer_token` takes.
+pub const FIELDS: &[&str] = &["value"];
+
+/// Validates a `bearer_token`'s fields: the value of a new one, or a new value for
+/// `current`.
+pub(super) fn validate(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
+    let secret = match current {
+        Some(_) => optional_header_secret("value", fields.value.as_ref(), errors),
+        None => required_header_secret("value", fields.value.as_ref(), errors),
+    };
+    Some((
+        CredentialKind::BearerToken {},
+        secret.map(CredentialSecrets::Value),
+    ))
+}

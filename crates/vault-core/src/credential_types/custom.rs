@@ -1,0 +1,53 @@
+//! `custom`: arbitrary headers, each value secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Typed;
+use super::field_rules::{header_name, header_secret};
+use crate::credential::{CredentialKind, CredentialSecrets, MAX_CUSTOM_HEADERS};
+use crate::input::CredentialFields;
+use crate::validation::ValidationErrors;
+
+/// The type-specific fields a `custom` credential takes.
+pub const FIELDS: &[&str] = &["headers"];
+
+/// Validates a `custom` credential's headers (a change replaces them all).
+pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
+    let Some(headers) = &fields.headers else {
+        errors.add("headers", "is required");
+        return None;
+    };
+    if headers.is_empty() || headers.len() > MAX_CUSTOM_HEADERS {
+        errors.add(
+            "headers",
+            format!("must have between 1 and {MAX_CUSTOM_HEADERS} entries"),
+        );
+        return None;
+    }
+    let mut values = BTreeMap::new();
+    let mut lowercase = BTreeSet::new();
+    for (name, value) in headers {
+        let field = format!("headers.{name}");
+        let Some(valid_name) = errors.take(header_name("headers", name)) else {
+            continue;
+        };
+        if !lowercase.insert(valid_name.to_ascii_lowercase()) {
+            errors.add(
+                "headers",
+                "names the same header twice (names are case-insensitive)",
+            );
+            continue;
+        }
+        if let Some(v) = errors.take(header_secret(&field, value)) {
+            values.insert(valid_name, v);
+        }
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    let header_names = values.keys().cloned().collect();
+    Some((
+        CredentialKind::Custom { header_names },
+        Some(CredentialSecrets::Headers(values)),
+    ))
+}

@@ -1,0 +1,181 @@
+//! `jwt`: a JWT signed afresh for each use (HMAC with a shared secret, or RSA, ECDSA or
+//! EdDSA with a PEM private key), sent where its placement says.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::Typed;
+use super::field_rules::{placement, secret_value};
+use crate::credential::{
+    CredentialKind, CredentialSecrets, JwtAlgorithm, JwtClaims, JwtConfig, MAX_CLAIMS_BYTES,
+    MAX_PRIVATE_KEY_BYTES, Placement,
+};
+use crate::input::CredentialFields;
+use crate::validation::{FieldError, ValidationErrors};
+
+/// The type-specific fields a `jwt` credential takes.
+pub const FIELDS: &[&str] = &[
+    "algorithm",
+    "secret",
+    "privateKey",
+    "claims",
+    "ttlSeconds",
+    "placement",
+];
+
+/// Default lifetime of a signed JWT.
+pub const DEFAULT_JWT_TTL_SECONDS: u32 = 300;
+/// Longest lifetime of a signed JWT.
+pub const MAX_JWT_TTL_SECONDS: u32 = 86_400;
+
+fn claims(raw: &serde_json::Map<String, serde_json::Value>) -> Result<JwtClaims, FieldError> {
+    const SET_AT_SIGNING: [&str; 4] = ["exp", "iat", "nbf", "jti"];
+    if let Some(reserved) = raw.keys().find(|k| SET_AT_SIGNING.contains(&k.as_str())) {
+        return Err(FieldError::new(
+            format!("claims.{reserved}"),
+            "is set by the vault when it signs each token",
+        ));
+    }
+    let size = serde_json::to_vec(raw).map_or(usize::MAX, |v| v.len());
+    if size > MAX_CLAIMS_BYTES {
+        return Err(FieldError::new(
+            "claims",
+            format!("must be at most {MAX_CLAIMS_BYTES} bytes as JSON"),
+        ));
+    }
+    let mut custom = raw.clone();
+    let mut take = |name: &str| -> Result<Option<String>, FieldError> {
+        match custom.remove(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(FieldError::new(
+                format!("claims.{name}"),
+                "must be a string",
+            )),
+        }
+    };
+    Ok(JwtClaims {
+        iss: take("iss")?,
+        sub: take("sub")?,
+        aud: take("aud")?,
+        custom,
+    })
+}
+
+fn private_key(value: &SecretString) -> Result<SecretString, FieldError> {
+    let pem = value.expose_secret().trim();
+    if pem.len() > MAX_PRIVATE_KEY_BYTES {
+        return Err(FieldError::new(
+            "privateKey",
+            format!("must be at most {MAX_PRIVATE_KEY_BYTES} bytes"),
+        ));
+    }
+    let armoured = pem.starts_with("-----BEGIN ")
+        && pem.ends_with("-----")
+        && pem.contains("PRIVATE KEY-----");
+    if !armoured
+        || pem
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(FieldError::new(
+            "privateKey",
+            "must be a PEM-encoded private key",
+        ));
+    }
+    Ok(SecretString::from(pem.to_owned()))
+}
+
+/// Validates a `jwt` credential's fields: all of them for a new one, those given for a
+/// change of `current`.
+pub(super) fn validate(
+    fields: &CredentialFields,
+    current: Option<&CredentialKind>,
+    errors: &mut ValidationErrors,
+) -> Typed {
+    let existing = match current {
+        Some(CredentialKind::Jwt(config)) => Some(config),
+        _ => None,
+    };
+    let algorithm = match (&fields.algorithm, existing) {
+        (Some(raw), _) => errors.take(raw.parse::<JwtAlgorithm>()),
+        (None, Some(c)) => Some(c.algorithm),
+        (None, None) => {
+            errors.add("algorithm", "is required");
+            None
+        }
+    };
+    let claims = match (&fields.claims, existing) {
+        (Some(raw), _) => errors.take(claims(raw)),
+        (None, Some(c)) => Some(c.claims.clone()),
+        (None, None) => Some(JwtClaims::default()),
+    };
+    let ttl_seconds = match (fields.ttl_seconds, existing) {
+        (Some(t), _) => match u32::try_from(t) {
+            Ok(t) if (1..=MAX_JWT_TTL_SECONDS).contains(&t) => Some(t),
+            _ => {
+                errors.add(
+                    "ttlSeconds",
+                    format!("must be between 1 and {MAX_JWT_TTL_SECONDS}"),
+                );
+                None
+            }
+        },
+        (None, Some(c)) => Some(c.ttl_seconds),
+        (None, None) => Some(DEFAULT_JWT_TTL_SECONDS),
+    };
+    let default_placement = existing.map_or_else(Placement::jwt_default, |c| c.placement.clone());
+    let placement = placement(fields.placement.as_ref(), default_placement, false, errors);
+
+    let algorithm = algorithm?;
+    // The key must fit the algorithm's family; when a patch keeps the family, the sealed
+    // key still fits and need not be given again.
+    let family_kept = existing
+        .is_some_and(|c| c.algorithm.uses_shared_secret() == algorithm.uses_shared_secret());
+    let secrets = if algorithm.uses_shared_secret() {
+        if fields.private_key.is_some() {
+            errors.add(
+                "privateKey",
+                format!("does not apply to {}; give secret", algorithm.as_str()),
+            );
+        }
+        match &fields.secret {
+            Some(v) => errors
+                .take(secret_value("secret", v))
+                .map(CredentialSecrets::JwtSecret),
+            None if family_kept => None,
+            None => {
+                errors.add("secret", format!("is required for {}", algorithm.as_str()));
+                None
+            }
+        }
+    } else {
+        if fields.secret.is_some() {
+            errors.add(
+                "secret",
+                format!("does not apply to {}; give privateKey", algorithm.as_str()),
+            );
+        }
+        match &fields.private_key {
+            Some(v) => errors
+                .take(private_key(v))
+                .map(CredentialSecrets::JwtPrivateKey),
+            None if family_kept => None,
+            None => {
+                errors.add(
+                    "privateKey",
+                    format!("is required for {}", algorithm.as_str()),
+                );
+                None
+            }
+        }
+    };
+    Some((
+        CredentialKind::Jwt(JwtConfig {
+            algorithm,
+            claims: claims?,
+            ttl_seconds: ttl_seconds?,
+            placement: placement?,
+        }),
+        secrets,
+    ))
+}
