@@ -1,5 +1,6 @@
-//! The credential types, one module each: the fields a type takes and how they are
-//! validated. The list below is the one place that names them all.
+//! The credential types, one module each: how a type looks from outside (its [`TypeSpec`])
+//! and how its fields are validated. The lists below are the one place that names them
+//! all.
 
 pub mod api_key;
 pub mod basic_auth;
@@ -8,8 +9,10 @@ pub mod custom;
 mod field_rules;
 pub mod jwt;
 pub mod oauth2;
+mod spec;
 
 pub use field_rules::MAX_HEADER_NAME_BYTES;
+pub use spec::{FieldShape, FieldSpec, Required, TypeSpec};
 
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
@@ -19,17 +22,33 @@ use crate::validation::ValidationErrors;
 /// the sealed ones). `None` when a field was invalid; the errors say which.
 pub(crate) type Typed = Option<(CredentialKind, Option<CredentialSecrets>)>;
 
-/// The type-specific fields each type accepts (API spelling).
+/// Every type's description, in the order of [`CredentialType::ALL`].
+pub const SPECS: [&TypeSpec; 6] = [
+    &api_key::SPEC,
+    &bearer_token::SPEC,
+    &basic_auth::SPEC,
+    &oauth2::SPEC,
+    &jwt::SPEC,
+    &custom::SPEC,
+];
+
+/// How `kind` looks from outside.
 #[must_use]
-pub const fn fields_of(kind: CredentialType) -> &'static [&'static str] {
+pub const fn spec(kind: CredentialType) -> &'static TypeSpec {
     match kind {
-        CredentialType::ApiKey => api_key::FIELDS,
-        CredentialType::BearerToken => bearer_token::FIELDS,
-        CredentialType::BasicAuth => basic_auth::FIELDS,
-        CredentialType::OAuth2 => oauth2::FIELDS,
-        CredentialType::Jwt => jwt::FIELDS,
-        CredentialType::Custom => custom::FIELDS,
+        CredentialType::ApiKey => &api_key::SPEC,
+        CredentialType::BearerToken => &bearer_token::SPEC,
+        CredentialType::BasicAuth => &basic_auth::SPEC,
+        CredentialType::OAuth2 => &oauth2::SPEC,
+        CredentialType::Jwt => &jwt::SPEC,
+        CredentialType::Custom => &custom::SPEC,
     }
+}
+
+/// True when `field` (API spelling) is one of the type-specific fields `kind` takes.
+#[must_use]
+pub fn takes(kind: CredentialType, field: &str) -> bool {
+    spec(kind).field_names().any(|name| name == field)
 }
 
 /// Applies the rules of `kind` to `fields`: every field of a new credential, or the ones
@@ -47,5 +66,54 @@ pub(crate) fn validate(
         CredentialType::OAuth2 => oauth2::validate(fields, current, errors),
         CredentialType::Jwt => jwt::validate(fields, current, errors),
         CredentialType::Custom => custom::validate(fields, errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_its_spec_in_order_and_once() {
+        let listed: Vec<CredentialType> = SPECS.iter().map(|s| s.credential_type).collect();
+        assert_eq!(listed, CredentialType::ALL);
+        for kind in CredentialType::ALL {
+            assert_eq!(spec(kind).credential_type, kind);
+        }
+    }
+
+    #[test]
+    fn field_names_are_unique_and_conditions_name_a_field_of_the_type() {
+        for spec in SPECS {
+            let mut names: Vec<&str> = spec.field_names().collect();
+            names.sort_unstable();
+            let count = names.len();
+            names.dedup();
+            assert_eq!(
+                names.len(),
+                count,
+                "{} names a field twice",
+                spec.credential_type
+            );
+            for field in spec.fields {
+                if let Required::If {
+                    field: other,
+                    one_of,
+                } = field.required
+                {
+                    let Some(FieldSpec {
+                        shape: FieldShape::Choice { options },
+                        ..
+                    }) = spec.fields.iter().find(|f| f.name == other)
+                    else {
+                        panic!(
+                            "{}: {} depends on a field that is no choice",
+                            spec.credential_type, field.name
+                        );
+                    };
+                    assert!(one_of.iter().all(|v| options.contains(v)));
+                }
+            }
+        }
     }
 }

@@ -265,7 +265,7 @@ impl ValidPatch {
         let touched = fields
             .present_fields()
             .iter()
-            .any(|f| credential_types::fields_of(kind).contains(f));
+            .any(|f| credential_types::takes(kind, f));
         let typed = if touched {
             credential_types::validate(kind, fields, Some(current), &mut errors)
         } else {
@@ -306,7 +306,7 @@ fn reject_foreign_fields(
     errors: &mut ValidationErrors,
 ) {
     for field in fields.present_fields() {
-        if !credential_types::fields_of(kind).contains(&field) {
+        if !credential_types::takes(kind, field) {
             errors.add(field, format!("does not apply to type {kind}"));
         }
     }

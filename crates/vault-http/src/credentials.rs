@@ -107,10 +107,9 @@ fn check_known_fields(
 ) -> Result<(), ApiError> {
     // Every type's fields are known here: a field of another type is the domain's 422
     // ("does not apply to type ..."), only a name no type has is a 400.
-    let type_fields = CredentialType::ALL
+    let type_fields = vault_core::credential_types::SPECS
         .into_iter()
-        .flat_map(vault_core::credential_types::fields_of)
-        .copied();
+        .flat_map(|spec| spec.field_names());
     let allowed: Vec<&str> = COMMON_FIELDS
         .into_iter()
         .chain(type_fields)

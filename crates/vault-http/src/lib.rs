@@ -5,6 +5,7 @@ mod auth;
 mod body;
 mod console;
 pub mod context;
+mod credential_types;
 mod credentials;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -107,6 +108,7 @@ route_table! {
     }
     "/metrics" => { get => health::metrics }
     "/openapi.json" => { get => openapi::openapi_json }
+    "/credential-types" => { get => credential_types::list::<S> }
     "/credentials" => {
         post => credentials::create::<S>,
         get => credentials::list::<S>,

@@ -16,6 +16,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
+mod credential_schemas;
+
+use credential_schemas::CredentialSchemas;
+
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +37,7 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
         crate::health::readyz_head,
         crate::health::metrics,
         openapi_json,
+        crate::credential_types::list,
         crate::credentials::create,
         crate::credentials::list,
         crate::credentials::get,
@@ -51,8 +56,11 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
         crate::console::script,
         crate::console::styles,
     ),
-    components(schemas(ProblemSchema, ProblemFieldSchema), responses(ProblemResponse)),
-    modifiers(&Security),
+    components(
+        schemas(ProblemSchema, ProblemFieldSchema, CommonCreate, Placement),
+        responses(ProblemResponse)
+    ),
+    modifiers(&Security, &CredentialSchemas),
     tags(
         (name = "health", description = "Liveness, readiness, metrics and this document; no access key needed."),
         (name = "credentials", description = "Stored credentials. Secret values go in, never out."),
@@ -225,19 +233,6 @@ pub(crate) struct Readiness {
     key_id: Option<String>,
 }
 
-/// The credential types.
-#[derive(ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum CredentialType {
-    ApiKey,
-    BearerToken,
-    BasicAuth,
-    #[serde(rename = "oauth2")]
-    OAuth2,
-    Jwt,
-    Custom,
-}
-
 /// Where a value goes on the outgoing request.
 #[derive(ToSchema)]
 pub(crate) struct Placement {
@@ -250,23 +245,6 @@ pub(crate) struct Placement {
     /// Text put before the value (`Bearer `, `Token `).
     #[schema(nullable = false)]
     prefix: Option<String>,
-}
-
-/// JWT signing algorithms.
-#[derive(ToSchema)]
-pub(crate) enum JwtAlgorithm {
-    HS256,
-    HS384,
-    HS512,
-    RS256,
-    RS384,
-    RS512,
-    PS256,
-    PS384,
-    PS512,
-    ES256,
-    ES384,
-    EdDSA,
 }
 
 /// A credential as every endpoint shows it: public fields only, plus hints of the secret
@@ -296,39 +274,25 @@ pub(crate) struct CredentialSchema {
     version: i64,
     /// Non-reversible hints per secret field (last characters of long values, fingerprint).
     secret_hints: BTreeMap<String, String>,
-    /// api_key and jwt.
-    #[schema(nullable = false)]
-    placement: Option<Placement>,
-    /// basic_auth.
-    #[schema(nullable = false)]
-    username: Option<String>,
-    /// oauth2.
-    #[schema(nullable = false)]
-    client_id: Option<String>,
-    /// oauth2.
-    #[schema(nullable = false)]
-    token_url: Option<String>,
-    /// oauth2.
-    #[schema(nullable = false)]
-    scopes: Option<Vec<String>>,
-    /// oauth2: `basic` or `body`.
-    #[schema(nullable = false)]
-    client_auth: Option<String>,
-    /// oauth2.
-    #[schema(nullable = false)]
-    audience: Option<String>,
-    /// jwt.
-    #[schema(nullable = false)]
-    algorithm: Option<JwtAlgorithm>,
-    /// jwt: the claims template (`iss`, `sub`, `aud` and custom claims).
-    #[schema(nullable = false)]
-    claims: Option<BTreeMap<String, serde_json::Value>>,
-    /// jwt.
-    #[schema(nullable = false)]
-    ttl_seconds: Option<u32>,
-    /// custom: the header names (their values are secret).
-    #[schema(nullable = false)]
-    header_names: Option<Vec<String>>,
+}
+
+/// Every credential type, as `GET /credential-types` describes it.
+#[derive(ToSchema)]
+pub(crate) struct CredentialTypeList {
+    items: Vec<CredentialTypeSchema>,
+}
+
+/// One credential type: `type`, `title`, `description`, and its `fields` (and `derived`
+/// ones, shown but never written), each with `name`, `label`, `shape` (`kind` and its
+/// parameters), `required` (`when`: `always`, `never`, or `if` a `field` is `oneOf` some
+/// values), `nullable` and `description`.
+#[derive(ToSchema)]
+pub(crate) struct CredentialTypeSchema {
+    r#type: String,
+    title: String,
+    description: String,
+    fields: Vec<BTreeMap<String, serde_json::Value>>,
+    derived: Vec<BTreeMap<String, serde_json::Value>>,
 }
 
 /// A page of credentials.
@@ -338,33 +302,6 @@ pub(crate) struct CredentialList {
     items: Vec<CredentialSchema>,
     /// Pass as `cursor` for the next page; `null` on the last.
     next_cursor: Option<String>,
-}
-
-/// `POST /credentials`: a flat object whose fields are chosen by `type`. Secret fields
-/// (`value`, `password`, `clientSecret`, `secret`, `privateKey`, the `headers` values) are
-/// write-only. Unknown fields are a 400; wrong or missing per-type fields a 422 naming the
-/// field.
-#[derive(ToSchema)]
-#[serde(tag = "type")]
-pub(crate) enum CredentialCreate {
-    /// A key sent in a header (default `X-API-Key`) or query parameter.
-    #[serde(rename = "api_key")]
-    ApiKey(ApiKeyCreate),
-    /// `Authorization: Bearer <value>`.
-    #[serde(rename = "bearer_token")]
-    BearerToken(BearerTokenCreate),
-    /// `Authorization: Basic base64(username:password)`.
-    #[serde(rename = "basic_auth")]
-    BasicAuth(BasicAuthCreate),
-    /// OAuth2 client credentials: the vault fetches and caches the access token.
-    #[serde(rename = "oauth2")]
-    OAuth2(OAuth2Create),
-    /// A JWT the vault signs for each use (cached until near its expiry).
-    #[serde(rename = "jwt")]
-    Jwt(JwtCreate),
-    /// Headers whose values are secret.
-    #[serde(rename = "custom")]
-    Custom(CustomCreate),
 }
 
 /// The fields every type has.
@@ -385,146 +322,17 @@ pub(crate) struct CommonCreate {
     allowed_hosts: Option<Vec<String>>,
 }
 
-/// `api_key`.
+/// `POST /credentials`, `PATCH /credentials/{id}` and the type names: placeholders the
+/// handlers' annotations name, replaced by the schemas derived from each type's
+/// description (see `credential_schemas`).
 #[derive(ToSchema)]
-pub(crate) struct ApiKeyCreate {
-    #[serde(flatten)]
-    common: CommonCreate,
-    /// The key.
-    #[schema(write_only, min_length = 1)]
-    value: String,
-    /// Default: header `X-API-Key`, no prefix.
-    #[schema(nullable = false)]
-    placement: Option<Placement>,
-}
-
-/// `bearer_token`.
+pub(crate) struct CredentialCreate;
+/// See [`CredentialCreate`].
 #[derive(ToSchema)]
-pub(crate) struct BearerTokenCreate {
-    #[serde(flatten)]
-    common: CommonCreate,
-    /// The token.
-    #[schema(write_only, min_length = 1)]
-    value: String,
-}
-
-/// `basic_auth`.
+pub(crate) struct CredentialUpdate;
+/// See [`CredentialCreate`].
 #[derive(ToSchema)]
-pub(crate) struct BasicAuthCreate {
-    #[serde(flatten)]
-    common: CommonCreate,
-    /// The user name (no `:`).
-    #[schema(min_length = 1)]
-    username: String,
-    /// The password.
-    #[schema(write_only)]
-    password: String,
-}
-
-/// `oauth2`.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct OAuth2Create {
-    #[serde(flatten)]
-    common: CommonCreate,
-    #[schema(min_length = 1)]
-    client_id: String,
-    #[schema(write_only, min_length = 1)]
-    client_secret: String,
-    /// The token endpoint (an absolute URL); its host must be in `allowedHosts`.
-    #[schema(min_length = 1)]
-    token_url: String,
-    /// Scopes requested with the grant.
-    #[schema(nullable = false)]
-    scopes: Option<Vec<String>>,
-    /// `basic` (client_secret_basic, the default) or `body` (client_secret_post).
-    #[schema(pattern = "^(basic|body)$", nullable = false)]
-    client_auth: Option<String>,
-    /// The `audience` parameter some providers want.
-    #[schema(nullable = false)]
-    audience: Option<String>,
-}
-
-/// `jwt`: `secret` for HS*, `privateKey` (PEM) for the others.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct JwtCreate {
-    #[serde(flatten)]
-    common: CommonCreate,
-    algorithm: JwtAlgorithm,
-    /// HS256/384/512: the shared secret (at least the hash length).
-    #[schema(write_only, nullable = false)]
-    secret: Option<String>,
-    /// RS*, PS*, ES*, EdDSA: the PEM private key (PKCS#8, PKCS#1 or SEC1).
-    #[schema(write_only, nullable = false)]
-    private_key: Option<String>,
-    /// The claims template: `iss`, `sub`, `aud` and any custom claims (`iat`, `exp` and
-    /// `jti` are set at signing).
-    #[schema(nullable = false)]
-    claims: Option<BTreeMap<String, serde_json::Value>>,
-    /// Lifetime of each token, in seconds (default 300).
-    #[schema(minimum = 1, maximum = 86400, nullable = false)]
-    ttl_seconds: Option<i64>,
-    /// Default: `Authorization: Bearer <token>`.
-    #[schema(nullable = false)]
-    placement: Option<Placement>,
-}
-
-/// `custom`.
-#[derive(ToSchema)]
-pub(crate) struct CustomCreate {
-    #[serde(flatten)]
-    common: CommonCreate,
-    /// Header name → secret value.
-    #[schema(write_only)]
-    headers: BTreeMap<String, String>,
-}
-
-/// `PATCH /credentials/{id}`: any subset of the create fields but `type`; `null` clears
-/// `description`, `expiresAt`, `allowedHosts` and `audience`. New secret values are sealed
-/// as a new version.
-#[derive(ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct CredentialUpdate {
-    #[schema(min_length = 1, max_length = 200, nullable = false)]
-    name: Option<String>,
-    #[schema(max_length = 2000)]
-    description: Option<String>,
-    #[schema(format = DateTime)]
-    expires_at: Option<String>,
-    allowed_hosts: Option<Vec<String>>,
-    #[schema(write_only, nullable = false)]
-    value: Option<String>,
-    #[schema(nullable = false)]
-    placement: Option<Placement>,
-    #[schema(nullable = false)]
-    username: Option<String>,
-    #[schema(write_only, nullable = false)]
-    password: Option<String>,
-    #[schema(nullable = false)]
-    client_id: Option<String>,
-    #[schema(write_only, nullable = false)]
-    client_secret: Option<String>,
-    #[schema(nullable = false)]
-    token_url: Option<String>,
-    #[schema(nullable = false)]
-    scopes: Option<Vec<String>>,
-    #[schema(nullable = false)]
-    client_auth: Option<String>,
-    audience: Option<String>,
-    #[schema(nullable = false)]
-    algorithm: Option<JwtAlgorithm>,
-    #[schema(write_only, nullable = false)]
-    secret: Option<String>,
-    #[schema(write_only, nullable = false)]
-    private_key: Option<String>,
-    #[schema(nullable = false)]
-    claims: Option<BTreeMap<String, serde_json::Value>>,
-    #[schema(nullable = false)]
-    ttl_seconds: Option<i64>,
-    #[schema(write_only, nullable = false)]
-    headers: Option<BTreeMap<String, String>>,
-}
+pub(crate) struct CredentialType;
 
 /// `POST /credentials/{id}/proxy`: the request to send with the credential applied.
 #[derive(ToSchema)]

@@ -3,12 +3,40 @@
 
 use super::Typed;
 use super::field_rules::{optional_header_secret, placement, required_header_secret};
-use crate::credential::{CredentialKind, CredentialSecrets, Placement};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, Placement};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 
-/// The type-specific fields an `api_key` takes.
-pub const FIELDS: &[&str] = &["value", "placement"];
+/// How an `api_key` looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::ApiKey,
+    title: "API key",
+    description: "A key sent in a header (default `X-API-Key`) or query parameter.",
+    fields: &[
+        FieldSpec {
+            name: "value",
+            label: "Key",
+            shape: FieldShape::Secret,
+            required: Required::Always,
+            nullable: false,
+            description: "The key.",
+        },
+        FieldSpec {
+            name: "placement",
+            label: "Placement",
+            shape: FieldShape::Placement {
+                query: true,
+                default_name: "X-API-Key",
+                default_prefix: "",
+            },
+            required: Required::Never,
+            nullable: false,
+            description: "Where the key goes: a header or a query parameter, its name, and text put before the key. Default: header `X-API-Key`, no prefix.",
+        },
+    ],
+    derived: &[],
+};
 
 /// Validates an `api_key`'s fields: all of them for a new one, those given for a change of
 /// `current`.

@@ -2,12 +2,36 @@
 
 use super::Typed;
 use super::field_rules::{optional_secret, public_text, required_secret};
-use crate::credential::{CredentialKind, CredentialSecrets};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 
-/// The type-specific fields a `basic_auth` takes.
-pub const FIELDS: &[&str] = &["username", "password"];
+/// How a `basic_auth` looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::BasicAuth,
+    title: "Basic auth",
+    description: "`Authorization: Basic base64(username:password)`.",
+    fields: &[
+        FieldSpec {
+            name: "username",
+            label: "Username",
+            shape: FieldShape::Text { max_length: 256 },
+            required: Required::Always,
+            nullable: false,
+            description: "The user name (no `:`).",
+        },
+        FieldSpec {
+            name: "password",
+            label: "Password",
+            shape: FieldShape::Secret,
+            required: Required::Always,
+            nullable: false,
+            description: "The password.",
+        },
+    ],
+    derived: &[],
+};
 
 /// Validates a `basic_auth`'s fields: all of them for a new one, those given for a change
 /// of `current`.

@@ -2,12 +2,26 @@
 
 use super::Typed;
 use super::field_rules::{optional_header_secret, required_header_secret};
-use crate::credential::{CredentialKind, CredentialSecrets};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 
-/// The type-specific fields a `bearer_token` takes.
-pub const FIELDS: &[&str] = &["value"];
+/// How a `bearer_token` looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::BearerToken,
+    title: "Bearer token",
+    description: "`Authorization: Bearer <value>`.",
+    fields: &[FieldSpec {
+        name: "value",
+        label: "Token",
+        shape: FieldShape::Secret,
+        required: Required::Always,
+        nullable: false,
+        description: "The token.",
+    }],
+    derived: &[],
+};
 
 /// Validates a `bearer_token`'s fields: the value of a new one, or a new value for
 /// `current`.

@@ -4,12 +4,33 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Typed;
 use super::field_rules::{header_name, header_secret};
-use crate::credential::{CredentialKind, CredentialSecrets, MAX_CUSTOM_HEADERS};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, MAX_CUSTOM_HEADERS};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 
-/// The type-specific fields a `custom` credential takes.
-pub const FIELDS: &[&str] = &["headers"];
+/// How a `custom` credential looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::Custom,
+    title: "Custom headers",
+    description: "Headers whose values are secret.",
+    fields: &[FieldSpec {
+        name: "headers",
+        label: "Headers",
+        shape: FieldShape::SecretMap,
+        required: Required::Always,
+        nullable: false,
+        description: "Header name to secret value.",
+    }],
+    derived: &[FieldSpec {
+        name: "headerNames",
+        label: "Header names",
+        shape: FieldShape::TextList,
+        required: Required::Never,
+        nullable: false,
+        description: "The names of the headers set (their values are secret).",
+    }],
+};
 
 /// Validates a `custom` credential's headers (a change replaces them all).
 pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {

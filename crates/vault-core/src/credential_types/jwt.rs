@@ -5,22 +5,91 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Typed;
 use super::field_rules::{placement, secret_value};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::credential::{
-    CredentialKind, CredentialSecrets, JwtAlgorithm, JwtClaims, JwtConfig, MAX_CLAIMS_BYTES,
-    MAX_PRIVATE_KEY_BYTES, Placement,
+    CredentialKind, CredentialSecrets, CredentialType, JwtAlgorithm, JwtClaims, JwtConfig,
+    MAX_CLAIMS_BYTES, MAX_PRIVATE_KEY_BYTES, Placement,
 };
 use crate::input::CredentialFields;
 use crate::validation::{FieldError, ValidationErrors};
 
-/// The type-specific fields a `jwt` credential takes.
-pub const FIELDS: &[&str] = &[
-    "algorithm",
-    "secret",
-    "privateKey",
-    "claims",
-    "ttlSeconds",
-    "placement",
-];
+/// How a `jwt` credential looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::Jwt,
+    title: "Signed JWT",
+    description: "A JWT the vault signs for each use (cached until near its expiry), sent as `Authorization: Bearer <token>` unless placed elsewhere.",
+    fields: &[
+        FieldSpec {
+            name: "algorithm",
+            label: "Algorithm",
+            shape: FieldShape::Choice {
+                options: &[
+                    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384",
+                    "PS512", "ES256", "ES384", "EdDSA",
+                ],
+            },
+            required: Required::Always,
+            nullable: false,
+            description: "The signing algorithm.",
+        },
+        FieldSpec {
+            name: "secret",
+            label: "Shared secret",
+            shape: FieldShape::Secret,
+            required: Required::If {
+                field: "algorithm",
+                one_of: &["HS256", "HS384", "HS512"],
+            },
+            nullable: false,
+            description: "HS256/384/512: the shared secret (at least the hash length).",
+        },
+        FieldSpec {
+            name: "privateKey",
+            label: "Private key (PEM)",
+            shape: FieldShape::SecretPem,
+            required: Required::If {
+                field: "algorithm",
+                one_of: &[
+                    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+                ],
+            },
+            nullable: false,
+            description: "RS*, PS*, ES*, EdDSA: the PEM private key (PKCS#8, PKCS#1 or SEC1).",
+        },
+        FieldSpec {
+            name: "claims",
+            label: "Claims",
+            shape: FieldShape::Object,
+            required: Required::Never,
+            nullable: false,
+            description: "The claims template: `iss`, `sub`, `aud` and any custom claims (`iat`, `exp` and `jti` are set at signing).",
+        },
+        FieldSpec {
+            name: "ttlSeconds",
+            label: "Lifetime (seconds)",
+            shape: FieldShape::Integer {
+                minimum: 1,
+                maximum: MAX_JWT_TTL_SECONDS as i64,
+            },
+            required: Required::Never,
+            nullable: false,
+            description: "Lifetime of each token, in seconds (default 300).",
+        },
+        FieldSpec {
+            name: "placement",
+            label: "Placement",
+            shape: FieldShape::Placement {
+                query: false,
+                default_name: "Authorization",
+                default_prefix: "Bearer ",
+            },
+            required: Required::Never,
+            nullable: false,
+            description: "The header the token goes in, and text put before it. Default: `Authorization: Bearer <token>`.",
+        },
+    ],
+    derived: &[],
+};
 
 /// Default lifetime of a signed JWT.
 pub const DEFAULT_JWT_TTL_SECONDS: u32 = 300;

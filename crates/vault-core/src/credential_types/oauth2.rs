@@ -2,22 +2,73 @@
 
 use super::Typed;
 use super::field_rules::{optional_secret, public_text, required_secret};
+use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::credential::{
-    CredentialKind, CredentialSecrets, MAX_SCOPES, OAuth2ClientAuth, OAuth2Config,
+    CredentialKind, CredentialSecrets, CredentialType, MAX_SCOPES, OAuth2ClientAuth, OAuth2Config,
 };
 use crate::egress::AllowedHosts;
 use crate::input::{CredentialFields, Patch};
 use crate::validation::{FieldError, ValidationErrors};
 
-/// The type-specific fields an `oauth2` credential takes.
-pub const FIELDS: &[&str] = &[
-    "clientId",
-    "clientSecret",
-    "tokenUrl",
-    "scopes",
-    "clientAuth",
-    "audience",
-];
+/// How an `oauth2` credential looks from outside.
+pub const SPEC: TypeSpec = TypeSpec {
+    credential_type: CredentialType::OAuth2,
+    title: "OAuth2 client credentials",
+    description: "OAuth2 client credentials: the vault fetches the access token, caches it until shortly before it expires, and sends `Authorization: Bearer <token>`.",
+    fields: &[
+        FieldSpec {
+            name: "clientId",
+            label: "Client id",
+            shape: FieldShape::Text { max_length: 512 },
+            required: Required::Always,
+            nullable: false,
+            description: "The client id.",
+        },
+        FieldSpec {
+            name: "clientSecret",
+            label: "Client secret",
+            shape: FieldShape::Secret,
+            required: Required::Always,
+            nullable: false,
+            description: "The client secret.",
+        },
+        FieldSpec {
+            name: "tokenUrl",
+            label: "Token URL",
+            shape: FieldShape::Url,
+            required: Required::Always,
+            nullable: false,
+            description: "The token endpoint (an absolute URL); its origin must be in `allowedHosts`.",
+        },
+        FieldSpec {
+            name: "scopes",
+            label: "Scopes",
+            shape: FieldShape::TextList,
+            required: Required::Never,
+            nullable: false,
+            description: "Scopes requested with the grant.",
+        },
+        FieldSpec {
+            name: "clientAuth",
+            label: "Client authentication",
+            shape: FieldShape::Choice {
+                options: &["basic", "body"],
+            },
+            required: Required::Never,
+            nullable: false,
+            description: "`basic` (client_secret_basic, the default) or `body` (client_secret_post).",
+        },
+        FieldSpec {
+            name: "audience",
+            label: "Audience",
+            shape: FieldShape::Text { max_length: 512 },
+            required: Required::Never,
+            nullable: true,
+            description: "The `audience` parameter some providers want.",
+        },
+    ],
+    derived: &[],
+};
 
 /// An OAuth2 credential's token endpoint must be one of its allowed hosts: the same rule
 /// as any other destination it is sent to.

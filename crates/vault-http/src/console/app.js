@@ -576,6 +576,12 @@
       }
       const ttl = value('ttlSeconds');
       if (ttl) body.ttlSeconds = Number(ttl);
+      const header = value('placement.name');
+      const prefix = value('placement.prefix', false);
+      if (header || prefix) {
+        body.placement = { in: 'header', name: header || 'Authorization' };
+        if (prefix) body.placement.prefix = prefix;
+      }
     }
     if (type === 'custom') {
       const rows = $$('.header-row', form).map((row) => ({

@@ -1,0 +1,183 @@
+//! `GET /credential-types`: every credential type as vault-core describes it (its fields,
+//! which are secret, which are required and when). The console builds its form from this,
+//! so a new type needs no change to the page.
+
+use actix_web::web::Data;
+use actix_web::{HttpRequest, HttpResponse};
+use vault_core::credential_types::SPECS;
+use vault_core::{Store, Vault};
+
+use crate::auth::authenticate;
+use crate::error::ApiError;
+
+#[utoipa::path(
+    get,
+    path = "/credential-types",
+    operation_id = "listCredentialTypes",
+    tag = "credentials",
+    description = "Every credential type: its fields, which of them are secret (sealed, never shown again) and when each is required. Any valid access key may read it.",
+    responses(
+        (status = 200, description = "The types, in a fixed order", body = crate::openapi::CredentialTypeList),
+    )
+)]
+pub(crate) async fn list<S: Store>(
+    req: HttpRequest,
+    vault: Data<Vault<S>>,
+) -> Result<HttpResponse, ApiError> {
+    authenticate(&req, &vault).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": SPECS })))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every surface knows exactly the types of vault-core's one list, with their fields.
+
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+    use vault_core::CredentialType;
+    use vault_core::credential_types::{FieldShape, Required, SPECS};
+
+    fn names() -> BTreeSet<String> {
+        CredentialType::ALL
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect()
+    }
+
+    fn strings(value: &Value) -> BTreeSet<String> {
+        value
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_openapi_document_has_a_create_schema_per_type_with_its_fields() {
+        let doc = serde_json::to_value(crate::openapi()).expect("document");
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(strings(&schemas["CredentialType"]["enum"]), names());
+        let mapping = schemas["CredentialCreate"]["discriminator"]["mapping"]
+            .as_object()
+            .expect("a discriminator mapping");
+        assert_eq!(mapping.keys().cloned().collect::<BTreeSet<_>>(), names());
+        assert_eq!(
+            schemas["CredentialCreate"]["oneOf"]
+                .as_array()
+                .map(Vec::len),
+            Some(SPECS.len())
+        );
+        let view = &schemas["Credential"]["properties"];
+        for spec in SPECS {
+            let target = mapping[spec.credential_type.as_str()]
+                .as_str()
+                .expect("a reference");
+            let create = doc
+                .pointer(target.trim_start_matches('#'))
+                .expect("the mapping resolves");
+            let own = &create["allOf"][1];
+            let properties: BTreeSet<String> = own["properties"]
+                .as_object()
+                .expect("properties")
+                .keys()
+                .cloned()
+                .collect();
+            let expected: BTreeSet<String> = std::iter::once("type")
+                .chain(spec.field_names())
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(properties, expected, "{}", spec.credential_type);
+            assert_eq!(
+                strings(&own["properties"]["type"]["enum"]),
+                BTreeSet::from([spec.credential_type.as_str().to_owned()])
+            );
+            let required = strings(&own["required"]);
+            for field in spec.fields {
+                let schema = &own["properties"][field.name];
+                assert_eq!(
+                    required.contains(field.name),
+                    field.required == Required::Always,
+                    "{}.{}",
+                    spec.credential_type,
+                    field.name
+                );
+                assert_eq!(
+                    schema["writeOnly"].as_bool().unwrap_or(false),
+                    field.is_secret(),
+                    "{}.{}",
+                    spec.credential_type,
+                    field.name
+                );
+                // The view shows every public field and no secret one.
+                assert_eq!(view.get(field.name).is_some(), !field.is_secret());
+                let update = &doc["components"]["schemas"]["CredentialUpdate"]["properties"];
+                assert!(
+                    update.get(field.name).is_some(),
+                    "PATCH takes {}",
+                    field.name
+                );
+            }
+            for field in spec.derived {
+                assert!(
+                    view.get(field.name).is_some(),
+                    "the view shows {}",
+                    field.name
+                );
+            }
+        }
+    }
+
+    const INDEX_HTML: &str = include_str!("console/index.html");
+    const APP_JS: &str = include_str!("console/app.js");
+
+    #[test]
+    fn the_console_has_a_form_for_each_type_with_its_fields() {
+        let templates: BTreeSet<String> = INDEX_HTML
+            .match_indices("<template id=\"tpl-")
+            .map(|(at, _)| {
+                let rest = &INDEX_HTML[at + "<template id=\"tpl-".len()..];
+                rest[..rest.find('"').expect("closing quote")].to_owned()
+            })
+            .filter(|id| {
+                !["credential-form", "header-row", "access-key-form"].contains(&id.as_str())
+            })
+            .collect();
+        assert_eq!(templates, names());
+        let listed = APP_JS
+            .lines()
+            .find(|line| line.trim_start().starts_with("const TYPES = ["))
+            .expect("the console's list of types");
+        for name in names() {
+            assert!(listed.contains(&format!("'{name}'")), "app.js lists {name}");
+        }
+        assert_eq!(
+            listed.matches('\'').count(),
+            2 * SPECS.len(),
+            "app.js lists no other type"
+        );
+        for spec in SPECS {
+            let start = INDEX_HTML
+                .find(&format!("<template id=\"tpl-{}\">", spec.credential_type))
+                .expect("template");
+            let end = start + INDEX_HTML[start..].find("</template>").expect("end");
+            let template = &INDEX_HTML[start..end];
+            for field in spec.fields {
+                let input = match field.shape {
+                    FieldShape::Placement { .. } => format!("name=\"{}.name\"", field.name),
+                    FieldShape::SecretMap => "id=\"header-rows\"".to_owned(),
+                    _ => format!("name=\"{}\"", field.name),
+                };
+                assert!(
+                    template.contains(&input),
+                    "{}: {input}",
+                    spec.credential_type
+                );
+            }
+        }
+    }
+}
