@@ -14,9 +14,12 @@ mod spec;
 pub use field_rules::MAX_HEADER_NAME_BYTES;
 pub use spec::{FieldShape, FieldSpec, Required, TypeSpec};
 
+use crate::apply::AppliedCredential;
+use crate::cipher::CipherError;
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
+use crate::vault::VaultError;
 
 /// A type's validated public part, and its secrets when they were given (a change may keep
 /// the sealed ones). `None` when a field was invalid; the errors say which.
@@ -67,6 +70,31 @@ pub(crate) fn validate(
         CredentialType::Jwt => jwt::validate(fields, current, errors),
         CredentialType::Custom => custom::validate(fields, errors),
     }
+}
+
+/// How a credential whose secrets are sent as they are is put on a request. The types
+/// that first obtain a token with their secrets (oauth2, jwt) are applied by the vault,
+/// which caches the token: see `vault::using`.
+///
+/// # Errors
+/// Secrets of another type than `kind` (a row that does not decode as its type), or a
+/// value that cannot be put in a request.
+pub(crate) fn apply_static(
+    kind: &CredentialKind,
+    secrets: &CredentialSecrets,
+) -> Result<AppliedCredential, VaultError> {
+    match kind {
+        CredentialKind::ApiKey { placement } => api_key::apply(placement, secrets),
+        CredentialKind::BearerToken {} => bearer_token::apply(secrets),
+        CredentialKind::BasicAuth { username } => basic_auth::apply(username, secrets),
+        CredentialKind::Custom { .. } => custom::apply(secrets),
+        CredentialKind::OAuth2(_) | CredentialKind::Jwt(_) => Err(mismatch()),
+    }
+}
+
+/// Opened secrets that are not those of the credential's type.
+fn mismatch() -> VaultError {
+    VaultError::Cipher(CipherError::Malformed)
 }
 
 #[cfg(test)]

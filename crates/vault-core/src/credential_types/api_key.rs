@@ -3,10 +3,13 @@
 
 use super::Typed;
 use super::field_rules::{optional_header_secret, placement, required_header_secret};
+use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::apply::AppliedCredential;
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, Placement};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
+use crate::vault::VaultError;
 
 /// How an `api_key` looks from outside.
 pub const SPEC: TypeSpec = TypeSpec {
@@ -60,4 +63,15 @@ pub(super) fn validate(
         CredentialKind::ApiKey { placement },
         secret.map(CredentialSecrets::Value),
     ))
+}
+
+/// Puts the key where its placement says.
+pub(super) fn apply(
+    placement: &Placement,
+    secrets: &CredentialSecrets,
+) -> Result<AppliedCredential, VaultError> {
+    let CredentialSecrets::Value(value) = secrets else {
+        return Err(mismatch());
+    };
+    AppliedCredential::placed(placement, value).map_err(|_| VaultError::Unsendable)
 }

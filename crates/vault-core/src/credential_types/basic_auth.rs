@@ -2,10 +2,13 @@
 
 use super::Typed;
 use super::field_rules::{optional_secret, public_text, required_secret};
+use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::apply::AppliedCredential;
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
+use crate::vault::VaultError;
 
 /// How a `basic_auth` looks from outside.
 pub const SPEC: TypeSpec = TypeSpec {
@@ -67,4 +70,15 @@ pub(super) fn validate(
         },
         password.map(CredentialSecrets::Password),
     ))
+}
+
+/// `Authorization: Basic base64(username:password)`.
+pub(super) fn apply(
+    username: &str,
+    secrets: &CredentialSecrets,
+) -> Result<AppliedCredential, VaultError> {
+    let CredentialSecrets::Password(password) = secrets else {
+        return Err(mismatch());
+    };
+    AppliedCredential::basic(username, password).map_err(|_| VaultError::Unsendable)
 }

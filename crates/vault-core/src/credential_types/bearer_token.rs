@@ -2,10 +2,13 @@
 
 use super::Typed;
 use super::field_rules::{optional_header_secret, required_header_secret};
+use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::apply::AppliedCredential;
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
+use crate::vault::VaultError;
 
 /// How a `bearer_token` looks from outside.
 pub const SPEC: TypeSpec = TypeSpec {
@@ -38,4 +41,12 @@ pub(super) fn validate(
         CredentialKind::BearerToken {},
         secret.map(CredentialSecrets::Value),
     ))
+}
+
+/// `Authorization: Bearer <value>`.
+pub(super) fn apply(secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+    let CredentialSecrets::Value(value) = secrets else {
+        return Err(mismatch());
+    };
+    AppliedCredential::bearer(value).map_err(|_| VaultError::Unsendable)
 }

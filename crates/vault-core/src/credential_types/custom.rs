@@ -3,11 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Typed;
+use secrecy::ExposeSecret;
+
 use super::field_rules::{header_name, header_secret};
+use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use crate::apply::AppliedCredential;
 use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, MAX_CUSTOM_HEADERS};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
+use crate::vault::VaultError;
 
 /// How a `custom` credential looks from outside.
 pub const SPEC: TypeSpec = TypeSpec {
@@ -71,4 +76,18 @@ pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors)
         CredentialKind::Custom { header_names },
         Some(CredentialSecrets::Headers(values)),
     ))
+}
+
+/// Each header with its value.
+pub(super) fn apply(secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+    let CredentialSecrets::Headers(headers) = secrets else {
+        return Err(mismatch());
+    };
+    let mut applied = AppliedCredential::default();
+    for (name, value) in headers {
+        applied
+            .header(name, value.expose_secret())
+            .map_err(|_| VaultError::Unsendable)?;
+    }
+    Ok(applied)
 }

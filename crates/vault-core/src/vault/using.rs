@@ -228,7 +228,7 @@ impl<S: Store> Vault<S> {
                     )
                     .await
                     .map_err(VaultError::from)?;
-                AppliedCredential::bearer(&token)
+                AppliedCredential::bearer(&token).map_err(|_| VaultError::Unsendable)?
             }
             CredentialKind::Jwt(config) => {
                 let token = self
@@ -242,35 +242,10 @@ impl<S: Store> Vault<S> {
                     .await
                     .map_err(VaultError::from)?;
                 AppliedCredential::placed(&config.placement, &token)
+                    .map_err(|_| VaultError::Unsendable)?
             }
-            CredentialKind::ApiKey { placement } => match self.open_secrets(stored)? {
-                CredentialSecrets::Value(value) => AppliedCredential::placed(placement, &value),
-                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
-            },
-            CredentialKind::BearerToken {} => match self.open_secrets(stored)? {
-                CredentialSecrets::Value(value) => AppliedCredential::bearer(&value),
-                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
-            },
-            CredentialKind::BasicAuth { username } => match self.open_secrets(stored)? {
-                CredentialSecrets::Password(password) => {
-                    AppliedCredential::basic(username, &password)
-                }
-                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
-            },
-            CredentialKind::Custom { .. } => match self.open_secrets(stored)? {
-                CredentialSecrets::Headers(headers) => {
-                    let mut applied = AppliedCredential::default();
-                    headers
-                        .iter()
-                        .try_for_each(|(name, value)| {
-                            applied.header(name, secrecy::ExposeSecret::expose_secret(value))
-                        })
-                        .map(|()| applied)
-                }
-                _ => return Err(VaultError::Cipher(CipherError::Malformed)),
-            },
-        }
-        .map_err(|_| VaultError::Unsendable)?;
+            kind => crate::credential_types::apply_static(kind, &self.open_secrets(stored)?)?,
+        };
         if applied.is_empty() {
             // Never hand back "nothing to add": the request would go out unauthenticated.
             return Err(VaultError::Unsendable);
