@@ -223,11 +223,16 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
         settings.encryption_keys_previous = previous.map(KeyEncryptionKey::to_base64);
         settings
     };
-    let fields = |name: &str| CredentialFields {
-        name: Some(name.to_owned()),
-        value: Some(secrecy::SecretString::from(format!("sk_{name}_0123456789"))),
-        allowed_hosts: Patch::Value(vec!["api.example.com".to_owned()]),
-        ..CredentialFields::default()
+    let fields = |name: &str| {
+        CredentialFields {
+            name: Some(name.to_owned()),
+            allowed_hosts: Patch::Value(vec!["api.example.com".to_owned()]),
+            ..CredentialFields::default()
+        }
+        .with(
+            "value",
+            Some(secrecy::SecretString::from(format!("sk_{name}_0123456789"))),
+        )
     };
 
     // One credential under the old key, one under the new; then only the installation's

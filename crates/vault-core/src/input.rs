@@ -5,6 +5,8 @@
 //! Input is flat, as the REST contract's bodies are: every field of every type sits side
 //! by side, and the credential type decides which of them apply.
 
+use std::collections::BTreeMap;
+
 use secrecy::SecretString;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -48,7 +50,94 @@ pub struct PlacementInput {
     pub prefix: Option<String>,
 }
 
-/// Every field a create or patch body can carry, none yet validated.
+/// A type-specific field's value as given: shaped as its type's description says (see
+/// [`FieldShape`](crate::credential_types::FieldShape)), not yet checked.
+#[derive(Clone)]
+pub enum FieldValue {
+    /// `null`: clears a nullable field on patch.
+    Null,
+    /// A string (text, URL, choice).
+    Text(String),
+    /// A list of strings.
+    Texts(Vec<String>),
+    /// A whole number.
+    Integer(i64),
+    /// A JSON object, copied as given.
+    Object(serde_json::Map<String, serde_json::Value>),
+    /// A placement: `in`, `name`, `prefix`.
+    Placement(PlacementInput),
+    /// A secret string.
+    Secret(SecretString),
+    /// Names, each with a secret value.
+    SecretMap(Vec<(String, SecretString)>),
+}
+
+impl std::fmt::Debug for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The shape only: values may be secret.
+        f.write_str(match self {
+            Self::Null => "Null",
+            Self::Text(_) => "Text",
+            Self::Texts(_) => "Texts",
+            Self::Integer(_) => "Integer",
+            Self::Object(_) => "Object",
+            Self::Placement(_) => "Placement",
+            Self::Secret(_) => "Secret",
+            Self::SecretMap(_) => "SecretMap",
+        })
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<Vec<String>> for FieldValue {
+    fn from(value: Vec<String>) -> Self {
+        Self::Texts(value)
+    }
+}
+
+impl From<i64> for FieldValue {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for FieldValue {
+    fn from(value: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self::Object(value)
+    }
+}
+
+impl From<PlacementInput> for FieldValue {
+    fn from(value: PlacementInput) -> Self {
+        Self::Placement(value)
+    }
+}
+
+impl From<SecretString> for FieldValue {
+    fn from(value: SecretString) -> Self {
+        Self::Secret(value)
+    }
+}
+
+impl From<Vec<(String, SecretString)>> for FieldValue {
+    fn from(value: Vec<(String, SecretString)>) -> Self {
+        Self::SecretMap(value)
+    }
+}
+
+/// Every field a create or patch body can carry, none yet validated: the fields every
+/// type has, and the type-specific ones by name.
 #[derive(Default)]
 pub struct CredentialFields {
     /// `name`.
@@ -59,38 +148,8 @@ pub struct CredentialFields {
     pub expires_at: Patch<String>,
     /// `allowedHosts` (every type; null clears it on patch).
     pub allowed_hosts: Patch<Vec<String>>,
-    /// `value` (api_key, bearer_token).
-    pub value: Option<SecretString>,
-    /// `placement` (api_key, jwt).
-    pub placement: Option<PlacementInput>,
-    /// `username` (basic_auth).
-    pub username: Option<String>,
-    /// `password` (basic_auth).
-    pub password: Option<SecretString>,
-    /// `clientId` (oauth2).
-    pub client_id: Option<String>,
-    /// `clientSecret` (oauth2).
-    pub client_secret: Option<SecretString>,
-    /// `tokenUrl` (oauth2).
-    pub token_url: Option<String>,
-    /// `scopes` (oauth2).
-    pub scopes: Option<Vec<String>>,
-    /// `clientAuth`: `basic` or `body` (oauth2).
-    pub client_auth: Option<String>,
-    /// `audience` (oauth2; null clears it on patch).
-    pub audience: Patch<String>,
-    /// `algorithm` (jwt).
-    pub algorithm: Option<String>,
-    /// `secret` (jwt, HS*).
-    pub secret: Option<SecretString>,
-    /// `privateKey` (jwt, all but HS*).
-    pub private_key: Option<SecretString>,
-    /// `claims` (jwt).
-    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `ttlSeconds` (jwt).
-    pub ttl_seconds: Option<i64>,
-    /// `headers`, name to value (custom).
-    pub headers: Option<Vec<(String, SecretString)>>,
+    /// The type-specific fields given, by their API names.
+    pub typed: BTreeMap<&'static str, FieldValue>,
 }
 
 impl std::fmt::Debug for CredentialFields {
@@ -106,29 +165,108 @@ impl CredentialFields {
     /// Names (API spelling) of the type-specific fields that were given.
     #[must_use]
     pub fn present_fields(&self) -> Vec<&'static str> {
-        let mut present = Vec::new();
-        let mut mark = |given: bool, name: &'static str| {
-            if given {
-                present.push(name);
-            }
+        self.typed.keys().copied().collect()
+    }
+
+    /// Sets the type-specific field `name` when `value` is given (for embedders and
+    /// tests; the HTTP layer fills `typed` from the request body).
+    #[must_use]
+    pub fn with<T: Into<FieldValue>>(mut self, name: &'static str, value: Option<T>) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    /// Sets the type-specific field `name` to `value`, or leaves it out for `None`.
+    pub fn set<T: Into<FieldValue>>(&mut self, name: &'static str, value: Option<T>) {
+        match value {
+            Some(value) => self.typed.insert(name, value.into()),
+            None => self.typed.remove(name),
         };
-        mark(self.value.is_some(), "value");
-        mark(self.placement.is_some(), "placement");
-        mark(self.username.is_some(), "username");
-        mark(self.password.is_some(), "password");
-        mark(self.client_id.is_some(), "clientId");
-        mark(self.client_secret.is_some(), "clientSecret");
-        mark(self.token_url.is_some(), "tokenUrl");
-        mark(self.scopes.is_some(), "scopes");
-        mark(self.client_auth.is_some(), "clientAuth");
-        mark(self.audience.is_present(), "audience");
-        mark(self.algorithm.is_some(), "algorithm");
-        mark(self.secret.is_some(), "secret");
-        mark(self.private_key.is_some(), "privateKey");
-        mark(self.claims.is_some(), "claims");
-        mark(self.ttl_seconds.is_some(), "ttlSeconds");
-        mark(self.headers.is_some(), "headers");
-        present
+    }
+
+    /// Sets a nullable type-specific field: absent leaves it out, null clears it.
+    #[must_use]
+    pub fn with_patch(mut self, name: &'static str, value: Patch<String>) -> Self {
+        match value {
+            Patch::Absent => {}
+            Patch::Null => {
+                self.typed.insert(name, FieldValue::Null);
+            }
+            Patch::Value(text) => {
+                self.typed.insert(name, FieldValue::Text(text));
+            }
+        }
+        self
+    }
+
+    /// A string field, if given as one.
+    pub(crate) fn text(&self, name: &str) -> Option<&String> {
+        match self.typed.get(name) {
+            Some(FieldValue::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// A nullable string field: absent, null, or given.
+    pub(crate) fn nullable_text(&self, name: &str) -> Patch<&String> {
+        match self.typed.get(name) {
+            Some(FieldValue::Text(text)) => Patch::Value(text),
+            Some(FieldValue::Null) => Patch::Null,
+            _ => Patch::Absent,
+        }
+    }
+
+    /// A list-of-strings field, if given as one.
+    pub(crate) fn texts(&self, name: &str) -> Option<&Vec<String>> {
+        match self.typed.get(name) {
+            Some(FieldValue::Texts(texts)) => Some(texts),
+            _ => None,
+        }
+    }
+
+    /// A whole-number field, if given as one.
+    pub(crate) fn integer(&self, name: &str) -> Option<i64> {
+        match self.typed.get(name) {
+            Some(FieldValue::Integer(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// An object field, if given as one.
+    pub(crate) fn object(&self, name: &str) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        match self.typed.get(name) {
+            Some(FieldValue::Object(map)) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// A placement field, if given as one.
+    pub(crate) fn placement(&self, name: &str) -> Option<&PlacementInput> {
+        match self.typed.get(name) {
+            Some(FieldValue::Placement(placement)) => Some(placement),
+            _ => None,
+        }
+    }
+
+    /// A secret field, if given as one.
+    pub(crate) fn secret(&self, name: &str) -> Option<&SecretString> {
+        match self.typed.get(name) {
+            Some(FieldValue::Secret(secret)) => Some(secret),
+            _ => None,
+        }
+    }
+
+    /// A field of names with secret values, if given as one.
+    pub(crate) fn secret_map(&self, name: &str) -> Option<&Vec<(String, SecretString)>> {
+        match self.typed.get(name) {
+            Some(FieldValue::SecretMap(map)) => Some(map),
+            _ => None,
+        }
+    }
+
+    /// True when `name` was given (null included).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.typed.contains_key(name)
     }
 }
 

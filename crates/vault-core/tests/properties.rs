@@ -32,10 +32,10 @@ fn name_like() -> impl Strategy<Value = String> {
 fn with_expiry(raw: String) -> CredentialFields {
     CredentialFields {
         name: Some("n".to_owned()),
-        value: Some("v".into()),
         expires_at: Patch::Value(raw),
         ..CredentialFields::default()
     }
+    .with("value", Some(secrecy::SecretString::from("v")))
 }
 
 proptest! {

@@ -7,7 +7,8 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
-use vault_core::input::PlacementInput;
+use vault_core::credential_types::{FieldShape, FieldSpec, SPECS};
+use vault_core::input::{FieldValue, Patch, PlacementInput};
 use vault_core::{
     AllowedHosts, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
     ListRequest, Store, Vault,
@@ -61,9 +62,56 @@ impl<'a> CredentialView<'a> {
     }
 }
 
-/// Pulls the flat create/patch body apart into domain input.
+/// Pulls the flat create/patch body apart into domain input: the common fields, then
+/// every type's fields as their descriptions shape them (a field of another type is left
+/// for the domain to refuse by name).
 fn credential_fields(fields: &mut Fields) -> CredentialFields {
-    let placement = fields.object("placement").map(|mut map| {
+    let mut input = CredentialFields {
+        name: fields.string("name"),
+        description: fields.nullable_string("description"),
+        expires_at: fields.nullable_string("expiresAt"),
+        allowed_hosts: fields.nullable_string_array("allowedHosts"),
+        ..CredentialFields::default()
+    };
+    for spec in SPECS.iter().flat_map(|spec| spec.fields) {
+        if input.typed.contains_key(spec.name) || !fields.contains(spec.name) {
+            continue;
+        }
+        let value = typed_field(fields, spec);
+        if let Some(value) = value {
+            input.typed.insert(spec.name, value);
+        }
+    }
+    input
+}
+
+/// One type-specific field, read as its shape says; `None` (with the error recorded)
+/// when it has another JSON type.
+fn typed_field(fields: &mut Fields, spec: &FieldSpec) -> Option<FieldValue> {
+    let name = spec.name;
+    match spec.shape {
+        FieldShape::Text { .. } | FieldShape::Url | FieldShape::Choice { .. } if spec.nullable => {
+            match fields.nullable_string(name) {
+                Patch::Absent => None,
+                Patch::Null => Some(FieldValue::Null),
+                Patch::Value(text) => Some(FieldValue::Text(text)),
+            }
+        }
+        FieldShape::Text { .. } | FieldShape::Url | FieldShape::Choice { .. } => {
+            fields.string(name).map(FieldValue::Text)
+        }
+        FieldShape::TextList => fields.string_array(name).map(FieldValue::Texts),
+        FieldShape::Integer { .. } => fields.integer(name).map(FieldValue::Integer),
+        FieldShape::Object => fields.object(name).map(FieldValue::Object),
+        FieldShape::Placement { .. } => placement(fields, name).map(FieldValue::Placement),
+        FieldShape::Secret | FieldShape::SecretPem => fields.secret(name).map(FieldValue::Secret),
+        FieldShape::SecretMap => fields.secret_map(name).map(FieldValue::SecretMap),
+    }
+}
+
+/// A placement object: `in`, `name` and `prefix`, each optional.
+fn placement(fields: &mut Fields, name: &str) -> Option<PlacementInput> {
+    fields.object(name).map(|mut map| {
         let mut inner = Fields::new(std::mem::take(&mut map));
         let placement = PlacementInput {
             location: inner.string("in"),
@@ -73,32 +121,10 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
         for e in inner.errors.errors() {
             fields
                 .errors
-                .add(format!("placement.{}", e.field), e.message.clone());
+                .add(format!("{name}.{}", e.field), e.message.clone());
         }
         placement
-    });
-    CredentialFields {
-        name: fields.string("name"),
-        description: fields.nullable_string("description"),
-        expires_at: fields.nullable_string("expiresAt"),
-        allowed_hosts: fields.nullable_string_array("allowedHosts"),
-        value: fields.secret("value"),
-        placement,
-        username: fields.string("username"),
-        password: fields.secret("password"),
-        client_id: fields.string("clientId"),
-        client_secret: fields.secret("clientSecret"),
-        token_url: fields.string("tokenUrl"),
-        scopes: fields.string_array("scopes"),
-        client_auth: fields.string("clientAuth"),
-        audience: fields.nullable_string("audience"),
-        algorithm: fields.string("algorithm"),
-        secret: fields.secret("secret"),
-        private_key: fields.secret("privateKey"),
-        claims: fields.object("claims"),
-        ttl_seconds: fields.integer("ttlSeconds"),
-        headers: fields.secret_map("headers"),
-    }
+    })
 }
 
 fn check_known_fields(
@@ -107,9 +133,7 @@ fn check_known_fields(
 ) -> Result<(), ApiError> {
     // Every type's fields are known here: a field of another type is the domain's 422
     // ("does not apply to type ..."), only a name no type has is a 400.
-    let type_fields = vault_core::credential_types::SPECS
-        .into_iter()
-        .flat_map(|spec| spec.field_names());
+    let type_fields = SPECS.into_iter().flat_map(|spec| spec.field_names());
     let allowed: Vec<&str> = COMMON_FIELDS
         .into_iter()
         .chain(type_fields)

@@ -1,6 +1,7 @@
 //! Entry points for the cargo-fuzz targets in `fuzz/` (feature `fuzzing`, off by default):
 //! the body-parsing paths of the credential and proxy routes, without a server or a store.
 
+use secrecy::SecretString;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use vault_core::CredentialType;
@@ -50,26 +51,30 @@ fn sample_kind(kind: CredentialType) -> Option<vault_core::CredentialKind> {
         name: Some("sample".to_owned()),
         ..CredentialFields::default()
     };
+    let secret = |s: &str| Some(SecretString::from(s.to_owned()));
     match kind {
         CredentialType::ApiKey | CredentialType::BearerToken => {
-            fields.value = Some("v".into());
+            fields.set("value", secret("v"));
         }
         CredentialType::BasicAuth => {
-            fields.username = Some("u".to_owned());
-            fields.password = Some("p".into());
+            fields.set("username", Some("u"));
+            fields.set("password", secret("p"));
         }
         CredentialType::OAuth2 => {
-            fields.client_id = Some("c".to_owned());
-            fields.client_secret = Some("s".into());
-            fields.token_url = Some("https://auth.example.com/token".to_owned());
+            fields.set("clientId", Some("c"));
+            fields.set("clientSecret", secret("s"));
+            fields.set("tokenUrl", Some("https://auth.example.com/token"));
             fields.allowed_hosts = vault_core::Patch::Value(vec!["auth.example.com".to_owned()]);
         }
         CredentialType::Jwt => {
-            fields.algorithm = Some("HS256".to_owned());
-            fields.secret = Some("0123456789abcdef0123456789abcdef".into());
+            fields.set("algorithm", Some("HS256"));
+            fields.set("secret", secret("0123456789abcdef0123456789abcdef"));
         }
         CredentialType::Custom => {
-            fields.headers = Some(vec![("X-Key".to_owned(), "v".into())]);
+            fields.set(
+                "headers",
+                Some(vec![("X-Key".to_owned(), SecretString::from("v"))]),
+            );
         }
     }
     NewCredential::validate(kind, &fields, NOW)

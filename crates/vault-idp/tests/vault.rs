@@ -123,9 +123,12 @@ async fn a_token_authenticates_as_its_subject_in_its_organization() {
 fn bearer() -> CredentialFields {
     CredentialFields {
         name: Some("GitHub".to_owned()),
-        value: Some(SecretString::from("ghp_0123456789abcdef".to_owned())),
         ..CredentialFields::default()
     }
+    .with(
+        "value",
+        Some(SecretString::from("ghp_0123456789abcdef".to_owned())),
+    )
 }
 
 #[tokio::test]

@@ -92,10 +92,10 @@ async fn labels_hold_no_name_secret_path_or_key() {
             &CredentialFields {
                 name: Some(format!("api {CANARY}")),
                 description: Patch::Value(format!("description {CANARY}")),
-                value: secret(API_SECRET),
                 allowed_hosts: hosts(),
                 ..CredentialFields::default()
-            },
+            }
+            .with("value", secret(API_SECRET)),
         )
         .await
         .expect("an api_key credential");
@@ -105,12 +105,15 @@ async fn labels_hold_no_name_secret_path_or_key() {
             CredentialType::OAuth2,
             &CredentialFields {
                 name: Some(format!("oauth2 {CANARY}")),
-                client_id: Some(format!("client-{CANARY}")),
-                client_secret: secret(CLIENT_SECRET),
-                token_url: Some(format!("https://auth.example.com/{CANARY}/token")),
                 allowed_hosts: hosts(),
                 ..CredentialFields::default()
-            },
+            }
+            .with("clientId", Some(format!("client-{CANARY}")))
+            .with("clientSecret", secret(CLIENT_SECRET))
+            .with(
+                "tokenUrl",
+                Some(format!("https://auth.example.com/{CANARY}/token")),
+            ),
         )
         .await
         .expect("an oauth2 credential");

@@ -49,15 +49,18 @@ fn fields(kind: CredentialType) -> CredentialFields {
         ..CredentialFields::default()
     };
     match kind {
-        CredentialType::ApiKey => f.value = secret("sk_live_0123456789abcdef"),
+        CredentialType::ApiKey => f.set("value", secret("sk_live_0123456789abcdef")),
         CredentialType::OAuth2 => {
-            f.client_id = Some("client".to_owned());
-            f.client_secret = secret("client-secret-0123456789");
-            f.token_url = Some("https://auth.example.com/token".to_owned());
+            f.set("clientId", Some("client".to_owned()));
+            f.set("clientSecret", secret("client-secret-0123456789"));
+            f.set(
+                "tokenUrl",
+                Some("https://auth.example.com/token".to_owned()),
+            );
         }
         CredentialType::Jwt => {
-            f.algorithm = Some("RS256".to_owned());
-            f.private_key = secret(RSA_KEY);
+            f.set("algorithm", Some("RS256".to_owned()));
+            f.set("privateKey", secret(RSA_KEY));
         }
         _ => unreachable!("not benchmarked"),
     }

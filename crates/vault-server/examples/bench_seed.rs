@@ -36,11 +36,14 @@ impl VaultJob for Seed {
             .map(|i| async move {
                 let fields = CredentialFields {
                     name: Some(format!("seed {i}")),
-                    value: Some(SecretString::from(format!(
+                    ..CredentialFields::default()
+                }
+                .with(
+                    "value",
+                    Some(SecretString::from(format!(
                         "sk_seed_{i:08}_0123456789abcdef"
                     ))),
-                    ..CredentialFields::default()
-                };
+                );
                 vault
                     .create_credential(who, CredentialType::ApiKey, &fields)
                     .await

@@ -41,9 +41,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
             CredentialType::ApiKey,
             &CredentialFields {
                 name: Some("Stripe".to_owned()),
-                value: Some(SecretString::from("sk_live_example_0123456789")),
                 ..CredentialFields::default()
-            },
+            }
+            .with(
+                "value",
+                Some(SecretString::from("sk_live_example_0123456789")),
+            ),
         )
         .await?;
     let basic = vault
@@ -52,11 +55,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
             CredentialType::BasicAuth,
             &CredentialFields {
                 name: Some("Jenkins".to_owned()),
-                username: Some("ci-bot".to_owned()),
-                password: Some(SecretString::from("correct horse battery staple")),
                 expires_at: Patch::Value("2099-01-01T00:00:00Z".to_owned()),
                 ..CredentialFields::default()
-            },
+            }
+            .with("username", Some("ci-bot".to_owned()))
+            .with(
+                "password",
+                Some(SecretString::from("correct horse battery staple")),
+            ),
         )
         .await?;
 

@@ -198,9 +198,9 @@ async fn a_vault_reopened_with_its_key_reads_its_secrets_and_refuses_another_key
             .expect("an organization");
         let fields = CredentialFields {
             name: Some("persisted token".to_owned()),
-            value: Some(SecretString::from("persisted-secret-value")),
             ..CredentialFields::default()
-        };
+        }
+        .with("value", Some(SecretString::from("persisted-secret-value")));
         let credential = vault
             .create_credential(
                 &Principal::system(organization.id),

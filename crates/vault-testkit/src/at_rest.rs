@@ -93,13 +93,13 @@ fn cases() -> Vec<Case> {
 
     add(
         CredentialType::ApiKey,
-        &|f, v| f.value = secret(v),
+        &|f, v| f.set("value", secret(v)),
         canary("api-key"),
         Some(canary("api-key-2")),
     );
     add(
         CredentialType::BearerToken,
-        &|f, v| f.value = secret(v),
+        &|f, v| f.set("value", secret(v)),
         canary("bearer"),
         None,
     );
@@ -107,9 +107,9 @@ fn cases() -> Vec<Case> {
         CredentialType::BasicAuth,
         &|f, v| {
             if f.name.is_some() {
-                f.username = Some("service-user".to_owned());
+                f.set("username", Some("service-user".to_owned()));
             }
-            f.password = secret(v);
+            f.set("password", secret(v));
         },
         canary("password"),
         Some(canary("password-2")),
@@ -118,11 +118,14 @@ fn cases() -> Vec<Case> {
         CredentialType::OAuth2,
         &|f, v| {
             if f.name.is_some() {
-                f.client_id = Some("client-id".to_owned());
-                f.token_url = Some("https://auth.example.com/oauth/token".to_owned());
+                f.set("clientId", Some("client-id".to_owned()));
+                f.set(
+                    "tokenUrl",
+                    Some("https://auth.example.com/oauth/token".to_owned()),
+                );
                 f.allowed_hosts = Patch::Value(vec!["auth.example.com".to_owned()]);
             }
-            f.client_secret = secret(v);
+            f.set("clientSecret", secret(v));
         },
         canary("client-secret"),
         None,
@@ -131,9 +134,9 @@ fn cases() -> Vec<Case> {
         CredentialType::Jwt,
         &|f, v| {
             if f.name.is_some() {
-                f.algorithm = Some("HS256".to_owned());
+                f.set("algorithm", Some("HS256".to_owned()));
             }
-            f.secret = secret(v);
+            f.set("secret", secret(v));
         },
         canary("hmac"),
         Some(canary("hmac-2")),
@@ -142,10 +145,10 @@ fn cases() -> Vec<Case> {
         CredentialType::Jwt,
         &|f, v| {
             if f.name.is_some() {
-                f.algorithm = Some("RS256".to_owned());
+                f.set("algorithm", Some("RS256".to_owned()));
             }
             assert_eq!(v, pem_canary());
-            f.private_key = secret(TEST_RSA_KEY);
+            f.set("privateKey", secret(TEST_RSA_KEY));
         },
         pem_canary(),
         None,
@@ -153,10 +156,13 @@ fn cases() -> Vec<Case> {
     add(
         CredentialType::Custom,
         &|f, v| {
-            f.headers = Some(vec![(
-                "X-Upstream-Token".to_owned(),
-                SecretString::from(v.to_owned()),
-            )])
+            f.set(
+                "headers",
+                Some(vec![(
+                    "X-Upstream-Token".to_owned(),
+                    SecretString::from(v.to_owned()),
+                )]),
+            );
         },
         canary("header"),
         Some(canary("header-2")),

@@ -51,14 +51,14 @@ pub(super) fn validate(
     let (default, secret) = match current {
         Some(CredentialKind::ApiKey { placement }) => (
             placement.clone(),
-            optional_header_secret("value", fields.value.as_ref(), errors),
+            optional_header_secret("value", fields.secret("value"), errors),
         ),
         _ => (
             Placement::api_key_default(),
-            required_header_secret("value", fields.value.as_ref(), errors),
+            required_header_secret("value", fields.secret("value"), errors),
         ),
     };
-    let placement = placement(fields.placement.as_ref(), default, true, errors)?;
+    let placement = placement(fields.placement("placement"), default, true, errors)?;
     Some((
         CredentialKind::ApiKey { placement },
         secret.map(CredentialSecrets::Value),

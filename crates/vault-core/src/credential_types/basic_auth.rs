@@ -43,7 +43,7 @@ pub(super) fn validate(
     current: Option<&CredentialKind>,
     errors: &mut ValidationErrors,
 ) -> Typed {
-    let username = match (&fields.username, current) {
+    let username = match (fields.text("username"), current) {
         (Some(raw), _) => {
             // RFC 7617: the user-id cannot contain a colon.
             let parsed = errors.take(public_text("username", raw, 256));
@@ -60,9 +60,9 @@ pub(super) fn validate(
         }
     };
     let password = if current.is_some() {
-        optional_secret("password", fields.password.as_ref(), errors)
+        optional_secret("password", fields.secret("password"), errors)
     } else {
-        required_secret("password", fields.password.as_ref(), errors)
+        required_secret("password", fields.secret("password"), errors)
     };
     Some((
         CredentialKind::BasicAuth {

@@ -34,8 +34,8 @@ pub(super) fn validate(
     errors: &mut ValidationErrors,
 ) -> Typed {
     let secret = match current {
-        Some(_) => optional_header_secret("value", fields.value.as_ref(), errors),
-        None => required_header_secret("value", fields.value.as_ref(), errors),
+        Some(_) => optional_header_secret("value", fields.secret("value"), errors),
+        None => required_header_secret("value", fields.secret("value"), errors),
     };
     Some((
         CredentialKind::BearerToken {},

@@ -39,7 +39,7 @@ pub const SPEC: TypeSpec = TypeSpec {
 
 /// Validates a `custom` credential's headers (a change replaces them all).
 pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
-    let Some(headers) = &fields.headers else {
+    let Some(headers) = fields.secret_map("headers") else {
         errors.add("headers", "is required");
         return None;
     };

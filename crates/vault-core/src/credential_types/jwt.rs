@@ -165,7 +165,7 @@ pub(super) fn validate(
         Some(CredentialKind::Jwt(config)) => Some(config),
         _ => None,
     };
-    let algorithm = match (&fields.algorithm, existing) {
+    let algorithm = match (fields.text("algorithm"), existing) {
         (Some(raw), _) => errors.take(raw.parse::<JwtAlgorithm>()),
         (None, Some(c)) => Some(c.algorithm),
         (None, None) => {
@@ -173,12 +173,12 @@ pub(super) fn validate(
             None
         }
     };
-    let claims = match (&fields.claims, existing) {
+    let claims = match (fields.object("claims"), existing) {
         (Some(raw), _) => errors.take(claims(raw)),
         (None, Some(c)) => Some(c.claims.clone()),
         (None, None) => Some(JwtClaims::default()),
     };
-    let ttl_seconds = match (fields.ttl_seconds, existing) {
+    let ttl_seconds = match (fields.integer("ttlSeconds"), existing) {
         (Some(t), _) => match u32::try_from(t) {
             Ok(t) if (1..=MAX_JWT_TTL_SECONDS).contains(&t) => Some(t),
             _ => {
@@ -193,7 +193,12 @@ pub(super) fn validate(
         (None, None) => Some(DEFAULT_JWT_TTL_SECONDS),
     };
     let default_placement = existing.map_or_else(Placement::jwt_default, |c| c.placement.clone());
-    let placement = placement(fields.placement.as_ref(), default_placement, false, errors);
+    let placement = placement(
+        fields.placement("placement"),
+        default_placement,
+        false,
+        errors,
+    );
 
     let algorithm = algorithm?;
     // The key must fit the algorithm's family; when a patch keeps the family, the sealed
@@ -201,13 +206,13 @@ pub(super) fn validate(
     let family_kept = existing
         .is_some_and(|c| c.algorithm.uses_shared_secret() == algorithm.uses_shared_secret());
     let secrets = if algorithm.uses_shared_secret() {
-        if fields.private_key.is_some() {
+        if fields.has("privateKey") {
             errors.add(
                 "privateKey",
                 format!("does not apply to {}; give secret", algorithm.as_str()),
             );
         }
-        match &fields.secret {
+        match fields.secret("secret") {
             Some(v) => errors
                 .take(secret_value("secret", v))
                 .map(CredentialSecrets::JwtSecret),
@@ -218,13 +223,13 @@ pub(super) fn validate(
             }
         }
     } else {
-        if fields.secret.is_some() {
+        if fields.has("secret") {
             errors.add(
                 "secret",
                 format!("does not apply to {}; give privateKey", algorithm.as_str()),
             );
         }
-        match &fields.private_key {
+        match fields.secret("privateKey") {
             Some(v) => errors
                 .take(private_key(v))
                 .map(CredentialSecrets::JwtPrivateKey),

@@ -160,7 +160,7 @@ pub(super) fn validate(
         Some(CredentialKind::OAuth2(config)) => Some(config),
         _ => None,
     };
-    let client_id = match (&fields.client_id, existing) {
+    let client_id = match (fields.text("clientId"), existing) {
         (Some(raw), _) => errors.take(public_text("clientId", raw, 512)),
         (None, Some(c)) => Some(c.client_id.clone()),
         (None, None) => {
@@ -168,7 +168,7 @@ pub(super) fn validate(
             None
         }
     };
-    let token_url = match (&fields.token_url, existing) {
+    let token_url = match (fields.text("tokenUrl"), existing) {
         (Some(raw), _) => errors.take(token_url(raw)),
         (None, Some(c)) => Some(c.token_url.clone()),
         (None, None) => {
@@ -176,12 +176,12 @@ pub(super) fn validate(
             None
         }
     };
-    let scopes = match (&fields.scopes, existing) {
+    let scopes = match (fields.texts("scopes"), existing) {
         (Some(raw), _) => errors.take(scopes(raw)),
         (None, Some(c)) => Some(c.scopes.clone()),
         (None, None) => Some(Vec::new()),
     };
-    let client_auth = match (fields.client_auth.as_deref(), existing) {
+    let client_auth = match (fields.text("clientAuth").map(String::as_str), existing) {
         (Some("basic"), _) => Some(OAuth2ClientAuth::Basic),
         (Some("body"), _) => Some(OAuth2ClientAuth::Body),
         (Some(_), _) => {
@@ -191,16 +191,16 @@ pub(super) fn validate(
         (None, Some(c)) => Some(c.client_auth),
         (None, None) => Some(OAuth2ClientAuth::default()),
     };
-    let audience = match (&fields.audience, existing) {
+    let audience = match (fields.nullable_text("audience"), existing) {
         (Patch::Value(raw), _) => errors.take(public_text("audience", raw, 512)).map(Some),
         (Patch::Null, _) => Some(None),
         (Patch::Absent, Some(c)) => Some(c.audience.clone()),
         (Patch::Absent, None) => Some(None),
     };
     let secret = if existing.is_some() {
-        optional_secret("clientSecret", fields.client_secret.as_ref(), errors)
+        optional_secret("clientSecret", fields.secret("clientSecret"), errors)
     } else {
-        required_secret("clientSecret", fields.client_secret.as_ref(), errors)
+        required_secret("clientSecret", fields.secret("clientSecret"), errors)
     };
     Some((
         CredentialKind::OAuth2(OAuth2Config {

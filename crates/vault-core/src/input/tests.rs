@@ -31,12 +31,12 @@ fn a_token_url_with_control_characters_is_refused_not_joined() {
         "https://a.example/\r",
     ] {
         let fields = CredentialFields {
-            client_id: Some("id".to_owned()),
-            client_secret: secret("s3cret-value"),
-            token_url: Some(raw.to_owned()),
             allowed_hosts: Patch::Value(vec!["a.example".to_owned()]),
             ..named()
-        };
+        }
+        .with("clientId", Some("id".to_owned()))
+        .with("clientSecret", secret("s3cret-value"))
+        .with("tokenUrl", Some(raw.to_owned()));
         let errors = NewCredential::validate(CredentialType::OAuth2, &fields, now())
             .expect_err("a control character is refused");
         assert_eq!(fields_named(&errors), ["tokenUrl"], "{raw:?}");
@@ -45,10 +45,7 @@ fn a_token_url_with_control_characters_is_refused_not_joined() {
 
 #[test]
 fn api_key_defaults_to_the_x_api_key_header() {
-    let fields = CredentialFields {
-        value: secret("sk_live_1234567890abcdef"),
-        ..named()
-    };
+    let fields = named().with("value", secret("sk_live_1234567890abcdef"));
     let new = NewCredential::validate(CredentialType::ApiKey, &fields, now()).expect("valid");
     assert_eq!(
         new.kind,
@@ -75,11 +72,9 @@ fn missing_fields_are_each_named() {
 
 #[test]
 fn fields_of_another_type_are_refused() {
-    let fields = CredentialFields {
-        value: secret("token"),
-        username: Some("bob".to_owned()),
-        ..named()
-    };
+    let fields = named()
+        .with("value", secret("token"))
+        .with("username", Some("bob".to_owned()));
     let errors =
         NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect_err("invalid");
     assert_eq!(fields_named(&errors), ["username"]);
@@ -88,10 +83,7 @@ fn fields_of_another_type_are_refused() {
 #[test]
 fn secrets_must_be_non_empty_and_free_of_line_breaks() {
     for bad in ["", "abc\r\nX-Evil: 1", "nul\0"] {
-        let fields = CredentialFields {
-            value: secret(bad),
-            ..named()
-        };
+        let fields = named().with("value", secret(bad));
         let errors = NewCredential::validate(CredentialType::BearerToken, &fields, now())
             .expect_err("invalid");
         assert_eq!(fields_named(&errors), ["value"]);
@@ -101,10 +93,7 @@ fn secrets_must_be_non_empty_and_free_of_line_breaks() {
         );
     }
     let huge = "x".repeat(MAX_SECRET_BYTES + 1);
-    let fields = CredentialFields {
-        value: secret(&huge),
-        ..named()
-    };
+    let fields = named().with("value", secret(&huge));
     assert!(NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_err());
 }
 
@@ -117,12 +106,10 @@ fn token_url_must_be_an_absolute_http_url_without_credentials() {
         "https://user:pw@idp/token",
         "https://idp/token#frag",
     ] {
-        let fields = CredentialFields {
-            client_id: Some("id".to_owned()),
-            client_secret: secret("s3cr3t"),
-            token_url: Some(bad.to_owned()),
-            ..named()
-        };
+        let fields = named()
+            .with("clientId", Some("id".to_owned()))
+            .with("clientSecret", secret("s3cr3t"))
+            .with("tokenUrl", Some(bad.to_owned()));
         let errors =
             NewCredential::validate(CredentialType::OAuth2, &fields, now()).expect_err(bad);
         assert_eq!(fields_named(&errors), ["tokenUrl"], "{bad}");
@@ -131,26 +118,20 @@ fn token_url_must_be_an_absolute_http_url_without_credentials() {
 
 #[test]
 fn jwt_needs_secret_for_hs_and_private_key_otherwise() {
-    let hs = CredentialFields {
-        algorithm: Some("HS256".to_owned()),
-        private_key: secret("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"),
-        ..named()
-    };
+    let hs = named().with("algorithm", Some("HS256".to_owned())).with(
+        "privateKey",
+        secret("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----"),
+    );
     let errors = NewCredential::validate(CredentialType::Jwt, &hs, now()).expect_err("invalid");
     assert_eq!(fields_named(&errors), ["privateKey", "secret"]);
 
-    let rs = CredentialFields {
-        algorithm: Some("RS256".to_owned()),
-        private_key: secret("not pem"),
-        ..named()
-    };
+    let rs = named()
+        .with("algorithm", Some("RS256".to_owned()))
+        .with("privateKey", secret("not pem"));
     let errors = NewCredential::validate(CredentialType::Jwt, &rs, now()).expect_err("invalid");
     assert_eq!(fields_named(&errors), ["privateKey"]);
 
-    let unknown = CredentialFields {
-        algorithm: Some("none".to_owned()),
-        ..named()
-    };
+    let unknown = named().with("algorithm", Some("none".to_owned()));
     let errors =
         NewCredential::validate(CredentialType::Jwt, &unknown, now()).expect_err("invalid");
     assert_eq!(fields_named(&errors), ["algorithm"]);
@@ -160,12 +141,10 @@ fn jwt_needs_secret_for_hs_and_private_key_otherwise() {
 fn jwt_claims_cannot_preset_exp_or_iat() {
     let mut claims = serde_json::Map::new();
     claims.insert("exp".to_owned(), serde_json::json!(1));
-    let fields = CredentialFields {
-        algorithm: Some("HS512".to_owned()),
-        secret: secret("0123456789abcdef0123456789abcdef"),
-        claims: Some(claims),
-        ..named()
-    };
+    let fields = named()
+        .with("algorithm", Some("HS512".to_owned()))
+        .with("secret", secret("0123456789abcdef0123456789abcdef"))
+        .with("claims", Some(claims));
     let errors = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect_err("invalid");
     assert_eq!(fields_named(&errors), ["claims.exp"]);
 }
@@ -174,32 +153,37 @@ fn jwt_claims_cannot_preset_exp_or_iat() {
 fn header_names_are_capped_at_256_characters_naming_the_field() {
     let long = format!("X-{}", "a".repeat(MAX_HEADER_NAME_BYTES - 1));
     let fits = "X-".to_owned() + &"a".repeat(MAX_HEADER_NAME_BYTES - 2);
-    let custom = |name: &str| CredentialFields {
-        headers: Some(vec![(name.to_owned(), SecretString::from("v".to_owned()))]),
-        ..named()
+    let custom = |name: &str| {
+        named().with(
+            "headers",
+            Some(vec![(name.to_owned(), SecretString::from("v".to_owned()))]),
+        )
     };
     let errors = NewCredential::validate(CredentialType::Custom, &custom(&long), now())
         .expect_err("too long");
     assert_eq!(fields_named(&errors), ["headers"]);
     assert!(NewCredential::validate(CredentialType::Custom, &custom(&fits), now()).is_ok());
-    let placed = |name: &str| CredentialFields {
-        value: secret("key-value-1234"),
-        algorithm: Some("HS256".to_owned()),
-        secret: secret("0123456789abcdef0123456789abcdef"),
-        placement: Some(PlacementInput {
-            location: Some("header".to_owned()),
-            name: Some(name.to_owned()),
-            prefix: None,
-        }),
-        ..named()
+    let placed = |name: &str| {
+        named()
+            .with("value", secret("key-value-1234"))
+            .with("algorithm", Some("HS256".to_owned()))
+            .with("secret", secret("0123456789abcdef0123456789abcdef"))
+            .with(
+                "placement",
+                Some(PlacementInput {
+                    location: Some("header".to_owned()),
+                    name: Some(name.to_owned()),
+                    prefix: None,
+                }),
+            )
     };
     for kind in [CredentialType::ApiKey, CredentialType::Jwt] {
         let mut fields = placed(&long);
         if kind == CredentialType::ApiKey {
-            fields.algorithm = None;
-            fields.secret = None;
+            fields.typed.remove("algorithm");
+            fields.typed.remove("secret");
         } else {
-            fields.value = None;
+            fields.typed.remove("value");
         }
         let errors = NewCredential::validate(kind, &fields, now()).expect_err("too long");
         assert_eq!(fields_named(&errors), ["placement.name"], "{kind:?}");
@@ -211,29 +195,23 @@ fn values_sent_in_headers_must_be_visible_ascii() {
     for (kind, fields, field) in [
         (
             CredentialType::ApiKey,
-            CredentialFields {
-                value: secret("cl\u{e9}-secr\u{e8}te"),
-                ..named()
-            },
+            named().with("value", secret("cl\u{e9}-secr\u{e8}te")),
             "value",
         ),
         (
             CredentialType::BearerToken,
-            CredentialFields {
-                value: secret("tok\u{2603}"),
-                ..named()
-            },
+            named().with("value", secret("tok\u{2603}")),
             "value",
         ),
         (
             CredentialType::Custom,
-            CredentialFields {
-                headers: Some(vec![(
+            named().with(
+                "headers",
+                Some(vec![(
                     "X-Tenant".to_owned(),
                     SecretString::from("caf\u{e9}".to_owned()),
                 )]),
-                ..named()
-            },
+            ),
             "headers.X-Tenant",
         ),
     ] {
@@ -241,11 +219,9 @@ fn values_sent_in_headers_must_be_visible_ascii() {
         assert_eq!(fields_named(&errors), [field], "{kind:?}");
     }
     // A password is base64-encoded on the way out: any text goes.
-    let basic = CredentialFields {
-        username: Some("user".to_owned()),
-        password: secret("p\u{e4}ssw\u{f6}rt"),
-        ..named()
-    };
+    let basic = named()
+        .with("username", Some("user".to_owned()))
+        .with("password", secret("p\u{e4}ssw\u{f6}rt"));
     assert!(NewCredential::validate(CredentialType::BasicAuth, &basic, now()).is_ok());
 }
 
@@ -259,22 +235,22 @@ fn custom_header_names_must_be_valid_and_not_transport_headers() {
         "content-length",
         "Proxy-Authorization",
     ] {
-        let fields = CredentialFields {
-            headers: Some(vec![(bad.to_owned(), SecretString::from("v".to_owned()))]),
-            ..named()
-        };
+        let fields = named().with(
+            "headers",
+            Some(vec![(bad.to_owned(), SecretString::from("v".to_owned()))]),
+        );
         assert!(
             NewCredential::validate(CredentialType::Custom, &fields, now()).is_err(),
             "{bad:?} accepted"
         );
     }
-    let fields = CredentialFields {
-        headers: Some(vec![
+    let fields = named().with(
+        "headers",
+        Some(vec![
             ("X-Tenant".to_owned(), SecretString::from("t1".to_owned())),
             ("x-tenant".to_owned(), SecretString::from("t2".to_owned())),
         ]),
-        ..named()
-    };
+    );
     assert!(NewCredential::validate(CredentialType::Custom, &fields, now()).is_err());
 }
 
@@ -286,10 +262,10 @@ fn expiry_must_be_a_future_timestamp() {
         ("tomorrow", false),
     ] {
         let fields = CredentialFields {
-            value: secret("token"),
             expires_at: Patch::Value(raw.to_owned()),
             ..named()
-        };
+        }
+        .with("value", secret("token"));
         assert_eq!(
             NewCredential::validate(CredentialType::BearerToken, &fields, now()).is_ok(),
             ok,
@@ -312,16 +288,11 @@ fn names_are_trimmed_and_bounded() {
 
 #[test]
 fn patch_keeps_what_is_not_given() {
-    let fields = CredentialFields {
-        username: Some("alice".to_owned()),
-        password: secret("pw"),
-        ..named()
-    };
+    let fields = named()
+        .with("username", Some("alice".to_owned()))
+        .with("password", secret("pw"));
     let new = NewCredential::validate(CredentialType::BasicAuth, &fields, now()).expect("valid");
-    let patch = CredentialFields {
-        password: secret("new-pw"),
-        ..CredentialFields::default()
-    };
+    let patch = CredentialFields::default().with("password", secret("new-pw"));
     let valid = ValidPatch::validate(&new.kind, &patch, now()).expect("valid");
     assert!(valid.kind.is_none(), "username unchanged");
     assert!(matches!(
@@ -337,21 +308,13 @@ fn patch_keeps_what_is_not_given() {
 
 #[test]
 fn patch_switching_jwt_family_needs_the_new_key() {
-    let fields = CredentialFields {
-        algorithm: Some("HS256".to_owned()),
-        secret: secret("0123456789abcdef0123456789abcdef"),
-        ..named()
-    };
+    let fields = named()
+        .with("algorithm", Some("HS256".to_owned()))
+        .with("secret", secret("0123456789abcdef0123456789abcdef"));
     let new = NewCredential::validate(CredentialType::Jwt, &fields, now()).expect("valid");
-    let same_family = CredentialFields {
-        algorithm: Some("HS384".to_owned()),
-        ..CredentialFields::default()
-    };
+    let same_family = CredentialFields::default().with("algorithm", Some("HS384".to_owned()));
     assert!(ValidPatch::validate(&new.kind, &same_family, now()).is_ok());
-    let other_family = CredentialFields {
-        algorithm: Some("ES256".to_owned()),
-        ..CredentialFields::default()
-    };
+    let other_family = CredentialFields::default().with("algorithm", Some("ES256".to_owned()));
     let errors = ValidPatch::validate(&new.kind, &other_family, now()).expect_err("needs key");
     assert_eq!(fields_named(&errors), ["privateKey"]);
 }
@@ -402,10 +365,7 @@ fn sealed_payload_round_trips_for_every_type() {
 
 #[test]
 fn debug_output_never_shows_secrets() {
-    let fields = CredentialFields {
-        value: secret("CANARY-debug-value"),
-        ..named()
-    };
+    let fields = named().with("value", secret("CANARY-debug-value"));
     assert!(!format!("{fields:?}").contains("CANARY"));
     let new = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect("valid");
     assert!(!format!("{new:?}").contains("CANARY"));
