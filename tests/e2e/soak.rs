@@ -15,7 +15,7 @@
 //! the joint table.
 //! Ignored by `make test` for its length.
 
-mod support;
+use crate::helpers as support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

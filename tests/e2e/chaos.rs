@@ -19,10 +19,10 @@
 //!   unaudited, reads and health checks go on, the process stays up; when space comes back
 //!   the same process takes writes again with everything from before intact.
 //!
-//! Stopping PostgreSQL under load is `tests/faults.rs`; killing only the rewrap process is
-//! `tests/rotation.rs`. `make chaos` runs the three.
+//! Stopping PostgreSQL under load is `tests/e2e/faults.rs`; killing only the rewrap process is
+//! `tests/e2e/rotation.rs`. `make chaos` runs the three.
 
-mod support;
+use crate::helpers as support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! page's curl flows for every credential type, every error class, access keys and scopes,
 //! organization isolation, and that no secret ever comes back.
 
-mod support;
+use crate::helpers as support;
 
 use std::net::TcpListener;
 

@@ -12,7 +12,7 @@
 //! - per-route body limits, and slow bodies and request heads cut off in time;
 //! - log retention: the server prunes old request-log entries and audit events by itself.
 
-mod support;
+use crate::helpers as support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -4,7 +4,7 @@
 //! server's errors. No secret given to the client may appear in its argv, its output or
 //! the server's.
 
-mod support;
+use crate::helpers as support;
 
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;

@@ -5,7 +5,7 @@
 //! dropped key does before the rewrap: one clear error, naming the key, for the rows it
 //! sealed; everything else keeps working.
 
-mod support;
+use crate::helpers as support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! flight, JWTs for every algorithm verified with the public key, the destination rules,
 //! expiry, the request and audit logs, and that no secret reaches a response or a log line.
 
-mod support;
+use crate::helpers as support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -47,7 +47,7 @@ impl Vault {
                 ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow),
                 // 100 concurrent uses of one key (the single-flight token test) are past
                 // the default in-flight bounds; those bounds have their own test
-                // (tests/attacks/proxy.rs).
+                // (tests/e2e/attacks/proxy.rs).
                 ("VAULT_PROXY_MAX_IN_FLIGHT", "0"),
                 ("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "0"),
             ],

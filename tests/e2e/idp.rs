@@ -6,7 +6,7 @@
 //! problem and change nothing; the logs name the subject that acted and the reasons of
 //! failures; a bad configuration stops the server; the HS256 secret never reaches output.
 
-mod support;
+use crate::helpers as support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! development run, `bootstrap`, `keys generate`, refusals at start-up, graceful shutdown,
 //! and no secret in the logs even at debug level.
 
-mod support;
+use crate::helpers as support;
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};

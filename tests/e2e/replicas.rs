@@ -2,7 +2,7 @@
 //! reads, concurrent writes through both never tear a credential or lose a version, and no
 //! table holds a secret in plaintext.
 
-mod support;
+use crate::helpers as support;
 
 use std::path::Path;
 

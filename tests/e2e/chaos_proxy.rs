@@ -15,10 +15,10 @@
 //!   back the same process, never restarted, serves uses again, and the audit log holds a
 //!   success event for every request the upstream ever received.
 //!
-//! Writes under SIGKILL are `tests/chaos.rs`; reads and writes during an outage,
-//! `tests/faults.rs`. No throughput is asserted: the counts only bound each other.
+//! Writes under SIGKILL are `tests/e2e/chaos.rs`; reads and writes during an outage,
+//! `tests/e2e/faults.rs`. No throughput is asserted: the counts only bound each other.
 
-mod support;
+use crate::helpers as support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! serves again with everything written before the outage intact, and every secret value
 //! acknowledged during the load there and opening.
 
-mod support;
+use crate::helpers as support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -23,8 +23,7 @@
 //! IPv6 guards, audited refusals, header and method hygiene), `keys` (version-bound sealed
 //! rows) and `input` (failed-authentication limits, duplicate keys, names, If-Match, nosniff).
 
-#[path = "../support/mod.rs"]
-mod support;
+use crate::helpers as support;
 
 // Issue 14: one module per area of the security review.
 mod access_keys;
