@@ -4,7 +4,7 @@
 //! `cargo nextest run -p vault-server -E 'binary(e2e) & test(/^chaos::/)'`, or with
 //! `cargo test -p vault-server --test e2e -- chaos::`.
 //!
-//! - `api`: the REST API in the test process: every credential type,
+//! - `api`: the REST API in the test process ([`helpers::TestApp`]): every credential type,
 //!   every error class, access keys, versions, organization isolation;
 //! - `binary`: the real `vault-server` as a newcomer and an operator run it;
 //! - `replicas`: several binaries on one PostgreSQL database;
