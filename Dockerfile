@@ -32,7 +32,7 @@ WORKDIR /data
 # Production defaults: listen on all interfaces inside the container, keep the SQLite file
 # on the volume, refuse to start without ENCRYPTION_KEY (no development key), JSON logs.
 # glibc: buffers of 1 MiB and more (proxied bodies) go back to the system when freed, so a
-# burst of large proxied calls does not stay resident (tests/attacks/proxy.rs measures it).
+# burst of large proxied calls does not stay resident (tests/e2e/attacks/proxy.rs measures it).
 ENV VAULT_BIND=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///data/vault.db \
     VAULT_DEV_MODE=false \

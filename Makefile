@@ -42,15 +42,16 @@ endif
 	$(CARGO) test --workspace --doc
 	./scripts/test-console.sh
 
-# Chaos: SIGKILL the server during a burst of writes and during a rewrap (tests/chaos.rs)
-# and under proxy load (tests/chaos_proxy.rs),
-# stop PostgreSQL under load (tests/faults.rs), kill a rewrap half way (tests/rotation.rs),
-# fill the SQLite volume (tests/chaos.rs, needs `unshare`). They are in `make test` too.
+# Chaos: SIGKILL the server during a burst of writes and during a rewrap (tests/e2e/chaos.rs)
+# and under proxy load (tests/e2e/chaos_proxy.rs),
+# stop PostgreSQL under load (tests/e2e/faults.rs), kill a rewrap half way (tests/e2e/rotation.rs),
+# fill the SQLite volume (tests/e2e/chaos.rs, needs `unshare`). They are in `make test` too:
+# these are the modules `chaos`, `chaos_proxy`, `faults` and `rotation` of the test binary `e2e`.
 chaos: pg-up
 ifeq ($(NEXTEST),yes)
-	$(CARGO) nextest run --workspace --no-fail-fast -E 'binary(chaos) | binary(chaos_proxy) | binary(faults) | binary(rotation)'
+	$(CARGO) nextest run --workspace --no-fail-fast -E 'binary(e2e) & test(/^(chaos|chaos_proxy|faults|rotation)::/)'
 else
-	$(CARGO) test --workspace --no-fail-fast --test chaos --test chaos_proxy --test faults --test rotation
+	$(CARGO) test -p vault-server --no-fail-fast --test e2e -- chaos:: chaos_proxy:: faults:: rotation::
 endif
 
 # The web console in headless Chromium (installs Debian's chromium and playwright-core
@@ -97,7 +98,7 @@ bench-apply:
 clean:
 	$(CARGO) clean
 
-# A long mixed load on both databases at once (tests/soak.rs), then the memory plot and the
+# A long mixed load on both databases at once (tests/e2e/soak.rs), then the memory plot and the
 # summary table in target/soak/. SOAK_SECONDS=60 for a short run (CI).
 soak: pg-up
 	./scripts/soak.sh

@@ -40,9 +40,9 @@ echo "fuzzing $base for ${SECONDS_BUDGET}s (server log: $run/server.err)"
 # Left out, with the reason:
 # - POST /credentials/{id}/proxy answers with the upstream's own status; with no
 #   reachable upstream here its 502/504 gateway errors are correct answers, not faults
-#   (tests/usage.rs covers it against real local upstreams).
+#   (tests/e2e/usage.rs covers it against real local upstreams).
 # - DELETE /access-keys/{id}: the stateful phase would revoke the fuzzer's own key and
-#   turn the rest of the run into 401s (tests/api.rs covers revocation).
+#   turn the rest of the run into 401s (tests/e2e/api.rs covers revocation).
 # One worker: with two, hypothesis once failed inside itself ("AST constructor recursion
 # depth mismatch", parsing its own sources from two threads), which would fail a good run.
 status=0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make soak`: tests/soak.rs (a mixed load on SQLite and PostgreSQL for SOAK_SECONDS, default
+# `make soak`: tests/e2e/soak.rs (a mixed load on SQLite and PostgreSQL for SOAK_SECONDS, default
 # 600), then the memory and load plot and the summary under target/soak/ (matplotlib from PyPI
 # into target/soak-venv). The plot is drawn even when the soak fails: it is the evidence.
 # The summary opens with a joint table: throughput in the first and last quarter of the run
@@ -37,10 +37,10 @@ fi
 echo "soak: ${SOAK_SECONDS:-600} s on SQLite and PostgreSQL at once (summary in $out/summary.md)"
 status=0
 if command -v cargo-nextest >/dev/null 2>&1; then
-  SOAK_DIR="$out" cargo nextest run --workspace --run-ignored only -E 'binary(soak)' \
+  SOAK_DIR="$out" cargo nextest run --workspace --run-ignored only -E 'binary(e2e) & test(/^soak::/)' \
     --no-capture || status=$?
 else
-  SOAK_DIR="$out" cargo test --workspace --test soak -- --ignored --nocapture || status=$?
+  SOAK_DIR="$out" cargo test -p vault-server --test e2e -- soak:: --ignored --nocapture || status=$?
 fi
 "$venv/bin/python" scripts/soak_plot.py "$out" || status=1
 [ -f "$out/summary.md" ] && cat "$out/summary.md"

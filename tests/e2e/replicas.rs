@@ -2,31 +2,22 @@
 //! reads, concurrent writes through both never tear a credential or lose a version, and no
 //! table holds a secret in plaintext.
 
-mod support;
-
 use std::path::Path;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
-use support::postgres::TestDatabase;
-use support::{Server, command, run_ok};
+use serde_json::json;
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
 use vault_core::{CredentialId, CredentialSecrets, Principal, SystemClock, Vault};
 use vault_store_postgres::{PgOptions, PgStore};
+
+use crate::helpers::postgres::{TestDatabase, psql};
+use crate::helpers::{Api, Id, Server, canary, command, new_key, run_ok};
 
 fn replica(dir: &Path, database: &str, key: &str) -> std::process::Command {
     let mut cmd = command(dir);
     cmd.env("DATABASE_URL", database).env("ENCRYPTION_KEY", key);
     cmd
-}
-
-fn generate_key() -> String {
-    KeyEncryptionKey::generate()
-        .expect("random")
-        .to_base64()
-        .expose_secret()
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,7 +26,7 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let key = generate_key();
+    let key = new_key();
 
     // Migrations are a deploy step on PostgreSQL; a replica refuses an unmigrated schema.
     let refused = replica(dir.path(), &db.url, &key).output().expect("run");
@@ -50,98 +41,57 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
 
     let a = Server::start(replica(dir.path(), &db.url, &key));
     let b = Server::start(replica(dir.path(), &db.url, &key));
-    let client = support::http_client().build().expect("an HTTP client");
+    let (on_a, on_b) = (Api::new(&a.base), Api::new(&b.base));
 
     // Created through A; read, updated and deleted through B.
-    let canary = |label: &str| format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple());
     let first = canary("first");
-    let created: Value = client
-        .post(format!("{}/credentials", a.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "shared", "type": "bearer_token", "value": first, "description": "start"}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let path = format!("/credentials/{}", created["id"].as_str().expect("id"));
-    let read: Value = client
-        .get(format!("{}{path}", b.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let created = on_a
+        .create_credential(
+            &token,
+            &json!({"name": "shared", "type": "bearer_token", "value": first,
+                    "description": "start"}),
+        )
+        .await;
+    let id = created.id();
+    let path = format!("/credentials/{id}");
+    let read = on_b.get(&path, &token).await.json();
     assert_eq!(read, created);
-    let renamed = client
-        .patch(format!("{}{path}", b.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "renamed via B"}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(renamed.status(), StatusCode::OK);
-    let seen_by_a: Value = client
-        .get(format!("{}{path}", a.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let renamed = on_b
+        .update_credential(&id, &token, &json!({"name": "renamed via B"}))
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK);
+    let seen_by_a = on_a.get(&path, &token).await.json();
     assert_eq!(seen_by_a["name"], "renamed via B");
-    let deleted = client
-        .delete(format!("{}{path}", b.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    let gone = client
-        .get(format!("{}{path}", a.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let deleted = on_b.delete_credential(&id, &token).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = on_a.get(&path, &token).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
 
     // 2 x 50 concurrent PATCHes of one credential, each writing a matching pair: the
     // description `pair-N` and the secret value `...-pair-N`.
-    let created: Value = client
-        .post(format!("{}/credentials", a.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "contended", "type": "bearer_token", "value": canary("initial"), "description": "pair-initial"}))
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_str().expect("id").to_owned();
+    let created = on_a
+        .create_credential(
+            &token,
+            &json!({"name": "contended", "type": "bearer_token", "value": canary("initial"),
+                    "description": "pair-initial"}),
+        )
+        .await;
+    let id = created.id();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let patches = (0..100).map(|i| {
-        let client = client.clone();
-        let base = if i % 2 == 0 {
-            a.base.clone()
+        let api = if i % 2 == 0 {
+            on_a.clone()
         } else {
-            b.base.clone()
+            on_b.clone()
         };
-        let url = format!("{base}/credentials/{id}");
+        let (id, token) = (id.clone(), token.clone());
         let body =
             json!({"description": format!("pair-{i}"), "value": format!("CANARY-{run}-pair-{i}")});
-        let token = token.clone();
         tokio::spawn(async move {
-            client
-                .patch(url)
-                .bearer_auth(token)
-                .json(&body)
-                .send()
+            let path = format!("/credentials/{id}");
+            api.try_call(Method::PATCH, &path, &token, Some(&body))
                 .await
-                .map(|r| r.status())
+                .map(|r| r.status)
         })
     });
     let statuses = futures::future::join_all(patches).await;
@@ -151,15 +101,7 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
         .count();
     assert!(successes > 0);
 
-    let after: Value = client
-        .get(format!("{}/credentials/{id}", b.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+    let after = on_b.get(&format!("/credentials/{id}"), &token).await.json();
     assert_eq!(
         after["version"].as_i64(),
         Some(1 + successes as i64),
@@ -219,58 +161,31 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
     }
 
     // A key revoked through A: refused by A at once, and by B within its cache time.
-    let issued: Value = client
-        .post(format!("{}/access-keys", a.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "short-lived", "scopes": ["credentials:read"]}))
-        .send()
+    let issued = on_a
+        .create_access_key(
+            &token,
+            &json!({"name": "short-lived", "scopes": ["credentials:read"]}),
+        )
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json();
     let key = issued["keySecret"].as_str().expect("key").to_owned();
-    for base in [&a.base, &b.base] {
-        let ok = client
-            .get(format!("{base}/credentials"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(ok.status(), StatusCode::OK);
+    for api in [&on_a, &on_b] {
+        let ok = api.get("/credentials", &key).await;
+        assert_eq!(ok.status, StatusCode::OK);
     }
-    let revoked = client
-        .delete(format!(
-            "{}/access-keys/{}",
-            a.base,
-            issued["id"].as_str().expect("id")
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    let on_a = client
-        .get(format!("{}/credentials", a.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let revoked = on_a.revoke_access_key(&issued.id(), &token).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let refused = on_a.get("/credentials", &key).await;
     assert_eq!(
-        on_a.status(),
+        refused.status,
         StatusCode::UNAUTHORIZED,
         "evicted at once where it was revoked"
     );
     // The default auth cache is one second: wait it out (bounded, not a timing assertion).
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
-    let on_b = client
-        .get(format!("{}/credentials", b.base))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let refused = on_b.get("/credentials", &key).await;
     assert_eq!(
-        on_b.status(),
+        refused.status,
         StatusCode::UNAUTHORIZED,
         "refused by the other replica after the cache time"
     );
@@ -282,7 +197,7 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
 #[test]
 fn a_replica_refuses_an_unreachable_database_or_a_newer_schema() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let key = generate_key();
+    let key = new_key();
     // Nothing listens on port 1: refused at once, with the (password-free) URL named.
     let out = replica(
         dir.path(),
@@ -308,7 +223,7 @@ fn a_replica_refuses_an_unreachable_database_or_a_newer_schema() {
     let mut migrate = replica(dir.path(), &db.url, &key);
     migrate.arg("migrate");
     run_ok(migrate);
-    let future = support::postgres::psql(
+    let future = psql(
         &db.url,
         "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000000')",
     );
@@ -329,14 +244,14 @@ fn a_replica_refuses_an_unreachable_database_or_a_newer_schema() {
 /// to them), and recent ones stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_prune_the_logs_one_at_a_time_under_one_advisory_lock() {
-    use support::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
+    use crate::helpers::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
     use vault_core::store::{JobName, JobStore as _};
 
     let Some(db) = TestDatabase::create() else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let key = generate_key();
+    let key = new_key();
     let mut migrate = replica(dir.path(), &db.url, &key);
     migrate.arg("migrate");
     run_ok(migrate);

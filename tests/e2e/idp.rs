@@ -6,20 +6,17 @@
 //! problem and change nothing; the logs name the subject that acted and the reasons of
 //! failures; a bad configuration stops the server; the HS256 secret never reaches output.
 
-mod support;
-
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
-use tempfile::TempDir;
+
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Id, TestServer, command, new_key};
 
 const ISSUER: &str = "https://login.example.com/";
 const AUDIENCE: &str = "vault-api";
@@ -40,102 +37,52 @@ fn now() -> i64 {
     i64::try_from(seconds).expect("a plausible time")
 }
 
-/// A `vault-server` command on the test's database and key, with the identity provider
-/// configured through the environment, as an operator would.
-fn vault_command(dir: &Path, key: &str) -> Command {
-    let mut cmd = command(dir);
-    cmd.env("ENCRYPTION_KEY", key)
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("vault.db").display()),
-        )
-        .env("VAULT_DEV_MODE", "false")
-        .env("VAULT_IDP_ISSUER", ISSUER)
-        .env("VAULT_IDP_AUDIENCE", AUDIENCE)
-        .env("VAULT_IDP_HS256_SECRETS", SECRET)
-        .env(
+/// The identity provider, configured through the environment as an operator would.
+fn idp_settings() -> [(&'static str, String); 5] {
+    [
+        ("VAULT_IDP_ISSUER", ISSUER.to_owned()),
+        ("VAULT_IDP_AUDIENCE", AUDIENCE.to_owned()),
+        ("VAULT_IDP_HS256_SECRETS", SECRET.to_owned()),
+        (
             "VAULT_IDP_PUBLIC_KEY_FILES",
             fixture("rsa.pub.pem").display().to_string(),
-        )
-        .env("VAULT_IDP_JWKS_FILE", fixture("jwks.json"));
-    cmd
+        ),
+        (
+            "VAULT_IDP_JWKS_FILE",
+            fixture("jwks.json").display().to_string(),
+        ),
+    ]
 }
 
 struct TestIdp {
-    server: Server,
-    client: Client,
-    /// The bootstrap admin access key.
-    admin: String,
+    /// The server, its admin key the bootstrap's.
+    app: TestServer,
     /// The organization's id.
     org: String,
-    _dir: TempDir,
 }
 
+/// A bootstrapped server with the identity provider configured, and `extra_env`.
 async fn start(extra_env: &[(&str, &str)]) -> TestIdp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut generate = command(dir.path());
-    generate.args(["keys", "generate"]);
-    let key = run_ok(generate);
-    let mut bootstrap = vault_command(dir.path(), &key);
-    bootstrap.args(["bootstrap", "--org", "acme"]);
-    let admin = run_ok(bootstrap);
-    let mut serve = vault_command(dir.path(), &key);
-    for (name, value) in extra_env {
-        serve.env(name, value);
-    }
-    let server = Server::start(serve);
-    let client = support::http_client().build().expect("an HTTP client");
-    let events: Value = client
-        .get(format!(
-            "{}/audit-events?action=access_key.create",
-            server.base
-        ))
-        .bearer_auth(&admin)
-        .send()
+    let idp = idp_settings();
+    let settings: Vec<(&str, &str)> = idp
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .chain(extra_env.iter().copied())
+        .collect();
+    let app = TestServer::start(&settings);
+    let events = app
+        .api
+        .get("/audit-events?action=access_key.create", &app.token)
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON");
+        .json();
     let org = events["items"][0]["organizationId"]
         .as_str()
         .expect("the bootstrap key's event names the organization")
         .to_owned();
-    TestIdp {
-        server,
-        client,
-        admin,
-        org,
-        _dir: dir,
-    }
+    TestIdp { app, org }
 }
 
 impl TestIdp {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<&Value>,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.server.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("sent");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.expect("a body");
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
     /// Claims of a valid token of this organization.
     fn claims(&self, subject: &str, scope: &str) -> Value {
         json!({
@@ -150,10 +97,7 @@ impl TestIdp {
     }
 
     async fn credential_count(&self) -> usize {
-        let (status, _, list) = self
-            .call(Method::GET, "/credentials", &self.admin, None)
-            .await;
-        assert_eq!(status, StatusCode::OK);
+        let list = self.app.api.get_json("/credentials", &self.app.token).await;
         list["items"].as_array().expect("items").len()
     }
 }
@@ -208,11 +152,7 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
     ));
     let mut body = bearer_credential();
     body["allowedHosts"] = json!([upstream.origin()]);
-    let (status, _, created) = idp
-        .call(Method::POST, "/credentials", &writer, Some(&body))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let id = created["id"].as_str().expect("an id").to_owned();
+    let id = idp.app.api.create_credential(&writer, &body).await.id();
 
     // RS256 (a PEM file), reading only: it lists, and a create is a 403.
     let reader = sign(
@@ -221,10 +161,11 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
         None,
         &idp.claims("bob@example.com", "credentials:read"),
     );
-    let (status, _, list) = idp.call(Method::GET, "/credentials", &reader, None).await;
-    assert_eq!(status, StatusCode::OK);
+    let list = idp.app.api.get_json("/credentials", &reader).await;
     assert_eq!(list["items"][0]["id"], json!(id));
-    let (status, headers, problem) = idp
+    let refused = idp
+        .app
+        .api
         .call(
             Method::POST,
             "/credentials",
@@ -232,16 +173,16 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
             Some(&bearer_credential()),
         )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(problem["code"], "insufficient-scope");
-    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["code"], "insufficient-scope");
+    assert_eq!(refused.header("content-type"), "application/problem+json");
 
     // A token with no vault scope authenticates, and may do nothing.
     let nothing = hs256(&idp.claims("carol@example.com", "openid profile"));
-    let (status, _, problem) = idp.call(Method::GET, "/credentials", &nothing, None).await;
+    let refused = idp.app.api.get("/credentials", &nothing).await;
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("insufficient-scope"))
+        refused.problem(),
+        (StatusCode::FORBIDDEN, "insufficient-scope".to_owned())
     );
 
     // Within the leeway (30 s by default): expired 10 s ago still passes.
@@ -250,49 +191,51 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
         &json!({"exp": now() - 10}),
     ));
     assert_eq!(
-        idp.call(Method::GET, "/credentials", &late, None).await.0,
+        idp.app.api.get("/credentials", &late).await.status,
         StatusCode::OK
     );
 
     // Keys made by a token: no more scopes than the token has.
-    let (status, _, key) = idp
-        .call(
-            Method::POST,
-            "/access-keys",
+    let created = idp
+        .app
+        .api
+        .create_access_key(
             &writer,
-            Some(&json!({"name": "ci", "scopes": ["credentials:read"]})),
+            &json!({"name": "ci", "scopes": ["credentials:read"]}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{key}");
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let key = created.json();
     assert_eq!(key["createdBy"], Value::Null, "no access key made it");
-    let (status, _, problem) = idp
-        .call(
-            Method::POST,
-            "/access-keys",
+    let refused = idp
+        .app
+        .api
+        .create_access_key(
             &writer,
-            Some(&json!({"name": "root", "scopes": ["credentials:read", "audit:read"]})),
+            &json!({"name": "root", "scopes": ["credentials:read", "audit:read"]}),
         )
         .await;
     assert_eq!(
-        (status, problem["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("scope-escalation"))
+        refused.problem(),
+        (StatusCode::FORBIDDEN, "scope-escalation".to_owned())
     );
     let new_key = key["keySecret"].as_str().expect("the key, once");
     assert_eq!(
-        idp.call(Method::GET, "/credentials", new_key, None).await.0,
+        idp.app.api.get("/credentials", new_key).await.status,
         StatusCode::OK
     );
 
     // A use through the proxy, logged as the subject's.
-    let (status, _, answer) = idp
-        .call(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
+    let answer = idp
+        .app
+        .api
+        .proxy(
+            &id,
             &writer,
-            Some(&json!({"method": "GET", "url": upstream.url("/record/x")})),
+            &json!({"method": "GET", "url": upstream.url("/record/x")}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 
     // ES256 (a JWKS key, by kid), with audit:read: the logs name who acted.
     let auditor = sign(
@@ -301,8 +244,7 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
         Some("ec-1"),
         &idp.claims("dave@example.com", "audit:read credentials:read"),
     );
-    let (status, _, events) = idp.call(Method::GET, "/audit-events", &auditor, None).await;
-    assert_eq!(status, StatusCode::OK, "{events}");
+    let events = idp.app.api.get_json("/audit-events", &auditor).await;
     let by_alice: Vec<(&str, &str, &Value)> = events["items"]
         .as_array()
         .expect("items")
@@ -325,28 +267,23 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
             ("credential.create", "success", &Value::Null),
         ]
     );
-    let (status, _, logs) = idp.call(Method::GET, "/request-logs", &auditor, None).await;
-    assert_eq!(status, StatusCode::OK);
+    let logs = idp.app.api.get_json("/request-logs", &auditor).await;
     assert_eq!(logs["items"][0]["actorSubject"], "alice@example.com");
     assert_eq!(logs["items"][0]["accessKeyId"], Value::Null);
 
     // Access keys keep working, and their events name no subject.
-    let (status, _, events) = idp
-        .call(
-            Method::GET,
-            "/audit-events?action=access_key.create",
-            &idp.admin,
-            None,
-        )
+    let events = idp
+        .app
+        .api
+        .get_json("/audit-events?action=access_key.create", &idp.app.token)
         .await;
-    assert_eq!(status, StatusCode::OK);
     let bootstrap = events["items"]
         .as_array()
         .expect("items")
         .last()
         .expect("one");
     assert_eq!(bootstrap["actorSubject"], Value::Null);
-    idp.server.stop();
+    idp.app.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,7 +372,9 @@ async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
         ("not a JWT", "not-a-jwt".to_owned()),
     ];
     for (what, token) in &cases {
-        let (status, headers, problem) = idp
+        let refused = idp
+            .app
+            .api
             .call(
                 Method::POST,
                 "/credentials",
@@ -443,15 +382,23 @@ async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
                 Some(&bearer_credential()),
             )
             .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {problem}");
         assert_eq!(
-            headers["content-type"], "application/problem+json",
+            refused.status,
+            StatusCode::UNAUTHORIZED,
+            "{what}: {}",
+            refused.body
+        );
+        assert_eq!(
+            refused.header("content-type"),
+            "application/problem+json",
             "{what}"
         );
         assert_eq!(
-            headers["www-authenticate"], "Bearer realm=\"vault\"",
+            refused.header("www-authenticate"),
+            "Bearer realm=\"vault\"",
             "{what}"
         );
+        let problem = refused.json();
         assert_eq!(problem["code"], "unauthorized", "{what}");
         assert_eq!(problem["status"], 401, "{what}");
     }
@@ -463,15 +410,14 @@ async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
 
     // Signed, meant for us and of a known organization: audited there, with the subject
     // and the reason. The others have no organization to be audited in.
-    let (status, _, events) = idp
-        .call(
-            Method::GET,
+    let events = idp
+        .app
+        .api
+        .get_json(
             "/audit-events?action=authentication.failure",
-            &idp.admin,
-            None,
+            &idp.app.token,
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
     let failures: Vec<(&str, &str)> = events["items"]
         .as_array()
         .expect("items")
@@ -491,7 +437,7 @@ async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
         ]
     );
 
-    let (out, err) = idp.server.stop();
+    let (out, err) = idp.app.stop();
     let output = format!("{out}{err}");
     assert!(!output.contains(SECRET), "the HS256 secret was printed");
     assert!(
@@ -520,11 +466,10 @@ async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
 #[test]
 fn a_bad_identity_provider_configuration_stops_the_server() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut generate = command(dir.path());
-    generate.args(["keys", "generate"]);
-    let key = run_ok(generate);
+    let key = new_key();
     let refused = |changes: &[(&str, Option<&str>)]| {
-        let mut cmd = vault_command(dir.path(), &key);
+        let mut cmd = command(dir.path());
+        cmd.env("ENCRYPTION_KEY", &key).envs(idp_settings());
         for (name, value) in changes {
             match value {
                 Some(value) => cmd.env(name, value),

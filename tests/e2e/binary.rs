@@ -2,14 +2,18 @@
 //! development run, `bootstrap`, `keys generate`, refusals at start-up, graceful shutdown,
 //! and no secret in the logs even at debug level.
 
-mod support;
-
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{BIN, Server, command};
+
+use crate::helpers::server::succeeded;
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{
+    Api, BIN, Id, Reply, Server, TestServer, canary, command, http_client, run_ok,
+};
 
 /// A command in development mode, as `make run` starts the server.
 fn dev_command(dir: &std::path::Path) -> Command {
@@ -63,16 +67,13 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
     );
 
     // The seed's calls with that key.
-    let client = support::http_client().build().expect("an HTTP client");
-    let created = client
-        .post(format!("{}/credentials", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Stripe API Key", "type": "api_key", "value": "sk_live_0123456789", "description": "Production Stripe key"}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.expect("json");
+    let created = Api::new(&server.base)
+        .create_credential(
+            &token,
+            &json!({"name": "Stripe API Key", "type": "api_key", "value": "sk_live_0123456789",
+                    "description": "Production Stripe key"}),
+        )
+        .await;
     let (out, _) = server.stop();
     assert_eq!(
         out.matches("vlt_").count(),
@@ -82,17 +83,10 @@ async fn the_zero_config_run_creates_everything_and_prints_the_key_once() {
 
     // Second run: same key file, same data, no new organization, no key printed.
     let server = Server::start(dev_command(dir.path()));
-    let list: Value = support::http_client()
-        .build()
-        .expect("an HTTP client")
-        .get(format!("{}/credentials", server.base))
-        .bearer_auth(&token)
-        .send()
+    let list = Api::new(&server.base)
+        .get("/credentials", &token)
         .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json");
+        .json();
     assert_eq!(list["items"][0]["id"], created["id"]);
     let (out, _) = server.stop();
     assert!(
@@ -129,8 +123,7 @@ async fn debug_logs_never_contain_a_secret() {
         .to_owned();
 
     let server = Server::start(with_key());
-    let client = support::http_client().build().expect("an HTTP client");
-    let canary = |label: &str| format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple());
+    let api = Api::new(&server.base);
     let mut canaries = Vec::new();
     let bodies = [
         json!({"name": "a", "type": "api_key", "value": canary("a")}),
@@ -149,56 +142,33 @@ async fn debug_logs_never_contain_a_secret() {
         for value in body.as_object().expect("object").values() {
             collect_canaries(value, &mut canaries);
         }
-        let response = client
-            .post(format!("{}/credentials", server.base))
-            .bearer_auth(&token)
-            .json(body)
-            .send()
-            .await
-            .expect("sent");
-        if response.status() == 201 {
-            let created: Value = response.json().await.expect("json");
-            let path = format!(
-                "{}/credentials/{}",
-                server.base,
-                created["id"].as_str().expect("id")
-            );
-            let _ = client
-                .get(&path)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("sent");
+        let response = api
+            .call(Method::POST, "/credentials", &token, Some(body))
+            .await;
+        if response.status == StatusCode::CREATED {
+            let created = response.json();
+            let id = created.id();
+            let _ = api.get(&format!("/credentials/{id}"), &token).await;
             if matches!(created["type"].as_str(), Some("api_key" | "bearer_token")) {
                 let rotated = canary("rotated");
                 canaries.push(rotated.clone());
-                let response = client
-                    .patch(&path)
-                    .bearer_auth(&token)
-                    .json(&json!({"value": rotated}))
-                    .send()
-                    .await
-                    .expect("sent");
-                assert_eq!(response.status(), 200);
+                let response = api
+                    .update_credential(&id, &token, &json!({"value": rotated}))
+                    .await;
+                assert_eq!(response.status, StatusCode::OK);
             }
         }
     }
     let raw = canary("raw");
     canaries.push(raw.clone());
-    let _ = client
-        .post(format!("{}/credentials", server.base))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(format!("{{\"value\": \"{raw}\""))
-        .send()
-        .await
-        .expect("sent");
-    let _ = client
-        .get(format!("{}/credentials", server.base))
-        .bearer_auth(format!("{raw}x"))
-        .send()
-        .await
-        .expect("sent");
+    let _ = Reply::send(
+        api.request(Method::POST, "/credentials")
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(format!("{{\"value\": \"{raw}\"")),
+    )
+    .await;
+    let _ = api.get("/credentials", &format!("{raw}x")).await;
     let (stdout, stderr) = server.stop();
     assert!(
         stderr.contains("DEBUG") || stderr.contains("debug"),
@@ -231,7 +201,7 @@ fn collect_canaries(value: &Value, out: &mut Vec<String>) {
 #[test]
 fn bootstrap_prints_only_the_key_on_stdout() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = support::succeeded(
+    let output = succeeded(
         dev_command(dir.path()).args(["bootstrap", "--org", "acme"]),
         "",
     );
@@ -303,7 +273,7 @@ fn a_wrong_or_malformed_key_is_refused_at_start_up() {
     );
 
     // The right key as a previous key still opens the database.
-    support::succeeded(
+    succeeded(
         command(dir.path())
             .env("ENCRYPTION_KEY", key_b)
             .env("ENCRYPTION_KEYS_PREVIOUS", key_a)
@@ -395,42 +365,28 @@ fn a_sigterm_right_after_listening_stops_gracefully() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
-    let upstream = support::upstream::start_upstream().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (server, admin) = support::start_bootstrapped(
-        dir.path(),
-        &[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")],
-    );
-    let base = server.base.clone();
-    let client = support::http_client().build().expect("an HTTP client");
-    let created: Value = client
-        .post(format!("{base}/credentials"))
-        .bearer_auth(&admin)
-        .json(
+    let upstream = start_upstream().await;
+    let app = TestServer::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
+    let (api, admin) = (app.api.clone(), app.token.clone());
+    let base = api.base.clone();
+    let created = api
+        .create_credential(
+            &admin,
             &json!({"name": "slow", "type": "bearer_token", "value": "tok-graceful-1",
                       "allowedHosts": [upstream.origin()]}),
         )
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
-    let id = created["id"].as_str().expect("id").to_owned();
+        .await;
+    let id = created.id();
 
     // A use whose upstream takes 5 s, in flight when the signal comes.
     let in_flight = tokio::spawn({
-        let (client, base, admin) = (client.clone(), base.clone(), admin.clone());
+        let (api, admin) = (api.clone(), admin.clone());
         let url = upstream.url("/slow");
         async move {
-            let answer = client
-                .post(format!("{base}/credentials/{id}/proxy"))
-                .bearer_auth(&admin)
-                .json(&json!({"method": "GET", "url": url}))
-                .send()
-                .await
-                .expect("the use in flight is answered");
-            (answer.status(), answer.text().await.expect("body"))
+            let answer = api
+                .proxy(&id, &admin, &json!({"method": "GET", "url": url}))
+                .await;
+            (answer.status, answer.body)
         }
     });
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -441,12 +397,12 @@ async fn a_sigterm_lets_requests_in_flight_finish_and_takes_no_new_ones() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let stopped = tokio::task::spawn_blocking(move || server.stop());
+    let stopped = tokio::task::spawn_blocking(move || app.stop());
 
     // Once stopping, the server takes no new connection, while the use is still upstream.
     let deadline = Instant::now() + Duration::from_secs(4);
     loop {
-        let fresh = support::http_client().build().expect("an HTTP client");
+        let fresh = http_client().build().expect("an HTTP client");
         if fresh.get(format!("{base}/healthz")).send().await.is_err() {
             break;
         }
@@ -501,7 +457,7 @@ fn key_material_is_read_as_text_and_never_echoed() {
     let dir = tempfile::tempdir().expect("temp dir");
     let digits = digit_only_hex_key();
     for name in ["ENCRYPTION_KEY", "VAULT_ENCRYPTION_KEY"] {
-        support::succeeded(
+        succeeded(
             command(dir.path())
                 .env(name, &digits)
                 .args(["bootstrap", "--org", name]),
@@ -509,7 +465,7 @@ fn key_material_is_read_as_text_and_never_echoed() {
         );
     }
     // ... and as a previous key, after a rotation.
-    support::succeeded(
+    succeeded(
         command(dir.path())
             .env(
                 "ENCRYPTION_KEY",
@@ -651,7 +607,7 @@ fn development_mode_keeps_its_files_private_and_refuses_a_planted_key_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut bootstrap = dev_command(dir.path());
     bootstrap.args(["bootstrap", "--org", "acme"]);
-    support::run_ok(bootstrap);
+    run_ok(bootstrap);
     let data = dir.path().join("data");
     assert_eq!(mode_of(&data), 0o700, "the data directory");
     assert_eq!(mode_of(&data.join("vault.db")), 0o600, "the database");
@@ -702,7 +658,7 @@ fn development_mode_keeps_its_files_private_and_refuses_a_planted_key_file() {
         std::os::unix::fs::chown(&key_file, Some(my_uid()), None).expect("chown back");
     }
     // Ours, private: used.
-    support::succeeded(
+    succeeded(
         dev_command(fresh.path()).args(["bootstrap", "--org", "acme"]),
         "",
     );
@@ -720,10 +676,10 @@ fn admin_commands_never_fall_back_to_the_development_key_silently() {
     // A development database, then a rotation to a real key (the dev key kept as previous).
     let mut bootstrap = dev_command(dir.path());
     bootstrap.args(["bootstrap", "--org", "acme"]);
-    support::run_ok(bootstrap);
+    run_ok(bootstrap);
     let dev_key = std::fs::read_to_string(dir.path().join("data/encryption.key")).expect("key");
     let new_key = "7kUqB2s0xvY1QbFh9rN3JmZc8pWdLtE4aGoXiCy5HgA=";
-    support::succeeded(
+    succeeded(
         command(dir.path())
             .env("ENCRYPTION_KEY", new_key)
             .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())
@@ -771,7 +727,7 @@ fn admin_commands_never_fall_back_to_the_development_key_silently() {
     assert!(!stdout.contains(dev_key.trim()) && !stderr.contains(dev_key.trim()));
 
     // With the servers' keys, the advice is given as before.
-    support::succeeded(
+    succeeded(
         command(dir.path())
             .env("ENCRYPTION_KEY", new_key)
             .env("ENCRYPTION_KEYS_PREVIOUS", dev_key.trim())

@@ -13,12 +13,13 @@ use std::net::IpAddr;
 use vault_server::app::{PostgresVault, SqliteVault};
 
 use super::*;
+use crate::helpers::http_client;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-impl Vault {
+impl TestApp {
     /// Restarts the server with its store metered into the registry `/metrics` serves,
     /// so that a test can count store calls.
     async fn restart_metered(&mut self) {
@@ -42,7 +43,7 @@ impl Vault {
     fn serve_metered<S: Store>(&mut self, vault: vault_server::app::ServerVault<S>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let app = Application::start_metered(vault, listener, &self.settings).expect("starts");
-        self.base = format!("http://{}", app.address());
+        self.api.base = format!("http://{}", app.address());
         self.handle = Some(app.handle());
         self.running = Some(tokio::spawn(app.run_until_stopped()));
     }
@@ -50,14 +51,10 @@ impl Vault {
     /// Access-key lookups in the store so far (every outcome), from `/metrics`.
     async fn key_lookups(&self) -> u64 {
         let text = self
-            .client
-            .get(format!("{}/metrics", self.base))
-            .send()
+            .api
+            .call_without_key(Method::GET, "/metrics")
             .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+            .body;
         text.lines()
             .filter(|l| {
                 l.starts_with("vault_store_operation_duration_seconds_count")
@@ -70,7 +67,7 @@ impl Vault {
 
 /// An HTTP client whose connections come from `address` (any of 127.0.0.0/8 on Linux).
 fn client_from(address: &str) -> Client {
-    support::http_client()
+    http_client()
         .local_address(address.parse::<IpAddr>().expect("address"))
         .timeout(Duration::from_secs(20))
         .build()
@@ -86,11 +83,7 @@ fn random_key() -> String {
         .to_owned()
 }
 
-async fn send(request: reqwest::RequestBuilder) -> Reply {
-    Reply::read(request.send().await.expect("sent")).await
-}
-
-fn count(vault: &Vault, sql: &str) -> u64 {
+fn count(vault: &TestApp, sql: &str) -> u64 {
     let out = vault.sql(sql);
     out.parse()
         .unwrap_or_else(|_| panic!("{sql}: not a count: {out}"))
@@ -107,8 +100,8 @@ fn count(vault: &Vault, sql: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_authentications_are_limited_per_source_before_the_key_is_looked_up() {
     const BURST: u64 = 20;
-    for backend in BACKENDS {
-        let Some(mut vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(mut vault) = start_on(backend, false).await else {
             continue;
         };
         // One failure a minute regained: nothing refills during the test.
@@ -119,7 +112,7 @@ async fn failed_authentications_are_limited_per_source_before_the_key_is_looked_
         assert_eq!(count(&vault, unattributed), 0);
 
         let attacker = client_from("127.0.0.2");
-        let url = format!("{}/credentials", vault.base);
+        let url = format!("{}/credentials", vault.api.base);
         let lookups_before = vault.key_lookups().await;
         let (mut refused, mut limited) = (0_u64, 0_u64);
         for i in 0..600 {
@@ -128,7 +121,7 @@ async fn failed_authentications_are_limited_per_source_before_the_key_is_looked_
                 // Without a trusted proxy, a forwarded-for header changes nothing.
                 request = request.header("x-forwarded-for", format!("198.51.100.{}", i % 250));
             }
-            let reply = send(request).await;
+            let reply = Reply::send(request).await;
             match reply.problem() {
                 (StatusCode::UNAUTHORIZED, code) if code == "unauthorized" => {
                     assert_eq!(limited, 0, "{backend:?}: a 401 after a 429");
@@ -159,14 +152,12 @@ async fn failed_authentications_are_limited_per_source_before_the_key_is_looked_
         );
 
         // The blocked source is refused whatever its key, before it is looked up.
-        let reply = send(attacker.get(&url).bearer_auth(&vault.a)).await;
+        let reply = Reply::send(attacker.get(&url).bearer_auth(&vault.token)).await;
         assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{backend:?}");
         // Another address is not: its keys work, and its failures are its own.
-        let reply = vault
-            .call(Method::GET, "/credentials", &vault.a, None)
-            .await;
+        let reply = vault.api.get("/credentials", &vault.token).await;
         assert_eq!(reply.status, StatusCode::OK, "{backend:?}: {}", reply.body);
-        let reply = send(client_from("127.0.0.3").get(&url).bearer_auth(random_key())).await;
+        let reply = Reply::send(client_from("127.0.0.3").get(&url).bearer_auth(random_key())).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{backend:?}");
         vault.stop().await;
     }
@@ -176,13 +167,13 @@ async fn failed_authentications_are_limited_per_source_before_the_key_is_looked_
 /// trusted proxy) has a budget of its own; a hop the client wrote itself changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
-    let mut vault = Vault::start(false).await;
+    let mut vault = start(false).await;
     vault.settings.auth_failure_limit_per_minute = 1;
     vault.settings.auth_failure_limit_burst = 5;
     vault.settings.trusted_proxies = vec!["127.0.0.1/32".to_owned()];
     vault.restart().await;
-    let url = format!("{}/credentials", vault.base);
-    let proxy = &vault.client;
+    let url = format!("{}/credentials", vault.api.base);
+    let proxy = &vault.api.client;
     let via = |client: &Client, forwarded: &str, key: &str| {
         client
             .get(&url)
@@ -192,14 +183,14 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
 
     // One client behind the proxy spends its budget.
     for _ in 0..5 {
-        let reply = send(via(proxy, "203.0.113.7", &random_key())).await;
+        let reply = Reply::send(via(proxy, "203.0.113.7", &random_key())).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     }
-    let reply = send(via(proxy, "203.0.113.7", &random_key())).await;
+    let reply = Reply::send(via(proxy, "203.0.113.7", &random_key())).await;
     assert_eq!(reply.problem().1, "rate-limited", "{}", reply.body);
     // Writing another address in front of its own does not help it: the proxy appended the
     // real one, and that is the rightmost untrusted hop.
-    let reply = send(via(proxy, "198.51.100.9, 203.0.113.7", &random_key())).await;
+    let reply = Reply::send(via(proxy, "198.51.100.9, 203.0.113.7", &random_key())).await;
     assert_eq!(
         reply.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -208,12 +199,12 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
     );
 
     // Another client behind the same proxy: its key works, its failures are its own.
-    let reply = send(via(proxy, "198.51.100.9", &vault.a)).await;
+    let reply = Reply::send(via(proxy, "198.51.100.9", &vault.token)).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let reply = send(via(proxy, "198.51.100.9", &random_key())).await;
+    let reply = Reply::send(via(proxy, "198.51.100.9", &random_key())).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     // A peer that is not a trusted proxy is judged by its own address, whatever it claims.
-    let reply = send(via(&client_from("127.0.0.2"), "203.0.113.7", &random_key())).await;
+    let reply = Reply::send(via(&client_from("127.0.0.2"), "203.0.113.7", &random_key())).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     vault.stop().await;
 }
@@ -223,19 +214,23 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
 /// still open when the server stops is written then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_key_is_audited_as_counted_events_not_a_row_per_attempt() {
-    for backend in BACKENDS {
-        let Some(mut vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(mut vault) = start_on(backend, false).await else {
             continue;
         };
-        let (revoked_id, revoked) = vault.key(&vault.a, &["credentials:read"]).await;
+        let AccessKey {
+            id: revoked_id,
+            secret: revoked,
+        } = vault
+            .api
+            .access_key(&vault.token, "k", &["credentials:read"])
+            .await;
         vault.revoke(&revoked_id).await;
         let rows = "SELECT count(*) FROM audit_events WHERE reason = 'revoked-key'";
         let total = "SELECT coalesce(sum(occurrences), 0) FROM audit_events \
                      WHERE reason = 'revoked-key'";
         for _ in 0..150 {
-            let reply = vault
-                .call(Method::GET, "/credentials", &revoked, None)
-                .await;
+            let reply = vault.api.get("/credentials", &revoked).await;
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
         }
         // The first failure is in the log at once; the others are being counted.
@@ -253,7 +248,8 @@ async fn a_replayed_key_is_audited_as_counted_events_not_a_row_per_attempt() {
         );
         vault.restart().await;
         let listed = vault
-            .get("/audit-events?action=authentication.failure", &vault.a)
+            .api
+            .get_json("/audit-events?action=authentication.failure", &vault.token)
             .await;
         let counts: Vec<(Value, Value, Value)> = listed["items"]
             .as_array()
@@ -276,7 +272,10 @@ async fn a_replayed_key_is_audited_as_counted_events_not_a_row_per_attempt() {
             "{backend:?}"
         );
         // Every other event stands for one occurrence.
-        let others = vault.get("/audit-events?limit=100", &vault.a).await;
+        let others = vault
+            .api
+            .get_json("/audit-events?limit=100", &vault.token)
+            .await;
         for event in others["items"].as_array().expect("items") {
             if event["reason"] != "revoked-key" {
                 assert_eq!(event["count"], 1, "{event}");
@@ -295,15 +294,17 @@ async fn a_replayed_key_is_audited_as_counted_events_not_a_row_per_attempt() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_json_keys_are_refused_on_every_body_and_change_nothing() {
     let upstream = start_upstream().await;
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "c", "type": "custom", "headers": {"X-Partner-Key": canary("h")},
                     "allowedHosts": [upstream.origin()]}),
         )
-        .await;
-    let before = vault.snapshot(&vault.a).await;
+        .await
+        .id();
+    let before = vault.snapshot(&vault.token).await;
     let target = upstream.url("/record/dup");
     let cases = [
         (
@@ -357,11 +358,11 @@ async fn duplicate_json_keys_are_refused_on_every_body_and_change_nothing() {
         ),
     ];
     for (method, path, body, field) in cases {
-        let reply = send(
+        let reply = Reply::send(
             vault
-                .client
-                .request(method.clone(), format!("{}{path}", vault.base))
-                .bearer_auth(&vault.a)
+                .api
+                .request(method.clone(), &path)
+                .bearer_auth(&vault.token)
                 .header("content-type", "application/json")
                 .body(body.clone()),
         )
@@ -376,7 +377,11 @@ async fn duplicate_json_keys_are_refused_on_every_body_and_change_nothing() {
         reply.reveals_none(&["first", "second"]);
     }
     assert!(upstream.requests().is_empty(), "no proxy call went out");
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing changed"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -388,14 +393,16 @@ async fn duplicate_json_keys_are_refused_on_every_body_and_change_nothing() {
 /// naming the field; nothing is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reordering_and_invisible_characters_are_refused_in_names() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "plain", "type": "bearer_token", "value": canary("n")}),
         )
-        .await;
-    let before = vault.snapshot(&vault.a).await;
+        .await
+        .id();
+    let before = vault.snapshot(&vault.token).await;
     let characters = ('\u{200B}'..='\u{200F}')
         .chain('\u{202A}'..='\u{202E}')
         .chain('\u{2066}'..='\u{2069}');
@@ -437,7 +444,8 @@ async fn reordering_and_invisible_characters_are_refused_in_names() {
         ];
         for (method, path, body, field) in cases {
             let reply = vault
-                .call(method.clone(), &path, &vault.a, Some(&body))
+                .api
+                .call(method.clone(), &path, &vault.token, Some(&body))
                 .await;
             assert_eq!(
                 reply.problem(),
@@ -451,65 +459,55 @@ async fn reordering_and_invisible_characters_are_refused_in_names() {
         }
     }
     assert_eq!(tried, 14 * 5);
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing changed"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
 // If-Match
 // ---------------------------------------------------------------------------------------
 
-async fn with_if_match(
-    vault: &Vault,
-    method: Method,
-    path: &str,
-    if_match: &str,
-    body: Option<&Value>,
-) -> Reply {
-    let mut request = vault
-        .client
-        .request(method, format!("{}{path}", vault.base))
-        .bearer_auth(&vault.a)
-        .header("if-match", if_match);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    send(request).await
-}
-
 /// RFC 9110 §13.1.1: any listed tag may match (strongly: a weak tag never does), on
 /// update, restore and delete; a malformed header is a 400 and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, false).await else {
             continue;
         };
         let id = vault
-            .create(
-                &vault.a,
+            .api
+            .create_credential(
+                &vault.token,
                 &json!({"name": "tagged", "type": "bearer_token", "value": canary("t")}),
             )
-            .await;
+            .await
+            .id();
         let path = format!("/credentials/{id}");
         let version = |reply: &Reply| reply.json()["version"].as_i64();
 
         // Version 1: "7" does not match, "1" does.
-        let reply = with_if_match(
-            &vault,
-            Method::PATCH,
-            &path,
-            "\"7\", \"1\"",
-            Some(&json!({"description": "second"})),
-        )
-        .await;
+        let reply = vault
+            .api
+            .call_if_match(
+                Method::PATCH,
+                &path,
+                &vault.token,
+                "\"7\", \"1\"",
+                Some(&json!({"description": "second"})),
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{backend:?}: {}", reply.body);
         assert_eq!(version(&reply), Some(2));
         // Several header lines are one list.
-        let reply = send(
+        let reply = Reply::send(
             vault
-                .client
-                .patch(format!("{}{path}", vault.base))
-                .bearer_auth(&vault.a)
+                .api
+                .request(Method::PATCH, &path)
+                .bearer_auth(&vault.token)
                 .header("if-match", "\"9\"")
                 .header("if-match", "W/\"1\", \"2\"")
                 .json(&json!({"value": canary("t2")})),
@@ -518,7 +516,7 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
         assert_eq!(reply.status, StatusCode::OK, "{backend:?}: {}", reply.body);
         assert_eq!(version(&reply), Some(3));
 
-        let before = vault.snapshot(&vault.a).await;
+        let before = vault.snapshot(&vault.token).await;
         // A weak tag of the current version, or a list without it: 412.
         for stale in ["W/\"3\"", "\"1\", \"2\", W/\"3\"", "\"abc\", \"4\""] {
             for (method, target) in [
@@ -527,7 +525,10 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
                 (Method::DELETE, path.clone()),
             ] {
                 let body = (method == Method::PATCH).then(|| json!({"description": "lost"}));
-                let reply = with_if_match(&vault, method, &target, stale, body.as_ref()).await;
+                let reply = vault
+                    .api
+                    .call_if_match(method, &target, &vault.token, stale, body.as_ref())
+                    .await;
                 assert_eq!(
                     reply.problem(),
                     (
@@ -547,7 +548,10 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
                 (Method::DELETE, path.clone()),
             ] {
                 let body = (method == Method::PATCH).then(|| json!({"description": "lost"}));
-                let reply = with_if_match(&vault, method, &target, bad, body.as_ref()).await;
+                let reply = vault
+                    .api
+                    .call_if_match(method, &target, &vault.token, bad, body.as_ref())
+                    .await;
                 assert_eq!(
                     reply.problem(),
                     (StatusCode::BAD_REQUEST, "invalid-header".to_owned()),
@@ -557,30 +561,41 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
             }
         }
         assert_eq!(
-            vault.snapshot(&vault.a).await,
+            vault.snapshot(&vault.token).await,
             before,
             "{backend:?}: nothing changed"
         );
 
         // Restore and delete accept a list too.
-        let reply = with_if_match(
-            &vault,
-            Method::POST,
-            &format!("{path}/versions/1/restore"),
-            "\"1\", \"3\"",
-            None,
-        )
-        .await;
+        let reply = vault
+            .api
+            .call_if_match(
+                Method::POST,
+                &format!("{path}/versions/1/restore"),
+                &vault.token,
+                "\"1\", \"3\"",
+                None,
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{backend:?}: {}", reply.body);
         assert_eq!(version(&reply), Some(4));
-        let reply = with_if_match(&vault, Method::DELETE, &path, "\"2\", \"4\", \"6\"", None).await;
+        let reply = vault
+            .api
+            .call_if_match(
+                Method::DELETE,
+                &path,
+                &vault.token,
+                "\"2\", \"4\", \"6\"",
+                None,
+            )
+            .await;
         assert_eq!(
             reply.status,
             StatusCode::NO_CONTENT,
             "{backend:?}: {}",
             reply.body
         );
-        let gone = vault.call(Method::GET, &path, &vault.a, None).await;
+        let gone = vault.api.get(&path, &vault.token).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND);
     }
 }
@@ -593,13 +608,15 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
 /// carries `X-Content-Type-Options: nosniff`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_api_response_says_nosniff() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "n", "type": "bearer_token", "value": canary("n")}),
         )
-        .await;
+        .await
+        .id();
     // (method, path, access key, JSON body, expected status)
     type Case<'a> = (Method, String, Option<&'a str>, Option<&'a str>, StatusCode);
     let cases: Vec<Case<'_>> = vec![
@@ -625,14 +642,14 @@ async fn every_api_response_says_nosniff() {
         (
             Method::GET,
             "/credentials".into(),
-            Some(&vault.a),
+            Some(&vault.token),
             None,
             StatusCode::OK,
         ),
         (
             Method::GET,
             format!("/credentials/{id}"),
-            Some(&vault.a),
+            Some(&vault.token),
             None,
             StatusCode::OK,
         ),
@@ -660,43 +677,41 @@ async fn every_api_response_says_nosniff() {
         (
             Method::PUT,
             "/credentials".into(),
-            Some(&vault.a),
+            Some(&vault.token),
             None,
             StatusCode::METHOD_NOT_ALLOWED,
         ),
         (
             Method::POST,
             "/credentials".into(),
-            Some(&vault.a),
+            Some(&vault.token),
             Some("{"),
             StatusCode::BAD_REQUEST,
         ),
         (
             Method::POST,
             "/credentials".into(),
-            Some(&vault.a),
+            Some(&vault.token),
             Some("{\"name\": 1}"),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             Method::GET,
             format!("/credentials/{}", uuid::Uuid::new_v4()),
-            Some(&vault.a),
+            Some(&vault.token),
             None,
             StatusCode::NOT_FOUND,
         ),
         (
             Method::GET,
             "/audit-events?limit=0".into(),
-            Some(&vault.a),
+            Some(&vault.token),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
     ];
     for (method, path, token, body, status) in cases {
-        let mut request = vault
-            .client
-            .request(method.clone(), format!("{}{path}", vault.base));
+        let mut request = vault.api.request(method.clone(), &path);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -705,7 +720,7 @@ async fn every_api_response_says_nosniff() {
                 .header("content-type", "application/json")
                 .body(body.to_owned());
         }
-        let reply = send(request).await;
+        let reply = Reply::send(request).await;
         assert_eq!(reply.status, status, "{method} {path}: {}", reply.body);
         assert_eq!(
             reply

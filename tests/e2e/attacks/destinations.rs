@@ -10,7 +10,7 @@ use super::*;
 
 /// One credential of each type, sent to `legit`, with the forms its secret takes on the
 /// wire (a Basic header carries it base64-encoded).
-fn victims(legit: &support::upstream::Upstream) -> Vec<(Value, Vec<String>)> {
+fn victims(legit: &Upstream) -> Vec<(Value, Vec<String>)> {
     let hosts = json!([legit.origin()]);
     let basic = |user: &str, secret: &str| {
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
@@ -65,7 +65,7 @@ fn merged(a: &Value, b: &Value) -> Value {
 }
 
 /// Every request the attacker's listener got, as text, holds none of `forms`.
-fn saw_none(attacker: &support::upstream::Upstream, forms: &[String], what: &str) {
+fn saw_none(attacker: &Upstream, forms: &[String], what: &str) {
     let mut seen = attacker.requests();
     seen.extend(attacker.state.token_requests.lock().expect("lock").clone());
     for request in seen {
@@ -84,36 +84,18 @@ fn saw_none(attacker: &support::upstream::Upstream, forms: &[String], what: &str
     }
 }
 
-async fn patch(vault: &Vault, token: &str, id: &str, body: &Value) -> Reply {
-    vault
-        .call(
-            Method::PATCH,
-            &format!("/credentials/{id}"),
-            token,
-            Some(body),
-        )
-        .await
-}
-
-async fn use_at(vault: &Vault, token: &str, id: &str, url: &str) -> Reply {
-    vault
-        .call(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
-            token,
-            Some(&json!({"method": "GET", "url": url})),
-        )
-        .await
-}
-
-async fn restore(vault: &Vault, token: &str, id: &str, version: i64) -> Reply {
-    let path = format!("/credentials/{id}/versions/{version}/restore");
-    vault.call(Method::POST, &path, token, None).await
+/// A use of `id` with `token`: `GET url`.
+async fn use_at(vault: &TestApp, token: &str, id: &str, url: &str) -> Reply {
+    let call = json!({"method": "GET", "url": url});
+    vault.api.proxy(id, token, &call).await
 }
 
 /// The newest audit event about `id` (any outcome).
-async fn last_event(vault: &Vault, id: &str) -> Value {
-    let events = vault.get("/audit-events?limit=100", &vault.a).await;
+async fn last_event(vault: &TestApp, id: &str) -> Value {
+    let events = vault
+        .api
+        .get_json("/audit-events?limit=100", &vault.token)
+        .await;
     events["items"]
         .as_array()
         .expect("items")
@@ -125,24 +107,29 @@ async fn last_event(vault: &Vault, id: &str) -> Value {
 
 #[tokio::test]
 async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, true).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, true).await else {
             continue;
         };
         let legit = start_upstream().await;
         let attacker = start_upstream().await;
         // What the review's attacker held: write and use, not read of secrets (nobody has that).
-        let (_, writer) = vault
-            .key(
-                &vault.a,
+        let AccessKey { secret: writer, .. } = vault
+            .api
+            .access_key(
+                &vault.token,
+                "k",
                 &["credentials:read", "credentials:write", "credentials:use"],
             )
             .await;
         let both = json!([legit.origin(), attacker.origin()]);
         for (body, forms) in victims(&legit) {
             let kind = body["type"].as_str().expect("type").to_owned();
-            let id = vault.create(&vault.a, &body).await;
-            let before = vault.get(&format!("/credentials/{id}"), &vault.a).await;
+            let id = vault.api.create_credential(&vault.token, &body).await.id();
+            let before = vault
+                .api
+                .get_json(&format!("/credentials/{id}"), &vault.token)
+                .await;
 
             let mut attempts = vec![json!({"allowedHosts": both})];
             match kind.as_str() {
@@ -156,7 +143,7 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
                 _ => {}
             }
             for attempt in &attempts {
-                let reply = patch(&vault, &writer, &id, attempt).await;
+                let reply = vault.api.update_credential(&id, &writer, attempt).await;
                 assert_eq!(
                     reply.problem(),
                     (StatusCode::FORBIDDEN, "route-not-allowed".to_owned()),
@@ -169,7 +156,10 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
                 assert_eq!(event["reason"], "route-not-allowed", "{kind}: {event}");
             }
             assert_eq!(
-                vault.get(&format!("/credentials/{id}"), &vault.a).await,
+                vault
+                    .api
+                    .get_json(&format!("/credentials/{id}"), &vault.token)
+                    .await,
                 before,
                 "{backend:?} {kind}: a refused change changed the credential"
             );
@@ -180,13 +170,14 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
             // Widening with the secret re-entered is allowed: then only the caller's own
             // secret can go there.
             let own = canary("attackers-own");
-            let widened = patch(
-                &vault,
-                &writer,
-                &id,
-                &merged(&json!({"allowedHosts": both}), &reentered(&kind, &own)),
-            )
-            .await;
+            let widened = vault
+                .api
+                .update_credential(
+                    &id,
+                    &writer,
+                    &merged(&json!({"allowedHosts": both}), &reentered(&kind, &own)),
+                )
+                .await;
             assert_eq!(widened.status, StatusCode::OK, "{kind}: {}", widened.body);
             let event = last_event(&vault, &id).await;
             assert_eq!(event["outcome"], "success", "{kind}: {event}");
@@ -199,7 +190,7 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
 
             // The version holding the stored secret was entered for fewer destinations:
             // restoring it would send it to the attacker, so it needs the route scope.
-            let restore = restore(&vault, &writer, &id, 1).await;
+            let restore = vault.api.restore_version(&id, 1, &writer).await;
             assert_eq!(
                 restore.problem(),
                 (StatusCode::FORBIDDEN, "route-not-allowed".to_owned()),
@@ -212,9 +203,12 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
 
             // Narrowing is free; adding the same host back is adding.
             let one = json!({"allowedHosts": [legit.origin()]});
-            let narrowed = patch(&vault, &writer, &id, &one).await;
+            let narrowed = vault.api.update_credential(&id, &writer, &one).await;
             assert_eq!(narrowed.status, StatusCode::OK, "{kind}: {}", narrowed.body);
-            let back = patch(&vault, &writer, &id, &json!({"allowedHosts": both})).await;
+            let back = vault
+                .api
+                .update_credential(&id, &writer, &json!({"allowedHosts": both}))
+                .await;
             assert_eq!(
                 back.problem().1,
                 "route-not-allowed",
@@ -226,40 +220,52 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
 
 #[tokio::test]
 async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, true).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, true).await else {
             continue;
         };
         let legit = start_upstream().await;
         let other = start_upstream().await;
-        let (_, writer) = vault
-            .key(&vault.a, &["credentials:write", "credentials:use"])
+        let AccessKey { secret: writer, .. } = vault
+            .api
+            .access_key(&vault.token, "k", &["credentials:write", "credentials:use"])
             .await;
-        let (_, router) = vault
-            .key(&vault.a, &["credentials:write", "credentials:route"])
+        let AccessKey { secret: router, .. } = vault
+            .api
+            .access_key(
+                &vault.token,
+                "k",
+                &["credentials:write", "credentials:route"],
+            )
             .await;
         let first = canary("first");
         let id = vault
-            .create(
-                &vault.a,
+            .api
+            .create_credential(
+                &vault.token,
                 &json!({"name": "routed", "type": "bearer_token", "value": first,
                         "allowedHosts": [legit.origin()]}),
             )
-            .await;
+            .await
+            .id();
         let second = canary("second");
-        let rotated = patch(&vault, &writer, &id, &json!({"value": second})).await;
+        let rotated = vault
+            .api
+            .update_credential(&id, &writer, &json!({"value": second}))
+            .await;
         assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
         // Without widening, a writer restores freely.
-        let restored = restore(&vault, &writer, &id, 1).await;
+        let restored = vault.api.restore_version(&id, 1, &writer).await;
         assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
 
-        let widened = patch(
-            &vault,
-            &router,
-            &id,
-            &json!({"allowedHosts": [legit.origin(), other.origin()]}),
-        )
-        .await;
+        let widened = vault
+            .api
+            .update_credential(
+                &id,
+                &router,
+                &json!({"allowedHosts": [legit.origin(), other.origin()]}),
+            )
+            .await;
         assert_eq!(
             widened.status,
             StatusCode::OK,
@@ -273,7 +279,7 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
         );
         // The current values (version 3) were routed by the scope; version 2 was not.
         for (version, writer_may) in [(3, true), (2, false)] {
-            let by_writer = restore(&vault, &writer, &id, version).await;
+            let by_writer = vault.api.restore_version(&id, version, &writer).await;
             if writer_may {
                 assert_eq!(
                     by_writer.status,
@@ -283,15 +289,23 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
                 );
             } else {
                 assert_eq!(by_writer.problem().1, "route-not-allowed", "{backend:?}");
-                let by_router = restore(&vault, &router, &id, version).await;
+                let by_router = vault.api.restore_version(&id, version, &router).await;
                 assert_eq!(by_router.status, StatusCode::OK, "{}", by_router.body);
             }
         }
         // A key can hand on the route scope only if it holds it.
-        let (_, manager) = vault
-            .key(&vault.a, &["access-keys:manage", "credentials:write"])
+        let AccessKey {
+            secret: manager, ..
+        } = vault
+            .api
+            .access_key(
+                &vault.token,
+                "k",
+                &["access-keys:manage", "credentials:write"],
+            )
             .await;
         let escalate = vault
+            .api
             .call(
                 Method::POST,
                 "/access-keys",

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::*;
+use crate::helpers::command;
 
 /// Every scope, as an organization's first key holds them.
 const ALL_SCOPES: [&str; 6] = [
@@ -29,14 +30,8 @@ fn at(offset: time::Duration) -> String {
         .expect("formats")
 }
 
-impl Vault {
-    /// Creates an access key with `body`, as `token`.
-    async fn key_with(&self, token: &str, body: &Value) -> Reply {
-        self.call(Method::POST, "/access-keys", token, Some(body))
-            .await
-    }
-
-    /// The id of an organization, by name (`victim` is A, `attacker` is B), as the
+impl TestApp {
+    /// The id of an organization, by name (`acme` is A, `globex` is B), as the
     /// store spells it in SQL: a blob literal on SQLite, a quoted UUID on PostgreSQL.
     fn org_literal(&self, name: &str) -> String {
         let query = match self.backend {
@@ -76,7 +71,7 @@ impl Vault {
     /// Whether `token` still authenticates (a read that needs no scope to be refused by
     /// authentication first).
     async fn works(&self, token: &str) -> bool {
-        let reply = self.call(Method::GET, "/access-keys", token, None).await;
+        let reply = self.api.get("/access-keys", token).await;
         match reply.status {
             StatusCode::UNAUTHORIZED => false,
             StatusCode::OK | StatusCode::FORBIDDEN => true,
@@ -86,11 +81,12 @@ impl Vault {
 
     /// The audit events of `action` about `target`, as A's admin key reads them.
     async fn audit_of(&self, action: &str, target: &str) -> Vec<Value> {
-        self.get(
-            &format!("/audit-events?action={action}&target={target}&limit=100"),
-            &self.a,
-        )
-        .await["items"]
+        self.api
+            .get_json(
+                &format!("/audit-events?action={action}&target={target}&limit=100"),
+                &self.token,
+            )
+            .await["items"]
             .as_array()
             .expect("items")
             .clone()
@@ -98,7 +94,7 @@ impl Vault {
 
     /// `vault-server` on this vault's database and key, as the operator runs it.
     fn operator(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = support::command(self.dir.path());
+        let mut cmd = command(self.dir.path());
         cmd.env("DATABASE_URL", &self.settings.database_url)
             .env(
                 "ENCRYPTION_KEY",
@@ -117,14 +113,15 @@ impl Vault {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, false).await else {
             continue;
         };
         let expiry = at(time::Duration::hours(1));
         let reply = vault
-            .key_with(
-                &vault.a,
+            .api
+            .create_access_key(
+                &vault.token,
                 &json!({"name": "short", "scopes": ["access-keys:manage", "credentials:read"],
                         "expiresAt": expiry}),
             )
@@ -134,14 +131,15 @@ async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
             .as_str()
             .expect("secret")
             .to_owned();
-        let before = vault.snapshot(&vault.a).await;
+        let before = vault.snapshot(&vault.token).await;
 
         for later in [
             json!(at(time::Duration::hours(2))),
             json!("2099-01-01T00:00:00Z"),
         ] {
             let reply = vault
-                .key_with(
+                .api
+                .create_access_key(
                     &short,
                     &json!({"name": "long", "scopes": ["credentials:read"], "expiresAt": later}),
                 )
@@ -159,7 +157,7 @@ async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
                 reply.body
             );
         }
-        let after = vault.snapshot(&vault.a).await;
+        let after = vault.snapshot(&vault.token).await;
         assert_eq!(
             after["keys"], before["keys"],
             "{backend:?}: no key was created"
@@ -167,7 +165,8 @@ async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
 
         // No expiry asked for: the creator's.
         let reply = vault
-            .key_with(
+            .api
+            .create_access_key(
                 &short,
                 &json!({"name": "child", "scopes": ["credentials:read"]}),
             )
@@ -185,7 +184,8 @@ async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
         );
         // An earlier one is the caller's to choose.
         let reply = vault
-            .key_with(
+            .api
+            .create_access_key(
                 &short,
                 &json!({"name": "shorter", "scopes": ["credentials:read"],
                         "expiresAt": at(time::Duration::minutes(30))}),
@@ -197,20 +197,46 @@ async fn a_short_lived_key_cannot_mint_a_longer_lived_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
-    for backend in BACKENDS {
-        let Some(mut vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(mut vault) = start_on(backend, false).await else {
             continue;
         };
         let manage = ["access-keys:manage", "credentials:read"];
         // parent -> child -> grandchild, and a sibling made by the admin key.
-        let (parent_id, parent) = vault.key(&vault.a, &manage).await;
-        let (child_id, child) = vault.key(&parent, &manage).await;
-        let (grandchild_id, grandchild) = vault.key(&child, &["credentials:read"]).await;
-        let (_, sibling) = vault.key(&vault.a, &["credentials:read"]).await;
+        let AccessKey {
+            id: parent_id,
+            secret: parent,
+        } = vault.api.access_key(&vault.token, "k", &manage).await;
+        let AccessKey {
+            id: child_id,
+            secret: child,
+        } = vault.api.access_key(&parent, "k", &manage).await;
+        let AccessKey {
+            id: grandchild_id,
+            secret: grandchild,
+        } = vault
+            .api
+            .access_key(&child, "k", &["credentials:read"])
+            .await;
+        let AccessKey {
+            secret: sibling, ..
+        } = vault
+            .api
+            .access_key(&vault.token, "k", &["credentials:read"])
+            .await;
 
         // Without cascade (the default): only the key itself.
-        let (lone_id, lone) = vault.key(&vault.a, &manage).await;
-        let (_, made_by_lone) = vault.key(&lone, &["credentials:read"]).await;
+        let AccessKey {
+            id: lone_id,
+            secret: lone,
+        } = vault.api.access_key(&vault.token, "k", &manage).await;
+        let AccessKey {
+            secret: made_by_lone,
+            ..
+        } = vault
+            .api
+            .access_key(&lone, "k", &["credentials:read"])
+            .await;
         vault.revoke(&lone_id).await;
         assert!(!vault.works(&lone).await, "{backend:?}");
         assert!(
@@ -219,10 +245,11 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
         );
 
         let reply = vault
+            .api
             .call(
                 Method::DELETE,
                 &format!("/access-keys/{parent_id}?cascade=maybe"),
-                &vault.a,
+                &vault.token,
                 None,
             )
             .await;
@@ -238,10 +265,11 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
         );
 
         let reply = vault
+            .api
             .call(
                 Method::DELETE,
                 &format!("/access-keys/{parent_id}?cascade=true"),
-                &vault.a,
+                &vault.token,
                 None,
             )
             .await;
@@ -260,7 +288,7 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
             vault.works(&sibling).await,
             "{backend:?}: the cascade went astray"
         );
-        assert!(vault.works(&vault.a).await);
+        assert!(vault.works(&vault.token).await);
 
         // Each revocation is audited; those of the keys it made say it was by cascade.
         let root = vault.audit_of("access_key.revoke", &parent_id).await;
@@ -278,8 +306,14 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
         }
 
         // Creators edited into a cycle in the database: the cascade still ends.
-        let (first_id, first) = vault.key(&vault.a, &manage).await;
-        let (second_id, second) = vault.key(&first, &manage).await;
+        let AccessKey {
+            id: first_id,
+            secret: first,
+        } = vault.api.access_key(&vault.token, "k", &manage).await;
+        let AccessKey {
+            id: second_id,
+            secret: second,
+        } = vault.api.access_key(&first, "k", &manage).await;
         vault.stop().await;
         vault.sql(&format!(
             "UPDATE access_keys SET created_by = {} WHERE id = {}",
@@ -288,10 +322,11 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
         ));
         vault.restart().await;
         let reply = vault
+            .api
             .call(
                 Method::DELETE,
                 &format!("/access-keys/{first_id}?cascade=true"),
-                &vault.a,
+                &vault.token,
                 None,
             )
             .await;
@@ -307,19 +342,31 @@ async fn revoking_with_cascade_takes_every_key_it_made_and_without_it_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, false).await else {
             continue;
         };
-        let keys = vault.get("/access-keys", &vault.a).await;
-        let admin_id = keys["items"][0]["id"].as_str().expect("id").to_owned();
-        let (manager_id, manager) = vault.key(&vault.a, &["access-keys:manage"]).await;
-        let (writer_id, _) = vault
-            .key(&vault.a, &["access-keys:manage", "credentials:write"])
+        let keys = vault.api.get_json("/access-keys", &vault.token).await;
+        let admin_id = keys["items"][0].id();
+        let AccessKey {
+            id: manager_id,
+            secret: manager,
+        } = vault
+            .api
+            .access_key(&vault.token, "k", &["access-keys:manage"])
             .await;
-        let before = vault.snapshot(&vault.a).await;
+        let AccessKey { id: writer_id, .. } = vault
+            .api
+            .access_key(
+                &vault.token,
+                "k",
+                &["access-keys:manage", "credentials:write"],
+            )
+            .await;
+        let before = vault.snapshot(&vault.token).await;
         for target in [&admin_id, &writer_id] {
             let reply = vault
+                .api
                 .call(
                     Method::DELETE,
                     &format!("/access-keys/{target}"),
@@ -343,6 +390,7 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
         }
         // The cascade is refused whole when any key in it is stronger.
         let reply = vault
+            .api
             .call(
                 Method::DELETE,
                 &format!("/access-keys/{admin_id}?cascade=true"),
@@ -352,14 +400,15 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
         assert_eq!(
-            vault.snapshot(&vault.a).await,
+            vault.snapshot(&vault.token).await,
             before,
             "{backend:?}: nothing changed"
         );
-        assert!(vault.works(&vault.a).await);
+        assert!(vault.works(&vault.token).await);
 
         // A key no stronger than itself, itself included, it may revoke.
         let reply = vault
+            .api
             .call(
                 Method::DELETE,
                 &format!("/access-keys/{manager_id}"),
@@ -371,8 +420,8 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
 
         // The admin key revokes itself: nobody is left. The operator gets back in.
         vault.revoke(&admin_id).await;
-        assert!(!vault.works(&vault.a).await);
-        let org = vault.org_id("victim");
+        assert!(!vault.works(&vault.token).await);
+        let org = vault.org_id("acme");
         let out = vault.operator(&[
             "access-keys",
             "create",
@@ -396,7 +445,7 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
             rescue.starts_with("vlt_") && !rescue.contains('\n'),
             "the key alone on stdout: {rescue:?}"
         );
-        let listed = vault.get("/access-keys", rescue).await;
+        let listed = vault.api.get_json("/access-keys", rescue).await;
         let made = listed["items"]
             .as_array()
             .expect("items")
@@ -409,7 +458,8 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
             json!(["credentials:read", "access-keys:manage", "audit:read"])
         );
         let events = vault
-            .get(
+            .api
+            .get_json(
                 &format!(
                     "/audit-events?action=access_key.create&target={}",
                     made["id"].as_str().expect("id")
@@ -448,38 +498,40 @@ async fn a_key_cannot_revoke_a_stronger_key_and_the_operator_can_recover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_keys_shows_an_organization_its_own_rows_only() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, false).await else {
             continue;
         };
-        let b_before = vault.get("/admin/keys", &vault.b).await;
-        let a_before = vault.get("/admin/keys", &vault.a).await;
+        let b_before = vault.api.get_json("/admin/keys", &vault.other_token).await;
+        let a_before = vault.api.get_json("/admin/keys", &vault.token).await;
         for i in 0..3 {
             let id = vault
-                .create(
-                    &vault.a,
+                .api
+                .create_credential(
+                    &vault.token,
                     &json!({"name": format!("busy-{i}"), "type": "bearer_token",
                             "value": format!("tok_{i}_0123456789")}),
                 )
-                .await;
+                .await
+                .id();
             let patched = vault
-                .call(
-                    Method::PATCH,
-                    &format!("/credentials/{id}"),
-                    &vault.a,
-                    Some(&json!({"value": format!("tok_{i}_rotated_0123456789")})),
+                .api
+                .update_credential(
+                    &id,
+                    &vault.token,
+                    &json!({"value": format!("tok_{i}_rotated_0123456789")}),
                 )
                 .await;
             assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
         }
-        let b_after = vault.get("/admin/keys", &vault.b).await;
+        let b_after = vault.api.get_json("/admin/keys", &vault.other_token).await;
         assert_eq!(
             b_after, b_before,
             "{backend:?}: B's figures moved with A's activity"
         );
         assert_eq!(b_after["keys"][0]["credentials"], 0, "{b_after}");
         assert_eq!(b_after["keys"][0]["meta"], 0, "{b_after}");
-        let a_after = vault.get("/admin/keys", &vault.a).await;
+        let a_after = vault.api.get_json("/admin/keys", &vault.token).await;
         let count = |v: &Value, field: &str| v["keys"][0][field].as_u64().expect("a count");
         assert_eq!(
             count(&a_after, "credentials"),
@@ -519,38 +571,61 @@ async fn admin_keys_shows_an_organization_its_own_rows_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_access_key_row_edited_in_the_database_no_longer_authenticates() {
-    for backend in BACKENDS {
-        let Some(mut vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(mut vault) = start_on(backend, false).await else {
             continue;
         };
         vault
-            .create(
-                &vault.b,
+            .api
+            .create_credential(
+                &vault.other_token,
                 &json!({"name": "b-secret", "type": "bearer_token",
                         "value": "tok_b_0123456789abcdef"}),
             )
+            .await
+            .id();
+        let AccessKey {
+            id: moved_id,
+            secret: moved,
+        } = vault
+            .api
+            .access_key(
+                &vault.token,
+                "k",
+                &["credentials:read", "credentials:write"],
+            )
             .await;
-        let (moved_id, moved) = vault
-            .key(&vault.a, &["credentials:read", "credentials:write"])
+        let AccessKey {
+            id: raised_id,
+            secret: raised,
+        } = vault
+            .api
+            .access_key(&vault.token, "k", &["credentials:read"])
             .await;
-        let (raised_id, raised) = vault.key(&vault.a, &["credentials:read"]).await;
         let reply = vault
-            .key_with(
-                &vault.a,
+            .api
+            .create_access_key(
+                &vault.token,
                 &json!({"name": "brief", "scopes": ["credentials:read"],
                         "expiresAt": at(time::Duration::hours(1))}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        let extended_id = reply.json()["id"].as_str().expect("id").to_owned();
+        let extended_id = reply.json().id();
         let extended = reply.json()["keySecret"]
             .as_str()
             .expect("secret")
             .to_owned();
         // A key stored before bindings existed: the vault binds it when it opens.
-        let (legacy_id, legacy) = vault.key(&vault.a, &["credentials:read"]).await;
-        let b_before = vault.snapshot(&vault.b).await;
-        let a_before = vault.snapshot(&vault.a).await;
+        let AccessKey {
+            id: legacy_id,
+            secret: legacy,
+        } = vault
+            .api
+            .access_key(&vault.token, "k", &["credentials:read"])
+            .await;
+        let b_before = vault.snapshot(&vault.other_token).await;
+        let a_before = vault.snapshot(&vault.token).await;
 
         vault.stop().await;
         let all = serde_json::to_string(&ALL_SCOPES).expect("json");
@@ -559,7 +634,7 @@ async fn an_access_key_row_edited_in_the_database_no_longer_authenticates() {
              UPDATE access_keys SET scopes = '{all}' WHERE id = {}; \
              UPDATE access_keys SET expires_at = NULL WHERE id = {}; \
              UPDATE access_keys SET binding = NULL WHERE id = {};",
-            vault.org_literal("attacker"),
+            vault.org_literal("globex"),
             vault.key_literal(&moved_id),
             vault.key_literal(&raised_id),
             vault.key_literal(&extended_id),
@@ -572,7 +647,7 @@ async fn an_access_key_row_edited_in_the_database_no_longer_authenticates() {
             ("given every scope", &raised),
             ("given no expiry", &extended),
         ] {
-            let reply = vault.call(Method::GET, "/credentials", token, None).await;
+            let reply = vault.api.get("/credentials", token).await;
             assert_eq!(
                 reply.problem(),
                 (StatusCode::UNAUTHORIZED, "unauthorized".to_owned()),
@@ -580,6 +655,7 @@ async fn an_access_key_row_edited_in_the_database_no_longer_authenticates() {
                 reply.body
             );
             let reply = vault
+                .api
                 .call(
                     Method::POST,
                     "/credentials",
@@ -599,7 +675,10 @@ async fn an_access_key_row_edited_in_the_database_no_longer_authenticates() {
             "{backend:?}: an unbound key of an earlier release is bound, not locked out"
         );
         // The key lists changed by the edits themselves; the data and the audit log did not.
-        for (name, token, before) in [("A", &vault.a, &a_before), ("B", &vault.b, &b_before)] {
+        for (name, token, before) in [
+            ("A", &vault.token, &a_before),
+            ("B", &vault.other_token, &b_before),
+        ] {
             let after = vault.snapshot(token).await;
             for part in ["credentials", "each", "audit"] {
                 assert_eq!(after[part], before[part], "{backend:?}: {name}'s {part}");

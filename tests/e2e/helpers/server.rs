@@ -1,11 +1,6 @@
-//! Helpers shared by the end-to-end tests that run the real `vault-server` binary: start
-//! it with a clean environment, capture its output, stop it with SIGTERM; and find or make
-//! a PostgreSQL database for the tests that need one.
-// Each test binary compiles this module and uses a different part of it.
-#![allow(
-    dead_code,
-    reason = "shared by several test binaries, each using a part"
-)]
+//! The real `vault-server` binary: start it with a clean environment, capture its output,
+//! stop it with SIGTERM or SIGKILL; [`TestServer`], a bootstrapped one with its API; and
+//! [`Installation`], a database with an organization for tests that restart the binary.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -13,55 +8,27 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub(crate) mod postgres;
-pub(crate) mod retention;
-pub(crate) mod upstream;
+use tempfile::TempDir;
 
-/// An HTTP client for the tests. reqwest is built (for the vault's upstream adapter) with
-/// rustls and no built-in crypto provider, so the test process names one: ring, as the
-/// vault itself uses.
-pub(crate) fn http_client() -> reqwest::ClientBuilder {
-    let _already = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-}
+use super::http::Api;
+use super::postgres::TestDatabase;
+use super::{Backend, assert_success, stdout_of};
 
 /// Runs a `vault-server` command that must succeed (`what` names it in the failure, with
 /// its stderr); returns its output.
 pub(crate) fn succeeded(cmd: &mut Command, what: &str) -> Output {
     let out = cmd.output().expect("run vault-server");
-    assert!(
-        out.status.success(),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out, what);
     out
 }
 
 /// Runs a `vault-server` command that must succeed; returns its trimmed stdout.
 pub(crate) fn run_ok(mut cmd: Command) -> String {
-    let out = succeeded(&mut cmd, "vault-server");
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
+    stdout_of(cmd.output().expect("run vault-server"), "vault-server")
 }
 
+/// The `vault-server` binary under test.
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_vault-server");
-
-/// Settings for a vault run in the test process on the SQLite file `db`, under a fresh
-/// key, with no previous key and no development mode; the defaults otherwise.
-pub(crate) fn sqlite_settings(db: &Path) -> vault_server::Settings {
-    let mut settings = vault_server::Settings::load(None).expect("default settings");
-    settings.database_url = format!("sqlite://{}", db.display());
-    settings.encryption_key = Some(
-        vault_cipher_ring::KeyEncryptionKey::generate()
-            .expect("random key")
-            .to_base64(),
-    );
-    settings.encryption_keys_previous = None;
-    settings.dev_mode = false;
-    settings
-}
 
 /// A running server process with its output captured.
 pub(crate) struct Server {
@@ -84,7 +51,7 @@ pub(crate) fn command(dir: &Path) -> Command {
 /// Starts a server on a fresh SQLite database in `dir`: a generated `ENCRYPTION_KEY`, the
 /// organization `acme` made with `vault-server bootstrap`, and `settings` (environment
 /// variables) on top of the defaults. Returns the server and the organization's admin key.
-pub(crate) fn start_bootstrapped(dir: &Path, settings: &[(&str, &str)]) -> (Server, String) {
+fn start_bootstrapped(dir: &Path, settings: &[(&str, &str)]) -> (Server, String) {
     let key = run_ok({
         let mut cmd = command(dir);
         cmd.args(["keys", "generate"]);
@@ -132,7 +99,9 @@ impl Server {
         let base = loop {
             let log = stderr.lock().expect("lock").clone();
             if let Some(rest) = log.split("vault listening on ").nth(1) {
-                break rest.split_whitespace().next().expect("address").to_owned();
+                // Up to a space, or in the JSON log format the message's closing quote.
+                let base = rest.split(|c: char| c.is_whitespace() || c == '"').next();
+                break base.expect("address").to_owned();
             }
             if let Some(status) = child.try_wait().expect("wait") {
                 panic!("server exited with {status}: {log}");
@@ -186,5 +155,102 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
+    }
+}
+
+/// The real binary on a fresh SQLite database, bootstrapped (see [`start_bootstrapped`]),
+/// with its API.
+pub(crate) struct TestServer {
+    pub(crate) server: Server,
+    pub(crate) api: Api,
+    /// The admin key of the organization `acme`.
+    pub(crate) token: String,
+    /// The server's working directory (its database is `data/vault.db` in it).
+    pub(crate) dir: TempDir,
+}
+
+impl TestServer {
+    /// Starts one with `settings` (environment variables) on top of the defaults.
+    pub(crate) fn start(settings: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (server, token) = start_bootstrapped(dir.path(), settings);
+        Self {
+            api: Api::new(&server.base),
+            server,
+            token,
+            dir,
+        }
+    }
+
+    /// Everything the server has written to stderr so far.
+    pub(crate) fn log(&self) -> String {
+        self.server.stderr.lock().expect("lock").clone()
+    }
+
+    /// A graceful stop ([`Server::stop`]): its stdout and stderr.
+    pub(crate) fn stop(self) -> (String, String) {
+        self.server.stop()
+    }
+}
+
+/// A database with the organization `acme` bootstrapped in it, for tests that start, kill
+/// and restart the binary on it under keys of their choosing.
+pub(crate) struct Installation {
+    pub(crate) dir: TempDir,
+    pub(crate) database_url: String,
+    /// The admin key of `acme`.
+    pub(crate) token: String,
+    _database: Option<TestDatabase>,
+}
+
+impl Installation {
+    /// An SQLite file in a temporary directory, or a PostgreSQL database of the test's own;
+    /// `None` when PostgreSQL is wanted but absent (after the loud skip notice).
+    pub(crate) fn new(backend: Backend, key: &str) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (database_url, database) = match backend {
+            Backend::Postgres => {
+                let database = TestDatabase::create()?;
+                (database.url.clone(), Some(database))
+            }
+            Backend::Sqlite => {
+                let file = dir.path().join("vault.db");
+                (format!("sqlite://{}", file.display()), None)
+            }
+        };
+        Some(Self::bootstrap(dir, database_url, key, database))
+    }
+
+    /// On `database_url`: a server the test runs (and stops) itself.
+    pub(crate) fn on(database_url: &str, key: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::bootstrap(dir, database_url.to_owned(), key, None)
+    }
+
+    fn bootstrap(
+        dir: TempDir,
+        database_url: String,
+        key: &str,
+        database: Option<TestDatabase>,
+    ) -> Self {
+        let mut installation = Self {
+            dir,
+            database_url,
+            token: String::new(),
+            _database: database,
+        };
+        let mut bootstrap = installation.command(key);
+        bootstrap.args(["bootstrap", "--org", "acme"]);
+        installation.token = run_ok(bootstrap);
+        installation
+    }
+
+    /// A `vault-server` command on this database under `key`, migrating it on start.
+    pub(crate) fn command(&self, key: &str) -> Command {
+        let mut cmd = command(self.dir.path());
+        cmd.env("DATABASE_URL", &self.database_url)
+            .env("ENCRYPTION_KEY", key)
+            .env("VAULT_MIGRATE_ON_START", "true");
+        cmd
     }
 }

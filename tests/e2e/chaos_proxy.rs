@@ -15,24 +15,21 @@
 //!   back the same process, never restarted, serves uses again, and the audit log holds a
 //!   success event for every request the upstream ever received.
 //!
-//! Writes under SIGKILL are `tests/chaos.rs`; reads and writes during an outage,
-//! `tests/faults.rs`. No throughput is asserted: the counts only bound each other.
-
-mod support;
+//! Writes under SIGKILL are `chaos`; reads and writes during an outage, `faults`. No
+//! throughput is asserted: the counts only bound each other.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, StatusCode};
-use secrecy::ExposeSecret;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::postgres::{TempCluster, TestDatabase};
-use support::upstream::{Upstream, start_upstream};
-use support::{Server, command, run_ok};
+
+use crate::helpers::postgres::TempCluster;
+use crate::helpers::upstream::{Upstream, start_upstream};
+use crate::helpers::{Api, Backend, Id, Installation, Server, client_with_timeout, new_key};
 
 /// Where each use goes upstream; the rest of the path is the use's number.
 const PREFIX: &str = "/record/load/";
@@ -43,26 +40,15 @@ const ROUNDS: u64 = 2;
 /// How long any single wait may take before the test fails instead of hanging.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// A `vault-server` command on `database_url`, the proxy free to call 127.0.0.1 and no
+/// A `vault-server` command on `installation`, the proxy free to call 127.0.0.1 and no
 /// limit in the way of the load (the rate limit and in-flight bounds are not the point).
-fn vault(dir: &Path, database_url: &str, key: &str) -> Command {
-    let mut cmd = command(dir);
-    cmd.env("DATABASE_URL", database_url)
-        .env("ENCRYPTION_KEY", key)
-        .env("VAULT_MIGRATE_ON_START", "true")
-        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+fn vault(installation: &Installation, key: &str) -> Command {
+    let mut cmd = installation.command(key);
+    cmd.env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
         .env("VAULT_RATE_LIMIT_PER_SECOND", "0")
         .env("VAULT_PROXY_MAX_IN_FLIGHT", "0")
         .env("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "0");
     cmd
-}
-
-fn new_key() -> String {
-    vault_cipher_ring::KeyEncryptionKey::generate()
-        .expect("random")
-        .to_base64()
-        .expose_secret()
-        .to_owned()
 }
 
 /// What one use came to, as its client saw it.
@@ -79,8 +65,7 @@ enum Answer {
 
 /// One server's load: the clients share it.
 struct Load {
-    client: Client,
-    base: String,
+    api: Api,
     token: String,
     id: String,
     origin: String,
@@ -100,11 +85,7 @@ impl Load {
     fn new(server: &Server, token: &str, id: &str, upstream: &Upstream, first: u64) -> Self {
         Self {
             // Bounded: a hang fails the test instead of stalling it.
-            client: support::http_client()
-                .timeout(Duration::from_secs(15))
-                .build()
-                .expect("an HTTP client"),
-            base: server.base.clone(),
+            api: Api::with_client(&server.base, client_with_timeout(Duration::from_secs(15))),
             token: token.to_owned(),
             id: id.to_owned(),
             origin: upstream.origin(),
@@ -126,8 +107,8 @@ impl Load {
     /// Use number `n`.
     async fn send(&self, n: u64) -> Answer {
         let sent = self
-            .client
-            .post(format!("{}/credentials/{}/proxy", self.base, self.id))
+            .api
+            .request(Method::POST, &format!("/credentials/{}/proxy", self.id))
             .bearer_auth(&self.token)
             .json(&json!({"method": "GET", "url": format!("{}{PREFIX}{n}", self.origin)}))
             .send()
@@ -219,44 +200,12 @@ async fn wait_for(load: &Load, what: &str, done: impl Fn() -> bool) {
 }
 
 async fn create_credential(server: &Server, token: &str, upstream: &Upstream) -> String {
-    let response = support::http_client()
-        .build()
-        .expect("client")
-        .post(format!("{}/credentials", server.base))
-        .bearer_auth(token)
-        .json(
-            &json!({"name": "gateway", "type": "bearer_token", "value": SECRET,
-                      "allowedHosts": [upstream.origin()]}),
-        )
-        .send()
+    let body = json!({"name": "gateway", "type": "bearer_token", "value": SECRET,
+                      "allowedHosts": [upstream.origin()]});
+    Api::new(&server.base)
+        .create_credential(token, &body)
         .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.expect("json");
-    body["id"].as_str().expect("id").to_owned()
-}
-
-/// Every item of a paged list (`path` has a query already).
-async fn all_items(load: &Load, path: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{}{path}&limit=100", load.base);
-        if let Some(cursor) = &cursor {
-            url.push_str("&cursor=");
-            url.push_str(cursor);
-        }
-        let response = load.client.get(&url).bearer_auth(&load.token);
-        let response = response.send().await.expect("answered");
-        let status = response.status();
-        let page: Value = response.json().await.expect("json");
-        assert_eq!(status, StatusCode::OK, "{url}: {page}");
-        items.extend(page["items"].as_array().expect("items").iter().cloned());
-        match page["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return items,
-        }
-    }
+        .id()
 }
 
 /// The logs, counted against the upstream and the clients.
@@ -293,7 +242,7 @@ async fn count(load: &Load, upstream: &Upstream, acked: &[u64]) -> Counted {
     assert!(lost.is_empty(), "acknowledged, never received: {lost:?}");
 
     let query = format!("/audit-events?action=credential.use&target={}", load.id);
-    let events = all_items(load, &query).await;
+    let events = load.api.list_all(&query, &load.token).await;
     // Summed `count`s: a use's event stands for one use, but the sum is right either way.
     let audited: u64 = events
         .iter()
@@ -304,7 +253,13 @@ async fn count(load: &Load, upstream: &Upstream, acked: &[u64]) -> Counted {
         audited >= requests as u64,
         "{requests} requests reached the upstream, only {audited} uses audited"
     );
-    let entries = all_items(load, &format!("/request-logs?credentialId={}", load.id)).await;
+    let entries = load
+        .api
+        .list_all(
+            &format!("/request-logs?credentialId={}", load.id),
+            &load.token,
+        )
+        .await;
     let logged: BTreeSet<u64> = entries
         .iter()
         .filter_map(|e| e["path"].as_str()?.strip_prefix(PREFIX)?.parse().ok())
@@ -321,24 +276,14 @@ async fn count(load: &Load, upstream: &Upstream, acked: &[u64]) -> Counted {
     }
 }
 
-async fn killed_under_proxy_load(postgres: bool) {
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, _database) = if postgres {
-        let Some(database) = TestDatabase::create() else {
-            return;
-        };
-        (database.url.clone(), Some(database))
-    } else {
-        let file = dir.path().join("vault.db");
-        (format!("sqlite://{}", file.display()), None)
-    };
+async fn killed_under_proxy_load(backend: Backend) {
     let key = new_key();
-    let mut bootstrap = vault(dir.path(), &database_url, &key);
-    bootstrap.args(["bootstrap", "--org", "acme"]);
-    let token = run_ok(bootstrap);
+    let Some(installation) = Installation::new(backend, &key) else {
+        return;
+    };
+    let token = installation.token.clone();
     let upstream = start_upstream().await;
-    let mut server = Server::start(vault(dir.path(), &database_url, &key));
+    let mut server = Server::start(vault(&installation, &key));
     let id = create_credential(&server, &token, &upstream).await;
 
     let mut acked = Vec::new();
@@ -358,7 +303,7 @@ async fn killed_under_proxy_load(postgres: bool) {
         let acked_now = load.acks();
         acked.extend(load.acked.lock().expect("lock").iter().copied());
 
-        server = Server::start(vault(dir.path(), &database_url, &key));
+        server = Server::start(vault(&installation, &key));
         let after = Load::new(&server, &token, &id, &upstream, 0);
         let counted = count(&after, &upstream, &acked).await;
         assert!(
@@ -368,9 +313,10 @@ async fn killed_under_proxy_load(postgres: bool) {
             &counted.unlogged[..counted.unlogged.len().min(10)]
         );
         eprintln!(
-            "chaos_proxy ({backend}): round {round}: killed with {in_flight} uses in flight after \
+            "chaos_proxy ({}): round {round}: killed with {in_flight} uses in flight after \
              {acked_now} acknowledged in {:?}; in all {} acknowledged, {} received upstream, {} \
              audited as sent, {} in the request log",
+            backend.name(),
             started.elapsed(),
             acked.len(),
             counted.received,
@@ -387,12 +333,12 @@ async fn killed_under_proxy_load(postgres: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_audits_every_use_sent_through_sigkills_under_proxy_load() {
-    killed_under_proxy_load(false).await;
+    killed_under_proxy_load(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_audits_every_use_sent_through_sigkills_under_proxy_load() {
-    killed_under_proxy_load(true).await;
+    killed_under_proxy_load(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,18 +346,13 @@ async fn a_database_outage_under_proxy_load_sends_nothing_unaudited() {
     let Some(cluster) = TempCluster::start() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
     let key = new_key();
-    let configured = || {
-        let mut cmd = vault(dir.path(), &cluster.url, &key);
-        cmd.env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
-        cmd
-    };
-    let mut bootstrap = configured();
-    bootstrap.args(["bootstrap", "--org", "acme"]);
-    let token = run_ok(bootstrap);
+    let installation = Installation::on(&cluster.url, &key);
+    let token = installation.token.clone();
     let upstream = start_upstream().await;
-    let mut server = Server::start(configured());
+    let mut serve = vault(&installation, &key);
+    serve.env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
+    let mut server = Server::start(serve);
     let pid = server.child.id();
     let id = create_credential(&server, &token, &upstream).await;
 

@@ -5,19 +5,20 @@
 //! dropped key does before the rewrap: one clear error, naming the key, for the rows it
 //! sealed; everything else keeps working.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
+use serde_json::json;
 use vault_cipher_ring::KeyEncryptionKey;
 use vault_core::versions::SealedKind;
 use vault_core::{CredentialFields, CredentialType, Patch, Principal};
 use vault_server::open_sqlite_vault;
+
+use crate::helpers::app::sqlite_settings;
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Api, Id, Server, command, new_key, run_ok};
 
 fn key_id(key: &str) -> String {
     KeyEncryptionKey::parse(key)
@@ -39,63 +40,41 @@ fn vault_command(dir: &std::path::Path, key: &str, previous: Option<&str>) -> Co
     cmd
 }
 
-/// `GET /admin/keys`: rows per key id.
-async fn admin_keys(client: &reqwest::Client, base: &str, token: &str) -> Value {
-    client
-        .get(format!("{base}/admin/keys"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("json")
-}
-
-fn generate_key(dir: &std::path::Path) -> String {
-    let mut cmd = command(dir);
-    cmd.args(["keys", "generate"]);
-    run_ok(cmd)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() {
     let upstream = start_upstream().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let (old, new) = (generate_key(dir.path()), generate_key(dir.path()));
+    let (old, new) = (new_key(), new_key());
     let token = {
         let mut cmd = vault_command(dir.path(), &old, None);
         cmd.args(["bootstrap", "--org", "acme"]);
         run_ok(cmd)
     };
-    let client = support::http_client().build().expect("an HTTP client");
 
     // Under the old key: 120 credentials, 40 of them with two more versions.
     let server = Server::start(vault_command(dir.path(), &old, None));
+    let api = Api::new(&server.base);
     let mut ids = Vec::new();
     for i in 0..120 {
-        let created: Value = client
-            .post(format!("{}/credentials", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"name": format!("c{i}"), "type": "api_key", "value": format!("sk_old_{i}_0123456789"),
-                          "allowedHosts": [upstream.origin()]}))
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
-        let id = created["id"].as_str().expect("id").to_owned();
+        let created = api
+            .create_credential(
+                &token,
+                &json!({"name": format!("c{i}"), "type": "api_key",
+                        "value": format!("sk_old_{i}_0123456789"),
+                        "allowedHosts": [upstream.origin()]}),
+            )
+            .await;
+        let id = created.id();
         if i % 3 == 0 {
             for n in 1..=2 {
-                let response = client
-                    .patch(format!("{}/credentials/{id}", server.base))
-                    .bearer_auth(&token)
-                    .json(&json!({"value": format!("sk_old_{i}_{n}_0123456789")}))
-                    .send()
-                    .await
-                    .expect("sent");
-                assert_eq!(response.status(), StatusCode::OK);
+                let response = api
+                    .update_credential(
+                        &id,
+                        &token,
+                        &json!({"value": format!("sk_old_{i}_{n}_0123456789")}),
+                    )
+                    .await;
+                assert_eq!(response.status, StatusCode::OK);
             }
         }
         ids.push(id);
@@ -104,7 +83,8 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
 
     // The new key, the old one kept: everything opens, new writes go under the new key.
     let server = Server::start(vault_command(dir.path(), &new, Some(&old)));
-    let status: Value = admin_keys(&client, &server.base, &token).await;
+    let api = Api::new(&server.base);
+    let status = api.admin_keys(&token).await;
     assert_eq!(status["currentKeyId"], key_id(&new));
     let under_old = status["rowsUnderOldKeys"].as_u64().expect("count");
     // 120 credentials and 120 + 80 versions: the organization's own rows (the key-check
@@ -127,7 +107,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
     let mut child = slow.spawn().expect("rewrap starts");
     // Kill it as soon as it has made progress, so it dies half way.
     let remaining = loop {
-        let status: Value = admin_keys(&client, &server.base, &token).await;
+        let status = api.admin_keys(&token).await;
         let remaining = status["rowsUnderOldKeys"].as_u64().expect("count");
         if remaining < under_old {
             child.kill().expect("SIGKILL");
@@ -140,7 +120,7 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    let status: Value = admin_keys(&client, &server.base, &token).await;
+    let status = api.admin_keys(&token).await;
     let after_kill = status["rowsUnderOldKeys"].as_u64().expect("count");
     assert!(
         after_kill > 0 && after_kill <= remaining,
@@ -148,20 +128,17 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
     );
 
     let traffic = {
-        let client = client.clone();
-        let base = server.base.clone();
-        let token = token.clone();
-        let ids = ids.clone();
+        let (api, token, ids) = (api.clone(), token.clone(), ids.clone());
         tokio::spawn(async move {
             for (i, id) in ids.iter().enumerate().take(60) {
-                let response = client
-                    .patch(format!("{base}/credentials/{id}"))
-                    .bearer_auth(&token)
-                    .json(&json!({"value": format!("sk_new_{i}_0123456789")}))
-                    .send()
-                    .await
-                    .expect("sent");
-                assert_eq!(response.status(), StatusCode::OK);
+                let response = api
+                    .update_credential(
+                        id,
+                        &token,
+                        &json!({"value": format!("sk_new_{i}_0123456789")}),
+                    )
+                    .await;
+                assert_eq!(response.status, StatusCode::OK);
             }
         })
     };
@@ -173,40 +150,24 @@ async fn a_rotation_rewraps_online_resumes_after_a_kill_and_frees_the_old_key() 
         report.contains("0 rows remain under older keys"),
         "{report}"
     );
-    let status: Value = admin_keys(&client, &server.base, &token).await;
+    let status = api.admin_keys(&token).await;
     assert_eq!(status["rowsUnderOldKeys"], 0, "{status}");
     server.stop();
 
     // The old key is gone: the server starts, and every credential and old version opens.
     let server = Server::start(vault_command(dir.path(), &new, None));
+    let api = Api::new(&server.base);
     for id in &ids {
-        let response = client
-            .post(format!("{}/credentials/{id}/proxy", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"method": "GET", "url": upstream.url("/record/rotated")}))
-            .send()
-            .await
-            .expect("sent");
+        let call = json!({"method": "GET", "url": upstream.url("/record/rotated")});
+        let response = api.proxy(id, &token, &call).await;
         assert_eq!(
-            response.status(),
+            response.status,
             StatusCode::OK,
             "{id} opens under the new key alone"
         );
     }
-    let restored = client
-        .post(format!(
-            "{}/credentials/{}/versions/1/restore",
-            server.base, ids[3]
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(
-        restored.status(),
-        StatusCode::OK,
-        "an old version opens too"
-    );
+    let restored = api.restore_version(&ids[3], 1, &token).await;
+    assert_eq!(restored.status, StatusCode::OK, "an old version opens too");
     server.stop();
 }
 
@@ -218,7 +179,7 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
         KeyEncryptionKey::generate().expect("key"),
     );
     let settings = |current: &KeyEncryptionKey, previous: Option<&KeyEncryptionKey>| {
-        let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
+        let mut settings = sqlite_settings(&dir.path().join("vault.db"));
         settings.encryption_key = Some(current.to_base64());
         settings.encryption_keys_previous = previous.map(KeyEncryptionKey::to_base64);
         settings
@@ -306,21 +267,12 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let app = vault_server::Application::start(vault, listener, &settings(&new, None))
         .expect("server starts");
-    let base = format!("http://{}", app.address());
+    let api = Api::new(&format!("http://{}", app.address()));
     tokio::spawn(app.run_until_stopped());
-    let client = support::http_client().build().expect("an HTTP client");
     let token = bootstrap_token;
-    let restore = client
-        .post(format!(
-            "{base}/credentials/{}/versions/1/restore",
-            stale.id
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(restore.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let problem: Value = restore.json().await.expect("problem");
+    let restore = api.restore_version(&stale.id.to_string(), 1, &token).await;
+    assert_eq!(restore.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let problem = restore.json();
     assert_eq!(problem["code"], "encryption-key-missing");
     assert!(
         problem["detail"]
@@ -328,13 +280,10 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
             .is_some_and(|d| d.contains(old.key_id().as_str())),
         "{problem}"
     );
-    let fresh_versions = client
-        .get(format!("{base}/credentials/{}/versions", fresh.id))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(fresh_versions.status(), StatusCode::OK);
+    let fresh_versions = api
+        .get(&format!("/credentials/{}/versions", fresh.id), &token)
+        .await;
+    assert_eq!(fresh_versions.status, StatusCode::OK);
 }
 
 /// A database written before current rows were bound to their version (here: credentials
@@ -481,7 +430,7 @@ async fn sqlite_rows_of_earlier_releases_are_bound_to_their_version_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rows_of_earlier_releases_are_bound_to_their_version_once() {
-    let Some(db) = support::postgres::TestDatabase::create() else {
+    let Some(db) = TestDatabase::create() else {
         return;
     };
     vault_store_postgres::PgStore::migrate(&db.url)

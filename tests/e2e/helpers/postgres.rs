@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use super::assert_success;
+
 /// The shared server's maintenance database, from `TEST_DATABASE_URL`.
 pub(crate) fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
@@ -83,12 +85,8 @@ impl TestDatabase {
             ));
         }
         let name = format!("vault_e2e_{}", uuid::Uuid::new_v4().simple());
-        let created = psql(&server, &format!("CREATE DATABASE {name}"));
-        assert!(
-            created.status.success(),
-            "{}",
-            String::from_utf8_lossy(&created.stderr)
-        );
+        let create = format!("CREATE DATABASE {name}");
+        assert_success(&psql(&server, &create), &create);
         Some(Self {
             url: with_database(&server, &name),
             server,
@@ -103,11 +101,7 @@ impl TestDatabase {
             .args(["--data-only", "--no-owner", &self.url])
             .output()
             .expect("run pg_dump");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, "pg_dump");
         String::from_utf8(out.stdout).expect("utf8 dump")
     }
 }
@@ -216,11 +210,7 @@ impl TempCluster {
             .args(["-w", "-t", "60", "start"])
             .output()
             .expect("run pg_ctl start");
-        assert!(
-            out.status.success(),
-            "pg_ctl start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, "pg_ctl start");
         let deadline = Instant::now() + Duration::from_secs(30);
         while !psql(&self.url, "SELECT 1").status.success() {
             assert!(Instant::now() < deadline, "the cluster did not come up");
@@ -236,11 +226,7 @@ impl TempCluster {
             .args(["-m", "immediate", "-w", "stop"])
             .output()
             .expect("run pg_ctl stop");
-        assert!(
-            out.status.success(),
-            "pg_ctl stop: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out, "pg_ctl stop");
     }
 }
 

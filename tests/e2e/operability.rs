@@ -12,175 +12,25 @@
 //! - per-route body limits, and slow bodies and request heads cut off in time;
 //! - log retention: the server prunes old request-log entries and audit events by itself.
 
-mod support;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Method, Response, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
-use support::postgres::TempCluster;
-use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
-use tempfile::TempDir;
 
-// ---------------------------------------------------------------------------------------
-// The vault: the real binary, on SQLite unless a test says otherwise
-// ---------------------------------------------------------------------------------------
+use crate::helpers::postgres::TempCluster;
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Api, Id, Reply, Server, TestServer, canary, command, new_key};
 
-/// Every request of these tests is bounded: a hang fails the test instead of stalling it.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-
-struct Vault {
-    server: Option<Server>,
-    base: String,
-    /// The bootstrap organization's admin access key.
-    token: String,
-    client: Client,
-    _dir: TempDir,
-}
-
-fn canary(label: &str) -> String {
-    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
-}
-
-fn client() -> Client {
-    support::http_client()
-        .timeout(REQUEST_TIMEOUT)
-        // The proxy passes redirects back unfollowed; the tests see responses as they came.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("an HTTP client")
-}
-
-impl Vault {
-    /// A fresh key and SQLite database, an organization bootstrapped with the `vault-server
-    /// bootstrap` command, and a server started with `settings` on top of the defaults.
-    fn start(settings: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let all: Vec<(&str, &str)> = [("VAULT_WORKERS", "2")]
-            .into_iter()
-            .chain(settings.iter().copied())
-            .collect();
-        let (server, token) = support::start_bootstrapped(dir.path(), &all);
-        let base = listening_base(&server);
-        Self {
-            server: Some(server),
-            base,
-            token,
-            client: client(),
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.expect("request sent")
-    }
-
-    /// A request with the admin key.
-    async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
-        self.send(method, path, Some(&self.token), body).await
-    }
-
-    async fn get_json(&self, path: &str) -> Value {
-        let response = self.admin(Method::GET, path, None).await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.json().await.expect("json")
-    }
-
-    /// Creates a credential; returns its id.
-    async fn create(&self, body: &Value) -> String {
-        let response = self.admin(Method::POST, "/credentials", Some(body)).await;
-        let status = response.status();
-        let created: Value = response.json().await.expect("json");
-        assert_eq!(status, StatusCode::CREATED, "create {body}: {created}");
-        created["id"].as_str().expect("id").to_owned()
-    }
-
-    async fn proxy(&self, id: &str, body: &Value) -> StatusCode {
-        self.admin(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
-            Some(body),
-        )
-        .await
-        .status()
-    }
-
-    /// A new access key of the admin's organization, allowed to read credentials.
-    async fn new_access_key(&self) -> String {
-        let response = self
-            .admin(
-                Method::POST,
-                "/access-keys",
-                Some(&json!({"name": "second", "scopes": ["credentials:read"]})),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let created: Value = response.json().await.expect("json");
-        created["keySecret"].as_str().expect("key").to_owned()
-    }
-
-    /// Everything the server has written to stderr so far.
-    fn log(&self) -> String {
-        let server = self.server.as_ref().expect("running");
-        server.stderr.lock().expect("lock").clone()
-    }
-
-    fn stop(mut self) -> (String, String) {
-        self.server.take().expect("running").stop()
-    }
-}
-
-/// The server's base URL. `Server::start` reads it from the human log line; in the JSON
-/// format that line is a JSON object, whose `address` field is read instead.
-fn listening_base(server: &Server) -> String {
-    if server.base.starts_with("http://") && !server.base.contains('"') {
-        return server.base.clone();
-    }
-    let log = server.stderr.lock().expect("lock").clone();
-    let address = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|line| {
-            line["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("vault listening on"))
-        })
-        .and_then(|line| line["address"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| panic!("no listening address in: {log}"));
-    format!("http://{address}")
-}
-
-/// Checks a problem+json response; returns its body.
-async fn problem(response: Response, status: StatusCode, code: &str) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let body: Value = response.json().await.expect("problem json");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status.as_u16(), "{body}");
-    body
+/// The real binary on a fresh SQLite database with two workers, an organization
+/// bootstrapped, and `settings` on top of the defaults.
+fn start(settings: &[(&str, &str)]) -> TestServer {
+    let all: Vec<(&str, &str)> = [("VAULT_WORKERS", "2")]
+        .into_iter()
+        .chain(settings.iter().copied())
+        .collect();
+    TestServer::start(&all)
 }
 
 /// Polls `check` every 100 ms until it holds; fails with `what` after `within`.
@@ -263,10 +113,13 @@ fn read_response(stream: &mut TcpStream) -> std::io::Result<Option<RawResponse>>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is_routed() {
-    let vault = Vault::start(&[]);
-    let response = vault.send(Method::GET, "/openapi.json", None, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let served: Value = response.json().await.expect("json");
+    let vault = start(&[]);
+    let response = vault
+        .api
+        .call_without_key(Method::GET, "/openapi.json")
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let served = response.json();
     let generated = serde_json::to_value(vault_http::openapi()).expect("document");
     assert_eq!(
         served, generated,
@@ -297,7 +150,11 @@ async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is
                     .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
             });
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
-            let status = vault.send(method.clone(), &path, None, None).await.status();
+            let status = vault
+                .api
+                .call_without_key(method.clone(), &path)
+                .await
+                .status;
             assert!(
                 status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
                 "{method} {path} is documented but not routed: {status}"
@@ -316,15 +173,16 @@ async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is
     assert_eq!(checked, vault_http::ROUTES.len(), "every route was tried");
 
     // Controls: the same check tells an undocumented path and method apart.
-    let response = vault.send(Method::GET, "/credentialz", None, None).await;
-    problem(response, StatusCode::NOT_FOUND, "not-found").await;
-    let response = vault.send(Method::PUT, "/credentials", None, None).await;
-    problem(
-        response,
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-    )
-    .await;
+    let response = vault
+        .api
+        .call_without_key(Method::GET, "/credentialz")
+        .await;
+    response.assert_problem(StatusCode::NOT_FOUND, "not-found");
+    let response = vault
+        .api
+        .call_without_key(Method::PUT, "/credentials")
+        .await;
+    response.assert_problem(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
     vault.stop();
 }
 
@@ -334,20 +192,17 @@ async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_probes_answer_without_an_access_key() {
-    let vault = Vault::start(&[]);
-    let response = vault.send(Method::GET, "/healthz", None, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.json::<Value>().await.expect("json"),
-        json!({"status": "ok"})
-    );
+    let vault = start(&[]);
+    let response = vault.api.call_without_key(Method::GET, "/healthz").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.json(), json!({"status": "ok"}));
 
-    let response = vault.send(Method::GET, "/readyz", None, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let ready: Value = response.json().await.expect("json");
+    let response = vault.api.call_without_key(Method::GET, "/readyz").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["cache-control"], "no-store");
+    let ready = response.json();
     // The key id is the current key's, as the key-status endpoint reports it.
-    let keys = vault.get_json("/admin/keys").await;
+    let keys = vault.api.get_json("/admin/keys", &vault.token).await;
     let key_id = keys["currentKeyId"].as_str().expect("currentKeyId");
     assert!(!key_id.is_empty());
     assert_eq!(
@@ -361,7 +216,7 @@ async fn the_probes_answer_without_an_access_key() {
 /// each with its content type and the security headers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_is_served_from_the_binary_with_its_security_headers() {
-    let vault = Vault::start(&[]);
+    let vault = start(&[]);
     for (path, content_type, marker) in [
         (
             "/",
@@ -379,9 +234,9 @@ async fn the_console_is_served_from_the_binary_with_its_security_headers() {
             "@media (max-width: 600px)",
         ),
     ] {
-        let response = vault.send(Method::GET, path, None, None).await;
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let headers = response.headers().clone();
+        let response = vault.api.call_without_key(Method::GET, path).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        let headers = response.headers.clone();
         assert_eq!(headers["content-type"], content_type, "{path}");
         let csp = headers["content-security-policy"].to_str().expect("ascii");
         for directive in [
@@ -399,7 +254,7 @@ async fn the_console_is_served_from_the_binary_with_its_security_headers() {
         if path == "/" {
             assert_eq!(headers["cache-control"], "no-store");
         }
-        let body = response.text().await.expect("body");
+        let body = response.body;
         assert!(body.contains(marker), "{path}");
     }
     vault.stop();
@@ -412,26 +267,17 @@ async fn readiness_follows_a_postgresql_outage_while_liveness_stays_up() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let key = run_ok({
-        let mut cmd = command(dir.path());
-        cmd.args(["keys", "generate"]);
-        cmd
-    });
     let mut cmd = command(dir.path());
     cmd.env("DATABASE_URL", &cluster.url)
-        .env("ENCRYPTION_KEY", &key)
+        .env("ENCRYPTION_KEY", new_key())
         .env("VAULT_MIGRATE_ON_START", "true")
         // A request waits this long for a connection before it is answered 503.
         .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
     let server = Server::start(cmd);
-    let client = client();
-    let probe = |path: &'static str| {
-        let (client, url) = (client.clone(), format!("{}{path}", server.base));
-        async move {
-            let response = client.get(url).send().await.expect("answered");
-            let status = response.status();
-            (status, response.json::<Value>().await.expect("json"))
-        }
+    let api = Api::new(&server.base);
+    let probe = async |path: &str| {
+        let response = api.call_without_key(Method::GET, path).await;
+        (response.status, response.json())
     };
 
     let (status, ready) = probe("/readyz").await;
@@ -472,72 +318,88 @@ async fn readiness_follows_a_postgresql_outage_while_liveness_stays_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_by_route_pattern_and_carry_no_secret_name_or_id() {
     let upstream = start_upstream().await;
-    let vault = Vault::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
+    let vault = start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
     let hosts = json!([upstream.origin()]);
     let (api_name, api_secret) = (canary("api-name"), canary("api-secret"));
     let (oauth_name, oauth_secret) = (canary("oauth-name"), canary("oauth-secret"));
     let api = vault
-        .create(&json!({"name": api_name, "type": "api_key", "value": api_secret, "allowedHosts": hosts}))
-        .await;
-    let oauth = vault
-        .create(
-            &json!({"name": oauth_name, "type": "oauth2", "clientId": "client-1",
-                        "clientSecret": oauth_secret, "tokenUrl": upstream.url("/token"),
-                        "allowedHosts": hosts}),
+        .api
+        .create_credential(
+            &vault.token,
+            &json!({"name": api_name, "type": "api_key", "value": api_secret,
+                    "allowedHosts": hosts}),
         )
-        .await;
+        .await
+        .id();
+    let oauth = vault
+        .api
+        .create_credential(
+            &vault.token,
+            &json!({"name": oauth_name, "type": "oauth2", "clientId": "client-1",
+                    "clientSecret": oauth_secret, "tokenUrl": upstream.url("/token"),
+                    "allowedHosts": hosts}),
+        )
+        .await
+        .id();
 
     // A read, failed requests (an unknown id, no access key, a path no route matches),
     // proxied calls answered 200 and 503, and one that needs an OAuth2 token.
     let response = vault
-        .admin(Method::GET, &format!("/credentials/{api}"), None)
+        .api
+        .get(&format!("/credentials/{api}"), &vault.token)
         .await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status, StatusCode::OK);
     let unknown = uuid::Uuid::new_v4().to_string();
     let response = vault
-        .admin(Method::GET, &format!("/credentials/{unknown}"), None)
+        .api
+        .get(&format!("/credentials/{unknown}"), &vault.token)
         .await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = vault.send(Method::GET, "/credentials", None, None).await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    let response = vault
+        .api
+        .call_without_key(Method::GET, "/credentials")
+        .await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     let probe = canary("probe-path");
     let response = vault
-        .send(Method::GET, &format!("/{probe}"), None, None)
+        .api
+        .call_without_key(Method::GET, &format!("/{probe}"))
         .await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
     let call = |path: &str| json!({"method": "GET", "url": upstream.url(path)});
-    assert_eq!(vault.proxy(&api, &call("/record/ok")).await, StatusCode::OK);
+    let proxy = async |id: &str, path: &str| {
+        let reply = vault.api.proxy(id, &vault.token, &call(path)).await;
+        reply.status
+    };
+    assert_eq!(proxy(&api, "/record/ok").await, StatusCode::OK);
     assert_eq!(
-        vault.proxy(&api, &call("/status/503")).await,
+        proxy(&api, "/status/503").await,
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_eq!(
-        vault.proxy(&oauth, &call("/record/oauth")).await,
-        StatusCode::OK
-    );
+    assert_eq!(proxy(&oauth, "/record/oauth").await, StatusCode::OK);
     assert_eq!(upstream.token_calls(), 1);
 
-    let organization = vault.get_json("/audit-events").await["items"]
+    let organization = vault.api.get_json("/audit-events", &vault.token).await["items"]
         .as_array()
         .expect("items")
         .iter()
         .find_map(|e| e["organizationId"].as_str().map(str::to_owned))
         .expect("an event of the organization");
-    let key_ids: Vec<String> = vault.get_json("/access-keys").await["items"]
+    let key_ids: Vec<String> = vault.api.get_json("/access-keys", &vault.token).await["items"]
         .as_array()
         .expect("items")
         .iter()
-        .map(|k| k["id"].as_str().expect("id").to_owned())
+        .map(|k| k.id())
         .collect();
 
-    let response = vault.send(Method::GET, "/metrics", None, None).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let content_type = response.headers()["content-type"].to_str().expect("ascii");
+    let response = vault.api.call_without_key(Method::GET, "/metrics").await;
+    assert_eq!(response.status, StatusCode::OK);
+    let content_type = response.headers["content-type"].to_str().expect("ascii");
     assert!(
         content_type.starts_with("application/openmetrics-text"),
         "{content_type}"
     );
-    let text = response.text().await.expect("text");
+    let text = response.body;
     for expected in [
         r#"vault_http_requests_total{method="GET",route="/credentials/{id}",status="200"}"#,
         r#"vault_http_requests_total{method="GET",route="/credentials/{id}",status="404"}"#,
@@ -595,17 +457,13 @@ async fn metrics_count_by_route_pattern_and_carry_no_secret_name_or_id() {
 /// the requests here are sequential, so the lines written from the send until the
 /// request's "request finished" line are all and only this request's.
 async fn logged_request(
-    vault: &Vault,
-    request: reqwest::RequestBuilder,
+    vault: &TestServer,
+    request: RequestBuilder,
     id: &str,
-) -> (Response, Vec<String>) {
+) -> (Reply, Vec<String>) {
     let before = vault.log().len();
-    let response = request
-        .header("x-request-id", id)
-        .send()
-        .await
-        .expect("request sent");
-    assert_eq!(response.headers()["x-request-id"], id, "the id is echoed");
+    let response = Reply::send(request.header("x-request-id", id)).await;
+    assert_eq!(response.header("x-request-id"), id, "the id is echoed");
     // Lines go through a background writer: wait for the request's last one.
     let lines = eventually(
         Duration::from_secs(10),
@@ -625,18 +483,18 @@ async fn logged_request(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_ids_are_echoed_and_on_every_log_line_of_their_request() {
-    let vault = Vault::start(&[("RUST_LOG", "debug")]);
+    let vault = start(&[("RUST_LOG", "debug")]);
     assert!(vault.log().contains("DEBUG"), "debug logging is on");
 
     // A failed authentication: the id in the header, the problem body and every line.
     let id = format!("trace-{}", uuid::Uuid::new_v4());
     let path = format!("/credentials/{}", uuid::Uuid::new_v4());
     let request = vault
-        .client
-        .get(vault.url(&path))
+        .api
+        .request(Method::GET, &path)
         .bearer_auth("vlt_not-a-real-key");
     let (response, lines) = logged_request(&vault, request, &id).await;
-    let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let body = response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(body["requestId"], id.as_str());
     let span = format!("request{{request_id={id} method=GET path={path}}}");
     assert!(
@@ -657,12 +515,12 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_their_request() {
     // A success that writes to the store: its lines, nested spans included, carry it too.
     let id = format!("trace-{}", uuid::Uuid::new_v4());
     let request = vault
-        .client
-        .post(vault.url("/credentials"))
+        .api
+        .request(Method::POST, "/credentials")
         .bearer_auth(&vault.token)
         .json(&json!({"name": "traced", "type": "api_key", "value": canary("traced")}));
     let (response, lines) = logged_request(&vault, request, &id).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.status, StatusCode::CREATED);
     assert!(
         lines.iter().any(|l| l.contains("credential created")),
         "{lines:#?}"
@@ -679,17 +537,14 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_their_request() {
     // Without a caller's id (or with one that could inject log content) the server makes
     // one, and the problem body quotes the same.
     for header in [None, Some("not an acceptable id")] {
-        let mut request = vault.client.get(vault.url("/credentials"));
+        let mut request = vault.api.request(Method::GET, "/credentials");
         if let Some(header) = header {
             request = request.header("x-request-id", header);
         }
-        let response = request.send().await.expect("sent");
-        let generated = response.headers()["x-request-id"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
+        let response = Reply::send(request).await;
+        let generated = response.header("x-request-id").to_owned();
         uuid::Uuid::parse_str(&generated).expect("a generated UUID");
-        let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let body = response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
         assert_eq!(body["requestId"], generated.as_str());
     }
     vault.stop();
@@ -697,7 +552,7 @@ async fn request_ids_are_echoed_and_on_every_log_line_of_their_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_log_lines_carry_the_request_id_in_their_span_fields() {
-    let vault = Vault::start(&[("RUST_LOG", "debug"), ("VAULT_LOG_FORMAT", "json")]);
+    let vault = start(&[("RUST_LOG", "debug"), ("VAULT_LOG_FORMAT", "json")]);
     let in_request_span = |line: &Value, id: &str| {
         line["spans"].as_array().is_some_and(|spans| {
             spans
@@ -709,11 +564,11 @@ async fn json_log_lines_carry_the_request_id_in_their_span_fields() {
     let id = format!("trace-{}", uuid::Uuid::new_v4());
     let path = format!("/credentials/{}", uuid::Uuid::new_v4());
     let request = vault
-        .client
-        .get(vault.url(&path))
+        .api
+        .request(Method::GET, &path)
         .bearer_auth("vlt_not-a-real-key");
     let (response, lines) = logged_request(&vault, request, &id).await;
-    let body = problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let body = response.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
     assert_eq!(body["requestId"], id.as_str());
     assert!(
         lines.len() >= 2,
@@ -728,12 +583,12 @@ async fn json_log_lines_carry_the_request_id_in_their_span_fields() {
 
     let id = format!("trace-{}", uuid::Uuid::new_v4());
     let request = vault
-        .client
-        .post(vault.url("/credentials"))
+        .api
+        .request(Method::POST, "/credentials")
         .bearer_auth(&vault.token)
         .json(&json!({"name": "traced", "type": "api_key", "value": canary("traced")}));
     let (response, lines) = logged_request(&vault, request, &id).await;
-    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.status, StatusCode::CREATED);
     let parsed: Vec<Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).expect("a JSON log line"))
@@ -754,19 +609,23 @@ async fn json_log_lines_carry_the_request_id_in_their_span_fields() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_holds_each_access_key_to_its_own_bucket() {
-    let vault = Vault::start(&[
+    let vault = start(&[
         ("VAULT_RATE_LIMIT_PER_SECOND", "1"),
         ("VAULT_RATE_LIMIT_BURST", "3"),
     ]);
     // The admin key's first three requests: creating a second key, then two reads.
-    let second = vault.new_access_key().await;
+    let second = vault
+        .api
+        .access_key(&vault.token, "second", &["credentials:read"])
+        .await
+        .secret;
     for _ in 0..2 {
-        let response = vault.admin(Method::GET, "/credentials", None).await;
-        assert_eq!(response.status(), StatusCode::OK);
+        let response = vault.api.get("/credentials", &vault.token).await;
+        assert_eq!(response.status, StatusCode::OK);
     }
-    let response = vault.admin(Method::GET, "/credentials", None).await;
-    let retry_after = response.headers().get("retry-after").cloned();
-    problem(response, StatusCode::TOO_MANY_REQUESTS, "rate-limited").await;
+    let response = vault.api.get("/credentials", &vault.token).await;
+    let retry_after = response.headers.get("retry-after").cloned();
+    response.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
     let retry_after: u64 = retry_after
         .expect("a Retry-After header")
         .to_str()
@@ -778,32 +637,30 @@ async fn the_rate_limit_holds_each_access_key_to_its_own_bucket() {
 
     // The second key has a bucket of its own.
     for _ in 0..3 {
-        let response = vault
-            .send(Method::GET, "/credentials", Some(&second), None)
-            .await;
+        let response = vault.api.get("/credentials", &second).await;
         assert_eq!(
-            response.status(),
+            response.status,
             StatusCode::OK,
             "the second key is not limited"
         );
     }
 
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
-    let response = vault.admin(Method::GET, "/credentials", None).await;
-    assert_eq!(response.status(), StatusCode::OK, "after Retry-After");
+    let response = vault.api.get("/credentials", &vault.token).await;
+    assert_eq!(response.status, StatusCode::OK, "after Retry-After");
     vault.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zero_rate_turns_the_limit_off() {
     // A burst of 1: were the rate not off, the second request would already be refused.
-    let vault = Vault::start(&[
+    let vault = start(&[
         ("VAULT_RATE_LIMIT_PER_SECOND", "0"),
         ("VAULT_RATE_LIMIT_BURST", "1"),
     ]);
     for n in 0..300 {
-        let response = vault.admin(Method::GET, "/credentials", None).await;
-        assert_eq!(response.status(), StatusCode::OK, "request {n}");
+        let response = vault.api.get("/credentials", &vault.token).await;
+        assert_eq!(response.status, StatusCode::OK, "request {n}");
     }
     vault.stop();
 }
@@ -815,7 +672,7 @@ async fn a_zero_rate_turns_the_limit_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn body_limits_are_per_route() {
     let upstream = start_upstream().await;
-    let vault = Vault::start(&[
+    let vault = start(&[
         ("VAULT_MAX_BODY_BYTES", "4096"),
         ("VAULT_MAX_PROXY_BODY_BYTES", "65536"),
         ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true"),
@@ -823,13 +680,14 @@ async fn body_limits_are_per_route() {
     let too_big = json!({"name": "big", "type": "api_key", "value": "sk_0123456789",
                          "description": "d".repeat(8 * 1024)});
     let response = vault
-        .admin(Method::POST, "/credentials", Some(&too_big))
+        .api
+        .call(Method::POST, "/credentials", &vault.token, Some(&too_big))
         .await;
-    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
 
     // Without a Content-Length (chunked), the limit holds while the body is read.
     let body = serde_json::to_vec(&too_big).expect("json");
-    let mut stream = connect(&vault.base);
+    let mut stream = connect(&vault.api.base);
     let mut request = format!(
         "POST /credentials HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
@@ -851,19 +709,25 @@ async fn body_limits_are_per_route() {
         (response.status, &problem_body["code"]),
         (413, &json!("payload-too-large"))
     );
-    let list = vault.get_json("/credentials").await;
+    let list = vault.api.get_json("/credentials", &vault.token).await;
     assert_eq!(list["items"], json!([]), "nothing was created");
 
     // The proxy has its own, larger limit.
     let id = vault
-        .create(
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "p", "type": "api_key", "value": "sk_0123456789",
-                        "allowedHosts": [upstream.origin()]}),
+                    "allowedHosts": [upstream.origin()]}),
         )
-        .await;
+        .await
+        .id();
     let payload = "p".repeat(32 * 1024);
     let call = json!({"method": "POST", "url": upstream.url("/record/big"), "body": payload});
-    assert_eq!(vault.proxy(&id, &call).await, StatusCode::OK);
+    assert_eq!(
+        vault.api.proxy(&id, &vault.token, &call).await.status,
+        StatusCode::OK
+    );
     assert_eq!(
         upstream.last().body,
         payload.as_bytes(),
@@ -871,14 +735,8 @@ async fn body_limits_are_per_route() {
     );
     let call = json!({"method": "POST", "url": upstream.url("/record/bigger"),
                       "body": "p".repeat(100 * 1024)});
-    let response = vault
-        .admin(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
-            Some(&call),
-        )
-        .await;
-    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+    let response = vault.api.proxy(&id, &vault.token, &call).await;
+    response.assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
     assert_eq!(
         upstream.requests().len(),
         1,
@@ -889,10 +747,10 @@ async fn body_limits_are_per_route() {
 
 #[test]
 fn a_body_that_stalls_is_answered_408() {
-    let vault = Vault::start(&[("VAULT_HTTP_BODY_TIMEOUT_MS", "500")]);
+    let vault = start(&[("VAULT_HTTP_BODY_TIMEOUT_MS", "500")]);
     // From before the connection: the server's clock cannot start earlier than this.
     let started = Instant::now();
-    let mut stream = connect(&vault.base);
+    let mut stream = connect(&vault.api.base);
     let head = format!(
         "POST /credentials HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
@@ -926,9 +784,9 @@ fn a_body_that_stalls_is_answered_408() {
 
 #[test]
 fn a_request_head_that_stalls_is_cut_off() {
-    let vault = Vault::start(&[("VAULT_HTTP_HEADER_TIMEOUT_MS", "500")]);
+    let vault = start(&[("VAULT_HTTP_HEADER_TIMEOUT_MS", "500")]);
     let started = Instant::now();
-    let mut stream = connect(&vault.base);
+    let mut stream = connect(&vault.api.base);
     stream.write_all(b"GET /heal").expect("half a request line");
     // actix answers 408 or just closes: either ends the connection in time.
     match read_response(&mut stream) {
@@ -955,15 +813,15 @@ fn a_request_head_that_stalls_is_cut_off() {
 /// logs its counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_prunes_entries_older_than_the_retention_and_keeps_the_rest() {
-    use support::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
+    use crate::helpers::retention::{OLD_AUDIT, OLD_REQUESTS, log_ids, pruned_counts, seed};
 
-    let vault = Vault::start(&[
+    let vault = start(&[
         ("VAULT_REQUEST_LOG_RETENTION_DAYS", "1"),
         ("VAULT_AUDIT_RETENTION_DAYS", "1"),
         ("VAULT_LOG_PRUNE_INTERVAL_SECONDS", "1"),
     ]);
     // The server's own file, opened beside it (WAL: both may write).
-    let db = vault._dir.path().join("data").join("vault.db");
+    let db = vault.dir.path().join("data").join("vault.db");
     let store = vault_store_sqlite::SqliteStore::open(&format!("sqlite://{}", db.display()))
         .await
         .expect("the server's database");
@@ -986,7 +844,7 @@ async fn the_server_prunes_entries_older_than_the_retention_and_keeps_the_rest()
     assert_eq!(requests, seeded.recent_requests, "the request log");
     assert_eq!(audit, seeded.recent_audit, "the audit log");
     // The bootstrap's own (recent) audit events are still listed through the API.
-    let listed = vault.get_json("/audit-events").await;
+    let listed = vault.api.get_json("/audit-events", &vault.token).await;
     assert!(
         listed["items"]
             .as_array()

@@ -2,8 +2,8 @@
 //! machine): a multi-stage build whose runtime stage runs as a non-root user, carries no
 //! toolchain and no secret, and starts the server.
 
-const DOCKERFILE: &str = include_str!("../Dockerfile");
-const DOCKERIGNORE: &str = include_str!("../.dockerignore");
+const DOCKERFILE: &str = include_str!("../../Dockerfile");
+const DOCKERIGNORE: &str = include_str!("../../.dockerignore");
 
 /// The instructions of the Dockerfile (continuation lines joined, comments dropped).
 fn instructions() -> Vec<String> {
@@ -115,7 +115,7 @@ fn the_image_holds_no_secret_and_refuses_to_start_without_a_key() {
     );
 }
 
-/// The proxy's memory bound is measured (tests/attacks/proxy.rs) with large buffers
+/// The proxy's memory bound is measured (tests/e2e/attacks/proxy.rs) with large buffers
 /// unmapped when freed; the image must run the server the same way.
 #[test]
 fn the_image_gives_large_buffers_back_to_the_system() {

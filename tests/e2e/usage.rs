@@ -3,66 +3,44 @@
 //! flight, JWTs for every algorithm verified with the public key, the destination rules,
 //! expiry, the request and audit logs, and that no secret reaches a response or a log line.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine as _;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::Server;
-use support::upstream::start_upstream;
-use tempfile::TempDir;
+
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Id, Reply, TestServer, canary};
 
 // ---------------------------------------------------------------------------------------
 // The vault: the real binary on an SQLite file
 // ---------------------------------------------------------------------------------------
 
 struct Vault {
-    server: Option<Server>,
-    base: String,
-    token: String,
-    client: Client,
+    app: TestServer,
     /// Every secret any test put in: none may come back or be logged.
     canaries: Vec<String>,
-    _dir: TempDir,
-}
-
-fn canary(label: &str) -> String {
-    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
 impl Vault {
     fn start(allow_private_networks: bool) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
         let allow = allow_private_networks.to_string();
-        let (server, token) = support::start_bootstrapped(
-            dir.path(),
-            &[
-                ("RUST_LOG", "debug"),
-                ("VAULT_PROXY_TIMEOUT_MS", "5000"),
-                ("VAULT_PROXY_MAX_RESPONSE_BYTES", "200000"),
-                ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow),
-                // 100 concurrent uses of one key (the single-flight token test) are past
-                // the default in-flight bounds; those bounds have their own test
-                // (tests/attacks/proxy.rs).
-                ("VAULT_PROXY_MAX_IN_FLIGHT", "0"),
-                ("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "0"),
-            ],
-        );
+        let app = TestServer::start(&[
+            ("RUST_LOG", "debug"),
+            ("VAULT_PROXY_TIMEOUT_MS", "5000"),
+            ("VAULT_PROXY_MAX_RESPONSE_BYTES", "200000"),
+            ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow),
+            // 100 concurrent uses of one key (the single-flight token test) are past
+            // the default in-flight bounds; those bounds have their own test
+            // (`attacks::proxy`).
+            ("VAULT_PROXY_MAX_IN_FLIGHT", "0"),
+            ("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "0"),
+        ]);
         Self {
-            base: server.base.clone(),
-            server: Some(server),
-            token,
-            // The proxy passes redirects back as they came; the test must see them too.
-            client: support::http_client()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("an HTTP client"),
+            app,
             canaries: Vec::new(),
-            _dir: dir,
         }
     }
 
@@ -72,140 +50,58 @@ impl Vault {
         secret
     }
 
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: &str,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        req.send().await.expect("request sent")
+    /// `reply`, after checking neither its body nor its headers carry a canary.
+    fn checked(&self, reply: Reply) -> Reply {
+        reply.reveals_none(&self.canaries);
+        reply
     }
 
+    /// `method path` with the admin key, checked.
+    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let reply = self.app.api.call(method, path, &self.app.token, body).await;
+        self.checked(reply)
+    }
+
+    /// Creates a credential; returns its id.
     async fn create(&self, body: &Value) -> String {
-        let response = self
-            .call(
-                reqwest::Method::POST,
-                "/credentials",
-                &self.token,
-                Some(body),
-            )
-            .await;
-        let status = response.status();
-        let text = self.checked_text(response).await;
-        assert_eq!(status, StatusCode::CREATED, "create {body}: {text}");
-        let created: Value = serde_json::from_str(&text).expect("json");
-        created["id"].as_str().expect("id").to_owned()
+        let created = self.call(Method::POST, "/credentials", Some(body)).await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "create {body}: {}",
+            created.body
+        );
+        created.json().id()
     }
 
-    async fn patch(&self, id: &str, body: &Value) -> (StatusCode, Value) {
-        let response = self
-            .call(
-                reqwest::Method::PATCH,
-                &format!("/credentials/{id}"),
-                &self.token,
-                Some(body),
-            )
-            .await;
-        let status = response.status();
-        let text = self.checked_text(response).await;
-        (status, serde_json::from_str(&text).expect("json"))
+    async fn patch(&self, id: &str, body: &Value) -> Reply {
+        let path = format!("/credentials/{id}");
+        self.call(Method::PATCH, &path, Some(body)).await
     }
 
-    async fn proxy_as(
-        &self,
-        token: &str,
-        id: &str,
-        body: &Value,
-    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let response = self
-            .call(
-                reqwest::Method::POST,
-                &format!("/credentials/{id}/proxy"),
-                token,
-                Some(body),
-            )
-            .await;
-        let status = response.status();
-        let headers = response.headers().clone();
-        (status, headers, self.checked_text(response).await)
+    async fn proxy_as(&self, key: &str, id: &str, body: &Value) -> Reply {
+        self.checked(self.app.api.proxy(id, key, body).await)
     }
 
-    async fn proxy(
-        &self,
-        id: &str,
-        body: &Value,
-    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        self.proxy_as(&self.token, id, body).await
+    async fn proxy(&self, id: &str, body: &Value) -> Reply {
+        self.proxy_as(&self.app.token, id, body).await
     }
 
     async fn get_json(&self, path: &str) -> Value {
-        let response = self
-            .call(reqwest::Method::GET, path, &self.token, None)
-            .await;
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        serde_json::from_str(&self.checked_text(response).await).expect("json")
-    }
-
-    async fn key_with_scopes(&self, scopes: &[&str]) -> (String, String) {
-        let response = self
-            .call(
-                reqwest::Method::POST,
-                "/access-keys",
-                &self.token,
-                Some(&json!({"name": "limited", "scopes": scopes})),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.expect("json");
-        (
-            body["id"].as_str().expect("id").to_owned(),
-            body["keySecret"].as_str().expect("key").to_owned(),
-        )
-    }
-
-    /// The body of a response, after checking neither it nor its headers carry a canary.
-    async fn checked_text(&self, response: Response) -> String {
-        let headers = format!("{:?}", response.headers());
-        let body = response.text().await.expect("body");
-        for c in &self.canaries {
-            assert!(
-                !body.contains(c.as_str()),
-                "secret {c} in a response body: {body}"
-            );
-            assert!(
-                !headers.contains(c.as_str()),
-                "secret {c} in response headers: {headers}"
-            );
-        }
-        body
+        let reply = self.call(Method::GET, path, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "GET {path}");
+        reply.json()
     }
 
     /// Stops the server and checks its whole output for canaries.
-    fn stop_and_check_logs(mut self, extra: &[String]) {
-        let (stdout, stderr) = self.server.take().expect("running").stop();
+    fn stop_and_check_logs(self, extra: &[String]) {
+        let (stdout, stderr) = self.app.stop();
         assert!(stderr.contains("DEBUG"), "debug logging was on");
         for c in self.canaries.iter().chain(extra) {
             assert!(!stdout.contains(c.as_str()), "secret {c} on stdout");
             assert!(!stderr.contains(c.as_str()), "secret {c} in the log");
         }
     }
-}
-
-fn problem_code(status: StatusCode, body: &str) -> (StatusCode, String) {
-    let parsed: Value =
-        serde_json::from_str(body).unwrap_or_else(|_| panic!("not a problem: {body}"));
-    (
-        status,
-        parsed["code"].as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -292,7 +188,11 @@ async fn every_type_reaches_the_upstream_exactly_as_specified() {
     ];
     for (body, name, expected) in &cases {
         let id = vault.create(body).await;
-        let (status, headers, text) = vault
+        let Reply {
+            status,
+            headers,
+            body: text,
+        } = vault
             .proxy(
                 &id,
                 &json!({"method": "POST", "url": upstream.url("/record/x?keep=1&api_key=caller"),
@@ -381,11 +281,7 @@ async fn oauth2_tokens_are_fetched_once_for_concurrent_uses_and_refetched_after_
     upstream.state.token_delay_ms.store(300, Ordering::SeqCst);
     let call = json!({"method": "GET", "url": upstream.url("/record/concurrent")});
     let results = futures::future::join_all((0..100).map(|_| vault.proxy(&id, &call))).await;
-    assert!(
-        results
-            .iter()
-            .all(|(status, _, _)| *status == StatusCode::OK)
-    );
+    assert!(results.iter().all(|reply| reply.status == StatusCode::OK));
     assert_eq!(
         upstream.token_calls(),
         1,
@@ -414,7 +310,10 @@ async fn oauth2_tokens_are_fetched_once_for_concurrent_uses_and_refetched_after_
     assert_eq!(upstream.token_calls(), 1);
 
     // An update drops the token: the next use fetches one for the new configuration.
-    let (status, _) = vault.patch(&id, &json!({"scopes": ["b", "c"]})).await;
+    let status = vault
+        .patch(&id, &json!({"scopes": ["b", "c"]}))
+        .await
+        .status;
     assert_eq!(status, StatusCode::OK);
     vault.proxy(&id, &call).await;
     assert_eq!(upstream.token_calls(), 2);
@@ -430,31 +329,27 @@ async fn oauth2_tokens_are_fetched_once_for_concurrent_uses_and_refetched_after_
     vault.patch(&id, &json!({"clientSecret": rotated})).await;
     upstream.state.token_refuses.store(true, Ordering::SeqCst);
     let before = upstream.requests().len();
-    let (status, _, body) = vault.proxy(&id, &call).await;
+    let reply = vault.proxy(&id, &call).await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (StatusCode::BAD_GATEWAY, "token-endpoint-failed".to_owned())
     );
     assert!(
-        body.contains("401") && body.contains("invalid_client"),
-        "{body}"
+        reply.body.contains("401") && reply.body.contains("invalid_client"),
+        "{}",
+        reply.body
     );
     assert_eq!(upstream.requests().len(), before);
 
     // Deleting the credential: it is gone for every use.
     let response = vault
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/credentials/{id}"),
-            &vault.token,
-            None,
-        )
+        .call(Method::DELETE, &format!("/credentials/{id}"), None)
         .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.status, StatusCode::NO_CONTENT);
     upstream.state.token_refuses.store(false, Ordering::SeqCst);
-    let (status, _, body) = vault.proxy(&id, &call).await;
+    let reply = vault.proxy(&id, &call).await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (StatusCode::NOT_FOUND, "not-found".to_owned())
     );
     vault.stop_and_check_logs(&[]);
@@ -554,7 +449,7 @@ async fn jwts_of_every_algorithm_verify_with_the_public_key() {
         let call = json!({"method": "GET", "url": upstream.url("/record/jwt")});
         let mut tokens = Vec::new();
         for _ in 0..2 {
-            let (status, _, _) = vault.proxy(&id, &call).await;
+            let status = vault.proxy(&id, &call).await.status;
             assert_eq!(status, StatusCode::OK, "{name}");
             let auth = upstream.last().header("authorization")[0].to_owned();
             tokens.push(auth.strip_prefix("Bearer ").expect("bearer").to_owned());
@@ -581,12 +476,13 @@ async fn jwts_of_every_algorithm_verify_with_the_public_key() {
         assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
 
         // A new claims template drops the cached token.
-        let (status, _) = vault
+        let status = vault
             .patch(
                 &id,
                 &json!({"claims": {"iss": "vault-test", "sub": "svc-b", "aud": "upstream"}}),
             )
-            .await;
+            .await
+            .status;
         assert_eq!(status, StatusCode::OK);
         vault.proxy(&id, &call).await;
         let fresh = upstream.last().header("authorization")[0]
@@ -639,16 +535,8 @@ async fn unusable_jwt_keys_are_refused_when_stored_not_when_used() {
         body.as_object_mut()
             .expect("object")
             .extend(fields.as_object().expect("object").clone());
-        let response = vault
-            .call(
-                reqwest::Method::POST,
-                "/credentials",
-                &vault.token,
-                Some(&body),
-            )
-            .await;
-        let status = response.status();
-        let problem: Value = response.json().await.expect("problem");
+        let response = vault.call(Method::POST, "/credentials", Some(&body)).await;
+        let (status, problem) = (response.status, response.json());
         assert_eq!(
             (status, problem["field"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
@@ -666,19 +554,22 @@ async fn unusable_jwt_keys_are_refused_when_stored_not_when_used() {
     let id = vault
         .create(&json!({"name": "rsa", "type": "jwt", "algorithm": "RS256", "privateKey": key_file("rsa2048.pkcs1.pem")}))
         .await;
-    let (status, problem) = vault.patch(&id, &json!({"algorithm": "ES256"})).await;
+    let patched = vault.patch(&id, &json!({"algorithm": "ES256"})).await;
+    let (status, problem) = (patched.status, patched.json());
     assert_eq!(
         (status, problem["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("privateKey"))
     );
-    let (status, updated) = vault.patch(&id, &json!({"algorithm": "PS384"})).await;
+    let patched = vault.patch(&id, &json!({"algorithm": "PS384"})).await;
+    let (status, updated) = (patched.status, patched.json());
     assert_eq!(
         (status, updated["version"].as_i64()),
         (StatusCode::OK, Some(2))
     );
-    let (status, updated) = vault
+    let patched = vault
         .patch(&id, &json!({"algorithm": "ES256", "privateKey": ec256}))
         .await;
+    let (status, updated) = (patched.status, patched.json());
     assert_eq!(
         (status, updated["algorithm"].as_str()),
         (StatusCode::OK, Some("ES256"))
@@ -702,11 +593,11 @@ async fn private_destinations_are_refused_unless_allowed() {
         format!("http://[::1]:{port}/record/a"),
         "http://169.254.169.254/latest/meta-data/".to_owned(),
     ] {
-        let (status, _, body) = vault
+        let reply = vault
             .proxy(&id, &json!({"method": "GET", "url": url}))
             .await;
         assert_eq!(
-            problem_code(status, &body),
+            reply.problem(),
             (StatusCode::FORBIDDEN, "forbidden-destination".to_owned()),
             "{url}"
         );
@@ -716,11 +607,11 @@ async fn private_destinations_are_refused_unless_allowed() {
         format!("http://127.0.0.2:{port}/"),
         "https://example.com/".to_owned(),
     ] {
-        let (status, _, body) = vault
+        let reply = vault
             .proxy(&id, &json!({"method": "GET", "url": url}))
             .await;
         assert_eq!(
-            problem_code(status, &body),
+            reply.problem(),
             (StatusCode::FORBIDDEN, "destination-not-allowed".to_owned()),
             "{url}"
         );
@@ -728,14 +619,14 @@ async fn private_destinations_are_refused_unless_allowed() {
     let https_only = vault
         .create(&json!({"name": "b", "type": "bearer_token", "value": key, "allowedHosts": [format!("127.0.0.1:{port}")]}))
         .await;
-    let (status, _, body) = vault
+    let reply = vault
         .proxy(
             &https_only,
             &json!({"method": "GET", "url": upstream.url("/record/b")}),
         )
         .await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (StatusCode::FORBIDDEN, "destination-not-allowed".to_owned())
     );
 
@@ -749,31 +640,27 @@ async fn private_destinations_are_refused_unless_allowed() {
                         "allowedHosts": [upstream.origin(), "https://api.example.invalid"]}),
         )
         .await;
-    let (status, _, body) = vault
+    let reply = vault
         .proxy(
             &oauth,
             &json!({"method": "GET", "url": "https://api.example.invalid/o"}),
         )
         .await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (StatusCode::BAD_GATEWAY, "token-endpoint-failed".to_owned())
     );
-    assert!(body.contains("non-public"), "{body}");
+    assert!(reply.body.contains("non-public"), "{}", reply.body);
     let response = vault
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/credentials",
-            &vault.token,
             Some(&json!({"name": "o2", "type": "oauth2", "clientId": "c", "clientSecret": secret,
                          "tokenUrl": "https://idp.example.com/token", "allowedHosts": ["api.example.com"]})),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        response.json::<Value>().await.expect("problem")["field"],
-        "tokenUrl"
-    );
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.json()["field"], "tokenUrl");
 
     assert!(
         upstream.requests().is_empty(),
@@ -804,12 +691,8 @@ async fn private_destinations_are_refused_unless_allowed() {
             "unknown-field",
         ),
     ] {
-        let (got, _, text) = vault.proxy(&id, &body).await;
-        assert_eq!(
-            problem_code(got, &text),
-            (status, code.to_owned()),
-            "{body}"
-        );
+        let reply = vault.proxy(&id, &body).await;
+        assert_eq!(reply.problem(), (status, code.to_owned()), "{body}");
     }
     vault.stop_and_check_logs(&[]);
 }
@@ -824,15 +707,15 @@ async fn redirects_to_other_hosts_come_back_unfollowed_and_responses_are_bounded
         .create(&json!({"name": "a", "type": "api_key", "value": key,
                         "allowedHosts": [upstream.origin(), format!("http://localhost:{port}")]}))
         .await;
-    let (status, headers, _) = vault
+    let reply = vault
         .proxy(
             &id,
             &json!({"method": "GET", "url": upstream.url("/redirect-away")}),
         )
         .await;
-    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(reply.status, StatusCode::FOUND);
     assert_eq!(
-        headers["location"],
+        reply.header("location"),
         format!("http://localhost:{port}/record/away")
     );
     assert!(
@@ -840,32 +723,35 @@ async fn redirects_to_other_hosts_come_back_unfollowed_and_responses_are_bounded
         "not followed"
     );
 
-    let (status, _, body) = vault
+    let reply = vault
         .proxy(
             &id,
             &json!({"method": "GET", "url": upstream.url("/redirect-same")}),
         )
         .await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, "upstream-ok"));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (StatusCode::OK, "upstream-ok")
+    );
     assert_eq!(upstream.last().path, "/record/same");
     assert_eq!(upstream.last().header("x-api-key"), [key.as_str()]);
 
     // Statuses pass through as they came; oversized bodies are a 502.
-    let (status, _, body) = vault
+    let reply = vault
         .proxy(
             &id,
             &json!({"method": "DELETE", "url": upstream.url("/status/503")}),
         )
         .await;
     assert_eq!(
-        (status, body.as_str()),
+        (reply.status, reply.body.as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, "upstream-ok")
     );
-    let (status, _, body) = vault
+    let reply = vault
         .proxy(&id, &json!({"method": "GET", "url": upstream.url("/big")}))
         .await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (
             StatusCode::BAD_GATEWAY,
             "upstream-response-too-large".to_owned()
@@ -897,12 +783,12 @@ async fn an_expired_credential_is_never_applied() {
                         "allowedHosts": [upstream.origin()]}))
         .await;
     let call = json!({"method": "GET", "url": upstream.url("/record/e")});
-    let (status, _, _) = vault.proxy(&id, &call).await;
+    let status = vault.proxy(&id, &call).await.status;
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let (status, _, body) = vault.proxy(&id, &call).await;
+    let reply = vault.proxy(&id, &call).await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             "credential-expired".to_owned()
@@ -943,53 +829,37 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
         .create(&json!({"name": "Stripe", "type": "api_key", "value": key,
                         "placement": {"in": "query", "name": "key"}, "allowedHosts": [upstream.origin()]}))
         .await;
-    let (reader_id, reader) = vault.key_with_scopes(&["credentials:read"]).await;
-    let (user_id, user) = vault.key_with_scopes(&["credentials:use"]).await;
-    vault.canaries.push(reader.clone());
-    vault.canaries.push(user.clone());
+    let (api, admin) = (vault.app.api.clone(), vault.app.token.clone());
+    let reader = api
+        .access_key(&admin, "limited", &["credentials:read"])
+        .await;
+    let user = api
+        .access_key(&admin, "limited", &["credentials:use"])
+        .await;
+    vault.canaries.push(reader.secret.clone());
+    vault.canaries.push(user.secret.clone());
 
     let call = |path: &str| json!({"method": "GET", "url": upstream.url(&format!("{path}?secret-looking=q1"))});
-    let (status, _, body) = vault.proxy_as(&reader, &id, &call("/record/r")).await;
+    let reply = vault
+        .proxy_as(&reader.secret, &id, &call("/record/r"))
+        .await;
     assert_eq!(
-        problem_code(status, &body),
+        reply.problem(),
         (StatusCode::FORBIDDEN, "insufficient-scope".to_owned())
     );
     for path in ["/record/one", "/record/two", "/status/503"] {
-        vault.proxy_as(&user, &id, &call(path)).await;
+        vault.proxy_as(&user.secret, &id, &call(path)).await;
     }
     // A failed authentication, and one by a revoked key.
-    let response = vault
-        .call(
-            reqwest::Method::GET,
-            "/credentials",
-            "vlt_not-a-real-key",
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let response = vault
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/access-keys/{reader_id}"),
-            &vault.token,
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let response = vault
-        .call(reqwest::Method::GET, "/credentials", &reader, None)
-        .await;
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = api.get("/credentials", "vlt_not-a-real-key").await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    let response = api.revoke_access_key(&reader.id, &admin).await;
+    assert_eq!(response.status, StatusCode::NO_CONTENT);
+    let response = api.get("/credentials", &reader.secret).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
 
-    let response = vault
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/credentials/{id}"),
-            &vault.token,
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let response = api.delete_credential(&id, &admin).await;
+    assert_eq!(response.status, StatusCode::NO_CONTENT);
 
     // The request log survives the deletion, newest first, paginated, without queries.
     let page = vault
@@ -1004,7 +874,7 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
         assert_eq!(item["credentialName"], "Stripe");
         assert_eq!(item["method"], "GET");
         assert_eq!(item["host"], format!("127.0.0.1:{}", upstream.port));
-        assert_eq!(item["accessKeyId"], user_id.as_str());
+        assert_eq!(item["accessKeyId"], user.id.as_str());
         assert!(item["latencyMs"].as_f64().is_some_and(|l| l >= 0.0));
         assert!(item["at"].as_str().is_some());
     }
@@ -1066,9 +936,7 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
     assert_eq!(count("authentication.failure", "failure:malformed-key"), 0);
 
     // Reading the audit log needs its own scope.
-    let response = vault
-        .call(reqwest::Method::GET, "/audit-events", &user, None)
-        .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = api.get("/audit-events", &user.secret).await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
     vault.stop_and_check_logs(&[]);
 }

@@ -18,13 +18,10 @@
 //!   grow with it.
 //!
 //! The outside security review (issue 14) has a module per area, most of them on SQLite and
-//! PostgreSQL (`Vault::start_on`): `destinations` (re-pointing a secret), `access_keys`
+//! PostgreSQL (`start_on`): `destinations` (re-pointing a secret), `access_keys`
 //! (lifetimes, revocation, recovery, per-organization figures, bound rows), `proxy` (memory,
 //! IPv6 guards, audited refusals, header and method hygiene), `keys` (version-bound sealed
 //! rows) and `input` (failed-authentication limits, duplicate keys, names, If-Match, nosniff).
-
-#[path = "../support/mod.rs"]
-mod support;
 
 // Issue 14: one module per area of the security review.
 mod access_keys;
@@ -35,66 +32,38 @@ mod proxy;
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
-use support::upstream::start_upstream;
-use tempfile::TempDir;
 use vault_core::{Clock, Store};
 use vault_server::app::open_postgres;
-use vault_server::{Application, Settings, open_sqlite_vault};
+use vault_server::{Application, open_sqlite_vault};
+
+use crate::helpers::app::sqlite;
+use crate::helpers::http::AccessKey;
+use crate::helpers::upstream::{Upstream, start_upstream};
+use crate::helpers::{Backend, Id, Reply, TestApp, canary};
 
 // ---------------------------------------------------------------------------------------
-// The vault: in process, on an SQLite file that outlives a stop and a restart
+// The vault: in process, on an SQLite file (or a PostgreSQL database) that outlives a stop
+// and a restart; organization A (`token`) is the victim, B (`other_token`) the attacker
 // ---------------------------------------------------------------------------------------
 
-/// Where a [`Vault`] keeps its data: attacks on what a store holds run on both.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
+/// A vault on SQLite for the attacks.
+async fn start(allow_private_networks: bool) -> TestApp {
+    start_on(Backend::Sqlite, allow_private_networks)
+        .await
+        .expect("SQLite is always there")
 }
 
-const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
-
-struct Vault {
-    backend: Backend,
-    /// The PostgreSQL database of the test's own (dropped with it), on that backend.
-    postgres: Option<support::postgres::TestDatabase>,
-    base: String,
-    client: Client,
-    /// Admin key of the victim organization A.
-    a: String,
-    /// Admin key of the attacker organization B.
-    b: String,
-    settings: Settings,
-    handle: Option<vault_server::app::AppHandle>,
-    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    dir: TempDir,
-}
-
-impl Vault {
-    async fn start(allow_private_networks: bool) -> Self {
-        Self::start_on(Backend::Sqlite, allow_private_networks)
-            .await
-            .expect("SQLite is always there")
-    }
-
-    /// A vault on `backend`; `None` (after a loud notice) where PostgreSQL cannot be
-    /// reached and is not required.
-    async fn start_on(backend: Backend, allow_private_networks: bool) -> Option<Self> {
-        let postgres = match backend {
-            Backend::Sqlite => None,
-            Backend::Postgres => Some(support::postgres::TestDatabase::create()?),
-        };
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut settings = support::sqlite_settings(&dir.path().join("vault.db"));
-        settings.workers = 2;
-        settings.max_body_bytes = 64 * 1024;
+/// A vault on `backend` for the attacks: a short auth cache, no rate limit or limit on
+/// failed authentications in the way of the floods, a 5 s proxy timeout; `None` (after a
+/// loud notice) where PostgreSQL cannot be reached and is not required.
+async fn start_on(backend: Backend, allow_private_networks: bool) -> Option<TestApp> {
+    TestApp::spawn(backend, |settings| {
         settings.auth_cache_ttl_ms = 300;
         settings.rate_limit_per_second = 10_000;
         settings.rate_limit_burst = 10_000;
@@ -102,146 +71,14 @@ impl Vault {
         settings.auth_failure_limit_per_minute = 0;
         settings.proxy_allow_private_networks = allow_private_networks;
         settings.proxy_timeout_ms = 5000;
-        if let Some(db) = &postgres {
-            settings.database_url.clone_from(&db.url);
-            settings.migrate_on_start = Some(true);
-        }
-        let mut this = Self {
-            backend,
-            postgres,
-            base: String::new(),
-            // The proxy hands redirects back; the test must see them as they came.
-            client: support::http_client()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("an HTTP client"),
-            a: String::new(),
-            b: String::new(),
-            settings,
-            handle: None,
-            running: None,
-            dir,
-        };
-        this.restart().await;
-        Some(this)
-    }
+    })
+    .await
+}
 
-    fn serve<S: Store>(&mut self, vault: vault_core::Vault<S>) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::start(vault, listener, &self.settings).expect("server starts");
-        self.base = format!("http://{}", app.address());
-        self.handle = Some(app.handle());
-        self.running = Some(tokio::spawn(app.run_until_stopped()));
-    }
-
-    /// Stops the server (its connections to the file closed), then starts a new one on the
-    /// same file: a restart, with no cache surviving it.
-    async fn stop(&mut self) {
-        self.handle.take().expect("running").stop(true).await;
-        let _ = self.running.take().expect("running").await;
-    }
-
-    /// Opens the vault on its store (the first time: with the two organizations) and
-    /// serves it.
-    async fn restart(&mut self) {
-        match &self.postgres {
-            None => {
-                let (vault, _) = open_sqlite_vault(&self.settings)
-                    .await
-                    .expect("vault opens");
-                self.organizations(&vault).await;
-                self.serve(vault);
-            }
-            Some(db) => {
-                let vault = open_postgres(&self.settings, &db.url)
-                    .await
-                    .expect("vault opens");
-                self.organizations(&vault).await;
-                self.serve(vault);
-            }
-        }
-    }
-
-    async fn organizations<S: Store>(&mut self, vault: &vault_core::Vault<S>) {
-        if self.a.is_empty() {
-            let (_, a) = vault.create_organization("victim").await.expect("org");
-            let (_, b) = vault.create_organization("attacker").await.expect("org");
-            self.a = a.token.expose().to_owned();
-            self.b = b.token.expose().to_owned();
-        }
-    }
-
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("vault.db")
-    }
-
-    /// Runs SQL on the store behind the server's back: the sqlite3 shell, or psql.
-    fn sql(&self, statement: &str) -> String {
-        match &self.postgres {
-            None => sql(&self.db(), statement),
-            Some(db) => {
-                let out = support::postgres::psql(&db.url, statement);
-                assert!(
-                    out.status.success(),
-                    "{statement}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8(out.stdout)
-                    .expect("utf8")
-                    .trim()
-                    .to_owned()
-            }
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        Reply::read(req.send().await.expect("request sent")).await
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Value {
-        let reply = self.call(Method::GET, path, token, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.body);
-        reply.json()
-    }
-
-    async fn create(&self, token: &str, body: &Value) -> String {
-        let reply = self
-            .call(Method::POST, "/credentials", token, Some(body))
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{body}: {}", reply.body);
-        reply.json()["id"].as_str().expect("id").to_owned()
-    }
-
-    async fn key(&self, token: &str, scopes: &[&str]) -> (String, String) {
-        let reply = self
-            .call(
-                Method::POST,
-                "/access-keys",
-                token,
-                Some(&json!({"name": "k", "scopes": scopes})),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        let body = reply.json();
-        (
-            body["id"].as_str().expect("id").to_owned(),
-            body["keySecret"].as_str().expect("secret").to_owned(),
-        )
-    }
-
+impl TestApp {
     /// Revokes one of organization A's access keys, with A's admin key.
     async fn revoke(&self, id: &str) {
-        let gone = self
-            .call(Method::DELETE, &format!("/access-keys/{id}"), &self.a, None)
-            .await;
+        let gone = self.api.revoke_access_key(id, &self.token).await;
         assert!(gone.status.is_success(), "{}", gone.body);
     }
 
@@ -249,22 +86,27 @@ impl Vault {
     /// access keys (without lastUsedAt, which reading itself moves) and the audit log's
     /// successes.
     async fn snapshot(&self, token: &str) -> Value {
-        let creds = self.get("/credentials?limit=100", token).await;
+        let creds = self.api.get_json("/credentials?limit=100", token).await;
         let mut versions = Vec::new();
         for item in creds["items"].as_array().expect("items") {
             let id = item["id"].as_str().expect("id");
-            versions.push(self.get(&format!("/credentials/{id}"), token).await);
             versions.push(
-                self.get(&format!("/credentials/{id}/versions"), token)
+                self.api
+                    .get_json(&format!("/credentials/{id}"), token)
+                    .await,
+            );
+            versions.push(
+                self.api
+                    .get_json(&format!("/credentials/{id}/versions"), token)
                     .await,
             );
         }
-        let mut keys = self.get("/access-keys", token).await;
+        let mut keys = self.api.get_json("/access-keys", token).await;
         for key in keys["items"].as_array_mut().expect("items") {
             key.as_object_mut().expect("key").remove("lastUsedAt");
         }
         // Refusals are audited (as failures); only successes would be a change.
-        let audit: Vec<Value> = self.get("/audit-events?limit=100", token).await["items"]
+        let audit: Vec<Value> = self.api.get_json("/audit-events?limit=100", token).await["items"]
             .as_array()
             .expect("items")
             .iter()
@@ -273,48 +115,6 @@ impl Vault {
             .collect();
         json!({"credentials": creds, "each": versions, "keys": keys, "audit": audit})
     }
-}
-
-/// A response read whole.
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    async fn read(response: reqwest::Response) -> Self {
-        Self {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.expect("body"),
-        }
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-
-    /// (status, problem code).
-    fn problem(&self) -> (StatusCode, String) {
-        (
-            self.status,
-            self.json()["code"].as_str().unwrap_or_default().to_owned(),
-        )
-    }
-
-    /// Neither headers nor body carry any of `secrets`.
-    fn reveals_none(&self, secrets: &[&str]) {
-        let headers = format!("{:?}", self.headers);
-        for s in secrets {
-            assert!(!self.body.contains(s), "{s} in body: {}", self.body);
-            assert!(!headers.contains(s), "{s} in headers: {headers}");
-        }
-    }
-}
-
-fn canary(label: &str) -> String {
-    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// A bare TCP listener on 127.0.0.1 that counts connections and answers each with `reply`
@@ -343,26 +143,6 @@ fn listener(reply: Option<String>) -> (u16, Arc<AtomicUsize>) {
 // SQLite, behind the server's back (the sqlite3 command-line shell)
 // ---------------------------------------------------------------------------------------
 
-fn sql(db: &std::path::Path, statement: &str) -> String {
-    // A busy timeout: a stopped server's last background writes (request log, lastUsedAt)
-    // may still hold the file for a moment.
-    let out = Command::new("sqlite3")
-        .args(["-cmd", ".timeout 10000"])
-        .arg(db)
-        .arg(statement)
-        .output()
-        .expect("sqlite3 runs (apt-get install sqlite3)");
-    assert!(
-        out.status.success(),
-        "{statement}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
-}
-
 /// An id as an SQLite blob literal: UUIDs are stored as their 16 bytes.
 fn blob(id: &str) -> String {
     format!("X'{}'", id.replace('-', ""))
@@ -370,7 +150,7 @@ fn blob(id: &str) -> String {
 
 /// Every sealed row, for "nothing changed" after the server saw the tampered ones.
 fn sealed_rows(db: &std::path::Path) -> String {
-    sql(
+    sqlite(
         db,
         "SELECT hex(id), hex(organization_id), name, hex(sealed), key_id, version, updated_at \
          FROM credentials ORDER BY id; \
@@ -386,27 +166,31 @@ fn sealed_rows(db: &std::path::Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_changes() {
     let upstream = start_upstream().await;
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let secret = canary("a");
     let cred = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "a-cred", "type": "api_key", "value": secret,
                     "allowedHosts": [upstream.origin()]}),
         )
-        .await;
+        .await
+        .id();
     // A second version, so `{number}` has something to restore.
     let patched = vault
-        .call(
-            Method::PATCH,
-            &format!("/credentials/{cred}"),
-            &vault.a,
-            Some(&json!({"value": canary("a2")})),
-        )
+        .api
+        .update_credential(&cred, &vault.token, &json!({"value": canary("a2")}))
         .await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    let (a_key_id, a_key) = vault.key(&vault.a, &["credentials:use"]).await;
-    let before = vault.snapshot(&vault.a).await;
+    let AccessKey {
+        id: a_key_id,
+        secret: a_key,
+    } = vault
+        .api
+        .access_key(&vault.token, "k", &["credentials:use"])
+        .await;
+    let before = vault.snapshot(&vault.token).await;
 
     let random = uuid::Uuid::new_v4().to_string();
     let mut attempted = 0;
@@ -432,7 +216,8 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
         for id in [target, &random] {
             let path = pattern.replace("{id}", id).replace("{number}", "1");
             let reply = vault
-                .call(method.clone(), &path, &vault.b, body.as_ref())
+                .api
+                .call(method.clone(), &path, &vault.other_token, body.as_ref())
                 .await;
             assert_eq!(
                 reply.problem(),
@@ -459,7 +244,7 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
     let a_org = before["audit"][0]["organizationId"].clone();
     assert!(a_org.is_string(), "{before}");
     for path in ["/credentials", "/access-keys"] {
-        let listed = vault.call(Method::GET, path, &vault.b, None).await;
+        let listed = vault.api.get(path, &vault.other_token).await;
         assert_eq!(listed.status, StatusCode::OK, "{path}");
         assert!(
             !listed.body.contains(&cred) && !listed.body.contains(&a_key_id),
@@ -468,7 +253,7 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
         );
     }
     for path in ["/audit-events?limit=100", "/request-logs?limit=100"] {
-        let listed = vault.get(path, &vault.b).await;
+        let listed = vault.api.get_json(path, &vault.other_token).await;
         for item in listed["items"].as_array().expect("items") {
             assert_ne!(item["organizationId"], a_org, "{path}: {item}");
             let about_a = [&cred, &a_key_id]
@@ -478,14 +263,18 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
         }
     }
     assert!(upstream.requests().is_empty(), "B's proxy reached nothing");
-    assert_eq!(vault.snapshot(&vault.a).await, before, "A's data unchanged");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "A's data unchanged"
+    );
     // A's key still works.
     let used = vault
-        .call(
-            Method::POST,
-            &format!("/credentials/{cred}/proxy"),
+        .api
+        .proxy(
+            &cred,
             &a_key,
-            Some(&json!({"method": "GET", "url": upstream.url("/record/a")})),
+            &json!({"method": "GET", "url": upstream.url("/record/a")}),
         )
         .await;
     assert_eq!(used.status, StatusCode::OK, "{}", used.body);
@@ -497,9 +286,14 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_cannot_create_a_key_stronger_than_itself() {
-    let vault = Vault::start(false).await;
-    let (_, manager) = vault.key(&vault.a, &["access-keys:manage"]).await;
-    let before = vault.snapshot(&vault.a).await;
+    let vault = start(false).await;
+    let AccessKey {
+        secret: manager, ..
+    } = vault
+        .api
+        .access_key(&vault.token, "k", &["access-keys:manage"])
+        .await;
+    let before = vault.snapshot(&vault.token).await;
     for scopes in [
         json!(["credentials:write"]),
         json!(["access-keys:manage", "credentials:read"]),
@@ -513,6 +307,7 @@ async fn a_key_cannot_create_a_key_stronger_than_itself() {
         ]),
     ] {
         let reply = vault
+            .api
             .call(
                 Method::POST,
                 "/access-keys",
@@ -529,6 +324,7 @@ async fn a_key_cannot_create_a_key_stronger_than_itself() {
     }
     // No scopes at all is not "every scope" by default.
     let reply = vault
+        .api
         .call(
             Method::POST,
             "/access-keys",
@@ -543,7 +339,7 @@ async fn a_key_cannot_create_a_key_stronger_than_itself() {
         reply.body
     );
     // The audit log may note refusals, but no key was issued.
-    let after = vault.snapshot(&vault.a).await;
+    let after = vault.snapshot(&vault.token).await;
     assert_eq!(after["keys"], before["keys"], "no key created");
     assert_eq!(after["credentials"], before["credentials"]);
 }
@@ -554,21 +350,29 @@ async fn a_key_cannot_create_a_key_stronger_than_itself() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_key_stays_refused_across_cache_expiry_and_restart() {
-    let mut vault = Vault::start(false).await;
-    let (victim_id, _) = vault.key(&vault.a, &["credentials:read"]).await;
-    let (revoked_id, revoked) = vault
-        .key(&vault.a, &["access-keys:manage", "credentials:read"])
+    let mut vault = start(false).await;
+    let AccessKey { id: victim_id, .. } = vault
+        .api
+        .access_key(&vault.token, "k", &["credentials:read"])
+        .await;
+    let AccessKey {
+        id: revoked_id,
+        secret: revoked,
+    } = vault
+        .api
+        .access_key(
+            &vault.token,
+            "k",
+            &["access-keys:manage", "credentials:read"],
+        )
         .await;
     assert_eq!(
-        vault
-            .call(Method::GET, "/credentials", &revoked, None)
-            .await
-            .status,
+        vault.api.get("/credentials", &revoked).await.status,
         StatusCode::OK,
         "the key works before"
     );
     vault.revoke(&revoked_id).await;
-    let before = vault.snapshot(&vault.a).await;
+    let before = vault.snapshot(&vault.token).await;
 
     replay(&vault, &revoked, &victim_id, &revoked_id).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -578,7 +382,7 @@ async fn a_revoked_key_stays_refused_across_cache_expiry_and_restart() {
     replay(&vault, &revoked, &victim_id, &revoked_id).await;
 
     assert_eq!(
-        vault.snapshot(&vault.a).await,
+        vault.snapshot(&vault.token).await,
         before,
         "nothing revoked, issued or changed"
     );
@@ -586,7 +390,7 @@ async fn a_revoked_key_stays_refused_across_cache_expiry_and_restart() {
 }
 
 /// Every request a revoked key might try: each a 401, whatever it asks for.
-async fn replay(vault: &Vault, revoked: &str, victim: &str, revoked_id: &str) {
+async fn replay(vault: &TestApp, revoked: &str, victim: &str, revoked_id: &str) {
     for (method, path, body) in [
         (Method::GET, "/credentials".to_owned(), None),
         (
@@ -597,7 +401,7 @@ async fn replay(vault: &Vault, revoked: &str, victim: &str, revoked_id: &str) {
         (Method::DELETE, format!("/access-keys/{victim}"), None),
         (Method::DELETE, format!("/access-keys/{revoked_id}"), None),
     ] {
-        let reply = vault.call(method, &path, revoked, body.as_ref()).await;
+        let reply = vault.api.call(method, &path, revoked, body.as_ref()).await;
         assert_eq!(
             reply.problem(),
             (StatusCode::UNAUTHORIZED, "unauthorized".to_owned()),
@@ -614,40 +418,32 @@ async fn replay(vault: &Vault, revoked: &str, victim: &str, revoked_id: &str) {
 /// Creates one api_key credential per label in `token`'s organization, each allowed to reach
 /// `upstream`; returns (id, secret) pairs.
 async fn credentials(
-    vault: &Vault,
+    vault: &TestApp,
     token: &str,
-    upstream: &support::upstream::Upstream,
+    upstream: &Upstream,
     labels: &[&str],
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for label in labels {
         let secret = canary(label);
         let id = vault
-            .create(
+            .api
+            .create_credential(
                 token,
                 &json!({"name": label, "type": "api_key", "value": secret,
                         "allowedHosts": [upstream.origin()]}),
             )
-            .await;
+            .await
+            .id();
         out.push((id, secret));
     }
     out
 }
 
-async fn proxy(
-    vault: &Vault,
-    token: &str,
-    id: &str,
-    upstream: &support::upstream::Upstream,
-) -> Reply {
-    vault
-        .call(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
-            token,
-            Some(&json!({"method": "GET", "url": upstream.url("/record/t")})),
-        )
-        .await
+/// A use of `id` with `token`, sent to `upstream`.
+async fn proxy(vault: &TestApp, token: &str, id: &str, upstream: &Upstream) -> Reply {
+    let call = json!({"method": "GET", "url": upstream.url("/record/t")});
+    vault.api.proxy(id, token, &call).await
 }
 
 /// A tampered credential does not open: a 500-class problem that names neither a secret
@@ -668,10 +464,10 @@ fn refused_to_open(what: &str, reply: &Reply, secrets: &[&str], key: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
     let upstream = start_upstream().await;
-    let mut vault = Vault::start(true).await;
+    let mut vault = start(true).await;
     let creds = credentials(
         &vault,
-        &vault.a,
+        &vault.token,
         &upstream,
         &["flipped", "swap-1", "swap-2", "moved", "control"],
     )
@@ -689,13 +485,15 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
     };
     let b_org = {
         let probe = vault
-            .create(
-                &vault.b,
+            .api
+            .create_credential(
+                &vault.other_token,
                 &json!({"name": "b", "type": "api_key", "value": "b-secret",
-                                      "allowedHosts": [upstream.origin()]}),
+                        "allowedHosts": [upstream.origin()]}),
             )
-            .await;
-        sql(
+            .await
+            .id();
+        sqlite(
             &vault.db(),
             &format!(
                 "SELECT hex(organization_id) FROM credentials WHERE id = {}",
@@ -713,7 +511,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
         } else {
             "credential_id"
         };
-        let hex = sql(
+        let hex = sqlite(
             &db,
             &format!(
                 "SELECT hex(sealed) FROM {table} WHERE {column} = {} ORDER BY rowid DESC LIMIT 1",
@@ -726,7 +524,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
         let nibble = u8::from_str_radix(&hex[last..], 16).expect("hex") ^ 1;
         bytes[last] = format!("{nibble:X}").as_bytes()[0];
         let flipped_hex = String::from_utf8(bytes).expect("hex");
-        sql(
+        sqlite(
             &db,
             &format!(
                 "UPDATE {table} SET sealed = X'{flipped_hex}' WHERE {column} = {}",
@@ -741,7 +539,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
         ("credential_versions", "credential_id"),
     ] {
         let read = |id: &str| {
-            sql(
+            sqlite(
                 &db,
                 &format!(
                     "SELECT hex(sealed) FROM {table} WHERE {column} = {}",
@@ -752,7 +550,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
         let (one, two) = (read(swap1), read(swap2));
         assert_ne!(one, two);
         for (id, sealed) in [(swap1, &two), (swap2, &one)] {
-            sql(
+            sqlite(
                 &db,
                 &format!(
                     "UPDATE {table} SET sealed = X'{sealed}' WHERE {column} = {}",
@@ -766,7 +564,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
         ("credential_versions", "credential_id"),
         ("credentials", "id"),
     ] {
-        sql(
+        sqlite(
             &db,
             &format!(
                 "UPDATE {table} SET organization_id = X'{b_org}' WHERE {column} = {}",
@@ -778,18 +576,16 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
     vault.restart().await;
 
     for (what, id) in [("bit flip", flipped), ("swap 1", swap1), ("swap 2", swap2)] {
-        let reply = proxy(&vault, &vault.a, id, &upstream).await;
+        let reply = proxy(&vault, &vault.token, id, &upstream).await;
         refused_to_open(what, &reply, &secrets, &key);
     }
     // The moved row: the attacker may see it listed, but cannot use it; its owner no longer
     // finds it.
-    let reply = proxy(&vault, &vault.b, moved, &upstream).await;
+    let reply = proxy(&vault, &vault.other_token, moved, &upstream).await;
     refused_to_open("moved", &reply, &secrets, &key);
-    let reply = proxy(&vault, &vault.a, moved, &upstream).await;
+    let reply = proxy(&vault, &vault.token, moved, &upstream).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
-    let listed = vault
-        .call(Method::GET, "/credentials", &vault.b, None)
-        .await;
+    let listed = vault.api.get("/credentials", &vault.other_token).await;
     listed.reveals_none(&secrets);
     assert!(
         upstream.requests().is_empty(),
@@ -797,7 +593,7 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
     );
 
     // Untouched credentials still work.
-    let reply = proxy(&vault, &vault.a, control, &upstream).await;
+    let reply = proxy(&vault, &vault.token, control, &upstream).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(upstream.last().header("x-api-key"), [creds[4].1.as_str()]);
 
@@ -816,24 +612,19 @@ async fn tampered_sealed_rows_refuse_to_open_and_reveal_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_deeply_nested_bodies_are_refused_and_the_server_stays_up() {
-    let vault = Vault::start(false).await;
-    let before = vault.snapshot(&vault.a).await;
+    let vault = start(false).await;
+    let before = vault.snapshot(&vault.token).await;
     let raw = |body: String| {
         let vault = &vault;
         async move {
-            let response = vault
-                .client
-                .post(format!("{}/credentials", vault.base))
-                .bearer_auth(&vault.a)
+            let request = vault
+                .api
+                .request(Method::POST, "/credentials")
+                .bearer_auth(&vault.token)
                 .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await;
+                .body(body);
             // None: the connection was cut (which the oversized cases must not see).
-            match response {
-                Ok(response) => Some(Reply::read(response).await),
-                Err(_) => None,
-            }
+            Reply::try_send(request).await.ok()
         }
     };
 
@@ -893,29 +684,27 @@ async fn oversized_and_deeply_nested_bodies_are_refused_and_the_server_stays_up(
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
         // The server is still up.
         assert_eq!(
-            vault
-                .call(Method::GET, "/credentials", &vault.a, None)
-                .await
-                .status,
+            vault.api.get("/credentials", &vault.token).await.status,
             StatusCode::OK
         );
     }
     // The same nesting in a proxy request.
-    let reply = vault
-        .client
-        .post(format!(
-            "{}/credentials/{}/proxy",
-            vault.base,
-            uuid::Uuid::new_v4()
-        ))
-        .bearer_auth(&vault.a)
-        .header("content-type", "application/json")
-        .body("[".repeat(depth))
-        .send()
-        .await
-        .expect("sent");
-    assert!(reply.status().is_client_error(), "{}", reply.status());
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing created");
+    let path = format!("/credentials/{}/proxy", uuid::Uuid::new_v4());
+    let reply = Reply::send(
+        vault
+            .api
+            .request(Method::POST, &path)
+            .bearer_auth(&vault.token)
+            .header("content-type", "application/json")
+            .body("[".repeat(depth)),
+    )
+    .await;
+    assert!(reply.status.is_client_error(), "{}", reply.status);
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing created"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -925,15 +714,17 @@ async fn oversized_and_deeply_nested_bodies_are_refused_and_the_server_stays_up(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
     let upstream = start_upstream().await;
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "c", "type": "custom", "headers": {"X-Partner-Key": canary("h")},
                     "allowedHosts": [upstream.origin()]}),
         )
-        .await;
-    let before = vault.snapshot(&vault.a).await;
+        .await
+        .id();
+    let before = vault.snapshot(&vault.token).await;
 
     for headers in [
         json!({"X-A\r\nX-Injected: 1": "v"}),
@@ -950,21 +741,18 @@ async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
         json!({"Transfer-Encoding": "chunked"}),
     ] {
         let create = vault
+            .api
             .call(
                 Method::POST,
                 "/credentials",
-                &vault.a,
+                &vault.token,
                 Some(&json!({"name": "inj", "type": "custom", "headers": headers,
                              "allowedHosts": [upstream.origin()]})),
             )
             .await;
         let update = vault
-            .call(
-                Method::PATCH,
-                &format!("/credentials/{id}"),
-                &vault.a,
-                Some(&json!({"headers": headers})),
-            )
+            .api
+            .update_credential(&id, &vault.token, &json!({"headers": headers}))
             .await;
         for reply in [create, update] {
             assert_eq!(
@@ -988,13 +776,11 @@ async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
         json!({"Host": "evil.example"}),
     ] {
         let reply = vault
-            .call(
-                Method::POST,
-                &format!("/credentials/{id}/proxy"),
-                &vault.a,
-                Some(
-                    &json!({"method": "GET", "url": upstream.url("/record/i"), "headers": headers}),
-                ),
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": "GET", "url": upstream.url("/record/i"), "headers": headers}),
             )
             .await;
         assert!(
@@ -1004,7 +790,11 @@ async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
             reply.body
         );
     }
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing changed"
+    );
 
     // CR/LF in the method or the URL cannot smuggle a header either (the URL parser drops
     // CR and LF, so that request may go out, with the text in its path).
@@ -1016,12 +806,8 @@ async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
         ),
     ] {
         let reply = vault
-            .call(
-                Method::POST,
-                &format!("/credentials/{id}/proxy"),
-                &vault.a,
-                Some(&json!({"method": method, "url": url})),
-            )
+            .api
+            .proxy(&id, &vault.token, &json!({"method": method, "url": url}))
             .await;
         if reply.status.is_success() {
             // The URL parser percent-encoded it: the path, not a header.
@@ -1045,7 +831,7 @@ async fn header_injection_is_refused_in_credentials_and_proxy_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_in_any_spelling_is_refused_without_a_connection() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let (port, connections) = listener(Some(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
     ));
@@ -1065,10 +851,11 @@ async fn loopback_in_any_spelling_is_refused_without_a_connection() {
     let mut refused = 0;
     for host in &spellings {
         let created = vault
+            .api
             .call(
                 Method::POST,
                 "/credentials",
-                &vault.a,
+                &vault.token,
                 Some(&json!({"name": "s", "type": "api_key", "value": secret,
                              "allowedHosts": [format!("http://{host}")]})),
             )
@@ -1084,13 +871,13 @@ async fn loopback_in_any_spelling_is_refused_without_a_connection() {
             "{host}: {}",
             created.body
         );
-        let id = created.json()["id"].as_str().expect("id").to_owned();
+        let id = created.json().id();
         let reply = vault
-            .call(
-                Method::POST,
-                &format!("/credentials/{id}/proxy"),
-                &vault.a,
-                Some(&json!({"method": "GET", "url": format!("http://{host}/")})),
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": "GET", "url": format!("http://{host}/")}),
             )
             .await;
         // Refused before any connection: a loopback address, a spelling allowedHosts does
@@ -1118,7 +905,7 @@ async fn loopback_in_any_spelling_is_refused_without_a_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_to_another_host_is_handed_back_not_followed() {
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let (target, reached) = listener(Some(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
     ));
@@ -1130,20 +917,22 @@ async fn a_redirect_to_another_host_is_handed_back_not_followed() {
     // The redirector is the allowed host, named by a DNS name; the target is allowed too,
     // so only the refusal to follow keeps the secret from it.
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "r", "type": "api_key", "value": secret,
                     "allowedHosts": [format!("http://localhost:{redirector}"),
                                      format!("http://127.0.0.1:{target}")]}),
         )
-        .await;
+        .await
+        .id();
     for method in ["GET", "POST"] {
         let reply = vault
-            .call(
-                Method::POST,
-                &format!("/credentials/{id}/proxy"),
-                &vault.a,
-                Some(&json!({"method": method, "url": format!("http://localhost:{redirector}/")})),
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": method, "url": format!("http://localhost:{redirector}/")}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.body);
@@ -1171,14 +960,20 @@ async fn a_redirect_to_another_host_is_handed_back_not_followed() {
 async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
     use futures::StreamExt as _;
 
-    let mut vault = Vault::start(false).await;
-    let (revoked_id, revoked) = vault.key(&vault.a, &["credentials:read"]).await;
+    let mut vault = start(false).await;
+    let AccessKey {
+        id: revoked_id,
+        secret: revoked,
+    } = vault
+        .api
+        .access_key(&vault.token, "k", &["credentials:read"])
+        .await;
     vault.revoke(&revoked_id).await;
     let unattributed = "SELECT count(*) FROM audit_events WHERE organization_id IS NULL";
     let revoked_failures = "SELECT sum(occurrences) FROM audit_events \
                             WHERE organization_id IS NOT NULL AND reason = 'revoked-key'";
-    assert_eq!(sql(&vault.db(), unattributed), "0");
-    let before = vault.snapshot(&vault.a).await;
+    assert_eq!(sqlite(&vault.db(), unattributed), "0");
+    let before = vault.snapshot(&vault.token).await;
 
     // Garbage, and keys of the right shape and checksum that nobody was issued.
     const ATTEMPTS: u64 = 1500;
@@ -1195,7 +990,7 @@ async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
                     .to_owned()
             };
             let vault = &vault;
-            async move { vault.call(Method::GET, "/credentials", &key, None).await }
+            async move { vault.api.get("/credentials", &key).await }
         })
         .buffer_unordered(16)
         .filter(|reply| {
@@ -1208,7 +1003,7 @@ async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
     let elapsed = started.elapsed().as_secs();
     assert_eq!(refused as u64, ATTEMPTS, "every bad key is refused");
 
-    let written: u64 = sql(&vault.db(), unattributed).parse().expect("a count");
+    let written: u64 = sqlite(&vault.db(), unattributed).parse().expect("a count");
     let budget = 100 + 10 * (elapsed + 1);
     assert!(
         (1..=budget).contains(&written),
@@ -1216,15 +1011,17 @@ async fn a_keyless_flood_is_refused_and_cannot_fill_the_audit_log() {
     );
     eprintln!("{ATTEMPTS} keyless failures in about {elapsed} s: {written} audit events");
     // The organization's keys work, and nothing of it changed.
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing changed"
+    );
     // Its own refused key is counted every time, past any budget: in the log at once,
     // then (the minute's count still open) when the server stops.
     for _ in 0..150 {
-        let reply = vault
-            .call(Method::GET, "/credentials", &revoked, None)
-            .await;
+        let reply = vault.api.get("/credentials", &revoked).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
     }
     vault.stop().await;
-    assert_eq!(sql(&vault.db(), revoked_failures), "150");
+    assert_eq!(sqlite(&vault.db(), revoked_failures), "150");
 }

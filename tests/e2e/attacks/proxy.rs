@@ -8,17 +8,19 @@ use std::net::TcpStream;
 use actix_web::web::Bytes;
 
 use super::*;
+use crate::helpers::{Api, TestServer, http_client};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
 /// The `credential.use` events of credential `id`, newest first, as (outcome, reason).
-async fn use_events(vault: &Vault, id: &str) -> Vec<(String, Option<String>)> {
+async fn use_events(vault: &TestApp, id: &str) -> Vec<(String, Option<String>)> {
     let events = vault
-        .get(
+        .api
+        .get_json(
             &format!("/audit-events?action=credential.use&target={id}&limit=100"),
-            &vault.a,
+            &vault.token,
         )
         .await;
     events["items"]
@@ -42,24 +44,15 @@ fn success() -> (String, Option<String>) {
     ("success".to_owned(), None)
 }
 
-async fn proxy_call(vault: &Vault, token: &str, id: &str, call: &Value) -> Reply {
+async fn api_key_to(vault: &TestApp, secret: &str, allowed: &[String]) -> String {
     vault
-        .call(
-            Method::POST,
-            &format!("/credentials/{id}/proxy"),
-            token,
-            Some(call),
-        )
-        .await
-}
-
-async fn api_key_to(vault: &Vault, secret: &str, allowed: &[String]) -> String {
-    vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "use", "type": "api_key", "value": secret, "allowedHosts": allowed}),
         )
         .await
+        .id()
 }
 
 /// A listener on 127.0.0.1 that accepts connections and never answers: each is held open
@@ -89,7 +82,7 @@ fn closed_port() -> u16 {
 /// is audited as one (no success event).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipv6_spellings_embedding_ipv4_are_forbidden_before_any_connection() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let (port, connections) = listener(Some(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
     ));
@@ -104,13 +97,14 @@ async fn ipv6_spellings_embedding_ipv4_are_forbidden_before_any_connection() {
         format!("[64:ff9b::127.0.0.1]:{port}"),
     ] {
         let id = api_key_to(&vault, &secret, &[format!("http://{host}")]).await;
-        let reply = proxy_call(
-            &vault,
-            &vault.a,
-            &id,
-            &json!({"method": "GET", "url": format!("http://{host}/")}),
-        )
-        .await;
+        let reply = vault
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": "GET", "url": format!("http://{host}/")}),
+            )
+            .await;
         assert_eq!(
             reply.problem(),
             (StatusCode::FORBIDDEN, "forbidden-destination".to_owned()),
@@ -136,12 +130,12 @@ async fn ipv6_spellings_embedding_ipv4_are_forbidden_before_any_connection() {
 /// with the code; a use that got an answer leaves one success. On both stores.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_on_the_use_path_is_audited_as_a_failure_with_its_code() {
-    for backend in BACKENDS {
-        let Some(vault) = Vault::start_on(backend, false).await else {
+    for backend in Backend::ALL {
+        let Some(vault) = start_on(backend, false).await else {
             continue;
         };
         refusals_before_sending(&vault).await;
-        let Some(mut vault) = Vault::start_on(backend, true).await else {
+        let Some(mut vault) = start_on(backend, true).await else {
             continue;
         };
         // A short upstream timeout, for the timeout case.
@@ -153,7 +147,7 @@ async fn every_refusal_on_the_use_path_is_audited_as_a_failure_with_its_code() {
 }
 
 /// On a vault that refuses private networks.
-async fn refusals_before_sending(vault: &Vault) {
+async fn refusals_before_sending(vault: &TestApp) {
     let secret = canary("refused");
     let (port, connections) = listener(Some(
         "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok".to_owned(),
@@ -163,8 +157,14 @@ async fn refusals_before_sending(vault: &Vault) {
 
     // Missing scope.
     let id = api_key_to(vault, &secret, std::slice::from_ref(&origin)).await;
-    let (_, reader) = vault.key(&vault.a, &["credentials:read"]).await;
-    let reply = proxy_call(vault, &reader, &id, &get(format!("{origin}/"))).await;
+    let AccessKey { secret: reader, .. } = vault
+        .api
+        .access_key(&vault.token, "k", &["credentials:read"])
+        .await;
+    let reply = vault
+        .api
+        .proxy(&id, &reader, &get(format!("{origin}/")))
+        .await;
     assert_eq!(reply.problem().1, "insufficient-scope", "{}", reply.body);
     assert_eq!(
         use_events(vault, &id).await,
@@ -173,7 +173,10 @@ async fn refusals_before_sending(vault: &Vault) {
 
     // A destination outside allowedHosts.
     let id = api_key_to(vault, &secret, std::slice::from_ref(&origin)).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get("http://127.0.0.2:1/".to_owned())).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get("http://127.0.0.2:1/".to_owned()))
+        .await;
     assert_eq!(
         reply.problem().1,
         "destination-not-allowed",
@@ -187,7 +190,10 @@ async fn refusals_before_sending(vault: &Vault) {
 
     // A literal non-public address (the review's case): refused before the audit event.
     let id = api_key_to(vault, &secret, std::slice::from_ref(&origin)).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get(format!("{origin}/"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(format!("{origin}/")))
+        .await;
     assert_eq!(reply.problem().1, "forbidden-destination", "{}", reply.body);
     assert_eq!(
         use_events(vault, &id).await,
@@ -198,7 +204,10 @@ async fn refusals_before_sending(vault: &Vault) {
     // use was audited; the failure follows with its code.
     let named = format!("http://localhost:{port}");
     let id = api_key_to(vault, &secret, std::slice::from_ref(&named)).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get(format!("{named}/"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(format!("{named}/")))
+        .await;
     assert_eq!(reply.problem().1, "forbidden-destination", "{}", reply.body);
     assert_eq!(
         use_events(vault, &id).await,
@@ -210,7 +219,7 @@ async fn refusals_before_sending(vault: &Vault) {
         let id = api_key_to(vault, &secret, std::slice::from_ref(&origin)).await;
         let call =
             json!({"method": "GET", "url": format!("{origin}/"), "headers": {"X-Note": value}});
-        let reply = proxy_call(vault, &vault.a, &id, &call).await;
+        let reply = vault.api.proxy(&id, &vault.token, &call).await;
         assert_eq!(
             reply.problem(),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field".to_owned()),
@@ -223,21 +232,24 @@ async fn refusals_before_sending(vault: &Vault) {
     // An expired credential (on a name: a literal 127.0.0.1 would be refused first).
     let expires = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(1200);
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "short", "type": "bearer_token", "value": secret,
                     "allowedHosts": ["https://api.example.invalid"],
                     "expiresAt": expires.format(&time::format_description::well_known::Rfc3339).expect("format")}),
         )
-        .await;
+        .await
+        .id();
     tokio::time::sleep(Duration::from_millis(1300)).await;
-    let reply = proxy_call(
-        vault,
-        &vault.a,
-        &id,
-        &get("https://api.example.invalid/v1".to_owned()),
-    )
-    .await;
+    let reply = vault
+        .api
+        .proxy(
+            &id,
+            &vault.token,
+            &get("https://api.example.invalid/v1".to_owned()),
+        )
+        .await;
     assert_eq!(reply.problem().1, "credential-expired", "{}", reply.body);
     assert_eq!(
         use_events(vault, &id).await,
@@ -248,21 +260,27 @@ async fn refusals_before_sending(vault: &Vault) {
 }
 
 /// On a vault that allows private networks (so that local listeners can play upstreams).
-async fn failures_after_sending(vault: &Vault) {
+async fn failures_after_sending(vault: &TestApp) {
     let secret = canary("sent");
     let get = |url: String| json!({"method": "GET", "url": url});
 
     // Answered: one success.
     let upstream = start_upstream().await;
     let id = api_key_to(vault, &secret, &[upstream.origin()]).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get(upstream.url("/record/ok"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(upstream.url("/record/ok")))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(use_events(vault, &id).await, [success()]);
 
     // No connection.
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let id = api_key_to(vault, &secret, std::slice::from_ref(&closed)).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get(format!("{closed}/"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(format!("{closed}/")))
+        .await;
     assert_eq!(reply.problem().1, "upstream-unreachable", "{}", reply.body);
     assert_eq!(
         use_events(vault, &id).await,
@@ -272,7 +290,10 @@ async fn failures_after_sending(vault: &Vault) {
     // No answer in time.
     let silent = format!("http://127.0.0.1:{}", silent_listener());
     let id = api_key_to(vault, &secret, std::slice::from_ref(&silent)).await;
-    let reply = proxy_call(vault, &vault.a, &id, &get(format!("{silent}/"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(format!("{silent}/")))
+        .await;
     assert_eq!(
         reply.problem(),
         (StatusCode::GATEWAY_TIMEOUT, "upstream-timeout".to_owned()),
@@ -288,14 +309,19 @@ async fn failures_after_sending(vault: &Vault) {
     // use was audited before it; nothing is sent with the credential.
     upstream.state.token_refuses.store(true, Ordering::SeqCst);
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "m2m", "type": "oauth2", "clientId": "c", "clientSecret": secret,
                     "tokenUrl": upstream.url("/token"), "allowedHosts": [upstream.origin()]}),
         )
-        .await;
+        .await
+        .id();
     let before = upstream.requests().len();
-    let reply = proxy_call(vault, &vault.a, &id, &get(upstream.url("/record/oauth"))).await;
+    let reply = vault
+        .api
+        .proxy(&id, &vault.token, &get(upstream.url("/record/oauth")))
+        .await;
     assert_eq!(reply.problem().1, "token-endpoint-failed", "{}", reply.body);
     reply.reveals_none(&[&secret]);
     assert_eq!(
@@ -313,10 +339,10 @@ async fn failures_after_sending(vault: &Vault) {
 /// naming the field, nothing stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn header_names_longer_than_256_characters_are_refused_naming_the_field() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let long = format!("X-{}", "a".repeat(255));
     let fits = format!("X-{}", "a".repeat(254));
-    let before = vault.snapshot(&vault.a).await;
+    let before = vault.snapshot(&vault.token).await;
     for (body, field) in [
         (
             json!({"name": "c", "type": "custom", "headers": {long.clone(): "v"}}),
@@ -335,7 +361,8 @@ async fn header_names_longer_than_256_characters_are_refused_naming_the_field() 
         ),
     ] {
         let reply = vault
-            .call(Method::POST, "/credentials", &vault.a, Some(&body))
+            .api
+            .call(Method::POST, "/credentials", &vault.token, Some(&body))
             .await;
         assert_eq!(
             reply.problem(),
@@ -345,13 +372,15 @@ async fn header_names_longer_than_256_characters_are_refused_naming_the_field() 
         );
         assert_eq!(reply.json()["field"], field, "{}", reply.body);
     }
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing stored");
+    assert_eq!(vault.snapshot(&vault.token).await, before, "nothing stored");
     vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "c", "type": "custom", "headers": {fits: "v"}}),
         )
-        .await;
+        .await
+        .id();
 }
 
 /// Values that go in a header must be visible ASCII, as the error message says: a
@@ -359,9 +388,9 @@ async fn header_names_longer_than_256_characters_are_refused_naming_the_field() 
 /// nothing sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn non_ascii_header_values_are_refused_not_sent_raw() {
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let upstream = start_upstream().await;
-    let before = vault.snapshot(&vault.a).await;
+    let before = vault.snapshot(&vault.token).await;
     for (body, field) in [
         (
             json!({"name": "k", "type": "api_key", "value": "cl\u{e9}-1234"}),
@@ -377,7 +406,8 @@ async fn non_ascii_header_values_are_refused_not_sent_raw() {
         ),
     ] {
         let reply = vault
-            .call(Method::POST, "/credentials", &vault.a, Some(&body))
+            .api
+            .call(Method::POST, "/credentials", &vault.token, Some(&body))
             .await;
         assert_eq!(
             reply.status,
@@ -387,17 +417,13 @@ async fn non_ascii_header_values_are_refused_not_sent_raw() {
         );
         assert_eq!(reply.json()["field"], field, "{}", reply.body);
     }
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing stored");
+    assert_eq!(vault.snapshot(&vault.token).await, before, "nothing stored");
 
     // PATCH too.
     let id = api_key_to(&vault, "ascii-1234", &[upstream.origin()]).await;
     let reply = vault
-        .call(
-            Method::PATCH,
-            &format!("/credentials/{id}"),
-            &vault.a,
-            Some(&json!({"value": "n\u{f6}pe-1234"})),
-        )
+        .api
+        .update_credential(&id, &vault.token, &json!({"value": "n\u{f6}pe-1234"}))
         .await;
     assert_eq!(
         reply.status,
@@ -408,12 +434,7 @@ async fn non_ascii_header_values_are_refused_not_sent_raw() {
 
     // The caller's headers.
     for value in ["caf\u{e9}", "\u{263a}", "a\u{80}b"] {
-        let reply = proxy_call(
-            &vault,
-            &vault.a,
-            &id,
-            &json!({"method": "GET", "url": upstream.url("/record/h"), "headers": {"X-Note": value}}),
-        )
+        let reply = vault.api.proxy(&id, &vault.token, &json!({"method": "GET", "url": upstream.url("/record/h"), "headers": {"X-Note": value}}))
         .await;
         assert_eq!(
             reply.problem(),
@@ -430,7 +451,7 @@ async fn non_ascii_header_values_are_refused_not_sent_raw() {
 /// refused in any case; a method with characters outside the token set is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_methods_are_normalised_or_refused() {
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let upstream = start_upstream().await;
     let id = api_key_to(&vault, &canary("m"), &[upstream.origin()]).await;
     for (given, sent) in [
@@ -439,13 +460,14 @@ async fn proxy_methods_are_normalised_or_refused() {
         ("delete", "DELETE"),
         ("pAtCh", "PATCH"),
     ] {
-        let reply = proxy_call(
-            &vault,
-            &vault.a,
-            &id,
-            &json!({"method": given, "url": upstream.url("/record/m")}),
-        )
-        .await;
+        let reply = vault
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": given, "url": upstream.url("/record/m")}),
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{given}: {}", reply.body);
         assert_eq!(upstream.last().method, sent, "{given}");
     }
@@ -458,13 +480,14 @@ async fn proxy_methods_are_normalised_or_refused() {
         "G\u{c9}T",
         "(GET)",
     ] {
-        let reply = proxy_call(
-            &vault,
-            &vault.a,
-            &id,
-            &json!({"method": bad, "url": upstream.url("/record/m")}),
-        )
-        .await;
+        let reply = vault
+            .api
+            .proxy(
+                &id,
+                &vault.token,
+                &json!({"method": bad, "url": upstream.url("/record/m")}),
+            )
+            .await;
         assert_eq!(
             reply.problem(),
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field".to_owned()),
@@ -484,15 +507,17 @@ async fn proxy_methods_are_normalised_or_refused() {
 /// create and on update, rather than the two halves silently joined.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowed_hosts_entries_with_line_breaks_are_refused() {
-    let vault = Vault::start(false).await;
+    let vault = start(false).await;
     let id = vault
-        .create(
-            &vault.a,
+        .api
+        .create_credential(
+            &vault.token,
             &json!({"name": "k", "type": "api_key", "value": "key-1234",
                     "allowedHosts": ["api.example.com"]}),
         )
-        .await;
-    let before = vault.snapshot(&vault.a).await;
+        .await
+        .id();
+    let before = vault.snapshot(&vault.token).await;
     for entry in [
         "api.exa\nmple.com",
         "api.exa\r\nmple.com",
@@ -501,20 +526,21 @@ async fn allowed_hosts_entries_with_line_breaks_are_refused() {
         "evil.com\r\nX-Injected: 1",
     ] {
         let create = vault
+            .api
             .call(
                 Method::POST,
                 "/credentials",
-                &vault.a,
+                &vault.token,
                 Some(&json!({"name": "k", "type": "api_key", "value": "key-1234",
                              "allowedHosts": [entry]})),
             )
             .await;
         let update = vault
-            .call(
-                Method::PATCH,
-                &format!("/credentials/{id}"),
-                &vault.a,
-                Some(&json!({"allowedHosts": ["api.example.com", entry]})),
+            .api
+            .update_credential(
+                &id,
+                &vault.token,
+                &json!({"allowedHosts": ["api.example.com", entry]}),
             )
             .await;
         for reply in [create, update] {
@@ -527,14 +553,18 @@ async fn allowed_hosts_entries_with_line_breaks_are_refused() {
             assert_eq!(reply.json()["field"], "allowedHosts", "{entry:?}");
         }
     }
-    assert_eq!(vault.snapshot(&vault.a).await, before, "nothing changed");
+    assert_eq!(
+        vault.snapshot(&vault.token).await,
+        before,
+        "nothing changed"
+    );
 }
 
 /// A proxied response is served from the vault's origin: whatever the upstream sends, it
 /// comes back sandboxed and unsniffable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxied_responses_are_sandboxed_and_not_sniffed() {
-    let vault = Vault::start(true).await;
+    let vault = start(true).await;
     let (port, _) = listener(Some(
         "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n\
          content-security-policy: script-src *\r\nx-content-type-options: sniff-away\r\n\
@@ -543,13 +573,14 @@ async fn proxied_responses_are_sandboxed_and_not_sniffed() {
     ));
     let origin = format!("http://127.0.0.1:{port}");
     let id = api_key_to(&vault, &canary("csp"), std::slice::from_ref(&origin)).await;
-    let reply = proxy_call(
-        &vault,
-        &vault.a,
-        &id,
-        &json!({"method": "GET", "url": format!("{origin}/page")}),
-    )
-    .await;
+    let reply = vault
+        .api
+        .proxy(
+            &id,
+            &vault.token,
+            &json!({"method": "GET", "url": format!("{origin}/page")}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let all = |name: &str| {
         reply
@@ -655,50 +686,36 @@ async fn big_upstream() -> u16 {
 async fn proxy_memory_stays_bounded_under_200_concurrent_maximum_size_calls() {
     let port = big_upstream().await;
     let origin = format!("http://127.0.0.1:{port}");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (server, admin) = support::start_bootstrapped(
-        dir.path(),
-        &[
-            ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true"),
-            ("VAULT_RATE_LIMIT_PER_SECOND", "100000"),
-            ("VAULT_RATE_LIMIT_BURST", "100000"),
-            ("GLIBC_TUNABLES", LARGE_BUFFERS_UNMAPPED),
-        ],
-    );
+    let TestServer {
+        server,
+        token: admin,
+        dir: _dir,
+        ..
+    } = TestServer::start(&[
+        ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("VAULT_RATE_LIMIT_PER_SECOND", "100000"),
+        ("VAULT_RATE_LIMIT_BURST", "100000"),
+        ("GLIBC_TUNABLES", LARGE_BUFFERS_UNMAPPED),
+    ]);
     let pid = server.child.id();
     let base = server.base.clone();
-    let client = support::http_client()
+    let client = http_client()
         .timeout(Duration::from_secs(120))
         .build()
         .expect("client");
-    let created = client
-        .post(format!("{base}/credentials"))
-        .bearer_auth(&admin)
-        .json(
+    let api = Api::with_client(&base, client.clone());
+    let created = api
+        .create_credential(
+            &admin,
             &json!({"name": "big", "type": "api_key", "value": canary("mem"),
                       "allowedHosts": [origin]}),
         )
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = created.json::<Value>().await.expect("json")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+        .await;
+    let id = created.id();
     let mut keys = Vec::new();
     for _ in 0..KEYS {
-        let key = client
-            .post(format!("{base}/access-keys"))
-            .bearer_auth(&admin)
-            .json(&json!({"name": "user", "scopes": ["credentials:use"]}))
-            .send()
-            .await
-            .expect("key")
-            .json::<Value>()
-            .await
-            .expect("json");
-        keys.push(key["keySecret"].as_str().expect("secret").to_owned());
+        let key = api.access_key(&admin, "user", &["credentials:use"]).await;
+        keys.push(key.secret);
     }
     // The largest envelope the default limit takes, its body as text.
     let skeleton = json!({"method": "POST", "url": format!("{origin}/upload"), "body": ""});

@@ -3,18 +3,16 @@
 //! serves again with everything written before the outage intact, and every secret value
 //! acknowledged during the load there and opening.
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use secrecy::ExposeSecret;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::postgres::TempCluster;
-use support::upstream::start_upstream;
-use support::{Server, command, run_ok};
+
+use crate::helpers::postgres::TempCluster;
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Api, Id, Installation, Reply, Server, client_with_timeout, new_key};
 
 /// Sorts one answer under load: `true` for a 2xx. A 503 problem with `Retry-After` and
 /// the code `store-unavailable` is counted as `unavailable`; anything else is `unexpected`.
@@ -46,57 +44,31 @@ async fn the_server_rides_out_a_database_outage() {
     let Some(cluster) = TempCluster::start() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let key = vault_cipher_ring::KeyEncryptionKey::generate()
-        .expect("random")
-        .to_base64();
-    let vault = || {
-        let mut cmd = command(dir.path());
-        cmd.env("DATABASE_URL", &cluster.url)
-            .env("ENCRYPTION_KEY", key.expose_secret())
-            .env("VAULT_MIGRATE_ON_START", "true")
-            .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
-            .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
-        cmd
-    };
-    let mut bootstrap = vault();
-    bootstrap.args(["bootstrap", "--org", "acme"]);
-    let token = run_ok(bootstrap);
-    let server = Server::start(vault());
+    let key = new_key();
+    let installation = Installation::on(&cluster.url, &key);
+    let token = installation.token.clone();
+    let mut serve = installation.command(&key);
+    serve
+        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("VAULT_DATABASE_ACQUIRE_TIMEOUT_MS", "1000");
+    let server = Server::start(serve);
     // Every request is bounded: a hang would fail the test rather than stall it.
-    let client = support::http_client()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("client");
+    let api = Api::with_client(&server.base, client_with_timeout(Duration::from_secs(15)));
 
-    let create = async |body: Value| -> Value {
-        client
-            .post(format!("{}/credentials", server.base))
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json")
-    };
     let mut before = Vec::new();
     for i in 0..20 {
-        let created = create(json!({"name": format!("before-{i}"), "type": "api_key",
-                                    "value": format!("sk_before_{i}_0123456789")}))
-        .await;
-        before.push(created);
+        let body = json!({"name": format!("before-{i}"), "type": "api_key",
+                          "value": format!("sk_before_{i}_0123456789")});
+        before.push(api.create_credential(&token, &body).await);
     }
     // Credentials whose secret value the load keeps changing, one per value writer.
     let upstream = start_upstream().await;
     let mut written = Vec::new();
     for w in 0..4 {
         let value = format!("sk_load_{w}_000000");
-        let created = create(json!({"name": format!("written-{w}"), "type": "api_key",
-                                    "value": value, "allowedHosts": [upstream.origin()]}))
-        .await;
-        written.push((created["id"].as_str().expect("id").to_owned(), value));
+        let body = json!({"name": format!("written-{w}"), "type": "api_key",
+                          "value": value, "allowedHosts": [upstream.origin()]});
+        written.push((api.create_credential(&token, &body).await.id(), value));
     }
 
     // Load: readers and writers in a loop until told to stop.
@@ -105,11 +77,8 @@ async fn the_server_rides_out_a_database_outage() {
     let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
     let workers: Vec<_> = (0..8)
         .map(|w| {
-            let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
-            let id = before[w % before.len()]["id"]
-                .as_str()
-                .expect("id")
-                .to_owned();
+            let (api, token) = (api.clone(), token.clone());
+            let path = format!("/credentials/{}", before[w % before.len()].id());
             let (stop, unavailable, unexpected) =
                 (stop.clone(), unavailable.clone(), unexpected.clone());
             tokio::spawn(async move {
@@ -117,10 +86,9 @@ async fn the_server_rides_out_a_database_outage() {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let request = if w % 2 == 0 {
-                        client.get(format!("{base}/credentials/{id}"))
+                        api.request(Method::GET, &path)
                     } else {
-                        client
-                            .patch(format!("{base}/credentials/{id}"))
+                        api.request(Method::PATCH, &path)
                             .json(&json!({"description": format!("load {n}")}))
                     };
                     let sent = request.bearer_auth(&token).send().await;
@@ -138,7 +106,7 @@ async fn the_server_rides_out_a_database_outage() {
         .cloned()
         .enumerate()
         .map(|(w, (id, first))| {
-            let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+            let (api, token) = (api.clone(), token.clone());
             let (stop, unavailable, unexpected, value_acks) = (
                 stop.clone(),
                 unavailable.clone(),
@@ -151,8 +119,8 @@ async fn the_server_rides_out_a_database_outage() {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let value = format!("sk_load_{w}_{n:06}");
-                    let sent = client
-                        .patch(format!("{base}/credentials/{id}"))
+                    let sent = api
+                        .request(Method::PATCH, &format!("/credentials/{id}"))
                         .bearer_auth(&token)
                         .json(&json!({"value": value}))
                         .send()
@@ -181,36 +149,22 @@ async fn the_server_rides_out_a_database_outage() {
         assert!(Instant::now() < deadline, "no 503s during the outage");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let during = client
-        .get(format!("{}/credentials", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(during.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(during.headers().contains_key("retry-after"));
-    assert_eq!(during.headers()["content-type"], "application/problem+json");
-    let health = client
-        .get(format!("{}/healthz", server.base))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(health.status(), StatusCode::OK, "the server stays up");
+    let during = api.get("/credentials", &token).await;
+    assert_eq!(during.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(during.headers.contains_key("retry-after"));
+    assert_eq!(during.header("content-type"), "application/problem+json");
+    let health = Reply::send(api.request(Method::GET, "/healthz")).await;
+    assert_eq!(health.status, StatusCode::OK, "the server stays up");
 
     // The database comes back: the same process serves again, by itself.
     cluster.resume();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let r = client
-            .get(format!("{}/credentials?limit=100", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("answered");
-        if r.status() == StatusCode::OK {
+        let r = api.get("/credentials?limit=100", &token).await;
+        if r.status == StatusCode::OK {
             break;
         }
-        assert!(Instant::now() < deadline, "did not recover: {}", r.status());
+        assert!(Instant::now() < deadline, "did not recover: {}", r.status);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     stop.store(true, Ordering::Relaxed);
@@ -229,20 +183,8 @@ async fn the_server_rides_out_a_database_outage() {
 
     // Everything written before the outage is intact (descriptions may carry load writes).
     for created in &before {
-        let path = format!(
-            "{}/credentials/{}",
-            server.base,
-            created["id"].as_str().expect("id")
-        );
-        let now: Value = client
-            .get(&path)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("sent")
-            .json()
-            .await
-            .expect("json");
+        let path = format!("/credentials/{}", created.id());
+        let now = api.get(&path, &token).await.json();
         assert_eq!(now["name"], created["name"]);
         assert_eq!(now["secretHints"], created["secretHints"]);
         assert_eq!(now["createdAt"], created["createdAt"]);
@@ -251,14 +193,9 @@ async fn the_server_rides_out_a_database_outage() {
     // Every value acknowledged during the load is there and opens: the upstream gets the
     // last acknowledged one, or one tried after it whose outcome the writer never learnt.
     for (id, acknowledged, unsure) in &outcomes {
-        let used = client
-            .post(format!("{}/credentials/{id}/proxy", server.base))
-            .bearer_auth(&token)
-            .json(&json!({"method": "GET", "url": upstream.url(&format!("/record/{id}"))}))
-            .send()
-            .await
-            .expect("sent");
-        assert_eq!(used.status(), StatusCode::OK, "{id} opens");
+        let call = json!({"method": "GET", "url": upstream.url(&format!("/record/{id}"))});
+        let used = api.proxy(id, &token, &call).await;
+        assert_eq!(used.status, StatusCode::OK, "{id} opens");
         let got = upstream.last();
         assert_eq!(got.path, format!("/record/{id}"));
         let seen = got.header("x-api-key").concat();
@@ -275,13 +212,10 @@ async fn the_server_rides_out_a_database_outage() {
         value_acks.load(Ordering::Relaxed),
         unavailable.load(Ordering::Relaxed)
     );
-    let after = client
-        .post(format!("{}/credentials", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "after", "type": "bearer_token", "value": "token-after-the-outage"}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(after.status(), StatusCode::CREATED);
+    api.create_credential(
+        &token,
+        &json!({"name": "after", "type": "bearer_token", "value": "token-after-the-outage"}),
+    )
+    .await;
     server.stop();
 }

@@ -4,8 +4,6 @@
 //! server's errors. No secret given to the client may appear in its argv, its output or
 //! the server's.
 
-mod support;
-
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -16,9 +14,9 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::Server;
-use support::upstream::start_upstream;
-use tempfile::TempDir;
+
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{BIN, Id, Reply, TestServer, canary};
 
 /// The `vault` binary, built beside `vault-server`.
 ///
@@ -29,7 +27,7 @@ use tempfile::TempDir;
 /// the binary where the workspace build puts it, and refuse a missing or stale one with the
 /// command that builds it (`make setup` and `cargo build --workspace` do).
 fn vault_bin() -> PathBuf {
-    let bin = Path::new(support::BIN).with_file_name("vault");
+    let bin = Path::new(BIN).with_file_name("vault");
     let built = std::fs::metadata(&bin)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| {
@@ -60,10 +58,6 @@ fn newest_mtime(path: &Path) -> SystemTime {
             .fold(here, SystemTime::max),
         Err(_) => here,
     }
-}
-
-fn canary(label: &str) -> String {
-    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// One run of the client.
@@ -109,33 +103,27 @@ impl Run {
 
 /// A server with its first organization, and a home directory for the client.
 struct Env {
-    server: Option<Server>,
+    app: TestServer,
+    /// The server's address.
     base: String,
+    /// The organization's admin key.
     admin: String,
     home: PathBuf,
-    http: reqwest::Client,
     runs: Mutex<Vec<Run>>,
-    dir: TempDir,
 }
 
 impl Env {
     fn start(allow_private_networks: bool) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
         let allow = allow_private_networks.to_string();
-        let (server, admin) = support::start_bootstrapped(
-            dir.path(),
-            &[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow)],
-        );
-        let home = dir.path().join("home");
+        let app = TestServer::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow)]);
+        let home = app.dir.path().join("home");
         std::fs::create_dir(&home).expect("home");
         Self {
-            base: server.base.clone(),
-            server: Some(server),
-            admin,
+            base: app.api.base.clone(),
+            admin: app.token.clone(),
+            app,
             home,
-            http: support::http_client().build().expect("an HTTP client"),
             runs: Mutex::new(Vec::new()),
-            dir,
         }
     }
 
@@ -149,7 +137,7 @@ impl Env {
     fn vault_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(vault_bin());
         cmd.args(args)
-            .current_dir(self.dir.path())
+            .current_dir(self.app.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &self.home)
@@ -196,34 +184,23 @@ impl Env {
         .ok();
     }
 
-    async fn get_as(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .send()
-            .await
-            .expect("sent");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.get_as(&self.admin, path).await
+    /// `GET path` with the admin key.
+    async fn get(&self, path: &str) -> Reply {
+        self.app.api.get(path, &self.admin).await
     }
 
     /// A file in the test's directory.
     fn file(&self, name: &str, content: &str) -> String {
-        let path = self.dir.path().join(name);
+        let path = self.app.dir.path().join(name);
         std::fs::write(&path, content).expect("written");
         path.display().to_string()
     }
 
     /// Stops the server; asserts no canary is in any client argv or output, nor in the
     /// server's output.
-    fn assert_never_shown(mut self, canaries: &[String]) {
-        let (out, err) = self.server.take().expect("running").stop();
-        let runs = self.runs.lock().expect("lock");
+    fn assert_never_shown(self, canaries: &[String]) {
+        let runs = self.runs.into_inner().expect("lock");
+        let (out, err) = self.app.stop();
         assert!(!runs.is_empty());
         for c in canaries {
             for run in runs.iter() {
@@ -373,7 +350,7 @@ async fn every_type_is_created_from_stdin_or_a_file_and_no_secret_is_ever_shown(
         let run = env.vault_in(&argv, stdin).ok();
         let body = run.json();
         created.push(body.clone());
-        body["id"].as_str().expect("id").to_owned()
+        body.id()
     };
 
     let api_key = canary("apikey");
@@ -516,41 +493,25 @@ async fn every_type_is_created_from_stdin_or_a_file_and_no_secret_is_ever_shown(
             "custom"
         ]
     );
-    let (_, oauth) = env.get(&format!("/credentials/{oauth_id}")).await;
+    let oauth = env.get(&format!("/credentials/{oauth_id}")).await.json();
     assert_eq!(oauth["scopes"], json!(["read:users", "write:users"]));
     assert_eq!(oauth["clientAuth"], "body");
     assert_eq!(oauth["audience"], "https://api.example.com");
-    let (_, hs) = env.get(&format!("/credentials/{hs_id}")).await;
+    let hs = env.get(&format!("/credentials/{hs_id}")).await.json();
     assert_eq!(
         hs["claims"],
         json!({"iss": "vault", "sub": "svc-a", "aud": "svc-b", "tenant": "t1"})
     );
     assert_eq!(hs["ttlSeconds"], 120);
-    let (_, bearer_view) = env.get(&format!("/credentials/{bearer_id}")).await;
+    let bearer_view = env.get(&format!("/credentials/{bearer_id}")).await.json();
     assert_eq!(bearer_view["expiresAt"], "2031-01-01T00:00:00Z");
 
     // On the wire, through the proxy: each secret is exactly what was given (the file's
     // and stdin's trailing newline dropped).
-    let proxy = |id: String| {
-        let http = env.http.clone();
-        let url = format!("{}/credentials/{id}/proxy", env.base);
-        let key = env.admin.clone();
-        let target = upstream.url("/record");
-        async move {
-            let response = http
-                .post(url)
-                .bearer_auth(key)
-                .json(&json!({"method": "GET", "url": target}))
-                .send()
-                .await
-                .expect("sent");
-            assert_eq!(
-                response.status(),
-                StatusCode::OK,
-                "{:?}",
-                response.text().await
-            );
-        }
+    let proxy = async |id: String| {
+        let call = json!({"method": "GET", "url": upstream.url("/record")});
+        let response = env.app.api.proxy(&id, &env.admin, &call).await;
+        assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
     };
     proxy(api_key_id).await;
     assert_eq!(upstream.last().header("x-api-key"), [api_key.as_str()]);
@@ -617,10 +578,8 @@ async fn list_get_update_and_delete() {
             &first_secret,
         )
         .ok()
-        .json()["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+        .json()
+        .id();
     env.vault_in(
         &[
             "credentials",
@@ -680,7 +639,7 @@ async fn list_get_update_and_delete() {
     );
 
     // update: rename and rotate the secret from a file; the server's version goes up.
-    let (_, before) = env.get(&format!("/credentials/{id}")).await;
+    let before = env.get(&format!("/credentials/{id}")).await.json();
     let second_secret = canary("second");
     let file = env.file("new-secret", &second_secret);
     let run = env
@@ -697,7 +656,7 @@ async fn list_get_update_and_delete() {
         ])
         .ok();
     assert!(run.stdout.contains("Deploy token v2"), "{}", run.stdout);
-    let (_, after) = env.get(&format!("/credentials/{id}")).await;
+    let after = env.get(&format!("/credentials/{id}")).await.json();
     assert_eq!(after["name"], "Deploy token v2");
     assert_eq!(after["description"], Value::Null);
     assert_eq!(
@@ -708,12 +667,12 @@ async fn list_get_update_and_delete() {
         after["secretHints"], before["secretHints"],
         "the secret changed"
     );
-    let (_, versions) = env.get(&format!("/credentials/{id}/versions")).await;
+    let versions = env.get(&format!("/credentials/{id}/versions")).await.json();
     assert_eq!(versions["items"].as_array().expect("versions").len(), 2);
     // A rename alone makes no new secret version.
     env.vault(&["credentials", "update", &id, "--description", "again"])
         .ok();
-    let (_, renamed) = env.get(&format!("/credentials/{id}")).await;
+    let renamed = env.get(&format!("/credentials/{id}")).await.json();
     assert_eq!(renamed["description"], "again");
     // Nothing to change is a usage error.
     env.vault(&["credentials", "update", &id]).failed(2);
@@ -724,12 +683,12 @@ async fn list_get_update_and_delete() {
         .failed(2);
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert_eq!(
-        env.get(&format!("/credentials/{id}")).await.0,
+        env.get(&format!("/credentials/{id}")).await.status,
         StatusCode::OK
     );
     env.vault(&["credentials", "delete", &id, "--yes"]).ok();
     assert_eq!(
-        env.get(&format!("/credentials/{id}")).await.0,
+        env.get(&format!("/credentials/{id}")).await.status,
         StatusCode::NOT_FOUND
     );
 
@@ -758,7 +717,10 @@ async fn access_keys_are_created_once_listed_and_revoked() {
     assert!(!run.stderr.contains(&key));
 
     // It works, for what its scope allows.
-    assert_eq!(env.get_as(&key, "/credentials").await.0, StatusCode::OK);
+    assert_eq!(
+        env.app.api.get("/credentials", &key).await.status,
+        StatusCode::OK
+    );
     let as_ci = |args: &[&str]| env.vault_with(args, "", &[("VAULT_CLI_ACCESS_KEY", key.as_str())]);
     as_ci(&["credentials", "list"]).ok();
 
@@ -781,7 +743,7 @@ async fn access_keys_are_created_once_listed_and_revoked() {
     // revoke: the key stops working at once.
     env.vault(&["access-keys", "revoke", id]).ok();
     assert_eq!(
-        env.get_as(&key, "/credentials").await.0,
+        env.app.api.get("/credentials", &key).await.status,
         StatusCode::UNAUTHORIZED
     );
     let run = as_ci(&["credentials", "list"]).failed(3);

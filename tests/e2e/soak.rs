@@ -15,8 +15,6 @@
 //! the joint table.
 //! Ignored by `make test` for its length.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -27,9 +25,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::postgres::TestDatabase;
-use support::upstream::{Upstream, start_upstream};
-use support::{Server, start_bootstrapped};
+
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::upstream::{Upstream, start_upstream};
+use crate::helpers::{Api, TestServer, http_client};
 
 /// Concurrent clients, each with its own credentials (so each knows exactly what it wrote).
 const WORKERS: usize = 8;
@@ -57,16 +56,13 @@ async fn a_mixed_load_leaves_memory_flat_no_errors_and_every_write_readable() {
     std::fs::create_dir_all(&out).expect("output directory");
     let upstream = Arc::new(start_upstream().await);
 
-    let sqlite_dir = tempfile::tempdir().expect("temp dir");
-    let (sqlite, sqlite_key) = start_bootstrapped(sqlite_dir.path(), &settings(None));
-    let sqlite_run = soak("sqlite", sqlite, sqlite_key, upstream.clone(), duration);
+    let sqlite = TestServer::start(&settings(None));
+    let sqlite_run = soak("sqlite", sqlite, upstream.clone(), duration);
 
     let database = TestDatabase::create();
-    let postgres_dir = tempfile::tempdir().expect("temp dir");
     let reports = if let Some(database) = &database {
-        let (postgres, postgres_key) =
-            start_bootstrapped(postgres_dir.path(), &settings(Some(&database.url)));
-        let postgres_run = soak("postgres", postgres, postgres_key, upstream, duration);
+        let postgres = TestServer::start(&settings(Some(&database.url)));
+        let postgres_run = soak("postgres", postgres, upstream, duration);
         let (a, b) = tokio::join!(sqlite_run, postgres_run);
         vec![a, b]
     } else {
@@ -249,10 +245,9 @@ impl Outcome {
     }
 }
 
-/// A client of the server under test.
+/// A client of the server under test, with its access key.
 struct Client {
-    http: reqwest::Client,
-    base: String,
+    api: Api,
     token: String,
 }
 
@@ -264,16 +259,9 @@ impl Client {
         path: impl std::fmt::Display,
         body: Option<&Value>,
     ) -> Result<(StatusCode, String), reqwest::Error> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        Ok((status, response.text().await?))
+        let path = path.to_string();
+        let reply = self.api.try_call(method, &path, &self.token, body).await?;
+        Ok((reply.status, reply.body))
     }
 }
 
@@ -858,20 +846,18 @@ impl Report {
 
 async fn soak(
     backend: &'static str,
-    server: Server,
-    token: String,
+    app: TestServer,
     upstream: Arc<Upstream>,
     duration: Duration,
 ) -> Report {
-    let http = support::http_client()
+    let http = http_client()
         .timeout(Duration::from_secs(30))
         .pool_max_idle_per_host(WORKERS)
         .build()
         .expect("client");
     let client = |http: &reqwest::Client| Client {
-        http: http.clone(),
-        base: server.base.clone(),
-        token: token.clone(),
+        api: Api::with_client(&app.api.base, http.clone()),
+        token: app.token.clone(),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let requests = Arc::new(AtomicU64::new(0));
@@ -896,7 +882,7 @@ async fn soak(
     } else {
         Duration::from_secs(1)
     };
-    let pid = server.child.id();
+    let pid = app.server.child.id();
     let mut samples = Vec::new();
     let mut next_progress = Duration::from_secs(60);
     while started.elapsed() < duration {
@@ -926,7 +912,7 @@ async fn soak(
 
     let (verify_problems, verified_live, verified_deleted) =
         verify(&client(&http), &upstream, &outcome).await;
-    let log = server.stderr.lock().expect("lock").clone();
+    let log = app.log();
     let count = |level: &str| log.lines().filter(|l| l.contains(level)).count();
     let (log_errors, log_warnings) = (count(" ERROR ") + count("panicked"), count(" WARN "));
     let log_lines: String = log
@@ -935,7 +921,7 @@ async fn soak(
         .map(|l| format!("{l}\n"))
         .collect();
     // A graceful stop after the run: the process must still answer SIGTERM with exit 0.
-    let shutdown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.stop()))
+    let shutdown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| app.stop()))
         .map(|_| ())
         .map_err(|_| "the server did not stop gracefully".to_owned());
     Report {

@@ -19,10 +19,8 @@
 //!   unaudited, reads and health checks go on, the process stays up; when space comes back
 //!   the same process takes writes again with everything from before intact.
 //!
-//! Stopping PostgreSQL under load is `tests/faults.rs`; killing only the rewrap process is
-//! `tests/rotation.rs`. `make chaos` runs the three.
-
-mod support;
+//! Stopping PostgreSQL under load is `faults`; killing only the rewrap process is
+//! `rotation`; SIGKILL under proxy load is `chaos_proxy`. `make chaos` runs the four.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -32,12 +30,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, RequestBuilder, StatusCode};
-use secrecy::ExposeSecret;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::postgres::TestDatabase;
-use support::upstream::{Upstream, start_upstream};
-use support::{BIN, Server, command, run_ok};
+
+use crate::helpers::upstream::{Upstream, start_upstream};
+use crate::helpers::{
+    Api, BIN, Backend, Id, Installation, Reply, Server, client_with_timeout, new_key, run_ok,
+};
 
 /// Concurrent writers in a burst, each with credentials of its own.
 const WORKERS: usize = 8;
@@ -48,68 +47,21 @@ const ROUNDS: usize = 3;
 /// How long any single wait in these tests may take before it fails.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn new_key() -> String {
-    vault_cipher_ring::KeyEncryptionKey::generate()
-        .expect("random")
-        .to_base64()
-        .expose_secret()
-        .to_owned()
-}
-
 /// Every request is bounded: a hang fails the test instead of stalling it.
-fn client() -> Client {
-    support::http_client()
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("an HTTP client")
+fn bounded_api(server: &Server) -> Api {
+    Api::with_client(&server.base, client_with_timeout(Duration::from_secs(15)))
 }
 
-/// A database (an SQLite file in a temporary directory, or a PostgreSQL database of the
-/// test's own) with the organization `acme` bootstrapped in it.
-struct Installation {
-    dir: tempfile::TempDir,
-    database_url: String,
-    token: String,
-    _database: Option<TestDatabase>,
-}
-
-impl Installation {
-    /// `None` when PostgreSQL is wanted but absent (after the loud skip notice).
-    fn new(postgres: bool, key: &str) -> Option<Self> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let (database_url, database) = if postgres {
-            let database = TestDatabase::create()?;
-            (database.url.clone(), Some(database))
-        } else {
-            let file = dir.path().join("vault.db");
-            (format!("sqlite://{}", file.display()), None)
-        };
-        let mut installation = Self {
-            dir,
-            database_url,
-            token: String::new(),
-            _database: database,
-        };
-        let mut bootstrap = installation.command(key, None);
-        bootstrap.args(["bootstrap", "--org", "acme"]);
-        installation.token = run_ok(bootstrap);
-        Some(installation)
+/// A `vault-server` command on `installation` with `key` current and `previous` kept.
+fn vault(installation: &Installation, key: &str, previous: Option<&str>) -> Command {
+    let mut cmd = installation.command(key);
+    cmd.env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+        // Eight unthrottled writers are the point here, not the rate limit.
+        .env("VAULT_RATE_LIMIT_PER_SECOND", "0");
+    if let Some(previous) = previous {
+        cmd.env("ENCRYPTION_KEYS_PREVIOUS", previous);
     }
-
-    /// A `vault-server` command on this database with `key` current and `previous` kept.
-    fn command(&self, key: &str, previous: Option<&str>) -> Command {
-        let mut cmd = command(self.dir.path());
-        cmd.env("DATABASE_URL", &self.database_url)
-            .env("ENCRYPTION_KEY", key)
-            .env("VAULT_MIGRATE_ON_START", "true")
-            .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
-            // Eight unthrottled writers are the point here, not the rate limit.
-            .env("VAULT_RATE_LIMIT_PER_SECOND", "0");
-        if let Some(previous) = previous {
-            cmd.env("ENCRYPTION_KEYS_PREVIOUS", previous);
-        }
-        cmd
-    }
+    cmd
 }
 
 /// A credential as its owner last had it acknowledged.
@@ -187,8 +139,7 @@ impl Ledger {
 
 /// What the workers of a burst share.
 struct Burst {
-    client: Client,
-    base: String,
+    api: Api,
     token: String,
     origin: String,
     acks: AtomicUsize,
@@ -198,10 +149,9 @@ struct Burst {
 }
 
 impl Burst {
-    fn new(client: &Client, base: &str, token: &str, upstream: &Upstream) -> Self {
+    fn new(api: &Api, token: &str, upstream: &Upstream) -> Self {
         Self {
-            client: client.clone(),
-            base: base.to_owned(),
+            api: api.clone(),
             token: token.to_owned(),
             origin: upstream.origin(),
             acks: AtomicUsize::new(0),
@@ -214,23 +164,20 @@ impl Burst {
 /// Sends `op`; on a 2xx the ledger records it. `Ok(false)`: the server is gone (the op
 /// stays in flight); `Err`: an answer that is neither.
 async fn perform(burst: &Burst, ledger: &mut Ledger, op: Op) -> Result<bool, String> {
-    let base = &burst.base;
+    let api = &burst.api;
     let request = match &op {
-        Op::Create { name, value } => burst
-            .client
-            .post(format!("{base}/credentials"))
+        Op::Create { name, value } => api
+            .request(Method::POST, "/credentials")
             .json(&json!({"name": name, "type": "api_key", "value": value,
                     "allowedHosts": [burst.origin]})),
         Op::Patch { name, value } => {
             let id = &ledger.live[name].id;
-            burst
-                .client
-                .patch(format!("{base}/credentials/{id}"))
+            api.request(Method::PATCH, &format!("/credentials/{id}"))
                 .json(&json!({"value": value}))
         }
         Op::Delete { name } => {
             let id = &ledger.live[name].id;
-            burst.client.delete(format!("{base}/credentials/{id}"))
+            api.request(Method::DELETE, &format!("/credentials/{id}"))
         }
     };
     ledger.in_flight = Some(op.clone());
@@ -309,7 +256,7 @@ fn start_burst(
     upstream: &Upstream,
     ledgers: Vec<Ledger>,
 ) -> (Arc<Burst>, Vec<tokio::task::JoinHandle<Ledger>>) {
-    let burst = Arc::new(Burst::new(&client(), &server.base, token, upstream));
+    let burst = Arc::new(Burst::new(&bounded_api(server), token, upstream));
     let workers = ledgers
         .into_iter()
         .map(|ledger| tokio::spawn(work(burst.clone(), ledger)))
@@ -337,63 +284,36 @@ async fn collect(workers: Vec<tokio::task::JoinHandle<Ledger>>) -> Vec<Ledger> {
     ledgers
 }
 
-/// Sends a request that must be answered; returns the status and the JSON body (`Null`
-/// when there is none).
-async fn call(
-    request: RequestBuilder,
-    token: &str,
-) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let response = request.bearer_auth(token).send().await.expect("answered");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body, headers)
-}
-
 /// Every credential of the organization, by name.
-async fn list_all(client: &Client, base: &str, token: &str) -> BTreeMap<String, Value> {
+async fn list_all(api: &Api, token: &str) -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{base}/credentials?limit=100");
-        if let Some(cursor) = &cursor {
-            url.push_str("&cursor=");
-            url.push_str(cursor);
-        }
-        let (status, page, _) = call(client.get(url), token).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        for item in page["items"].as_array().expect("items") {
-            let name = item["name"].as_str().expect("name").to_owned();
-            assert!(
-                all.insert(name.clone(), item.clone()).is_none(),
-                "{name} listed twice"
-            );
-        }
-        match page["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return all,
-        }
+    for item in api.list_all("/credentials", token).await {
+        let name = item["name"].as_str().expect("name").to_owned();
+        assert!(
+            all.insert(name.clone(), item).is_none(),
+            "{name} listed twice"
+        );
     }
+    all
 }
 
 /// Uses credential `id` through the proxy and returns the `X-API-Key` the upstream got.
 async fn use_credential(
-    client: &Client,
-    base: &str,
+    api: &Api,
     token: &str,
     upstream: &Upstream,
     id: &str,
 ) -> Result<String, String> {
     let path = format!("/record/use/{id}");
-    let (status, body, _) = call(
-        client
-            .post(format!("{base}/credentials/{id}/proxy"))
-            .json(&json!({"method": "GET", "url": upstream.url(&path)})),
-        token,
-    )
-    .await;
-    if status != StatusCode::OK {
-        return Err(format!("use of {id}: {status} {body}"));
+    let used = api
+        .proxy(
+            id,
+            token,
+            &json!({"method": "GET", "url": upstream.url(&path)}),
+        )
+        .await;
+    if used.status != StatusCode::OK {
+        return Err(format!("use of {id}: {} {}", used.status, used.body));
     }
     let got = upstream.last();
     if got.path != path {
@@ -418,13 +338,12 @@ struct Reconciled {
 /// After a crash: settles each worker's in-flight write by what the database says, then
 /// checks that the database holds exactly what the ledgers say, every secret opening.
 async fn reconcile(
-    client: &Client,
-    base: &str,
+    api: &Api,
     token: &str,
     upstream: &Upstream,
     ledgers: &mut [Ledger],
 ) -> Reconciled {
-    let listed = list_all(client, base, token).await;
+    let listed = list_all(api, token).await;
     let mut found = Reconciled::default();
     let mut expected = BTreeSet::new();
     for ledger in ledgers.iter_mut() {
@@ -433,7 +352,7 @@ async fn reconcile(
         let committed = match ledger.in_flight.take() {
             None => None,
             Some(Op::Create { name, value }) => listed.get(&name).map(|item| {
-                let id = item["id"].as_str().expect("id").to_owned();
+                let id = item.id();
                 let version = item["version"].as_i64().expect("version");
                 ledger.live.insert(name, Known { id, value, version });
             }),
@@ -484,7 +403,7 @@ async fn reconcile(
             let item = &listed[name];
             assert_eq!(item["id"].as_str(), Some(known.id.as_str()), "{name}");
             assert_eq!(item["version"].as_i64(), Some(known.version), "{name}");
-            let seen = use_credential(client, base, token, upstream, &known.id)
+            let seen = use_credential(api, token, upstream, &known.id)
                 .await
                 .unwrap_or_else(|why| panic!("{name} does not open: {why}"));
             assert_eq!(
@@ -494,17 +413,21 @@ async fn reconcile(
             found.checked += 1;
         }
         for (name, id) in &ledger.deleted {
-            let (status, body, _) =
-                call(client.get(format!("{base}/credentials/{id}")), token).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{name} was deleted: {body}");
+            let gone = api.get(&format!("/credentials/{id}"), token).await;
+            assert_eq!(
+                gone.status,
+                StatusCode::NOT_FOUND,
+                "{name} was deleted: {}",
+                gone.body
+            );
         }
     }
     found
 }
 
 /// One write of each kind, each acknowledged: the server takes writes.
-async fn takes_writes(client: &Client, base: &str, token: &str, upstream: &Upstream) {
-    let burst = Burst::new(client, base, token, upstream);
+async fn takes_writes(api: &Api, token: &str, upstream: &Upstream) {
+    let burst = Burst::new(api, token, upstream);
     let mut ledger = Ledger::new(WORKERS + 1);
     let name = ledger.fresh("after");
     let value = ledger.fresh("sk_after_secret");
@@ -524,7 +447,7 @@ async fn takes_writes(client: &Client, base: &str, token: &str, upstream: &Upstr
             .expect("acknowledged");
     }
     let id = ledger.live[&name].id.clone();
-    let seen = use_credential(client, base, token, upstream, &id)
+    let seen = use_credential(api, token, upstream, &id)
         .await
         .expect("opens");
     assert_eq!(seen, ledger.live[&name].value);
@@ -533,16 +456,15 @@ async fn takes_writes(client: &Client, base: &str, token: &str, upstream: &Upstr
         .expect("acknowledged");
 }
 
-async fn kill_during_writes(postgres: bool) {
+async fn kill_during_writes(backend: Backend) {
     let key = new_key();
-    let Some(installation) = Installation::new(postgres, &key) else {
+    let Some(installation) = Installation::new(backend, &key) else {
         return;
     };
     let token = &installation.token;
     let upstream = start_upstream().await;
-    let client = client();
     let mut ledgers: Vec<Ledger> = (0..WORKERS).map(Ledger::new).collect();
-    let mut server = Server::start(installation.command(&key, None));
+    let mut server = Server::start(vault(&installation, &key, None));
     for round in 1..=ROUNDS {
         let started = Instant::now();
         let (burst, workers) = start_burst(&server, token, &upstream, ledgers);
@@ -568,14 +490,14 @@ async fn kill_during_writes(postgres: bool) {
         let acked: usize = ledgers.iter().map(|l| l.acked).sum();
         let burst_time = started.elapsed();
 
-        server = Server::start(installation.command(&key, None));
-        let found = reconcile(&client, &server.base, token, &upstream, &mut ledgers).await;
+        server = Server::start(vault(&installation, &key, None));
+        let found = reconcile(&bounded_api(&server), token, &upstream, &mut ledgers).await;
         eprintln!(
             "chaos ({}): round {round}: killed after {} acknowledged writes in this round \
              ({acked} in all) in {burst_time:?}; of the writes in flight {} had committed, {} \
              had not; after the restart {} credentials open with their last acknowledged \
              secret (checked in {:?})",
-            if postgres { "PostgreSQL" } else { "SQLite" },
+            backend.name(),
             burst.acks.load(Ordering::SeqCst),
             found.committed,
             found.not_committed,
@@ -583,41 +505,39 @@ async fn kill_during_writes(postgres: bool) {
             started.elapsed() - burst_time,
         );
     }
-    takes_writes(&client, &server.base, token, &upstream).await;
+    takes_writes(&bounded_api(&server), token, &upstream).await;
     server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_every_acknowledged_write_through_sigkills() {
-    kill_during_writes(false).await;
+    kill_during_writes(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_every_acknowledged_write_through_sigkills() {
-    kill_during_writes(true).await;
+    kill_during_writes(Backend::Postgres).await;
 }
 
 /// `GET /admin/keys`'s `rowsUnderOldKeys`.
-async fn rows_under_old_keys(client: &Client, base: &str, token: &str) -> u64 {
-    let (status, body, _) = call(client.get(format!("{base}/admin/keys")), token).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["rowsUnderOldKeys"].as_u64().expect("a count")
+async fn rows_under_old_keys(api: &Api, token: &str) -> u64 {
+    api.admin_keys(token).await["rowsUnderOldKeys"]
+        .as_u64()
+        .expect("a count")
 }
 
-async fn kill_during_rewrap(postgres: bool) {
+async fn kill_during_rewrap(backend: Backend) {
     let (old, new) = (new_key(), new_key());
-    let Some(installation) = Installation::new(postgres, &old) else {
+    let Some(installation) = Installation::new(backend, &old) else {
         return;
     };
     let token = &installation.token;
     let upstream = start_upstream().await;
-    let client = client();
-    let backend = if postgres { "PostgreSQL" } else { "SQLite" };
 
     // Under the old key: 96 credentials, every other one with two more versions (those the
     // burst leaves alone, so that their old versions are still there to restore).
-    let server = Server::start(installation.command(&old, None));
-    let seeding = Burst::new(&client, &server.base, token, &upstream);
+    let server = Server::start(vault(&installation, &old, None));
+    let seeding = Burst::new(&bounded_api(&server), token, &upstream);
     let mut ledgers: Vec<Ledger> = (0..WORKERS).map(Ledger::new).collect();
     let mut with_versions = Vec::new();
     for i in 0..96 {
@@ -645,18 +565,19 @@ async fn kill_during_rewrap(postgres: bool) {
     server.stop();
 
     // The new key, the old one kept; writes go on while a slow rewrap runs; both die.
-    let server = Server::start(installation.command(&new, Some(&old)));
-    let under_old = rows_under_old_keys(&client, &server.base, token).await;
+    let server = Server::start(vault(&installation, &new, Some(&old)));
+    let api = bounded_api(&server);
+    let under_old = rows_under_old_keys(&api, token).await;
     let started = Instant::now();
     let (burst, workers) = start_burst(&server, token, &upstream, ledgers);
-    let mut rewrap = installation.command(&new, Some(&old));
+    let mut rewrap = vault(&installation, &new, Some(&old));
     rewrap
         .args(["keys", "rewrap", "--batch", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut rewrap = rewrap.spawn().expect("the rewrap starts");
     let at_kill = loop {
-        let remaining = rows_under_old_keys(&client, &server.base, token).await;
+        let remaining = rows_under_old_keys(&api, token).await;
         // Half way, with writes acknowledged meanwhile.
         if remaining <= under_old / 2 && burst.acks.load(Ordering::SeqCst) >= 20 {
             break remaining;
@@ -681,42 +602,42 @@ async fn kill_during_rewrap(postgres: bool) {
     let acked = burst.acks.load(Ordering::SeqCst);
 
     // Restarted half way: every acknowledged write there and opening, old rows still old.
-    let server = Server::start(installation.command(&new, Some(&old)));
-    let after_kill = rows_under_old_keys(&client, &server.base, token).await;
+    let server = Server::start(vault(&installation, &new, Some(&old)));
+    let api = bounded_api(&server);
+    let after_kill = rows_under_old_keys(&api, token).await;
     assert!(
         after_kill > 0 && after_kill <= at_kill,
         "killed half way: {after_kill} rows under the old key (of {under_old}, {at_kill} seen at the kill)"
     );
-    let found = reconcile(&client, &server.base, token, &upstream, &mut ledgers).await;
+    let found = reconcile(&api, token, &upstream, &mut ledgers).await;
 
     // The rewrap run again finishes.
-    let mut rerun = installation.command(&new, Some(&old));
+    let mut rerun = vault(&installation, &new, Some(&old));
     rerun.args(["keys", "rewrap", "--batch", "25"]);
     let report = run_ok(rerun);
     assert!(
         report.contains("0 rows remain under older keys"),
         "{report}"
     );
-    assert_eq!(rows_under_old_keys(&client, &server.base, token).await, 0);
+    assert_eq!(rows_under_old_keys(&api, token).await, 0);
     server.stop();
 
     // The old key dropped: every credential opens, and so do the old versions.
-    let server = Server::start(installation.command(&new, None));
-    let reopened = reconcile(&client, &server.base, token, &upstream, &mut ledgers)
+    let server = Server::start(vault(&installation, &new, None));
+    let api = bounded_api(&server);
+    let reopened = reconcile(&api, token, &upstream, &mut ledgers)
         .await
         .checked;
     let mut restored = 0;
     for (id, first) in &with_versions {
-        let (status, body, _) = call(
-            client.post(format!(
-                "{}/credentials/{id}/versions/1/restore",
-                server.base
-            )),
-            token,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "version 1 of {id} opens: {body}");
-        let seen = use_credential(&client, &server.base, token, &upstream, id)
+        let restore = api.restore_version(id, 1, token).await;
+        assert_eq!(
+            restore.status,
+            StatusCode::OK,
+            "version 1 of {id} opens: {}",
+            restore.body
+        );
+        let seen = use_credential(&api, token, &upstream, id)
             .await
             .unwrap_or_else(|why| panic!("{id} restored does not open: {why}"));
         assert_eq!(&seen, first, "{id}: version 1 restored");
@@ -724,10 +645,11 @@ async fn kill_during_rewrap(postgres: bool) {
     }
     server.stop();
     eprintln!(
-        "chaos ({backend}): rewrap killed with {at_kill} of {under_old} rows under the old key \
+        "chaos ({}): rewrap killed with {at_kill} of {under_old} rows under the old key \
          ({after_kill} after the restart), {acked} writes acknowledged meanwhile (of those in \
          flight {} had committed, {} had not); {} credentials open after the restart, \
          {reopened} under the new key alone, {restored} old versions restored; {:?} in all",
+        backend.name(),
         found.committed,
         found.not_committed,
         found.checked,
@@ -737,12 +659,12 @@ async fn kill_during_rewrap(postgres: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_rewrap_killed_with_the_server_finishes_when_rerun() {
-    kill_during_rewrap(false).await;
+    kill_during_rewrap(Backend::Sqlite).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_rewrap_killed_with_the_server_finishes_when_rerun() {
-    kill_during_rewrap(true).await;
+    kill_during_rewrap(Backend::Postgres).await;
 }
 
 /// Mounts a tmpfs of `size` on `$CHAOS_VOLUME` in new user and mount namespaces (as root of
@@ -805,25 +727,25 @@ fn fill(path: &Path) -> u64 {
 }
 
 /// A clean refusal: 503 problem+json `store-unavailable` with `Retry-After`.
-fn assert_unavailable(
-    what: &str,
-    status: StatusCode,
-    body: &Value,
-    headers: &reqwest::header::HeaderMap,
-) {
+fn assert_unavailable(what: &str, reply: &Reply) {
     assert_eq!(
-        status,
+        reply.status,
         StatusCode::SERVICE_UNAVAILABLE,
-        "{what} on a full disk: {body}"
+        "{what} on a full disk: {}",
+        reply.body
     );
+    let body = reply.json();
     assert_eq!(body["code"], "store-unavailable", "{what}: {body}");
     assert_eq!(
-        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        reply
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/problem+json"),
         "{what}"
     );
     assert!(
-        headers.contains_key("retry-after"),
+        reply.headers.contains_key("retry-after"),
         "{what}: no Retry-After"
     );
 }
@@ -859,13 +781,12 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
         .trim()
         .to_owned();
     let token = token.as_str();
-    let base = server.base.clone();
+    let api = bounded_api(&server);
     let pid = server.child.id();
     let upstream = start_upstream().await;
-    let client = client();
 
     // Before: 12 credentials, a third of them with a second version.
-    let writer = Burst::new(&client, &base, token, &upstream);
+    let writer = Burst::new(&api, token, &upstream);
     let mut ledger = Ledger::new(0);
     for i in 0..12u32 {
         let name = ledger.fresh("disk");
@@ -884,18 +805,16 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
         }
     }
     // And one whose use starts with a token request, which carries its client secret.
-    let (status, body, _) = call(
-        client.post(format!("{base}/credentials")).json(
+    let created = api
+        .create_credential(
+            token,
             &json!({"name": "disk-oauth2", "type": "oauth2", "clientId": "c",
                     "clientSecret": "disk-client-secret", "tokenUrl": upstream.url("/token"),
                     "allowedHosts": [upstream.origin()]}),
-        ),
-        token,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let oauth2_id = body["id"].as_str().expect("id").to_owned();
-    let before = list_all(&client, &base, token).await;
+        )
+        .await;
+    let oauth2_id = created.id();
+    let before = list_all(&api, token).await;
     assert_eq!(before.len(), 13);
 
     // Fill the server's volume, seen through its own mount namespace.
@@ -914,59 +833,31 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
     let requests_before = upstream.requests().len();
     // Several times each: a refusal must not wedge or kill the server.
     for attempt in 0..3 {
-        let (status, body, headers) = call(
-            client.post(format!("{base}/credentials")).json(
-                &json!({"name": format!("refused-{attempt}"), "type": "api_key",
-                        "value": "sk_refused_0123456789", "allowedHosts": [upstream.origin()]}),
-            ),
-            token,
-        )
-        .await;
-        assert_unavailable("a create", status, &body, &headers);
-        let (status, body, headers) = call(
-            client
-                .patch(format!("{base}/credentials/{}", some.id))
-                .json(&json!({"value": format!("sk_refused_{attempt}_0123456789")})),
-            token,
-        )
-        .await;
-        assert_unavailable("a new secret value", status, &body, &headers);
-        let (status, body, headers) = call(
-            client
-                .patch(format!("{base}/credentials/{}", some.id))
-                .json(&json!({"description": "refused"})),
-            token,
-        )
-        .await;
-        assert_unavailable("a new description", status, &body, &headers);
-        let (status, body, headers) = call(
-            client.delete(format!("{base}/credentials/{}", some.id)),
-            token,
-        )
-        .await;
-        assert_unavailable("a delete", status, &body, &headers);
+        let create = json!({"name": format!("refused-{attempt}"), "type": "api_key",
+                            "value": "sk_refused_0123456789", "allowedHosts": [upstream.origin()]});
+        let reply = api
+            .call(Method::POST, "/credentials", token, Some(&create))
+            .await;
+        assert_unavailable("a create", &reply);
+        let value = json!({"value": format!("sk_refused_{attempt}_0123456789")});
+        let reply = api.update_credential(&some.id, token, &value).await;
+        assert_unavailable("a new secret value", &reply);
+        let description = json!({"description": "refused"});
+        let reply = api.update_credential(&some.id, token, &description).await;
+        assert_unavailable("a new description", &reply);
+        let reply = api.delete_credential(&some.id, token).await;
+        assert_unavailable("a delete", &reply);
         // A use cannot be audited, so it is refused before anything is sent.
-        let (status, body, headers) = call(
-            client
-                .post(format!("{base}/credentials/{}/proxy", some.id))
-                .json(&json!({"method": "GET", "url": upstream.url("/record/full")})),
-            token,
-        )
-        .await;
-        assert_unavailable("a credential use", status, &body, &headers);
+        let call = json!({"method": "GET", "url": upstream.url("/record/full")});
+        let reply = api.proxy(&some.id, token, &call).await;
+        assert_unavailable("a credential use", &reply);
         assert_eq!(
             upstream.requests().len(),
             requests_before,
             "an unaudited use reached the upstream"
         );
-        let (status, body, headers) = call(
-            client
-                .post(format!("{base}/credentials/{oauth2_id}/proxy"))
-                .json(&json!({"method": "GET", "url": upstream.url("/record/full")})),
-            token,
-        )
-        .await;
-        assert_unavailable("an OAuth2 credential use", status, &body, &headers);
+        let reply = api.proxy(&oauth2_id, token, &call).await;
+        assert_unavailable("an OAuth2 credential use", &reply);
         assert_eq!(
             upstream.token_calls(),
             0,
@@ -974,35 +865,26 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
         );
 
         // Reads go on, and show nothing of the refused writes.
-        assert_eq!(list_all(&client, &base, token).await, before);
+        assert_eq!(list_all(&api, token).await, before);
         for (name, known) in &ledger.live {
-            let (status, body, _) = call(
-                client.get(format!("{base}/credentials/{}", known.id)),
-                token,
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{name}: {body}");
-            assert_eq!(body, before[name], "{name} unchanged");
-            let (status, body, _) = call(
-                client.get(format!("{base}/credentials/{}/versions", known.id)),
-                token,
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{name}'s versions: {body}");
+            let read = api.get(&format!("/credentials/{}", known.id), token).await;
+            assert_eq!(read.status, StatusCode::OK, "{name}: {}", read.body);
+            assert_eq!(read.json(), before[name], "{name} unchanged");
+            let versions = format!("/credentials/{}/versions", known.id);
+            let read = api.get(&versions, token).await;
+            assert_eq!(
+                read.status,
+                StatusCode::OK,
+                "{name}'s versions: {}",
+                read.body
+            );
         }
-        let health = client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .expect("answered");
-        assert_eq!(health.status(), StatusCode::OK);
+        let health = Reply::send(api.request(Method::GET, "/healthz")).await;
+        assert_eq!(health.status, StatusCode::OK);
     }
-    let ready = client
-        .get(format!("{base}/readyz"))
-        .send()
+    let ready = Reply::send(api.request(Method::GET, "/readyz"))
         .await
-        .expect("answered")
-        .status();
+        .status;
     assert!(
         server.child.try_wait().expect("poll").is_none(),
         "the server is still running"
@@ -1020,22 +902,11 @@ async fn a_full_disk_refuses_writes_cleanly_and_reads_go_on() {
             .await
             .expect("updated once space is back");
     }
-    takes_writes(&client, &base, token, &upstream).await;
+    takes_writes(&api, token, &upstream).await;
     // The OAuth2 credential is not the ledger's: it goes before the reconciliation.
-    let (status, body, _) = call(
-        client.delete(format!("{base}/credentials/{oauth2_id}")),
-        token,
-    )
-    .await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let found = reconcile(
-        &client,
-        &base,
-        token,
-        &upstream,
-        std::slice::from_mut(&mut ledger),
-    )
-    .await;
+    let deleted = api.delete_credential(&oauth2_id, token).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    let found = reconcile(&api, token, &upstream, std::slice::from_mut(&mut ledger)).await;
     assert_eq!(found.checked, 12);
     server.stop();
     eprintln!(

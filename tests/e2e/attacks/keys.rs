@@ -6,7 +6,7 @@ use super::*;
 // Finding 8: the current sealed row is bound to the credential's version
 // ---------------------------------------------------------------------------------------
 
-impl Vault {
+impl TestApp {
     /// The credential's sealed blob (hex) and key id, as the store holds them.
     fn sealed_of(&self, id: &str) -> (String, String) {
         let row = match self.backend {
@@ -42,36 +42,36 @@ impl Vault {
 /// it (500 `sealed-data-tampered`), sends nothing upstream and shows neither secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sealed_blob_rolled_back_over_a_later_version_is_refused() {
-    for backend in BACKENDS {
+    for backend in Backend::ALL {
         let upstream = start_upstream().await;
-        let Some(mut vault) = Vault::start_on(backend, true).await else {
+        let Some(mut vault) = start_on(backend, true).await else {
             continue;
         };
         let (before, after) = (canary("before-rotation"), canary("after-rotation"));
         let id = vault
-            .create(
-                &vault.a,
+            .api
+            .create_credential(
+                &vault.token,
                 &json!({"name": "rotated", "type": "api_key", "value": before,
                         "allowedHosts": [upstream.origin()]}),
             )
-            .await;
+            .await
+            .id();
         // A second credential whose blob is rolled back over a name-only change.
         let renamed = vault
-            .create(
-                &vault.a,
+            .api
+            .create_credential(
+                &vault.token,
                 &json!({"name": "renamed", "type": "api_key", "value": canary("renamed"),
                         "allowedHosts": [upstream.origin()]}),
             )
-            .await;
+            .await
+            .id();
         let (old, old_renamed) = (vault.sealed_of(&id), vault.sealed_of(&renamed));
 
         let rotated = vault
-            .call(
-                Method::PATCH,
-                &format!("/credentials/{id}"),
-                &vault.a,
-                Some(&json!({"value": after})),
-            )
+            .api
+            .update_credential(&id, &vault.token, &json!({"value": after}))
             .await;
         assert_eq!(
             rotated.status,
@@ -80,12 +80,8 @@ async fn a_sealed_blob_rolled_back_over_a_later_version_is_refused() {
             rotated.body
         );
         let name_only = vault
-            .call(
-                Method::PATCH,
-                &format!("/credentials/{renamed}"),
-                &vault.a,
-                Some(&json!({"name": "renamed again"})),
-            )
+            .api
+            .update_credential(&renamed, &vault.token, &json!({"name": "renamed again"}))
             .await;
         assert_eq!(name_only.status, StatusCode::OK, "{}", name_only.body);
         assert_ne!(
@@ -101,7 +97,7 @@ async fn a_sealed_blob_rolled_back_over_a_later_version_is_refused() {
         vault.restart().await;
 
         for target in [&id, &renamed] {
-            let reply = proxy(&vault, &vault.a, target, &upstream).await;
+            let reply = proxy(&vault, &vault.token, target, &upstream).await;
             assert_eq!(
                 reply.problem(),
                 (
@@ -120,7 +116,8 @@ async fn a_sealed_blob_rolled_back_over_a_later_version_is_refused() {
         );
         // The credential itself is still listed and described, without a secret.
         let shown = vault
-            .call(Method::GET, &format!("/credentials/{id}"), &vault.a, None)
+            .api
+            .get(&format!("/credentials/{id}"), &vault.token)
             .await;
         assert_eq!(shown.status, StatusCode::OK);
         shown.reveals_none(&[&before, &after]);

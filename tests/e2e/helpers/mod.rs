@@ -1,0 +1,82 @@
+//! What the end-to-end tests share, written once: the vault in the test process
+//! ([`TestApp`]) and the real binary ([`Server`], [`TestServer`], [`Installation`]), one
+//! HTTP client with typed calls ([`Api`], [`Reply`]), PostgreSQL databases and clusters of
+//! the tests' own, an upstream that records what it gets, and seeded log entries.
+
+pub(crate) mod app;
+pub(crate) mod http;
+pub(crate) mod postgres;
+pub(crate) mod retention;
+pub(crate) mod server;
+pub(crate) mod upstream;
+
+use std::process::Output;
+
+use secrecy::ExposeSecret as _;
+
+pub(crate) use app::{TestApp, spawn_app};
+pub(crate) use http::{Api, Reply, client_with_timeout, http_client};
+pub(crate) use server::{BIN, Installation, Server, TestServer, command, run_ok};
+
+/// Where a vault keeps its data, for tests that run on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub(crate) const ALL: [Self; 2] = [Self::Sqlite, Self::Postgres];
+
+    /// Its name in the tests' reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Asserts that a program ran successfully; `what` (the program, or the statement it ran)
+/// names it in the failure, with its stderr.
+pub(crate) fn assert_success(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The trimmed stdout of a program that must have run successfully ([`assert_success`]).
+pub(crate) fn stdout_of(out: Output, what: &str) -> String {
+    assert_success(&out, what);
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+/// A unique secret to put in and look for where it must never come out.
+pub(crate) fn canary(label: &str) -> String {
+    format!("CANARY-{label}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A fresh `ENCRYPTION_KEY`.
+pub(crate) fn new_key() -> String {
+    vault_cipher_ring::KeyEncryptionKey::generate()
+        .expect("random")
+        .to_base64()
+        .expose_secret()
+        .to_owned()
+}
+
+/// The `id` of a created credential or access key, as the API returned it.
+pub(crate) trait Id {
+    fn id(&self) -> String;
+}
+
+impl Id for serde_json::Value {
+    fn id(&self) -> String {
+        self["id"].as_str().expect("id").to_owned()
+    }
+}

@@ -1,0 +1,38 @@
+//! The end-to-end tests: one test binary (`e2e`), so that the helpers they share are
+//! compiled once and written once (zero-to-production's `tests/api/main.rs`). Each module is
+//! an area; select one with nextest by its path, e.g.
+//! `cargo nextest run -p vault-server -E 'binary(e2e) & test(/^chaos::/)'`, or with
+//! `cargo test -p vault-server --test e2e -- chaos::`.
+//!
+//! - `api`: the REST API in the test process ([`helpers::TestApp`]): every credential type,
+//!   every error class, access keys, versions, organization isolation;
+//! - `binary`: the real `vault-server` as a newcomer and an operator run it;
+//! - `replicas`: several binaries on one PostgreSQL database;
+//! - `faults`: PostgreSQL stopped under load;
+//! - `usage`: credentials used through the binary against local upstreams;
+//! - `rotation`: rotating the key-encryption key;
+//! - `idp`: identity-provider tokens;
+//! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
+//!   log retention;
+//! - `cli`: the `vault` command-line client (build it first: `cargo build --workspace --bins`);
+//! - `packaging`: the Dockerfile, checked statically;
+//! - `attacks`: the attack suite and the security review, one module per area;
+//! - `chaos`, `chaos_proxy`: SIGKILL during writes, a rewrap and proxy load; a full disk;
+//! - `soak`: a long mixed load (ignored; `make soak`).
+
+mod helpers;
+
+mod api;
+mod attacks;
+mod binary;
+mod chaos;
+mod chaos_proxy;
+mod cli;
+mod faults;
+mod idp;
+mod operability;
+mod packaging;
+mod replicas;
+mod rotation;
+mod soak;
+mod usage;
