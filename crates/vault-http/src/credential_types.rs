@@ -132,6 +132,37 @@ mod tests {
         }
     }
 
+    /// Every key in a JSON value, at any depth.
+    fn keys(value: &Value, into: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, inner) in map {
+                    into.insert(key.clone());
+                    keys(inner, into);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| keys(v, into)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_types_are_served_in_camel_case_down_to_the_shape_parameters() {
+        let mut all = BTreeSet::new();
+        keys(&serde_json::to_value(SPECS).expect("json"), &mut all);
+        for key in [
+            "maxLength",
+            "defaultName",
+            "defaultPrefix",
+            "oneOf",
+            "names",
+        ] {
+            assert!(all.contains(key), "{key}");
+        }
+        let snake: Vec<&String> = all.iter().filter(|k| k.contains('_')).collect();
+        assert!(snake.is_empty(), "{snake:?}");
+    }
+
     const INDEX_HTML: &str = include_str!("console/index.html");
     const APP_JS: &str = include_str!("console/app.js");
 
@@ -169,7 +200,7 @@ mod tests {
             for field in spec.fields {
                 let input = match field.shape {
                     FieldShape::Placement { .. } => format!("name=\"{}.name\"", field.name),
-                    FieldShape::SecretMap => "id=\"header-rows\"".to_owned(),
+                    FieldShape::SecretMap { .. } => "id=\"header-rows\"".to_owned(),
                     _ => format!("name=\"{}\"", field.name),
                 };
                 assert!(
