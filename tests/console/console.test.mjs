@@ -1,7 +1,8 @@
 // The web console in headless Chromium against the real server (started by
 // scripts/test-console.sh): add one credential of each of the six types, reload, check that
 // no secret is in the DOM or in any response the page received, edit, restore a version,
-// delete; create, copy and revoke an access key; errors, the keyboard and phone width.
+// delete; create, copy and revoke an access key; errors, the keyboard; every type that
+// /credential-types describes through its form; phone width.
 // Screenshots of each tab go to $SCREENSHOTS.
 
 import assert from 'node:assert/strict';
@@ -147,8 +148,8 @@ try {
       await page.fill(form('textarea[name=claims]'), '{"iss": "console", "sub": "svc"}');
     });
     await add('custom', async () => {
-      await page.fill(form('input[name=headerName]'), 'X-Custom-Auth');
-      await page.fill(form('input[name=headerValue]'), canary('custom'));
+      await page.fill(form('input[name="headers.name"]'), 'X-Custom-Auth');
+      await page.fill(form('input[name="headers.value"]'), canary('custom'));
     });
     await assertNoSecretOnPage('after saving');
   });
@@ -313,6 +314,123 @@ try {
     await page.keyboard.press('Escape');
     await page.waitForSelector('#confirm[open]', { state: 'detached' });
     assert.ok(await page.isVisible(row('api_key')), 'Escape deleted nothing');
+  });
+
+  await step('every type of /credential-types: its form has each field, creates and edits', async () => {
+    const types = await api('GET', '/credential-types');
+    assert.equal(types.status, 200, JSON.stringify(types.body));
+    assert.ok(types.body.items.length >= 6, 'the vault describes its types');
+    const wrapper = (field) => form(`[data-field="${field.name}"]`);
+    for (const spec of types.body.items) {
+      const name = `spec ${spec.type} ${randomUUID().slice(0, 8)}`;
+      await page.click('#add-credential');
+      await page.waitForSelector('#credential-form', { state: 'visible' });
+      await page.selectOption(form('select[name=type]'), spec.type);
+      assert.equal(await page.textContent(form('#type-fields-legend')), spec.title);
+
+      // Each field: an input named for it with its label, or a group whose legend is the
+      // label and whose every control is named under the field.
+      for (const field of spec.fields) {
+        const found = await page.evaluate((f) => {
+          const node = document.querySelector(`#credential-form [data-field="${f.name}"]`);
+          if (!node) return null;
+          const controls = [...node.querySelectorAll('input, select, textarea')];
+          const group = node.tagName === 'FIELDSET';
+          return {
+            group,
+            label: group
+              ? node.querySelector('legend').textContent
+              : controls.find((c) => c.name === f.name)?.labels[0]?.textContent,
+            named: controls.every((c) => (group ? c.name.startsWith(`${f.name}.`) : c.name === f.name)),
+            count: controls.length,
+          };
+        }, field);
+        assert.ok(found, `${spec.type}: no input for ${field.name}`);
+        assert.ok(found.count > 0 && found.named, `${spec.type}.${field.name}: ${JSON.stringify(found)}`);
+        assert.ok(found.label && found.label.includes(field.label), `${spec.type}.${field.name} is labelled ${field.label}: ${found.label}`);
+        assert.equal(found.group, ['placement', 'secretMap'].includes(field.shape.kind), `${spec.type}.${field.name}`);
+      }
+      // Every control of the form has a label of its own.
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('#credential-form input, #credential-form select, #credential-form textarea')]
+          .filter((c) => !c.labels || !c.labels.length).map((c) => c.name));
+      assert.deepEqual(unlabelled, []);
+
+      // A field required only for some values of another is shown only for them.
+      for (const field of spec.fields.filter((f) => f.required.when === 'if')) {
+        const other = spec.fields.find((f) => f.name === field.required.field);
+        const off = other.shape.options.find((o) => !field.required.oneOf.includes(o));
+        await page.selectOption(form(`[name="${other.name}"]`), field.required.oneOf[0]);
+        assert.ok(await page.isVisible(wrapper(field)), `${spec.type}.${field.name} shown`);
+        if (off) {
+          await page.selectOption(form(`[name="${other.name}"]`), off);
+          assert.equal(await page.isVisible(wrapper(field)), false, `${spec.type}.${field.name} hidden`);
+        }
+      }
+      for (const field of spec.fields.filter((f) => f.shape.kind === 'choice')) {
+        await page.selectOption(form(`[name="${field.name}"]`), field.shape.options[0]);
+      }
+
+      // Fill what is required (for the choices made), then create.
+      await page.fill(form('input[name=name]'), name);
+      await page.fill(form('textarea[name=allowedHosts]'), 'auth.example.com');
+      const typed = {};
+      for (const field of spec.fields) {
+        if (field.required.when === 'never' || !(await page.isVisible(wrapper(field)))) continue;
+        const at = (suffix = '') => form(`[name="${field.name}${suffix}"]`);
+        switch (field.shape.kind) {
+          case 'choice': break;
+          case 'url': typed[field.name] = 'https://auth.example.com/token'; break;
+          case 'textList': typed[field.name] = 'one two'; break;
+          case 'integer': typed[field.name] = String(field.shape.minimum); break;
+          case 'object': typed[field.name] = '{"k": "v"}'; break;
+          case 'placement': await page.fill(at('.name'), 'X-Console'); break;
+          case 'secretMap':
+            await page.fill(at('.name'), 'X-Console');
+            await page.fill(at('.value'), canary(`${spec.type}-map`));
+            break;
+          case 'secret':
+          case 'secretPem':
+            await page.fill(at(), canary(`${spec.type}-${field.name}-0123456789abcdef`));
+            break;
+          default: typed[field.name] = `console-${field.name}`;
+        }
+        if (typed[field.name]) await page.fill(at(), typed[field.name]);
+      }
+      await page.locator('#credential-form').screenshot({ path: `${SHOTS}/form-${spec.type}.png` });
+      await page.click('#save-credential');
+      await page.waitForSelector(`#credentials tr:has(td.name:text-is("${name}"))`);
+      const made = `#credentials tr:has(td.name:text-is("${name}"))`;
+      const id = await page.getAttribute(made, 'data-credential-id');
+
+      // Edit: public values come back, secrets do not; replace them and the description.
+      await page.click(`${made} button.edit`);
+      await page.waitForSelector('#credential-form', { state: 'visible' });
+      for (const [field, value] of Object.entries(typed)) {
+        assert.equal(await page.inputValue(form(`[name="${field}"]`)), value, `${spec.type}.${field} filled`);
+      }
+      const secrets = await page.$$(`${form('[data-secret]')}:visible`);
+      assert.ok(secrets.length > 0, `${spec.type} has a secret to replace`);
+      for (const input of secrets) {
+        assert.equal(await input.inputValue(), '');
+        assert.match(await input.getAttribute('placeholder'), /unchanged/);
+        assert.equal(await input.evaluate((i) => i.required), false);
+        await input.fill(canary(`${spec.type}-v2-0123456789abcdef`));
+      }
+      await page.fill(form('textarea[name=description]'), 'edited');
+      await page.click('#save-credential');
+      await page.waitForSelector('#credential-form', { state: 'hidden' });
+      const stored = await api('GET', `/credentials/${id}`);
+      assert.equal(stored.body.description, 'edited', JSON.stringify(stored.body));
+      assert.equal(stored.body.version, 2, `${spec.type}: the secret was replaced`);
+      for (const [field, value] of Object.entries(typed)) {
+        const kind = spec.fields.find((f) => f.name === field).shape.kind;
+        const parse = { textList: (v) => v.split(' '), integer: Number, object: JSON.parse }[kind];
+        const expected = parse ? parse(value) : value;
+        assert.deepEqual(stored.body[field], expected, `${spec.type}.${field} kept`);
+      }
+    }
+    await assertNoSecretOnPage('after every type');
   });
 
   await step('readable at phone width', async () => {

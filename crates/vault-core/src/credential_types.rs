@@ -111,7 +111,7 @@ mod tests {
     }
 
     #[test]
-    fn field_names_are_unique_and_conditions_name_a_field_of_the_type() {
+    fn field_names_are_unique_and_conditions_and_map_names_name_a_field_of_the_type() {
         for spec in SPECS {
             let mut names: Vec<&str> = spec.field_names().collect();
             names.sort_unstable();
@@ -140,6 +140,16 @@ mod tests {
                         );
                     };
                     assert!(one_of.iter().all(|v| options.contains(v)));
+                }
+                if let FieldShape::SecretMap { names } = field.shape {
+                    assert!(
+                        spec.derived
+                            .iter()
+                            .any(|d| d.name == names && d.shape == FieldShape::TextList),
+                        "{}: {} lists its names in no derived list",
+                        spec.credential_type,
+                        field.name
+                    );
                 }
             }
         }

@@ -22,7 +22,9 @@ pub const SPEC: TypeSpec = TypeSpec {
     fields: &[FieldSpec {
         name: "headers",
         label: "Headers",
-        shape: FieldShape::SecretMap,
+        shape: FieldShape::SecretMap {
+            names: "headerNames",
+        },
         required: Required::Always,
         nullable: false,
         description: "Header name to secret value.",

@@ -9,7 +9,11 @@ use crate::credential::CredentialType;
 
 /// How a field is written in a request body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum FieldShape {
     /// A one-line string.
     Text {
@@ -48,20 +52,31 @@ pub enum FieldShape {
     /// A secret of several lines (a PEM private key).
     SecretPem,
     /// Names, each with a secret value (header name to value).
-    SecretMap,
+    SecretMap {
+        /// The derived field that lists the names (the values are never shown), so a form
+        /// can show the entries it replaces.
+        names: &'static str,
+    },
 }
 
 impl FieldShape {
     /// True for the shapes whose values are sealed and never shown again.
     #[must_use]
     pub const fn is_secret(self) -> bool {
-        matches!(self, Self::Secret | Self::SecretPem | Self::SecretMap)
+        matches!(
+            self,
+            Self::Secret | Self::SecretPem | Self::SecretMap { .. }
+        )
     }
 }
 
 /// When a field must be given on create.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "when", rename_all = "camelCase")]
+#[serde(
+    tag = "when",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Required {
     /// Always.
     Always,

@@ -9,7 +9,7 @@
 
 (function () {
   const STORAGE_KEY = 'vault.accessKey';
-  const TYPES = ['api_key', 'bearer_token', 'basic_auth', 'oauth2', 'jwt', 'custom'];
+  const SECRET_KINDS = ['secret', 'secretPem', 'secretMap'];
   const UNCHANGED = 'unchanged \u2014 type to replace';
   const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -18,6 +18,7 @@
 
   const state = {
     key: null,
+    types: [],
     credentials: new Map(),
     editing: null,
     detailsId: null,
@@ -205,18 +206,20 @@
   async function connect(key, automatic) {
     clearError();
     say('Connecting\u2026');
+    /* Any valid key may read the credential types, so reading them checks the key too. */
     try {
-      await api('GET', '/credentials?limit=1', { key });
+      const { data } = await api('GET', '/credential-types', { key });
+      state.types = data.items || [];
     } catch (e) {
-      const status = e instanceof Problem ? e.problem.status : 0;
-      if (status !== 403) {
-        say('');
-        if (automatic) sessionStorage.removeItem(STORAGE_KEY);
-        showError(e);
-        $('#access-key').focus();
-        return;
-      }
+      say('');
+      if (automatic) sessionStorage.removeItem(STORAGE_KEY);
+      showError(e);
+      $('#access-key').focus();
+      return;
     }
+    const filter = $('#type-filter');
+    while (filter.options.length > 1) filter.remove(1);
+    fillTypeOptions(filter);
     state.key = key;
     sessionStorage.setItem(STORAGE_KEY, key);
     $('#access-key').value = '';
@@ -369,6 +372,28 @@
 
   /* ---------------------------------------------------------------- credential form */
 
+  /*
+   * The type-specific part of the form, the details and the type filter are built from
+   * GET /credential-types: each type lists its fields with a shape (how a value is
+   * written), when each is required and which are secret. A new type needs no change here.
+   */
+  function typeSpec(type) {
+    return state.types.find((t) => t.type === type) || { type, title: type, description: '', fields: [], derived: [] };
+  }
+
+  function isSecret(field) {
+    return SECRET_KINDS.includes(field.shape.kind);
+  }
+
+  /* Descriptions mark code with backticks; the page shows them as plain text. */
+  function plain(text) {
+    return String(text || '').replace(/`/g, '');
+  }
+
+  function fillTypeOptions(select) {
+    for (const t of state.types) select.append(el('option', { value: t.type, text: t.type }));
+  }
+
   function credentialForm() {
     return $('#credential-form');
   }
@@ -376,8 +401,12 @@
   function openCreate() {
     clearError();
     closeDetails(false);
+    if (!state.types.length) {
+      showError(new Problem({ title: 'No credential types', detail: 'The vault described no credential type: reconnect and try again.' }));
+      return;
+    }
     const form = mountCredentialForm(null);
-    setType(form, 'api_key');
+    setType(form, state.types[0].type);
     $('select[name=type]', form).focus();
   }
 
@@ -394,6 +423,7 @@
     const form = mountCredentialForm(credential);
     $('#credential-form-heading', form).textContent = 'Edit \u201c' + credential.name + '\u201d';
     const type = $('select[name=type]', form);
+    if (!state.types.some((t) => t.type === credential.type)) type.append(el('option', { value: credential.type, text: credential.type }));
     type.value = credential.type;
     type.disabled = true;
     setType(form, credential.type);
@@ -408,6 +438,7 @@
     const slot = $('#credential-form-slot');
     slot.append(cloneTemplate('tpl-credential-form'));
     const form = credentialForm();
+    fillTypeOptions($('select[name=type]', form));
     form.addEventListener('submit', onSaveCredential);
     form.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') { event.preventDefault(); closeCredentialForm(true); }
@@ -428,22 +459,16 @@
     }
   }
 
+  /* Renders the fields of a type, each from its shape. */
   function setType(form, type) {
+    const spec = typeSpec(type);
     const holder = $('#type-fields', form);
     clear(holder);
-    holder.append(cloneTemplate('tpl-' + type));
-    if (type === 'jwt') {
-      const algorithm = $('select[name=algorithm]', holder);
-      algorithm.addEventListener('change', () => syncJwt(holder));
-      syncJwt(holder);
-    }
-    if (type === 'custom') {
-      $('#add-header', holder).addEventListener('click', () => {
-        const input = addHeaderRow(holder, '');
-        input.focus();
-      });
-      addHeaderRow(holder, '');
-    }
+    $('#f-type-hint', form).textContent = plain(spec.description);
+    $('#type-fields-legend', form).textContent = spec.title;
+    for (const field of spec.fields) holder.append(renderField(field));
+    holder.onchange = () => syncConditions(holder, spec);
+    syncConditions(holder, spec);
     if (state.editing) {
       $$('[data-secret]', holder).forEach((input) => {
         input.required = false;
@@ -452,170 +477,284 @@
     }
   }
 
-  function syncJwt(holder) {
-    const hmac = $('select[name=algorithm]', holder).value.startsWith('HS');
-    for (const field of $$('[data-jwt]', holder)) {
-      const on = (field.dataset.jwt === 'secret') === hmac;
-      field.hidden = !on;
-      const input = $('[name]', field);
-      input.disabled = !on;
-      if (!on) input.value = '';
+  function renderField(field) {
+    const id = 'f-' + field.name;
+    const kind = field.shape.kind;
+    let node;
+    if (kind === 'placement') node = placementGroup(field, id);
+    else if (kind === 'secretMap') node = mapGroup(field, id);
+    else {
+      node = el('div', { className: 'field' }, [
+        el('label', { for: id, text: field.label + (kind === 'textList' ? ' (space-separated)' : '') }),
+        inputFor(field, id),
+        fieldHint(field, id),
+      ]);
+    }
+    node.dataset.field = field.name;
+    return node;
+  }
+
+  function fieldHint(field, id) {
+    return el('p', { id: id + '-hint', className: 'hint', text: plain(field.description) });
+  }
+
+  function inputFor(field, id) {
+    const shape = field.shape;
+    const base = {
+      id,
+      name: field.name,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-describedby': id + '-hint',
+      required: field.required.when !== 'never',
+    };
+    const secret = { autocomplete: 'new-password', dataset: { secret: '' } };
+    switch (shape.kind) {
+      case 'choice':
+        return el('select', { id, name: field.name, 'aria-describedby': id + '-hint' },
+          shape.options.map((option) => el('option', { value: option, text: option })));
+      case 'url':
+        return el('input', Object.assign(base, { type: 'url' }));
+      case 'integer':
+        return el('input', Object.assign(base, { type: 'number', min: shape.minimum, max: shape.maximum, inputmode: 'numeric' }));
+      case 'object':
+        return el('textarea', Object.assign(base, { rows: 3, placeholder: '{"name": "value"}' }));
+      case 'secret':
+        return el('input', Object.assign(base, secret, { type: 'password' }));
+      case 'secretPem':
+        return el('textarea', Object.assign(base, secret, { rows: 5, className: 'masked' }));
+      default:
+        return el('input', Object.assign(base, { type: 'text', maxlength: shape.maxLength }));
     }
   }
 
-  let headerRowCounter = 0;
+  /* Where a value goes: `in` (only where a query parameter is allowed), name and prefix;
+     the defaults are placeholders, sent only when something was typed. */
+  function placementGroup(field, id) {
+    const shape = field.shape;
+    const part = (key, label, control) => {
+      control.id = id + '-' + key;
+      control.name = field.name + '.' + key;
+      return el('div', { className: 'field' }, [el('label', { for: control.id, text: label }), control]);
+    };
+    const text = (placeholder) => el('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: placeholder || null });
+    const prefix = shape.defaultPrefix ? ' (default \u201c' + shape.defaultPrefix + '\u201d)' : '';
+    return el('fieldset', { className: 'group', 'aria-describedby': id + '-hint' }, [
+      el('legend', { text: field.label }),
+      shape.query ? part('in', 'In', el('select', null, ['header', 'query'].map((o) => el('option', { value: o, text: o })))) : null,
+      part('name', (shape.query ? 'Header or parameter name' : 'Header') + ' (default ' + shape.defaultName + ')', text(shape.defaultName)),
+      part('prefix', 'Prefix' + prefix, text(shape.defaultPrefix)),
+      fieldHint(field, id),
+    ]);
+  }
 
-  function addHeaderRow(holder, name) {
-    const fragment = cloneTemplate('tpl-header-row');
-    const row = fragment.firstElementChild;
-    headerRowCounter += 1;
-    const labels = $$('label', row);
-    const inputs = [$('input[name=headerName]', row), $('input[name=headerValue]', row)];
-    inputs.forEach((input, i) => {
-      input.id = 'f-header-' + headerRowCounter + '-' + i;
-      labels[i].htmlFor = input.id;
+  /* Names with secret values: one row per entry. */
+  function mapGroup(field, id) {
+    const add = el('button', { type: 'button', className: 'add-entry', text: 'Add a row' });
+    const group = el('fieldset', { className: 'group', 'aria-describedby': id + '-hint' }, [
+      el('legend', { text: field.label }),
+      el('div', { className: 'map-rows' }),
+      add,
+      fieldHint(field, id),
+    ]);
+    add.addEventListener('click', () => addMapRow(group, field, '').focus());
+    addMapRow(group, field, '');
+    return group;
+  }
+
+  let rowCounter = 0;
+
+  function addMapRow(group, field, name) {
+    rowCounter += 1;
+    const id = 'f-' + field.name + '-' + rowCounter;
+    const key = el('input', { id: id + '-name', name: field.name + '.name', type: 'text', autocomplete: 'off', spellcheck: 'false' });
+    key.value = name;
+    const value = el('input', {
+      id: id + '-value',
+      name: field.name + '.value',
+      type: 'password',
+      autocomplete: 'new-password',
+      placeholder: state.editing ? UNCHANGED : null,
+      dataset: { secret: '' },
     });
-    inputs[0].value = name;
-    if (state.editing) inputs[1].placeholder = UNCHANGED;
-    $('.remove-header', row).addEventListener('click', () => {
-      const rows = $('#header-rows', holder);
+    const remove = el('button', { type: 'button', className: 'remove-entry', text: 'Remove' });
+    const row = el('div', { className: 'map-row' }, [
+      el('div', { className: 'field' }, [el('label', { for: key.id, text: 'Name' }), key]),
+      el('div', { className: 'field' }, [el('label', { for: value.id, text: 'Value' }), value]),
+      remove,
+    ]);
+    remove.addEventListener('click', () => {
       row.remove();
-      const first = $('input', rows) || $('#add-header', holder);
-      first.focus();
+      ($('input', group) || $('.add-entry', group)).focus();
     });
-    $('#header-rows', holder).append(row);
-    return inputs[0];
+    $('.map-rows', group).append(row);
+    return key;
+  }
+
+  /* A field required only when another field has one of some values is shown (and read)
+     only then. */
+  function syncConditions(holder, spec) {
+    for (const field of spec.fields) {
+      const rule = field.required;
+      if (rule.when !== 'if') continue;
+      const other = $('[name="' + CSS.escape(rule.field) + '"]', holder);
+      const on = Boolean(other) && rule.oneOf.includes(other.value);
+      const wrapper = $('[data-field="' + CSS.escape(field.name) + '"]', holder);
+      wrapper.hidden = !on;
+      $$('[name]', wrapper).forEach((input) => {
+        input.disabled = !on;
+        if (!on) input.value = '';
+      });
+    }
   }
 
   function fillCredential(form, c) {
     const set = (name, value) => {
-      const input = $('[name="' + name + '"]', form);
+      const input = $('[name="' + CSS.escape(name) + '"]', form);
       if (input && value !== undefined && value !== null) input.value = value;
     };
     set('name', c.name);
     set('description', c.description);
     set('expiresAt', toLocalInput(c.expiresAt));
     set('allowedHosts', (c.allowedHosts || []).join('\n'));
-    if (c.placement) {
-      set('placement.in', c.placement.in);
-      set('placement.name', c.placement.name);
-      set('placement.prefix', c.placement.prefix);
+    const spec = typeSpec(c.type);
+    const holder = $('#type-fields', form);
+    for (const field of spec.fields) {
+      const value = c[field.name];
+      const kind = field.shape.kind;
+      if (kind === 'secretMap') {
+        const group = $('[data-field="' + CSS.escape(field.name) + '"]', holder);
+        const names = c[field.shape.names] || [];
+        clear($('.map-rows', group));
+        names.forEach((n) => addMapRow(group, field, n));
+        if (!names.length) addMapRow(group, field, '');
+      } else if (isSecret(field) || value === undefined || value === null) {
+        continue;
+      } else if (kind === 'placement') {
+        for (const part of ['in', 'name', 'prefix']) set(field.name + '.' + part, value[part]);
+      } else if (kind === 'textList') {
+        set(field.name, value.join(' '));
+      } else if (kind === 'object') {
+        set(field.name, JSON.stringify(value, null, 2));
+      } else {
+        set(field.name, value);
+      }
     }
-    set('username', c.username);
-    set('clientId', c.clientId);
-    set('tokenUrl', c.tokenUrl);
-    if (c.scopes) set('scopes', c.scopes.join(' '));
-    set('clientAuth', c.clientAuth);
-    set('audience', c.audience);
-    if (c.algorithm) {
-      set('algorithm', c.algorithm);
-      syncJwt($('#type-fields', form));
+    syncConditions(holder, spec);
+  }
+
+  /* An input's value; disabled inputs and those in a hidden group are never read. */
+  function inputValue(form, name, raw) {
+    const input = $('[name="' + CSS.escape(name) + '"]', form);
+    if (!input || input.disabled || input.closest('[hidden]')) return '';
+    return raw ? input.value : input.value.trim();
+  }
+
+  function readCommon(form) {
+    const hosts = inputValue(form, 'allowedHosts').split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
+    return {
+      name: inputValue(form, 'name'),
+      description: inputValue(form, 'description'),
+      expiresAt: toRfc3339(inputValue(form, 'expiresAt')),
+      allowedHosts: hosts.length ? hosts : null,
+    };
+  }
+
+  /* The type's fields that were given, by name. */
+  function readFields(form, spec) {
+    const body = {};
+    for (const field of spec.fields) {
+      const value = readField(form, field);
+      if (value !== undefined) body[field.name] = value;
     }
-    if (c.claims) set('claims', JSON.stringify(c.claims, null, 2));
-    set('ttlSeconds', c.ttlSeconds);
-    if (c.type === 'custom') {
-      const holder = $('#type-fields', form);
-      clear($('#header-rows', holder));
-      const names = c.headerNames || [];
-      names.forEach((n) => addHeaderRow(holder, n));
-      if (!names.length) addHeaderRow(holder, '');
+    return body;
+  }
+
+  function readField(form, field) {
+    const text = inputValue(form, field.name, isSecret(field));
+    switch (field.shape.kind) {
+      case 'textList': {
+        const items = text.split(/\s+/).filter(Boolean);
+        return items.length ? items : undefined;
+      }
+      case 'integer':
+        return text ? Number(text) : undefined;
+      case 'object':
+        return readObject(field, text);
+      case 'placement':
+        return readPlacement(form, field);
+      case 'secretMap':
+        return readMap(form, field);
+      default:
+        return text || undefined;
     }
   }
 
-  /* Reads the form into a request body. Disabled and absent inputs are never read. */
-  function readCredential(form) {
-    const value = (name, trim) => {
-      const input = $('[name="' + name + '"]', form);
-      if (!input || input.disabled || input.closest('[hidden]')) return '';
-      return trim === false ? input.value : input.value.trim();
-    };
-    const type = $('select[name=type]', form).value;
-    const body = {};
-    const common = {};
-    common.name = value('name');
-    common.description = value('description');
-    common.expiresAt = toRfc3339(value('expiresAt'));
-    const hosts = value('allowedHosts').split(/\r?\n/).map((h) => h.trim()).filter(Boolean);
-    common.allowedHosts = hosts.length ? hosts : null;
-    const secrets = {};
-    if (type === 'api_key' || type === 'bearer_token') secrets.value = value('value', false);
-    if (type === 'api_key') {
-      const placement = { in: value('placement.in') || 'header', name: value('placement.name') };
-      const prefix = value('placement.prefix', false);
-      if (prefix) placement.prefix = prefix;
-      if (placement.name || placement.in !== 'header' || prefix) {
-        if (!placement.name && placement.in === 'header') placement.name = 'X-API-Key';
-        body.placement = placement;
+  function readObject(field, text) {
+    if (!text) return undefined;
+    let parsed;
+    try { parsed = JSON.parse(text); } catch (e) { parsed = undefined; }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      const label = field.label.toLowerCase();
+      throw new Problem({ title: 'Invalid ' + label, detail: 'The ' + label + ' must be a JSON object, like {"iss": "vault"}.', errors: [{ field: field.name, message: 'must be a JSON object' }] });
+    }
+    return parsed;
+  }
+
+  function readPlacement(form, field) {
+    const where = inputValue(form, field.name + '.in') || 'header';
+    const name = inputValue(form, field.name + '.name');
+    const prefix = inputValue(form, field.name + '.prefix', true);
+    if (!name && !prefix && where === 'header') return undefined;
+    const placement = { in: where, name: name || (where === 'header' ? field.shape.defaultName : '') };
+    if (prefix) placement.prefix = prefix;
+    return placement;
+  }
+
+  /* On edit the rows replace all the entries: every row needs its value, or none does
+     (then the entries stay as they are). */
+  function readMap(form, field) {
+    const group = $('[data-field="' + CSS.escape(field.name) + '"]', form);
+    if (!group || group.hidden) return undefined;
+    const rows = $$('.map-row', group).map((row) => ({
+      name: $('[name$=".name"]', row).value.trim(),
+      value: $('[name$=".value"]', row).value,
+    })).filter((r) => r.name || r.value);
+    if (state.editing) {
+      if (!rows.some((r) => r.value)) return undefined;
+      if (rows.some((r) => !r.value)) {
+        const label = field.label.toLowerCase();
+        throw new Problem({ title: field.label + ': every one needs its value', detail: 'Replacing ' + label + ' replaces all of them: type the value of every one, or none to keep them unchanged.', errors: [{ field: field.name, message: 'every one needs a value' }] });
       }
     }
-    if (type === 'basic_auth') {
-      body.username = value('username');
-      secrets.password = value('password', false);
-    }
-    if (type === 'oauth2') {
-      body.clientId = value('clientId');
-      secrets.clientSecret = value('clientSecret', false);
-      body.tokenUrl = value('tokenUrl');
-      const scopes = value('scopes').split(/\s+/).filter(Boolean);
-      if (scopes.length) body.scopes = scopes;
-      body.clientAuth = value('clientAuth');
-      body.audience = value('audience');
-    }
-    if (type === 'jwt') {
-      body.algorithm = value('algorithm');
-      secrets.secret = value('secret', false);
-      secrets.privateKey = value('privateKey', false);
-      const claims = value('claims');
-      if (claims) {
-        let parsed;
-        try { parsed = JSON.parse(claims); } catch (e) { parsed = undefined; }
-        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          throw new Problem({ title: 'Invalid claims', detail: 'The claims must be a JSON object, like {"iss": "vault"}.', errors: [{ field: 'claims', message: 'must be a JSON object' }] });
-        }
-        body.claims = parsed;
-      }
-      const ttl = value('ttlSeconds');
-      if (ttl) body.ttlSeconds = Number(ttl);
-      const header = value('placement.name');
-      const prefix = value('placement.prefix', false);
-      if (header || prefix) {
-        body.placement = { in: 'header', name: header || 'Authorization' };
-        if (prefix) body.placement.prefix = prefix;
-      }
-    }
-    if (type === 'custom') {
-      const rows = $$('.header-row', form).map((row) => ({
-        name: $('input[name=headerName]', row).value.trim(),
-        value: $('input[name=headerValue]', row).value,
-      })).filter((r) => r.name || r.value);
-      const anyValue = rows.some((r) => r.value);
-      if (anyValue || !state.editing) {
-        if (state.editing && rows.some((r) => !r.value)) {
-          throw new Problem({ title: 'Every header needs its value', detail: 'Replacing custom headers replaces all of them: type the value of every header, or none to keep them unchanged.', errors: [{ field: 'headers', message: 'every header needs a value' }] });
-        }
-        const headers = {};
-        rows.forEach((r) => { headers[r.name] = r.value; });
-        secrets.headers = headers;
-      }
-    }
-    for (const [k, v] of Object.entries(secrets)) {
-      if (k === 'headers' || v) body[k] = v;
-    }
-    return { type, common, body };
+    const map = {};
+    rows.forEach((r) => { map[r.name] = r.value; });
+    return map;
   }
 
   function buildCreate(form) {
-    const { type, common, body } = readCredential(form);
+    const type = $('select[name=type]', form).value;
     const out = { type };
-    for (const [k, v] of Object.entries(common)) if (v) out[k] = v;
-    for (const [k, v] of Object.entries(body)) if (v !== '' && v !== null && v !== undefined) out[k] = v;
-    return out;
+    for (const [k, v] of Object.entries(readCommon(form))) if (v) out[k] = v;
+    return Object.assign(out, readFields(form, typeSpec(type)));
+  }
+
+  /* Compares values as JSON, whatever the order of their keys. */
+  function canonical(value) {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
+    }
+    return value === undefined ? null : value;
+  }
+
+  function same(a, b) {
+    return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
   }
 
   function buildUpdate(form, original) {
-    const { common, body } = readCredential(form);
+    const common = readCommon(form);
     const out = {};
-    const same = (a, b) => JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b);
     if (common.name !== original.name) out.name = common.name;
     for (const k of ['description', 'expiresAt', 'allowedHosts']) {
       let before = original[k];
@@ -624,14 +763,16 @@
       const after = common[k] || null;
       if (!same(after, before || null)) out[k] = after;
     }
-    for (const [k, v] of Object.entries(body)) {
-      const secret = ['value', 'password', 'clientSecret', 'secret', 'privateKey', 'headers'].includes(k);
-      if (secret) { out[k] = v; continue; }
-      if (v === '' || v === undefined) {
-        if (k === 'audience' && original.audience) out.audience = null;
-        continue;
+    const spec = typeSpec(original.type);
+    const given = readFields(form, spec);
+    for (const field of spec.fields) {
+      const k = field.name;
+      const before = original[k];
+      if (!(k in given)) {
+        if (field.nullable && !isSecret(field) && before !== undefined && before !== null) out[k] = null;
+      } else if (isSecret(field) || !same(given[k], before)) {
+        out[k] = given[k];
       }
-      if (!same(v, original[k])) out[k] = v;
     }
     return out;
   }
@@ -702,20 +843,23 @@
     add('Type', c.type);
     add('Description', c.description);
     add('Allowed hosts', (c.allowedHosts || []).join(', ') || 'none');
-    if (c.placement) add('Placement', c.placement.in + ' ' + c.placement.name + (c.placement.prefix ? ' (prefix \u201c' + c.placement.prefix + '\u201d)' : ''));
-    add('Username', c.username);
-    add('Client ID', c.clientId);
-    add('Token URL', c.tokenUrl);
-    if (c.scopes) add('Scopes', c.scopes.join(' '));
-    add('Client authentication', c.clientAuth);
-    add('Audience', c.audience);
-    add('Algorithm', c.algorithm);
-    if (c.claims) add('Claims', JSON.stringify(c.claims));
-    add('Token lifetime', c.ttlSeconds ? c.ttlSeconds + ' s' : null);
-    if (c.headerNames) add('Headers', c.headerNames.join(', '));
+    const spec = typeSpec(c.type);
+    for (const field of spec.fields.concat(spec.derived)) {
+      if (!isSecret(field)) add(field.label, shownValue(field, c[field.name]));
+    }
     const hints = Object.entries(c.secretHints || {}).map(([k, v]) => k + ': ' + v).join(', ');
     add('Secret hints', hints);
     add('Version', String(c.version));
+  }
+
+  function shownValue(field, value) {
+    if (value === undefined || value === null) return null;
+    switch (field.shape.kind) {
+      case 'textList': return value.join(', ');
+      case 'object': return JSON.stringify(value);
+      case 'placement': return value.in + ' ' + value.name + (value.prefix ? ' (prefix \u201c' + value.prefix + '\u201d)' : '');
+      default: return String(value);
+    }
   }
 
   async function loadVersions(id) {
@@ -973,8 +1117,5 @@
     else $('#access-key').focus();
   }
 
-  if (!TYPES.every((t) => document.getElementById('tpl-' + t))) {
-    throw new Error('console: a credential type template is missing');
-  }
   init();
 }());

@@ -72,7 +72,7 @@ fn shape(field: &FieldSpec) -> Value {
         FieldShape::Secret | FieldShape::SecretPem => {
             json!({ "type": "string", "minLength": 1, "writeOnly": true })
         }
-        FieldShape::SecretMap => json!({
+        FieldShape::SecretMap { .. } => json!({
             "type": "object",
             "additionalProperties": { "type": "string" },
             "writeOnly": true,
