@@ -2,7 +2,7 @@
 //! `X-API-Key`).
 
 use super::Typed;
-use super::field_rules::{optional_header_secret, placement, required_header_secret};
+use super::field_rules::{SentIn, placement, secret_field};
 use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::apply::AppliedCredential;
@@ -51,11 +51,11 @@ pub(super) fn validate(
     let (default, secret) = match current {
         Some(CredentialKind::ApiKey { placement }) => (
             placement.clone(),
-            optional_header_secret("value", fields.secret("value"), errors),
+            secret_field(fields, "value", SentIn::Header, true, errors),
         ),
         _ => (
             Placement::api_key_default(),
-            required_header_secret("value", fields.secret("value"), errors),
+            secret_field(fields, "value", SentIn::Header, false, errors),
         ),
     };
     let placement = placement(fields.placement("placement"), default, true, errors)?;

@@ -1,7 +1,7 @@
 //! `basic_auth`: `Authorization: Basic base64(username:password)`.
 
 use super::Typed;
-use super::field_rules::{optional_secret, public_text, required_secret};
+use super::field_rules::{SentIn, public_text, secret_field};
 use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::apply::AppliedCredential;
@@ -59,11 +59,13 @@ pub(super) fn validate(
             None
         }
     };
-    let password = if current.is_some() {
-        optional_secret("password", fields.secret("password"), errors)
-    } else {
-        required_secret("password", fields.secret("password"), errors)
-    };
+    let password = secret_field(
+        fields,
+        "password",
+        SentIn::Elsewhere,
+        current.is_some(),
+        errors,
+    );
     Some((
         CredentialKind::BasicAuth {
             username: username?,

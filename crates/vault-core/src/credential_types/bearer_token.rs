@@ -1,7 +1,7 @@
 //! `bearer_token`: a static token sent as `Authorization: Bearer <value>`.
 
 use super::Typed;
-use super::field_rules::{optional_header_secret, required_header_secret};
+use super::field_rules::{SentIn, secret_field};
 use super::mismatch;
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::apply::AppliedCredential;
@@ -33,10 +33,7 @@ pub(super) fn validate(
     current: Option<&CredentialKind>,
     errors: &mut ValidationErrors,
 ) -> Typed {
-    let secret = match current {
-        Some(_) => optional_header_secret("value", fields.secret("value"), errors),
-        None => required_header_secret("value", fields.secret("value"), errors),
-    };
+    let secret = secret_field(fields, "value", SentIn::Header, current.is_some(), errors);
     Some((
         CredentialKind::BearerToken {},
         secret.map(CredentialSecrets::Value),

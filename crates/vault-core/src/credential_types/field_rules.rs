@@ -4,7 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::credential::{MAX_SECRET_BYTES, Placement, PlacementLocation, check_text};
-use crate::input::PlacementInput;
+use crate::input::{CredentialFields, PlacementInput};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// A secret string: non-empty, bounded, and free of control characters (it ends up in a
@@ -42,48 +42,35 @@ pub(super) fn header_secret(field: &str, value: &SecretString) -> Result<SecretS
     Ok(value)
 }
 
-pub(super) fn required_header_secret(
-    field: &str,
-    value: Option<&SecretString>,
+/// Where a secret is sent: a header value must also be visible ASCII.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SentIn {
+    /// In a header, as it is or after a prefix.
+    Header,
+    /// Elsewhere (a token request's body or Basic authentication, encoded there).
+    Elsewhere,
+}
+
+/// A secret field: required for a new credential, optional for a change (`changing`).
+pub(super) fn secret_field(
+    fields: &CredentialFields,
+    name: &'static str,
+    sent_in: SentIn,
+    changing: bool,
     errors: &mut ValidationErrors,
 ) -> Option<SecretString> {
-    match value {
-        Some(v) => errors.take(header_secret(field, v)),
+    let check = match sent_in {
+        SentIn::Header => header_secret,
+        SentIn::Elsewhere => secret_value,
+    };
+    match fields.secret(name) {
+        Some(value) => errors.take(check(name, value)),
+        None if changing => None,
         None => {
-            errors.add(field, "is required");
+            errors.add(name, "is required");
             None
         }
     }
-}
-
-pub(super) fn optional_header_secret(
-    field: &str,
-    value: Option<&SecretString>,
-    errors: &mut ValidationErrors,
-) -> Option<SecretString> {
-    value.and_then(|v| errors.take(header_secret(field, v)))
-}
-
-pub(super) fn required_secret(
-    field: &str,
-    value: Option<&SecretString>,
-    errors: &mut ValidationErrors,
-) -> Option<SecretString> {
-    match value {
-        Some(v) => errors.take(secret_value(field, v)),
-        None => {
-            errors.add(field, "is required");
-            None
-        }
-    }
-}
-
-pub(super) fn optional_secret(
-    field: &str,
-    value: Option<&SecretString>,
-    errors: &mut ValidationErrors,
-) -> Option<SecretString> {
-    value.and_then(|v| errors.take(secret_value(field, v)))
 }
 
 /// The longest header name a credential may set: `http` takes up to 64 KiB, which no

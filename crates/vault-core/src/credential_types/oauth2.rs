@@ -1,7 +1,7 @@
 //! `oauth2`: the client-credentials grant; the token it gets is sent as a bearer token.
 
 use super::Typed;
-use super::field_rules::{optional_secret, public_text, required_secret};
+use super::field_rules::{SentIn, public_text, secret_field};
 use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use crate::credential::{
     CredentialKind, CredentialSecrets, CredentialType, MAX_SCOPES, OAuth2ClientAuth, OAuth2Config,
@@ -197,11 +197,13 @@ pub(super) fn validate(
         (Patch::Absent, Some(c)) => Some(c.audience.clone()),
         (Patch::Absent, None) => Some(None),
     };
-    let secret = if existing.is_some() {
-        optional_secret("clientSecret", fields.secret("clientSecret"), errors)
-    } else {
-        required_secret("clientSecret", fields.secret("clientSecret"), errors)
-    };
+    let secret = secret_field(
+        fields,
+        "clientSecret",
+        SentIn::Elsewhere,
+        existing.is_some(),
+        errors,
+    );
     Some((
         CredentialKind::OAuth2(OAuth2Config {
             client_id: client_id?,

@@ -6,7 +6,6 @@ use crate::access_key::{Principal, Scope};
 use crate::cipher::{Aad, CipherError};
 use crate::credential::{Credential, CredentialKind, CredentialSecrets, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId};
-use crate::logs::AuditAction;
 use crate::store::Store;
 use crate::validation::FieldError;
 use crate::versions::{SecretVersion, VersionInfo};
@@ -92,16 +91,7 @@ impl<S: Store> Vault<S> {
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         let step = self.restore(who, id, number, precondition);
-        let restored = self
-            .audit_if_refused(
-                who,
-                AuditAction::CredentialUpdate,
-                Some(*id.as_uuid()),
-                step,
-            )
-            .await?;
-        self.tokens.invalidate(id);
-        Ok(restored)
+        self.change_audited(who, id, step).await
     }
 
     async fn restore(

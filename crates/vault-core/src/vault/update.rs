@@ -27,17 +27,24 @@ impl<S: Store> Vault<S> {
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
         let step = self.apply_patch(who, id, fields, precondition);
-        let updated = self
-            .audit_if_refused(
-                who,
-                AuditAction::CredentialUpdate,
-                Some(*id.as_uuid()),
-                step,
-            )
+        self.change_audited(who, id, step).await
+    }
+
+    /// Runs a change of a credential (an update or a restore), auditing a refusal, and
+    /// drops its cached token after a change: it was issued for the old configuration or
+    /// secret.
+    pub(super) async fn change_audited(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        step: impl Future<Output = Result<Credential, VaultError>>,
+    ) -> Result<Credential, VaultError> {
+        let action = AuditAction::CredentialUpdate;
+        let changed = self
+            .audit_if_refused(who, action, Some(*id.as_uuid()), step)
             .await?;
-        // Its token was issued for the old configuration or secret.
         self.tokens.invalidate(id);
-        Ok(updated)
+        Ok(changed)
     }
 
     async fn apply_patch(
