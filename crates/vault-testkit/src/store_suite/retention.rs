@@ -14,7 +14,9 @@ use vault_core::ids::{CredentialId, OrganizationId};
 use vault_core::logs::{AuditQuery, RequestLogQuery};
 use vault_core::store::{JobName, LogKind, StoreError};
 
-use super::{must, new_organization, sample_audit_event, sample_request_log, sample_time};
+use super::fixtures::{
+    must, new_organization, sample_audit_event, sample_request_log, sample_time,
+};
 
 /// A UUID v7 made at `at`, as the vault makes log ids when it writes an entry: for log
 /// entries of a chosen age.
