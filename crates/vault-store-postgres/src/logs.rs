@@ -11,8 +11,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::ids::OrganizationId;
-use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogRecord, LogSink};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogSink};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{LogKind, LogStore, StoreError};
 
 use crate::error::{Failure, from_diesel, unavailable};
@@ -208,8 +208,8 @@ impl QueryFragment<Pg> for LogBatch {
 }
 
 impl LogStore for PgStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Request(entry.clone())).await
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
+        self.logs.append(record).await
     }
 
     async fn list_request_logs(
@@ -236,10 +236,6 @@ impl LogStore for PgStore {
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
         rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Audit(event.clone())).await
     }
 
     async fn list_audit_events(

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary};
 use time::OffsetDateTime;
 use vault_core::ids::OrganizationId;
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery, id_floor};
+use vault_core::logs::{
+    AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery, id_floor,
+};
 use vault_core::store::{LogKind, LogStore, StoreError};
 
 use crate::error::from_diesel;
@@ -46,12 +48,12 @@ pub(crate) fn insert_logs(
 }
 
 impl LogStore for SqliteStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        append_on(
-            &self.writers,
-            LogRow::Request(RequestLogRow::encode(entry)?),
-        )
-        .await
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
+        let row = match &record {
+            LogRecord::Request(entry) => LogRow::Request(RequestLogRow::encode(entry)?),
+            LogRecord::Audit(event) => LogRow::Audit(AuditEventRow::encode(event)?),
+        };
+        append_on(&self.writers, row).await
     }
 
     async fn list_request_logs(
@@ -83,10 +85,6 @@ impl LogStore for SqliteStore {
                 .map_err(from_diesel)
         })?;
         rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        append_on(&self.writers, LogRow::Audit(AuditEventRow::encode(event)?)).await
     }
 
     async fn list_audit_events(

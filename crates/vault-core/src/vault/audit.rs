@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::jwt::JwtSigner;
 use crate::logs::{
-    AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery,
 };
 use crate::store::{Store, StoreError};
 use crate::upstream::Upstream;
@@ -137,7 +137,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             at: self.clock.now(),
             count: 1,
         };
-        self.store.insert_audit_event(&event).await
+        self.store.append_log(LogRecord::Audit(event)).await
     }
 
     /// The audit event of a successful change, written by the store in the change's own

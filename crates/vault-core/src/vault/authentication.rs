@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::identity::{IdentityError, IdentityRefusal, IdentityVerifier};
 use crate::ids::{AccessKeyId, OrganizationId};
 use crate::jwt::JwtSigner;
-use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
+use crate::logs::{AuditAction, AuditEvent, AuditOutcome, LogRecord};
 use crate::store::Store;
 use crate::upstream::Upstream;
 
@@ -171,7 +171,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
                 at,
                 count,
             };
-            if let Err(error) = self.store.insert_audit_event(&event).await {
+            if let Err(error) = self.store.append_log(LogRecord::Audit(event)).await {
                 // Said loudly, with the count: these failures are not in the audit log.
                 tracing::error!(%error, count, "could not audit failed authentications");
             }

@@ -19,7 +19,7 @@ use crate::credential::{
 };
 use crate::ids::CredentialId;
 use crate::jwt::JwtSigner;
-use crate::logs::{AuditAction, RequestLogEntry};
+use crate::logs::{AuditAction, LogRecord, RequestLogEntry};
 use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
 use crate::store::Store;
 use crate::token_cache::refresh_at;
@@ -173,7 +173,7 @@ impl<S: Store, C: Cipher, K: Clock, U: Upstream, J: JwtSigner> Vault<S, C, K, U,
             access_key_id: who.access_key_id,
             actor_subject: who.subject.clone(),
         };
-        if let Err(error) = self.store.insert_request_log(&entry).await {
+        if let Err(error) = self.store.append_log(LogRecord::Request(entry)).await {
             // The request has been sent; failing now would invite a retry of something
             // that happened. The use itself is in the audit log already.
             tracing::error!(%error, credential = %id, "could not write the request log");

@@ -8,7 +8,7 @@ use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKe
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
     LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
@@ -197,8 +197,8 @@ impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
 }
 
 impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        self.store.insert_request_log(entry).await
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
+        self.store.append_log(record).await
     }
 
     async fn list_request_logs(
@@ -207,10 +207,6 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
         query: &RequestLogQuery,
     ) -> Result<Vec<RequestLogEntry>, StoreError> {
         self.store.list_request_logs(organization, query).await
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.store.insert_audit_event(event).await
     }
 
     async fn list_audit_events(

@@ -8,7 +8,7 @@ use vault_core::Store;
 use vault_core::credential::CredentialType;
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{
-    AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery,
 };
 
 use super::fixtures::{
@@ -138,13 +138,19 @@ async fn all_audit_event_pages<S: Store>(
 
 async fn insert_logs<S: Store>(store: &S, entries: &[RequestLogEntry]) {
     for entry in entries {
-        must(store.insert_request_log(entry).await, "insert_request_log");
+        must(
+            store.append_log(LogRecord::Request(entry.clone())).await,
+            "append_log of a request-log entry",
+        );
     }
 }
 
 async fn insert_events<S: Store>(store: &S, events: &[AuditEvent]) {
     for event in events {
-        must(store.insert_audit_event(event).await, "insert_audit_event");
+        must(
+            store.append_log(LogRecord::Audit(event.clone())).await,
+            "append_log of an audit event",
+        );
     }
 }
 
@@ -366,8 +372,10 @@ pub async fn request_logs_outlive_their_credential<S: Store>(store: &S) {
     // Naming the deleted credential, and an access key that was never stored.
     let after_delete = sample_request_log(org, id);
     must(
-        store.insert_request_log(&after_delete).await,
-        "insert_request_log naming a deleted credential and an unknown access key",
+        store
+            .append_log(LogRecord::Request(after_delete.clone()))
+            .await,
+        "append_log of a request-log entry naming a deleted credential and an unknown access key",
     );
     let filter = RequestLogQuery {
         credential_id: Some(id),
@@ -395,13 +403,13 @@ pub async fn duplicate_request_log_id_conflicts<S: Store>(store: &S) {
     again.id = original.id;
     again.path = "/impostor".to_owned();
     assert_conflict(
-        store.insert_request_log(&again).await,
-        "insert_request_log of an existing id",
+        store.append_log(LogRecord::Request(again.clone())).await,
+        "append_log of a request-log entry of an existing id",
     );
     again.organization_id = other;
     assert_conflict(
-        store.insert_request_log(&again).await,
-        "insert_request_log of an id that exists in another organization",
+        store.append_log(LogRecord::Request(again.clone())).await,
+        "append_log of a request-log entry of an id that exists in another organization",
     );
     assert_eq!(
         must(store.list_request_logs(org, &log_query(100)).await, "list"),
@@ -447,8 +455,8 @@ pub async fn audit_event_round_trip<S: Store>(store: &S) {
     anonymous.target = None;
     anonymous.reason = Some("unknown-key".to_owned());
     must(
-        store.insert_audit_event(&anonymous).await,
-        "insert_audit_event of no organization",
+        store.append_log(LogRecord::Audit(anonymous.clone())).await,
+        "append_log of an audit event of no organization",
     );
 
     let listed = must(
@@ -624,26 +632,26 @@ pub async fn duplicate_audit_event_id_conflicts<S: Store>(store: &S) {
     again.id = original.id;
     again.action = AuditAction::CredentialDelete;
     assert_conflict(
-        store.insert_audit_event(&again).await,
-        "insert_audit_event of an existing id",
+        store.append_log(LogRecord::Audit(again.clone())).await,
+        "append_log of an audit event of an existing id",
     );
     again.organization_id = Some(other);
     assert_conflict(
-        store.insert_audit_event(&again).await,
-        "insert_audit_event of an id that exists in another organization",
+        store.append_log(LogRecord::Audit(again.clone())).await,
+        "append_log of an audit event of an id that exists in another organization",
     );
     again.organization_id = None;
     assert_conflict(
-        store.insert_audit_event(&again).await,
-        "insert_audit_event of no organization with an existing id",
+        store.append_log(LogRecord::Audit(again.clone())).await,
+        "append_log of an audit event of no organization with an existing id",
     );
     let anonymous = sample_audit_event(None);
     insert_events(store, std::slice::from_ref(&anonymous)).await;
     let mut again = sample_audit_event(Some(org));
     again.id = anonymous.id;
     assert_conflict(
-        store.insert_audit_event(&again).await,
-        "insert_audit_event with the id of an event of no organization",
+        store.append_log(LogRecord::Audit(again.clone())).await,
+        "append_log of an audit event with the id of an event of no organization",
     );
     assert_eq!(
         must(
