@@ -3,15 +3,17 @@
 
 use std::future::Future;
 
-use diesel::sql_types::{BigInt, Timestamptz, Uuid};
+use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use time::OffsetDateTime;
 use vault_core::logs::id_floor;
 use vault_core::store::{JobName, JobStore, LogKind, StoreError};
 
-use crate::rows::pg_time;
-use crate::{PgStore, aborted, clamp_limit};
+use vault_store_sql::error::Abort;
+use vault_store_sql::types::{DbId, DbTime, Id, Instant};
+
+use crate::PgStore;
 
 diesel::define_sql_function! {
     /// `pg_try_advisory_xact_lock(bigint)`: takes the lock for the rest of the transaction
@@ -58,9 +60,9 @@ impl PgStore {
         cutoff: OffsetDateTime,
         limit: usize,
     ) -> Result<u64, StoreError> {
-        let floor = id_floor(cutoff);
-        let cutoff = pg_time(cutoff, "cutoff")?;
-        let limit = clamp_limit(limit);
+        let floor = DbId::from(id_floor(cutoff));
+        let cutoff = DbTime::encode(cutoff, "cutoff")?;
+        let limit = vault_store_sql::limit(limit);
         let sql = match log {
             LogKind::Request => PRUNE_REQUEST_LOGS,
             LogKind::Audit => PRUNE_AUDIT_EVENTS,
@@ -68,8 +70,8 @@ impl PgStore {
         let deleted = self
             .with_connection(async move |conn| {
                 diesel::sql_query(sql)
-                    .bind::<Uuid, _>(floor)
-                    .bind::<Timestamptz, _>(cutoff)
+                    .bind::<Id, _>(floor)
+                    .bind::<Instant, _>(cutoff)
                     .bind::<BigInt, _>(limit)
                     .execute(conn)
                     .await
@@ -111,7 +113,7 @@ impl JobStore for PgStore {
                 Ok(Some(batch().await?))
             })
             .await
-            .map_err(aborted);
+            .map_err(|Abort(error)| error);
         if matches!(result, Err(StoreError::Unavailable(_))) {
             drop(Object::take(conn));
         }

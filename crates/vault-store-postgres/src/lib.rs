@@ -8,8 +8,6 @@ mod error;
 mod jobs;
 mod logs;
 mod migrations;
-mod rows;
-mod schema;
 mod sealed;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -46,23 +44,25 @@ pub use crate::migrations::SchemaStatus;
 use crate::announcer::Announcer;
 use crate::cache::{CredentialCache, StopListening};
 pub(crate) use crate::connections::{Connections, establish};
-use crate::credential_writes::{CredentialStatement, Pruning, version_rows};
+use crate::credential_writes::{CredentialStatement, Pruning};
 use crate::error::{Failure, backend, from_diesel};
 use crate::logs::LogTables;
-use crate::rows::{
+use vault_store_sql::error::Abort;
+use vault_store_sql::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, VersionInfoRow, VersionRow, pg_time,
+    OrganizationRow, VersionInfoRow, VersionRow,
 };
-use crate::schema::{
+use vault_store_sql::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
+use vault_store_sql::types::{DbId, DbTime, Id, Instant};
 
 diesel::define_sql_function! {
     /// SQL `COALESCE` of a nullable time and a time.
     fn coalesce(
-        first: diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-        second: diesel::sql_types::Timestamptz,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>;
+        first: diesel::sql_types::Nullable<Instant>,
+        second: Instant,
+    ) -> diesel::sql_types::Nullable<Instant>;
 }
 
 /// How much longer than the server's statement timeout a call waits for an answer.
@@ -300,32 +300,6 @@ fn describe(url: &str) -> Result<String, StoreError> {
     Ok(format!("postgres://{user}{}/{database}", hosts.join(",")))
 }
 
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-/// A store error inside a diesel-async transaction. diesel's own errors (`BEGIN`,
-/// `COMMIT`, any statement) convert into it as well as the port's, so `?` works on both,
-/// and any of them rolls the whole transaction back.
-struct Abort(StoreError);
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Self(from_diesel(error))
-    }
-}
-
-impl From<StoreError> for Abort {
-    fn from(error: StoreError) -> Self {
-        Self(error)
-    }
-}
-
-/// The port's error of a transaction.
-fn aborted(Abort(error): Abort) -> StoreError {
-    error
-}
-
 /// Deletes a credential and its versions in one statement. The foreign key is checked at
 /// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
 /// RESTRICT, for exactly this).
@@ -341,10 +315,10 @@ impl CredentialStore for PgStore {
     ) -> Result<(), StoreError> {
         let row = CredentialRow::encode(credential)?;
         let c = &credential.credential;
-        let versions = version_rows(write.versions, c.organization_id, c.id)?;
+        let versions = VersionRow::encode_all(write.versions, c.organization_id, c.id)?;
         let audit = AuditEventRow::encode(write.audit)?;
-        let organization = *c.organization_id.as_uuid();
-        let id = *c.id.as_uuid();
+        let organization = DbId::from(c.organization_id);
+        let id = DbId::from(c.id);
         self.with_connection(async move |conn| {
             let change = diesel::insert_into(credentials::table)
                 .values(&row)
@@ -377,8 +351,8 @@ impl CredentialStore for PgStore {
         let row = self
             .with_connection(async move |conn| {
                 credentials::table
-                    .filter(credentials::organization_id.eq(organization.as_uuid()))
-                    .filter(credentials::id.eq(id.as_uuid()))
+                    .filter(credentials::organization_id.eq(DbId::from(organization)))
+                    .filter(credentials::id.eq(DbId::from(id)))
                     .select(CredentialRow::as_select())
                     .get_result(conn)
                     .await
@@ -398,14 +372,14 @@ impl CredentialStore for PgStore {
     ) -> Result<Vec<Credential>, StoreError> {
         let expires_before = query
             .expires_before
-            .map(|t| pg_time(t, "expires_before"))
+            .map(|t| DbTime::encode(t, "expires_before"))
             .transpose()?;
         let mut select = credentials::table
-            .filter(credentials::organization_id.eq(*organization.as_uuid()))
+            .filter(credentials::organization_id.eq(DbId::from(organization)))
             .select(CredentialSummaryRow::as_select())
             .into_boxed();
         if let Some(after) = query.after {
-            select = select.filter(credentials::id.gt(*after.as_uuid()));
+            select = select.filter(credentials::id.gt(DbId::from(after)));
         }
         if let Some(kind) = query.credential_type {
             select = select.filter(credentials::credential_type.eq(kind.as_str()));
@@ -416,7 +390,7 @@ impl CredentialStore for PgStore {
         }
         let select = select
             .order(credentials::id.asc())
-            .limit(clamp_limit(query.limit));
+            .limit(vault_store_sql::limit(query.limit));
         let rows: Vec<CredentialSummaryRow> = self
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
@@ -437,9 +411,10 @@ impl CredentialStore for PgStore {
             restore_floor,
             secret_version,
         } = CredentialRow::encode(credential)?;
-        let versions = version_rows(write.versions, organization, credential.credential.id)?;
+        let versions =
+            VersionRow::encode_all(write.versions, organization, credential.credential.id)?;
         let audit = AuditEventRow::encode(write.audit)?;
-        let org = *organization.as_uuid();
+        let org = DbId::from(organization);
         let id = s.id;
         let statement = self.with_connection(async move |conn| {
             // The compare-and-swap: a concurrent writer of the same row waits for its
@@ -499,9 +474,9 @@ impl CredentialStore for PgStore {
         audit: &AuditEvent,
     ) -> Result<(), StoreError> {
         let audit = AuditEventRow::encode(audit)?;
-        let org = *organization.as_uuid();
+        let org = DbId::from(organization);
         let credential = id;
-        let id = *id.as_uuid();
+        let id = DbId::from(id);
         let statement = self.with_connection(async move |conn| {
             conn.transaction(async move |conn| {
                 // Lock the row first (and read its version). An update adding a version
@@ -527,8 +502,8 @@ impl CredentialStore for PgStore {
                 let delete = async {
                     let mut conn = shared;
                     diesel::sql_query(DELETE_CREDENTIAL)
-                        .bind::<diesel::sql_types::Uuid, _>(id)
-                        .bind::<diesel::sql_types::Uuid, _>(org)
+                        .bind::<Id, _>(id)
+                        .bind::<Id, _>(org)
                         .execute(&mut conn)
                         .await
                 };
@@ -543,7 +518,7 @@ impl CredentialStore for PgStore {
                 Ok(())
             })
             .await
-            .map_err(aborted)
+            .map_err(|Abort(error)| error)
         });
         self.changing(credential, None, statement).await
     }
@@ -553,8 +528,8 @@ impl CredentialStore for PgStore {
         organization: OrganizationId,
         id: CredentialId,
     ) -> Result<Vec<VersionInfo>, StoreError> {
-        let org = *organization.as_uuid();
-        let id = *id.as_uuid();
+        let org = DbId::from(organization);
+        let id = DbId::from(id);
         let rows: Vec<VersionInfoRow> = self
             .with_connection(async move |conn| {
                 let rows: Vec<VersionInfoRow> = credential_versions::table
@@ -595,8 +570,8 @@ impl CredentialStore for PgStore {
         let row = self
             .with_connection(async move |conn| {
                 credential_versions::table
-                    .filter(credential_versions::organization_id.eq(organization.as_uuid()))
-                    .filter(credential_versions::credential_id.eq(id.as_uuid()))
+                    .filter(credential_versions::organization_id.eq(DbId::from(organization)))
+                    .filter(credential_versions::credential_id.eq(DbId::from(id)))
                     .filter(credential_versions::number.eq(number))
                     .select(VersionRow::as_select())
                     .get_result(conn)
@@ -639,7 +614,7 @@ impl AccessKeyStore for PgStore {
                 Ok(())
             })
             .await
-            .map_err(aborted)
+            .map_err(|Abort(error)| error)
         })
         .await
     }
@@ -669,15 +644,15 @@ impl AccessKeyStore for PgStore {
         query: &KeyListQuery,
     ) -> Result<Vec<AccessKey>, StoreError> {
         let mut select = access_keys::table
-            .filter(access_keys::organization_id.eq(*organization.as_uuid()))
+            .filter(access_keys::organization_id.eq(DbId::from(organization)))
             .select(AccessKeySummaryRow::as_select())
             .into_boxed();
         if let Some(after) = query.after {
-            select = select.filter(access_keys::id.gt(*after.as_uuid()));
+            select = select.filter(access_keys::id.gt(DbId::from(after)));
         }
         let select = select
             .order(access_keys::id.asc())
-            .limit(clamp_limit(query.limit));
+            .limit(vault_store_sql::limit(query.limit));
         let rows: Vec<AccessKeySummaryRow> = self
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
@@ -691,7 +666,7 @@ impl AccessKeyStore for PgStore {
         at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
-        let at = pg_time(at, "access_keys.revoked_at")?;
+        let at = DbTime::encode(at, "access_keys.revoked_at")?;
         let audit = AuditEventRow::encode(audit)?;
         let row = self
             .with_connection(async move |conn| {
@@ -704,8 +679,8 @@ impl AccessKeyStore for PgStore {
                         let mut conn = shared;
                         diesel::update(
                             access_keys::table
-                                .filter(access_keys::organization_id.eq(organization.as_uuid()))
-                                .filter(access_keys::id.eq(id.as_uuid())),
+                                .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                                .filter(access_keys::id.eq(DbId::from(id))),
                         )
                         .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
                         .returning(AccessKeySummaryRow::as_returning())
@@ -725,7 +700,7 @@ impl AccessKeyStore for PgStore {
                     row.ok_or(Abort(StoreError::NotFound))
                 })
                 .await
-                .map_err(aborted)
+                .map_err(|Abort(error)| error)
             })
             .await?;
         row.decode()
@@ -737,13 +712,13 @@ impl AccessKeyStore for PgStore {
         id: AccessKeyId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let at = pg_time(at, "access_keys.last_used_at")?;
+        let at = DbTime::encode(at, "access_keys.last_used_at")?;
         let touched = self
             .with_connection(async move |conn| {
                 diesel::update(
                     access_keys::table
-                        .filter(access_keys::organization_id.eq(organization.as_uuid()))
-                        .filter(access_keys::id.eq(id.as_uuid())),
+                        .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                        .filter(access_keys::id.eq(DbId::from(id))),
                 )
                 .set(access_keys::last_used_at.eq(at))
                 .execute(conn)
@@ -768,11 +743,11 @@ impl AccessKeyStore for PgStore {
             .select(AccessKeyRow::as_select())
             .into_boxed();
         if let Some(after) = after {
-            select = select.filter(access_keys::id.gt(*after.as_uuid()));
+            select = select.filter(access_keys::id.gt(DbId::from(after)));
         }
         let select = select
             .order(access_keys::id.asc())
-            .limit(clamp_limit(limit));
+            .limit(vault_store_sql::limit(limit));
         let rows: Vec<AccessKeyRow> = self
             .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
             .await?;
@@ -790,7 +765,7 @@ impl AccessKeyStore for PgStore {
                 // `binding IS NULL` in the statement itself: a bound key is never re-bound.
                 diesel::update(
                     access_keys::table
-                        .filter(access_keys::id.eq(id.as_uuid()))
+                        .filter(access_keys::id.eq(DbId::from(id)))
                         .filter(access_keys::binding.is_null()),
                 )
                 .set(access_keys::binding.eq(Some(binding)))
@@ -832,7 +807,7 @@ impl OrganizationStore for PgStore {
     }
 
     async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
-        let id = *id.as_uuid();
+        let id = DbId::from(id);
         self.with_connection(async move |conn| {
             diesel::select(diesel::dsl::exists(
                 organizations::table.filter(organizations::id.eq(id)),

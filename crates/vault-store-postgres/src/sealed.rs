@@ -8,10 +8,13 @@ use vault_core::ids::OrganizationId;
 use vault_core::store::{SealedStore, StoreError};
 use vault_core::versions::{KeyUsage, SealedKind, SealedRef, SealedRow};
 
+use vault_store_sql::columns::{KEY_USAGE_SQL, fold_row_key_usage};
+use vault_store_sql::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow};
+use vault_store_sql::schema::{credential_versions, credentials, vault_meta};
+use vault_store_sql::types::DbId;
+
+use crate::PgStore;
 use crate::error::{Failure, backend, from_diesel};
-use crate::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow, key_usage};
-use crate::schema::{credential_versions, credentials, vault_meta};
-use crate::{PgStore, clamp_limit};
 
 /// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
 /// refused rather than read as "from the start", which could loop forever.
@@ -25,20 +28,20 @@ impl SealedStore for PgStore {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         let rows = self
             .with_connection(async |conn| {
-                diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
+                diesel::sql_query(KEY_USAGE_SQL)
                     .load::<KeyCountRow>(conn)
                     .await
                     .map_err(from_diesel)
             })
             .await?;
-        key_usage(rows)
+        KeyCountRow::fold(rows)
     }
 
     async fn organization_key_usage(
         &self,
         organization: OrganizationId,
     ) -> Result<Vec<KeyUsage>, StoreError> {
-        let org = *organization.as_uuid();
+        let org = DbId::from(organization);
         let (credentials, versions) = self
             .with_connection(async move |conn| {
                 // Two statements: a row sealed between them may be counted in neither or
@@ -60,7 +63,7 @@ impl SealedStore for PgStore {
                 Ok((credentials, versions))
             })
             .await?;
-        vault_core::columns::fold_row_key_usage(credentials, versions)
+        fold_row_key_usage(credentials, versions)
     }
 
     async fn sealed_batch(
@@ -71,7 +74,7 @@ impl SealedStore for PgStore {
         limit: usize,
     ) -> Result<Vec<SealedRow>, StoreError> {
         let not_under = not_under.as_str().to_owned();
-        let limit = clamp_limit(limit);
+        let limit = vault_store_sql::limit(limit);
         match kind {
             SealedKind::Meta => {
                 let mut select = vault_meta::table
@@ -99,7 +102,7 @@ impl SealedStore for PgStore {
                 match after {
                     None => {}
                     Some(SealedRef::Credential { id, .. }) => {
-                        select = select.filter(credentials::id.gt(*id.as_uuid()));
+                        select = select.filter(credentials::id.gt(DbId::from(*id)));
                     }
                     Some(_) => return Err(cursor_of_another_kind()),
                 }
@@ -109,8 +112,8 @@ impl SealedStore for PgStore {
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(SealedCredentialRow::into_sealed_row)
-                    .collect())
+                    .map(SealedCredentialRow::decode)
+                    .collect::<Result<_, _>>()?)
             }
             SealedKind::Version => {
                 let mut select = credential_versions::table
@@ -126,7 +129,7 @@ impl SealedStore for PgStore {
                     }) => {
                         // (credential_id, number) > (c, n), spelled out for diesel; the
                         // first half lets the planner start a primary-key range scan at c.
-                        let credential = *credential_id.as_uuid();
+                        let credential = DbId::from(*credential_id);
                         select = select.filter(
                             credential_versions::credential_id.ge(credential).and(
                                 credential_versions::credential_id
@@ -148,8 +151,8 @@ impl SealedStore for PgStore {
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(SealedVersionRow::into_sealed_row)
-                    .collect())
+                    .map(SealedVersionRow::decode)
+                    .collect::<Result<_, _>>()?)
             }
         }
     }
@@ -181,8 +184,8 @@ impl SealedStore for PgStore {
                 } => {
                     diesel::update(
                         credentials::table
-                            .filter(credentials::organization_id.eq(organization_id.as_uuid()))
-                            .filter(credentials::id.eq(id.as_uuid()))
+                            .filter(credentials::organization_id.eq(DbId::from(*organization_id)))
+                            .filter(credentials::id.eq(DbId::from(*id)))
                             .filter(credentials::version.eq(version))
                             .filter(credentials::sealed.eq(old)),
                     )
@@ -201,9 +204,12 @@ impl SealedStore for PgStore {
                     diesel::update(
                         credential_versions::table
                             .filter(
-                                credential_versions::organization_id.eq(organization_id.as_uuid()),
+                                credential_versions::organization_id
+                                    .eq(DbId::from(*organization_id)),
                             )
-                            .filter(credential_versions::credential_id.eq(credential_id.as_uuid()))
+                            .filter(
+                                credential_versions::credential_id.eq(DbId::from(*credential_id)),
+                            )
                             .filter(credential_versions::number.eq(number))
                             .filter(credential_versions::sealed.eq(old)),
                     )

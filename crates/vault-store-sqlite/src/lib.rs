@@ -3,8 +3,6 @@
 mod error;
 mod logs;
 mod prepared;
-mod rows;
-mod schema;
 mod sealed;
 mod writers;
 
@@ -16,7 +14,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary};
+use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use time::OffsetDateTime;
@@ -33,15 +31,18 @@ use vault_core::store::{
 };
 use vault_core::versions::{SecretVersion, VersionInfo};
 
-use crate::error::{from_diesel, invalid_url, is_lock_contention, unavailable};
-use crate::prepared::Prepared;
-use crate::rows::{
+use vault_store_sql::error::{Abort, from_diesel, unavailable};
+use vault_store_sql::rows::{
     AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, VersionInfoRow, VersionRow, micros,
+    OrganizationRow, VersionInfoRow, VersionRow,
 };
-use crate::schema::{
+use vault_store_sql::schema::{
     access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
 };
+use vault_store_sql::types::{DbId, DbTime, Id};
+
+use crate::error::{invalid_url, is_lock_contention};
+use crate::prepared::Prepared;
 use crate::writers::{Writers, write_on, write_then};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
@@ -335,27 +336,6 @@ pub(crate) fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
     Ok(conn)
 }
 
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-/// A store error inside a diesel transaction. diesel's own errors (`BEGIN`, `COMMIT`, any
-/// statement) convert into it as well as the port's, so `?` works on both, and any of them
-/// rolls the whole transaction back.
-struct Abort(StoreError);
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Self(from_diesel(error))
-    }
-}
-
-impl From<StoreError> for Abort {
-    fn from(error: StoreError) -> Self {
-        Self(error)
-    }
-}
-
 impl SqliteStore {
     /// Runs `operation` as one transaction, group-committed with other writers' (writers.rs):
     /// every statement in it commits or none does.
@@ -393,29 +373,6 @@ impl SqliteStore {
     }
 }
 
-/// A stored credential write's version rows. They must belong to the credential written
-/// with them: reads find versions by their own organization column, so a row naming
-/// another organization would be readable there.
-fn version_rows(
-    versions: &[SecretVersion],
-    organization: OrganizationId,
-    credential: CredentialId,
-) -> Result<Vec<VersionRow>, StoreError> {
-    versions
-        .iter()
-        .map(|version| {
-            if version.organization_id != organization || version.credential_id != credential {
-                return Err(StoreError::Backend(
-                    "a version row names another credential or organization than the \
-                     credential written with it"
-                        .into(),
-                ));
-            }
-            VersionRow::encode(version)
-        })
-        .collect()
-}
-
 /// Keeps a credential's newest versions: one statement deleting every version at or below
 /// the number of the (keep + 1)-th newest (bound third). With `keep` or fewer versions the
 /// subquery is NULL, and nothing compares true with NULL.
@@ -427,14 +384,14 @@ const PRUNE_VERSIONS: &str = "\
 
 /// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
 fn keep(keep_versions: usize) -> Option<i64> {
-    (keep_versions > 0).then(|| clamp_limit(keep_versions))
+    (keep_versions > 0).then(|| vault_store_sql::limit(keep_versions))
 }
 
 /// What a credential write adds after its row, in the same transaction: the version rows,
 /// the pruning to the newest `keep`, the audit event.
 fn write_history(
     conn: &mut SqliteConnection,
-    credential: &[u8],
+    credential: &DbId,
     versions: &[VersionRow],
     keep: Option<i64>,
     audit: &AuditEventRow,
@@ -446,8 +403,8 @@ fn write_history(
     if let Some(keep) = keep {
         Prepared(
             diesel::sql_query(PRUNE_VERSIONS)
-                .bind::<Binary, _>(credential)
-                .bind::<Binary, _>(credential)
+                .bind::<Id, _>(credential)
+                .bind::<Id, _>(credential)
                 .bind::<BigInt, _>(keep),
         )
         .run(conn)?;
@@ -464,7 +421,7 @@ impl CredentialStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = CredentialRow::encode(credential)?;
         let c = &credential.credential;
-        let versions = version_rows(write.versions, c.organization_id, c.id)?;
+        let versions = VersionRow::encode_all(write.versions, c.organization_id, c.id)?;
         let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
         self.write(move |conn| {
@@ -485,8 +442,8 @@ impl CredentialStore for SqliteStore {
         let mark = self.credentials.mark();
         let row = self.read(move |conn| {
             credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
-                .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                .filter(credentials::organization_id.eq(DbId::from(organization)))
+                .filter(credentials::id.eq(DbId::from(id)))
                 .select(CredentialRow::as_select())
                 .get_result(conn)
                 .optional()
@@ -506,16 +463,16 @@ impl CredentialStore for SqliteStore {
         let credential_type = query.credential_type;
         let expires_before = query
             .expires_before
-            .map(|t| micros(t, "expires_before"))
+            .map(|t| DbTime::encode(t, "expires_before"))
             .transpose()?;
-        let limit = clamp_limit(query.limit);
+        let limit = vault_store_sql::limit(query.limit);
         let rows = self.read(move |conn| {
             let mut select = credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().to_vec()))
+                .filter(credentials::organization_id.eq(DbId::from(organization)))
                 .select(CredentialSummaryRow::as_select())
                 .into_boxed();
             if let Some(after) = after {
-                select = select.filter(credentials::id.gt(after.as_bytes().to_vec()));
+                select = select.filter(credentials::id.gt(DbId::from(after)));
             }
             if let Some(kind) = credential_type {
                 select = select.filter(credentials::credential_type.eq(kind.as_str()));
@@ -541,7 +498,8 @@ impl CredentialStore for SqliteStore {
         write: &CredentialWrite<'_>,
     ) -> Result<(), StoreError> {
         let row = CredentialRow::encode(credential)?;
-        let versions = version_rows(write.versions, organization, credential.credential.id)?;
+        let versions =
+            VersionRow::encode_all(write.versions, organization, credential.credential.id)?;
         let keep = keep(write.keep_versions);
         let audit = AuditEventRow::encode(write.audit)?;
         let id = credential.credential.id;
@@ -553,7 +511,7 @@ impl CredentialStore for SqliteStore {
                 restore_floor,
                 secret_version,
             } = row;
-            let org = organization.as_bytes().as_slice();
+            let org = DbId::from(organization);
             // The compare-and-swap comes first: on a miss nothing else is written. The
             // organization and id are never rewritten.
             let written = Prepared(
@@ -610,9 +568,9 @@ impl CredentialStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let audit = AuditEventRow::encode(audit)?;
         self.changing(id, None, move |conn| {
-            let id = id.as_bytes().as_slice();
+            let id = DbId::from(id);
             let credential = credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
+                .filter(credentials::organization_id.eq(DbId::from(organization)))
                 .filter(credentials::id.eq(id));
             // Checked first, then deleted: the transaction holds the write lock, so
             // nothing changes in between.
@@ -647,8 +605,8 @@ impl CredentialStore for SqliteStore {
         id: CredentialId,
     ) -> Result<Vec<VersionInfo>, StoreError> {
         let rows = self.read(move |conn| {
-            let org = organization.as_bytes().as_slice();
-            let id = id.as_bytes().as_slice();
+            let org = DbId::from(organization);
+            let id = DbId::from(id);
             let rows: Vec<VersionInfoRow> = credential_versions::table
                 .filter(credential_versions::organization_id.eq(org))
                 .filter(credential_versions::credential_id.eq(id))
@@ -683,8 +641,8 @@ impl CredentialStore for SqliteStore {
     ) -> Result<SecretVersion, StoreError> {
         let row = self.read(move |conn| {
             credential_versions::table
-                .filter(credential_versions::organization_id.eq(organization.as_bytes().as_slice()))
-                .filter(credential_versions::credential_id.eq(id.as_bytes().as_slice()))
+                .filter(credential_versions::organization_id.eq(DbId::from(organization)))
+                .filter(credential_versions::credential_id.eq(DbId::from(id)))
                 .filter(credential_versions::number.eq(number))
                 .select(VersionRow::as_select())
                 .get_result(conn)
@@ -737,14 +695,14 @@ impl AccessKeyStore for SqliteStore {
         query: &KeyListQuery,
     ) -> Result<Vec<AccessKey>, StoreError> {
         let after = query.after;
-        let limit = clamp_limit(query.limit);
+        let limit = vault_store_sql::limit(query.limit);
         let rows = self.read(move |conn| {
             let mut select = access_keys::table
-                .filter(access_keys::organization_id.eq(organization.as_bytes().to_vec()))
+                .filter(access_keys::organization_id.eq(DbId::from(organization)))
                 .select(AccessKeySummaryRow::as_select())
                 .into_boxed();
             if let Some(after) = after {
-                select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
+                select = select.filter(access_keys::id.gt(DbId::from(after)));
             }
             select
                 .order(access_keys::id.asc())
@@ -762,13 +720,13 @@ impl AccessKeyStore for SqliteStore {
         at: OffsetDateTime,
         audit: &AuditEvent,
     ) -> Result<AccessKey, StoreError> {
-        let at = micros(at, "access_keys.revoked_at")?;
+        let at = DbTime::encode(at, "access_keys.revoked_at")?;
         let audit = AuditEventRow::encode(audit)?;
         let row = self
             .write(move |conn| {
                 let key = access_keys::table
-                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice()));
+                    .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                    .filter(access_keys::id.eq(DbId::from(id)));
                 // `revoked_at IS NULL` in the statement itself: of two racing revokes,
                 // the first one's time stays.
                 diesel::update(key.filter(access_keys::revoked_at.is_null()))
@@ -794,12 +752,12 @@ impl AccessKeyStore for SqliteStore {
         id: AccessKeyId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let at = micros(at, "access_keys.last_used_at")?;
+        let at = DbTime::encode(at, "access_keys.last_used_at")?;
         self.run(move |conn| {
             let touched = diesel::update(
                 access_keys::table
-                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice())),
+                    .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                    .filter(access_keys::id.eq(DbId::from(id))),
             )
             .set(access_keys::last_used_at.eq(at))
             .execute(conn)
@@ -818,14 +776,14 @@ impl AccessKeyStore for SqliteStore {
         after: Option<AccessKeyId>,
         limit: usize,
     ) -> Result<Vec<StoredAccessKey>, StoreError> {
-        let limit = clamp_limit(limit);
+        let limit = vault_store_sql::limit(limit);
         let rows = self.read(move |conn| {
             let mut select = access_keys::table
                 .filter(access_keys::binding.is_null())
                 .select(AccessKeyRow::as_select())
                 .into_boxed();
             if let Some(after) = after {
-                select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
+                select = select.filter(access_keys::id.gt(DbId::from(after)));
             }
             select
                 .order(access_keys::id.asc())
@@ -846,7 +804,7 @@ impl AccessKeyStore for SqliteStore {
             // `binding IS NULL` in the statement itself: a bound key is never re-bound.
             let written = diesel::update(
                 access_keys::table
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice()))
+                    .filter(access_keys::id.eq(DbId::from(id)))
                     .filter(access_keys::binding.is_null()),
             )
             .set(access_keys::binding.eq(Some(binding)))
@@ -885,7 +843,7 @@ impl OrganizationStore for SqliteStore {
     }
 
     async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
-        let id = id.as_bytes().to_vec();
+        let id = DbId::from(id);
         self.run(move |conn| {
             diesel::select(diesel::dsl::exists(
                 organizations::table.filter(organizations::id.eq(id)),

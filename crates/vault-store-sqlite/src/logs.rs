@@ -3,7 +3,7 @@
 //! lists read on the read-only connections; retention deletes in short batches.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary};
+use diesel::sql_types::BigInt;
 use time::OffsetDateTime;
 use vault_core::ids::OrganizationId;
 use vault_core::logs::{
@@ -11,12 +11,14 @@ use vault_core::logs::{
 };
 use vault_core::store::{LogKind, LogStore, StoreError};
 
-use crate::error::from_diesel;
+use vault_store_sql::error::from_diesel;
+use vault_store_sql::rows::{AuditEventRow, RequestLogRow};
+use vault_store_sql::schema::{audit_events, request_logs};
+use vault_store_sql::types::{DbId, DbTime, Id, Instant};
+
+use crate::SqliteStore;
 use crate::prepared::Prepared;
-use crate::rows::{AuditEventRow, RequestLogRow, micros};
-use crate::schema::{audit_events, request_logs};
 use crate::writers::append_on;
-use crate::{SqliteStore, clamp_limit};
 
 /// An entry of either log, encoded, waiting for the writer.
 pub(crate) enum LogRow {
@@ -63,18 +65,17 @@ impl LogStore for SqliteStore {
     ) -> Result<Vec<RequestLogEntry>, StoreError> {
         let credential_id = query.credential_id;
         let before = query.before;
-        let limit = clamp_limit(query.limit);
+        let limit = vault_store_sql::limit(query.limit);
         let rows = self.read(move |conn| {
             let mut select = request_logs::table
-                .filter(request_logs::organization_id.eq(organization.as_bytes().to_vec()))
+                .filter(request_logs::organization_id.eq(DbId::from(organization)))
                 .select(RequestLogRow::as_select())
                 .into_boxed();
             if let Some(credential_id) = credential_id {
-                select = select
-                    .filter(request_logs::credential_id.eq(credential_id.as_bytes().to_vec()));
+                select = select.filter(request_logs::credential_id.eq(DbId::from(credential_id)));
             }
             if let Some(before) = before {
-                select = select.filter(request_logs::id.lt(before.as_bytes().to_vec()));
+                select = select.filter(request_logs::id.lt(DbId::from(before)));
             }
             // Newest first: ids are UUID v7, and SQLite compares BLOBs bytewise, which is
             // time order.
@@ -95,22 +96,22 @@ impl LogStore for SqliteStore {
         let action = query.action;
         let target = query.target;
         let before = query.before;
-        let limit = clamp_limit(query.limit);
+        let limit = vault_store_sql::limit(query.limit);
         let rows = self.read(move |conn| {
             // `= organization` never matches NULL: events of no organization are never
             // listed.
             let mut select = audit_events::table
-                .filter(audit_events::organization_id.eq(organization.as_bytes().to_vec()))
+                .filter(audit_events::organization_id.eq(DbId::from(organization)))
                 .select(AuditEventRow::as_select())
                 .into_boxed();
             if let Some(action) = action {
                 select = select.filter(audit_events::action.eq(action.as_str()));
             }
             if let Some(target) = target {
-                select = select.filter(audit_events::target.eq(target.as_bytes().to_vec()));
+                select = select.filter(audit_events::target.eq(DbId::from(target)));
             }
             if let Some(before) = before {
-                select = select.filter(audit_events::id.lt(before.as_bytes().to_vec()));
+                select = select.filter(audit_events::id.lt(DbId::from(before)));
             }
             select
                 .order(audit_events::id.desc())
@@ -127,9 +128,9 @@ impl LogStore for SqliteStore {
         cutoff: OffsetDateTime,
         limit: usize,
     ) -> Result<u64, StoreError> {
-        let floor = id_floor(cutoff).as_bytes().to_vec();
-        let cutoff = micros(cutoff, "cutoff")?;
-        let limit = clamp_limit(limit);
+        let floor = DbId::from(id_floor(cutoff));
+        let cutoff = DbTime::encode(cutoff, "cutoff")?;
+        let limit = vault_store_sql::limit(limit);
         let sql = match log {
             LogKind::Request => PRUNE_REQUEST_LOGS,
             LogKind::Audit => PRUNE_AUDIT_EVENTS,
@@ -137,8 +138,8 @@ impl LogStore for SqliteStore {
         let deleted = self
             .run(move |conn| {
                 diesel::sql_query(sql)
-                    .bind::<Binary, _>(floor)
-                    .bind::<BigInt, _>(cutoff)
+                    .bind::<Id, _>(floor)
+                    .bind::<Instant, _>(cutoff)
                     .bind::<BigInt, _>(limit)
                     .execute(conn)
                     .map_err(from_diesel)

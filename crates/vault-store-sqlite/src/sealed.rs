@@ -8,10 +8,13 @@ use vault_core::ids::OrganizationId;
 use vault_core::store::{SealedStore, StoreError};
 use vault_core::versions::{KeyUsage, SealedKind, SealedRef, SealedRow};
 
-use crate::error::from_diesel;
-use crate::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow, key_usage};
-use crate::schema::{credential_versions, credentials, vault_meta};
-use crate::{Abort, SqliteStore, clamp_limit};
+use vault_store_sql::columns::{KEY_USAGE_SQL, fold_row_key_usage};
+use vault_store_sql::error::{Abort, from_diesel};
+use vault_store_sql::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow};
+use vault_store_sql::schema::{credential_versions, credentials, vault_meta};
+use vault_store_sql::types::DbId;
+
+use crate::SqliteStore;
 
 /// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
 /// refused rather than read as "from the start", which could loop forever.
@@ -22,18 +25,18 @@ fn cursor_of_another_kind() -> StoreError {
 impl SealedStore for SqliteStore {
     async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
         let rows = self.read(|conn| {
-            diesel::sql_query(vault_core::columns::KEY_USAGE_SQL)
+            diesel::sql_query(KEY_USAGE_SQL)
                 .load::<KeyCountRow>(conn)
                 .map_err(from_diesel)
         })?;
-        key_usage(rows)
+        KeyCountRow::fold(rows)
     }
 
     async fn organization_key_usage(
         &self,
         organization: OrganizationId,
     ) -> Result<Vec<KeyUsage>, StoreError> {
-        let org = organization.as_bytes().to_vec();
+        let org = DbId::from(organization);
         let (credentials, versions) = self.read(move |conn| {
             // Read in one transaction, so both counts are of one snapshot.
             conn.transaction(|conn| {
@@ -51,7 +54,7 @@ impl SealedStore for SqliteStore {
             })
             .map_err(from_diesel)
         })?;
-        vault_core::columns::fold_row_key_usage(credentials, versions)
+        fold_row_key_usage(credentials, versions)
     }
 
     async fn sealed_batch(
@@ -62,7 +65,7 @@ impl SealedStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<SealedRow>, StoreError> {
         let not_under = not_under.as_str().to_owned();
-        let limit = clamp_limit(limit);
+        let limit = vault_store_sql::limit(limit);
         match kind {
             SealedKind::Meta => {
                 let after = match after {
@@ -89,7 +92,7 @@ impl SealedStore for SqliteStore {
             SealedKind::Credential => {
                 let after = match after {
                     None => None,
-                    Some(SealedRef::Credential { id, .. }) => Some(id.as_bytes().to_vec()),
+                    Some(SealedRef::Credential { id, .. }) => Some(DbId::from(*id)),
                     Some(_) => return Err(cursor_of_another_kind()),
                 };
                 let rows = self.read(move |conn| {
@@ -115,7 +118,7 @@ impl SealedStore for SqliteStore {
                         credential_id,
                         number,
                         ..
-                    }) => Some((credential_id.as_bytes().to_vec(), *number)),
+                    }) => Some((DbId::from(*credential_id), *number)),
                     Some(_) => return Err(cursor_of_another_kind()),
                 };
                 let rows = self.read(move |conn| {
@@ -127,7 +130,7 @@ impl SealedStore for SqliteStore {
                         // (credential_id, number) > (?, ?), spelled out for diesel.
                         select = select.filter(
                             credential_versions::credential_id
-                                .gt(credential.clone())
+                                .gt(credential)
                                 .or(credential_versions::credential_id
                                     .eq(credential)
                                     .and(credential_versions::number.gt(number))),
@@ -174,10 +177,8 @@ impl SealedStore for SqliteStore {
                     version,
                 } => diesel::update(
                     credentials::table
-                        .filter(
-                            credentials::organization_id.eq(organization_id.as_bytes().as_slice()),
-                        )
-                        .filter(credentials::id.eq(id.as_bytes().as_slice()))
+                        .filter(credentials::organization_id.eq(DbId::from(organization_id)))
+                        .filter(credentials::id.eq(DbId::from(id)))
                         .filter(credentials::version.eq(version))
                         .filter(credentials::sealed.eq(old)),
                 )
@@ -193,13 +194,9 @@ impl SealedStore for SqliteStore {
                 } => diesel::update(
                     credential_versions::table
                         .filter(
-                            credential_versions::organization_id
-                                .eq(organization_id.as_bytes().as_slice()),
+                            credential_versions::organization_id.eq(DbId::from(organization_id)),
                         )
-                        .filter(
-                            credential_versions::credential_id
-                                .eq(credential_id.as_bytes().as_slice()),
-                        )
+                        .filter(credential_versions::credential_id.eq(DbId::from(credential_id)))
                         .filter(credential_versions::number.eq(number))
                         .filter(credential_versions::sealed.eq(old)),
                 )
