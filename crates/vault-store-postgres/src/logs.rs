@@ -1,24 +1,21 @@
-//! The audit and request logs: appends go through the store's group-committing
-//! [`LogWriter`], whose batches [`LogTables`] writes as one statement each ([`LogBatch`]);
-//! lists are one statement.
+//! Log appends: they go through the store's group-committing
+//! [`LogWriter`](vault_core::log_writer::LogWriter), whose batches [`LogTables`] writes as
+//! one statement each ([`LogBatch`]).
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use time::OffsetDateTime;
-use vault_core::ids::OrganizationId;
 use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogSink};
-use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
-use vault_core::store::{LogKind, LogStore, StoreError};
+use vault_core::logs::LogRecord;
+use vault_core::store::StoreError;
 
-use crate::error::{Failure, from_diesel, unavailable};
 use vault_store_sql::rows::{AuditEventRow, RequestLogRow};
-use vault_store_sql::schema::{audit_events, request_logs};
 use vault_store_sql::types::{DbId, DbTime, Id, Instant};
 
-use crate::{Connections, PgStore};
+use crate::Connections;
+use crate::error::{Failure, from_diesel, unavailable};
 
 /// The log tables, written by the store's log writer on connections of its own (one per
 /// commit it may have in flight), opened by the writer's task, so their I/O is driven where
@@ -204,74 +201,5 @@ impl QueryFragment<Pg> for LogBatch {
             Nullable<Text> => &r.actor_subject,
         );
         Ok(())
-    }
-}
-
-impl LogStore for PgStore {
-    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
-        self.logs.append(record).await
-    }
-
-    async fn list_request_logs(
-        &self,
-        organization: OrganizationId,
-        query: &RequestLogQuery,
-    ) -> Result<Vec<RequestLogEntry>, StoreError> {
-        let mut select = request_logs::table
-            .filter(request_logs::organization_id.eq(DbId::from(organization)))
-            .select(RequestLogRow::as_select())
-            .into_boxed();
-        if let Some(credential_id) = query.credential_id {
-            select = select.filter(request_logs::credential_id.eq(DbId::from(credential_id)));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(request_logs::id.lt(DbId::from(before)));
-        }
-        // Newest first: ids are UUID v7, and PostgreSQL orders `uuid` bytewise, which is
-        // time order.
-        let select = select
-            .order(request_logs::id.desc())
-            .limit(vault_store_sql::limit(query.limit));
-        let rows: Vec<RequestLogRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn list_audit_events(
-        &self,
-        organization: OrganizationId,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        // `= organization` never matches NULL: events of no organization are never listed.
-        let mut select = audit_events::table
-            .filter(audit_events::organization_id.eq(DbId::from(organization)))
-            .select(AuditEventRow::as_select())
-            .into_boxed();
-        if let Some(action) = query.action {
-            select = select.filter(audit_events::action.eq(action.as_str()));
-        }
-        if let Some(target) = query.target {
-            select = select.filter(audit_events::target.eq(DbId::from(target)));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(audit_events::id.lt(DbId::from(before)));
-        }
-        let select = select
-            .order(audit_events::id.desc())
-            .limit(vault_store_sql::limit(query.limit));
-        let rows: Vec<AuditEventRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(AuditEventRow::decode).collect()
-    }
-
-    async fn prune_log(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        self.prune(log, cutoff, limit).await
     }
 }

@@ -1,5 +1,5 @@
 //! Errors that name a column and never quote its value, the JSON columns, and the count of
-//! sealed rows per key: what decoding a row needs besides the domain's own constructors.
+//! sealed rows per key: what decoding needs besides the domain's own constructors.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -64,19 +64,9 @@ pub fn from_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(text).map_err(|_| undecodable(column))
 }
 
-/// Sealed rows per key id and table, in one statement (so one snapshot): three GROUP BYs
-/// over the `key_id` columns (index-only where the table has a `key_id` index), never a
-/// blob. Plain SQL that SQLite and PostgreSQL both run; each row is (key id, kind, count).
-pub const KEY_USAGE_SQL: &str = "\
-    SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
-    UNION ALL \
-    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
-    UNION ALL \
-    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
-    GROUP BY key_id";
-
-/// Folds the rows of [`KEY_USAGE_SQL`] (key id, kind, count) into one [`KeyUsage`] per key
-/// id, in key id order.
+/// Folds rows of sealed-row counts (key id, kind, count: what
+/// [`KEY_USAGE_SQL`](crate::statements::KEY_USAGE_SQL) returns) into one [`KeyUsage`] per
+/// key id, in key id order.
 ///
 /// # Errors
 /// A kind the statement does not produce.
@@ -98,22 +88,4 @@ pub fn fold_key_usage(
         }
     }
     Ok(by_key.into_values().collect())
-}
-
-/// [`fold_key_usage`] of the credential rows' and the version rows' counts per key id,
-/// when a store reads them apart (a key rotation's own count).
-///
-/// # Errors
-/// None in practice: both kinds are known.
-pub fn fold_row_key_usage(
-    credentials: impl IntoIterator<Item = (String, i64)>,
-    versions: impl IntoIterator<Item = (String, i64)>,
-) -> Result<Vec<KeyUsage>, StoreError> {
-    let tagged = |kind: &'static str| move |(key, count)| (key, kind.to_owned(), count);
-    fold_key_usage(
-        credentials
-            .into_iter()
-            .map(tagged("credentials"))
-            .chain(versions.into_iter().map(tagged("versions"))),
-    )
 }

@@ -46,6 +46,7 @@ debug_by_name!(
     OrganizationRow,
     CredentialSummaryRow,
     CredentialRow,
+    CredentialUpdate,
     AccessKeySummaryRow,
     AccessKeyRow,
     RequestLogRow,
@@ -187,6 +188,58 @@ impl CredentialRow {
             restore_floor: self.restore_floor,
             secret_version: self.secret_version,
         })
+    }
+}
+
+/// What a credential's update writes: every column but its id and organization, which
+/// never change. In the order the columns are declared, so the statement's text is one.
+#[derive(AsChangeset)]
+#[diesel(table_name = credentials, treat_none_as_null = true)]
+pub struct CredentialUpdate {
+    name: String,
+    description: Option<String>,
+    credential_type: String,
+    public_fields: DbJson,
+    allowed_hosts: DbJson,
+    secret_hints: DbJson,
+    sealed: Vec<u8>,
+    key_id: String,
+    expires_at: Option<DbTime>,
+    created_at: DbTime,
+    updated_at: DbTime,
+    version: i64,
+    restore_floor: i64,
+    secret_version: i64,
+}
+
+impl CredentialRow {
+    /// The row as an update of the credential: its id, and what the update writes.
+    #[must_use]
+    pub fn into_update(self) -> (DbId, CredentialUpdate) {
+        let Self {
+            summary: s,
+            sealed,
+            key_id,
+            restore_floor,
+            secret_version,
+        } = self;
+        let update = CredentialUpdate {
+            name: s.name,
+            description: s.description,
+            credential_type: s.credential_type,
+            public_fields: s.public_fields,
+            allowed_hosts: s.allowed_hosts,
+            secret_hints: s.secret_hints,
+            sealed,
+            key_id,
+            expires_at: s.expires_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            version: s.version,
+            restore_floor,
+            secret_version,
+        };
+        (s.id, update)
     }
 }
 
@@ -776,7 +829,7 @@ impl MetaRow {
 // ---------------------------------------------------------------------------------------
 
 /// How many rows of one table one key protects: a row of
-/// [`KEY_USAGE_SQL`](crate::columns::KEY_USAGE_SQL).
+/// [`KEY_USAGE_SQL`](crate::statements::KEY_USAGE_SQL).
 #[derive(QueryableByName)]
 pub struct KeyCountRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
