@@ -4,7 +4,6 @@ pub mod access_key;
 pub mod apply;
 pub mod cipher;
 pub mod clock;
-pub mod columns;
 pub mod credential;
 pub mod credential_cache;
 pub mod credential_types;

@@ -22,7 +22,7 @@ use futures::future::{self, Either};
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt as _, StreamExt as _};
 
-use crate::logs::{AuditEvent, RequestLogEntry};
+use crate::logs::LogRecord;
 use crate::store::StoreError;
 
 /// Most entries written in one transaction: bounds a statement's size and the time a
@@ -38,15 +38,6 @@ pub const OVERLAP_AT: usize = 8;
 
 /// Entries the queue holds beyond one per waiting caller, before callers wait for room.
 pub const QUEUE_CAPACITY: usize = 4096;
-
-/// One entry of either log.
-#[derive(Clone, Debug)]
-pub enum LogRecord {
-    /// An audit event.
-    Audit(AuditEvent),
-    /// A request-log entry.
-    Request(RequestLogEntry),
-}
 
 /// Where a [`LogWriter`] writes: a store's connections, without the writer itself (the
 /// writer's loop holds it, and must end when the store's last clone is dropped).
@@ -213,6 +204,7 @@ mod tests {
 
     use super::*;
     use crate::ids::{CredentialId, OrganizationId};
+    use crate::logs::RequestLogEntry;
     use crate::test_support::yield_now;
 
     /// Records each batch; fails batches while `fail` is set, and any batch holding an id

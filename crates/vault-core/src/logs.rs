@@ -25,6 +25,16 @@ pub fn id_floor(at: OffsetDateTime) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
+/// One entry of either log: what [`LogStore::append_log`](crate::store::LogStore::append_log)
+/// appends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogRecord {
+    /// An audit event.
+    Audit(AuditEvent),
+    /// A request-log entry.
+    Request(RequestLogEntry),
+}
+
 /// One proxied request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestLogEntry {

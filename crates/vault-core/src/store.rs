@@ -13,7 +13,7 @@ use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 pub use crate::jobs::{JobName, JobStore};
-use crate::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use crate::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use crate::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo};
 
 /// An opaque error from a storage backend.
@@ -285,11 +285,11 @@ impl LogKind {
 /// ([`LogStore::prune_log`]) deletes old ones.
 ///
 /// # Errors
-/// - Inserts MUST NOT require the credential or access key an entry names to exist:
+/// - `append_log` MUST NOT require the credential or access key an entry names to exist:
 ///   entries outlive what they describe (a deleted credential's log stays readable).
 /// - Lists MUST return only `organization`'s entries, newest (largest id) first, only ids
 ///   smaller than `before` when it is given, at most `limit`.
-/// - `insert_*` MUST fail with [`StoreError::Conflict`] if the id exists.
+/// - `append_log` MUST fail with [`StoreError::Conflict`] if the id exists in that log.
 /// - `prune_log` MUST delete only entries of `log` whose `at` is before `cutoff` and whose
 ///   id is below [`id_floor(cutoff)`](crate::logs::id_floor), of every organization and of
 ///   none (audit events of keyless failures), smallest ids first, at most `limit`, and
@@ -299,11 +299,8 @@ impl LogKind {
 ///   batch one short statement (an entry whose id is younger than its `at`, by clock skew,
 ///   waits until its id is old enough).
 pub trait LogStore: Send + Sync + 'static {
-    /// Appends a request-log entry.
-    fn insert_request_log(
-        &self,
-        entry: &RequestLogEntry,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Appends an entry to its log: a request-log entry or an audit event.
+    fn append_log(&self, record: LogRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Lists request-log entries.
     fn list_request_logs(
@@ -311,12 +308,6 @@ pub trait LogStore: Send + Sync + 'static {
         organization: OrganizationId,
         query: &RequestLogQuery,
     ) -> impl Future<Output = Result<Vec<RequestLogEntry>, StoreError>> + Send;
-
-    /// Appends an audit event.
-    fn insert_audit_event(
-        &self,
-        event: &AuditEvent,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Lists audit events.
     fn list_audit_events(

@@ -9,7 +9,7 @@ use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKe
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
     LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
@@ -22,7 +22,8 @@ use crate::Metrics;
 
 /// A store that forwards every call to `inner` and records its duration in
 /// `vault_store_operation_duration_seconds{operation, outcome}`: `operation` is the port
-/// method's name (`get_credential`, `insert_request_log`, ...), `outcome` is `ok` or the
+/// method's name (`get_credential`, `list_audit_events`, ...; an `append_log` is
+/// `insert_request_log` or `insert_audit_event`, by its log), `outcome` is `ok` or the
 /// [`StoreError`] kind (`not_found`, `conflict`, `unavailable`, `error`). Arguments and
 /// results are never looked at beyond that.
 ///
@@ -288,9 +289,13 @@ impl<S: MetaStore> MetaStore for MeteredStore<S> {
 }
 
 impl<S: LogStore> LogStore for MeteredStore<S> {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        self.timed("insert_request_log", self.inner.insert_request_log(entry))
-            .await
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
+        // Each log keeps the operation name it had when each had its own method.
+        let operation = match &record {
+            LogRecord::Request(_) => "insert_request_log",
+            LogRecord::Audit(_) => "insert_audit_event",
+        };
+        self.timed(operation, self.inner.append_log(record)).await
     }
 
     async fn list_request_logs(
@@ -303,11 +308,6 @@ impl<S: LogStore> LogStore for MeteredStore<S> {
             self.inner.list_request_logs(organization, query),
         )
         .await
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.timed("insert_audit_event", self.inner.insert_audit_event(event))
-            .await
     }
 
     async fn list_audit_events(

@@ -166,7 +166,7 @@ where
 mod tests {
     use time::Duration;
     use vault_core::ids::CredentialId;
-    use vault_core::logs::{AuditEvent, RequestLogEntry, RequestLogQuery};
+    use vault_core::logs::{AuditEvent, LogRecord, RequestLogEntry, RequestLogQuery};
     use vault_core::store::OrganizationStore;
     use vault_testkit::memory::MemoryStore;
     use vault_testkit::store_suite::{
@@ -193,13 +193,19 @@ mod tests {
                 at,
                 ..sample_request_log(organization.id, CredentialId::new())
             };
-            store.insert_request_log(&entry).await.expect("entry");
+            store
+                .append_log(LogRecord::Request(entry))
+                .await
+                .expect("entry");
             let event = AuditEvent {
                 id: log_id_at(at),
                 at,
                 ..sample_audit_event(Some(organization.id))
             };
-            store.insert_audit_event(&event).await.expect("event");
+            store
+                .append_log(LogRecord::Audit(event))
+                .await
+                .expect("event");
         }
         (store, organization.id)
     }

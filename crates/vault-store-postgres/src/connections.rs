@@ -30,10 +30,16 @@ impl Connections {
     {
         let mut conn = self.connection().await?;
         let result = self.bounded(operation(&mut conn)).await;
+        Self::give_back(conn, &result);
+        result
+    }
+
+    /// Returns `conn` to the pool, unless `result` says it failed as `Unavailable`: then it
+    /// is taken out (and closed).
+    pub(crate) fn give_back<T>(conn: Object<AsyncPgConnection>, result: &Result<T, StoreError>) {
         if matches!(result, Err(StoreError::Unavailable(_))) {
             drop(Object::take(conn));
         }
-        result
     }
 
     /// `operation`, given until a little after the acquire timeout. The server cancels a

@@ -9,49 +9,12 @@
 //! nothing. All parts see the snapshot from before the command, so the pruning counts
 //! only the versions that existed before it (see [`Pruning`]).
 
+use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Bool, Json, Nullable, Text, Timestamptz};
-use diesel::{QueryResult, sql_types};
-use uuid::Uuid;
-use vault_core::StoreError;
-use vault_core::ids::{CredentialId, OrganizationId};
-use vault_core::versions::SecretVersion;
-
-use crate::error::{Failure, backend};
-use crate::rows::{AuditEventRow, VersionRow};
-
-/// A stored credential write's version rows. They must belong to the credential written
-/// with them: reads find versions by their own organization column, so a row naming
-/// another organization would be readable there. Oldest first; a number given twice is
-/// taken, as one already stored is (checked here: the pruning may insert only one of them).
-pub(crate) fn version_rows(
-    versions: &[SecretVersion],
-    organization: OrganizationId,
-    credential: CredentialId,
-) -> Result<Vec<VersionRow>, StoreError> {
-    let mut versions: Vec<&SecretVersion> = versions.iter().collect();
-    versions.sort_unstable_by_key(|version| version.number);
-    if versions
-        .windows(2)
-        .any(|pair| pair[0].number == pair[1].number)
-    {
-        return Err(StoreError::Conflict);
-    }
-    versions
-        .into_iter()
-        .map(|version| {
-            if version.organization_id != organization || version.credential_id != credential {
-                return Err(backend(Failure(
-                    "a version row names another credential or organization than the \
-                     credential written with it"
-                        .to_owned(),
-                )));
-            }
-            VersionRow::encode(version)
-        })
-        .collect()
-}
+use diesel::sql_types::{BigInt, Binary, Bool, Nullable, Text};
+use vault_store_sql::rows::{AuditEventRow, VersionRow};
+use vault_store_sql::types::{DbId, Id, Instant, Json};
 
 /// How a write keeps a credential's newest `keep_versions` versions, counting its own.
 /// Its own versions are the newest (their numbers follow the existing ones, or the write
@@ -92,8 +55,8 @@ impl Pruning {
 /// credential exists: `(written rows, exists)`.
 pub(crate) struct CredentialStatement<'a> {
     pub(crate) change: &'a (dyn QueryFragment<Pg> + Send + Sync),
-    pub(crate) organization: Uuid,
-    pub(crate) id: Uuid,
+    pub(crate) organization: DbId,
+    pub(crate) id: DbId,
     pub(crate) versions: &'a [VersionRow],
     pub(crate) pruning: Pruning,
     pub(crate) audit: &'a AuditEventRow,
@@ -135,12 +98,12 @@ impl QueryFragment<Pg> for CredentialStatement<'_> {
             // or fewer the subquery is NULL, which nothing compares true with. The EXISTS
             // is evaluated once, first: nothing is locked unless the change wrote.
             out.push_sql(", pruned AS (DELETE FROM credential_versions WHERE credential_id = ");
-            out.push_bind_param::<sql_types::Uuid, _>(&self.id)?;
+            out.push_bind_param::<Id, _>(&self.id)?;
             out.push_sql(
                 " AND number <= (SELECT number FROM credential_versions \
                  WHERE credential_id = ",
             );
-            out.push_bind_param::<sql_types::Uuid, _>(&self.id)?;
+            out.push_bind_param::<Id, _>(&self.id)?;
             out.push_sql(" ORDER BY number DESC OFFSET ");
             out.push_bind_param::<BigInt, _>(keep)?;
             out.push_sql(" LIMIT 1)");
@@ -160,9 +123,9 @@ impl QueryFragment<Pg> for CredentialStatement<'_> {
             " FROM changed) SELECT (SELECT count(*) FROM changed), EXISTS (SELECT 1 FROM \
              credentials WHERE organization_id = ",
         );
-        out.push_bind_param::<sql_types::Uuid, _>(&self.organization)?;
+        out.push_bind_param::<Id, _>(&self.organization)?;
         out.push_sql(" AND id = ");
-        out.push_bind_param::<sql_types::Uuid, _>(&self.id)?;
+        out.push_bind_param::<Id, _>(&self.id)?;
         out.push_sql(")");
         Ok(())
     }
@@ -170,41 +133,41 @@ impl QueryFragment<Pg> for CredentialStatement<'_> {
 
 fn push_version<'b>(out: &mut AstPass<'_, 'b, Pg>, version: &'b VersionRow) -> QueryResult<()> {
     let info = &version.info;
-    out.push_bind_param::<sql_types::Uuid, _>(&version.credential_id)?;
+    out.push_bind_param::<Id, _>(&version.credential_id)?;
     out.push_sql(", ");
-    out.push_bind_param::<sql_types::Uuid, _>(&version.organization_id)?;
+    out.push_bind_param::<Id, _>(&version.organization_id)?;
     out.push_sql(", ");
     out.push_bind_param::<BigInt, _>(&info.number)?;
     out.push_sql(", ");
     out.push_bind_param::<Json, _>(&info.secret_hints)?;
     out.push_sql(", ");
-    out.push_bind_param::<Timestamptz, _>(&info.created_at)?;
+    out.push_bind_param::<Instant, _>(&info.created_at)?;
     out.push_sql(", ");
-    out.push_bind_param::<Nullable<sql_types::Uuid>, _>(&info.created_by)?;
+    out.push_bind_param::<Nullable<Id>, _>(&info.created_by)?;
     out.push_sql(", ");
     out.push_bind_param::<Nullable<BigInt>, _>(&info.restored_from)?;
     out.push_sql(", ");
-    out.push_bind_param::<sql_types::Bytea, _>(&version.sealed)?;
+    out.push_bind_param::<Binary, _>(&version.sealed)?;
     out.push_sql(", ");
     out.push_bind_param::<Text, _>(&version.key_id)
 }
 
 fn push_audit<'b>(out: &mut AstPass<'_, 'b, Pg>, audit: &'b AuditEventRow) -> QueryResult<()> {
-    out.push_bind_param::<sql_types::Uuid, _>(&audit.id)?;
+    out.push_bind_param::<Id, _>(&audit.id)?;
     out.push_sql(", ");
-    out.push_bind_param::<Nullable<sql_types::Uuid>, _>(&audit.organization_id)?;
+    out.push_bind_param::<Nullable<Id>, _>(&audit.organization_id)?;
     out.push_sql(", ");
-    out.push_bind_param::<Nullable<sql_types::Uuid>, _>(&audit.actor)?;
+    out.push_bind_param::<Nullable<Id>, _>(&audit.actor)?;
     out.push_sql(", ");
     out.push_bind_param::<Text, _>(&audit.action)?;
     out.push_sql(", ");
-    out.push_bind_param::<Nullable<sql_types::Uuid>, _>(&audit.target)?;
+    out.push_bind_param::<Nullable<Id>, _>(&audit.target)?;
     out.push_sql(", ");
     out.push_bind_param::<Text, _>(&audit.outcome)?;
     out.push_sql(", ");
     out.push_bind_param::<Nullable<Text>, _>(&audit.reason)?;
     out.push_sql(", ");
-    out.push_bind_param::<Timestamptz, _>(&audit.at)?;
+    out.push_bind_param::<Instant, _>(&audit.at)?;
     out.push_sql(", ");
     out.push_bind_param::<Nullable<Text>, _>(&audit.actor_subject)?;
     out.push_sql(", ");

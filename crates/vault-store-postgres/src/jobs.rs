@@ -1,37 +1,21 @@
-//! Background work on PostgreSQL: one retention batch of a log, and the advisory lock that
-//! lets one replica at a time run a batch of a job.
+//! Background work on PostgreSQL: the advisory lock that lets one replica at a time run a
+//! batch of a job (a retention batch is one statement, shared with SQLite: vault-store-sql).
 
 use std::future::Future;
 
-use diesel::sql_types::{BigInt, Timestamptz, Uuid};
+use diesel::sql_types::BigInt;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
-use time::OffsetDateTime;
-use vault_core::logs::id_floor;
-use vault_core::store::{JobName, JobStore, LogKind, StoreError};
+use vault_core::store::{JobName, JobStore, StoreError};
+use vault_store_sql::error::Abort;
 
-use crate::rows::pg_time;
-use crate::{PgStore, aborted, clamp_limit};
+use crate::PgStore;
 
 diesel::define_sql_function! {
     /// `pg_try_advisory_xact_lock(bigint)`: takes the lock for the rest of the transaction
     /// if no other session holds it, and says whether it did; never waits.
     fn pg_try_advisory_xact_lock(key: BigInt) -> Bool;
 }
-
-/// One retention batch: the oldest entries by the primary key's index (an id range below
-/// the cutoff's [`id_floor`], walked in id order, so the scan stops after `LIMIT` rows and
-/// never reads the newer part of the table), each also older than the cutoff by its time.
-/// One short statement: row locks on those rows only, held for milliseconds, and no lock
-/// that inserts of new entries wait on.
-const PRUNE_REQUEST_LOGS: &str = "\
-    DELETE FROM request_logs WHERE id IN ( \
-        SELECT id FROM request_logs WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";
-
-/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
-const PRUNE_AUDIT_EVENTS: &str = "\
-    DELETE FROM audit_events WHERE id IN ( \
-        SELECT id FROM audit_events WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";
 
 /// The advisory lock key of a background job: the 64-bit FNV-1a hash of its name. Public
 /// so that an operator can see a job's lock in `pg_locks` (or hold every replica's job off
@@ -48,36 +32,6 @@ pub const fn job_lock_key(job: JobName) -> i64 {
         i += 1;
     }
     i64::from_ne_bytes(hash.to_ne_bytes())
-}
-
-impl PgStore {
-    /// [`LogStore::prune_log`](vault_core::store::LogStore::prune_log).
-    pub(crate) async fn prune(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        let floor = id_floor(cutoff);
-        let cutoff = pg_time(cutoff, "cutoff")?;
-        let limit = clamp_limit(limit);
-        let sql = match log {
-            LogKind::Request => PRUNE_REQUEST_LOGS,
-            LogKind::Audit => PRUNE_AUDIT_EVENTS,
-        };
-        let deleted = self
-            .with_connection(async move |conn| {
-                diesel::sql_query(sql)
-                    .bind::<Uuid, _>(floor)
-                    .bind::<Timestamptz, _>(cutoff)
-                    .bind::<BigInt, _>(limit)
-                    .execute(conn)
-                    .await
-                    .map_err(crate::error::from_diesel)
-            })
-            .await?;
-        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
-    }
 }
 
 /// An advisory lock taken inside a transaction (`pg_try_advisory_xact_lock`), per batch,
@@ -111,7 +65,7 @@ impl JobStore for PgStore {
                 Ok(Some(batch().await?))
             })
             .await
-            .map_err(aborted);
+            .map_err(|Abort(error)| error);
         if matches!(result, Err(StoreError::Unavailable(_))) {
             drop(Object::take(conn));
         }

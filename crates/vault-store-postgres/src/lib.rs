@@ -2,15 +2,13 @@
 
 mod announcer;
 mod cache;
+mod changes;
 mod connections;
 mod credential_writes;
 mod error;
 mod jobs;
 mod logs;
 mod migrations;
-mod rows;
-mod schema;
-mod sealed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -20,24 +18,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::prelude::*;
+use diesel_async::methods::{ExecuteDsl, LoadQuery};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
-use time::OffsetDateTime;
-use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::SealedBlob;
-use vault_core::credential::{Credential, StoredCredential};
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
-use vault_core::logs::AuditEvent;
-use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, KeyListQuery, ListQuery, MetaStore,
-    OrganizationStore, StoreError,
-};
-use vault_core::versions::{SecretVersion, VersionInfo};
-
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use vault_core::credential::StoredCredential;
+use vault_core::ids::CredentialId;
 use vault_core::log_writer::LogWriter;
+use vault_core::store::StoreError;
 
 pub use crate::cache::APPLICATION_NAME as CACHE_APPLICATION_NAME;
 pub use crate::jobs::job_lock_key;
@@ -46,24 +36,8 @@ pub use crate::migrations::SchemaStatus;
 use crate::announcer::Announcer;
 use crate::cache::{CredentialCache, StopListening};
 pub(crate) use crate::connections::{Connections, establish};
-use crate::credential_writes::{CredentialStatement, Pruning, version_rows};
 use crate::error::{Failure, backend, from_diesel};
 use crate::logs::LogTables;
-use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, VersionInfoRow, VersionRow, pg_time,
-};
-use crate::schema::{
-    access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
-};
-
-diesel::define_sql_function! {
-    /// SQL `COALESCE` of a nullable time and a time.
-    fn coalesce(
-        first: diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-        second: diesel::sql_types::Timestamptz,
-    ) -> diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>;
-}
 
 /// How much longer than the server's statement timeout a call waits for an answer.
 const ANSWER_MARGIN: Duration = Duration::from_secs(1);
@@ -264,6 +238,93 @@ impl PgStore {
     }
 }
 
+// The four ways the shared statements run (`vault_store_sql::sql_store_ports!`), each one
+// statement on a pooled connection, as `with_connection` runs them. Not through its
+// closure: a statement may borrow what the caller lent (a name, a hash), and diesel-async
+// runs one only on a connection borrowed for no longer than the statement lives, which a
+// closure taking any connection cannot promise. Each says its future is `Send` rather than
+// leaving rustc to find out at the port, where the statement's type is known but the
+// check of a future holding diesel-async's own fails.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "the futures say they are Send: see above"
+)]
+impl PgStore {
+    /// The row `query` returns, if any.
+    fn fetch_optional<'q, Q, U>(
+        &self,
+        query: Q,
+    ) -> impl Future<Output = Result<Option<U>, StoreError>> + Send + use<'_, 'q, Q, U>
+    where
+        Q: RunQueryDsl<AsyncPgConnection> + LoadQuery<'q, AsyncPgConnection, U> + Send + 'q,
+        U: Send,
+    {
+        async move {
+            let mut conn = self.connection().await?;
+            let read = query.get_result(&mut *conn);
+            let result = self
+                .db
+                .bounded(async { read.await.optional().map_err(from_diesel) })
+                .await;
+            Connections::give_back(conn, &result);
+            result
+        }
+    }
+
+    /// Every row `query` returns.
+    fn fetch_all<'q, Q, U>(
+        &self,
+        query: Q,
+    ) -> impl Future<Output = Result<Vec<U>, StoreError>> + Send + use<'_, 'q, Q, U>
+    where
+        Q: RunQueryDsl<AsyncPgConnection> + LoadQuery<'q, AsyncPgConnection, U> + Send + 'q,
+        U: Send,
+    {
+        async move {
+            let mut conn = self.connection().await?;
+            let read = query.load(&mut *conn);
+            let result = self
+                .db
+                .bounded(async { read.await.map_err(from_diesel) })
+                .await;
+            Connections::give_back(conn, &result);
+            result
+        }
+    }
+
+    /// Runs `statement`; how many rows it wrote.
+    fn execute<'q, Q>(
+        &self,
+        statement: Q,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send + use<'_, 'q, Q>
+    where
+        Q: RunQueryDsl<AsyncPgConnection> + ExecuteDsl<AsyncPgConnection> + Send + 'q,
+    {
+        async move {
+            let mut conn = self.connection().await?;
+            let write = statement.execute(&mut *conn);
+            let result = self
+                .db
+                .bounded(async { write.await.map_err(from_diesel) })
+                .await;
+            Connections::give_back(conn, &result);
+            result
+        }
+    }
+
+    /// [`Self::execute`] of a statement that may change credential `id`.
+    async fn execute_changing<'q, Q>(
+        &self,
+        id: CredentialId,
+        statement: Q,
+    ) -> Result<usize, StoreError>
+    where
+        Q: RunQueryDsl<AsyncPgConnection> + ExecuteDsl<AsyncPgConnection> + Send + 'q,
+    {
+        self.changing(id, None, self.execute(statement)).await
+    }
+}
+
 /// `url` as `postgres://user@host:port/database`: what `Debug` and logs show. Parsed
 /// rather than edited, so no spelling of a password (`user:pw@`, `?password=`,
 /// `password=` pairs) can slip through.
@@ -300,589 +361,7 @@ fn describe(url: &str) -> Result<String, StoreError> {
     Ok(format!("postgres://{user}{}/{database}", hosts.join(",")))
 }
 
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-/// A store error inside a diesel-async transaction. diesel's own errors (`BEGIN`,
-/// `COMMIT`, any statement) convert into it as well as the port's, so `?` works on both,
-/// and any of them rolls the whole transaction back.
-struct Abort(StoreError);
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Self(from_diesel(error))
-    }
-}
-
-impl From<StoreError> for Abort {
-    fn from(error: StoreError) -> Self {
-        Self(error)
-    }
-}
-
-/// The port's error of a transaction.
-fn aborted(Abort(error): Abort) -> StoreError {
-    error
-}
-
-/// Deletes a credential and its versions in one statement. The foreign key is checked at
-/// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
-/// RESTRICT, for exactly this).
-const DELETE_CREDENTIAL: &str = "\
-    WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1) \
-    DELETE FROM credentials WHERE organization_id = $2 AND id = $1";
-
-impl CredentialStore for PgStore {
-    async fn insert_credential(
-        &self,
-        credential: &StoredCredential,
-        write: &CredentialWrite<'_>,
-    ) -> Result<(), StoreError> {
-        let row = CredentialRow::encode(credential)?;
-        let c = &credential.credential;
-        let versions = version_rows(write.versions, c.organization_id, c.id)?;
-        let audit = AuditEventRow::encode(write.audit)?;
-        let organization = *c.organization_id.as_uuid();
-        let id = *c.id.as_uuid();
-        self.with_connection(async move |conn| {
-            let change = diesel::insert_into(credentials::table)
-                .values(&row)
-                .returning(credentials::id);
-            CredentialStatement {
-                change: &change,
-                organization,
-                id,
-                versions: &versions,
-                pruning: Pruning::new(write.keep_versions, versions.len()),
-                audit: &audit,
-            }
-            .execute(conn)
-            .await
-            .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn get_credential(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-    ) -> Result<StoredCredential, StoreError> {
-        if let Some(stored) = self.credentials.get(organization, id) {
-            return Ok(stored);
-        }
-        let mark = self.credentials.mark();
-        let row = self
-            .with_connection(async move |conn| {
-                credentials::table
-                    .filter(credentials::organization_id.eq(organization.as_uuid()))
-                    .filter(credentials::id.eq(id.as_uuid()))
-                    .select(CredentialRow::as_select())
-                    .get_result(conn)
-                    .await
-                    .optional()
-                    .map_err(from_diesel)
-            })
-            .await?;
-        let stored = row.ok_or(StoreError::NotFound)?.decode()?;
-        self.credentials.keep(&mark, &stored);
-        Ok(stored)
-    }
-
-    async fn list_credentials(
-        &self,
-        organization: OrganizationId,
-        query: &ListQuery,
-    ) -> Result<Vec<Credential>, StoreError> {
-        let expires_before = query
-            .expires_before
-            .map(|t| pg_time(t, "expires_before"))
-            .transpose()?;
-        let mut select = credentials::table
-            .filter(credentials::organization_id.eq(*organization.as_uuid()))
-            .select(CredentialSummaryRow::as_select())
-            .into_boxed();
-        if let Some(after) = query.after {
-            select = select.filter(credentials::id.gt(*after.as_uuid()));
-        }
-        if let Some(kind) = query.credential_type {
-            select = select.filter(credentials::credential_type.eq(kind.as_str()));
-        }
-        if let Some(before) = expires_before {
-            // NULL (never expires) never compares true, so it is left out.
-            select = select.filter(credentials::expires_at.le(before));
-        }
-        let select = select
-            .order(credentials::id.asc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<CredentialSummaryRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(CredentialSummaryRow::decode).collect()
-    }
-
-    async fn update_credential(
-        &self,
-        organization: OrganizationId,
-        credential: &StoredCredential,
-        expected_version: i64,
-        write: &CredentialWrite<'_>,
-    ) -> Result<(), StoreError> {
-        let CredentialRow {
-            summary: s,
-            sealed,
-            key_id,
-            restore_floor,
-            secret_version,
-        } = CredentialRow::encode(credential)?;
-        let versions = version_rows(write.versions, organization, credential.credential.id)?;
-        let audit = AuditEventRow::encode(write.audit)?;
-        let org = *organization.as_uuid();
-        let id = s.id;
-        let statement = self.with_connection(async move |conn| {
-            // The compare-and-swap: a concurrent writer of the same row waits for its
-            // lock, then sees the new version and matches nothing, so the history
-            // parts write nothing either. The organization and id are never rewritten.
-            let change = diesel::update(
-                credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(id))
-                    .filter(credentials::version.eq(expected_version)),
-            )
-            .set((
-                credentials::name.eq(s.name),
-                credentials::description.eq(s.description),
-                credentials::credential_type.eq(s.credential_type),
-                credentials::public_fields.eq(s.public_fields),
-                credentials::allowed_hosts.eq(s.allowed_hosts),
-                credentials::secret_hints.eq(s.secret_hints),
-                credentials::sealed.eq(sealed),
-                credentials::key_id.eq(key_id),
-                credentials::expires_at.eq(s.expires_at),
-                credentials::created_at.eq(s.created_at),
-                credentials::updated_at.eq(s.updated_at),
-                credentials::version.eq(s.version),
-                credentials::restore_floor.eq(restore_floor),
-                credentials::secret_version.eq(secret_version),
-            ))
-            .returning(credentials::id);
-            CredentialStatement {
-                change: &change,
-                organization: org,
-                id,
-                versions: &versions,
-                pruning: Pruning::new(write.keep_versions, versions.len()),
-                audit: &audit,
-            }
-            .get_result::<(i64, bool)>(conn)
-            .await
-            .map_err(from_diesel)
-        });
-        let id = credential.credential.id;
-        self.changing(id, Some(credential), async {
-            match statement.await? {
-                (1, _) => Ok(()),
-                (_, true) => Err(StoreError::Conflict),
-                (_, false) => Err(StoreError::NotFound),
-            }
-        })
-        .await
-    }
-
-    async fn delete_credential(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-        expected_version: Option<i64>,
-        audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let audit = AuditEventRow::encode(audit)?;
-        let org = *organization.as_uuid();
-        let credential = id;
-        let id = *id.as_uuid();
-        let statement = self.with_connection(async move |conn| {
-            conn.transaction(async move |conn| {
-                // Lock the row first (and read its version). An update adding a version
-                // takes this lock before it writes the version, so none can appear after
-                // the versions are deleted and before the credential is (which the foreign
-                // key would refuse).
-                let version: Option<i64> = credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(id))
-                    .select(credentials::version)
-                    .for_update()
-                    .get_result(conn)
-                    .await
-                    .optional()?;
-                match version {
-                    None => return Err(Abort(StoreError::NotFound)),
-                    Some(stored) if expected_version.is_some_and(|expected| expected != stored) => {
-                        return Err(Abort(StoreError::Conflict));
-                    }
-                    Some(_) => {}
-                }
-                let shared: &AsyncPgConnection = conn;
-                let delete = async {
-                    let mut conn = shared;
-                    diesel::sql_query(DELETE_CREDENTIAL)
-                        .bind::<diesel::sql_types::Uuid, _>(id)
-                        .bind::<diesel::sql_types::Uuid, _>(org)
-                        .execute(&mut conn)
-                        .await
-                };
-                let record = async {
-                    let mut conn = shared;
-                    diesel::insert_into(audit_events::table)
-                        .values(&audit)
-                        .execute(&mut conn)
-                        .await
-                };
-                futures::try_join!(delete, record)?;
-                Ok(())
-            })
-            .await
-            .map_err(aborted)
-        });
-        self.changing(credential, None, statement).await
-    }
-
-    async fn list_versions(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-    ) -> Result<Vec<VersionInfo>, StoreError> {
-        let org = *organization.as_uuid();
-        let id = *id.as_uuid();
-        let rows: Vec<VersionInfoRow> = self
-            .with_connection(async move |conn| {
-                let rows: Vec<VersionInfoRow> = credential_versions::table
-                    .filter(credential_versions::organization_id.eq(org))
-                    .filter(credential_versions::credential_id.eq(id))
-                    .select(VersionInfoRow::as_select())
-                    .order(credential_versions::number.desc())
-                    .load(conn)
-                    .await
-                    .map_err(from_diesel)?;
-                // No versions: a credential without any (stored before versions existed),
-                // or none at all. A second round trip on this path only.
-                if rows.is_empty() {
-                    let exists = diesel::select(diesel::dsl::exists(
-                        credentials::table
-                            .filter(credentials::organization_id.eq(org))
-                            .filter(credentials::id.eq(id)),
-                    ))
-                    .get_result::<bool>(conn)
-                    .await
-                    .map_err(from_diesel)?;
-                    if !exists {
-                        return Err(StoreError::NotFound);
-                    }
-                }
-                Ok(rows)
-            })
-            .await?;
-        rows.into_iter().map(VersionInfoRow::decode).collect()
-    }
-
-    async fn get_version(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-        number: i64,
-    ) -> Result<SecretVersion, StoreError> {
-        let row = self
-            .with_connection(async move |conn| {
-                credential_versions::table
-                    .filter(credential_versions::organization_id.eq(organization.as_uuid()))
-                    .filter(credential_versions::credential_id.eq(id.as_uuid()))
-                    .filter(credential_versions::number.eq(number))
-                    .select(VersionRow::as_select())
-                    .get_result(conn)
-                    .await
-                    .optional()
-                    .map_err(from_diesel)
-            })
-            .await?;
-        row.ok_or(StoreError::NotFound)?.decode()
-    }
-}
-
-impl AccessKeyStore for PgStore {
-    async fn insert_access_key(
-        &self,
-        key: &StoredAccessKey,
-        audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let row = AccessKeyRow::encode(key)?;
-        let audit = AuditEventRow::encode(audit)?;
-        self.with_connection(async move |conn| {
-            conn.transaction(async move |conn| {
-                // Independent rows: sent together (pipelined), committed together.
-                let shared: &AsyncPgConnection = conn;
-                let insert = async {
-                    let mut conn = shared;
-                    diesel::insert_into(access_keys::table)
-                        .values(&row)
-                        .execute(&mut conn)
-                        .await
-                };
-                let record = async {
-                    let mut conn = shared;
-                    diesel::insert_into(audit_events::table)
-                        .values(&audit)
-                        .execute(&mut conn)
-                        .await
-                };
-                futures::try_join!(insert, record)?;
-                Ok(())
-            })
-            .await
-            .map_err(aborted)
-        })
-        .await
-    }
-
-    async fn find_access_key(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<StoredAccessKey>, StoreError> {
-        let hash = hash.0;
-        let row = self
-            .with_connection(async move |conn| {
-                access_keys::table
-                    .filter(access_keys::key_hash.eq(hash.as_slice()))
-                    .select(AccessKeyRow::as_select())
-                    .get_result(conn)
-                    .await
-                    .optional()
-                    .map_err(from_diesel)
-            })
-            .await?;
-        row.map(AccessKeyRow::decode).transpose()
-    }
-
-    async fn list_access_keys(
-        &self,
-        organization: OrganizationId,
-        query: &KeyListQuery,
-    ) -> Result<Vec<AccessKey>, StoreError> {
-        let mut select = access_keys::table
-            .filter(access_keys::organization_id.eq(*organization.as_uuid()))
-            .select(AccessKeySummaryRow::as_select())
-            .into_boxed();
-        if let Some(after) = query.after {
-            select = select.filter(access_keys::id.gt(*after.as_uuid()));
-        }
-        let select = select
-            .order(access_keys::id.asc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<AccessKeySummaryRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(AccessKeySummaryRow::decode).collect()
-    }
-
-    async fn revoke_access_key(
-        &self,
-        organization: OrganizationId,
-        id: AccessKeyId,
-        at: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<AccessKey, StoreError> {
-        let at = pg_time(at, "access_keys.revoked_at")?;
-        let audit = AuditEventRow::encode(audit)?;
-        let row = self
-            .with_connection(async move |conn| {
-                conn.transaction(async move |conn| {
-                    let shared: &AsyncPgConnection = conn;
-                    // One statement that revokes and returns the key. COALESCE keeps an
-                    // existing revocation time: of two racing revokes, the second waits for
-                    // the first's row lock and then sees its time.
-                    let revoke = async {
-                        let mut conn = shared;
-                        diesel::update(
-                            access_keys::table
-                                .filter(access_keys::organization_id.eq(organization.as_uuid()))
-                                .filter(access_keys::id.eq(id.as_uuid())),
-                        )
-                        .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
-                        .returning(AccessKeySummaryRow::as_returning())
-                        .get_result(&mut conn)
-                        .await
-                        .optional()
-                    };
-                    // Sent with it (pipelined); rolled back with it if there is no such key.
-                    let record = async {
-                        let mut conn = shared;
-                        diesel::insert_into(audit_events::table)
-                            .values(&audit)
-                            .execute(&mut conn)
-                            .await
-                    };
-                    let (row, _) = futures::try_join!(revoke, record)?;
-                    row.ok_or(Abort(StoreError::NotFound))
-                })
-                .await
-                .map_err(aborted)
-            })
-            .await?;
-        row.decode()
-    }
-
-    async fn touch_access_key(
-        &self,
-        organization: OrganizationId,
-        id: AccessKeyId,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let at = pg_time(at, "access_keys.last_used_at")?;
-        let touched = self
-            .with_connection(async move |conn| {
-                diesel::update(
-                    access_keys::table
-                        .filter(access_keys::organization_id.eq(organization.as_uuid()))
-                        .filter(access_keys::id.eq(id.as_uuid())),
-                )
-                .set(access_keys::last_used_at.eq(at))
-                .execute(conn)
-                .await
-                .map_err(from_diesel)
-            })
-            .await?;
-        if touched == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
-        }
-    }
-
-    async fn unbound_access_keys(
-        &self,
-        after: Option<AccessKeyId>,
-        limit: usize,
-    ) -> Result<Vec<StoredAccessKey>, StoreError> {
-        let mut select = access_keys::table
-            .filter(access_keys::binding.is_null())
-            .select(AccessKeyRow::as_select())
-            .into_boxed();
-        if let Some(after) = after {
-            select = select.filter(access_keys::id.gt(*after.as_uuid()));
-        }
-        let select = select
-            .order(access_keys::id.asc())
-            .limit(clamp_limit(limit));
-        let rows: Vec<AccessKeyRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(AccessKeyRow::decode).collect()
-    }
-
-    async fn bind_access_key(
-        &self,
-        id: AccessKeyId,
-        binding: &KeyBinding,
-    ) -> Result<bool, StoreError> {
-        let binding = binding.0.to_vec();
-        let written = self
-            .with_connection(async move |conn| {
-                // `binding IS NULL` in the statement itself: a bound key is never re-bound.
-                diesel::update(
-                    access_keys::table
-                        .filter(access_keys::id.eq(id.as_uuid()))
-                        .filter(access_keys::binding.is_null()),
-                )
-                .set(access_keys::binding.eq(Some(binding)))
-                .execute(conn)
-                .await
-                .map_err(from_diesel)
-            })
-            .await?;
-        Ok(written == 1)
-    }
-}
-
-impl OrganizationStore for PgStore {
-    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
-        let row = OrganizationRow::encode(organization)?;
-        self.with_connection(async move |conn| {
-            diesel::insert_into(organizations::table)
-                .values(&row)
-                .execute(conn)
-                .await
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn count_organizations(&self) -> Result<u64, StoreError> {
-        let count = self
-            .with_connection(async |conn| {
-                organizations::table
-                    .count()
-                    .get_result::<i64>(conn)
-                    .await
-                    .map_err(from_diesel)
-            })
-            .await?;
-        // COUNT(*) is never negative.
-        Ok(u64::try_from(count).unwrap_or_default())
-    }
-
-    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
-        let id = *id.as_uuid();
-        self.with_connection(async move |conn| {
-            diesel::select(diesel::dsl::exists(
-                organizations::table.filter(organizations::id.eq(id)),
-            ))
-            .get_result::<bool>(conn)
-            .await
-            .map_err(from_diesel)
-        })
-        .await
-    }
-}
-
-impl MetaStore for PgStore {
-    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
-        let row = self
-            .with_connection(async move |conn| {
-                vault_meta::table
-                    .filter(vault_meta::name.eq(name))
-                    .select(MetaRow::as_select())
-                    .get_result(conn)
-                    .await
-                    .optional()
-                    .map_err(from_diesel)
-            })
-            .await?;
-        Ok(row.map(MetaRow::decode))
-    }
-
-    async fn insert_meta_if_absent(
-        &self,
-        name: &str,
-        value: &SealedBlob,
-    ) -> Result<bool, StoreError> {
-        let row = MetaRow::encode(name, value);
-        let written = self
-            .with_connection(async move |conn| {
-                // INSERT .. ON CONFLICT DO NOTHING: one atomic statement, so of racing
-                // inserts (tasks or replicas) exactly one writes a row; the others wait
-                // for its transaction, then write nothing.
-                diesel::insert_into(vault_meta::table)
-                    .values(&row)
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await
-                    .map_err(from_diesel)
-            })
-            .await?;
-        Ok(written == 1)
-    }
-}
+vault_store_sql::sql_store_ports!(PgStore);
 
 #[cfg(test)]
 mod tests {

@@ -1,24 +1,21 @@
-//! The audit and request logs: appends go through the store's group-committing
-//! [`LogWriter`], whose batches [`LogTables`] writes as one statement each ([`LogBatch`]);
-//! lists are one statement.
+//! Log appends: they go through the store's group-committing
+//! [`LogWriter`](vault_core::log_writer::LogWriter), whose batches [`LogTables`] writes as
+//! one statement each ([`LogBatch`]).
 
 use diesel::pg::Pg;
-use diesel::pg::data_types::PgTimestamp;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{self, Array, BigInt, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use time::OffsetDateTime;
-use uuid::Uuid;
-use vault_core::ids::OrganizationId;
-use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogRecord, LogSink};
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
-use vault_core::store::{LogKind, LogStore, StoreError};
+use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogSink};
+use vault_core::logs::LogRecord;
+use vault_core::store::StoreError;
 
+use vault_store_sql::rows::{AuditEventRow, RequestLogRow};
+use vault_store_sql::types::{DbId, DbTime, Id, Instant};
+
+use crate::Connections;
 use crate::error::{Failure, from_diesel, unavailable};
-use crate::rows::{AuditEventRow, RequestLogRow};
-use crate::schema::{audit_events, request_logs};
-use crate::{Connections, PgStore, clamp_limit};
 
 /// The log tables, written by the store's log writer on connections of its own (one per
 /// commit it may have in flight), opened by the writer's task, so their I/O is driven where
@@ -88,14 +85,14 @@ struct LogBatch {
 
 #[derive(Default)]
 struct AuditColumns {
-    id: Vec<Uuid>,
-    organization_id: Vec<Option<Uuid>>,
-    actor: Vec<Option<Uuid>>,
+    id: Vec<DbId>,
+    organization_id: Vec<Option<DbId>>,
+    actor: Vec<Option<DbId>>,
     action: Vec<String>,
-    target: Vec<Option<Uuid>>,
+    target: Vec<Option<DbId>>,
     outcome: Vec<String>,
     reason: Vec<Option<String>>,
-    at: Vec<PgTimestamp>,
+    at: Vec<DbTime>,
     actor_subject: Vec<Option<String>>,
     occurrences: Vec<i64>,
 }
@@ -117,9 +114,9 @@ impl AuditColumns {
 
 #[derive(Default)]
 struct RequestColumns {
-    id: Vec<Uuid>,
-    organization_id: Vec<Uuid>,
-    credential_id: Vec<Uuid>,
+    id: Vec<DbId>,
+    organization_id: Vec<DbId>,
+    credential_id: Vec<DbId>,
     credential_name: Vec<String>,
     method: Vec<String>,
     host: Vec<String>,
@@ -127,8 +124,8 @@ struct RequestColumns {
     status: Vec<Option<i32>>,
     error: Vec<Option<String>>,
     latency_micros: Vec<i64>,
-    at: Vec<PgTimestamp>,
-    access_key_id: Vec<Option<Uuid>>,
+    at: Vec<DbTime>,
+    access_key_id: Vec<Option<DbId>>,
     actor_subject: Vec<Option<String>>,
 }
 
@@ -171,14 +168,14 @@ impl QueryFragment<Pg> for LogBatch {
              target, outcome, reason, at, actor_subject, occurrences) ",
         );
         unnest!(out,
-            sql_types::Uuid => &a.id,
-            Nullable<sql_types::Uuid> => &a.organization_id,
-            Nullable<sql_types::Uuid> => &a.actor,
+            Id => &a.id,
+            Nullable<Id> => &a.organization_id,
+            Nullable<Id> => &a.actor,
             Text => &a.action,
-            Nullable<sql_types::Uuid> => &a.target,
+            Nullable<Id> => &a.target,
             Text => &a.outcome,
             Nullable<Text> => &a.reason,
-            Timestamptz => &a.at,
+            Instant => &a.at,
             Nullable<Text> => &a.actor_subject,
             BigInt => &a.occurrences,
         );
@@ -189,9 +186,9 @@ impl QueryFragment<Pg> for LogBatch {
              actor_subject) ",
         );
         unnest!(out,
-            sql_types::Uuid => &r.id,
-            sql_types::Uuid => &r.organization_id,
-            sql_types::Uuid => &r.credential_id,
+            Id => &r.id,
+            Id => &r.organization_id,
+            Id => &r.credential_id,
             Text => &r.credential_name,
             Text => &r.method,
             Text => &r.host,
@@ -199,83 +196,10 @@ impl QueryFragment<Pg> for LogBatch {
             Nullable<Integer> => &r.status,
             Nullable<Text> => &r.error,
             BigInt => &r.latency_micros,
-            Timestamptz => &r.at,
-            Nullable<sql_types::Uuid> => &r.access_key_id,
+            Instant => &r.at,
+            Nullable<Id> => &r.access_key_id,
             Nullable<Text> => &r.actor_subject,
         );
         Ok(())
-    }
-}
-
-impl LogStore for PgStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Request(entry.clone())).await
-    }
-
-    async fn list_request_logs(
-        &self,
-        organization: OrganizationId,
-        query: &RequestLogQuery,
-    ) -> Result<Vec<RequestLogEntry>, StoreError> {
-        let mut select = request_logs::table
-            .filter(request_logs::organization_id.eq(*organization.as_uuid()))
-            .select(RequestLogRow::as_select())
-            .into_boxed();
-        if let Some(credential_id) = query.credential_id {
-            select = select.filter(request_logs::credential_id.eq(*credential_id.as_uuid()));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(request_logs::id.lt(before));
-        }
-        // Newest first: ids are UUID v7, and PostgreSQL orders `uuid` bytewise, which is
-        // time order.
-        let select = select
-            .order(request_logs::id.desc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<RequestLogRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(RequestLogRow::decode).collect()
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        self.logs.append(LogRecord::Audit(event.clone())).await
-    }
-
-    async fn list_audit_events(
-        &self,
-        organization: OrganizationId,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        // `= organization` never matches NULL: events of no organization are never listed.
-        let mut select = audit_events::table
-            .filter(audit_events::organization_id.eq(*organization.as_uuid()))
-            .select(AuditEventRow::as_select())
-            .into_boxed();
-        if let Some(action) = query.action {
-            select = select.filter(audit_events::action.eq(action.as_str()));
-        }
-        if let Some(target) = query.target {
-            select = select.filter(audit_events::target.eq(target));
-        }
-        if let Some(before) = query.before {
-            select = select.filter(audit_events::id.lt(before));
-        }
-        let select = select
-            .order(audit_events::id.desc())
-            .limit(clamp_limit(query.limit));
-        let rows: Vec<AuditEventRow> = self
-            .with_connection(async move |conn| select.load(conn).await.map_err(from_diesel))
-            .await?;
-        rows.into_iter().map(AuditEventRow::decode).collect()
-    }
-
-    async fn prune_log(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        self.prune(log, cutoff, limit).await
     }
 }

@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use vault_core::CredentialType;
-use vault_core::logs::AuditAction;
+use vault_core::logs::{AuditAction, LogRecord};
 use vault_core::store::{CredentialStore, CredentialWrite, LogStore, OrganizationStore};
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus, testing};
 use vault_testkit::store_suite::{
@@ -563,14 +563,14 @@ async fn an_initial_schema_with_data_upgrades() {
     );
     let entry = sample_request_log(organization.id, credential.credential.id);
     store
-        .insert_request_log(&entry)
+        .append_log(LogRecord::Request(entry))
         .await
-        .expect("insert_request_log after the upgrade");
+        .expect("append_log of a request-log entry after the upgrade");
     let event = sample_audit_event(Some(organization.id));
     store
-        .insert_audit_event(&event)
+        .append_log(LogRecord::Audit(event))
         .await
-        .expect("insert_audit_event after the upgrade");
+        .expect("append_log of an audit event after the upgrade");
     store.close();
 }
 

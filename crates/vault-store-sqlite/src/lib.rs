@@ -1,11 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+mod changes;
 mod error;
 mod logs;
 mod prepared;
-mod rows;
-mod schema;
-mod sealed;
 mod writers;
 
 use std::fmt;
@@ -16,33 +14,18 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary};
+use diesel::query_dsl::LoadQuery;
+use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use time::OffsetDateTime;
-use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::SealedBlob;
-use vault_core::credential::{Credential, StoredCredential};
 use vault_core::credential_cache::CredentialCache;
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::ids::CredentialId;
 use vault_core::jobs::LocalJobs;
-use vault_core::logs::AuditEvent;
-use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    MetaStore, OrganizationStore, StoreError,
-};
-use vault_core::versions::{SecretVersion, VersionInfo};
+use vault_core::store::{JobName, JobStore, StoreError};
+use vault_store_sql::error::{Abort, from_diesel, unavailable};
 
-use crate::error::{from_diesel, invalid_url, is_lock_contention, unavailable};
-use crate::prepared::Prepared;
-use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, CredentialSummaryRow, MetaRow,
-    OrganizationRow, VersionInfoRow, VersionRow, micros,
-};
-use crate::schema::{
-    access_keys, audit_events, credential_versions, credentials, organizations, vault_meta,
-};
-use crate::writers::{Writers, write_on, write_then};
+use crate::error::{invalid_url, is_lock_contention};
+use crate::writers::{Writers, write_on};
 
 /// The SQL migrations of `migrations/sqlite`, compiled in.
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -335,27 +318,6 @@ pub(crate) fn open_writer(path: &str) -> Result<SqliteConnection, StoreError> {
     Ok(conn)
 }
 
-fn clamp_limit(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-/// A store error inside a diesel transaction. diesel's own errors (`BEGIN`, `COMMIT`, any
-/// statement) convert into it as well as the port's, so `?` works on both, and any of them
-/// rolls the whole transaction back.
-struct Abort(StoreError);
-
-impl From<diesel::result::Error> for Abort {
-    fn from(error: diesel::result::Error) -> Self {
-        Self(from_diesel(error))
-    }
-}
-
-impl From<StoreError> for Abort {
-    fn from(error: StoreError) -> Self {
-        Self(error)
-    }
-}
-
 impl SqliteStore {
     /// Runs `operation` as one transaction, group-committed with other writers' (writers.rs):
     /// every statement in it commits or none does.
@@ -367,571 +329,45 @@ impl SqliteStore {
         write_on(&self.writers, operation).await
     }
 
-    /// Runs `operation` (as [`Self::write`]), a change of credential `id` to `stored`
-    /// (`None`: deleted, or not known whole). As it commits, the writer keeps what it wrote
-    /// in the cache, or forgets the credential if it failed: on the writer thread, so a
-    /// caller that stops waiting cannot leave the old row cached.
-    async fn changing<R, F>(
-        &self,
-        id: CredentialId,
-        stored: Option<StoredCredential>,
-        operation: F,
-    ) -> Result<R, StoreError>
+    // The four ways the shared statements run (`vault_store_sql::sql_store_ports!`): reads
+    // inline on a read-only connection, writes of one statement on the writer thread.
+
+    /// The row `query` returns, if any.
+    async fn fetch_optional<'q, Q, U>(&self, query: Q) -> Result<Option<U>, StoreError>
     where
-        R: Send + 'static,
-        F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+        Q: RunQueryDsl<SqliteConnection> + LoadQuery<'q, SqliteConnection, U>,
     {
-        let cache = Arc::clone(&self.credentials);
-        let mark = cache.mark();
-        write_then(&self.writers, operation, move |committed| {
-            let forget = cache.forget_after(id);
-            if let (true, Some(stored)) = (committed, &stored) {
-                forget.wrote(&mark, stored);
-            }
-        })
-        .await
+        self.read(|conn| query.get_result(conn).optional().map_err(from_diesel))
+    }
+
+    /// Every row `query` returns.
+    async fn fetch_all<'q, Q, U>(&self, query: Q) -> Result<Vec<U>, StoreError>
+    where
+        Q: RunQueryDsl<SqliteConnection> + LoadQuery<'q, SqliteConnection, U>,
+    {
+        self.read(|conn| query.load(conn).map_err(from_diesel))
+    }
+
+    /// Runs `statement` on the writer; how many rows it wrote.
+    async fn execute<Q>(&self, statement: Q) -> Result<usize, StoreError>
+    where
+        Q: RunQueryDsl<SqliteConnection> + ExecuteDsl<SqliteConnection> + Send + 'static,
+    {
+        self.run(move |conn| statement.execute(conn).map_err(from_diesel))
+            .await
+    }
+
+    /// [`Self::execute`] of a statement that may change credential `id`.
+    async fn execute_changing<Q>(&self, id: CredentialId, statement: Q) -> Result<usize, StoreError>
+    where
+        Q: RunQueryDsl<SqliteConnection> + ExecuteDsl<SqliteConnection> + Send + 'static,
+    {
+        self.changing(id, None, move |conn| Ok(statement.execute(conn)?))
+            .await
     }
 }
 
-/// A stored credential write's version rows. They must belong to the credential written
-/// with them: reads find versions by their own organization column, so a row naming
-/// another organization would be readable there.
-fn version_rows(
-    versions: &[SecretVersion],
-    organization: OrganizationId,
-    credential: CredentialId,
-) -> Result<Vec<VersionRow>, StoreError> {
-    versions
-        .iter()
-        .map(|version| {
-            if version.organization_id != organization || version.credential_id != credential {
-                return Err(StoreError::Backend(
-                    "a version row names another credential or organization than the \
-                     credential written with it"
-                        .into(),
-                ));
-            }
-            VersionRow::encode(version)
-        })
-        .collect()
-}
-
-/// Keeps a credential's newest versions: one statement deleting every version at or below
-/// the number of the (keep + 1)-th newest (bound third). With `keep` or fewer versions the
-/// subquery is NULL, and nothing compares true with NULL.
-const PRUNE_VERSIONS: &str = "\
-    DELETE FROM credential_versions \
-    WHERE credential_id = ? AND number <= ( \
-        SELECT number FROM credential_versions WHERE credential_id = ? \
-        ORDER BY number DESC LIMIT 1 OFFSET ?)";
-
-/// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
-fn keep(keep_versions: usize) -> Option<i64> {
-    (keep_versions > 0).then(|| clamp_limit(keep_versions))
-}
-
-/// What a credential write adds after its row, in the same transaction: the version rows,
-/// the pruning to the newest `keep`, the audit event.
-fn write_history(
-    conn: &mut SqliteConnection,
-    credential: &[u8],
-    versions: &[VersionRow],
-    keep: Option<i64>,
-    audit: &AuditEventRow,
-) -> Result<(), Abort> {
-    for version in versions {
-        // A number the credential has already: a unique violation, so `Conflict`.
-        Prepared(diesel::insert_into(credential_versions::table).values(version)).run(conn)?;
-    }
-    if let Some(keep) = keep {
-        Prepared(
-            diesel::sql_query(PRUNE_VERSIONS)
-                .bind::<Binary, _>(credential)
-                .bind::<Binary, _>(credential)
-                .bind::<BigInt, _>(keep),
-        )
-        .run(conn)?;
-    }
-    Prepared(diesel::insert_into(audit_events::table).values(audit)).run(conn)?;
-    Ok(())
-}
-
-impl CredentialStore for SqliteStore {
-    async fn insert_credential(
-        &self,
-        credential: &StoredCredential,
-        write: &CredentialWrite<'_>,
-    ) -> Result<(), StoreError> {
-        let row = CredentialRow::encode(credential)?;
-        let c = &credential.credential;
-        let versions = version_rows(write.versions, c.organization_id, c.id)?;
-        let keep = keep(write.keep_versions);
-        let audit = AuditEventRow::encode(write.audit)?;
-        self.write(move |conn| {
-            Prepared(diesel::insert_into(credentials::table).values(&row)).run(conn)?;
-            write_history(conn, &row.summary.id, &versions, keep, &audit)
-        })
-        .await
-    }
-
-    async fn get_credential(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-    ) -> Result<StoredCredential, StoreError> {
-        if let Some(stored) = self.credentials.get(organization, id) {
-            return Ok(stored);
-        }
-        let mark = self.credentials.mark();
-        let row = self.read(move |conn| {
-            credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
-                .filter(credentials::id.eq(id.as_bytes().as_slice()))
-                .select(CredentialRow::as_select())
-                .get_result(conn)
-                .optional()
-                .map_err(from_diesel)
-        })?;
-        let stored = row.ok_or(StoreError::NotFound)?.decode()?;
-        self.credentials.keep(&mark, &stored);
-        Ok(stored)
-    }
-
-    async fn list_credentials(
-        &self,
-        organization: OrganizationId,
-        query: &ListQuery,
-    ) -> Result<Vec<Credential>, StoreError> {
-        let after = query.after;
-        let credential_type = query.credential_type;
-        let expires_before = query
-            .expires_before
-            .map(|t| micros(t, "expires_before"))
-            .transpose()?;
-        let limit = clamp_limit(query.limit);
-        let rows = self.read(move |conn| {
-            let mut select = credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().to_vec()))
-                .select(CredentialSummaryRow::as_select())
-                .into_boxed();
-            if let Some(after) = after {
-                select = select.filter(credentials::id.gt(after.as_bytes().to_vec()));
-            }
-            if let Some(kind) = credential_type {
-                select = select.filter(credentials::credential_type.eq(kind.as_str()));
-            }
-            if let Some(before) = expires_before {
-                // NULL (never expires) never compares true, so it is left out.
-                select = select.filter(credentials::expires_at.le(before));
-            }
-            select
-                .order(credentials::id.asc())
-                .limit(limit)
-                .load(conn)
-                .map_err(from_diesel)
-        })?;
-        rows.into_iter().map(CredentialSummaryRow::decode).collect()
-    }
-
-    async fn update_credential(
-        &self,
-        organization: OrganizationId,
-        credential: &StoredCredential,
-        expected_version: i64,
-        write: &CredentialWrite<'_>,
-    ) -> Result<(), StoreError> {
-        let row = CredentialRow::encode(credential)?;
-        let versions = version_rows(write.versions, organization, credential.credential.id)?;
-        let keep = keep(write.keep_versions);
-        let audit = AuditEventRow::encode(write.audit)?;
-        let id = credential.credential.id;
-        self.changing(id, Some(credential.clone()), move |conn| {
-            let CredentialRow {
-                summary: s,
-                sealed,
-                key_id,
-                restore_floor,
-                secret_version,
-            } = row;
-            let org = organization.as_bytes().as_slice();
-            // The compare-and-swap comes first: on a miss nothing else is written. The
-            // organization and id are never rewritten.
-            let written = Prepared(
-                diesel::update(
-                    credentials::table
-                        .filter(credentials::organization_id.eq(org))
-                        .filter(credentials::id.eq(&s.id))
-                        .filter(credentials::version.eq(expected_version)),
-                )
-                .set((
-                    credentials::name.eq(s.name),
-                    credentials::description.eq(s.description),
-                    credentials::credential_type.eq(s.credential_type),
-                    credentials::public_fields.eq(s.public_fields),
-                    credentials::allowed_hosts.eq(s.allowed_hosts),
-                    credentials::secret_hints.eq(s.secret_hints),
-                    credentials::sealed.eq(sealed),
-                    credentials::key_id.eq(key_id),
-                    credentials::expires_at.eq(s.expires_at),
-                    credentials::created_at.eq(s.created_at),
-                    credentials::updated_at.eq(s.updated_at),
-                    credentials::version.eq(s.version),
-                    credentials::restore_floor.eq(restore_floor),
-                    credentials::secret_version.eq(secret_version),
-                ))
-                .returning(credentials::version),
-            )
-            .run(conn)?;
-            if written == 1 {
-                return write_history(conn, &s.id, &versions, keep, &audit);
-            }
-            // Nothing written: tell a missing row from a changed one.
-            let exists = diesel::select(diesel::dsl::exists(
-                credentials::table
-                    .filter(credentials::organization_id.eq(org))
-                    .filter(credentials::id.eq(&s.id)),
-            ))
-            .get_result::<bool>(conn)?;
-            Err(Abort(if exists {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            }))
-        })
-        .await
-    }
-
-    async fn delete_credential(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-        expected_version: Option<i64>,
-        audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let audit = AuditEventRow::encode(audit)?;
-        self.changing(id, None, move |conn| {
-            let id = id.as_bytes().as_slice();
-            let credential = credentials::table
-                .filter(credentials::organization_id.eq(organization.as_bytes().as_slice()))
-                .filter(credentials::id.eq(id));
-            // Checked first, then deleted: the transaction holds the write lock, so
-            // nothing changes in between.
-            let version: Option<i64> = credential
-                .select(credentials::version)
-                .get_result(conn)
-                .optional()?;
-            match version {
-                None => return Err(Abort(StoreError::NotFound)),
-                Some(stored) if expected_version.is_some_and(|expected| expected != stored) => {
-                    return Err(Abort(StoreError::Conflict));
-                }
-                Some(_) => {}
-            }
-            // The versions first: the foreign key refuses a credential that still has any.
-            diesel::delete(
-                credential_versions::table.filter(credential_versions::credential_id.eq(id)),
-            )
-            .execute(conn)?;
-            diesel::delete(credential).execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn list_versions(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-    ) -> Result<Vec<VersionInfo>, StoreError> {
-        let rows = self.read(move |conn| {
-            let org = organization.as_bytes().as_slice();
-            let id = id.as_bytes().as_slice();
-            let rows: Vec<VersionInfoRow> = credential_versions::table
-                .filter(credential_versions::organization_id.eq(org))
-                .filter(credential_versions::credential_id.eq(id))
-                .select(VersionInfoRow::as_select())
-                .order(credential_versions::number.desc())
-                .load(conn)
-                .map_err(from_diesel)?;
-            // No versions: a credential without any (stored before versions existed), or
-            // none at all. A second query on this path only.
-            if rows.is_empty() {
-                let exists = diesel::select(diesel::dsl::exists(
-                    credentials::table
-                        .filter(credentials::organization_id.eq(org))
-                        .filter(credentials::id.eq(id)),
-                ))
-                .get_result::<bool>(conn)
-                .map_err(from_diesel)?;
-                if !exists {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            Ok(rows)
-        })?;
-        rows.into_iter().map(VersionInfoRow::decode).collect()
-    }
-
-    async fn get_version(
-        &self,
-        organization: OrganizationId,
-        id: CredentialId,
-        number: i64,
-    ) -> Result<SecretVersion, StoreError> {
-        let row = self.read(move |conn| {
-            credential_versions::table
-                .filter(credential_versions::organization_id.eq(organization.as_bytes().as_slice()))
-                .filter(credential_versions::credential_id.eq(id.as_bytes().as_slice()))
-                .filter(credential_versions::number.eq(number))
-                .select(VersionRow::as_select())
-                .get_result(conn)
-                .optional()
-                .map_err(from_diesel)
-        })?;
-        row.ok_or(StoreError::NotFound)?.decode()
-    }
-}
-
-impl AccessKeyStore for SqliteStore {
-    async fn insert_access_key(
-        &self,
-        key: &StoredAccessKey,
-        audit: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let row = AccessKeyRow::encode(key)?;
-        let audit = AuditEventRow::encode(audit)?;
-        self.write(move |conn| {
-            diesel::insert_into(access_keys::table)
-                .values(&row)
-                .execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn find_access_key(
-        &self,
-        hash: &TokenHash,
-    ) -> Result<Option<StoredAccessKey>, StoreError> {
-        let hash = hash.0;
-        let row = self.read(move |conn| {
-            access_keys::table
-                .filter(access_keys::key_hash.eq(hash.as_slice()))
-                .select(AccessKeyRow::as_select())
-                .get_result(conn)
-                .optional()
-                .map_err(from_diesel)
-        })?;
-        row.map(AccessKeyRow::decode).transpose()
-    }
-
-    async fn list_access_keys(
-        &self,
-        organization: OrganizationId,
-        query: &KeyListQuery,
-    ) -> Result<Vec<AccessKey>, StoreError> {
-        let after = query.after;
-        let limit = clamp_limit(query.limit);
-        let rows = self.read(move |conn| {
-            let mut select = access_keys::table
-                .filter(access_keys::organization_id.eq(organization.as_bytes().to_vec()))
-                .select(AccessKeySummaryRow::as_select())
-                .into_boxed();
-            if let Some(after) = after {
-                select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
-            }
-            select
-                .order(access_keys::id.asc())
-                .limit(limit)
-                .load(conn)
-                .map_err(from_diesel)
-        })?;
-        rows.into_iter().map(AccessKeySummaryRow::decode).collect()
-    }
-
-    async fn revoke_access_key(
-        &self,
-        organization: OrganizationId,
-        id: AccessKeyId,
-        at: OffsetDateTime,
-        audit: &AuditEvent,
-    ) -> Result<AccessKey, StoreError> {
-        let at = micros(at, "access_keys.revoked_at")?;
-        let audit = AuditEventRow::encode(audit)?;
-        let row = self
-            .write(move |conn| {
-                let key = access_keys::table
-                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice()));
-                // `revoked_at IS NULL` in the statement itself: of two racing revokes,
-                // the first one's time stays.
-                diesel::update(key.filter(access_keys::revoked_at.is_null()))
-                    .set(access_keys::revoked_at.eq(at))
-                    .execute(conn)?;
-                let row = key
-                    .select(AccessKeySummaryRow::as_select())
-                    .get_result(conn)
-                    .optional()?
-                    .ok_or(Abort(StoreError::NotFound))?;
-                diesel::insert_into(audit_events::table)
-                    .values(&audit)
-                    .execute(conn)?;
-                Ok(row)
-            })
-            .await?;
-        row.decode()
-    }
-
-    async fn touch_access_key(
-        &self,
-        organization: OrganizationId,
-        id: AccessKeyId,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let at = micros(at, "access_keys.last_used_at")?;
-        self.run(move |conn| {
-            let touched = diesel::update(
-                access_keys::table
-                    .filter(access_keys::organization_id.eq(organization.as_bytes().as_slice()))
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice())),
-            )
-            .set(access_keys::last_used_at.eq(at))
-            .execute(conn)
-            .map_err(from_diesel)?;
-            if touched == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
-        })
-        .await
-    }
-
-    async fn unbound_access_keys(
-        &self,
-        after: Option<AccessKeyId>,
-        limit: usize,
-    ) -> Result<Vec<StoredAccessKey>, StoreError> {
-        let limit = clamp_limit(limit);
-        let rows = self.read(move |conn| {
-            let mut select = access_keys::table
-                .filter(access_keys::binding.is_null())
-                .select(AccessKeyRow::as_select())
-                .into_boxed();
-            if let Some(after) = after {
-                select = select.filter(access_keys::id.gt(after.as_bytes().to_vec()));
-            }
-            select
-                .order(access_keys::id.asc())
-                .limit(limit)
-                .load(conn)
-                .map_err(from_diesel)
-        })?;
-        rows.into_iter().map(AccessKeyRow::decode).collect()
-    }
-
-    async fn bind_access_key(
-        &self,
-        id: AccessKeyId,
-        binding: &KeyBinding,
-    ) -> Result<bool, StoreError> {
-        let binding = binding.0.to_vec();
-        self.run(move |conn| {
-            // `binding IS NULL` in the statement itself: a bound key is never re-bound.
-            let written = diesel::update(
-                access_keys::table
-                    .filter(access_keys::id.eq(id.as_bytes().as_slice()))
-                    .filter(access_keys::binding.is_null()),
-            )
-            .set(access_keys::binding.eq(Some(binding)))
-            .execute(conn)
-            .map_err(from_diesel)?;
-            Ok(written == 1)
-        })
-        .await
-    }
-}
-
-impl OrganizationStore for SqliteStore {
-    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
-        let row = OrganizationRow::encode(organization)?;
-        self.run(move |conn| {
-            diesel::insert_into(organizations::table)
-                .values(&row)
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(())
-        })
-        .await
-    }
-
-    async fn count_organizations(&self) -> Result<u64, StoreError> {
-        let count = self
-            .run(|conn| {
-                organizations::table
-                    .count()
-                    .get_result::<i64>(conn)
-                    .map_err(from_diesel)
-            })
-            .await?;
-        // COUNT(*) is never negative.
-        Ok(u64::try_from(count).unwrap_or_default())
-    }
-
-    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
-        let id = id.as_bytes().to_vec();
-        self.run(move |conn| {
-            diesel::select(diesel::dsl::exists(
-                organizations::table.filter(organizations::id.eq(id)),
-            ))
-            .get_result::<bool>(conn)
-            .map_err(from_diesel)
-        })
-        .await
-    }
-}
-
-impl MetaStore for SqliteStore {
-    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
-        let name = name.to_owned();
-        let row = self
-            .run(move |conn| {
-                vault_meta::table
-                    .filter(vault_meta::name.eq(name))
-                    .select(MetaRow::as_select())
-                    .get_result(conn)
-                    .optional()
-                    .map_err(from_diesel)
-            })
-            .await?;
-        Ok(row.map(MetaRow::decode))
-    }
-
-    async fn insert_meta_if_absent(
-        &self,
-        name: &str,
-        value: &SealedBlob,
-    ) -> Result<bool, StoreError> {
-        let row = MetaRow::encode(name, value);
-        self.run(move |conn| {
-            // INSERT .. ON CONFLICT DO NOTHING: one atomic statement, so of racing
-            // inserts (threads or processes) exactly one writes a row.
-            let written = diesel::insert_into(vault_meta::table)
-                .values(&row)
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .map_err(from_diesel)?;
-            Ok(written == 1)
-        })
-        .await
-    }
-}
+vault_store_sql::sql_store_ports!(SqliteStore);
 
 impl JobStore for SqliteStore {
     async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>

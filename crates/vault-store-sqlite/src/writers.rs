@@ -26,9 +26,10 @@ use diesel::sqlite::SqliteConnection;
 use tokio::sync::oneshot;
 use vault_core::store::StoreError;
 
-use crate::error::{from_diesel, unavailable};
+use vault_store_sql::error::{Abort, from_diesel, unavailable};
+
 use crate::logs::{LogRow, insert_logs};
-use crate::{Abort, open_writer};
+use crate::open_writer;
 
 /// Most queued writes taken into one transaction, so that a waiter's wait stays short.
 const MOST_IN_GROUP: usize = 256;

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Binary, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::{ExposeSecret, SecretString};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::logs::{AuditAction, AuditQuery, RequestLogQuery};
+use vault_core::logs::{AuditAction, AuditQuery, LogRecord, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, ListQuery, LogStore, MetaStore,
     OrganizationStore,
@@ -338,14 +338,14 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     );
     let entry = sample_request_log(organization.id, credential.credential.id);
     store
-        .insert_request_log(&entry)
+        .append_log(LogRecord::Request(entry.clone()))
         .await
-        .expect("insert_request_log");
+        .expect("append_log of a request-log entry");
     let event = sample_audit_event(Some(organization.id));
     store
-        .insert_audit_event(&event)
+        .append_log(LogRecord::Audit(event.clone()))
         .await
-        .expect("insert_audit_event");
+        .expect("append_log of an audit event");
     assert_eq!(
         store
             .list_request_logs(

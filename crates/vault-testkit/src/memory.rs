@@ -22,7 +22,7 @@ use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
 use vault_core::logs::id_floor;
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
     LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
@@ -554,20 +554,28 @@ fn prune_oldest<K: Ord + Copy, V>(
 }
 
 impl LogStore for MemoryStore {
-    async fn insert_request_log(&self, entry: &RequestLogEntry) -> Result<(), StoreError> {
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
         let mut state = self.write();
-        if state.request_log_ids.contains(&entry.id) {
-            return Err(StoreError::Conflict);
+        match record {
+            LogRecord::Request(entry) => {
+                if state.request_log_ids.contains(&entry.id) {
+                    return Err(StoreError::Conflict);
+                }
+                // The organization must exist; the credential and access key need not
+                // (entries outlive them).
+                if !state.organizations.contains_key(&entry.organization_id) {
+                    return Err(StoreError::NotFound);
+                }
+                state.request_log_ids.insert(entry.id);
+                state
+                    .request_logs
+                    .insert((entry.organization_id, entry.id), entry);
+            }
+            LogRecord::Audit(event) => {
+                state.check_audit(&event)?;
+                state.push_audit(&event);
+            }
         }
-        // The organization must exist; the credential and access key need not (entries
-        // outlive them).
-        if !state.organizations.contains_key(&entry.organization_id) {
-            return Err(StoreError::NotFound);
-        }
-        state.request_log_ids.insert(entry.id);
-        state
-            .request_logs
-            .insert((entry.organization_id, entry.id), entry.clone());
         Ok(())
     }
 
@@ -586,13 +594,6 @@ impl LogStore for MemoryStore {
             .take(query.limit)
             .cloned()
             .collect())
-    }
-
-    async fn insert_audit_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
-        let mut state = self.write();
-        state.check_audit(event)?;
-        state.push_audit(event);
-        Ok(())
     }
 
     async fn list_audit_events(
@@ -850,23 +851,23 @@ mod tests {
         let nowhere = OrganizationId::new();
         let entry = sample_request_log(nowhere, CredentialId::new());
         assert!(matches!(
-            store.insert_request_log(&entry).await,
+            store.append_log(LogRecord::Request(entry)).await,
             Err(StoreError::NotFound)
         ));
         let event = sample_audit_event(Some(nowhere));
         assert!(matches!(
-            store.insert_audit_event(&event).await,
+            store.append_log(LogRecord::Audit(event)).await,
             Err(StoreError::NotFound)
         ));
 
         let org = new_organization(&store).await;
         let entry = sample_request_log(org, CredentialId::new());
         store
-            .insert_request_log(&entry)
+            .append_log(LogRecord::Request(entry))
             .await
             .expect("an entry naming a credential that never existed");
         store
-            .insert_audit_event(&sample_audit_event(None))
+            .append_log(LogRecord::Audit(sample_audit_event(None)))
             .await
             .expect("an event of no organization");
     }

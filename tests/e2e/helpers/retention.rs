@@ -3,7 +3,7 @@
 
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
-use vault_core::logs::{AuditEvent, AuditQuery, RequestLogEntry, RequestLogQuery};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::{CredentialId, OrganizationId, Store};
 use vault_testkit::store_suite::{
     log_id_at, sample_audit_event, sample_organization, sample_request_log,
@@ -40,13 +40,19 @@ pub(crate) async fn seed<S: Store>(store: &S) -> Seeded {
             at,
             ..sample_request_log(organization.id, CredentialId::new())
         };
-        store.insert_request_log(&entry).await.expect("an entry");
+        store
+            .append_log(LogRecord::Request(entry.clone()))
+            .await
+            .expect("an entry");
         let event = AuditEvent {
             id: log_id_at(at),
             at,
             ..sample_audit_event(Some(organization.id))
         };
-        store.insert_audit_event(&event).await.expect("an event");
+        store
+            .append_log(LogRecord::Audit(event.clone()))
+            .await
+            .expect("an event");
         if age == 0 {
             recent_requests.push(entry.id);
             recent_audit.push(event.id);
@@ -59,7 +65,7 @@ pub(crate) async fn seed<S: Store>(store: &S) -> Seeded {
         ..sample_audit_event(None)
     };
     store
-        .insert_audit_event(&keyless)
+        .append_log(LogRecord::Audit(keyless.clone()))
         .await
         .expect("a keyless event");
     Seeded {

@@ -5,7 +5,7 @@ use super::{DEFAULT_PAGE_SIZE, Page, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::logs::{
-    AuditAction, AuditEvent, AuditOutcome, AuditQuery, RequestLogEntry, RequestLogQuery,
+    AuditAction, AuditEvent, AuditOutcome, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery,
 };
 use crate::store::{Store, StoreError};
 use crate::validation::{FieldError, ValidationErrors};
@@ -132,7 +132,7 @@ impl<S: Store> Vault<S> {
             at: self.clock.now(),
             count: 1,
         };
-        self.store.insert_audit_event(&event).await
+        self.store.append_log(LogRecord::Audit(event)).await
     }
 
     /// The audit event of a successful change, written by the store in the change's own

@@ -9,7 +9,7 @@ use super::{Vault, VaultError, flood};
 use crate::access_key::{AccessKey, AccessToken, Principal, TOKEN_PREFIX, TokenHash};
 use crate::identity::{IdentityError, IdentityRefusal, IdentityVerifier};
 use crate::ids::{AccessKeyId, OrganizationId};
-use crate::logs::{AuditAction, AuditEvent, AuditOutcome};
+use crate::logs::{AuditAction, AuditEvent, AuditOutcome, LogRecord};
 use crate::store::Store;
 
 /// `last_used_at` is written at most this often per key, so authentication stays a read.
@@ -167,7 +167,7 @@ impl<S: Store> Vault<S> {
                 at,
                 count,
             };
-            if let Err(error) = self.store.insert_audit_event(&event).await {
+            if let Err(error) = self.store.append_log(LogRecord::Audit(event)).await {
                 // Said loudly, with the count: these failures are not in the audit log.
                 tracing::error!(%error, count, "could not audit failed authentications");
             }

@@ -17,7 +17,7 @@ use crate::credential::{
     CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
 };
 use crate::ids::CredentialId;
-use crate::logs::{AuditAction, RequestLogEntry};
+use crate::logs::{AuditAction, LogRecord, RequestLogEntry};
 use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
 use crate::store::Store;
 use crate::token_cache::refresh_at;
@@ -171,7 +171,7 @@ impl<S: Store> Vault<S> {
             access_key_id: who.access_key_id,
             actor_subject: who.subject.clone(),
         };
-        if let Err(error) = self.store.insert_request_log(&entry).await {
+        if let Err(error) = self.store.append_log(LogRecord::Request(entry)).await {
             // The request has been sent; failing now would invite a retry of something
             // that happened. The use itself is in the audit log already.
             tracing::error!(%error, credential = %id, "could not write the request log");

@@ -1,19 +1,238 @@
-//! Checks of the access-key bindings (issue 14) and of the per-organization key usage that
-//! `GET /admin/keys` reports.
+//! Checks of access keys: round trips, lists, revocation and last use, the bindings
+//! (issue 14), and the per-organization key usage that `GET /admin/keys` reports.
 
-use vault_core::access_key::{KeyBinding, StoredAccessKey};
+use time::Duration;
+use vault_core::access_key::{AccessKey, KeyBinding, StoredAccessKey};
 use vault_core::cipher::KeyId;
 use vault_core::ids::{AccessKeyId, OrganizationId};
+use vault_core::store::KeyListQuery;
 use vault_core::versions::KeyUsage;
-use vault_core::{CredentialType, Store};
+use vault_core::{CredentialType, Scope, Store};
 
-use super::{
-    insert, insert_key, insert_with_versions, must, new_organization, sample_access_key,
-    sample_credential, sample_version, sealed_under, unique_key_id,
+use super::fixtures::{
+    assert_conflict, assert_not_found, insert, insert_key, must, new_organization, random_hash,
+    revoke_key, sample_access_key, sample_credential, sample_time, sample_version, sealed_under,
+    unique_key_id,
 };
+use super::versions::insert_with_versions;
+
+/// A key is found by its hash with every field intact; an unknown hash finds nothing.
+pub async fn access_key_round_trip<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let creator = sample_access_key(org);
+    let mut created = sample_access_key(org);
+    created.key.created_by = Some(creator.key.id);
+    created.key.expires_at = None;
+    created.key.scopes = Scope::ALL.into_iter().collect();
+    created.key.last_used_at = Some(sample_time() - Duration::minutes(3));
+    for key in [&creator, &created] {
+        must(insert_key(store, key).await, "insert_access_key");
+        let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+        assert_eq!(
+            found.as_ref(),
+            Some(key),
+            "find_access_key does not return the stored key field for field"
+        );
+    }
+    let unknown = must(
+        store.find_access_key(&random_hash()).await,
+        "find_access_key of an unknown hash",
+    );
+    assert!(unknown.is_none(), "an unknown hash found {unknown:?}");
+}
+
+/// A taken hash or a taken id is a `Conflict`, and the first key stays as it was.
+pub async fn duplicate_access_key_conflicts<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let original = sample_access_key(org);
+    must(insert_key(store, &original).await, "insert_access_key");
+
+    let mut same_hash = sample_access_key(other);
+    same_hash.hash = original.hash;
+    assert_conflict(
+        insert_key(store, &same_hash).await,
+        "insert_access_key with a taken hash (other organization)",
+    );
+    let mut same_id = sample_access_key(org);
+    same_id.key.id = original.key.id;
+    assert_conflict(
+        insert_key(store, &same_id).await,
+        "insert_access_key with a taken id",
+    );
+    assert!(
+        must(store.find_access_key(&same_id.hash).await, "find").is_none(),
+        "a refused insert left its hash findable"
+    );
+    assert_eq!(
+        must(store.find_access_key(&original.hash).await, "find"),
+        Some(original),
+        "a refused insert changed the first key"
+    );
+}
+
+/// Keys list per organization, in id order, with cursor pagination; revoked keys are
+/// listed too.
+pub async fn access_keys_list_paginates_per_organization<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let mut mine = Vec::new();
+    for i in 0..5 {
+        let mut key = sample_access_key(org);
+        if i == 2 {
+            key.key.revoked_at = Some(sample_time());
+        }
+        must(insert_key(store, &key).await, "insert_access_key");
+        must(
+            insert_key(store, &sample_access_key(other)).await,
+            "insert_access_key",
+        );
+        mine.push(key.key);
+    }
+    mine.sort_by_key(|k| k.id);
+
+    let mut seen: Vec<AccessKey> = Vec::new();
+    let mut after = None;
+    for _ in 0..10 {
+        let page = must(
+            store
+                .list_access_keys(org, &KeyListQuery { after, limit: 2 })
+                .await,
+            "list_access_keys",
+        );
+        assert!(page.len() <= 2, "list_access_keys ignored the limit");
+        let done = page.len() < 2;
+        after = page.last().map(|k| k.id);
+        seen.extend(page);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        seen, mine,
+        "paging the keys returned duplicates, gaps, foreign keys, changed fields or the wrong order"
+    );
+    let all = must(
+        store
+            .list_access_keys(
+                org,
+                &KeyListQuery {
+                    after: None,
+                    limit: 100,
+                },
+            )
+            .await,
+        "list_access_keys",
+    );
+    assert_eq!(all, mine, "one page of all keys");
+    let others = must(
+        store
+            .list_access_keys(
+                other,
+                &KeyListQuery {
+                    after: None,
+                    limit: 100,
+                },
+            )
+            .await,
+        "list_access_keys",
+    );
+    assert_eq!(others.len(), 5, "the other organization's keys");
+    assert!(
+        others.iter().all(|k| k.organization_id == other),
+        "a list shows another organization's key"
+    );
+}
+
+/// Revoking returns the revoked key; a second revoke keeps the first time; another
+/// organization or a missing id is `NotFound`.
+pub async fn revoke_access_key_keeps_first_time<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let key = sample_access_key(org);
+    must(insert_key(store, &key).await, "insert_access_key");
+
+    assert_not_found(
+        revoke_key(store, other, key.key.id, sample_time()).await,
+        "revoke_access_key from another organization",
+    );
+    let untouched = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        untouched.map(|k| k.key.revoked_at),
+        Some(None),
+        "another organization revoked the key"
+    );
+    assert_not_found(
+        revoke_key(store, org, AccessKeyId::new(), sample_time()).await,
+        "revoke_access_key of a missing id",
+    );
+
+    let first = sample_time();
+    let revoked = must(
+        revoke_key(store, org, key.key.id, first).await,
+        "revoke_access_key",
+    );
+    let mut expected = key.key.clone();
+    expected.revoked_at = Some(first);
+    assert_eq!(revoked, expected, "revoke_access_key's returned key");
+
+    let again = must(
+        revoke_key(store, org, key.key.id, first + Duration::hours(1)).await,
+        "a second revoke_access_key",
+    );
+    assert_eq!(
+        again.revoked_at,
+        Some(first),
+        "a second revoke replaced the first revocation time"
+    );
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        found.map(|k| k.key),
+        Some(expected),
+        "the stored key after two revokes"
+    );
+}
+
+/// Touching records the last use; another organization's touch changes nothing.
+pub async fn touch_access_key_records_last_use<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let key = sample_access_key(org);
+    must(insert_key(store, &key).await, "insert_access_key");
+
+    let first = sample_time();
+    must(
+        store.touch_access_key(org, key.key.id, first).await,
+        "touch_access_key",
+    );
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    assert_eq!(
+        found.as_ref().and_then(|k| k.key.last_used_at),
+        Some(first),
+        "touch_access_key did not record the time"
+    );
+
+    let second = first + Duration::minutes(2);
+    must(
+        store.touch_access_key(org, key.key.id, second).await,
+        "a second touch_access_key",
+    );
+    // The port leaves the error open (`Ok` or `NotFound`); the effect must be nil.
+    let _ = store
+        .touch_access_key(other, key.key.id, second + Duration::hours(1))
+        .await;
+    let found = must(store.find_access_key(&key.hash).await, "find_access_key");
+    let mut expected = key.clone();
+    expected.key.last_used_at = Some(second);
+    assert_eq!(
+        found,
+        Some(expected),
+        "after two touches (and one from another organization) only last_used_at moves"
+    );
+}
 
 fn random_binding() -> KeyBinding {
-    KeyBinding(super::random_hash().0)
+    KeyBinding(random_hash().0)
 }
 
 fn unbound_key(organization: OrganizationId) -> StoredAccessKey {

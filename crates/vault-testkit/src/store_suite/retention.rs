@@ -11,10 +11,12 @@ use uuid::{NoContext, Timestamp, Uuid};
 use vault_core::Store;
 use vault_core::clock::truncate_to_micros;
 use vault_core::ids::{CredentialId, OrganizationId};
-use vault_core::logs::{AuditQuery, RequestLogQuery};
+use vault_core::logs::{AuditQuery, LogRecord, RequestLogQuery};
 use vault_core::store::{JobName, LogKind, StoreError};
 
-use super::{must, new_organization, sample_audit_event, sample_request_log, sample_time};
+use super::fixtures::{
+    must, new_organization, sample_audit_event, sample_request_log, sample_time,
+};
 
 /// A UUID v7 made at `at`, as the vault makes log ids when it writes an entry: for log
 /// entries of a chosen age.
@@ -43,13 +45,19 @@ async fn write_at<S: Store>(
         (LogKind::Request, Some(organization)) => {
             let entry = sample_request_log(organization, CredentialId::new());
             let entry = vault_core::logs::RequestLogEntry { id, at, ..entry };
-            must(store.insert_request_log(&entry).await, "insert_request_log");
+            must(
+                store.append_log(LogRecord::Request(entry)).await,
+                "append_log of a request-log entry",
+            );
         }
         (LogKind::Request, None) => panic!("request-log entries always have an organization"),
         (LogKind::Audit, organization) => {
             let event = sample_audit_event(organization);
             let event = vault_core::logs::AuditEvent { id, at, ..event };
-            must(store.insert_audit_event(&event).await, "insert_audit_event");
+            must(
+                store.append_log(LogRecord::Audit(event)).await,
+                "append_log of an audit event",
+            );
         }
     }
     id

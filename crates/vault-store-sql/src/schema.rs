@@ -1,28 +1,37 @@
-//! The tables, as `migrations/postgres` creates them.
+//! The tables, as `migrations/sqlite` and `migrations/postgres` create them: one schema for
+//! both, its ids, times and JSON in the column types of `types` (which each database
+//! stores its own way), the rest in diesel's. Written by hand: `diesel print-schema` would
+//! give each database's own types.
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     organizations (id) {
-        id -> Uuid,
+        id -> Id,
         name -> Text,
-        created_at -> Timestamptz,
+        created_at -> Instant,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     credentials (id) {
-        id -> Uuid,
-        organization_id -> Uuid,
+        id -> Id,
+        organization_id -> Id,
         name -> Text,
         description -> Nullable<Text>,
         credential_type -> Text,
         public_fields -> Json,
         allowed_hosts -> Json,
         secret_hints -> Json,
-        sealed -> Bytea,
+        sealed -> Binary,
         key_id -> Text,
-        expires_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
+        expires_at -> Nullable<Instant>,
+        created_at -> Instant,
+        updated_at -> Instant,
         version -> BigInt,
         restore_floor -> BigInt,
         secret_version -> BigInt,
@@ -30,34 +39,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     access_keys (id) {
-        id -> Uuid,
-        organization_id -> Uuid,
+        id -> Id,
+        organization_id -> Id,
         name -> Text,
-        key_hash -> Bytea,
+        key_hash -> Binary,
         scopes -> Json,
-        created_by -> Nullable<Uuid>,
-        created_at -> Timestamptz,
-        expires_at -> Nullable<Timestamptz>,
-        last_used_at -> Nullable<Timestamptz>,
-        revoked_at -> Nullable<Timestamptz>,
-        binding -> Nullable<Bytea>,
+        created_by -> Nullable<Id>,
+        created_at -> Instant,
+        expires_at -> Nullable<Instant>,
+        last_used_at -> Nullable<Instant>,
+        revoked_at -> Nullable<Instant>,
+        binding -> Nullable<Binary>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     vault_meta (name) {
         name -> Text,
-        value -> Bytea,
+        value -> Binary,
         key_id -> Text,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     request_logs (id) {
-        id -> Uuid,
-        organization_id -> Uuid,
-        credential_id -> Uuid,
+        id -> Id,
+        organization_id -> Id,
+        credential_id -> Id,
         credential_name -> Text,
         method -> Text,
         host -> Text,
@@ -65,37 +83,43 @@ diesel::table! {
         status -> Nullable<Integer>,
         error -> Nullable<Text>,
         latency_micros -> BigInt,
-        at -> Timestamptz,
-        access_key_id -> Nullable<Uuid>,
+        at -> Instant,
+        access_key_id -> Nullable<Id>,
         actor_subject -> Nullable<Text>,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     audit_events (id) {
-        id -> Uuid,
-        organization_id -> Nullable<Uuid>,
-        actor -> Nullable<Uuid>,
+        id -> Id,
+        organization_id -> Nullable<Id>,
+        actor -> Nullable<Id>,
         action -> Text,
-        target -> Nullable<Uuid>,
+        target -> Nullable<Id>,
         outcome -> Text,
         reason -> Nullable<Text>,
-        at -> Timestamptz,
+        at -> Instant,
         actor_subject -> Nullable<Text>,
         occurrences -> BigInt,
     }
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
     credential_versions (credential_id, number) {
-        credential_id -> Uuid,
-        organization_id -> Uuid,
+        credential_id -> Id,
+        organization_id -> Id,
         number -> BigInt,
-        sealed -> Bytea,
+        sealed -> Binary,
         key_id -> Text,
         secret_hints -> Json,
-        created_at -> Timestamptz,
-        created_by -> Nullable<Uuid>,
+        created_at -> Instant,
+        created_by -> Nullable<Id>,
         restored_from -> Nullable<BigInt>,
     }
 }

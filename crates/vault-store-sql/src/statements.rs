@@ -1,0 +1,41 @@
+//! The statements both stores run as plain SQL: grouped counts under one `UNION ALL`, and
+//! a batched `DELETE`, read more plainly so than through diesel's query builder.
+//! Parameters are written `$1`, `$2`, ...:
+//! PostgreSQL's positional parameters, and to SQLite named parameters, numbered in the
+//! order they first appear, so the same text binds the same way on both.
+
+/// Sealed rows per key id and table, in one statement (so one snapshot): three GROUP BYs
+/// over the `key_id` columns (index-only where the table has a `key_id` index), never a
+/// blob. Each row is (key id, kind, count), for
+/// [`KeyCountRow`](crate::rows::KeyCountRow).
+pub const KEY_USAGE_SQL: &str = "\
+    SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
+    GROUP BY key_id";
+
+/// [`KEY_USAGE_SQL`] of one organization's credentials and versions (`$1`): meta values
+/// belong to no organization. One statement, so both counts are of one snapshot.
+pub const ORGANIZATION_KEY_USAGE_SQL: &str = "\
+    SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials \
+    WHERE organization_id = $1 GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
+    WHERE organization_id = $1 GROUP BY key_id";
+
+/// One retention batch: the oldest entries by the primary key's index (an id range below
+/// the cutoff's [`id_floor`](vault_core::logs::id_floor) `$1`, walked in id order, so the
+/// scan stops after `LIMIT $3` rows and never reads the newer part of the table), each also
+/// older than the cutoff `$2` by its time. One short statement: on PostgreSQL, row locks on
+/// those rows only, held for milliseconds, and no lock that inserts of new entries wait on;
+/// on SQLite, the single write lock held for a moment only.
+pub const PRUNE_REQUEST_LOGS: &str = "\
+    DELETE FROM request_logs WHERE id IN ( \
+        SELECT id FROM request_logs WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";
+
+/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
+pub const PRUNE_AUDIT_EVENTS: &str = "\
+    DELETE FROM audit_events WHERE id IN ( \
+        SELECT id FROM audit_events WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";

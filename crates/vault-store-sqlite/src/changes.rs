@@ -1,0 +1,251 @@
+//! The writes SQLite does its own way (`vault_store_sql::SqlStore`): each change that
+//! carries an audit event is one transaction on the writer thread (writers.rs), and log
+//! entries queue for the same thread, which inserts them in its group's transaction.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel::sqlite::SqliteConnection;
+use vault_core::credential::StoredCredential;
+use vault_core::credential_cache::CredentialCache;
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::LogRecord;
+use vault_core::store::StoreError;
+use vault_store_sql::error::Abort;
+use vault_store_sql::ports::at_version;
+use vault_store_sql::rows::{
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, RequestLogRow, VersionRow,
+};
+use vault_store_sql::schema::{access_keys, audit_events, credential_versions, credentials};
+use vault_store_sql::types::{DbId, DbTime, Id};
+use vault_store_sql::{CredentialChange, SqlStore};
+
+use crate::SqliteStore;
+use crate::logs::LogRow;
+use crate::prepared::Prepared;
+use crate::writers::append_on;
+
+/// Keeps a credential's newest versions: one statement deleting every version at or below
+/// the number of the (keep + 1)-th newest (bound third). With `keep` or fewer versions the
+/// subquery is NULL, and nothing compares true with NULL.
+const PRUNE_VERSIONS: &str = "\
+    DELETE FROM credential_versions \
+    WHERE credential_id = ? AND number <= ( \
+        SELECT number FROM credential_versions WHERE credential_id = ? \
+        ORDER BY number DESC LIMIT 1 OFFSET ?)";
+
+/// `keep_versions` as the pruning's OFFSET; `None` (0) keeps every version.
+fn keep(keep_versions: usize) -> Option<i64> {
+    (keep_versions > 0).then(|| vault_store_sql::limit(keep_versions))
+}
+
+/// What a credential write adds after its row, in the same transaction: the version rows,
+/// the pruning to the newest `keep`, the audit event.
+fn write_history(
+    conn: &mut SqliteConnection,
+    credential: &DbId,
+    versions: &[VersionRow],
+    keep: Option<i64>,
+    audit: &AuditEventRow,
+) -> Result<(), Abort> {
+    for version in versions {
+        // A number the credential has already: a unique violation, so `Conflict`.
+        Prepared(diesel::insert_into(credential_versions::table).values(version)).run(conn)?;
+    }
+    if let Some(keep) = keep {
+        Prepared(
+            diesel::sql_query(PRUNE_VERSIONS)
+                .bind::<Id, _>(credential)
+                .bind::<Id, _>(credential)
+                .bind::<BigInt, _>(keep),
+        )
+        .run(conn)?;
+    }
+    Prepared(diesel::insert_into(audit_events::table).values(audit)).run(conn)?;
+    Ok(())
+}
+
+impl SqlStore for SqliteStore {
+    fn credential_cache(&self) -> &CredentialCache {
+        &self.credentials
+    }
+
+    async fn insert_credential_rows(&self, change: CredentialChange) -> Result<(), StoreError> {
+        let CredentialChange {
+            row,
+            versions,
+            keep_versions,
+            audit,
+        } = change;
+        let keep = keep(keep_versions);
+        self.write(move |conn| {
+            Prepared(diesel::insert_into(credentials::table).values(&row)).run(conn)?;
+            write_history(conn, &row.summary.id, &versions, keep, &audit)
+        })
+        .await
+    }
+
+    async fn update_credential_rows(
+        &self,
+        organization: OrganizationId,
+        expected_version: i64,
+        change: CredentialChange,
+        stored: &StoredCredential,
+    ) -> Result<(), StoreError> {
+        let CredentialChange {
+            row,
+            versions,
+            keep_versions,
+            audit,
+        } = change;
+        let keep = keep(keep_versions);
+        self.changing(stored.credential.id, Some(stored.clone()), move |conn| {
+            let (id, update) = row.into_update();
+            let org = DbId::from(organization);
+            // The compare-and-swap comes first: on a miss nothing else is written. The
+            // organization and id are never rewritten.
+            let written = Prepared(
+                diesel::update(
+                    credentials::table
+                        .filter(credentials::organization_id.eq(org))
+                        .filter(credentials::id.eq(id))
+                        .filter(credentials::version.eq(expected_version)),
+                )
+                .set(update)
+                .returning(credentials::version),
+            )
+            .run(conn)?;
+            if written == 1 {
+                return write_history(conn, &id, &versions, keep, &audit);
+            }
+            // Nothing written: tell a missing row from a changed one.
+            let exists = diesel::select(diesel::dsl::exists(
+                credentials::table
+                    .filter(credentials::organization_id.eq(org))
+                    .filter(credentials::id.eq(id)),
+            ))
+            .get_result::<bool>(conn)?;
+            Err(Abort(if exists {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            }))
+        })
+        .await
+    }
+
+    async fn delete_credential_rows(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        expected_version: Option<i64>,
+        audit: AuditEventRow,
+    ) -> Result<(), StoreError> {
+        self.changing(id, None, move |conn| {
+            let id = DbId::from(id);
+            let credential = credentials::table
+                .filter(credentials::organization_id.eq(DbId::from(organization)))
+                .filter(credentials::id.eq(id));
+            // Checked first, then deleted: the transaction holds the write lock, so
+            // nothing changes in between.
+            let version: Option<i64> = credential
+                .select(credentials::version)
+                .get_result(conn)
+                .optional()?;
+            at_version(version, expected_version)?;
+            // The versions first: the foreign key refuses a credential that still has any.
+            diesel::delete(
+                credential_versions::table.filter(credential_versions::credential_id.eq(id)),
+            )
+            .execute(conn)?;
+            diesel::delete(credential).execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn insert_access_key_rows(
+        &self,
+        row: AccessKeyRow,
+        audit: AuditEventRow,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            diesel::insert_into(access_keys::table)
+                .values(&row)
+                .execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_access_key_rows(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: DbTime,
+        audit: AuditEventRow,
+    ) -> Result<AccessKeySummaryRow, StoreError> {
+        self.write(move |conn| {
+            let key = access_keys::table
+                .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                .filter(access_keys::id.eq(DbId::from(id)));
+            // `revoked_at IS NULL` in the statement itself: of two racing revokes, the
+            // first one's time stays.
+            diesel::update(key.filter(access_keys::revoked_at.is_null()))
+                .set(access_keys::revoked_at.eq(at))
+                .execute(conn)?;
+            let row = key
+                .select(AccessKeySummaryRow::as_select())
+                .get_result(conn)
+                .optional()?
+                .ok_or(Abort(StoreError::NotFound))?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn append_log_record(&self, record: LogRecord) -> Result<(), StoreError> {
+        let row = match &record {
+            LogRecord::Request(entry) => LogRow::Request(RequestLogRow::encode(entry)?),
+            LogRecord::Audit(event) => LogRow::Audit(AuditEventRow::encode(event)?),
+        };
+        append_on(&self.writers, row).await
+    }
+}
+
+impl SqliteStore {
+    /// Runs `operation` (as [`Self::write`]), a change of credential `id` to `stored`
+    /// (`None`: deleted, or not known whole). As it commits, the writer keeps what it wrote
+    /// in the cache, or forgets the credential if it failed: on the writer thread, so a
+    /// caller that stops waiting cannot leave the old row cached.
+    pub(crate) async fn changing<R, F>(
+        &self,
+        id: CredentialId,
+        stored: Option<StoredCredential>,
+        operation: F,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut SqliteConnection) -> Result<R, Abort> + Send + 'static,
+    {
+        let cache = Arc::clone(&self.credentials);
+        let mark = cache.mark();
+        crate::writers::write_then(&self.writers, operation, move |committed| {
+            let forget = cache.forget_after(id);
+            if let (true, Some(stored)) = (committed, &stored) {
+                forget.wrote(&mark, stored);
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,266 @@
+//! [`Guarded`]: a store together with what must live as long as it.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+use time::OffsetDateTime;
+use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
+use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::credential::{Credential, StoredCredential};
+use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
+use vault_core::store::{
+    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
+    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
+};
+use vault_core::versions::{
+    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
+};
+
+/// A store together with a value that must live as long as it: the temporary directory of
+/// an SQLite file, the handle of a per-test database. Implements every port by handing the
+/// call to `store`; `guard` is dropped after `store`.
+///
+/// ```rust,ignore
+/// async fn fresh_store() -> Guarded<SqliteStore, tempfile::TempDir> {
+///     let dir = tempfile::tempdir().expect("a temporary directory");
+///     let store = SqliteStore::open(dir.path().join("vault.db").to_str().expect("UTF-8"))
+///         .await
+///         .expect("a fresh store");
+///     Guarded { store, guard: dir }
+/// }
+/// vault_testkit::store_conformance!(fresh_store());
+/// ```
+#[derive(Debug)]
+pub struct Guarded<S, G> {
+    /// The store under test. Declared first, so it is dropped first.
+    pub store: S,
+    /// Dropped when the store is.
+    pub guard: G,
+}
+
+impl<S: CredentialStore, G: Send + Sync + 'static> CredentialStore for Guarded<S, G> {
+    async fn insert_credential(
+        &self,
+        credential: &StoredCredential,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        self.store.insert_credential(credential, write).await
+    }
+
+    async fn get_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<StoredCredential, StoreError> {
+        self.store.get_credential(organization, id).await
+    }
+
+    async fn list_credentials(
+        &self,
+        organization: OrganizationId,
+        query: &ListQuery,
+    ) -> Result<Vec<Credential>, StoreError> {
+        self.store.list_credentials(organization, query).await
+    }
+
+    async fn update_credential(
+        &self,
+        organization: OrganizationId,
+        credential: &StoredCredential,
+        expected_version: i64,
+        write: &CredentialWrite<'_>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .update_credential(organization, credential, expected_version, write)
+            .await
+    }
+
+    async fn delete_credential(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        expected_version: Option<i64>,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.store
+            .delete_credential(organization, id, expected_version, audit)
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        self.store.list_versions(organization, id).await
+    }
+
+    async fn get_version(
+        &self,
+        organization: OrganizationId,
+        id: CredentialId,
+        number: i64,
+    ) -> Result<SecretVersion, StoreError> {
+        self.store.get_version(organization, id, number).await
+    }
+}
+
+impl<S: AccessKeyStore, G: Send + Sync + 'static> AccessKeyStore for Guarded<S, G> {
+    async fn insert_access_key(
+        &self,
+        key: &StoredAccessKey,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.store.insert_access_key(key, audit).await
+    }
+
+    async fn find_access_key(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<StoredAccessKey>, StoreError> {
+        self.store.find_access_key(hash).await
+    }
+
+    async fn list_access_keys(
+        &self,
+        organization: OrganizationId,
+        query: &KeyListQuery,
+    ) -> Result<Vec<AccessKey>, StoreError> {
+        self.store.list_access_keys(organization, query).await
+    }
+
+    async fn revoke_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+        audit: &AuditEvent,
+    ) -> Result<AccessKey, StoreError> {
+        self.store
+            .revoke_access_key(organization, id, at, audit)
+            .await
+    }
+
+    async fn touch_access_key(
+        &self,
+        organization: OrganizationId,
+        id: AccessKeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.store.touch_access_key(organization, id, at).await
+    }
+
+    async fn unbound_access_keys(
+        &self,
+        after: Option<AccessKeyId>,
+        limit: usize,
+    ) -> Result<Vec<StoredAccessKey>, StoreError> {
+        self.store.unbound_access_keys(after, limit).await
+    }
+
+    async fn bind_access_key(
+        &self,
+        id: AccessKeyId,
+        binding: &KeyBinding,
+    ) -> Result<bool, StoreError> {
+        self.store.bind_access_key(id, binding).await
+    }
+}
+
+impl<S: OrganizationStore, G: Send + Sync + 'static> OrganizationStore for Guarded<S, G> {
+    async fn insert_organization(&self, organization: &Organization) -> Result<(), StoreError> {
+        self.store.insert_organization(organization).await
+    }
+
+    async fn count_organizations(&self) -> Result<u64, StoreError> {
+        self.store.count_organizations().await
+    }
+
+    async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
+        self.store.organization_exists(id).await
+    }
+}
+
+impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
+    async fn get_meta(&self, name: &str) -> Result<Option<SealedBlob>, StoreError> {
+        self.store.get_meta(name).await
+    }
+
+    async fn insert_meta_if_absent(
+        &self,
+        name: &str,
+        value: &SealedBlob,
+    ) -> Result<bool, StoreError> {
+        self.store.insert_meta_if_absent(name, value).await
+    }
+}
+
+impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
+    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
+        self.store.append_log(record).await
+    }
+
+    async fn list_request_logs(
+        &self,
+        organization: OrganizationId,
+        query: &RequestLogQuery,
+    ) -> Result<Vec<RequestLogEntry>, StoreError> {
+        self.store.list_request_logs(organization, query).await
+    }
+
+    async fn list_audit_events(
+        &self,
+        organization: OrganizationId,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.list_audit_events(organization, query).await
+    }
+
+    async fn prune_log(
+        &self,
+        log: LogKind,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.store.prune_log(log, cutoff, limit).await
+    }
+}
+
+impl<S: JobStore, G: Send + Sync + 'static> JobStore for Guarded<S, G> {
+    async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
+    where
+        T: Send,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, StoreError>> + Send,
+    {
+        self.store.exclusive(job, batch).await
+    }
+}
+
+impl<S: SealedStore, G: Send + Sync + 'static> SealedStore for Guarded<S, G> {
+    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
+        self.store.key_usage().await
+    }
+
+    async fn organization_key_usage(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<KeyUsage>, StoreError> {
+        self.store.organization_key_usage(organization).await
+    }
+
+    async fn sealed_batch(
+        &self,
+        kind: SealedKind,
+        not_under: &KeyId,
+        after: Option<&SealedRef>,
+        limit: usize,
+    ) -> Result<Vec<SealedRow>, StoreError> {
+        self.store.sealed_batch(kind, not_under, after, limit).await
+    }
+
+    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
+        self.store.replace_sealed(row, new).await
+    }
+}
