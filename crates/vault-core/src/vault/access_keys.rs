@@ -130,8 +130,8 @@ impl<S: Store> Vault<S> {
         who: &Principal,
         request: &AccessKeyRequest,
     ) -> Result<IssuedAccessKey, VaultError> {
-        let step = self.issue_requested_key(who, request);
-        self.audit_if_refused(who, AuditAction::AccessKeyCreate, None, step)
+        let issued = self.issue_requested_key(who, request).await;
+        self.audit_if_refused(who, AuditAction::AccessKeyCreate, None, issued)
             .await
     }
 
@@ -266,9 +266,14 @@ impl<S: Store> Vault<S> {
         id: AccessKeyId,
         cascade: bool,
     ) -> Result<Vec<AccessKey>, VaultError> {
-        let step = self.revoke_keys(who, id, cascade);
-        self.audit_if_refused(who, AuditAction::AccessKeyRevoke, Some(*id.as_uuid()), step)
-            .await
+        let revoked = self.revoke_keys(who, id, cascade).await;
+        self.audit_if_refused(
+            who,
+            AuditAction::AccessKeyRevoke,
+            Some(*id.as_uuid()),
+            revoked,
+        )
+        .await
     }
 
     async fn revoke_keys(

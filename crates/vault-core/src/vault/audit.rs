@@ -157,18 +157,21 @@ impl<S: Store> Vault<S> {
         }
     }
 
-    /// Runs one step of a use case and audits it if it is refused or fails: the wrapper
-    /// every change shares. (A success is audited by the step itself, in the same commit
-    /// as the change.) Nothing changed on a refusal, so a failed write of its event is
-    /// logged rather than returned: the caller gets the error that matters.
+    /// Audits the outcome of one step of a use case if it is a refusal or a failure: what
+    /// every change does with its result. (A success is audited by the step itself, in the
+    /// same commit as the change.) Nothing changed on a refusal, so a failed write of its
+    /// event is logged rather than returned: the caller gets the error that matters.
+    ///
+    /// It takes the step's result, not the step: an async fn holding another future by
+    /// value makes its own future that much larger, and nested ones overflowed a worker
+    /// thread's stack in debug builds.
     pub(super) async fn audit_if_refused<T>(
         &self,
         who: &Principal,
         action: AuditAction,
         target: Option<uuid::Uuid>,
-        step: impl Future<Output = Result<T, VaultError>>,
+        result: Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        let result = step.await;
         if let Err(error) = &result {
             let event = Err(error);
             let written = self

@@ -29,8 +29,10 @@ impl<S: Store> Vault<S> {
         credential_type: CredentialType,
         fields: &CredentialFields,
     ) -> Result<Credential, VaultError> {
-        let step = self.insert_new_credential(who, credential_type, fields);
-        self.audit_if_refused(who, AuditAction::CredentialCreate, None, step)
+        let created = self
+            .insert_new_credential(who, credential_type, fields)
+            .await;
+        self.audit_if_refused(who, AuditAction::CredentialCreate, None, created)
             .await
     }
 
@@ -149,7 +151,7 @@ impl<S: Store> Vault<S> {
         id: CredentialId,
         precondition: Option<&[i64]>,
     ) -> Result<(), VaultError> {
-        let step = async {
+        let deleted = async {
             require(who, Scope::CredentialsWrite)?;
             let audit = self.success(who, AuditAction::CredentialDelete, *id.as_uuid());
             // The store deletes at one version: of several accepted ones, the current one
@@ -174,12 +176,13 @@ impl<S: Store> Vault<S> {
             self.tokens.invalidate(id);
             tracing::info!(credential = %id, "credential deleted");
             Ok(())
-        };
+        }
+        .await;
         self.audit_if_refused(
             who,
             AuditAction::CredentialDelete,
             Some(*id.as_uuid()),
-            step,
+            deleted,
         )
         .await
     }

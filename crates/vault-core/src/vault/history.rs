@@ -90,8 +90,8 @@ impl<S: Store> Vault<S> {
         number: i64,
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
-        let step = self.restore(who, id, number, precondition);
-        self.change_audited(who, id, step).await
+        let restored = self.restore(who, id, number, precondition).await;
+        self.change_audited(who, id, restored).await
     }
 
     async fn restore(

@@ -26,22 +26,21 @@ impl<S: Store> Vault<S> {
         fields: &CredentialFields,
         precondition: Option<&[i64]>,
     ) -> Result<Credential, VaultError> {
-        let step = self.apply_patch(who, id, fields, precondition);
-        self.change_audited(who, id, step).await
+        let updated = self.apply_patch(who, id, fields, precondition).await;
+        self.change_audited(who, id, updated).await
     }
 
-    /// Runs a change of a credential (an update or a restore), auditing a refusal, and
-    /// drops its cached token after a change: it was issued for the old configuration or
-    /// secret.
+    /// Audits the refusal of a change of a credential (an update or a restore), and drops
+    /// its cached token after a change: it was issued for the old configuration or secret.
     pub(super) async fn change_audited(
         &self,
         who: &Principal,
         id: CredentialId,
-        step: impl Future<Output = Result<Credential, VaultError>>,
+        result: Result<Credential, VaultError>,
     ) -> Result<Credential, VaultError> {
         let action = AuditAction::CredentialUpdate;
         let changed = self
-            .audit_if_refused(who, action, Some(*id.as_uuid()), step)
+            .audit_if_refused(who, action, Some(*id.as_uuid()), result)
             .await?;
         self.tokens.invalidate(id);
         Ok(changed)
