@@ -31,6 +31,8 @@ use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
+mod logs;
+
 /// An in-memory store. Clones share the same data.
 ///
 /// Beyond the port contracts it behaves like the SQL stores: inserting a credential, an
@@ -522,124 +524,6 @@ impl MetaStore for MemoryStore {
 
 /// Bounds of a range of `(key, id)` log keys.
 type LogRange<K> = (Bound<(K, Uuid)>, Bound<(K, Uuid)>);
-
-/// The range of `(key, id)` keys of `key` strictly before `before` (or all of them).
-fn before_range<K: Copy>(key: K, before: Option<Uuid>) -> LogRange<K> {
-    let end = before.map_or(Bound::Included((key, Uuid::max())), |id| {
-        Bound::Excluded((key, id))
-    });
-    (Bound::Included((key, Uuid::nil())), end)
-}
-
-/// Removes the `limit` smallest ids among the entries that are `old`, from a log keyed by
-/// organization first (so the oldest of all organizations are gathered, then sorted).
-fn prune_oldest<K: Ord + Copy, V>(
-    log: &mut BTreeMap<(K, Uuid), V>,
-    ids: &mut HashSet<Uuid>,
-    old: impl Fn(&V) -> bool,
-    limit: usize,
-) -> usize {
-    let mut keys: Vec<(K, Uuid)> = log
-        .iter()
-        .filter(|(_, entry)| old(entry))
-        .map(|(key, _)| *key)
-        .collect();
-    keys.sort_unstable_by_key(|&(_, id)| id);
-    keys.truncate(limit);
-    for key in &keys {
-        log.remove(key);
-        ids.remove(&key.1);
-    }
-    keys.len()
-}
-
-impl LogStore for MemoryStore {
-    async fn append_log(&self, record: LogRecord) -> Result<(), StoreError> {
-        let mut state = self.write();
-        match record {
-            LogRecord::Request(entry) => {
-                if state.request_log_ids.contains(&entry.id) {
-                    return Err(StoreError::Conflict);
-                }
-                // The organization must exist; the credential and access key need not
-                // (entries outlive them).
-                if !state.organizations.contains_key(&entry.organization_id) {
-                    return Err(StoreError::NotFound);
-                }
-                state.request_log_ids.insert(entry.id);
-                state
-                    .request_logs
-                    .insert((entry.organization_id, entry.id), entry);
-            }
-            LogRecord::Audit(event) => {
-                state.check_audit(&event)?;
-                state.push_audit(&event);
-            }
-        }
-        Ok(())
-    }
-
-    async fn list_request_logs(
-        &self,
-        organization: OrganizationId,
-        query: &RequestLogQuery,
-    ) -> Result<Vec<RequestLogEntry>, StoreError> {
-        let state = self.read();
-        Ok(state
-            .request_logs
-            .range(before_range(organization, query.before))
-            .rev()
-            .map(|(_, entry)| entry)
-            .filter(|entry| query.credential_id.is_none_or(|c| entry.credential_id == c))
-            .take(query.limit)
-            .cloned()
-            .collect())
-    }
-
-    async fn list_audit_events(
-        &self,
-        organization: OrganizationId,
-        query: &AuditQuery,
-    ) -> Result<Vec<AuditEvent>, StoreError> {
-        let state = self.read();
-        Ok(state
-            .audit_events
-            .range(before_range(Some(organization), query.before))
-            .rev()
-            .map(|(_, event)| event)
-            .filter(|event| query.action.is_none_or(|a| event.action == a))
-            .filter(|event| query.target.is_none_or(|t| event.target == Some(t)))
-            .take(query.limit)
-            .cloned()
-            .collect())
-    }
-
-    async fn prune_log(
-        &self,
-        log: LogKind,
-        cutoff: OffsetDateTime,
-        limit: usize,
-    ) -> Result<u64, StoreError> {
-        let floor = id_floor(cutoff);
-        let mut state = self.write();
-        let state = &mut *state;
-        let deleted = match log {
-            LogKind::Request => prune_oldest(
-                &mut state.request_logs,
-                &mut state.request_log_ids,
-                |entry| entry.id < floor && entry.at < cutoff,
-                limit,
-            ),
-            LogKind::Audit => prune_oldest(
-                &mut state.audit_events,
-                &mut state.audit_event_ids,
-                |event| event.id < floor && event.at < cutoff,
-                limit,
-            ),
-        };
-        Ok(deleted as u64)
-    }
-}
 
 impl JobStore for MemoryStore {
     async fn exclusive<T, F, Fut>(&self, job: JobName, batch: F) -> Result<Option<T>, StoreError>
