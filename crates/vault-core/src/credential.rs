@@ -93,10 +93,8 @@ impl FromStr for CredentialType {
             .into_iter()
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
-                FieldError::new(
-                    "type",
-                    "must be one of api_key, bearer_token, basic_auth, oauth2, jwt, custom",
-                )
+                let names: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
+                FieldError::new("type", format!("must be one of {}", names.join(", ")))
             })
     }
 }

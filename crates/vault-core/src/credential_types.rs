@@ -26,7 +26,7 @@ use crate::vault::VaultError;
 pub(crate) type Typed = Option<(CredentialKind, Option<CredentialSecrets>)>;
 
 /// Every type's description, in the order of [`CredentialType::ALL`].
-pub const SPECS: [&TypeSpec; 6] = [
+pub const SPECS: &[&TypeSpec] = &[
     &api_key::SPEC,
     &bearer_token::SPEC,
     &basic_auth::SPEC,
@@ -100,6 +100,29 @@ fn mismatch() -> VaultError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::{JwtAlgorithm, OAuth2ClientAuth};
+
+    #[test]
+    fn choices_are_the_values_the_types_accept() {
+        let algorithms: Vec<&str> = JwtAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+        let choice = |spec: &TypeSpec, name: &str| match spec.fields.iter().find(|f| f.name == name)
+        {
+            Some(FieldSpec {
+                shape: FieldShape::Choice { options },
+                ..
+            }) => options.to_vec(),
+            other => panic!("{name} is no choice: {other:?}"),
+        };
+        assert_eq!(choice(&jwt::SPEC, "algorithm"), algorithms);
+        assert_eq!(choice(&oauth2::SPEC, "clientAuth"), ["basic", "body"]);
+        for (name, auth) in [
+            ("basic", OAuth2ClientAuth::Basic),
+            ("body", OAuth2ClientAuth::Body),
+        ] {
+            let json = serde_json::to_value(auth).expect("json");
+            assert_eq!(json, name, "the stored spelling of {auth:?}");
+        }
+    }
 
     #[test]
     fn every_type_has_its_spec_in_order_and_once() {
