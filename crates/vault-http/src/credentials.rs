@@ -133,7 +133,7 @@ fn check_known_fields(
 ) -> Result<(), ApiError> {
     // Every type's fields are known here: a field of another type is the domain's 422
     // ("does not apply to type ..."), only a name no type has is a 400.
-    let type_fields = SPECS.into_iter().flat_map(|spec| spec.field_names());
+    let type_fields = SPECS.iter().flat_map(|spec| spec.field_names());
     let allowed: Vec<&str> = COMMON_FIELDS
         .into_iter()
         .chain(type_fields)
