@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::{CredentialId, CredentialSecrets, Principal, SystemClock, Vault};
+use vault_core::{CredentialId, Principal, SystemClock, Vault};
 use vault_store_postgres::{PgOptions, PgStore};
 
 use crate::helpers::postgres::{TestDatabase, psql};
@@ -143,7 +143,7 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
         .expect("description")
         .as_str()
         .to_owned();
-    let CredentialSecrets::Value(value) = secrets else {
+    let Some(value) = secrets.text("value") else {
         panic!("a bearer token's secret is its value")
     };
     let pair = description

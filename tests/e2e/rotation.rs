@@ -315,7 +315,8 @@ async fn rows_of_earlier_releases_are_bound_once<S: vault_core::Store>(open: imp
         let mut stored = sample_credential(organization, CredentialType::ApiKey);
         stored.credential.version = version;
         let value = format!("sk_earlier_release_{i}_{}", uuid::Uuid::new_v4().simple());
-        let secrets = CredentialSecrets::Value(secrecy::SecretString::from(value.clone()));
+        let secrets = CredentialSecrets::new(CredentialType::ApiKey)
+            .with_text("value", secrecy::SecretString::from(value.clone()));
         let unbound = Aad::unbound_credential_secrets(organization, stored.credential.id);
         let sealer = if i == 3 {
             vault_cipher_ring::RingCipher::new(parse(&other), vec![])
@@ -349,7 +350,7 @@ async fn rows_of_earlier_releases_are_bound_once<S: vault_core::Store>(open: imp
                 .open_credential(&who, stored.credential.id)
                 .await
                 .expect("a bound row opens");
-            let CredentialSecrets::Value(got) = secrets else {
+            let Some(got) = secrets.text("value") else {
                 panic!("an api_key's value")
             };
             assert_eq!(got.expose_secret(), value);

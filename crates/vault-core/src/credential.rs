@@ -1,15 +1,19 @@
-//! Credentials: the six types, their public configuration and their secret fields.
+//! Credentials: what every credential has (name, description, destinations, expiry,
+//! versions) and the values several types share. Each type's own fields are in its module
+//! of [`credential_types`](crate::credential_types).
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
-use crate::cipher::{Plaintext, SealedBlob};
+use crate::cipher::SealedBlob;
+pub use crate::credential_types::jwt::Config as JwtConfig;
+pub use crate::credential_types::oauth2::Config as OAuth2Config;
+pub use crate::credential_types::{
+    CredentialKind, CredentialSecrets, CredentialType, PayloadMismatch,
+};
 use crate::egress::AllowedHosts;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::validation::FieldError;
@@ -31,73 +35,6 @@ pub const MAX_CLAIMS_BYTES: usize = 4 * 1024;
 /// Shortest secret for which a hint (its last four characters) is shown. Shorter values
 /// would give away too large a share of themselves.
 pub const HINT_MIN_CHARS: usize = 16;
-
-/// The six kinds of credential.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum CredentialType {
-    /// A static API key sent in a header or query parameter.
-    #[serde(rename = "api_key")]
-    ApiKey,
-    /// A static bearer token.
-    #[serde(rename = "bearer_token")]
-    BearerToken,
-    /// HTTP Basic authentication.
-    #[serde(rename = "basic_auth")]
-    BasicAuth,
-    /// OAuth2 client-credentials grant.
-    #[serde(rename = "oauth2")]
-    OAuth2,
-    /// A freshly signed JWT per use.
-    #[serde(rename = "jwt")]
-    Jwt,
-    /// Arbitrary headers.
-    #[serde(rename = "custom")]
-    Custom,
-}
-
-impl CredentialType {
-    /// Every type, in the order the product page lists them.
-    pub const ALL: [Self; 6] = [
-        Self::ApiKey,
-        Self::BearerToken,
-        Self::BasicAuth,
-        Self::OAuth2,
-        Self::Jwt,
-        Self::Custom,
-    ];
-
-    /// The wire and storage name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiKey => "api_key",
-            Self::BearerToken => "bearer_token",
-            Self::BasicAuth => "basic_auth",
-            Self::OAuth2 => "oauth2",
-            Self::Jwt => "jwt",
-            Self::Custom => "custom",
-        }
-    }
-}
-
-impl fmt::Display for CredentialType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CredentialType {
-    type Err = FieldError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
-                FieldError::new("type", format!("must be one of {}", names.join(", ")))
-            })
-    }
-}
 
 /// A credential's display name: 1 to 200 characters, no control characters, no
 /// surrounding whitespace.
@@ -245,23 +182,6 @@ pub enum OAuth2ClientAuth {
     Body,
 }
 
-/// Public configuration of an OAuth2 client-credentials credential.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OAuth2Config {
-    /// The client id.
-    pub client_id: String,
-    /// The token endpoint.
-    pub token_url: String,
-    /// Scopes requested with the grant.
-    pub scopes: Vec<String>,
-    /// Basic or body client authentication.
-    pub client_auth: OAuth2ClientAuth,
-    /// Optional `audience` parameter (Auth0 and others).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-}
-
 /// JWT signing algorithms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JwtAlgorithm {
@@ -361,219 +281,6 @@ pub struct JwtClaims {
     /// Any other claims, copied as given.
     #[serde(flatten)]
     pub custom: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Public configuration of a JWT-signing credential.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JwtConfig {
-    /// The signing algorithm.
-    pub algorithm: JwtAlgorithm,
-    /// The claims template.
-    pub claims: JwtClaims,
-    /// Lifetime of each signed token, in seconds.
-    pub ttl_seconds: u32,
-    /// Where the token goes on the outgoing request.
-    pub placement: Placement,
-}
-
-/// The public part of a credential: its type and the fields that are not secret.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all_fields = "camelCase")]
-pub enum CredentialKind {
-    /// See [`CredentialType::ApiKey`].
-    #[serde(rename = "api_key")]
-    ApiKey {
-        /// Where the key goes.
-        placement: Placement,
-    },
-    /// See [`CredentialType::BearerToken`].
-    #[serde(rename = "bearer_token")]
-    BearerToken {},
-    /// See [`CredentialType::BasicAuth`].
-    #[serde(rename = "basic_auth")]
-    BasicAuth {
-        /// The user name (the password is secret).
-        username: String,
-    },
-    /// See [`CredentialType::OAuth2`].
-    #[serde(rename = "oauth2")]
-    OAuth2(OAuth2Config),
-    /// See [`CredentialType::Jwt`].
-    #[serde(rename = "jwt")]
-    Jwt(JwtConfig),
-    /// See [`CredentialType::Custom`].
-    #[serde(rename = "custom")]
-    Custom {
-        /// The names of the headers set (their values are secret).
-        header_names: Vec<String>,
-    },
-}
-
-impl CredentialKind {
-    /// The type tag.
-    #[must_use]
-    pub const fn credential_type(&self) -> CredentialType {
-        match self {
-            Self::ApiKey { .. } => CredentialType::ApiKey,
-            Self::BearerToken {} => CredentialType::BearerToken,
-            Self::BasicAuth { .. } => CredentialType::BasicAuth,
-            Self::OAuth2(_) => CredentialType::OAuth2,
-            Self::Jwt(_) => CredentialType::Jwt,
-            Self::Custom { .. } => CredentialType::Custom,
-        }
-    }
-}
-
-/// The secret fields of a credential. Never serialized except into a sealed payload.
-#[derive(Clone, Debug)]
-pub enum CredentialSecrets {
-    /// `value` of an api_key or bearer_token.
-    Value(SecretString),
-    /// `password` of basic_auth.
-    Password(SecretString),
-    /// `clientSecret` of oauth2.
-    ClientSecret(SecretString),
-    /// `secret` of an HS* jwt.
-    JwtSecret(SecretString),
-    /// `privateKey` (PEM) of any other jwt.
-    JwtPrivateKey(SecretString),
-    /// Header values of a custom credential, by header name.
-    Headers(BTreeMap<String, SecretString>),
-}
-
-/// The sealed payload's layout: one JSON object keyed by API field name.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SecretsOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    password: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_secret: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    private_key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    headers: Option<BTreeMap<&'a str, &'a str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SecretsIn {
-    value: Option<SecretString>,
-    password: Option<SecretString>,
-    client_secret: Option<SecretString>,
-    secret: Option<SecretString>,
-    private_key: Option<SecretString>,
-    headers: Option<BTreeMap<String, SecretString>>,
-}
-
-/// A sealed payload that does not decode as the secrets of its credential type.
-#[derive(Debug, thiserror::Error)]
-#[error("the opened payload does not match the credential type {0}")]
-pub struct PayloadMismatch(pub CredentialType);
-
-impl CredentialSecrets {
-    /// Serializes into a buffer that is wiped on drop.
-    #[must_use]
-    pub fn to_plaintext(&self) -> Plaintext {
-        let mut out = SecretsOut {
-            value: None,
-            password: None,
-            client_secret: None,
-            secret: None,
-            private_key: None,
-            headers: None,
-        };
-        match self {
-            Self::Value(v) => out.value = Some(v.expose_secret()),
-            Self::Password(v) => out.password = Some(v.expose_secret()),
-            Self::ClientSecret(v) => out.client_secret = Some(v.expose_secret()),
-            Self::JwtSecret(v) => out.secret = Some(v.expose_secret()),
-            Self::JwtPrivateKey(v) => out.private_key = Some(v.expose_secret()),
-            Self::Headers(map) => {
-                out.headers = Some(
-                    map.iter()
-                        .map(|(k, v)| (k.as_str(), v.expose_secret()))
-                        .collect(),
-                );
-            }
-        }
-        // Reserve generously so serde_json never reallocates, which would leave an
-        // unwiped copy of the secret in freed memory.
-        let mut buf = Zeroizing::new(Vec::with_capacity(self.plaintext_len_hint()));
-        // Writing JSON into a Vec cannot fail: no I/O, and every key is a string.
-        if serde_json::to_writer(&mut *buf, &out).is_err() {
-            buf.clear();
-        }
-        buf
-    }
-
-    fn plaintext_len_hint(&self) -> usize {
-        // JSON escaping can grow a string up to 6x (\u00XX); size for the worst case.
-        let raw = match self {
-            Self::Value(v)
-            | Self::Password(v)
-            | Self::ClientSecret(v)
-            | Self::JwtSecret(v)
-            | Self::JwtPrivateKey(v) => v.expose_secret().len(),
-            Self::Headers(map) => map
-                .iter()
-                .map(|(k, v)| k.len() + v.expose_secret().len() + 8)
-                .sum(),
-        };
-        raw * 6 + 64
-    }
-
-    /// Decodes an opened payload as the secrets of `kind`.
-    ///
-    /// # Errors
-    /// When the payload is not JSON of the expected shape.
-    pub fn from_plaintext(kind: CredentialType, bytes: &[u8]) -> Result<Self, PayloadMismatch> {
-        let parsed: SecretsIn = serde_json::from_slice(bytes).map_err(|_| PayloadMismatch(kind))?;
-        let secrets = match kind {
-            CredentialType::ApiKey | CredentialType::BearerToken => parsed.value.map(Self::Value),
-            CredentialType::BasicAuth => parsed.password.map(Self::Password),
-            CredentialType::OAuth2 => parsed.client_secret.map(Self::ClientSecret),
-            CredentialType::Jwt => parsed
-                .secret
-                .map(Self::JwtSecret)
-                .or(parsed.private_key.map(Self::JwtPrivateKey)),
-            CredentialType::Custom => parsed.headers.map(Self::Headers),
-        };
-        secrets.ok_or(PayloadMismatch(kind))
-    }
-
-    /// Non-reversible hints: the last four characters of each long secret, keyed by field
-    /// (`headers.<name>` for custom headers). Passwords and private keys get none: a
-    /// password's tail is too large a share of it, a PEM's tail is its armour.
-    #[must_use]
-    pub fn hints(&self) -> BTreeMap<String, String> {
-        let mut hints = BTreeMap::new();
-        let mut add = |field: String, secret: &SecretString| {
-            let s = secret.expose_secret();
-            let chars = s.chars().count();
-            if chars >= HINT_MIN_CHARS {
-                let tail: String = s.chars().skip(chars - 4).collect();
-                hints.insert(field, format!("…{tail}"));
-            }
-        };
-        match self {
-            Self::Value(v) => add("value".to_owned(), v),
-            Self::ClientSecret(v) => add("clientSecret".to_owned(), v),
-            Self::JwtSecret(v) => add("secret".to_owned(), v),
-            Self::Headers(map) => {
-                for (name, v) in map {
-                    add(format!("headers.{name}"), v);
-                }
-            }
-            Self::Password(_) | Self::JwtPrivateKey(_) => {}
-        }
-        hints
-    }
 }
 
 /// A credential as the API shows it: everything except the secret values.

@@ -1,50 +1,223 @@
-//! The credential types, one module each: how a type looks from outside (its [`TypeSpec`])
-//! and how its fields are validated. The lists below are the one place that names them
-//! all.
+//! The credential types, one module each. A module owns its type's public configuration
+//! (`Config`), its description (a [`TypeSpec`]), its validation and how it is put on a
+//! request, through [`TypeRules`]. The list at the bottom of this file is the one place
+//! that names them all: it makes [`CredentialType`], [`CredentialKind`] and the dispatch
+//! from them to each module.
 
-pub mod api_key;
-pub mod basic_auth;
-pub mod bearer_token;
-pub mod custom;
 mod field_rules;
-pub mod jwt;
-pub mod oauth2;
+mod secrets;
 mod spec;
 
 pub use field_rules::MAX_HEADER_NAME_BYTES;
+pub use secrets::{CredentialSecrets, PayloadMismatch, SecretValue};
 pub use spec::{FieldShape, FieldSpec, Required, TypeSpec};
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 use crate::apply::AppliedCredential;
 use crate::cipher::CipherError;
-use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
+use crate::egress::AllowedHosts;
 use crate::input::CredentialFields;
-use crate::validation::ValidationErrors;
+use crate::validation::{FieldError, ValidationErrors};
 use crate::vault::VaultError;
+
+/// What a credential type's module provides, implemented by its public configuration.
+pub trait TypeRules: Sized {
+    /// How the type looks from outside.
+    const SPEC: TypeSpec;
+
+    /// Applies the type's rules to `fields`: every field of a new credential, or the ones
+    /// given for a change of `current`. Returns the public part and the secrets when they
+    /// were given (a change may keep the sealed ones); `None` when a field was invalid,
+    /// with the errors saying which.
+    fn validate(
+        fields: &CredentialFields,
+        current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)>;
+
+    /// A public configuration with every optional field set, for tests and samples.
+    fn example() -> Self;
+
+    /// Puts the secrets on a request as they are. The types that first obtain a token
+    /// with them (oauth2, jwt) are applied by the vault, which caches the token (see
+    /// `vault::using`), and keep this refusal.
+    ///
+    /// # Errors
+    /// Secrets that are not this type's, or a value that cannot be put in a request.
+    fn apply(&self, secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+        let _ = secrets;
+        Err(mismatch())
+    }
+
+    /// Checks the public fields against the credential's `allowedHosts` (an endpoint the
+    /// vault itself calls must be among them).
+    ///
+    /// # Errors
+    /// The field that names a destination outside them.
+    fn check_destinations(&self, allowed_hosts: &AllowedHosts) -> Result<(), FieldError> {
+        let _ = allowed_hosts;
+        Ok(())
+    }
+
+    /// The public fields whose change from `before` sends the secrets somewhere new,
+    /// beyond `allowedHosts` (a token endpoint, an audience).
+    fn widened_fields(&self, before: &Self) -> Vec<&'static str> {
+        let _ = before;
+        Vec::new()
+    }
+
+    /// Fits the public fields to secrets restored from an older version: refuses
+    /// secrets they cannot use, and sets again what is derived from them.
+    ///
+    /// # Errors
+    /// Why the secrets do not fit, said of the version (`version 3 <why>`).
+    fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
+        let _ = secrets;
+        Ok(())
+    }
+}
+
+/// Opened secrets that are not those of the credential's type.
+pub(crate) fn mismatch() -> VaultError {
+    VaultError::Cipher(CipherError::Malformed)
+}
+
+/// Makes the enums of the types listed and the dispatch from them to each module.
+macro_rules! credential_types {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal in $module:ident, )+) => {
+        $( pub mod $module; )+
+
+        /// The kinds of credential.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum CredentialType {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )+
+        }
+
+        impl CredentialType {
+            /// Every type, in the order listed.
+            pub const ALL: &'static [Self] = &[$( Self::$variant ),+];
+
+            /// The wire and storage name.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )+ }
+            }
+        }
+
+        /// Every type's description, in the order of [`CredentialType::ALL`].
+        pub const SPECS: &[&TypeSpec] = &[$( &<$module::Config as TypeRules>::SPEC ),+];
+
+        /// How `kind` looks from outside.
+        #[must_use]
+        pub const fn spec(kind: CredentialType) -> &'static TypeSpec {
+            match kind { $( CredentialType::$variant => &<$module::Config as TypeRules>::SPEC, )+ }
+        }
+
+        /// The public part of a credential: its type and the fields that are not secret.
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum CredentialKind {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant($module::Config), )+
+        }
+
+        impl CredentialKind {
+            /// A credential of `kind` with every optional field set (see
+            /// [`TypeRules::example`]).
+            #[must_use]
+            pub fn example(kind: CredentialType) -> Self {
+                match kind { $( CredentialType::$variant => Self::$variant($module::Config::example()), )+ }
+            }
+
+            /// The type tag.
+            #[must_use]
+            pub const fn credential_type(&self) -> CredentialType {
+                match self { $( Self::$variant(_) => CredentialType::$variant, )+ }
+            }
+        }
+
+        /// Applies the rules of `kind` to `fields`: every field of a new credential, or the
+        /// ones given for a change of `current`.
+        pub(crate) fn validate(
+            kind: CredentialType,
+            fields: &CredentialFields,
+            current: Option<&CredentialKind>,
+            errors: &mut ValidationErrors,
+        ) -> Typed {
+            match kind {
+                $( CredentialType::$variant => {
+                    let current = match current {
+                        Some(CredentialKind::$variant(c)) => Some(c),
+                        _ => None,
+                    };
+                    let (config, secrets) = $module::Config::validate(fields, current, errors)?;
+                    Some((CredentialKind::$variant(config), secrets))
+                } )+
+            }
+        }
+
+        impl CredentialKind {
+            /// See [`TypeRules::apply`].
+            pub(crate) fn apply(
+                &self,
+                secrets: &CredentialSecrets,
+            ) -> Result<AppliedCredential, VaultError> {
+                if secrets.credential_type() != self.credential_type() {
+                    return Err(mismatch());
+                }
+                match self { $( Self::$variant(c) => c.apply(secrets), )+ }
+            }
+
+            /// See [`TypeRules::check_destinations`].
+            pub(crate) fn check_destinations(
+                &self,
+                allowed_hosts: &AllowedHosts,
+            ) -> Result<(), FieldError> {
+                match self { $( Self::$variant(c) => c.check_destinations(allowed_hosts), )+ }
+            }
+
+            /// See [`TypeRules::widened_fields`]; none when the type changes, which the
+            /// API refuses.
+            pub(crate) fn widened_fields(&self, before: &Self) -> Vec<&'static str> {
+                match (self, before) {
+                    $( (Self::$variant(after), Self::$variant(before)) => after.widened_fields(before), )+
+                    #[allow(unreachable_patterns, reason = "unreachable with a single type")]
+                    _ => Vec::new(),
+                }
+            }
+
+            /// See [`TypeRules::restore`].
+            pub(crate) fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
+                match self { $( Self::$variant(c) => c.restore(secrets), )+ }
+            }
+        }
+    };
+}
 
 /// A type's validated public part, and its secrets when they were given (a change may keep
 /// the sealed ones). `None` when a field was invalid; the errors say which.
 pub(crate) type Typed = Option<(CredentialKind, Option<CredentialSecrets>)>;
 
-/// Every type's description, in the order of [`CredentialType::ALL`].
-pub const SPECS: &[&TypeSpec] = &[
-    &api_key::SPEC,
-    &bearer_token::SPEC,
-    &basic_auth::SPEC,
-    &oauth2::SPEC,
-    &jwt::SPEC,
-    &custom::SPEC,
-];
+impl fmt::Display for CredentialType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
-/// How `kind` looks from outside.
-#[must_use]
-pub const fn spec(kind: CredentialType) -> &'static TypeSpec {
-    match kind {
-        CredentialType::ApiKey => &api_key::SPEC,
-        CredentialType::BearerToken => &bearer_token::SPEC,
-        CredentialType::BasicAuth => &basic_auth::SPEC,
-        CredentialType::OAuth2 => &oauth2::SPEC,
-        CredentialType::Jwt => &jwt::SPEC,
-        CredentialType::Custom => &custom::SPEC,
+impl FromStr for CredentialType {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|t| t.as_str()).collect();
+                FieldError::new("type", format!("must be one of {}", names.join(", ")))
+            })
     }
 }
 
@@ -54,47 +227,20 @@ pub fn takes(kind: CredentialType, field: &str) -> bool {
     spec(kind).field_names().any(|name| name == field)
 }
 
-/// Applies the rules of `kind` to `fields`: every field of a new credential, or the ones
-/// given for a change of `current`.
-pub(crate) fn validate(
-    kind: CredentialType,
-    fields: &CredentialFields,
-    current: Option<&CredentialKind>,
-    errors: &mut ValidationErrors,
-) -> Typed {
-    match kind {
-        CredentialType::ApiKey => api_key::validate(fields, current, errors),
-        CredentialType::BearerToken => bearer_token::validate(fields, current, errors),
-        CredentialType::BasicAuth => basic_auth::validate(fields, current, errors),
-        CredentialType::OAuth2 => oauth2::validate(fields, current, errors),
-        CredentialType::Jwt => jwt::validate(fields, current, errors),
-        CredentialType::Custom => custom::validate(fields, errors),
-    }
-}
-
-/// How a credential whose secrets are sent as they are is put on a request. The types
-/// that first obtain a token with their secrets (oauth2, jwt) are applied by the vault,
-/// which caches the token: see `vault::using`.
-///
-/// # Errors
-/// Secrets of another type than `kind` (a row that does not decode as its type), or a
-/// value that cannot be put in a request.
-pub(crate) fn apply_static(
-    kind: &CredentialKind,
-    secrets: &CredentialSecrets,
-) -> Result<AppliedCredential, VaultError> {
-    match kind {
-        CredentialKind::ApiKey { placement } => api_key::apply(placement, secrets),
-        CredentialKind::BearerToken {} => bearer_token::apply(secrets),
-        CredentialKind::BasicAuth { username } => basic_auth::apply(username, secrets),
-        CredentialKind::Custom { .. } => custom::apply(secrets),
-        CredentialKind::OAuth2(_) | CredentialKind::Jwt(_) => Err(mismatch()),
-    }
-}
-
-/// Opened secrets that are not those of the credential's type.
-fn mismatch() -> VaultError {
-    VaultError::Cipher(CipherError::Malformed)
+// The types. A new one is a module beside these and one line here.
+credential_types! {
+    /// A static API key sent in a header or query parameter.
+    ApiKey = "api_key" in api_key,
+    /// A static bearer token.
+    BearerToken = "bearer_token" in bearer_token,
+    /// HTTP Basic authentication.
+    BasicAuth = "basic_auth" in basic_auth,
+    /// OAuth2 client-credentials grant.
+    OAuth2 = "oauth2" in oauth2,
+    /// A freshly signed JWT per use.
+    Jwt = "jwt" in jwt,
+    /// Arbitrary headers.
+    Custom = "custom" in custom,
 }
 
 #[cfg(test)]
@@ -113,8 +259,11 @@ mod tests {
             }) => options.to_vec(),
             other => panic!("{name} is no choice: {other:?}"),
         };
-        assert_eq!(choice(&jwt::SPEC, "algorithm"), algorithms);
-        assert_eq!(choice(&oauth2::SPEC, "clientAuth"), ["basic", "body"]);
+        assert_eq!(choice(spec(CredentialType::Jwt), "algorithm"), algorithms);
+        assert_eq!(
+            choice(spec(CredentialType::OAuth2), "clientAuth"),
+            ["basic", "body"]
+        );
         for (name, auth) in [
             ("basic", OAuth2ClientAuth::Basic),
             ("body", OAuth2ClientAuth::Body),
@@ -125,11 +274,23 @@ mod tests {
     }
 
     #[test]
+    fn every_example_is_of_its_type_and_keeps_its_stored_form() {
+        for &kind in CredentialType::ALL {
+            let example = CredentialKind::example(kind);
+            assert_eq!(example.credential_type(), kind);
+            let stored = serde_json::to_value(&example).expect("json");
+            assert_eq!(stored["type"], kind.as_str(), "the tag is the wire name");
+            let back: CredentialKind = serde_json::from_value(stored).expect("decodes");
+            assert_eq!(back, example);
+        }
+    }
+
+    #[test]
     fn every_type_has_its_spec_in_order_and_once() {
         let listed: Vec<CredentialType> = SPECS.iter().map(|s| s.credential_type).collect();
         assert_eq!(listed, CredentialType::ALL);
         for kind in CredentialType::ALL {
-            assert_eq!(spec(kind).credential_type, kind);
+            assert_eq!(spec(*kind).credential_type, *kind);
         }
     }
 

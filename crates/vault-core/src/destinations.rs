@@ -33,8 +33,8 @@ impl RouteAuthority {
 
 /// The fields through which a change from `current` to (`kind`, `hosts`) adds a place the
 /// secret, or a token minted from it, could be sent: an `allowedHosts` entry no current
-/// entry covers, a new OAuth2 `tokenUrl` or `audience`, a new JWT `aud` claim. Empty when
-/// the change adds none.
+/// entry covers, or a field of the type that names a destination (an OAuth2 `tokenUrl` or
+/// `audience`, a JWT `aud` claim). Empty when the change adds none.
 #[must_use]
 pub fn widened_fields(
     current: &Credential,
@@ -50,23 +50,7 @@ pub fn widened_fields(
     {
         fields.push("allowedHosts");
     }
-    match (&current.kind, kind) {
-        (CredentialKind::OAuth2(before), CredentialKind::OAuth2(after)) => {
-            // Any other token endpoint, even on the same host: the path picks the tenant.
-            if before.token_url != after.token_url {
-                fields.push("tokenUrl");
-            }
-            if after.audience.is_some() && before.audience != after.audience {
-                fields.push("audience");
-            }
-        }
-        (CredentialKind::Jwt(before), CredentialKind::Jwt(after))
-            if after.claims.aud.is_some() && before.claims.aud != after.claims.aud =>
-        {
-            fields.push("claims");
-        }
-        _ => {}
-    }
+    fields.extend(kind.widened_fields(&current.kind));
     fields
 }
 
@@ -113,7 +97,7 @@ mod tests {
 
     #[test]
     fn a_new_host_widens_and_a_covered_or_removed_one_does_not() {
-        let bearer = CredentialKind::BearerToken {};
+        let bearer = CredentialKind::BearerToken(crate::credential_types::bearer_token::Config {});
         let current = credential(bearer.clone(), &["api.example.com", "http://10.0.0.1:80"]);
         let same = |h: &[&str]| widened_fields(&current, &bearer, &hosts(h));
         assert!(same(&["api.example.com"]).is_empty(), "removing is free");

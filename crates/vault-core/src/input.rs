@@ -15,7 +15,7 @@ use crate::clock::truncate_to_micros;
 use crate::credential::{
     CredentialKind, CredentialName, CredentialSecrets, CredentialType, Description,
 };
-use crate::credential_types::{self, oauth2};
+use crate::credential_types;
 use crate::egress::AllowedHosts;
 use crate::validation::{FieldError, ValidationErrors};
 
@@ -322,7 +322,7 @@ impl NewCredential {
 
         let typed = credential_types::validate(kind, fields, None, &mut errors);
         if let (Some((kind, _)), Some(hosts)) = (&typed, &allowed_hosts)
-            && let Err(error) = oauth2::check_token_url_allowed(kind, hosts)
+            && let Err(error) = kind.check_destinations(hosts)
         {
             errors.add(error.field, error.message);
         }

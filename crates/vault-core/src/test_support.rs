@@ -25,7 +25,7 @@ pub(crate) fn stored_credential() -> crate::credential::StoredCredential {
             organization_id: crate::ids::OrganizationId::new(),
             name: CredentialName::parse("cached").expect("a name"),
             description: None,
-            kind: CredentialKind::BearerToken {},
+            kind: CredentialKind::BearerToken(crate::credential_types::bearer_token::Config {}),
             allowed_hosts: crate::egress::AllowedHosts::parse(&["api.example.com".to_owned()])
                 .expect("hosts"),
             secret_hints: std::collections::BTreeMap::new(),

@@ -104,7 +104,9 @@ fn typed_field(fields: &mut Fields, spec: &FieldSpec) -> Option<FieldValue> {
         FieldShape::Integer { .. } => fields.integer(name).map(FieldValue::Integer),
         FieldShape::Object => fields.object(name).map(FieldValue::Object),
         FieldShape::Placement { .. } => placement(fields, name).map(FieldValue::Placement),
-        FieldShape::Secret | FieldShape::SecretPem => fields.secret(name).map(FieldValue::Secret),
+        FieldShape::Secret { .. } | FieldShape::SecretPem => {
+            fields.secret(name).map(FieldValue::Secret)
+        }
         FieldShape::SecretMap { .. } => fields.secret_map(name).map(FieldValue::SecretMap),
     }
 }

@@ -12,9 +12,7 @@ use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, ListQuery, LogStore, MetaStore,
     OrganizationStore,
 };
-use vault_core::{
-    CredentialFields, CredentialSecrets, CredentialType, OpenError, Principal, SystemClock, Vault,
-};
+use vault_core::{CredentialFields, CredentialType, OpenError, Principal, SystemClock, Vault};
 use vault_store_sqlite::SqliteStore;
 use vault_testkit::store_suite::{
     sample_access_key, sample_audit_event, sample_change_audit, sample_credential,
@@ -221,7 +219,7 @@ async fn a_vault_reopened_with_its_key_reads_its_secrets_and_refuses_another_key
         .open_credential(&Principal::system(organization_id), credential_id)
         .await
         .expect("the secret opens after reopening");
-    let CredentialSecrets::Value(value) = secrets else {
+    let Some(value) = secrets.text("value") else {
         panic!("a bearer token's secrets are a value");
     };
     assert_eq!(value.expose_secret(), "persisted-secret-value");

@@ -38,16 +38,10 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 
 /// The secret values of an opened credential (every header value, for custom).
 fn opened_values(secrets: &CredentialSecrets) -> Vec<String> {
-    match secrets {
-        CredentialSecrets::Value(s)
-        | CredentialSecrets::Password(s)
-        | CredentialSecrets::ClientSecret(s)
-        | CredentialSecrets::JwtSecret(s)
-        | CredentialSecrets::JwtPrivateKey(s) => vec![s.expose_secret().to_owned()],
-        CredentialSecrets::Headers(map) => {
-            map.values().map(|s| s.expose_secret().to_owned()).collect()
-        }
-    }
+    secrets
+        .exposed_values()
+        .map(|s| s.expose_secret().to_owned())
+        .collect()
 }
 
 struct Case {

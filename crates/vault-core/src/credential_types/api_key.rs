@@ -1,18 +1,21 @@
 //! `api_key`: a static key sent in a header or query parameter (default header
 //! `X-API-Key`).
 
-use super::Typed;
+use serde::{Deserialize, Serialize};
+
 use super::field_rules::{SentIn, placement, secret_field};
-use super::mismatch;
-use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use super::{
+    CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec,
+    mismatch,
+};
 use crate::apply::AppliedCredential;
-use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, Placement};
+use crate::credential::{Placement, PlacementLocation};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 use crate::vault::VaultError;
 
 /// How an `api_key` looks from outside.
-pub const SPEC: TypeSpec = TypeSpec {
+const SPEC: TypeSpec = TypeSpec {
     credential_type: CredentialType::ApiKey,
     title: "API key",
     description: "A key sent in a header (default `X-API-Key`) or query parameter.",
@@ -20,7 +23,7 @@ pub const SPEC: TypeSpec = TypeSpec {
         FieldSpec {
             name: "value",
             label: "Key",
-            shape: FieldShape::Secret,
+            shape: FieldShape::Secret { hint: true },
             required: Required::Always,
             nullable: false,
             description: "The key.",
@@ -41,37 +44,43 @@ pub const SPEC: TypeSpec = TypeSpec {
     derived: &[],
 };
 
-/// Validates an `api_key`'s fields: all of them for a new one, those given for a change of
-/// `current`.
-pub(super) fn validate(
-    fields: &CredentialFields,
-    current: Option<&CredentialKind>,
-    errors: &mut ValidationErrors,
-) -> Typed {
-    let (default, secret) = match current {
-        Some(CredentialKind::ApiKey { placement }) => (
-            placement.clone(),
-            secret_field(fields, "value", SentIn::Header, true, errors),
-        ),
-        _ => (
-            Placement::api_key_default(),
-            secret_field(fields, "value", SentIn::Header, false, errors),
-        ),
-    };
-    let placement = placement(fields.placement("placement"), default, true, errors)?;
-    Some((
-        CredentialKind::ApiKey { placement },
-        secret.map(CredentialSecrets::Value),
-    ))
+/// Public configuration of an `api_key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Where the key goes.
+    pub placement: Placement,
 }
 
-/// Puts the key where its placement says.
-pub(super) fn apply(
-    placement: &Placement,
-    secrets: &CredentialSecrets,
-) -> Result<AppliedCredential, VaultError> {
-    let CredentialSecrets::Value(value) = secrets else {
-        return Err(mismatch());
-    };
-    AppliedCredential::placed(placement, value).map_err(|_| VaultError::Unsendable)
+impl TypeRules for Config {
+    const SPEC: TypeSpec = SPEC;
+
+    fn validate(
+        fields: &CredentialFields,
+        current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)> {
+        let secret = secret_field(fields, "value", SentIn::Header, current.is_some(), errors);
+        let default = current.map_or_else(Placement::api_key_default, |c| c.placement.clone());
+        let placement = placement(fields.placement("placement"), default, true, errors)?;
+        Some((
+            Self { placement },
+            secret.map(|v| CredentialSecrets::new(CredentialType::ApiKey).with_text("value", v)),
+        ))
+    }
+
+    fn example() -> Self {
+        Self {
+            placement: Placement {
+                location: PlacementLocation::Query,
+                name: "api_key".to_owned(),
+                prefix: Some("Token ".to_owned()),
+            },
+        }
+    }
+
+    /// Puts the key where its placement says.
+    fn apply(&self, secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+        let value = secrets.text("value").ok_or_else(mismatch)?;
+        AppliedCredential::placed(&self.placement, value).map_err(|_| VaultError::Unsendable)
+    }
 }

@@ -1,24 +1,26 @@
 //! `bearer_token`: a static token sent as `Authorization: Bearer <value>`.
 
-use super::Typed;
+use serde::{Deserialize, Serialize};
+
 use super::field_rules::{SentIn, secret_field};
-use super::mismatch;
-use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use super::{
+    CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec,
+    mismatch,
+};
 use crate::apply::AppliedCredential;
-use crate::credential::{CredentialKind, CredentialSecrets, CredentialType};
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 use crate::vault::VaultError;
 
 /// How a `bearer_token` looks from outside.
-pub const SPEC: TypeSpec = TypeSpec {
+const SPEC: TypeSpec = TypeSpec {
     credential_type: CredentialType::BearerToken,
     title: "Bearer token",
     description: "`Authorization: Bearer <value>`.",
     fields: &[FieldSpec {
         name: "value",
         label: "Token",
-        shape: FieldShape::Secret,
+        shape: FieldShape::Secret { hint: true },
         required: Required::Always,
         nullable: false,
         description: "The token.",
@@ -26,24 +28,31 @@ pub const SPEC: TypeSpec = TypeSpec {
     derived: &[],
 };
 
-/// Validates a `bearer_token`'s fields: the value of a new one, or a new value for
-/// `current`.
-pub(super) fn validate(
-    fields: &CredentialFields,
-    current: Option<&CredentialKind>,
-    errors: &mut ValidationErrors,
-) -> Typed {
-    let secret = secret_field(fields, "value", SentIn::Header, current.is_some(), errors);
-    Some((
-        CredentialKind::BearerToken {},
-        secret.map(CredentialSecrets::Value),
-    ))
-}
+/// Public configuration of a `bearer_token`: none, the token is all of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {}
 
-/// `Authorization: Bearer <value>`.
-pub(super) fn apply(secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
-    let CredentialSecrets::Value(value) = secrets else {
-        return Err(mismatch());
-    };
-    AppliedCredential::bearer(value).map_err(|_| VaultError::Unsendable)
+impl TypeRules for Config {
+    const SPEC: TypeSpec = SPEC;
+
+    fn validate(
+        fields: &CredentialFields,
+        current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)> {
+        let secret = secret_field(fields, "value", SentIn::Header, current.is_some(), errors);
+        Some((
+            Self {},
+            secret.map(|v| CredentialSecrets::new(CredentialType::BearerToken).with_text("value", v)),
+        ))
+    }
+
+    fn example() -> Self {
+        Self {}
+    }
+
+    fn apply(&self, secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+        let value = secrets.text("value").ok_or_else(mismatch)?;
+        AppliedCredential::bearer(value).map_err(|_| VaultError::Unsendable)
+    }
 }

@@ -2,20 +2,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Typed;
 use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
 
 use super::field_rules::{header_name, header_secret};
-use super::mismatch;
-use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use super::{
+    CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec,
+    mismatch,
+};
 use crate::apply::AppliedCredential;
-use crate::credential::{CredentialKind, CredentialSecrets, CredentialType, MAX_CUSTOM_HEADERS};
+use crate::credential::MAX_CUSTOM_HEADERS;
 use crate::input::CredentialFields;
 use crate::validation::ValidationErrors;
 use crate::vault::VaultError;
 
 /// How a `custom` credential looks from outside.
-pub const SPEC: TypeSpec = TypeSpec {
+const SPEC: TypeSpec = TypeSpec {
     credential_type: CredentialType::Custom,
     title: "Custom headers",
     description: "Headers whose values are secret.",
@@ -39,8 +41,56 @@ pub const SPEC: TypeSpec = TypeSpec {
     }],
 };
 
-/// Validates a `custom` credential's headers (a change replaces them all).
-pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors) -> Typed {
+/// Public configuration of a `custom` credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The names of the headers set (their values are secret).
+    pub header_names: Vec<String>,
+}
+
+impl TypeRules for Config {
+    const SPEC: TypeSpec = SPEC;
+
+    /// Validates the headers (a change replaces them all).
+    fn validate(
+        fields: &CredentialFields,
+        _current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)> {
+        validate(fields, errors)
+    }
+
+    fn example() -> Self {
+        Self {
+            header_names: vec!["X-One".to_owned(), "X-Two".to_owned()],
+        }
+    }
+
+    fn apply(&self, secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
+        let headers = secrets.map("headers").ok_or_else(mismatch)?;
+        let mut applied = AppliedCredential::default();
+        for (name, value) in headers {
+            applied
+                .header(name, value.expose_secret())
+                .map_err(|_| VaultError::Unsendable)?;
+        }
+        Ok(applied)
+    }
+
+    /// The header names are those of the restored values.
+    fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
+        if let Some(headers) = secrets.map("headers") {
+            self.header_names = headers.keys().cloned().collect();
+        }
+        Ok(())
+    }
+}
+
+fn validate(
+    fields: &CredentialFields,
+    errors: &mut ValidationErrors,
+) -> Option<(Config, Option<CredentialSecrets>)> {
     let Some(headers) = fields.secret_map("headers") else {
         errors.add("headers", "is required");
         return None;
@@ -75,21 +125,8 @@ pub(super) fn validate(fields: &CredentialFields, errors: &mut ValidationErrors)
     }
     let header_names = values.keys().cloned().collect();
     Some((
-        CredentialKind::Custom { header_names },
-        Some(CredentialSecrets::Headers(values)),
+        Config { header_names },
+        Some(CredentialSecrets::new(CredentialType::Custom).with_map("headers", values)),
     ))
 }
 
-/// Each header with its value.
-pub(super) fn apply(secrets: &CredentialSecrets) -> Result<AppliedCredential, VaultError> {
-    let CredentialSecrets::Headers(headers) = secrets else {
-        return Err(mismatch());
-    };
-    let mut applied = AppliedCredential::default();
-    for (name, value) in headers {
-        applied
-            .header(name, value.expose_secret())
-            .map_err(|_| VaultError::Unsendable)?;
-    }
-    Ok(applied)
-}

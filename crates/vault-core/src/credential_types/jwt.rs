@@ -3,18 +3,18 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::Typed;
+use serde::{Deserialize, Serialize};
+
 use super::field_rules::{placement, secret_value};
-use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
+use super::{CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec};
 use crate::credential::{
-    CredentialKind, CredentialSecrets, CredentialType, JwtAlgorithm, JwtClaims, JwtConfig,
-    MAX_CLAIMS_BYTES, MAX_PRIVATE_KEY_BYTES, Placement,
+    JwtAlgorithm, JwtClaims, MAX_CLAIMS_BYTES, MAX_PRIVATE_KEY_BYTES, Placement,
 };
 use crate::input::CredentialFields;
 use crate::validation::{FieldError, ValidationErrors};
 
 /// How a `jwt` credential looks from outside.
-pub const SPEC: TypeSpec = TypeSpec {
+const SPEC: TypeSpec = TypeSpec {
     credential_type: CredentialType::Jwt,
     title: "Signed JWT",
     description: "A JWT the vault signs for each use (cached until near its expiry), sent as `Authorization: Bearer <token>` unless placed elsewhere.",
@@ -35,7 +35,7 @@ pub const SPEC: TypeSpec = TypeSpec {
         FieldSpec {
             name: "secret",
             label: "Shared secret",
-            shape: FieldShape::Secret,
+            shape: FieldShape::Secret { hint: true },
             required: Required::If {
                 field: "algorithm",
                 one_of: &["HS256", "HS384", "HS512"],
@@ -154,17 +154,86 @@ fn private_key(value: &SecretString) -> Result<SecretString, FieldError> {
     Ok(SecretString::from(pem.to_owned()))
 }
 
+/// Public configuration of a JWT-signing credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The signing algorithm.
+    pub algorithm: JwtAlgorithm,
+    /// The claims template.
+    pub claims: JwtClaims,
+    /// Lifetime of each signed token, in seconds.
+    pub ttl_seconds: u32,
+    /// Where the token goes on the outgoing request.
+    pub placement: Placement,
+}
+
+impl TypeRules for Config {
+    const SPEC: TypeSpec = SPEC;
+
+    fn validate(
+        fields: &CredentialFields,
+        current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)> {
+        validate(fields, current, errors)
+    }
+
+    fn example() -> Self {
+        let mut custom = serde_json::Map::new();
+        custom.insert("tenant".to_owned(), serde_json::json!("acme"));
+        custom.insert("level".to_owned(), serde_json::json!(3));
+        custom.insert(
+            "nested".to_owned(),
+            serde_json::json!({"a": [1, 2], "b": null}),
+        );
+        Self {
+            algorithm: JwtAlgorithm::ES256,
+            claims: JwtClaims {
+                iss: Some("vault".to_owned()),
+                sub: None,
+                aud: Some("upstream".to_owned()),
+                custom,
+            },
+            ttl_seconds: 600,
+            placement: Placement::jwt_default(),
+        }
+    }
+
+    /// A new audience sends the tokens somewhere new.
+    fn widened_fields(&self, before: &Self) -> Vec<&'static str> {
+        if self.claims.aud.is_some() && before.claims.aud != self.claims.aud {
+            vec!["claims"]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The restored key must be of the family the algorithm signs with.
+    fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
+        let field = if self.algorithm.uses_shared_secret() {
+            "secret"
+        } else {
+            "privateKey"
+        };
+        if secrets.text(field).is_some() {
+            Ok(())
+        } else {
+            Err(format!(
+                "holds a key of another kind than {} needs; change the algorithm first",
+                self.algorithm.as_str()
+            ))
+        }
+    }
+}
+
 /// Validates a `jwt` credential's fields: all of them for a new one, those given for a
 /// change of `current`.
-pub(super) fn validate(
+fn validate(
     fields: &CredentialFields,
-    current: Option<&CredentialKind>,
+    existing: Option<&Config>,
     errors: &mut ValidationErrors,
-) -> Typed {
-    let existing = match current {
-        Some(CredentialKind::Jwt(config)) => Some(config),
-        _ => None,
-    };
+) -> Option<(Config, Option<CredentialSecrets>)> {
     let algorithm = match (fields.text("algorithm"), existing) {
         (Some(raw), _) => errors.take(raw.parse::<JwtAlgorithm>()),
         (None, Some(c)) => Some(c.algorithm),
@@ -215,7 +284,7 @@ pub(super) fn validate(
         match fields.secret("secret") {
             Some(v) => errors
                 .take(secret_value("secret", v))
-                .map(CredentialSecrets::JwtSecret),
+                .map(|v| CredentialSecrets::new(CredentialType::Jwt).with_text("secret", v)),
             None if family_kept => None,
             None => {
                 errors.add("secret", format!("is required for {}", algorithm.as_str()));
@@ -232,7 +301,7 @@ pub(super) fn validate(
         match fields.secret("privateKey") {
             Some(v) => errors
                 .take(private_key(v))
-                .map(CredentialSecrets::JwtPrivateKey),
+                .map(|v| CredentialSecrets::new(CredentialType::Jwt).with_text("privateKey", v)),
             None if family_kept => None,
             None => {
                 errors.add(
@@ -244,12 +313,12 @@ pub(super) fn validate(
         }
     };
     Some((
-        CredentialKind::Jwt(JwtConfig {
+        Config {
             algorithm,
             claims: claims?,
             ttl_seconds: ttl_seconds?,
             placement: placement?,
-        }),
+        },
         secrets,
     ))
 }

@@ -1,17 +1,16 @@
 //! `oauth2`: the client-credentials grant; the token it gets is sent as a bearer token.
 
-use super::Typed;
+use serde::{Deserialize, Serialize};
+
 use super::field_rules::{SentIn, public_text, secret_field};
-use super::spec::{FieldShape, FieldSpec, Required, TypeSpec};
-use crate::credential::{
-    CredentialKind, CredentialSecrets, CredentialType, MAX_SCOPES, OAuth2ClientAuth, OAuth2Config,
-};
+use super::{CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec};
+use crate::credential::{MAX_SCOPES, OAuth2ClientAuth};
 use crate::egress::AllowedHosts;
 use crate::input::{CredentialFields, Patch};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// How an `oauth2` credential looks from outside.
-pub const SPEC: TypeSpec = TypeSpec {
+const SPEC: TypeSpec = TypeSpec {
     credential_type: CredentialType::OAuth2,
     title: "OAuth2 client credentials",
     description: "OAuth2 client credentials: the vault fetches the access token, caches it until shortly before it expires, and sends `Authorization: Bearer <token>`.",
@@ -27,7 +26,7 @@ pub const SPEC: TypeSpec = TypeSpec {
         FieldSpec {
             name: "clientSecret",
             label: "Client secret",
-            shape: FieldShape::Secret,
+            shape: FieldShape::Secret { hint: true },
             required: Required::Always,
             nullable: false,
             description: "The client secret.",
@@ -70,24 +69,66 @@ pub const SPEC: TypeSpec = TypeSpec {
     derived: &[],
 };
 
-/// An OAuth2 credential's token endpoint must be one of its allowed hosts: the same rule
-/// as any other destination it is sent to.
-///
-/// # Errors
-/// Naming `tokenUrl` when its origin is not allowed.
-pub fn check_token_url_allowed(
-    kind: &CredentialKind,
-    allowed_hosts: &AllowedHosts,
-) -> Result<(), FieldError> {
-    let CredentialKind::OAuth2(config) = kind else {
-        return Ok(());
-    };
-    match url::Url::parse(&config.token_url) {
-        Ok(url) if allowed_hosts.allows(&url) => Ok(()),
-        _ => Err(FieldError::new(
-            "tokenUrl",
-            "its scheme, host and port must be listed in allowedHosts (https, unless an entry names http://)",
-        )),
+/// Public configuration of an OAuth2 client-credentials credential.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    /// The client id.
+    pub client_id: String,
+    /// The token endpoint.
+    pub token_url: String,
+    /// Scopes requested with the grant.
+    pub scopes: Vec<String>,
+    /// Basic or body client authentication.
+    pub client_auth: OAuth2ClientAuth,
+    /// Optional `audience` parameter (Auth0 and others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+}
+
+impl TypeRules for Config {
+    const SPEC: TypeSpec = SPEC;
+
+    fn validate(
+        fields: &CredentialFields,
+        current: Option<&Self>,
+        errors: &mut ValidationErrors,
+    ) -> Option<(Self, Option<CredentialSecrets>)> {
+        validate(fields, current, errors)
+    }
+
+    fn example() -> Self {
+        Self {
+            client_id: "client-123".to_owned(),
+            token_url: "https://auth.example.com/oauth/token".to_owned(),
+            scopes: vec!["read:things".to_owned(), "write:things".to_owned()],
+            client_auth: OAuth2ClientAuth::Body,
+            audience: Some("https://api.example.com".to_owned()),
+        }
+    }
+
+    /// The token endpoint must be one of the allowed hosts: the same rule as any other
+    /// destination the credential is sent to.
+    fn check_destinations(&self, allowed_hosts: &AllowedHosts) -> Result<(), FieldError> {
+        match url::Url::parse(&self.token_url) {
+            Ok(url) if allowed_hosts.allows(&url) => Ok(()),
+            _ => Err(FieldError::new(
+                "tokenUrl",
+                "its scheme, host and port must be listed in allowedHosts (https, unless an entry names http://)",
+            )),
+        }
+    }
+
+    fn widened_fields(&self, before: &Self) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        // Any other token endpoint, even on the same host: the path picks the tenant.
+        if before.token_url != self.token_url {
+            fields.push("tokenUrl");
+        }
+        if self.audience.is_some() && before.audience != self.audience {
+            fields.push("audience");
+        }
+        fields
     }
 }
 
@@ -151,15 +192,11 @@ fn scopes(raw: &[String]) -> Result<Vec<String>, FieldError> {
 
 /// Validates an `oauth2` credential's fields: all of them for a new one, those given for a
 /// change of `current`.
-pub(super) fn validate(
+fn validate(
     fields: &CredentialFields,
-    current: Option<&CredentialKind>,
+    existing: Option<&Config>,
     errors: &mut ValidationErrors,
-) -> Typed {
-    let existing = match current {
-        Some(CredentialKind::OAuth2(config)) => Some(config),
-        _ => None,
-    };
+) -> Option<(Config, Option<CredentialSecrets>)> {
     let client_id = match (fields.text("clientId"), existing) {
         (Some(raw), _) => errors.take(public_text("clientId", raw, 512)),
         (None, Some(c)) => Some(c.client_id.clone()),
@@ -205,13 +242,13 @@ pub(super) fn validate(
         errors,
     );
     Some((
-        CredentialKind::OAuth2(OAuth2Config {
+        Config {
             client_id: client_id?,
             token_url: token_url?,
             scopes: scopes?,
             client_auth: client_auth?,
             audience: audience?,
-        }),
-        secret.map(CredentialSecrets::ClientSecret),
+        },
+        secret.map(|v| CredentialSecrets::new(CredentialType::OAuth2).with_text("clientSecret", v)),
     ))
 }

@@ -48,7 +48,11 @@ pub enum FieldShape {
         default_prefix: &'static str,
     },
     /// A secret string on one line.
-    Secret,
+    Secret {
+        /// Whether views show its last four characters (never for a password, whose
+        /// tail is too large a share of it).
+        hint: bool,
+    },
     /// A secret of several lines (a PEM private key).
     SecretPem,
     /// Names, each with a secret value (header name to value).
@@ -65,7 +69,7 @@ impl FieldShape {
     pub const fn is_secret(self) -> bool {
         matches!(
             self,
-            Self::Secret | Self::SecretPem | Self::SecretMap { .. }
+            Self::Secret { .. } | Self::SecretPem | Self::SecretMap { .. }
         )
     }
 }

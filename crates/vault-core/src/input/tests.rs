@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::credential::{MAX_SECRET_BYTES, Placement};
-use crate::credential_types::MAX_HEADER_NAME_BYTES;
+use crate::credential_types::{MAX_HEADER_NAME_BYTES, api_key};
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("valid")
@@ -49,9 +49,9 @@ fn api_key_defaults_to_the_x_api_key_header() {
     let new = NewCredential::validate(CredentialType::ApiKey, &fields, now()).expect("valid");
     assert_eq!(
         new.kind,
-        CredentialKind::ApiKey {
+        CredentialKind::ApiKey(api_key::Config {
             placement: Placement::api_key_default()
-        }
+        })
     );
     assert_eq!(
         new.secrets.hints().get("value").map(String::as_str),
@@ -295,10 +295,13 @@ fn patch_keeps_what_is_not_given() {
     let patch = CredentialFields::default().with("password", secret("new-pw"));
     let valid = ValidPatch::validate(&new.kind, &patch, now()).expect("valid");
     assert!(valid.kind.is_none(), "username unchanged");
-    assert!(matches!(
-        valid.secrets,
-        Some(CredentialSecrets::Password(_))
-    ));
+    assert!(
+        valid
+            .secrets
+            .as_ref()
+            .and_then(|s| s.text("password"))
+            .is_some()
+    );
     assert!(valid.name.is_none());
 
     let empty =
@@ -321,40 +324,48 @@ fn patch_switching_jwt_family_needs_the_new_key() {
 
 #[test]
 fn sealed_payload_round_trips_for_every_type() {
+    let text = |kind, field, value: &str| {
+        CredentialSecrets::new(kind).with_text(field, SecretString::from(value.to_owned()))
+    };
+    let headers = CredentialSecrets::new(CredentialType::Custom).with_map(
+        "headers",
+        [(
+            "X-A".to_owned(),
+            SecretString::from("\"quoted\\\"".to_owned()),
+        )]
+        .into(),
+    );
     let cases = [
         (
-            CredentialType::ApiKey,
-            CredentialSecrets::Value(SecretString::from("v".to_owned())),
+            text(CredentialType::ApiKey, "value", "v"),
+            r#"{"value":"v"}"#,
         ),
         (
-            CredentialType::BasicAuth,
-            CredentialSecrets::Password(SecretString::from("p".to_owned())),
+            text(CredentialType::BasicAuth, "password", "p"),
+            r#"{"password":"p"}"#,
         ),
         (
-            CredentialType::OAuth2,
-            CredentialSecrets::ClientSecret(SecretString::from("c".to_owned())),
+            text(CredentialType::OAuth2, "clientSecret", "c"),
+            r#"{"clientSecret":"c"}"#,
         ),
         (
-            CredentialType::Jwt,
-            CredentialSecrets::JwtSecret(SecretString::from("s".to_owned())),
+            text(CredentialType::Jwt, "secret", "s"),
+            r#"{"secret":"s"}"#,
         ),
         (
-            CredentialType::Jwt,
-            CredentialSecrets::JwtPrivateKey(SecretString::from("k".to_owned())),
+            text(CredentialType::Jwt, "privateKey", "k"),
+            r#"{"privateKey":"k"}"#,
         ),
-        (
-            CredentialType::Custom,
-            CredentialSecrets::Headers(
-                [(
-                    "X-A".to_owned(),
-                    SecretString::from("\"quoted\\\"".to_owned()),
-                )]
-                .into(),
-            ),
-        ),
+        (headers, r#"{"headers":{"X-A":"\"quoted\\\""}}"#),
     ];
-    for (kind, secrets) in cases {
+    for (secrets, layout) in cases {
+        let kind = secrets.credential_type();
         let bytes = secrets.to_plaintext();
+        assert_eq!(
+            std::str::from_utf8(&bytes).expect("utf-8"),
+            layout,
+            "the sealed layout"
+        );
         let back = CredentialSecrets::from_plaintext(kind, &bytes).expect("decodes");
         assert_eq!(*bytes, *back.to_plaintext());
     }

@@ -210,10 +210,13 @@ impl<S: Store> Vault<S> {
         algorithm: crate::credential::JwtAlgorithm,
         secrets: &CredentialSecrets,
     ) -> Result<(), VaultError> {
-        let (field, key) = match secrets {
-            CredentialSecrets::JwtSecret(key) => ("secret", key),
-            CredentialSecrets::JwtPrivateKey(key) => ("privateKey", key),
-            _ => return Err(VaultError::Cipher(CipherError::Malformed)),
+        let field = if algorithm.uses_shared_secret() {
+            "secret"
+        } else {
+            "privateKey"
+        };
+        let Some(key) = secrets.text(field) else {
+            return Err(VaultError::Cipher(CipherError::Malformed));
         };
         self.signer
             .check_key(algorithm, key)

@@ -117,31 +117,11 @@ impl<S: Store> Vault<S> {
             let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
                 .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
             let mut next = current.clone();
-            match &mut next.credential.kind {
-                CredentialKind::Jwt(config) => {
-                    let fits = matches!(
-                        (&secrets, config.algorithm.uses_shared_secret()),
-                        (CredentialSecrets::JwtSecret(_), true)
-                            | (CredentialSecrets::JwtPrivateKey(_), false)
-                    );
-                    if !fits {
-                        return Err(FieldError::new(
-                            "version",
-                            format!(
-                                "version {number} holds a key of another kind than {} needs; change the algorithm first",
-                                config.algorithm.as_str()
-                            ),
-                        )
-                        .into());
-                    }
-                    self.check_jwt_key(config.algorithm, &secrets)?;
-                }
-                CredentialKind::Custom { header_names } => {
-                    if let CredentialSecrets::Headers(headers) = &secrets {
-                        *header_names = headers.keys().cloned().collect();
-                    }
-                }
-                _ => {}
+            if let Err(why) = next.credential.kind.restore(&secrets) {
+                return Err(FieldError::new("version", format!("version {number} {why}")).into());
+            }
+            if let CredentialKind::Jwt(config) = &next.credential.kind {
+                self.check_jwt_key(config.algorithm, &secrets)?;
             }
             let now = self.clock.now();
             next.credential.version = current.credential.version + 1;

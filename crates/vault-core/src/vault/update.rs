@@ -81,7 +81,7 @@ impl<S: Store> Vault<S> {
             if let Some(hosts) = patch.allowed_hosts {
                 c.allowed_hosts = hosts;
             }
-            crate::credential_types::oauth2::check_token_url_allowed(&c.kind, &c.allowed_hosts)?;
+            c.kind.check_destinations(&c.allowed_hosts)?;
             let widened = widened_fields(&current.credential, &c.kind, &c.allowed_hosts);
             let route = if widened.is_empty() {
                 None

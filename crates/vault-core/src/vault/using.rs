@@ -244,7 +244,7 @@ impl<S: Store> Vault<S> {
                 AppliedCredential::placed(&config.placement, &token)
                     .map_err(|_| VaultError::Unsendable)?
             }
-            kind => crate::credential_types::apply_static(kind, &self.open_secrets(stored)?)?,
+            kind => kind.apply(&self.open_secrets(stored)?)?,
         };
         if applied.is_empty() {
             // Never hand back "nothing to add": the request would go out unauthenticated.
@@ -274,15 +274,16 @@ impl<S: Store> Vault<S> {
         stored: &StoredCredential,
         config: &OAuth2Config,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
-        crate::credential_types::oauth2::check_token_url_allowed(
-            &stored.credential.kind,
-            &stored.credential.allowed_hosts,
-        )
-        .map_err(|_| VaultError::DestinationNotAllowed)?;
-        let CredentialSecrets::ClientSecret(secret) = self.open_secrets(stored)? else {
+        stored
+            .credential
+            .kind
+            .check_destinations(&stored.credential.allowed_hosts)
+            .map_err(|_| VaultError::DestinationNotAllowed)?;
+        let secrets = self.open_secrets(stored)?;
+        let Some(secret) = secrets.text("clientSecret") else {
             return Err(VaultError::Cipher(CipherError::Malformed).into());
         };
-        let request = token_request(config, &secret)
+        let request = token_request(config, secret)
             .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
         let response = self.upstream.send(request).await.map_err(|error| {
             tracing::warn!(%error, credential = %stored.credential.id, "token endpoint unreachable");
@@ -305,16 +306,16 @@ impl<S: Store> Vault<S> {
         stored: &StoredCredential,
         config: &JwtConfig,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
-        let key = match self.open_secrets(stored)? {
-            CredentialSecrets::JwtSecret(key) | CredentialSecrets::JwtPrivateKey(key) => key,
-            _ => return Err(VaultError::Cipher(CipherError::Malformed).into()),
+        let secrets = self.open_secrets(stored)?;
+        let Some(key) = secrets.text("secret").or(secrets.text("privateKey")) else {
+            return Err(VaultError::Cipher(CipherError::Malformed).into());
         };
         let now = self.clock.now();
         let lifetime = time::Duration::seconds(i64::from(config.ttl_seconds));
         let claims = jwt_claims(config, now, lifetime);
         let token = self
             .signer
-            .sign(config.algorithm, &key, &claims)
+            .sign(config.algorithm, key, &claims)
             .map_err(VaultError::Signing)?;
         Ok((token, refresh_at(now, lifetime)))
     }

@@ -69,7 +69,7 @@ fn shape(field: &FieldSpec) -> Value {
         FieldShape::Placement { .. } => {
             return json!({ "allOf": [reference("Placement")], "description": field.description });
         }
-        FieldShape::Secret | FieldShape::SecretPem => {
+        FieldShape::Secret { .. } | FieldShape::SecretPem => {
             json!({ "type": "string", "minLength": 1, "writeOnly": true })
         }
         FieldShape::SecretMap { .. } => json!({

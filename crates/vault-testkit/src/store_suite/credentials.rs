@@ -9,6 +9,7 @@ use uuid::Uuid;
 use vault_core::Store;
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{CredentialKind, CredentialType, Description, Placement};
+use vault_core::credential_types::api_key;
 use vault_core::egress::AllowedHosts;
 use vault_core::ids::CredentialId;
 use vault_core::logs::AuditAction;
@@ -28,7 +29,7 @@ use super::logs::event_ids;
 pub async fn credential_round_trip<S: Store>(store: &S) {
     let org = new_organization(store).await;
     let mut inserted = Vec::new();
-    for (i, kind) in CredentialType::ALL.into_iter().enumerate() {
+    for (i, &kind) in CredentialType::ALL.iter().enumerate() {
         let mut credential = sample_credential(org, kind);
         if i % 2 == 1 {
             credential.credential.description = None;
@@ -194,7 +195,7 @@ pub async fn list_filters_by_type<S: Store>(store: &S) {
     let other = new_organization(store).await;
     let mut by_type: BTreeMap<CredentialType, Vec<CredentialId>> = BTreeMap::new();
     for _ in 0..2 {
-        for kind in CredentialType::ALL {
+        for &kind in CredentialType::ALL {
             let credential = sample_credential(org, kind);
             let noise = sample_credential(other, kind);
             insert_all(store, &[credential.clone(), noise]).await;
@@ -303,9 +304,9 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     let c = &mut next.credential;
     c.name = name("renamed");
     c.description = None;
-    c.kind = CredentialKind::ApiKey {
+    c.kind = CredentialKind::ApiKey(api_key::Config {
         placement: Placement::api_key_default(),
-    };
+    });
     c.secret_hints = BTreeMap::from([("value".to_owned(), "…1234".to_owned())]);
     c.allowed_hosts = allowed_hosts(&["https://auth.example.com:8443", "[::1]:8080"]);
     c.expires_at = Some(later + Duration::days(7));

@@ -14,9 +14,7 @@ use vault_core::access_key::{
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::clock::truncate_to_micros;
 use vault_core::credential::{
-    Credential, CredentialKind, CredentialName, CredentialType, Description, JwtAlgorithm,
-    JwtClaims, JwtConfig, OAuth2ClientAuth, OAuth2Config, Placement, PlacementLocation,
-    StoredCredential,
+    Credential, CredentialKind, CredentialName, CredentialType, Description, StoredCredential,
 };
 use vault_core::egress::AllowedHosts;
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -73,49 +71,7 @@ pub fn sample_sealed() -> SealedBlob {
 /// The public part of a credential of type `kind`, with every optional field set.
 #[must_use]
 pub fn sample_kind(kind: CredentialType) -> CredentialKind {
-    match kind {
-        CredentialType::ApiKey => CredentialKind::ApiKey {
-            placement: Placement {
-                location: PlacementLocation::Query,
-                name: "api_key".to_owned(),
-                prefix: Some("Token ".to_owned()),
-            },
-        },
-        CredentialType::BearerToken => CredentialKind::BearerToken {},
-        CredentialType::BasicAuth => CredentialKind::BasicAuth {
-            username: "service-üser".to_owned(),
-        },
-        CredentialType::OAuth2 => CredentialKind::OAuth2(OAuth2Config {
-            client_id: "client-123".to_owned(),
-            token_url: "https://auth.example.com/oauth/token".to_owned(),
-            scopes: vec!["read:things".to_owned(), "write:things".to_owned()],
-            client_auth: OAuth2ClientAuth::Body,
-            audience: Some("https://api.example.com".to_owned()),
-        }),
-        CredentialType::Jwt => {
-            let mut custom = serde_json::Map::new();
-            custom.insert("tenant".to_owned(), serde_json::json!("acme"));
-            custom.insert("level".to_owned(), serde_json::json!(3));
-            custom.insert(
-                "nested".to_owned(),
-                serde_json::json!({"a": [1, 2], "b": null}),
-            );
-            CredentialKind::Jwt(JwtConfig {
-                algorithm: JwtAlgorithm::ES256,
-                claims: JwtClaims {
-                    iss: Some("vault".to_owned()),
-                    sub: None,
-                    aud: Some("upstream".to_owned()),
-                    custom,
-                },
-                ttl_seconds: 600,
-                placement: Placement::jwt_default(),
-            })
-        }
-        CredentialType::Custom => CredentialKind::Custom {
-            header_names: vec!["X-One".to_owned(), "X-Two".to_owned()],
-        },
-    }
+    CredentialKind::example(kind)
 }
 
 /// A non-empty `allowedHosts`: a bare host and a plain-http origin with a port.
