@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 10] = [
+const VERSIONS: [&str; 11] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -26,6 +26,7 @@ const VERSIONS: [&str; 10] = [
     "20261206100000",
     "20261206130000",
     "20261206131000",
+    "20261207000000",
 ];
 
 const INITIAL_UP: &str =
@@ -52,6 +53,9 @@ const CREDENTIAL_CHANGES_DOWN: &str =
 const FASTER_WRITES_DOWN: &str = include_str!(
     "../../../migrations/postgres/2026-12-06-131000_faster_credential_writes/down.sql"
 );
+
+const TYPE_NAMES_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-07-000000_credential_type_names/down.sql");
 
 const SECRET_VERSION_UP: &str =
     include_str!("../../../migrations/postgres/2026-12-06-130000_secret_version/up.sql");
@@ -320,6 +324,34 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "{what} was stored"
         );
     }
+    // Type names are the application's list: any well-formed one is stored.
+    let with_type = |name: &str| {
+        format!(
+            "INSERT INTO credentials (id, organization_id, name, credential_type, \
+                 public_fields, secret_hints, sealed, key_id, created_at, updated_at, version) \
+             VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'n', '{name}', \
+                 '{{}}', '{{}}', '\\x00', 'k', now(), now(), 1)"
+        )
+    };
+    conn.batch_execute(&with_type("aws_sigv4"))
+        .await
+        .expect("a type this schema has never heard of");
+    conn.batch_execute("DELETE FROM credentials WHERE credential_type = 'aws_sigv4'")
+        .await
+        .expect("and it goes");
+    for bad in ["", "Api_Key", "api-key", "9lives", "api key"] {
+        assert!(
+            conn.batch_execute(&with_type(bad)).await.is_err(),
+            "the type name {bad:?} was stored"
+        );
+    }
+    conn.batch_execute(TYPE_NAMES_DOWN)
+        .await
+        .expect("the type-name migration's down.sql runs");
+    assert!(
+        conn.batch_execute(&with_type("aws_sigv4")).await.is_err(),
+        "the down.sql puts back the first six types"
+    );
     conn.batch_execute(FASTER_WRITES_DOWN)
         .await
         .expect("the faster-credential-writes migration's down.sql runs");
@@ -585,6 +617,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        TYPE_NAMES_DOWN,
         FASTER_WRITES_DOWN,
         SECRET_VERSION_DOWN,
         CREDENTIAL_CHANGES_DOWN,
@@ -605,7 +638,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 6);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 7);
     for (name, gains) in [("admin", 1), ("writer", 0)] {
         let routes = count(
             &mut conn,

@@ -20,7 +20,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 8;
+const MIGRATIONS: i64 = 9;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -413,11 +413,41 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
-    // The secret-version migration numbers an existing credential after its newest version.
+    // The type-name migration rebuilds the credential and version tables, rows and all,
+    // with foreign keys on; the secret-version migration numbers an existing credential
+    // after its newest version.
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the type-name migration reverts");
     conn.revert_last_migration(EMBEDDED)
         .expect("the secret-version migration reverts");
     conn.run_next_migration(EMBEDDED)
         .expect("and applies again");
+    conn.run_next_migration(EMBEDDED)
+        .expect("the type-name migration applies again");
+    assert_eq!(count(&mut conn, APPLIED), MIGRATIONS);
+    // Type names are the application's list: any well-formed one is stored.
+    let with_type = |name: &str| {
+        format!(
+            "INSERT INTO credentials (id, organization_id, name, credential_type, \
+                 public_fields, secret_hints, sealed, key_id, created_at, updated_at, version) \
+             SELECT randomblob(16), organization_id, 'n', '{name}', '{{}}', '{{}}', x'00', 'k', \
+                 0, 0, 1 FROM credentials LIMIT 1"
+        )
+    };
+    diesel::sql_query(with_type("aws_sigv4"))
+        .execute(&mut conn)
+        .expect("a type this schema has never heard of");
+    diesel::sql_query("DELETE FROM credentials WHERE credential_type = 'aws_sigv4'")
+        .execute(&mut conn)
+        .expect("and it goes");
+    for bad in ["", "Api_Key", "api-key", "9lives", "api key"] {
+        assert!(
+            diesel::sql_query(with_type(bad))
+                .execute(&mut conn)
+                .is_err(),
+            "the type name {bad:?} was stored"
+        );
+    }
     assert_eq!(
         count(&mut conn, "SELECT secret_version AS count FROM credentials"),
         2
