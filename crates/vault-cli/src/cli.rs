@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
+use clap::{Args, Parser, Subcommand};
+use vault_core::CredentialType;
+
+use crate::type_flags::TypeFlags;
 
 /// Command-line client for the vault's REST API.
 ///
@@ -28,10 +32,6 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once per process; boxing would only obscure the clap definitions"
-)]
 pub(crate) enum Command {
     /// Check an access key against the server and save it with the server's URL.
     ///
@@ -56,7 +56,8 @@ pub(crate) enum CredentialsCommand {
     /// Create a credential. Its secret values are read from a no-echo prompt, or from
     /// --secret-file / --secret-stdin; never from the command line.
     ///
-    /// The secret is: `value` (api_key, bearer_token), `password` (basic_auth),
+    /// The secrets are the fields the type's description marks secret (`GET
+    /// /credential-types`): `value` (api_key, bearer_token), `password` (basic_auth),
     /// `clientSecret` (oauth2), `secret` (jwt HS*) or `privateKey` (other jwt, PEM: file
     /// or stdin only), and for custom the headers: a prompt per --header NAME, or a JSON
     /// object {"Header-Name": "value", ...} from the file or stdin.
@@ -108,56 +109,29 @@ pub(crate) enum AccessKeysCommand {
     },
 }
 
-/// Credential types, as the API names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CredentialType {
-    #[value(name = "api_key", alias = "api-key")]
-    ApiKey,
-    #[value(name = "bearer_token", alias = "bearer-token")]
-    BearerToken,
-    #[value(name = "basic_auth", alias = "basic-auth")]
-    BasicAuth,
-    #[value(name = "oauth2")]
-    OAuth2,
-    #[value(name = "jwt")]
-    Jwt,
-    #[value(name = "custom")]
-    Custom,
-}
-
-impl CredentialType {
-    pub(crate) const fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiKey => "api_key",
-            Self::BearerToken => "bearer_token",
-            Self::BasicAuth => "basic_auth",
-            Self::OAuth2 => "oauth2",
-            Self::Jwt => "jwt",
-            Self::Custom => "custom",
+/// `--type`: the credential types, as the API names them (`api-key` for `api_key` too).
+fn credential_type() -> impl clap::builder::TypedValueParser<Value = CredentialType> {
+    let names = CredentialType::ALL.iter().map(|kind| {
+        let name = kind.as_str();
+        let alias = name.replace('_', "-");
+        let value = PossibleValue::new(name);
+        if alias == name {
+            value
+        } else {
+            value.alias(alias)
         }
-    }
-
-    pub(crate) fn parse(raw: &str) -> Option<Self> {
-        Self::from_str(raw, false).ok()
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum PlacementIn {
-    Header,
-    Query,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ClientAuth {
-    Basic,
-    Body,
+    });
+    PossibleValuesParser::new(names).map(|raw| {
+        raw.replace('-', "_")
+            .parse::<CredentialType>()
+            .unwrap_or_else(|_| unreachable!("a possible value names a type"))
+    })
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct CreateArgs {
     /// The credential's type.
-    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = credential_type())]
     pub(crate) kind: CredentialType,
     /// A name (1-200 characters).
     #[arg(long)]
@@ -219,74 +193,22 @@ pub(crate) struct PublicFields {
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub(crate) allowed_hosts: Vec<String>,
 
-    /// Put the key (api_key) or token (jwt: header only) in a header or query parameter.
-    #[arg(long, value_enum, help_heading = "api_key and jwt")]
-    pub(crate) placement_in: Option<PlacementIn>,
-    /// The header or query parameter's name [api_key: X-API-Key; jwt: Authorization].
-    #[arg(long, value_name = "NAME", help_heading = "api_key and jwt")]
-    pub(crate) placement_name: Option<String>,
-    /// Text put before the value, e.g. "Bearer " ("" for none).
-    #[arg(long, value_name = "TEXT", help_heading = "api_key and jwt")]
-    pub(crate) placement_prefix: Option<String>,
-
-    /// The user name (the password is the secret).
-    #[arg(long, help_heading = "basic_auth")]
-    pub(crate) username: Option<String>,
-
-    /// The OAuth2 client id.
-    #[arg(long, help_heading = "oauth2")]
-    pub(crate) client_id: Option<String>,
-    /// The token endpoint (its host must be an --allowed-host).
-    #[arg(long, value_name = "URL", help_heading = "oauth2")]
-    pub(crate) token_url: Option<String>,
-    /// A scope requested with the grant (repeat; replaces the list on update).
-    #[arg(long = "scope", value_name = "SCOPE", help_heading = "oauth2")]
-    pub(crate) scopes: Vec<String>,
-    /// How the client authenticates to the token endpoint.
-    #[arg(long, value_enum, help_heading = "oauth2")]
-    pub(crate) client_auth: Option<ClientAuth>,
-    /// oauth2: the `audience` parameter; jwt: the `aud` claim.
-    #[arg(long, help_heading = "oauth2")]
-    pub(crate) audience: Option<String>,
-
-    /// The signing algorithm: HS* sign with a secret, the others with a PEM private key.
-    #[arg(long, help_heading = "jwt", value_parser = clap::builder::PossibleValuesParser::new(JWT_ALGORITHMS))]
-    pub(crate) algorithm: Option<String>,
     /// The `iss` claim.
     #[arg(long, help_heading = "jwt")]
     pub(crate) issuer: Option<String>,
     /// The `sub` claim.
     #[arg(long, help_heading = "jwt")]
     pub(crate) subject: Option<String>,
-    /// Another claim, as a string (repeat).
-    #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim, help_heading = "jwt")]
-    pub(crate) claims: Vec<(String, String)>,
-    /// Lifetime of each signed token, in seconds (1-86400) [default: 300].
-    #[arg(long, value_name = "SECONDS", help_heading = "jwt")]
-    pub(crate) ttl: Option<u32>,
 
-    /// A header to prompt for (repeat); its value is read without echo.
-    #[arg(long = "header", value_name = "NAME", help_heading = "custom")]
-    pub(crate) headers: Vec<String>,
-}
-
-/// The algorithms the server signs with.
-const JWT_ALGORITHMS: [&str; 12] = [
-    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256",
-    "ES384", "EdDSA",
-];
-
-fn parse_claim(raw: &str) -> Result<(String, String), String> {
-    match raw.split_once('=') {
-        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
-        _ => Err("expected NAME=VALUE".to_owned()),
-    }
+    /// The type-specific fields, from the types' descriptions.
+    #[command(flatten)]
+    pub(crate) typed: TypeFlags,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// Only credentials of this type.
-    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = credential_type())]
     pub(crate) kind: Option<CredentialType>,
     /// Only credentials expiring within this ISO 8601 duration, e.g. P30D or PT12H.
     #[arg(long, value_name = "DURATION")]
@@ -322,16 +244,14 @@ mod tests {
     #[test]
     fn no_flag_takes_a_secret() {
         // Secret fields of the API; none may be a flag.
-        let secret_flags = [
-            "value",
-            "password",
-            "client-secret",
-            "secret",
-            "private-key",
-            "key",
-            "access-key",
-            "token",
-        ];
+        let mut secret_flags: Vec<String> =
+            ["key", "access-key", "token"].map(str::to_owned).to_vec();
+        let secret_fields = vault_core::credential_types::SPECS
+            .iter()
+            .flat_map(|spec| spec.fields)
+            .filter(|field| field.is_secret());
+        secret_flags.extend(secret_fields.map(|field| crate::type_flags::kebab(field.name)));
+        assert!(secret_flags.iter().any(|f| f == "client-secret"));
         fn walk(cmd: &clap::Command, found: &mut Vec<String>) {
             for arg in cmd.get_arguments() {
                 if let Some(long) = arg.get_long() {
@@ -345,10 +265,7 @@ mod tests {
         let mut flags = Vec::new();
         walk(&Cli::command(), &mut flags);
         for flag in &flags {
-            assert!(
-                !secret_flags.contains(&flag.as_str()),
-                "--{flag} takes a secret"
-            );
+            assert!(!secret_flags.contains(flag), "--{flag} takes a secret");
         }
         assert!(flags.iter().any(|f| f == "secret-stdin"));
     }

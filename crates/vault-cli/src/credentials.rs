@@ -8,39 +8,39 @@ use secrecy::ExposeSecret as _;
 use serde_json::{Map, Value, json};
 
 use crate::api::{Api, JsonBody, next_cursor};
-use crate::cli::{
-    ClientAuth, CreateArgs, CredentialType, CredentialsCommand, ListArgs, PlacementIn,
-    PublicFields, SecretArgs, UpdateArgs,
-};
+use vault_core::CredentialType;
+use vault_core::credential_types::{self, FieldShape, FieldSpec, Required};
+
+use crate::cli::{CreateArgs, CredentialsCommand, ListArgs, PublicFields, SecretArgs, UpdateArgs};
 use crate::error::CliError;
 use crate::output::{self, cell, items, record, table};
 use crate::secrets::{self, Shape, Source};
+use crate::type_flags::{self, Given, TypeFlags};
 
-/// The order `get` shows a credential's fields in.
-const FIELD_ORDER: [&str; 22] = [
-    "id",
-    "name",
-    "type",
-    "description",
-    "placement",
-    "username",
-    "clientId",
-    "tokenUrl",
-    "scopes",
-    "clientAuth",
-    "audience",
-    "algorithm",
-    "claims",
-    "ttlSeconds",
-    "headerNames",
-    "allowedHosts",
-    "expiresAt",
-    "expired",
-    "version",
-    "secretHints",
-    "createdAt",
-    "updatedAt",
-];
+/// The order `get` shows a credential's fields in: what every credential has, then each
+/// type's public fields as its description lists them, then the bookkeeping.
+fn field_order() -> Vec<&'static str> {
+    let typed = credential_types::SPECS
+        .iter()
+        .flat_map(|spec| spec.fields.iter().chain(spec.derived))
+        .filter(|field| !field.is_secret())
+        .map(|field| field.name);
+    let mut order = vec!["id", "name", "type", "description"];
+    for name in typed.chain([
+        "allowedHosts",
+        "expiresAt",
+        "expired",
+        "version",
+        "secretHints",
+        "createdAt",
+        "updatedAt",
+    ]) {
+        if !order.contains(&name) {
+            order.push(name);
+        }
+    }
+    order
+}
 
 pub(crate) async fn run(
     api: &Api,
@@ -65,7 +65,7 @@ fn show(credential: &Value, json: bool) -> Result<(), CliError> {
     if json {
         output::json(credential)
     } else {
-        output::emit(&record(credential, &FIELD_ORDER))
+        output::emit(&record(credential, &field_order()))
     }
 }
 
@@ -75,14 +75,14 @@ async fn create(api: &Api, args: CreateArgs, json: bool) -> Result<(), CliError>
     body.insert("type".to_owned(), json!(kind.as_str()));
     body.insert("name".to_owned(), json!(args.name));
     public_fields(&mut body, kind, &args.fields, None)?;
+    check_secret_names(kind, &args.fields.typed)?;
     let source = source(&args.secret);
-    insert_secrets(
-        &mut body,
-        kind,
-        args.fields.algorithm.as_deref(),
-        &source,
-        &args.fields.headers,
-    )?;
+    let chosen = |field: &str| text(&Value::Object(body.clone()), field);
+    let mut secrets = Map::new();
+    insert_secrets(&mut secrets, kind, &chosen, &source, &|field| {
+        args.fields.typed.secret_names(field.name).to_vec()
+    })?;
+    body.extend(secrets);
     let reply = api
         .call(
             Method::POST,
@@ -111,7 +111,7 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
         .body
         .get("type")
         .and_then(Value::as_str)
-        .and_then(CredentialType::parse)
+        .and_then(|name| name.parse::<CredentialType>().ok())
         .ok_or_else(|| CliError::unexpected(200, "a credential of an unknown type"))?;
     let mut body = Map::new();
     if let Some(name) = &args.name {
@@ -127,41 +127,54 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
         body.insert("allowedHosts".to_owned(), Value::Null);
     }
     public_fields(&mut body, kind, &args.fields, Some(&current.body))?;
+    check_secret_names(kind, &args.fields.typed)?;
     let source = source(&args.secret);
+    let named = args
+        .fields
+        .typed
+        .given
+        .iter()
+        .find(|(_, given)| matches!(given, Given::SecretNames(_)))
+        .map(|(field, _)| *field);
     if args.rotate_secret || source != Source::Prompt {
-        let algorithm = args
-            .fields
-            .algorithm
-            .clone()
-            .or_else(|| text(&current.body, "algorithm"));
-        // Prompting for a custom credential's headers: the ones named, else its current ones.
-        let header_names = if source == Source::Prompt && args.fields.headers.is_empty() {
-            current
-                .body
-                .get("headerNames")
-                .and_then(Value::as_array)
-                .map(|names| {
-                    names
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            args.fields.headers.clone()
+        // A public field decides which secrets apply: its new value, else its current one.
+        let chosen = |field: &str| {
+            text(&Value::Object(body.clone()), field).or_else(|| text(&current.body, field))
         };
-        insert_secrets(
-            &mut body,
-            kind,
-            algorithm.as_deref(),
-            &source,
-            &header_names,
-        )?;
-    } else if !args.fields.headers.is_empty() {
-        return Err(CliError::usage(
-            "--header names headers whose new values are read: add --rotate-secret",
-        ));
+        // Prompting for a secret map's entries: the ones named, else its current ones.
+        let names = |field: &FieldSpec| -> Vec<String> {
+            let given = args.fields.typed.secret_names(field.name);
+            match field.shape {
+                FieldShape::SecretMap { names } if given.is_empty() && source == Source::Prompt => {
+                    current
+                        .body
+                        .get(names)
+                        .and_then(Value::as_array)
+                        .map(|names| {
+                            names
+                                .iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_owned)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                }
+                _ => given.to_vec(),
+            }
+        };
+        let mut secrets = Map::new();
+        insert_secrets(&mut secrets, kind, &chosen, &source, &names)?;
+        body.extend(secrets);
+    } else if let Some(field) = named {
+        let flag = credential_types::spec(kind)
+            .fields
+            .iter()
+            .find(|f| f.name == field)
+            .map(|f| type_flags::flags_of(f).join(", --"))
+            .unwrap_or_default();
+        return Err(CliError::usage(format!(
+            "--{flag} names {field} whose new values are read: add --rotate-secret"
+        )));
     }
     if body.is_empty() {
         return Err(CliError::usage(
@@ -281,125 +294,145 @@ fn public_fields(
     if !f.allowed_hosts.is_empty() {
         put("allowedHosts", json!(f.allowed_hosts));
     }
-    if f.placement_in.is_some() || f.placement_name.is_some() || f.placement_prefix.is_some() {
-        let mut placement = Map::new();
-        if let Some(location) = f.placement_in {
-            let location = match location {
-                PlacementIn::Header => "header",
-                PlacementIn::Query => "query",
-            };
-            placement.insert("in".to_owned(), json!(location));
-        }
-        if let Some(name) = &f.placement_name {
-            placement.insert("name".to_owned(), json!(name));
-        }
-        if let Some(prefix) = &f.placement_prefix {
-            placement.insert("prefix".to_owned(), json!(prefix));
-        }
-        put("placement", Value::Object(placement));
-    }
-    if let Some(username) = &f.username {
-        put("username", json!(username));
-    }
-    if let Some(client_id) = &f.client_id {
-        put("clientId", json!(client_id));
-    }
-    if let Some(url) = &f.token_url {
-        put("tokenUrl", json!(url));
-    }
-    if !f.scopes.is_empty() {
-        put("scopes", json!(f.scopes));
-    }
-    if let Some(auth) = f.client_auth {
-        let auth = match auth {
-            ClientAuth::Basic => "basic",
-            ClientAuth::Body => "body",
-        };
-        put("clientAuth", json!(auth));
-    }
-    if let Some(algorithm) = &f.algorithm {
-        put("algorithm", json!(algorithm));
-    }
-    if let Some(ttl) = f.ttl {
-        put("ttlSeconds", json!(ttl));
-    }
-    // `--audience` is oauth2's `audience` parameter, or a jwt's `aud` claim.
-    let jwt_audience = if kind == CredentialType::Jwt {
-        f.audience.as_ref()
-    } else {
-        if let Some(audience) = &f.audience {
-            put("audience", json!(audience));
-        }
-        None
+    let mut typed = f.typed.given.clone();
+    // Sugar for a jwt's claims: --issuer, --subject, and --audience (the `aud` claim; for
+    // other types the `audience` field), laid under the --claim entries.
+    let audience = match typed.get("audience") {
+        Some(Given::Value(Value::String(aud))) if kind == CredentialType::Jwt => Some(aud.clone()),
+        _ => None,
     };
-    let given: Vec<(&str, &String)> = [("iss", f.issuer.as_ref()), ("sub", f.subject.as_ref())]
-        .into_iter()
-        .chain([("aud", jwt_audience)])
-        .filter_map(|(name, value)| Some((name, value?)))
-        .chain(f.claims.iter().map(|(name, value)| (name.as_str(), value)))
-        .collect();
-    if !given.is_empty() {
-        if kind != CredentialType::Jwt {
-            return Err(CliError::usage(format!(
-                "--issuer, --subject and --claim are for jwt credentials, not {}",
-                kind.as_str()
-            )));
+    if audience.is_some() {
+        typed.remove("audience");
+    }
+    let sugar: Vec<(String, String)> =
+        [("iss", &f.issuer), ("sub", &f.subject), ("aud", &audience)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), value.clone()?)))
+            .collect();
+    if !sugar.is_empty() && kind != CredentialType::Jwt {
+        return Err(CliError::usage(format!(
+            "--issuer and --subject are for jwt credentials, not {kind}"
+        )));
+    }
+    if !sugar.is_empty() {
+        let entries = match typed.remove("claims") {
+            Some(Given::Entries(entries)) => sugar.into_iter().chain(entries).collect(),
+            _ => sugar,
+        };
+        typed.insert("claims", Given::Entries(entries));
+    }
+    for (field, given) in typed {
+        match given {
+            Given::Value(value) => put(field, value),
+            Given::Entries(entries) => {
+                let mut object = current
+                    .and_then(|c| c.get(field))
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                for (name, value) in entries {
+                    object.insert(name, json!(value));
+                }
+                put(field, Value::Object(object));
+            }
+            // Names of secret entries: read with the secrets.
+            Given::SecretNames(_) => {}
         }
-        let mut claims = current
-            .and_then(|c| c.get("claims"))
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        for (name, value) in given {
-            claims.insert(name.to_owned(), json!(value));
-        }
-        put("claims", Value::Object(claims));
     }
     Ok(())
 }
 
-/// Reads the secret values of `kind` from `source` into the body.
+/// Reads the secret fields `kind` needs from `source` into the body: those its
+/// description requires, given the public fields as `chosen` says they are.
 fn insert_secrets(
     body: &mut Map<String, Value>,
     kind: CredentialType,
-    algorithm: Option<&str>,
+    chosen: &dyn Fn(&str) -> Option<String>,
     source: &Source,
-    header_names: &[String],
+    names: &dyn Fn(&FieldSpec) -> Vec<String>,
 ) -> Result<(), CliError> {
-    if kind != CredentialType::Custom && !header_names.is_empty() {
+    let spec = credential_types::spec(kind);
+    let mut needed = Vec::new();
+    for field in spec.fields.iter().filter(|f| f.is_secret()) {
+        let wanted = match field.required {
+            Required::Always => true,
+            Required::Never => false,
+            Required::If {
+                field: other,
+                one_of,
+            } => match chosen(other) {
+                Some(value) => one_of.contains(&value.as_str()),
+                None => {
+                    return Err(CliError::usage(format!(
+                        "--{} is required for a {kind} credential",
+                        type_flags::kebab(other)
+                    )));
+                }
+            },
+        };
+        if wanted {
+            needed.push(field);
+        }
+    }
+    if needed.len() > 1 && *source != Source::Prompt {
         return Err(CliError::usage(format!(
-            "--header is for custom credentials, not {}",
-            kind.as_str()
+            "a {kind} credential has several secrets, which a file or stdin cannot tell apart: \
+             give them at the prompts"
         )));
     }
-    let (field, label, shape) = match kind {
-        CredentialType::ApiKey | CredentialType::BearerToken => ("value", "value", Shape::Line),
-        CredentialType::BasicAuth => ("password", "password", Shape::Line),
-        CredentialType::OAuth2 => ("clientSecret", "client secret", Shape::Line),
-        CredentialType::Jwt => match algorithm {
-            None => {
-                return Err(CliError::usage(
-                    "--algorithm is required for a jwt credential",
-                ));
+    for field in needed {
+        let label = lowercase_first(field.label);
+        let value = match field.shape {
+            FieldShape::SecretMap { .. } => {
+                let entries = secrets::read_headers(source, &names(field))?;
+                let map: Map<String, Value> = entries
+                    .into_iter()
+                    .map(|(name, value)| (name, json!(value.expose_secret())))
+                    .collect();
+                Value::Object(map)
             }
-            Some(algorithm) if algorithm.starts_with("HS") => {
-                ("secret", "signing secret", Shape::Line)
+            FieldShape::SecretPem => {
+                json!(secrets::read_one(source, &label, Shape::Lines)?.expose_secret())
             }
-            Some(_) => ("privateKey", "private key (PEM)", Shape::Lines),
-        },
-        CredentialType::Custom => {
-            let headers = secrets::read_headers(source, header_names)?;
-            let map: Map<String, Value> = headers
-                .into_iter()
-                .map(|(name, value)| (name, json!(value.expose_secret())))
-                .collect();
-            body.insert("headers".to_owned(), Value::Object(map));
-            return Ok(());
-        }
-    };
-    let value = secrets::read_one(source, label, shape)?;
-    body.insert(field.to_owned(), json!(value.expose_secret()));
+            _ => json!(secrets::read_one(source, &label, Shape::Line)?.expose_secret()),
+        };
+        body.insert(field.name.to_owned(), value);
+    }
     Ok(())
+}
+
+/// Refuses names of secret entries given for a type without such entries.
+fn check_secret_names(kind: CredentialType, typed: &TypeFlags) -> Result<(), CliError> {
+    let spec = credential_types::spec(kind);
+    for (field, given) in &typed.given {
+        if matches!(given, Given::SecretNames(_)) && !credential_types::takes(kind, field) {
+            let types: Vec<&str> = credential_types::SPECS
+                .iter()
+                .filter(|s| s.field_names().any(|name| name == *field))
+                .map(|s| s.credential_type.as_str())
+                .collect();
+            let flag = spec
+                .fields
+                .iter()
+                .chain(credential_types::SPECS.iter().flat_map(|s| s.fields))
+                .find(|f| f.name == *field)
+                .map(|f| type_flags::flags_of(f).join(", --"))
+                .unwrap_or_default();
+            return Err(CliError::usage(format!(
+                "--{flag} is for {} credentials, not {kind}",
+                types.join(" and ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// "Client secret" -> "client secret", keeping acronyms ("private key (PEM)").
+fn lowercase_first(label: &str) -> String {
+    let mut chars = label.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 #[cfg(test)]
@@ -486,6 +519,37 @@ mod tests {
         let mut body = Map::new();
         public_fields(&mut body, kind, &f, None).expect("valid");
         assert_eq!(body["placement"], json!({"in": "query", "name": "api_key"}));
+    }
+
+    #[test]
+    fn get_shows_the_fields_in_the_order_of_the_descriptions() {
+        assert_eq!(
+            field_order(),
+            [
+                "id",
+                "name",
+                "type",
+                "description",
+                "placement",
+                "username",
+                "clientId",
+                "tokenUrl",
+                "scopes",
+                "clientAuth",
+                "audience",
+                "algorithm",
+                "claims",
+                "ttlSeconds",
+                "headerNames",
+                "allowedHosts",
+                "expiresAt",
+                "expired",
+                "version",
+                "secretHints",
+                "createdAt",
+                "updatedAt",
+            ]
+        );
     }
 
     #[test]

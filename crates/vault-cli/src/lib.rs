@@ -1,7 +1,8 @@
 //! `vault`, the command-line client of the vault's REST API.
 //!
-//! An HTTP client of the REST contract only: it shares no code with the server (no
-//! `vault-core`, no adapter). Secrets are read from a no-echo prompt, a file or stdin,
+//! An HTTP client of the REST contract. Of the server's code it shares only the credential
+//! types' descriptions (`vault_core::credential_types`, which the API also serves), so its
+//! flags are made from the same description as the API's; no adapter. Secrets are read from a no-echo prompt, a file or stdin,
 //! never from the command line, and never printed; the access key saved by `vault login`
 //! lives in a config file with mode 0600. HashiCorp Vault's `VAULT_ADDR` and `VAULT_TOKEN`
 //! are never read: sending a HashiCorp token to this server would leak it.
@@ -16,6 +17,7 @@ mod error;
 mod login;
 mod output;
 mod secrets;
+mod type_flags;
 
 pub use cli::Cli;
 pub use error::{CliError, Problem, exit};

@@ -5,25 +5,21 @@ use reqwest::StatusCode;
 
 use super::Env;
 
-/// The CLI flag that sets a public field, where the client names it its own way.
+/// The CLI flag that sets a public field, by the client's convention: the field's name in
+/// kebab case, in the singular for a field given one entry per flag (lists, objects, the
+/// names of a secret map), and one flag per part of a placement.
 fn flag_of(field: &str, kind: &str) -> String {
-    match (field, kind) {
-        ("placement", _) => "--placement-name".to_owned(),
-        ("claims", _) => "--claim".to_owned(),
-        ("ttlSeconds", _) => "--ttl".to_owned(),
-        ("scopes", _) => "--scope".to_owned(),
-        // Names entered by flag, values read as secrets.
-        (_, "secretMap") => "--header".to_owned(),
-        _ => {
-            let mut flag = "--".to_owned();
-            for c in field.chars() {
-                if c.is_ascii_uppercase() {
-                    flag.push('-');
-                }
-                flag.push(c.to_ascii_lowercase());
-            }
-            flag
+    let mut flag = "--".to_owned();
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            flag.push('-');
         }
+        flag.push(c.to_ascii_lowercase());
+    }
+    match kind {
+        "textList" | "object" | "secretMap" => flag.strip_suffix('s').unwrap_or(&flag).to_owned(),
+        "placement" => format!("{flag}-name"),
+        _ => flag,
     }
 }
 
