@@ -17,6 +17,19 @@ use crate::output::{self, cell, items, record, table};
 use crate::secrets::{self, Shape, Source};
 use crate::type_flags::{self, Given, TypeFlags};
 
+/// What `get` shows first: what every credential has.
+const COMMON: [&str; 4] = ["id", "name", "type", "description"];
+/// What `get` shows last: where it may go, and the bookkeeping.
+const BOOKKEEPING: [&str; 7] = [
+    "allowedHosts",
+    "expiresAt",
+    "expired",
+    "version",
+    "secretHints",
+    "createdAt",
+    "updatedAt",
+];
+
 /// The order `get` shows a credential's fields in: what every credential has, then each
 /// type's public fields as its description lists them, then the bookkeeping.
 fn field_order() -> Vec<&'static str> {
@@ -25,16 +38,8 @@ fn field_order() -> Vec<&'static str> {
         .flat_map(|spec| spec.fields.iter().chain(spec.derived))
         .filter(|field| !field.is_secret())
         .map(|field| field.name);
-    let mut order = vec!["id", "name", "type", "description"];
-    for name in typed.chain([
-        "allowedHosts",
-        "expiresAt",
-        "expired",
-        "version",
-        "secretHints",
-        "createdAt",
-        "updatedAt",
-    ]) {
+    let mut order = COMMON.to_vec();
+    for name in typed.chain(BOOKKEEPING) {
         if !order.contains(&name) {
             order.push(name);
         }
@@ -524,19 +529,8 @@ mod tests {
     #[test]
     fn get_shows_every_public_field_once_between_the_common_ones_and_the_bookkeeping() {
         let order = field_order();
-        assert_eq!(order[..4], ["id", "name", "type", "description"]);
-        assert_eq!(
-            order[order.len() - 7..],
-            [
-                "allowedHosts",
-                "expiresAt",
-                "expired",
-                "version",
-                "secretHints",
-                "createdAt",
-                "updatedAt"
-            ]
-        );
+        assert_eq!(order[..COMMON.len()], COMMON);
+        assert_eq!(order[order.len() - BOOKKEEPING.len()..], BOOKKEEPING);
         let public = credential_types::SPECS
             .iter()
             .flat_map(|spec| spec.fields.iter().chain(spec.derived))

@@ -260,13 +260,17 @@ mod tests {
         }))
     }
 
-    /// A command with flags for the fields a new type might have, parsing `args`.
-    fn parse(fields: &[&'static FieldSpec], args: &[&str]) -> BTreeMap<&'static str, Given> {
-        let command = fields
+    /// A command with the flags of the fields a new type might have.
+    fn command(fields: &[&'static FieldSpec]) -> Command {
+        fields
             .iter()
             .flat_map(|f| args_of(f, &["new_type"]))
-            .fold(Command::new("t"), Command::arg);
-        let matches = command
+            .fold(Command::new("t"), Command::arg)
+    }
+
+    /// The fields given by `args`.
+    fn parse(fields: &[&'static FieldSpec], args: &[&str]) -> BTreeMap<&'static str, Given> {
+        let matches = command(fields)
             .try_get_matches_from(std::iter::once("t").chain(args.iter().copied()))
             .expect("parses");
         fields
@@ -370,12 +374,8 @@ mod tests {
             ),
         ];
         for bad in [["--mode", "c"], ["--window-seconds", "10"]] {
-            let command = fields
-                .iter()
-                .flat_map(|f| args_of(f, &["new_type"]))
-                .fold(Command::new("t"), Command::arg);
             assert!(
-                command
+                command(&fields)
                     .try_get_matches_from(std::iter::once("t").chain(bad))
                     .is_err(),
                 "{bad:?}"

@@ -285,6 +285,83 @@ mod tests {
         }
     }
 
+    /// The fields of a body that creates `example`: its public fields as the API writes
+    /// them (views show a credential's public fields as bodies take them), and a made-up
+    /// value for each secret it needs.
+    fn body_of(example: &CredentialKind) -> CredentialFields {
+        use crate::input::{FieldValue, PlacementInput};
+        use secrecy::SecretString;
+
+        let json = serde_json::to_value(example).expect("json");
+        let spec = spec(example.credential_type());
+        let secret = |text: &str| FieldValue::Secret(SecretString::from(text.to_owned()));
+        let mut fields = CredentialFields::default();
+        for field in spec.fields {
+            let needed = match field.required {
+                Required::Always => true,
+                Required::Never => !field.is_secret(),
+                Required::If {
+                    field: other,
+                    one_of,
+                } => json[other].as_str().is_some_and(|v| one_of.contains(&v)),
+            };
+            if !needed {
+                continue;
+            }
+            let value = &json[field.name];
+            let given = match field.shape {
+                FieldShape::Text { .. } | FieldShape::Url | FieldShape::Choice { .. } => {
+                    value.as_str().map(|t| FieldValue::Text(t.to_owned()))
+                }
+                FieldShape::TextList => serde_json::from_value(value.clone())
+                    .ok()
+                    .map(FieldValue::Texts),
+                FieldShape::Integer { .. } => value.as_i64().map(FieldValue::Integer),
+                FieldShape::Object => value.as_object().cloned().map(FieldValue::Object),
+                FieldShape::Placement { .. } => Some(FieldValue::Placement(PlacementInput {
+                    location: value["in"].as_str().map(str::to_owned),
+                    name: value["name"].as_str().map(str::to_owned),
+                    prefix: Some(value["prefix"].as_str().unwrap_or_default().to_owned()),
+                })),
+                FieldShape::Secret { .. } => Some(secret("0123456789abcdef0123456789abcdef")),
+                FieldShape::SecretPem => Some(secret(
+                    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----",
+                )),
+                FieldShape::SecretMap { names } => Some(FieldValue::SecretMap(
+                    json[names]
+                        .as_array()
+                        .expect("the names of the map")
+                        .iter()
+                        .map(|name| {
+                            (
+                                name.as_str().expect("a name").to_owned(),
+                                SecretString::from("v"),
+                            )
+                        })
+                        .collect(),
+                )),
+            };
+            if let Some(given) = given {
+                fields.typed.insert(field.name, given);
+            }
+        }
+        fields
+    }
+
+    #[test]
+    fn every_example_is_what_its_types_rules_make_of_it() {
+        for &kind in CredentialType::ALL {
+            let example = CredentialKind::example(kind);
+            let fields = body_of(&example);
+            let mut errors = ValidationErrors::default();
+            let validated = validate(kind, &fields, None, &mut errors);
+            assert!(errors.is_empty(), "{kind}: {errors:?}");
+            let (made, secrets) = validated.expect("valid");
+            assert_eq!(made, example, "{kind}");
+            assert!(secrets.is_some(), "{kind}: the secrets it needs");
+        }
+    }
+
     #[test]
     fn every_type_has_its_spec_in_order_and_once() {
         let listed: Vec<CredentialType> = SPECS.iter().map(|s| s.credential_type).collect();

@@ -381,3 +381,29 @@ fn debug_output_never_shows_secrets() {
     let new = NewCredential::validate(CredentialType::BearerToken, &fields, now()).expect("valid");
     assert!(!format!("{new:?}").contains("CANARY"));
 }
+
+#[test]
+fn field_values_show_their_shape_never_their_value() {
+    let fields = named()
+        .with("value", secret("sk_live_canary_0123456789"))
+        .with("username", Some("canary-user".to_owned()))
+        .with(
+            "headers",
+            Some(vec![(
+                "X-Canary".to_owned(),
+                SecretString::from("canary-header-value".to_owned()),
+            )]),
+        );
+    let values: Vec<String> = fields.typed.values().map(|v| format!("{v:?}")).collect();
+    assert_eq!(values, ["SecretMap", "Text", "Secret"]);
+    let new = NewCredential::validate(
+        CredentialType::ApiKey,
+        &named().with("value", secret("sk_live_canary_0123456789")),
+        now(),
+    )
+    .expect("valid");
+    let shown = format!("{fields:?} {values:?} {:?} {new:?}", new.secrets);
+    for value in ["sk_live_canary", "canary-user", "canary-header-value"] {
+        assert!(!shown.contains(value), "{value} in {shown}");
+    }
+}
