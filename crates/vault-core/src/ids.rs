@@ -79,3 +79,7 @@ uuid_id!(
     /// An access key to the vault's own API.
     AccessKeyId
 );
+uuid_id!(
+    /// A grant of one credential to one grantee.
+    GrantId
+);

@@ -450,7 +450,7 @@ fn reject_foreign_fields(
     }
 }
 
-fn parse_expiry(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime, FieldError> {
+pub(crate) fn parse_expiry(raw: &str, now: OffsetDateTime) -> Result<OffsetDateTime, FieldError> {
     let at = OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| {
         FieldError::new(
             "expiresAt",

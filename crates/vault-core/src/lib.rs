@@ -10,6 +10,7 @@ pub mod credential_types;
 pub mod destinations;
 pub mod duration;
 pub mod egress;
+pub mod grants;
 pub mod identity;
 pub mod ids;
 pub mod input;

@@ -55,6 +55,11 @@ impl ValidationErrors {
         &self.0
     }
 
+    /// Records the problems another check found.
+    pub fn extend(&mut self, other: Self) {
+        self.0.extend(other.0);
+    }
+
     /// `Ok(value)` when nothing was recorded.
     ///
     /// # Errors
