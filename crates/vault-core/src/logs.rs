@@ -86,11 +86,15 @@ pub enum AuditAction {
     AccessKeyRevoke,
     /// A request presented an access key that did not authenticate.
     AuthenticationFailure,
+    /// A credential was granted to a principal.
+    GrantCreate,
+    /// A grant was revoked.
+    GrantRevoke,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::CredentialCreate,
         Self::CredentialUpdate,
         Self::CredentialDelete,
@@ -98,6 +102,8 @@ impl AuditAction {
         Self::AccessKeyCreate,
         Self::AccessKeyRevoke,
         Self::AuthenticationFailure,
+        Self::GrantCreate,
+        Self::GrantRevoke,
     ];
 
     /// The wire and storage name.
@@ -111,6 +117,8 @@ impl AuditAction {
             Self::AccessKeyCreate => "access_key.create",
             Self::AccessKeyRevoke => "access_key.revoke",
             Self::AuthenticationFailure => "authentication.failure",
+            Self::GrantCreate => "grant.create",
+            Self::GrantRevoke => "grant.revoke",
         }
     }
 }

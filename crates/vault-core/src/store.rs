@@ -11,7 +11,8 @@ use crate::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, To
 use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
 use crate::credential::{Credential, CredentialType, StoredCredential};
-use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
+use crate::grants::{Grant, Grantee, Window};
+use crate::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 pub use crate::jobs::{JobName, JobStore};
 use crate::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use crate::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo};
@@ -368,9 +369,82 @@ pub trait SealedStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// What spending one request of a grant's budget came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BudgetSpend {
+    /// Counted in every capped window.
+    Spent,
+    /// This window is at its cap: nothing was counted.
+    Exhausted(Window),
+}
+
+/// Grant storage: who may use which credential (see [`crate::grants`]).
+///
+/// # Errors
+/// - `insert_grant` MUST fail with [`StoreError::Conflict`] if the id exists, and with
+///   [`StoreError::NotFound`] if its credential does not exist in its organization; it
+///   MUST write `audit` in the same transaction.
+/// - Lists MUST return only `organization`'s grants, in id order.
+/// - `delete_grant` MUST fail with [`StoreError::NotFound`] when the grant does not exist
+///   for that credential in `organization`, and otherwise delete it with its budget
+///   counters and write `audit`, in one transaction; it returns the grant deleted.
+/// - Deleting a credential MUST delete its grants and their counters with it.
+/// - `spend_budget` MUST count one request in the current window of every cap of `caps`
+///   (windows as [`Window::start`] places `now`), or in none when any is at its cap, and
+///   say which: atomically, so that concurrent callers, on every replica, never count
+///   more than a cap. It MUST fail with [`StoreError::NotFound`] when the grant does not
+///   exist in `organization`.
+pub trait GrantStore: Send + Sync + 'static {
+    /// Stores a new grant.
+    fn insert_grant(
+        &self,
+        grant: &Grant,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// One credential's grants.
+    fn list_grants(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+
+    /// The grants to any of `grantees`, of every credential.
+    fn grants_of(
+        &self,
+        organization: OrganizationId,
+        grantees: &[Grantee],
+    ) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+
+    /// Deletes one grant of a credential and returns it.
+    fn delete_grant(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: &AuditEvent,
+    ) -> impl Future<Output = Result<Grant, StoreError>> + Send;
+
+    /// Counts one request against a grant's caps, unless one is reached.
+    fn spend_budget(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        caps: &[(Window, u64)],
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<BudgetSpend, StoreError>> + Send;
+}
+
 /// Everything a vault needs from storage.
 pub trait Store:
-    CredentialStore + AccessKeyStore + OrganizationStore + MetaStore + LogStore + SealedStore + JobStore
+    CredentialStore
+    + AccessKeyStore
+    + OrganizationStore
+    + MetaStore
+    + LogStore
+    + SealedStore
+    + JobStore
+    + GrantStore
 {
 }
 
@@ -382,5 +456,6 @@ impl<T> Store for T where
         + LogStore
         + SealedStore
         + JobStore
+        + GrantStore
 {
 }

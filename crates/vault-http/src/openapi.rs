@@ -449,9 +449,10 @@ pub(crate) struct AuditEventSchema {
     #[schema(format = Uuid)]
     actor_access_key_id: Option<String>,
     /// `credential.create`, `credential.update`, `credential.delete`, `credential.use`,
-    /// `access_key.create`, `access_key.revoke`, `authentication.failure`.
+    /// `access_key.create`, `access_key.revoke`, `authentication.failure`, `grant.create`,
+    /// `grant.revoke`.
     action: String,
-    /// `credential` or `access_key`.
+    /// `credential`, `access_key` or `grant`.
     target_type: Option<String>,
     #[schema(format = Uuid)]
     target_id: Option<String>,

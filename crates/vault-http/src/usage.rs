@@ -319,6 +319,7 @@ impl<'a> AuditEventView<'a> {
             AuditAction::AccessKeyCreate
             | AuditAction::AccessKeyRevoke
             | AuditAction::AuthenticationFailure => "access_key",
+            AuditAction::GrantCreate | AuditAction::GrantRevoke => "grant",
             _ => "credential",
         });
         Self {

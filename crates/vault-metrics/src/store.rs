@@ -8,11 +8,13 @@ use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::grants::{Grant, Grantee, Window};
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, BudgetSpend, CredentialStore, CredentialWrite, GrantStore, JobName, JobStore,
+    KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore, SealedStore,
+    StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -379,6 +381,62 @@ impl<S: SealedStore> SealedStore for MeteredStore<S> {
     async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
         self.timed("replace_sealed", self.inner.replace_sealed(row, new))
             .await
+    }
+}
+
+impl<S: GrantStore> GrantStore for MeteredStore<S> {
+    async fn insert_grant(&self, grant: &Grant, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.timed("insert_grant", self.inner.insert_grant(grant, audit))
+            .await
+    }
+
+    async fn list_grants(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.timed(
+            "list_grants",
+            self.inner.list_grants(organization, credential),
+        )
+        .await
+    }
+
+    async fn grants_of(
+        &self,
+        organization: OrganizationId,
+        grantees: &[Grantee],
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.timed("grants_of", self.inner.grants_of(organization, grantees))
+            .await
+    }
+
+    async fn delete_grant(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: &AuditEvent,
+    ) -> Result<Grant, StoreError> {
+        self.timed(
+            "delete_grant",
+            self.inner.delete_grant(organization, credential, id, audit),
+        )
+        .await
+    }
+
+    async fn spend_budget(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        caps: &[(Window, u64)],
+        now: OffsetDateTime,
+    ) -> Result<BudgetSpend, StoreError> {
+        self.timed(
+            "spend_budget",
+            self.inner.spend_budget(organization, grant, caps, now),
+        )
+        .await
     }
 }
 

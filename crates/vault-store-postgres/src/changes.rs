@@ -8,13 +8,14 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::grants::Window;
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::LogRecord;
-use vault_core::store::StoreError;
+use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
-use vault_store_sql::ports::at_version;
-use vault_store_sql::rows::{AccessKeyRow, AccessKeySummaryRow, AuditEventRow};
-use vault_store_sql::schema::{access_keys, audit_events, credentials};
+use vault_store_sql::ports::{BudgetCounter, at_version};
+use vault_store_sql::rows::{AccessKeyRow, AccessKeySummaryRow, AuditEventRow, GrantRow};
+use vault_store_sql::schema::{access_keys, audit_events, credentials, grant_usage, grants};
 use vault_store_sql::types::{DbId, DbTime, Id, Instant};
 use vault_store_sql::{CredentialChange, SqlStore};
 
@@ -34,8 +35,43 @@ diesel::define_sql_function! {
 /// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
 /// RESTRICT, for exactly this).
 const DELETE_CREDENTIAL: &str = "\
-    WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1) \
+    WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1), \
+    usage AS (DELETE FROM grant_usage \
+        WHERE grant_id IN (SELECT id FROM grants WHERE credential_id = $1)), \
+    granted AS (DELETE FROM grants WHERE credential_id = $1) \
     DELETE FROM credentials WHERE organization_id = $2 AND id = $1";
+
+/// Counts one request in a budget window, only while under its cap (bound fourth). Of two
+/// replicas counting at once, the second waits for the first's row lock and then checks
+/// the cap against the count the first left: no cap is ever passed.
+const SPEND: &str = "\
+    INSERT INTO grant_usage (grant_id, time_window, window_start, used) VALUES ($1, $2, $3, 1) \
+    ON CONFLICT (grant_id, time_window, window_start) \
+    DO UPDATE SET used = grant_usage.used + 1 WHERE grant_usage.used < $4 \
+    RETURNING used";
+
+/// Forgets a grant's counts of earlier windows of the same length.
+const FORGET_EARLIER: &str = "\
+    DELETE FROM grant_usage WHERE grant_id = $1 AND time_window = $2 AND window_start < $3";
+
+/// Why a spend's transaction rolls back: a failure, or a window at its cap.
+enum SpendAbort {
+    Failed(Abort),
+    Exhausted(Window),
+}
+
+impl From<diesel::result::Error> for SpendAbort {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Failed(Abort::from(error))
+    }
+}
+
+#[derive(QueryableByName)]
+struct Used {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    #[expect(dead_code, reason = "read only to learn whether a row came back")]
+    used: i64,
+}
 
 impl SqlStore for PgStore {
     fn credential_cache(&self) -> &CredentialCache {
@@ -222,6 +258,129 @@ impl SqlStore for PgStore {
             .map_err(|Abort(error)| error)
         })
         .await
+    }
+
+    async fn insert_grant_rows(
+        &self,
+        row: GrantRow,
+        audit: AuditEventRow,
+    ) -> Result<(), StoreError> {
+        self.with_connection(async move |conn| {
+            conn.transaction(async move |conn| {
+                // The credential must be the organization's; the foreign key then keeps it
+                // from going while the grant is written.
+                let owned: Option<DbId> = credentials::table
+                    .filter(credentials::organization_id.eq(row.organization_id))
+                    .filter(credentials::id.eq(row.credential_id))
+                    .select(credentials::id)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                if owned.is_none() {
+                    return Err(Abort(StoreError::NotFound));
+                }
+                let shared: &AsyncPgConnection = conn;
+                let insert = async {
+                    let mut conn = shared;
+                    diesel::insert_into(grants::table)
+                        .values(&row)
+                        .execute(&mut conn)
+                        .await
+                };
+                futures::try_join!(insert, record(shared, &audit))?;
+                Ok(())
+            })
+            .await
+            .map_err(|Abort(error)| error)
+        })
+        .await
+    }
+
+    async fn delete_grant_rows(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: AuditEventRow,
+    ) -> Result<GrantRow, StoreError> {
+        self.with_connection(async move |conn| {
+            conn.transaction(async move |conn| {
+                let id = DbId::from(id);
+                diesel::delete(grant_usage::table.filter(grant_usage::grant_id.eq(id)))
+                    .execute(conn)
+                    .await?;
+                let row = diesel::delete(
+                    grants::table
+                        .filter(grants::organization_id.eq(DbId::from(organization)))
+                        .filter(grants::credential_id.eq(DbId::from(credential)))
+                        .filter(grants::id.eq(id)),
+                )
+                .returning(GrantRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or(Abort(StoreError::NotFound))?;
+                record(conn, &audit).await?;
+                Ok(row)
+            })
+            .await
+            .map_err(|Abort(error)| error)
+        })
+        .await
+    }
+
+    async fn spend_budget_rows(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        counters: Vec<BudgetCounter>,
+    ) -> Result<BudgetSpend, StoreError> {
+        let spent = self
+            .with_connection(async move |conn| {
+                let outcome = conn
+                    .transaction(async move |conn| {
+                        let grant = DbId::from(grant);
+                        let exists: Option<DbId> = grants::table
+                            .filter(grants::organization_id.eq(DbId::from(organization)))
+                            .filter(grants::id.eq(grant))
+                            .select(grants::id)
+                            .get_result(conn)
+                            .await
+                            .optional()?;
+                        if exists.is_none() {
+                            return Err(SpendAbort::Failed(Abort(StoreError::NotFound)));
+                        }
+                        for c in &counters {
+                            diesel::sql_query(FORGET_EARLIER)
+                                .bind::<Id, _>(grant)
+                                .bind::<diesel::sql_types::Text, _>(c.name)
+                                .bind::<diesel::sql_types::BigInt, _>(c.start)
+                                .execute(conn)
+                                .await?;
+                            let counted: Option<Used> = diesel::sql_query(SPEND)
+                                .bind::<Id, _>(grant)
+                                .bind::<diesel::sql_types::Text, _>(c.name)
+                                .bind::<diesel::sql_types::BigInt, _>(c.start)
+                                .bind::<diesel::sql_types::BigInt, _>(c.cap)
+                                .get_result(conn)
+                                .await
+                                .optional()?;
+                            // At the cap: roll back what this spend counted in other windows.
+                            if counted.is_none() {
+                                return Err(SpendAbort::Exhausted(c.window));
+                            }
+                        }
+                        Ok(())
+                    })
+                    .await;
+                match outcome {
+                    Ok(()) => Ok(BudgetSpend::Spent),
+                    Err(SpendAbort::Exhausted(window)) => Ok(BudgetSpend::Exhausted(window)),
+                    Err(SpendAbort::Failed(Abort(error))) => Err(error),
+                }
+            })
+            .await?;
+        Ok(spent)
     }
 
     async fn append_log_record(&self, record: LogRecord) -> Result<(), StoreError> {

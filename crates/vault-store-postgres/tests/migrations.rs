@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 11] = [
+const VERSIONS: [&str; 12] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -27,6 +27,7 @@ const VERSIONS: [&str; 11] = [
     "20261206130000",
     "20261206131000",
     "20261207000000",
+    "20261207100000",
 ];
 
 const INITIAL_UP: &str =
@@ -53,6 +54,9 @@ const CREDENTIAL_CHANGES_DOWN: &str =
 const FASTER_WRITES_DOWN: &str = include_str!(
     "../../../migrations/postgres/2026-12-06-131000_faster_credential_writes/down.sql"
 );
+
+const GRANTS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-07-100000_grants/down.sql");
 
 const TYPE_NAMES_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-07-000000_credential_type_names/down.sql");
@@ -224,10 +228,11 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "SELECT count(*) AS count FROM pg_constraint WHERE contype = 'f'"
         )
         .await,
-        6,
-        "credentials, access keys, request logs, audit events and credential versions each \
-         reference their organization, credential versions their credential, and nothing \
-         else is a foreign key (logs outlive credentials and keys)"
+        9,
+        "credentials, access keys, request logs, audit events, credential versions and \
+         grants each reference their organization, credential versions and grants their \
+         credential, budget counters their grant, and nothing else is a foreign key (logs \
+         outlive credentials and keys)"
     );
     // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back.
     assert_eq!(
@@ -345,6 +350,49 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "the type name {bad:?} was stored"
         );
     }
+    // Grants: a grantee must be written as one, a permission is use or manage, a budget
+    // counter counts at least one request; a grant goes before its credential.
+    conn.batch_execute(
+        "INSERT INTO grants (id, organization_id, credential_id, grantee, permission, rules, \
+             created_at) \
+         VALUES ('00000000-0000-7000-8000-000000000003', \
+             '00000000-0000-7000-8000-000000000001', '00000000-0000-7000-8000-000000000002', \
+             'subject:alice', 'use', '{}', now())",
+    )
+    .await
+    .expect("a grant");
+    for (refused, what) in [
+        (
+            "UPDATE grants SET grantee = 'alice'",
+            "a grantee of no kind",
+        ),
+        (
+            "UPDATE grants SET permission = 'own'",
+            "an unknown permission",
+        ),
+        (
+            "INSERT INTO grant_usage VALUES \
+             ('00000000-0000-7000-8000-000000000003', 'minute', 0, 0)",
+            "a counter of nothing",
+        ),
+        (
+            "INSERT INTO grant_usage VALUES \
+             ('00000000-0000-7000-8000-000000000003', 'week', 0, 1)",
+            "an unknown window",
+        ),
+        (
+            "DELETE FROM credentials WHERE id = '00000000-0000-7000-8000-000000000002'",
+            "a credential deleted without its grants",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(GRANTS_DOWN)
+        .await
+        .expect("the grants migration's down.sql runs");
     conn.batch_execute(TYPE_NAMES_DOWN)
         .await
         .expect("the type-name migration's down.sql runs");
@@ -617,6 +665,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        GRANTS_DOWN,
         TYPE_NAMES_DOWN,
         FASTER_WRITES_DOWN,
         SECRET_VERSION_DOWN,
@@ -638,7 +687,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 7);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 8);
     for (name, gains) in [("admin", 1), ("writer", 0)] {
         let routes = count(
             &mut conn,

@@ -6,19 +6,24 @@
 
 mod access_keys;
 mod credentials;
+mod grants;
 mod logs;
 mod organizations;
 mod sealed;
 
 use std::future::Future;
 
+use time::OffsetDateTime;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::grants::Window;
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::LogRecord;
-use vault_core::store::{CredentialWrite, StoreError};
+use vault_core::store::{BudgetSpend, CredentialWrite, StoreError};
 
-use crate::rows::{AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, VersionRow};
+use crate::rows::{
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, GrantRow, VersionRow,
+};
 use crate::types::DbTime;
 
 /// A credential write, encoded: the row, and what the store writes in the same
@@ -112,11 +117,64 @@ pub trait SqlStore: Send + Sync + 'static {
         audit: AuditEventRow,
     ) -> impl Future<Output = Result<AccessKeySummaryRow, StoreError>> + Send;
 
+    /// `insert_grant`: the grant, if its credential is the organization's, and its audit
+    /// event.
+    fn insert_grant_rows(
+        &self,
+        row: GrantRow,
+        audit: AuditEventRow,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `delete_grant`: the grant and its budget counters, and the audit event; the grant's
+    /// row as it was.
+    fn delete_grant_rows(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: AuditEventRow,
+    ) -> impl Future<Output = Result<GrantRow, StoreError>> + Send;
+
+    /// `spend_budget`: one more request in each counter, or in none when one is at its cap.
+    fn spend_budget_rows(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        counters: Vec<BudgetCounter>,
+    ) -> impl Future<Output = Result<BudgetSpend, StoreError>> + Send;
+
     /// `append_log`.
     fn append_log_record(
         &self,
         record: LogRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// One budget counter a request is counted in: the grant's window holding now, and its
+/// cap.
+#[derive(Clone, Copy, Debug)]
+pub struct BudgetCounter {
+    /// The window.
+    pub window: Window,
+    /// `grant_usage.time_window`.
+    pub name: &'static str,
+    /// `grant_usage.window_start`: the Unix second the window started at.
+    pub start: i64,
+    /// The most requests the window takes.
+    pub cap: i64,
+}
+
+impl BudgetCounter {
+    /// The counter of `window` at `now`, capped at `cap`.
+    #[must_use]
+    pub fn new(window: Window, cap: u64, now: OffsetDateTime) -> Self {
+        Self {
+            window,
+            name: window.as_str(),
+            start: window.start(now),
+            cap: i64::try_from(cap).unwrap_or(i64::MAX),
+        }
+    }
 }
 
 /// Whether a delete may go on: the credential exists (`stored`, its version) and is at
@@ -171,5 +229,6 @@ macro_rules! sql_store_ports {
         $crate::__sql_store_organizations!($store);
         $crate::__sql_store_logs!($store);
         $crate::__sql_store_sealed!($store);
+        $crate::__sql_store_grants!($store);
     };
 }

@@ -8,6 +8,7 @@
 
 mod access_keys;
 mod credentials;
+mod grants;
 mod logs;
 mod organizations;
 mod sealed;
@@ -15,6 +16,7 @@ mod versions;
 
 pub use access_keys::{AccessKeyRow, AccessKeySummaryRow};
 pub use credentials::{CredentialRow, CredentialSummaryRow, CredentialUpdate};
+pub use grants::GrantRow;
 pub use logs::{AuditEventRow, RequestLogRow};
 pub use organizations::{MetaRow, OrganizationRow};
 pub use sealed::{KeyCountRow, SealedCredentialRow, SealedVersionRow};
@@ -53,6 +55,7 @@ debug_by_name!(
     SealedVersionRow,
     MetaRow,
     KeyCountRow,
+    GrantRow,
 );
 
 /// An id that may be absent, as a domain id.

@@ -124,7 +124,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
+    grants (id) {
+        id -> Id,
+        organization_id -> Id,
+        credential_id -> Id,
+        grantee -> Text,
+        permission -> Text,
+        rules -> Json,
+        budget -> Nullable<Json>,
+        expires_at -> Nullable<Instant>,
+        granted_by -> Nullable<Id>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+
+    grant_usage (grant_id, time_window, window_start) {
+        grant_id -> crate::types::Id,
+        time_window -> Text,
+        window_start -> BigInt,
+        used -> BigInt,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
+diesel::joinable!(grants -> credentials (credential_id));
+diesel::joinable!(grant_usage -> grants (grant_id));
 diesel::joinable!(access_keys -> organizations (organization_id));
 diesel::joinable!(request_logs -> organizations (organization_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
@@ -138,4 +169,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     request_logs,
     audit_events,
     credential_versions,
+    grants,
+    grant_usage,
 );

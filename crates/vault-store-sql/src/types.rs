@@ -24,7 +24,7 @@ use diesel::sql_types::{BigInt, SqlType};
 use diesel::sqlite::{Sqlite, SqliteValue};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::store::StoreError;
 
 use crate::columns::{from_json, to_json, undecodable, unencodable};
@@ -91,6 +91,12 @@ impl From<CredentialId> for DbId {
 
 impl From<AccessKeyId> for DbId {
     fn from(id: AccessKeyId) -> Self {
+        Self(Some(*id.as_uuid()))
+    }
+}
+
+impl From<GrantId> for DbId {
+    fn from(id: GrantId) -> Self {
         Self(Some(*id.as_uuid()))
     }
 }

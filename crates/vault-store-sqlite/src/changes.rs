@@ -9,15 +9,17 @@ use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::LogRecord;
-use vault_core::store::StoreError;
+use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
-use vault_store_sql::ports::at_version;
+use vault_store_sql::ports::{BudgetCounter, at_version};
 use vault_store_sql::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, RequestLogRow, VersionRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, GrantRow, RequestLogRow, VersionRow,
 };
-use vault_store_sql::schema::{access_keys, audit_events, credential_versions, credentials};
+use vault_store_sql::schema::{
+    access_keys, audit_events, credential_versions, credentials, grant_usage, grants,
+};
 use vault_store_sql::types::{DbId, DbTime, Id};
 use vault_store_sql::{CredentialChange, SqlStore};
 
@@ -154,11 +156,18 @@ impl SqlStore for SqliteStore {
                 .get_result(conn)
                 .optional()?;
             at_version(version, expected_version)?;
-            // The versions first: the foreign key refuses a credential that still has any.
+            // The versions and grants first: the foreign keys refuse a credential that
+            // still has any.
             diesel::delete(
                 credential_versions::table.filter(credential_versions::credential_id.eq(id)),
             )
             .execute(conn)?;
+            let granted = grants::table
+                .filter(grants::credential_id.eq(id))
+                .select(grants::id);
+            diesel::delete(grant_usage::table.filter(grant_usage::grant_id.eq_any(granted)))
+                .execute(conn)?;
+            diesel::delete(grants::table.filter(grants::credential_id.eq(id))).execute(conn)?;
             diesel::delete(credential).execute(conn)?;
             diesel::insert_into(audit_events::table)
                 .values(&audit)
@@ -210,6 +219,120 @@ impl SqlStore for SqliteStore {
                 .values(&audit)
                 .execute(conn)?;
             Ok(row)
+        })
+        .await
+    }
+
+    async fn insert_grant_rows(
+        &self,
+        row: GrantRow,
+        audit: AuditEventRow,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let owned: Option<DbId> = credentials::table
+                .filter(credentials::organization_id.eq(row.organization_id))
+                .filter(credentials::id.eq(row.credential_id))
+                .select(credentials::id)
+                .get_result(conn)
+                .optional()?;
+            if owned.is_none() {
+                return Err(Abort(StoreError::NotFound));
+            }
+            diesel::insert_into(grants::table)
+                .values(&row)
+                .execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_grant_rows(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: AuditEventRow,
+    ) -> Result<GrantRow, StoreError> {
+        self.write(move |conn| {
+            let id = DbId::from(id);
+            let grant = grants::table
+                .filter(grants::organization_id.eq(DbId::from(organization)))
+                .filter(grants::credential_id.eq(DbId::from(credential)))
+                .filter(grants::id.eq(id));
+            let row = grant
+                .select(GrantRow::as_select())
+                .get_result(conn)
+                .optional()?
+                .ok_or(Abort(StoreError::NotFound))?;
+            diesel::delete(grant_usage::table.filter(grant_usage::grant_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(grant).execute(conn)?;
+            diesel::insert_into(audit_events::table)
+                .values(&audit)
+                .execute(conn)?;
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn spend_budget_rows(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        counters: Vec<BudgetCounter>,
+    ) -> Result<BudgetSpend, StoreError> {
+        // The writer runs one operation at a time: reading the counters and then adding
+        // to them cannot interleave with another spend.
+        self.write(move |conn| {
+            let grant = DbId::from(grant);
+            let exists: Option<DbId> = grants::table
+                .filter(grants::organization_id.eq(DbId::from(organization)))
+                .filter(grants::id.eq(grant))
+                .select(grants::id)
+                .get_result(conn)
+                .optional()?;
+            if exists.is_none() {
+                return Err(Abort(StoreError::NotFound));
+            }
+            let counter = |c: &BudgetCounter| {
+                grant_usage::table
+                    .filter(grant_usage::grant_id.eq(grant))
+                    .filter(grant_usage::time_window.eq(c.name))
+            };
+            for c in &counters {
+                let used: Option<i64> = counter(c)
+                    .filter(grant_usage::window_start.eq(c.start))
+                    .select(grant_usage::used)
+                    .get_result(conn)
+                    .optional()?;
+                if used.unwrap_or(0) >= c.cap {
+                    return Ok(BudgetSpend::Exhausted(c.window));
+                }
+            }
+            for c in &counters {
+                // Earlier windows of the same length are over: their counts go.
+                diesel::delete(counter(c).filter(grant_usage::window_start.lt(c.start)))
+                    .execute(conn)?;
+                diesel::insert_into(grant_usage::table)
+                    .values((
+                        grant_usage::grant_id.eq(grant),
+                        grant_usage::time_window.eq(c.name),
+                        grant_usage::window_start.eq(c.start),
+                        grant_usage::used.eq(1_i64),
+                    ))
+                    .on_conflict((
+                        grant_usage::grant_id,
+                        grant_usage::time_window,
+                        grant_usage::window_start,
+                    ))
+                    .do_update()
+                    .set(grant_usage::used.eq(grant_usage::used + 1))
+                    .execute(conn)?;
+            }
+            Ok(BudgetSpend::Spent)
         })
         .await
     }

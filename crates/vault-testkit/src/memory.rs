@@ -31,6 +31,7 @@ use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
 
+mod grants;
 mod logs;
 
 /// An in-memory store. Clones share the same data.
@@ -67,6 +68,10 @@ struct State {
     /// never listed.
     audit_events: BTreeMap<(Option<OrganizationId>, Uuid), AuditEvent>,
     audit_event_ids: HashSet<Uuid>,
+    /// Keyed by (organization, id), as credentials are.
+    grants: BTreeMap<(OrganizationId, vault_core::ids::GrantId), vault_core::grants::Grant>,
+    /// Requests counted per (grant, window, window start).
+    grant_usage: BTreeMap<(vault_core::ids::GrantId, vault_core::grants::Window, i64), u64>,
 }
 
 impl MemoryStore {
@@ -105,6 +110,7 @@ impl fmt::Debug for MemoryStore {
             .field("meta", &state.meta.len())
             .field("request_logs", &state.request_logs.len())
             .field("audit_events", &state.audit_events.len())
+            .field("grants", &state.grants.len())
             .finish()
     }
 }
@@ -315,6 +321,16 @@ impl CredentialStore for MemoryStore {
             .collect();
         for key in numbers {
             state.versions.remove(&key);
+        }
+        let grants: Vec<_> = state
+            .grants
+            .iter()
+            .filter(|(_, grant)| grant.credential_id == id)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in grants {
+            state.grants.remove(&key);
+            state.grant_usage.retain(|(grant, _, _), _| *grant != key.1);
         }
         state.push_audit(audit);
         Ok(())

@@ -22,6 +22,7 @@
 mod access_keys;
 mod credentials;
 mod fixtures;
+mod grants;
 mod guarded;
 mod logs;
 mod organizations;
@@ -46,6 +47,11 @@ pub use fixtures::{
     new_organization, random_hash, sample_access_key, sample_allowed_hosts, sample_audit_event,
     sample_change_audit, sample_credential, sample_kind, sample_organization, sample_request_log,
     sample_sealed, sample_time, sample_version,
+};
+pub use grants::{
+    budgets_count_every_window_or_none, concurrent_spends_never_pass_the_cap,
+    delete_grant_removes_it_with_its_counts, deleting_a_credential_deletes_its_grants,
+    grant_round_trip, grants_are_isolated_and_need_their_credential,
 };
 pub use guarded::Guarded;
 pub use logs::{
@@ -156,6 +162,12 @@ macro_rules! store_conformance {
             prune_log_deletes_only_entries_older_than_the_cutoff,
             prune_log_honours_the_batch_size_oldest_first,
             exclusive_runs_one_batch_of_a_job_at_a_time,
+            grant_round_trip,
+            grants_are_isolated_and_need_their_credential,
+            delete_grant_removes_it_with_its_counts,
+            deleting_a_credential_deletes_its_grants,
+            budgets_count_every_window_or_none,
+            concurrent_spends_never_pass_the_cap,
         }
     };
     ($factory:expr) => {

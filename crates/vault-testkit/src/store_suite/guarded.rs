@@ -7,11 +7,13 @@ use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{Credential, StoredCredential};
-use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
+use vault_core::grants::{Grant, Grantee, Window};
+use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
+    AccessKeyStore, BudgetSpend, CredentialStore, CredentialWrite, GrantStore, JobName, JobStore,
+    KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore, SealedStore,
+    StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -262,5 +264,51 @@ impl<S: SealedStore, G: Send + Sync + 'static> SealedStore for Guarded<S, G> {
 
     async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
         self.store.replace_sealed(row, new).await
+    }
+}
+
+impl<S: GrantStore, G: Send + Sync + 'static> GrantStore for Guarded<S, G> {
+    async fn insert_grant(&self, grant: &Grant, audit: &AuditEvent) -> Result<(), StoreError> {
+        self.store.insert_grant(grant, audit).await
+    }
+
+    async fn list_grants(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.store.list_grants(organization, credential).await
+    }
+
+    async fn grants_of(
+        &self,
+        organization: OrganizationId,
+        grantees: &[Grantee],
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.store.grants_of(organization, grantees).await
+    }
+
+    async fn delete_grant(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        id: GrantId,
+        audit: &AuditEvent,
+    ) -> Result<Grant, StoreError> {
+        self.store
+            .delete_grant(organization, credential, id, audit)
+            .await
+    }
+
+    async fn spend_budget(
+        &self,
+        organization: OrganizationId,
+        grant: GrantId,
+        caps: &[(Window, u64)],
+        now: OffsetDateTime,
+    ) -> Result<BudgetSpend, StoreError> {
+        self.store
+            .spend_budget(organization, grant, caps, now)
+            .await
     }
 }

@@ -1,0 +1,10 @@
+DROP TABLE grant_usage;
+DROP TABLE grants;
+DELETE FROM audit_events WHERE action IN ('grant.create', 'grant.revoke');
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_action_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_action_check CHECK (
+    action IN (
+        'credential.create', 'credential.update', 'credential.delete', 'credential.use',
+        'access_key.create', 'access_key.revoke', 'authentication.failure'
+    )
+);
