@@ -105,6 +105,10 @@ pub async fn grant_round_trip<S: Store>(store: &S) {
         "grants_of",
     );
     assert_eq!(of_both, std::slice::from_ref(&full));
+    assert!(
+        must(store.grants_of(org, &[]).await, "grants_of nobody").is_empty(),
+        "no grantee, no grant"
+    );
     let events = events_about(store, org, *full.id.as_uuid()).await;
     assert_eq!(events.len(), 1, "the grant's audit event");
     assert_eq!(events[0].action, AuditAction::GrantCreate);
