@@ -4,6 +4,8 @@
 //! and a budget of how many. A principal without an organization-wide use scope may use
 //! a credential only through a grant whose rules fit the request.
 
+pub mod authority;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
