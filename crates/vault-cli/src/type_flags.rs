@@ -260,6 +260,14 @@ mod tests {
         }))
     }
 
+    const MODE: FieldShape = FieldShape::Choice {
+        options: &["a", "b"],
+    };
+    const WINDOW: FieldShape = FieldShape::Integer {
+        minimum: 1,
+        maximum: 9,
+    };
+
     /// A command with the flags of the fields a new type might have.
     fn command(fields: &[&'static FieldSpec]) -> Command {
         fields
@@ -284,19 +292,8 @@ mod tests {
         let fields = [
             field("accessKeyId", FieldShape::Text { max_length: 64 }),
             field("endpointUrl", FieldShape::Url),
-            field(
-                "mode",
-                FieldShape::Choice {
-                    options: &["a", "b"],
-                },
-            ),
-            field(
-                "windowSeconds",
-                FieldShape::Integer {
-                    minimum: 1,
-                    maximum: 9,
-                },
-            ),
+            field("mode", MODE),
+            field("windowSeconds", WINDOW),
             field("regions", FieldShape::TextList),
             field("labels", FieldShape::Object),
             field(
@@ -358,21 +355,7 @@ mod tests {
 
     #[test]
     fn values_outside_a_choice_or_range_are_refused() {
-        let fields = [
-            field(
-                "mode",
-                FieldShape::Choice {
-                    options: &["a", "b"],
-                },
-            ),
-            field(
-                "windowSeconds",
-                FieldShape::Integer {
-                    minimum: 1,
-                    maximum: 9,
-                },
-            ),
-        ];
+        let fields = [field("mode", MODE), field("windowSeconds", WINDOW)];
         for bad in [["--mode", "c"], ["--window-seconds", "10"]] {
             assert!(
                 command(&fields)
