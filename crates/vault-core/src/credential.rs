@@ -1,6 +1,6 @@
 //! Credentials: what every credential has (name, description, destinations, expiry,
 //! versions) and the values several types share. Each type's own fields are in its module
-//! of [`credential_types`](crate::credential_types).
+//! of [`credential_types`](mod@crate::credential_types).
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

@@ -1,6 +1,6 @@
 //! Unvalidated input for creating and patching credentials, and the rules every type
 //! shares (name, description, expiry, allowed hosts); each type's own rules are in its
-//! module of [`credential_types`](crate::credential_types).
+//! module of [`credential_types`](mod@crate::credential_types).
 //!
 //! Input is flat, as the REST contract's bodies are: every field of every type sits side
 //! by side, and the credential type decides which of them apply.
