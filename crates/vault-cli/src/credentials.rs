@@ -82,7 +82,7 @@ async fn create(api: &Api, args: CreateArgs, json: bool) -> Result<(), CliError>
     public_fields(&mut body, kind, &args.fields, None)?;
     check_secret_names(kind, &args.fields.typed)?;
     let source = source(&args.secret);
-    let chosen = |field: &str| text(&Value::Object(body.clone()), field);
+    let chosen = |field: &str| text_of(&body, field);
     let mut secrets = Map::new();
     insert_secrets(&mut secrets, kind, &chosen, &source, &|field| {
         args.fields.typed.secret_names(field.name).to_vec()
@@ -143,9 +143,7 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
         .map(|(field, _)| *field);
     if args.rotate_secret || source != Source::Prompt {
         // A public field decides which secrets apply: its new value, else its current one.
-        let chosen = |field: &str| {
-            text(&Value::Object(body.clone()), field).or_else(|| text(&current.body, field))
-        };
+        let chosen = |field: &str| text_of(&body, field).or_else(|| text(&current.body, field));
         // Prompting for a secret map's entries: the ones named, else its current ones.
         let names = |field: &FieldSpec| -> Vec<String> {
             let given = args.fields.typed.secret_names(field.name);
@@ -171,12 +169,7 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
         insert_secrets(&mut secrets, kind, &chosen, &source, &names)?;
         body.extend(secrets);
     } else if let Some(field) = named {
-        let flag = credential_types::spec(kind)
-            .fields
-            .iter()
-            .find(|f| f.name == field)
-            .map(|f| type_flags::flags_of(f).join(", --"))
-            .unwrap_or_default();
+        let flag = type_flags::flags_for(field);
         return Err(CliError::usage(format!(
             "--{flag} names {field} whose new values are read: add --rotate-secret"
         )));
@@ -275,7 +268,11 @@ fn source(args: &SecretArgs) -> Source {
 }
 
 fn text(object: &Value, field: &str) -> Option<String> {
-    object.get(field).and_then(Value::as_str).map(str::to_owned)
+    object.as_object().and_then(|map| text_of(map, field))
+}
+
+fn text_of(map: &Map<String, Value>, field: &str) -> Option<String> {
+    map.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
 /// The public fields given as flags, in the API's spelling. On update, `current` is the
@@ -408,24 +405,12 @@ fn insert_secrets(
 
 /// Refuses names of secret entries given for a type without such entries.
 fn check_secret_names(kind: CredentialType, typed: &TypeFlags) -> Result<(), CliError> {
-    let spec = credential_types::spec(kind);
     for (field, given) in &typed.given {
         if matches!(given, Given::SecretNames(_)) && !credential_types::takes(kind, field) {
-            let types: Vec<&str> = credential_types::SPECS
-                .iter()
-                .filter(|s| s.field_names().any(|name| name == *field))
-                .map(|s| s.credential_type.as_str())
-                .collect();
-            let flag = spec
-                .fields
-                .iter()
-                .chain(credential_types::SPECS.iter().flat_map(|s| s.fields))
-                .find(|f| f.name == *field)
-                .map(|f| type_flags::flags_of(f).join(", --"))
-                .unwrap_or_default();
             return Err(CliError::usage(format!(
-                "--{flag} is for {} credentials, not {kind}",
-                types.join(" and ")
+                "--{} is for {} credentials, not {kind}",
+                type_flags::flags_for(field),
+                type_flags::types_taking(field).join(" and ")
             )));
         }
     }

@@ -61,6 +61,25 @@ fn flagged_fields() -> Vec<(&'static FieldSpec, Vec<&'static str>)> {
     fields
 }
 
+/// The flags of the field named `name`, for a message (`header`, or
+/// `placement-in, --placement-name, --placement-prefix`).
+pub(crate) fn flags_for(name: &str) -> String {
+    flagged_fields()
+        .into_iter()
+        .find(|(field, _)| field.name == name)
+        .map(|(field, _)| flags_of(field).join(", --"))
+        .unwrap_or_default()
+}
+
+/// The types that take the field named `name`.
+pub(crate) fn types_taking(name: &str) -> Vec<&'static str> {
+    flagged_fields()
+        .into_iter()
+        .find(|(field, _)| field.name == name)
+        .map(|(_, types)| types)
+        .unwrap_or_default()
+}
+
 /// `clientId` -> `client-id`.
 pub(crate) fn kebab(name: &str) -> String {
     let mut flag = String::with_capacity(name.len() + 4);

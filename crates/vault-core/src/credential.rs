@@ -252,6 +252,16 @@ impl JwtAlgorithm {
     pub const fn uses_shared_secret(self) -> bool {
         matches!(self, Self::HS256 | Self::HS384 | Self::HS512)
     }
+
+    /// The secret field that holds the key this algorithm signs with.
+    #[must_use]
+    pub const fn key_field(self) -> &'static str {
+        if self.uses_shared_secret() {
+            "secret"
+        } else {
+            "privateKey"
+        }
+    }
 }
 
 impl FromStr for JwtAlgorithm {

@@ -39,7 +39,7 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 /// The secret values of an opened credential (every header value, for custom).
 fn opened_values(secrets: &CredentialSecrets) -> Vec<String> {
     secrets
-        .exposed_values()
+        .secret_strings()
         .map(|s| s.expose_secret().to_owned())
         .collect()
 }

@@ -211,12 +211,7 @@ impl TypeRules for Config {
 
     /// The restored key must be of the family the algorithm signs with.
     fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
-        let field = if self.algorithm.uses_shared_secret() {
-            "secret"
-        } else {
-            "privateKey"
-        };
-        if secrets.text(field).is_some() {
+        if secrets.text(self.algorithm.key_field()).is_some() {
             Ok(())
         } else {
             Err(format!(

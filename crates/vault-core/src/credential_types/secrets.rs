@@ -84,8 +84,9 @@ impl CredentialSecrets {
         }
     }
 
-    /// Every secret string, map entries included, for checks that look for them.
-    pub fn exposed_values(&self) -> impl Iterator<Item = &SecretString> {
+    /// Every secret string, map entries included (still wrapped), for checks that look for
+    /// them.
+    pub fn secret_strings(&self) -> impl Iterator<Item = &SecretString> {
         self.values.values().flat_map(|value| match value {
             SecretValue::Text(text) => vec![text],
             SecretValue::Map(map) => map.values().collect(),

@@ -210,11 +210,7 @@ impl<S: Store> Vault<S> {
         algorithm: crate::credential::JwtAlgorithm,
         secrets: &CredentialSecrets,
     ) -> Result<(), VaultError> {
-        let field = if algorithm.uses_shared_secret() {
-            "secret"
-        } else {
-            "privateKey"
-        };
+        let field = algorithm.key_field();
         let Some(key) = secrets.text(field) else {
             return Err(VaultError::Cipher(CipherError::Malformed));
         };

@@ -307,7 +307,7 @@ impl<S: Store> Vault<S> {
         config: &JwtConfig,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
         let secrets = self.open_secrets(stored)?;
-        let Some(key) = secrets.text("secret").or(secrets.text("privateKey")) else {
+        let Some(key) = secrets.text(config.algorithm.key_field()) else {
             return Err(VaultError::Cipher(CipherError::Malformed).into());
         };
         let now = self.clock.now();
