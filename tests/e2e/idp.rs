@@ -148,7 +148,7 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
     // HS256 (a shared secret), with the scopes to write.
     let writer = hs256(&idp.claims(
         "alice@example.com",
-        "openid credentials:read credentials:write credentials:use access-keys:manage",
+        "openid credentials:read credentials:write credentials:use-all access-keys:manage",
     ));
     let mut body = bearer_credential();
     body["allowedHosts"] = json!([upstream.origin()]);

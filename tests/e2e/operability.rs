@@ -137,7 +137,8 @@ async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is
     for (pattern, item) in served["paths"].as_object().expect("paths") {
         let path = pattern
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
-            .replace("{number}", "1");
+            .replace("{number}", "1")
+            .replace("{grantId}", &uuid::Uuid::new_v4().to_string());
         assert!(!path.contains('{'), "an unknown parameter in {pattern}");
         for (method, operation) in item.as_object().expect("path item") {
             if method == "parameters" {

@@ -836,6 +836,10 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
     let user = api
         .access_key(&admin, "limited", &["credentials:use"])
         .await;
+    // Without `credentials:use-all`, a key uses only what it is granted.
+    let grant = api
+        .grant(&id, &admin, &json!({"principal": format!("key:{}", user.id)}))
+        .await;
     vault.canaries.push(reader.secret.clone());
     vault.canaries.push(user.secret.clone());
 
@@ -875,6 +879,7 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
         assert_eq!(item["method"], "GET");
         assert_eq!(item["host"], format!("127.0.0.1:{}", upstream.port));
         assert_eq!(item["accessKeyId"], user.id.as_str());
+        assert_eq!(item["via"], format!("grant:{grant}"));
         assert!(item["latencyMs"].as_f64().is_some_and(|l| l >= 0.0));
         assert!(item["at"].as_str().is_some());
     }
@@ -927,6 +932,7 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
     assert_eq!(count("credential.create", "success:"), 1, "{actions:?}");
     assert_eq!(count("credential.delete", "success:"), 1);
     assert_eq!(count("credential.use", "success:"), 3);
+    assert_eq!(count("grant.create", "success:"), 1);
     assert_eq!(count("credential.use", "failure:insufficient-scope"), 1);
     // The bootstrap admin key and the two made here.
     assert_eq!(count("access_key.create", "success:"), 3);

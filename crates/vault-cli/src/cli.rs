@@ -89,7 +89,8 @@ pub(crate) enum AccessKeysCommand {
         #[arg(long)]
         name: String,
         /// A scope the key grants (repeat): credentials:read, credentials:write,
-        /// credentials:route, credentials:use, access-keys:manage, audit:read, keys:read.
+        /// credentials:route, credentials:use, credentials:use-all, access-keys:manage,
+        /// audit:read, keys:read.
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).

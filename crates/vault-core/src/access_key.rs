@@ -46,11 +46,15 @@ pub enum Scope {
     /// is as sensitive as reading it, so `credentials:write` alone cannot.
     #[serde(rename = "credentials:route")]
     CredentialsRoute,
+    /// Use every credential of the organization without a grant. Without it, a key with
+    /// `credentials:use` uses only the credentials granted to it (see [`crate::grants`]).
+    #[serde(rename = "credentials:use-all")]
+    CredentialsUseAll,
 }
 
 impl Scope {
     /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
@@ -58,6 +62,7 @@ impl Scope {
         Self::AuditRead,
         Self::KeysRead,
         Self::CredentialsRoute,
+        Self::CredentialsUseAll,
     ];
 
     /// The wire name.
@@ -71,6 +76,7 @@ impl Scope {
             Self::AuditRead => "audit:read",
             Self::KeysRead => "keys:read",
             Self::CredentialsRoute => "credentials:route",
+            Self::CredentialsUseAll => "credentials:use-all",
         }
     }
 }
@@ -87,7 +93,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, access-keys:manage, audit:read, keys:read",
+                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, credentials:use-all, access-keys:manage, audit:read, keys:read",
             )
         })
     }
@@ -321,6 +327,9 @@ pub struct Principal {
     pub subject: Option<String>,
     /// Granted scopes.
     pub scopes: BTreeSet<Scope>,
+    /// The groups or roles the identity-provider token names in its configured claim,
+    /// which grants may be made to (empty for access keys).
+    pub groups: Vec<String>,
     /// When the principal stops being valid: the access key's expiry, or the
     /// identity-provider token's `exp`. Keys it creates never outlive it.
     pub expires_at: Option<OffsetDateTime>,
@@ -335,6 +344,7 @@ impl Principal {
             access_key_id: None,
             subject: None,
             scopes: Scope::ALL.into_iter().collect(),
+            groups: Vec::new(),
             expires_at: None,
         }
     }

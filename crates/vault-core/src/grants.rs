@@ -24,6 +24,13 @@ pub const MAX_PATH_PATTERNS: usize = 32;
 /// The longest path pattern, in bytes.
 pub const MAX_PATH_PATTERN_BYTES: usize = 512;
 
+/// True for a subject or group name a grant may name: 1 to [`MAX_GRANTEE_NAME_BYTES`]
+/// bytes without control characters.
+#[must_use]
+pub fn is_valid_grantee_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_GRANTEE_NAME_BYTES && !name.chars().any(char::is_control)
+}
+
 /// Who a grant is for. Written `key:<access key id>`, `subject:<sub>` or `group:<name>`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Grantee {
@@ -52,9 +59,7 @@ impl FromStr for Grantee {
         let (kind, name) = raw.split_once(':').ok_or_else(|| {
             refuse("must be key:<access key id>, subject:<subject> or group:<group>")
         })?;
-        let name_ok = !name.is_empty()
-            && name.len() <= MAX_GRANTEE_NAME_BYTES
-            && !name.chars().any(char::is_control);
+        let name_ok = is_valid_grantee_name(name);
         match kind {
             "key" => name
                 .parse()
@@ -177,6 +182,13 @@ impl From<PathPattern> for String {
     }
 }
 
+/// True when `path` percent-encodes a slash, a backslash or a dot: an upstream that
+/// decodes them could read a path the patterns never saw (`/v1/charges/..%2Fadmin`).
+fn hides_separators(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    ["%2f", "%5c", "%2e"].iter().any(|code| lower.contains(code))
+}
+
 /// The requests a grant allows: any of `methods` (all when empty) to a path matching any
 /// of `paths` (all when empty), on the credential's allowed hosts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,7 +265,24 @@ impl RequestRules {
         if !self.methods.is_empty() && !self.methods.contains(method) {
             return Err(BrokenRule::Method);
         }
-        if !self.paths.is_empty() && !self.paths.iter().any(|p| p.matches(path)) {
+        if !self.paths.is_empty()
+            && (hides_separators(path) || !self.paths.iter().any(|p| p.matches(path)))
+        {
+            return Err(BrokenRule::Path);
+        }
+        Ok(())
+    }
+
+    /// Checks a use that names no request (an embedder applying the credential itself):
+    /// only rules that allow every request let it through.
+    ///
+    /// # Errors
+    /// The first rule that limits requests.
+    pub fn check_unnamed(&self) -> Result<(), BrokenRule> {
+        if !self.methods.is_empty() {
+            return Err(BrokenRule::Method);
+        }
+        if !self.paths.is_empty() {
             return Err(BrokenRule::Path);
         }
         Ok(())
@@ -408,6 +437,24 @@ impl Budget {
             };
             cap.map(|cap| (window, cap))
         })
+    }
+}
+
+/// What allowed a use, as audit events and request-log entries record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// An organization-wide scope: `credentials:use-all`.
+    Organization,
+    /// This grant.
+    Grant(GrantId),
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Organization => f.write_str(crate::access_key::Scope::CredentialsUseAll.as_str()),
+            Self::Grant(id) => write!(f, "grant:{id}"),
+        }
     }
 }
 

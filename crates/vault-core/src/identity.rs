@@ -133,6 +133,7 @@ pub struct VerifiedIdentity {
     organization_id: OrganizationId,
     subject: String,
     scopes: BTreeSet<Scope>,
+    groups: Vec<String>,
     expires_at: Option<OffsetDateTime>,
 }
 
@@ -156,8 +157,27 @@ impl VerifiedIdentity {
             organization_id,
             subject: subject.to_owned(),
             scopes,
+            groups: Vec::new(),
             expires_at: None,
         })
+    }
+
+    /// The groups or roles the token names in the configured claim: grants made to
+    /// `group:<name>` apply to it. Names a grant could not name (empty, too long, with
+    /// control characters) are dropped.
+    #[must_use]
+    pub fn with_groups(mut self, groups: impl IntoIterator<Item = String>) -> Self {
+        self.groups = groups
+            .into_iter()
+            .filter(|g| crate::grants::is_valid_grantee_name(g))
+            .collect();
+        self
+    }
+
+    /// The groups, as [`Self::with_groups`] set them.
+    #[must_use]
+    pub fn groups(&self) -> &[String] {
+        &self.groups
     }
 
     /// The token's expiry (its `exp`): access keys this identity creates never outlive it.
@@ -191,10 +211,17 @@ impl VerifiedIdentity {
         &self.scopes
     }
 
-    /// The parts: organization, subject, scopes.
+    /// The principal this identity acts as.
     #[must_use]
-    pub fn into_parts(self) -> (OrganizationId, String, BTreeSet<Scope>) {
-        (self.organization_id, self.subject, self.scopes)
+    pub fn into_principal(self) -> crate::access_key::Principal {
+        crate::access_key::Principal {
+            organization_id: self.organization_id,
+            access_key_id: None,
+            subject: Some(self.subject),
+            scopes: self.scopes,
+            groups: self.groups,
+            expires_at: self.expires_at,
+        }
     }
 }
 
@@ -205,6 +232,7 @@ impl fmt::Debug for VerifiedIdentity {
             .field("organization_id", &self.organization_id)
             .field("subject", &self.subject)
             .field("scopes", &self.scopes)
+            .field("groups", &self.groups)
             .field("expires_at", &self.expires_at)
             .finish()
     }

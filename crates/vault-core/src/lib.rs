@@ -38,7 +38,7 @@ pub use credential::{
 };
 pub use egress::AllowedHosts;
 pub use identity::{IdentityError, IdentityRefusal, IdentityVerifier, VerifiedIdentity};
-pub use ids::{AccessKeyId, CredentialId, OrganizationId};
+pub use ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use jwt::{JwtSigner, NoJwtSigner};
 pub use store::{Store, StoreError};

@@ -267,6 +267,7 @@ mod tests {
             at: time::OffsetDateTime::UNIX_EPOCH,
             access_key_id: None,
             actor_subject: None,
+            via: None,
         })
     }
 

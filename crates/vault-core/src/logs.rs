@@ -66,6 +66,8 @@ pub struct RequestLogEntry {
     /// The identity-provider subject that asked for it, when a token of the configured
     /// identity provider authenticated the request rather than an access key.
     pub actor_subject: Option<String>,
+    /// What allowed the use (a [`Via`](crate::grants::Via), as text).
+    pub via: Option<String>,
 }
 
 /// What an audit event records.
@@ -206,6 +208,10 @@ pub struct AuditEvent {
     /// at the first failure and then as one event per window counting the rest (see
     /// `vault/flood.rs`).
     pub count: u32,
+    /// For a use that went ahead, what allowed it: `grant:<id>`, or
+    /// `credentials:use-all` for an organization-wide scope (see
+    /// [`Via`](crate::grants::Via)).
+    pub via: Option<String>,
 }
 
 /// Which request-log entries to list: newest first, before the cursor.

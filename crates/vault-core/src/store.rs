@@ -388,7 +388,10 @@ pub enum BudgetSpend {
 /// - `delete_grant` MUST fail with [`StoreError::NotFound`] when the grant does not exist
 ///   for that credential in `organization`, and otherwise delete it with its budget
 ///   counters and write `audit`, in one transaction; it returns the grant deleted.
-/// - Deleting a credential MUST delete its grants and their counters with it.
+/// - Deleting a credential MUST delete its grants and their counters with it; revoking
+///   an access key ([`AccessKeyStore::revoke_access_key`]) MUST delete, in its
+///   transaction, the grants it made (`granted_by`) and the grants to it, with their
+///   counters.
 /// - `spend_budget` MUST count one request in the current window of every cap of `caps`
 ///   (windows as [`Window::start`] places `now`), or in none when any is at its cap, and
 ///   say which: atomically, so that concurrent callers, on every replica, never count

@@ -26,6 +26,7 @@ mod credentials;
 mod encryption_keys;
 mod errors;
 mod flood;
+mod grants;
 mod history;
 mod paging;
 mod rebind;

@@ -313,6 +313,34 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
             "The credential changed since the version If-Match names; read it again (its ETag) and retry."
                 .to_owned(),
         ),
+        VaultError::NotGranted => (
+            StatusCode::FORBIDDEN,
+            "not-granted",
+            "Not granted",
+            "No grant lets this access key or token use this credential: ask for a grant, or use a key with `credentials:use-all`."
+                .to_owned(),
+        ),
+        VaultError::RequestNotGranted(rule) => (
+            StatusCode::FORBIDDEN,
+            "request-not-granted",
+            "Request not granted",
+            format!(
+                "Your grant of this credential does not allow this request: it is outside the grant's {}.",
+                rule.field()
+            ),
+        ),
+        VaultError::BudgetExhausted { window, retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "budget-exhausted",
+            "Budget exhausted",
+            match retry_after {
+                Some(seconds) => format!(
+                    "Your grant's {} budget is spent; nothing was sent. Retry in {seconds} s.",
+                    window.as_str()
+                ),
+                None => "Your grant's total budget is spent; nothing was sent, and it does not refill: ask for a new grant.".to_owned(),
+            },
+        ),
         VaultError::Cipher(vault_core::CipherError::UnknownKey(key)) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "encryption-key-missing",
@@ -386,6 +414,7 @@ impl ResponseError for ApiError {
                 unknown = shorten(name);
                 Some(unknown.as_str())
             }
+            Self::Vault(VaultError::RequestNotGranted(rule)) => Some(rule.field()),
             _ => errors.first().map(|e| e.field),
         };
         let body = Problem {
@@ -412,6 +441,13 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited(wait) => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds(*wait)));
+            }
+            // A spent total never refills: no retry would help, so none is suggested.
+            Self::Vault(VaultError::BudgetExhausted {
+                retry_after: Some(seconds),
+                ..
+            }) => {
+                response.insert_header((header::RETRY_AFTER, (*seconds).max(1)));
             }
             // Every 503, a shared one from a token fetch included, is worth retrying soon.
             Self::ProxyCallerBusy => {

@@ -8,6 +8,7 @@ pub mod context;
 mod credential_types;
 mod credentials;
 mod error;
+mod grants;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -131,6 +132,15 @@ route_table! {
         get => access_keys::list::<S>,
     }
     "/access-keys/{id}" => { delete => access_keys::revoke::<S> }
+    "/credentials/{id}/grants" => {
+        post => grants::create::<S>,
+        get => grants::list::<S>,
+    }
+    "/credentials/{id}/grants/{grantId}" => {
+        get => grants::get::<S>,
+        delete => grants::revoke::<S>,
+    }
+    "/grants" => { get => grants::of_principal::<S> }
 }
 
 /// The route pattern a request matched (`/credentials/{id}`), set on each resource.

@@ -17,8 +17,10 @@ use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 mod credential_schemas;
+mod grant_schemas;
 
 use credential_schemas::CredentialSchemas;
+pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
 
 /// The document.
 #[derive(OpenApi)]
@@ -52,6 +54,11 @@ use credential_schemas::CredentialSchemas;
         crate::access_keys::create,
         crate::access_keys::list,
         crate::access_keys::revoke,
+        crate::grants::create,
+        crate::grants::list,
+        crate::grants::get,
+        crate::grants::revoke,
+        crate::grants::of_principal,
         crate::console::index,
         crate::console::script,
         crate::console::styles,
@@ -67,6 +74,7 @@ use credential_schemas::CredentialSchemas;
         (name = "usage", description = "Applying credentials to outgoing requests, and their logs."),
         (name = "versions", description = "Secret-value history, restore, and encryption-key status."),
         (name = "access-keys", description = "The organization's API access keys."),
+        (name = "grants", description = "Who may use which credential, for which requests, and how much. A key without `credentials:use-all` uses only the credentials granted to it."),
         (name = "console", description = "The web console: a page and its script and styles, embedded in the binary; no access key needed to load them."),
     )
 )]
@@ -426,6 +434,10 @@ pub(crate) struct RequestLogSchema {
     at: String,
     #[schema(format = Uuid)]
     access_key_id: Option<String>,
+    /// The identity provider's subject, when one of its tokens asked.
+    actor_subject: Option<String>,
+    /// What allowed the use: `grant:<id>`, or `credentials:use-all`.
+    via: Option<String>,
 }
 
 /// A page of request-log entries, newest first.
@@ -470,6 +482,10 @@ pub(crate) struct AuditEventSchema {
     /// one written at once, counted over a minute and written as one event.
     #[schema(minimum = 1)]
     count: u32,
+    /// The identity provider's subject that acted, when one of its tokens authenticated.
+    actor_subject: Option<String>,
+    /// For a use that went ahead: what allowed it, `grant:<id>` or `credentials:use-all`.
+    via: Option<String>,
 }
 
 /// A page of audit events, newest first.
@@ -491,6 +507,8 @@ pub(crate) enum Scope {
     CredentialsRoute,
     #[serde(rename = "credentials:use")]
     CredentialsUse,
+    #[serde(rename = "credentials:use-all")]
+    CredentialsUseAll,
     #[serde(rename = "access-keys:manage")]
     AccessKeysManage,
     #[serde(rename = "audit:read")]

@@ -285,6 +285,7 @@ mod tests {
             subject: None,
             scopes: BTreeSet::new(),
             expires_at: None,
+            groups: Vec::new(),
         }
     }
 
@@ -332,6 +333,7 @@ mod tests {
             subject: Some(s.to_owned()),
             scopes: BTreeSet::new(),
             expires_at: None,
+            groups: Vec::new(),
         };
         assert_eq!(limiter.check(&subject("alice")), Ok(()));
         assert!(limiter.check(&subject("alice")).is_err());

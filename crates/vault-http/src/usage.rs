@@ -88,7 +88,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
     path = "/credentials/{id}/proxy",
     operation_id = "proxyRequest",
     tag = "usage",
-    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use`. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
+    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use-all`, or `credentials:use` and a grant of the credential whose methods and paths allow the request (403 `not-granted`, or 403 `request-not-granted` naming the rule); past the grant's budget, 429 `budget-exhausted`. Nothing goes upstream on a refusal. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
     request_body(content = crate::openapi::ProxyRequestSchema, content_type = "application/json"),
     responses(
@@ -99,6 +99,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
         (status = 413, response = crate::openapi::ProblemResponse),
         (status = 415, response = crate::openapi::ProblemResponse),
         (status = 422, response = crate::openapi::ProblemResponse),
+        (status = 429, response = crate::openapi::ProblemResponse),
         (status = 502, response = crate::openapi::ProblemResponse),
         (status = 504, response = crate::openapi::ProblemResponse),
     )
@@ -239,6 +240,8 @@ struct RequestLogView<'a> {
     access_key_id: Option<AccessKeyId>,
     /// The identity provider's subject, when one of its tokens asked.
     actor_subject: Option<&'a str>,
+    /// What allowed the use: `grant:<id>` or `credentials:use-all`.
+    via: Option<&'a str>,
 }
 
 impl<'a> RequestLogView<'a> {
@@ -257,6 +260,7 @@ impl<'a> RequestLogView<'a> {
             at: e.at,
             access_key_id: e.access_key_id,
             actor_subject: e.actor_subject.as_deref(),
+            via: e.via.as_deref(),
         }
     }
 }
@@ -311,6 +315,8 @@ struct AuditEventView<'a> {
     at: OffsetDateTime,
     /// How many occurrences the event stands for (repeated failed authentications).
     count: u32,
+    /// For a use: what allowed it (`grant:<id>` or `credentials:use-all`).
+    via: Option<&'a str>,
 }
 
 impl<'a> AuditEventView<'a> {
@@ -334,6 +340,7 @@ impl<'a> AuditEventView<'a> {
             reason: e.reason.as_deref(),
             at: e.at,
             count: e.count,
+            via: e.via.as_deref(),
         }
     }
 }

@@ -104,6 +104,7 @@ async fn a_token_authenticates_as_its_subject_in_its_organization() {
             scopes: [Scope::CredentialsRead].into(),
             // The token's exp: keys this principal creates never outlive it.
             expires_at: Some(NOW + time::Duration::seconds(300)),
+            groups: Vec::new(),
         }
     );
     assert!(

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
-use vault_core::grants::Window;
+use vault_core::grants::{Grantee, Window};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::LogRecord;
 use vault_core::store::{BudgetSpend, StoreError};
@@ -49,6 +49,13 @@ const SPEND: &str = "\
     ON CONFLICT (grant_id, time_window, window_start) \
     DO UPDATE SET used = grant_usage.used + 1 WHERE grant_usage.used < $4 \
     RETURNING used";
+
+/// Deletes the grants a revoked key made or was given, with their counters.
+const END_GRANTS_OF_KEY: &str = "\
+    WITH ended AS (SELECT id FROM grants \
+        WHERE organization_id = $3 AND (granted_by = $1 OR grantee = $2)), \
+    usage AS (DELETE FROM grant_usage WHERE grant_id IN (SELECT id FROM ended)) \
+    DELETE FROM grants WHERE id IN (SELECT id FROM ended)";
 
 /// Forgets a grant's counts of earlier windows of the same length.
 const FORGET_EARLIER: &str = "\
@@ -250,8 +257,19 @@ impl SqlStore for PgStore {
                     .await
                     .optional()
                 };
+                // The grants it made and the grants to it end with it.
+                let end_grants = async {
+                    let mut conn = shared;
+                    diesel::sql_query(END_GRANTS_OF_KEY)
+                        .bind::<Id, _>(DbId::from(id))
+                        .bind::<diesel::sql_types::Text, _>(Grantee::AccessKey(id).to_string())
+                        .bind::<Id, _>(DbId::from(organization))
+                        .execute(&mut conn)
+                        .await
+                };
                 // Sent with it (pipelined); rolled back with it if there is no such key.
-                let (row, _) = futures::try_join!(revoke, record(shared, &audit))?;
+                let (row, _, _) =
+                    futures::try_join!(revoke, end_grants, record(shared, &audit))?;
                 row.ok_or(Abort(StoreError::NotFound))
             })
             .await

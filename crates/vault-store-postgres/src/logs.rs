@@ -95,6 +95,7 @@ struct AuditColumns {
     at: Vec<DbTime>,
     actor_subject: Vec<Option<String>>,
     occurrences: Vec<i64>,
+    via: Vec<Option<String>>,
 }
 
 impl AuditColumns {
@@ -109,6 +110,7 @@ impl AuditColumns {
         self.at.push(row.at);
         self.actor_subject.push(row.actor_subject);
         self.occurrences.push(row.occurrences);
+        self.via.push(row.via);
     }
 }
 
@@ -127,6 +129,7 @@ struct RequestColumns {
     at: Vec<DbTime>,
     access_key_id: Vec<Option<DbId>>,
     actor_subject: Vec<Option<String>>,
+    via: Vec<Option<String>>,
 }
 
 impl RequestColumns {
@@ -144,6 +147,7 @@ impl RequestColumns {
         self.at.push(row.at);
         self.access_key_id.push(row.access_key_id);
         self.actor_subject.push(row.actor_subject);
+        self.via.push(row.via);
     }
 }
 
@@ -165,7 +169,7 @@ impl QueryFragment<Pg> for LogBatch {
         let a = &self.audit;
         out.push_sql(
             "WITH audit AS (INSERT INTO audit_events (id, organization_id, actor, action, \
-             target, outcome, reason, at, actor_subject, occurrences) ",
+             target, outcome, reason, at, actor_subject, occurrences, via) ",
         );
         unnest!(out,
             Id => &a.id,
@@ -178,12 +182,13 @@ impl QueryFragment<Pg> for LogBatch {
             Instant => &a.at,
             Nullable<Text> => &a.actor_subject,
             BigInt => &a.occurrences,
+            Nullable<Text> => &a.via,
         );
         let r = &self.requests;
         out.push_sql(
             ") INSERT INTO request_logs (id, organization_id, credential_id, credential_name, \
              method, host, path, status, error, latency_micros, at, access_key_id, \
-             actor_subject) ",
+             actor_subject, via) ",
         );
         unnest!(out,
             Id => &r.id,
@@ -199,6 +204,7 @@ impl QueryFragment<Pg> for LogBatch {
             Instant => &r.at,
             Nullable<Id> => &r.access_key_id,
             Nullable<Text> => &r.actor_subject,
+            Nullable<Text> => &r.via,
         );
         Ok(())
     }

@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 12] = [
+const VERSIONS: [&str; 13] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -28,6 +28,7 @@ const VERSIONS: [&str; 12] = [
     "20261206131000",
     "20261207000000",
     "20261207100000",
+    "20261207200000",
 ];
 
 const INITIAL_UP: &str =
@@ -57,6 +58,9 @@ const FASTER_WRITES_DOWN: &str = include_str!(
 
 const GRANTS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-07-100000_grants/down.sql");
+
+const USE_ALL_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-07-200000_use_all/down.sql");
 
 const TYPE_NAMES_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-07-000000_credential_type_names/down.sql");
@@ -390,6 +394,9 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "{what} was stored"
         );
     }
+    conn.batch_execute(USE_ALL_DOWN)
+        .await
+        .expect("the use-all migration's down.sql runs");
     conn.batch_execute(GRANTS_DOWN)
         .await
         .expect("the grants migration's down.sql runs");
@@ -655,9 +662,11 @@ async fn an_initial_schema_with_data_upgrades() {
 }
 
 /// Keys that held every scope before `credentials:route` existed (the bootstrap admin) gain
-/// it on upgrade, so they keep doing everything; no other key gains it.
+/// it on upgrade, so they keep doing everything; no other key gains it. Keys with
+/// `credentials:use` gain `credentials:use-all` when grants arrive, their binding cleared
+/// for the vault to bind again; no other key gains it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
+async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let Some(database) = testing::empty_database().await else {
         return;
     };
@@ -665,6 +674,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        USE_ALL_DOWN,
         GRANTS_DOWN,
         TYPE_NAMES_DOWN,
         FASTER_WRITES_DOWN,
@@ -683,12 +693,14 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
            (gen_random_uuid(), '0193a000-0000-7000-8000-000000000001', 'admin', \
             sha256('a'), '[\"credentials:read\",\"credentials:write\",\"access-keys:manage\",\"credentials:use\",\"audit:read\",\"keys:read\"]', now()), \
            (gen_random_uuid(), '0193a000-0000-7000-8000-000000000001', 'writer', \
-            sha256('w'), '[\"credentials:read\",\"credentials:write\",\"credentials:use\"]', now());",
+            sha256('w'), '[\"credentials:read\",\"credentials:write\",\"credentials:use\"]', now()), \
+           (gen_random_uuid(), '0193a000-0000-7000-8000-000000000001', 'reader', \
+            sha256('r'), '[\"credentials:read\"]', now());",
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 8);
-    for (name, gains) in [("admin", 1), ("writer", 0)] {
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 9);
+    for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,
             &format!(
@@ -698,5 +710,14 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
         )
         .await;
         assert_eq!(routes, gains, "{name}");
+        let use_all = count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS count FROM access_keys, json_array_elements_text(scopes) AS s \
+                 WHERE name = '{name}' AND s = 'credentials:use-all' AND binding IS NULL"
+            ),
+        )
+        .await;
+        assert_eq!(use_all, i64::from(name != "reader"), "{name}");
     }
 }

@@ -86,6 +86,7 @@ diesel::table! {
         at -> Instant,
         access_key_id -> Nullable<Id>,
         actor_subject -> Nullable<Text>,
+        via -> Nullable<Text>,
     }
 }
 
@@ -104,6 +105,7 @@ diesel::table! {
         at -> Instant,
         actor_subject -> Nullable<Text>,
         occurrences -> BigInt,
+        via -> Nullable<Text>,
     }
 }
 

@@ -9,6 +9,7 @@ use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
+use vault_core::grants::Grantee;
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::LogRecord;
 use vault_core::store::{BudgetSpend, StoreError};
@@ -215,6 +216,22 @@ impl SqlStore for SqliteStore {
                 .get_result(conn)
                 .optional()?
                 .ok_or(Abort(StoreError::NotFound))?;
+            // The grants it made and the grants to it end with it.
+            let ended = || {
+                grants::table
+                    .filter(grants::organization_id.eq(DbId::from(organization)))
+                    .filter(
+                        grants::granted_by
+                            .eq(DbId::from(id))
+                            .or(grants::grantee.eq(Grantee::AccessKey(id).to_string())),
+                    )
+            };
+            diesel::delete(
+                grant_usage::table
+                    .filter(grant_usage::grant_id.eq_any(ended().select(grants::id))),
+            )
+            .execute(conn)?;
+            diesel::delete(ended()).execute(conn)?;
             diesel::insert_into(audit_events::table)
                 .values(&audit)
                 .execute(conn)?;

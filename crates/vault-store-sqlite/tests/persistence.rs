@@ -20,7 +20,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 10;
+const MIGRATIONS: i64 = 11;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -509,9 +509,11 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
 }
 
 /// Keys that held every scope before `credentials:route` existed (the bootstrap admin) gain
-/// it on upgrade, so they keep doing everything; no other key gains it.
+/// it on upgrade, so they keep doing everything; no other key gains it. Keys that could use
+/// every credential (`credentials:use`) gain `credentials:use-all` when grants arrive, with
+/// their binding cleared for the vault to bind again; no other key gains it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
+async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     const BEFORE_ROUTE: usize = 4;
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("vault.db");
@@ -526,6 +528,7 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
             "writer",
             r#"["credentials:read","credentials:write","credentials:use"]"#,
         ),
+        ("reader", r#"["credentials:read"]"#),
     ];
     {
         let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
@@ -560,13 +563,18 @@ async fn keys_that_held_every_scope_gain_the_route_scope_on_upgrade() {
         struct Scopes {
             #[diesel(sql_type = Text)]
             scopes: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<Binary>)]
+            binding: Option<Vec<u8>>,
         }
-        let row: Scopes = diesel::sql_query("SELECT scopes FROM access_keys WHERE name = ?")
+        let row: Scopes = diesel::sql_query("SELECT scopes, binding FROM access_keys WHERE name = ?")
             .bind::<Text, _>(name)
             .get_result(&mut conn)
             .expect("the key");
         let scopes: Vec<String> = serde_json::from_str(&row.scopes).expect("a JSON array");
         let routes = scopes.iter().filter(|s| *s == "credentials:route").count();
         assert_eq!(routes, usize::from(name == "admin"), "{name}: {scopes:?}");
+        let use_all = scopes.iter().filter(|s| *s == "credentials:use-all").count();
+        assert_eq!(use_all, usize::from(name != "reader"), "{name}: {scopes:?}");
+        assert!(row.binding.is_none(), "{name}: left for the vault to bind");
     }
 }

@@ -152,6 +152,23 @@ impl State {
     }
 
     /// Appends a checked audit event.
+    /// Ends the grants key `id` made or was given, with their counters.
+    fn end_grants_of_key(&mut self, organization: OrganizationId, id: AccessKeyId) {
+        let grantee = vault_core::grants::Grantee::AccessKey(id);
+        let ended: Vec<_> = self
+            .grants
+            .iter()
+            .filter(|((org, _), g)| {
+                *org == organization && (g.granted_by == Some(id) || g.grantee == grantee)
+            })
+            .map(|(key, _)| *key)
+            .collect();
+        for key in ended {
+            self.grants.remove(&key);
+            self.grant_usage.retain(|(grant, _, _), _| *grant != key.1);
+        }
+    }
+
     fn push_audit(&mut self, event: &AuditEvent) {
         self.audit_event_ids.insert(event.id);
         self.audit_events
@@ -442,7 +459,9 @@ impl AccessKeyStore for MemoryStore {
             .ok_or(StoreError::NotFound)?;
         // The first revocation is the one that counts (audit, "revoked since").
         stored.key.revoked_at.get_or_insert(at);
-        Ok(stored.key.clone())
+        let key = stored.key.clone();
+        state.end_grants_of_key(organization, id);
+        Ok(key)
     }
 
     async fn touch_access_key(

@@ -15,11 +15,13 @@ use super::*;
 use crate::helpers::command;
 
 /// Every scope, as an organization's first key holds them.
-const ALL_SCOPES: [&str; 6] = [
+const ALL_SCOPES: [&str; 8] = [
     "credentials:read",
     "credentials:write",
+    "credentials:route",
     "access-keys:manage",
     "credentials:use",
+    "credentials:use-all",
     "audit:read",
     "keys:read",
 ];

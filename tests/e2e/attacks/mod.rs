@@ -188,7 +188,7 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
         secret: a_key,
     } = vault
         .api
-        .access_key(&vault.token, "k", &["credentials:use"])
+        .access_key(&vault.token, "k", &["credentials:use-all"])
         .await;
     let before = vault.snapshot(&vault.token).await;
 

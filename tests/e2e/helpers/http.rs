@@ -212,6 +212,19 @@ impl Api {
         self.call(Method::DELETE, &path, key, None).await
     }
 
+    /// `POST /credentials/{id}/grants`.
+    pub(crate) async fn create_grant(&self, id: &str, key: &str, body: &Value) -> Reply {
+        let path = format!("/credentials/{id}/grants");
+        self.call(Method::POST, &path, key, Some(body)).await
+    }
+
+    /// A grant of credential `id` made with `key` (which must be allowed to: 201); its id.
+    pub(crate) async fn grant(&self, id: &str, key: &str, body: &Value) -> String {
+        let reply = self.create_grant(id, key, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "grant {body}: {}", reply.body);
+        reply.json().id()
+    }
+
     /// `GET /admin/keys`, which must answer 200: the rows under each encryption key.
     pub(crate) async fn admin_keys(&self, key: &str) -> Value {
         self.get_json("/admin/keys", key).await

@@ -35,9 +35,10 @@ pub enum UseRefusal {
     RequestNotGranted(BrokenRule),
 }
 
-/// The grant that lets one of `grantees` send `method` to `path` with the credential:
-/// among `grants` (the credential's), the first by id that is theirs, unexpired, and whose
-/// rules allow the request.
+/// The grant that lets one of `grantees` send `request` (method and normalized path) with
+/// the credential: among `grants` (the credential's), the first by id that is theirs,
+/// unexpired, and whose rules allow the request. A use naming no request (`None`) needs a
+/// grant whose rules allow every request.
 ///
 /// # Errors
 /// [`UseRefusal::NotGranted`] when none of `grants` is theirs and live;
@@ -45,8 +46,7 @@ pub enum UseRefusal {
 pub fn grant_for<'g>(
     grants: &'g [Grant],
     grantees: &[Grantee],
-    method: &str,
-    path: &str,
+    request: Option<(&str, &str)>,
     now: OffsetDateTime,
 ) -> Result<&'g Grant, UseRefusal> {
     let mut broken = None;
@@ -54,7 +54,11 @@ pub fn grant_for<'g>(
         if !grantees.contains(&grant.grantee) || grant.is_expired(now) {
             continue;
         }
-        match grant.rules.check(method, path) {
+        let checked = match request {
+            Some((method, path)) => grant.rules.check(method, path),
+            None => grant.rules.check_unnamed(),
+        };
+        match checked {
             Ok(()) => return Ok(grant),
             Err(rule) => {
                 broken.get_or_insert(rule);
@@ -209,26 +213,38 @@ mod tests {
         let someone_else = grant(subject("bob"), RequestRules::default());
         let grants = [expired, someone_else, reads.clone(), writes.clone()];
         assert_eq!(
-            grant_for(&grants, &me, "GET", "/v1/charges/1", NOW),
+            grant_for(&grants, &me, Some(("GET", "/v1/charges/1")), NOW),
             Ok(&reads)
         );
         assert_eq!(
-            grant_for(&grants, &me, "POST", "/v1/refunds", NOW),
+            grant_for(&grants, &me, Some(("POST", "/v1/refunds")), NOW),
             Ok(&writes)
         );
         assert_eq!(
-            grant_for(&grants, &me, "DELETE", "/v1/charges/1", NOW),
+            grant_for(&grants, &me, Some(("DELETE", "/v1/charges/1")), NOW),
             Err(UseRefusal::RequestNotGranted(BrokenRule::Method))
         );
         assert_eq!(
-            grant_for(&grants[..3], &me, "GET", "/v1/refunds", NOW),
+            grant_for(&grants[..3], &me, Some(("GET", "/v1/refunds")), NOW),
             Err(UseRefusal::RequestNotGranted(BrokenRule::Path))
         );
         assert_eq!(
-            grant_for(&grants[..2], &me, "GET", "/v1/charges", NOW),
+            grant_for(&grants[..2], &me, Some(("GET", "/v1/charges")), NOW),
             Err(UseRefusal::NotGranted),
             "an expired grant and someone else's grant are no grant"
         );
+        assert_eq!(
+            grant_for(&grants[..3], &me, Some(("GET", "/v1/charges/..%2Fadmin")), NOW),
+            Err(UseRefusal::RequestNotGranted(BrokenRule::Path)),
+            "an encoded slash could climb out of the pattern upstream"
+        );
+        assert_eq!(
+            grant_for(&grants, &me, None, NOW),
+            Err(UseRefusal::RequestNotGranted(BrokenRule::Method)),
+            "a use naming no request needs a grant without rules"
+        );
+        let open = grant(subject("alice"), RequestRules::default());
+        assert_eq!(grant_for(&[open.clone()], &me, None, NOW), Ok(&open));
     }
 
     fn valid(grantee: Grantee, permission: Permission, rules: RequestRules) -> ValidGrant {

@@ -419,6 +419,7 @@ impl<S: Store> Vault<S> {
             reason: None,
             at: stored.key.created_at,
             count: 1,
+            via: None,
         };
         self.store.insert_access_key(&stored, &audit).await?;
         Ok(IssuedAccessKey {
@@ -435,8 +436,8 @@ impl<S: Store> Vault<S> {
         )
     }
 
-    /// Binds the keys stored before bindings existed (only the vault holds the hash key,
-    /// so no migration can). Runs whenever a vault opens the store; after the first run
+    /// Binds the keys stored before bindings existed, and those a migration changed the
+    /// scopes of (only the vault holds the hash key, so no migration can). Runs whenever a vault opens the store; after the first run
     /// there is nothing to do. Each key bound is logged, so a binding cleared behind the
     /// vault's back (to have a tampered row bound afresh) shows in the log.
     pub(super) async fn bind_unbound_access_keys(&self) -> Result<u64, StoreError> {
@@ -454,7 +455,7 @@ impl<S: Store> Vault<S> {
                         access_key = %stored.key.id,
                         organization = %stored.key.organization_id,
                         "bound an access key stored without a binding (expected once, for \
-                         keys created before bindings existed)"
+                         keys created before bindings existed or given scopes by a migration)"
                     );
                 }
             }

@@ -116,7 +116,20 @@ impl<S: Store> Vault<S> {
         target: Option<uuid::Uuid>,
         failure: Option<&str>,
     ) -> Result<(), StoreError> {
-        let event = AuditEvent {
+        let event = self.event(organization_id, actor, action, target, failure);
+        self.store.append_log(LogRecord::Audit(event)).await
+    }
+
+    /// An audit event of now, with an explicit failure reason (`None`: success).
+    pub(super) fn event(
+        &self,
+        organization_id: Option<OrganizationId>,
+        actor: Actor<'_>,
+        action: AuditAction,
+        target: Option<uuid::Uuid>,
+        failure: Option<&str>,
+    ) -> AuditEvent {
+        AuditEvent {
             id: uuid::Uuid::now_v7(),
             organization_id,
             actor: actor.key,
@@ -131,8 +144,8 @@ impl<S: Store> Vault<S> {
             reason: failure.map(str::to_owned),
             at: self.clock.now(),
             count: 1,
-        };
-        self.store.append_log(LogRecord::Audit(event)).await
+            via: None,
+        }
     }
 
     /// The audit event of a successful change, written by the store in the change's own
@@ -154,6 +167,7 @@ impl<S: Store> Vault<S> {
             reason: None,
             at: self.clock.now(),
             count: 1,
+            via: None,
         }
     }
 

@@ -166,6 +166,7 @@ impl<S: Store> Vault<S> {
                 reason: Some(repeat.reason),
                 at,
                 count,
+                via: None,
             };
             if let Err(error) = self.store.append_log(LogRecord::Audit(event)).await {
                 // Said loudly, with the count: these failures are not in the audit log.
@@ -183,19 +184,11 @@ impl<S: Store> Vault<S> {
         let now = self.clock.now();
         let (reason, signed_organization, subject) = match verifier.verify(presented, now) {
             Ok(identity) => {
-                let expires_at = identity.expires_at();
-                let (organization_id, subject, scopes) = identity.into_parts();
-                if self.organization_exists(organization_id, now).await? {
-                    return Ok(Principal {
-                        organization_id,
-                        access_key_id: None,
-                        subject: Some(subject),
-                        scopes,
-                        expires_at,
-                    });
+                if self.organization_exists(identity.organization_id(), now).await? {
+                    return Ok(identity.into_principal());
                 }
                 // Signed by the identity provider, but naming no organization of ours.
-                (UNKNOWN_ORGANIZATION, None, Some(subject))
+                (UNKNOWN_ORGANIZATION, None, Some(identity.subject().to_owned()))
             }
             Err(IdentityRefusal {
                 error: error @ IdentityError::Backend(_),
@@ -330,6 +323,7 @@ impl<S: Store> Vault<S> {
             access_key_id: Some(key.id),
             subject: None,
             scopes: key.scopes.clone(),
+            groups: Vec::new(),
             expires_at: key.expires_at,
         };
         self.remember_key(hash, key, now);

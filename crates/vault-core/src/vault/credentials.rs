@@ -187,18 +187,19 @@ impl<S: Store> Vault<S> {
         .await
     }
 
-    /// Opens a credential's secrets, for applying them to a request. The secrets stay in
-    /// memory-wiping types; nothing here logs or returns them to an API caller.
+    /// Opens a credential's secrets, for an embedder applying them itself. The secrets stay
+    /// in memory-wiping types; nothing here logs or returns them to an API caller. No grant
+    /// can bound what is done with them, so it takes `credentials:use-all`.
     ///
     /// # Errors
-    /// Not found, or a cipher failure (wrong key, tampered row).
+    /// Missing scope, not found, or a cipher failure (wrong key, tampered row).
     #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
     pub async fn open_credential(
         &self,
         who: &Principal,
         id: CredentialId,
     ) -> Result<(Credential, CredentialSecrets), VaultError> {
-        require(who, Scope::CredentialsUse)?;
+        require(who, Scope::CredentialsUseAll)?;
         let stored = self.store.get_credential(who.organization_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
         Ok((stored.credential, secrets))

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use crate::access_key::Scope;
 use crate::cipher::{CipherError, KeyId};
+use crate::grants::{BrokenRule, Window};
 use crate::identity::IdentityError;
 use crate::jwt::JwtKeyError;
 use crate::oauth2::TokenEndpointError;
@@ -77,6 +78,21 @@ pub enum VaultError {
     /// The identity verifier failed in itself (not the token's fault).
     #[error("the identity verifier failed")]
     IdentityVerifier(#[source] IdentityError),
+    /// The principal holds neither `credentials:use-all` nor a live grant of the credential.
+    #[error("no grant lets you use this credential")]
+    NotGranted,
+    /// The principal's grants of the credential do not allow this request; the rule named
+    /// is the one it broke.
+    #[error("the request is outside your grant's {}", .0.field())]
+    RequestNotGranted(BrokenRule),
+    /// The grant's budget for this window is spent; nothing was sent.
+    #[error("the grant's {} budget is spent", .window.as_str())]
+    BudgetExhausted {
+        /// The window at its cap.
+        window: Window,
+        /// Seconds until it ends (none for the total, which never does).
+        retry_after: Option<i64>,
+    },
 }
 
 impl VaultError {
@@ -105,6 +121,9 @@ impl VaultError {
             Self::TokenEndpoint(_) => "token-endpoint-failed",
             Self::Shared(error) => error.code(),
             Self::PreconditionFailed => "precondition-failed",
+            Self::NotGranted => "not-granted",
+            Self::RequestNotGranted(_) => "request-not-granted",
+            Self::BudgetExhausted { .. } => "budget-exhausted",
         }
     }
 }

@@ -9,10 +9,11 @@ use std::time::Instant;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
-use super::{Vault, VaultError, require};
+use super::{Vault, VaultError};
 use crate::access_key::{Principal, Scope};
 use crate::apply::{AppliedCredential, ProxyRequest, strip_hop_by_hop};
 use crate::cipher::{Aad, CipherError};
+use crate::grants::Via;
 use crate::credential::{
     CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
 };
@@ -87,14 +88,18 @@ impl<S: Store> Vault<S> {
     ) -> Result<AppliedCredential, VaultError> {
         let audited = AtomicBool::new(false);
         let result = async {
-            require(who, Scope::CredentialsUse)?;
+            require_use(who)?;
             let stored = self.store.get_credential(who.organization_id, id).await?;
-            self.applied(who, &stored, &audited).await
+            let grant = self.authorize_use(who, id, None).await?;
+            let via = self.spend_grant(grant.as_ref()).await?;
+            let applied = self.applied(who, &stored, via, &audited).await?;
+            Ok((applied, via))
         }
         .await;
-        self.audit_outcome(who, id, result.as_ref().map(|_| ()), &audited)
+        let via = result.as_ref().ok().map(|(_, via)| *via);
+        self.audit_outcome(who, id, result.as_ref().map(|_| ()), via, &audited)
             .await?;
-        result
+        result.map(|(applied, _)| applied)
     }
 
     /// Sends `request` to its upstream with credential `id` applied, and returns what the
@@ -123,9 +128,11 @@ impl<S: Store> Vault<S> {
     ) -> Result<ProxyResponse, VaultError> {
         let audited = AtomicBool::new(false);
         let prepared = async {
-            require(who, Scope::CredentialsUse)?;
+            require_use(who)?;
             let mut outgoing = request.validate()?;
             let stored = self.store.get_credential(who.organization_id, id).await?;
+            let shape = (outgoing.method.as_str(), outgoing.url.path());
+            let grant = self.authorize_use(who, id, Some(shape)).await?;
             if !stored.credential.allowed_hosts.allows(&outgoing.url) {
                 return Err(VaultError::DestinationNotAllowed);
             }
@@ -134,14 +141,17 @@ impl<S: Store> Vault<S> {
             self.upstream
                 .check_destination(&outgoing.url)
                 .map_err(VaultError::Upstream)?;
-            let applied = self.applied(who, &stored, &audited).await?;
+            // Last: only a request that passed every other check spends budget.
+            let via = self.spend_grant(grant.as_ref()).await?;
+            let applied = self.applied(who, &stored, via, &audited).await?;
             applied.apply_to(&mut outgoing);
-            Ok((stored, outgoing))
+            Ok((stored, outgoing, via))
         }
         .await;
-        self.audit_outcome(who, id, prepared.as_ref().map(|_| ()), &audited)
+        let via = prepared.as_ref().ok().map(|(_, _, via)| *via);
+        self.audit_outcome(who, id, prepared.as_ref().map(|_| ()), via, &audited)
             .await?;
-        let (stored, outgoing) = prepared?;
+        let (stored, outgoing, via) = prepared?;
 
         let method = outgoing.method.to_string();
         let host = match (outgoing.url.host_str(), outgoing.url.port()) {
@@ -170,6 +180,7 @@ impl<S: Store> Vault<S> {
             at,
             access_key_id: who.access_key_id,
             actor_subject: who.subject.clone(),
+            via: Some(via.to_string()),
         };
         if let Err(error) = self.store.append_log(LogRecord::Request(entry)).await {
             // The request has been sent; failing now would invite a retry of something
@@ -206,6 +217,7 @@ impl<S: Store> Vault<S> {
         &self,
         who: &Principal,
         stored: &StoredCredential,
+        via: Via,
         audited: &AtomicBool,
     ) -> Result<AppliedCredential, VaultError> {
         let credential = &stored.credential;
@@ -221,7 +233,7 @@ impl<S: Store> Vault<S> {
                         credential.version,
                         || self.clock.now(),
                         || async {
-                            self.audit_use(who, credential.id, Ok(())).await?;
+                            self.audit_use(who, credential.id, Ok(()), Some(via)).await?;
                             audited.store(true, Ordering::Release);
                             self.fetch_token(stored, config).await
                         },
@@ -344,10 +356,11 @@ impl<S: Store> Vault<S> {
         who: &Principal,
         id: CredentialId,
         outcome: Result<(), &VaultError>,
+        via: Option<Via>,
         audited: &AtomicBool,
     ) -> Result<(), VaultError> {
         if !audited.load(Ordering::Acquire) {
-            return self.audit_use(who, id, outcome).await;
+            return self.audit_use(who, id, outcome, via).await;
         }
         if let Err(error) = outcome {
             self.audit_send_failure(who, id, error.code()).await;
@@ -362,16 +375,17 @@ impl<S: Store> Vault<S> {
         who: &Principal,
         id: CredentialId,
         outcome: Result<(), &VaultError>,
+        via: Option<Via>,
     ) -> Result<(), VaultError> {
-        let written = self
-            .audit(
-                Some(who.organization_id),
-                super::audit::Actor::of(who),
-                AuditAction::CredentialUse,
-                Some(*id.as_uuid()),
-                outcome,
-            )
-            .await;
+        let mut event = self.event(
+            Some(who.organization_id),
+            super::audit::Actor::of(who),
+            AuditAction::CredentialUse,
+            Some(*id.as_uuid()),
+            outcome.err().map(VaultError::code),
+        );
+        event.via = via.map(|via| via.to_string());
+        let written = self.store.append_log(LogRecord::Audit(event)).await;
         match (written, outcome) {
             (Err(error), Ok(())) => Err(error.into()),
             (Err(error), Err(_)) => {
@@ -380,6 +394,15 @@ impl<S: Store> Vault<S> {
             }
             (Ok(()), _) => Ok(()),
         }
+    }
+}
+
+/// Refuses a principal that may use no credential at all.
+fn require_use(who: &Principal) -> Result<(), VaultError> {
+    if who.has(Scope::CredentialsUse) || who.has(Scope::CredentialsUseAll) {
+        Ok(())
+    } else {
+        Err(VaultError::MissingScope(Scope::CredentialsUse))
     }
 }
 

@@ -41,6 +41,8 @@ pub struct RequestLogRow {
     pub access_key_id: Option<DbId>,
     /// `request_logs.actor_subject`.
     pub actor_subject: Option<String>,
+    /// `request_logs.via`.
+    pub via: Option<String>,
 }
 
 impl RequestLogRow {
@@ -63,6 +65,7 @@ impl RequestLogRow {
             at: DbTime::encode(entry.at, "request_logs.at")?,
             access_key_id: entry.access_key_id.map(DbId::from),
             actor_subject: entry.actor_subject.clone(),
+            via: entry.via.clone(),
         })
     }
 
@@ -97,6 +100,7 @@ impl RequestLogRow {
                 AccessKeyId::from_uuid,
             )?,
             actor_subject: self.actor_subject,
+            via: self.via,
         })
     }
 }
@@ -126,6 +130,8 @@ pub struct AuditEventRow {
     pub actor_subject: Option<String>,
     /// `audit_events.occurrences`.
     pub occurrences: i64,
+    /// `audit_events.via`.
+    pub via: Option<String>,
 }
 
 impl AuditEventRow {
@@ -145,6 +151,7 @@ impl AuditEventRow {
             at: DbTime::encode(event.at, "audit_events.at")?,
             actor_subject: event.actor_subject.clone(),
             occurrences: i64::from(event.count),
+            via: event.via.clone(),
         })
     }
 
@@ -174,6 +181,7 @@ impl AuditEventRow {
             at: self.at.decode("audit_events.at")?,
             count: u32::try_from(self.occurrences).map_err(|_| bad("audit_events.occurrences"))?,
             actor_subject: self.actor_subject,
+            via: self.via,
         })
     }
 }

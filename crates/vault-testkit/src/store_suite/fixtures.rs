@@ -166,6 +166,7 @@ pub fn sample_request_log(
         at: sample_time(),
         access_key_id: Some(AccessKeyId::new()),
         actor_subject: Some("auth0|sübject-42".to_owned()),
+        via: Some(format!("grant:{}", Uuid::now_v7())),
     }
 }
 
@@ -185,6 +186,7 @@ pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
         at: sample_time(),
         // Not 1: an aggregated event (repeated failures) must keep its count.
         count: 7,
+        via: Some("credentials:use-all".to_owned()),
     }
 }
 
@@ -207,6 +209,7 @@ pub fn sample_change_audit(
         reason: None,
         at: sample_time(),
         count: 1,
+        via: None,
     }
 }
 

@@ -1,0 +1,13 @@
+-- Grants (issue 17), enforced: the same change, with the same meaning, as
+-- migrations/sqlite. Nullable columns without a default are catalog changes only.
+ALTER TABLE audit_events ADD COLUMN via text;
+ALTER TABLE request_logs ADD COLUMN via text;
+
+CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_by);
+
+-- `credentials:use` keys gain `credentials:use-all`; their bindings (which cover scopes)
+-- are cleared, and the vault binds them again when it next opens the store.
+UPDATE access_keys
+SET scopes = (scopes::jsonb || '["credentials:use-all"]'::jsonb)::json, binding = NULL
+WHERE scopes::jsonb @> '["credentials:use"]'::jsonb
+AND NOT scopes::jsonb @> '["credentials:use-all"]'::jsonb;

@@ -1,0 +1,20 @@
+-- Grants (issue 17), enforced: a key with `credentials:use` alone uses only the
+-- credentials granted to it; `credentials:use-all` uses every one without a grant.
+
+-- What let each use through: `grant:<id>`, or `credentials:use-all`.
+ALTER TABLE audit_events ADD COLUMN via TEXT;
+ALTER TABLE request_logs ADD COLUMN via TEXT;
+
+-- Revoking a key ends the grants it made.
+CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_by);
+
+-- Keys that could use every credential keep doing so: `credentials:use` gains
+-- `credentials:use-all`, so nothing breaks on upgrade. A key's binding covers its scopes,
+-- so it is cleared here, and the vault binds the key again when it next opens the store
+-- (logging each key it binds), as it bound the keys of releases before bindings.
+UPDATE access_keys
+SET scopes = json_insert(scopes, '$[#]', 'credentials:use-all'), binding = NULL
+WHERE EXISTS (SELECT 1 FROM json_each(access_keys.scopes) WHERE value = 'credentials:use')
+AND NOT EXISTS (
+    SELECT 1 FROM json_each(access_keys.scopes) WHERE value = 'credentials:use-all'
+);
