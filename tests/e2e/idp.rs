@@ -286,6 +286,76 @@ async fn tokens_of_each_key_kind_authenticate_and_hold_only_their_scopes() {
     idp.app.stop();
 }
 
+/// Grants to a subject and to a group in the token's groups claim: each lets a token with
+/// only `credentials:use` through, and the logs say which grant did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_to_subjects_and_groups_let_their_tokens_use_a_credential() {
+    let idp = start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]).await;
+    let upstream = start_upstream().await;
+    let mut body = bearer_credential();
+    body["allowedHosts"] = json!([upstream.origin()]);
+    let api = &idp.app.api;
+    let id = api.create_credential(&idp.app.token, &body).await.id();
+    let token = |subject: &str, groups: Value| {
+        hs256(&with(
+            &idp.claims(subject, "credentials:use"),
+            &json!({"groups": groups}),
+        ))
+    };
+    let call = json!({"method": "GET", "url": upstream.url("/record/g")});
+    let carol = token("carol@example.com", json!(["payments"]));
+    let dave = token("dave@example.com", json!("support"));
+    for who in [&carol, &dave] {
+        let refused = api.proxy(&id, who, &call).await;
+        assert_eq!(refused.problem().1, "not-granted", "{}", refused.body);
+    }
+
+    let by_group = api
+        .grant(&id, &idp.app.token, &json!({"principal": "group:payments"}))
+        .await;
+    let by_subject = api
+        .grant(
+            &id,
+            &idp.app.token,
+            &json!({"principal": "subject:dave@example.com", "methods": ["GET"]}),
+        )
+        .await;
+    for who in [&carol, &dave] {
+        let used = api.proxy(&id, who, &call).await;
+        assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    }
+    // Another member of no granted group, with the same scopes, is still refused.
+    let eve = token("eve@example.com", json!(["support"]));
+    assert_eq!(api.proxy(&id, &eve, &call).await.problem().1, "not-granted");
+
+    let logs = api
+        .get_json(&format!("/request-logs?credentialId={id}"), &idp.app.token)
+        .await;
+    let via: Vec<(&str, &str)> = logs["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| {
+            (
+                e["actorSubject"].as_str().expect("a subject"),
+                e["via"].as_str().expect("via"),
+            )
+        })
+        .collect();
+    let (group_via, subject_via) = (format!("grant:{by_group}"), format!("grant:{by_subject}"));
+    assert_eq!(
+        via,
+        [
+            ("dave@example.com", subject_via.as_str()),
+            ("carol@example.com", group_via.as_str()),
+        ]
+    );
+    // What a token may use: its own grants, by subject and by group.
+    let mine = api.get_json("/grants", &carol).await;
+    assert_eq!(mine["items"][0]["id"], json!(by_group), "{mine}");
+    idp.app.stop();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_tokens_get_a_401_problem_change_nothing_and_are_audited() {
     let idp = start(&[("RUST_LOG", "debug")]).await;

@@ -10,7 +10,7 @@ pub const DEFAULT_LEEWAY_SECONDS: u64 = 30;
 /// The largest leeway accepted: more would keep expired tokens working for too long.
 pub const MAX_LEEWAY_SECONDS: u64 = 600;
 
-/// Which claims carry the organization, the subject and the scopes.
+/// Which claims carry the organization, the subject, the scopes and the groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimNames {
     /// The claim holding the organization id (a UUID). Default `org`.
@@ -20,6 +20,9 @@ pub struct ClaimNames {
     /// The claim holding the scopes: a space-separated string (OAuth2's `scope`) or an
     /// array of strings. Default `scope`.
     pub scopes: String,
+    /// The claim holding the groups or roles grants may name (`group:<name>`): an array of
+    /// strings or a space-separated string. Default `groups`.
+    pub groups: String,
 }
 
 impl Default for ClaimNames {
@@ -28,6 +31,7 @@ impl Default for ClaimNames {
             organization: "org".to_owned(),
             subject: "sub".to_owned(),
             scopes: "scope".to_owned(),
+            groups: "groups".to_owned(),
         }
     }
 }

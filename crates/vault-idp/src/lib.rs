@@ -82,6 +82,7 @@ impl JwtIdentityVerifier {
             ("idp_organization_claim", &config.claims.organization),
             ("idp_subject_claim", &config.claims.subject),
             ("idp_scopes_claim", &config.claims.scopes),
+            ("idp_groups_claim", &config.claims.groups),
         ] {
             if value.trim().is_empty() {
                 return Err(IdpConfigError::EmptyClaimName(name));
@@ -245,6 +246,7 @@ impl JwtIdentityVerifier {
         }
         let organization = organization.map_err(refuse)?;
         let scopes = self.scopes(claims).map_err(refuse)?;
+        let groups = names_claim(claims, &self.claims.groups).map_err(refuse)?;
         let subject = match claims.get(&self.claims.subject) {
             None | Some(Value::Null) => {
                 return Err(refuse(IdentityError::MissingClaim(
@@ -263,7 +265,11 @@ impl JwtIdentityVerifier {
         let expires_at = OffsetDateTime::from_unix_timestamp(expires)
             .unwrap_or_else(|_| time::PrimitiveDateTime::MAX.assume_utc());
         VerifiedIdentity::new(organization, subject, scopes, &self.claims.subject)
-            .map(|identity| identity.with_expiry(expires_at))
+            .map(|identity| {
+                identity
+                    .with_expiry(expires_at)
+                    .with_groups(groups.into_iter().map(str::to_owned))
+            })
             .map_err(refuse)
     }
 
@@ -282,18 +288,22 @@ impl JwtIdentityVerifier {
     /// Names that are not vault scopes (the provider's own, `openid`, ...) are ignored; a
     /// token without the claim gets no scope, and so can authenticate but do nothing.
     fn scopes(&self, claims: &Claims) -> Result<BTreeSet<Scope>, IdentityError> {
-        let name = &self.claims.scopes;
-        let names: Vec<&str> = match claims.get(name) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::String(all)) => all.split_whitespace().collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(Value::as_str)
-                .collect::<Option<_>>()
-                .ok_or_else(|| IdentityError::InvalidClaim(name.clone()))?,
-            Some(_) => return Err(IdentityError::InvalidClaim(name.clone())),
-        };
+        let names = names_claim(claims, &self.claims.scopes)?;
         Ok(names.into_iter().filter_map(|n| n.parse().ok()).collect())
+    }
+}
+
+/// A claim listing names: a space-separated string or an array of strings; absent, none.
+fn names_claim<'c>(claims: &'c Claims, name: &str) -> Result<Vec<&'c str>, IdentityError> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(all)) => Ok(all.split_whitespace().collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(Value::as_str)
+            .collect::<Option<_>>()
+            .ok_or_else(|| IdentityError::InvalidClaim(name.to_owned())),
+        Some(_) => Err(IdentityError::InvalidClaim(name.to_owned())),
     }
 }
 

@@ -518,6 +518,7 @@ fn claim_names_are_configurable() {
         organization: "https://vault.example.com/org".to_owned(),
         subject: "email".to_owned(),
         scopes: "permissions".to_owned(),
+        groups: "https://vault.example.com/roles".to_owned(),
     };
     let verifier = JwtIdentityVerifier::new(&config).expect("custom claims");
     let org = OrganizationId::new();
@@ -526,12 +527,41 @@ fn claim_names_are_configurable() {
         "sub": "auth0|123", "email": "carol@example.com",
         "https://vault.example.com/org": org.to_string(),
         "permissions": ["credentials:use"],
-        "org": "not looked at", "scope": "credentials:write",
+        "https://vault.example.com/roles": ["payments", "ops\nforged", ""],
+        "org": "not looked at", "scope": "credentials:write", "groups": ["admins"],
     }));
     let identity = verifier.verify(&token, NOW).expect("verified");
     assert_eq!(identity.organization_id(), org);
     assert_eq!(identity.subject(), "carol@example.com");
     assert_eq!(identity.scopes(), &BTreeSet::from([Scope::CredentialsUse]));
+    // Names a grant could not name (a control character, empty) are dropped.
+    assert_eq!(identity.groups(), ["payments"]);
+}
+
+#[test]
+fn groups_are_a_string_or_an_array_and_nothing_else() {
+    let verifier = JwtIdentityVerifier::new(&config()).expect("a verifier");
+    let org = OrganizationId::new();
+    let token = |groups: Value| {
+        let mut claims = claims(org);
+        claims["groups"] = groups;
+        hs256(&claims)
+    };
+    for (groups, expected) in [
+        (json!("payments ops"), vec!["payments", "ops"]),
+        (json!(["payments"]), vec!["payments"]),
+        (Value::Null, vec![]),
+    ] {
+        let identity = verifier.verify(&token(groups.clone()), NOW).expect("verified");
+        assert_eq!(identity.groups(), expected, "{groups}");
+    }
+    for bad in [json!(7), json!([1]), json!({"a": "b"})] {
+        let refused = verifier.verify(&token(bad.clone()), NOW).expect_err("refused");
+        assert!(
+            matches!(&refused.error, IdentityError::InvalidClaim(c) if c == "groups"),
+            "{bad}: {refused}"
+        );
+    }
 }
 
 #[test]

@@ -58,6 +58,7 @@ pub fn verifier(settings: &Settings) -> anyhow::Result<Option<JwtIdentityVerifie
             organization: settings.idp_organization_claim.clone(),
             subject: settings.idp_subject_claim.clone(),
             scopes: settings.idp_scopes_claim.clone(),
+            groups: settings.idp_groups_claim.clone(),
         },
     };
     let verifier = JwtIdentityVerifier::new(&config)

@@ -50,7 +50,7 @@ const SETTING_KEYS: [&str; 31] = [
 /// The identity-provider settings (`VAULT_IDP_*`), kept apart from [`SETTING_KEYS`] so
 /// that they read as one feature. Identity-provider tokens are accepted when
 /// `idp_issuer` is set.
-const IDP_SETTING_KEYS: [&str; 9] = [
+const IDP_SETTING_KEYS: [&str; 10] = [
     "idp_issuer",
     "idp_audience",
     "idp_leeway_seconds",
@@ -60,6 +60,7 @@ const IDP_SETTING_KEYS: [&str; 9] = [
     "idp_organization_claim",
     "idp_subject_claim",
     "idp_scopes_claim",
+    "idp_groups_claim",
 ];
 
 /// The limit on failed authentications per source address, and how a source is found
@@ -306,6 +307,8 @@ pub struct Settings {
     pub idp_subject_claim: String,
     /// The claim holding the scopes.
     pub idp_scopes_claim: String,
+    /// The claim holding the groups or roles grants may name.
+    pub idp_groups_claim: String,
 }
 
 impl Settings {

@@ -1,0 +1,122 @@
+//! Grants across two `vault-server` replicas on one PostgreSQL database: a budget holds
+//! for both together, and a revocation through one takes effect on the other within a
+//! second.
+
+use std::path::Path;
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::postgres::TestDatabase;
+use crate::helpers::upstream::start_upstream;
+use crate::helpers::{Api, Id, Server, command, new_key, run_ok};
+
+/// A replica that calls the test's upstream on 127.0.0.1 and lets 200 uses be in flight.
+fn replica(dir: &Path, database: &str, key: &str) -> std::process::Command {
+    let mut cmd = command(dir);
+    cmd.env("DATABASE_URL", database)
+        .env("ENCRYPTION_KEY", key)
+        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("VAULT_PROXY_MAX_IN_FLIGHT", "256")
+        .env("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "256")
+        .env("VAULT_RATE_LIMIT_PER_SECOND", "10000")
+        .env("VAULT_RATE_LIMIT_BURST", "10000");
+    cmd
+}
+
+/// Two replicas of one migrated, bootstrapped database, and the admin key.
+fn two_replicas(dir: &Path, database: &str) -> (Server, Server, String) {
+    let key = new_key();
+    let mut migrate = replica(dir, database, &key);
+    migrate.arg("migrate");
+    run_ok(migrate);
+    let mut bootstrap = replica(dir, database, &key);
+    bootstrap.args(["bootstrap", "--org", "acme"]);
+    let token = run_ok(bootstrap);
+    let a = Server::start(replica(dir, database, &key));
+    let b = Server::start(replica(dir, database, &key));
+    (a, b, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_together_let_exactly_the_budget_through_and_see_a_revocation() {
+    let Some(db) = TestDatabase::create() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (a, b, admin) = two_replicas(dir.path(), &db.url);
+    let (on_a, on_b) = (Api::new(&a.base), Api::new(&b.base));
+    let upstream = start_upstream().await;
+    let id = on_a
+        .create_credential(
+            &admin,
+            &json!({"name": "metered", "type": "bearer_token", "value": "tok_0123456789",
+                    "allowedHosts": [upstream.origin()]}),
+        )
+        .await
+        .id();
+    let user = on_a.access_key(&admin, "metered user", &["credentials:use"]).await;
+    let grant = on_a
+        .grant(
+            &id,
+            &admin,
+            &json!({"principal": format!("key:{}", user.id), "budget": {"total": 50}}),
+        )
+        .await;
+
+    // 200 uses at once, half through each replica, against a budget of 50.
+    let call = json!({"method": "GET", "url": upstream.url("/record/metered")});
+    let uses = (0..200).map(|n| {
+        let (api, call, id, secret) = (if n % 2 == 0 { &on_a } else { &on_b }, &call, &id, &user.secret);
+        async move { api.proxy(id, secret, call).await }
+    });
+    let replies = join_all(uses).await;
+    let ok = replies.iter().filter(|r| r.status == StatusCode::OK).count();
+    let exhausted = replies
+        .iter()
+        .filter(|r| r.status != StatusCode::OK)
+        .filter(|r| r.problem() == (StatusCode::TOO_MANY_REQUESTS, "budget-exhausted".to_owned()))
+        .count();
+    assert_eq!((ok, exhausted), (50, 150), "every reply is a use or a refusal");
+    assert_eq!(upstream.requests().len(), 50, "the upstream saw exactly the budget");
+    // A total never refills: no Retry-After invites a retry that would be refused.
+    let refused = replies.iter().find(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.is_some_and(|r| r.headers.get("retry-after").is_none()));
+
+    // A second grant, revoked through A: B refuses the next use within a second.
+    let other = on_a.access_key(&admin, "revoked user", &["credentials:use"]).await;
+    let revoked = on_a
+        .grant(&id, &admin, &json!({"principal": format!("key:{}", other.id)}))
+        .await;
+    let used = on_b.proxy(&id, &other.secret, &call).await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    let path = format!("/credentials/{id}/grants/{revoked}");
+    let reply = on_a.call(reqwest::Method::DELETE, &path, &admin, None).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let started = std::time::Instant::now();
+    let refused = loop {
+        let reply = on_b.proxy(&id, &other.secret, &call).await;
+        if reply.status != StatusCode::OK || started.elapsed().as_millis() > 1_500 {
+            break reply;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(refused.problem(), (StatusCode::FORBIDDEN, "not-granted".to_owned()));
+    assert!(started.elapsed().as_secs() < 1, "seen by B within a second");
+
+    // Both replicas audited every use by the grant that allowed it.
+    let events = on_b.list_all("/audit-events?action=credential.use", &admin).await;
+    let by_grant = events
+        .iter()
+        .filter(|e| e["outcome"] == "success" && e["via"] == format!("grant:{grant}"))
+        .count();
+    assert_eq!(by_grant, 50);
+    let spent = events
+        .iter()
+        .filter(|e| e["reason"] == "budget-exhausted")
+        .count();
+    assert_eq!(spent, 150);
+    a.stop();
+    b.stop();
+}
