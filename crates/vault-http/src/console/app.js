@@ -22,6 +22,7 @@
     credentials: new Map(),
     editing: null,
     detailsId: null,
+    accessKeys: [],
     lastFocus: null,
   };
 
@@ -111,13 +112,13 @@
   function markFields(p) {
     $$('[aria-invalid="true"]').forEach((n) => n.removeAttribute('aria-invalid'));
     const fields = Array.isArray(p.errors) ? p.errors.map((e) => e.field) : (p.field ? [p.field] : []);
+    const inputs = $$('form [name]');
     for (const field of fields) {
+      /* A part named exactly (budget.perMinute) marks its own input; otherwise the group. */
       const name = String(field).split(/[[.]/)[0];
-      $$('form [name]').forEach((input) => {
-        if (input.name === field || input.name === name || input.name.startsWith(name + '.')) {
-          input.setAttribute('aria-invalid', 'true');
-        }
-      });
+      const exact = inputs.filter((input) => input.name === field);
+      const marked = exact.length ? exact : inputs.filter((input) => input.name === name || input.name.startsWith(name + '.'));
+      marked.forEach((input) => input.setAttribute('aria-invalid', 'true'));
     }
   }
 
@@ -812,6 +813,7 @@
 
   async function openDetails(id) {
     closeCredentialForm(false);
+    closeGrantForm(false);
     const section = $('#credential-details');
     state.detailsId = id;
     let credential;
@@ -828,9 +830,12 @@
     clear($('#versions'));
     clear($('#request-logs tbody'));
     $('#request-logs-empty').hidden = true;
+    clear($('#grants tbody'));
+    $('#grants-empty').hidden = true;
+    $('#grants-denied').hidden = true;
     section.hidden = false;
     $('#details-heading').focus();
-    await Promise.all([loadVersions(id), loadRequestLogs(id)]);
+    await Promise.all([loadVersions(id), loadGrants(id), loadRequestLogs(id)]);
   }
 
   function renderDetailFields(c) {
@@ -938,11 +943,169 @@
     const id = state.detailsId;
     state.detailsId = null;
     section.hidden = true;
+    closeGrantForm(false);
     clear($('#versions'));
+    clear($('#grants tbody'));
     clear($('#request-logs tbody'));
     if (restoreFocus) {
       const row = id && $('tr[data-credential-id="' + CSS.escape(id) + '"] button.details');
       (row || $('#add-credential')).focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- grants */
+
+  /*
+   * Who may use the credential of the details, for which requests and how much. A key
+   * that may not list them (403) gets a note, not an error: the rest of the details stand.
+   */
+  const BUDGET_WINDOWS = [['perMinute', '/min'], ['perHour', '/h'], ['perDay', '/day'], ['total', ' total']];
+
+  function grantsPath(id, grantId) {
+    return '/credentials/' + encodeURIComponent(id) + '/grants' + (grantId ? '/' + encodeURIComponent(grantId) : '');
+  }
+
+  /* The console knows the access keys' names only when its key may list them. */
+  function keyName(id) {
+    const key = state.accessKeys.find((k) => k.id === id);
+    return key ? key.name : null;
+  }
+
+  function principalLabel(principal) {
+    const name = principal.startsWith('key:') ? keyName(principal.slice(4)) : null;
+    return name ? principal + ' (' + name + ')' : principal;
+  }
+
+  function budgetText(budget) {
+    const caps = BUDGET_WINDOWS.filter(([k]) => budget && budget[k]).map(([k, unit]) => budget[k] + unit);
+    return caps.length ? caps.join(', ') : 'none';
+  }
+
+  async function loadGrants(id) {
+    try {
+      const { data } = await api('GET', grantsPath(id));
+      if (state.detailsId === id) renderGrants(data.items || [], false);
+    } catch (e) {
+      if (state.detailsId !== id) return;
+      if (e instanceof Problem && e.problem.status === 403) renderGrants([], true);
+      else showError(e);
+    }
+  }
+
+  function renderGrants(items, denied) {
+    const body = $('#grants tbody');
+    clear(body);
+    const any = () => el('span', { className: 'muted', text: 'any' });
+    for (const g of items) {
+      const expiry = el('div', { className: 'expiry' }, [
+        g.expiresAt ? timeEl(g.expiresAt) : el('span', { className: 'muted', text: 'never' }),
+        g.expiresAt ? ' ' : null,
+        expiryBadge(g),
+      ]);
+      const by = g.grantedBy ? keyName(g.grantedBy) || el('code', { text: g.grantedBy }) : el('span', { className: 'muted', text: '\u2014' });
+      const revoke = el('button', { type: 'button', className: 'revoke danger', 'aria-label': 'Revoke the grant to ' + g.principal, text: 'Revoke' });
+      body.append(el('tr', { className: g.expired ? 'expired' : null, dataset: { grantId: g.id, principal: g.principal } }, [
+        cell('Principal', 'principal', [principalLabel(g.principal)]),
+        cell('Permission', 'permission', [g.permission]),
+        cell('Methods', 'methods', [g.methods.length ? g.methods.join(', ') : any()]),
+        cell('Paths', 'paths', [g.paths.length ? el('ul', { className: 'plain' }, g.paths.map((p) => el('li', null, [el('code', { text: p })]))) : any()]),
+        cell('Budget', 'budget', [budgetText(g.budget)]),
+        cell('Expires', 'expiry', [expiry]),
+        cell('Granted by', 'granted-by', [by]),
+        cell('Actions', 'actions', [el('div', { className: 'actions' }, [revoke])]),
+      ]));
+    }
+    $('#grants').closest('.table-wrap').hidden = denied;
+    $('#grants-empty').hidden = denied || items.length > 0;
+    $('#grants-denied').hidden = !denied;
+  }
+
+  async function onGrantsClick(event) {
+    const button = event.target.closest('button.revoke');
+    if (!button) return;
+    const row = button.closest('tr[data-grant-id]');
+    const id = state.detailsId;
+    const principal = row.dataset.principal;
+    clearError();
+    if (!await confirmAction('Revoke the grant to \u201c' + principalLabel(principal) + '\u201d? Its uses of this credential stop at once.', 'Revoke')) return;
+    try {
+      await api('DELETE', grantsPath(id, row.dataset.grantId));
+      say('Revoked the grant to \u201c' + principal + '\u201d.');
+      await loadGrants(id);
+      $('#add-grant').focus();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function openGrantForm() {
+    clearError();
+    closeGrantForm(false);
+    $('#grant-form-slot').append(cloneTemplate('tpl-grant-form'));
+    const form = $('#grant-form');
+    /* Suggests the live keys by id, which the access keys' table does not show. */
+    for (const k of state.accessKeys.filter((key) => keyStatus(key) === 'active')) {
+      $('#g-principals', form).append(el('option', { value: 'key:' + k.id, label: k.name }));
+    }
+    form.addEventListener('submit', onSaveGrant);
+    form.addEventListener('keydown', (event) => {
+      /* Escape closes the form, not the details around it. */
+      if (event.key === 'Escape') { event.preventDefault(); event.stopPropagation(); closeGrantForm(true); }
+    });
+    $('#cancel-grant', form).addEventListener('click', () => closeGrantForm(true));
+    $('input[name=principal]', form).focus();
+  }
+
+  function closeGrantForm(restoreFocus) {
+    const form = $('#grant-form');
+    if (!form) return;
+    form.remove();
+    if (restoreFocus) $('#add-grant').focus();
+  }
+
+  /* The body of POST /credentials/{id}/grants, without the fields left empty. */
+  function readGrant(form) {
+    const body = { permission: inputValue(form, 'permission') };
+    const principal = inputValue(form, 'principal');
+    if (principal) body.principal = principal;
+    const methods = inputValue(form, 'methods').split(/[\s,]+/).filter(Boolean);
+    if (methods.length) body.methods = methods;
+    const paths = inputValue(form, 'paths').split(/\r?\n/).map((p) => p.trim()).filter(Boolean);
+    if (paths.length) body.paths = paths;
+    const budget = {};
+    for (const [k] of BUDGET_WINDOWS) {
+      const field = 'budget.' + k;
+      /* A number input reads as empty when what was typed is no number: say so. */
+      if ($('[name="' + field + '"]', form).validity.badInput) {
+        throw new Problem({ title: 'Invalid budget', detail: 'A budget is a whole number of uses.', errors: [{ field, message: 'is not a number' }] });
+      }
+      if (inputValue(form, field)) budget[k] = Number(inputValue(form, field));
+    }
+    if (Object.keys(budget).length) body.budget = budget;
+    const expires = toRfc3339(inputValue(form, 'expiresAt'));
+    if (expires) body.expiresAt = expires;
+    return body;
+  }
+
+  async function onSaveGrant(event) {
+    event.preventDefault();
+    clearError();
+    const form = event.currentTarget;
+    const id = state.detailsId;
+    const save = $('#save-grant', form);
+    save.disabled = true;
+    try {
+      const body = readGrant(form);
+      await api('POST', grantsPath(id), { body });
+      closeGrantForm(false);
+      say('Granted ' + body.permission + ' of this credential to \u201c' + principalLabel(body.principal) + '\u201d.');
+      await loadGrants(id);
+      $('#add-grant').focus();
+    } catch (e) {
+      save.disabled = false;
+      showError(e);
+      const invalid = $('[aria-invalid="true"]', form);
+      if (invalid) invalid.focus();
     }
   }
 
@@ -968,6 +1131,7 @@
   function renderAccessKeys(items) {
     const body = $('#access-keys tbody');
     clear(body);
+    state.accessKeys = items;
     for (const k of items) {
       const status = keyStatus(k);
       const actions = el('div', { className: 'actions' }, [
@@ -1103,6 +1267,8 @@
     $('#add-credential').addEventListener('click', openCreate);
     $('#credentials').addEventListener('click', onCredentialsClick);
     $('#versions').addEventListener('click', onVersionsClick);
+    $('#grants').addEventListener('click', onGrantsClick);
+    $('#add-grant').addEventListener('click', openGrantForm);
     $('#close-details').addEventListener('click', () => closeDetails(true));
     $('#credential-details').addEventListener('keydown', (event) => {
       if (event.key === 'Escape') { event.preventDefault(); closeDetails(true); }
