@@ -8,14 +8,18 @@ The scale-out figure: two servers on one PostgreSQL database, each driven at hal
 connections by its own wrk at the same time, next to one server at all of them. On
 PostgreSQL the database's commits per use are counted too: its servers start before each
 run and stop after it, so that pg_stat_database is read when every session they had has
-exited and published its counts."""
+exited and published its counts.
+
+The grant check's cost: the same proxy driven with a key that holds only `credentials:use`
+and a grant with method and path rules (no budget), next to the admin key, which
+`credentials:use-all` lets through without reading grants."""
 
 import contextlib
 import uuid
 
 from .common import (CONNECTIONS, REPEATS, SECONDS, UPSTREAM, Server, commits, free_port,
-                     log, median_of, running, stop, vault_store, wait_disconnected, wrk,
-                     wrk_finish, wrk_start)
+                     log, median_of, request, running, stop, vault_store, wait_disconnected,
+                     wrk, wrk_finish, wrk_start)
 from .nginx import nginx
 from .overhead import LUA_DIRECT, LUA_PROXY, PROXY_ENV, UPSTREAM_PATH, bearer_credential
 
@@ -30,7 +34,20 @@ LABELS = {
     "postgres": "vault proxy, PostgreSQL, 1 replica",
     "postgres_two_replicas": f"vault proxy, PostgreSQL, 2 replicas x {CONNECTIONS // 2} conn.",
     "postgres_busier": f"vault proxy, PostgreSQL, 1 replica at {BUSIER * CONNECTIONS} conn.",
+    "sqlite_granted": "vault proxy, SQLite, key with a grant",
+    "postgres_granted": "vault proxy, PostgreSQL, 1 replica, key with a grant",
 }
+
+
+def granted_key(server, admin, credential):
+    """A key with only `credentials:use`, and a grant of CREDENTIAL with method and path
+    rules: the token of a principal whose every use reads and checks grants."""
+    key = request("POST", server.base + "/access-keys", admin,
+                  {"name": "bench grantee", "scopes": ["credentials:use"]})
+    request("POST", f"{server.base}/credentials/{credential}/grants", admin,
+            {"principal": f"key:{key['id']}", "methods": ["GET"],
+             "paths": [UPSTREAM_PATH.split("?")[0] + "*"]})
+    return key["keySecret"]
 
 
 def checked(server, run, ignore=()):
@@ -84,18 +101,28 @@ def bench_proxy_load(workdir, stores):
         if "sqlite" in stores:
             env, token = stack.enter_context(vault_store("sqlite", workdir, "proxy_load"))
             server = stack.enter_context(Server({**env, **PROXY_ENV}, workdir))
+            credential = bearer_credential(server, token, origin, secret)
             sqlite_script = LUA_PROXY % {"token": token, "url": origin + UPSTREAM_PATH,
-                                         "id": bearer_credential(server, token, origin, secret)}
+                                         "id": credential}
+            granted_script = LUA_PROXY % {"token": granted_key(server, token, credential),
+                                          "url": origin + UPSTREAM_PATH, "id": credential}
             runs.append(("sqlite", lambda: checked(server, wrk(server.base, sqlite_script,
                                                                   workdir))))
+            runs.append(("sqlite_granted",
+                         lambda: checked(server, wrk(server.base, granted_script, workdir))))
         if "postgres" in stores:
             env, token = stack.enter_context(vault_store("postgres", workdir, "proxy_load"))
             pg_env = {**env, **PROXY_ENV}
             with Server(pg_env, workdir) as first:
                 credential = bearer_credential(first, token, origin, secret)
+                grantee = granted_key(first, token, credential)
             pg_script = LUA_PROXY % {"token": token, "url": origin + UPSTREAM_PATH,
                                      "id": credential}
+            pg_granted = LUA_PROXY % {"token": grantee, "url": origin + UPSTREAM_PATH,
+                                      "id": credential}
             runs.append(("postgres", lambda: replicas_run(pg_env, pg_script, workdir, 1)))
+            runs.append(("postgres_granted",
+                         lambda: replicas_run(pg_env, pg_granted, workdir, 1)))
             runs.append(("postgres_two_replicas",
                          lambda: replicas_run(pg_env, pg_script, workdir, 2)))
             # One key drives every connection: the in-flight limits (16 per key, 32 per

@@ -66,6 +66,13 @@ def proxy_load_table(report):
               f"req/s combined, {fmt(two['ratio_to_one_replica'])} x one replica's "
               f"{fmt(one['requests_per_second'], 0)} (on {os.cpu_count()} shared CPUs this "
               f"mostly measures CPU contention); {fmt(two['commits_per_use'], 3)} commits per use")
+    for store in ("sqlite", "postgres"):
+        granted = proxy.get(f"{store}_granted")
+        if granted and store in proxy:
+            granted["ratio_to_use_all"] = ratio(granted["requests_per_second"],
+                                                proxy[store]["requests_per_second"])
+            print(f"grant check, {store}: a key with a grant {fmt(granted['requests_per_second'], 0)}"
+                  f" req/s, {fmt(granted['ratio_to_use_all'])} x the use-all key's")
     if "postgres_busier" in proxy:
         busier, one = proxy["postgres_busier"], proxy["postgres"]
         connections = busier["runs"][0]["connections"]
@@ -109,7 +116,7 @@ def dig(report, *keys):
 
 
 def targets(report):
-    """Issue 15's targets: (target, measured, "met" | "missed" | "not measured")."""
+    """Issues 15 and 17's targets: (target, measured, "met" | "missed" | "not measured")."""
     at_least = lambda goal: (lambda v: v >= goal)
     below = lambda goal: (lambda v: v < goal)
     at_most = lambda goal: (lambda v: v <= goal)
@@ -122,6 +129,10 @@ def targets(report):
          at_least(0.3), "{:.2f}"),
         ("proxy, PostgreSQL: p99 < 5 ms", ("proxy_load", "postgres", "p99_ms"), below(5),
          "{:.2f} ms"),
+        ("grant check, SQLite: >= 0.95 of the use-all key",
+         ("proxy_load", "sqlite_granted", "ratio_to_use_all"), at_least(0.95), "{:.2f}"),
+        ("grant check, PostgreSQL: >= 0.95 of the use-all key",
+         ("proxy_load", "postgres_granted", "ratio_to_use_all"), at_least(0.95), "{:.2f}"),
         (f"proxy, PostgreSQL: <= 0.2 commits per use ({CONNECTIONS} conn.)",
          ("proxy_load", "postgres", "commits_per_use"), at_most(0.2), "{:.3f}"),
         ("writes, PostgreSQL POST: >= 1.0 of pgbench -N",
@@ -162,7 +173,7 @@ def targets(report):
 
 def targets_table(report):
     report["targets"] = targets(report)
-    rows = [("target (issue 15)", "measured", "status")]
+    rows = [("target (issues 15, 17)", "measured", "status")]
     rows += [(t["target"], t["measured"] or "-", t["status"]) for t in report["targets"]]
     print_table("targets (ratios to references measured in this run; a missed target does not "
                 "fail the run):", rows)

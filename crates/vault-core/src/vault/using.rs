@@ -91,6 +91,7 @@ impl<S: Store> Vault<S> {
             require_use(who)?;
             let stored = self.store.get_credential(who.organization_id, id).await?;
             let grant = self.authorize_use(who, id, None).await?;
+            self.check_unexpired(&stored)?;
             let via = self.spend_grant(grant.as_ref()).await?;
             let applied = self.applied(who, &stored, via, &audited).await?;
             Ok((applied, via))
@@ -141,6 +142,7 @@ impl<S: Store> Vault<S> {
             self.upstream
                 .check_destination(&outgoing.url)
                 .map_err(VaultError::Upstream)?;
+            self.check_unexpired(&stored)?;
             // Last: only a request that passed every other check spends budget.
             let via = self.spend_grant(grant.as_ref()).await?;
             let applied = self.applied(who, &stored, via, &audited).await?;
@@ -221,9 +223,6 @@ impl<S: Store> Vault<S> {
         audited: &AtomicBool,
     ) -> Result<AppliedCredential, VaultError> {
         let credential = &stored.credential;
-        if let Some(at) = credential.expires_at.filter(|&at| at <= self.clock.now()) {
-            return Err(VaultError::Expired { at });
-        }
         let applied = match &credential.kind {
             CredentialKind::OAuth2(config) => {
                 let token = self
@@ -263,6 +262,14 @@ impl<S: Store> Vault<S> {
             return Err(VaultError::Unsendable);
         }
         Ok(applied)
+    }
+
+    /// Refuses an expired credential: it is never applied.
+    fn check_unexpired(&self, stored: &StoredCredential) -> Result<(), VaultError> {
+        match stored.credential.expires_at {
+            Some(at) if at <= self.clock.now() => Err(VaultError::Expired { at }),
+            _ => Ok(()),
+        }
     }
 
     pub(super) fn open_secrets(

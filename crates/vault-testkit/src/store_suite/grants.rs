@@ -10,7 +10,7 @@ use vault_core::{CredentialType, Store, StoredCredential};
 
 use super::fixtures::{
     assert_conflict, assert_not_found, delete, events_about, insert, must, new_organization,
-    sample_change_audit, sample_credential, sample_time,
+    sample_access_key, sample_change_audit, sample_credential, sample_time,
 };
 
 /// A grant of `credential` to `grantee`, with every optional field set.
@@ -242,6 +242,49 @@ pub async fn deleting_a_credential_deletes_its_grants<S: Store>(store: &S) {
     assert_eq!(
         must(store.grants_of(org, &[grantee]).await, "grants_of"),
         [stays]
+    );
+}
+
+/// Revoking an access key deletes, with their counters, the grants it made and the grants
+/// to it, in its organization; other grants stay.
+pub async fn revoking_a_key_ends_the_grants_it_made_or_was_given<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let credential = stored_credential(store, org).await;
+    let key = sample_access_key(org);
+    let id = key.key.id;
+    let audit = sample_change_audit(org, AuditAction::AccessKeyCreate, *id.as_uuid());
+    must(store.insert_access_key(&key, &audit).await, "insert_access_key");
+    let made = Grant {
+        granted_by: Some(id),
+        ..sample_grant(&credential, Grantee::Subject("carol".to_owned()))
+    };
+    let given = sample_grant(&credential, Grantee::AccessKey(id));
+    let stays = sample_grant(&credential, Grantee::Subject("dave".to_owned()));
+    for grant in [&made, &given, &stays] {
+        must(insert_grant(store, grant).await, "insert_grant");
+        must(
+            store
+                .spend_budget(org, grant.id, &[(Window::Day, 10)], sample_time())
+                .await,
+            "spend_budget",
+        );
+    }
+    let audit = sample_change_audit(org, AuditAction::AccessKeyRevoke, *id.as_uuid());
+    must(
+        store.revoke_access_key(org, id, sample_time(), &audit).await,
+        "revoke_access_key",
+    );
+    assert_eq!(
+        must(store.list_grants(org, credential.credential.id).await, "list_grants"),
+        [stays],
+        "the revoked key's grants are gone, the others stay"
+    );
+    // Their counters went with them: spending the deleted grant finds nothing.
+    assert_not_found(
+        store
+            .spend_budget(org, made.id, &[(Window::Day, 10)], sample_time())
+            .await,
+        "spend_budget of a grant ended with its key",
     );
 }
 
