@@ -56,7 +56,9 @@ async fn two_replicas_together_let_exactly_the_budget_through_and_see_a_revocati
         )
         .await
         .id();
-    let user = on_a.access_key(&admin, "metered user", &["credentials:use"]).await;
+    let user = on_a
+        .access_key(&admin, "metered user", &["credentials:use"])
+        .await;
     let grant = on_a
         .grant(
             &id,
@@ -68,31 +70,57 @@ async fn two_replicas_together_let_exactly_the_budget_through_and_see_a_revocati
     // 200 uses at once, half through each replica, against a budget of 50.
     let call = json!({"method": "GET", "url": upstream.url("/record/metered")});
     let uses = (0..200).map(|n| {
-        let (api, call, id, secret) = (if n % 2 == 0 { &on_a } else { &on_b }, &call, &id, &user.secret);
+        let (api, call, id, secret) = (
+            if n % 2 == 0 { &on_a } else { &on_b },
+            &call,
+            &id,
+            &user.secret,
+        );
         async move { api.proxy(id, secret, call).await }
     });
     let replies = join_all(uses).await;
-    let ok = replies.iter().filter(|r| r.status == StatusCode::OK).count();
+    let ok = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
     let exhausted = replies
         .iter()
         .filter(|r| r.status != StatusCode::OK)
         .filter(|r| r.problem() == (StatusCode::TOO_MANY_REQUESTS, "budget-exhausted".to_owned()))
         .count();
-    assert_eq!((ok, exhausted), (50, 150), "every reply is a use or a refusal");
-    assert_eq!(upstream.requests().len(), 50, "the upstream saw exactly the budget");
+    assert_eq!(
+        (ok, exhausted),
+        (50, 150),
+        "every reply is a use or a refusal"
+    );
+    assert_eq!(
+        upstream.requests().len(),
+        50,
+        "the upstream saw exactly the budget"
+    );
     // A total never refills: no Retry-After invites a retry that would be refused.
-    let refused = replies.iter().find(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
+    let refused = replies
+        .iter()
+        .find(|r| r.status == StatusCode::TOO_MANY_REQUESTS);
     assert!(refused.is_some_and(|r| r.headers.get("retry-after").is_none()));
 
     // A second grant, revoked through A: B refuses the next use within a second.
-    let other = on_a.access_key(&admin, "revoked user", &["credentials:use"]).await;
+    let other = on_a
+        .access_key(&admin, "revoked user", &["credentials:use"])
+        .await;
     let revoked = on_a
-        .grant(&id, &admin, &json!({"principal": format!("key:{}", other.id)}))
+        .grant(
+            &id,
+            &admin,
+            &json!({"principal": format!("key:{}", other.id)}),
+        )
         .await;
     let used = on_b.proxy(&id, &other.secret, &call).await;
     assert_eq!(used.status, StatusCode::OK, "{}", used.body);
     let path = format!("/credentials/{id}/grants/{revoked}");
-    let reply = on_a.call(reqwest::Method::DELETE, &path, &admin, None).await;
+    let reply = on_a
+        .call(reqwest::Method::DELETE, &path, &admin, None)
+        .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     let started = std::time::Instant::now();
     let refused = loop {
@@ -102,11 +130,16 @@ async fn two_replicas_together_let_exactly_the_budget_through_and_see_a_revocati
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
-    assert_eq!(refused.problem(), (StatusCode::FORBIDDEN, "not-granted".to_owned()));
+    assert_eq!(
+        refused.problem(),
+        (StatusCode::FORBIDDEN, "not-granted".to_owned())
+    );
     assert!(started.elapsed().as_secs() < 1, "seen by B within a second");
 
     // Both replicas audited every use by the grant that allowed it.
-    let events = on_b.list_all("/audit-events?action=credential.use", &admin).await;
+    let events = on_b
+        .list_all("/audit-events?action=credential.use", &admin)
+        .await;
     let by_grant = events
         .iter()
         .filter(|e| e["outcome"] == "success" && e["via"] == format!("grant:{grant}"))

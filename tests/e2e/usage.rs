@@ -838,7 +838,11 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
         .await;
     // Without `credentials:use-all`, a key uses only what it is granted.
     let grant = api
-        .grant(&id, &admin, &json!({"principal": format!("key:{}", user.id)}))
+        .grant(
+            &id,
+            &admin,
+            &json!({"principal": format!("key:{}", user.id)}),
+        )
         .await;
     vault.canaries.push(reader.secret.clone());
     vault.canaries.push(user.secret.clone());

@@ -49,6 +49,10 @@ pub(crate) enum Command {
     /// Create, list and revoke access keys.
     #[command(subcommand)]
     AccessKeys(AccessKeysCommand),
+    /// Add, list and revoke grants: which access keys, subjects and groups may use a
+    /// credential, for which requests, and how often.
+    #[command(subcommand)]
+    Grants(GrantsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +112,74 @@ pub(crate) enum AccessKeysCommand {
         #[arg(long)]
         cascade: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum GrantsCommand {
+    /// List grants: a credential's, a principal's (--principal), or, given neither, your
+    /// own. A key with credentials:use-all uses every credential without a grant.
+    List {
+        /// The credential whose grants to list (needs credentials:read, or a manage
+        /// grant of it).
+        #[arg(value_name = "CREDENTIAL_ID", conflicts_with = "principal")]
+        credential: Option<String>,
+        /// Whose grants to list, of every credential: key:<access key id>,
+        /// subject:<sub> or group:<name> (another's need credentials:read).
+        #[arg(long, value_name = "PRINCIPAL")]
+        principal: Option<String>,
+    },
+    /// Grant a principal the use of a credential. Prints the grant's id on stdout (the
+    /// details on stderr), or with --json the whole grant.
+    Add(GrantArgs),
+    /// Revoke a grant: it stops working at once, its budget counters with it.
+    Revoke {
+        /// The credential's id.
+        #[arg(value_name = "CREDENTIAL_ID")]
+        credential: String,
+        /// The grant's id.
+        #[arg(value_name = "GRANT_ID")]
+        grant: String,
+    },
+}
+
+/// `vault grants add`. The server checks every value (and names the field it refuses), so
+/// the client sends them as given: one rule, in one place.
+#[derive(Debug, Args)]
+pub(crate) struct GrantArgs {
+    /// The credential's id.
+    #[arg(value_name = "CREDENTIAL_ID")]
+    pub(crate) credential: String,
+    /// Who may use it: key:<access key id>, subject:<sub> (an identity-provider token's
+    /// subject) or group:<name> (a group its token names).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub(crate) principal: String,
+    /// use: use the credential; manage: use it, and grant others its use within this
+    /// grant [default: use].
+    #[arg(long, value_parser = ["use", "manage"])]
+    pub(crate) permission: Option<String>,
+    /// Only this HTTP method, in upper case (repeat) [default: every method].
+    #[arg(long = "method", value_name = "METHOD")]
+    pub(crate) methods: Vec<String>,
+    /// Only this path: exact, or a prefix ending in * (repeat; quote it from the shell:
+    /// '/v1/charges*') [default: every path].
+    #[arg(long = "path", value_name = "PATTERN")]
+    pub(crate) paths: Vec<String>,
+    /// At most this many uses a minute (1 to 1000000000).
+    #[arg(long, value_name = "N", help_heading = "Budget")]
+    pub(crate) per_minute: Option<u64>,
+    /// At most this many uses an hour.
+    #[arg(long, value_name = "N", help_heading = "Budget")]
+    pub(crate) per_hour: Option<u64>,
+    /// At most this many uses a day.
+    #[arg(long, value_name = "N", help_heading = "Budget")]
+    pub(crate) per_day: Option<u64>,
+    /// At most this many uses in the grant's life (never refilled).
+    #[arg(long, value_name = "N", help_heading = "Budget")]
+    pub(crate) total: Option<u64>,
+    /// When the grant ends (RFC 3339, e.g. 2027-01-31T00:00:00Z) [default: when your own
+    /// key or token does].
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) expires_at: Option<String>,
 }
 
 /// `--type`: the credential types, as the API names them (`api-key` for `api_key` too).

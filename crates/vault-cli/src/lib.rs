@@ -14,6 +14,7 @@ mod config;
 mod context;
 mod credentials;
 mod error;
+mod grants;
 mod login;
 mod output;
 mod secrets;
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::AccessKeys(command) => {
                 access_keys::run(&options.connect()?, command, cli.json).await
             }
+            Command::Grants(command) => grants::run(&options.connect()?, command, cli.json).await,
         }
     })
 }

@@ -186,7 +186,9 @@ impl From<PathPattern> for String {
 /// decodes them could read a path the patterns never saw (`/v1/charges/..%2Fadmin`).
 fn hides_separators(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
-    ["%2f", "%5c", "%2e"].iter().any(|code| lower.contains(code))
+    ["%2f", "%5c", "%2e"]
+        .iter()
+        .any(|code| lower.contains(code))
 }
 
 /// The requests a grant allows: any of `methods` (all when empty) to a path matching any

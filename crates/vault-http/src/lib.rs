@@ -8,10 +8,10 @@ pub mod context;
 mod credential_types;
 mod credentials;
 mod error;
-mod grants;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+mod grants;
 mod health;
 mod in_flight;
 mod openapi;

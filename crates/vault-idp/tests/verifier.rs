@@ -552,11 +552,15 @@ fn groups_are_a_string_or_an_array_and_nothing_else() {
         (json!(["payments"]), vec!["payments"]),
         (Value::Null, vec![]),
     ] {
-        let identity = verifier.verify(&token(groups.clone()), NOW).expect("verified");
+        let identity = verifier
+            .verify(&token(groups.clone()), NOW)
+            .expect("verified");
         assert_eq!(identity.groups(), expected, "{groups}");
     }
     for bad in [json!(7), json!([1]), json!({"a": "b"})] {
-        let refused = verifier.verify(&token(bad.clone()), NOW).expect_err("refused");
+        let refused = verifier
+            .verify(&token(bad.clone()), NOW)
+            .expect_err("refused");
         assert!(
             matches!(&refused.error, IdentityError::InvalidClaim(c) if c == "groups"),
             "{bad}: {refused}"

@@ -268,8 +268,7 @@ impl SqlStore for PgStore {
                         .await
                 };
                 // Sent with it (pipelined); rolled back with it if there is no such key.
-                let (row, _, _) =
-                    futures::try_join!(revoke, end_grants, record(shared, &audit))?;
+                let (row, _, _) = futures::try_join!(revoke, end_grants, record(shared, &audit))?;
                 row.ok_or(Abort(StoreError::NotFound))
             })
             .await

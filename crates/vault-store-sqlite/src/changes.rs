@@ -227,8 +227,7 @@ impl SqlStore for SqliteStore {
                     )
             };
             diesel::delete(
-                grant_usage::table
-                    .filter(grant_usage::grant_id.eq_any(ended().select(grants::id))),
+                grant_usage::table.filter(grant_usage::grant_id.eq_any(ended().select(grants::id))),
             )
             .execute(conn)?;
             diesel::delete(ended()).execute(conn)?;

@@ -566,14 +566,18 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
             #[diesel(sql_type = diesel::sql_types::Nullable<Binary>)]
             binding: Option<Vec<u8>>,
         }
-        let row: Scopes = diesel::sql_query("SELECT scopes, binding FROM access_keys WHERE name = ?")
-            .bind::<Text, _>(name)
-            .get_result(&mut conn)
-            .expect("the key");
+        let row: Scopes =
+            diesel::sql_query("SELECT scopes, binding FROM access_keys WHERE name = ?")
+                .bind::<Text, _>(name)
+                .get_result(&mut conn)
+                .expect("the key");
         let scopes: Vec<String> = serde_json::from_str(&row.scopes).expect("a JSON array");
         let routes = scopes.iter().filter(|s| *s == "credentials:route").count();
         assert_eq!(routes, usize::from(name == "admin"), "{name}: {scopes:?}");
-        let use_all = scopes.iter().filter(|s| *s == "credentials:use-all").count();
+        let use_all = scopes
+            .iter()
+            .filter(|s| *s == "credentials:use-all")
+            .count();
         assert_eq!(use_all, usize::from(name != "reader"), "{name}: {scopes:?}");
         assert!(row.binding.is_none(), "{name}: left for the vault to bind");
     }

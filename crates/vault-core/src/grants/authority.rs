@@ -234,7 +234,12 @@ mod tests {
             "an expired grant and someone else's grant are no grant"
         );
         assert_eq!(
-            grant_for(&grants[..3], &me, Some(("GET", "/v1/charges/..%2Fadmin")), NOW),
+            grant_for(
+                &grants[..3],
+                &me,
+                Some(("GET", "/v1/charges/..%2Fadmin")),
+                NOW
+            ),
             Err(UseRefusal::RequestNotGranted(BrokenRule::Path)),
             "an encoded slash could climb out of the pattern upstream"
         );

@@ -184,11 +184,18 @@ impl<S: Store> Vault<S> {
         let now = self.clock.now();
         let (reason, signed_organization, subject) = match verifier.verify(presented, now) {
             Ok(identity) => {
-                if self.organization_exists(identity.organization_id(), now).await? {
+                if self
+                    .organization_exists(identity.organization_id(), now)
+                    .await?
+                {
                     return Ok(identity.into_principal());
                 }
                 // Signed by the identity provider, but naming no organization of ours.
-                (UNKNOWN_ORGANIZATION, None, Some(identity.subject().to_owned()))
+                (
+                    UNKNOWN_ORGANIZATION,
+                    None,
+                    Some(identity.subject().to_owned()),
+                )
             }
             Err(IdentityRefusal {
                 error: error @ IdentityError::Backend(_),

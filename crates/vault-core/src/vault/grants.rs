@@ -24,7 +24,11 @@ fn is_organization_wide(who: &Principal) -> bool {
 }
 
 /// The live `manage` grant of one of `mine`, among a credential's `grants`.
-fn manage_grant<'g>(grants: &'g [Grant], mine: &[Grantee], now: OffsetDateTime) -> Option<&'g Grant> {
+fn manage_grant<'g>(
+    grants: &'g [Grant],
+    mine: &[Grantee],
+    now: OffsetDateTime,
+) -> Option<&'g Grant> {
     grants.iter().find(|g| {
         g.permission == Permission::Manage && mine.contains(&g.grantee) && !g.is_expired(now)
     })
@@ -183,8 +187,13 @@ impl<S: Store> Vault<S> {
         grant: GrantId,
     ) -> Result<Grant, VaultError> {
         let revoked = self.delete_grant(who, id, grant).await;
-        self.audit_if_refused(who, AuditAction::GrantRevoke, Some(*grant.as_uuid()), revoked)
-            .await
+        self.audit_if_refused(
+            who,
+            AuditAction::GrantRevoke,
+            Some(*grant.as_uuid()),
+            revoked,
+        )
+        .await
     }
 
     async fn delete_grant(
@@ -195,8 +204,12 @@ impl<S: Store> Vault<S> {
     ) -> Result<Grant, VaultError> {
         if !is_organization_wide(who) {
             let grants = self.store.list_grants(who.organization_id, id).await?;
-            manage_grant(&grants, &grantees(who), self.clock.now()).ok_or(VaultError::NotGranted)?;
-            let target = grants.iter().find(|g| g.id == grant).ok_or(VaultError::NotFound)?;
+            manage_grant(&grants, &grantees(who), self.clock.now())
+                .ok_or(VaultError::NotGranted)?;
+            let target = grants
+                .iter()
+                .find(|g| g.id == grant)
+                .ok_or(VaultError::NotFound)?;
             if target.permission != Permission::Use {
                 return Err(VaultError::NotGranted);
             }

@@ -13,10 +13,10 @@ use super::{Vault, VaultError};
 use crate::access_key::{Principal, Scope};
 use crate::apply::{AppliedCredential, ProxyRequest, strip_hop_by_hop};
 use crate::cipher::{Aad, CipherError};
-use crate::grants::Via;
 use crate::credential::{
     CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
 };
+use crate::grants::Via;
 use crate::ids::CredentialId;
 use crate::logs::{AuditAction, LogRecord, RequestLogEntry};
 use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
@@ -232,7 +232,8 @@ impl<S: Store> Vault<S> {
                         credential.version,
                         || self.clock.now(),
                         || async {
-                            self.audit_use(who, credential.id, Ok(()), Some(via)).await?;
+                            self.audit_use(who, credential.id, Ok(()), Some(via))
+                                .await?;
                             audited.store(true, Ordering::Release);
                             self.fetch_token(stored, config).await
                         },

@@ -253,7 +253,10 @@ pub async fn revoking_a_key_ends_the_grants_it_made_or_was_given<S: Store>(store
     let key = sample_access_key(org);
     let id = key.key.id;
     let audit = sample_change_audit(org, AuditAction::AccessKeyCreate, *id.as_uuid());
-    must(store.insert_access_key(&key, &audit).await, "insert_access_key");
+    must(
+        store.insert_access_key(&key, &audit).await,
+        "insert_access_key",
+    );
     let made = Grant {
         granted_by: Some(id),
         ..sample_grant(&credential, Grantee::Subject("carol".to_owned()))
@@ -271,11 +274,16 @@ pub async fn revoking_a_key_ends_the_grants_it_made_or_was_given<S: Store>(store
     }
     let audit = sample_change_audit(org, AuditAction::AccessKeyRevoke, *id.as_uuid());
     must(
-        store.revoke_access_key(org, id, sample_time(), &audit).await,
+        store
+            .revoke_access_key(org, id, sample_time(), &audit)
+            .await,
         "revoke_access_key",
     );
     assert_eq!(
-        must(store.list_grants(org, credential.credential.id).await, "list_grants"),
+        must(
+            store.list_grants(org, credential.credential.id).await,
+            "list_grants"
+        ),
         [stays],
         "the revoked key's grants are gone, the others stay"
     );
