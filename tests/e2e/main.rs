@@ -29,6 +29,8 @@ mod chaos;
 mod chaos_proxy;
 mod cli;
 mod faults;
+mod grant_replicas;
+mod grants;
 mod idp;
 mod operability;
 mod packaging;

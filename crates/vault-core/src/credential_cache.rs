@@ -1,5 +1,6 @@
-//! Credentials kept in memory by a store, so that a use or a read by id need not reach the
-//! database. The store tells the cache of every change it makes, and of every change it
+//! Credentials, and each credential's grants, kept in memory by a store, so that a use or
+//! a read by id need not reach the database. A change of a credential or of its grants is
+//! a change of that credential id. The store tells the cache of every change it makes, and of every change it
 //! hears of from elsewhere (PostgreSQL's notifications); what nobody announces is served
 //! for at most [`FRESH_FOR`].
 //!
@@ -17,6 +18,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::credential::StoredCredential;
+use crate::grants::Grant;
 use crate::ids::{CredentialId, OrganizationId};
 
 /// How long an entry is served: the bound on staleness when a change is never announced.
@@ -41,6 +43,8 @@ pub struct CredentialCache {
 struct Entries {
     /// Each with when the read (or write) that found it began.
     kept: HashMap<CredentialId, (Instant, StoredCredential)>,
+    /// Each credential's grants, with when the read began and their organization.
+    grants: HashMap<CredentialId, (Instant, OrganizationId, Vec<Grant>)>,
     /// The number of the last change heard.
     heard: u64,
     /// The number of the last change heard of each credential.
@@ -69,6 +73,7 @@ impl Entries {
         match id {
             Some(id) => {
                 self.kept.remove(&id);
+                self.grants.remove(&id);
                 if self.changed.len() >= CAPACITY {
                     self.changed.clear();
                     self.floor = self.heard;
@@ -77,6 +82,7 @@ impl Entries {
             }
             None => {
                 self.kept.clear();
+                self.grants.clear();
                 self.changed.clear();
                 self.floor = self.heard;
             }
@@ -107,6 +113,41 @@ impl CredentialCache {
                 read.elapsed() < FRESH_FOR && stored.credential.organization_id == organization
             })
             .map(|(_, stored)| stored.clone())
+    }
+
+    /// The cached grants of credential `id`, if the cache serves and has them, fresh.
+    pub fn get_grants(&self, organization: OrganizationId, id: CredentialId) -> Option<Vec<Grant>> {
+        if !self.serving.load(Ordering::Acquire) {
+            return None;
+        }
+        self.entries()
+            .grants
+            .get(&id)
+            .filter(|(read, of, _)| read.elapsed() < FRESH_FOR && *of == organization)
+            .map(|(_, _, grants)| grants.clone())
+    }
+
+    /// Keeps credential `id`'s `grants`, read after `mark`, unless a change of it was
+    /// heard since.
+    pub fn keep_grants(
+        &self,
+        mark: &Mark,
+        organization: OrganizationId,
+        id: CredentialId,
+        grants: &[Grant],
+    ) {
+        if !self.serving.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries();
+        if entries.unchanged_since(mark, id) {
+            if entries.grants.len() >= CAPACITY {
+                entries.grants.clear();
+            }
+            entries
+                .grants
+                .insert(id, (mark.at, organization, grants.to_vec()));
+        }
     }
 
     /// Where changes stand before a read or a write; give it to [`Self::keep`] or
@@ -263,6 +304,26 @@ mod tests {
         cache.forget(Some(id));
         cache.forget_after(id).wrote(&mark, &stored);
         assert!(cache.get(organization, id).is_none());
+    }
+
+    #[test]
+    fn grants_are_kept_per_credential_and_forgotten_with_it() {
+        let cache = serving();
+        let stored = stored_credential();
+        let (organization, id) = (stored.credential.organization_id, stored.credential.id);
+        cache.keep_grants(&cache.mark(), organization, id, &[]);
+        assert_eq!(cache.get_grants(organization, id), Some(Vec::new()));
+        assert!(cache.get_grants(OrganizationId::new(), id).is_none());
+        // A change of the credential (a grant made or revoked) forgets them, and a read
+        // racing it keeps nothing.
+        let mark = cache.mark();
+        cache.forget(Some(id));
+        assert!(cache.get_grants(organization, id).is_none());
+        cache.keep_grants(&mark, organization, id, &[]);
+        assert!(cache.get_grants(organization, id).is_none());
+        cache.keep_grants(&cache.mark(), organization, id, &[]);
+        cache.forget(None);
+        assert!(cache.get_grants(organization, id).is_none());
     }
 
     #[test]

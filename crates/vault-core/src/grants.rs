@@ -429,7 +429,7 @@ impl Budget {
     }
 
     /// The capped windows and their caps, shortest window first.
-    pub fn caps(&self) -> impl Iterator<Item = (Window, u64)> + '_ {
+    pub fn caps(&self) -> impl DoubleEndedIterator<Item = (Window, u64)> + '_ {
         Window::ALL.into_iter().filter_map(|window| {
             let cap = match window {
                 Window::Minute => self.per_minute,

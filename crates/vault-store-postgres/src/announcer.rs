@@ -27,7 +27,8 @@ const MOST_NAMED: usize = 10_000;
 /// Queues announcements for the task [`Announcer::start`] spawned.
 #[derive(Clone)]
 pub(crate) struct Announcer {
-    queue: mpsc::UnboundedSender<CredentialId>,
+    /// A credential that changed; `None`: any may have.
+    queue: mpsc::UnboundedSender<Option<CredentialId>>,
 }
 
 impl Announcer {
@@ -43,12 +44,17 @@ impl Announcer {
     /// Announces (soon) that credential `id` changed.
     pub(crate) fn announce(&self, id: CredentialId) {
         // Fails only once the task is gone, when the store is being dropped.
-        let _ = self.queue.send(id);
+        let _ = self.queue.send(Some(id));
+    }
+
+    /// Announces (soon) that any credential may have changed: every replica forgets all.
+    pub(crate) fn announce_all(&self) {
+        let _ = self.queue.send(None);
     }
 }
 
 async fn announce_queued(
-    mut queued: mpsc::UnboundedReceiver<CredentialId>,
+    mut queued: mpsc::UnboundedReceiver<Option<CredentialId>>,
     db: Connections,
     origin: String,
 ) {
@@ -57,10 +63,13 @@ async fn announce_queued(
         while let Ok(id) = queued.try_recv() {
             ids.insert(id);
         }
-        let payloads = if ids.len() > MOST_NAMED {
+        let payloads = if ids.len() > MOST_NAMED || ids.contains(&None) {
             vec![format!("* {origin}")]
         } else {
-            ids.iter().map(|id| format!("{id} {origin}")).collect()
+            ids.iter()
+                .flatten()
+                .map(|id| format!("{id} {origin}"))
+                .collect()
         };
         let sent = db
             .with_connection(async move |conn| {

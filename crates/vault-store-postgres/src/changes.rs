@@ -238,43 +238,49 @@ impl SqlStore for PgStore {
         at: DbTime,
         audit: AuditEventRow,
     ) -> Result<AccessKeySummaryRow, StoreError> {
-        self.with_connection(async move |conn| {
-            conn.transaction(async move |conn| {
-                let shared: &AsyncPgConnection = conn;
-                // One statement that revokes and returns the key. COALESCE keeps an
-                // existing revocation time: of two racing revokes, the second waits for
-                // the first's row lock and then sees its time.
-                let revoke = async {
-                    let mut conn = shared;
-                    diesel::update(
-                        access_keys::table
-                            .filter(access_keys::organization_id.eq(DbId::from(organization)))
-                            .filter(access_keys::id.eq(DbId::from(id))),
-                    )
-                    .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
-                    .returning(AccessKeySummaryRow::as_returning())
-                    .get_result(&mut conn)
-                    .await
-                    .optional()
-                };
-                // The grants it made and the grants to it end with it.
-                let end_grants = async {
-                    let mut conn = shared;
-                    diesel::sql_query(END_GRANTS_OF_KEY)
-                        .bind::<Id, _>(DbId::from(id))
-                        .bind::<diesel::sql_types::Text, _>(Grantee::AccessKey(id).to_string())
-                        .bind::<Id, _>(DbId::from(organization))
-                        .execute(&mut conn)
+        let revoked = self
+            .with_connection(async move |conn| {
+                conn.transaction(async move |conn| {
+                    let shared: &AsyncPgConnection = conn;
+                    // One statement that revokes and returns the key. COALESCE keeps an
+                    // existing revocation time: of two racing revokes, the second waits for
+                    // the first's row lock and then sees its time.
+                    let revoke = async {
+                        let mut conn = shared;
+                        diesel::update(
+                            access_keys::table
+                                .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                                .filter(access_keys::id.eq(DbId::from(id))),
+                        )
+                        .set(access_keys::revoked_at.eq(coalesce(access_keys::revoked_at, at)))
+                        .returning(AccessKeySummaryRow::as_returning())
+                        .get_result(&mut conn)
                         .await
-                };
-                // Sent with it (pipelined); rolled back with it if there is no such key.
-                let (row, _, _) = futures::try_join!(revoke, end_grants, record(shared, &audit))?;
-                row.ok_or(Abort(StoreError::NotFound))
+                        .optional()
+                    };
+                    // The grants it made and the grants to it end with it.
+                    let end_grants = async {
+                        let mut conn = shared;
+                        diesel::sql_query(END_GRANTS_OF_KEY)
+                            .bind::<Id, _>(DbId::from(id))
+                            .bind::<diesel::sql_types::Text, _>(Grantee::AccessKey(id).to_string())
+                            .bind::<Id, _>(DbId::from(organization))
+                            .execute(&mut conn)
+                            .await
+                    };
+                    // Sent with it (pipelined); rolled back with it if there is no such key.
+                    let (row, _, _) =
+                        futures::try_join!(revoke, end_grants, record(shared, &audit))?;
+                    row.ok_or(Abort(StoreError::NotFound))
+                })
+                .await
+                .map_err(|Abort(error)| error)
             })
-            .await
-            .map_err(|Abort(error)| error)
-        })
-        .await
+            .await;
+        // The grants it made or was given may be any credentials': every replica forgets
+        // every cached one.
+        self.forget_everything();
+        revoked
     }
 
     async fn insert_grant_rows(
@@ -282,7 +288,9 @@ impl SqlStore for PgStore {
         row: GrantRow,
         audit: AuditEventRow,
     ) -> Result<(), StoreError> {
-        self.with_connection(async move |conn| {
+        let credential = CredentialId::from_uuid(row.credential_id.decode("grants.credential_id")?);
+        // A change of the credential's grants: forgotten here and announced to every replica.
+        let write = self.with_connection(async move |conn| {
             conn.transaction(async move |conn| {
                 // The credential must be the organization's; the foreign key then keeps it
                 // from going while the grant is written.
@@ -309,8 +317,8 @@ impl SqlStore for PgStore {
             })
             .await
             .map_err(|Abort(error)| error)
-        })
-        .await
+        });
+        self.changing(credential, None, write).await
     }
 
     async fn delete_grant_rows(
@@ -320,7 +328,7 @@ impl SqlStore for PgStore {
         id: GrantId,
         audit: AuditEventRow,
     ) -> Result<GrantRow, StoreError> {
-        self.with_connection(async move |conn| {
+        let write = self.with_connection(async move |conn| {
             conn.transaction(async move |conn| {
                 let id = DbId::from(id);
                 diesel::delete(grant_usage::table.filter(grant_usage::grant_id.eq(id)))
@@ -342,8 +350,8 @@ impl SqlStore for PgStore {
             })
             .await
             .map_err(|Abort(error)| error)
-        })
-        .await
+        });
+        self.changing(credential, None, write).await
     }
 
     async fn spend_budget_rows(

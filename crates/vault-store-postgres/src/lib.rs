@@ -218,6 +218,13 @@ impl PgStore {
     /// Runs `write`, a change of credential `id` to `stored` (`None`: deleted, or not
     /// known whole), then keeps what it wrote here (or forgets it) and has the change
     /// announced to every replica, unless it surely wrote nothing.
+    /// Forgets every cached credential and grant here, and announces as much to every
+    /// replica: for a change that may touch any credential's grants (a key revoked).
+    pub(crate) fn forget_everything(&self) {
+        self.credentials.forget(None);
+        self.announcer.announce_all();
+    }
+
     async fn changing<T>(
         &self,
         id: CredentialId,

@@ -202,41 +202,46 @@ impl SqlStore for SqliteStore {
         at: DbTime,
         audit: AuditEventRow,
     ) -> Result<AccessKeySummaryRow, StoreError> {
-        self.write(move |conn| {
-            let key = access_keys::table
-                .filter(access_keys::organization_id.eq(DbId::from(organization)))
-                .filter(access_keys::id.eq(DbId::from(id)));
-            // `revoked_at IS NULL` in the statement itself: of two racing revokes, the
-            // first one's time stays.
-            diesel::update(key.filter(access_keys::revoked_at.is_null()))
-                .set(access_keys::revoked_at.eq(at))
+        let revoked = self
+            .write(move |conn| {
+                let key = access_keys::table
+                    .filter(access_keys::organization_id.eq(DbId::from(organization)))
+                    .filter(access_keys::id.eq(DbId::from(id)));
+                // `revoked_at IS NULL` in the statement itself: of two racing revokes, the
+                // first one's time stays.
+                diesel::update(key.filter(access_keys::revoked_at.is_null()))
+                    .set(access_keys::revoked_at.eq(at))
+                    .execute(conn)?;
+                let row = key
+                    .select(AccessKeySummaryRow::as_select())
+                    .get_result(conn)
+                    .optional()?
+                    .ok_or(Abort(StoreError::NotFound))?;
+                // The grants it made and the grants to it end with it.
+                let ended = || {
+                    grants::table
+                        .filter(grants::organization_id.eq(DbId::from(organization)))
+                        .filter(
+                            grants::granted_by
+                                .eq(DbId::from(id))
+                                .or(grants::grantee.eq(Grantee::AccessKey(id).to_string())),
+                        )
+                };
+                diesel::delete(
+                    grant_usage::table
+                        .filter(grant_usage::grant_id.eq_any(ended().select(grants::id))),
+                )
                 .execute(conn)?;
-            let row = key
-                .select(AccessKeySummaryRow::as_select())
-                .get_result(conn)
-                .optional()?
-                .ok_or(Abort(StoreError::NotFound))?;
-            // The grants it made and the grants to it end with it.
-            let ended = || {
-                grants::table
-                    .filter(grants::organization_id.eq(DbId::from(organization)))
-                    .filter(
-                        grants::granted_by
-                            .eq(DbId::from(id))
-                            .or(grants::grantee.eq(Grantee::AccessKey(id).to_string())),
-                    )
-            };
-            diesel::delete(
-                grant_usage::table.filter(grant_usage::grant_id.eq_any(ended().select(grants::id))),
-            )
-            .execute(conn)?;
-            diesel::delete(ended()).execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(row)
-        })
-        .await
+                diesel::delete(ended()).execute(conn)?;
+                diesel::insert_into(audit_events::table)
+                    .values(&audit)
+                    .execute(conn)?;
+                Ok(row)
+            })
+            .await;
+        // The grants it made or was given may be any credentials': forget them all.
+        self.credentials.forget(None);
+        revoked
     }
 
     async fn insert_grant_rows(
@@ -244,7 +249,9 @@ impl SqlStore for SqliteStore {
         row: GrantRow,
         audit: AuditEventRow,
     ) -> Result<(), StoreError> {
-        self.write(move |conn| {
+        let credential = CredentialId::from_uuid(row.credential_id.decode("grants.credential_id")?);
+        // A change of the credential's grants: cached ones are forgotten once it commits.
+        self.changing(credential, None, move |conn| {
             let owned: Option<DbId> = credentials::table
                 .filter(credentials::organization_id.eq(row.organization_id))
                 .filter(credentials::id.eq(row.credential_id))
@@ -272,7 +279,7 @@ impl SqlStore for SqliteStore {
         id: GrantId,
         audit: AuditEventRow,
     ) -> Result<GrantRow, StoreError> {
-        self.write(move |conn| {
+        self.changing(credential, None, move |conn| {
             let id = DbId::from(id);
             let grant = grants::table
                 .filter(grants::organization_id.eq(DbId::from(organization)))

@@ -119,7 +119,11 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
             .access_key(
                 &vault.token,
                 "k",
-                &["credentials:read", "credentials:write", "credentials:use-all"],
+                &[
+                    "credentials:read",
+                    "credentials:write",
+                    "credentials:use-all",
+                ],
             )
             .await;
         let both = json!([legit.origin(), attacker.origin()]);
@@ -228,7 +232,11 @@ async fn the_route_scope_adds_destinations_and_restores_and_the_audit_says_so() 
         let other = start_upstream().await;
         let AccessKey { secret: writer, .. } = vault
             .api
-            .access_key(&vault.token, "k", &["credentials:write", "credentials:use-all"])
+            .access_key(
+                &vault.token,
+                "k",
+                &["credentials:write", "credentials:use-all"],
+            )
             .await;
         let AccessKey { secret: router, .. } = vault
             .api

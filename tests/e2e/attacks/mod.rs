@@ -26,6 +26,7 @@
 // Issue 14: one module per area of the security review.
 mod access_keys;
 mod destinations;
+mod grants;
 mod input;
 mod keys;
 mod proxy;

@@ -714,7 +714,9 @@ async fn proxy_memory_stays_bounded_under_200_concurrent_maximum_size_calls() {
     let id = created.id();
     let mut keys = Vec::new();
     for _ in 0..KEYS {
-        let key = api.access_key(&admin, "user", &["credentials:use-all"]).await;
+        let key = api
+            .access_key(&admin, "user", &["credentials:use-all"])
+            .await;
         keys.push(key.secret);
     }
     // The largest envelope the default limit takes, its body as text.

@@ -221,7 +221,12 @@ impl Api {
     /// A grant of credential `id` made with `key` (which must be allowed to: 201); its id.
     pub(crate) async fn grant(&self, id: &str, key: &str, body: &Value) -> String {
         let reply = self.create_grant(id, key, body).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "grant {body}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "grant {body}: {}",
+            reply.body
+        );
         reply.json().id()
     }
 

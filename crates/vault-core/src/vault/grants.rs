@@ -259,7 +259,9 @@ impl<S: Store> Vault<S> {
             return Ok(Via::Organization);
         };
         if let Some(budget) = &grant.budget {
-            let caps: Vec<_> = budget.caps().collect();
+            // Longest window first: when several are spent, the store names the first it
+            // finds full, and the longest is the one a retry must wait out.
+            let caps: Vec<_> = budget.caps().rev().collect();
             let now = self.clock.now();
             let spent = self
                 .store

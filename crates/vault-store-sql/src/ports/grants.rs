@@ -33,6 +33,13 @@ macro_rules! __sql_store_grants {
                     organization: OrganizationId,
                     credential: CredentialId,
                 ) -> Result<Vec<Grant>, StoreError> {
+                    // Every use by a principal without use-all reads them: from memory, as
+                    // the credential itself is, while no change of them is heard.
+                    let cache = SqlStore::credential_cache(self);
+                    if let Some(grants) = cache.get_grants(organization, credential) {
+                        return Ok(grants);
+                    }
+                    let mark = cache.mark();
                     let rows: Vec<GrantRow> = self
                         .fetch_all(
                             grants::table
@@ -42,7 +49,12 @@ macro_rules! __sql_store_grants {
                                 .order(grants::id.asc()),
                         )
                         .await?;
-                    rows.into_iter().map(GrantRow::decode).collect()
+                    let grants = rows
+                        .into_iter()
+                        .map(GrantRow::decode)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    cache.keep_grants(&mark, organization, credential, &grants);
+                    Ok(grants)
                 }
 
                 async fn grants_of(
