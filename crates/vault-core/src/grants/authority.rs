@@ -249,7 +249,7 @@ mod tests {
             "a use naming no request needs a grant without rules"
         );
         let open = grant(subject("alice"), RequestRules::default());
-        assert_eq!(grant_for(&[open.clone()], &me, None, NOW), Ok(&open));
+        assert_eq!(grant_for(std::slice::from_ref(&open), &me, None, NOW), Ok(&open));
     }
 
     fn valid(grantee: Grantee, permission: Permission, rules: RequestRules) -> ValidGrant {
