@@ -483,6 +483,9 @@ pub struct Grant {
     pub granted_by: Option<AccessKeyId>,
     /// When it was made.
     pub created_at: OffsetDateTime,
+    /// The `manage` grant it was made under, if one: it lets nothing through once that
+    /// grant is gone or expired.
+    pub parent: Option<GrantId>,
 }
 
 impl Grant {
@@ -490,6 +493,18 @@ impl Grant {
     #[must_use]
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {
         self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// True when it is unexpired and so is the grant it was made under, among `grants`
+    /// (its credential's).
+    #[must_use]
+    pub fn is_live(&self, grants: &[Self], now: OffsetDateTime) -> bool {
+        !self.is_expired(now)
+            && self.parent.is_none_or(|parent| {
+                grants
+                    .iter()
+                    .any(|g| g.id == parent && g.parent.is_none() && !g.is_expired(now))
+            })
     }
 }
 

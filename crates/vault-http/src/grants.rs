@@ -51,6 +51,7 @@ struct GrantView<'a> {
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     expired: bool,
+    parent_id: Option<GrantId>,
 }
 
 impl<'a> GrantView<'a> {
@@ -67,6 +68,7 @@ impl<'a> GrantView<'a> {
             granted_by: grant.granted_by,
             created_at: grant.created_at,
             expired: grant.is_expired(now),
+            parent_id: grant.parent,
         }
     }
 }

@@ -70,6 +70,7 @@ async fn two_replicas_spending_at_once_let_exactly_the_cap_through() {
         expires_at: None,
         granted_by: None,
         created_at: sample_time(),
+        parent: None,
     };
     let granted = sample_change_audit(
         organization.id,

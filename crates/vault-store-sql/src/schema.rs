@@ -141,6 +141,7 @@ diesel::table! {
         expires_at -> Nullable<Instant>,
         granted_by -> Nullable<Id>,
         created_at -> Instant,
+        parent_id -> Nullable<Id>,
     }
 }
 

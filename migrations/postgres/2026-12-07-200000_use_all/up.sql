@@ -5,6 +5,9 @@ ALTER TABLE request_logs ADD COLUMN via text;
 
 CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_by);
 
+-- The manage grant a `use` grant was made under (see migrations/sqlite).
+ALTER TABLE grants ADD COLUMN parent_id uuid;
+
 -- `credentials:use` keys gain `credentials:use-all`; their bindings (which cover scopes)
 -- are cleared, and the vault binds them again when it next opens the store.
 UPDATE access_keys

@@ -8,6 +8,10 @@ ALTER TABLE request_logs ADD COLUMN via TEXT;
 -- Revoking a key ends the grants it made.
 CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_by);
 
+-- The manage grant a `use` grant was made under: it lets nothing through once that one
+-- is gone or expired. Not a foreign key: revoking the manage grant revokes these too.
+ALTER TABLE grants ADD COLUMN parent_id BLOB CHECK (parent_id IS NULL OR length(parent_id) = 16);
+
 -- Keys that could use every credential keep doing so: `credentials:use` gains
 -- `credentials:use-all`, so nothing breaks on upgrade. A key's binding covers its scopes,
 -- so it is cleared here, and the vault binds the key again when it next opens the store

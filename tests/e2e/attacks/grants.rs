@@ -320,6 +320,37 @@ async fn a_manage_grant_grants_use_within_its_own_rules_and_no_further() {
         )
         .await;
         assert_eq!(refused.problem().1, "not-granted", "{name}");
+
+        // What it granted ends with its manage grant: revoked by the admin, the grant made
+        // under it goes too, and its holder is refused.
+        let under = vault
+            .api
+            .grant(
+                &id,
+                &manager.secret,
+                &json!({"principal": principal(&dev2), "methods": ["GET"],
+                        "paths": ["/record/ok*"], "budget": {"perMinute": 5}}),
+            )
+            .await;
+        let path = format!("/credentials/{id}/grants/{manage}");
+        let gone = vault
+            .api
+            .call(Method::DELETE, &path, &vault.token, None)
+            .await;
+        assert_eq!(gone.status, StatusCode::NO_CONTENT, "{name}: {}", gone.body);
+        assert!(
+            !grant_ids(&vault, &id).await.contains(&under),
+            "{name}: a grant outlived the manage grant it was made under"
+        );
+        let refused = send(
+            &vault,
+            &dev2.secret,
+            &id,
+            "GET",
+            &upstream.url("/record/ok/4"),
+        )
+        .await;
+        assert_eq!(refused.problem().1, "not-granted", "{name}");
         let sent: Vec<_> = upstream
             .requests()
             .into_iter()

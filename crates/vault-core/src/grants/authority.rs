@@ -51,7 +51,7 @@ pub fn grant_for<'g>(
 ) -> Result<&'g Grant, UseRefusal> {
     let mut broken = None;
     for grant in grants {
-        if !grantees.contains(&grant.grantee) || grant.is_expired(now) {
+        if !grantees.contains(&grant.grantee) || !grant.is_live(grants, now) {
             continue;
         }
         let checked = match request {
@@ -180,6 +180,7 @@ mod tests {
             expires_at: None,
             granted_by: None,
             created_at: NOW,
+            parent: None,
         }
     }
 
@@ -248,8 +249,33 @@ mod tests {
             Err(UseRefusal::RequestNotGranted(BrokenRule::Method)),
             "a use naming no request needs a grant without rules"
         );
+        // A grant made under a manage grant lives only while that one does.
+        let manage = Grant {
+            permission: Permission::Manage,
+            ..grant(subject("bob"), RequestRules::default())
+        };
+        let child = Grant {
+            parent: Some(manage.id),
+            ..grant(subject("alice"), RequestRules::default())
+        };
+        let both = [manage.clone(), child.clone()];
+        assert_eq!(grant_for(&both, &me, None, NOW), Ok(&child));
+        let lapsed = Grant {
+            expires_at: Some(NOW),
+            ..manage
+        };
+        for orphaned in [vec![child.clone()], vec![lapsed, child]] {
+            assert_eq!(
+                grant_for(&orphaned, &me, None, NOW),
+                Err(UseRefusal::NotGranted),
+                "a grant whose manage grant is gone or expired"
+            );
+        }
         let open = grant(subject("alice"), RequestRules::default());
-        assert_eq!(grant_for(std::slice::from_ref(&open), &me, None, NOW), Ok(&open));
+        assert_eq!(
+            grant_for(std::slice::from_ref(&open), &me, None, NOW),
+            Ok(&open)
+        );
     }
 
     fn valid(grantee: Grantee, permission: Permission, rules: RequestRules) -> ValidGrant {

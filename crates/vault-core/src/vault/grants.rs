@@ -30,7 +30,7 @@ fn manage_grant<'g>(
     now: OffsetDateTime,
 ) -> Option<&'g Grant> {
     grants.iter().find(|g| {
-        g.permission == Permission::Manage && mine.contains(&g.grantee) && !g.is_expired(now)
+        g.permission == Permission::Manage && mine.contains(&g.grantee) && g.is_live(grants, now)
     })
 }
 
@@ -80,6 +80,10 @@ impl<S: Store> Vault<S> {
         if let Grantee::AccessKey(key) = valid.grantee {
             self.check_active_key(who, key, now).await?;
         }
+        let parent = match authority {
+            Authority::Manage(manage) => Some(manage.id),
+            Authority::Organization => None,
+        };
         let valid = check_grant(authority, &mine, who.expires_at, valid)?;
         let grant = Grant {
             id: GrantId::new(),
@@ -92,6 +96,7 @@ impl<S: Store> Vault<S> {
             expires_at: valid.expires_at,
             granted_by: who.access_key_id,
             created_at: now,
+            parent,
         };
         let audit = self.success(who, AuditAction::GrantCreate, *grant.id.as_uuid());
         self.store.insert_grant(&grant, &audit).await?;
@@ -202,8 +207,8 @@ impl<S: Store> Vault<S> {
         id: CredentialId,
         grant: GrantId,
     ) -> Result<Grant, VaultError> {
+        let grants = self.store.list_grants(who.organization_id, id).await?;
         if !is_organization_wide(who) {
-            let grants = self.store.list_grants(who.organization_id, id).await?;
             manage_grant(&grants, &grantees(who), self.clock.now())
                 .ok_or(VaultError::NotGranted)?;
             let target = grants
@@ -220,6 +225,21 @@ impl<S: Store> Vault<S> {
             .delete_grant(who.organization_id, id, grant, &audit)
             .await?;
         tracing::info!(grant = %grant, credential = %id, "grant revoked");
+        // The grants made under it let nothing through any more (`Grant::is_live`); they
+        // go too, each audited. One left by a failure here is inert, and listed.
+        for child in grants.iter().filter(|g| g.parent == Some(grant)) {
+            let audit = self.success(who, AuditAction::GrantRevoke, *child.id.as_uuid());
+            match self
+                .store
+                .delete_grant(who.organization_id, id, child.id, &audit)
+                .await
+            {
+                Ok(_) | Err(crate::store::StoreError::NotFound) => {}
+                Err(error) => {
+                    tracing::warn!(%error, grant = %child.id, "could not revoke a grant made under a revoked one");
+                }
+            }
+        }
         Ok(revoked)
     }
 

@@ -79,6 +79,10 @@ pub(crate) struct GrantSchema {
     created_at: String,
     /// True once `expiresAt` has passed: the grant no longer lets anything through.
     expired: bool,
+    /// The `manage` grant this one was made under: revoking that one revokes this, and
+    /// while it is expired this lets nothing through.
+    #[schema(format = Uuid)]
+    parent_id: Option<String>,
 }
 
 /// Grants, in the order they were made.

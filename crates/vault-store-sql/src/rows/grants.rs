@@ -28,6 +28,7 @@ pub struct GrantRow {
     expires_at: Option<DbTime>,
     granted_by: Option<DbId>,
     created_at: DbTime,
+    parent_id: Option<DbId>,
 }
 
 impl GrantRow {
@@ -55,6 +56,7 @@ impl GrantRow {
             expires_at: DbTime::encode_optional(grant.expires_at, "grants.expires_at")?,
             granted_by: grant.granted_by.map(DbId::from),
             created_at: DbTime::encode(grant.created_at, "grants.created_at")?,
+            parent_id: grant.parent.map(DbId::from),
         })
     }
 
@@ -90,6 +92,7 @@ impl GrantRow {
             expires_at: DbTime::decode_optional(self.expires_at, "grants.expires_at")?,
             granted_by: optional_id(self.granted_by, "grants.granted_by", AccessKeyId::from_uuid)?,
             created_at: self.created_at.decode("grants.created_at")?,
+            parent: optional_id(self.parent_id, "grants.parent_id", GrantId::from_uuid)?,
         })
     }
 }

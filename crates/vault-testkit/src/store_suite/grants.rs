@@ -36,6 +36,7 @@ fn sample_grant(credential: &StoredCredential, grantee: Grantee) -> Grant {
         expires_at: Some(sample_time() + Duration::days(30)),
         granted_by: Some(AccessKeyId::new()),
         created_at: sample_time(),
+        parent: Some(GrantId::new()),
     }
 }
 
