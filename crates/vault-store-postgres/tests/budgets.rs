@@ -71,6 +71,7 @@ async fn two_replicas_spending_at_once_let_exactly_the_cap_through() {
         granted_by: None,
         created_at: sample_time(),
         parent: None,
+        binding: None,
     };
     let granted = sample_change_audit(
         organization.id,

@@ -142,6 +142,7 @@ diesel::table! {
         granted_by -> Nullable<Id>,
         created_at -> Instant,
         parent_id -> Nullable<Id>,
+        binding -> Nullable<Binary>,
     }
 }
 

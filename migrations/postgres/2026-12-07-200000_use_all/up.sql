@@ -8,6 +8,10 @@ CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_
 -- The manage grant a `use` grant was made under (see migrations/sqlite).
 ALTER TABLE grants ADD COLUMN parent_id uuid;
 
+-- Each grant's binding (see migrations/sqlite).
+ALTER TABLE grants ADD COLUMN binding bytea CONSTRAINT grants_binding_check
+    CHECK (binding IS NULL OR length(binding) = 32);
+
 -- `credentials:use` keys gain `credentials:use-all`; their bindings (which cover scopes)
 -- are cleared, and the vault binds them again when it next opens the store.
 UPDATE access_keys

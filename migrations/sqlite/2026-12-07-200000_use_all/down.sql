@@ -7,6 +7,7 @@ SET scopes = (
 WHERE EXISTS (
     SELECT 1 FROM json_each(access_keys.scopes) WHERE value = 'credentials:use-all'
 );
+ALTER TABLE grants DROP COLUMN binding;
 ALTER TABLE grants DROP COLUMN parent_id;
 DROP INDEX grants_organization_granted_by;
 ALTER TABLE request_logs DROP COLUMN via;

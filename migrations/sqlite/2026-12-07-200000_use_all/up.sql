@@ -12,6 +12,11 @@ CREATE INDEX grants_organization_granted_by ON grants (organization_id, granted_
 -- is gone or expired. Not a foreign key: revoking the manage grant revokes these too.
 ALTER TABLE grants ADD COLUMN parent_id BLOB CHECK (parent_id IS NULL OR length(parent_id) = 16);
 
+-- What each grant allows, bound under the vault's access-key hash key as keys are: a row
+-- written or edited behind the vault's back grants nothing. No grant exists yet (the
+-- previous release had no way to make one), so none is left unbound.
+ALTER TABLE grants ADD COLUMN binding BLOB CHECK (binding IS NULL OR length(binding) = 32);
+
 -- Keys that could use every credential keep doing so: `credentials:use` gains
 -- `credentials:use-all`, so nothing breaks on upgrade. A key's binding covers its scopes,
 -- so it is cleared here, and the vault binds the key again when it next opens the store

@@ -12,7 +12,8 @@
 //!   segments plain and encoded, encoded separators, another allowed host: nothing
 //!   outside the grant's methods and paths reaches an upstream;
 //! - a budget race: 40 concurrent uses of a grant with `total: 10` on one server let
-//!   exactly 10 through.
+//!   exactly 10 through;
+//! - a grant row edited in the database (another grantee, wider rules) grants nothing.
 
 use super::*;
 
@@ -720,5 +721,82 @@ async fn concurrent_uses_never_spend_more_than_the_budget() {
         assert_eq!(passed, TOTAL, "{name}: {statuses:?}");
         assert_eq!(exhausted, CALLS - TOTAL, "{name}: {statuses:?}");
         assert_eq!(upstream.requests().len(), TOTAL, "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rows edited behind the vault's back
+// ---------------------------------------------------------------------------------------
+
+/// A grant row edited in the database, to another grantee or to wider rules, no longer
+/// matches its binding: it grants nothing to anyone, and nothing reaches the upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_row_edited_in_the_database_grants_nothing() {
+    for backend in Backend::ALL {
+        let Some(mut vault) = start_grants(backend).await else {
+            continue;
+        };
+        let name = backend.name();
+        let upstream = start_upstream().await;
+        let (id, _) = credentials(&vault, &vault.token, &upstream, &["bound"])
+            .await
+            .remove(0);
+        let holder = vault
+            .api
+            .access_key(&vault.token, "holder", &["credentials:use"])
+            .await;
+        let thief = vault
+            .api
+            .access_key(&vault.token, "thief", &["credentials:use"])
+            .await;
+        vault
+            .api
+            .grant(
+                &id,
+                &vault.token,
+                &json!({"principal": principal(&holder), "methods": ["GET"],
+                        "paths": ["/record/ok*"]}),
+            )
+            .await;
+        let used = send(
+            &vault,
+            &holder.secret,
+            &id,
+            "GET",
+            &upstream.url("/record/ok/1"),
+        )
+        .await;
+        assert_eq!(used.status, StatusCode::OK, "{name}: {}", used.body);
+
+        for (edit, who, method, path) in [
+            (
+                format!("UPDATE grants SET grantee = 'key:{}'", thief.id),
+                &thief,
+                "GET",
+                "/record/ok/2",
+            ),
+            (
+                format!(
+                    "UPDATE grants SET grantee = 'key:{}', rules = '{{}}'",
+                    holder.id
+                ),
+                &holder,
+                "POST",
+                "/record/elsewhere",
+            ),
+        ] {
+            vault.stop().await;
+            vault.sql(&edit);
+            vault.restart().await;
+            let refused = send(&vault, &who.secret, &id, method, &upstream.url(path)).await;
+            assert_eq!(
+                refused.problem(),
+                (StatusCode::FORBIDDEN, "not-granted".to_owned()),
+                "{name}: {edit}: {}",
+                refused.body
+            );
+        }
+        let sent: Vec<_> = upstream.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(sent, ["/record/ok/1"], "{name}");
     }
 }

@@ -181,6 +181,7 @@ mod tests {
             granted_by: None,
             created_at: NOW,
             parent: None,
+            binding: None,
         }
     }
 

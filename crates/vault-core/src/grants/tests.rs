@@ -210,3 +210,102 @@ fn a_grant_input_is_checked_field_by_field() {
         .expect_err("no principal");
     assert_eq!(fields_named(&errors), ["principal"]);
 }
+
+#[test]
+fn the_binding_message_changes_with_every_field_that_grants_something() {
+    let at = datetime!(2026-12-07 12:00 UTC);
+    let grant = Grant {
+        id: GrantId::new(),
+        organization_id: OrganizationId::new(),
+        credential_id: CredentialId::new(),
+        grantee: Grantee::Subject("alice".to_owned()),
+        permission: Permission::Use,
+        rules: RequestRules::parse(&strings(&["GET"]), &strings(&["/v1/charges*"])).expect("rules"),
+        budget: Some(Budget {
+            per_minute: Some(5),
+            ..Budget::default()
+        }),
+        expires_at: Some(at),
+        granted_by: Some(AccessKeyId::new()),
+        created_at: at,
+        parent: None,
+        binding: None,
+    };
+    let base = binding_message(&grant);
+    let changed = [
+        Grant {
+            id: GrantId::new(),
+            ..grant.clone()
+        },
+        Grant {
+            organization_id: OrganizationId::new(),
+            ..grant.clone()
+        },
+        Grant {
+            credential_id: CredentialId::new(),
+            ..grant.clone()
+        },
+        Grant {
+            grantee: Grantee::Group("alice".to_owned()),
+            ..grant.clone()
+        },
+        Grant {
+            permission: Permission::Manage,
+            ..grant.clone()
+        },
+        Grant {
+            rules: RequestRules::default(),
+            ..grant.clone()
+        },
+        Grant {
+            rules: RequestRules::parse(&strings(&["GET"]), &strings(&["/v1/charges"]))
+                .expect("rules"),
+            ..grant.clone()
+        },
+        Grant {
+            budget: None,
+            ..grant.clone()
+        },
+        Grant {
+            budget: Some(Budget {
+                per_minute: Some(6),
+                ..Budget::default()
+            }),
+            ..grant.clone()
+        },
+        Grant {
+            budget: Some(Budget {
+                per_hour: Some(5),
+                ..Budget::default()
+            }),
+            ..grant.clone()
+        },
+        Grant {
+            expires_at: None,
+            ..grant.clone()
+        },
+        Grant {
+            expires_at: Some(at + time::Duration::microseconds(1)),
+            ..grant.clone()
+        },
+        Grant {
+            granted_by: None,
+            ..grant.clone()
+        },
+        Grant {
+            parent: Some(GrantId::new()),
+            ..grant.clone()
+        },
+    ];
+    for other in &changed {
+        assert_ne!(binding_message(other), base, "{other:?}");
+    }
+    // What grants nothing may change: when it was made, and the binding itself.
+    let unbound = Grant {
+        created_at: at + time::Duration::days(1),
+        binding: Some(GrantBinding([1; 32])),
+        ..grant.clone()
+    };
+    assert_eq!(binding_message(&unbound), base);
+    assert!(!format!("{:?}", GrantBinding([0xab; 32])).contains("ab"));
+}

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::{Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
 use crate::grants::authority::{Authority, UseRefusal, check_grant, grant_for, grantees_of};
-use crate::grants::{Grant, GrantInput, Grantee, Permission, Via};
+use crate::grants::{Grant, GrantBinding, GrantInput, Grantee, Permission, Via, binding_message};
 use crate::ids::{AccessKeyId, CredentialId, GrantId};
 use crate::logs::AuditAction;
 use crate::store::{BudgetSpend, KeyListQuery, Store};
@@ -35,6 +35,41 @@ fn manage_grant<'g>(
 }
 
 impl<S: Store> Vault<S> {
+    /// The binding of `grant` (see [`GrantBinding`]).
+    fn grant_binding(&self, grant: &Grant) -> GrantBinding {
+        GrantBinding(
+            self.cipher
+                .keyed_hash(&self.token_hash_key, &binding_message(grant)),
+        )
+    }
+
+    /// The grants of `grants` that the vault wrote as they stand, checked in constant
+    /// time; each other one is logged and left out: it grants nothing.
+    fn bound(&self, grants: Vec<Grant>) -> Vec<Grant> {
+        grants
+            .into_iter()
+            .filter(|grant| {
+                let expected = self.grant_binding(grant);
+                let intact = grant
+                    .binding
+                    .is_some_and(|b| subtle::ConstantTimeEq::ct_eq(&b.0[..], &expected.0[..]).into());
+                if !intact {
+                    tracing::warn!(grant = %grant.id, credential = %grant.credential_id, "a grant row does not match its binding: it grants nothing");
+                }
+                intact
+            })
+            .collect()
+    }
+
+    /// A credential's grants that the vault wrote as they stand.
+    async fn bound_grants(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+    ) -> Result<Vec<Grant>, VaultError> {
+        Ok(self.bound(self.store.list_grants(who.organization_id, id).await?))
+    }
+
     /// Grants a principal the use (or the management) of credential `id`. A principal
     /// holding `credentials:write` and `credentials:use-all` may grant anything; one
     /// holding a live `manage` grant of the credential may grant `use` within that grant's
@@ -65,7 +100,7 @@ impl<S: Store> Vault<S> {
         input: &GrantInput,
     ) -> Result<Grant, VaultError> {
         let now = self.clock.now();
-        let existing = self.store.list_grants(who.organization_id, id).await?;
+        let existing = self.bound_grants(who, id).await?;
         let mine = grantees(who);
         let authority = if is_organization_wide(who) {
             // The credential must exist, even for a principal who may grant anything.
@@ -85,7 +120,7 @@ impl<S: Store> Vault<S> {
             Authority::Organization => None,
         };
         let valid = check_grant(authority, &mine, who.expires_at, valid)?;
-        let grant = Grant {
+        let mut grant = Grant {
             id: GrantId::new(),
             organization_id: who.organization_id,
             credential_id: id,
@@ -97,7 +132,9 @@ impl<S: Store> Vault<S> {
             granted_by: who.access_key_id,
             created_at: now,
             parent,
+            binding: None,
         };
+        grant.binding = Some(self.grant_binding(&grant));
         let audit = self.success(who, AuditAction::GrantCreate, *grant.id.as_uuid());
         self.store.insert_grant(&grant, &audit).await?;
         tracing::info!(grant = %grant.id, credential = %id, "grant created");
@@ -144,8 +181,12 @@ impl<S: Store> Vault<S> {
     ) -> Result<Vec<Grant>, VaultError> {
         let grants = self.store.list_grants(who.organization_id, id).await?;
         if !who.has(Scope::CredentialsRead) {
-            manage_grant(&grants, &grantees(who), self.clock.now())
-                .ok_or(VaultError::MissingScope(Scope::CredentialsRead))?;
+            manage_grant(
+                &self.bound(grants.clone()),
+                &grantees(who),
+                self.clock.now(),
+            )
+            .ok_or(VaultError::MissingScope(Scope::CredentialsRead))?;
         }
         if grants.is_empty() {
             // An empty list says the credential exists: only when it does.
@@ -207,7 +248,7 @@ impl<S: Store> Vault<S> {
         id: CredentialId,
         grant: GrantId,
     ) -> Result<Grant, VaultError> {
-        let grants = self.store.list_grants(who.organization_id, id).await?;
+        let grants = self.bound_grants(who, id).await?;
         if !is_organization_wide(who) {
             manage_grant(&grants, &grantees(who), self.clock.now())
                 .ok_or(VaultError::NotGranted)?;
@@ -261,8 +302,16 @@ impl<S: Store> Vault<S> {
             return Ok(None);
         }
         require(who, Scope::CredentialsUse)?;
+        let mine = grantees(who);
+        // Only the grants that could decide (the principal's, and manage grants, which
+        // others may be made under) are checked against their bindings.
         let grants = self.store.list_grants(who.organization_id, id).await?;
-        match grant_for(&grants, &grantees(who), request, self.clock.now()) {
+        let deciding = grants
+            .into_iter()
+            .filter(|g| mine.contains(&g.grantee) || g.permission == Permission::Manage)
+            .collect();
+        let grants = self.bound(deciding);
+        match grant_for(&grants, &mine, request, self.clock.now()) {
             Ok(grant) => Ok(Some(grant.clone())),
             Err(UseRefusal::NotGranted) => Err(VaultError::NotGranted),
             Err(UseRefusal::RequestNotGranted(rule)) => Err(VaultError::RequestNotGranted(rule)),

@@ -1,7 +1,7 @@
 //! A grant's row, and its budget counters'.
 
 use diesel::prelude::*;
-use vault_core::grants::{Budget, Grant, Grantee, Permission, RequestRules};
+use vault_core::grants::{Budget, Grant, GrantBinding, Grantee, Permission, RequestRules};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::store::StoreError;
 
@@ -29,6 +29,7 @@ pub struct GrantRow {
     granted_by: Option<DbId>,
     created_at: DbTime,
     parent_id: Option<DbId>,
+    binding: Option<Vec<u8>>,
 }
 
 impl GrantRow {
@@ -57,6 +58,7 @@ impl GrantRow {
             granted_by: grant.granted_by.map(DbId::from),
             created_at: DbTime::encode(grant.created_at, "grants.created_at")?,
             parent_id: grant.parent.map(DbId::from),
+            binding: grant.binding.map(|b| b.0.to_vec()),
         })
     }
 
@@ -93,6 +95,11 @@ impl GrantRow {
             granted_by: optional_id(self.granted_by, "grants.granted_by", AccessKeyId::from_uuid)?,
             created_at: self.created_at.decode("grants.created_at")?,
             parent: optional_id(self.parent_id, "grants.parent_id", GrantId::from_uuid)?,
+            binding: self
+                .binding
+                .map(|b| <[u8; 32]>::try_from(b.as_slice()).map(GrantBinding))
+                .transpose()
+                .map_err(|_| bad("grants.binding"))?,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! deletion with the credential, and budgets counted exactly under concurrency.
 
 use time::Duration;
-use vault_core::grants::{Budget, Grant, Grantee, Permission, RequestRules, Window};
+use vault_core::grants::{Budget, Grant, GrantBinding, Grantee, Permission, RequestRules, Window};
 use vault_core::ids::{AccessKeyId, GrantId, OrganizationId};
 use vault_core::logs::AuditAction;
 use vault_core::store::BudgetSpend;
@@ -37,6 +37,7 @@ fn sample_grant(credential: &StoredCredential, grantee: Grantee) -> Grant {
         granted_by: Some(AccessKeyId::new()),
         created_at: sample_time(),
         parent: Some(GrantId::new()),
+        binding: Some(GrantBinding([7; 32])),
     }
 }
 
