@@ -32,7 +32,9 @@ run:
 	VAULT_DEV_MODE=true $(CARGO) run -p vault-server --
 
 # The CLI's tests run the `vault` binary of another package: build it (and keep it fresh).
+# The OAuth2 tests run npm's oauth2-mock-server (pinned, in target/oauth2-mock-server/).
 test: pg-up
+	./scripts/install-oauth2-mock-server.sh
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast

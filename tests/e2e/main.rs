@@ -32,6 +32,7 @@ mod faults;
 mod grant_replicas;
 mod grants;
 mod idp;
+mod oauth_servers;
 mod operability;
 mod packaging;
 mod replicas;

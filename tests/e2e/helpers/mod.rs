@@ -5,6 +5,7 @@
 
 pub(crate) mod app;
 pub(crate) mod http;
+pub(crate) mod oauth_servers;
 pub(crate) mod postgres;
 pub(crate) mod retention;
 pub(crate) mod server;
