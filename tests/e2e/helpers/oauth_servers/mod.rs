@@ -190,6 +190,6 @@ mod config;
 mod pkce;
 mod rotating;
 
-pub(crate) use pkce::{pkce_challenge, pkce_verifier, sha256};
 pub(crate) use config::*;
+pub(crate) use pkce::{pkce_challenge, pkce_verifier, sha256};
 pub(crate) use rotating::*;
