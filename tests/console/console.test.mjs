@@ -2,7 +2,8 @@
 // scripts/test-console.sh): add one credential of each of the six types, reload, check that
 // no secret is in the DOM or in any response the page received, edit, restore a version,
 // delete; grant a credential to an access key, with rules and a budget, and revoke the grant;
-// create, copy and revoke an access key; errors, the keyboard; every type that
+// an authorization-code OAuth2 credential: its connection badge and Connect (which opens the
+// provider's page); create, copy and revoke an access key; errors, the keyboard; every type that
 // /credential-types describes through its form; phone width.
 // Screenshots of each tab go to $SCREENSHOTS.
 
@@ -63,6 +64,8 @@ page.on('response', async (response) => {
 });
 const consoleErrors = [];
 page.on('pageerror', (error) => consoleErrors.push(String(error)));
+const consoleMessages = [];
+page.on('console', (message) => consoleMessages.push(message.text()));
 
 function assertNoSecretIn(where, text) {
   for (const secret of canaries) {
@@ -441,6 +444,141 @@ try {
     await page.keyboard.press('Escape');
     await page.waitForSelector('#confirm[open]', { state: 'detached' });
     assert.ok(await page.isVisible(row('api_key')), 'Escape deleted nothing');
+  });
+
+  await step('an authorization_code oauth2 credential: made in the form, pending, Connect opens the provider', async () => {
+    const name = `console oauth2 code ${randomUUID().slice(0, 8)}`;
+    const authorizationUrl = 'https://auth.example.com/authorize';
+    await page.click('#add-credential');
+    await page.waitForSelector('#credential-form', { state: 'visible' });
+    await page.selectOption(form('select[name=type]'), 'oauth2');
+    // The choices at their defaults (client_credentials, basic): a secret, no authorization URL.
+    assert.equal(await page.inputValue(form('select[name=grant]')), 'client_credentials');
+    assert.equal(await page.inputValue(form('select[name=clientAuth]')), 'basic');
+    assert.ok(await page.isVisible(form('input[name=clientSecret]')));
+    assert.equal(await page.isVisible(form('input[name=authorizationUrl]')), false);
+    await page.selectOption(form('select[name=grant]'), 'authorization_code');
+    assert.ok(await page.isVisible(form('input[name=authorizationUrl]')));
+    await page.selectOption(form('select[name=clientAuth]'), 'none');
+    assert.equal(await page.isVisible(form('input[name=clientSecret]')), false, 'a public client has no secret');
+    await page.fill(form('input[name=name]'), name);
+    await page.fill(form('textarea[name=allowedHosts]'), 'auth.example.com');
+    await page.fill(form('input[name=clientId]'), 'console-public-client');
+    await page.fill(form('input[name=tokenUrl]'), 'https://auth.example.com/token');
+    await page.fill(form('input[name=authorizationUrl]'), authorizationUrl);
+    await page.fill(form('input[name=scopes]'), 'openid offline_access');
+    await page.fill(form('textarea[name=authorizationParams]'), '{"access_type": "offline", "prompt": "consent"}');
+    await page.locator('#credential-form').screenshot({ path: `${SHOTS}/form-oauth2-authorization-code.png` });
+    await page.click('#save-credential');
+    const made = `#credentials tr:has(td.name:text-is("${name}"))`;
+    await page.waitForSelector(made);
+    const id = await page.getAttribute(made, 'data-credential-id');
+    const stored = (await api('GET', `/credentials/${id}`)).body;
+    assert.equal(stored.grant, 'authorization_code', JSON.stringify(stored));
+    assert.equal(stored.clientAuth, 'none');
+    assert.equal(stored.authorizationUrl, authorizationUrl);
+    assert.deepEqual(stored.scopes, ['openid', 'offline_access']);
+    assert.deepEqual(stored.authorizationParams, { access_type: 'offline', prompt: 'consent' });
+    assert.equal(stored.connection?.status, 'pending', JSON.stringify(stored.connection));
+
+    // The list: a "pending" badge and Connect; a client-credentials credential has neither.
+    assert.equal((await page.textContent(`${made} td.type .badge`)).trim(), 'pending');
+    assert.equal((await page.textContent(`${made} button.connect`)).trim(), 'Connect');
+    assert.equal(await page.$(`${row('oauth2')} td.type .badge`), null);
+    assert.equal(await page.$(`${row('oauth2')} button.connect`), null);
+
+    // Connect: the vault's link opens in a new window (recorded, not opened).
+    await page.evaluate(() => {
+      window.opened = [];
+      window.open = (url, target, features) => {
+        window.opened.push({ url: String(url), target, features });
+        return null;
+      };
+    });
+    const connected = page.waitForResponse(
+      (r) => r.url() === `${BASE}/credentials/${id}/connect` && r.request().method() === 'POST',
+    );
+    await page.click(`${made} button.connect`);
+    const response = await connected;
+    assert.equal(response.status(), 200, await response.text());
+    const started = await response.json();
+    await page.waitForSelector('#connect-started', { state: 'visible' });
+    assert.equal(await page.textContent('#details-heading'), name);
+    const opened = await page.evaluate(() => window.opened);
+    assert.equal(opened.length, 1, JSON.stringify(opened));
+    assert.equal(opened[0].url, started.authorizationUrl);
+    assert.ok(opened[0].url.startsWith(`${authorizationUrl}?`), opened[0].url);
+    assert.equal(opened[0].target, '_blank');
+    assert.match(opened[0].features, /noopener/);
+    const query = new URL(opened[0].url).searchParams;
+    assert.equal(query.get('client_id'), 'console-public-client');
+    assert.equal(query.get('access_type'), 'offline');
+    assert.equal(await page.textContent('#connect-redirect-uri'), started.redirectUri);
+    assert.match(started.redirectUri, /\/oauth\/callback$/);
+    assert.equal(await page.getAttribute('#connect-expires time', 'datetime'), started.expiresAt);
+    assert.equal((await page.textContent('#connection-state .badge')).trim(), 'pending');
+    // The link's single-use state is neither in the page nor in its console.
+    const linkState = query.get('state');
+    assert.ok(linkState, 'the link has a state');
+    assert.ok(!(await page.content()).includes(linkState), 'the link is not in the DOM');
+    assert.ok(!consoleMessages.some((m) => m.includes(linkState)), 'the link is not logged');
+    await shot('connect-started');
+    await page.click('#connect-open-again');
+    assert.equal((await page.evaluate(() => window.opened.length)), 2, 'opened again');
+
+    // Refresh status re-reads the credential.
+    const reread = page.waitForResponse((r) => r.url() === `${BASE}/credentials/${id}` && r.request().method() === 'GET');
+    await page.click('#refresh-connection');
+    await reread;
+    await page.waitForSelector('#status:has-text("Connection: pending")');
+
+    // What the provider's callback leads to, played by the vault's answers: the badges and
+    // the button follow the connection, in the details and in the list.
+    let played;
+    const play = (c) => (c.id === id ? { ...c, connection: played } : c);
+    const isCredential = (url) => url.pathname === `/credentials/${id}`;
+    const isList = (url) => url.pathname === '/credentials';
+    await page.route(isCredential, async (route) => {
+      const real = await route.fetch();
+      await route.fulfill({ response: real, json: play(await real.json()) });
+    });
+    await page.route(isList, async (route) => {
+      const real = await route.fetch();
+      const body = await real.json();
+      await route.fulfill({ response: real, json: { ...body, items: body.items.map(play) } });
+    });
+    const connectedAt = new Date(Date.now() - 60e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const [connection, text] of [
+      [{ status: 'connected', connectedAt }, 'connected'],
+      [{ status: 'needs-reconnect', connectedAt, reason: 'invalid_grant' }, 'needs reconnect (invalid_grant)'],
+    ]) {
+      played = connection;
+      await page.click('#refresh-connection');
+      await page.waitForSelector(`#connection-state .badge:text-is("${text}")`);
+      await page.waitForSelector(`${made} td.type .badge:text-is("${text}")`);
+      assert.equal((await page.textContent('#connect-credential')).trim(), 'Reconnect');
+      assert.equal((await page.textContent(`${made} button.connect`)).trim(), 'Reconnect');
+      assert.equal(await page.getAttribute('#connection-state time', 'datetime'), connectedAt);
+      // Connected since the link was made: the link's instructions are gone.
+      assert.equal(await page.isVisible('#connect-started'), false, `${text}: the link is done`);
+    }
+    await shot('connection-needs-reconnect');
+    await page.unroute(isCredential);
+    await page.unroute(isList);
+
+    // Edit: the public values come back; emptying the parameters clears them.
+    await page.click(`${made} button.edit`);
+    await page.waitForSelector('#credential-form', { state: 'visible' });
+    assert.equal(await page.inputValue(form('select[name=grant]')), 'authorization_code');
+    assert.equal(await page.inputValue(form('input[name=authorizationUrl]')), authorizationUrl);
+    assert.equal(await page.isVisible(form('input[name=clientSecret]')), false);
+    assert.deepEqual(JSON.parse(await page.inputValue(form('textarea[name=authorizationParams]'))), stored.authorizationParams);
+    await page.fill(form('textarea[name=authorizationParams]'), '');
+    await page.click('#save-credential');
+    await page.waitForSelector('#credential-form', { state: 'hidden' });
+    const edited = (await api('GET', `/credentials/${id}`)).body;
+    assert.deepEqual(edited.authorizationParams ?? {}, {}, JSON.stringify(edited));
+    assert.equal(edited.authorizationUrl, authorizationUrl);
   });
 
   await step('every type of /credential-types: its form has each field, creates and edits', async () => {

@@ -10,33 +10,14 @@ use serde_json::json;
 
 use crate::helpers::postgres::TestDatabase;
 use crate::helpers::upstream::start_upstream;
-use crate::helpers::{Api, Id, Server, command, new_key, run_ok};
-
-/// A replica that calls the test's upstream on 127.0.0.1 and lets 200 uses be in flight.
-fn replica(dir: &Path, database: &str, key: &str) -> std::process::Command {
-    let mut cmd = command(dir);
-    cmd.env("DATABASE_URL", database)
-        .env("ENCRYPTION_KEY", key)
-        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
-        .env("VAULT_PROXY_MAX_IN_FLIGHT", "256")
-        .env("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "256")
-        .env("VAULT_RATE_LIMIT_PER_SECOND", "10000")
-        .env("VAULT_RATE_LIMIT_BURST", "10000");
-    cmd
-}
+use crate::helpers::{Api, Id, Server, replicas};
 
 /// Two replicas of one migrated, bootstrapped database, and the admin key.
 fn two_replicas(dir: &Path, database: &str) -> (Server, Server, String) {
-    let key = new_key();
-    let mut migrate = replica(dir, database, &key);
-    migrate.arg("migrate");
-    run_ok(migrate);
-    let mut bootstrap = replica(dir, database, &key);
-    bootstrap.args(["bootstrap", "--org", "acme"]);
-    let token = run_ok(bootstrap);
-    let a = Server::start(replica(dir, database, &key));
-    let b = Server::start(replica(dir, database, &key));
-    (a, b, token)
+    let (mut servers, admin) = replicas(dir, database, 2, &[]);
+    let b = servers.pop().expect("two");
+    let a = servers.pop().expect("two");
+    (a, b, admin)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,8 @@ mod faults;
 mod grant_replicas;
 mod grants;
 mod idp;
+mod oauth_connect;
+mod oauth_replicas;
 mod oauth_servers;
 mod operability;
 mod packaging;

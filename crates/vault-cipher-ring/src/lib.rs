@@ -438,6 +438,13 @@ impl Cipher for RingCipher {
         out
     }
 
+    fn digest(&self, message: &[u8]) -> [u8; 32] {
+        let digest = ring::digest::digest(&ring::digest::SHA256, message);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest.as_ref());
+        out
+    }
+
     fn rewrap(&self, blob: &SealedBlob, aad: &Aad) -> Result<SealedBlob, CipherError> {
         // The inherent method (inherent methods win over trait methods in a path).
         Self::rewrap(self, blob, aad)

@@ -75,6 +75,12 @@ pub(crate) enum CredentialsCommand {
     },
     /// Change a credential; fields not given are kept.
     Update(UpdateArgs),
+    /// Start connecting an oauth2 credential with the authorization_code grant: prints
+    /// the provider's authorization URL to open in a browser (single use, 10 minutes).
+    Connect {
+        /// The credential's id.
+        id: String,
+    },
     /// Delete a credential (asks for confirmation unless --yes).
     Delete {
         /// The credential's id.

@@ -20,7 +20,8 @@ use crate::type_flags::{self, Given, TypeFlags};
 /// What `get` shows first: what every credential has.
 const COMMON: [&str; 4] = ["id", "name", "type", "description"];
 /// What `get` shows last: where it may go, and the bookkeeping.
-const BOOKKEEPING: [&str; 7] = [
+const BOOKKEEPING: [&str; 8] = [
+    "connection",
     "allowedHosts",
     "expiresAt",
     "expired",
@@ -63,7 +64,44 @@ pub(crate) async fn run(
         }
         CredentialsCommand::Update(args) => update(api, args, json).await,
         CredentialsCommand::Delete { id, yes } => delete(api, &id, yes).await,
+        CredentialsCommand::Connect { id } => connect(api, &id, json).await,
     }
+}
+
+/// The value an optional choice takes when it is not given (its first option).
+fn default_choice(spec: &credential_types::TypeSpec, name: &str) -> Option<String> {
+    spec.fields
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| match (f.required, f.shape) {
+            (Required::Never, FieldShape::Choice { options }) => {
+                options.first().map(|o| (*o).to_owned())
+            }
+            _ => None,
+        })
+}
+
+/// Starts connecting an authorization-code credential: the URL to open goes to stdout
+/// alone, so it can be piped to a browser; what to know about it to stderr.
+async fn connect(api: &Api, id: &str, json: bool) -> Result<(), CliError> {
+    let reply = api
+        .call(
+            Method::POST,
+            &["credentials", id, "connect"],
+            &[],
+            None,
+            None,
+        )
+        .await?;
+    if json {
+        return output::json(&reply.body);
+    }
+    eprintln!(
+        "Open this URL in a browser to connect the credential (single use, until {}). The provider sends you back to {}, which must be registered with it.",
+        cell(reply.body.get("expiresAt")),
+        cell(reply.body.get("redirectUri")),
+    );
+    output::emit(&cell(reply.body.get("authorizationUrl")))
 }
 
 fn show(credential: &Value, json: bool) -> Result<(), CliError> {
@@ -362,7 +400,7 @@ fn insert_secrets(
             Required::If {
                 field: other,
                 one_of,
-            } => match chosen(other) {
+            } => match chosen(other).or_else(|| default_choice(spec, other)) {
                 Some(value) => one_of.contains(&value.as_str()),
                 None => {
                     return Err(CliError::usage(format!(

@@ -80,6 +80,8 @@ pub enum Purpose {
     CredentialVersion,
     /// A record that a one-time migration of sealed rows is done.
     MigrationMarker,
+    /// The tokens of an OAuth2 connection.
+    ConnectionTokens,
 }
 
 impl Purpose {
@@ -90,6 +92,7 @@ impl Purpose {
             Self::AccessKeyHashKey => b"access-key-hash-key",
             Self::CredentialVersion => b"credential-version",
             Self::MigrationMarker => b"migration-marker",
+            Self::ConnectionTokens => b"connection-tokens",
         }
     }
 }
@@ -154,6 +157,22 @@ impl Aad {
         }
     }
 
+    /// For the tokens of one credential's OAuth2 connection at `generation`: every refresh
+    /// seals them again for the next one.
+    #[must_use]
+    pub fn connection_tokens(
+        organization: OrganizationId,
+        credential: crate::ids::CredentialId,
+        generation: i64,
+    ) -> Self {
+        Self {
+            purpose: Purpose::ConnectionTokens,
+            organization: Some(organization),
+            object: *credential.as_uuid(),
+            version: Some(generation),
+        }
+    }
+
     /// For installation-wide values (no organization).
     #[must_use]
     pub fn installation(purpose: Purpose) -> Self {
@@ -205,7 +224,8 @@ pub enum CipherError {
     Random,
 }
 
-/// Authenticated encryption with associated data, plus randomness and a keyed hash.
+/// Authenticated encryption with associated data, plus randomness, a keyed hash and a
+/// digest.
 ///
 /// # Errors
 /// - `seal` MUST use a fresh data key and nonce for every call, MUST authenticate `aad`,
@@ -215,6 +235,7 @@ pub enum CipherError {
 ///   configured, and [`CipherError::Malformed`] when the bytes are not a blob at all.
 /// - `fill_random` MUST draw from a cryptographically secure generator, or fail with
 ///   [`CipherError::Random`].
+/// - `digest` MUST be SHA-256 (FIPS 180-4): other parties recompute it.
 /// - `rewrap` MUST return a blob that opens with the same `aad` to the same plaintext and
 ///   whose data key is wrapped by the current key; it MUST fail like `open` when the blob's
 ///   key is unknown or the blob or `aad` was tampered with.
@@ -234,6 +255,9 @@ pub trait Cipher: Send + Sync + 'static {
 
     /// HMAC-SHA-256 of `message` under `key`.
     fn keyed_hash(&self, key: &[u8; 32], message: &[u8]) -> [u8; 32];
+
+    /// SHA-256 of `message` (what PKCE's S256 challenge is made with).
+    fn digest(&self, message: &[u8]) -> [u8; 32];
 
     /// Re-wraps a blob's data key under the current key-encryption key (a key rotation).
     fn rewrap(&self, blob: &SealedBlob, aad: &Aad) -> Result<SealedBlob, CipherError>;

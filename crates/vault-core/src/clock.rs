@@ -1,5 +1,6 @@
 //! The clock port: the domain never reads the system time directly, so tests can pin it.
 
+use futures::future::BoxFuture;
 use time::OffsetDateTime;
 
 /// Where "now" comes from.
@@ -7,6 +8,20 @@ pub trait Clock: Send + Sync + 'static {
     /// The current time, truncated to whole microseconds (the precision every store keeps,
     /// so a value read back compares equal to the value written).
     fn now(&self) -> OffsetDateTime;
+
+    /// Waits `duration`: how the vault waits for another replica's token refresh. The
+    /// default parks a thread, as the domain has no runtime; a runtime's timer is cheaper
+    /// (the server's clock uses tokio's). A test clock may return at once.
+    fn sleep(&self, duration: std::time::Duration) -> BoxFuture<'static, ()> {
+        let (done, wait) = futures::channel::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(duration);
+            let _ = done.send(());
+        });
+        Box::pin(async move {
+            let _ = wait.await;
+        })
+    }
 }
 
 /// The system's wall clock.

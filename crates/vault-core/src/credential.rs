@@ -180,6 +180,32 @@ pub enum OAuth2ClientAuth {
     Basic,
     /// `client_secret_post`: id and secret in the form body.
     Body,
+    /// A public client (RFC 6749 §2.1): the client id in the form body and no secret;
+    /// only with the authorization-code grant, which PKCE protects.
+    None,
+}
+
+/// Which OAuth2 grant a credential uses to get its access tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuth2Grant {
+    /// RFC 6749 §4.4: the vault asks with the client's own credentials.
+    #[default]
+    ClientCredentials,
+    /// RFC 6749 §4.1 with PKCE: a user approves once (the connect flow), then the vault
+    /// keeps the access token fresh with the refresh token it was given.
+    AuthorizationCode,
+}
+
+impl OAuth2Grant {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientCredentials => "client_credentials",
+            Self::AuthorizationCode => "authorization_code",
+        }
+    }
 }
 
 /// JWT signing algorithms.

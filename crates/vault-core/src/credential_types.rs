@@ -262,11 +262,12 @@ mod tests {
         assert_eq!(choice(spec(CredentialType::Jwt), "algorithm"), algorithms);
         assert_eq!(
             choice(spec(CredentialType::OAuth2), "clientAuth"),
-            ["basic", "body"]
+            ["basic", "body", "none"]
         );
         for (name, auth) in [
             ("basic", OAuth2ClientAuth::Basic),
             ("body", OAuth2ClientAuth::Body),
+            ("none", OAuth2ClientAuth::None),
         ] {
             let json = serde_json::to_value(auth).expect("json");
             assert_eq!(json, name, "the stored spelling of {auth:?}");

@@ -92,6 +92,7 @@ mod tests {
             scopes: vec![],
             client_auth: OAuth2ClientAuth::Basic,
             audience: audience.map(str::to_owned),
+            ..<OAuth2Config as crate::credential_types::TypeRules>::example()
         })
     }
 

@@ -4,6 +4,7 @@ pub mod access_key;
 pub mod apply;
 pub mod cipher;
 pub mod clock;
+pub mod connections;
 pub mod credential;
 pub mod credential_cache;
 pub mod credential_types;

@@ -92,11 +92,18 @@ pub enum AuditAction {
     GrantCreate,
     /// A grant was revoked.
     GrantRevoke,
+    /// A connect flow of an OAuth2 credential ended: tokens obtained, or why not.
+    ConnectionConnect,
+    /// The provider refused an OAuth2 connection's refresh token: it needs a reconnect.
+    ConnectionLost,
+    /// A deleted credential's OAuth2 tokens were revoked at the provider (RFC 7009), or
+    /// why not.
+    ConnectionRevoke,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 12] = [
         Self::CredentialCreate,
         Self::CredentialUpdate,
         Self::CredentialDelete,
@@ -106,6 +113,9 @@ impl AuditAction {
         Self::AuthenticationFailure,
         Self::GrantCreate,
         Self::GrantRevoke,
+        Self::ConnectionConnect,
+        Self::ConnectionLost,
+        Self::ConnectionRevoke,
     ];
 
     /// The wire and storage name.
@@ -121,6 +131,9 @@ impl AuditAction {
             Self::AuthenticationFailure => "authentication.failure",
             Self::GrantCreate => "grant.create",
             Self::GrantRevoke => "grant.revoke",
+            Self::ConnectionConnect => "connection.connect",
+            Self::ConnectionLost => "connection.lost",
+            Self::ConnectionRevoke => "connection.revoke",
         }
     }
 }

@@ -1,23 +1,26 @@
-//! The OAuth2 client-credentials grant (RFC 6749 §4.4) on the wire: the token request the
-//! vault sends through its [`Upstream`](crate::upstream::Upstream) port, and the reading
-//! of the token endpoint's answer.
+//! OAuth2 on the wire: the token requests of the client-credentials grant (RFC 6749 §4.4),
+//! the authorization-code grant with PKCE (§4.1, RFC 7636) and refresh (§6), the
+//! authorization request a user's browser is sent with, and token revocation (RFC 7009).
+//! The vault sends them through its [`Upstream`](crate::upstream::Upstream) port.
+
+mod response;
+
+pub use response::{IssuedTokens, read_token_response};
+pub(crate) use response::{is_error_code, refusal as response_refusal};
 
 use std::fmt;
 
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use time::Duration;
 use url::form_urlencoded;
 
 use crate::credential::{OAuth2ClientAuth, OAuth2Config};
-use crate::upstream::{OutgoingRequest, RequestPurpose, UpstreamResponse};
+use crate::upstream::{OutgoingRequest, RequestPurpose};
 
 /// Lifetime assumed when a token endpoint gives no `expires_in` (RFC 6749 makes it
 /// optional). Short, so an unannounced expiry costs little.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::minutes(5);
-/// The largest token the vault accepts.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Why a token endpoint gave no usable token. Carries the upstream's status and its
 /// RFC 6749 `error` code (a short ASCII word), never the response body, which could echo
@@ -47,7 +50,7 @@ impl fmt::Display for TokenEndpointError {
 }
 
 impl TokenEndpointError {
-    fn answered(status: u16, problem: &'static str) -> Self {
+    pub(crate) fn answered(status: u16, problem: &'static str) -> Self {
         Self {
             status: Some(status),
             error: None,
@@ -56,24 +59,152 @@ impl TokenEndpointError {
     }
 }
 
-/// Builds the token request. The client secret goes in the `Authorization` header
-/// (`client_secret_basic`, marked sensitive) or in the form body (`client_secret_post`).
+/// What a token request asks for.
+#[derive(Clone, Copy)]
+pub enum TokenGrant<'a> {
+    /// A token for the client itself.
+    ClientCredentials,
+    /// The exchange of an authorization code, with its PKCE verifier and the redirect URI
+    /// the authorization request named.
+    AuthorizationCode {
+        /// The code from the callback.
+        code: &'a str,
+        /// The PKCE code verifier.
+        verifier: &'a SecretString,
+        /// The redirect URI, exactly as sent in the authorization request.
+        redirect_uri: &'a str,
+    },
+    /// A fresh access token for a refresh token.
+    Refresh(&'a SecretString),
+}
+
+impl fmt::Debug for TokenGrant<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The code, verifier and refresh token are all secrets.
+        f.write_str(match self {
+            Self::ClientCredentials => "ClientCredentials",
+            Self::AuthorizationCode { .. } => "AuthorizationCode(..)",
+            Self::Refresh(_) => "Refresh(..)",
+        })
+    }
+}
+
+/// Builds a token request. The client secret goes in the `Authorization` header
+/// (`client_secret_basic`, marked sensitive) or in the form body (`client_secret_post`); a
+/// public client sends its id only.
 ///
 /// # Errors
 /// When the stored token URL does not parse (it was validated when stored).
 pub fn token_request(
     config: &OAuth2Config,
-    client_secret: &SecretString,
+    client_secret: Option<&SecretString>,
+    grant: TokenGrant<'_>,
 ) -> Result<OutgoingRequest, url::ParseError> {
-    let url = url::Url::parse(&config.token_url)?;
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "client_credentials");
-    if !config.scopes.is_empty() {
-        form.append_pair("scope", &config.scopes.join(" "));
+    match grant {
+        TokenGrant::ClientCredentials => {
+            form.append_pair("grant_type", "client_credentials");
+            if !config.scopes.is_empty() {
+                form.append_pair("scope", &config.scopes.join(" "));
+            }
+            if let Some(audience) = &config.audience {
+                form.append_pair("audience", audience);
+            }
+        }
+        TokenGrant::AuthorizationCode {
+            code,
+            verifier,
+            redirect_uri,
+        } => {
+            form.append_pair("grant_type", "authorization_code");
+            form.append_pair("code", code);
+            form.append_pair("redirect_uri", redirect_uri);
+            form.append_pair("code_verifier", verifier.expose_secret());
+        }
+        TokenGrant::Refresh(refresh_token) => {
+            form.append_pair("grant_type", "refresh_token");
+            form.append_pair("refresh_token", refresh_token.expose_secret());
+        }
     }
-    if let Some(audience) = &config.audience {
-        form.append_pair("audience", audience);
+    client_request(
+        config,
+        &config.token_url,
+        client_secret,
+        form,
+        RequestPurpose::TokenFetch,
+    )
+}
+
+/// Builds an RFC 7009 revocation request for `token` (a refresh token: revoking it ends
+/// the whole grant at most providers), authenticated as token requests are.
+///
+/// # Errors
+/// When the credential has no revocation endpoint, or it does not parse.
+pub fn revocation_request(
+    config: &OAuth2Config,
+    client_secret: Option<&SecretString>,
+    token: &SecretString,
+) -> Result<OutgoingRequest, url::ParseError> {
+    let url = config
+        .revocation_url
+        .as_deref()
+        .ok_or(url::ParseError::EmptyHost)?;
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token.expose_secret());
+    form.append_pair("token_type_hint", "refresh_token");
+    client_request(config, url, client_secret, form, RequestPurpose::Revocation)
+}
+
+/// The authorization request a user's browser is sent with (RFC 6749 §4.1.1, RFC 7636
+/// §4.3): the endpoint's own query kept, then the vault's parameters, then the
+/// credential's extra ones.
+///
+/// # Errors
+/// When the credential has no authorization endpoint, or it does not parse.
+pub fn authorization_url(
+    config: &OAuth2Config,
+    redirect_uri: &str,
+    state: &str,
+    code_challenge: &str,
+) -> Result<url::Url, url::ParseError> {
+    let mut url = url::Url::parse(
+        config
+            .authorization_url
+            .as_deref()
+            .ok_or(url::ParseError::EmptyHost)?,
+    )?;
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("response_type", "code");
+        query.append_pair("client_id", &config.client_id);
+        query.append_pair("redirect_uri", redirect_uri);
+        if !config.scopes.is_empty() {
+            query.append_pair("scope", &config.scopes.join(" "));
+        }
+        query.append_pair("state", state);
+        query.append_pair("code_challenge", code_challenge);
+        query.append_pair("code_challenge_method", "S256");
+        if let Some(audience) = &config.audience
+            && !config.authorization_params.contains_key("audience")
+        {
+            query.append_pair("audience", audience);
+        }
+        for (name, value) in &config.authorization_params {
+            query.append_pair(name, value);
+        }
     }
+    Ok(url)
+}
+
+/// A form POST to one of the client's endpoints, with the client's authentication.
+fn client_request(
+    config: &OAuth2Config,
+    endpoint: &str,
+    client_secret: Option<&SecretString>,
+    mut form: form_urlencoded::Serializer<'_, String>,
+    purpose: RequestPurpose,
+) -> Result<OutgoingRequest, url::ParseError> {
+    let url = url::Url::parse(endpoint)?;
     let mut headers = http::HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,
@@ -83,8 +214,8 @@ pub fn token_request(
         http::header::ACCEPT,
         http::HeaderValue::from_static("application/json"),
     );
-    match config.client_auth {
-        OAuth2ClientAuth::Basic => {
+    match (config.client_auth, client_secret) {
+        (OAuth2ClientAuth::Basic, Some(client_secret)) => {
             // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
             let encode =
                 |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -102,9 +233,13 @@ pub fn token_request(
                 headers.insert(http::header::AUTHORIZATION, value);
             }
         }
-        OAuth2ClientAuth::Body => {
+        (OAuth2ClientAuth::Body, Some(client_secret)) => {
             form.append_pair("client_id", &config.client_id);
             form.append_pair("client_secret", client_secret.expose_secret());
+        }
+        // A public client (RFC 6749 §3.2.1): it identifies itself, and PKCE does the rest.
+        _ => {
+            form.append_pair("client_id", &config.client_id);
         }
     }
     Ok(OutgoingRequest {
@@ -112,102 +247,8 @@ pub fn token_request(
         url,
         headers,
         body: form.finish().into_bytes(),
-        purpose: RequestPurpose::TokenFetch,
+        purpose,
     })
-}
-
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: Option<SecretString>,
-    token_type: Option<String>,
-    expires_in: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct ErrorResponse {
-    error: Option<String>,
-}
-
-/// Reads a token endpoint's answer: the access token and how long it lives.
-///
-/// # Errors
-/// A non-2xx status (with the OAuth2 `error` code when well formed), a body that is not a
-/// token response, or a token type other than bearer.
-pub fn read_token_response(
-    response: &UpstreamResponse,
-) -> Result<(SecretString, Duration), TokenEndpointError> {
-    let status = response.status.as_u16();
-    if !response.status.is_success() {
-        let error = serde_json::from_slice::<ErrorResponse>(&response.body)
-            .ok()
-            .and_then(|e| e.error)
-            .filter(|e| is_error_code(e));
-        return Err(TokenEndpointError {
-            status: Some(status),
-            error,
-            problem: "refused the token request",
-        });
-    }
-    let parsed: TokenResponse = serde_json::from_slice(&response.body).map_err(|_| {
-        TokenEndpointError::answered(status, "did not answer with a JSON token response")
-    })?;
-    let token = parsed
-        .access_token
-        .ok_or_else(|| TokenEndpointError::answered(status, "gave no access_token"))?;
-    let usable = {
-        let t = token.expose_secret();
-        !t.is_empty() && t.len() <= MAX_TOKEN_BYTES && http::HeaderValue::from_str(t).is_ok()
-    };
-    if !usable {
-        return Err(TokenEndpointError::answered(
-            status,
-            "gave an access_token that cannot be sent in a header",
-        ));
-    }
-    // RFC 6749 §5.1 makes token_type required; some servers leave it out. Anything but
-    // bearer (DPoP, MAC) would need more than a header, so it is refused.
-    if parsed
-        .token_type
-        .as_deref()
-        .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
-    {
-        return Err(TokenEndpointError::answered(
-            status,
-            "gave a token_type other than bearer",
-        ));
-    }
-    // Some servers send expires_in as a string; accept both.
-    let lifetime = match parsed.expires_in {
-        None | Some(serde_json::Value::Null) => DEFAULT_TOKEN_LIFETIME,
-        Some(serde_json::Value::Number(n)) => {
-            n.as_i64().map(Duration::seconds).ok_or_else(|| {
-                TokenEndpointError::answered(status, "gave an expires_in that is not whole seconds")
-            })?
-        }
-        Some(serde_json::Value::String(s)) => s
-            .trim()
-            .parse::<i64>()
-            .map(Duration::seconds)
-            .map_err(|_| {
-                TokenEndpointError::answered(status, "gave an expires_in that is not whole seconds")
-            })?,
-        Some(_) => {
-            return Err(TokenEndpointError::answered(
-                status,
-                "gave an expires_in that is not whole seconds",
-            ));
-        }
-    };
-    Ok((token, lifetime))
-}
-
-/// RFC 6749 §5.2: `error` is 1*( %x20-21 / %x23-5B / %x5D-7E ); the vault also keeps it
-/// short and to the characters real codes use, as it is shown to API callers.
-fn is_error_code(code: &str) -> bool {
-    (1..=64).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 #[cfg(test)]
@@ -216,26 +257,104 @@ mod tests {
 
     fn config(client_auth: OAuth2ClientAuth) -> OAuth2Config {
         OAuth2Config {
+            grant: crate::credential::OAuth2Grant::ClientCredentials,
             client_id: "client:1".to_owned(),
             token_url: "https://auth.example.com/oauth/token".to_owned(),
+            authorization_url: Some("https://auth.example.com/authorize?tenant=t1".to_owned()),
+            revocation_url: Some("https://auth.example.com/revoke".to_owned()),
             scopes: vec!["read".to_owned(), "write".to_owned()],
             client_auth,
             audience: Some("https://api.example.com".to_owned()),
+            authorization_params: [("access_type".to_owned(), "offline".to_owned())].into(),
         }
     }
 
-    fn response(status: u16, body: &str) -> UpstreamResponse {
-        UpstreamResponse {
-            status: http::StatusCode::from_u16(status).expect("status"),
-            headers: http::HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+    fn form(request: &OutgoingRequest) -> Vec<(String, String)> {
+        form_urlencoded::parse(&request.body).into_owned().collect()
+    }
+
+    #[test]
+    fn the_code_exchange_carries_the_verifier_and_the_redirect() {
+        let verifier = SecretString::from("v".repeat(43));
+        let grant = TokenGrant::AuthorizationCode {
+            code: "c0de",
+            verifier: &verifier,
+            redirect_uri: "https://vault.example/oauth/callback",
+        };
+        let request = token_request(&config(OAuth2ClientAuth::None), None, grant).expect("request");
+        assert!(request.headers.get("authorization").is_none());
+        let expected: Vec<(String, String)> = [
+            ("grant_type", "authorization_code"),
+            ("code", "c0de"),
+            ("redirect_uri", "https://vault.example/oauth/callback"),
+            ("code_verifier", verifier.expose_secret()),
+            ("client_id", "client:1"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        assert_eq!(form(&request), expected);
+        assert!(!format!("{request:?}").contains(verifier.expose_secret()));
+    }
+
+    #[test]
+    fn refresh_and_revocation_send_the_refresh_token_with_the_client_authentication() {
+        let secret = SecretString::from("s3cret");
+        let refresh = SecretString::from("r-token");
+        let config = config(OAuth2ClientAuth::Body);
+        let request =
+            token_request(&config, Some(&secret), TokenGrant::Refresh(&refresh)).expect("request");
+        let fields = form(&request);
+        assert_eq!(
+            fields[0],
+            ("grant_type".to_owned(), "refresh_token".to_owned())
+        );
+        assert_eq!(
+            fields[1],
+            ("refresh_token".to_owned(), "r-token".to_owned())
+        );
+        assert!(fields.contains(&("client_secret".to_owned(), "s3cret".to_owned())));
+        let revoke = revocation_request(&config, Some(&secret), &refresh).expect("request");
+        assert_eq!(revoke.purpose, RequestPurpose::Revocation);
+        assert_eq!(revoke.url.as_str(), "https://auth.example.com/revoke");
+        assert_eq!(form(&revoke)[0], ("token".to_owned(), "r-token".to_owned()));
+    }
+
+    #[test]
+    fn the_authorization_url_keeps_its_query_and_adds_pkce_state_and_extras() {
+        let url = authorization_url(
+            &config(OAuth2ClientAuth::Basic),
+            "https://vault.example/oauth/callback",
+            "st&te",
+            "chal",
+        )
+        .expect("url");
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("tenant"), Some("t1"));
+        assert_eq!(get("response_type"), Some("code"));
+        assert_eq!(get("state"), Some("st&te"));
+        assert_eq!(get("code_challenge"), Some("chal"));
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(get("scope"), Some("read write"));
+        assert_eq!(get("access_type"), Some("offline"));
+        assert_eq!(get("audience"), Some("https://api.example.com"));
     }
 
     #[test]
     fn basic_auth_puts_the_secret_in_a_sensitive_header() {
         let secret = SecretString::from("s3cret/+=");
-        let request = token_request(&config(OAuth2ClientAuth::Basic), &secret).expect("request");
+        let request = token_request(
+            &config(OAuth2ClientAuth::Basic),
+            Some(&secret),
+            TokenGrant::ClientCredentials,
+        )
+        .expect("request");
         assert_eq!(request.purpose, crate::upstream::RequestPurpose::TokenFetch);
         let body = String::from_utf8(request.body).expect("utf-8");
         assert_eq!(
@@ -258,7 +377,12 @@ mod tests {
     #[test]
     fn body_auth_puts_id_and_secret_in_the_form() {
         let secret = SecretString::from("s3cret");
-        let request = token_request(&config(OAuth2ClientAuth::Body), &secret).expect("request");
+        let request = token_request(
+            &config(OAuth2ClientAuth::Body),
+            Some(&secret),
+            TokenGrant::ClientCredentials,
+        )
+        .expect("request");
         assert!(request.headers.get("authorization").is_none());
         let body = String::from_utf8(request.body).expect("utf-8");
         assert!(
@@ -268,62 +392,13 @@ mod tests {
         assert!(
             !format!(
                 "{:?}",
-                token_request(&config(OAuth2ClientAuth::Body), &secret)
+                token_request(
+                    &config(OAuth2ClientAuth::Body),
+                    Some(&secret),
+                    TokenGrant::ClientCredentials
+                )
             )
             .contains("s3cret")
         );
-    }
-
-    #[test]
-    fn token_responses_are_read_strictly() {
-        let (token, lifetime) = read_token_response(&response(
-            200,
-            r#"{"access_token":"abc","token_type":"Bearer","expires_in":3600}"#,
-        ))
-        .expect("token");
-        assert_eq!(
-            (token.expose_secret(), lifetime),
-            ("abc", Duration::hours(1))
-        );
-        let (_, lifetime) = read_token_response(&response(
-            200,
-            r#"{"access_token":"abc","expires_in":"60"}"#,
-        ))
-        .expect("token");
-        assert_eq!(lifetime, Duration::minutes(1));
-        let (_, lifetime) =
-            read_token_response(&response(200, r#"{"access_token":"abc"}"#)).expect("token");
-        assert_eq!(lifetime, DEFAULT_TOKEN_LIFETIME);
-
-        for bad in [
-            r#"{"token_type":"bearer"}"#,
-            r#"{"access_token":"abc","token_type":"DPoP"}"#,
-            r#"{"access_token":"a\nb"}"#,
-            r#"{"access_token":"abc","expires_in":"soon"}"#,
-            "not json",
-        ] {
-            let error = read_token_response(&response(200, bad)).expect_err(bad);
-            assert_eq!(error.status, Some(200));
-        }
-    }
-
-    #[test]
-    fn refusals_keep_the_status_and_a_clean_error_code_only() {
-        let error = read_token_response(&response(
-            401,
-            r#"{"error":"invalid_client","error_description":"bad secret s3cret"}"#,
-        ))
-        .expect_err("refused");
-        assert_eq!(error.status, Some(401));
-        assert_eq!(error.error.as_deref(), Some("invalid_client"));
-        let shown = error.to_string();
-        assert!(
-            shown.contains("401") && shown.contains("invalid_client"),
-            "{shown}"
-        );
-        assert!(!shown.contains("s3cret"));
-        let odd = read_token_response(&response(400, r#"{"error":"<script>s3cret</script>"}"#))
-            .expect_err("refused");
-        assert_eq!(odd.error, None);
     }
 }

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
+use crate::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::grants::{Grant, Grantee, Window};
 use crate::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
@@ -330,18 +331,21 @@ pub trait LogStore: Send + Sync + 'static {
 /// and re-wrapping them one by one while everything else keeps working.
 ///
 /// # Errors
-/// - `key_usage` MUST count every sealed row (meta values, credentials, versions) by the
-///   key id stored beside it, one entry per key id that protects at least one row.
-/// - `organization_key_usage` MUST count the same way only `organization`'s credentials
-///   and versions (meta values belong to no organization: always 0).
+/// - `key_usage` MUST count every sealed row (meta values, credentials, versions, the
+///   tokens of connections) by the key id stored beside it, one entry per key id that
+///   protects at least one row. A connection without tokens is no sealed row.
+/// - `organization_key_usage` MUST count the same way only `organization`'s credentials,
+///   versions and connections (meta values belong to no organization: always 0).
 /// - `sealed_batch` MUST return only rows of `kind` whose key id is not `not_under`, in a
 ///   stable order (meta by name, credentials by id, versions by credential id then
-///   number), starting strictly after `after`, at most `limit`; a credential's reference
-///   MUST carry the credential's version as stored.
+///   number, connections by credential id), starting strictly after `after`, at most
+///   `limit`; a credential's reference MUST carry the credential's version as stored, a
+///   connection's its generation.
 /// - `replace_sealed` MUST write `new` (and its key id) only if the row still holds exactly
-///   `row.sealed` (and, for a credential, is still at the reference's version), atomically,
-///   and return whether it wrote: a row changed meanwhile was sealed afresh under the
-///   current key and must not be overwritten.
+///   `row.sealed` (and, for a credential, is still at the reference's version; for a
+///   connection, at its generation), atomically, and return whether it wrote: a row
+///   changed meanwhile was sealed afresh under the current key and must not be
+///   overwritten.
 pub trait SealedStore: Send + Sync + 'static {
     /// Rows per key id.
     fn key_usage(&self) -> impl Future<Output = Result<Vec<KeyUsage>, StoreError>> + Send;
@@ -438,6 +442,71 @@ pub trait GrantStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<BudgetSpend, StoreError>> + Send;
 }
 
+/// OAuth2 connections and the connect flows in progress (see [`crate::connections`]).
+///
+/// # Errors
+/// - `get_connection` and `connections_of` MUST return only `organization`'s rows.
+/// - `save_connection` MUST write the whole row only if the stored row matches `expected`
+///   (no row at all when its generation is `None`; the row at that generation otherwise,
+///   holding a lease by `expected.holder` when one is given), atomically, with `audit` in
+///   the same transaction, and return whether it wrote. It MUST fail with
+///   [`StoreError::NotFound`] when the credential is not the organization's.
+/// - `take_lease` MUST set `lease` only on the row at `generation`, connected, whose
+///   lease is absent or ended before `now`, atomically, and return whether it did: of
+///   replicas racing for one generation, exactly one wins.
+/// - `take_connect_state` MUST return a state at most once: the first caller gets it and
+///   it is gone for every later one, on every replica.
+/// - `insert_connect_state` MAY delete states that expired before `now`.
+/// - Deleting a credential MUST delete its connection and its connect states with it;
+///   revoking an access key ([`AccessKeyStore::revoke_access_key`]) MUST delete, in its
+///   transaction, the connect states it started.
+pub trait ConnectionStore: Send + Sync + 'static {
+    /// A credential's connection, if it was ever connected.
+    fn get_connection(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> impl Future<Output = Result<Option<Connection>, StoreError>> + Send;
+
+    /// The connections of some credentials (a page of a listing).
+    fn connections_of(
+        &self,
+        organization: OrganizationId,
+        credentials: &[CredentialId],
+    ) -> impl Future<Output = Result<Vec<Connection>, StoreError>> + Send;
+
+    /// Writes a connection if the stored one is as `expected`.
+    fn save_connection(
+        &self,
+        connection: &Connection,
+        expected: Expected,
+        audit: Option<&AuditEvent>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes the refresh lease of one generation, if nobody holds it.
+    fn take_lease(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        generation: i64,
+        lease: Lease,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Stores a connect flow in progress.
+    fn insert_connect_state(
+        &self,
+        state: &ConnectState,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes and returns the connect state stored under `hash`.
+    fn take_connect_state(
+        &self,
+        hash: &StateHash,
+    ) -> impl Future<Output = Result<Option<ConnectState>, StoreError>> + Send;
+}
+
 /// Everything a vault needs from storage.
 pub trait Store:
     CredentialStore
@@ -448,6 +517,7 @@ pub trait Store:
     + SealedStore
     + JobStore
     + GrantStore
+    + ConnectionStore
 {
 }
 
@@ -460,5 +530,6 @@ impl<T> Store for T where
         + SealedStore
         + JobStore
         + GrantStore
+        + ConnectionStore
 {
 }

@@ -32,8 +32,10 @@ pub struct OutgoingRequest {
 pub enum RequestPurpose {
     /// A caller's request, proxied with a credential applied.
     Proxy,
-    /// An OAuth2 client-credentials token request to a credential's token endpoint.
+    /// An OAuth2 token request to a credential's token endpoint (any grant).
     TokenFetch,
+    /// An RFC 7009 token revocation, when a connected credential is deleted.
+    Revocation,
 }
 
 impl RequestPurpose {
@@ -43,6 +45,7 @@ impl RequestPurpose {
         match self {
             Self::Proxy => "proxy",
             Self::TokenFetch => "token_fetch",
+            Self::Revocation => "revocation",
         }
     }
 }

@@ -22,6 +22,8 @@ use crate::write_lock::WriteLocks;
 mod access_keys;
 mod audit;
 mod authentication;
+mod connect;
+mod connection_tokens;
 mod credentials;
 mod encryption_keys;
 mod errors;
@@ -38,6 +40,9 @@ use authentication::CachedKey;
 
 pub use access_keys::{AccessKeyRequest, OPERATOR_SUBJECT};
 pub use audit::LogListRequest;
+pub use connect::{
+    CONNECT_STATE_LIFETIME, CallbackParams, ConnectStart, Connected, ConnectionInfo,
+};
 pub use encryption_keys::{KeyStatus, RewrapBatch, RewrapFailure};
 pub use errors::{NotReady, OpenError, VaultError};
 pub use paging::{ListRequest, Page};
@@ -54,6 +59,9 @@ pub const DEFAULT_VERSIONS_KEPT: usize = 10;
 /// process (writers in this one take turns). Each retry makes progress for someone, so
 /// this bounds only pathological contention.
 const MAX_UPDATE_ATTEMPTS: usize = 128;
+
+/// The default [`Vault::with_refresh_lease`]: the default upstream timeout and a margin.
+pub const DEFAULT_REFRESH_LEASE: Duration = Duration::seconds(35);
 
 const KEY_CHECK_NAME: &str = "key-check";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"vault key check v1";
@@ -75,6 +83,12 @@ pub struct Vault<S> {
     signer: Arc<dyn JwtSigner>,
     /// Issued OAuth2 tokens and signed JWTs, per credential.
     tokens: TokenCache,
+    /// How long a replica may hold a connection's refresh before others take it over:
+    /// longer than a token request can take.
+    refresh_lease: Duration,
+    /// Connected credentials whose access token an upstream refused (401): refreshed at
+    /// their next use, unless their token is too fresh for that to help.
+    refused_tokens: std::sync::Mutex<std::collections::HashSet<CredentialId>>,
     /// One update or restore of a credential at a time in this process.
     writers: WriteLocks<CredentialId>,
     /// How many versions of a credential's secret values are kept (0: all).
@@ -144,6 +158,8 @@ impl<S: Store> Vault<S> {
             upstream: Arc::new(NoUpstream),
             signer: Arc::new(NoJwtSigner),
             tokens: TokenCache::default(),
+            refresh_lease: DEFAULT_REFRESH_LEASE,
+            refused_tokens: std::sync::Mutex::default(),
             writers: WriteLocks::default(),
             keep_versions: DEFAULT_VERSIONS_KEPT,
             token_hash_key,
@@ -166,6 +182,16 @@ impl<S> Vault<S> {
     #[must_use]
     pub fn with_upstream(mut self, upstream: impl Upstream) -> Self {
         self.upstream = Arc::new(upstream);
+        self
+    }
+
+    /// Lets a replica refreshing an OAuth2 connection hold the refresh for `lease` before
+    /// others presume it dead and take over. It must exceed the upstream client's timeout:
+    /// a refresh that outlives its lease loses its result (and, at a rotating provider,
+    /// the token it presented), while a longer lease only delays recovery from a crash.
+    #[must_use]
+    pub const fn with_refresh_lease(mut self, lease: Duration) -> Self {
+        self.refresh_lease = lease;
         self
     }
 

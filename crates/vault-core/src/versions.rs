@@ -66,11 +66,18 @@ pub enum SealedKind {
     Credential,
     /// A credential version's secret fields.
     Version,
+    /// An OAuth2 connection's tokens.
+    Connection,
 }
 
 impl SealedKind {
     /// Every kind, in the order a rewrap visits them.
-    pub const ALL: [Self; 3] = [Self::Meta, Self::Credential, Self::Version];
+    pub const ALL: [Self; 4] = [
+        Self::Meta,
+        Self::Credential,
+        Self::Version,
+        Self::Connection,
+    ];
 }
 
 /// Which sealed row: enough to rebuild its associated data and to find it again.
@@ -96,6 +103,15 @@ pub enum SealedRef {
         /// The version number.
         number: i64,
     },
+    /// An OAuth2 connection's tokens.
+    Connection {
+        /// Its organization.
+        organization_id: OrganizationId,
+        /// The `oauth2` credential.
+        credential_id: CredentialId,
+        /// The connection's generation, which its tokens are bound to.
+        generation: i64,
+    },
 }
 
 impl SealedRef {
@@ -106,6 +122,7 @@ impl SealedRef {
             Self::Meta(_) => SealedKind::Meta,
             Self::Credential { .. } => SealedKind::Credential,
             Self::Version { .. } => SealedKind::Version,
+            Self::Connection { .. } => SealedKind::Connection,
         }
     }
 }
@@ -130,6 +147,8 @@ pub struct KeyUsage {
     pub versions: u64,
     /// Installation-wide values.
     pub meta: u64,
+    /// OAuth2 connections' tokens.
+    pub connections: u64,
 }
 
 impl KeyUsage {
@@ -141,12 +160,13 @@ impl KeyUsage {
             credentials: 0,
             versions: 0,
             meta: 0,
+            connections: 0,
         }
     }
 
     /// Rows of every kind.
     #[must_use]
     pub const fn total(&self) -> u64 {
-        self.credentials + self.versions + self.meta
+        self.credentials + self.versions + self.meta + self.connections
     }
 }

@@ -192,14 +192,16 @@ mod tests {
     fn the_console_names_no_credential_type_and_no_type_field() {
         // Field names that are also words the page needs for itself: an input's `value`
         // and `password` type, the shape kinds `secret` and `placement`, a request's
-        // `headers` and an access key's `scopes`.
-        const OWN_WORDS: [&str; 6] = [
+        // `headers`, an access key's `scopes`, and the connect response's
+        // `authorizationUrl`.
+        const OWN_WORDS: [&str; 7] = [
             "value",
             "password",
             "secret",
             "placement",
             "headers",
             "scopes",
+            "authorizationUrl",
         ];
         let page = format!("{INDEX_HTML}\n{APP_JS}");
         let text = page.to_ascii_lowercase();

@@ -1,6 +1,6 @@
 //! `/credentials`: create, list, read, update, delete. Responses never carry a secret.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::header;
 use actix_web::web::{Data, Path, Payload, Query};
@@ -9,9 +9,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use vault_core::credential_types::{FieldShape, FieldSpec, SPECS};
 use vault_core::input::{FieldValue, Patch, PlacementInput};
+use vault_core::vault::ConnectionInfo;
 use vault_core::{
     AllowedHosts, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
-    ListRequest, Store, Vault,
+    ListRequest, Principal, Store, Vault,
 };
 
 use crate::ApiConfig;
@@ -42,10 +43,30 @@ pub(crate) struct CredentialView<'a> {
     updated_at: OffsetDateTime,
     version: i64,
     secret_hints: &'a BTreeMap<String, String>,
+    /// An authorization-code credential's connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection: Option<ConnectionView>,
 }
 
+/// Where an authorization-code credential's connection stands.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionView {
+    status: &'static str,
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    connected_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// The connections of `credentials` that have one, by id.
+pub(crate) type Connections = HashMap<CredentialId, ConnectionInfo>;
+
 impl<'a> CredentialView<'a> {
-    pub(crate) fn new(c: &'a Credential, now: OffsetDateTime) -> Self {
+    pub(crate) fn new(c: &'a Credential, now: OffsetDateTime, connections: &Connections) -> Self {
         Self {
             id: c.id,
             name: c.name.as_str(),
@@ -58,6 +79,11 @@ impl<'a> CredentialView<'a> {
             updated_at: c.updated_at,
             version: c.version,
             secret_hints: &c.secret_hints,
+            connection: connections.get(&c.id).map(|info| ConnectionView {
+                status: info.status.as_str(),
+                connected_at: info.connected_at,
+                reason: info.reason.clone(),
+            }),
         }
     }
 }
@@ -191,11 +217,16 @@ fn location(id: CredentialId) -> String {
     format!("/credentials/{id}")
 }
 
-/// 200 with the credential and its `ETag`.
-pub(crate) fn current(credential: &Credential, now: OffsetDateTime) -> HttpResponse {
-    HttpResponse::Ok()
+/// 200 with the credential (and its connection, if it has one) and its `ETag`.
+pub(crate) async fn current<S: Store>(
+    vault: &Vault<S>,
+    who: &Principal,
+    credential: &Credential,
+) -> Result<HttpResponse, ApiError> {
+    let connections = vault.connections(who, &[credential]).await?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(credential)))
-        .json(CredentialView::new(credential, now))
+        .json(CredentialView::new(credential, vault.now(), &connections)))
 }
 
 #[utoipa::path(
@@ -226,11 +257,12 @@ pub(crate) async fn create<S: Store>(
     let credential = vault
         .create_credential(&who, credential_type, &input)
         .await?;
+    let connections = vault.connections(&who, &[&credential]).await?;
     let now = vault.now();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location(credential.id)))
         .insert_header((header::ETAG, etag(&credential)))
-        .json(CredentialView::new(&credential, now)))
+        .json(CredentialView::new(&credential, now, &connections)))
 }
 
 #[utoipa::path(
@@ -268,12 +300,14 @@ pub(crate) async fn list<S: Store>(
         return Err(ApiError::UnknownField(unknown.clone()));
     }
     let page = vault.list_credentials(&who, &request).await?;
+    let listed: Vec<&Credential> = page.items.iter().collect();
+    let connections = vault.connections(&who, &listed).await?;
     let now = vault.now();
     Ok(HttpResponse::Ok().json(ListView {
         items: page
             .items
             .iter()
-            .map(|c| CredentialView::new(c, now))
+            .map(|c| CredentialView::new(c, now, &connections))
             .collect(),
         next_cursor: page.next_cursor,
     }))
@@ -299,7 +333,7 @@ pub(crate) async fn get<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let credential = vault.get_credential(&who, parse_id(&id)?).await?;
-    Ok(current(&credential, vault.now()))
+    current(&vault, &who, &credential).await
 }
 
 #[utoipa::path(
@@ -339,7 +373,7 @@ pub(crate) async fn update<S: Store>(
     let credential = vault
         .update_credential(&who, id, &input, precondition.as_deref())
         .await?;
-    Ok(current(&credential, vault.now()))
+    current(&vault, &who, &credential).await
 }
 
 #[utoipa::path(

@@ -210,7 +210,9 @@ impl ApiError {
     }
 }
 
-fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str, String) {
+pub(crate) fn describe_vault(
+    error: &VaultError,
+) -> (StatusCode, &'static str, &'static str, String) {
     match error {
         VaultError::Unauthenticated => (
             StatusCode::UNAUTHORIZED,
@@ -339,6 +341,45 @@ fn describe_vault(error: &VaultError) -> (StatusCode, &'static str, &'static str
                     window.as_str()
                 ),
                 None => "Your grant's total budget is spent; nothing was sent, and it does not refill: ask for a new grant.".to_owned(),
+            },
+        ),
+        VaultError::NotConnectable => (
+            StatusCode::CONFLICT,
+            "not-connectable",
+            "Not connectable",
+            "Only an oauth2 credential with the authorization_code grant has a connection."
+                .to_owned(),
+        ),
+        VaultError::NotConnected(id) => (
+            StatusCode::CONFLICT,
+            "not-connected",
+            "Not connected",
+            format!(
+                "Credential {id} was never connected; nothing was sent. Connect it: POST /credentials/{id}/connect, then open the URL it returns."
+            ),
+        ),
+        VaultError::ReconnectRequired(id) => (
+            StatusCode::CONFLICT,
+            "reconnect-required",
+            "Reconnect required",
+            format!(
+                "Credential {id} must be connected again: its provider refused the refresh token. Nothing was sent. Connect it again: POST /credentials/{id}/connect."
+            ),
+        ),
+        VaultError::InvalidConnectState => (
+            StatusCode::BAD_REQUEST,
+            "invalid-connect-state",
+            "Invalid connect link",
+            "This connect link is unknown, already used or expired. Start connecting again."
+                .to_owned(),
+        ),
+        VaultError::AuthorizationRefused(code) => (
+            StatusCode::BAD_REQUEST,
+            "authorization-refused",
+            "Authorization refused",
+            match code {
+                Some(code) => format!("The provider did not authorize the connection (error: {code}). The credential is unchanged."),
+                None => "The provider did not authorize the connection. The credential is unchanged.".to_owned(),
             },
         ),
         VaultError::Cipher(vault_core::CipherError::UnknownKey(key)) => (

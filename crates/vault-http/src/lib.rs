@@ -3,6 +3,7 @@
 mod access_keys;
 mod auth;
 mod body;
+mod connections;
 mod console;
 pub mod context;
 mod credential_types;
@@ -52,6 +53,9 @@ pub struct ApiConfig {
     pub failure_limiter: Arc<FailureLimiter>,
     /// Proxied calls in flight, bounded per server and per caller; shared by every worker.
     pub proxy_in_flight: Arc<InFlight>,
+    /// The vault's public base URL (`https://vault.example.com`), which OAuth2 redirect
+    /// URIs are made from; `None`: the scheme and host each request came in on.
+    pub public_url: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -67,6 +71,7 @@ impl Default for ApiConfig {
                 SourceAddresses::default(),
             )),
             proxy_in_flight: Arc::new(InFlight::new(ProxyLimits::default())),
+            public_url: None,
         }
     }
 }
@@ -120,6 +125,8 @@ route_table! {
         delete => credentials::delete::<S>,
     }
     "/credentials/{id}/proxy" => { post => usage::proxy::<S> }
+    "/credentials/{id}/connect" => { post => connections::connect::<S> }
+    "/oauth/callback" => { get => connections::callback::<S> }
     "/credentials/{id}/versions" => { get => versions::list::<S> }
     "/credentials/{id}/versions/{number}/restore" => {
         post => versions::restore::<S>,

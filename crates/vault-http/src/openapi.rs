@@ -46,6 +46,8 @@ pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
         crate::credentials::update,
         crate::credentials::delete,
         crate::usage::proxy,
+        crate::connections::connect,
+        crate::connections::callback,
         crate::versions::list,
         crate::versions::restore,
         crate::versions::key_status,
@@ -282,6 +284,27 @@ pub(crate) struct CredentialSchema {
     version: i64,
     /// Non-reversible hints per secret field (last characters of long values, fingerprint).
     secret_hints: BTreeMap<String, String>,
+    /// Only on an `oauth2` credential with the `authorization_code` grant.
+    #[schema(nullable = false)]
+    connection: Option<ConnectionSchema>,
+}
+
+/// Where an authorization-code credential's connection stands.
+#[derive(ToSchema)]
+#[schema(as = Connection)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConnectionSchema {
+    /// `pending` (never connected), `connected`, or `needs-reconnect` (the provider refused
+    /// the refresh token: uses fail with 409 `reconnect-required` until a user connects
+    /// it again).
+    #[schema(pattern = "^(pending|connected|needs-reconnect)$")]
+    status: String,
+    /// When a user last connected it.
+    #[schema(format = DateTime, nullable = false)]
+    connected_at: Option<String>,
+    /// Why it needs a reconnect: the provider's OAuth2 error code (`invalid_grant`).
+    #[schema(nullable = false)]
+    reason: Option<String>,
 }
 
 /// Every credential type, as `GET /credential-types` describes it.
@@ -396,6 +419,8 @@ pub(crate) struct KeyUsageSchema {
     credentials: u64,
     versions: u64,
     meta: u64,
+    /// OAuth2 connections' tokens.
+    connections: u64,
 }
 
 /// `GET /admin/keys`: the caller's organization's rows only.

@@ -88,7 +88,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
     path = "/credentials/{id}/proxy",
     operation_id = "proxyRequest",
     tag = "usage",
-    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use-all`, or `credentials:use` and a grant of the credential whose methods and paths allow the request (403 `not-granted`, or 403 `request-not-granted` naming the rule); past the grant's budget, 429 `budget-exhausted`. Nothing goes upstream on a refusal. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
+    description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use-all`, or `credentials:use` and a grant of the credential whose methods and paths allow the request (403 `not-granted`, or 403 `request-not-granted` naming the rule); past the grant's budget, 429 `budget-exhausted`. An authorization-code `oauth2` credential that was never connected is a 409 `not-connected`, and one whose provider refused its refresh token a 409 `reconnect-required`. Nothing goes upstream on a refusal. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
     request_body(content = crate::openapi::ProxyRequestSchema, content_type = "application/json"),
     responses(
@@ -96,6 +96,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
         (status = 400, response = crate::openapi::ProblemResponse),
         (status = 403, response = crate::openapi::ProblemResponse),
         (status = 404, response = crate::openapi::ProblemResponse),
+        (status = 409, response = crate::openapi::ProblemResponse),
         (status = 413, response = crate::openapi::ProblemResponse),
         (status = 415, response = crate::openapi::ProblemResponse),
         (status = 422, response = crate::openapi::ProblemResponse),

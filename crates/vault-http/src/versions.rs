@@ -107,7 +107,7 @@ pub(crate) async fn restore<S: Store>(
     let credential = vault
         .restore_version(&who, id, number, precondition.as_deref())
         .await?;
-    Ok(current(&credential, vault.now()))
+    current(&vault, &who, &credential).await
 }
 
 #[derive(Serialize)]
@@ -118,6 +118,7 @@ struct KeyView<'a> {
     credentials: u64,
     versions: u64,
     meta: u64,
+    connections: u64,
 }
 
 #[derive(Serialize)]
@@ -135,7 +136,7 @@ struct KeyStatusView<'a> {
     path = "/admin/keys",
     operation_id = "getKeyStatus",
     tag = "versions",
-    description = "Which encryption keys seal how many of this organization's rows (its credentials and their versions; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
+    description = "Which encryption keys seal how many of this organization's rows (its credentials, their versions and their OAuth2 connections' tokens; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
     responses(
         (status = 200, description = "Key usage", body = crate::openapi::KeyStatus),
     )
@@ -158,6 +159,7 @@ pub(crate) async fn key_status<S: Store>(
                 credentials: k.credentials,
                 versions: k.versions,
                 meta: k.meta,
+                connections: k.connections,
             })
             .collect(),
     }))

@@ -81,6 +81,11 @@ impl<C: Cipher> Cipher for MeteredCipher<C> {
         self.inner.keyed_hash(key, message)
     }
 
+    fn digest(&self, message: &[u8]) -> [u8; 32] {
+        self.metrics.count_cipher("digest", "ok");
+        self.inner.digest(message)
+    }
+
     fn rewrap(&self, blob: &SealedBlob, aad: &Aad) -> Result<SealedBlob, CipherError> {
         self.counted("rewrap", self.inner.rewrap(blob, aad))
     }

@@ -7,14 +7,15 @@ use std::time::Instant;
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, BudgetSpend, CredentialStore, CredentialWrite, GrantStore, JobName, JobStore,
-    KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore, SealedStore,
-    StoreError,
+    AccessKeyStore, BudgetSpend, ConnectionStore, CredentialStore, CredentialWrite, GrantStore,
+    JobName, JobStore, KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore,
+    SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -437,6 +438,81 @@ impl<S: GrantStore> GrantStore for MeteredStore<S> {
             self.inner.spend_budget(organization, grant, caps, now),
         )
         .await
+    }
+}
+
+impl<S: ConnectionStore> ConnectionStore for MeteredStore<S> {
+    async fn get_connection(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.timed(
+            "get_connection",
+            self.inner.get_connection(organization, credential),
+        )
+        .await
+    }
+
+    async fn connections_of(
+        &self,
+        organization: OrganizationId,
+        credentials: &[CredentialId],
+    ) -> Result<Vec<Connection>, StoreError> {
+        self.timed(
+            "connections_of",
+            self.inner.connections_of(organization, credentials),
+        )
+        .await
+    }
+
+    async fn save_connection(
+        &self,
+        connection: &Connection,
+        expected: Expected,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            "save_connection",
+            self.inner.save_connection(connection, expected, audit),
+        )
+        .await
+    }
+
+    async fn take_lease(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        generation: i64,
+        lease: Lease,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            "take_lease",
+            self.inner
+                .take_lease(organization, credential, generation, lease, now),
+        )
+        .await
+    }
+
+    async fn insert_connect_state(
+        &self,
+        state: &ConnectState,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "insert_connect_state",
+            self.inner.insert_connect_state(state, now),
+        )
+        .await
+    }
+
+    async fn take_connect_state(
+        &self,
+        hash: &StateHash,
+    ) -> Result<Option<ConnectState>, StoreError> {
+        self.timed("take_connect_state", self.inner.take_connect_state(hash))
+            .await
     }
 }
 

@@ -124,12 +124,40 @@ fn finish<S: Store>(vault: ServerVault<S>, settings: &Settings) -> anyhow::Resul
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
         .with_auth_cache(auth_cache_ttl(settings))
-        .with_version_retention(settings.credential_versions_kept);
+        .with_version_retention(settings.credential_versions_kept)
+        // Longer than any token request can take (the upstream's timeout): a refresh
+        // never outlives its lease.
+        .with_refresh_lease(
+            time::Duration::milliseconds(
+                i64::try_from(settings.proxy_timeout_ms).unwrap_or(i64::MAX),
+            ) + time::Duration::seconds(5),
+        );
     // Identity-provider tokens beside access keys, when idp_issuer is set.
     Ok(match crate::identity::verifier(settings)? {
         Some(verifier) => vault.with_identity_verifier(verifier),
         None => vault,
     })
+}
+
+/// `public_url`, checked: an absolute http(s) URL with nothing after its path.
+fn public_url(settings: &Settings) -> std::io::Result<Option<String>> {
+    let Some(raw) = settings.public_url.as_deref() else {
+        return Ok(None);
+    };
+    let valid = url::Url::parse(raw).is_ok_and(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host().is_some()
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+    });
+    if !valid {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "VAULT_PUBLIC_URL must be an absolute http or https URL without query or fragment (https://vault.example.com)",
+        ));
+    }
+    Ok(Some(raw.trim_end_matches('/').to_owned()))
 }
 
 fn auth_cache_ttl(settings: &Settings) -> time::Duration {
@@ -256,6 +284,7 @@ impl Application {
                 max_in_flight: settings.proxy_max_in_flight,
                 max_in_flight_per_caller: settings.proxy_max_in_flight_per_key,
             })),
+            public_url: public_url(settings)?,
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -564,21 +593,23 @@ impl VaultJob for KeysStatus {
         dev_key_notice(&keys)?;
         let status = vault.key_status().await?;
         let mut out = std::io::stdout().lock();
+        // Connections before credentials: scripts read the last three columns.
         writeln!(
             out,
-            "{:<20} {:>8} {:>12} {:>10} {:>6}",
-            "key id", "current", "credentials", "versions", "meta"
+            "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
+            "key id", "current", "connections", "credentials", "versions", "meta"
         )?;
         for key in &status.keys {
             writeln!(
                 out,
-                "{:<20} {:>8} {:>12} {:>10} {:>6}",
+                "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
                 key.key_id.as_str(),
                 if key.key_id == status.current {
                     "yes"
                 } else {
                     ""
                 },
+                key.connections,
                 key.credentials,
                 key.versions,
                 key.meta

@@ -13,9 +13,10 @@ use serde::Deserialize;
 pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 31] = [
+const SETTING_KEYS: [&str; 32] = [
     "auth_cache_ttl_ms",
     "bind",
+    "public_url",
     "database_url",
     "database_max_connections",
     "database_acquire_timeout_ms",
@@ -209,6 +210,8 @@ pub enum LogFormat {
 pub struct Settings {
     /// Listen address.
     pub bind: String,
+    /// The public base URL OAuth2 redirect URIs are made from (unset: each request's).
+    pub public_url: Option<String>,
     /// `sqlite://<path>`, a plain path, or `postgres://...`.
     pub database_url: String,
     /// Connections in the PostgreSQL pool, per replica.

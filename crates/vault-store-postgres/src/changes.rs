@@ -6,6 +6,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use vault_core::connections::Expected;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
 use vault_core::grants::{Grantee, Window};
@@ -14,8 +15,13 @@ use vault_core::logs::LogRecord;
 use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
 use vault_store_sql::ports::{BudgetCounter, at_version};
-use vault_store_sql::rows::{AccessKeyRow, AccessKeySummaryRow, AuditEventRow, GrantRow};
-use vault_store_sql::schema::{access_keys, audit_events, credentials, grant_usage, grants};
+use vault_store_sql::rows::{
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, GrantRow,
+};
+use vault_store_sql::schema::{
+    access_keys, audit_events, credentials, grant_usage, grants, oauth_connect_states,
+    oauth_connections,
+};
 use vault_store_sql::types::{DbId, DbTime, Id, Instant};
 use vault_store_sql::{CredentialChange, SqlStore};
 
@@ -31,14 +37,17 @@ diesel::define_sql_function! {
     ) -> diesel::sql_types::Nullable<Instant>;
 }
 
-/// Deletes a credential and its versions in one statement. The foreign key is checked at
-/// the end of the statement, when both are gone (it has no cascade, and is NO ACTION, not
-/// RESTRICT, for exactly this).
+/// Deletes a credential with its versions, grants (and their counters), connection and
+/// connect states in one statement. The foreign keys are checked at the end of the
+/// statement, when all are gone (they have no cascade, and are NO ACTION, not RESTRICT,
+/// for exactly this).
 const DELETE_CREDENTIAL: &str = "\
     WITH versions AS (DELETE FROM credential_versions WHERE credential_id = $1), \
     usage AS (DELETE FROM grant_usage \
         WHERE grant_id IN (SELECT id FROM grants WHERE credential_id = $1)), \
-    granted AS (DELETE FROM grants WHERE credential_id = $1) \
+    granted AS (DELETE FROM grants WHERE credential_id = $1), \
+    connect_states AS (DELETE FROM oauth_connect_states WHERE credential_id = $1), \
+    connected AS (DELETE FROM oauth_connections WHERE credential_id = $1) \
     DELETE FROM credentials WHERE organization_id = $2 AND id = $1";
 
 /// Counts one request in a budget window, only while under its cap (bound fourth). Of two
@@ -268,9 +277,23 @@ impl SqlStore for PgStore {
                             .execute(&mut conn)
                             .await
                     };
+                    // So do the connect flows it started: none can complete as it.
+                    let end_states = async {
+                        let mut conn = shared;
+                        diesel::delete(
+                            oauth_connect_states::table
+                                .filter(
+                                    oauth_connect_states::organization_id
+                                        .eq(DbId::from(organization)),
+                                )
+                                .filter(oauth_connect_states::access_key_id.eq(DbId::from(id))),
+                        )
+                        .execute(&mut conn)
+                        .await
+                    };
                     // Sent with it (pipelined); rolled back with it if there is no such key.
-                    let (row, _, _) =
-                        futures::try_join!(revoke, end_grants, record(shared, &audit))?;
+                    let (row, _, _, _) =
+                        futures::try_join!(revoke, end_grants, end_states, record(shared, &audit))?;
                     row.ok_or(Abort(StoreError::NotFound))
                 })
                 .await
@@ -406,6 +429,78 @@ impl SqlStore for PgStore {
             })
             .await?;
         Ok(spent)
+    }
+
+    async fn save_connection_rows(
+        &self,
+        row: ConnectionRow,
+        expected: Expected,
+        audit: Option<AuditEventRow>,
+    ) -> Result<bool, StoreError> {
+        // Connections are not cached: nothing to forget or announce.
+        self.with_connection(async move |conn| {
+            conn.transaction(async move |conn| {
+                // The credential must be the organization's; the foreign key then keeps it
+                // from going while the row is written.
+                let owned: Option<DbId> = credentials::table
+                    .filter(credentials::organization_id.eq(row.organization_id))
+                    .filter(credentials::id.eq(row.credential_id))
+                    .select(credentials::id)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                if owned.is_none() {
+                    return Err(Abort(StoreError::NotFound));
+                }
+                // Each a compare-and-set in one statement: of two racing writers, the
+                // second waits for the first's row (or key) lock, then finds the row
+                // changed (or there) and writes nothing.
+                let written =
+                    match expected.generation {
+                        // A row already there (connected meanwhile) is no error.
+                        None => {
+                            diesel::insert_into(oauth_connections::table)
+                                .values(&row)
+                                .on_conflict(oauth_connections::credential_id)
+                                .do_nothing()
+                                .execute(conn)
+                                .await?
+                        }
+                        Some(generation) => {
+                            let stored = oauth_connections::table
+                                .filter(oauth_connections::credential_id.eq(row.credential_id))
+                                .filter(oauth_connections::organization_id.eq(row.organization_id))
+                                .filter(oauth_connections::generation.eq(generation));
+                            match expected.holder {
+                                Some(holder) => {
+                                    diesel::update(stored.filter(
+                                        oauth_connections::lease_holder.eq(DbId::from(holder)),
+                                    ))
+                                    .set(row.into_update())
+                                    .execute(conn)
+                                    .await?
+                                }
+                                None => {
+                                    diesel::update(stored)
+                                        .set(row.into_update())
+                                        .execute(conn)
+                                        .await?
+                                }
+                            }
+                        }
+                    };
+                if written != 1 {
+                    return Ok(false);
+                }
+                if let Some(audit) = &audit {
+                    record(conn, audit).await?;
+                }
+                Ok(true)
+            })
+            .await
+            .map_err(|Abort(error)| error)
+        })
+        .await
     }
 
     async fn append_log_record(&self, record: LogRecord) -> Result<(), StoreError> {

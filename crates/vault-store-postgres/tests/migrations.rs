@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 13] = [
+const VERSIONS: [&str; 14] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -29,6 +29,7 @@ const VERSIONS: [&str; 13] = [
     "20261207000000",
     "20261207100000",
     "20261207200000",
+    "20261208000000",
 ];
 
 const INITIAL_UP: &str =
@@ -61,6 +62,13 @@ const GRANTS_DOWN: &str =
 
 const USE_ALL_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-07-200000_use_all/down.sql");
+
+const CONNECTIONS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-08-000000_connections/down.sql");
+
+const CONNECTION_TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
+     WHERE table_schema = 'public' \
+       AND table_name IN ('oauth_connections', 'oauth_connect_states')";
 
 const TYPE_NAMES_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-07-000000_credential_type_names/down.sql");
@@ -232,11 +240,12 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "SELECT count(*) AS count FROM pg_constraint WHERE contype = 'f'"
         )
         .await,
-        9,
-        "credentials, access keys, request logs, audit events, credential versions and \
-         grants each reference their organization, credential versions and grants their \
-         credential, budget counters their grant, and nothing else is a foreign key (logs \
-         outlive credentials and keys)"
+        13,
+        "credentials, access keys, request logs, audit events, credential versions, grants, \
+         connections and connect states each reference their organization, credential \
+         versions, grants, connections and connect states their credential, budget \
+         counters their grant, and nothing else is a foreign key (logs outlive credentials \
+         and keys)"
     );
     // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back.
     assert_eq!(
@@ -263,6 +272,10 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         "audit_events_organization_target_id",
         "credential_versions_pkey",
         "credential_versions_key_id",
+        "oauth_connections_pkey",
+        "oauth_connections_key_id",
+        "oauth_connect_states_pkey",
+        "oauth_connect_states_expires_at",
     ] {
         assert_eq!(
             count(
@@ -394,6 +407,71 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "{what} was stored"
         );
     }
+    // Connections: a status this schema cannot name, a sealed value without its key id, a
+    // lease without its end, a state hash of another length, are refused; a credential
+    // goes only after its connection and connect states.
+    conn.batch_execute(
+        "INSERT INTO credentials (id, organization_id, name, credential_type, public_fields, \
+             secret_hints, sealed, key_id, created_at, updated_at, version) \
+         VALUES ('00000000-0000-7000-8000-000000000004', \
+             '00000000-0000-7000-8000-000000000001', 'o', 'oauth2', '{}', '{}', '\\x00', \
+             'k', now(), now(), 1); \
+         INSERT INTO oauth_connections (credential_id, organization_id, status, generation, \
+             sealed, key_id, connected_at, updated_at) \
+         VALUES ('00000000-0000-7000-8000-000000000004', \
+             '00000000-0000-7000-8000-000000000001', 'connected', 1, '\\x00', 'k', now(), \
+             now()); \
+         INSERT INTO oauth_connect_states (state_hash, organization_id, credential_id, \
+             redirect_uri, expires_at) \
+         VALUES (sha256('s'), '00000000-0000-7000-8000-000000000001', \
+             '00000000-0000-7000-8000-000000000004', 'https://x', now()); \
+         INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+         VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', \
+             'connection.lost', 'success', now())",
+    )
+    .await
+    .expect("a connection, a connect state and an event of a connection action");
+    for (refused, what) in [
+        (
+            "UPDATE oauth_connections SET status = 'pending'",
+            "a pending connection row",
+        ),
+        (
+            "UPDATE oauth_connections SET key_id = NULL",
+            "sealed tokens without a key id",
+        ),
+        (
+            "UPDATE oauth_connections SET lease_holder = gen_random_uuid()",
+            "a lease without its end",
+        ),
+        (
+            "UPDATE oauth_connect_states SET state_hash = '\\x00'",
+            "a short state hash",
+        ),
+        (
+            "DELETE FROM credentials WHERE id = '00000000-0000-7000-8000-000000000004'",
+            "a credential deleted without its connection and connect states",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(
+        "DELETE FROM oauth_connect_states; DELETE FROM oauth_connections; \
+         DELETE FROM credentials WHERE id = '00000000-0000-7000-8000-000000000004'",
+    )
+    .await
+    .expect("a credential goes after its connection and connect states");
+    conn.batch_execute(CONNECTIONS_DOWN)
+        .await
+        .expect("the connections migration's down.sql runs, the events of its actions gone");
+    assert_eq!(
+        count(&mut conn, CONNECTION_TABLES).await,
+        0,
+        "the connections migration's down.sql drops its tables"
+    );
     conn.batch_execute(USE_ALL_DOWN)
         .await
         .expect("the use-all migration's down.sql runs");
@@ -674,6 +752,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        CONNECTIONS_DOWN,
         USE_ALL_DOWN,
         GRANTS_DOWN,
         TYPE_NAMES_DOWN,
@@ -699,7 +778,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 9);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 10);
     for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,

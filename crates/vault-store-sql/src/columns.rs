@@ -84,6 +84,7 @@ pub fn fold_key_usage(
             "meta" => usage.meta += count,
             "credentials" => usage.credentials += count,
             "versions" => usage.versions += count,
+            "connections" => usage.connections += count,
             _ => return Err(undecodable("key usage kind")),
         }
     }

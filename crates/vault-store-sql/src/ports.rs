@@ -5,6 +5,7 @@
 //! logs are appended) each store implements as [`SqlStore`].
 
 mod access_keys;
+mod connections;
 mod credentials;
 mod grants;
 mod logs;
@@ -14,6 +15,7 @@ mod sealed;
 use std::future::Future;
 
 use time::OffsetDateTime;
+use vault_core::connections::Expected;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
 use vault_core::grants::Window;
@@ -22,7 +24,8 @@ use vault_core::logs::LogRecord;
 use vault_core::store::{BudgetSpend, CredentialWrite, StoreError};
 
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CredentialRow, GrantRow, VersionRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, CredentialRow, GrantRow,
+    VersionRow,
 };
 use crate::types::DbTime;
 
@@ -91,7 +94,8 @@ pub trait SqlStore: Send + Sync + 'static {
         stored: &StoredCredential,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// `delete_credential`: the row and its versions, and the audit event.
+    /// `delete_credential`: the row, its versions, its grants (with their counters), its
+    /// connection and its connect states, and the audit event.
     fn delete_credential_rows(
         &self,
         organization: OrganizationId,
@@ -107,7 +111,8 @@ pub trait SqlStore: Send + Sync + 'static {
         audit: AuditEventRow,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// `revoke_access_key`: the revocation (keeping an earlier one's time) and its audit
+    /// `revoke_access_key`: the revocation (keeping an earlier one's time), the end of the
+    /// grants it made or was given and of the connect states it started, and its audit
     /// event; the key as it then is.
     fn revoke_access_key_rows(
         &self,
@@ -142,6 +147,18 @@ pub trait SqlStore: Send + Sync + 'static {
         grant: GrantId,
         counters: Vec<BudgetCounter>,
     ) -> impl Future<Output = Result<BudgetSpend, StoreError>> + Send;
+
+    /// `save_connection`: with `expected.generation` `None`, the row inserted unless one
+    /// exists; otherwise every column but the ids written over the row at that generation
+    /// (holding `expected.holder`'s lease, when given). Then the audit event, only if the
+    /// row was written; all in one transaction. Whether it wrote;
+    /// [`StoreError::NotFound`] when the credential is not the organization's.
+    fn save_connection_rows(
+        &self,
+        row: ConnectionRow,
+        expected: Expected,
+        audit: Option<AuditEventRow>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// `append_log`.
     fn append_log_record(
@@ -230,5 +247,6 @@ macro_rules! sql_store_ports {
         $crate::__sql_store_logs!($store);
         $crate::__sql_store_sealed!($store);
         $crate::__sql_store_grants!($store);
+        $crate::__sql_store_connections!($store);
     };
 }

@@ -7,6 +7,7 @@
 //! offending value in the message.
 
 mod access_keys;
+mod connections;
 mod credentials;
 mod grants;
 mod logs;
@@ -15,11 +16,12 @@ mod sealed;
 mod versions;
 
 pub use access_keys::{AccessKeyRow, AccessKeySummaryRow};
+pub use connections::{ConnectStateRow, ConnectionRow, ConnectionUpdate};
 pub use credentials::{CredentialRow, CredentialSummaryRow, CredentialUpdate};
 pub use grants::GrantRow;
 pub use logs::{AuditEventRow, RequestLogRow};
 pub use organizations::{MetaRow, OrganizationRow};
-pub use sealed::{KeyCountRow, SealedCredentialRow, SealedVersionRow};
+pub use sealed::{KeyCountRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow};
 pub use versions::{VersionInfoRow, VersionRow};
 
 use vault_core::store::StoreError;
@@ -56,6 +58,10 @@ debug_by_name!(
     MetaRow,
     KeyCountRow,
     GrantRow,
+    ConnectionRow,
+    ConnectionUpdate,
+    ConnectStateRow,
+    SealedConnectionRow,
 );
 
 /// An id that may be absent, as a domain id.

@@ -157,6 +157,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
+    oauth_connections (credential_id) {
+        credential_id -> Id,
+        organization_id -> Id,
+        status -> Text,
+        generation -> BigInt,
+        sealed -> Nullable<Binary>,
+        key_id -> Nullable<Text>,
+        access_expires_at -> Nullable<Instant>,
+        lease_holder -> Nullable<Id>,
+        lease_until -> Nullable<Instant>,
+        reason -> Nullable<Text>,
+        connected_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
+    oauth_connect_states (state_hash) {
+        state_hash -> Binary,
+        organization_id -> Id,
+        credential_id -> Id,
+        access_key_id -> Nullable<Id>,
+        subject -> Nullable<Text>,
+        redirect_uri -> Text,
+        expires_at -> Instant,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(grants -> credentials (credential_id));
 diesel::joinable!(grant_usage -> grants (grant_id));
@@ -164,6 +199,8 @@ diesel::joinable!(access_keys -> organizations (organization_id));
 diesel::joinable!(request_logs -> organizations (organization_id));
 diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(credential_versions -> credentials (credential_id));
+diesel::joinable!(oauth_connections -> credentials (credential_id));
+diesel::joinable!(oauth_connect_states -> credentials (credential_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -175,4 +212,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     credential_versions,
     grants,
     grant_usage,
+    oauth_connections,
+    oauth_connect_states,
 );

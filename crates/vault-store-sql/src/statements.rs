@@ -4,26 +4,33 @@
 //! PostgreSQL's positional parameters, and to SQLite named parameters, numbered in the
 //! order they first appear, so the same text binds the same way on both.
 
-/// Sealed rows per key id and table, in one statement (so one snapshot): three GROUP BYs
+/// Sealed rows per key id and table, in one statement (so one snapshot): four GROUP BYs
 /// over the `key_id` columns (index-only where the table has a `key_id` index), never a
-/// blob. Each row is (key id, kind, count), for
-/// [`KeyCountRow`](crate::rows::KeyCountRow).
+/// blob. A connection without tokens (its `key_id` NULL) is no sealed row. Each row is
+/// (key id, kind, count), for [`KeyCountRow`](crate::rows::KeyCountRow).
 pub const KEY_USAGE_SQL: &str = "\
     SELECT key_id, 'meta' AS kind, count(*) AS count FROM vault_meta GROUP BY key_id \
     UNION ALL \
     SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials GROUP BY key_id \
     UNION ALL \
     SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
-    GROUP BY key_id";
+    GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'connections' AS kind, count(*) AS count FROM oauth_connections \
+    WHERE key_id IS NOT NULL GROUP BY key_id";
 
-/// [`KEY_USAGE_SQL`] of one organization's credentials and versions (`$1`): meta values
-/// belong to no organization. One statement, so both counts are of one snapshot.
+/// [`KEY_USAGE_SQL`] of one organization's credentials, versions and connections (`$1`):
+/// meta values belong to no organization. One statement, so the counts are of one
+/// snapshot.
 pub const ORGANIZATION_KEY_USAGE_SQL: &str = "\
     SELECT key_id, 'credentials' AS kind, count(*) AS count FROM credentials \
     WHERE organization_id = $1 GROUP BY key_id \
     UNION ALL \
     SELECT key_id, 'versions' AS kind, count(*) AS count FROM credential_versions \
-    WHERE organization_id = $1 GROUP BY key_id";
+    WHERE organization_id = $1 GROUP BY key_id \
+    UNION ALL \
+    SELECT key_id, 'connections' AS kind, count(*) AS count FROM oauth_connections \
+    WHERE organization_id = $1 AND key_id IS NOT NULL GROUP BY key_id";
 
 /// One retention batch: the oldest entries by the primary key's index (an id range below
 /// the cutoff's [`id_floor`](vault_core::logs::id_floor) `$1`, walked in id order, so the

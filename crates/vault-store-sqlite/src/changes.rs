@@ -7,6 +7,7 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
+use vault_core::connections::Expected;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
 use vault_core::grants::Grantee;
@@ -16,10 +17,12 @@ use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
 use vault_store_sql::ports::{BudgetCounter, at_version};
 use vault_store_sql::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, GrantRow, RequestLogRow, VersionRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, GrantRow, RequestLogRow,
+    VersionRow,
 };
 use vault_store_sql::schema::{
     access_keys, audit_events, credential_versions, credentials, grant_usage, grants,
+    oauth_connect_states, oauth_connections,
 };
 use vault_store_sql::types::{DbId, DbTime, Id};
 use vault_store_sql::{CredentialChange, SqlStore};
@@ -157,10 +160,18 @@ impl SqlStore for SqliteStore {
                 .get_result(conn)
                 .optional()?;
             at_version(version, expected_version)?;
-            // The versions and grants first: the foreign keys refuse a credential that
-            // still has any.
+            // The versions, grants, connection and connect states first: the foreign keys
+            // refuse a credential that still has any.
             diesel::delete(
                 credential_versions::table.filter(credential_versions::credential_id.eq(id)),
+            )
+            .execute(conn)?;
+            diesel::delete(
+                oauth_connect_states::table.filter(oauth_connect_states::credential_id.eq(id)),
+            )
+            .execute(conn)?;
+            diesel::delete(
+                oauth_connections::table.filter(oauth_connections::credential_id.eq(id)),
             )
             .execute(conn)?;
             let granted = grants::table
@@ -233,6 +244,13 @@ impl SqlStore for SqliteStore {
                 )
                 .execute(conn)?;
                 diesel::delete(ended()).execute(conn)?;
+                // So do the connect flows it started: none can complete as it.
+                diesel::delete(
+                    oauth_connect_states::table
+                        .filter(oauth_connect_states::organization_id.eq(DbId::from(organization)))
+                        .filter(oauth_connect_states::access_key_id.eq(DbId::from(id))),
+                )
+                .execute(conn)?;
                 diesel::insert_into(audit_events::table)
                     .values(&audit)
                     .execute(conn)?;
@@ -356,6 +374,61 @@ impl SqlStore for SqliteStore {
                     .execute(conn)?;
             }
             Ok(BudgetSpend::Spent)
+        })
+        .await
+    }
+
+    async fn save_connection_rows(
+        &self,
+        row: ConnectionRow,
+        expected: Expected,
+        audit: Option<AuditEventRow>,
+    ) -> Result<bool, StoreError> {
+        // Connections are not cached: a plain transaction on the writer, which runs one at
+        // a time, so the compare-and-set cannot interleave with another write.
+        self.write(move |conn| {
+            let owned: Option<DbId> = credentials::table
+                .filter(credentials::organization_id.eq(row.organization_id))
+                .filter(credentials::id.eq(row.credential_id))
+                .select(credentials::id)
+                .get_result(conn)
+                .optional()?;
+            if owned.is_none() {
+                return Err(Abort(StoreError::NotFound));
+            }
+            let written = match expected.generation {
+                // A row already there (connected meanwhile) is no error: nothing written.
+                None => diesel::insert_into(oauth_connections::table)
+                    .values(&row)
+                    .on_conflict(oauth_connections::credential_id)
+                    .do_nothing()
+                    .execute(conn)?,
+                Some(generation) => {
+                    let stored = oauth_connections::table
+                        .filter(oauth_connections::credential_id.eq(row.credential_id))
+                        .filter(oauth_connections::organization_id.eq(row.organization_id))
+                        .filter(oauth_connections::generation.eq(generation));
+                    match expected.holder {
+                        Some(holder) => diesel::update(
+                            stored.filter(oauth_connections::lease_holder.eq(DbId::from(holder))),
+                        )
+                        .set(row.into_update())
+                        .execute(conn)?,
+                        None => diesel::update(stored)
+                            .set(row.into_update())
+                            .execute(conn)?,
+                    }
+                }
+            };
+            if written != 1 {
+                return Ok(false);
+            }
+            if let Some(audit) = &audit {
+                diesel::insert_into(audit_events::table)
+                    .values(audit)
+                    .execute(conn)?;
+            }
+            Ok(true)
         })
         .await
     }

@@ -20,7 +20,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 11;
+const MIGRATIONS: i64 = 12;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -279,6 +279,13 @@ const VERSIONS_TABLE: &str = "SELECT count(*) AS count FROM sqlite_schema \
 const BINDING_COLUMN: &str =
     "SELECT count(*) AS count FROM pragma_table_info('access_keys') WHERE name = 'binding'";
 const APPLIED: &str = "SELECT count(*) AS count FROM __diesel_schema_migrations";
+const CONNECTION_TABLES: &str = "SELECT count(*) AS count FROM sqlite_schema \
+     WHERE type = 'table' AND name IN ('oauth_connections', 'oauth_connect_states')";
+const AUDIT_INDEXES: &str = "SELECT count(*) AS count FROM sqlite_schema \
+     WHERE type = 'index' AND tbl_name = 'audit_events' AND name IN ( \
+         'audit_events_organization_id', 'audit_events_organization_action_id', \
+         'audit_events_organization_target_id')";
+const AUDIT_VIAS: &str = "SELECT count(*) AS count FROM audit_events WHERE via IS NOT NULL";
 
 const ACTOR_SUBJECT_COLUMNS: &str = "SELECT (SELECT count(*) FROM pragma_table_info('audit_events') \
          WHERE name = 'actor_subject') \
@@ -413,6 +420,33 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
+    // The connections migration rebuilds the audit log: reverted, the events of its
+    // actions go and every other one stays whole (via included), with the log's indexes.
+    assert_eq!(count(&mut conn, CONNECTION_TABLES), 2);
+    let vias = count(&mut conn, AUDIT_VIAS);
+    assert!(vias > 0, "an event with a via");
+    diesel::sql_query(
+        "INSERT INTO audit_events (id, organization_id, action, outcome, at, via) \
+         VALUES (randomblob(16), NULL, 'connection.lost', 'success', 0, 'x')",
+    )
+    .execute(&mut conn)
+    .expect("an event of a connection action");
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the connections migration reverts");
+    assert_eq!(count(&mut conn, CONNECTION_TABLES), 0);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM audit_events WHERE action LIKE 'connection.%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&mut conn, AUDIT_VIAS),
+        vias,
+        "the rebuilt log kept via"
+    );
+    assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
     // The type-name migration rebuilds the credential and version tables, rows and all,
     // with foreign keys on; the secret-version migration numbers an existing credential
     // after its newest version.
@@ -432,7 +466,50 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         .expect("the grants migration applies again, rebuilding the audit log with its rows");
     conn.run_next_migration(EMBEDDED)
         .expect("the use-all migration applies again");
+    conn.run_next_migration(EMBEDDED)
+        .expect("the connections migration applies again, rebuilding the audit log with its rows");
     assert_eq!(count(&mut conn, APPLIED), MIGRATIONS);
+    assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
+    // Connections: a status this schema cannot name, a sealed value without its key id, a
+    // lease without its end, a state hash of another length, are refused.
+    conn.batch_execute(
+        "INSERT INTO oauth_connections (credential_id, organization_id, status, generation, \
+             sealed, key_id, connected_at, updated_at) \
+         SELECT id, organization_id, 'connected', 1, x'00', 'k', 0, 0 FROM credentials; \
+         INSERT INTO oauth_connect_states (state_hash, organization_id, credential_id, \
+             redirect_uri, expires_at) \
+         SELECT randomblob(32), organization_id, id, 'https://x', 0 FROM credentials;",
+    )
+    .expect("a connection and a connect state");
+    for (refused, what) in [
+        (
+            "UPDATE oauth_connections SET status = 'pending'",
+            "a pending connection row",
+        ),
+        (
+            "UPDATE oauth_connections SET key_id = NULL",
+            "sealed tokens without a key id",
+        ),
+        (
+            "UPDATE oauth_connections SET lease_holder = randomblob(16)",
+            "a lease without its end",
+        ),
+        (
+            "UPDATE oauth_connect_states SET state_hash = x'00'",
+            "a short state hash",
+        ),
+    ] {
+        assert!(
+            diesel::sql_query(refused).execute(&mut conn).is_err(),
+            "{what} was stored"
+        );
+    }
+    diesel::sql_query("DELETE FROM oauth_connect_states")
+        .execute(&mut conn)
+        .expect("the connect state goes");
+    diesel::sql_query("DELETE FROM oauth_connections")
+        .execute(&mut conn)
+        .expect("the connection goes");
     // Type names are the application's list: any well-formed one is stored.
     let with_type = |name: &str| {
         format!(

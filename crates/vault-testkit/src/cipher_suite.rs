@@ -220,6 +220,16 @@ pub fn keyed_hash_is_deterministic_and_keyed(cipher: &impl Cipher) {
     assert_ne!(first, [0u8; 32], "the keyed hash is all zeros");
 }
 
+/// The digest is SHA-256 (FIPS 180-4's "abc" example), which PKCE's S256 challenge needs.
+pub fn digest_is_sha256(cipher: &impl Cipher) {
+    let expected: [u8; 32] = [
+        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22,
+        0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00,
+        0x15, 0xad,
+    ];
+    assert_eq!(cipher.digest(b"abc"), expected, "the digest is not SHA-256");
+}
+
 /// Two random draws differ and are not all zeros.
 pub fn random_bytes_differ(cipher: &impl Cipher) {
     let mut first = [0u8; 32];
@@ -269,6 +279,7 @@ pub fn run_all(cipher: &impl Cipher) {
     seals_are_randomized(cipher);
     empty_and_large_plaintexts(cipher);
     keyed_hash_is_deterministic_and_keyed(cipher);
+    digest_is_sha256(cipher);
     random_bytes_differ(cipher);
     rewrap_keeps_plaintext_and_binding(cipher);
 }

@@ -17,7 +17,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
-use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
@@ -25,14 +25,14 @@ use vault_core::logs::id_floor;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, JobName, JobStore, KeyListQuery, ListQuery,
-    LogKind, LogStore, MetaStore, OrganizationStore, SealedStore, StoreError,
+    LogKind, LogStore, MetaStore, OrganizationStore, StoreError,
 };
-use vault_core::versions::{
-    KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
-};
+use vault_core::versions::{SecretVersion, VersionInfo};
 
+mod connections;
 mod grants;
 mod logs;
+mod sealed;
 
 /// An in-memory store. Clones share the same data.
 ///
@@ -72,6 +72,11 @@ struct State {
     grants: BTreeMap<(OrganizationId, vault_core::ids::GrantId), vault_core::grants::Grant>,
     /// Requests counted per (grant, window, window start).
     grant_usage: BTreeMap<(vault_core::ids::GrantId, vault_core::grants::Window, i64), u64>,
+    /// Keyed by credential (ids are unique installation-wide), in the order a key rotation
+    /// walks them.
+    connections: BTreeMap<CredentialId, vault_core::connections::Connection>,
+    /// Connect flows in progress, by their state's hash.
+    connect_states: HashMap<[u8; 32], vault_core::connections::ConnectState>,
 }
 
 impl MemoryStore {
@@ -111,6 +116,8 @@ impl fmt::Debug for MemoryStore {
             .field("request_logs", &state.request_logs.len())
             .field("audit_events", &state.audit_events.len())
             .field("grants", &state.grants.len())
+            .field("connections", &state.connections.len())
+            .field("connect_states", &state.connect_states.len())
             .finish()
     }
 }
@@ -349,6 +356,7 @@ impl CredentialStore for MemoryStore {
             state.grants.remove(&key);
             state.grant_usage.retain(|(grant, _, _), _| *grant != key.1);
         }
+        state.delete_connection_of(id);
         state.push_audit(audit);
         Ok(())
     }
@@ -461,6 +469,7 @@ impl AccessKeyStore for MemoryStore {
         stored.key.revoked_at.get_or_insert(at);
         let key = stored.key.clone();
         state.end_grants_of_key(organization, id);
+        state.end_connect_states_of_key(organization, id);
         Ok(key)
     }
 
@@ -568,184 +577,6 @@ impl JobStore for MemoryStore {
         Fut: Future<Output = Result<T, StoreError>> + Send,
     {
         self.jobs.exclusive(job, batch).await
-    }
-}
-
-/// A `sealed_batch` cursor naming a row of another kind than the batch: a caller's bug,
-/// refused (as by the SQL stores) rather than read as "from the start".
-fn cursor_of_another_kind() -> StoreError {
-    StoreError::Backend("the sealed_batch cursor is a row of another kind".into())
-}
-
-impl SealedStore for MemoryStore {
-    async fn key_usage(&self) -> Result<Vec<KeyUsage>, StoreError> {
-        fn usage<'a>(
-            by_key: &'a mut BTreeMap<KeyId, KeyUsage>,
-            key_id: &KeyId,
-        ) -> &'a mut KeyUsage {
-            by_key.entry(key_id.clone()).or_insert_with(|| KeyUsage {
-                key_id: key_id.clone(),
-                credentials: 0,
-                versions: 0,
-                meta: 0,
-            })
-        }
-        let state = self.read();
-        let mut by_key: BTreeMap<KeyId, KeyUsage> = BTreeMap::new();
-        for blob in state.meta.values() {
-            usage(&mut by_key, &blob.key_id).meta += 1;
-        }
-        for stored in state.credentials.values() {
-            usage(&mut by_key, &stored.sealed.key_id).credentials += 1;
-        }
-        for version in state.versions.values() {
-            usage(&mut by_key, &version.sealed.key_id).versions += 1;
-        }
-        Ok(by_key.into_values().collect())
-    }
-
-    async fn organization_key_usage(
-        &self,
-        organization: OrganizationId,
-    ) -> Result<Vec<KeyUsage>, StoreError> {
-        let state = self.read();
-        let mut by_key: BTreeMap<KeyId, KeyUsage> = BTreeMap::new();
-        for stored in state.credentials.values() {
-            if stored.credential.organization_id == organization {
-                let key_id = &stored.sealed.key_id;
-                by_key
-                    .entry(key_id.clone())
-                    .or_insert_with(|| KeyUsage::none(key_id.clone()))
-                    .credentials += 1;
-            }
-        }
-        for version in state.versions.values() {
-            if version.organization_id == organization {
-                let key_id = &version.sealed.key_id;
-                by_key
-                    .entry(key_id.clone())
-                    .or_insert_with(|| KeyUsage::none(key_id.clone()))
-                    .versions += 1;
-            }
-        }
-        Ok(by_key.into_values().collect())
-    }
-
-    async fn sealed_batch(
-        &self,
-        kind: SealedKind,
-        not_under: &KeyId,
-        after: Option<&SealedRef>,
-        limit: usize,
-    ) -> Result<Vec<SealedRow>, StoreError> {
-        let state = self.read();
-        match kind {
-            SealedKind::Meta => {
-                let start = match after {
-                    None => Bound::Unbounded,
-                    Some(SealedRef::Meta(name)) => Bound::Excluded(name.clone()),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                Ok(state
-                    .meta
-                    .range((start, Bound::Unbounded))
-                    .filter(|(_, blob)| blob.key_id != *not_under)
-                    .take(limit)
-                    .map(|(name, blob)| SealedRow {
-                        reference: SealedRef::Meta(name.clone()),
-                        sealed: blob.clone(),
-                    })
-                    .collect())
-            }
-            SealedKind::Credential => {
-                let after = match after {
-                    None => None,
-                    Some(SealedRef::Credential { id, .. }) => Some(*id),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                // Credentials are keyed by organization first; a rotation walks them by id
-                // alone. A full sort per batch is fine for a store meant for tests.
-                let mut rows: Vec<&StoredCredential> = state
-                    .credentials
-                    .values()
-                    .filter(|stored| after.is_none_or(|after| stored.credential.id > after))
-                    .filter(|stored| stored.sealed.key_id != *not_under)
-                    .collect();
-                rows.sort_unstable_by_key(|stored| stored.credential.id);
-                Ok(rows
-                    .into_iter()
-                    .take(limit)
-                    .map(|stored| SealedRow {
-                        reference: SealedRef::Credential {
-                            organization_id: stored.credential.organization_id,
-                            id: stored.credential.id,
-                            version: stored.credential.version,
-                        },
-                        sealed: stored.sealed.clone(),
-                    })
-                    .collect())
-            }
-            SealedKind::Version => {
-                let start = match after {
-                    None => Bound::Unbounded,
-                    Some(SealedRef::Version {
-                        credential_id,
-                        number,
-                        ..
-                    }) => Bound::Excluded((*credential_id, *number)),
-                    Some(_) => return Err(cursor_of_another_kind()),
-                };
-                Ok(state
-                    .versions
-                    .range((start, Bound::Unbounded))
-                    .map(|(_, version)| version)
-                    .filter(|version| version.sealed.key_id != *not_under)
-                    .take(limit)
-                    .map(|version| SealedRow {
-                        reference: SealedRef::Version {
-                            organization_id: version.organization_id,
-                            credential_id: version.credential_id,
-                            number: version.number,
-                        },
-                        sealed: version.sealed.clone(),
-                    })
-                    .collect())
-            }
-        }
-    }
-
-    async fn replace_sealed(&self, row: &SealedRow, new: &SealedBlob) -> Result<bool, StoreError> {
-        let mut state = self.write();
-        let stored = match &row.reference {
-            SealedRef::Meta(name) => state.meta.get_mut(name),
-            // The new blob is bound to that version: another version must not get it.
-            SealedRef::Credential {
-                organization_id,
-                id,
-                version,
-            } => state
-                .credentials
-                .get_mut(&(*organization_id, *id))
-                .filter(|stored| stored.credential.version == *version)
-                .map(|stored| &mut stored.sealed),
-            SealedRef::Version {
-                organization_id,
-                credential_id,
-                number,
-            } => state
-                .versions
-                .get_mut(&(*credential_id, *number))
-                .filter(|version| version.organization_id == *organization_id)
-                .map(|version| &mut version.sealed),
-        };
-        // Like the SQL stores, compare the bytes only: they identify the blob.
-        match stored {
-            Some(sealed) if sealed.bytes == row.sealed.bytes => {
-                *sealed = new.clone();
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
     }
 }
 

@@ -16,10 +16,12 @@
 //! The checks live in one module per concern: `credentials`, `access_keys`, `logs`,
 //! `versions` (a credential's history and the audit events of changes), `sealed` (key
 //! rotation), `organizations` (and meta values), `retention` (log pruning and job
-//! exclusion); `fixtures` holds the test values and helpers they share, and `guarded`
-//! the [`Guarded`] wrapper. All are re-exported here.
+//! exclusion), `grants`, `connections` (OAuth2 connections and connect flows);
+//! `fixtures` holds the test values and helpers they share, and `guarded` the [`Guarded`]
+//! wrapper. All are re-exported here.
 
 mod access_keys;
+mod connections;
 mod credentials;
 mod fixtures;
 mod grants;
@@ -35,6 +37,14 @@ pub use access_keys::{
     access_keys_list_paginates_per_organization, duplicate_access_key_conflicts,
     organization_key_usage_counts_only_that_organization, revoke_access_key_keeps_first_time,
     touch_access_key_records_last_use,
+};
+pub use connections::{
+    a_write_under_a_lease_needs_its_holder, concurrent_takes_of_a_connect_state_have_one_winner,
+    connect_states_are_taken_once, connection_round_trip, connections_are_isolated_by_organization,
+    deleting_a_credential_deletes_its_connection_and_states,
+    revoking_a_key_ends_the_connect_states_it_started, sample_connect_state, sample_connection,
+    saving_a_connection_is_a_compare_and_set, take_lease_has_exactly_one_winner,
+    take_lease_waits_for_the_lease_to_end,
 };
 pub use credentials::{
     concurrent_updates_lose_no_write, credential_round_trip, delete_then_get_is_not_found,
@@ -72,8 +82,8 @@ pub use retention::{
     prune_log_honours_the_batch_size_oldest_first,
 };
 pub use sealed::{
-    key_usage_counts_rows_per_key_and_kind, replace_sealed_is_a_compare_and_set,
-    sealed_batch_walks_each_kind_in_order,
+    connection_tokens_are_rewrapped_at_their_generation, key_usage_counts_rows_per_key_and_kind,
+    replace_sealed_is_a_compare_and_set, sealed_batch_walks_each_kind_in_order,
 };
 pub use versions::{
     access_key_writes_record_their_audit_events, credential_writes_record_their_audit_events,
@@ -170,6 +180,17 @@ macro_rules! store_conformance {
             revoking_a_key_ends_the_grants_it_made_or_was_given,
             budgets_count_every_window_or_none,
             concurrent_spends_never_pass_the_cap,
+            connection_round_trip,
+            connections_are_isolated_by_organization,
+            saving_a_connection_is_a_compare_and_set,
+            a_write_under_a_lease_needs_its_holder,
+            take_lease_has_exactly_one_winner,
+            take_lease_waits_for_the_lease_to_end,
+            connect_states_are_taken_once,
+            concurrent_takes_of_a_connect_state_have_one_winner,
+            deleting_a_credential_deletes_its_connection_and_states,
+            revoking_a_key_ends_the_connect_states_it_started,
+            connection_tokens_are_rewrapped_at_their_generation,
         }
     };
     ($factory:expr) => {

@@ -17,7 +17,7 @@ use secrecy::ExposeSecret as _;
 
 pub(crate) use app::{TestApp, spawn_app};
 pub(crate) use http::{Api, Reply, client_with_timeout, http_client};
-pub(crate) use server::{BIN, Installation, Server, TestServer, command, run_ok};
+pub(crate) use server::{BIN, Installation, Server, TestServer, command, replicas, run_ok};
 
 /// Where a vault keeps its data, for tests that run on both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

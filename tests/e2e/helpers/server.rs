@@ -254,3 +254,42 @@ impl Installation {
         cmd
     }
 }
+
+/// A `vault-server` replica on PostgreSQL `database` under `key`, that may call upstreams
+/// on 127.0.0.1 and lets hundreds of uses be in flight, with `settings` (environment
+/// variables) on top.
+pub(crate) fn replica(dir: &Path, database: &str, key: &str, settings: &[(&str, &str)]) -> Command {
+    let mut cmd = command(dir);
+    cmd.env("DATABASE_URL", database)
+        .env("ENCRYPTION_KEY", key)
+        .env("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")
+        .env("VAULT_PROXY_MAX_IN_FLIGHT", "256")
+        .env("VAULT_PROXY_MAX_IN_FLIGHT_PER_KEY", "256")
+        .env("VAULT_RATE_LIMIT_PER_SECOND", "10000")
+        .env("VAULT_RATE_LIMIT_BURST", "10000");
+    for (name, value) in settings {
+        cmd.env(name, value);
+    }
+    cmd
+}
+
+/// `count` replicas ([`replica`]) of one freshly migrated database with the organization
+/// `acme` bootstrapped in it, and its admin key.
+pub(crate) fn replicas(
+    dir: &Path,
+    database: &str,
+    count: usize,
+    settings: &[(&str, &str)],
+) -> (Vec<Server>, String) {
+    let key = super::new_key();
+    let mut migrate = replica(dir, database, &key, settings);
+    migrate.arg("migrate");
+    run_ok(migrate);
+    let mut bootstrap = replica(dir, database, &key, settings);
+    bootstrap.args(["bootstrap", "--org", "acme"]);
+    let admin = run_ok(bootstrap);
+    let servers = (0..count)
+        .map(|_| Server::start(replica(dir, database, &key, settings)))
+        .collect();
+    (servers, admin)
+}

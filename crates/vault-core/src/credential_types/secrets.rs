@@ -179,7 +179,12 @@ impl CredentialSecrets {
             !(f.is_secret() && f.required == Required::Always)
                 || secrets.values.contains_key(f.name)
         });
-        if secrets.values.is_empty() || !complete {
+        // Empty only for a type that may have no secret at all (a public OAuth2 client).
+        let may_be_empty = !spec(kind)
+            .fields
+            .iter()
+            .any(|f| f.is_secret() && f.required == Required::Always);
+        if (secrets.values.is_empty() && !may_be_empty) || !complete {
             return Err(PayloadMismatch(kind));
         }
         Ok(secrets)

@@ -154,6 +154,9 @@ impl<S: Store> Vault<S> {
         let deleted = async {
             require(who, Scope::CredentialsWrite)?;
             let audit = self.success(who, AuditAction::CredentialDelete, *id.as_uuid());
+            // A connected credential's tokens are revoked at the provider once it is gone:
+            // read (and opened) now, while they are still stored.
+            let revocable = self.revocable_tokens(who, id).await;
             // The store deletes at one version: of several accepted ones, the current one
             // (if it changes meanwhile, the store refuses, as for a single one).
             let expected = match precondition {
@@ -175,6 +178,9 @@ impl<S: Store> Vault<S> {
             }
             self.tokens.invalidate(id);
             tracing::info!(credential = %id, "credential deleted");
+            if let Some((stored, tokens)) = revocable {
+                self.revoke_connection(who, &stored, tokens).await;
+            }
             Ok(())
         }
         .await;

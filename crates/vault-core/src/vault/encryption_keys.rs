@@ -82,6 +82,15 @@ fn aad_of(reference: &SealedRef) -> Option<Aad> {
             *credential_id,
             *number,
         )),
+        SealedRef::Connection {
+            organization_id,
+            credential_id,
+            generation,
+        } => Some(Aad::connection_tokens(
+            *organization_id,
+            *credential_id,
+            *generation,
+        )),
     }
 }
 
@@ -96,7 +105,7 @@ impl<S: Store> Vault<S> {
     }
 
     /// [`Self::key_status`] for an API caller with the `keys:read` scope: the counts of
-    /// its own organization's sealed rows only (credentials and versions; the
+    /// its own organization's sealed rows only (credentials, versions and connections; the
     /// installation's own values belong to no organization). Installation-wide counts
     /// would show one tenant another's activity: they are the operator's
     /// (`vault-server keys status`).

@@ -93,6 +93,23 @@ pub enum VaultError {
         /// Seconds until it ends (none for the total, which never does).
         retry_after: Option<i64>,
     },
+    /// The credential is not an `oauth2` credential with the authorization-code grant, so
+    /// it has no connection.
+    #[error("only an oauth2 credential with the authorization_code grant can be connected")]
+    NotConnectable,
+    /// The authorization-code credential was never connected: a user must connect it.
+    #[error("credential {0} is not connected yet: connect it (POST /credentials/{0}/connect)")]
+    NotConnected(crate::ids::CredentialId),
+    /// The provider refused the credential's refresh token: a user must connect it again.
+    #[error("credential {0} must be connected again: its provider refused the refresh token")]
+    ReconnectRequired(crate::ids::CredentialId),
+    /// A connect callback's `state` is missing, unknown, already used or expired.
+    #[error("the connect link is invalid, already used or expired; start connecting again")]
+    InvalidConnectState,
+    /// The provider sent the user back without a code: the OAuth2 `error` it gave, when
+    /// well formed (`access_denied`).
+    #[error("the provider did not authorize the connection{}", .0.as_deref().map(|e| format!(" (error: {e})")).unwrap_or_default())]
+    AuthorizationRefused(Option<String>),
 }
 
 impl VaultError {
@@ -124,6 +141,11 @@ impl VaultError {
             Self::NotGranted => "not-granted",
             Self::RequestNotGranted(_) => "request-not-granted",
             Self::BudgetExhausted { .. } => "budget-exhausted",
+            Self::NotConnectable => "not-connectable",
+            Self::NotConnected(_) => "not-connected",
+            Self::ReconnectRequired(_) => "reconnect-required",
+            Self::InvalidConnectState => "invalid-connect-state",
+            Self::AuthorizationRefused(_) => "authorization-refused",
         }
     }
 }

@@ -14,12 +14,14 @@ use crate::access_key::{Principal, Scope};
 use crate::apply::{AppliedCredential, ProxyRequest, strip_hop_by_hop};
 use crate::cipher::{Aad, CipherError};
 use crate::credential::{
-    CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, StoredCredential,
+    CredentialKind, CredentialSecrets, JwtConfig, OAuth2Config, OAuth2Grant, StoredCredential,
 };
 use crate::grants::Via;
 use crate::ids::CredentialId;
 use crate::logs::{AuditAction, LogRecord, RequestLogEntry};
-use crate::oauth2::{TokenEndpointError, read_token_response, token_request};
+use crate::oauth2::{
+    IssuedTokens, TokenEndpointError, TokenGrant, read_token_response, token_request,
+};
 use crate::store::Store;
 use crate::token_cache::refresh_at;
 use crate::upstream::UpstreamError;
@@ -37,7 +39,7 @@ pub struct ProxyResponse {
 
 /// Why fetching a token failed, in a form queued callers can share.
 #[derive(Clone)]
-enum FetchFailure {
+pub(super) enum FetchFailure {
     Endpoint(TokenEndpointError),
     Other(Arc<VaultError>),
 }
@@ -201,8 +203,16 @@ impl<S: Store> Vault<S> {
             )
         {
             // The upstream refused the token (revoked, rotated keys): the next use fetches
-            // or signs a fresh one instead of repeating the refusal until it expires.
+            // or signs a fresh one instead of repeating the refusal until it expires (a
+            // connection's, by a refresh).
             self.tokens.invalidate(id);
+            if matches!(&credential.kind, CredentialKind::OAuth2(c) if c.grant == OAuth2Grant::AuthorizationCode)
+            {
+                self.refused_tokens
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(id);
+            }
         }
         strip_hop_by_hop(&mut response.headers);
         Ok(ProxyResponse {
@@ -224,6 +234,23 @@ impl<S: Store> Vault<S> {
     ) -> Result<AppliedCredential, VaultError> {
         let credential = &stored.credential;
         let applied = match &credential.kind {
+            CredentialKind::OAuth2(config) if config.grant == OAuth2Grant::AuthorizationCode => {
+                let token = self
+                    .tokens
+                    .get_or_fetch(
+                        credential.id,
+                        credential.version,
+                        || self.clock.now(),
+                        || async {
+                            self.connection_access_token(who, stored, config, via, audited)
+                                .await
+                                .map_err(FetchFailure::from)
+                        },
+                    )
+                    .await
+                    .map_err(VaultError::from)?;
+                AppliedCredential::bearer(&token).map_err(|_| VaultError::Unsendable)?
+            }
             CredentialKind::OAuth2(config) => {
                 let token = self
                     .tokens
@@ -294,31 +321,48 @@ impl<S: Store> Vault<S> {
         stored: &StoredCredential,
         config: &OAuth2Config,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
+        let issued = self
+            .call_token_endpoint(stored, config, TokenGrant::ClientCredentials)
+            .await
+            .map_err(|error| match error {
+                VaultError::TokenEndpoint(error) => FetchFailure::Endpoint(error),
+                other => FetchFailure::from(other),
+            })?;
+        tracing::info!(credential = %stored.credential.id, lifetime = issued.lifetime.whole_seconds(), "OAuth2 token fetched");
+        Ok((
+            issued.access_token,
+            refresh_at(self.clock.now(), issued.lifetime),
+        ))
+    }
+
+    /// Sends one token request of `grant` to the credential's token endpoint, which must
+    /// still be among its `allowedHosts`, with the client's authentication.
+    pub(super) async fn call_token_endpoint(
+        &self,
+        stored: &StoredCredential,
+        config: &OAuth2Config,
+        grant: TokenGrant<'_>,
+    ) -> Result<IssuedTokens, VaultError> {
         stored
             .credential
             .kind
             .check_destinations(&stored.credential.allowed_hosts)
             .map_err(|_| VaultError::DestinationNotAllowed)?;
-        let secrets = self.open_secrets(stored)?;
-        let Some(secret) = secrets.text("clientSecret") else {
-            return Err(VaultError::Cipher(CipherError::Malformed).into());
-        };
-        let request = token_request(config, secret)
+        let secret = self.client_secret(stored, config)?;
+        let request = token_request(config, secret.as_ref(), grant)
             .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
         let response = self.upstream.send(request).await.map_err(|error| {
             tracing::warn!(%error, credential = %stored.credential.id, "token endpoint unreachable");
-            FetchFailure::Endpoint(TokenEndpointError {
+            VaultError::TokenEndpoint(TokenEndpointError {
                 status: None,
                 error: None,
                 problem: unreachable_problem(&error),
             })
         })?;
-        let (token, lifetime) = read_token_response(&response).map_err(|error| {
+        read_token_response(&response).map_err(|error| {
             tracing::warn!(%error, credential = %stored.credential.id, "token endpoint refused");
-            FetchFailure::Endpoint(error)
-        })?;
-        tracing::info!(credential = %stored.credential.id, lifetime = lifetime.whole_seconds(), "OAuth2 token fetched");
-        Ok((token, refresh_at(self.clock.now(), lifetime)))
+            VaultError::TokenEndpoint(error)
+        })
     }
 
     fn sign_jwt(
@@ -378,7 +422,7 @@ impl<S: Store> Vault<S> {
 
     /// Writes the audit event of a use. A successful use that cannot be audited is refused:
     /// no credential leaves the vault unrecorded.
-    async fn audit_use(
+    pub(super) async fn audit_use(
         &self,
         who: &Principal,
         id: CredentialId,

@@ -24,6 +24,9 @@
     detailsId: null,
     accessKeys: [],
     lastFocus: null,
+    /* The authorization link of a connect in progress: in memory only (never in the page,
+       never logged), for it carries a single-use state. */
+    connecting: null,
   };
 
   /* ---------------------------------------------------------------- DOM helpers */
@@ -327,11 +330,12 @@
       const actions = el('div', { className: 'actions' }, [
         el('button', { type: 'button', className: 'details', 'aria-label': 'Details of ' + c.name, text: 'Details' }),
         el('button', { type: 'button', className: 'edit', 'aria-label': 'Edit ' + c.name, text: 'Edit' }),
+        c.connection ? el('button', { type: 'button', className: 'connect', 'aria-label': connectLabel(c) + ' ' + c.name, text: connectLabel(c) }) : null,
         el('button', { type: 'button', className: 'delete danger', 'aria-label': 'Delete ' + c.name, text: 'Delete' }),
       ]);
       const row = el('tr', { dataset: { credentialId: c.id } }, [
         cell('Name', 'name', [c.name]),
-        cell('Type', 'type', [c.type]),
+        cell('Type', 'type', [c.type, c.connection ? ' ' : null, connectionBadge(c)]),
         cell('Description', 'description', [c.description || null]),
         cell('Expiry', 'expiry', [expiry]),
         cell('Created', 'created', [timeEl(c.createdAt)]),
@@ -352,6 +356,7 @@
     clearError();
     if (button.classList.contains('details')) await openDetails(id);
     else if (button.classList.contains('edit')) await openEdit(id);
+    else if (button.classList.contains('connect')) await startConnect(id);
     else if (button.classList.contains('delete')) await deleteCredential(id);
   }
 
@@ -646,9 +651,14 @@
 
   /* An input's value; disabled inputs and those in a hidden group are never read. */
   function inputValue(form, name, raw) {
+    if (!isShown(form, name)) return '';
     const input = $('[name="' + CSS.escape(name) + '"]', form);
-    if (!input || input.disabled || input.closest('[hidden]')) return '';
     return raw ? input.value : input.value.trim();
+  }
+
+  function isShown(form, name) {
+    const input = $('[name="' + CSS.escape(name) + '"]', form);
+    return Boolean(input) && !input.disabled && !input.closest('[hidden]');
   }
 
   function readCommon(form) {
@@ -697,7 +707,7 @@
     try { parsed = JSON.parse(text); } catch (e) { parsed = undefined; }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       const label = field.label.toLowerCase();
-      throw new Problem({ title: 'Invalid ' + label, detail: 'The ' + label + ' must be a JSON object, like {"iss": "vault"}.', errors: [{ field: field.name, message: 'must be a JSON object' }] });
+      throw new Problem({ title: 'Invalid ' + label, detail: 'The ' + label + ' must be a JSON object, like {"name": "value"}.', errors: [{ field: field.name, message: 'must be a JSON object' }] });
     }
     return parsed;
   }
@@ -771,6 +781,8 @@
       const before = original[k];
       if (!(k in given)) {
         if (field.nullable && !isSecret(field) && before !== undefined && before !== null) out[k] = null;
+        /* An object emptied on edit (not nullable) is sent empty, not left as it was. */
+        else if (field.shape.kind === 'object' && before && Object.keys(before).length && isShown(form, k)) out[k] = {};
       } else if (isSecret(field) || !same(given[k], before)) {
         out[k] = given[k];
       }
@@ -827,6 +839,7 @@
     state.credentials.set(id, Object.assign({}, state.credentials.get(id) || {}, credential));
     $('#details-heading').textContent = credential.name;
     renderDetailFields(credential);
+    renderConnection(credential);
     clear($('#versions'));
     clear($('#request-logs tbody'));
     $('#request-logs-empty').hidden = true;
@@ -942,7 +955,9 @@
     const section = $('#credential-details');
     const id = state.detailsId;
     state.detailsId = null;
+    state.connecting = null;
     section.hidden = true;
+    $('#connection').hidden = true;
     closeGrantForm(false);
     clear($('#versions'));
     clear($('#grants tbody'));
@@ -950,6 +965,99 @@
     if (restoreFocus) {
       const row = id && $('tr[data-credential-id="' + CSS.escape(id) + '"] button.details');
       (row || $('#add-credential')).focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- connections (authorization code) */
+
+  /*
+   * An authorization-code credential carries its connection. Connect asks the vault for
+   * the provider's authorization page and opens it in a new tab; the provider sends the
+   * user back to the vault's callback page. The link stays in state.connecting only.
+   */
+  const CONNECTION_TEXT = { pending: 'pending', connected: 'connected', 'needs-reconnect': 'needs reconnect' };
+
+  function connectionBadge(c) {
+    const conn = c.connection;
+    if (!conn) return null;
+    const text = (CONNECTION_TEXT[conn.status] || conn.status) + (conn.reason ? ' (' + conn.reason + ')' : '');
+    return el('span', { className: 'badge connection ' + conn.status, title: 'Connection: ' + text, text });
+  }
+
+  function connectLabel(c) {
+    return c.connection && c.connection.status !== 'pending' ? 'Reconnect' : 'Connect';
+  }
+
+  function renderConnection(c) {
+    const conn = c.connection;
+    $('#connection').hidden = !conn;
+    if (!conn) return;
+    const line = $('#connection-state');
+    clear(line);
+    line.append(connectionBadge(c));
+    if (conn.connectedAt) line.append(' \u00b7 connected ', timeEl(conn.connectedAt));
+    $('#connect-credential').textContent = connectLabel(c);
+    const link = state.connecting && state.connecting.id === c.id ? state.connecting : null;
+    $('#connect-started').hidden = !link;
+    $('#connect-redirect-uri').textContent = link ? link.redirectUri : '';
+    clear($('#connect-expires'));
+    if (link) $('#connect-expires').append(timeEl(link.expiresAt));
+  }
+
+  async function startConnect(id) {
+    clearError();
+    const before = (state.credentials.get(id) || {}).connection;
+    let data;
+    try {
+      ({ data } = await api('POST', '/credentials/' + encodeURIComponent(id) + '/connect'));
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    state.connecting = {
+      id,
+      url: data.authorizationUrl,
+      redirectUri: data.redirectUri,
+      expiresAt: data.expiresAt,
+      since: before && before.connectedAt,
+    };
+    openAuthorization();
+    if (state.detailsId === id) renderConnection(state.credentials.get(id));
+    else await openDetails(id);
+    say('The provider\u2019s authorization page opened in a new tab: allow access there, then refresh the status.');
+    $('#connect-started').focus();
+  }
+
+  function openAuthorization() {
+    const link = state.connecting;
+    if (!link) return;
+    if (new Date(link.expiresAt).getTime() <= Date.now()) {
+      state.connecting = null;
+      renderConnection(state.credentials.get(link.id) || {});
+      showError(new Problem({ title: 'Link expired', detail: 'The authorization link expired: connect again.' }));
+      return;
+    }
+    window.open(link.url, '_blank', 'noopener');
+  }
+
+  /* Re-reads the credential of the details; `auto` (back on this tab) shows no status. */
+  async function refreshConnection(auto) {
+    const id = state.detailsId;
+    if (!id) return;
+    if (!auto) clearError();
+    try {
+      const { data } = await api('GET', '/credentials/' + encodeURIComponent(id));
+      if (state.detailsId !== id) return;
+      state.credentials.set(id, Object.assign({}, state.credentials.get(id) || {}, data));
+      const conn = data.connection;
+      const link = state.connecting;
+      if (link && link.id === id && conn && conn.status === 'connected' && conn.connectedAt !== link.since) state.connecting = null;
+      renderDetailFields(data);
+      renderConnection(data);
+      if (!auto) say('Connection: ' + (conn ? $('#connection-state .badge').textContent : 'none') + '.');
+      await loadCredentials();
+    } catch (e) {
+      if (!auto) showError(e);
     }
   }
 
@@ -1269,6 +1377,12 @@
     $('#versions').addEventListener('click', onVersionsClick);
     $('#grants').addEventListener('click', onGrantsClick);
     $('#add-grant').addEventListener('click', openGrantForm);
+    $('#connect-credential').addEventListener('click', () => startConnect(state.detailsId));
+    $('#connect-open-again').addEventListener('click', openAuthorization);
+    $('#refresh-connection').addEventListener('click', () => refreshConnection(false));
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && state.connecting && state.connecting.id === state.detailsId) refreshConnection(true);
+    });
     $('#close-details').addEventListener('click', () => closeDetails(true));
     $('#credential-details').addEventListener('keydown', (event) => {
       if (event.key === 'Escape') { event.preventDefault(); closeDetails(true); }

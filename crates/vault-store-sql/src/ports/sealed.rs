@@ -16,8 +16,10 @@ macro_rules! __sql_store_sealed {
                 KeyUsage, SealedKind, SealedRef, SealedRow,
             };
             use $crate::ports::cursor_of_another_kind;
-            use $crate::rows::{KeyCountRow, MetaRow, SealedCredentialRow, SealedVersionRow};
-            use $crate::schema::{credential_versions, credentials, vault_meta};
+            use $crate::rows::{
+                KeyCountRow, MetaRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow,
+            };
+            use $crate::schema::{credential_versions, credentials, oauth_connections, vault_meta};
             use $crate::statements::{KEY_USAGE_SQL, ORGANIZATION_KEY_USAGE_SQL};
             use $crate::types::{DbId, Id};
 
@@ -123,6 +125,32 @@ macro_rules! __sql_store_sealed {
                                 .await?;
                             rows.into_iter().map(SealedVersionRow::decode).collect()
                         }
+                        SealedKind::Connection => {
+                            // A connection without tokens has a NULL key id, which `<>`
+                            // never matches: it is no sealed row.
+                            let mut select = oauth_connections::table
+                                .filter(oauth_connections::key_id.ne(not_under))
+                                .select(SealedConnectionRow::as_select())
+                                .into_boxed();
+                            match after {
+                                None => {}
+                                Some(SealedRef::Connection { credential_id, .. }) => {
+                                    select = select.filter(
+                                        oauth_connections::credential_id
+                                            .gt(DbId::from(*credential_id)),
+                                    );
+                                }
+                                Some(_) => return Err(cursor_of_another_kind()),
+                            }
+                            let rows: Vec<SealedConnectionRow> = self
+                                .fetch_all(
+                                    select
+                                        .order(oauth_connections::credential_id.asc())
+                                        .limit(limit),
+                                )
+                                .await?;
+                            rows.into_iter().map(SealedConnectionRow::decode).collect()
+                        }
                     }
                 }
 
@@ -197,6 +225,34 @@ macro_rules! __sql_store_sealed {
                                 .set((
                                     credential_versions::sealed.eq(bytes),
                                     credential_versions::key_id.eq(key_id),
+                                )),
+                            )
+                            .await?
+                        }
+                        // The tokens are bound to that generation: a refresh since wrote
+                        // others (sealed under the current key), which must stay.
+                        SealedRef::Connection {
+                            organization_id,
+                            credential_id,
+                            generation,
+                        } => {
+                            self.execute(
+                                diesel::update(
+                                    oauth_connections::table
+                                        .filter(
+                                            oauth_connections::organization_id
+                                                .eq(DbId::from(*organization_id)),
+                                        )
+                                        .filter(
+                                            oauth_connections::credential_id
+                                                .eq(DbId::from(*credential_id)),
+                                        )
+                                        .filter(oauth_connections::generation.eq(*generation))
+                                        .filter(oauth_connections::sealed.eq(old)),
+                                )
+                                .set((
+                                    oauth_connections::sealed.eq(bytes),
+                                    oauth_connections::key_id.eq(key_id),
                                 )),
                             )
                             .await?

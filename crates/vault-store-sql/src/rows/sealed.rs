@@ -6,8 +6,8 @@ use vault_core::ids::{CredentialId, OrganizationId};
 use vault_core::store::StoreError;
 use vault_core::versions::{KeyUsage, SealedRef, SealedRow};
 
-use crate::columns::fold_key_usage;
-use crate::schema::{credential_versions, credentials};
+use crate::columns::{fold_key_usage, undecodable};
+use crate::schema::{credential_versions, credentials, oauth_connections};
 use crate::types::DbId;
 
 /// A credential's ids and sealed value, as `sealed_batch` reads them.
@@ -77,6 +77,49 @@ impl SealedVersionRow {
             sealed: SealedBlob {
                 key_id: KeyId::new(self.key_id),
                 bytes: self.sealed,
+            },
+        })
+    }
+}
+
+/// A connection's ids and sealed tokens, as `sealed_batch` reads them (only rows that
+/// hold tokens).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = oauth_connections)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct SealedConnectionRow {
+    organization_id: DbId,
+    credential_id: DbId,
+    generation: i64,
+    sealed: Option<Vec<u8>>,
+    key_id: Option<String>,
+}
+
+impl SealedConnectionRow {
+    /// As a row for a key rotation.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] naming an id column that does not decode, or the sealed
+    /// value of a row read without one.
+    pub fn decode(self) -> Result<SealedRow, StoreError> {
+        let (Some(bytes), Some(key_id)) = (self.sealed, self.key_id) else {
+            return Err(undecodable("oauth_connections.sealed"));
+        };
+        Ok(SealedRow {
+            reference: SealedRef::Connection {
+                organization_id: OrganizationId::from_uuid(
+                    self.organization_id
+                        .decode("oauth_connections.organization_id")?,
+                ),
+                credential_id: CredentialId::from_uuid(
+                    self.credential_id
+                        .decode("oauth_connections.credential_id")?,
+                ),
+                generation: self.generation,
+            },
+            sealed: SealedBlob {
+                key_id: KeyId::new(key_id),
+                bytes,
             },
         })
     }

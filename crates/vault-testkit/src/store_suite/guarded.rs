@@ -6,14 +6,15 @@ use std::future::Future;
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
 use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
-    AccessKeyStore, BudgetSpend, CredentialStore, CredentialWrite, GrantStore, JobName, JobStore,
-    KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore, SealedStore,
-    StoreError,
+    AccessKeyStore, BudgetSpend, ConnectionStore, CredentialStore, CredentialWrite, GrantStore,
+    JobName, JobStore, KeyListQuery, ListQuery, LogKind, LogStore, MetaStore, OrganizationStore,
+    SealedStore, StoreError,
 };
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
@@ -310,5 +311,62 @@ impl<S: GrantStore, G: Send + Sync + 'static> GrantStore for Guarded<S, G> {
         self.store
             .spend_budget(organization, grant, caps, now)
             .await
+    }
+}
+
+impl<S: ConnectionStore, G: Send + Sync + 'static> ConnectionStore for Guarded<S, G> {
+    async fn get_connection(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.store.get_connection(organization, credential).await
+    }
+
+    async fn connections_of(
+        &self,
+        organization: OrganizationId,
+        credentials: &[CredentialId],
+    ) -> Result<Vec<Connection>, StoreError> {
+        self.store.connections_of(organization, credentials).await
+    }
+
+    async fn save_connection(
+        &self,
+        connection: &Connection,
+        expected: Expected,
+        audit: Option<&AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .save_connection(connection, expected, audit)
+            .await
+    }
+
+    async fn take_lease(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        generation: i64,
+        lease: Lease,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.store
+            .take_lease(organization, credential, generation, lease, now)
+            .await
+    }
+
+    async fn insert_connect_state(
+        &self,
+        state: &ConnectState,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.store.insert_connect_state(state, now).await
+    }
+
+    async fn take_connect_state(
+        &self,
+        hash: &StateHash,
+    ) -> Result<Option<ConnectState>, StoreError> {
+        self.store.take_connect_state(hash).await
     }
 }

@@ -3,14 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use vault_core::Store;
-use vault_core::cipher::KeyId;
+use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::connections::{Connection, ConnectionStatus, Expected};
 use vault_core::credential::CredentialType;
-use vault_core::ids::CredentialId;
+use vault_core::ids::{CredentialId, OrganizationId};
 use vault_core::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion};
 
+use super::connections::sample_connection;
 use super::fixtures::{
-    delete, insert, meta_name, must, new_organization, sample_credential, sample_version,
-    sealed_under, unique_key_id, update,
+    delete, insert, meta_name, must, new_organization, sample_credential, sample_sealed,
+    sample_version, sealed_under, unique_key_id, update,
 };
 use super::versions::{insert_with_versions, next_of};
 
@@ -26,17 +28,40 @@ async fn usage_of<S: Store>(store: &S, key_id: &KeyId) -> Option<KeyUsage> {
     mine.first().map(|u| (*u).clone())
 }
 
-fn usage(key_id: &KeyId, credentials: u64, versions: u64, meta: u64) -> Option<KeyUsage> {
+fn usage(
+    key_id: &KeyId,
+    credentials: u64,
+    versions: u64,
+    meta: u64,
+    connections: u64,
+) -> Option<KeyUsage> {
     Some(KeyUsage {
         key_id: key_id.clone(),
         credentials,
         versions,
         meta,
+        connections,
     })
 }
 
-/// `key_usage` counts the meta values, credentials and versions sealed under each key id,
-/// by the stored key id; a key id with no row left is not listed.
+/// Saves a connection where there is none, and checks it wrote.
+async fn save_new<S: Store>(store: &S, connection: &Connection) {
+    let insert = Expected {
+        generation: None,
+        holder: None,
+    };
+    assert!(
+        must(
+            store.save_connection(connection, insert, None).await,
+            "save_connection"
+        ),
+        "the first save of a connection did not write"
+    );
+}
+
+/// `key_usage` counts the meta values, credentials, versions and connections' tokens
+/// sealed under each key id, by the stored key id (a connection without tokens is no
+/// sealed row); a key id with no row left is not listed.
 pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
     let (k1, k2, unused) = (
         unique_key_id("k1"),
@@ -59,6 +84,19 @@ pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
     let mut c3 = sample_credential(org, CredentialType::BasicAuth);
     c3.sealed = sealed_under(&k2);
     must(insert(store, &c3).await, "insert_credential");
+    // Connections: c1's tokens under k2; c2's connection holds none, so is no sealed row.
+    let tokens = Connection {
+        sealed: Some(sealed_under(&k2)),
+        ..sample_connection(&c1, 1)
+    };
+    let no_tokens = Connection {
+        status: ConnectionStatus::NeedsReconnect,
+        sealed: None,
+        ..sample_connection(&c2, 1)
+    };
+    for connection in [&tokens, &no_tokens] {
+        save_new(store, connection).await;
+    }
     assert!(
         must(
             store
@@ -69,8 +107,8 @@ pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
         "a fresh meta name was taken"
     );
 
-    assert_eq!(usage_of(store, &k1).await, usage(&k1, 2, 2, 0), "key 1");
-    assert_eq!(usage_of(store, &k2).await, usage(&k2, 1, 1, 1), "key 2");
+    assert_eq!(usage_of(store, &k1).await, usage(&k1, 2, 2, 0, 0), "key 1");
+    assert_eq!(usage_of(store, &k2).await, usage(&k2, 1, 1, 1, 1), "key 2");
     assert_eq!(
         usage_of(store, &unused).await,
         None,
@@ -83,12 +121,12 @@ pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
     );
     assert_eq!(
         usage_of(store, &k1).await,
-        usage(&k1, 1, 1, 0),
+        usage(&k1, 1, 1, 0, 0),
         "key 1 after deleting a credential with versions"
     );
     assert_eq!(
         usage_of(store, &k2).await,
-        usage(&k2, 1, 0, 1),
+        usage(&k2, 1, 0, 1, 0),
         "key 2 after deleting a credential with versions"
     );
     must(
@@ -151,11 +189,13 @@ fn order_key(reference: &SealedRef) -> (String, Option<CredentialId>, i64) {
             number,
             ..
         } => (String::new(), Some(*credential_id), *number),
+        SealedRef::Connection { credential_id, .. } => (String::new(), Some(*credential_id), 0),
     }
 }
 
 /// `sealed_batch` walks the rows of each kind exactly once, in the stable order (meta by
-/// name, credentials by id, versions by credential and number), each batch strictly after
+/// name, credentials by id, versions by credential and number, connections by
+/// credential), each batch strictly after
 /// the cursor and at most `limit` long, skipping the rows already under the given key and
 /// returning those under any other, with their sealed values and organizations.
 pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
@@ -252,6 +292,37 @@ pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
         }
     }
 
+    // Connections' tokens, of credentials under the current key, in two organizations;
+    // one without tokens (no sealed row).
+    for (i, key_id) in [Some(&old), Some(&current), None, Some(&other), Some(&old)]
+        .into_iter()
+        .enumerate()
+    {
+        let organization = if i % 2 == 0 { org } else { second_org };
+        let mut credential = sample_credential(organization, CredentialType::OAuth2);
+        credential.sealed = sealed_under(&current);
+        must(insert(store, &credential).await, "insert_credential");
+        let generation = i64::try_from(i).unwrap_or_default() + 1;
+        let connection = Connection {
+            sealed: key_id.map(sealed_under),
+            ..sample_connection(&credential, generation)
+        };
+        save_new(store, &connection).await;
+        if let Some(sealed) = connection.sealed.filter(|s| s.key_id != current) {
+            expected
+                .entry(SealedKind::Connection)
+                .or_default()
+                .push(SealedRow {
+                    reference: SealedRef::Connection {
+                        organization_id: organization,
+                        credential_id: credential.credential.id,
+                        generation,
+                    },
+                    sealed,
+                });
+        }
+    }
+
     for kind in SealedKind::ALL {
         let mut mine = expected.remove(&kind).unwrap_or_default();
         mine.sort_by_key(|row| order_key(&row.reference));
@@ -338,7 +409,7 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
         })
         .collect();
     insert_with_versions(store, &credential, &versions).await;
-    assert_eq!(usage_of(store, &old).await, usage(&old, 1, 2, 1));
+    assert_eq!(usage_of(store, &old).await, usage(&old, 1, 2, 1, 0));
 
     let meta_row = SealedRow {
         reference: SealedRef::Meta(name.clone()),
@@ -369,6 +440,9 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
                 organization_id, ..
             }
             | SealedRef::Version {
+                organization_id, ..
+            }
+            | SealedRef::Connection {
                 organization_id, ..
             } => *organization_id = other,
             SealedRef::Meta(_) => {}
@@ -435,8 +509,16 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
         versions[1],
         "replacing one version changed another"
     );
-    assert_eq!(usage_of(store, &old).await, usage(&old, 0, 1, 0), "old key");
-    assert_eq!(usage_of(store, &new).await, usage(&new, 1, 1, 1), "new key");
+    assert_eq!(
+        usage_of(store, &old).await,
+        usage(&old, 0, 1, 0, 0),
+        "old key"
+    );
+    assert_eq!(
+        usage_of(store, &new).await,
+        usage(&new, 1, 1, 1, 0),
+        "new key"
+    );
 
     // The same rows again: they changed (to the replacements) since they were read.
     for (row, replaced) in [&meta_row, &credential_row, &version_row]
@@ -459,6 +541,7 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
             SealedRef::Version { number, .. } => {
                 Some(must(store.get_version(org, id, *number).await, "get_version").sealed)
             }
+            SealedRef::Connection { .. } => unreachable!("no connection row in this check"),
         };
         assert_eq!(
             stored.as_ref(),
@@ -515,7 +598,200 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
     );
     assert_eq!(
         usage_of(store, &new).await,
-        usage(&new, 0, 0, 1),
+        usage(&new, 0, 0, 1, 0),
         "new key after the delete"
+    );
+}
+
+/// The usage of `key_id` in `organization`, if it protects any of its rows.
+async fn organization_usage_of<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    key_id: &KeyId,
+) -> Option<KeyUsage> {
+    must(
+        store.organization_key_usage(organization).await,
+        "organization_key_usage",
+    )
+    .into_iter()
+    .find(|u| u.key_id == *key_id)
+}
+
+async fn connection_of<S: Store>(
+    store: &S,
+    organization: OrganizationId,
+    credential: CredentialId,
+) -> Option<Connection> {
+    must(
+        store.get_connection(organization, credential).await,
+        "get_connection",
+    )
+}
+
+/// A connection's tokens count for its organization only, and `replace_sealed` moves them
+/// only while the row holds the tokens read, at the generation read: not when named in
+/// another organization or at another generation, nor after a refresh wrote new tokens,
+/// the tokens were dropped or the credential deleted; nothing else of the row changes.
+pub async fn connection_tokens_are_rewrapped_at_their_generation<S: Store>(store: &S) {
+    let (old, new) = (unique_key_id("old"), unique_key_id("new"));
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let credential = sample_credential(org, CredentialType::OAuth2);
+    must(insert(store, &credential).await, "insert_credential");
+    let id = credential.credential.id;
+    let tokens = sealed_under(&old);
+    let connection = Connection {
+        sealed: Some(tokens.clone()),
+        lease: None,
+        ..sample_connection(&credential, 2)
+    };
+    save_new(store, &connection).await;
+    assert_eq!(usage_of(store, &old).await, usage(&old, 0, 0, 0, 1));
+    assert_eq!(
+        organization_usage_of(store, org, &old).await,
+        usage(&old, 0, 0, 0, 1)
+    );
+    assert_eq!(organization_usage_of(store, other, &old).await, None);
+
+    let row = |organization_id, generation, sealed: &SealedBlob| SealedRow {
+        reference: SealedRef::Connection {
+            organization_id,
+            credential_id: id,
+            generation,
+        },
+        sealed: sealed.clone(),
+    };
+    for (misnamed, what) in [
+        (row(other, 2, &tokens), "named in another organization"),
+        (row(org, 3, &tokens), "named at another generation"),
+    ] {
+        assert!(
+            !must(
+                store.replace_sealed(&misnamed, &sealed_under(&new)).await,
+                "replace_sealed"
+            ),
+            "replace_sealed wrote a connection {what}"
+        );
+    }
+    assert_eq!(usage_of(store, &new).await, None, "nothing moved yet");
+
+    // Unchanged: written, the rest of the row as it was.
+    let replacement = sealed_under(&new);
+    assert!(must(
+        store
+            .replace_sealed(&row(org, 2, &tokens), &replacement)
+            .await,
+        "replace_sealed of an unchanged connection"
+    ));
+    let rewrapped = Connection {
+        sealed: Some(replacement.clone()),
+        ..connection.clone()
+    };
+    assert_eq!(
+        connection_of(store, org, id).await.as_ref(),
+        Some(&rewrapped)
+    );
+    assert_eq!(usage_of(store, &old).await, None, "old key");
+    assert_eq!(usage_of(store, &new).await, usage(&new, 0, 0, 0, 1));
+    assert!(
+        !must(
+            store
+                .replace_sealed(&row(org, 2, &tokens), &sealed_under(&old))
+                .await,
+            "replace_sealed"
+        ),
+        "replace_sealed of a connection that changed since it was read wrote"
+    );
+
+    // A refresh after the rotation read the row: its tokens stay.
+    let refreshed = Connection {
+        generation: 3,
+        sealed: Some(sealed_under(&new)),
+        ..rewrapped
+    };
+    let at_two = Expected {
+        generation: Some(2),
+        holder: None,
+    };
+    assert!(must(
+        store.save_connection(&refreshed, at_two, None).await,
+        "save_connection"
+    ));
+    assert!(
+        !must(
+            store
+                .replace_sealed(&row(org, 2, &replacement), &sealed_under(&old))
+                .await,
+            "replace_sealed"
+        ),
+        "replace_sealed overwrote the tokens of a refresh"
+    );
+    assert_eq!(
+        connection_of(store, org, id).await.as_ref(),
+        Some(&refreshed)
+    );
+
+    // Tokens dropped: no sealed row left to count or replace.
+    let dropped = refreshed.sealed.clone().unwrap_or_else(sample_sealed);
+    let lost = Connection {
+        status: ConnectionStatus::NeedsReconnect,
+        generation: 4,
+        sealed: None,
+        ..refreshed.clone()
+    };
+    let at_three = Expected {
+        generation: Some(3),
+        ..at_two
+    };
+    assert!(must(
+        store.save_connection(&lost, at_three, None).await,
+        "save_connection"
+    ));
+    assert_eq!(
+        usage_of(store, &new).await,
+        None,
+        "a connection without tokens"
+    );
+    for generation in [3, 4] {
+        assert!(
+            !must(
+                store
+                    .replace_sealed(&row(org, generation, &dropped), &sealed_under(&old))
+                    .await,
+                "replace_sealed"
+            ),
+            "replace_sealed gave tokens to a connection that has none"
+        );
+    }
+    assert_eq!(connection_of(store, org, id).await, Some(lost));
+
+    // Deleted with its credential: nothing to write.
+    let again = Connection {
+        status: ConnectionStatus::Connected,
+        generation: 5,
+        sealed: Some(sealed_under(&old)),
+        ..refreshed
+    };
+    let at_four = Expected {
+        generation: Some(4),
+        ..at_two
+    };
+    assert!(must(
+        store.save_connection(&again, at_four, None).await,
+        "save_connection"
+    ));
+    must(delete(store, org, id).await, "delete_credential");
+    assert_eq!(
+        usage_of(store, &old).await,
+        None,
+        "old key after the delete"
+    );
+    let stale = row(org, 5, again.sealed.as_ref().unwrap_or(&dropped));
+    assert!(
+        !must(
+            store.replace_sealed(&stale, &sealed_under(&new)).await,
+            "replace_sealed"
+        ),
+        "replace_sealed of a deleted connection wrote"
     );
 }

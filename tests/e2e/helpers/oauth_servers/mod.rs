@@ -80,6 +80,15 @@ impl MockOAuthServer {
     /// Starts one and waits until it listens; `None` (after a loud skip notice) when it or
     /// Node.js is not installed and `CI` is not `true`.
     pub(crate) fn start() -> Option<Self> {
+        Self::start_with(None)
+    }
+
+    /// [`MockOAuthServer::start`], its tokens living `seconds` (`expires_in` and `exp`).
+    pub(crate) fn start_with_token_lifetime(seconds: u32) -> Option<Self> {
+        Self::start_with(Some(seconds))
+    }
+
+    fn start_with(lifetime: Option<u32>) -> Option<Self> {
         let root = repository();
         let prefix = root.join("target/oauth2-mock-server");
         if !prefix
@@ -101,6 +110,7 @@ impl MockOAuthServer {
         let mut child = Command::new("node")
             .arg(root.join("tests/e2e/fixtures/oauth2-mock-server.mjs"))
             .arg(&prefix)
+            .args(lifetime.map(|s| s.to_string()))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

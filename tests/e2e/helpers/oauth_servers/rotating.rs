@@ -66,6 +66,11 @@ struct Inner {
     /// a test looks.
     issued: Vec<String>,
     deny: bool,
+    /// The next refresh that issues tokens is answered only after this long.
+    stall_next_refresh: Option<Duration>,
+    /// Set by the refresh that took the stall: its endpoint waits before answering.
+    stall_now: Option<Duration>,
+    stalled_refreshes: usize,
 }
 
 struct Shared {
@@ -461,6 +466,10 @@ impl Inner {
             family: family_id,
             grace,
         });
+        if let Some(stall) = self.stall_next_refresh.take() {
+            self.stall_now = Some(stall);
+            self.stalled_refreshes += 1;
+        }
         Ok(self.issue(config, family_id))
     }
 
@@ -644,17 +653,26 @@ async fn token_endpoint(
     body: web::Bytes,
     shared: web::Data<Shared>,
 ) -> HttpResponse {
-    let mut inner = shared.lock();
-    match inner.token(&shared.config, &req, &body) {
-        Ok(tokens) => HttpResponse::Ok()
-            .insert_header(("cache-control", "no-store"))
-            .insert_header(("pragma", "no-cache"))
-            .json(tokens),
-        Err(error) => {
-            inner.count(&error);
-            error.response()
-        }
+    let (answer, stall) = {
+        let mut inner = shared.lock();
+        let answer = match inner.token(&shared.config, &req, &body) {
+            Ok(tokens) => HttpResponse::Ok()
+                .insert_header(("cache-control", "no-store"))
+                .insert_header(("pragma", "no-cache"))
+                .json(tokens),
+            Err(error) => {
+                inner.count(&error);
+                error.response()
+            }
+        };
+        (answer, inner.stall_now.take())
+    };
+    // The tokens are issued and the refresh token rotated already: the answer is what a
+    // client that dies meanwhile never gets.
+    if let Some(stall) = stall {
+        actix_web::rt::time::sleep(stall).await;
     }
+    answer
 }
 
 async fn resource_endpoint(req: HttpRequest, shared: web::Data<Shared>) -> HttpResponse {
@@ -761,6 +779,19 @@ impl RotatingTokenServer {
     /// response, a log or an error of the vault.
     pub(crate) fn issued_secrets(&self) -> Vec<String> {
         self.shared.lock().issued.clone()
+    }
+
+    /// The next refresh that issues tokens answers only after `delay`, its tokens issued
+    /// and the refresh token it presented rotated before the wait: a client that dies
+    /// meanwhile has lost the response in flight.
+    pub(crate) fn stall_next_refresh(&self, delay: Duration) {
+        self.shared.lock().stall_next_refresh = Some(delay);
+    }
+
+    /// How many refreshes [`Self::stall_next_refresh`] stalled: one is in flight (or
+    /// was) once this counts it.
+    pub(crate) fn stalled_refreshes(&self) -> usize {
+        self.shared.lock().stalled_refreshes
     }
 
     /// From now on the user denies (`error=access_denied`), or consents again.
