@@ -10,12 +10,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
 use vault_core::vault::CallbackParams;
-use vault_core::{Store, Vault};
+use vault_core::{Store, Vault, VaultError};
 
 use crate::ApiConfig;
 use crate::auth::authenticate;
 use crate::error::{ApiError, describe_vault};
 use crate::params::parse_id;
+use crate::rate_limit::FailureLimiter;
 
 /// Where providers send users back, under the vault's public URL.
 pub(crate) const CALLBACK_PATH: &str = "/oauth/callback";
@@ -85,21 +86,42 @@ pub(crate) async fn connect<S: Store>(
         (status = 200, description = "Connected", content_type = "text/html", body = String),
         (status = 400, description = "The link is invalid, used or expired, or the provider refused", content_type = "text/html", body = String),
         (status = 404, description = "The credential was deleted meanwhile", content_type = "text/html", body = String),
+        (status = 429, description = "This address sent too many invalid links; try again later", content_type = "text/html", body = String),
         (status = 502, description = "The token endpoint refused the code or failed", content_type = "text/html", body = String),
     ),
     security(())
 )]
 pub(crate) async fn callback<S: Store>(
+    req: HttpRequest,
     query: Query<BTreeMap<String, String>>,
     vault: Data<Vault<S>>,
 ) -> HttpResponse {
+    // A guessed state is a guessed key: it spends the source's failed authentications,
+    // and a source that has spent them is refused before the store is asked.
+    let failures = req.app_data::<Data<FailureLimiter>>();
+    let source = failures.and_then(|limiter| limiter.source_of(&req));
+    if let (Some(limiter), Some(source)) = (failures, source)
+        && limiter.check(source).is_err()
+    {
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts",
+            "This address has sent too many invalid connect links; try again in a minute.",
+        );
+    }
     let mut query = query.into_inner();
     let params = CallbackParams {
         state: query.remove("state"),
         code: query.remove("code"),
         error: query.remove("error"),
     };
-    let (status, heading, detail) = match vault.complete_connect(&params).await {
+    let outcome = vault.complete_connect(&params).await;
+    if let (Err(VaultError::InvalidConnectState), Some(limiter), Some(source)) =
+        (&outcome, failures, source)
+    {
+        limiter.failed(source);
+    }
+    let (status, heading, detail) = match outcome {
         Ok(connected) => (
             StatusCode::OK,
             "Connected",
@@ -116,6 +138,11 @@ pub(crate) async fn callback<S: Store>(
             (status, title, detail)
         }
     };
+    html(status, heading, &detail)
+}
+
+/// The callback's page, with headers that keep it inert.
+fn html(status: StatusCode, heading: &str, detail: &str) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -126,7 +153,7 @@ pub(crate) async fn callback<S: Store>(
             "default-src 'none'; style-src 'unsafe-inline'",
         ))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(page(heading, &detail))
+        .body(page(heading, detail))
 }
 
 /// The vault's callback URL: `public_url` when configured, else the scheme and host this

@@ -174,3 +174,25 @@ async fn connecting_needs_write_and_an_authorization_code_credential() {
         .await;
     changed.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessed_connect_links_spend_the_source_s_failed_authentications() {
+    let vault = TestServer::start(&[
+        ("VAULT_AUTH_FAILURE_LIMIT_PER_MINUTE", "1"),
+        ("VAULT_AUTH_FAILURE_LIMIT_BURST", "3"),
+    ]);
+    let guess = |n: u32| format!("{}?code=c&state=guess-{n}", callback(&vault));
+    for n in 0..3 {
+        assert_eq!(land(&guess(n)).await.status, StatusCode::BAD_REQUEST);
+    }
+    let refused = land(&guess(3)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    // The same budget as bad keys: the address is refused there too, before any lookup.
+    let reply = vault.api.get("/credentials", "vlt_not-a-key").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+}
