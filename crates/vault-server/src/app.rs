@@ -90,13 +90,27 @@ async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(Sqlite
     Ok((finish(vault, settings)?, keys))
 }
 
+/// The system clock, waiting on tokio's timer (the domain's default parks a thread).
+#[derive(Clone, Copy, Debug)]
+struct RuntimeClock;
+
+impl vault_core::Clock for RuntimeClock {
+    fn now(&self) -> time::OffsetDateTime {
+        vault_core::Clock::now(&SystemClock)
+    }
+
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
 /// Opens the vault over a metered store and cipher sharing one metrics registry.
 async fn open_metered<S: Store>(store: S, cipher: RingCipher) -> anyhow::Result<ServerVault<S>> {
     let metrics = Arc::new(Metrics::new());
     Vault::open(
         MeteredStore::new(store, metrics.clone()),
         MeteredCipher::new(cipher, metrics),
-        SystemClock,
+        RuntimeClock,
     )
     .await
     .context("cannot open the vault")
