@@ -738,22 +738,6 @@ async fn every_api_response_says_nosniff() {
 // Finding 10, as a library: when a count is written
 // ---------------------------------------------------------------------------------------
 
-/// A clock the test moves.
-#[derive(Clone)]
-struct Steps(Arc<std::sync::Mutex<time::OffsetDateTime>>);
-
-impl Steps {
-    fn advance(&self, by: time::Duration) {
-        *self.0.lock().expect("clock") += by;
-    }
-}
-
-impl Clock for Steps {
-    fn now(&self) -> time::OffsetDateTime {
-        *self.0.lock().expect("clock")
-    }
-}
-
 /// The counts of a replayed key's failures reach the log when their minute ends: at the
 /// next failed authentication (here one naming no organization), or at a flush, never
 /// before and never twice.
@@ -761,9 +745,7 @@ impl Clock for Steps {
 async fn a_repeated_failure_count_is_written_when_its_window_ends() {
     use vault_core::{AccessKeyRequest, LogListRequest, VaultError};
 
-    let clock = Steps(Arc::new(std::sync::Mutex::new(
-        time::macros::datetime!(2026-12-06 12:00 UTC),
-    )));
+    let clock = SteppedClock::at(time::macros::datetime!(2026-12-06 12:00 UTC));
     let cipher = vault_cipher_ring::RingCipher::new(
         vault_cipher_ring::KeyEncryptionKey::generate().expect("a key"),
         Vec::new(),

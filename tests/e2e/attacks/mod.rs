@@ -41,14 +41,14 @@ use std::time::Duration;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tampering::{credentials, proxy};
-use vault_core::{Clock, Store};
+use vault_core::Store;
 use vault_server::app::open_postgres;
 use vault_server::{Application, open_sqlite_vault};
 
 use crate::helpers::app::sqlite;
 use crate::helpers::http::AccessKey;
 use crate::helpers::upstream::{Upstream, start_upstream};
-use crate::helpers::{Backend, Id, Reply, TestApp, canary};
+use crate::helpers::{Backend, Id, Reply, SteppedClock, TestApp, canary};
 
 // ---------------------------------------------------------------------------------------
 // The vault: in process, on an SQLite file (or a PostgreSQL database) that outlives a stop

@@ -19,6 +19,26 @@ pub(crate) use app::{TestApp, spawn_app};
 pub(crate) use http::{Api, Reply, client_with_timeout, http_client};
 pub(crate) use server::{BIN, Installation, Server, TestServer, command, replicas, run_ok};
 
+/// A clock the test moves, for a vault built in the test process.
+#[derive(Clone)]
+pub(crate) struct SteppedClock(std::sync::Arc<std::sync::Mutex<time::OffsetDateTime>>);
+
+impl SteppedClock {
+    pub(crate) fn at(start: time::OffsetDateTime) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(start)))
+    }
+
+    pub(crate) fn advance(&self, by: time::Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+}
+
+impl vault_core::Clock for SteppedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().expect("clock")
+    }
+}
+
 /// Where a vault keeps its data, for tests that run on both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {

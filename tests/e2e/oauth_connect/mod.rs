@@ -6,6 +6,7 @@
 //! the tests and against npm's oauth2-mock-server. Nothing the provider issued, nor the
 //! state or the code, shows in any response, log or audit event.
 
+mod expiry;
 mod failures;
 mod flow;
 
