@@ -276,3 +276,54 @@ async fn an_access_token_the_upstream_refuses_is_refreshed_at_the_next_use() {
         "the dead token was sent once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_client_or_token_endpoint_ends_the_connection() {
+    let vault = vault();
+    let (api, admin) = (&vault.api, vault.token.as_str());
+    let server = rotating(&vault, RotatingConfig::new(Duration::from_secs(30))).await;
+    let id = api
+        .create_credential(admin, &credential_body(&server))
+        .await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    connect(api, &id, admin).await;
+    // Other scopes: the same client, the same grant; the connection stays.
+    let rescoped = api
+        .update_credential(&id, admin, &json!({"scopes": ["read"]}))
+        .await;
+    assert_eq!(rescoped.status, StatusCode::OK, "{}", rescoped.body);
+    assert_eq!(status(api, &id, admin).await["status"], "connected");
+    assert_eq!(
+        use_once(api, &id, admin, &server).await.status,
+        StatusCode::OK
+    );
+    // Another client id: its refresh token is not this client's to present.
+    let moved = api
+        .update_credential(&id, admin, &json!({"clientId": "another-app"}))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let ended = status(api, &id, admin).await;
+    assert_eq!(
+        (ended["status"].as_str(), ended["reason"].as_str()),
+        (Some("needs-reconnect"), Some("client-changed")),
+        "{ended}"
+    );
+    let calls = server.counters().resource_ok;
+    use_once(api, &id, admin, &server)
+        .await
+        .assert_problem(StatusCode::CONFLICT, "reconnect-required");
+    assert_eq!(
+        server.counters().resource_ok,
+        calls,
+        "nothing went upstream"
+    );
+    let lost = audited(api, admin, "connection.lost").await;
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0]["reason"], "client-changed");
+    assert!(
+        lost[0]["actorAccessKeyId"].is_string(),
+        "the key that changed it: {lost:?}"
+    );
+}

@@ -421,6 +421,86 @@ impl<S: Store> Vault<S> {
         }
     }
 
+    /// After a change of an authorization-code credential's client id or token endpoint,
+    /// its tokens belong to a client or provider it no longer names: the connection moves
+    /// to `needs-reconnect` (audited as `connection.lost`, reason `client-changed`) rather
+    /// than sending the old refresh token to the new endpoint. The change itself is
+    /// committed already, so a failure here is logged, not returned.
+    pub(super) async fn end_connection_of_another_client(
+        &self,
+        who: &Principal,
+        before: &crate::credential::Credential,
+        after: &crate::credential::Credential,
+    ) {
+        let (CredentialKind::OAuth2(old), CredentialKind::OAuth2(new)) =
+            (&before.kind, &after.kind)
+        else {
+            return;
+        };
+        if new.grant != OAuth2Grant::AuthorizationCode
+            || (old.client_id == new.client_id && old.token_url == new.token_url)
+        {
+            return;
+        }
+        let ended = async {
+            for _ in 0..SAVE_ATTEMPTS {
+                if self.end_connection(who, after).await? {
+                    return Ok(());
+                }
+            }
+            Err(VaultError::Conflict)
+        }
+        .await;
+        if let Err(error) = ended {
+            tracing::error!(%error, credential = %after.id, "could not end the connection of a changed client");
+        }
+    }
+
+    /// One try of [`Self::end_connection_of_another_client`]: `false` when a refresh wrote
+    /// between the read and the write.
+    async fn end_connection(
+        &self,
+        who: &Principal,
+        after: &crate::credential::Credential,
+    ) -> Result<bool, VaultError> {
+        let Some(connection) = self
+            .store
+            .get_connection(after.organization_id, after.id)
+            .await?
+            .filter(|c| c.status == ConnectionStatus::Connected)
+        else {
+            return Ok(true);
+        };
+        let reason = "client-changed";
+        let lost = Connection {
+            status: ConnectionStatus::NeedsReconnect,
+            generation: connection.generation + 1,
+            sealed: None,
+            access_expires_at: None,
+            lease: None,
+            reason: Some(reason.to_owned()),
+            updated_at: self.clock.now(),
+            ..connection.clone()
+        };
+        let audit = self.event(
+            Some(after.organization_id),
+            Actor::of(who),
+            AuditAction::ConnectionLost,
+            Some(*after.id.as_uuid()),
+            Some(reason),
+        );
+        // Whoever holds the lease: a refresh in flight then fails its own write and
+        // drops what it got, which is what is wanted.
+        let expected = Expected {
+            generation: Some(connection.generation),
+            holder: None,
+        };
+        Ok(self
+            .store
+            .save_connection(&lost, expected, Some(&audit))
+            .await?)
+    }
+
     /// A credential about to be deleted, with its connection's tokens, when it has a
     /// revocation endpoint and live tokens to revoke. Best effort: anything that fails
     /// here is logged, and the delete goes on.

@@ -129,6 +129,8 @@ impl<S: Store> Vault<S> {
                 .await?
             {
                 tracing::info!(credential = %id, version = next.credential.version, "credential updated");
+                self.end_connection_of_another_client(who, &current.credential, &next.credential)
+                    .await;
                 return Ok(next.credential);
             }
         }
