@@ -33,8 +33,10 @@ run:
 
 # The CLI's tests run the `vault` binary of another package: build it (and keep it fresh).
 # The OAuth2 tests run npm's oauth2-mock-server (pinned, in target/oauth2-mock-server/).
+# The key-manager tests run OpenBao, moto's KMS and SoftHSM2 (pinned, in target/key-managers/).
 test: pg-up
 	./scripts/install-oauth2-mock-server.sh
+	./scripts/install-key-managers.sh
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast

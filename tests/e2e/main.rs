@@ -12,6 +12,7 @@
 //! - `usage`: credentials used through the binary against local upstreams;
 //! - `rotation`: rotating the key-encryption key;
 //! - `idp`: identity-provider tokens;
+//! - `key_managers`: OpenBao, moto's KMS and SoftHSM2, the key managers' own smoke tests;
 //! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
 //!   log retention;
 //! - `cli`: the `vault` command-line client (build it first: `cargo build --workspace --bins`);
@@ -32,6 +33,7 @@ mod faults;
 mod grant_replicas;
 mod grants;
 mod idp;
+mod key_managers;
 mod oauth_connect;
 mod oauth_replicas;
 mod oauth_servers;

@@ -487,7 +487,8 @@ pub(crate) struct AuditEventSchema {
     actor_access_key_id: Option<String>,
     /// `credential.create`, `credential.update`, `credential.delete`, `credential.use`,
     /// `access_key.create`, `access_key.revoke`, `authentication.failure`, `grant.create`,
-    /// `grant.revoke`.
+    /// `grant.revoke`, `connection.connect`, `connection.lost`, `connection.revoke` (the
+    /// last three name the credential).
     action: String,
     /// `credential`, `access_key` or `grant`.
     target_type: Option<String>,

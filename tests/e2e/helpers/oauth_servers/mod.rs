@@ -36,23 +36,9 @@ fn repository() -> PathBuf {
         .to_path_buf()
 }
 
-/// CI sets `CI=true`: there a missing oauth2-mock-server is a failure, not a skip.
-fn mock_required() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
 /// Skips (loudly) or fails (under `CI=true`) a test that cannot get the mock server.
 fn mock_unavailable<T>(why: &str) -> Option<T> {
-    assert!(
-        !mock_required(),
-        "oauth2-mock-server is required (CI=true) but {why}: \
-         run scripts/install-oauth2-mock-server.sh (make test does)"
-    );
-    eprintln!(
-        "\n*** SKIPPED: {why}; run scripts/install-oauth2-mock-server.sh \
-         (under CI=true this is a failure) ***\n"
-    );
-    None
+    super::tool_unavailable(why, "scripts/install-oauth2-mock-server.sh")
 }
 
 /// Appends every line `stream` yields to `sink`, on a thread of its own.
