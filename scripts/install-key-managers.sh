@@ -20,16 +20,8 @@ prefix="target/key-managers"
 venv="$prefix/venv"
 python="$venv/bin/python"
 
-skip() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "key managers: $1 (CI requires them)" >&2
-    exit 1
-  fi
-  echo "================================================================" >&2
-  echo "SKIPPED: installing the key managers for the key-manager tests: $1" >&2
-  echo "================================================================" >&2
-  exit 0
-}
+skip_what="installing the key managers for the key-manager tests"
+. scripts/lib/skip.sh
 
 apt_install() {
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0

@@ -14,16 +14,8 @@ version="8.2.3"
 prefix="target/oauth2-mock-server"
 package="$prefix/node_modules/oauth2-mock-server/package.json"
 
-skip() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "oauth2-mock-server: $1 (CI requires it)" >&2
-    exit 1
-  fi
-  echo "================================================================" >&2
-  echo "SKIPPED: installing oauth2-mock-server for the OAuth2 tests: $1" >&2
-  echo "================================================================" >&2
-  exit 0
-}
+skip_what="installing oauth2-mock-server for the OAuth2 tests"
+. scripts/lib/skip.sh
 
 if { ! command -v node || ! command -v npm; } >/dev/null 2>&1 \
   && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

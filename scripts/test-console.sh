@@ -8,16 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-skip() {
-  if [ "${CI:-}" = "true" ]; then
-    echo "console tests: $1 (CI requires them)" >&2
-    exit 1
-  fi
-  echo "================================================================" >&2
-  echo "SKIPPED: the web console browser tests: $1" >&2
-  echo "================================================================" >&2
-  exit 0
-}
+skip_what="the web console browser tests"
+. scripts/lib/skip.sh
 
 chromium="${CHROMIUM:-$(command -v chromium || true)}"
 if [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
