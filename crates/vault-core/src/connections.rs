@@ -92,6 +92,24 @@ pub struct Connection {
     pub updated_at: OffsetDateTime,
 }
 
+impl Connection {
+    /// This connection as the next generation needing a reconnect for `reason`, its
+    /// tokens dropped and its lease released.
+    #[must_use]
+    pub fn needing_reconnect(&self, reason: &str, now: OffsetDateTime) -> Self {
+        Self {
+            status: ConnectionStatus::NeedsReconnect,
+            generation: self.generation + 1,
+            sealed: None,
+            access_expires_at: None,
+            lease: None,
+            reason: Some(reason.to_owned()),
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+}
+
 /// What a write of a connection expects to replace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {

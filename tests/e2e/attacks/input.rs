@@ -746,22 +746,7 @@ async fn a_repeated_failure_count_is_written_when_its_window_ends() {
     use vault_core::{AccessKeyRequest, LogListRequest, VaultError};
 
     let clock = SteppedClock::at(time::macros::datetime!(2026-12-06 12:00 UTC));
-    let cipher = vault_cipher_ring::RingCipher::new(
-        vault_cipher_ring::KeyEncryptionKey::generate().expect("a key"),
-        Vec::new(),
-    );
-    let vault = vault_core::Vault::open(
-        vault_testkit::memory::MemoryStore::new(),
-        cipher,
-        clock.clone(),
-    )
-    .await
-    .expect("a vault");
-    let (_, admin) = vault.create_organization("acme").await.expect("an org");
-    let admin = vault
-        .authenticate(admin.token.expose())
-        .await
-        .expect("admin");
+    let (vault, admin) = crate::helpers::memory_vault(&clock).await;
     let issued = vault
         .create_access_key(
             &admin,

@@ -51,6 +51,33 @@ impl vault_core::Clock for SteppedClock {
     }
 }
 
+/// A vault of the test process on the in-memory store, on `clock`, with the organization
+/// `acme`; and its admin.
+pub(crate) async fn memory_vault(
+    clock: &SteppedClock,
+) -> (
+    vault_core::Vault<vault_testkit::memory::MemoryStore>,
+    vault_core::Principal,
+) {
+    let cipher = vault_cipher_ring::RingCipher::new(
+        vault_cipher_ring::KeyEncryptionKey::generate().expect("a key"),
+        Vec::new(),
+    );
+    let vault = vault_core::Vault::open(
+        vault_testkit::memory::MemoryStore::new(),
+        cipher,
+        clock.clone(),
+    )
+    .await
+    .expect("a vault");
+    let (_, admin) = vault.create_organization("acme").await.expect("an org");
+    let admin = vault
+        .authenticate(admin.token.expose())
+        .await
+        .expect("admin");
+    (vault, admin)
+}
+
 /// Where a vault keeps its data, for tests that run on both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {

@@ -15,22 +15,7 @@ async fn connectable(
     vault_core::Principal,
     vault_core::CredentialId,
 ) {
-    let cipher = vault_cipher_ring::RingCipher::new(
-        vault_cipher_ring::KeyEncryptionKey::generate().expect("a key"),
-        Vec::new(),
-    );
-    let vault = vault_core::Vault::open(
-        vault_testkit::memory::MemoryStore::new(),
-        cipher,
-        clock.clone(),
-    )
-    .await
-    .expect("a vault");
-    let (_, admin) = vault.create_organization("acme").await.expect("an org");
-    let admin = vault
-        .authenticate(admin.token.expose())
-        .await
-        .expect("admin");
+    let (vault, admin) = crate::helpers::memory_vault(clock).await;
     let mut fields = CredentialFields::default()
         .with("grant", Some("authorization_code"))
         .with("clientId", Some("public-app"))

@@ -8,12 +8,7 @@ async fn failed_connects_leave_the_credential_pending_and_are_audited() {
     let vault = vault();
     let (api, admin) = (&vault.api, vault.token.as_str());
     let server = rotating(&vault, RotatingConfig::new(Duration::from_secs(30))).await;
-    let id = api
-        .create_credential(admin, &credential_body(&server))
-        .await["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+    let id = create(api, admin, &server).await;
 
     // The user says no: the provider sends them back with access_denied.
     server.deny_authorizations(true);
@@ -74,12 +69,7 @@ async fn connecting_needs_write_and_an_authorization_code_credential() {
     let vault = vault();
     let (api, admin) = (&vault.api, vault.token.as_str());
     let server = rotating(&vault, RotatingConfig::new(Duration::from_secs(30))).await;
-    let id = api
-        .create_credential(admin, &credential_body(&server))
-        .await["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+    let id = create(api, admin, &server).await;
     let user = api
         .access_key(admin, "user", &["credentials:use-all", "credentials:read"])
         .await;

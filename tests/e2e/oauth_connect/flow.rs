@@ -246,12 +246,7 @@ async fn an_access_token_the_upstream_refuses_is_refreshed_at_the_next_use() {
     let (api, admin) = (&vault.api, vault.token.as_str());
     // 10 s tokens: due for refresh after 5 s, refreshed early after a 401 from 2.5 s.
     let server = rotating(&vault, RotatingConfig::new(Duration::from_secs(10))).await;
-    let id = api
-        .create_credential(admin, &credential_body(&server))
-        .await["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+    let id = create(api, admin, &server).await;
     connect(api, &id, admin).await;
     assert_eq!(
         use_once(api, &id, admin, &server).await.status,
@@ -282,12 +277,7 @@ async fn another_client_or_token_endpoint_ends_the_connection() {
     let vault = vault();
     let (api, admin) = (&vault.api, vault.token.as_str());
     let server = rotating(&vault, RotatingConfig::new(Duration::from_secs(30))).await;
-    let id = api
-        .create_credential(admin, &credential_body(&server))
-        .await["id"]
-        .as_str()
-        .expect("an id")
-        .to_owned();
+    let id = create(api, admin, &server).await;
     connect(api, &id, admin).await;
     // Other scopes: the same client, the same grant; the connection stays.
     let rescoped = api

@@ -64,6 +64,14 @@ fn credential_body(server: &RotatingTokenServer) -> Value {
     })
 }
 
+/// Creates the credential of [`credential_body`]; its id.
+async fn create(api: &Api, key: &str, server: &RotatingTokenServer) -> String {
+    api.create_credential(key, &credential_body(server)).await["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
 /// `POST /credentials/{id}/connect`, which must answer 200.
 async fn start_connect(api: &Api, id: &str, key: &str) -> Value {
     let reply = api

@@ -27,12 +27,21 @@ pub const CONNECT_STATE_LIFETIME: Duration = Duration::minutes(10);
 const SAVE_ATTEMPTS: usize = 5;
 
 /// A connect flow started: where to send the user.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConnectStart {
     /// The provider's authorization URL, with `state` and the PKCE challenge.
     pub authorization_url: String,
     /// When the flow stops being accepted.
     pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for ConnectStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL carries the single-use state.
+        f.debug_struct("ConnectStart")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the provider sent the user's browser back with.
@@ -472,16 +481,7 @@ impl<S: Store> Vault<S> {
             return Ok(true);
         };
         let reason = "client-changed";
-        let lost = Connection {
-            status: ConnectionStatus::NeedsReconnect,
-            generation: connection.generation + 1,
-            sealed: None,
-            access_expires_at: None,
-            lease: None,
-            reason: Some(reason.to_owned()),
-            updated_at: self.clock.now(),
-            ..connection.clone()
-        };
+        let lost = connection.needing_reconnect(reason, self.clock.now());
         let audit = self.event(
             Some(after.organization_id),
             Actor::of(who),
@@ -585,5 +585,26 @@ impl<S: Store> Vault<S> {
         message.push(0);
         message.extend_from_slice(state.as_bytes());
         self.cipher.keyed_hash(&self.token_hash_key, &message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_state_or_the_code() {
+        let start = ConnectStart {
+            authorization_url: "https://a.example/authorize?state=st4te-canary".to_owned(),
+            expires_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        let callback = CallbackParams {
+            state: Some("st4te-canary".to_owned()),
+            code: Some("c0de-canary".to_owned()),
+            error: Some("access_denied".to_owned()),
+        };
+        let shown = format!("{start:?} {callback:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(shown.contains("access_denied"), "{shown}");
     }
 }

@@ -238,16 +238,7 @@ impl<S: Store> Vault<S> {
         reason: &str,
     ) -> Result<T, VaultError> {
         let id = connection.credential_id;
-        let lost = Connection {
-            status: ConnectionStatus::NeedsReconnect,
-            generation: connection.generation + 1,
-            sealed: None,
-            access_expires_at: None,
-            lease: None,
-            reason: Some(reason.to_owned()),
-            updated_at: self.clock.now(),
-            ..connection.clone()
-        };
+        let lost = connection.needing_reconnect(reason, self.clock.now());
         let audit = self.event(
             Some(connection.organization_id),
             Actor::NONE,
