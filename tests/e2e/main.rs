@@ -12,7 +12,8 @@
 //! - `usage`: credentials used through the binary against local upstreams;
 //! - `rotation`: rotating the key-encryption key;
 //! - `idp`: identity-provider tokens;
-//! - `key_managers`: OpenBao, moto's KMS and SoftHSM2, the key managers' own smoke tests;
+//! - `key_managers`: the vault on OpenBao Transit, moto's KMS and SoftHSM2 (and their own
+//!   smoke tests), migrations between key managers;
 //! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
 //!   log retention;
 //! - `cli`: the `vault` command-line client (build it first: `cargo build --workspace --bins`);

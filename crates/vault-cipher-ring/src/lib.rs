@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 use std::fmt;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use base64::Engine as _;
 use base64::alphabet;
@@ -10,11 +13,14 @@ use ring::hmac;
 use ring::rand::{SecureRandom as _, SystemRandom};
 use secrecy::SecretString;
 use vault_core::cipher::Plaintext;
+use vault_core::keyring::{KEY_LEN, Keyring};
 use vault_core::{Aad, Cipher, CipherError, KeyId, SealedBlob};
 use zeroize::Zeroizing;
 
-/// Length of a key-encryption key and of a data key: AES-256.
-const KEY_LEN: usize = 32;
+mod static_manager;
+
+pub use static_manager::StaticKeyManager;
+
 /// Length of the AES-GCM authentication tag.
 const TAG_LEN: usize = 16;
 /// Length of a key as padded base64.
@@ -178,6 +184,18 @@ impl KeyEncryptionKey {
         reason.map_or(Ok(()), |reason| Err(KeyParseError::NotRandom { reason }))
     }
 
+    /// A key from its raw bytes (a keyring's keys, unwrapped by the key manager).
+    #[must_use]
+    pub const fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> Self {
+        Self { bytes }
+    }
+
+    /// The raw bytes, for a keyring (which the key manager wraps).
+    #[must_use]
+    pub fn to_bytes(&self) -> Zeroizing<[u8; KEY_LEN]> {
+        self.bytes.clone()
+    }
+
     /// Draws a new key from the system random number generator.
     ///
     /// # Errors
@@ -238,7 +256,8 @@ impl fmt::Debug for KeyEncryptionKey {
     }
 }
 
-/// One key of the keyring, ready to use.
+/// One key of the keyring, ready to use. Shared (`Arc`) between keyrings: installing a
+/// new keyring keeps the static keys' schedules.
 struct Kek {
     id: KeyId,
     raw_id: [u8; KEY_ID_LEN],
@@ -258,13 +277,36 @@ impl Kek {
     }
 }
 
+/// The keys in use: the current key first, then every other key that opens.
+struct Keys {
+    all: Vec<Arc<Kek>>,
+    /// The keys given at start-up (`ENCRYPTION_KEY`, `ENCRYPTION_KEYS_PREVIOUS`), kept
+    /// beside any keyring installed later, so rows still sealed under them open.
+    statics: Vec<Arc<Kek>>,
+}
+
+impl Keys {
+    /// `first` then `rest`, each key once (the first occurrence wins).
+    fn of(first: Vec<Arc<Kek>>, statics: Vec<Arc<Kek>>) -> Self {
+        let mut all: Vec<Arc<Kek>> = Vec::with_capacity(first.len() + statics.len());
+        for kek in first.into_iter().chain(statics.iter().cloned()) {
+            if all.iter().all(|k| k.raw_id != kek.raw_id) {
+                all.push(kek);
+            }
+        }
+        Self { all, statics }
+    }
+}
+
 /// The [`Cipher`] adapter: AES-256-GCM envelope encryption with ring, over a keyring.
 ///
 /// New blobs are sealed under the current key; blobs wrapped by the current key or any
-/// previous key open. [`RingCipher::rewrap`] moves a blob to the current key.
+/// previous key open. [`RingCipher::rewrap`] moves a blob to the current key. A keyring
+/// held by a key manager is installed (and replaced, when another replica rotates it)
+/// through a [`KeyringHandle`].
 pub struct RingCipher {
-    /// The current key first, then the previous keys in the order given.
-    keyring: Vec<Kek>,
+    /// Read on every seal and open: one atomic load, no lock.
+    keys: Arc<ArcSwap<Keys>>,
     rng: SystemRandom,
 }
 
@@ -274,23 +316,42 @@ impl RingCipher {
     /// every call.
     #[must_use]
     pub fn new(current: KeyEncryptionKey, previous: Vec<KeyEncryptionKey>) -> Self {
-        let mut keyring: Vec<Kek> = Vec::with_capacity(1 + previous.len());
-        for kek in std::iter::once(&current).chain(&previous) {
-            let kek = Kek::new(kek);
-            if keyring.iter().all(|k| k.raw_id != kek.raw_id) {
-                keyring.push(kek);
-            }
-        }
+        let statics = std::iter::once(&current)
+            .chain(&previous)
+            .map(|k| Arc::new(Kek::new(k)))
+            .collect();
+        Self::over(Keys::of(Vec::new(), statics))
+    }
+
+    /// A cipher over a keyring a key manager held (its current key seals), with `statics`
+    /// (`ENCRYPTION_KEY` and `ENCRYPTION_KEYS_PREVIOUS`, possibly none) opening rows sealed
+    /// under them before the keyring existed.
+    #[must_use]
+    pub fn with_keyring(keyring: &Keyring, statics: &[KeyEncryptionKey]) -> Self {
+        let statics = statics.iter().map(|k| Arc::new(Kek::new(k))).collect();
+        Self::over(Keys::of(keyring_keks(keyring), statics))
+    }
+
+    fn over(keys: Keys) -> Self {
         Self {
-            keyring,
+            keys: Arc::new(ArcSwap::from_pointee(keys)),
             rng: SystemRandom::new(),
+        }
+    }
+
+    /// A handle that installs another keyring into this cipher (and every clone of the
+    /// handle into the same cipher).
+    #[must_use]
+    pub fn keyring_handle(&self) -> KeyringHandle {
+        KeyringHandle {
+            keys: self.keys.clone(),
         }
     }
 
     /// The ids of every configured key, current first.
     #[must_use]
     pub fn key_ids(&self) -> Vec<KeyId> {
-        self.keyring.iter().map(|k| k.id.clone()).collect()
+        self.keys.load().all.iter().map(|k| k.id.clone()).collect()
     }
 
     /// Re-wraps a blob's data key under the current key, leaving the data nonce and
@@ -312,7 +373,8 @@ impl RingCipher {
         self.rng
             .fill(&mut wrap_nonce)
             .map_err(|_| CipherError::Random)?;
-        let current = self.current();
+        let keys = self.keys.load();
+        let current = &keys.all[0];
         let mut bytes = Vec::with_capacity(blob.bytes.len());
         write_header_and_wrapped_dek(&mut bytes, current, &wrap_nonce, dek.as_slice(), &aad_bytes)?;
         bytes.extend_from_slice(parsed.data_part);
@@ -322,19 +384,15 @@ impl RingCipher {
         })
     }
 
-    fn current(&self) -> &Kek {
-        // `new` always puts the current key first, so the keyring is never empty.
-        &self.keyring[0]
-    }
-
     /// Finds the blob's key and unwraps its data key.
     fn unwrap_dek(
         &self,
         parsed: &Parsed<'_>,
         aad_bytes: &[u8],
     ) -> Result<Zeroizing<[u8; KEY_LEN]>, CipherError> {
-        let kek = self
-            .keyring
+        let keys = self.keys.load();
+        let kek = keys
+            .all
             .iter()
             .find(|k| k.raw_id == parsed.raw_id)
             .ok_or_else(|| CipherError::UnknownKey(KeyId::new(hex::encode(parsed.raw_id))))?;
@@ -356,11 +414,12 @@ impl RingCipher {
 
 impl fmt::Debug for RingCipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys = self.keys.load();
         f.debug_struct("RingCipher")
-            .field("current", &self.current().id)
+            .field("current", &keys.all[0].id)
             .field(
                 "previous",
-                &self.keyring[1..].iter().map(|k| &k.id).collect::<Vec<_>>(),
+                &keys.all[1..].iter().map(|k| &k.id).collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -381,7 +440,8 @@ impl Cipher for RingCipher {
         let (dek, nonces) = random.split_at(KEY_LEN);
         let (wrap_nonce, data_nonce) = nonces.split_at(NONCE_LEN);
 
-        let current = self.current();
+        let keys = self.keys.load();
+        let current = &keys.all[0];
         let aad_bytes = aad.to_bytes();
         let mut bytes = Vec::with_capacity(MIN_BLOB_LEN + plaintext.len());
         write_header_and_wrapped_dek(&mut bytes, current, wrap_nonce, dek, &aad_bytes)?;
@@ -424,7 +484,7 @@ impl Cipher for RingCipher {
     }
 
     fn current_key_id(&self) -> KeyId {
-        self.current().id.clone()
+        self.keys.load().all[0].id.clone()
     }
 
     fn fill_random(&self, out: &mut [u8]) -> Result<(), CipherError> {
@@ -449,6 +509,69 @@ impl Cipher for RingCipher {
         // The inherent method (inherent methods win over trait methods in a path).
         Self::rewrap(self, blob, aad)
     }
+}
+
+/// Installs a keyring into a [`RingCipher`]: its current key seals from then on, and its
+/// other keys and the static keys still open. Seals and opens in flight finish on the keys
+/// they started with.
+#[derive(Clone)]
+pub struct KeyringHandle {
+    keys: Arc<ArcSwap<Keys>>,
+}
+
+impl KeyringHandle {
+    /// Replaces the cipher's keyring by `keyring` (the static keys stay).
+    pub fn install(&self, keyring: &Keyring) {
+        let statics = self.keys.load().statics.clone();
+        self.keys
+            .store(Arc::new(Keys::of(keyring_keks(keyring), statics)));
+    }
+
+    /// The id of the key that seals now.
+    #[must_use]
+    pub fn current_key_id(&self) -> KeyId {
+        self.keys.load().all[0].id.clone()
+    }
+
+    /// The ids of the static keys (those given at start-up), in the order given.
+    #[must_use]
+    pub fn static_key_ids(&self) -> Vec<KeyId> {
+        self.keys
+            .load()
+            .statics
+            .iter()
+            .map(|k| k.id.clone())
+            .collect()
+    }
+}
+
+impl fmt::Debug for KeyringHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyringHandle")
+            .field("current", &self.current_key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The id a keyring key has (what blobs sealed under it record).
+#[must_use]
+pub fn key_id_of(key: &[u8; KEY_LEN]) -> KeyId {
+    KeyEncryptionKey::from_bytes(Zeroizing::new(*key)).key_id()
+}
+
+/// A keyring's keys, current first, then the others newest first.
+fn keyring_keks(keyring: &Keyring) -> Vec<Arc<Kek>> {
+    let current = keyring.current();
+    let mut keks = vec![Arc::new(Kek::new(&KeyEncryptionKey::from_bytes(
+        Zeroizing::new(*current),
+    )))];
+    let others: Vec<&[u8; KEY_LEN]> = keyring.keys().filter(|k| *k != current).collect();
+    for key in others.into_iter().rev() {
+        keks.push(Arc::new(Kek::new(&KeyEncryptionKey::from_bytes(
+            Zeroizing::new(*key),
+        ))));
+    }
+    keks
 }
 
 /// A blob split into its parts; only the lengths and version are checked here.

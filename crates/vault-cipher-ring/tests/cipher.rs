@@ -482,3 +482,57 @@ fn keys_made_by_hand_are_not_random_and_generated_ones_are() {
         new_key().check_random().unwrap();
     }
 }
+
+/// The static key manager passes the key-manager suite, and a keyring it wrapped under
+/// a key now in the previous keys still unwraps.
+#[tokio::test]
+async fn the_static_key_manager_passes_the_key_manager_suite() {
+    use vault_core::KeyManager as _;
+    let old = KeyEncryptionKey::generate().expect("key");
+    let new = KeyEncryptionKey::generate().expect("key");
+    let before = vault_cipher_ring::StaticKeyManager::new(&old, &[]);
+    vault_testkit::key_manager_suite::run_all(&before).await;
+    let wrapped = before.wrap(b"keyring", "ctx").await.expect("wrap");
+    let after = vault_cipher_ring::StaticKeyManager::new(&new, &[old]);
+    let opened = after.unwrap(&wrapped, "ctx").await.expect("unwrap");
+    assert_eq!(opened.as_slice(), b"keyring");
+    let without = vault_cipher_ring::StaticKeyManager::new(&new, &[]);
+    let refused = without
+        .unwrap(&wrapped, "ctx")
+        .await
+        .expect_err("unknown key");
+    assert!(
+        matches!(refused, vault_core::KeyManagerError::KeyUnusable(_)),
+        "{refused:?}"
+    );
+    assert!(!format!("{after:?}").contains(new.to_base64().expose_secret()));
+}
+
+/// A keyring installed through the handle seals from then on; rows sealed before (under a
+/// static key) still open, and so do those of the keyring's older keys.
+#[test]
+fn an_installed_keyring_seals_and_older_keys_still_open() {
+    use vault_core::keyring::Keyring;
+    let static_key = KeyEncryptionKey::generate().expect("key");
+    let static_id = static_key.key_id();
+    let cipher = RingCipher::new(static_key, vec![]);
+    let aad = Aad::installation(vault_core::cipher::Purpose::KeyCheck);
+    let before = cipher.seal(b"before", &aad).expect("seal");
+    let first = KeyEncryptionKey::generate().expect("key");
+    let second = KeyEncryptionKey::generate().expect("key");
+    let keyring = Keyring::new(first.to_bytes())
+        .rotated(second.to_bytes())
+        .expect("room");
+    let handle = cipher.keyring_handle();
+    handle.install(&Keyring::new(first.to_bytes()));
+    let under_first = cipher.seal(b"first", &aad).expect("seal");
+    assert_eq!(under_first.key_id, first.key_id());
+    handle.install(&keyring);
+    assert_eq!(cipher.current_key_id(), second.key_id());
+    assert_eq!(handle.static_key_ids(), vec![static_id]);
+    for (blob, text) in [(&before, &b"before"[..]), (&under_first, &b"first"[..])] {
+        assert_eq!(cipher.open(blob, &aad).expect("opens").as_slice(), text);
+    }
+    let rewrapped = cipher.rewrap(&before, &aad).expect("rewrap");
+    assert_eq!(rewrapped.key_id, second.key_id());
+}

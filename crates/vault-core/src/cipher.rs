@@ -82,6 +82,8 @@ pub enum Purpose {
     MigrationMarker,
     /// The tokens of an OAuth2 connection.
     ConnectionTokens,
+    /// The keyring, handed over to running replicas under the key current before it.
+    KeyringHandover,
 }
 
 impl Purpose {
@@ -93,6 +95,7 @@ impl Purpose {
             Self::CredentialVersion => b"credential-version",
             Self::MigrationMarker => b"migration-marker",
             Self::ConnectionTokens => b"connection-tokens",
+            Self::KeyringHandover => b"keyring-handover",
         }
     }
 }
@@ -169,6 +172,18 @@ impl Aad {
             purpose: Purpose::ConnectionTokens,
             organization: Some(organization),
             object: *credential.as_uuid(),
+            version: Some(generation),
+        }
+    }
+
+    /// For the keyring of `generation`, handed over to running replicas: a copy of another
+    /// generation never opens in its place.
+    #[must_use]
+    pub fn keyring_handover(generation: i64) -> Self {
+        Self {
+            purpose: Purpose::KeyringHandover,
+            organization: None,
+            object: Uuid::nil(),
             version: Some(generation),
         }
     }

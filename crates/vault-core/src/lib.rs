@@ -17,6 +17,8 @@ pub mod ids;
 pub mod input;
 pub mod jobs;
 pub mod jwt;
+pub mod key_manager;
+pub mod keyring;
 pub mod log_writer;
 pub mod logs;
 pub mod oauth2;
@@ -42,6 +44,7 @@ pub use identity::{IdentityError, IdentityRefusal, IdentityVerifier, VerifiedIde
 pub use ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use jwt::{JwtSigner, NoJwtSigner};
+pub use key_manager::{KeyManager, KeyManagerError, WrappedKeyring};
 pub use store::{Store, StoreError};
 pub use upstream::{NoUpstream, Upstream};
 pub use validation::{FieldError, ValidationErrors};

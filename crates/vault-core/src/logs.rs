@@ -99,11 +99,19 @@ pub enum AuditAction {
     /// A deleted credential's OAuth2 tokens were revoked at the provider (RFC 7009), or
     /// why not.
     ConnectionRevoke,
+    /// A new key-encryption key became the current one (installation-wide: no
+    /// organization).
+    KeyringRotate,
+    /// The keyring was wrapped again, under another key or another key manager.
+    KeyringRewrap,
+    /// A migration to the configured key manager finished: every sealed row is under the
+    /// keyring's keys (or, on failure, why not).
+    KeyringMigrate,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 15] = [
         Self::CredentialCreate,
         Self::CredentialUpdate,
         Self::CredentialDelete,
@@ -116,6 +124,9 @@ impl AuditAction {
         Self::ConnectionConnect,
         Self::ConnectionLost,
         Self::ConnectionRevoke,
+        Self::KeyringRotate,
+        Self::KeyringRewrap,
+        Self::KeyringMigrate,
     ];
 
     /// The wire and storage name.
@@ -134,6 +145,9 @@ impl AuditAction {
             Self::ConnectionConnect => "connection.connect",
             Self::ConnectionLost => "connection.lost",
             Self::ConnectionRevoke => "connection.revoke",
+            Self::KeyringRotate => "keyring.rotate",
+            Self::KeyringRewrap => "keyring.rewrap",
+            Self::KeyringMigrate => "keyring.migrate",
         }
     }
 }

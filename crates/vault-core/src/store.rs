@@ -15,6 +15,7 @@ use crate::credential::{Credential, CredentialType, StoredCredential};
 use crate::grants::{Grant, Grantee, Window};
 use crate::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
 pub use crate::jobs::{JobName, JobStore};
+use crate::keyring::StoredKeyring;
 use crate::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use crate::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo};
 
@@ -240,11 +241,14 @@ pub trait OrganizationStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// Installation-wide sealed values (the key-check value, the access-key hash key).
+/// Installation-wide sealed values (the key-check value, the access-key hash key) and the
+/// keyring.
 ///
 /// # Errors
 /// `insert_meta_if_absent` MUST be atomic: when several replicas race, exactly one value
-/// wins and every caller then reads that one.
+/// wins and every caller then reads that one. `save_keyring` MUST be one atomic
+/// compare-and-set on the generation: of callers racing from the same generation, exactly
+/// one writes.
 pub trait MetaStore: Send + Sync + 'static {
     /// Reads a value.
     fn get_meta(
@@ -257,6 +261,18 @@ pub trait MetaStore: Send + Sync + 'static {
         &self,
         name: &str,
         value: &SealedBlob,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The stored keyring, when a key manager holds one.
+    fn get_keyring(&self)
+    -> impl Future<Output = Result<Option<StoredKeyring>, StoreError>> + Send;
+
+    /// Writes `keyring` if the stored one is at generation `expected` (`None`: if there is
+    /// none yet); returns whether this call wrote it.
+    fn save_keyring(
+        &self,
+        keyring: &StoredKeyring,
+        expected: Option<i64>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 

@@ -1,10 +1,53 @@
 //! Probes for orchestrators, without an access key: `/healthz` says the process serves
 //! HTTP, `/readyz` that it can do its job (the database answers and the encryption key
-//! opens it).
+//! opens it), and how the key manager answered when last asked.
+
+use std::sync::Mutex;
 
 use actix_web::HttpResponse;
 use actix_web::web::Data;
 use vault_core::{NotReady, Store, Vault};
+
+use crate::ApiConfig;
+
+/// The key manager's reachability, as the server's periodic check last found it.
+///
+/// Reported by `/readyz` but never failing it: the keyring was unwrapped at start, so a
+/// use needs nothing from the key manager, and an orchestrator that took every replica out
+/// of service because the key manager blinked would turn its outage into the vault's.
+/// Monitoring should alert on it instead: a restart would fail while it is unreachable.
+#[derive(Debug)]
+pub struct KeyManagerHealth {
+    kind: &'static str,
+    /// `None` until the first check.
+    reachable: Mutex<Option<bool>>,
+}
+
+impl KeyManagerHealth {
+    /// For the key manager of `kind` (`static`, `transit`, ...), not checked yet.
+    #[must_use]
+    pub const fn new(kind: &'static str) -> Self {
+        Self {
+            kind,
+            reachable: Mutex::new(None),
+        }
+    }
+
+    /// Records a check's result.
+    pub fn record(&self, reachable: bool) {
+        *self
+            .reachable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reachable);
+    }
+
+    fn reachable(&self) -> Option<bool> {
+        *self
+            .reachable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// `GET /healthz`: the process is alive. Deliberately checks nothing else, so a database
 /// outage does not make an orchestrator restart every replica.
@@ -21,7 +64,8 @@ pub(crate) async fn healthz() -> HttpResponse {
 }
 
 /// `GET /readyz`: the database answers and the loaded key opens this database's
-/// key-check value. 503 otherwise, naming which failed (never how: no URL, no key).
+/// key-check value. 503 otherwise, naming which failed (never how: no URL, no key). The
+/// key manager's reachability is reported beside, never failing it ([`KeyManagerHealth`]).
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -33,7 +77,10 @@ pub(crate) async fn healthz() -> HttpResponse {
         (status = 503, description = "Not ready; the body says which check failed", body = crate::openapi::Readiness),
     )
 )]
-pub(crate) async fn readyz<S: Store>(vault: Data<Vault<S>>) -> HttpResponse {
+pub(crate) async fn readyz<S: Store>(
+    vault: Data<Vault<S>>,
+    config: Data<ApiConfig>,
+) -> HttpResponse {
     let (database, key, key_id) = match vault.readiness().await {
         Ok(key_id) => ("ok", "ok", Some(key_id.as_str().to_owned())),
         Err(NotReady::Store(error)) => {
@@ -57,6 +104,10 @@ pub(crate) async fn readyz<S: Store>(vault: Data<Vault<S>>) -> HttpResponse {
         "database": database,
         "encryptionKey": key,
         "keyId": key_id,
+        "keyManager": config.key_manager.as_ref().map(|health| serde_json::json!({
+            "kind": health.kind,
+            "reachable": health.reachable(),
+        })),
     }))
 }
 
@@ -106,7 +157,10 @@ pub(crate) async fn healthz_head() -> HttpResponse {
         (status = 503, description = "Not ready"),
     )
 )]
-pub(crate) async fn readyz_head<S: Store>(vault: Data<Vault<S>>) -> HttpResponse {
+pub(crate) async fn readyz_head<S: Store>(
+    vault: Data<Vault<S>>,
+    config: Data<ApiConfig>,
+) -> HttpResponse {
     // The HTTP layer sends no body for HEAD; the status says it all.
-    readyz(vault).await
+    readyz(vault, config).await
 }

@@ -31,6 +31,7 @@ pub use vault_metrics::Metrics;
 
 pub use context::request_context;
 pub use error::ApiError;
+pub use health::KeyManagerHealth;
 pub use in_flight::{InFlight, ProxyLimits};
 pub use rate_limit::{FailureLimit, FailureLimiter, RateLimit, RateLimiter};
 pub use source::{ForwardedHeader, SourceAddresses};
@@ -56,6 +57,9 @@ pub struct ApiConfig {
     /// The vault's public base URL (`https://vault.example.com`), which OAuth2 redirect
     /// URIs are made from; `None`: the scheme and host each request came in on.
     pub public_url: Option<String>,
+    /// The key manager's reachability as the server last checked it, which `/readyz`
+    /// reports (without failing for it); `None`: not reported.
+    pub key_manager: Option<Arc<KeyManagerHealth>>,
 }
 
 impl Default for ApiConfig {
@@ -72,6 +76,7 @@ impl Default for ApiConfig {
             )),
             proxy_in_flight: Arc::new(InFlight::new(ProxyLimits::default())),
             public_url: None,
+            key_manager: None,
         }
     }
 }

@@ -241,6 +241,19 @@ pub(crate) struct Readiness {
     encryption_key: String,
     /// The current key's id when the key is loaded.
     key_id: Option<String>,
+    /// The key manager, as last checked (absent when the server does not report it).
+    /// Never fails readiness: the keyring was unwrapped at start.
+    key_manager: Option<KeyManagerReadiness>,
+}
+
+/// The key manager's part of `GET /readyz`.
+#[derive(ToSchema)]
+pub(crate) struct KeyManagerReadiness {
+    /// `static`, `transit`, `awskms` or `pkcs11`.
+    kind: String,
+    /// Whether it answered and its key was usable at the last check (`null` before the
+    /// first).
+    reachable: Option<bool>,
 }
 
 /// Where a value goes on the outgoing request.

@@ -11,6 +11,7 @@ use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHa
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+use vault_core::keyring::StoredKeyring;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, BudgetSpend, ConnectionStore, CredentialStore, CredentialWrite, GrantStore,
@@ -288,6 +289,19 @@ impl<S: MetaStore> MetaStore for MeteredStore<S> {
             self.inner.insert_meta_if_absent(name, value),
         )
         .await
+    }
+
+    async fn get_keyring(&self) -> Result<Option<StoredKeyring>, StoreError> {
+        self.timed("get_keyring", self.inner.get_keyring()).await
+    }
+
+    async fn save_keyring(
+        &self,
+        keyring: &StoredKeyring,
+        expected: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.timed("save_keyring", self.inner.save_keyring(keyring, expected))
+            .await
     }
 }
 

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use secrecy::SecretString;
 use vault_core::{CredentialFields, CredentialType, Principal, Store};
 use vault_server::app::{ServerVault, VaultJob};
-use vault_server::keyring::KeySource;
+use vault_server::keyring::KeyHierarchy;
 use vault_server::{Settings, with_vault};
 
 struct Seed {
@@ -27,7 +27,7 @@ struct Seed {
 impl VaultJob for Seed {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeySource) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, _keys: KeyHierarchy) -> anyhow::Result<()> {
         let (organization, admin) = vault.create_organization("bench").await?;
         let who = Principal::system(organization.id);
         let vault = &vault;

@@ -16,8 +16,8 @@ use anyhow::{Context, anyhow, bail};
 use vault_cipher_ring::RingCipher;
 use vault_core::{Store, SystemClock, Vault};
 use vault_http::{
-    ApiConfig, FailureLimit, FailureLimiter, InFlight, ProxyLimits, RateLimit, RateLimiter,
-    SourceAddresses,
+    ApiConfig, FailureLimit, FailureLimiter, InFlight, KeyManagerHealth, ProxyLimits, RateLimit,
+    RateLimiter, SourceAddresses,
 };
 use vault_jwt::JsonWebTokenSigner;
 use vault_metrics::{MeteredCipher, MeteredStore, MeteredUpstream, Metrics};
@@ -26,7 +26,7 @@ use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
 
 use crate::background::Jobs;
-use crate::keyring::{self, KeySource};
+use crate::keyring::{self, KeyHierarchy, KeySource};
 use crate::retention::LogRetention;
 use crate::settings::{Database, Settings, redact_url};
 
@@ -47,15 +47,15 @@ pub trait VaultJob {
     fn run<S: Store>(
         self,
         vault: ServerVault<S>,
-        keys: KeySource,
+        keys: KeyHierarchy,
     ) -> impl Future<Output = anyhow::Result<Self::Output>>;
 }
 
 /// Opens the configured store and keyring, checks key and schema, and runs `job`.
 ///
 /// # Errors
-/// Unreachable store, bad or wrong key, a schema the binary cannot serve: each with a
-/// message that says what to do.
+/// Unreachable store, bad or wrong key, a key manager that refuses or cannot be reached, a
+/// schema the binary cannot serve: each with a message that says what to do.
 pub async fn with_vault<J: VaultJob>(settings: &Settings, job: J) -> anyhow::Result<J::Output> {
     match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
         Database::Sqlite(path) => {
@@ -63,29 +63,38 @@ pub async fn with_vault<J: VaultJob>(settings: &Settings, job: J) -> anyhow::Res
             job.run(vault, keys).await
         }
         Database::Postgres(url) => {
-            let vault = open_postgres(settings, &url).await?;
-            job.run(vault, KeySource::Environment).await
+            let (vault, keys) = open_postgres(settings, &url).await?;
+            job.run(vault, keys).await
         }
     }
+}
+
+/// Whether the configured key manager is the static key (which then must be given).
+fn static_key_required(settings: &Settings) -> bool {
+    settings.key_manager == "static"
 }
 
 /// Opens the vault on the configured SQLite file (tests use this directly).
 ///
 /// # Errors
 /// As [`with_vault`], or when the configured database is not SQLite.
-pub async fn open_sqlite_vault(settings: &Settings) -> anyhow::Result<(SqliteVault, KeySource)> {
+pub async fn open_sqlite_vault(settings: &Settings) -> anyhow::Result<(SqliteVault, KeyHierarchy)> {
     match Database::parse(&settings.database_url).map_err(|e| anyhow!(e))? {
         Database::Sqlite(path) => open_sqlite(settings, &path).await,
         Database::Postgres(_) => bail!("DATABASE_URL is not an SQLite database"),
     }
 }
 
-async fn open_sqlite(settings: &Settings, path: &Path) -> anyhow::Result<(SqliteVault, KeySource)> {
-    let (cipher, keys) = keyring::load(settings, Some(path))?;
+async fn open_sqlite(
+    settings: &Settings,
+    path: &Path,
+) -> anyhow::Result<(SqliteVault, KeyHierarchy)> {
+    let statics = keyring::environment::load(settings, Some(path), static_key_required(settings))?;
     // SQLite always migrates on open: it is the zero-set-up embedded default.
     let store = SqliteStore::open(&settings.database_url)
         .await
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+    let (cipher, keys) = keyring::hierarchy::open(&store, settings, statics).await?;
     let vault = open_metered(store, cipher).await?;
     Ok((finish(vault, settings)?, keys))
 }
@@ -183,8 +192,11 @@ fn auth_cache_ttl(settings: &Settings) -> time::Duration {
 ///
 /// # Errors
 /// As [`with_vault`].
-pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<PostgresVault> {
-    let (cipher, _) = keyring::load(settings, None)?;
+pub async fn open_postgres(
+    settings: &Settings,
+    url: &str,
+) -> anyhow::Result<(PostgresVault, KeyHierarchy)> {
+    let statics = keyring::environment::load(settings, None, static_key_required(settings))?;
     let shown = redact_url(url);
     if settings.migrate_on_start == Some(true) {
         let applied = PgStore::migrate(url)
@@ -216,8 +228,9 @@ pub async fn open_postgres(settings: &Settings, url: &str) -> anyhow::Result<Pos
             unknown.join(", ")
         ),
     }
+    let (cipher, keys) = keyring::hierarchy::open(&store, settings, statics).await?;
     let vault = open_metered(store, cipher).await?;
-    finish(vault, settings)
+    Ok((finish(vault, settings)?, keys))
 }
 
 /// Writes the vault's pending counts of repeated failed authentications: those whose
@@ -274,12 +287,41 @@ impl Application {
         Self::start_with_metrics(vault, listener, settings, metrics)
     }
 
+    /// [`Self::start_metered`], following the key hierarchy: every
+    /// `keyring_refresh_interval_ms` the server loads a keyring another process changed,
+    /// and checks the key manager's reachability for `/readyz`.
+    ///
+    /// # Errors
+    /// When the listener cannot be used.
+    pub fn start_with_keys<S: Store>(
+        vault: ServerVault<S>,
+        keys: KeyHierarchy,
+        listener: TcpListener,
+        settings: &Settings,
+    ) -> std::io::Result<Self> {
+        let metrics = vault.store().metrics().clone();
+        Self::start_serving(vault, listener, settings, metrics, Some(Arc::new(keys)))
+    }
+
     fn start_with_metrics<S: Store>(
         vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Self> {
+        Self::start_serving(vault, listener, settings, metrics, None)
+    }
+
+    fn start_serving<S: Store>(
+        vault: Vault<S>,
+        listener: TcpListener,
+        settings: &Settings,
+        metrics: Arc<Metrics>,
+        keys: Option<Arc<KeyHierarchy>>,
+    ) -> std::io::Result<Self> {
+        let health = keys
+            .as_ref()
+            .map(|keys| Arc::new(KeyManagerHealth::new(keys.manager().kind())));
         let address = listener.local_addr()?;
         let vault = Data::new(vault);
         let failure_limiter = Arc::new(failure_limiter(settings)?);
@@ -299,6 +341,7 @@ impl Application {
                 max_in_flight_per_caller: settings.proxy_max_in_flight_per_key,
             })),
             public_url: public_url(settings)?,
+            key_manager: health.clone(),
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -329,6 +372,13 @@ impl Application {
                 retention,
                 Duration::from_secs(settings.log_prune_interval_seconds),
             );
+        }
+        if let (Some(keys), Some(health)) = (keys, health) {
+            let vault = flushed.clone();
+            jobs.add_per_replica(keys.refresh_interval(), move || {
+                let (keys, health, vault) = (keys.clone(), health.clone(), vault.clone());
+                async move { follow_keys(&keys, &health, &vault).await }
+            });
         }
         let flush_audit: FlushAudit = Arc::new(move |everything| {
             let vault = flushed.clone();
@@ -393,6 +443,25 @@ impl Application {
     }
 }
 
+/// One tick of following the key hierarchy: load a keyring another process changed, and
+/// check the key manager for `/readyz`. Failures are logged, never fatal: the keys held
+/// keep serving.
+async fn follow_keys<S: Store>(keys: &KeyHierarchy, health: &KeyManagerHealth, vault: &Vault<S>) {
+    if let Err(error) = keys.refresh(vault.store(), vault.cipher()).await {
+        tracing::error!(
+            error = format!("{error:#}"),
+            "cannot load the changed keyring; serving with the keys held"
+        );
+    }
+    match keys.manager().check().await {
+        Ok(()) => health.record(true),
+        Err(error) => {
+            tracing::warn!(%error, key_manager = keys.manager().describe(), "the key manager does not answer; serving with the keys held");
+            health.record(false);
+        }
+    }
+}
+
 /// The budget of failed authentications per source, with how sources are found.
 ///
 /// # Errors
@@ -449,9 +518,9 @@ pub struct Serve<'a>(pub &'a Settings);
 impl VaultJob for Serve<'_> {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeyHierarchy) -> anyhow::Result<()> {
         let settings = self.0;
-        if let KeySource::DevFile(file) = &keys {
+        if let KeySource::DevFile(file) = keys.source() {
             tracing::warn!("{}", keyring::dev_warning(file));
             if vault.is_fresh().await? {
                 let (organization, issued) = vault
@@ -475,7 +544,7 @@ impl VaultJob for Serve<'_> {
         }
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
-        let app = Application::start_metered(vault, listener, settings)?;
+        let app = Application::start_with_keys(vault, keys, listener, settings)?;
         stop_on_signals(app.handle())?;
         tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
         app.run_until_stopped().await?;
@@ -513,8 +582,8 @@ pub struct Bootstrap<'a>(pub &'a str);
 impl VaultJob for Bootstrap<'_> {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        dev_key_notice(&keys)?;
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeyHierarchy) -> anyhow::Result<()> {
+        dev_key_notice(keys.source())?;
         let (organization, issued) = vault
             .create_organization(self.0)
             .await
@@ -545,7 +614,7 @@ pub async fn bootstrap(settings: &Settings, organization: &str) -> anyhow::Resul
 
 /// Tells the operator, on stderr and whatever the log settings, that an admin command
 /// runs on the development key file rather than a configured key.
-fn dev_key_notice(keys: &KeySource) -> anyhow::Result<()> {
+pub(crate) fn dev_key_notice(keys: &KeySource) -> anyhow::Result<()> {
     if let KeySource::DevFile(file) = keys {
         let mut err = std::io::stderr().lock();
         writeln!(
@@ -566,8 +635,8 @@ struct Migrated;
 impl VaultJob for Migrated {
     type Output = ();
 
-    async fn run<S: Store>(self, _vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        dev_key_notice(&keys)?;
+    async fn run<S: Store>(self, _vault: ServerVault<S>, keys: KeyHierarchy) -> anyhow::Result<()> {
+        dev_key_notice(keys.source())?;
         tracing::info!("schema and sealed rows up to date");
         Ok(())
     }
@@ -583,7 +652,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         Database::parse(&settings.database_url).map_err(|e| anyhow!(e))?
     {
         // Refuse a missing or bad key before touching the schema.
-        keyring::load(settings, None)?;
+        keyring::environment::load(settings, None, static_key_required(settings))?;
         let applied = PgStore::migrate(&url).await.with_context(|| {
             format!(
                 "cannot migrate the PostgreSQL database {}",
@@ -594,164 +663,4 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     }
     // SQLite migrates when it is opened.
     with_vault(settings, Migrated).await
-}
-
-/// `vault-server keys status`: how many sealed rows each key still protects.
-#[derive(Debug)]
-pub struct KeysStatus;
-
-impl VaultJob for KeysStatus {
-    type Output = ();
-
-    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        dev_key_notice(&keys)?;
-        let status = vault.key_status().await?;
-        let mut out = std::io::stdout().lock();
-        // Connections before credentials: scripts read the last three columns.
-        writeln!(
-            out,
-            "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
-            "key id", "current", "connections", "credentials", "versions", "meta"
-        )?;
-        for key in &status.keys {
-            writeln!(
-                out,
-                "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
-                key.key_id.as_str(),
-                if key.key_id == status.current {
-                    "yes"
-                } else {
-                    ""
-                },
-                key.connections,
-                key.credentials,
-                key.versions,
-                key.meta
-            )?;
-        }
-        let old = status.rows_under_old_keys();
-        if let KeySource::DevFile(file) = &keys {
-            // A key found on disk says nothing about the keys the servers run with.
-            writeln!(
-                out,
-                "\nread with the DEVELOPMENT key file {}, not a configured ENCRYPTION_KEY: \
-                 run this with the servers' ENCRYPTION_KEY and ENCRYPTION_KEYS_PREVIOUS \
-                 before removing any key",
-                file.display()
-            )?;
-        } else if old == 0 {
-            writeln!(
-                out,
-                "\nevery sealed row is under the current key: older keys can be removed from ENCRYPTION_KEYS_PREVIOUS"
-            )?;
-        } else {
-            writeln!(
-                out,
-                "\n{old} sealed rows are still under older keys: run `vault-server keys rewrap`"
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// `vault-server keys rewrap`: moves every sealed row to the current key, in batches,
-/// while servers keep serving. Safe to interrupt and to run again.
-#[derive(Debug)]
-pub struct Rewrap {
-    /// Rows per batch.
-    pub batch: usize,
-}
-
-impl VaultJob for Rewrap {
-    type Output = ();
-
-    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-        dev_key_notice(&keys)?;
-        let before = vault.key_status().await?;
-        let total = before.rows_under_old_keys();
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "rewrapping {bar:40} {pos}/{len} rows  {per_sec}  eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        let (mut rewrapped, mut changed) = (0u64, 0u64);
-        let mut failures = Vec::new();
-        for kind in vault_core::versions::SealedKind::ALL {
-            let mut after = None;
-            loop {
-                let batch = vault
-                    .rewrap_batch(kind, after.as_ref(), self.batch.max(1))
-                    .await
-                    .context("the rewrap stopped; run it again to continue where it was")?;
-                bar.inc(batch.scanned as u64);
-                rewrapped += batch.rewrapped;
-                changed += batch.changed_meanwhile;
-                failures.extend(batch.failures);
-                match batch.next {
-                    Some(next) => after = Some(next),
-                    None => break,
-                }
-            }
-        }
-        bar.finish_and_clear();
-        let after = vault.key_status().await?;
-        let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "rewrapped {rewrapped} sealed rows to key {} ({changed} changed meanwhile and were already sealed under it); {} rows remain under older keys",
-            after.current,
-            after.rows_under_old_keys()
-        )?;
-        if failures.is_empty() {
-            return Ok(());
-        }
-        let mut missing: Vec<String> = failures
-            .iter()
-            .map(|f| match &f.error {
-                vault_core::CipherError::UnknownKey(key) => format!("key {key} is not configured"),
-                other => other.to_string(),
-            })
-            .collect();
-        missing.sort();
-        missing.dedup();
-        bail!(
-            "{} sealed rows could not be rewrapped: {}. Add the missing keys to ENCRYPTION_KEYS_PREVIOUS and run the rewrap again",
-            failures.len(),
-            missing.join("; ")
-        )
-    }
-}
-
-/// `vault-server keys status`.
-///
-/// # Errors
-/// Any start-up failure.
-pub async fn keys_status(settings: &Settings) -> anyhow::Result<()> {
-    with_vault(settings, KeysStatus).await
-}
-
-/// `vault-server keys rewrap`.
-///
-/// # Errors
-/// Any start-up failure, a store failure (run it again), or rows under missing keys.
-pub async fn rewrap(settings: &Settings, batch: usize) -> anyhow::Result<()> {
-    with_vault(settings, Rewrap { batch }).await
-}
-
-/// `vault-server keys generate`: a fresh key for `ENCRYPTION_KEY`.
-///
-/// # Errors
-/// When the system random generator fails.
-pub fn generate_key() -> anyhow::Result<()> {
-    let key = vault_cipher_ring::KeyEncryptionKey::generate().context("cannot generate a key")?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
-        secrecy::ExposeSecret::expose_secret(&key.to_base64())
-    )?;
-    Ok(())
 }

@@ -105,6 +105,33 @@ impl Jobs {
         }));
     }
 
+    /// Adds a task every replica runs for itself every `every`, with no exclusion: for
+    /// work on this process's own state (following a keyring another process changed),
+    /// which running on one replica only would defeat. It logs its own failures.
+    pub fn add_per_replica<F, Fut>(&mut self, every: Duration, task: F)
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send,
+    {
+        let every = every.max(Duration::from_millis(100));
+        self.pending.push(Box::new(move |mut stop| {
+            Box::pin(async move {
+                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => return,
+                    }
+                    tokio::select! {
+                        () = task() => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            })
+        }));
+    }
+
     /// Spawns every job on the current tokio runtime.
     ///
     /// # Panics

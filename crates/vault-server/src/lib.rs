@@ -4,6 +4,7 @@
 pub mod app;
 pub mod background;
 pub mod identity;
+pub mod key_commands;
 pub mod keyring;
 pub mod recovery;
 pub mod reference;
@@ -11,8 +12,6 @@ pub mod retention;
 pub mod settings;
 pub mod telemetry;
 
-pub use app::{
-    Application, bootstrap, generate_key, keys_status, migrate, open_sqlite_vault, rewrap, serve,
-    with_vault,
-};
+pub use app::{Application, bootstrap, migrate, open_sqlite_vault, serve, with_vault};
+pub use key_commands::{generate_key, keys_status, rewrap};
 pub use settings::Settings;

@@ -70,8 +70,19 @@ enum KeysCommand {
     Generate,
     /// Show how many sealed rows each key still protects.
     Status,
-    /// Re-wrap every sealed row under the current ENCRYPTION_KEY, online and resumably.
+    /// Re-wrap every sealed row under the current key-encryption key, online and
+    /// resumably (and the keyring under the key manager's current key).
     Rewrap {
+        /// Rows per batch.
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Make a new key-encryption key current, wrapped by the key manager; `keys rewrap`
+    /// then moves rows onto it.
+    Rotate,
+    /// Move onto the configured key manager (VAULT_KEY_MANAGER) from the one before (whose
+    /// settings, or ENCRYPTION_KEY, are still given): online, resumable, audited.
+    Migrate {
         /// Rows per batch.
         #[arg(long, default_value_t = 500)]
         batch: usize,
@@ -116,6 +127,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Some(Command::Keys {
                 command: KeysCommand::Rewrap { batch },
             }) => vault_server::rewrap(&settings, batch).await,
+            Some(Command::Keys {
+                command: KeysCommand::Rotate,
+            }) => vault_server::key_commands::rotate(&settings).await,
+            Some(Command::Keys {
+                command: KeysCommand::Migrate { batch },
+            }) => vault_server::key_commands::migrate(&settings, batch).await,
             Some(Command::AccessKeys {
                 command:
                     AccessKeysCommand::Create {

@@ -11,7 +11,7 @@ use vault_core::ids::OrganizationId;
 use vault_core::{AccessKeyRequest, Store, VaultError};
 
 use crate::app::{ServerVault, VaultJob, with_vault};
-use crate::keyring::{self, KeySource};
+use crate::keyring::{self, KeyHierarchy, KeySource};
 use crate::settings::Settings;
 
 /// What the operator asks for.
@@ -30,8 +30,8 @@ pub struct OperatorKey {
 impl VaultJob for OperatorKey {
     type Output = ();
 
-    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeySource) -> anyhow::Result<()> {
-        if let KeySource::DevFile(file) = &keys {
+    async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeyHierarchy) -> anyhow::Result<()> {
+        if let KeySource::DevFile(file) = keys.source() {
             eprintln!(
                 "{}!!! ENCRYPTION_KEY is not set: this command uses the development key file {}.\n",
                 keyring::dev_warning(file),

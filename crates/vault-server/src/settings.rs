@@ -74,6 +74,34 @@ const SOURCE_SETTING_KEYS: [&str; 4] = [
     "forwarded_header",
 ];
 
+/// The key manager's settings, kept apart from [`SETTING_KEYS`] so that they read as one
+/// feature (`crate::keyring::managers` builds the key manager from them).
+const KEY_MANAGER_SETTING_KEYS: [&str; 23] = [
+    "key_manager",
+    "key_manager_timeout_ms",
+    "keyring_refresh_interval_ms",
+    "transit_address",
+    "transit_mount",
+    "transit_key",
+    "transit_token",
+    "transit_token_file",
+    "transit_approle_mount",
+    "transit_approle_role_id",
+    "transit_approle_secret_id",
+    "transit_approle_secret_id_file",
+    "transit_namespace",
+    "transit_ca_file",
+    "awskms_region",
+    "awskms_key_id",
+    "awskms_endpoint",
+    "pkcs11_module",
+    "pkcs11_slot",
+    "pkcs11_token_label",
+    "pkcs11_key_label",
+    "pkcs11_pin",
+    "pkcs11_pin_file",
+];
+
 /// Settings also read from the environment under their plain names, as most tools
 /// name them.
 pub(crate) const PLAIN_ENV_KEYS: [&str; 3] =
@@ -82,11 +110,15 @@ pub(crate) const PLAIN_ENV_KEYS: [&str; 3] =
 /// Settings that hold key material (or a password), taken from the environment as the
 /// exact text given. figment would otherwise read a hex key made only of digits as a
 /// number: a valid key refused, with the number in the error message.
-const RAW_STRING_KEYS: [&str; 4] = [
+const RAW_STRING_KEYS: [&str; 8] = [
     "encryption_key",
     "encryption_keys_previous",
     "idp_hs256_secrets",
     "database_url",
+    "transit_token",
+    "transit_approle_secret_id",
+    "transit_approle_role_id",
+    "pkcs11_pin",
 ];
 
 /// The variables `env` selects, as strings, never parsed.
@@ -171,6 +203,7 @@ fn secret_text<'de, D: serde::Deserializer<'de>>(
 pub(crate) fn settable_from_environment(key: &str) -> bool {
     SETTING_KEYS.contains(&key)
         || IDP_SETTING_KEYS.contains(&key)
+        || KEY_MANAGER_SETTING_KEYS.contains(&key)
         || SOURCE_SETTING_KEYS.contains(&key)
 }
 
@@ -312,6 +345,58 @@ pub struct Settings {
     pub idp_scopes_claim: String,
     /// The claim holding the groups or roles grants may name.
     pub idp_groups_claim: String,
+
+    // The key manager (see `crate::keyring`).
+    /// `static`, `transit`, `awskms` or `pkcs11`.
+    pub key_manager: String,
+    /// How long one call to the key manager may take, in milliseconds.
+    pub key_manager_timeout_ms: u64,
+    /// How often each server checks the stored keyring, in milliseconds.
+    pub keyring_refresh_interval_ms: u64,
+    /// Transit: the server's address.
+    pub transit_address: Option<String>,
+    /// Transit: the engine's mount path.
+    pub transit_mount: String,
+    /// Transit: the key's name.
+    pub transit_key: Option<String>,
+    /// Transit: a token.
+    #[serde(default, deserialize_with = "secret_text")]
+    pub transit_token: Option<SecretString>,
+    /// Transit: a file holding the token.
+    pub transit_token_file: Option<PathBuf>,
+    /// Transit: AppRole's mount path.
+    pub transit_approle_mount: String,
+    /// Transit: the AppRole role id.
+    #[serde(default, deserialize_with = "secret_text")]
+    pub transit_approle_role_id: Option<SecretString>,
+    /// Transit: the AppRole secret id.
+    #[serde(default, deserialize_with = "secret_text")]
+    pub transit_approle_secret_id: Option<SecretString>,
+    /// Transit: a file holding the AppRole secret id.
+    pub transit_approle_secret_id_file: Option<PathBuf>,
+    /// Transit: the namespace.
+    pub transit_namespace: Option<String>,
+    /// Transit: the CA bundle to trust.
+    pub transit_ca_file: Option<PathBuf>,
+    /// AWS KMS: the region.
+    pub awskms_region: Option<String>,
+    /// AWS KMS: the key.
+    pub awskms_key_id: Option<String>,
+    /// AWS KMS: an endpoint instead of the region's.
+    pub awskms_endpoint: Option<String>,
+    /// PKCS#11: the module.
+    pub pkcs11_module: Option<PathBuf>,
+    /// PKCS#11: the slot id.
+    pub pkcs11_slot: Option<u64>,
+    /// PKCS#11: the token's label (instead of a slot id).
+    pub pkcs11_token_label: Option<String>,
+    /// PKCS#11: the AES key's label.
+    pub pkcs11_key_label: Option<String>,
+    /// PKCS#11: the user PIN.
+    #[serde(default, deserialize_with = "secret_text")]
+    pub pkcs11_pin: Option<SecretString>,
+    /// PKCS#11: a file holding the user PIN.
+    pub pkcs11_pin_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -339,6 +424,11 @@ impl Settings {
                     .filter(|key| RAW_STRING_KEYS.iter().all(|raw| *raw != key)),
             )
             .merge(Env::prefixed("VAULT_").only(&SOURCE_SETTING_KEYS))
+            .merge(
+                Env::prefixed("VAULT_")
+                    .only(&KEY_MANAGER_SETTING_KEYS)
+                    .filter(|key| RAW_STRING_KEYS.iter().all(|raw| *raw != key)),
+            )
             .merge(raw_strings(&Env::prefixed("VAULT_").only(&RAW_STRING_KEYS)))
             .merge(raw_strings(&Env::raw().only(&PLAIN_ENV_KEYS)))
             .extract()

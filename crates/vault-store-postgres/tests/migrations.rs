@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 14] = [
+const VERSIONS: [&str; 15] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -30,6 +30,7 @@ const VERSIONS: [&str; 14] = [
     "20261207100000",
     "20261207200000",
     "20261208000000",
+    "20261209000000",
 ];
 
 const INITIAL_UP: &str =
@@ -65,6 +66,9 @@ const USE_ALL_DOWN: &str =
 
 const CONNECTIONS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-08-000000_connections/down.sql");
+
+const KEYRING_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-09-000000_keyring/down.sql");
 
 const CONNECTION_TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
@@ -407,6 +411,43 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "{what} was stored"
         );
     }
+    // The keyring: one row only, and no hand-over without its key id; reverted, the table
+    // and the events of its actions go.
+    conn.batch_execute(
+        "INSERT INTO keyring (id, generation, manager, manager_key, wrapped, changed_at) \
+         VALUES (1, 1, 'transit', 'transit key vault v1', '\\x00', now()); \
+         INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+         VALUES (gen_random_uuid(), NULL, 'keyring.rotate', 'success', now())",
+    )
+    .await
+    .expect("a keyring and an event of a keyring action");
+    for (refused, what) in [
+        (
+            "INSERT INTO keyring (id, generation, manager, manager_key, wrapped, changed_at) \
+             VALUES (2, 1, 'transit', 'k', '\\x00', now())",
+            "a second keyring",
+        ),
+        (
+            "UPDATE keyring SET handover = '\\x00'",
+            "a hand-over without its key id",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(KEYRING_DOWN)
+        .await
+        .expect("the keyring migration's down.sql runs, the events of its actions gone");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM audit_events WHERE action LIKE 'keyring.%'"
+        )
+        .await,
+        0
+    );
     // Connections: a status this schema cannot name, a sealed value without its key id, a
     // lease without its end, a state hash of another length, are refused; a credential
     // goes only after its connection and connect states.
@@ -752,6 +793,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        KEYRING_DOWN,
         CONNECTIONS_DOWN,
         USE_ALL_DOWN,
         GRANTS_DOWN,
@@ -778,7 +820,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 10);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 11);
     for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,

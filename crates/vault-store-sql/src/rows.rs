@@ -20,7 +20,7 @@ pub use connections::{ConnectStateRow, ConnectionRow, ConnectionUpdate};
 pub use credentials::{CredentialRow, CredentialSummaryRow, CredentialUpdate};
 pub use grants::GrantRow;
 pub use logs::{AuditEventRow, RequestLogRow};
-pub use organizations::{MetaRow, OrganizationRow};
+pub use organizations::{KeyringRow, MetaRow, OrganizationRow};
 pub use sealed::{KeyCountRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow};
 pub use versions::{VersionInfoRow, VersionRow};
 

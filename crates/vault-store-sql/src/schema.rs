@@ -192,6 +192,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Instant;
+
+    keyring (id) {
+        id -> SmallInt,
+        generation -> BigInt,
+        manager -> Text,
+        manager_key -> Text,
+        wrapped -> Binary,
+        handover -> Nullable<Binary>,
+        handover_key_id -> Nullable<Text>,
+        changed_at -> Instant,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(grants -> credentials (credential_id));
 diesel::joinable!(grant_usage -> grants (grant_id));
@@ -207,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     credentials,
     access_keys,
     vault_meta,
+    keyring,
     request_logs,
     audit_events,
     credential_versions,

@@ -20,7 +20,7 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 12;
+const MIGRATIONS: i64 = 13;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -420,10 +420,46 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
+    // The keyring migration rebuilds the audit log too: reverted, its table and the
+    // events of its actions go, every other event stays whole.
+    let vias = count(&mut conn, AUDIT_VIAS);
+    diesel::sql_query(
+        "INSERT INTO audit_events (id, organization_id, action, outcome, at, via) \
+         VALUES (randomblob(16), NULL, 'keyring.rotate', 'success', 0, NULL)",
+    )
+    .execute(&mut conn)
+    .expect("an event of a keyring action");
+    diesel::sql_query(
+        "INSERT INTO keyring (id, generation, manager, manager_key, wrapped, changed_at) \
+         VALUES (1, 1, 'transit', 'transit key vault v1', x'00', 0)",
+    )
+    .execute(&mut conn)
+    .expect("a keyring");
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the keyring migration reverts");
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM sqlite_schema WHERE name = 'keyring'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM audit_events WHERE action LIKE 'keyring.%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(&mut conn, AUDIT_VIAS),
+        vias,
+        "the rebuilt log kept via"
+    );
+    assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
     // The connections migration rebuilds the audit log: reverted, the events of its
     // actions go and every other one stays whole (via included), with the log's indexes.
     assert_eq!(count(&mut conn, CONNECTION_TABLES), 2);
-    let vias = count(&mut conn, AUDIT_VIAS);
     assert!(vias > 0, "an event with a via");
     diesel::sql_query(
         "INSERT INTO audit_events (id, organization_id, action, outcome, at, via) \
@@ -468,6 +504,8 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         .expect("the use-all migration applies again");
     conn.run_next_migration(EMBEDDED)
         .expect("the connections migration applies again, rebuilding the audit log with its rows");
+    conn.run_next_migration(EMBEDDED)
+        .expect("the keyring migration applies again, rebuilding the audit log with its rows");
     assert_eq!(count(&mut conn, APPLIED), MIGRATIONS);
     assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
     // Connections: a status this schema cannot name, a sealed value without its key id, a

@@ -21,6 +21,7 @@ use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::jobs::LocalJobs;
+use vault_core::keyring::StoredKeyring;
 use vault_core::logs::id_floor;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
@@ -61,6 +62,7 @@ struct State {
     access_key_ids: HashMap<AccessKeyId, OrganizationId>,
     access_key_hashes: HashMap<TokenHash, (OrganizationId, AccessKeyId)>,
     meta: BTreeMap<String, SealedBlob>,
+    keyring: Option<StoredKeyring>,
     /// Keyed by (organization, id): a list is one range scan, walked backwards.
     request_logs: BTreeMap<(OrganizationId, Uuid), RequestLogEntry>,
     request_log_ids: HashSet<Uuid>,
@@ -562,6 +564,23 @@ impl MetaStore for MemoryStore {
             return Ok(false);
         }
         state.meta.insert(name.to_owned(), value.clone());
+        Ok(true)
+    }
+
+    async fn get_keyring(&self) -> Result<Option<StoredKeyring>, StoreError> {
+        Ok(self.read().keyring.clone())
+    }
+
+    async fn save_keyring(
+        &self,
+        keyring: &StoredKeyring,
+        expected: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        if state.keyring.as_ref().map(|k| k.generation) != expected {
+            return Ok(false);
+        }
+        state.keyring = Some(keyring.clone());
         Ok(true)
     }
 }

@@ -73,6 +73,7 @@ pub use logs::{
     request_logs_outlive_their_credential,
 };
 pub use organizations::{
+    keyring_racing_saves_have_one_winner, keyring_saves_are_a_compare_and_set,
     meta_first_insert_wins, meta_get_missing_is_none, meta_racing_inserts_have_one_winner,
     organization_exists_answers_per_id, organizations_insert_and_count,
 };
@@ -156,6 +157,8 @@ macro_rules! store_conformance {
             meta_get_missing_is_none,
             meta_first_insert_wins,
             meta_racing_inserts_have_one_winner,
+            keyring_saves_are_a_compare_and_set,
+            keyring_racing_saves_have_one_winner,
             credential_writes_record_their_audit_events,
             versions_round_trip,
             versions_keep_only_the_newest,

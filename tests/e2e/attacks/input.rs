@@ -32,7 +32,7 @@ impl TestApp {
                 self.serve_metered(vault);
             }
             Some(db) => {
-                let vault: PostgresVault = open_postgres(&self.settings, &db.url)
+                let (vault, _): (PostgresVault, _) = open_postgres(&self.settings, &db.url)
                     .await
                     .expect("vault opens");
                 self.serve_metered(vault);

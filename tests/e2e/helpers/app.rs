@@ -116,7 +116,7 @@ impl TestApp {
                 self.serve(vault);
             }
             Some(db) => {
-                let vault = open_postgres(&self.settings, &db.url)
+                let (vault, _) = open_postgres(&self.settings, &db.url)
                     .await
                     .expect("vault opens");
                 self.organizations(&vault).await;

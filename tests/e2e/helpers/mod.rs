@@ -5,7 +5,7 @@
 
 pub(crate) mod app;
 pub(crate) mod http;
-pub(crate) mod key_managers;
+pub(crate) use vault_testkit::key_managers;
 pub(crate) mod oauth_servers;
 pub(crate) mod postgres;
 pub(crate) mod retention;
@@ -20,16 +20,8 @@ pub(crate) use app::{TestApp, spawn_app};
 pub(crate) use http::{Api, Reply, client_with_timeout, http_client};
 pub(crate) use server::{BIN, Installation, Server, TestServer, command, replicas, run_ok};
 
-/// Skips (loudly) or fails (under `CI=true`, as CI sets it) a test that cannot get an
-/// outside tool: `why` says what is missing, and the notice names the `install` script.
-pub(crate) fn tool_unavailable<T>(why: &str, install: &str) -> Option<T> {
-    assert!(
-        !std::env::var("CI").is_ok_and(|v| v == "true"),
-        "{why}, and CI=true requires it: run {install} (make test does)"
-    );
-    eprintln!("\n*** SKIPPED: {why}; run {install} (under CI=true this is a failure) ***\n");
-    None
-}
+/// Skips (loudly) or fails (under `CI=true`) a test that cannot get an outside tool.
+pub(crate) use vault_testkit::tool_unavailable;
 
 /// A clock the test moves, for a vault built in the test process.
 #[derive(Clone)]

@@ -12,9 +12,10 @@ macro_rules! __sql_store_organizations {
             use $crate::__private::vault_core::access_key::Organization;
             use $crate::__private::vault_core::cipher::SealedBlob;
             use $crate::__private::vault_core::ids::OrganizationId;
+            use $crate::__private::vault_core::keyring::StoredKeyring;
             use $crate::__private::vault_core::store::{MetaStore, OrganizationStore, StoreError};
-            use $crate::rows::{MetaRow, OrganizationRow};
-            use $crate::schema::{organizations, vault_meta};
+            use $crate::rows::{KeyringRow, MetaRow, OrganizationRow};
+            use $crate::schema::{keyring, organizations, vault_meta};
             use $crate::types::DbId;
 
             impl OrganizationStore for $store {
@@ -75,6 +76,44 @@ macro_rules! __sql_store_organizations {
                                 .on_conflict_do_nothing(),
                         )
                         .await?;
+                    Ok(written == 1)
+                }
+
+                async fn get_keyring(&self) -> Result<Option<StoredKeyring>, StoreError> {
+                    let row: Option<KeyringRow> = self
+                        .fetch_optional(keyring::table.select(KeyringRow::as_select()))
+                        .await?;
+                    row.map(KeyringRow::decode).transpose()
+                }
+
+                async fn save_keyring(
+                    &self,
+                    stored: &StoredKeyring,
+                    expected: Option<i64>,
+                ) -> Result<bool, StoreError> {
+                    let row = KeyringRow::encode(stored)?;
+                    // Each one statement: an insert that a present row turns into nothing,
+                    // or an update conditional on the generation read. Of racing writers
+                    // exactly one changes the row.
+                    let written = match expected {
+                        None => {
+                            self.execute(
+                                diesel::insert_into(keyring::table)
+                                    .values(row)
+                                    .on_conflict_do_nothing(),
+                            )
+                            .await?
+                        }
+                        Some(generation) => {
+                            self.execute(
+                                diesel::update(
+                                    keyring::table.filter(keyring::generation.eq(generation)),
+                                )
+                                .set(row),
+                            )
+                            .await?
+                        }
+                    };
                     Ok(written == 1)
                 }
             }

@@ -1,12 +1,14 @@
-//! The rows of organizations and of installation-wide sealed values.
+//! The rows of organizations, of installation-wide sealed values and of the keyring.
 
 use diesel::prelude::*;
 use vault_core::access_key::Organization;
 use vault_core::cipher::{KeyId, SealedBlob};
+use vault_core::key_manager::WrappedKeyring;
+use vault_core::keyring::StoredKeyring;
 use vault_core::store::StoreError;
 use vault_core::versions::{SealedRef, SealedRow};
 
-use crate::schema::{organizations, vault_meta};
+use crate::schema::{keyring, organizations, vault_meta};
 use crate::types::{DbId, DbTime};
 
 /// An organization.
@@ -73,5 +75,67 @@ impl MetaRow {
                 bytes: self.value,
             },
         }
+    }
+}
+
+/// The keyring (one row, id 1).
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = keyring)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+// An update that drops the hand-over must write NULL, not leave the old one.
+#[diesel(treat_none_as_null = true)]
+pub struct KeyringRow {
+    id: i16,
+    generation: i64,
+    manager: String,
+    manager_key: String,
+    wrapped: Vec<u8>,
+    handover: Option<Vec<u8>>,
+    handover_key_id: Option<String>,
+    changed_at: DbTime,
+}
+
+impl KeyringRow {
+    /// The row of `stored`.
+    ///
+    /// # Errors
+    /// A time out of range.
+    pub fn encode(stored: &StoredKeyring) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: 1,
+            generation: stored.generation,
+            manager: stored.wrapped.manager.clone(),
+            manager_key: stored.wrapped.key.clone(),
+            wrapped: stored.wrapped.bytes.clone(),
+            handover: stored.handover.as_ref().map(|h| h.bytes.clone()),
+            handover_key_id: stored
+                .handover
+                .as_ref()
+                .map(|h| h.key_id.as_str().to_owned()),
+            changed_at: DbTime::encode(stored.changed_at, "keyring.changed_at")?,
+        })
+    }
+
+    /// The keyring.
+    ///
+    /// # Errors
+    /// A stored value out of range.
+    pub fn decode(self) -> Result<StoredKeyring, StoreError> {
+        Ok(StoredKeyring {
+            generation: self.generation,
+            wrapped: WrappedKeyring {
+                manager: self.manager,
+                key: self.manager_key,
+                bytes: self.wrapped,
+            },
+            handover: match (self.handover, self.handover_key_id) {
+                (Some(bytes), Some(key_id)) => Some(SealedBlob {
+                    key_id: KeyId::new(key_id),
+                    bytes,
+                }),
+                _ => None,
+            },
+            changed_at: self.changed_at.decode("keyring.changed_at")?,
+        })
     }
 }

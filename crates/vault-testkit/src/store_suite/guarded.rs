@@ -10,6 +10,7 @@ use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHa
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
 use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+use vault_core::keyring::StoredKeyring;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, BudgetSpend, ConnectionStore, CredentialStore, CredentialWrite, GrantStore,
@@ -196,6 +197,18 @@ impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {
         value: &SealedBlob,
     ) -> Result<bool, StoreError> {
         self.store.insert_meta_if_absent(name, value).await
+    }
+
+    async fn get_keyring(&self) -> Result<Option<StoredKeyring>, StoreError> {
+        self.store.get_keyring().await
+    }
+
+    async fn save_keyring(
+        &self,
+        keyring: &StoredKeyring,
+        expected: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.store.save_keyring(keyring, expected).await
     }
 }
 

@@ -1,9 +1,11 @@
-//! Checks of organizations and installation-wide meta values.
+//! Checks of organizations, installation-wide meta values and the keyring.
 
 use futures::future::join_all;
 use vault_core::Store;
+use vault_core::WrappedKeyring;
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::ids::OrganizationId;
+use vault_core::keyring::StoredKeyring;
 
 use super::fixtures::{
     assert_conflict, meta_name, must, new_organization, sample_organization, sample_sealed,
@@ -117,5 +119,84 @@ pub async fn meta_racing_inserts_have_one_winner<S: Store>(store: &S) {
         stored.as_ref(),
         values.get(winners[0]),
         "the stored value is not the winner's"
+    );
+}
+
+fn sample_keyring(generation: i64, handover: Option<SealedBlob>) -> StoredKeyring {
+    StoredKeyring {
+        generation,
+        wrapped: WrappedKeyring {
+            manager: "transit".to_owned(),
+            key: format!("transit key vault v{generation}"),
+            bytes: format!("vault:v{generation}:c2VhbGVk").into_bytes(),
+        },
+        handover,
+        // Whole microseconds: what every store keeps.
+        changed_at: time::OffsetDateTime::from_unix_timestamp(1_800_000_000 + generation)
+            .expect("time"),
+    }
+}
+
+/// A fresh store has no keyring; the first save (expecting none) writes it and a second
+/// does not; a save expecting the stored generation replaces it (clearing a hand-over),
+/// one expecting another generation writes nothing.
+pub async fn keyring_saves_are_a_compare_and_set<S: Store>(store: &S) {
+    assert_eq!(must(store.get_keyring().await, "get_keyring"), None);
+    let first = sample_keyring(1, Some(sample_sealed()));
+    assert!(must(store.save_keyring(&first, None).await, "save_keyring"));
+    assert!(
+        !must(
+            store.save_keyring(&sample_keyring(1, None), None).await,
+            "save_keyring"
+        ),
+        "a second first keyring was written"
+    );
+    assert_eq!(must(store.get_keyring().await, "get_keyring"), Some(first));
+    let second = sample_keyring(2, None);
+    assert!(
+        !must(store.save_keyring(&second, Some(7)).await, "save_keyring"),
+        "a save from a generation not stored was written"
+    );
+    assert!(must(
+        store.save_keyring(&second, Some(1)).await,
+        "save_keyring"
+    ));
+    assert_eq!(
+        must(store.get_keyring().await, "get_keyring"),
+        Some(second),
+        "the replaced keyring (without its hand-over) is not what was saved"
+    );
+}
+
+/// Eight racing saves from the same generation: exactly one writes, and its keyring is
+/// the one stored.
+pub async fn keyring_racing_saves_have_one_winner<S: Store>(store: &S) {
+    const RACERS: usize = 8;
+    must(
+        store.save_keyring(&sample_keyring(1, None), None).await,
+        "save_keyring",
+    );
+    let values: Vec<StoredKeyring> = (0..RACERS)
+        .map(|i| {
+            let mut keyring = sample_keyring(2, None);
+            keyring.wrapped.bytes.push(u8::try_from(i).expect("small"));
+            keyring
+        })
+        .collect();
+    let results = join_all(values.iter().map(|value| async move {
+        yield_now().await;
+        must(store.save_keyring(value, Some(1)).await, "save_keyring")
+    }))
+    .await;
+    let winners: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, won)| won.then_some(i))
+        .collect();
+    assert_eq!(winners.len(), 1, "racing saves won: {winners:?}");
+    assert_eq!(
+        must(store.get_keyring().await, "get_keyring").as_ref(),
+        values.get(winners[0]),
+        "the stored keyring is not the winner's"
     );
 }

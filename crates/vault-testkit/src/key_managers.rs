@@ -26,23 +26,23 @@ const INSTALL: &str = "scripts/install-key-managers.sh";
 
 /// Skips (loudly) or fails (under `CI=true`) a test that cannot get a key manager.
 fn unavailable<T>(why: &str) -> Option<T> {
-    super::tool_unavailable(why, INSTALL)
+    crate::tool_unavailable(why, INSTALL)
 }
 
 /// A port on 127.0.0.1 that was free a moment ago (bind port 0, read it, let it go).
-pub(crate) fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port()
 }
 
-/// `target/key-managers/` of the repository (the tests' package is `crates/vault-server`).
+/// `target/key-managers/` of the repository (this crate is `crates/vault-testkit`).
 fn prefix() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .nth(2)
-        .expect("crates/vault-server is two levels down")
+        .expect("crates/vault-testkit is two levels down")
         .join("target/key-managers")
 }
 
@@ -131,7 +131,7 @@ fn start_on_free_port(start: impl Fn(u16) -> Result<Daemon, String>) -> (Daemon,
 
 /// OpenBao's `bao server -dev` on 127.0.0.1: in memory, unsealed, with a random root token.
 /// Its cluster listener takes the next port up (dev mode's rule).
-pub(crate) struct OpenBaoDev {
+pub struct OpenBaoDev {
     daemon: Daemon,
     addr: String,
     root_token: String,
@@ -140,7 +140,7 @@ pub(crate) struct OpenBaoDev {
 impl OpenBaoDev {
     /// Starts one and waits until `/v1/sys/health` says it is active; `None` (after a loud
     /// skip notice) when `bao` is not installed and `CI` is not `true`.
-    pub(crate) fn start() -> Option<Self> {
+    pub fn start() -> Option<Self> {
         let bao = prefix().join("bin/bao");
         if !runs(&bao, &["version"]) {
             return unavailable(&format!("OpenBao is not installed ({})", bao.display()));
@@ -172,25 +172,25 @@ impl OpenBaoDev {
     }
 
     /// `http://127.0.0.1:<port>` (what `BAO_ADDR` / `VAULT_ADDR` would be).
-    pub(crate) fn addr(&self) -> &str {
+    pub fn addr(&self) -> &str {
         &self.addr
     }
 
-    pub(crate) fn root_token(&self) -> &str {
+    pub fn root_token(&self) -> &str {
         &self.root_token
     }
 
     /// An API call with `token` (e.g. [`Self::root_token`]) to `/v1/<path>`:
     /// `call(token, Method::POST, "transit/keys/kek", None)`. Its status and body: JSON, or
     /// the text as a JSON string when it is not JSON (`""` for a 204).
-    pub(crate) async fn call(
+    pub async fn call(
         &self,
         token: &str,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = crate::helpers::http::client()
+        let mut request = http_client()
             .request(method, format!("{}/v1/{path}", self.addr))
             .header("X-Vault-Token", token);
         if let Some(body) = body {
@@ -206,7 +206,7 @@ impl OpenBaoDev {
     }
 
     /// Everything it printed so far, for failure messages.
-    pub(crate) fn output(&self) -> String {
+    pub fn output(&self) -> String {
         self.daemon.output()
     }
 }
@@ -234,7 +234,7 @@ def error_code(call):
 
 /// moto's server on 127.0.0.1: the AWS APIs in memory, KMS among them. Any credentials
 /// are accepted; keys are per region.
-pub(crate) struct MotoServer {
+pub struct MotoServer {
     daemon: Daemon,
     endpoint: String,
 }
@@ -242,7 +242,7 @@ pub(crate) struct MotoServer {
 impl MotoServer {
     /// Starts one and waits until it answers; `None` (after a loud skip notice) when it is
     /// not installed and `CI` is not `true`.
-    pub(crate) fn start() -> Option<Self> {
+    pub fn start() -> Option<Self> {
         let moto = prefix().join("venv/bin/moto_server");
         if !runs(&moto, &["--help"]) {
             return unavailable(&format!("moto is not installed ({})", moto.display()));
@@ -261,13 +261,13 @@ impl MotoServer {
     }
 
     /// `http://127.0.0.1:<port>`: the endpoint URL of every AWS service it serves.
-    pub(crate) fn endpoint(&self) -> &str {
+    pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
     /// The environment an AWS client needs to use it: the endpoint (`AWS_ENDPOINT_URL`),
     /// dummy static credentials and region us-east-1.
-    pub(crate) fn aws_env(&self) -> Vec<(&'static str, String)> {
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("AWS_ENDPOINT_URL", self.endpoint.clone()),
             ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
@@ -280,7 +280,7 @@ impl MotoServer {
     /// Runs `script` in the venv's Python after [`BOTOCORE_PRELUDE`] (botocore, the
     /// reference AWS client, as the independent judge), in an environment of
     /// [`Self::aws_env`] only, and returns the JSON document of its last line of output.
-    pub(crate) fn botocore(&self, script: &str) -> Value {
+    pub fn botocore(&self, script: &str) -> Value {
         let python = prefix().join("venv/bin/python");
         let out = Command::new(&python)
             .arg("-c")
@@ -315,7 +315,7 @@ const SOFTHSM_MODULES: [&str; 2] = [
 /// A SoftHSM2 token, initialised in a temporary directory of its own with random PINs.
 /// Everything that opens it (the module, `softhsm2-util`, `pkcs11-tool`, the vault) must
 /// run with `SOFTHSM2_CONF` = [`SoftHsm::conf_path`]: [`SoftHsm::command`] sets it.
-pub(crate) struct SoftHsm {
+pub struct SoftHsm {
     dir: TempDir,
     module: PathBuf,
     slot: u64,
@@ -323,11 +323,11 @@ pub(crate) struct SoftHsm {
 }
 
 impl SoftHsm {
-    pub(crate) const LABEL: &'static str = "vault-test";
+    pub const LABEL: &'static str = "vault-test";
 
     /// Initialises the token; `None` (after a loud skip notice) when SoftHSM2 is not
     /// installed and `CI` is not `true`.
-    pub(crate) fn init() -> Option<Self> {
+    pub fn init() -> Option<Self> {
         if !runs(Path::new("softhsm2-util"), &["--version"]) {
             return unavailable("SoftHSM2 is not installed (softhsm2-util)");
         }
@@ -346,7 +346,7 @@ impl SoftHsm {
             tokens.display()
         );
         std::fs::write(dir.path().join("softhsm2.conf"), conf).expect("softhsm2.conf");
-        let pin = || format!("{:08}", fastrand::u32(..100_000_000));
+        let pin = || format!("{:08}", uuid::Uuid::new_v4().as_u128() % 100_000_000);
         let mut hsm = Self {
             dir,
             module,
@@ -376,7 +376,7 @@ impl SoftHsm {
     }
 
     /// `program` with `SOFTHSM2_CONF` pointing at this token's configuration.
-    pub(crate) fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
         command.env("SOFTHSM2_CONF", self.conf_path());
         command
@@ -385,7 +385,7 @@ impl SoftHsm {
     /// OpenSC's `pkcs11-tool` on this token (`--module`, `--token-label`), or `None` (after
     /// a loud skip notice) when it is not installed and `CI` is not `true`. Add `--login
     /// --pin` for private objects.
-    pub(crate) fn pkcs11_tool(&self) -> Option<Command> {
+    pub fn pkcs11_tool(&self) -> Option<Command> {
         // It exits 1 after its usage: that it starts at all is what counts.
         if Command::new("pkcs11-tool").arg("--help").output().is_err() {
             return unavailable("pkcs11-tool is not installed (apt-get install opensc)");
@@ -399,26 +399,69 @@ impl SoftHsm {
     }
 
     /// The PKCS#11 module to load (`libsofthsm2.so`).
-    pub(crate) fn module_path(&self) -> &Path {
+    pub fn module_path(&self) -> &Path {
         &self.module
     }
 
     /// The `softhsm2.conf` to set as `SOFTHSM2_CONF`.
-    pub(crate) fn conf_path(&self) -> PathBuf {
+    pub fn conf_path(&self) -> PathBuf {
         self.dir.path().join("softhsm2.conf")
     }
 
-    pub(crate) fn label(&self) -> &str {
+    pub fn label(&self) -> &str {
         Self::LABEL
     }
 
     /// The slot the token was given on initialisation.
-    pub(crate) fn slot(&self) -> u64 {
+    pub fn slot(&self) -> u64 {
         self.slot
     }
 
     /// The user PIN.
-    pub(crate) fn pin(&self) -> &str {
+    pub fn pin(&self) -> &str {
         &self.pin
     }
+}
+
+impl std::fmt::Debug for OpenBaoDev {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenBaoDev")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MotoServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MotoServer")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for SoftHsm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftHsm")
+            .field("module", &self.module)
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A plain HTTP client for the servers here. Its TLS is configured with ring explicitly:
+/// with reqwest's `rustls-no-provider` on (as the workspace builds it), a default client
+/// would panic for want of a process-wide crypto provider.
+fn http_client() -> reqwest::Client {
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("TLS versions")
+    .with_root_certificates(rustls::RootCertStore::empty())
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("an HTTP client")
 }

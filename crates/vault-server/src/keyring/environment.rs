@@ -1,5 +1,5 @@
-//! The key-encryption keys: from `ENCRYPTION_KEY` (and `ENCRYPTION_KEYS_PREVIOUS`), or, for a
-//! development run on SQLite (`VAULT_DEV_MODE=true`, which `make run` sets), from a key file
+//! The static keys: `ENCRYPTION_KEY` (and `ENCRYPTION_KEYS_PREVIOUS`), or, for a
+//! development run on SQLite (`VAULT_DEV_MODE=true`, which `make run` sets), a key file
 //! generated beside the database.
 
 use std::fs;
@@ -9,34 +9,48 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use secrecy::ExposeSecret;
-use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
+use vault_cipher_ring::KeyEncryptionKey;
 use zeroize::Zeroizing;
 
 use crate::settings::Settings;
 
-/// Where the keys came from.
+/// Where the static keys came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// `ENCRYPTION_KEY`.
+    /// `ENCRYPTION_KEY` (or, with a key manager, `ENCRYPTION_KEYS_PREVIOUS` alone).
     Environment,
     /// A development key file.
     DevFile(PathBuf),
+    /// None: a key manager holds every key.
+    None,
+}
+
+/// The static keys, the current one (`ENCRYPTION_KEY`) first.
+#[derive(Debug)]
+pub struct StaticKeys {
+    /// Never empty when the static key manager is configured.
+    pub keys: Vec<KeyEncryptionKey>,
+    /// Where they came from.
+    pub source: KeySource,
 }
 
 /// How to make a key, for every refusal.
 const HOW_TO_GENERATE: &str = "Generate one with `vault-server keys generate` (or \
      `openssl rand -base64 32`), keep it in your secret manager, and pass it as ENCRYPTION_KEY";
 
-/// Builds the cipher from the configured keys. `sqlite_path` is the embedded database, the
-/// only place a development key may be generated beside.
+/// Reads the static keys. `sqlite_path` is the embedded database, the only place a
+/// development key may be generated beside; `required` (the static key manager) makes a
+/// missing `ENCRYPTION_KEY` an error (or, in dev mode, generates the key file).
 ///
 /// # Errors
 /// A malformed or non-random current key (the message says how to make a good one), no key
-/// outside dev mode, or a development key file that others could have planted or read.
+/// when one is required outside dev mode, or a development key file that others could have
+/// planted or read.
 pub fn load(
     settings: &Settings,
     sqlite_path: Option<&Path>,
-) -> anyhow::Result<(RingCipher, KeySource)> {
+    required: bool,
+) -> anyhow::Result<StaticKeys> {
     let previous = settings
         .previous_keys()
         .iter()
@@ -61,11 +75,26 @@ pub fn load(
             Ok(key)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let with = |current: KeyEncryptionKey, previous: Vec<KeyEncryptionKey>, source| StaticKeys {
+        keys: std::iter::once(current).chain(previous).collect(),
+        source,
+    };
     if let Some(key) = &settings.encryption_key {
         let current = KeyEncryptionKey::parse(key.expose_secret())
             .and_then(|key| key.check_random().map(|()| key))
             .context("ENCRYPTION_KEY is refused")?;
-        return Ok((RingCipher::new(current, previous), KeySource::Environment));
+        return Ok(with(current, previous, KeySource::Environment));
+    }
+    if !required {
+        let source = if previous.is_empty() {
+            KeySource::None
+        } else {
+            KeySource::Environment
+        };
+        return Ok(StaticKeys {
+            keys: previous,
+            source,
+        });
     }
     if !settings.dev_mode {
         bail!(
@@ -82,7 +111,7 @@ pub fn load(
     };
     let file = dev_key_file(sqlite_path);
     let current = load_or_create_dev_key(&file)?;
-    Ok((RingCipher::new(current, previous), KeySource::DevFile(file)))
+    Ok(with(current, previous, KeySource::DevFile(file)))
 }
 
 /// Where development mode keeps its key: beside the SQLite file.

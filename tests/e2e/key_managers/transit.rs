@@ -1,0 +1,216 @@
+//! The vault on OpenBao Transit (`bao server -dev` on 127.0.0.1).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::{Lifecycle, OnManager, readyz};
+use crate::helpers::key_managers::OpenBaoDev;
+
+const KEY: &str = "vault-kek";
+
+/// Enables Transit and makes the key; `None` when bao is not installed (and CI is not
+/// `true`).
+async fn transit() -> Option<OpenBaoDev> {
+    let bao = OpenBaoDev::start()?;
+    let root = bao.root_token().to_owned();
+    for (path, body) in [
+        ("sys/mounts/transit", json!({"type": "transit"})),
+        (&format!("transit/keys/{KEY}")[..], json!({})),
+    ] {
+        let (status, reply) = bao.call(&root, Method::POST, path, Some(body)).await;
+        assert!(status.is_success(), "{path}: {status} {reply}");
+    }
+    Some(bao)
+}
+
+/// A token of its own for the vault, with only what the vault needs on the key.
+async fn vault_token(bao: &OpenBaoDev) -> String {
+    let root = bao.root_token();
+    let policy = format!(
+        "path \"transit/encrypt/{KEY}\" {{ capabilities = [\"update\"] }}\n\
+         path \"transit/decrypt/{KEY}\" {{ capabilities = [\"update\"] }}\n\
+         path \"transit/keys/{KEY}\" {{ capabilities = [\"read\"] }}\n"
+    );
+    let (status, reply) = bao
+        .call(
+            root,
+            Method::PUT,
+            "sys/policies/acl/vault",
+            Some(json!({"policy": policy})),
+        )
+        .await;
+    assert!(status.is_success(), "policy: {status} {reply}");
+    let (status, reply) = bao
+        .call(
+            root,
+            Method::POST,
+            "auth/token/create",
+            Some(json!({"policies": ["vault"], "no_default_policy": true})),
+        )
+        .await;
+    assert!(status.is_success(), "token: {status} {reply}");
+    reply["auth"]["client_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+fn on(bao: &OpenBaoDev, token: &str) -> OnManager {
+    OnManager::new(&[
+        ("VAULT_KEY_MANAGER", "transit"),
+        ("VAULT_TRANSIT_ADDRESS", bao.addr()),
+        ("VAULT_TRANSIT_KEY", KEY),
+        ("VAULT_TRANSIT_TOKEN", token),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_runs_on_transit_through_restarts_and_rotations() {
+    let Some(bao) = transit().await else {
+        return;
+    };
+    let token = vault_token(&bao).await;
+    let lifecycle = Lifecycle::bootstrap(on(&bao, &token)).await;
+    let root = bao.root_token().to_owned();
+    let bao = &bao;
+    let lifecycle = lifecycle
+        .run(async || {
+            let (status, reply) = bao
+                .call(
+                    &root,
+                    Method::POST,
+                    &format!("transit/keys/{KEY}/rotate"),
+                    None,
+                )
+                .await;
+            assert!(status.is_success(), "rotate: {status} {reply}");
+        })
+        .await;
+    let status = lifecycle.status();
+    assert!(
+        status.contains(&format!("transit key {KEY} v2")),
+        "{status}"
+    );
+    assert!(!status.contains(&token), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transit_down_at_start_refuses_start_and_names_it() {
+    let Some(bao) = transit().await else {
+        return;
+    };
+    let token = vault_token(&bao).await;
+    let lifecycle = Lifecycle::bootstrap(on(&bao, &token)).await;
+    drop(bao);
+    let refused = lifecycle.on.refused(&["serve"]);
+    assert!(
+        refused.contains("unreachable") && refused.contains("transit"),
+        "{refused}"
+    );
+    assert!(
+        !refused.contains(&token),
+        "the token is not shown: {refused}"
+    );
+}
+
+/// The vault's token revoked, or its key deleted: start is refused with the reason, and
+/// the database is left exactly as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_or_a_deleted_key_refuses_start_and_changes_nothing() {
+    let Some(bao) = transit().await else {
+        return;
+    };
+    let root = bao.root_token().to_owned();
+    let token = vault_token(&bao).await;
+    let mut lifecycle = Lifecycle::bootstrap(on(&bao, &token)).await;
+    let server = lifecycle.on.start();
+    lifecycle.create(&server, 3).await;
+    server.stop();
+    let before = std::fs::read(lifecycle.on.database()).expect("database");
+
+    let (status, reply) = bao
+        .call(
+            &root,
+            Method::POST,
+            "auth/token/revoke",
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert!(status.is_success(), "revoke: {status} {reply}");
+    let refused = lifecycle.on.refused(&["serve"]);
+    assert!(
+        refused.contains("refused the vault's credentials"),
+        "{refused}"
+    );
+    assert!(!refused.contains(&token), "{refused}");
+    assert_eq!(
+        std::fs::read(lifecycle.on.database()).expect("database"),
+        before,
+        "a refused start wrote nothing"
+    );
+
+    // A working token again, then the key itself deleted.
+    let token = vault_token(&bao).await;
+    lifecycle.on = OnManager {
+        settings: on(&bao, &token).settings,
+        dir: lifecycle.on.dir,
+    };
+    let server = lifecycle.on.start();
+    lifecycle.use_all(&server).await;
+    server.stop();
+    let before = std::fs::read(lifecycle.on.database()).expect("database");
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("transit/keys/{KEY}/config"),
+            Some(json!({"deletion_allowed": true})),
+        ),
+        (Method::DELETE, format!("transit/keys/{KEY}"), None::<Value>),
+    ] {
+        let (status, reply) = bao.call(&root, method, &path, body).await;
+        assert!(status.is_success(), "{path}: {status} {reply}");
+    }
+    let refused = lifecycle.on.refused(&["serve"]);
+    assert!(
+        refused.contains("not usable") && refused.contains(KEY),
+        "{refused}"
+    );
+    assert_eq!(
+        std::fs::read(lifecycle.on.database()).expect("database"),
+        before,
+        "a refused start wrote nothing"
+    );
+}
+
+/// Transit going away while the vault runs changes nothing for uses: the keyring was
+/// unwrapped at start. `/readyz` says so, and stays 200.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transit_down_while_running_changes_nothing_for_uses() {
+    let Some(bao) = transit().await else {
+        return;
+    };
+    let token = vault_token(&bao).await;
+    let mut lifecycle = Lifecycle::bootstrap(on(&bao, &token)).await;
+    let server = lifecycle.on.start();
+    lifecycle.create(&server, 3).await;
+    let ready = readyz(&server).await;
+    assert_eq!(ready["keyManager"]["kind"], json!("transit"), "{ready}");
+    drop(bao);
+    // Past a few refresh intervals: the server has noticed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let ready = readyz(&server).await;
+        if ready["keyManager"]["reachable"] == json!(false) {
+            assert_eq!(ready["status"], json!("ok"), "{ready}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{ready}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    lifecycle.use_all(&server).await;
+    lifecycle.create(&server, 2).await;
+    lifecycle.use_all(&server).await;
+    let (_, log) = server.stop();
+    assert!(log.contains("the key manager does not answer"), "{log}");
+    assert!(!log.contains(&token), "the token is not logged");
+}
