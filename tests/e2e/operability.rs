@@ -211,7 +211,8 @@ async fn the_probes_answer_without_an_access_key() {
     assert!(!key_id.is_empty());
     assert_eq!(
         ready,
-        json!({"status": "ok", "database": "ok", "encryptionKey": "ok", "keyId": key_id})
+        json!({"status": "ok", "database": "ok", "encryptionKey": "ok", "keyId": key_id,
+               "keyManager": {"kind": "static", "reachable": true}})
     );
     vault.stop();
 }
@@ -296,7 +297,8 @@ async fn readiness_follows_a_postgresql_outage_while_liveness_stays_up() {
     .await;
     assert_eq!(
         down,
-        json!({"status": "unavailable", "database": "unavailable", "encryptionKey": "unknown", "keyId": null})
+        json!({"status": "unavailable", "database": "unavailable", "encryptionKey": "unknown", "keyId": null,
+               "keyManager": {"kind": "static", "reachable": true}})
     );
     // Liveness checks nothing else: an orchestrator must not restart a replica for this.
     let (status, _) = probe("/healthz").await;

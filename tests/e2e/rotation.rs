@@ -18,15 +18,7 @@ use vault_server::open_sqlite_vault;
 use crate::helpers::app::sqlite_settings;
 use crate::helpers::postgres::TestDatabase;
 use crate::helpers::upstream::start_upstream;
-use crate::helpers::{Api, Id, Server, command, new_key, run_ok};
-
-fn key_id(key: &str) -> String {
-    KeyEncryptionKey::parse(key)
-        .expect("a key")
-        .key_id()
-        .as_str()
-        .to_owned()
-}
+use crate::helpers::{Api, Id, Server, command, key_id, new_key, run_ok};
 
 /// A `vault-server` command on `dir`'s database with `key` current and `previous` kept.
 fn vault_command(dir: &std::path::Path, key: &str, previous: Option<&str>) -> Command {

@@ -319,9 +319,12 @@ impl Application {
         metrics: Arc<Metrics>,
         keys: Option<Arc<KeyHierarchy>>,
     ) -> std::io::Result<Self> {
-        let health = keys
-            .as_ref()
-            .map(|keys| Arc::new(KeyManagerHealth::new(keys.manager().kind())));
+        let health = keys.as_ref().map(|keys| {
+            let health = KeyManagerHealth::new(keys.manager().kind());
+            // It answered a moment ago: the keyring was just unwrapped (or needs nothing).
+            health.record(true);
+            Arc::new(health)
+        });
         let address = listener.local_addr()?;
         let vault = Data::new(vault);
         let failure_limiter = Arc::new(failure_limiter(settings)?);
@@ -456,7 +459,11 @@ async fn follow_keys<S: Store>(keys: &KeyHierarchy, health: &KeyManagerHealth, v
     match keys.manager().check().await {
         Ok(()) => health.record(true),
         Err(error) => {
-            tracing::warn!(%error, key_manager = keys.manager().describe(), "the key manager does not answer; serving with the keys held");
+            tracing::warn!(
+                %error,
+                key_manager = keys.manager().describe(),
+                "the key manager's check failed; serving with the keys held"
+            );
             health.record(false);
         }
     }

@@ -398,6 +398,34 @@ impl SoftHsm {
         Some(command)
     }
 
+    /// Generates an AES-256 key inside the token with `pkcs11-tool`, labelled `label` with
+    /// `CKA_ID` = `id` (hex).
+    ///
+    /// # Panics
+    /// When `pkcs11-tool` is missing or fails.
+    pub fn keygen(&self, label: &str, id: &str) {
+        let out = self
+            .pkcs11_tool()
+            .expect("pkcs11-tool")
+            .args(["--login", "--pin", &self.pin])
+            .args([
+                "--keygen",
+                "--key-type",
+                "AES:32",
+                "--label",
+                label,
+                "--id",
+                id,
+            ])
+            .output()
+            .expect("run pkcs11-tool");
+        assert!(
+            out.status.success(),
+            "pkcs11-tool --keygen: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The PKCS#11 module to load (`libsofthsm2.so`).
     pub fn module_path(&self) -> &Path {
         &self.module

@@ -114,6 +114,15 @@ pub(crate) fn canary(label: &str) -> String {
 }
 
 /// A fresh `ENCRYPTION_KEY`.
+/// The id of `key` (a key as `ENCRYPTION_KEY` takes it), as the vault records it.
+pub(crate) fn key_id(key: &str) -> String {
+    vault_cipher_ring::KeyEncryptionKey::parse(key)
+        .expect("a key")
+        .key_id()
+        .as_str()
+        .to_owned()
+}
+
 pub(crate) fn new_key() -> String {
     vault_cipher_ring::KeyEncryptionKey::generate()
         .expect("random")

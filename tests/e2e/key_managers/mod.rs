@@ -9,6 +9,9 @@
 //!
 //! [`Lifecycle`] is the sequence every key manager runs.
 
+mod awskms;
+mod migration;
+mod pkcs11;
 mod servers;
 mod transit;
 
@@ -77,15 +80,12 @@ impl OnManager {
         (stdout, stderr)
     }
 
-    /// `vault-server <args>`, which must fail: its stderr.
+    /// `vault-server <args>`, which must fail (within 30 s: see [`refused_within`]): its
+    /// stderr.
     pub(crate) fn refused(&self, args: &[&str]) -> String {
-        let out = self.command().args(args).output().expect("vault-server");
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            !out.status.success(),
-            "vault-server {args:?} succeeded:\n{stderr}"
-        );
-        stderr
+        let mut cmd = self.command();
+        cmd.args(args);
+        refused_within(cmd)
     }
 
     pub(crate) fn start(&self) -> Server {
@@ -99,13 +99,38 @@ impl OnManager {
     }
 
     /// The database's bytes (the SQLite file and its write-ahead log, absent = empty), to
-    /// show that a refused start wrote nothing.
+    /// show that a refused start wrote nothing ([`Self::assert_unchanged`]). Taken while the
+    /// key manager works: `keys status` runs first, because a server's graceful stop
+    /// sometimes leaves frames in the write-ahead log, and whichever process opens the
+    /// database next (a refused start too) checkpoints them into the file, changing its
+    /// bytes but not what it holds.
     pub(crate) fn snapshot(&self) -> (Vec<u8>, Vec<u8>) {
+        self.run(&["keys", "status"]);
+        self.bytes()
+    }
+
+    fn bytes(&self) -> (Vec<u8>, Vec<u8>) {
         let wal = self.dir.path().join("vault.db-wal");
         (
             std::fs::read(self.database()).expect("database"),
             std::fs::read(wal).unwrap_or_default(),
         )
+    }
+
+    /// The database is byte for byte the [`Self::snapshot`] `before`; `what` names the step.
+    pub(crate) fn assert_unchanged(&self, before: &(Vec<u8>, Vec<u8>), what: &str) {
+        let now = self.bytes();
+        assert!(
+            now == *before,
+            "{what} wrote to the database: file {} -> {} bytes ({}), write-ahead log {} -> {} \
+             bytes ({})",
+            before.0.len(),
+            now.0.len(),
+            if now.0 == before.0 { "same" } else { "changed" },
+            before.1.len(),
+            now.1.len(),
+            if now.1 == before.1 { "same" } else { "changed" },
+        );
     }
 }
 
@@ -256,6 +281,43 @@ impl Lifecycle {
         server.stop();
         self
     }
+}
+
+/// `cmd` (a `vault-server` command), which must exit unsuccessfully within 30 s: its
+/// stderr. A `serve` that starts instead of being refused is killed and fails the test,
+/// rather than hanging it.
+pub(crate) fn refused_within(mut cmd: Command) -> String {
+    use std::io::Read as _;
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn vault-server");
+    let mut pipe = child.stderr.take().expect("stderr");
+    // Read as it comes, so a chatty process never blocks on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut stderr = String::new();
+        let _ = pipe.read_to_string(&mut stderr);
+        stderr
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "vault-server was not refused within 30 s:\n{}",
+                reader.join().expect("stderr")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stderr = reader.join().expect("stderr");
+    assert!(!status.success(), "vault-server succeeded:\n{stderr}");
+    stderr
 }
 
 /// `GET /readyz`, which must answer 200: its body.

@@ -20,7 +20,7 @@ use vault_cipher_ring::{KeyEncryptionKey, KeyringHandle, RingCipher, key_id_of};
 use vault_core::keyring::{Keyring, StoredKeyring};
 use vault_core::logs::{AuditAction, AuditEvent, AuditOutcome, LogRecord};
 use vault_core::store::{LogStore, MetaStore};
-use vault_core::{Aad, Cipher, KeyId, KeyManager, WrappedKeyring};
+use vault_core::{Aad, Cipher, KeyId, KeyManager, KeyManagerError, WrappedKeyring};
 
 use super::environment::{KeySource, StaticKeys};
 use super::managers;
@@ -74,6 +74,27 @@ pub async fn open<S: MetaStore + LogStore>(
 ) -> anyhow::Result<(RingCipher, KeyHierarchy)> {
     let kind = settings.key_manager.as_str();
     let manager = managers::build(kind, settings, &statics)?;
+    let refresh_interval = Duration::from_millis(settings.keyring_refresh_interval_ms.max(1));
+    open_with(
+        store,
+        manager,
+        refresh_interval,
+        statics,
+        |other, statics| managers::build(other, settings, statics),
+    )
+    .await
+}
+
+/// [`open`] with the key manager given, and `build` for the one that wrapped the stored
+/// keyring when it is of another kind.
+async fn open_with<S: MetaStore + LogStore>(
+    store: &S,
+    manager: Arc<dyn KeyManager>,
+    refresh_interval: Duration,
+    statics: StaticKeys,
+    build: impl FnOnce(&str, &StaticKeys) -> anyhow::Result<Arc<dyn KeyManager>>,
+) -> anyhow::Result<(RingCipher, KeyHierarchy)> {
+    let kind = manager.kind();
     let stored = store
         .get_keyring()
         .await
@@ -82,18 +103,19 @@ pub async fn open<S: MetaStore + LogStore>(
         Some(stored) => {
             let wrapped_by = (stored.wrapped.manager != kind)
                 .then(|| {
-                    managers::build(&stored.wrapped.manager, settings, &statics).with_context(
-                        || {
-                            format!(
-                                "the stored keyring is wrapped by the {} key manager ({}), not \
-                                 by {kind}: give that manager's settings too, to unwrap it \
-                                 while migrating (`vault-server keys migrate`)",
-                                stored.wrapped.manager, stored.wrapped.key
-                            )
-                        },
-                    )
+                    build(&stored.wrapped.manager, &statics).with_context(|| {
+                        format!(
+                            "the stored keyring is wrapped by the {} key manager ({}), not by \
+                             {kind}: give that manager's settings too, to unwrap it while \
+                             migrating (`vault-server keys migrate`)",
+                            stored.wrapped.manager, stored.wrapped.key
+                        )
+                    })
                 })
                 .transpose()?;
+            // The configured key, even when an earlier one wrapped the keyring: a setting
+            // naming no usable key must stop the start, not wait for the next rewrap.
+            checked(&*manager).await?;
             let unwrapping = wrapped_by.as_ref().unwrap_or(&manager);
             let keyring = unwrap(&**unwrapping, &stored.wrapped).await?;
             let cipher = RingCipher::with_keyring(&keyring, &statics.keys);
@@ -128,7 +150,7 @@ pub async fn open<S: MetaStore + LogStore>(
         wrapped_by,
         handle: cipher.keyring_handle(),
         state: Mutex::new(state),
-        refresh_interval: Duration::from_millis(settings.keyring_refresh_interval_ms.max(1)),
+        refresh_interval,
         source: statics.source,
     };
     Ok((cipher, hierarchy))
@@ -147,7 +169,7 @@ async fn create<S: MetaStore + LogStore>(
     let wrapped = manager
         .wrap(&keyring.encode(), CONTEXT)
         .await
-        .with_context(|| format!("cannot wrap a new keyring with {}", manager.describe()))?;
+        .map_err(|error| failed(manager, error, "cannot wrap a new keyring"))?;
     let handover = match statics.keys.first() {
         Some(current) => Some(
             RingCipher::new(KeyEncryptionKey::from_bytes(current.to_bytes()), Vec::new())
@@ -203,14 +225,30 @@ async fn create<S: MetaStore + LogStore>(
 
 /// One call to the key manager.
 async fn unwrap(manager: &dyn KeyManager, wrapped: &WrappedKeyring) -> anyhow::Result<Keyring> {
-    let plaintext = manager.unwrap(wrapped, CONTEXT).await.with_context(|| {
-        format!(
-            "cannot unwrap the keyring ({}) with {}",
-            wrapped.key,
-            manager.describe()
+    let plaintext = manager.unwrap(wrapped, CONTEXT).await.map_err(|error| {
+        failed(
+            manager,
+            error,
+            &format!("cannot unwrap the keyring ({})", wrapped.key),
         )
     })?;
     Keyring::decode(&plaintext).context("the unwrapped keyring is malformed")
+}
+
+/// The configured key is there and usable (which the unwrap of a keyring wrapped under an
+/// earlier key would not show).
+async fn checked(manager: &dyn KeyManager) -> anyhow::Result<()> {
+    manager
+        .check()
+        .await
+        .map_err(|error| failed(manager, error, "the configured key is not usable"))
+}
+
+/// A key manager's refusal, with what was being done, which manager, and which settings
+/// to look at (never their values).
+fn failed(manager: &dyn KeyManager, error: KeyManagerError, doing: &str) -> anyhow::Error {
+    let hint = managers::hint(manager.kind(), &error);
+    anyhow::Error::new(error).context(format!("{doing} with {}; {hint}", manager.describe()))
 }
 
 /// An installation-wide audit event of the keyring (no organization).
@@ -432,7 +470,7 @@ impl KeyHierarchy {
         self.manager
             .wrap(&keyring.encode(), CONTEXT)
             .await
-            .with_context(|| format!("cannot wrap the keyring with {}", self.manager.describe()))
+            .map_err(|error| failed(&*self.manager, error, "cannot wrap the keyring"))
     }
 
     async fn save<S: MetaStore>(
@@ -531,3 +569,6 @@ impl KeyHierarchy {
         audit(store, AuditAction::KeyringMigrate, Some(subject)).await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 use secrecy::{ExposeSecret, SecretString};
 use vault_cipher_ring::StaticKeyManager;
-use vault_core::KeyManager;
+use vault_core::{KeyManager, KeyManagerError};
 use vault_keymanager_awskms::{AwsKmsKeyManager, KmsConfig};
 use vault_keymanager_pkcs11::{Pkcs11Config, Pkcs11KeyManager, SlotSelector};
 use vault_keymanager_transit::{TransitAuth, TransitConfig, TransitKeyManager};
@@ -153,5 +153,36 @@ fn secret(
             Ok(Some(SecretString::from(trimmed.to_owned())))
         }
         (None, None) => Ok(None),
+    }
+}
+
+/// Which settings to look at for `error` of the key manager of `kind`: the message names
+/// them, never their values.
+#[must_use]
+pub fn hint(kind: &str, error: &KeyManagerError) -> &'static str {
+    match (kind, error) {
+        ("static", _) => "check ENCRYPTION_KEY and ENCRYPTION_KEYS_PREVIOUS",
+        ("transit", KeyManagerError::Unreachable(_)) => {
+            "check VAULT_TRANSIT_ADDRESS, VAULT_TRANSIT_CA_FILE and that the server is up and unsealed"
+        }
+        ("transit", KeyManagerError::Denied(_)) => {
+            "check VAULT_TRANSIT_TOKEN (or VAULT_TRANSIT_TOKEN_FILE, or the AppRole settings) and its policy"
+        }
+        ("transit", _) => "check VAULT_TRANSIT_KEY and VAULT_TRANSIT_MOUNT",
+        ("awskms", KeyManagerError::Unreachable(_)) => {
+            "check VAULT_AWSKMS_REGION and VAULT_AWSKMS_ENDPOINT"
+        }
+        ("awskms", KeyManagerError::Denied(_)) => {
+            "check the AWS credentials (environment, web identity or profile) and their IAM policy"
+        }
+        ("awskms", _) => "check VAULT_AWSKMS_KEY_ID (an enabled symmetric key)",
+        ("pkcs11", KeyManagerError::Unreachable(_)) => {
+            "check VAULT_PKCS11_MODULE, and VAULT_PKCS11_SLOT or VAULT_PKCS11_TOKEN_LABEL"
+        }
+        ("pkcs11", KeyManagerError::Denied(_)) => {
+            "check VAULT_PKCS11_PIN (or VAULT_PKCS11_PIN_FILE)"
+        }
+        ("pkcs11", _) => "check VAULT_PKCS11_KEY_LABEL (an AES key allowed to encrypt and decrypt)",
+        _ => "check the key manager's settings",
     }
 }
