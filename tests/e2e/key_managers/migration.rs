@@ -11,37 +11,20 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{Lifecycle, OnManager, REFRESH_MS, awskms, refused_within};
+use super::{Lifecycle, OnManager, REFRESH_MS, awskms, refused_within, transit};
 use crate::helpers::key_managers::{MotoServer, OpenBaoDev};
 use crate::helpers::postgres::{TestDatabase, psql};
 use crate::helpers::server::replica;
 use crate::helpers::upstream::{Upstream, start_upstream};
 use crate::helpers::{Api, Id, Server, key_id, new_key, run_ok, stdout_of};
 
-const TRANSIT_KEY: &str = "vault-kek";
-
-/// OpenBao with Transit enabled and the key made; `None` when bao is not installed (and
-/// CI is not `true`).
-async fn openbao() -> Option<OpenBaoDev> {
-    let bao = OpenBaoDev::start()?;
-    let root = bao.root_token().to_owned();
-    for (path, body) in [
-        ("sys/mounts/transit", json!({"type": "transit"})),
-        (&format!("transit/keys/{TRANSIT_KEY}")[..], json!({})),
-    ] {
-        let (status, reply) = bao.call(&root, Method::POST, path, Some(body)).await;
-        assert!(status.is_success(), "{path}: {status} {reply}");
-    }
-    Some(bao)
-}
-
 /// The transit key manager's settings (the root token: what the vault may do with a
 /// token of its own is transit.rs's concern).
-fn transit(bao: &OpenBaoDev) -> Vec<(&'static str, &str)> {
+fn transit_settings(bao: &OpenBaoDev) -> Vec<(&'static str, &str)> {
     vec![
         ("VAULT_KEY_MANAGER", "transit"),
         ("VAULT_TRANSIT_ADDRESS", bao.addr()),
-        ("VAULT_TRANSIT_KEY", TRANSIT_KEY),
+        ("VAULT_TRANSIT_KEY", transit::KEY),
         ("VAULT_TRANSIT_TOKEN", bao.root_token()),
         ("VAULT_KEYRING_REFRESH_INTERVAL_MS", REFRESH_MS),
     ]
@@ -192,13 +175,13 @@ async fn static_to_transit_under_load_on_two_replicas() {
     let Some(db) = TestDatabase::create() else {
         return;
     };
-    let Some(bao) = openbao().await else {
+    let Some(bao) = transit::transit().await else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let k = new_key();
     let on_static = [("VAULT_KEYRING_REFRESH_INTERVAL_MS", REFRESH_MS)];
-    let on_transit = transit(&bao);
+    let on_transit = transit_settings(&bao);
     let vault = |settings: &[(&str, &str)], args: &[&str]| {
         let mut cmd = replica(dir.path(), &db.url, &k, settings);
         cmd.args(args);
@@ -386,14 +369,14 @@ async fn static_to_transit_under_load_on_two_replicas() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transit_to_awskms_then_openbao_gone() {
-    let Some(bao) = openbao().await else {
+    let Some(bao) = transit::transit().await else {
         return;
     };
     let Some(moto) = MotoServer::start() else {
         return;
     };
     let (kms_key, arn) = awskms::create_key(&moto);
-    let mut lifecycle = Lifecycle::bootstrap(OnManager::new(&transit(&bao))).await;
+    let mut lifecycle = Lifecycle::bootstrap(OnManager::new(&transit_settings(&bao))).await;
     let server = lifecycle.on.start();
     lifecycle.create(&server, 5).await;
 
@@ -439,7 +422,7 @@ async fn transit_to_awskms_then_openbao_gone() {
 /// completes, and everything opens, then without the static key at all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_killed_part_way_completes_when_run_again() {
-    let Some(bao) = openbao().await else {
+    let Some(bao) = transit::transit().await else {
         return;
     };
     let k = new_key();
@@ -449,7 +432,7 @@ async fn a_migration_killed_part_way_completes_when_run_again() {
     lifecycle.create(&server, 120).await;
     server.stop();
 
-    for (name, value) in transit(&bao) {
+    for (name, value) in transit_settings(&bao) {
         lifecycle.on.set(name, value);
     }
     // The first start on Transit creates the keyring: every row is under an old key now.

@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 use super::{Lifecycle, OnManager, readyz};
 use crate::helpers::key_managers::OpenBaoDev;
 
-const KEY: &str = "vault-kek";
+pub(super) const KEY: &str = "vault-kek";
 
 /// Enables Transit and makes the key; `None` when bao is not installed (and CI is not
 /// `true`).
-async fn transit() -> Option<OpenBaoDev> {
+pub(super) async fn transit() -> Option<OpenBaoDev> {
     let bao = OpenBaoDev::start()?;
     let root = bao.root_token().to_owned();
     for (path, body) in [
