@@ -11,6 +11,7 @@ use std::time::Duration;
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
 
@@ -51,6 +52,11 @@ struct OperationLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -102,6 +108,7 @@ pub struct Metrics {
     cipher_operations: Family<OperationLabels, Counter>,
     token_fetches: Family<OutcomeLabels, Counter>,
     proxy_requests: Family<ProxyLabels, Counter>,
+    key_manager_reachable: Family<KindLabels, Gauge>,
 }
 
 impl fmt::Debug for Metrics {
@@ -129,6 +136,7 @@ impl Metrics {
         let cipher_operations = Family::<OperationLabels, Counter>::default();
         let token_fetches = Family::<OutcomeLabels, Counter>::default();
         let proxy_requests = Family::<ProxyLabels, Counter>::default();
+        let key_manager_reachable = Family::<KindLabels, Gauge>::default();
 
         // Counters are registered without `_total` and histograms without the unit: the
         // encoder appends both.
@@ -166,6 +174,13 @@ impl Metrics {
             proxy_requests.clone(),
         );
 
+        registry.register(
+            "key_manager_reachable",
+            "Whether the key manager (by kind) answered and its key was usable at the \
+             server's last check (1 or 0). A restart fails while it is 0",
+            key_manager_reachable.clone(),
+        );
+
         Self {
             registry,
             http_requests,
@@ -174,6 +189,7 @@ impl Metrics {
             cipher_operations,
             token_fetches,
             proxy_requests,
+            key_manager_reachable,
         }
     }
 
@@ -229,6 +245,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Records the last check of the key manager of `kind` (`static`, `transit`, ...).
+    pub fn set_key_manager_reachable(&self, kind: &'static str, reachable: bool) {
+        self.key_manager_reachable
+            .get_or_create(&KindLabels { kind })
+            .set(i64::from(reachable));
+    }
+
     /// Every family in the OpenMetrics text format (ending in `# EOF`), to be served with
     /// [`CONTENT_TYPE`].
     #[must_use]
@@ -274,6 +297,7 @@ mod tests {
         metrics.count_cipher("seal", "ok");
         metrics.count_token_fetch("ok");
         metrics.count_proxy(UpstreamStatus::Status(200));
+        metrics.set_key_manager_reachable("transit", false);
         let text = metrics.encode();
         for family in [
             "# TYPE vault_http_requests counter",
@@ -284,6 +308,8 @@ mod tests {
             "# TYPE vault_cipher_operations counter",
             "# TYPE vault_oauth2_token_fetches counter",
             "# TYPE vault_proxy_requests counter",
+            "# TYPE vault_key_manager_reachable gauge",
+            "vault_key_manager_reachable{kind=\"transit\"} 0",
         ] {
             assert!(text.contains(family), "{family} missing from:\n{text}");
         }

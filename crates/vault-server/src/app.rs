@@ -329,6 +329,7 @@ impl Application {
         let vault = Data::new(vault);
         let failure_limiter = Arc::new(failure_limiter(settings)?);
         let flushed = vault.clone();
+        let api_metrics = metrics.clone();
         let api = ApiConfig {
             metrics,
             max_body_bytes: settings.max_body_bytes,
@@ -378,9 +379,12 @@ impl Application {
         }
         if let (Some(keys), Some(health)) = (keys, health) {
             let vault = flushed.clone();
+            let metrics = api_metrics.clone();
+            metrics.set_key_manager_reachable(keys.manager().kind(), true);
             jobs.add_per_replica(keys.refresh_interval(), move || {
-                let (keys, health, vault) = (keys.clone(), health.clone(), vault.clone());
-                async move { follow_keys(&keys, &health, &vault).await }
+                let (keys, health, vault, metrics) =
+                    (keys.clone(), health.clone(), vault.clone(), metrics.clone());
+                async move { follow_keys(&keys, &health, &metrics, &vault).await }
             });
         }
         let flush_audit: FlushAudit = Arc::new(move |everything| {
@@ -449,22 +453,29 @@ impl Application {
 /// One tick of following the key hierarchy: load a keyring another process changed, and
 /// check the key manager for `/readyz`. Failures are logged, never fatal: the keys held
 /// keep serving.
-async fn follow_keys<S: Store>(keys: &KeyHierarchy, health: &KeyManagerHealth, vault: &Vault<S>) {
+async fn follow_keys<S: Store>(
+    keys: &KeyHierarchy,
+    health: &KeyManagerHealth,
+    metrics: &Metrics,
+    vault: &Vault<S>,
+) {
     if let Err(error) = keys.refresh(vault.store(), vault.cipher()).await {
         tracing::error!(
             error = format!("{error:#}"),
             "cannot load the changed keyring; serving with the keys held"
         );
     }
-    match keys.manager().check().await {
-        Ok(()) => health.record(true),
+    let checked = keys.manager().check().await;
+    health.record(checked.is_ok());
+    metrics.set_key_manager_reachable(keys.manager().kind(), checked.is_ok());
+    match checked {
+        Ok(()) => {}
         Err(error) => {
             tracing::warn!(
                 %error,
                 key_manager = keys.manager().describe(),
                 "the key manager's check failed; serving with the keys held"
             );
-            health.record(false);
         }
     }
 }

@@ -187,6 +187,16 @@ async fn transit_down_while_running_changes_nothing_for_uses() {
     lifecycle.create(&server, 3).await;
     let ready = readyz(&server).await;
     assert_eq!(ready["keyManager"]["kind"], json!("transit"), "{ready}");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("\nvault_key_manager_reachable{kind=\"transit\"} 1\n"),
+        "{metrics}"
+    );
     drop(bao);
     // Past a few refresh intervals: the server has noticed.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -199,6 +209,16 @@ async fn transit_down_while_running_changes_nothing_for_uses() {
         assert!(std::time::Instant::now() < deadline, "{ready}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("\nvault_key_manager_reachable{kind=\"transit\"} 0\n"),
+        "{metrics}"
+    );
     lifecycle.use_all(&server).await;
     lifecycle.create(&server, 2).await;
     lifecycle.use_all(&server).await;
