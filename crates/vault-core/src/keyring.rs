@@ -19,8 +19,9 @@ pub const MAX_KEYS: usize = 255;
 /// What the encoding starts with; a later format gets another tag.
 const TAG: &[u8; 4] = b"vkr1";
 
-/// The key-encryption keys and which of them seals. Wiped from memory when dropped;
-/// `Debug` shows only how many keys there are.
+/// The key-encryption keys and which of them seals. Wiped from memory when dropped (each
+/// copy, clones included); `Debug` shows only how many keys there are.
+#[derive(Clone)]
 pub struct Keyring {
     /// Oldest first; the newest is the one last added by a rotation.
     keys: Vec<Zeroizing<[u8; KEY_LEN]>>,

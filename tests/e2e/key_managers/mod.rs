@@ -5,6 +5,7 @@
 //! - `transit`, `awskms`, `pkcs11`: the vault on each: create, restart, use, the key
 //!   manager's own key rotated, `keys rewrap`, `keys rotate`, restart again; and the
 //!   failures (down at start, a revoked or disabled key, down while running);
+//! - `static_key`: `keys rotate` on `ENCRYPTION_KEY` alone, which then wraps a stored keyring;
 //! - `migration`: `static` → `transit` under load, and `transit` → `awskms`.
 //!
 //! [`Lifecycle`] is the sequence every key manager runs.
@@ -13,6 +14,7 @@ mod awskms;
 mod migration;
 mod pkcs11;
 mod servers;
+mod static_key;
 mod transit;
 
 use std::process::Command;

@@ -226,3 +226,89 @@ async fn transit_down_while_running_changes_nothing_for_uses() {
     assert!(log.contains("the key manager's check failed"), "{log}");
     assert!(!log.contains(&token), "the token is not logged");
 }
+
+/// The server's other ways to authenticate to Transit, each through a start, a create and a
+/// use: AppRole with its secret id read from a file, and a token read from a file. Neither
+/// secret reaches the server's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vault_authenticates_with_approle_or_a_token_file() {
+    let Some(bao) = transit().await else {
+        return;
+    };
+    let root = bao.root_token().to_owned();
+    let token = vault_token(&bao).await; // also writes the `vault` policy
+    let call = async |method: Method, path: &str, body: Option<Value>| {
+        let (status, reply) = bao.call(&root, method, path, body).await;
+        assert!(status.is_success(), "{path}: {status} {reply}");
+        reply
+    };
+    call(
+        Method::POST,
+        "sys/auth/approle",
+        Some(json!({"type": "approle"})),
+    )
+    .await;
+    call(
+        Method::POST,
+        "auth/approle/role/vault",
+        Some(json!({"token_policies": ["vault"]})),
+    )
+    .await;
+    let role_id =
+        call(Method::GET, "auth/approle/role/vault/role-id", None).await["data"]["role_id"]
+            .as_str()
+            .expect("role id")
+            .to_owned();
+    let secret_id =
+        call(Method::POST, "auth/approle/role/vault/secret-id", None).await["data"]["secret_id"]
+            .as_str()
+            .expect("secret id")
+            .to_owned();
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let secret_file = secrets.path().join("secret-id");
+    let token_file = secrets.path().join("token");
+    std::fs::write(&secret_file, format!("{secret_id}\n")).expect("secret id file");
+    std::fs::write(&token_file, format!("{token}\n")).expect("token file");
+
+    for (auth, secret) in [
+        (
+            vec![
+                ("VAULT_TRANSIT_APPROLE_ROLE_ID", role_id.as_str()),
+                (
+                    "VAULT_TRANSIT_APPROLE_SECRET_ID_FILE",
+                    secret_file.to_str().expect("path"),
+                ),
+            ],
+            &secret_id,
+        ),
+        (
+            vec![(
+                "VAULT_TRANSIT_TOKEN_FILE",
+                token_file.to_str().expect("path"),
+            )],
+            &token,
+        ),
+    ] {
+        let mut settings = vec![
+            ("VAULT_KEY_MANAGER", "transit"),
+            ("VAULT_TRANSIT_ADDRESS", bao.addr()),
+            ("VAULT_TRANSIT_KEY", KEY),
+        ];
+        settings.extend(auth);
+        let mut lifecycle = Lifecycle::bootstrap(OnManager::new(&settings)).await;
+        let server = lifecycle.on.start();
+        lifecycle.create(&server, 2).await;
+        lifecycle.use_all(&server).await;
+        server.stop();
+        let server = lifecycle.on.start();
+        lifecycle.use_all(&server).await;
+        let (out, log) = server.stop();
+        let status = lifecycle.status();
+        for text in [&out, &log, &status] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret was shown: {text}"
+            );
+        }
+    }
+}

@@ -447,15 +447,9 @@ impl KeyHierarchy {
         let Some(stored) = self.current_stored(store).await? else {
             return Ok(false);
         };
-        let Some(keyring) = self
-            .lock()
-            .keyring
-            .as_ref()
-            .map(|k| Keyring::decode(&k.encode()))
-        else {
+        let Some(keyring) = self.lock().keyring.clone() else {
             return Ok(false);
         };
-        let keyring = keyring?;
         let probe = self.wrap(&keyring).await?;
         if probe.manager == stored.wrapped.manager && probe.key == stored.wrapped.key {
             return Ok(false);
