@@ -85,9 +85,26 @@ pub(crate) fn with_key<T>(
     operation: impl FnOnce(&Opened) -> Result<T, KeyManagerError>,
 ) -> Result<T, KeyManagerError> {
     let _one_at_a_time = LOGIN_STATE.lock().unwrap_or_else(PoisonError::into_inner);
-    let opened = open(pkcs11, config)?;
+    // A token can be missing for an instant: SoftHSM2 skips a token whose files another
+    // process holds while it rescans its slots, and a network HSM can drop a slot
+    // briefly. Only that is tried again, a few times: never a refused PIN, which a retry
+    // could turn into a locked token.
+    let mut attempt = 1;
+    let opened = loop {
+        match open(pkcs11, config) {
+            Err(KeyManagerError::Unreachable(_)) if attempt < OPEN_ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(RETRY_AFTER);
+            }
+            opened => break opened?,
+        }
+    };
     operation(&opened)
 }
+
+/// How often a token that is not there is looked for, and how long apart.
+const OPEN_ATTEMPTS: u32 = 3;
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
 
 fn open(pkcs11: &Pkcs11, config: &Pkcs11Config) -> Result<Opened, KeyManagerError> {
     let slot = find_slot(pkcs11, &config.slot)?;

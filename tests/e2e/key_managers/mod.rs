@@ -203,6 +203,25 @@ impl Lifecycle {
         }
     }
 
+    /// `keys rotate` beside the running `server`, two credentials created through it, then
+    /// `keys rewrap`, which must leave every row under the new key.
+    pub(crate) async fn rotate_and_rewrap(&mut self, server: &Server) {
+        let (rotated, _) = self.on.run(&["keys", "rotate"]);
+        let new_key = rotated
+            .split_whitespace()
+            .nth(1)
+            .expect("the new key's id")
+            .to_owned();
+        // The running server loads the new keyring and seals under the new key.
+        self.create(server, 2).await;
+        let (rewrapped, _) = self.on.run(&["keys", "rewrap"]);
+        assert!(
+            rewrapped.contains(&format!("to key {new_key}"))
+                && rewrapped.contains("0 rows remain under older keys"),
+            "{rewrapped}"
+        );
+    }
+
     /// `keys status`, as printed.
     pub(crate) fn status(&self) -> String {
         self.on.run(&["keys", "status"]).0
@@ -249,20 +268,7 @@ impl Lifecycle {
         assert!(status.contains("keyring generation 2 (1 keys)"), "{status}");
         self.use_all(&server).await;
 
-        let (rotated, _) = self.on.run(&["keys", "rotate"]);
-        let new_key = rotated
-            .split_whitespace()
-            .nth(1)
-            .expect("the new key's id")
-            .to_owned();
-        // The running server loads the new keyring and seals under the new key.
-        self.create(&server, 2).await;
-        let (rewrapped, _) = self.on.run(&["keys", "rewrap"]);
-        assert!(
-            rewrapped.contains(&format!("to key {new_key}"))
-                && rewrapped.contains("0 rows remain under older keys"),
-            "{rewrapped}"
-        );
+        self.rotate_and_rewrap(&server).await;
         let status = self.status();
         assert!(
             status.contains("keyring generation 3 (2 keys)")
