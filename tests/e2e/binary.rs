@@ -109,7 +109,8 @@ async fn debug_logs_never_contain_a_secret() {
     let with_key = || {
         let mut cmd = command(dir.path());
         cmd.env("ENCRYPTION_KEY", key.trim())
-            .env("RUST_LOG", "debug");
+            .env("RUST_LOG", "debug")
+            .env("VAULT_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1");
         cmd
     };
     let output = with_key()
@@ -169,7 +170,33 @@ async fn debug_logs_never_contain_a_secret() {
     )
     .await;
     let _ = api.get("/credentials", &format!("{raw}x")).await;
+    // The audit chain's own outputs: the events with their links, the signed checkpoints
+    // (once the server has made one), and what `audit verify` prints.
+    let mut chain_outputs = vec![api.get("/audit-events?limit=100", &token).await.body];
+    let checkpoints = crate::helpers::eventually(
+        std::time::Duration::from_secs(30),
+        "a checkpoint",
+        async || {
+            let page = api.get("/audit-events/checkpoints", &token).await.body;
+            page.contains("\"sequence\"").then_some(page)
+        },
+    )
+    .await;
+    chain_outputs.push(checkpoints);
     let (stdout, stderr) = server.stop();
+    let verified = with_key()
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
+    assert!(verified.status.success(), "{verified:?}");
+    chain_outputs.push(String::from_utf8_lossy(&verified.stdout).into_owned());
+    chain_outputs.push(String::from_utf8_lossy(&verified.stderr).into_owned());
+    for c in &canaries {
+        assert!(
+            chain_outputs.iter().all(|out| !out.contains(c.as_str())),
+            "secret {c} in the audit chain's outputs"
+        );
+    }
     assert!(
         stderr.contains("DEBUG") || stderr.contains("debug"),
         "debug logging was on"

@@ -4,6 +4,8 @@
 //! `cargo nextest run -p vault-server -E 'binary(e2e) & test(/^chaos::/)'`, or with
 //! `cargo test -p vault-server --test e2e -- chaos::`.
 //!
+//! - `audit_chain`: the tamper-evident audit log through the binary (checkpoints, `audit
+//!   verify`, tampering, retention);
 //! - `api`: the REST API in the test process ([`helpers::TestApp`]): every credential type,
 //!   every error class, access keys, versions, organization isolation;
 //! - `binary`: the real `vault-server` as a newcomer and an operator run it;
@@ -26,6 +28,7 @@ mod helpers;
 
 mod api;
 mod attacks;
+mod audit_chain;
 mod binary;
 mod chaos;
 mod chaos_proxy;

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::postgres::TempCluster;
 use crate::helpers::upstream::start_upstream;
-use crate::helpers::{Api, Id, Reply, Server, TestServer, canary, command, new_key};
+use crate::helpers::{Api, Id, Reply, Server, TestServer, canary, command, eventually, new_key};
 
 /// The real binary on a fresh SQLite database with two workers, an organization
 /// bootstrapped, and `settings` on top of the defaults.
@@ -31,22 +31,6 @@ fn start(settings: &[(&str, &str)]) -> TestServer {
         .chain(settings.iter().copied())
         .collect();
     TestServer::start(&all)
-}
-
-/// Polls `check` every 100 ms until it holds; fails with `what` after `within`.
-async fn eventually<F: AsyncFnMut() -> Option<T>, T>(
-    within: Duration,
-    what: &str,
-    mut check: F,
-) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(done) = check().await {
-            return done;
-        }
-        assert!(Instant::now() < deadline, "{what} within {within:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 // ---------------------------------------------------------------------------------------

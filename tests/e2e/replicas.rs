@@ -174,6 +174,20 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
         );
     }
 
+    // Every write through both replicas, the 100 racing PATCHes (and their refusals)
+    // included, is in the organization's one audit chain, numbered by the database with no
+    // gap and no repeat, and the chain verifies.
+    let mut verify = replica(dir.path(), &db.url, &key);
+    verify.args(["audit", "verify"]);
+    let verified = run_ok(verify);
+    assert!(
+        verified.contains(&format!(
+            "ok      organization {}: events 1 to",
+            who.organization_id
+        )),
+        "{verified}"
+    );
+
     // A key revoked through A: refused by A at once, and by B within its cache time.
     let issued = on_a
         .create_access_key(

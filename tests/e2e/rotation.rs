@@ -258,6 +258,7 @@ async fn a_dropped_key_fails_only_what_it_sealed_and_names_itself() {
     // Over HTTP: the same refusal as a problem naming the key; the rest of the API works.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let app = vault_server::Application::start(vault, listener, &settings(&new, None))
+        .await
         .expect("server starts");
     let api = Api::new(&format!("http://{}", app.address()));
     tokio::spawn(app.run_until_stopped());

@@ -84,6 +84,8 @@ pub enum Purpose {
     ConnectionTokens,
     /// The keyring, handed over to running replicas under the key current before it.
     KeyringHandover,
+    /// The private key that signs the audit log's checkpoints.
+    AuditSigningKey,
 }
 
 impl Purpose {
@@ -96,6 +98,7 @@ impl Purpose {
             Self::MigrationMarker => b"migration-marker",
             Self::ConnectionTokens => b"connection-tokens",
             Self::KeyringHandover => b"keyring-handover",
+            Self::AuditSigningKey => b"audit-signing-key",
         }
     }
 }

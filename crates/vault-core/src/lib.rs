@@ -2,6 +2,7 @@
 
 pub mod access_key;
 pub mod apply;
+pub mod audit_chain;
 pub mod cipher;
 pub mod clock;
 pub mod connections;

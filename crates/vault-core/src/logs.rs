@@ -8,6 +8,7 @@ use std::str::FromStr;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::audit_chain::ChainLink;
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 
 /// The smallest UUID v7 of `at`'s millisecond. Log ids are UUID v7 made when the entry is,
@@ -239,6 +240,9 @@ pub struct AuditEvent {
     /// `credentials:use-all` for an organization-wide scope (see
     /// [`Via`](crate::grants::Via)).
     pub via: Option<String>,
+    /// Where the event sits in its chain: set by the store as it writes the event, so
+    /// `None` on an event not yet written (and on one written before chains existed).
+    pub chain: Option<ChainLink>,
 }
 
 /// Which request-log entries to list: newest first, before the cursor.

@@ -8,6 +8,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
+pub use crate::audit_chain::AuditChainStore;
 use crate::cipher::KeyId;
 use crate::cipher::SealedBlob;
 use crate::connections::{ConnectState, Connection, Expected, Lease, StateHash};
@@ -310,7 +311,10 @@ impl LogKind {
 /// - `append_log` MUST fail with [`StoreError::Conflict`] if the id exists in that log.
 /// - `prune_log` MUST delete only entries of `log` whose `at` is before `cutoff` and whose
 ///   id is below [`id_floor(cutoff)`](crate::logs::id_floor), of every organization and of
-///   none (audit events of keyless failures), smallest ids first, at most `limit`, and
+///   none (audit events of keyless failures), and of the audit log only events without a
+///   chain link (a chained event leaves only by its chain's
+///   [`cut_chain`](crate::audit_chain::AuditChainStore::cut_chain), which keeps the chain
+///   verifiable), smallest ids first, at most `limit`, and
 ///   return how many it deleted. It MUST return fewer than `limit` only when no other entry
 ///   qualifies, so a caller stops at the first short batch. Ids are UUID v7, so the id
 ///   bound lets the store find the entries by the primary key's index alone and keeps each
@@ -534,6 +538,7 @@ pub trait Store:
     + JobStore
     + GrantStore
     + ConnectionStore
+    + AuditChainStore
 {
 }
 
@@ -547,5 +552,6 @@ impl<T> Store for T where
         + JobStore
         + GrantStore
         + ConnectionStore
+        + AuditChainStore
 {
 }

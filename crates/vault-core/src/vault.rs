@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::identity::IdentityVerifier;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::jwt::{JwtSigner, NoJwtSigner};
-use crate::store::{Store, StoreError};
+use crate::store::{MetaStore, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, SharedUpstream, Upstream};
 use crate::write_lock::WriteLocks;
@@ -319,7 +319,11 @@ fn require(who: &Principal, scope: Scope) -> Result<(), VaultError> {
 /// Reads an installation-wide sealed value, creating it on a fresh store. Several replicas
 /// starting at once may race to create it: the store keeps exactly one, and every replica
 /// then uses that one.
-async fn load_or_create<S: Store>(
+///
+/// # Errors
+/// A store failure, or [`OpenError::WrongKey`] when the stored value does not open with
+/// `cipher`'s keys.
+pub async fn load_or_create<S: MetaStore>(
     store: &S,
     cipher: &dyn Cipher,
     name: &str,

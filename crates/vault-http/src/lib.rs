@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod access_keys;
+mod audit_chain;
 mod auth;
 mod body;
 mod connections;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use vault_core::{Store, Vault};
 pub use vault_metrics::Metrics;
 
+pub use audit_chain::{CheckpointDocument, CheckpointKeyInfo};
 pub use context::request_context;
 pub use error::ApiError;
 pub use health::KeyManagerHealth;
@@ -60,6 +62,9 @@ pub struct ApiConfig {
     /// The key manager's reachability as the server last checked it, which `/readyz`
     /// reports (without failing for it); `None`: not reported.
     pub key_manager: Option<Arc<KeyManagerHealth>>,
+    /// The key that checks the audit log's checkpoints, published with them; `None`: no
+    /// checkpoints are signed (a vault embedded without a signer).
+    pub checkpoint_key: Option<CheckpointKeyInfo>,
 }
 
 impl Default for ApiConfig {
@@ -77,6 +82,7 @@ impl Default for ApiConfig {
             proxy_in_flight: Arc::new(InFlight::new(ProxyLimits::default())),
             public_url: None,
             key_manager: None,
+            checkpoint_key: None,
         }
     }
 }
@@ -139,6 +145,7 @@ route_table! {
     "/admin/keys" => { get => versions::key_status::<S> }
     "/request-logs" => { get => usage::request_logs::<S> }
     "/audit-events" => { get => usage::audit_events::<S> }
+    "/audit-events/checkpoints" => { get => audit_chain::checkpoints::<S> }
     "/access-keys" => {
         post => access_keys::create::<S>,
         get => access_keys::list::<S>,

@@ -53,6 +53,7 @@ pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
         crate::versions::key_status,
         crate::usage::request_logs,
         crate::usage::audit_events,
+        crate::audit_chain::checkpoints,
         crate::access_keys::create,
         crate::access_keys::list,
         crate::access_keys::revoke,
@@ -525,6 +526,70 @@ pub(crate) struct AuditEventSchema {
     actor_subject: Option<String>,
     /// For a use that went ahead: what allowed it, `grant:<id>` or `credentials:use-all`.
     via: Option<String>,
+    /// Where the event sits in its organization's audit chain; `null` for events written
+    /// before chains existed.
+    chain: Option<ChainLinkSchema>,
+}
+
+/// Where an audit event sits in its chain. `digest` is the SHA-256 of the event's
+/// canonical form; `hash` is SHA-256 over `vault-audit-link-v1`, `previousHash`, the
+/// sequence (8 bytes, big-endian) and `digest`, and is the next event's `previousHash`.
+#[derive(ToSchema)]
+#[schema(as = AuditChainLink)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChainLinkSchema {
+    /// 1 for the chain's first event, then one more for each, with no gap.
+    #[schema(minimum = 1)]
+    sequence: u64,
+    /// Lower-case hex, 64 digits.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    digest: String,
+    /// Lower-case hex, 64 digits (all zeros before the first event).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    previous_hash: String,
+    /// Lower-case hex, 64 digits.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    hash: String,
+}
+
+/// A signed checkpoint of an audit chain: the chain reached `sequence` with `hash` at `at`.
+/// The Ed25519 signature covers `vault-audit-checkpoint-v1`, the chain's key (the
+/// organization id's 16 bytes, or 16 zero bytes for the installation), the sequence and
+/// the time in Unix microseconds (8 bytes big-endian each), the hash's 32 bytes and the
+/// kind's name.
+#[derive(ToSchema)]
+#[schema(as = AuditCheckpoint)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CheckpointSchema {
+    #[schema(format = Uuid)]
+    organization_id: Option<String>,
+    #[schema(minimum = 1)]
+    sequence: u64,
+    /// Lower-case hex, 64 digits.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    hash: String,
+    #[schema(format = DateTime)]
+    at: String,
+    /// `periodic`, or `retention` (the events up to it were deleted by retention; the
+    /// chain verifies from here).
+    kind: String,
+    key_id: String,
+    /// Standard base64.
+    signature: String,
+}
+
+/// A page of checkpoints, newest first, with the key that checks them.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditCheckpointList {
+    /// `Ed25519`.
+    algorithm: String,
+    /// `null` when this vault signs no checkpoints.
+    key_id: Option<String>,
+    /// The raw 32-byte Ed25519 public key, in standard base64.
+    public_key: Option<String>,
+    items: Vec<CheckpointSchema>,
+    next_cursor: Option<String>,
 }
 
 /// A page of audit events, newest first.

@@ -22,6 +22,7 @@ use vault_core::{
 };
 
 use crate::ApiConfig;
+use crate::audit_chain::ChainLinkView;
 use crate::auth::authenticate;
 use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::error::ApiError;
@@ -197,7 +198,7 @@ impl MessageBody for HeldBody {
     }
 }
 
-fn log_request(
+pub(crate) fn log_request(
     query: Query<BTreeMap<String, String>>,
     filters: &[&str],
 ) -> Result<LogListRequest, ApiError> {
@@ -318,6 +319,9 @@ struct AuditEventView<'a> {
     count: u32,
     /// For a use: what allowed it (`grant:<id>` or `credentials:use-all`).
     via: Option<&'a str>,
+    /// Where the event sits in its organization's audit chain (`null`: written before
+    /// chains existed).
+    chain: Option<ChainLinkView>,
 }
 
 impl<'a> AuditEventView<'a> {
@@ -342,6 +346,7 @@ impl<'a> AuditEventView<'a> {
             at: e.at,
             count: e.count,
             via: e.via.as_deref(),
+            chain: e.chain.as_ref().map(ChainLinkView::new),
         }
     }
 }

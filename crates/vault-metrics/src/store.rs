@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
+use vault_core::audit_chain::{AuditChain, AuditChainStore, ChainHead, Checkpoint};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
@@ -360,6 +361,53 @@ impl<S: JobStore> JobStore for MeteredStore<S> {
         Fut: Future<Output = Result<T, StoreError>> + Send,
     {
         self.inner.exclusive(job, batch).await
+    }
+}
+
+impl<S: AuditChainStore> AuditChainStore for MeteredStore<S> {
+    async fn chain_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        self.timed("chain_heads", self.inner.chain_heads()).await
+    }
+
+    async fn chain_events(
+        &self,
+        chain: AuditChain,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.timed("chain_events", self.inner.chain_events(chain, from, limit))
+            .await
+    }
+
+    async fn count_unchained(&self, chain: AuditChain) -> Result<u64, StoreError> {
+        self.timed("count_unchained", self.inner.count_unchained(chain))
+            .await
+    }
+
+    async fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
+        self.timed(
+            "insert_checkpoint",
+            self.inner.insert_checkpoint(checkpoint),
+        )
+        .await
+    }
+
+    async fn list_checkpoints(
+        &self,
+        chain: AuditChain,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Checkpoint>, StoreError> {
+        self.timed(
+            "list_checkpoints",
+            self.inner.list_checkpoints(chain, before, limit),
+        )
+        .await
+    }
+
+    async fn cut_chain(&self, checkpoint: &Checkpoint) -> Result<u64, StoreError> {
+        self.timed("cut_chain", self.inner.cut_chain(checkpoint))
+            .await
     }
 }
 

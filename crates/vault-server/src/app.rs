@@ -13,11 +13,12 @@ use actix_web::middleware::from_fn;
 use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
+use vault_audit::CheckpointSigner;
 use vault_cipher_ring::RingCipher;
 use vault_core::{Store, SystemClock, Vault};
 use vault_http::{
-    ApiConfig, FailureLimit, FailureLimiter, InFlight, KeyManagerHealth, ProxyLimits, RateLimit,
-    RateLimiter, SourceAddresses,
+    ApiConfig, CheckpointKeyInfo, FailureLimit, FailureLimiter, InFlight, KeyManagerHealth,
+    ProxyLimits, RateLimit, RateLimiter, SourceAddresses,
 };
 use vault_jwt::JsonWebTokenSigner;
 use vault_metrics::{MeteredCipher, MeteredStore, MeteredUpstream, Metrics};
@@ -25,6 +26,7 @@ use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
 
+use crate::audit::AuditCheckpoints;
 use crate::background::Jobs;
 use crate::keyring::{self, KeyHierarchy, KeySource};
 use crate::retention::LogRetention;
@@ -264,27 +266,28 @@ impl Application {
     /// metrics registry of its own (HTTP metrics only: `vault`'s adapters are not metered).
     ///
     /// # Errors
-    /// When the listener cannot be used.
-    pub fn start<S: Store>(
+    /// When the listener cannot be used, or the audit log's signing key cannot be read or
+    /// made.
+    pub async fn start<S: Store>(
         vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
-    ) -> std::io::Result<Self> {
-        Self::start_with_metrics(vault, listener, settings, Arc::new(Metrics::new()))
+    ) -> anyhow::Result<Self> {
+        Self::start_with_metrics(vault, listener, settings, Arc::new(Metrics::new())).await
     }
 
     /// Starts serving a server vault, whose store, cipher and upstream count into the
     /// registry `/metrics` serves.
     ///
     /// # Errors
-    /// When the listener cannot be used.
-    pub fn start_metered<S: Store>(
+    /// As [`Self::start`].
+    pub async fn start_metered<S: Store>(
         vault: ServerVault<S>,
         listener: TcpListener,
         settings: &Settings,
-    ) -> std::io::Result<Self> {
+    ) -> anyhow::Result<Self> {
         let metrics = vault.store().metrics().clone();
-        Self::start_with_metrics(vault, listener, settings, metrics)
+        Self::start_with_metrics(vault, listener, settings, metrics).await
     }
 
     /// [`Self::start_metered`], following the key hierarchy: every
@@ -292,33 +295,40 @@ impl Application {
     /// and checks the key manager's reachability for `/readyz`.
     ///
     /// # Errors
-    /// When the listener cannot be used.
-    pub fn start_with_keys<S: Store>(
+    /// As [`Self::start`].
+    pub async fn start_with_keys<S: Store>(
         vault: ServerVault<S>,
         keys: KeyHierarchy,
         listener: TcpListener,
         settings: &Settings,
-    ) -> std::io::Result<Self> {
+    ) -> anyhow::Result<Self> {
         let metrics = vault.store().metrics().clone();
-        Self::start_serving(vault, listener, settings, metrics, Some(Arc::new(keys)))
+        Self::start_serving(vault, listener, settings, metrics, Some(Arc::new(keys))).await
     }
 
-    fn start_with_metrics<S: Store>(
+    async fn start_with_metrics<S: Store>(
         vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
         metrics: Arc<Metrics>,
-    ) -> std::io::Result<Self> {
-        Self::start_serving(vault, listener, settings, metrics, None)
+    ) -> anyhow::Result<Self> {
+        Self::start_serving(vault, listener, settings, metrics, None).await
     }
 
-    fn start_serving<S: Store>(
+    async fn start_serving<S: Store>(
         vault: Vault<S>,
         listener: TcpListener,
         settings: &Settings,
         metrics: Arc<Metrics>,
         keys: Option<Arc<KeyHierarchy>>,
-    ) -> std::io::Result<Self> {
+    ) -> anyhow::Result<Self> {
+        // Made on a fresh store, sealed like every installation secret; replicas starting
+        // together all end with the one stored first.
+        let signer = Arc::new(
+            CheckpointSigner::load_or_create(vault.store(), vault.cipher())
+                .await
+                .context("cannot open the audit log's checkpoint signing key")?,
+        );
         let health = keys.as_ref().map(|keys| {
             let health = KeyManagerHealth::new(keys.manager().kind());
             // It answered a moment ago: the keyring was just unwrapped (or needs nothing).
@@ -346,6 +356,10 @@ impl Application {
             })),
             public_url: public_url(settings)?,
             key_manager: health.clone(),
+            checkpoint_key: Some(CheckpointKeyInfo {
+                key_id: signer.public_key().id().to_owned(),
+                public_key: signer.public_key().to_base64(),
+            }),
         };
         let mut server = HttpServer::new(move || {
             App::new()
@@ -369,14 +383,19 @@ impl Application {
             server = server.workers(settings.workers);
         }
         let mut jobs = Jobs::default();
+        let owner = flushed.clone().into_inner();
         if let Some(retention) =
-            LogRetention::new(flushed.clone().into_inner(), Vault::store, settings)
+            LogRetention::new(owner.clone(), Vault::store, signer.clone(), settings)
         {
             jobs.add(
                 retention,
                 Duration::from_secs(settings.log_prune_interval_seconds),
             );
         }
+        jobs.add(
+            AuditCheckpoints::new(owner, Vault::store, signer),
+            Duration::from_secs(settings.audit_checkpoint_interval_seconds),
+        );
         if let (Some(keys), Some(health)) = (keys, health) {
             let vault = flushed.clone();
             let metrics = api_metrics.clone();
@@ -562,7 +581,7 @@ impl VaultJob for Serve<'_> {
         }
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("cannot listen on {} (VAULT_BIND)", settings.bind))?;
-        let app = Application::start_with_keys(vault, keys, listener, settings)?;
+        let app = Application::start_with_keys(vault, keys, listener, settings).await?;
         stop_on_signals(app.handle())?;
         tracing::info!(address = %app.address(), "vault listening on http://{}", app.address());
         app.run_until_stopped().await?;

@@ -2,6 +2,7 @@
 //! `main.rs` only parses the command line and calls in here.
 
 pub mod app;
+pub mod audit;
 pub mod background;
 pub mod identity;
 pub mod key_commands;

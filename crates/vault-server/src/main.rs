@@ -42,6 +42,28 @@ enum Command {
         #[command(subcommand)]
         command: AccessKeysCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every audit chain, check every checkpoint's signature, and report the first
+    /// break of each chain (a modified, deleted, reordered or moved event, or a cut tail).
+    /// Exits non-zero when any chain is broken.
+    Verify {
+        /// Only this organization's chain (`installation` for the installation's own).
+        #[arg(long)]
+        org: Option<String>,
+        /// A file of checkpoints kept outside the vault (a saved page of
+        /// `GET /audit-events/checkpoints`, a list, or one checkpoint): the chains must
+        /// reach them. Repeat for several.
+        #[arg(long = "from-checkpoint")]
+        from_checkpoint: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +171,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     expires_at,
                 };
                 vault_server::recovery::create_access_key(&settings, key).await
+            }
+            Some(Command::Audit {
+                command:
+                    AuditCommand::Verify {
+                        org,
+                        from_checkpoint,
+                    },
+            }) => {
+                let request = vault_server::audit::commands::VerifyRequest {
+                    organization: org,
+                    from_checkpoints: from_checkpoint,
+                };
+                vault_server::audit::commands::verify(&settings, request).await
             }
             Some(
                 Command::Keys {

@@ -1,9 +1,13 @@
 //! Log retention, the first background job: deletes request-log entries and audit events
-//! older than their configured number of days, in batches, every interval.
+//! older than their configured number of days, in batches, every interval. Audit events
+//! go chain by chain, each cut verified and marked by a signed retention checkpoint
+//! ([`vault_audit::cut_chain_before`]), so every chain still verifies from its cut.
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
+use vault_audit::{ChainBreak, CheckpointSigner, Cut, cut_chain_before};
+use vault_core::audit_chain::{AuditChain, AuditChainStore};
 use vault_core::store::{JobName, JobStore, LogKind, LogStore, StoreError};
 
 use crate::background::{End, Job, Step, chain};
@@ -18,6 +22,7 @@ pub const PRUNE_BATCH: usize = 1_000;
 pub struct LogRetention<T, S> {
     owner: Arc<T>,
     store: fn(&T) -> &S,
+    signer: Arc<CheckpointSigner>,
     request_days: u32,
     audit_days: u32,
     batch: usize,
@@ -34,11 +39,18 @@ impl<T, S> std::fmt::Debug for LogRetention<T, S> {
 }
 
 impl<T, S> LogRetention<T, S> {
-    /// The job for `settings`, or `None` when both logs are kept forever.
-    pub fn new(owner: Arc<T>, store: fn(&T) -> &S, settings: &Settings) -> Option<Self> {
+    /// The job for `settings`, signing audit cuts with `signer`, or `None` when both logs
+    /// are kept forever.
+    pub fn new(
+        owner: Arc<T>,
+        store: fn(&T) -> &S,
+        signer: Arc<CheckpointSigner>,
+        settings: &Settings,
+    ) -> Option<Self> {
         Self::with_batch(
             owner,
             store,
+            signer,
             settings.request_log_retention_days,
             settings.audit_retention_days,
             PRUNE_BATCH,
@@ -49,6 +61,7 @@ impl<T, S> LogRetention<T, S> {
     pub fn with_batch(
         owner: Arc<T>,
         store: fn(&T) -> &S,
+        signer: Arc<CheckpointSigner>,
         request_days: u32,
         audit_days: u32,
         batch: usize,
@@ -56,6 +69,7 @@ impl<T, S> LogRetention<T, S> {
         (request_days > 0 || audit_days > 0).then_some(Self {
             owner,
             store,
+            signer,
             request_days,
             audit_days,
             batch: batch.max(1),
@@ -70,18 +84,23 @@ impl<T, S> LogRetention<T, S> {
     }
 }
 
-/// One run: the logs still to prune with their cutoffs, and what was deleted so far.
+/// One run: the logs still to prune with their cutoffs, what was deleted so far, and for
+/// the audit log, whether its events from before chains are done and the chains still to
+/// cut (read when their turn comes).
 #[derive(Debug)]
 pub struct PruneRun {
     pending: Vec<(LogKind, OffsetDateTime)>,
     request_deleted: u64,
     audit_deleted: u64,
+    unchained_done: bool,
+    chains: Option<Vec<AuditChain>>,
+    broken: Vec<ChainBreak>,
 }
 
 impl<T, S> Job for LogRetention<T, S>
 where
     T: Send + Sync + 'static,
-    S: LogStore + JobStore,
+    S: LogStore + AuditChainStore + JobStore,
 {
     type Store = S;
     type Run = PruneRun;
@@ -107,6 +126,9 @@ where
             pending,
             request_deleted: 0,
             audit_deleted: 0,
+            unchained_done: false,
+            chains: None,
+            broken: Vec::new(),
         }
     }
 
@@ -114,13 +136,16 @@ where
         let Some(&(log, cutoff)) = run.pending.first() else {
             return Ok(Step::Done);
         };
-        let deleted = self.store().prune_log(log, cutoff, self.batch).await?;
-        match log {
-            LogKind::Request => run.request_deleted += deleted,
-            LogKind::Audit => run.audit_deleted += deleted,
-        }
-        // A short batch: nothing older is left in this log.
-        if deleted < self.batch as u64 {
+        let finished = match log {
+            LogKind::Request => {
+                let deleted = self.store().prune_log(log, cutoff, self.batch).await?;
+                run.request_deleted += deleted;
+                // A short batch: nothing older is left in this log.
+                deleted < self.batch as u64
+            }
+            LogKind::Audit => self.cut_audit(run, cutoff).await?,
+        };
+        if finished {
             run.pending.remove(0);
         }
         Ok(if run.pending.is_empty() {
@@ -131,6 +156,13 @@ where
     }
 
     fn finish(&self, run: PruneRun, end: &End) {
+        for broken in &run.broken {
+            tracing::error!(
+                chain = %broken.chain,
+                seq = broken.seq,
+                "log retention left an audit chain uncut, as it does not verify: {broken}"
+            );
+        }
         let (request, audit) = (run.request_deleted, run.audit_deleted);
         let (request_days, audit_days) = (self.request_days, self.audit_days);
         match end {
@@ -159,6 +191,55 @@ where
                  request-log entries and {audit} audit events"
             ),
         }
+    }
+}
+
+impl<T, S> LogRetention<T, S>
+where
+    S: LogStore + AuditChainStore,
+{
+    /// One batch of the audit log: events from before chains first (by id), then each
+    /// chain's old events, one cut per batch. Whether the log is done.
+    async fn cut_audit(
+        &self,
+        run: &mut PruneRun,
+        cutoff: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let store = (self.store)(&self.owner);
+        if !run.unchained_done {
+            let deleted = store.prune_log(LogKind::Audit, cutoff, self.batch).await?;
+            run.audit_deleted += deleted;
+            run.unchained_done = deleted < self.batch as u64;
+            return Ok(false);
+        }
+        let chains = match &mut run.chains {
+            Some(chains) => chains,
+            None => {
+                let heads = store.chain_heads().await?;
+                run.chains
+                    .insert(heads.into_iter().map(|head| head.chain).collect())
+            }
+        };
+        let Some(&chain) = chains.last() else {
+            return Ok(true);
+        };
+        let now = OffsetDateTime::now_utc();
+        let more =
+            match cut_chain_before(store, &self.signer, chain, cutoff, self.batch, now).await? {
+                Cut::Nothing => false,
+                Cut::Done { deleted, more, .. } => {
+                    run.audit_deleted += deleted;
+                    more
+                }
+                Cut::Broken(broken) => {
+                    run.broken.push(broken);
+                    false
+                }
+            };
+        if !more {
+            chains.pop();
+        }
+        Ok(chains.is_empty())
     }
 }
 
@@ -210,8 +291,14 @@ mod tests {
         (store, organization.id)
     }
 
-    fn job(store: &Arc<MemoryStore>, request_days: u32) -> LogRetention<MemoryStore, MemoryStore> {
-        LogRetention::with_batch(store.clone(), |s| s, request_days, 0, 2).expect("a job")
+    fn job(
+        store: &Arc<MemoryStore>,
+        request_days: u32,
+        audit_days: u32,
+    ) -> LogRetention<MemoryStore, MemoryStore> {
+        let signer = Arc::new(CheckpointSigner::generate().expect("a signer"));
+        LogRetention::with_batch(store.clone(), |s| s, signer, request_days, audit_days, 2)
+            .expect("a job")
     }
 
     async fn request_log_len(store: &MemoryStore, org: vault_core::OrganizationId) -> usize {
@@ -229,7 +316,7 @@ mod tests {
     #[tokio::test]
     async fn a_run_prunes_in_batches_until_a_short_one_and_keeps_what_is_kept_forever() {
         let (store, org) = store_with_old_and_new().await;
-        let retention = job(&store, 1);
+        let retention = job(&store, 1, 0);
         assert!(matches!(run_once(&retention).await, End::Done));
         assert_eq!(
             request_log_len(&store, org).await,
@@ -248,13 +335,72 @@ mod tests {
             .await
             .expect("list");
         assert_eq!(audit.len(), 6);
-        assert!(LogRetention::with_batch(store.clone(), |s: &MemoryStore| s, 0, 0, 2).is_none());
+        let signer = Arc::new(CheckpointSigner::generate().expect("a signer"));
+        let store_of: fn(&MemoryStore) -> &MemoryStore = |s| s;
+        assert!(LogRetention::with_batch(store.clone(), store_of, signer, 0, 0, 2).is_none());
+    }
+
+    #[tokio::test]
+    async fn audit_retention_cuts_each_chain_under_a_signed_checkpoint_it_verifies_from() {
+        let (store, org) = store_with_old_and_new().await;
+        let retention = job(&store, 0, 1);
+        assert!(matches!(run_once(&retention).await, End::Done));
+        let chain = AuditChain::Organization(org);
+        let left = store.chain_events(chain, 0, 100).await.expect("events");
+        assert_eq!(left.len(), 1, "the old events stay");
+        let cuts = store.list_checkpoints(chain, None, 10).await.expect("list");
+        // Batches of 2: a cut each, each under its retention checkpoint.
+        let retention_kind = vault_core::audit_chain::CheckpointKind::Retention;
+        assert_eq!(
+            cuts.iter().map(|c| (c.seq, c.kind)).collect::<Vec<_>>(),
+            [
+                (5, retention_kind),
+                (4, retention_kind),
+                (2, retention_kind)
+            ]
+        );
+        let key = retention.signer.public_key().clone();
+        let reports = vault_audit::verify_chains(&*store, &key, Some(chain), &[])
+            .await
+            .expect("verified");
+        assert_eq!(reports[0].broken, None, "{reports:?}");
+        assert_eq!((reports[0].first, reports[0].last), (Some(6), Some(6)));
+    }
+
+    #[tokio::test]
+    async fn audit_retention_never_cuts_a_chain_that_does_not_verify() {
+        use vault_testkit::store_suite::Tamper as _;
+        let (store, org) = store_with_old_and_new().await;
+        let chain = AuditChain::Organization(org);
+        let second = store.chain_events(chain, 2, 1).await.expect("events")[0].id;
+        store.set_reason(second, "edited").await;
+        let retention = job(&store, 0, 1);
+        let mut run = retention.start();
+        while retention.batch(&mut run).await.expect("batch") == Step::More {}
+        assert_eq!(run.broken.len(), 1);
+        assert_eq!(run.broken[0].seq, 2);
+        assert_eq!(
+            store
+                .chain_events(chain, 0, 100)
+                .await
+                .expect("events")
+                .len(),
+            6,
+            "a tampered chain was cut"
+        );
+        assert!(
+            store
+                .list_checkpoints(chain, None, 10)
+                .await
+                .expect("list")
+                .is_empty()
+        );
     }
 
     #[tokio::test]
     async fn a_run_leaves_the_job_to_whoever_holds_it() {
         let (store, org) = store_with_old_and_new().await;
-        let retention = job(&store, 1);
+        let retention = job(&store, 1, 0);
         let name = <LogRetention<MemoryStore, MemoryStore> as Job>::NAME;
         // Another holder of the job (a replica's batch, here a task of this process).
         let (entered, is_entered) = tokio::sync::oneshot::channel();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 32] = [
+const SETTING_KEYS: [&str; 33] = [
     "auth_cache_ttl_ms",
     "bind",
     "public_url",
@@ -46,6 +46,7 @@ const SETTING_KEYS: [&str; 32] = [
     "request_log_retention_days",
     "audit_retention_days",
     "log_prune_interval_seconds",
+    "audit_checkpoint_interval_seconds",
 ];
 
 /// The identity-provider settings (`VAULT_IDP_*`), kept apart from [`SETTING_KEYS`] so
@@ -322,6 +323,8 @@ pub struct Settings {
     pub audit_retention_days: u32,
     /// How often each server prunes the logs, in seconds.
     pub log_prune_interval_seconds: u64,
+    /// How often the audit chains' heads are verified and checkpointed, in seconds.
+    pub audit_checkpoint_interval_seconds: u64,
 
     // Identity-provider tokens beside access keys (see `crate::identity`).
     /// The `iss` of identity-provider tokens; setting it turns them on.

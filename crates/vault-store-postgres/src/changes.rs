@@ -5,6 +5,7 @@
 //! log entries go through the store's group-committing log writer (logs.rs).
 
 use diesel::prelude::*;
+use diesel::upsert::excluded;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use vault_core::connections::Expected;
 use vault_core::credential::StoredCredential;
@@ -16,11 +17,11 @@ use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
 use vault_store_sql::ports::{BudgetCounter, at_version};
 use vault_store_sql::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, GrantRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CheckpointRow, ConnectionRow, GrantRow,
 };
 use vault_store_sql::schema::{
-    access_keys, audit_events, credentials, grant_usage, grants, oauth_connect_states,
-    oauth_connections,
+    access_keys, audit_checkpoints, audit_events, credentials, grant_usage, grants,
+    oauth_connect_states, oauth_connections,
 };
 use vault_store_sql::types::{DbId, DbTime, Id, Instant};
 use vault_store_sql::{CredentialChange, SqlStore};
@@ -503,12 +504,72 @@ impl SqlStore for PgStore {
         .await
     }
 
+    async fn cut_chain_rows(&self, checkpoint: CheckpointRow) -> Result<u64, StoreError> {
+        let key = checkpoint.chain_key.decode("audit_checkpoints.chain_key")?;
+        self.with_connection(async move |conn| {
+            conn.transaction(async move |conn| {
+                // Independent statements: sent together (pipelined), committed together.
+                // Neither takes the chain's head: events written meanwhile go on the chain
+                // past the cut.
+                let shared: &AsyncPgConnection = conn;
+                // The cut's checkpoint replaces one already at that number (a periodic
+                // one, or this cut's, retried): verification starts after the latest
+                // retention checkpoint, so the cut must be on record as one.
+                let keep = async {
+                    let mut conn = shared;
+                    diesel::insert_into(audit_checkpoints::table)
+                        .values(&checkpoint)
+                        .on_conflict((audit_checkpoints::chain_key, audit_checkpoints::seq))
+                        .do_update()
+                        .set((
+                            audit_checkpoints::hash.eq(excluded(audit_checkpoints::hash)),
+                            audit_checkpoints::at.eq(excluded(audit_checkpoints::at)),
+                            audit_checkpoints::kind.eq(excluded(audit_checkpoints::kind)),
+                            audit_checkpoints::key_id.eq(excluded(audit_checkpoints::key_id)),
+                            audit_checkpoints::signature.eq(excluded(audit_checkpoints::signature)),
+                        ))
+                        .execute(&mut conn)
+                        .await
+                };
+                let cut = async {
+                    let mut conn = shared;
+                    let delete = diesel::delete(
+                        audit_events::table.filter(audit_events::chain_seq.le(checkpoint.seq)),
+                    )
+                    .into_boxed();
+                    // The installation's chain is that of the events of no organization.
+                    let delete = if key.is_nil() {
+                        delete.filter(audit_events::organization_id.is_null())
+                    } else {
+                        delete.filter(audit_events::organization_id.eq(checkpoint.chain_key))
+                    };
+                    delete.execute(&mut conn).await
+                };
+                let (_, deleted) = futures::try_join!(keep, cut)?;
+                Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+            })
+            .await
+            .map_err(|Abort(error)| error)
+        })
+        .await
+    }
+
     async fn append_log_record(&self, record: LogRecord) -> Result<(), StoreError> {
         self.logs.append(record).await
     }
 }
 
 /// Inserts `audit` on `conn`, for a transaction to send with its other statements.
+///
+/// The database's trigger links the event to its chain, locking the chain's head row until
+/// the commit. So in every transaction here that writes an audit event, this is the last
+/// statement, after every other lock the transaction takes: last in each `try_join!`, whose
+/// futures are polled in order, and diesel-async sends a statement on its first poll (or,
+/// when it must be prepared first, once the statement cache, which the earlier statement
+/// holds while it prepares, is free); the server runs a connection's statements in the
+/// order they arrive. A transaction holding a head then waits for no other lock, so no
+/// writer holding a lock it needs can be waiting for that head: no deadlock. (A
+/// credential's create and update are one statement: see `credential_writes`.)
 async fn record(conn: &AsyncPgConnection, audit: &AuditEventRow) -> QueryResult<usize> {
     let mut conn = conn;
     diesel::insert_into(audit_events::table)

@@ -114,9 +114,15 @@ impl QueryFragment<Pg> for CredentialStatement<'_> {
             }
             out.push_sql(" AND EXISTS (SELECT 1 FROM changed))");
         }
+        // The audit part's trigger locks the chain's head to the commit (see
+        // `changes::record`). It selects from `changed`, so the credential row is locked
+        // (or its id taken) first. The version parts may run after it, but they touch only
+        // this credential's versions, and every other writer of those (a write or delete
+        // of the same credential) takes that row lock first, so none can hold them while
+        // waiting for the head.
         out.push_sql(
             ", audit AS (INSERT INTO audit_events (id, organization_id, actor, action, target, \
-             outcome, reason, at, actor_subject, occurrences) SELECT ",
+             outcome, reason, at, actor_subject, occurrences, via, digest) SELECT ",
         );
         push_audit(&mut out, self.audit)?;
         out.push_sql(
@@ -171,7 +177,13 @@ fn push_audit<'b>(out: &mut AstPass<'_, 'b, Pg>, audit: &'b AuditEventRow) -> Qu
     out.push_sql(", ");
     out.push_bind_param::<Nullable<Text>, _>(&audit.actor_subject)?;
     out.push_sql(", ");
-    out.push_bind_param::<BigInt, _>(&audit.occurrences)
+    out.push_bind_param::<BigInt, _>(&audit.occurrences)?;
+    // Every field the digest covers is written, so that the stored row matches it.
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Text>, _>(&audit.via)?;
+    // The link's columns are the database's to fill in (its trigger).
+    out.push_sql(", ");
+    out.push_bind_param::<Nullable<Binary>, _>(&audit.digest)
 }
 
 impl QueryId for CredentialStatement<'_> {

@@ -5,8 +5,9 @@
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Binary, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use vault_core::audit_chain::AuditChain;
 use vault_core::log_writer::{COMMITS_IN_FLIGHT, LogSink};
 use vault_core::logs::LogRecord;
 use vault_core::store::StoreError;
@@ -45,11 +46,22 @@ impl LogSink for LogTables {
             return Err(unavailable(Failure("the store is closed".to_owned())));
         }
         let mut batch = LogBatch::default();
+        let mut audit = Vec::new();
         for record in records {
             match record {
-                LogRecord::Audit(event) => batch.audit.push(AuditEventRow::encode(event)?),
+                LogRecord::Audit(event) => audit.push(event),
                 LogRecord::Request(entry) => batch.requests.push(RequestLogRow::encode(entry)?),
             }
+        }
+        // Each audit event takes its chain's head row lock (the database's trigger), held
+        // to the commit, and two batches may commit at once (COMMITS_IN_FLIGHT). Inserted
+        // in chain order, every batch takes the locks it needs in one same order, so two
+        // batches wait for each other at most one way, never in a cycle (a deadlock). The
+        // sort is stable: a chain's events keep the order they were appended in, which is
+        // the order the chain numbers them.
+        audit.sort_by_key(|event| AuditChain::of(event.organization_id));
+        for event in audit {
+            batch.audit.push(AuditEventRow::encode(event)?);
         }
         let free = self.own.iter().find_map(|own| own.try_lock().ok());
         let mut own = match free {
@@ -96,6 +108,7 @@ struct AuditColumns {
     actor_subject: Vec<Option<String>>,
     occurrences: Vec<i64>,
     via: Vec<Option<String>>,
+    digest: Vec<Option<Vec<u8>>>,
 }
 
 impl AuditColumns {
@@ -111,6 +124,8 @@ impl AuditColumns {
         self.actor_subject.push(row.actor_subject);
         self.occurrences.push(row.occurrences);
         self.via.push(row.via);
+        // The link's columns are the database's to fill in (its trigger).
+        self.digest.push(row.digest);
     }
 }
 
@@ -151,10 +166,10 @@ impl RequestColumns {
     }
 }
 
-/// Pushes `SELECT * FROM unnest(arrays...)`, each bound as an array of its SQL type.
+/// Pushes `unnest(arrays...)`, each bound as an array of its SQL type.
 macro_rules! unnest {
     ($out:ident, $first_type:ty => $first:expr $(, $ty:ty => $array:expr)* $(,)?) => {{
-        $out.push_sql("SELECT * FROM unnest(");
+        $out.push_sql("unnest(");
         $out.push_bind_param::<Array<$first_type>, _>($first)?;
         $(
             $out.push_sql(", ");
@@ -167,9 +182,14 @@ macro_rules! unnest {
 impl QueryFragment<Pg> for LogBatch {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         let a = &self.audit;
+        // The rows are inserted (so chained, their heads locked) in the arrays' order,
+        // which is chain order (see `append`). SQL promises no order of a query's rows
+        // without an ORDER BY, so the ordinality makes it one.
         out.push_sql(
             "WITH audit AS (INSERT INTO audit_events (id, organization_id, actor, action, \
-             target, outcome, reason, at, actor_subject, occurrences, via) ",
+             target, outcome, reason, at, actor_subject, occurrences, via, digest) \
+             SELECT id, organization_id, actor, action, target, outcome, reason, at, \
+             actor_subject, occurrences, via, digest FROM ",
         );
         unnest!(out,
             Id => &a.id,
@@ -183,12 +203,15 @@ impl QueryFragment<Pg> for LogBatch {
             Nullable<Text> => &a.actor_subject,
             BigInt => &a.occurrences,
             Nullable<Text> => &a.via,
+            Nullable<Binary> => &a.digest,
         );
         let r = &self.requests;
         out.push_sql(
-            ") INSERT INTO request_logs (id, organization_id, credential_id, credential_name, \
+            " WITH ORDINALITY AS event (id, organization_id, actor, action, target, outcome, \
+             reason, at, actor_subject, occurrences, via, digest, n) ORDER BY n) \
+             INSERT INTO request_logs (id, organization_id, credential_id, credential_name, \
              method, host, path, status, error, latency_micros, at, access_key_id, \
-             actor_subject, via) ",
+             actor_subject, via) SELECT * FROM ",
         );
         unnest!(out,
             Id => &r.id,

@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 15] = [
+const VERSIONS: [&str; 16] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -31,6 +31,7 @@ const VERSIONS: [&str; 15] = [
     "20261207200000",
     "20261208000000",
     "20261209000000",
+    "20261210000000",
 ];
 
 const INITIAL_UP: &str =
@@ -69,6 +70,16 @@ const CONNECTIONS_DOWN: &str =
 
 const KEYRING_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-09-000000_keyring/down.sql");
+
+const AUDIT_CHAIN_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-10-000000_audit_chain/down.sql");
+
+const AUDIT_CHAIN_COLUMNS: &str = "SELECT count(*) AS count FROM information_schema.columns \
+     WHERE table_schema = 'public' AND table_name = 'audit_events' \
+       AND column_name IN ('digest', 'chain_seq', 'previous_hash', 'chain_hash')";
+
+const AUDIT_CHAIN_TRIGGER: &str =
+    "SELECT count(*) AS count FROM pg_trigger WHERE tgname = 'vault_audit_chain'";
 
 const CONNECTION_TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
@@ -127,10 +138,11 @@ async fn raw(url: &str) -> AsyncPgConnection {
 const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
        AND table_name IN ('organizations', 'credentials', 'access_keys', 'vault_meta', \
-                          'request_logs', 'audit_events', 'credential_versions')";
+                          'request_logs', 'audit_events', 'credential_versions', \
+                          'audit_chain_heads', 'audit_checkpoints')";
 
 /// How many tables `TABLES` counts when every migration is applied.
-const TABLE_COUNT: i64 = 7;
+const TABLE_COUNT: i64 = 9;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_migrations_apply_each_migration_once() {
@@ -280,6 +292,10 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         "oauth_connections_key_id",
         "oauth_connect_states_pkey",
         "oauth_connect_states_expires_at",
+        "audit_events_organization_chain_seq",
+        "audit_events_installation_chain_seq",
+        "audit_chain_heads_pkey",
+        "audit_checkpoints_pkey",
     ] {
         assert_eq!(
             count(
@@ -301,6 +317,7 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     )
     .await
     .expect("an organization");
+    audit_chains_are_linked_by_the_database_and_revert(&mut conn).await;
     for (bad, what) in [
         ("'credential.explode', 'success', NULL", "an unknown action"),
         ("'credential.use', 'maybe', NULL", "an unknown outcome"),
@@ -649,6 +666,102 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     );
 }
 
+/// Part of `the_schema_has_no_cascades_and_reverts_cleanly`, on its database with one
+/// organization (…01): the audit-chain migration's trigger and constraints, then its
+/// down.sql, which leaves the events and the schema as they were before it.
+async fn audit_chains_are_linked_by_the_database_and_revert(conn: &mut AsyncPgConnection) {
+    let event = |organization: &str, digest: &str| {
+        format!(
+            "INSERT INTO audit_events (id, organization_id, action, outcome, at, digest) \
+             VALUES (gen_random_uuid(), {organization}, 'credential.use', 'success', now(), \
+             {digest})"
+        )
+    };
+    let org = "'00000000-0000-7000-8000-000000000001'";
+    for (digest, what) in [("NULL", "no digest"), ("'\\x00'", "a 1-byte digest")] {
+        assert!(
+            conn.batch_execute(&event(org, digest)).await.is_err(),
+            "an event with {what} was stored"
+        );
+    }
+    for (organization, digest) in [
+        (org, "sha256('a')"),
+        ("NULL", "sha256('b')"),
+        (org, "sha256('c')"),
+        ("NULL", "sha256('d')"),
+    ] {
+        conn.batch_execute(&event(organization, digest))
+            .await
+            .expect("an event with a digest");
+    }
+    // The organization's chain and the installation's, each numbered from 1, the first
+    // event after 32 zero bytes and the second after the first.
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS count FROM audit_events AS e \
+             JOIN audit_events AS first ON first.organization_id IS NOT DISTINCT FROM \
+                 e.organization_id AND first.chain_seq = 1 \
+             WHERE e.chain_seq = 2 AND e.previous_hash = first.chain_hash \
+               AND first.previous_hash = decode(repeat('00', 32), 'hex')"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) AS count FROM audit_chain_heads \
+             JOIN audit_events ON chain_hash = hash AND chain_seq = seq"
+        )
+        .await,
+        2,
+        "each chain's head record is its last event"
+    );
+    for (refused, what) in [
+        (
+            "UPDATE audit_events SET chain_seq = 1 WHERE organization_id IS NOT NULL",
+            "two events of an organization's chain with one number",
+        ),
+        (
+            "UPDATE audit_events SET chain_seq = 1 WHERE organization_id IS NULL",
+            "two events of the installation's chain with one number",
+        ),
+        (
+            "UPDATE audit_events SET chain_hash = NULL WHERE chain_seq = 2",
+            "half a link",
+        ),
+        (
+            "UPDATE audit_chain_heads SET hash = '\\x00'",
+            "a head with a short hash",
+        ),
+        (
+            "INSERT INTO audit_checkpoints VALUES (gen_random_uuid(), 1, sha256('a'), now(), \
+             'daily', 'k', '\\x00')",
+            "a checkpoint of an unknown kind",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(AUDIT_CHAIN_DOWN)
+        .await
+        .expect("the audit-chain migration's down.sql runs");
+    assert_eq!(count(conn, AUDIT_CHAIN_COLUMNS).await, 0);
+    assert_eq!(count(conn, AUDIT_CHAIN_TRIGGER).await, 0);
+    assert_eq!(count(conn, TABLES).await, 7, "the chains' tables are gone");
+    assert_eq!(
+        count(conn, "SELECT count(*) AS count FROM audit_events").await,
+        4,
+        "the events stay"
+    );
+    conn.batch_execute("DELETE FROM audit_events")
+        .await
+        .expect("the events go, so the organization can go later");
+}
+
 /// A database migrated by the first release, with a credential in it, takes the later
 /// migrations: the credential reads back with no allowed hosts and no versions, and the new
 /// tables work.
@@ -793,6 +906,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        AUDIT_CHAIN_DOWN,
         KEYRING_DOWN,
         CONNECTIONS_DOWN,
         USE_ALL_DOWN,
@@ -820,7 +934,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 11);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 12);
     for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,

@@ -5,6 +5,7 @@
 //! logs are appended) each store implements as [`SqlStore`].
 
 mod access_keys;
+mod audit_chain;
 mod connections;
 mod credentials;
 mod grants;
@@ -24,8 +25,8 @@ use vault_core::logs::LogRecord;
 use vault_core::store::{BudgetSpend, CredentialWrite, StoreError};
 
 use crate::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, CredentialRow, GrantRow,
-    VersionRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CheckpointRow, ConnectionRow, CredentialRow,
+    GrantRow, VersionRow,
 };
 use crate::types::DbTime;
 
@@ -160,6 +161,14 @@ pub trait SqlStore: Send + Sync + 'static {
         audit: Option<AuditEventRow>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// `cut_chain`: `checkpoint`'s row (replacing one its chain has at its number) and the
+    /// deletion of its chain's events numbered up to its `seq`, in one transaction; how
+    /// many events it deleted.
+    fn cut_chain_rows(
+        &self,
+        checkpoint: CheckpointRow,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// `append_log`.
     fn append_log_record(
         &self,
@@ -248,5 +257,6 @@ macro_rules! sql_store_ports {
         $crate::__sql_store_sealed!($store);
         $crate::__sql_store_grants!($store);
         $crate::__sql_store_connections!($store);
+        $crate::__sql_store_audit_chain!($store);
     };
 }

@@ -19,7 +19,7 @@ pub use access_keys::{AccessKeyRow, AccessKeySummaryRow};
 pub use connections::{ConnectStateRow, ConnectionRow, ConnectionUpdate};
 pub use credentials::{CredentialRow, CredentialSummaryRow, CredentialUpdate};
 pub use grants::GrantRow;
-pub use logs::{AuditEventRow, RequestLogRow};
+pub use logs::{AuditEventRow, ChainHeadRow, CheckpointRow, RequestLogRow};
 pub use organizations::{KeyringRow, MetaRow, OrganizationRow};
 pub use sealed::{KeyCountRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow};
 pub use versions::{VersionInfoRow, VersionRow};
@@ -51,6 +51,8 @@ debug_by_name!(
     AccessKeyRow,
     RequestLogRow,
     AuditEventRow,
+    ChainHeadRow,
+    CheckpointRow,
     VersionInfoRow,
     VersionRow,
     SealedCredentialRow,

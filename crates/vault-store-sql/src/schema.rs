@@ -106,6 +106,37 @@ diesel::table! {
         actor_subject -> Nullable<Text>,
         occurrences -> BigInt,
         via -> Nullable<Text>,
+        digest -> Nullable<Binary>,
+        chain_seq -> Nullable<BigInt>,
+        previous_hash -> Nullable<Binary>,
+        chain_hash -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Id;
+
+    audit_chain_heads (chain_key) {
+        chain_key -> Id,
+        seq -> BigInt,
+        hash -> Binary,
+        previous_hash -> Binary,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant};
+
+    audit_checkpoints (chain_key, seq) {
+        chain_key -> Id,
+        seq -> BigInt,
+        hash -> Binary,
+        at -> Instant,
+        kind -> Text,
+        key_id -> Text,
+        signature -> Binary,
     }
 }
 
@@ -226,6 +257,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     keyring,
     request_logs,
     audit_events,
+    audit_chain_heads,
+    audit_checkpoints,
     credential_versions,
     grants,
     grant_usage,

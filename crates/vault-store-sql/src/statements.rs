@@ -42,7 +42,10 @@ pub const PRUNE_REQUEST_LOGS: &str = "\
     DELETE FROM request_logs WHERE id IN ( \
         SELECT id FROM request_logs WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";
 
-/// [`PRUNE_REQUEST_LOGS`] for the audit log (events of no organization included).
+/// [`PRUNE_REQUEST_LOGS`] for the audit log's events from before chains existed (events of
+/// no organization included). Chained events leave only by their chain's cut, which keeps
+/// the chain verifiable.
 pub const PRUNE_AUDIT_EVENTS: &str = "\
     DELETE FROM audit_events WHERE id IN ( \
-        SELECT id FROM audit_events WHERE id < $1 AND at < $2 ORDER BY id LIMIT $3)";
+        SELECT id FROM audit_events WHERE id < $1 AND at < $2 AND chain_seq IS NULL \
+        ORDER BY id LIMIT $3)";

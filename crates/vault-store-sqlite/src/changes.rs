@@ -7,6 +7,7 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::SqliteConnection;
+use diesel::upsert::excluded;
 use vault_core::connections::Expected;
 use vault_core::credential::StoredCredential;
 use vault_core::credential_cache::CredentialCache;
@@ -17,17 +18,18 @@ use vault_core::store::{BudgetSpend, StoreError};
 use vault_store_sql::error::Abort;
 use vault_store_sql::ports::{BudgetCounter, at_version};
 use vault_store_sql::rows::{
-    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, ConnectionRow, GrantRow, RequestLogRow,
-    VersionRow,
+    AccessKeyRow, AccessKeySummaryRow, AuditEventRow, CheckpointRow, ConnectionRow, GrantRow,
+    RequestLogRow, VersionRow,
 };
 use vault_store_sql::schema::{
-    access_keys, audit_events, credential_versions, credentials, grant_usage, grants,
-    oauth_connect_states, oauth_connections,
+    access_keys, audit_checkpoints, audit_events, credential_versions, credentials, grant_usage,
+    grants, oauth_connect_states, oauth_connections,
 };
 use vault_store_sql::types::{DbId, DbTime, Id};
 use vault_store_sql::{CredentialChange, SqlStore};
 
 use crate::SqliteStore;
+use crate::audit_chain::insert_audit_event;
 use crate::logs::LogRow;
 use crate::prepared::Prepared;
 use crate::writers::append_on;
@@ -47,13 +49,13 @@ fn keep(keep_versions: usize) -> Option<i64> {
 }
 
 /// What a credential write adds after its row, in the same transaction: the version rows,
-/// the pruning to the newest `keep`, the audit event.
+/// the pruning to the newest `keep`, the audit event (linked into its chain).
 fn write_history(
     conn: &mut SqliteConnection,
     credential: &DbId,
     versions: &[VersionRow],
     keep: Option<i64>,
-    audit: &AuditEventRow,
+    audit: AuditEventRow,
 ) -> Result<(), Abort> {
     for version in versions {
         // A number the credential has already: a unique violation, so `Conflict`.
@@ -68,8 +70,7 @@ fn write_history(
         )
         .run(conn)?;
     }
-    Prepared(diesel::insert_into(audit_events::table).values(audit)).run(conn)?;
-    Ok(())
+    insert_audit_event(conn, audit)
 }
 
 impl SqlStore for SqliteStore {
@@ -87,7 +88,7 @@ impl SqlStore for SqliteStore {
         let keep = keep(keep_versions);
         self.write(move |conn| {
             Prepared(diesel::insert_into(credentials::table).values(&row)).run(conn)?;
-            write_history(conn, &row.summary.id, &versions, keep, &audit)
+            write_history(conn, &row.summary.id, &versions, keep, audit)
         })
         .await
     }
@@ -123,7 +124,7 @@ impl SqlStore for SqliteStore {
             )
             .run(conn)?;
             if written == 1 {
-                return write_history(conn, &id, &versions, keep, &audit);
+                return write_history(conn, &id, &versions, keep, audit);
             }
             // Nothing written: tell a missing row from a changed one.
             let exists = diesel::select(diesel::dsl::exists(
@@ -181,10 +182,7 @@ impl SqlStore for SqliteStore {
                 .execute(conn)?;
             diesel::delete(grants::table.filter(grants::credential_id.eq(id))).execute(conn)?;
             diesel::delete(credential).execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(())
+            insert_audit_event(conn, audit)
         })
         .await
     }
@@ -198,10 +196,7 @@ impl SqlStore for SqliteStore {
             diesel::insert_into(access_keys::table)
                 .values(&row)
                 .execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(())
+            insert_audit_event(conn, audit)
         })
         .await
     }
@@ -251,9 +246,7 @@ impl SqlStore for SqliteStore {
                         .filter(oauth_connect_states::access_key_id.eq(DbId::from(id))),
                 )
                 .execute(conn)?;
-                diesel::insert_into(audit_events::table)
-                    .values(&audit)
-                    .execute(conn)?;
+                insert_audit_event(conn, audit)?;
                 Ok(row)
             })
             .await;
@@ -282,10 +275,7 @@ impl SqlStore for SqliteStore {
             diesel::insert_into(grants::table)
                 .values(&row)
                 .execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
-            Ok(())
+            insert_audit_event(conn, audit)
         })
         .await
     }
@@ -311,9 +301,7 @@ impl SqlStore for SqliteStore {
             diesel::delete(grant_usage::table.filter(grant_usage::grant_id.eq(id)))
                 .execute(conn)?;
             diesel::delete(grant).execute(conn)?;
-            diesel::insert_into(audit_events::table)
-                .values(&audit)
-                .execute(conn)?;
+            insert_audit_event(conn, audit)?;
             Ok(row)
         })
         .await
@@ -423,12 +411,49 @@ impl SqlStore for SqliteStore {
             if written != 1 {
                 return Ok(false);
             }
-            if let Some(audit) = &audit {
-                diesel::insert_into(audit_events::table)
-                    .values(audit)
-                    .execute(conn)?;
+            if let Some(audit) = audit {
+                insert_audit_event(conn, audit)?;
             }
             Ok(true)
+        })
+        .await
+    }
+
+    async fn cut_chain_rows(&self, checkpoint: CheckpointRow) -> Result<u64, StoreError> {
+        let key = checkpoint.chain_key.decode("audit_checkpoints.chain_key")?;
+        self.write(move |conn| {
+            // It replaces a checkpoint already at that number (a periodic one): the cut
+            // must be on record, as verification starts from the latest retention one.
+            diesel::insert_into(audit_checkpoints::table)
+                .values(&checkpoint)
+                .on_conflict((audit_checkpoints::chain_key, audit_checkpoints::seq))
+                .do_update()
+                .set((
+                    audit_checkpoints::hash.eq(excluded(audit_checkpoints::hash)),
+                    audit_checkpoints::at.eq(excluded(audit_checkpoints::at)),
+                    audit_checkpoints::kind.eq(excluded(audit_checkpoints::kind)),
+                    audit_checkpoints::key_id.eq(excluded(audit_checkpoints::key_id)),
+                    audit_checkpoints::signature.eq(excluded(audit_checkpoints::signature)),
+                ))
+                .execute(conn)?;
+            let numbered = audit_events::chain_seq.le(checkpoint.seq);
+            // The installation's chain is that of the events of no organization.
+            let deleted = if key.is_nil() {
+                diesel::delete(
+                    audit_events::table
+                        .filter(audit_events::organization_id.is_null())
+                        .filter(numbered),
+                )
+                .execute(conn)?
+            } else {
+                diesel::delete(
+                    audit_events::table
+                        .filter(audit_events::organization_id.eq(checkpoint.chain_key))
+                        .filter(numbered),
+                )
+                .execute(conn)?
+            };
+            Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
         .await
     }

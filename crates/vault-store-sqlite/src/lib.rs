@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit_chain;
 mod changes;
 mod error;
 mod logs;

@@ -7,7 +7,7 @@ use diesel::sql_types::{BigInt, Binary, Text};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use secrecy::{ExposeSecret, SecretString};
 use vault_cipher_ring::{KeyEncryptionKey, RingCipher};
-use vault_core::logs::{AuditAction, AuditQuery, LogRecord, RequestLogQuery};
+use vault_core::logs::{AuditAction, AuditEvent, AuditQuery, LogRecord, RequestLogQuery};
 use vault_core::store::{
     AccessKeyStore, CredentialStore, CredentialWrite, ListQuery, LogStore, MetaStore,
     OrganizationStore,
@@ -20,13 +20,24 @@ use vault_testkit::store_suite::{
 };
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 13;
+const MIGRATIONS: i64 = 14;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
 
 /// The same migrations the store embeds, to build a database as an older release left it.
 const EMBEDDED: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// `events` without their links, to compare with events as they were written.
+fn unlinked(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    events
+        .into_iter()
+        .map(|event| AuditEvent {
+            chain: None,
+            ..event
+        })
+        .collect()
+}
 
 fn applied_migrations(path: &std::path::Path) -> i64 {
     let mut conn = SqliteConnection::establish(path.to_str().expect("a UTF-8 path"))
@@ -141,7 +152,20 @@ async fn reopening_keeps_every_record() {
         .await
         .expect("list_audit_events");
     events.sort_by_key(|e| e.id);
-    assert_eq!(events, vec![created, issued], "the writes' audit events");
+    // Linked in the order written, which the reopened store keeps.
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.chain.map(|link| link.seq))
+            .collect::<Vec<_>>(),
+        [Some(1), Some(2)],
+        "the writes' audit events are not their chain"
+    );
+    assert_eq!(
+        unlinked(events),
+        vec![created, issued],
+        "the writes' audit events"
+    );
     assert_eq!(applied_migrations(&path), MIGRATIONS);
 }
 
@@ -285,6 +309,14 @@ const AUDIT_INDEXES: &str = "SELECT count(*) AS count FROM sqlite_schema \
      WHERE type = 'index' AND tbl_name = 'audit_events' AND name IN ( \
          'audit_events_organization_id', 'audit_events_organization_action_id', \
          'audit_events_organization_target_id')";
+const AUDIT_EVENTS: &str = "SELECT count(*) AS count FROM audit_events";
+/// What the audit chain migration adds: two tables, two indexes, four columns.
+const CHAIN_SCHEMA: &str = "SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN ( \
+         'audit_chain_heads', 'audit_checkpoints', 'audit_events_organization_chain_seq', \
+         'audit_events_installation_chain_seq')) \
+     + (SELECT count(*) FROM pragma_table_info('audit_events') \
+         WHERE name IN ('digest', 'chain_seq', 'previous_hash', 'chain_hash')) \
+     AS count";
 const AUDIT_VIAS: &str = "SELECT count(*) AS count FROM audit_events WHERE via IS NOT NULL";
 
 const ACTOR_SUBJECT_COLUMNS: &str = "SELECT (SELECT count(*) FROM pragma_table_info('audit_events') \
@@ -374,6 +406,7 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
                 }
             )
             .await
+            .map(unlinked)
             .expect("list_audit_events"),
         vec![event]
     );
@@ -420,6 +453,21 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
+    // The audit chain migration reverts first: its tables, indexes and columns go, and the
+    // events stay, chained ones included.
+    let events = count(&mut conn, AUDIT_EVENTS);
+    assert_eq!(count(&mut conn, CHAIN_SCHEMA), 8);
+    assert!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM audit_events WHERE chain_seq IS NOT NULL"
+        ) > 0,
+        "events written by the store are chained"
+    );
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the audit chain migration reverts");
+    assert_eq!(count(&mut conn, CHAIN_SCHEMA), 0);
+    assert_eq!(count(&mut conn, AUDIT_EVENTS), events);
     // The keyring migration rebuilds the audit log too: reverted, its table and the
     // events of its actions go, every other event stays whole.
     let vias = count(&mut conn, AUDIT_VIAS);
@@ -506,8 +554,76 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
         .expect("the connections migration applies again, rebuilding the audit log with its rows");
     conn.run_next_migration(EMBEDDED)
         .expect("the keyring migration applies again, rebuilding the audit log with its rows");
+    conn.run_next_migration(EMBEDDED)
+        .expect("the audit chain migration applies again, over the log's rows");
     assert_eq!(count(&mut conn, APPLIED), MIGRATIONS);
     assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
+    assert_eq!(count(&mut conn, CHAIN_SCHEMA), 8);
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM audit_events WHERE chain_seq IS NULL"
+        ),
+        count(&mut conn, AUDIT_EVENTS),
+        "the events written before are unchained"
+    );
+    // Chains: a link in part, a hash of another length, a number below 1 or taken in its
+    // chain (the installation's too), a checkpoint of an unknown kind, are refused.
+    let linked = |seq: &str, digest: &str, previous: &str, hash: &str| {
+        format!(
+            "INSERT INTO audit_events (id, organization_id, action, outcome, at, digest, \
+                 chain_seq, previous_hash, chain_hash) \
+             VALUES (randomblob(16), NULL, 'credential.use', 'success', 0, {digest}, {seq}, \
+                 {previous}, {hash})"
+        )
+    };
+    diesel::sql_query(linked(
+        "1",
+        "randomblob(32)",
+        "zeroblob(32)",
+        "randomblob(32)",
+    ))
+    .execute(&mut conn)
+    .expect("a linked event of the installation's chain");
+    for (refused, what) in [
+        (
+            linked("2", "randomblob(32)", "NULL", "randomblob(32)"),
+            "a link without its previous hash",
+        ),
+        (
+            linked("2", "NULL", "zeroblob(32)", "randomblob(32)"),
+            "a link without its digest",
+        ),
+        (
+            linked("2", "randomblob(32)", "zeroblob(32)", "randomblob(31)"),
+            "a short hash",
+        ),
+        (
+            linked("0", "randomblob(32)", "zeroblob(32)", "randomblob(32)"),
+            "the number 0",
+        ),
+        (
+            linked("1", "randomblob(32)", "zeroblob(32)", "randomblob(32)"),
+            "a number taken",
+        ),
+        (
+            "INSERT INTO audit_checkpoints (chain_key, seq, hash, at, kind, key_id, signature) \
+             VALUES (zeroblob(16), 1, zeroblob(32), 0, 'weekly', 'k', x'00')"
+                .to_owned(),
+            "a checkpoint of an unknown kind",
+        ),
+        (
+            "INSERT INTO audit_chain_heads (chain_key, seq, hash, previous_hash) \
+             VALUES (zeroblob(16), 0, zeroblob(32), zeroblob(32))"
+                .to_owned(),
+            "a head at number 0",
+        ),
+    ] {
+        assert!(
+            diesel::sql_query(refused).execute(&mut conn).is_err(),
+            "{what} was stored"
+        );
+    }
     // Connections: a status this schema cannot name, a sealed value without its key id, a
     // lease without its end, a state hash of another length, are refused.
     conn.batch_execute(

@@ -17,6 +17,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use time::OffsetDateTime;
 use uuid::Uuid;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
+use vault_core::audit_chain::{AuditChain, ChainHead, Checkpoint};
 use vault_core::cipher::SealedBlob;
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
@@ -30,6 +31,7 @@ use vault_core::store::{
 };
 use vault_core::versions::{SecretVersion, VersionInfo};
 
+mod audit_chain;
 mod connections;
 mod grants;
 mod logs;
@@ -70,6 +72,12 @@ struct State {
     /// never listed.
     audit_events: BTreeMap<(Option<OrganizationId>, Uuid), AuditEvent>,
     audit_event_ids: HashSet<Uuid>,
+    /// Each chain's last number and hash.
+    chain_heads: BTreeMap<AuditChain, ChainHead>,
+    /// Each chain's events by number: the key of each in `audit_events`.
+    chain_order: BTreeMap<(AuditChain, u64), (Option<OrganizationId>, Uuid)>,
+    /// Signed checkpoints, by chain and number.
+    checkpoints: BTreeMap<(AuditChain, u64), Checkpoint>,
     /// Keyed by (organization, id), as credentials are.
     grants: BTreeMap<(OrganizationId, vault_core::ids::GrantId), vault_core::grants::Grant>,
     /// Requests counted per (grant, window, window start).
@@ -160,7 +168,6 @@ impl State {
         Ok(())
     }
 
-    /// Appends a checked audit event.
     /// Ends the grants key `id` made or was given, with their counters.
     fn end_grants_of_key(&mut self, organization: OrganizationId, id: AccessKeyId) {
         let grantee = vault_core::grants::Grantee::AccessKey(id);
@@ -178,10 +185,27 @@ impl State {
         }
     }
 
+    /// Appends a checked audit event, linked as the next of its chain.
     fn push_audit(&mut self, event: &AuditEvent) {
+        let chain = AuditChain::of(event.organization_id);
+        let head = self.chain_heads.get(&chain).map(|h| (h.seq, h.hash));
+        let link = vault_audit::next_link(head, event);
+        self.chain_heads.insert(
+            chain,
+            ChainHead {
+                chain,
+                seq: link.seq,
+                hash: link.hash,
+            },
+        );
+        let key = (event.organization_id, event.id);
+        self.chain_order.insert((chain, link.seq), key);
         self.audit_event_ids.insert(event.id);
-        self.audit_events
-            .insert((event.organization_id, event.id), event.clone());
+        let linked = AuditEvent {
+            chain: Some(link),
+            ..event.clone()
+        };
+        self.audit_events.insert(key, linked);
     }
 
     /// Whether the version rows of a write may be added to `credential`: each belongs to

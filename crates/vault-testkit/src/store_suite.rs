@@ -16,11 +16,14 @@
 //! The checks live in one module per concern: `credentials`, `access_keys`, `logs`,
 //! `versions` (a credential's history and the audit events of changes), `sealed` (key
 //! rotation), `organizations` (and meta values), `retention` (log pruning and job
-//! exclusion), `grants`, `connections` (OAuth2 connections and connect flows);
+//! exclusion), `grants`, `connections` (OAuth2 connections and connect flows),
+//! `audit_chain` (the audit log's hash chains, and the tamper checks with their own macro,
+//! [`audit_tamper_conformance!`](crate::audit_tamper_conformance));
 //! `fixtures` holds the test values and helpers they share, and `guarded` the [`Guarded`]
 //! wrapper. All are re-exported here.
 
 mod access_keys;
+mod audit_chain;
 mod connections;
 mod credentials;
 mod fixtures;
@@ -37,6 +40,13 @@ pub use access_keys::{
     access_keys_list_paginates_per_organization, duplicate_access_key_conflicts,
     organization_key_usage_counts_only_that_organization, revoke_access_key_keeps_first_time,
     touch_access_key_records_last_use,
+};
+pub use audit_chain::{
+    Tamper, a_cut_keeps_the_chain_verifiable, a_deleted_event_is_found, a_modified_event_is_found,
+    a_truncated_tail_is_found_against_a_checkpoint_held_outside,
+    an_event_moved_between_organizations_is_found,
+    checkpoints_are_kept_once_and_listed_newest_first, concurrent_writes_make_one_gapless_chain,
+    every_audit_write_extends_its_chain, swapped_events_are_found,
 };
 pub use connections::{
     a_write_under_a_lease_needs_its_holder, concurrent_takes_of_a_connect_state_have_one_winner,
@@ -194,6 +204,10 @@ macro_rules! store_conformance {
             deleting_a_credential_deletes_its_connection_and_states,
             revoking_a_key_ends_the_connect_states_it_started,
             connection_tokens_are_rewrapped_at_their_generation,
+            every_audit_write_extends_its_chain,
+            concurrent_writes_make_one_gapless_chain,
+            checkpoints_are_kept_once_and_listed_newest_first,
+            a_cut_keeps_the_chain_verifiable,
         }
     };
     ($factory:expr) => {

@@ -29,20 +29,22 @@ impl TestApp {
                 let (vault, _): (SqliteVault, _) = open_sqlite_vault(&self.settings)
                     .await
                     .expect("vault opens");
-                self.serve_metered(vault);
+                self.serve_metered(vault).await;
             }
             Some(db) => {
                 let (vault, _): (PostgresVault, _) = open_postgres(&self.settings, &db.url)
                     .await
                     .expect("vault opens");
-                self.serve_metered(vault);
+                self.serve_metered(vault).await;
             }
         }
     }
 
-    fn serve_metered<S: Store>(&mut self, vault: vault_server::app::ServerVault<S>) {
+    async fn serve_metered<S: Store>(&mut self, vault: vault_server::app::ServerVault<S>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::start_metered(vault, listener, &self.settings).expect("starts");
+        let app = Application::start_metered(vault, listener, &self.settings)
+            .await
+            .expect("starts");
         self.api.base = format!("http://{}", app.address());
         self.handle = Some(app.handle());
         self.running = Some(tokio::spawn(app.run_until_stopped()));

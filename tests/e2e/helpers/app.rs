@@ -89,9 +89,11 @@ impl TestApp {
         Some(this)
     }
 
-    pub(crate) fn serve<S: Store>(&mut self, vault: vault_core::Vault<S>) {
+    pub(crate) async fn serve<S: Store>(&mut self, vault: vault_core::Vault<S>) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let app = Application::start(vault, listener, &self.settings).expect("server starts");
+        let app = Application::start(vault, listener, &self.settings)
+            .await
+            .expect("server starts");
         self.api.base = format!("http://{}", app.address());
         self.handle = Some(app.handle());
         self.running = Some(tokio::spawn(app.run_until_stopped()));
@@ -113,14 +115,14 @@ impl TestApp {
                     .await
                     .expect("vault opens");
                 self.organizations(&vault).await;
-                self.serve(vault);
+                self.serve(vault).await;
             }
             Some(db) => {
                 let (vault, _) = open_postgres(&self.settings, &db.url)
                     .await
                     .expect("vault opens");
                 self.organizations(&vault).await;
-                self.serve(vault);
+                self.serve(vault).await;
             }
         }
     }

@@ -123,6 +123,25 @@ pub(crate) fn key_id(key: &str) -> String {
         .to_owned()
 }
 
+/// Polls `check` every 100 ms until it holds; fails with `what` after `within`.
+pub(crate) async fn eventually<F: AsyncFnMut() -> Option<T>, T>(
+    within: std::time::Duration,
+    what: &str,
+    mut check: F,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within {within:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 pub(crate) fn new_key() -> String {
     vault_cipher_ring::KeyEncryptionKey::generate()
         .expect("random")

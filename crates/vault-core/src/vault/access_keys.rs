@@ -420,6 +420,7 @@ impl<S: Store> Vault<S> {
             at: stored.key.created_at,
             count: 1,
             via: None,
+            chain: None,
         };
         self.store.insert_access_key(&stored, &audit).await?;
         Ok(IssuedAccessKey {

@@ -3,6 +3,7 @@
 use super::paging::{page_limit, paginate, parse_cursor};
 use super::{DEFAULT_PAGE_SIZE, Page, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
+use crate::audit_chain::{AuditChain, Checkpoint};
 use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::logs::{
     AuditAction, AuditEvent, AuditOutcome, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery,
@@ -145,6 +146,7 @@ impl<S: Store> Vault<S> {
             at: self.clock.now(),
             count: 1,
             via: None,
+            chain: None,
         }
     }
 
@@ -168,6 +170,7 @@ impl<S: Store> Vault<S> {
             at: self.clock.now(),
             count: 1,
             via: None,
+            chain: None,
         }
     }
 
@@ -232,6 +235,43 @@ impl<S: Store> Vault<S> {
             .list_request_logs(who.organization_id, &query)
             .await?;
         Ok(paginate(items, listing.limit as usize, |e| e.id))
+    }
+
+    /// Lists the signed checkpoints of the organization's audit chain, newest first. The
+    /// cursor is the number of the last checkpoint of the previous page.
+    ///
+    /// # Errors
+    /// Missing `audit:read` scope, invalid parameters, or a store failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn list_audit_checkpoints(
+        &self,
+        who: &Principal,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Checkpoint>, VaultError> {
+        require(who, Scope::AuditRead)?;
+        let mut errors = ValidationErrors::default();
+        let limit = errors.take(page_limit(limit)).flatten();
+        let before = cursor.and_then(|raw| {
+            errors.take(
+                raw.parse::<u64>()
+                    .map_err(|_| FieldError::new("cursor", "is not a cursor this API returned")),
+            )
+        });
+        errors.finish(|| ())?;
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE) as usize;
+        let chain = AuditChain::Organization(who.organization_id);
+        let mut items = self
+            .store
+            .list_checkpoints(chain, before, limit + 1)
+            .await?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|last| last.seq.to_string())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
     }
 
     /// Lists the audit log, newest first.

@@ -167,6 +167,7 @@ impl<S: Store> Vault<S> {
                 at,
                 count,
                 via: None,
+                chain: None,
             };
             if let Err(error) = self.store.append_log(LogRecord::Audit(event)).await {
                 // Said loudly, with the count: these failures are not in the audit log.

@@ -67,6 +67,9 @@ fn aad_of(reference: &SealedRef) -> Option<Aad> {
         SealedRef::Meta(name) if name == super::rebind::BOUND_MARKER_NAME => {
             Some(Aad::installation(Purpose::MigrationMarker))
         }
+        SealedRef::Meta(name) if name == crate::audit_chain::SIGNING_KEY_NAME => {
+            Some(Aad::installation(Purpose::AuditSigningKey))
+        }
         SealedRef::Meta(_) => None,
         SealedRef::Credential {
             organization_id,

@@ -270,6 +270,7 @@ async fn audit<S: LogStore>(
             at: OffsetDateTime::now_utc(),
             count: 1,
             via: None,
+            chain: None,
         }))
         .await
         .context("cannot write the audit event of the keyring's change")

@@ -1,13 +1,16 @@
 //! The rows of the request log and the audit log.
 
 use diesel::prelude::*;
+use vault_core::audit_chain::{
+    AuditChain, ChainHash, ChainHead, ChainLink, Checkpoint, CheckpointKind,
+};
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{AuditEvent, RequestLogEntry};
 use vault_core::store::StoreError;
 
 use super::optional_id;
 use crate::columns::undecodable as bad;
-use crate::schema::{audit_events, request_logs};
+use crate::schema::{audit_chain_heads, audit_checkpoints, audit_events, request_logs};
 use crate::types::{DbId, DbTime};
 
 /// A request-log row.
@@ -132,6 +135,16 @@ pub struct AuditEventRow {
     pub occurrences: i64,
     /// `audit_events.via`.
     pub via: Option<String>,
+    /// `audit_events.digest`: the SHA-256 of the event's canonical form, made as the row
+    /// is encoded.
+    pub digest: Option<Vec<u8>>,
+    /// `audit_events.chain_seq`, set as the row is written (by the store, or on
+    /// PostgreSQL by the database), never by the caller.
+    pub chain_seq: Option<i64>,
+    /// `audit_events.previous_hash`, set with `chain_seq`.
+    pub previous_hash: Option<Vec<u8>>,
+    /// `audit_events.chain_hash`, set with `chain_seq`.
+    pub chain_hash: Option<Vec<u8>>,
 }
 
 impl AuditEventRow {
@@ -152,7 +165,32 @@ impl AuditEventRow {
             actor_subject: event.actor_subject.clone(),
             occurrences: i64::from(event.count),
             via: event.via.clone(),
+            digest: Some(vault_audit::digest(event).to_vec()),
+            chain_seq: None,
+            previous_hash: None,
+            chain_hash: None,
         })
+    }
+
+    /// The chain key of the row's chain: its organization, or nil for the installation.
+    #[must_use]
+    pub fn chain_key(&self) -> DbId {
+        self.organization_id
+            .unwrap_or_else(|| DbId::from(uuid::Uuid::nil()))
+    }
+
+    /// Links the row after `head` (its chain's last number and hash; `None` for an empty
+    /// chain), for a store that chains as it writes; the head after it.
+    ///
+    /// # Errors
+    /// A row that cannot be decoded.
+    pub fn link_after(&mut self, head: Option<(u64, ChainHash)>) -> Result<ChainLink, StoreError> {
+        let event = self.decode_content()?;
+        let link = vault_audit::next_link(head, &event);
+        self.chain_seq = Some(i64::try_from(link.seq).map_err(|_| bad("audit_events.chain_seq"))?);
+        self.previous_hash = Some(link.previous.to_vec());
+        self.chain_hash = Some(link.hash.to_vec());
+        Ok(link)
     }
 
     /// The event.
@@ -160,28 +198,153 @@ impl AuditEventRow {
     /// # Errors
     /// [`StoreError::Backend`] with a [`ColumnError`] naming the first bad column.
     pub fn decode(self) -> Result<AuditEvent, StoreError> {
+        let chain = self.link()?;
         Ok(AuditEvent {
-            id: self.id.decode("audit_events.id")?,
+            chain,
+            ..self.decode_content()?
+        })
+    }
+
+    /// The row's link, when it has one. A hash of the wrong length (a row edited behind
+    /// the vault's back) reads as all zeros, which no verification accepts, so the break is
+    /// reported where it is rather than as an unreadable row.
+    fn link(&self) -> Result<Option<ChainLink>, StoreError> {
+        let Some(seq) = self.chain_seq else {
+            return Ok(None);
+        };
+        let hash = |bytes: &Option<Vec<u8>>| -> ChainHash {
+            bytes
+                .as_deref()
+                .and_then(|b| <ChainHash>::try_from(b).ok())
+                .unwrap_or([0; 32])
+        };
+        Ok(Some(ChainLink {
+            seq: u64::try_from(seq).map_err(|_| bad("audit_events.chain_seq"))?,
+            digest: hash(&self.digest),
+            previous: hash(&self.previous_hash),
+            hash: hash(&self.chain_hash),
+        }))
+    }
+
+    /// The event without its link.
+    fn decode_content(&self) -> Result<AuditEvent, StoreError> {
+        let this = self;
+        Ok(AuditEvent {
+            id: this.id.decode("audit_events.id")?,
             organization_id: optional_id(
-                self.organization_id,
+                this.organization_id,
                 "audit_events.organization_id",
                 OrganizationId::from_uuid,
             )?,
-            actor: optional_id(self.actor, "audit_events.actor", AccessKeyId::from_uuid)?,
-            action: self
+            actor: optional_id(this.actor, "audit_events.actor", AccessKeyId::from_uuid)?,
+            action: this
                 .action
                 .parse()
                 .map_err(|_| bad("audit_events.action"))?,
-            target: optional_id(self.target, "audit_events.target", |id| id)?,
-            outcome: self
+            target: optional_id(this.target, "audit_events.target", |id| id)?,
+            outcome: this
                 .outcome
                 .parse()
                 .map_err(|_| bad("audit_events.outcome"))?,
-            reason: self.reason,
-            at: self.at.decode("audit_events.at")?,
-            count: u32::try_from(self.occurrences).map_err(|_| bad("audit_events.occurrences"))?,
-            actor_subject: self.actor_subject,
-            via: self.via,
+            reason: this.reason.clone(),
+            at: this.at.decode("audit_events.at")?,
+            count: u32::try_from(this.occurrences).map_err(|_| bad("audit_events.occurrences"))?,
+            actor_subject: this.actor_subject.clone(),
+            via: this.via.clone(),
+            chain: None,
+        })
+    }
+}
+
+/// A chain's head record.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_chain_heads)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct ChainHeadRow {
+    /// `audit_chain_heads.chain_key`.
+    pub chain_key: DbId,
+    /// `audit_chain_heads.seq`.
+    pub seq: i64,
+    /// `audit_chain_heads.hash`.
+    pub hash: Vec<u8>,
+    /// `audit_chain_heads.previous_hash`.
+    pub previous_hash: Vec<u8>,
+}
+
+impl ChainHeadRow {
+    /// The head.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] naming the first bad column.
+    pub fn decode(self) -> Result<ChainHead, StoreError> {
+        Ok(ChainHead {
+            chain: AuditChain::from_key(self.chain_key.decode("audit_chain_heads.chain_key")?),
+            seq: u64::try_from(self.seq).map_err(|_| bad("audit_chain_heads.seq"))?,
+            hash: self
+                .hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| bad("audit_chain_heads.hash"))?,
+        })
+    }
+}
+
+/// A signed checkpoint.
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_checkpoints)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct CheckpointRow {
+    /// `audit_checkpoints.chain_key`.
+    pub chain_key: DbId,
+    /// `audit_checkpoints.seq`.
+    pub seq: i64,
+    /// `audit_checkpoints.hash`.
+    pub hash: Vec<u8>,
+    /// `audit_checkpoints.at`.
+    pub at: DbTime,
+    /// `audit_checkpoints.kind`.
+    pub kind: String,
+    /// `audit_checkpoints.key_id`.
+    pub key_id: String,
+    /// `audit_checkpoints.signature`.
+    pub signature: Vec<u8>,
+}
+
+impl CheckpointRow {
+    /// The row of `checkpoint`.
+    ///
+    /// # Errors
+    /// A number or time out of range.
+    pub fn encode(checkpoint: &Checkpoint) -> Result<Self, StoreError> {
+        Ok(Self {
+            chain_key: DbId::from(checkpoint.chain.key()),
+            seq: i64::try_from(checkpoint.seq)
+                .map_err(|_| crate::columns::unencodable("audit_checkpoints.seq"))?,
+            hash: checkpoint.hash.to_vec(),
+            at: DbTime::encode(checkpoint.at, "audit_checkpoints.at")?,
+            kind: checkpoint.kind.as_str().to_owned(),
+            key_id: checkpoint.key_id.clone(),
+            signature: checkpoint.signature.clone(),
+        })
+    }
+
+    /// The checkpoint.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] naming the first bad column.
+    pub fn decode(self) -> Result<Checkpoint, StoreError> {
+        Ok(Checkpoint {
+            chain: AuditChain::from_key(self.chain_key.decode("audit_checkpoints.chain_key")?),
+            seq: u64::try_from(self.seq).map_err(|_| bad("audit_checkpoints.seq"))?,
+            hash: self
+                .hash
+                .as_slice()
+                .try_into()
+                .map_err(|_| bad("audit_checkpoints.hash"))?,
+            at: self.at.decode("audit_checkpoints.at")?,
+            kind: CheckpointKind::parse(&self.kind).ok_or_else(|| bad("audit_checkpoints.kind"))?,
+            key_id: self.key_id,
+            signature: self.signature,
         })
     }
 }

@@ -112,7 +112,7 @@ impl LogStore for MemoryStore {
             LogKind::Audit => prune_oldest(
                 &mut state.audit_events,
                 &mut state.audit_event_ids,
-                |event| event.id < floor && event.at < cutoff,
+                |event| event.chain.is_none() && event.id < floor && event.at < cutoff,
                 limit,
             ),
         };

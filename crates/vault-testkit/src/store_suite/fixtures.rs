@@ -187,6 +187,7 @@ pub fn sample_audit_event(organization: Option<OrganizationId>) -> AuditEvent {
         // Not 1: an aggregated event (repeated failures) must keep its count.
         count: 7,
         via: Some("credentials:use-all".to_owned()),
+        chain: None,
     }
 }
 
@@ -210,6 +211,7 @@ pub fn sample_change_audit(
         at: sample_time(),
         count: 1,
         via: None,
+        chain: None,
     }
 }
 
@@ -350,10 +352,22 @@ pub(super) async fn events_about<S: Store>(
         limit: 1000,
         ..AuditQuery::default()
     };
-    must(
+    unlinked(must(
         store.list_audit_events(organization, &query).await,
         "list_audit_events",
-    )
+    ))
+}
+
+/// `events` without their chain links, to compare with the events as they were written
+/// (the links are the store's to make; `audit_chain` checks them).
+pub(super) fn unlinked(events: Vec<AuditEvent>) -> Vec<AuditEvent> {
+    events
+        .into_iter()
+        .map(|event| AuditEvent {
+            chain: None,
+            ..event
+        })
+        .collect()
 }
 
 /// A credential's version numbers, as listed (newest first).

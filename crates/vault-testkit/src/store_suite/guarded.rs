@@ -5,6 +5,7 @@ use std::future::Future;
 
 use time::OffsetDateTime;
 use vault_core::access_key::{AccessKey, KeyBinding, Organization, StoredAccessKey, TokenHash};
+use vault_core::audit_chain::{AuditChain, AuditChainStore, ChainHead, Checkpoint};
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
@@ -240,6 +241,42 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
         limit: usize,
     ) -> Result<u64, StoreError> {
         self.store.prune_log(log, cutoff, limit).await
+    }
+}
+
+impl<S: AuditChainStore, G: Send + Sync + 'static> AuditChainStore for Guarded<S, G> {
+    async fn chain_heads(&self) -> Result<Vec<ChainHead>, StoreError> {
+        self.store.chain_heads().await
+    }
+
+    async fn chain_events(
+        &self,
+        chain: AuditChain,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        self.store.chain_events(chain, from, limit).await
+    }
+
+    async fn count_unchained(&self, chain: AuditChain) -> Result<u64, StoreError> {
+        self.store.count_unchained(chain).await
+    }
+
+    async fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<bool, StoreError> {
+        self.store.insert_checkpoint(checkpoint).await
+    }
+
+    async fn list_checkpoints(
+        &self,
+        chain: AuditChain,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<Checkpoint>, StoreError> {
+        self.store.list_checkpoints(chain, before, limit).await
+    }
+
+    async fn cut_chain(&self, checkpoint: &Checkpoint) -> Result<u64, StoreError> {
+        self.store.cut_chain(checkpoint).await
     }
 }
 
