@@ -53,6 +53,10 @@ pub(crate) enum Command {
     /// credential, for which requests, and how often.
     #[command(subcommand)]
     Grants(GrantsCommand),
+    /// Read the organization's audit log: list it, follow it as it grows, and save its
+    /// signed checkpoints (needs audit:read).
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +150,71 @@ pub(crate) enum GrantsCommand {
         #[arg(value_name = "GRANT_ID")]
         grant: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// List audit events, newest first (one page unless --all).
+    ///
+    /// A table of time, chain sequence, action, outcome, reason, target and actor; with
+    /// --json, the server's page.
+    List(AuditListArgs),
+    /// Follow the audit log as `tail -f` does.
+    ///
+    /// Prints the newest events, then each new one as it is written, oldest first, one
+    /// line each (with --json: one JSON object per line). Runs until interrupted, or until
+    /// --count events are printed.
+    Tail(TailArgs),
+    /// Save the audit chain's signed checkpoints, to keep a copy outside the vault.
+    ///
+    /// Every checkpoint, with the public key that checks them, as one JSON document: later,
+    /// `vault-server audit verify --from-checkpoint FILE` proves against it that no event
+    /// was removed.
+    Checkpoints {
+        /// Write the document to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditListArgs {
+    /// Only events of this action (credential.use, access_key.create, ...).
+    #[arg(long, value_name = "ACTION")]
+    pub(crate) action: Option<String>,
+    /// Only events about this credential, access key or grant id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) target: Option<String>,
+    #[command(flatten)]
+    pub(crate) page: PageArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TailArgs {
+    /// How long to wait between two looks for new events, in milliseconds (100 to
+    /// 3600000).
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(100..=3_600_000)
+    )]
+    pub(crate) interval_ms: u64,
+    /// Only events of this action (credential.use, access_key.create, ...).
+    #[arg(long, value_name = "ACTION")]
+    pub(crate) action: Option<String>,
+    /// How many of the newest events to print first (0 to 100).
+    #[arg(
+        long,
+        short = 'n',
+        value_name = "N",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(0..=100)
+    )]
+    pub(crate) lines: u32,
+    /// Stop after printing this many events in all [default: run until interrupted].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) count: Option<u64>,
 }
 
 /// `vault grants add`. The server checks every value (and names the field it refuses), so

@@ -9,6 +9,7 @@
 
 mod access_keys;
 mod api;
+mod audit;
 mod cli;
 mod config;
 mod context;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 access_keys::run(&options.connect()?, command, cli.json).await
             }
             Command::Grants(command) => grants::run(&options.connect()?, command, cli.json).await,
+            Command::Audit(command) => audit::run(&options.connect()?, command, cli.json).await,
         }
     })
 }

@@ -19,6 +19,18 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// Writes `text` and a newline to stdout, for output that goes on until stopped (`vault
+/// audit tail`): `Ok(false)` once stdout is closed (`vault audit tail | head -3`), so that
+/// the command stops rather than run on writing to no one.
+pub(crate) fn emit_open(text: &str) -> Result<bool, CliError> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(error) => Err(CliError::local(format!("cannot write to stdout: {error}"))),
+    }
+}
+
 /// The server's JSON, pretty-printed (keys in alphabetical order).
 pub(crate) fn json(value: &Value) -> Result<(), CliError> {
     let text =

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use crate::helpers::upstream::start_upstream;
 use crate::helpers::{BIN, Id, Reply, TestServer, canary};
 
+mod audit;
 mod connect;
 mod grants;
 mod surfaces;
