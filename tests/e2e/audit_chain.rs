@@ -176,6 +176,12 @@ async fn checkpointed_and_verified(backend: Backend) {
         !signature_holds(public_key, &forged),
         "a changed checkpoint verified"
     );
+    // Its state, as the API shows it: intact up to the checkpointed head.
+    let status = api.get_json("/audit-events/chain", &token).await;
+    assert_eq!(status["status"], "intact", "{status}");
+    assert_eq!(status["head"]["sequence"], head);
+    assert_eq!(status["lastCheckpoint"]["sequence"], head);
+    assert_eq!(status["verifiedThrough"], head);
     // A copy kept outside the vault.
     let outside = installation.dir.path().join("checkpoints.json");
     std::fs::write(&outside, page.to_string()).expect("saved");
@@ -235,6 +241,21 @@ async fn checkpointed_and_verified(backend: Backend) {
         out.contains("event 2") && out.contains("was modified"),
         "{out}"
     );
+
+    // The API's look at the chain sees it too: the cut took every checkpoint, so it walks
+    // from the chain's start, to the modified event.
+    let server = start(
+        &installation,
+        &key,
+        &[("VAULT_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "3600")],
+    );
+    let api = crate::helpers::Api::new(&server.base);
+    let status = api.get_json("/audit-events/chain", &token).await;
+    assert_eq!(status["status"], "broken", "{status}");
+    assert_eq!(status["break"]["sequence"], 2, "{status}");
+    assert_eq!(status["lastCheckpoint"], Value::Null, "{status}");
+    assert_eq!(status["verifiedThrough"], 0);
+    server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

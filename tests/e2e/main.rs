@@ -6,6 +6,7 @@
 //!
 //! - `audit_chain`: the tamper-evident audit log through the binary (checkpoints, `audit
 //!   verify`, tampering, retention);
+//! - `audit_streaming`: the audit log streamed to a file and to syslog (an outage, a restart);
 //! - `api`: the REST API in the test process ([`helpers::TestApp`]): every credential type,
 //!   every error class, access keys, versions, organization isolation;
 //! - `binary`: the real `vault-server` as a newcomer and an operator run it;
@@ -29,6 +30,7 @@ mod helpers;
 mod api;
 mod attacks;
 mod audit_chain;
+mod audit_streaming;
 mod binary;
 mod chaos;
 mod chaos_proxy;
@@ -47,3 +49,6 @@ mod replicas;
 mod rotation;
 mod soak;
 mod usage;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_api;

@@ -122,7 +122,8 @@ async fn the_served_openapi_document_is_the_generated_one_and_every_operation_is
         let path = pattern
             .replace("{id}", &uuid::Uuid::new_v4().to_string())
             .replace("{number}", "1")
-            .replace("{grantId}", &uuid::Uuid::new_v4().to_string());
+            .replace("{grantId}", &uuid::Uuid::new_v4().to_string())
+            .replace("{deliveryId}", &uuid::Uuid::new_v4().to_string());
         assert!(!path.contains('{'), "an unknown parameter in {pattern}");
         for (method, operation) in item.as_object().expect("path item") {
             if method == "parameters" {

@@ -349,6 +349,61 @@ pub enum Checkpointed {
     Broken(ChainBreak),
 }
 
+/// What the events of a chain since its last checkpoint came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recent {
+    /// The chain's last checkpoint, if it has one (its signature checked).
+    pub checkpoint: Option<Checkpoint>,
+    /// The last number verified, and its hash: the checkpoint's when nothing followed it.
+    pub verified: (u64, ChainHash),
+    /// The first break after the checkpoint (or the checkpoint's bad signature).
+    pub broken: Option<ChainBreak>,
+}
+
+/// Verifies `head`'s chain from its last checkpoint (whose signature is checked first)
+/// to the head, or to `limit` events past the checkpoint: what each periodic checkpoint
+/// vouches for, and what a look at a chain's state can afford.
+///
+/// # Errors
+/// A store failure.
+pub async fn verify_recent<S: AuditChainStore>(
+    store: &S,
+    key: &CheckpointKey,
+    head: &ChainHead,
+    limit: Option<u64>,
+) -> Result<Recent, StoreError> {
+    let chain = head.chain;
+    let checkpoint = store
+        .list_checkpoints(chain, None, 1)
+        .await?
+        .into_iter()
+        .next();
+    let walk = match &checkpoint {
+        Some(latest) if !key.verifies(latest) => {
+            return Ok(Recent {
+                verified: (0, GENESIS),
+                broken: Some(at_checkpoint(chain, latest.seq, BreakKind::BadSignature)),
+                checkpoint,
+            });
+        }
+        Some(latest) => ChainWalk::after(chain, latest.seq, latest.hash),
+        // No checkpoint yet (so no retention cut either): from the chain's start.
+        None => ChainWalk::from_genesis(chain),
+    };
+    let from = checkpoint.as_ref().map_or(0, |c| c.seq);
+    let through = limit.map_or(head.seq, |limit| head.seq.min(from.saturating_add(limit)));
+    let end = if through > from {
+        walk_on(store, walk, Some(through), &BTreeMap::new()).await?
+    } else {
+        WalkEnd { walk, broken: None }
+    };
+    Ok(Recent {
+        checkpoint,
+        verified: end.walk.last(),
+        broken: end.broken,
+    })
+}
+
 /// Signs a periodic checkpoint of `head`'s chain, but only once the events since the
 /// chain's last checkpoint (whose signature is checked first) verify up to the head: a
 /// checkpoint never vouches for a chain altered since the one before it.
@@ -361,31 +416,20 @@ pub async fn checkpoint_chain<S: AuditChainStore>(
     head: ChainHead,
     now: OffsetDateTime,
 ) -> Result<Checkpointed, StoreError> {
-    let chain = head.chain;
-    let latest = store
-        .list_checkpoints(chain, None, 1)
+    if store
+        .list_checkpoints(head.chain, None, 1)
         .await?
-        .into_iter()
-        .next();
-    let walk = match &latest {
-        Some(latest) if latest.seq >= head.seq => return Ok(Checkpointed::UpToDate),
-        Some(latest) if !signer.public_key().verifies(latest) => {
-            return Ok(Checkpointed::Broken(at_checkpoint(
-                chain,
-                latest.seq,
-                BreakKind::BadSignature,
-            )));
-        }
-        Some(latest) => ChainWalk::after(chain, latest.seq, latest.hash),
-        // No checkpoint yet (so no retention cut either): from the chain's start.
-        None => ChainWalk::from_genesis(chain),
-    };
-    let end = walk_on(store, walk, Some(head.seq), &BTreeMap::new()).await?;
-    if let Some(broken) = end.broken {
+        .first()
+        .is_some_and(|latest| latest.seq >= head.seq)
+    {
+        return Ok(Checkpointed::UpToDate);
+    }
+    let recent = verify_recent(store, signer.public_key(), &head, None).await?;
+    if let Some(broken) = recent.broken {
         return Ok(Checkpointed::Broken(broken));
     }
-    let (seq, hash) = end.walk.last();
-    sign_at(store, signer, chain, seq, hash, now).await
+    let (seq, hash) = recent.verified;
+    sign_at(store, signer, head.chain, seq, hash, now).await
 }
 
 async fn sign_at<S: AuditChainStore>(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand};
 use vault_core::CredentialType;
+use vault_core::webhooks::EventType;
 
 use crate::type_flags::TypeFlags;
 
@@ -57,6 +58,11 @@ pub(crate) enum Command {
     /// signed checkpoints (needs audit:read).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Subscribe https endpoints to the vault's events (a credential or access key about to
+    /// expire, an upstream refusing a credential, an OAuth2 connection lost, a key
+    /// rotation), and see what was delivered (needs webhooks:manage).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +110,7 @@ pub(crate) enum AccessKeysCommand {
         name: String,
         /// A scope the key grants (repeat): credentials:read, credentials:write,
         /// credentials:route, credentials:use, credentials:use-all, access-keys:manage,
-        /// audit:read, keys:read.
+        /// audit:read, keys:read, webhooks:manage.
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
@@ -215,6 +221,114 @@ pub(crate) struct TailArgs {
     /// Stop after printing this many events in all [default: run until interrupted].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) count: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhooksCommand {
+    /// Subscribe an https URL to events. Prints the signing secret (`whsec_...`) once,
+    /// alone on stdout, the details on stderr: store it right away.
+    ///
+    /// Each event is POSTed to the URL as JSON, signed per Standard Webhooks with the
+    /// secret: verify deliveries with any Standard Webhooks library.
+    Create(WebhookCreateArgs),
+    /// List the organization's subscriptions (never their secrets).
+    List,
+    /// Show one subscription (never its secret).
+    #[command(visible_alias = "get")]
+    Show {
+        /// The subscription's id.
+        id: String,
+    },
+    /// Change a subscription; what is not given is kept, the secret too (see
+    /// rotate-secret).
+    Update(WebhookUpdateArgs),
+    /// Delete a subscription and its deliveries: nothing more is sent to it.
+    Delete {
+        /// The subscription's id.
+        id: String,
+    },
+    /// Replace the signing secret. Prints the new one once, alone on stdout: store it right
+    /// away. The old one stops signing at once, retries included.
+    RotateSecret {
+        /// The subscription's id.
+        id: String,
+    },
+    /// List a subscription's deliveries, newest first (one page unless --all).
+    ///
+    /// A table of id, event type, status (pending, succeeded, failed), attempts, the
+    /// receiver's last HTTP status, when it was made and the last error; with --json, the
+    /// server's page, payloads included.
+    Deliveries {
+        /// The subscription's id.
+        id: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Send a delivery again: a new delivery of the same message (same webhook-id header),
+    /// due now. Prints the new delivery's id on stdout (the details on stderr).
+    Replay {
+        /// The subscription's id.
+        id: String,
+        /// The delivery's id (from `vault webhooks deliveries`).
+        #[arg(value_name = "DELIVERY_ID")]
+        delivery: String,
+    },
+}
+
+/// `--event`: the event types, as the API names them.
+fn event_type() -> PossibleValuesParser {
+    PossibleValuesParser::new(EventType::ALL.map(EventType::as_str))
+}
+
+/// `vault webhooks create`. The server checks the values (and names the field it refuses).
+#[derive(Debug, Args)]
+pub(crate) struct WebhookCreateArgs {
+    /// Where events are POSTed: an absolute https URL.
+    #[arg(long)]
+    pub(crate) url: String,
+    /// An event type to deliver (repeat).
+    #[arg(long = "event", value_name = "TYPE", required = true, value_parser = event_type())]
+    pub(crate) events: Vec<String>,
+    /// How many days before an expiry the *.expiring reminders come (repeat; 1 to 365, at
+    /// most 5) [default: 30, 7 and 1].
+    #[arg(long = "days-ahead", value_name = "DAYS")]
+    pub(crate) days_ahead: Vec<u16>,
+    /// What it is for (up to 500 characters).
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// Create it disabled: nothing is sent, and no event is queued for it, until `update
+    /// --enable`.
+    #[arg(long)]
+    pub(crate) disabled: bool,
+}
+
+/// `vault webhooks update`: only what is given is sent.
+#[derive(Debug, Args)]
+pub(crate) struct WebhookUpdateArgs {
+    /// The subscription's id.
+    pub(crate) id: String,
+    /// A new URL (https).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// An event type to deliver (repeat; replaces the list).
+    #[arg(long = "event", value_name = "TYPE", value_parser = event_type())]
+    pub(crate) events: Vec<String>,
+    /// Days before an expiry for the *.expiring reminders (repeat; replaces the list).
+    #[arg(long = "days-ahead", value_name = "DAYS")]
+    pub(crate) days_ahead: Vec<u16>,
+    /// A new description.
+    #[arg(long)]
+    pub(crate) description: Option<String>,
+    /// Remove the description.
+    #[arg(long, conflicts_with = "description")]
+    pub(crate) no_description: bool,
+    /// Enable it: deliveries held back go out, and new events are delivered.
+    #[arg(long, conflicts_with = "disable")]
+    pub(crate) enable: bool,
+    /// Disable it: deliveries already queued wait, and events that happen meanwhile are
+    /// not delivered to it, until --enable.
+    #[arg(long)]
+    pub(crate) disable: bool,
 }
 
 /// `vault grants add`. The server checks every value (and names the field it refuses), so

@@ -20,6 +20,7 @@ mod login;
 mod output;
 mod secrets;
 mod type_flags;
+mod webhooks;
 
 pub use cli::Cli;
 pub use error::{CliError, Problem, exit};
@@ -49,6 +50,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             Command::Grants(command) => grants::run(&options.connect()?, command, cli.json).await,
             Command::Audit(command) => audit::run(&options.connect()?, command, cli.json).await,
+            Command::Webhooks(command) => {
+                webhooks::run(&options.connect()?, command, cli.json).await
+            }
         }
     })
 }

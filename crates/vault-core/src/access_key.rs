@@ -50,11 +50,16 @@ pub enum Scope {
     /// `credentials:use` uses only the credentials granted to it (see [`crate::grants`]).
     #[serde(rename = "credentials:use-all")]
     CredentialsUseAll,
+    /// Create, change and delete webhook subscriptions, and read and replay their
+    /// deliveries. A subscription sends names and dates of credentials outside the vault,
+    /// so it is a scope of its own.
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 impl Scope {
     /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
@@ -63,6 +68,7 @@ impl Scope {
         Self::KeysRead,
         Self::CredentialsRoute,
         Self::CredentialsUseAll,
+        Self::WebhooksManage,
     ];
 
     /// The wire name.
@@ -77,6 +83,7 @@ impl Scope {
             Self::KeysRead => "keys:read",
             Self::CredentialsRoute => "credentials:route",
             Self::CredentialsUseAll => "credentials:use-all",
+            Self::WebhooksManage => "webhooks:manage",
         }
     }
 }
@@ -93,7 +100,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, credentials:use-all, access-keys:manage, audit:read, keys:read",
+                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, credentials:use-all, access-keys:manage, audit:read, keys:read, webhooks:manage",
             )
         })
     }

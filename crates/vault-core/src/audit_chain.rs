@@ -6,7 +6,9 @@
 //! them as it writes the event, inside the transaction that writes it, so the database
 //! decides the order (never a replica's clock) and an event rolled back takes its number
 //! with it. How the hashes are computed, and how a chain is verified and checkpointed, is
-//! `vault-audit`'s: this crate has no hash function.
+//! `vault-audit`'s: this crate has no hash function. Because a chain's numbers follow
+//! commit order with no gap, "the last number delivered" is an exact cursor for streaming
+//! a chain out: an audit sink keeps one per chain.
 
 use std::fmt;
 use std::future::Future;
@@ -193,6 +195,10 @@ impl fmt::Debug for Checkpoint {
 ///   and return whether it stored it.
 /// - `list_checkpoints` MUST return the chain's checkpoints, newest (highest number) first,
 ///   below `before` when given, at most `limit`.
+/// - `sink_cursors` MUST return, for the audit sink named `sink`, the number of the last
+///   event it delivered of each chain it has delivered any of.
+/// - `save_sink_cursor` MUST record that `sink` delivered `chain`'s events through `seq`,
+///   and never move a cursor back: a lower `seq` than the stored one changes nothing.
 /// - `cut_chain` MUST, in one transaction, store `checkpoint` (a retention checkpoint; it
 ///   replaces a checkpoint stored at that number, so the cut is always on record) and
 ///   delete the chain's events numbered up to its `seq`, and return how many it deleted.
@@ -227,6 +233,20 @@ pub trait AuditChainStore: Send + Sync + 'static {
         before: Option<u64>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Checkpoint>, StoreError>> + Send;
+
+    /// Where an audit sink is in each chain.
+    fn sink_cursors(
+        &self,
+        sink: &str,
+    ) -> impl Future<Output = Result<Vec<(AuditChain, u64)>, StoreError>> + Send;
+
+    /// Moves an audit sink's cursor in one chain forward.
+    fn save_sink_cursor(
+        &self,
+        sink: &str,
+        chain: AuditChain,
+        seq: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Retention's cut of a chain, with its checkpoint.
     fn cut_chain(

@@ -86,6 +86,8 @@ pub enum Purpose {
     KeyringHandover,
     /// The private key that signs the audit log's checkpoints.
     AuditSigningKey,
+    /// The secret that signs a webhook subscription's deliveries.
+    WebhookSecret,
 }
 
 impl Purpose {
@@ -99,6 +101,7 @@ impl Purpose {
             Self::ConnectionTokens => b"connection-tokens",
             Self::KeyringHandover => b"keyring-handover",
             Self::AuditSigningKey => b"audit-signing-key",
+            Self::WebhookSecret => b"webhook-secret",
         }
     }
 }
@@ -176,6 +179,17 @@ impl Aad {
             organization: Some(organization),
             object: *credential.as_uuid(),
             version: Some(generation),
+        }
+    }
+
+    /// For the signing secret of one webhook subscription.
+    #[must_use]
+    pub fn webhook_secret(organization: OrganizationId, webhook: crate::ids::WebhookId) -> Self {
+        Self {
+            purpose: Purpose::WebhookSecret,
+            organization: Some(organization),
+            object: *webhook.as_uuid(),
+            version: None,
         }
     }
 

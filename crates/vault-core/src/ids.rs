@@ -83,3 +83,11 @@ uuid_id!(
     /// A grant of one credential to one grantee.
     GrantId
 );
+uuid_id!(
+    /// A webhook subscription.
+    WebhookId
+);
+uuid_id!(
+    /// One delivery of one event to one webhook subscription.
+    WebhookDeliveryId
+);

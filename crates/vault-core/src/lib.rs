@@ -31,6 +31,7 @@ pub mod upstream;
 pub mod validation;
 pub mod vault;
 pub mod versions;
+pub mod webhooks;
 mod write_lock;
 
 pub use access_key::{AccessKey, IssuedAccessKey, KeyBinding, Organization, Principal, Scope};
@@ -42,7 +43,7 @@ pub use credential::{
 };
 pub use egress::AllowedHosts;
 pub use identity::{IdentityError, IdentityRefusal, IdentityVerifier, VerifiedIdentity};
-pub use ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+pub use ids::{AccessKeyId, CredentialId, GrantId, OrganizationId, WebhookDeliveryId, WebhookId};
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use jwt::{JwtSigner, NoJwtSigner};
 pub use key_manager::{KeyManager, KeyManagerError, WrappedKeyring};

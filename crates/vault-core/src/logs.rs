@@ -108,11 +108,19 @@ pub enum AuditAction {
     /// A migration to the configured key manager finished: every sealed row is under the
     /// keyring's keys (or, on failure, why not).
     KeyringMigrate,
+    /// A webhook subscription was created.
+    WebhookCreate,
+    /// A webhook subscription was changed (its secret replaced, among others).
+    WebhookUpdate,
+    /// A webhook subscription was deleted.
+    WebhookDelete,
+    /// A webhook delivery was sent again on request.
+    WebhookReplay,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 19] = [
         Self::CredentialCreate,
         Self::CredentialUpdate,
         Self::CredentialDelete,
@@ -128,6 +136,10 @@ impl AuditAction {
         Self::KeyringRotate,
         Self::KeyringRewrap,
         Self::KeyringMigrate,
+        Self::WebhookCreate,
+        Self::WebhookUpdate,
+        Self::WebhookDelete,
+        Self::WebhookReplay,
     ];
 
     /// The wire and storage name.
@@ -149,6 +161,10 @@ impl AuditAction {
             Self::KeyringRotate => "keyring.rotate",
             Self::KeyringRewrap => "keyring.rewrap",
             Self::KeyringMigrate => "keyring.migrate",
+            Self::WebhookCreate => "webhook.create",
+            Self::WebhookUpdate => "webhook.update",
+            Self::WebhookDelete => "webhook.delete",
+            Self::WebhookReplay => "webhook.replay",
         }
     }
 }
@@ -226,7 +242,8 @@ pub struct AuditEvent {
     /// Success or failure.
     pub outcome: AuditOutcome,
     /// On failure, a stable code saying why (`not-found`, `insufficient-scope`,
-    /// `credential-expired`, ...). Never a secret, never free text from a caller.
+    /// `credential-expired`, ...). Never a secret, never free text from a caller. On a
+    /// success, only `reconnected`: a `connection.connect` that ended a needed reconnect.
     pub reason: Option<String>,
     /// When it happened; for an event standing for several occurrences, when the last of
     /// them happened.
@@ -293,5 +310,25 @@ mod tests {
             assert!(v7_at(at + time::Duration::days(1)) > floor);
         }
         assert_eq!(id_floor(datetime!(1960-01-01 0:00 UTC)), Uuid::nil());
+    }
+}
+
+/// How a credential's uses were answered in one hour: a bar of its usage chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageBucket {
+    /// The hour's start (UTC, on the hour).
+    pub hour: OffsetDateTime,
+    /// The class of the upstream's answers: 2 to 5 for 2xx to 5xx (1 for 1xx), 0 for
+    /// uses the upstream never answered (unreachable, timed out).
+    pub status_class: u8,
+    /// How many uses.
+    pub count: u64,
+}
+
+impl UsageBucket {
+    /// The class of a request-log entry's `status`.
+    #[must_use]
+    pub fn class_of(status: Option<u16>) -> u8 {
+        status.map_or(0, |s| u8::try_from(s / 100).unwrap_or(0))
     }
 }

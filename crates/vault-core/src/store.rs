@@ -338,6 +338,15 @@ pub trait LogStore: Send + Sync + 'static {
         query: &AuditQuery,
     ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 
+    /// The request log of one credential since `since`, counted per hour (each bucket's
+    /// `hour` on the hour) and status class, in no particular order.
+    fn credential_usage(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        since: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<crate::logs::UsageBucket>, StoreError>> + Send;
+
     /// Deletes one batch of `log`'s entries older than `cutoff`; returns how many.
     fn prune_log(
         &self,
@@ -539,6 +548,7 @@ pub trait Store:
     + GrantStore
     + ConnectionStore
     + AuditChainStore
+    + crate::webhooks::WebhookStore
 {
 }
 
@@ -553,5 +563,6 @@ impl<T> Store for T where
         + GrantStore
         + ConnectionStore
         + AuditChainStore
+        + crate::webhooks::WebhookStore
 {
 }

@@ -36,6 +36,10 @@ pub enum RequestPurpose {
     TokenFetch,
     /// An RFC 7009 token revocation, when a connected credential is deleted.
     Revocation,
+    /// A webhook delivery to a subscriber.
+    Webhook,
+    /// A batch of the audit log, to the operator's collector.
+    AuditSink,
 }
 
 impl RequestPurpose {
@@ -46,6 +50,8 @@ impl RequestPurpose {
             Self::Proxy => "proxy",
             Self::TokenFetch => "token_fetch",
             Self::Revocation => "revocation",
+            Self::Webhook => "webhook",
+            Self::AuditSink => "audit_sink",
         }
     }
 }

@@ -34,12 +34,13 @@ mod paging;
 mod rebind;
 mod update;
 mod using;
+mod webhooks;
 
 use audit::Actor;
 use authentication::CachedKey;
 
 pub use access_keys::{AccessKeyRequest, OPERATOR_SUBJECT};
-pub use audit::LogListRequest;
+pub use audit::{CredentialUsage, LogListRequest};
 pub use connect::{
     CONNECT_STATE_LIFETIME, CallbackParams, ConnectStart, Connected, ConnectionInfo,
 };
@@ -48,6 +49,7 @@ pub use errors::{NotReady, OpenError, VaultError};
 pub use paging::{ListRequest, Page};
 use update::{NewVersions, check_precondition};
 pub use using::ProxyResponse;
+pub use webhooks::{DeliveryRun, WebhookWithSecret};
 
 /// Default page size of list calls.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -89,6 +91,8 @@ pub struct Vault<S> {
     /// Connected credentials whose access token an upstream refused (401): refreshed at
     /// their next use, unless their token is too fresh for that to help.
     refused_tokens: std::sync::Mutex<std::collections::HashSet<CredentialId>>,
+    /// Credentials whose uses the upstream keeps refusing: `credential.use_failed`.
+    refusal_streaks: crate::webhooks::RefusalStreaks,
     /// One update or restore of a credential at a time in this process.
     writers: WriteLocks<CredentialId>,
     /// How many versions of a credential's secret values are kept (0: all).
@@ -160,6 +164,7 @@ impl<S: Store> Vault<S> {
             tokens: TokenCache::default(),
             refresh_lease: DEFAULT_REFRESH_LEASE,
             refused_tokens: std::sync::Mutex::default(),
+            refusal_streaks: crate::webhooks::RefusalStreaks::default(),
             writers: WriteLocks::default(),
             keep_versions: DEFAULT_VERSIONS_KEPT,
             token_hash_key,

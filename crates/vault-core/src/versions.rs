@@ -68,15 +68,18 @@ pub enum SealedKind {
     Version,
     /// An OAuth2 connection's tokens.
     Connection,
+    /// A webhook subscription's signing secret.
+    Webhook,
 }
 
 impl SealedKind {
     /// Every kind, in the order a rewrap visits them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Meta,
         Self::Credential,
         Self::Version,
         Self::Connection,
+        Self::Webhook,
     ];
 }
 
@@ -112,6 +115,13 @@ pub enum SealedRef {
         /// The connection's generation, which its tokens are bound to.
         generation: i64,
     },
+    /// A webhook subscription's signing secret.
+    Webhook {
+        /// Its organization.
+        organization_id: OrganizationId,
+        /// The subscription.
+        id: crate::ids::WebhookId,
+    },
 }
 
 impl SealedRef {
@@ -123,6 +133,7 @@ impl SealedRef {
             Self::Credential { .. } => SealedKind::Credential,
             Self::Version { .. } => SealedKind::Version,
             Self::Connection { .. } => SealedKind::Connection,
+            Self::Webhook { .. } => SealedKind::Webhook,
         }
     }
 }
@@ -149,6 +160,8 @@ pub struct KeyUsage {
     pub meta: u64,
     /// OAuth2 connections' tokens.
     pub connections: u64,
+    /// Webhook subscriptions' signing secrets.
+    pub webhooks: u64,
 }
 
 impl KeyUsage {
@@ -161,12 +174,13 @@ impl KeyUsage {
             versions: 0,
             meta: 0,
             connections: 0,
+            webhooks: 0,
         }
     }
 
     /// Rows of every kind.
     #[must_use]
     pub const fn total(&self) -> u64 {
-        self.credentials + self.versions + self.meta + self.connections
+        self.credentials + self.versions + self.meta + self.connections + self.webhooks
     }
 }

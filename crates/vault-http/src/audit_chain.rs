@@ -165,6 +165,111 @@ pub(crate) async fn checkpoints<S: Store>(
     }))
 }
 
+/// Events past the last checkpoint that one look at the chain verifies, at most: the
+/// server checkpoints every few minutes, so more is rare, and a look stays quick.
+const STATUS_WALK_LIMIT: u64 = 10_000;
+
+/// The state of the organization's chain, as `GET /audit-events/chain` shows it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainStatus {
+    /// `intact`, `broken`, or `empty` (no event yet).
+    status: &'static str,
+    /// The chain's last event.
+    head: Option<ChainPoint>,
+    /// The last signed checkpoint, its signature checked.
+    last_checkpoint: Option<CheckpointDocument>,
+    /// The last number verified: the head, unless more than 10,000 events followed the
+    /// checkpoint (the rest are verified at the next checkpoint).
+    verified_through: u64,
+    /// The first break found, when the chain is broken.
+    #[serde(rename = "break")]
+    broken: Option<ChainBreakView>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainPoint {
+    sequence: u64,
+    hash: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainBreakView {
+    sequence: u64,
+    event_id: Option<uuid::Uuid>,
+    /// What is wrong there, in words.
+    detail: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/audit-events/chain",
+    operation_id = "getAuditChainStatus",
+    tag = "usage",
+    summary = "Check the audit chain",
+    description = "The state of the organization's audit chain: its head, its last signed \
+        checkpoint (signature checked), and whether the events since that checkpoint \
+        verify (each links to the one before and matches its digest). For the whole \
+        chain from its start, against checkpoints kept outside, run `vault-server audit \
+        verify`. Needs `audit:read`.",
+    responses(
+        (status = 200, description = "The chain's state", body = crate::openapi::AuditChainStatus),
+    )
+)]
+pub(crate) async fn chain_status<S: Store>(
+    req: HttpRequest,
+    vault: Data<Vault<S>>,
+    config: Data<ApiConfig>,
+) -> Result<HttpResponse, ApiError> {
+    let who = authenticate(&req, &vault).await?;
+    let Some(head) = vault.audit_chain_head(&who).await? else {
+        return Ok(HttpResponse::Ok().json(ChainStatus {
+            status: "empty",
+            head: None,
+            last_checkpoint: None,
+            verified_through: 0,
+            broken: None,
+        }));
+    };
+    let key = config
+        .checkpoint_key
+        .as_ref()
+        .and_then(|k| vault_audit::CheckpointKey::from_base64(&k.public_key))
+        // An embedder that configured no checkpoint key cannot vouch for the chain.
+        .ok_or_else(|| {
+            vault_core::VaultError::Store(vault_core::store::StoreError::Backend(
+                "this server has no audit checkpoint key".into(),
+            ))
+        })?;
+    let recent = vault_audit::verify_recent(vault.store(), &key, &head, Some(STATUS_WALK_LIMIT))
+        .await
+        .map_err(vault_core::VaultError::from)?;
+    Ok(HttpResponse::Ok().json(ChainStatus {
+        status: if recent.broken.is_some() {
+            "broken"
+        } else {
+            "intact"
+        },
+        head: Some(ChainPoint {
+            sequence: head.seq,
+            hash: hex::encode(head.hash),
+        }),
+        last_checkpoint: recent.checkpoint.as_ref().map(CheckpointDocument::new),
+        verified_through: if recent.broken.is_some() {
+            0
+        } else {
+            recent.verified.0
+        },
+        broken: recent.broken.map(|b| ChainBreakView {
+            sequence: b.seq,
+            event_id: b.event,
+            detail: b.to_string(),
+        }),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -287,6 +287,30 @@ impl Fields {
         }
     }
 
+    /// An array of integers; absent is `None`, anything else an error naming it.
+    pub(crate) fn integer_array(&mut self, field: &str) -> Option<Vec<i64>> {
+        let value = self.map.remove(field)?;
+        let items = match value {
+            Value::Array(items) => items.iter().map(Value::as_i64).collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        if items.is_none() {
+            self.wrong(field, "an array of integers");
+        }
+        items
+    }
+
+    /// A boolean; absent is `None`, anything else (null included) an error.
+    pub(crate) fn boolean(&mut self, field: &str) -> Option<bool> {
+        match self.map.remove(field)? {
+            Value::Bool(b) => Some(b),
+            _ => {
+                self.wrong(field, "true or false");
+                None
+            }
+        }
+    }
+
     pub(crate) fn integer(&mut self, field: &str) -> Option<i64> {
         match self.map.remove(field) {
             None => None,

@@ -84,11 +84,6 @@ fn list_view(grants: &[Grant], now: OffsetDateTime) -> GrantList<'_> {
     }
 }
 
-fn parse_grant_id(raw: &str) -> Result<GrantId, ApiError> {
-    // A malformed id is as absent as an unknown one.
-    raw.parse().map_err(|_| ApiError::NotFound)
-}
-
 /// Reads a grant body field by field, naming every field of the wrong type.
 fn grant_input(map: serde_json::Map<String, serde_json::Value>) -> Result<GrantInput, ApiError> {
     reject_unknown(&map, &GRANT_FIELDS, "")?;
@@ -203,7 +198,7 @@ pub(crate) async fn get<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let who = authenticate(&req, &vault).await?;
     let (id, grant) = path.into_inner();
-    let (id, grant) = (parse_id(&id)?, parse_grant_id(&grant)?);
+    let (id, grant) = (parse_id(&id)?, parse_id::<GrantId>(&grant)?);
     let grants = vault.list_grants(&who, id).await?;
     let found = grants
         .iter()
@@ -236,7 +231,7 @@ pub(crate) async fn revoke<S: Store>(
     let who = authenticate(&req, &vault).await?;
     let (id, grant) = path.into_inner();
     vault
-        .revoke_grant(&who, parse_id(&id)?, parse_grant_id(&grant)?)
+        .revoke_grant(&who, parse_id(&id)?, parse_id::<GrantId>(&grant)?)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,6 +8,7 @@ mod connections;
 mod console;
 pub mod context;
 mod credential_types;
+mod credential_usage;
 mod credentials;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -22,6 +23,7 @@ mod rate_limit;
 mod source;
 mod usage;
 mod versions;
+mod webhooks;
 
 use actix_web::HttpResponse;
 use actix_web::web::{self, Data, ServiceConfig};
@@ -37,6 +39,7 @@ pub use health::KeyManagerHealth;
 pub use in_flight::{InFlight, ProxyLimits};
 pub use rate_limit::{FailureLimit, FailureLimiter, RateLimit, RateLimiter};
 pub use source::{ForwardedHeader, SourceAddresses};
+pub use usage::audit_event_json;
 
 /// Settings of the HTTP front end.
 #[derive(Clone, Debug)]
@@ -136,6 +139,7 @@ route_table! {
         delete => credentials::delete::<S>,
     }
     "/credentials/{id}/proxy" => { post => usage::proxy::<S> }
+    "/credentials/{id}/usage" => { get => credential_usage::usage::<S> }
     "/credentials/{id}/connect" => { post => connections::connect::<S> }
     "/oauth/callback" => { get => connections::callback::<S> }
     "/credentials/{id}/versions" => { get => versions::list::<S> }
@@ -146,6 +150,7 @@ route_table! {
     "/request-logs" => { get => usage::request_logs::<S> }
     "/audit-events" => { get => usage::audit_events::<S> }
     "/audit-events/checkpoints" => { get => audit_chain::checkpoints::<S> }
+    "/audit-events/chain" => { get => audit_chain::chain_status::<S> }
     "/access-keys" => {
         post => access_keys::create::<S>,
         get => access_keys::list::<S>,
@@ -160,6 +165,18 @@ route_table! {
         delete => grants::revoke::<S>,
     }
     "/grants" => { get => grants::of_principal::<S> }
+    "/webhooks" => {
+        post => webhooks::create::<S>,
+        get => webhooks::list::<S>,
+    }
+    "/webhooks/{id}" => {
+        get => webhooks::get::<S>,
+        patch => webhooks::update::<S>,
+        delete => webhooks::delete::<S>,
+    }
+    "/webhooks/{id}/rotate-secret" => { post => webhooks::rotate_secret::<S> }
+    "/webhooks/{id}/deliveries" => { get => webhooks::deliveries::<S> }
+    "/webhooks/{id}/deliveries/{deliveryId}/replay" => { post => webhooks::replay::<S> }
 }
 
 /// The route pattern a request matched (`/credentials/{id}`), set on each resource.

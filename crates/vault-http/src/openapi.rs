@@ -18,9 +18,14 @@ use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
 mod credential_schemas;
 mod grant_schemas;
+mod webhook_schemas;
 
 use credential_schemas::CredentialSchemas;
 pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
+pub(crate) use webhook_schemas::{
+    WebhookCreate, WebhookDeliveryList, WebhookDeliverySchema as WebhookDelivery, WebhookList,
+    WebhookSchema, WebhookUpdate, WebhookWithSecret,
+};
 
 /// The document.
 #[derive(OpenApi)]
@@ -52,8 +57,10 @@ pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
         crate::versions::restore,
         crate::versions::key_status,
         crate::usage::request_logs,
+        crate::credential_usage::usage,
         crate::usage::audit_events,
         crate::audit_chain::checkpoints,
+        crate::audit_chain::chain_status,
         crate::access_keys::create,
         crate::access_keys::list,
         crate::access_keys::revoke,
@@ -62,6 +69,14 @@ pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
         crate::grants::get,
         crate::grants::revoke,
         crate::grants::of_principal,
+        crate::webhooks::create,
+        crate::webhooks::list,
+        crate::webhooks::get,
+        crate::webhooks::update,
+        crate::webhooks::delete,
+        crate::webhooks::rotate_secret,
+        crate::webhooks::deliveries,
+        crate::webhooks::replay,
         crate::console::index,
         crate::console::script,
         crate::console::styles,
@@ -78,6 +93,7 @@ pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
         (name = "versions", description = "Secret-value history, restore, and encryption-key status."),
         (name = "access-keys", description = "The organization's API access keys."),
         (name = "grants", description = "Who may use which credential, for which requests, and how much. A key without `credentials:use-all` uses only the credentials granted to it."),
+        (name = "webhooks", description = "Subscriptions to the vault's events (expiring credentials and keys, refused uses, lost OAuth2 connections, key rotations), delivered signed as Standard Webhooks, with their deliveries."),
         (name = "console", description = "The web console: a page and its script and styles, embedded in the binary; no access key needed to load them."),
     )
 )]
@@ -435,6 +451,8 @@ pub(crate) struct KeyUsageSchema {
     meta: u64,
     /// OAuth2 connections' tokens.
     connections: u64,
+    /// Webhook subscriptions' signing secrets.
+    webhooks: u64,
 }
 
 /// `GET /admin/keys`: the caller's organization's rows only.
@@ -502,9 +520,11 @@ pub(crate) struct AuditEventSchema {
     /// `credential.create`, `credential.update`, `credential.delete`, `credential.use`,
     /// `access_key.create`, `access_key.revoke`, `authentication.failure`, `grant.create`,
     /// `grant.revoke`, `connection.connect`, `connection.lost`, `connection.revoke` (the
-    /// last three name the credential).
+    /// last three name the credential), `webhook.create`, `webhook.update` (a new secret
+    /// included), `webhook.delete`, `webhook.replay` (the last four name the
+    /// subscription).
     action: String,
-    /// `credential`, `access_key` or `grant`.
+    /// `credential`, `access_key`, `grant` or `webhook`.
     target_type: Option<String>,
     #[schema(format = Uuid)]
     target_id: Option<String>,
@@ -592,6 +612,81 @@ pub(crate) struct AuditCheckpointList {
     next_cursor: Option<String>,
 }
 
+/// A credential's uses per hour and status class, and its last use.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CredentialUsage {
+    #[schema(format = Uuid)]
+    credential_id: String,
+    /// The first hour counted.
+    #[schema(format = DateTime)]
+    since: String,
+    /// When it was counted.
+    #[schema(format = DateTime)]
+    until: String,
+    /// The hours with uses, oldest first (hours without are absent).
+    buckets: Vec<UsageBucketSchema>,
+    /// The most recent use still in the request log.
+    last_use: Option<RequestLogSchema>,
+}
+
+/// The uses of one hour answered with one class of status.
+#[derive(ToSchema)]
+#[schema(as = UsageBucket)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UsageBucketSchema {
+    /// The hour's start.
+    #[schema(format = DateTime)]
+    hour: String,
+    /// `1xx` to `5xx`, or `none` (the upstream never answered).
+    #[schema(pattern = "^([1-5]xx|none)$")]
+    status_class: String,
+    #[schema(minimum = 1)]
+    count: u64,
+}
+
+/// The state of the organization's audit chain.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditChainStatus {
+    /// `intact` (the events since the last checkpoint verify, and its signature does),
+    /// `broken`, or `empty` (no event yet).
+    #[schema(pattern = "^(intact|broken|empty)$")]
+    status: String,
+    /// The chain's last event.
+    head: Option<AuditChainPoint>,
+    /// The last signed checkpoint.
+    last_checkpoint: Option<CheckpointSchema>,
+    /// The last number verified (0 when broken or empty).
+    #[schema(minimum = 0)]
+    verified_through: u64,
+    /// The first break, when broken.
+    #[serde(rename = "break")]
+    broken: Option<AuditChainBreak>,
+}
+
+/// A point of an audit chain.
+#[derive(ToSchema)]
+pub(crate) struct AuditChainPoint {
+    #[schema(minimum = 1)]
+    sequence: u64,
+    /// Lower-case hex, 64 digits.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    hash: String,
+}
+
+/// Where and how an audit chain breaks.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AuditChainBreak {
+    #[schema(minimum = 0)]
+    sequence: u64,
+    #[schema(format = Uuid)]
+    event_id: Option<String>,
+    /// What is wrong there, in words.
+    detail: String,
+}
+
 /// A page of audit events, newest first.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -619,6 +714,8 @@ pub(crate) enum Scope {
     AuditRead,
     #[serde(rename = "keys:read")]
     KeysRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
 }
 
 /// `POST /access-keys`.

@@ -4,7 +4,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use serde::Serialize;
-use vault_core::{Credential, CredentialId};
+use vault_core::Credential;
 
 use crate::error::ApiError;
 
@@ -16,8 +16,9 @@ pub(crate) struct ListView<T> {
     pub(crate) next_cursor: Option<String>,
 }
 
-pub(crate) fn parse_id(raw: &str) -> Result<CredentialId, ApiError> {
-    // A malformed id is as absent as an unknown one.
+/// An id from a path (a credential's, a grant's, a webhook's): a malformed one is as
+/// absent as an unknown one.
+pub(crate) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound)
 }
 

@@ -227,7 +227,7 @@ pub(crate) fn log_request(
 /// A request-log entry as the API shows it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestLogView<'a> {
+pub(crate) struct RequestLogView<'a> {
     id: Uuid,
     credential_id: CredentialId,
     credential_name: &'a str,
@@ -247,7 +247,7 @@ struct RequestLogView<'a> {
 }
 
 impl<'a> RequestLogView<'a> {
-    fn new(e: &'a RequestLogEntry) -> Self {
+    pub(crate) fn new(e: &'a RequestLogEntry) -> Self {
         Self {
             id: e.id,
             credential_id: e.credential_id,
@@ -298,6 +298,14 @@ pub(crate) async fn request_logs<S: Store>(
     }))
 }
 
+/// `event` as `GET /audit-events` shows it: also what the audit sinks stream, so that a
+/// receiver sees one shape wherever it reads the log.
+#[must_use]
+pub fn audit_event_json(event: &AuditEvent) -> Value {
+    // A struct of strings, numbers and ids: serializing it cannot fail.
+    serde_json::to_value(AuditEventView::new(event)).unwrap_or(Value::Null)
+}
+
 /// An audit event as the API shows it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -331,6 +339,10 @@ impl<'a> AuditEventView<'a> {
             | AuditAction::AccessKeyRevoke
             | AuditAction::AuthenticationFailure => "access_key",
             AuditAction::GrantCreate | AuditAction::GrantRevoke => "grant",
+            AuditAction::WebhookCreate
+            | AuditAction::WebhookUpdate
+            | AuditAction::WebhookDelete
+            | AuditAction::WebhookReplay => "webhook",
             _ => "credential",
         });
         Self {

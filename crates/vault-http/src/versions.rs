@@ -119,6 +119,7 @@ struct KeyView<'a> {
     versions: u64,
     meta: u64,
     connections: u64,
+    webhooks: u64,
 }
 
 #[derive(Serialize)]
@@ -136,7 +137,7 @@ struct KeyStatusView<'a> {
     path = "/admin/keys",
     operation_id = "getKeyStatus",
     tag = "versions",
-    description = "Which encryption keys seal how many of this organization's rows (its credentials, their versions and their OAuth2 connections' tokens; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
+    description = "Which encryption keys seal how many of this organization's rows (its credentials, their versions, their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
     responses(
         (status = 200, description = "Key usage", body = crate::openapi::KeyStatus),
     )
@@ -160,6 +161,7 @@ pub(crate) async fn key_status<S: Store>(
                 versions: k.versions,
                 meta: k.meta,
                 connections: k.connections,
+                webhooks: k.webhooks,
             })
             .collect(),
     }))

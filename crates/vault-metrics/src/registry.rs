@@ -60,6 +60,11 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    sink: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProxyLabels {
     upstream_status: UpstreamStatus,
 }
@@ -97,6 +102,9 @@ type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 /// | `vault_cipher_operations_total` | counter | `operation`, `outcome` |
 /// | `vault_oauth2_token_fetches_total` | counter | `outcome` |
 /// | `vault_proxy_requests_total` | counter | `upstream_status` |
+/// | `vault_key_manager_reachable` | gauge | `kind` |
+/// | `vault_audit_sink_lag_events` | gauge | `sink` |
+/// | `vault_audit_sink_failures_total` | counter | `sink` |
 ///
 /// No label ever carries a secret, a key, a credential name or a raw request path: every
 /// label value is a static string from a fixed set, or a status code number.
@@ -109,6 +117,8 @@ pub struct Metrics {
     token_fetches: Family<OutcomeLabels, Counter>,
     proxy_requests: Family<ProxyLabels, Counter>,
     key_manager_reachable: Family<KindLabels, Gauge>,
+    audit_sink_lag: Family<SinkLabels, Gauge>,
+    audit_sink_failures: Family<SinkLabels, Counter>,
 }
 
 impl fmt::Debug for Metrics {
@@ -137,6 +147,8 @@ impl Metrics {
         let token_fetches = Family::<OutcomeLabels, Counter>::default();
         let proxy_requests = Family::<ProxyLabels, Counter>::default();
         let key_manager_reachable = Family::<KindLabels, Gauge>::default();
+        let audit_sink_lag = Family::<SinkLabels, Gauge>::default();
+        let audit_sink_failures = Family::<SinkLabels, Counter>::default();
 
         // Counters are registered without `_total` and histograms without the unit: the
         // encoder appends both.
@@ -180,6 +192,18 @@ impl Metrics {
              server's last check (1 or 0). A restart fails while it is 0",
             key_manager_reachable.clone(),
         );
+        registry.register(
+            "audit_sink_lag_events",
+            "Audit events written but not yet delivered to an audit sink (by sink), as of \
+             its last delivery attempt: the backlog a sink that is down leaves in the database",
+            audit_sink_lag.clone(),
+        );
+        registry.register(
+            "audit_sink_failures",
+            "Failed deliveries of a batch of audit events to an audit sink (by sink); each is \
+             retried with backoff",
+            audit_sink_failures.clone(),
+        );
 
         Self {
             registry,
@@ -190,6 +214,8 @@ impl Metrics {
             token_fetches,
             proxy_requests,
             key_manager_reachable,
+            audit_sink_lag,
+            audit_sink_failures,
         }
     }
 
@@ -250,6 +276,21 @@ impl Metrics {
         self.key_manager_reachable
             .get_or_create(&KindLabels { kind })
             .set(i64::from(reachable));
+    }
+
+    /// Records how many audit events audit sink `sink` (`file`, `syslog`) has yet to
+    /// deliver.
+    pub fn set_audit_sink_lag(&self, sink: &'static str, events: u64) {
+        self.audit_sink_lag
+            .get_or_create(&SinkLabels { sink })
+            .set(i64::try_from(events).unwrap_or(i64::MAX));
+    }
+
+    /// Counts one failed delivery to audit sink `sink`.
+    pub fn count_audit_sink_failure(&self, sink: &'static str) {
+        self.audit_sink_failures
+            .get_or_create(&SinkLabels { sink })
+            .inc();
     }
 
     /// Every family in the OpenMetrics text format (ending in `# EOF`), to be served with

@@ -11,7 +11,9 @@ use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
-use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+use vault_core::ids::{
+    AccessKeyId, CredentialId, GrantId, OrganizationId, WebhookDeliveryId, WebhookId,
+};
 use vault_core::keyring::StoredKeyring;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
@@ -22,6 +24,7 @@ use vault_core::store::{
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
+use vault_core::webhooks::{AttemptRecord, Delivery, EventType, Reminder, Webhook, WebhookStore};
 
 use crate::Metrics;
 
@@ -340,6 +343,19 @@ impl<S: LogStore> LogStore for MeteredStore<S> {
         .await
     }
 
+    async fn credential_usage(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<vault_core::logs::UsageBucket>, StoreError> {
+        self.timed(
+            "credential_usage",
+            self.inner.credential_usage(organization, credential, since),
+        )
+        .await
+    }
+
     async fn prune_log(
         &self,
         log: LogKind,
@@ -401,6 +417,24 @@ impl<S: AuditChainStore> AuditChainStore for MeteredStore<S> {
         self.timed(
             "list_checkpoints",
             self.inner.list_checkpoints(chain, before, limit),
+        )
+        .await
+    }
+
+    async fn sink_cursors(&self, sink: &str) -> Result<Vec<(AuditChain, u64)>, StoreError> {
+        self.timed("sink_cursors", self.inner.sink_cursors(sink))
+            .await
+    }
+
+    async fn save_sink_cursor(
+        &self,
+        sink: &str,
+        chain: AuditChain,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "save_sink_cursor",
+            self.inner.save_sink_cursor(sink, chain, seq),
         )
         .await
     }
@@ -575,6 +609,138 @@ impl<S: ConnectionStore> ConnectionStore for MeteredStore<S> {
     ) -> Result<Option<ConnectState>, StoreError> {
         self.timed("take_connect_state", self.inner.take_connect_state(hash))
             .await
+    }
+}
+
+impl<S: WebhookStore> WebhookStore for MeteredStore<S> {
+    async fn insert_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.timed("insert_webhook", self.inner.insert_webhook(webhook, audit))
+            .await
+    }
+
+    async fn get_webhook(
+        &self,
+        organization: OrganizationId,
+        id: WebhookId,
+    ) -> Result<Option<Webhook>, StoreError> {
+        self.timed("get_webhook", self.inner.get_webhook(organization, id))
+            .await
+    }
+
+    async fn list_webhooks(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        self.timed("list_webhooks", self.inner.list_webhooks(organization))
+            .await
+    }
+
+    async fn webhooks_wanting(&self, types: &[EventType]) -> Result<Vec<Webhook>, StoreError> {
+        self.timed("webhooks_wanting", self.inner.webhooks_wanting(types))
+            .await
+    }
+
+    async fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.timed("update_webhook", self.inner.update_webhook(webhook, audit))
+            .await
+    }
+
+    async fn delete_webhook(
+        &self,
+        organization: OrganizationId,
+        id: WebhookId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            "delete_webhook",
+            self.inner.delete_webhook(organization, id, audit),
+        )
+        .await
+    }
+
+    async fn insert_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        audit: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.timed(
+            "insert_deliveries",
+            self.inner.insert_deliveries(deliveries, audit),
+        )
+        .await
+    }
+
+    async fn insert_reminder(
+        &self,
+        reminder: &Reminder,
+        delivery: &Delivery,
+    ) -> Result<bool, StoreError> {
+        self.timed(
+            "insert_reminder",
+            self.inner.insert_reminder(reminder, delivery),
+        )
+        .await
+    }
+
+    async fn recorded_reminders(
+        &self,
+        reminders: &[Reminder],
+    ) -> Result<Vec<Reminder>, StoreError> {
+        self.timed(
+            "recorded_reminders",
+            self.inner.recorded_reminders(reminders),
+        )
+        .await
+    }
+
+    async fn due_deliveries(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.timed("due_deliveries", self.inner.due_deliveries(now, limit))
+            .await
+    }
+
+    async fn record_attempt(&self, record: &AttemptRecord) -> Result<bool, StoreError> {
+        self.timed("record_attempt", self.inner.record_attempt(record))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        organization: OrganizationId,
+        webhook: WebhookId,
+        before: Option<WebhookDeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.timed(
+            "list_deliveries",
+            self.inner
+                .list_deliveries(organization, webhook, before, limit),
+        )
+        .await
+    }
+
+    async fn get_delivery(
+        &self,
+        organization: OrganizationId,
+        webhook: WebhookId,
+        id: WebhookDeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.timed(
+            "get_delivery",
+            self.inner.get_delivery(organization, webhook, id),
+        )
+        .await
     }
 }
 

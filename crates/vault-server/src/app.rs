@@ -26,11 +26,12 @@ use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
 
-use crate::audit::AuditCheckpoints;
+use crate::audit::{AuditCheckpoints, AuditStreaming};
 use crate::background::Jobs;
 use crate::keyring::{self, KeyHierarchy, KeySource};
 use crate::retention::LogRetention;
 use crate::settings::{Database, Settings, redact_url};
+use crate::webhooks::{EventsFromAudit, WebhookJob, WebhookWork};
 
 /// The vault the server runs, over a store `S`. Store, cipher and upstream are metered:
 /// their calls are counted and timed for `/metrics`, in the store's registry.
@@ -135,6 +136,7 @@ fn finish<S: Store>(vault: ServerVault<S>, settings: &Settings) -> anyhow::Resul
         connect_timeout: Duration::from_millis(settings.proxy_connect_timeout_ms),
         total_timeout: Duration::from_millis(settings.proxy_timeout_ms),
         max_response_bytes: settings.proxy_max_response_bytes,
+        extra_roots: settings.proxy_ca_file.clone(),
         ..UpstreamConfig::default()
     })
     .context("cannot set up the upstream HTTP client")?;
@@ -329,6 +331,7 @@ impl Application {
                 .await
                 .context("cannot open the audit log's checkpoint signing key")?,
         );
+        let sinks = crate::audit::streaming::configured_sinks(settings)?;
         let health = keys.as_ref().map(|keys| {
             let health = KeyManagerHealth::new(keys.manager().kind());
             // It answered a moment ago: the keyring was just unwrapped (or needs nothing).
@@ -389,12 +392,36 @@ impl Application {
         {
             jobs.add(
                 retention,
-                Duration::from_secs(settings.log_prune_interval_seconds),
+                Duration::from_secs(settings.log_prune_interval_seconds.max(1)),
             );
         }
         jobs.add(
-            AuditCheckpoints::new(owner, Vault::store, signer),
-            Duration::from_secs(settings.audit_checkpoint_interval_seconds),
+            AuditCheckpoints::new(owner.clone(), Vault::store, signer),
+            Duration::from_secs(settings.audit_checkpoint_interval_seconds.max(1)),
+        );
+        for (name, sink) in sinks {
+            jobs.add(
+                AuditStreaming::new(owner.clone(), Vault::store, name, sink, api_metrics.clone()),
+                Duration::from_millis(settings.audit_sink_interval_ms),
+            );
+        }
+        jobs.add(
+            AuditStreaming::new(
+                owner.clone(),
+                Vault::store,
+                "webhooks",
+                EventsFromAudit::new(owner.clone()),
+                api_metrics.clone(),
+            ),
+            Duration::from_millis(settings.webhook_send_interval_ms),
+        );
+        jobs.add(
+            WebhookJob::new(owner.clone(), WebhookWork::Send),
+            Duration::from_millis(settings.webhook_send_interval_ms),
+        );
+        jobs.add(
+            WebhookJob::new(owner.clone(), WebhookWork::Remind),
+            Duration::from_secs(settings.webhook_reminder_interval_seconds.max(1)),
         );
         if let (Some(keys), Some(health)) = (keys, health) {
             let vault = flushed.clone();

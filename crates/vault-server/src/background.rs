@@ -44,8 +44,9 @@ pub trait Job: Send + Sync + 'static {
     /// What a run carries from batch to batch (its inputs, its counts).
     type Run: Send;
 
-    /// The job's name: its exclusion key, the same on every replica.
-    const NAME: JobName;
+    /// The job's name: its exclusion key, the same on every replica (a method, not a
+    /// constant, so that one job type can run as several jobs: one per audit sink).
+    fn name(&self) -> JobName;
 
     /// The store.
     fn store(&self) -> &Self::Store;
@@ -67,7 +68,11 @@ pub trait Job: Send + Sync + 'static {
 pub async fn run_once<J: Job>(job: &J) -> End {
     let mut run = job.start();
     let end = loop {
-        match job.store().exclusive(J::NAME, || job.batch(&mut run)).await {
+        match job
+            .store()
+            .exclusive(job.name(), || job.batch(&mut run))
+            .await
+        {
             Ok(Some(Step::More)) => tokio::task::yield_now().await,
             Ok(Some(Step::Done)) => break End::Done,
             Ok(None) => break End::Busy,
@@ -96,10 +101,10 @@ impl std::fmt::Debug for Jobs {
 }
 
 impl Jobs {
-    /// Adds `job`, to run every `every` (at least a second) once started; the first run
+    /// Adds `job`, to run every `every` (at least 100 ms) once started; the first run
     /// comes one interval after the start, not with it, so a start is never slowed.
     pub fn add<J: Job>(&mut self, job: J, every: Duration) {
-        let every = every.max(Duration::from_secs(1));
+        let every = every.max(Duration::from_millis(100));
         self.pending.push(Box::new(move |stop| {
             Box::pin(async move { run_every(job, every, stop).await })
         }));

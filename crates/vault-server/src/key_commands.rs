@@ -23,22 +23,23 @@ impl VaultJob for KeysStatus {
         dev_key_notice(keys.source())?;
         let status = vault.key_status().await?;
         let mut out = std::io::stdout().lock();
-        // Connections before credentials: scripts read the last three columns.
+        // Connections and webhooks before credentials: scripts read the last three columns.
         writeln!(
             out,
-            "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
-            "key id", "current", "connections", "credentials", "versions", "meta"
+            "{:<20} {:>8} {:>9} {:>12} {:>12} {:>10} {:>6}",
+            "key id", "current", "webhooks", "connections", "credentials", "versions", "meta"
         )?;
         for key in &status.keys {
             writeln!(
                 out,
-                "{:<20} {:>8} {:>12} {:>12} {:>10} {:>6}",
+                "{:<20} {:>8} {:>9} {:>12} {:>12} {:>10} {:>6}",
                 key.key_id.as_str(),
                 if key.key_id == status.current {
                     "yes"
                 } else {
                     ""
                 },
+                key.webhooks,
                 key.connections,
                 key.credentials,
                 key.versions,

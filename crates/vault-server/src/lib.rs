@@ -12,6 +12,7 @@ pub mod reference;
 pub mod retention;
 pub mod settings;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::{Application, bootstrap, migrate, open_sqlite_vault, serve, with_vault};
 pub use key_commands::{generate_key, keys_status, rewrap};

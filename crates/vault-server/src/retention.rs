@@ -105,7 +105,9 @@ where
     type Store = S;
     type Run = PruneRun;
 
-    const NAME: JobName = JobName::new("log-retention");
+    fn name(&self) -> JobName {
+        JobName::new("log-retention")
+    }
 
     fn store(&self) -> &S {
         (self.store)(&self.owner)
@@ -401,7 +403,7 @@ mod tests {
     async fn a_run_leaves_the_job_to_whoever_holds_it() {
         let (store, org) = store_with_old_and_new().await;
         let retention = job(&store, 1, 0);
-        let name = <LogRetention<MemoryStore, MemoryStore> as Job>::NAME;
+        let name = retention.name();
         // Another holder of the job (a replica's batch, here a task of this process).
         let (entered, is_entered) = tokio::sync::oneshot::channel();
         let (release, released) = tokio::sync::oneshot::channel::<()>();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub(crate) const DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// Every key of [`Settings`], as `VAULT_<KEY>` sets it.
-const SETTING_KEYS: [&str; 33] = [
+const SETTING_KEYS: [&str; 34] = [
     "auth_cache_ttl_ms",
     "bind",
     "public_url",
@@ -37,6 +37,7 @@ const SETTING_KEYS: [&str; 33] = [
     "dev_mode",
     "dev_organization",
     "proxy_allow_private_networks",
+    "proxy_ca_file",
     "proxy_connect_timeout_ms",
     "proxy_timeout_ms",
     "proxy_max_response_bytes",
@@ -75,6 +76,26 @@ const SOURCE_SETTING_KEYS: [&str; 4] = [
     "forwarded_header",
 ];
 
+/// The audit sinks' settings (`VAULT_AUDIT_SINK_*`), kept apart from [`SETTING_KEYS`] so
+/// that they read as one feature: a sink streams when its destination is set.
+const AUDIT_SINK_SETTING_KEYS: [&str; 8] = [
+    "audit_sink_file",
+    "audit_sink_file_max_bytes",
+    "audit_sink_file_keep",
+    "audit_sink_syslog",
+    "audit_sink_syslog_facility",
+    "audit_sink_https",
+    "audit_sink_https_header",
+    "audit_sink_interval_ms",
+];
+
+/// The webhooks' settings (`VAULT_WEBHOOK_*`): how often deliveries are sent and
+/// reminders computed.
+const WEBHOOK_SETTING_KEYS: [&str; 2] = [
+    "webhook_send_interval_ms",
+    "webhook_reminder_interval_seconds",
+];
+
 /// The key manager's settings, kept apart from [`SETTING_KEYS`] so that they read as one
 /// feature (`crate::keyring::managers` builds the key manager from them).
 const KEY_MANAGER_SETTING_KEYS: [&str; 23] = [
@@ -111,7 +132,7 @@ pub(crate) const PLAIN_ENV_KEYS: [&str; 3] =
 /// Settings that hold key material (or a password), taken from the environment as the
 /// exact text given. figment would otherwise read a hex key made only of digits as a
 /// number: a valid key refused, with the number in the error message.
-const RAW_STRING_KEYS: [&str; 8] = [
+const RAW_STRING_KEYS: [&str; 9] = [
     "encryption_key",
     "encryption_keys_previous",
     "idp_hs256_secrets",
@@ -120,6 +141,7 @@ const RAW_STRING_KEYS: [&str; 8] = [
     "transit_approle_secret_id",
     "transit_approle_role_id",
     "pkcs11_pin",
+    "audit_sink_https_header",
 ];
 
 /// The variables `env` selects, as strings, never parsed.
@@ -206,6 +228,8 @@ pub(crate) fn settable_from_environment(key: &str) -> bool {
         || IDP_SETTING_KEYS.contains(&key)
         || KEY_MANAGER_SETTING_KEYS.contains(&key)
         || SOURCE_SETTING_KEYS.contains(&key)
+        || AUDIT_SINK_SETTING_KEYS.contains(&key)
+        || WEBHOOK_SETTING_KEYS.contains(&key)
 }
 
 /// A list of strings, from a TOML array or from one string separated by commas or white
@@ -304,6 +328,9 @@ pub struct Settings {
     /// Let the proxy and OAuth2 token requests reach private, loopback and link-local
     /// addresses (tests and local development only).
     pub proxy_allow_private_networks: bool,
+    /// Certificates (PEM) of extra CAs trusted for TLS to upstreams, token endpoints and
+    /// webhook receivers, beside the system's (a private CA); unset: the system's only.
+    pub proxy_ca_file: Option<PathBuf>,
     /// Upstream connect timeout (DNS, TCP and TLS), in milliseconds.
     pub proxy_connect_timeout_ms: u64,
     /// Upstream total timeout per request, in milliseconds.
@@ -325,6 +352,34 @@ pub struct Settings {
     pub log_prune_interval_seconds: u64,
     /// How often the audit chains' heads are verified and checkpointed, in seconds.
     pub audit_checkpoint_interval_seconds: u64,
+
+    // Streaming the audit log (see `crate::audit::streaming`).
+    /// The JSON-lines file the audit log is streamed to; unset: none.
+    pub audit_sink_file: Option<String>,
+    /// Size past which the file is rotated, in bytes.
+    pub audit_sink_file_max_bytes: u64,
+    /// Rotated files kept (`audit.jsonl.1` ...).
+    pub audit_sink_file_keep: u32,
+    /// The syslog receiver the audit log is streamed to (`tcp://host:port` or
+    /// `udp://host:port`); unset: none.
+    pub audit_sink_syslog: Option<String>,
+    /// The syslog facility of the messages (`auth`, `authpriv`, `local0` ...).
+    pub audit_sink_syslog_facility: String,
+    /// The https URL the audit log is POSTed to in batches (a JSON array each); unset:
+    /// none.
+    pub audit_sink_https: Option<String>,
+    /// The header that authenticates those POSTs, as `Name: value` (`Authorization:
+    /// Splunk <token>`).
+    #[serde(default, deserialize_with = "secret_text")]
+    pub audit_sink_https_header: Option<SecretString>,
+    /// How often each sink looks for new events, in milliseconds.
+    pub audit_sink_interval_ms: u64,
+
+    // Webhook subscriptions (see `crate::webhooks`).
+    /// How often due deliveries are sent, in milliseconds.
+    pub webhook_send_interval_ms: u64,
+    /// How often expiry reminders are computed, in seconds.
+    pub webhook_reminder_interval_seconds: u64,
 
     // Identity-provider tokens beside access keys (see `crate::identity`).
     /// The `iss` of identity-provider tokens; setting it turns them on.
@@ -427,6 +482,8 @@ impl Settings {
                     .filter(|key| RAW_STRING_KEYS.iter().all(|raw| *raw != key)),
             )
             .merge(Env::prefixed("VAULT_").only(&SOURCE_SETTING_KEYS))
+            .merge(Env::prefixed("VAULT_").only(&AUDIT_SINK_SETTING_KEYS))
+            .merge(Env::prefixed("VAULT_").only(&WEBHOOK_SETTING_KEYS))
             .merge(
                 Env::prefixed("VAULT_")
                     .only(&KEY_MANAGER_SETTING_KEYS)

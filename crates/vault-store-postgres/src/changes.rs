@@ -91,6 +91,15 @@ struct Used {
 }
 
 impl SqlStore for PgStore {
+    // The id bound finds the rows by the (organization, credential, id) index; `at` cuts
+    // the few whose id is older than their time.
+    const CREDENTIAL_USAGE_SQL: &'static str = "\
+        SELECT floor(extract(epoch FROM at) / 3600)::bigint AS hour, \
+            COALESCE(status / 100, 0)::integer AS class, count(*) AS uses \
+        FROM request_logs \
+        WHERE organization_id = $1 AND credential_id = $2 AND id >= $3 AND at >= $4 \
+        GROUP BY 1, 2";
+
     fn credential_cache(&self) -> &CredentialCache {
         &self.credentials
     }
@@ -570,7 +579,7 @@ impl SqlStore for PgStore {
 /// order they arrive. A transaction holding a head then waits for no other lock, so no
 /// writer holding a lock it needs can be waiting for that head: no deadlock. (A
 /// credential's create and update are one statement: see `credential_writes`.)
-async fn record(conn: &AsyncPgConnection, audit: &AuditEventRow) -> QueryResult<usize> {
+pub(crate) async fn record(conn: &AsyncPgConnection, audit: &AuditEventRow) -> QueryResult<usize> {
     let mut conn = conn;
     diesel::insert_into(audit_events::table)
         .values(audit)

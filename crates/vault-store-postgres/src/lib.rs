@@ -11,6 +11,7 @@ mod logs;
 mod migrations;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod webhooks;
 
 use std::fmt;
 use std::str::FromStr as _;

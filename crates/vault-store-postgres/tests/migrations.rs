@@ -15,7 +15,7 @@ use vault_testkit::store_suite::{
 };
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 16] = [
+const VERSIONS: [&str; 18] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -32,6 +32,8 @@ const VERSIONS: [&str; 16] = [
     "20261208000000",
     "20261209000000",
     "20261210000000",
+    "20261211000000",
+    "20261212000000",
 ];
 
 const INITIAL_UP: &str =
@@ -73,6 +75,12 @@ const KEYRING_DOWN: &str =
 
 const AUDIT_CHAIN_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-10-000000_audit_chain/down.sql");
+
+const AUDIT_SINK_CURSORS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-11-000000_audit_sink_cursors/down.sql");
+
+const WEBHOOKS_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-12-000000_webhooks/down.sql");
 
 const AUDIT_CHAIN_COLUMNS: &str = "SELECT count(*) AS count FROM information_schema.columns \
      WHERE table_schema = 'public' AND table_name = 'audit_events' \
@@ -139,10 +147,11 @@ const TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
        AND table_name IN ('organizations', 'credentials', 'access_keys', 'vault_meta', \
                           'request_logs', 'audit_events', 'credential_versions', \
-                          'audit_chain_heads', 'audit_checkpoints')";
+                          'audit_chain_heads', 'audit_checkpoints', 'audit_sink_cursors', \
+                          'webhooks', 'webhook_deliveries', 'webhook_reminders')";
 
 /// How many tables `TABLES` counts when every migration is applied.
-const TABLE_COUNT: i64 = 9;
+const TABLE_COUNT: i64 = 13;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_migrations_apply_each_migration_once() {
@@ -245,7 +254,7 @@ async fn schema_status_tells_pending_up_to_date_and_newer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_schema_has_no_cascades_and_reverts_cleanly() {
+async fn the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly() {
     let Some(database) = testing::fresh_database().await else {
         return;
     };
@@ -256,14 +265,15 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
             "SELECT count(*) AS count FROM pg_constraint WHERE contype = 'f'"
         )
         .await,
-        13,
+        16,
         "credentials, access keys, request logs, audit events, credential versions, grants, \
-         connections and connect states each reference their organization, credential \
+         connections, connect states and webhooks each reference their organization, credential \
          versions, grants, connections and connect states their credential, budget \
-         counters their grant, and nothing else is a foreign key (logs outlive credentials \
-         and keys)"
+         counters their grant, webhook deliveries and reminders their webhook, and nothing \
+         else is a foreign key (logs outlive credentials and keys)"
     );
-    // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back.
+    // 'a' is NO ACTION: nothing is ever deleted or nulled behind the caller's back, but a
+    // webhook's deliveries and reminders, which its deletion deletes by contract.
     assert_eq!(
         count(
             &mut conn,
@@ -271,8 +281,20 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
              WHERE contype = 'f' AND (confdeltype <> 'a' OR confupdtype <> 'a')"
         )
         .await,
-        0,
+        2,
         "a foreign key cascades (or sets null/default)"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS count FROM pg_constraint \
+             WHERE contype = 'f' AND confdeltype = 'c' AND confupdtype = 'a' \
+               AND conrelid::regclass::text IN ('webhook_deliveries', 'webhook_reminders') \
+               AND confrelid::regclass::text = 'webhooks'"
+        )
+        .await,
+        2,
+        "webhook deliveries and reminders are deleted with their webhook"
     );
     for index in [
         "credentials_organization_id",
@@ -296,6 +318,13 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
         "audit_events_installation_chain_seq",
         "audit_chain_heads_pkey",
         "audit_checkpoints_pkey",
+        "audit_sink_cursors_pkey",
+        "webhooks_pkey",
+        "webhooks_organization_id",
+        "webhook_deliveries_pkey",
+        "webhook_deliveries_due",
+        "webhook_deliveries_webhook_id",
+        "webhook_reminders_pkey",
     ] {
         assert_eq!(
             count(
@@ -317,6 +346,8 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     )
     .await
     .expect("an organization");
+    webhooks_refuse_what_they_cannot_name_and_revert(&mut conn).await;
+    audit_sink_cursors_refuse_what_they_cannot_name_and_revert(&mut conn).await;
     audit_chains_are_linked_by_the_database_and_revert(&mut conn).await;
     for (bad, what) in [
         ("'credential.explode', 'success', NULL", "an unknown action"),
@@ -666,7 +697,154 @@ async fn the_schema_has_no_cascades_and_reverts_cleanly() {
     );
 }
 
-/// Part of `the_schema_has_no_cascades_and_reverts_cleanly`, on its database with one
+/// Part of `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`: the audit-sink-cursor
+/// migration's constraints, then its down.sql, which drops its table only.
+async fn audit_sink_cursors_refuse_what_they_cannot_name_and_revert(conn: &mut AsyncPgConnection) {
+    let cursor = |sink: &str, seq: i64| {
+        format!(
+            "INSERT INTO audit_sink_cursors (sink, chain_key, seq) \
+             VALUES ('{sink}', '00000000-0000-0000-0000-000000000000', {seq})"
+        )
+    };
+    conn.batch_execute(&cursor("siem", 1))
+        .await
+        .expect("a cursor of the installation's chain");
+    let long = "s".repeat(101);
+    for (refused, what) in [
+        (cursor("", 1), "a cursor of a sink without a name"),
+        (cursor(&long, 1), "a sink name of 101 characters"),
+        (cursor("archive", 0), "a cursor at number 0"),
+        (
+            cursor("siem", 2),
+            "a second cursor of one sink in one chain",
+        ),
+        (
+            "INSERT INTO audit_sink_cursors (sink, chain_key, seq) VALUES ('siem', NULL, 1)"
+                .to_owned(),
+            "a cursor of no chain",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(&refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute(&cursor(&"s".repeat(100), 1))
+        .await
+        .expect("a sink name of 100 characters");
+    conn.batch_execute(AUDIT_SINK_CURSORS_DOWN)
+        .await
+        .expect("the audit-sink-cursor migration's down.sql runs");
+    assert_eq!(
+        count(conn, TABLES).await,
+        TABLE_COUNT - 4,
+        "the cursors' table is gone, and no other"
+    );
+}
+
+/// Part of `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`, on its database
+/// with one organization (…01): the webhooks migration's constraints and cascade, then its
+/// down.sql, which drops its tables and no other, and the audit actions it added.
+async fn webhooks_refuse_what_they_cannot_name_and_revert(conn: &mut AsyncPgConnection) {
+    conn.batch_execute(
+        "INSERT INTO webhooks (id, organization_id, url, events, days_ahead, enabled, sealed, \
+             key_id, created_at, updated_at) \
+         VALUES ('00000000-0000-7000-8000-0000000000a1', \
+             '00000000-0000-7000-8000-000000000001', 'https://x', 'key.rotated', '7', true, \
+             '\\x00', 'k', now(), now()); \
+         INSERT INTO webhook_deliveries (id, webhook_id, organization_id, message_id, \
+             event_type, payload, status, attempts, created_at) \
+         VALUES (gen_random_uuid(), '00000000-0000-7000-8000-0000000000a1', \
+             '00000000-0000-7000-8000-000000000001', 'msg_1', 'key.rotated', '{}', 'pending', \
+             0, now()); \
+         INSERT INTO webhook_reminders (webhook_id, subject_kind, subject_id, expires_at, \
+             days_ahead, created_at) \
+         VALUES ('00000000-0000-7000-8000-0000000000a1', 'credential', gen_random_uuid(), \
+             now(), 7, now())",
+    )
+    .await
+    .expect("a subscription with a delivery and a reminder");
+    // Rolled back: a chained event left behind would shift the chain checks that follow.
+    let webhook_event = "BEGIN; \
+         INSERT INTO audit_events (id, organization_id, action, outcome, at, digest) \
+         VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', 'webhook.create', \
+             'success', now(), sha256('w')); \
+         ROLLBACK";
+    conn.batch_execute(webhook_event)
+        .await
+        .expect("an event of a webhook action");
+    for (refused, what) in [
+        (
+            "UPDATE webhooks SET events = ''",
+            "a subscription to no event",
+        ),
+        (
+            "UPDATE webhooks SET sealed = NULL",
+            "a subscription without its secret",
+        ),
+        (
+            "UPDATE webhook_deliveries SET status = 'lost'",
+            "an unknown delivery status",
+        ),
+        (
+            "UPDATE webhook_deliveries SET attempts = -1",
+            "a negative number of attempts",
+        ),
+        (
+            "UPDATE webhook_deliveries SET webhook_id = gen_random_uuid()",
+            "a delivery of no subscription",
+        ),
+        (
+            "UPDATE webhook_reminders SET subject_kind = 'grant'",
+            "a reminder of an unknown kind of subject",
+        ),
+        (
+            "UPDATE webhook_reminders SET days_ahead = 366",
+            "a reminder further ahead than any threshold",
+        ),
+        (
+            "INSERT INTO webhook_reminders \
+             SELECT webhook_id, subject_kind, subject_id, expires_at, days_ahead, now() \
+             FROM webhook_reminders",
+            "a reminder recorded twice",
+        ),
+    ] {
+        assert!(
+            conn.batch_execute(refused).await.is_err(),
+            "{what} was stored"
+        );
+    }
+    conn.batch_execute("DELETE FROM webhooks")
+        .await
+        .expect("a subscription goes, with its deliveries and reminders");
+    assert_eq!(
+        count(
+            conn,
+            "SELECT (SELECT count(*) FROM webhook_deliveries) \
+                 + (SELECT count(*) FROM webhook_reminders) AS count"
+        )
+        .await,
+        0,
+        "a subscription's deliveries and reminders outlived it"
+    );
+    conn.batch_execute(WEBHOOKS_DOWN)
+        .await
+        .expect("the webhooks migration's down.sql runs");
+    assert_eq!(
+        count(conn, TABLES).await,
+        TABLE_COUNT - 3,
+        "the webhooks' tables are gone, and no other"
+    );
+    assert!(
+        conn.batch_execute(webhook_event).await.is_err(),
+        "an event of a webhook action was stored after the down.sql"
+    );
+    conn.batch_execute("ROLLBACK")
+        .await
+        .expect("the refused event's transaction ends");
+}
+
+/// Part of `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`, on its database with one
 /// organization (…01): the audit-chain migration's trigger and constraints, then its
 /// down.sql, which leaves the events and the schema as they were before it.
 async fn audit_chains_are_linked_by_the_database_and_revert(conn: &mut AsyncPgConnection) {
@@ -906,6 +1084,8 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        WEBHOOKS_DOWN,
+        AUDIT_SINK_CURSORS_DOWN,
         AUDIT_CHAIN_DOWN,
         KEYRING_DOWN,
         CONNECTIONS_DOWN,
@@ -934,7 +1114,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 12);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 14);
     for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,

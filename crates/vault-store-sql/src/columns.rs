@@ -85,6 +85,7 @@ pub fn fold_key_usage(
             "credentials" => usage.credentials += count,
             "versions" => usage.versions += count,
             "connections" => usage.connections += count,
+            "webhooks" => usage.webhooks += count,
             _ => return Err(undecodable("key usage kind")),
         }
     }

@@ -8,7 +8,7 @@ pub mod schema;
 pub mod statements;
 pub mod types;
 
-pub use ports::{CredentialChange, SqlStore};
+pub use ports::{CredentialChange, SqlStore, SqlWebhookStore};
 
 /// A page size as SQL's `LIMIT` takes it.
 #[must_use]

@@ -12,6 +12,7 @@ mod grants;
 mod logs;
 mod organizations;
 mod sealed;
+mod webhooks;
 
 use std::future::Future;
 
@@ -29,6 +30,8 @@ use crate::rows::{
     GrantRow, VersionRow,
 };
 use crate::types::DbTime;
+
+pub use webhooks::{SqlWebhookStore, room_for_webhook};
 
 /// A credential write, encoded: the row, and what the store writes in the same
 /// transaction.
@@ -174,6 +177,11 @@ pub trait SqlStore: Send + Sync + 'static {
         &self,
         record: LogRecord,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `credential_usage`'s statement in this database's dialect (it has no portable way
+    /// to cut a time into hours): rows of [`UsageRow`](crate::rows::UsageRow) for `$1` the
+    /// organization, `$2` the credential, `$3` the id floor of `$4` the first instant.
+    const CREDENTIAL_USAGE_SQL: &'static str;
 }
 
 /// One budget counter a request is counted in: the grant's window holding now, and its
@@ -228,7 +236,8 @@ pub fn cursor_of_another_kind() -> StoreError {
 
 /// Implements `vault-core`'s storage ports (all but `JobStore`) for `$store`, on the
 /// schema and rows of this crate: every read, and every write that is one statement,
-/// written once for both databases; the rest through the store's [`SqlStore`].
+/// written once for both databases; the rest through the store's [`SqlStore`] (and
+/// [`SqlWebhookStore`] for the webhook writes).
 ///
 /// The statements are built here and run by four methods `$store` has of its own (they
 /// cannot be a trait: each is generic over what diesel can run on that store's
@@ -258,5 +267,6 @@ macro_rules! sql_store_ports {
         $crate::__sql_store_grants!($store);
         $crate::__sql_store_connections!($store);
         $crate::__sql_store_audit_chain!($store);
+        $crate::__sql_store_webhooks!($store);
     };
 }

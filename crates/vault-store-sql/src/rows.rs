@@ -14,15 +14,21 @@ mod logs;
 mod organizations;
 mod sealed;
 mod versions;
+mod webhooks;
 
 pub use access_keys::{AccessKeyRow, AccessKeySummaryRow};
 pub use connections::{ConnectStateRow, ConnectionRow, ConnectionUpdate};
 pub use credentials::{CredentialRow, CredentialSummaryRow, CredentialUpdate};
 pub use grants::GrantRow;
-pub use logs::{AuditEventRow, ChainHeadRow, CheckpointRow, RequestLogRow};
+pub use logs::{AuditEventRow, ChainHeadRow, CheckpointRow, RequestLogRow, UsageRow};
 pub use organizations::{KeyringRow, MetaRow, OrganizationRow};
-pub use sealed::{KeyCountRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow};
+pub use sealed::{
+    KeyCountRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow, SealedWebhookRow,
+};
 pub use versions::{VersionInfoRow, VersionRow};
+pub use webhooks::{
+    AttemptUpdate, DeliveryRow, ReminderRow, WebhookRow, WebhookUpdate, reminder_subject,
+};
 
 use vault_core::store::StoreError;
 
@@ -64,6 +70,12 @@ debug_by_name!(
     ConnectionUpdate,
     ConnectStateRow,
     SealedConnectionRow,
+    SealedWebhookRow,
+    WebhookRow,
+    WebhookUpdate,
+    DeliveryRow,
+    AttemptUpdate,
+    ReminderRow,
 );
 
 /// An id that may be absent, as a domain id.

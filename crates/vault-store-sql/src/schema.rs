@@ -142,6 +142,17 @@ diesel::table! {
 
 diesel::table! {
     use diesel::sql_types::*;
+    use crate::types::Id;
+
+    audit_sink_cursors (sink, chain_key) {
+        sink -> Text,
+        chain_key -> Id,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
     use crate::types::{Id, Instant, Json};
 
     credential_versions (credential_id, number) {
@@ -239,6 +250,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant};
+
+    webhooks (id) {
+        id -> Id,
+        organization_id -> Id,
+        url -> Text,
+        description -> Nullable<Text>,
+        events -> Text,
+        days_ahead -> Text,
+        enabled -> Bool,
+        sealed -> Binary,
+        key_id -> Text,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant, Json};
+
+    webhook_deliveries (id) {
+        id -> Id,
+        webhook_id -> Id,
+        organization_id -> Id,
+        message_id -> Text,
+        event_type -> Text,
+        payload -> Json,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Instant>,
+        last_attempt_at -> Nullable<Instant>,
+        response_status -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        replay_of -> Nullable<Id>,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Instant};
+
+    webhook_reminders (webhook_id, subject_kind, subject_id, expires_at, days_ahead) {
+        webhook_id -> Id,
+        subject_kind -> Text,
+        subject_id -> Id,
+        expires_at -> Instant,
+        days_ahead -> Integer,
+        created_at -> Instant,
+    }
+}
+
 diesel::joinable!(credentials -> organizations (organization_id));
 diesel::joinable!(grants -> credentials (credential_id));
 diesel::joinable!(grant_usage -> grants (grant_id));
@@ -248,6 +314,9 @@ diesel::joinable!(audit_events -> organizations (organization_id));
 diesel::joinable!(credential_versions -> credentials (credential_id));
 diesel::joinable!(oauth_connections -> credentials (credential_id));
 diesel::joinable!(oauth_connect_states -> credentials (credential_id));
+diesel::joinable!(webhooks -> organizations (organization_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_reminders -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -259,9 +328,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_chain_heads,
     audit_checkpoints,
+    audit_sink_cursors,
     credential_versions,
     grants,
     grant_usage,
     oauth_connections,
     oauth_connect_states,
+    webhooks,
+    webhook_deliveries,
+    webhook_reminders,
 );

@@ -24,7 +24,9 @@ use diesel::sql_types::{BigInt, SqlType};
 use diesel::sqlite::{Sqlite, SqliteValue};
 use time::OffsetDateTime;
 use uuid::Uuid;
-use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+use vault_core::ids::{
+    AccessKeyId, CredentialId, GrantId, OrganizationId, WebhookDeliveryId, WebhookId,
+};
 use vault_core::store::StoreError;
 
 use crate::columns::{from_json, to_json, undecodable, unencodable};
@@ -77,29 +79,27 @@ impl From<Uuid> for DbId {
     }
 }
 
-impl From<OrganizationId> for DbId {
-    fn from(id: OrganizationId) -> Self {
-        Self(Some(*id.as_uuid()))
-    }
+/// `From` each id newtype of the domain.
+macro_rules! db_id_from {
+    ($($id:ty),+ $(,)?) => {
+        $(
+            impl From<$id> for DbId {
+                fn from(id: $id) -> Self {
+                    Self(Some(*id.as_uuid()))
+                }
+            }
+        )+
+    };
 }
 
-impl From<CredentialId> for DbId {
-    fn from(id: CredentialId) -> Self {
-        Self(Some(*id.as_uuid()))
-    }
-}
-
-impl From<AccessKeyId> for DbId {
-    fn from(id: AccessKeyId) -> Self {
-        Self(Some(*id.as_uuid()))
-    }
-}
-
-impl From<GrantId> for DbId {
-    fn from(id: GrantId) -> Self {
-        Self(Some(*id.as_uuid()))
-    }
-}
+db_id_from!(
+    OrganizationId,
+    CredentialId,
+    AccessKeyId,
+    GrantId,
+    WebhookId,
+    WebhookDeliveryId,
+);
 
 impl ToSql<Id, Sqlite> for DbId {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {

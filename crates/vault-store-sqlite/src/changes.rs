@@ -74,6 +74,15 @@ fn write_history(
 }
 
 impl SqlStore for SqliteStore {
+    // `at` is Unix microseconds; integer division cuts it into hours and statuses into
+    // classes.
+    const CREDENTIAL_USAGE_SQL: &'static str = "\
+        SELECT at / 3600000000 AS hour, COALESCE(status / 100, 0) AS class, \
+            count(*) AS uses \
+        FROM request_logs \
+        WHERE organization_id = $1 AND credential_id = $2 AND id >= $3 AND at >= $4 \
+        GROUP BY 1, 2";
+
     fn credential_cache(&self) -> &CredentialCache {
         &self.credentials
     }

@@ -5,6 +5,7 @@ mod changes;
 mod error;
 mod logs;
 mod prepared;
+mod webhooks;
 mod writers;
 
 use std::fmt;

@@ -36,6 +36,7 @@ mod connections;
 mod grants;
 mod logs;
 mod sealed;
+mod webhooks;
 
 /// An in-memory store. Clones share the same data.
 ///
@@ -78,6 +79,8 @@ struct State {
     chain_order: BTreeMap<(AuditChain, u64), (Option<OrganizationId>, Uuid)>,
     /// Signed checkpoints, by chain and number.
     checkpoints: BTreeMap<(AuditChain, u64), Checkpoint>,
+    /// Each audit sink's cursors: the last number it delivered, by sink and chain.
+    sink_cursors: BTreeMap<(String, AuditChain), u64>,
     /// Keyed by (organization, id), as credentials are.
     grants: BTreeMap<(OrganizationId, vault_core::ids::GrantId), vault_core::grants::Grant>,
     /// Requests counted per (grant, window, window start).
@@ -87,6 +90,12 @@ struct State {
     connections: BTreeMap<CredentialId, vault_core::connections::Connection>,
     /// Connect flows in progress, by their state's hash.
     connect_states: HashMap<[u8; 32], vault_core::connections::ConnectState>,
+    /// Keyed by id (unique installation-wide), in the order a key rotation walks them.
+    webhooks: BTreeMap<vault_core::ids::WebhookId, vault_core::webhooks::Webhook>,
+    /// Keyed by id: UUID v7, so in creation order.
+    deliveries: BTreeMap<vault_core::ids::WebhookDeliveryId, vault_core::webhooks::Delivery>,
+    /// The expiry reminders recorded as sent.
+    reminders: HashSet<vault_core::webhooks::Reminder>,
 }
 
 impl MemoryStore {
@@ -128,6 +137,8 @@ impl fmt::Debug for MemoryStore {
             .field("grants", &state.grants.len())
             .field("connections", &state.connections.len())
             .field("connect_states", &state.connect_states.len())
+            .field("webhooks", &state.webhooks.len())
+            .field("deliveries", &state.deliveries.len())
             .finish()
     }
 }

@@ -18,7 +18,8 @@
 //! rotation), `organizations` (and meta values), `retention` (log pruning and job
 //! exclusion), `grants`, `connections` (OAuth2 connections and connect flows),
 //! `audit_chain` (the audit log's hash chains, and the tamper checks with their own macro,
-//! [`audit_tamper_conformance!`](crate::audit_tamper_conformance));
+//! [`audit_tamper_conformance!`](crate::audit_tamper_conformance)), `webhooks`
+//! (subscriptions) and `webhook_deliveries` (their deliveries and expiry reminders);
 //! `fixtures` holds the test values and helpers they share, and `guarded` the [`Guarded`]
 //! wrapper. All are re-exported here.
 
@@ -34,6 +35,8 @@ mod organizations;
 mod retention;
 mod sealed;
 mod versions;
+mod webhook_deliveries;
+mod webhooks;
 
 pub use access_keys::{
     access_key_bindings_round_trip_and_are_written_once, access_key_round_trip,
@@ -46,7 +49,8 @@ pub use audit_chain::{
     a_truncated_tail_is_found_against_a_checkpoint_held_outside,
     an_event_moved_between_organizations_is_found,
     checkpoints_are_kept_once_and_listed_newest_first, concurrent_writes_make_one_gapless_chain,
-    every_audit_write_extends_its_chain, swapped_events_are_found,
+    every_audit_write_extends_its_chain, sink_cursors_move_forward_only_per_sink_and_chain,
+    swapped_events_are_found,
 };
 pub use connections::{
     a_write_under_a_lease_needs_its_holder, concurrent_takes_of_a_connect_state_have_one_winner,
@@ -77,10 +81,10 @@ pub use grants::{
 pub use guarded::Guarded;
 pub use logs::{
     actor_subjects_round_trip, audit_event_round_trip, audit_events_filter_by_action_and_target,
-    audit_events_list_newest_first_by_cursor, duplicate_audit_event_id_conflicts,
-    duplicate_request_log_id_conflicts, request_log_round_trip, request_logs_are_isolated,
-    request_logs_filter_by_credential, request_logs_list_newest_first_by_cursor,
-    request_logs_outlive_their_credential,
+    audit_events_list_newest_first_by_cursor, credential_usage_counts_per_hour_and_class,
+    duplicate_audit_event_id_conflicts, duplicate_request_log_id_conflicts, request_log_round_trip,
+    request_logs_are_isolated, request_logs_filter_by_credential,
+    request_logs_list_newest_first_by_cursor, request_logs_outlive_their_credential,
 };
 pub use organizations::{
     keyring_racing_saves_have_one_winner, keyring_saves_are_a_compare_and_set,
@@ -103,6 +107,18 @@ pub use versions::{
     duplicate_version_number_conflicts_and_writes_nothing,
     refused_updates_write_no_version_or_audit_event, versions_are_isolated_by_organization,
     versions_keep_only_the_newest, versions_round_trip,
+};
+pub use webhook_deliveries::{
+    concurrent_reminders_make_one_delivery, deliveries_list_newest_first_by_cursor,
+    deliveries_round_trip_and_are_inserted_all_or_none,
+    due_deliveries_honour_status_time_enabled_order_and_limit, record_attempt_updates_every_field,
+    reminders_are_recorded_once,
+};
+pub use webhooks::{
+    delete_webhook_takes_its_deliveries_and_reminders, sample_delivery, sample_webhook,
+    update_webhook_replaces_fields, webhook_round_trip_and_isolation,
+    webhook_secrets_are_rewrapped, webhooks_per_organization_are_capped,
+    webhooks_wanting_returns_enabled_takers_of_every_organization,
 };
 
 /// Runs the whole store conformance suite against an adapter: expands to one
@@ -154,6 +170,7 @@ macro_rules! store_conformance {
             request_log_round_trip,
             request_logs_list_newest_first_by_cursor,
             request_logs_filter_by_credential,
+            credential_usage_counts_per_hour_and_class,
             request_logs_are_isolated,
             request_logs_outlive_their_credential,
             duplicate_request_log_id_conflicts,
@@ -208,6 +225,19 @@ macro_rules! store_conformance {
             concurrent_writes_make_one_gapless_chain,
             checkpoints_are_kept_once_and_listed_newest_first,
             a_cut_keeps_the_chain_verifiable,
+            sink_cursors_move_forward_only_per_sink_and_chain,
+            webhook_round_trip_and_isolation,
+            webhooks_per_organization_are_capped,
+            update_webhook_replaces_fields,
+            delete_webhook_takes_its_deliveries_and_reminders,
+            webhooks_wanting_returns_enabled_takers_of_every_organization,
+            deliveries_round_trip_and_are_inserted_all_or_none,
+            due_deliveries_honour_status_time_enabled_order_and_limit,
+            record_attempt_updates_every_field,
+            deliveries_list_newest_first_by_cursor,
+            reminders_are_recorded_once,
+            concurrent_reminders_make_one_delivery,
+            webhook_secrets_are_rewrapped,
         }
     };
     ($factory:expr) => {

@@ -32,6 +32,9 @@ pub struct UpstreamConfig {
     pub max_response_bytes: usize,
     /// How many same-origin redirects are followed before the redirect itself is returned.
     pub max_redirects: usize,
+    /// A PEM file of CA certificates trusted beside the platform's roots (a private CA
+    /// in front of upstreams or webhook receivers).
+    pub extra_roots: Option<std::path::PathBuf>,
 }
 
 /// How long an idle upstream connection is kept for reuse.
@@ -45,6 +48,7 @@ impl Default for UpstreamConfig {
             total_timeout: Duration::from_secs(30),
             max_response_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
+            extra_roots: None,
         }
     }
 }
@@ -101,7 +105,7 @@ impl HttpUpstream {
         let client = reqwest::Client::builder()
             // Our own rustls configuration: the ring provider passed explicitly rather than
             // installed as a process-wide default (no globals), and the platform's roots.
-            .tls_backend_preconfigured(tls_config()?)
+            .tls_backend_preconfigured(tls_config(config.extra_roots.as_deref())?)
             // Every name goes through the guarded resolver, and the addresses it returns
             // are the very ones the connector uses: no second lookup, no rebinding window.
             .dns_resolver(GuardedResolver { allow_private })
@@ -209,18 +213,47 @@ impl Upstream for HttpUpstream {
     }
 }
 
-/// The rustls client configuration: ring, TLS 1.2 and 1.3, the platform's roots, HTTP/1.1.
-fn tls_config() -> Result<rustls::ClientConfig, BuildError> {
+/// The rustls client configuration: ring, TLS 1.2 and 1.3, the platform's roots (and
+/// those of `extra_roots`), HTTP/1.1.
+fn tls_config(extra_roots: Option<&std::path::Path>) -> Result<rustls::ClientConfig, BuildError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let tls = |e: rustls::Error| BuildError::Tls(Box::new(e));
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| BuildError::Tls(Box::new(e)))?
-        .with_platform_verifier()
-        .map_err(|e| BuildError::Tls(Box::new(e)))?
-        .with_no_client_auth();
+        .map_err(tls)?;
+    let mut config = match extra_roots {
+        None => builder.with_platform_verifier().map_err(tls)?,
+        Some(path) => {
+            let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
+                read_certificates(path)?,
+                provider,
+            )
+            .map_err(tls)?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        }
+    }
+    .with_no_client_auth();
     // reqwest is built without HTTP/2 here; say so in ALPN rather than let a server pick h2.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The certificates of a PEM file: at least one.
+fn read_certificates(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, BuildError> {
+    use rustls::pki_types::pem::PemObject as _;
+    let unusable = |reason: String| BuildError::Tls(format!("{}: {reason}", path.display()).into());
+    let pem = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unusable(e.to_string()))?;
+    if certificates.is_empty() {
+        return Err(unusable("it holds no PEM certificate".to_owned()));
+    }
+    Ok(certificates)
 }
 
 /// Checks what can be checked on the URL alone: the scheme, and a literal IP host (the

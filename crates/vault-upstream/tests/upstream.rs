@@ -231,6 +231,7 @@ fn config(allow_private_networks: bool) -> UpstreamConfig {
         total_timeout: Duration::from_secs(5),
         max_response_bytes: 64 * 1024,
         max_redirects: 5,
+        extra_roots: None,
     }
 }
 

@@ -193,6 +193,17 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
         .api
         .access_key(&vault.token, "k", &["credentials:use-all"])
         .await;
+    let hook = vault
+        .api
+        .call(
+            Method::POST,
+            "/webhooks",
+            &vault.token,
+            Some(&json!({"url": "https://hooks.example.com/a", "events": ["key.rotated"]})),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.body);
+    let hook = hook.json().id();
     let before = vault.snapshot(&vault.token).await;
 
     let random = uuid::Uuid::new_v4().to_string();
@@ -206,18 +217,26 @@ async fn another_organizations_ids_are_not_found_on_every_route_and_nothing_chan
             (p, _) if p.ends_with("/proxy") => {
                 Some(json!({"method": "GET", "url": upstream.url("/record/x")}))
             }
+            (p, &Method::PATCH) if p.starts_with("/webhooks") => {
+                Some(json!({"description": "pwned", "enabled": false}))
+            }
             (_, &Method::PATCH) => Some(json!({"name": "pwned", "value": "pwned"})),
             (_, &Method::POST) => Some(json!({})),
             _ => None,
         };
         let target = if pattern.starts_with("/access-keys") {
             &a_key_id
+        } else if pattern.starts_with("/webhooks") {
+            &hook
         } else {
             &cred
         };
         let mut answers = Vec::new();
         for id in [target, &random] {
-            let path = pattern.replace("{id}", id).replace("{number}", "1");
+            let path = pattern
+                .replace("{id}", id)
+                .replace("{number}", "1")
+                .replace("{deliveryId}", &random);
             let reply = vault
                 .api
                 .call(method.clone(), &path, &vault.other_token, body.as_ref())

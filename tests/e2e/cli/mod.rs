@@ -22,6 +22,7 @@ mod audit;
 mod connect;
 mod grants;
 mod surfaces;
+mod webhooks;
 
 /// The `vault` binary, built beside `vault-server`.
 ///

@@ -11,6 +11,7 @@ pub(crate) mod postgres;
 pub(crate) mod retention;
 pub(crate) mod server;
 pub(crate) mod upstream;
+pub(crate) mod webhooks;
 
 use std::process::Output;
 

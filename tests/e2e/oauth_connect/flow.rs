@@ -1,37 +1,7 @@
 //! Connect, use, refresh, lose, reconnect and delete, end to end.
 
-use base64::Engine as _;
-
 use super::*;
 use crate::helpers::oauth_servers::MockOAuthServer;
-
-/// Presents every refresh token the server ever issued to it directly, twice, as a thief
-/// would: a token presented again after its rotation is reuse, and the server revokes the
-/// whole family, the vault's tokens included.
-async fn steal_and_replay(server: &RotatingTokenServer) {
-    for _ in 0..2 {
-        replay_all(server).await;
-    }
-}
-
-async fn replay_all(server: &RotatingTokenServer) {
-    let basic =
-        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
-    for token in server.issued_secrets() {
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "refresh_token")
-            .append_pair("refresh_token", &token)
-            .finish();
-        Reply::send(
-            browser()
-                .post(server.token_endpoint())
-                .header("authorization", format!("Basic {basic}"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form),
-        )
-        .await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_credential_is_used_refreshed_lost_reconnected_and_revoked() {

@@ -9,6 +9,7 @@
 mod expiry;
 mod failures;
 mod flow;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -139,4 +140,33 @@ async fn audited(api: &Api, key: &str, action: &str) -> Vec<Value> {
         .await;
     events.reverse();
     events
+}
+
+/// Presents every refresh token the server ever issued to it directly, twice, as a thief
+/// would: a token presented again after its rotation is reuse, and the server revokes the
+/// whole family, the vault's tokens included.
+pub(super) async fn steal_and_replay(server: &RotatingTokenServer) {
+    for _ in 0..2 {
+        replay_all(server).await;
+    }
+}
+
+async fn replay_all(server: &RotatingTokenServer) {
+    use base64::Engine as _;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+    for token in server.issued_secrets() {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", &token)
+            .finish();
+        Reply::send(
+            browser()
+                .post(server.token_endpoint())
+                .header("authorization", format!("Basic {basic}"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form),
+        )
+        .await;
+    }
 }

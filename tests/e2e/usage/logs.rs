@@ -133,3 +133,75 @@ async fn request_and_audit_logs_record_every_use_and_outlive_the_credential() {
     assert_eq!(response.status, StatusCode::FORBIDDEN);
     vault.stop_and_check_logs(&[]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credentials_usage_is_counted_per_hour_and_status_class() {
+    let upstream = start_upstream().await;
+    let mut vault = Vault::start(true);
+    let key = vault.secret("usage");
+    let id = vault
+        .create(
+            &json!({"name": "charted", "type": "bearer_token", "value": key,
+                        "allowedHosts": [upstream.origin()]}),
+        )
+        .await;
+    let fresh = vault.get_json(&format!("/credentials/{id}/usage")).await;
+    assert_eq!(fresh["buckets"], json!([]));
+    assert_eq!(fresh["lastUse"], Value::Null);
+    for path in [
+        "/record/a",
+        "/record/b",
+        "/record/c",
+        "/status/404",
+        "/status/502",
+    ] {
+        vault
+            .proxy(&id, &json!({"method": "GET", "url": upstream.url(path)}))
+            .await;
+    }
+    let usage = vault
+        .get_json(&format!("/credentials/{id}/usage?days=7"))
+        .await;
+    let counts: BTreeMap<String, u64> = usage["buckets"]
+        .as_array()
+        .expect("buckets")
+        .iter()
+        .map(|b| {
+            (
+                b["statusClass"].as_str().expect("a class").to_owned(),
+                b["count"].as_u64().expect("a count"),
+            )
+        })
+        .fold(BTreeMap::new(), |mut all, (class, n)| {
+            *all.entry(class).or_default() += n;
+            all
+        });
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("2xx".to_owned(), 3),
+            ("4xx".to_owned(), 1),
+            ("5xx".to_owned(), 1)
+        ])
+    );
+    assert_eq!(usage["lastUse"]["path"], "/status/502");
+    assert_eq!(usage["lastUse"]["status"], 502);
+    let since = time::OffsetDateTime::parse(
+        usage["since"].as_str().expect("since"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("a time");
+    assert_eq!((since.minute(), since.second()), (0, 0), "whole hours");
+    for bad in ["days=0", "days=32", "days=x", "from=1"] {
+        let reply = vault
+            .call(Method::GET, &format!("/credentials/{id}/usage?{bad}"), None)
+            .await;
+        assert!(reply.status.is_client_error(), "{bad}: {}", reply.body);
+    }
+    let unknown = uuid::Uuid::new_v4();
+    let reply = vault
+        .call(Method::GET, &format!("/credentials/{unknown}/usage"), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    vault.stop_and_check_logs(&[]);
+}

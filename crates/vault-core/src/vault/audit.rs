@@ -11,6 +11,19 @@ use crate::logs::{
 use crate::store::{Store, StoreError};
 use crate::validation::{FieldError, ValidationErrors};
 
+/// A credential's uses per hour and status class, and its last use.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CredentialUsage {
+    /// The first hour counted.
+    pub since: time::OffsetDateTime,
+    /// When it was counted.
+    pub until: time::OffsetDateTime,
+    /// The hours with uses, in time then class order; hours without are absent.
+    pub buckets: Vec<crate::logs::UsageBucket>,
+    /// The most recent use, if it is still in the request log.
+    pub last_use: Option<RequestLogEntry>,
+}
+
 /// Raw parameters of a log listing, as a caller gives them.
 #[derive(Clone, Debug, Default)]
 pub struct LogListRequest {
@@ -235,6 +248,74 @@ impl<S: Store> Vault<S> {
             .list_request_logs(who.organization_id, &query)
             .await?;
         Ok(paginate(items, listing.limit as usize, |e| e.id))
+    }
+
+    /// A credential's uses over the `days` (1 to 31) before now, per hour and status
+    /// class, with its last use: what its usage chart shows.
+    ///
+    /// # Errors
+    /// Missing `credentials:read` scope, `days` out of range, not found, or a store
+    /// failure.
+    #[tracing::instrument(skip(self, who), fields(organization = %who.organization_id))]
+    pub async fn credential_usage(
+        &self,
+        who: &Principal,
+        id: CredentialId,
+        days: u32,
+    ) -> Result<CredentialUsage, VaultError> {
+        require(who, Scope::CredentialsRead)?;
+        if !(1..=31).contains(&days) {
+            return Err(FieldError::new("days", "must be a whole number from 1 to 31").into());
+        }
+        self.store.get_credential(who.organization_id, id).await?;
+        let now = self.clock.now();
+        // From the start of the hour `days` ago, so the first bar is a whole hour.
+        let since = (now - time::Duration::days(i64::from(days)))
+            .replace_minute(0)
+            .and_then(|t| t.replace_second(0))
+            .and_then(|t| t.replace_nanosecond(0))
+            .unwrap_or(now);
+        let mut buckets = self
+            .store
+            .credential_usage(who.organization_id, id, since)
+            .await?;
+        buckets.sort_by_key(|b| (b.hour, b.status_class));
+        let query = RequestLogQuery {
+            credential_id: Some(id),
+            before: None,
+            limit: 1,
+        };
+        let last_use = self
+            .store
+            .list_request_logs(who.organization_id, &query)
+            .await?
+            .into_iter()
+            .next();
+        Ok(CredentialUsage {
+            since,
+            until: now,
+            buckets,
+            last_use,
+        })
+    }
+
+    /// The head of the organization's audit chain (`None` before its first event), for
+    /// a look at the chain's state.
+    ///
+    /// # Errors
+    /// Missing `audit:read` scope, or a store failure.
+    pub async fn audit_chain_head(
+        &self,
+        who: &Principal,
+    ) -> Result<Option<crate::audit_chain::ChainHead>, VaultError> {
+        require(who, Scope::AuditRead)?;
+        let chain = AuditChain::Organization(who.organization_id);
+        Ok(self
+            .store
+            .chain_heads()
+            .await?
+            .into_iter()
+            .find(|head| head.chain == chain))
     }
 
     /// Lists the signed checkpoints of the organization's audit chain, newest first. The

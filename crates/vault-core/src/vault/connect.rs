@@ -346,6 +346,15 @@ impl<S: Store> Vault<S> {
                 .get_connection(credential.organization_id, credential.id)
                 .await?;
             let generation = current.as_ref().map_or(1, |c| c.generation + 1);
+            // A connect that ends a needed reconnect says so in its (successful) event:
+            // what `oauth.reconnected` webhooks are sent from.
+            let mut audit = audit.clone();
+            if current
+                .as_ref()
+                .is_some_and(|c| c.status == ConnectionStatus::NeedsReconnect)
+            {
+                audit.reason = Some(crate::webhooks::RECONNECTED_REASON.to_owned());
+            }
             let now = self.clock.now();
             let connection = Connection {
                 organization_id: credential.organization_id,
@@ -368,7 +377,7 @@ impl<S: Store> Vault<S> {
             };
             if self
                 .store
-                .save_connection(&connection, expected, Some(audit))
+                .save_connection(&connection, expected, Some(&audit))
                 .await?
             {
                 return Ok(());

@@ -94,6 +94,10 @@ fn aad_of(reference: &SealedRef) -> Option<Aad> {
             *credential_id,
             *generation,
         )),
+        SealedRef::Webhook {
+            organization_id,
+            id,
+        } => Some(Aad::webhook_secret(*organization_id, *id)),
     }
 }
 

@@ -196,6 +196,10 @@ impl<S: Store> Vault<S> {
         }
 
         let mut response = sent.map_err(VaultError::Upstream)?;
+        if self.refusal_streaks.record(id, response.status.as_u16()) {
+            self.publish_use_failed(credential, response.status.as_u16())
+                .await;
+        }
         if response.status == http::StatusCode::UNAUTHORIZED
             && matches!(
                 credential.kind,

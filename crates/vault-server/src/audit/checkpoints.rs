@@ -69,7 +69,9 @@ where
     type Store = S;
     type Run = CheckpointRun;
 
-    const NAME: JobName = JobName::new("audit-checkpoints");
+    fn name(&self) -> JobName {
+        JobName::new("audit-checkpoints")
+    }
 
     fn store(&self) -> &S {
         (self.store)(&self.owner)

@@ -10,6 +10,7 @@ macro_rules! __sql_store_audit_chain {
         const _: () = {
             use $crate::__private::diesel;
             use $crate::__private::diesel::prelude::*;
+            use $crate::__private::diesel::upsert::excluded;
             use $crate::__private::vault_core::audit_chain::{
                 AuditChain, AuditChainStore, ChainHead, Checkpoint,
             };
@@ -17,7 +18,9 @@ macro_rules! __sql_store_audit_chain {
             use $crate::__private::vault_core::store::StoreError;
             use $crate::ports::SqlStore;
             use $crate::rows::{AuditEventRow, ChainHeadRow, CheckpointRow};
-            use $crate::schema::{audit_chain_heads, audit_checkpoints, audit_events};
+            use $crate::schema::{
+                audit_chain_heads, audit_checkpoints, audit_events, audit_sink_cursors,
+            };
             use $crate::types::DbId;
 
             /// The events of `chain`'s organization (of none, for the installation's).
@@ -112,6 +115,60 @@ macro_rules! __sql_store_audit_chain {
                         )
                         .await?;
                     rows.into_iter().map(CheckpointRow::decode).collect()
+                }
+
+                async fn sink_cursors(
+                    &self,
+                    sink: &str,
+                ) -> Result<Vec<(AuditChain, u64)>, StoreError> {
+                    let rows: Vec<(DbId, i64)> = self
+                        .fetch_all(
+                            audit_sink_cursors::table
+                                .filter(audit_sink_cursors::sink.eq(sink))
+                                .select((audit_sink_cursors::chain_key, audit_sink_cursors::seq))
+                                .order(audit_sink_cursors::chain_key.asc()),
+                        )
+                        .await?;
+                    rows.into_iter()
+                        .map(|(key, seq)| {
+                            Ok((
+                                AuditChain::from_key(key.decode("audit_sink_cursors.chain_key")?),
+                                u64::try_from(seq).map_err(|_| {
+                                    $crate::columns::undecodable("audit_sink_cursors.seq")
+                                })?,
+                            ))
+                        })
+                        .collect()
+                }
+
+                async fn save_sink_cursor(
+                    &self,
+                    sink: &str,
+                    chain: AuditChain,
+                    seq: u64,
+                ) -> Result<(), StoreError> {
+                    let seq = i64::try_from(seq)
+                        .map_err(|_| $crate::columns::unencodable("audit_sink_cursors.seq"))?;
+                    // One statement, so two savers racing (a sink's replicas, or a retry
+                    // overtaking) leave the higher number whatever their order: the WHERE
+                    // of DO UPDATE leaves a row holding a higher (or the same) number as it
+                    // is, and the cursor never moves back.
+                    let upsert = diesel::insert_into(audit_sink_cursors::table)
+                        .values((
+                            audit_sink_cursors::sink.eq(sink.to_owned()),
+                            audit_sink_cursors::chain_key.eq(DbId::from(chain.key())),
+                            audit_sink_cursors::seq.eq(seq),
+                        ))
+                        .on_conflict((audit_sink_cursors::sink, audit_sink_cursors::chain_key))
+                        .do_update()
+                        .set(audit_sink_cursors::seq.eq(excluded(audit_sink_cursors::seq)));
+                    // `FilterDsl` by name: the insert statement has no `QueryDsl::filter`.
+                    self.execute(diesel::query_dsl::methods::FilterDsl::filter(
+                        upsert,
+                        audit_sink_cursors::seq.lt(excluded(audit_sink_cursors::seq)),
+                    ))
+                    .await?;
+                    Ok(())
                 }
 
                 async fn cut_chain(&self, checkpoint: &Checkpoint) -> Result<u64, StoreError> {

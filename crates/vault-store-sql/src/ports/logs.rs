@@ -9,13 +9,14 @@ macro_rules! __sql_store_logs {
             use $crate::__private::diesel;
             use $crate::__private::diesel::prelude::*;
             use $crate::__private::time::OffsetDateTime;
-            use $crate::__private::vault_core::ids::OrganizationId;
+            use $crate::__private::vault_core::ids::{CredentialId, OrganizationId};
             use $crate::__private::vault_core::logs::{
-                AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery, id_floor,
+                AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery, UsageBucket,
+                id_floor,
             };
             use $crate::__private::vault_core::store::{LogKind, LogStore, StoreError};
             use $crate::ports::SqlStore;
-            use $crate::rows::{AuditEventRow, RequestLogRow};
+            use $crate::rows::{AuditEventRow, RequestLogRow, UsageRow};
             use $crate::schema::{audit_events, request_logs};
             use $crate::statements::{PRUNE_AUDIT_EVENTS, PRUNE_REQUEST_LOGS};
             use $crate::types::{DbId, DbTime, Id, Instant};
@@ -80,6 +81,26 @@ macro_rules! __sql_store_logs {
                         )
                         .await?;
                     rows.into_iter().map(AuditEventRow::decode).collect()
+                }
+
+                async fn credential_usage(
+                    &self,
+                    organization: OrganizationId,
+                    credential: CredentialId,
+                    since: OffsetDateTime,
+                ) -> Result<Vec<UsageBucket>, StoreError> {
+                    let floor = DbId::from(id_floor(since));
+                    let since = DbTime::encode(since, "since")?;
+                    let rows: Vec<UsageRow> = self
+                        .fetch_all(
+                            diesel::sql_query(<$store as SqlStore>::CREDENTIAL_USAGE_SQL)
+                                .bind::<Id, _>(DbId::from(organization))
+                                .bind::<Id, _>(DbId::from(credential))
+                                .bind::<Id, _>(floor)
+                                .bind::<Instant, _>(since),
+                        )
+                        .await?;
+                    rows.into_iter().map(UsageRow::decode).collect()
                 }
 
                 async fn prune_log(

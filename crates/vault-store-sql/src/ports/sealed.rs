@@ -18,8 +18,11 @@ macro_rules! __sql_store_sealed {
             use $crate::ports::cursor_of_another_kind;
             use $crate::rows::{
                 KeyCountRow, MetaRow, SealedConnectionRow, SealedCredentialRow, SealedVersionRow,
+                SealedWebhookRow,
             };
-            use $crate::schema::{credential_versions, credentials, oauth_connections, vault_meta};
+            use $crate::schema::{
+                credential_versions, credentials, oauth_connections, vault_meta, webhooks,
+            };
             use $crate::statements::{KEY_USAGE_SQL, ORGANIZATION_KEY_USAGE_SQL};
             use $crate::types::{DbId, Id};
 
@@ -151,6 +154,23 @@ macro_rules! __sql_store_sealed {
                                 .await?;
                             rows.into_iter().map(SealedConnectionRow::decode).collect()
                         }
+                        SealedKind::Webhook => {
+                            let mut select = webhooks::table
+                                .filter(webhooks::key_id.ne(not_under))
+                                .select(SealedWebhookRow::as_select())
+                                .into_boxed();
+                            match after {
+                                None => {}
+                                Some(SealedRef::Webhook { id, .. }) => {
+                                    select = select.filter(webhooks::id.gt(DbId::from(*id)));
+                                }
+                                Some(_) => return Err(cursor_of_another_kind()),
+                            }
+                            let rows: Vec<SealedWebhookRow> = self
+                                .fetch_all(select.order(webhooks::id.asc()).limit(limit))
+                                .await?;
+                            rows.into_iter().map(SealedWebhookRow::decode).collect()
+                        }
                     }
                 }
 
@@ -254,6 +274,24 @@ macro_rules! __sql_store_sealed {
                                     oauth_connections::sealed.eq(bytes),
                                     oauth_connections::key_id.eq(key_id),
                                 )),
+                            )
+                            .await?
+                        }
+                        SealedRef::Webhook {
+                            organization_id,
+                            id,
+                        } => {
+                            self.execute(
+                                diesel::update(
+                                    webhooks::table
+                                        .filter(
+                                            webhooks::organization_id
+                                                .eq(DbId::from(*organization_id)),
+                                        )
+                                        .filter(webhooks::id.eq(DbId::from(*id)))
+                                        .filter(webhooks::sealed.eq(old)),
+                                )
+                                .set((webhooks::sealed.eq(bytes), webhooks::key_id.eq(key_id))),
                             )
                             .await?
                         }

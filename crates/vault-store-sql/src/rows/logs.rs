@@ -348,3 +348,36 @@ impl CheckpointRow {
         })
     }
 }
+
+/// A row of [`SqlStore::CREDENTIAL_USAGE_SQL`](crate::ports::SqlStore::CREDENTIAL_USAGE_SQL):
+/// one hour's uses of one status class.
+#[derive(Debug, QueryableByName)]
+pub struct UsageRow {
+    /// Hours since the Unix epoch.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    hour: i64,
+    /// The status divided by 100; 0 for no answer.
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    class: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    uses: i64,
+}
+
+impl UsageRow {
+    /// The bucket it counts.
+    ///
+    /// # Errors
+    /// An hour or class out of range.
+    pub fn decode(self) -> Result<vault_core::logs::UsageBucket, StoreError> {
+        let hour = self
+            .hour
+            .checked_mul(3600)
+            .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+            .ok_or_else(|| bad("request_logs.at"))?;
+        Ok(vault_core::logs::UsageBucket {
+            hour,
+            status_class: u8::try_from(self.class).map_err(|_| bad("request_logs.status"))?,
+            count: u64::try_from(self.uses).unwrap_or(0),
+        })
+    }
+}

@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 use vault_core::cipher::{KeyId, SealedBlob};
-use vault_core::ids::{CredentialId, OrganizationId};
+use vault_core::ids::{CredentialId, OrganizationId, WebhookId};
 use vault_core::store::StoreError;
 use vault_core::versions::{KeyUsage, SealedRef, SealedRow};
 
 use crate::columns::{fold_key_usage, undecodable};
-use crate::schema::{credential_versions, credentials, oauth_connections};
+use crate::schema::{credential_versions, credentials, oauth_connections, webhooks};
 use crate::types::DbId;
 
 /// A credential's ids and sealed value, as `sealed_batch` reads them.
@@ -120,6 +120,38 @@ impl SealedConnectionRow {
             sealed: SealedBlob {
                 key_id: KeyId::new(key_id),
                 bytes,
+            },
+        })
+    }
+}
+
+/// A subscription's ids and sealed signing secret, as `sealed_batch` reads them.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = webhooks)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct SealedWebhookRow {
+    organization_id: DbId,
+    id: DbId,
+    sealed: Vec<u8>,
+    key_id: String,
+}
+
+impl SealedWebhookRow {
+    /// As a row for a key rotation.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] naming an id column that does not decode.
+    pub fn decode(self) -> Result<SealedRow, StoreError> {
+        Ok(SealedRow {
+            reference: SealedRef::Webhook {
+                organization_id: OrganizationId::from_uuid(
+                    self.organization_id.decode("webhooks.organization_id")?,
+                ),
+                id: WebhookId::from_uuid(self.id.decode("webhooks.id")?),
+            },
+            sealed: SealedBlob {
+                key_id: KeyId::new(self.key_id),
+                bytes: self.sealed,
             },
         })
     }

@@ -64,6 +64,34 @@ impl AuditChainStore for MemoryStore {
             .collect())
     }
 
+    async fn sink_cursors(&self, sink: &str) -> Result<Vec<(AuditChain, u64)>, StoreError> {
+        let state = self.read();
+        // Keyed by (sink, chain), and the installation's chain orders first: one sink's
+        // cursors are one range.
+        Ok(state
+            .sink_cursors
+            .range((sink.to_owned(), AuditChain::Installation)..)
+            .take_while(|((name, _), _)| name == sink)
+            .map(|((_, chain), seq)| (*chain, *seq))
+            .collect())
+    }
+
+    async fn save_sink_cursor(
+        &self,
+        sink: &str,
+        chain: AuditChain,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let cursor = state
+            .sink_cursors
+            .entry((sink.to_owned(), chain))
+            .or_insert(seq);
+        // Forward only, as the SQL stores' upsert: a lower number changes nothing.
+        *cursor = (*cursor).max(seq);
+        Ok(())
+    }
+
     async fn cut_chain(&self, checkpoint: &Checkpoint) -> Result<u64, StoreError> {
         let mut state = self.write();
         let state = &mut *state;

@@ -1,6 +1,7 @@
 //! The in-memory store's request log and audit events.
 
 use super::*;
+use vault_core::logs::UsageBucket;
 
 /// The range of `(key, id)` keys of `key` strictly before `before` (or all of them).
 fn before_range<K: Copy>(key: K, before: Option<Uuid>) -> LogRange<K> {
@@ -90,6 +91,37 @@ impl LogStore for MemoryStore {
             .filter(|event| query.target.is_none_or(|t| event.target == Some(t)))
             .take(query.limit)
             .cloned()
+            .collect())
+    }
+
+    async fn credential_usage(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<UsageBucket>, StoreError> {
+        let state = self.read();
+        let mut counts: BTreeMap<(i64, u8), u64> = BTreeMap::new();
+        let entries = state
+            .request_logs
+            .range(before_range(organization, None))
+            .map(|(_, entry)| entry)
+            .filter(|entry| entry.credential_id == credential && entry.at >= since);
+        for entry in entries {
+            let hour = entry.at.unix_timestamp().div_euclid(3600);
+            *counts
+                .entry((hour, UsageBucket::class_of(entry.status)))
+                .or_default() += 1;
+        }
+        Ok(counts
+            .into_iter()
+            .filter_map(|((hour, status_class), count)| {
+                Some(UsageBucket {
+                    hour: OffsetDateTime::from_unix_timestamp(hour * 3600).ok()?,
+                    status_class,
+                    count,
+                })
+            })
             .collect())
     }
 

@@ -37,6 +37,9 @@ impl SealedStore for MemoryStore {
         for sealed in state.connections.values().filter_map(|c| c.sealed.as_ref()) {
             usage(&mut by_key, &sealed.key_id).connections += 1;
         }
+        for webhook in state.webhooks.values() {
+            usage(&mut by_key, &webhook.secret.key_id).webhooks += 1;
+        }
         Ok(by_key.into_values().collect())
     }
 
@@ -73,6 +76,15 @@ impl SealedStore for MemoryStore {
                     .entry(sealed.key_id.clone())
                     .or_insert_with(|| KeyUsage::none(sealed.key_id.clone()))
                     .connections += 1;
+            }
+        }
+        for webhook in state.webhooks.values() {
+            if webhook.organization_id == organization {
+                let key_id = &webhook.secret.key_id;
+                by_key
+                    .entry(key_id.clone())
+                    .or_insert_with(|| KeyUsage::none(key_id.clone()))
+                    .webhooks += 1;
             }
         }
         Ok(by_key.into_values().collect())
@@ -182,6 +194,27 @@ impl SealedStore for MemoryStore {
                     })
                     .collect())
             }
+            SealedKind::Webhook => {
+                let start = match after {
+                    None => Bound::Unbounded,
+                    Some(SealedRef::Webhook { id, .. }) => Bound::Excluded(*id),
+                    Some(_) => return Err(cursor_of_another_kind()),
+                };
+                Ok(state
+                    .webhooks
+                    .range((start, Bound::Unbounded))
+                    .map(|(_, w)| w)
+                    .filter(|w| w.secret.key_id != *not_under)
+                    .take(limit)
+                    .map(|w| SealedRow {
+                        reference: SealedRef::Webhook {
+                            organization_id: w.organization_id,
+                            id: w.id,
+                        },
+                        sealed: w.secret.clone(),
+                    })
+                    .collect())
+            }
         }
     }
 
@@ -218,6 +251,14 @@ impl SealedStore for MemoryStore {
                 .get_mut(credential_id)
                 .filter(|c| c.organization_id == *organization_id && c.generation == *generation)
                 .and_then(|c| c.sealed.as_mut()),
+            SealedRef::Webhook {
+                organization_id,
+                id,
+            } => state
+                .webhooks
+                .get_mut(id)
+                .filter(|w| w.organization_id == *organization_id)
+                .map(|w| &mut w.secret),
         };
         // Like the SQL stores, compare the bytes only: they identify the blob.
         match stored {

@@ -1,7 +1,8 @@
 //! Checks of the audit log's hash chains (`AuditChainStore`, issue 20): every write of an
 //! audit event, through every port, extends its chain without a gap; checkpoints are kept
-//! once; a cut keeps the chain verifiable. Then the tamper checks: what someone with
-//! write access to the database could do to the rows, each found by verification.
+//! once; a cut keeps the chain verifiable; audit sinks' cursors only move forward. Then
+//! the tamper checks: what someone with write access to the database could do to the
+//! rows, each found by verification.
 
 use std::future::Future;
 
@@ -342,6 +343,82 @@ pub async fn a_cut_keeps_the_chain_verifiable<S: Store>(store: &S) {
     );
     assert_eq!(kept.len(), 1, "the cut's checkpoint was not stored");
     assert_eq!(kept[0].kind, CheckpointKind::Retention);
+}
+
+/// An audit sink's cursors: none at first; saved per chain and per sink, each on its own;
+/// moved forward only (a lower number changes nothing, the same one again is accepted);
+/// and one sink's never another's. Cursors name chains, not rows: no organization or event
+/// needs to exist.
+pub async fn sink_cursors_move_forward_only_per_sink_and_chain<S: Store>(store: &S) {
+    // Names of this check's own, so it holds on a store other checks share.
+    let sink = format!("siem-{}", Uuid::new_v4().simple());
+    let other_sink = format!("archive-{}", Uuid::new_v4().simple());
+    let org = AuditChain::Organization(OrganizationId::new());
+    let second = AuditChain::Organization(OrganizationId::new());
+    let installation = AuditChain::Installation;
+    let cursors = async |sink: &str| {
+        let mut cursors = must(store.sink_cursors(sink).await, "sink_cursors");
+        cursors.sort_unstable();
+        cursors
+    };
+    let save = async |sink: &str, chain: AuditChain, seq: u64| {
+        must(
+            store.save_sink_cursor(sink, chain, seq).await,
+            "save_sink_cursor",
+        );
+    };
+    let expect = |mut expected: Vec<(AuditChain, u64)>| {
+        expected.sort_unstable();
+        expected
+    };
+
+    assert!(
+        cursors(&sink).await.is_empty(),
+        "a sink that never saved a cursor has one"
+    );
+    save(&sink, org, 5).await;
+    save(&sink, installation, 2).await;
+    assert_eq!(
+        cursors(&sink).await,
+        expect(vec![(org, 5), (installation, 2)]),
+        "a cursor is not kept per chain"
+    );
+    save(&sink, org, 9).await;
+    assert_eq!(
+        cursors(&sink).await,
+        expect(vec![(org, 9), (installation, 2)]),
+        "a cursor did not move forward, or moved another chain's"
+    );
+    save(&sink, org, 3).await;
+    save(&sink, installation, 1).await;
+    assert_eq!(
+        cursors(&sink).await,
+        expect(vec![(org, 9), (installation, 2)]),
+        "a lower number moved a cursor back"
+    );
+    save(&sink, org, 9).await;
+    assert_eq!(
+        cursors(&sink).await,
+        expect(vec![(org, 9), (installation, 2)]),
+        "saving the same number again changed a cursor"
+    );
+
+    assert!(
+        cursors(&other_sink).await.is_empty(),
+        "one sink's cursors are another's"
+    );
+    save(&other_sink, org, 1).await;
+    save(&other_sink, second, 4).await;
+    assert_eq!(
+        cursors(&other_sink).await,
+        expect(vec![(org, 1), (second, 4)]),
+        "a second sink's cursors are not its own"
+    );
+    assert_eq!(
+        cursors(&sink).await,
+        expect(vec![(org, 9), (installation, 2)]),
+        "a second sink's saves moved the first's cursors"
+    );
 }
 
 /// A chain of `n` events of a new organization, checkpointed at its end by `signer`

@@ -10,7 +10,9 @@ use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::connections::{ConnectState, Connection, Expected, Lease, StateHash};
 use vault_core::credential::{Credential, StoredCredential};
 use vault_core::grants::{Grant, Grantee, Window};
-use vault_core::ids::{AccessKeyId, CredentialId, GrantId, OrganizationId};
+use vault_core::ids::{
+    AccessKeyId, CredentialId, GrantId, OrganizationId, WebhookDeliveryId, WebhookId,
+};
 use vault_core::keyring::StoredKeyring;
 use vault_core::logs::{AuditEvent, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery};
 use vault_core::store::{
@@ -21,6 +23,7 @@ use vault_core::store::{
 use vault_core::versions::{
     KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion, VersionInfo,
 };
+use vault_core::webhooks::{AttemptRecord, Delivery, EventType, Reminder, Webhook, WebhookStore};
 
 /// A store together with a value that must live as long as it: the temporary directory of
 /// an SQLite file, the handle of a per-test database. Implements every port by handing the
@@ -234,6 +237,17 @@ impl<S: LogStore, G: Send + Sync + 'static> LogStore for Guarded<S, G> {
         self.store.list_audit_events(organization, query).await
     }
 
+    async fn credential_usage(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+        since: OffsetDateTime,
+    ) -> Result<Vec<vault_core::logs::UsageBucket>, StoreError> {
+        self.store
+            .credential_usage(organization, credential, since)
+            .await
+    }
+
     async fn prune_log(
         &self,
         log: LogKind,
@@ -273,6 +287,19 @@ impl<S: AuditChainStore, G: Send + Sync + 'static> AuditChainStore for Guarded<S
         limit: usize,
     ) -> Result<Vec<Checkpoint>, StoreError> {
         self.store.list_checkpoints(chain, before, limit).await
+    }
+
+    async fn sink_cursors(&self, sink: &str) -> Result<Vec<(AuditChain, u64)>, StoreError> {
+        self.store.sink_cursors(sink).await
+    }
+
+    async fn save_sink_cursor(
+        &self,
+        sink: &str,
+        chain: AuditChain,
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        self.store.save_sink_cursor(sink, chain, seq).await
     }
 
     async fn cut_chain(&self, checkpoint: &Checkpoint) -> Result<u64, StoreError> {
@@ -418,5 +445,107 @@ impl<S: ConnectionStore, G: Send + Sync + 'static> ConnectionStore for Guarded<S
         hash: &StateHash,
     ) -> Result<Option<ConnectState>, StoreError> {
         self.store.take_connect_state(hash).await
+    }
+}
+
+impl<S: WebhookStore, G: Send + Sync + 'static> WebhookStore for Guarded<S, G> {
+    async fn insert_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.store.insert_webhook(webhook, audit).await
+    }
+
+    async fn get_webhook(
+        &self,
+        organization: OrganizationId,
+        id: WebhookId,
+    ) -> Result<Option<Webhook>, StoreError> {
+        self.store.get_webhook(organization, id).await
+    }
+
+    async fn list_webhooks(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        self.store.list_webhooks(organization).await
+    }
+
+    async fn webhooks_wanting(&self, types: &[EventType]) -> Result<Vec<Webhook>, StoreError> {
+        self.store.webhooks_wanting(types).await
+    }
+
+    async fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.store.update_webhook(webhook, audit).await
+    }
+
+    async fn delete_webhook(
+        &self,
+        organization: OrganizationId,
+        id: WebhookId,
+        audit: &AuditEvent,
+    ) -> Result<bool, StoreError> {
+        self.store.delete_webhook(organization, id, audit).await
+    }
+
+    async fn insert_deliveries(
+        &self,
+        deliveries: &[Delivery],
+        audit: Option<&AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.store.insert_deliveries(deliveries, audit).await
+    }
+
+    async fn insert_reminder(
+        &self,
+        reminder: &Reminder,
+        delivery: &Delivery,
+    ) -> Result<bool, StoreError> {
+        self.store.insert_reminder(reminder, delivery).await
+    }
+
+    async fn recorded_reminders(
+        &self,
+        reminders: &[Reminder],
+    ) -> Result<Vec<Reminder>, StoreError> {
+        self.store.recorded_reminders(reminders).await
+    }
+
+    async fn due_deliveries(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.store.due_deliveries(now, limit).await
+    }
+
+    async fn record_attempt(&self, record: &AttemptRecord) -> Result<bool, StoreError> {
+        self.store.record_attempt(record).await
+    }
+
+    async fn list_deliveries(
+        &self,
+        organization: OrganizationId,
+        webhook: WebhookId,
+        before: Option<WebhookDeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.store
+            .list_deliveries(organization, webhook, before, limit)
+            .await
+    }
+
+    async fn get_delivery(
+        &self,
+        organization: OrganizationId,
+        webhook: WebhookId,
+        id: WebhookDeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.store.get_delivery(organization, webhook, id).await
     }
 }

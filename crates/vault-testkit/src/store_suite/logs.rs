@@ -9,6 +9,7 @@ use vault_core::credential::CredentialType;
 use vault_core::ids::{AccessKeyId, CredentialId, OrganizationId};
 use vault_core::logs::{
     AuditAction, AuditEvent, AuditOutcome, AuditQuery, LogRecord, RequestLogEntry, RequestLogQuery,
+    UsageBucket,
 };
 
 use super::fixtures::{
@@ -308,6 +309,64 @@ pub async fn request_logs_filter_by_credential<S: Store>(store: &S) {
     assert!(
         must(store.list_request_logs(org, &unknown).await, "list").is_empty(),
         "a credential with no entries has entries"
+    );
+}
+
+/// A credential's usage counts its entries since the instant given, per hour and status
+/// class (0: no answer), and nothing of another credential or organization.
+pub async fn credential_usage_counts_per_hour_and_class<S: Store>(store: &S) {
+    let org = new_organization(store).await;
+    let other = new_organization(store).await;
+    let (a, b) = (CredentialId::new(), CredentialId::new());
+    let hour = time::macros::datetime!(2026-11-30 10:00 UTC);
+    let at = |minutes: i64, status: Option<u16>, organization, credential| {
+        let mut entry = sample_request_log(organization, credential);
+        entry.at = hour + Duration::minutes(minutes);
+        entry.id = super::retention::log_id_at(entry.at);
+        entry.status = status;
+        entry
+    };
+    insert_logs(
+        store,
+        &[
+            at(-1, Some(200), org, a),
+            at(5, Some(200), org, a),
+            at(10, Some(201), org, a),
+            at(20, Some(404), org, a),
+            at(70, Some(503), org, a),
+            at(75, None, org, a),
+            at(5, Some(200), org, b),
+            at(5, Some(200), other, a),
+        ],
+    )
+    .await;
+    let mut got = must(
+        store.credential_usage(org, a, hour).await,
+        "credential_usage",
+    );
+    got.sort_by_key(|b| (b.hour, b.status_class));
+    let bucket = |hours: i64, status_class: u8, count: u64| UsageBucket {
+        hour: hour + Duration::hours(hours),
+        status_class,
+        count,
+    };
+    assert_eq!(
+        got,
+        [
+            bucket(0, 2, 2),
+            bucket(0, 4, 1),
+            bucket(1, 0, 1),
+            bucket(1, 5, 1)
+        ],
+        "credential_usage does not count per hour and class, or counts what is not the \
+         credential's since the instant"
+    );
+    assert!(
+        must(
+            store.credential_usage(org, CredentialId::new(), hour).await,
+            "usage"
+        )
+        .is_empty()
     );
 }
 

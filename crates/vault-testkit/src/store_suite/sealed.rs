@@ -2,12 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use uuid::Uuid;
 use vault_core::Store;
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::connections::{Connection, ConnectionStatus, Expected};
 use vault_core::credential::CredentialType;
 use vault_core::ids::{CredentialId, OrganizationId};
 use vault_core::versions::{KeyUsage, SealedKind, SealedRef, SealedRow, SecretVersion};
+use vault_core::webhooks::Webhook;
 
 use super::connections::sample_connection;
 use super::fixtures::{
@@ -15,9 +17,10 @@ use super::fixtures::{
     sample_version, sealed_under, unique_key_id, update,
 };
 use super::versions::{insert_with_versions, next_of};
+use super::webhooks::{insert_webhook, sample_webhook};
 
 /// The usage of `key_id`, if it protects any row.
-async fn usage_of<S: Store>(store: &S, key_id: &KeyId) -> Option<KeyUsage> {
+pub(super) async fn usage_of<S: Store>(store: &S, key_id: &KeyId) -> Option<KeyUsage> {
     let usage = must(store.key_usage().await, "key_usage");
     let mine: Vec<&KeyUsage> = usage.iter().filter(|u| u.key_id == *key_id).collect();
     assert!(
@@ -28,12 +31,13 @@ async fn usage_of<S: Store>(store: &S, key_id: &KeyId) -> Option<KeyUsage> {
     mine.first().map(|u| (*u).clone())
 }
 
-fn usage(
+pub(super) fn usage(
     key_id: &KeyId,
     credentials: u64,
     versions: u64,
     meta: u64,
     connections: u64,
+    webhooks: u64,
 ) -> Option<KeyUsage> {
     Some(KeyUsage {
         key_id: key_id.clone(),
@@ -41,6 +45,7 @@ fn usage(
         versions,
         meta,
         connections,
+        webhooks,
     })
 }
 
@@ -59,8 +64,8 @@ async fn save_new<S: Store>(store: &S, connection: &Connection) {
     );
 }
 
-/// `key_usage` counts the meta values, credentials, versions and connections' tokens
-/// sealed under each key id, by the stored key id (a connection without tokens is no
+/// `key_usage` counts the meta values, credentials, versions, connections' tokens and
+/// webhooks' secrets sealed under each key id, by the stored key id (a connection without tokens is no
 /// sealed row); a key id with no row left is not listed.
 pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
     let (k1, k2, unused) = (
@@ -106,9 +111,22 @@ pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
         ),
         "a fresh meta name was taken"
     );
+    let webhook = Webhook {
+        secret: sealed_under(&k2),
+        ..sample_webhook(org)
+    };
+    must(insert_webhook(store, &webhook).await, "insert_webhook");
 
-    assert_eq!(usage_of(store, &k1).await, usage(&k1, 2, 2, 0, 0), "key 1");
-    assert_eq!(usage_of(store, &k2).await, usage(&k2, 1, 1, 1, 1), "key 2");
+    assert_eq!(
+        usage_of(store, &k1).await,
+        usage(&k1, 2, 2, 0, 0, 0),
+        "key 1"
+    );
+    assert_eq!(
+        usage_of(store, &k2).await,
+        usage(&k2, 1, 1, 1, 1, 1),
+        "key 2"
+    );
     assert_eq!(
         usage_of(store, &unused).await,
         None,
@@ -121,12 +139,12 @@ pub async fn key_usage_counts_rows_per_key_and_kind<S: Store>(store: &S) {
     );
     assert_eq!(
         usage_of(store, &k1).await,
-        usage(&k1, 1, 1, 0, 0),
+        usage(&k1, 1, 1, 0, 0, 0),
         "key 1 after deleting a credential with versions"
     );
     assert_eq!(
         usage_of(store, &k2).await,
-        usage(&k2, 1, 0, 1, 0),
+        usage(&k2, 1, 0, 1, 0, 1),
         "key 2 after deleting a credential with versions"
     );
     must(
@@ -180,22 +198,25 @@ async fn all_sealed_batches<S: Store>(
 }
 
 /// The order a key rotation walks rows of one kind in.
-fn order_key(reference: &SealedRef) -> (String, Option<CredentialId>, i64) {
+fn order_key(reference: &SealedRef) -> (String, Option<Uuid>, i64) {
     match reference {
         SealedRef::Meta(name) => (name.clone(), None, 0),
-        SealedRef::Credential { id, .. } => (String::new(), Some(*id), 0),
+        SealedRef::Credential { id, .. } => (String::new(), Some(*id.as_uuid()), 0),
         SealedRef::Version {
             credential_id,
             number,
             ..
-        } => (String::new(), Some(*credential_id), *number),
-        SealedRef::Connection { credential_id, .. } => (String::new(), Some(*credential_id), 0),
+        } => (String::new(), Some(*credential_id.as_uuid()), *number),
+        SealedRef::Connection { credential_id, .. } => {
+            (String::new(), Some(*credential_id.as_uuid()), 0)
+        }
+        SealedRef::Webhook { id, .. } => (String::new(), Some(*id.as_uuid()), 0),
     }
 }
 
 /// `sealed_batch` walks the rows of each kind exactly once, in the stable order (meta by
 /// name, credentials by id, versions by credential and number, connections by
-/// credential), each batch strictly after
+/// credential, webhooks by id), each batch strictly after
 /// the cursor and at most `limit` long, skipping the rows already under the given key and
 /// returning those under any other, with their sealed values and organizations.
 pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
@@ -323,6 +344,28 @@ pub async fn sealed_batch_walks_each_kind_in_order<S: Store>(store: &S) {
         }
     }
 
+    // Webhooks' secrets, in two organizations.
+    for (i, key_id) in [&old, &current, &other, &old].into_iter().enumerate() {
+        let organization = if i % 2 == 0 { org } else { second_org };
+        let webhook = Webhook {
+            secret: sealed_under(key_id),
+            ..sample_webhook(organization)
+        };
+        must(insert_webhook(store, &webhook).await, "insert_webhook");
+        if key_id != &current {
+            expected
+                .entry(SealedKind::Webhook)
+                .or_default()
+                .push(SealedRow {
+                    reference: SealedRef::Webhook {
+                        organization_id: organization,
+                        id: webhook.id,
+                    },
+                    sealed: webhook.secret,
+                });
+        }
+    }
+
     for kind in SealedKind::ALL {
         let mut mine = expected.remove(&kind).unwrap_or_default();
         mine.sort_by_key(|row| order_key(&row.reference));
@@ -409,7 +452,7 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
         })
         .collect();
     insert_with_versions(store, &credential, &versions).await;
-    assert_eq!(usage_of(store, &old).await, usage(&old, 1, 2, 1, 0));
+    assert_eq!(usage_of(store, &old).await, usage(&old, 1, 2, 1, 0, 0));
 
     let meta_row = SealedRow {
         reference: SealedRef::Meta(name.clone()),
@@ -443,6 +486,9 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
                 organization_id, ..
             }
             | SealedRef::Connection {
+                organization_id, ..
+            }
+            | SealedRef::Webhook {
                 organization_id, ..
             } => *organization_id = other,
             SealedRef::Meta(_) => {}
@@ -511,12 +557,12 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
     );
     assert_eq!(
         usage_of(store, &old).await,
-        usage(&old, 0, 1, 0, 0),
+        usage(&old, 0, 1, 0, 0, 0),
         "old key"
     );
     assert_eq!(
         usage_of(store, &new).await,
-        usage(&new, 1, 1, 1, 0),
+        usage(&new, 1, 1, 1, 0, 0),
         "new key"
     );
 
@@ -541,7 +587,9 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
             SealedRef::Version { number, .. } => {
                 Some(must(store.get_version(org, id, *number).await, "get_version").sealed)
             }
-            SealedRef::Connection { .. } => unreachable!("no connection row in this check"),
+            SealedRef::Connection { .. } | SealedRef::Webhook { .. } => {
+                unreachable!("no connection or webhook row in this check")
+            }
         };
         assert_eq!(
             stored.as_ref(),
@@ -598,13 +646,13 @@ pub async fn replace_sealed_is_a_compare_and_set<S: Store>(store: &S) {
     );
     assert_eq!(
         usage_of(store, &new).await,
-        usage(&new, 0, 0, 1, 0),
+        usage(&new, 0, 0, 1, 0, 0),
         "new key after the delete"
     );
 }
 
 /// The usage of `key_id` in `organization`, if it protects any of its rows.
-async fn organization_usage_of<S: Store>(
+pub(super) async fn organization_usage_of<S: Store>(
     store: &S,
     organization: OrganizationId,
     key_id: &KeyId,
@@ -646,10 +694,10 @@ pub async fn connection_tokens_are_rewrapped_at_their_generation<S: Store>(store
         ..sample_connection(&credential, 2)
     };
     save_new(store, &connection).await;
-    assert_eq!(usage_of(store, &old).await, usage(&old, 0, 0, 0, 1));
+    assert_eq!(usage_of(store, &old).await, usage(&old, 0, 0, 0, 1, 0));
     assert_eq!(
         organization_usage_of(store, org, &old).await,
-        usage(&old, 0, 0, 0, 1)
+        usage(&old, 0, 0, 0, 1, 0)
     );
     assert_eq!(organization_usage_of(store, other, &old).await, None);
 
@@ -692,7 +740,7 @@ pub async fn connection_tokens_are_rewrapped_at_their_generation<S: Store>(store
         Some(&rewrapped)
     );
     assert_eq!(usage_of(store, &old).await, None, "old key");
-    assert_eq!(usage_of(store, &new).await, usage(&new, 0, 0, 0, 1));
+    assert_eq!(usage_of(store, &new).await, usage(&new, 0, 0, 0, 1, 0));
     assert!(
         !must(
             store
