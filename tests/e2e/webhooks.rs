@@ -317,3 +317,50 @@ async fn two_replicas_send_each_reminder_once() {
         server.stop();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_on_a_private_address_is_refused_at_once() {
+    // The default: private networks are off limits, for webhooks as for credentials.
+    let vault = TestServer::start(&[]);
+    let (api, admin) = (&vault.api, vault.token.as_str());
+    for url in [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://[::1]/hook",
+        "https://169.254.169.254/latest",
+    ] {
+        let body = json!({"url": url, "events": ["key.rotated"]});
+        let reply = api
+            .call(Method::POST, "/webhooks", admin, Some(&body))
+            .await;
+        let problem = reply.json();
+        assert_eq!(reply.status.as_u16(), 422, "{url}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], "url", "{problem}");
+    }
+    let public = json!({"url": "https://hooks.example.com/vault", "events": ["key.rotated"]});
+    let created = api
+        .call(Method::POST, "/webhooks", admin, Some(&public))
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    let id = created.json()["id"].as_str().expect("an id").to_owned();
+    let moved = json!({"url": "https://192.168.0.10/hook"});
+    let reply = api
+        .call(
+            Method::PATCH,
+            &format!("/webhooks/{id}"),
+            admin,
+            Some(&moved),
+        )
+        .await;
+    assert_eq!(reply.status.as_u16(), 422, "{}", reply.body);
+    assert_eq!(
+        api.get_json("/webhooks", admin).await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        api.get_json(&format!("/webhooks/{id}"), admin).await["url"],
+        "https://hooks.example.com/vault"
+    );
+}

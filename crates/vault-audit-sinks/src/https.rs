@@ -162,3 +162,36 @@ impl<U: Upstream> AuditSink for HttpsSink<U> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_https_url_without_user_information_and_a_well_formed_header_are_taken() {
+        let config = HttpsConfig::new(
+            "https://siem.example.com/collector?channel=1",
+            Some("Authorization: Splunk token-that-is-secret"),
+        )
+        .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("token-that-is-secret"), "{shown}");
+        assert!(!shown.contains("channel"), "{shown}");
+        assert!(HttpsConfig::new("https://siem.example.com/", None).is_ok());
+        for (url, header) in [
+            ("http://siem.example.com/", None),
+            ("https://user:pw@siem.example.com/", None),
+            ("not a url", None),
+            ("https://siem.example.com/", Some("no colon here")),
+            ("https://siem.example.com/", Some("Bad Name: x")),
+            ("https://siem.example.com/", Some("X-Key: line\nbreak")),
+        ] {
+            let refused = HttpsConfig::new(url, header).expect_err(url);
+            let message = refused.to_string();
+            assert!(
+                !message.contains("pw@") && !message.contains("line"),
+                "{message}"
+            );
+        }
+    }
+}

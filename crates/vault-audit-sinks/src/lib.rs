@@ -63,7 +63,7 @@ pub type Delivery<'a> = Pin<Box<dyn Future<Output = Result<(), SinkError>> + Sen
 /// - Error messages MUST NOT contain event contents: they are logged.
 /// - An empty batch MUST return `Ok` (and may deliver nothing).
 pub trait AuditSink: Send + Sync + 'static {
-    /// A short name for logs and metrics (`file`, `syslog`).
+    /// A short name for logs and metrics (`file`, `syslog`, `https`).
     fn name(&self) -> &str;
 
     /// Hands `events` over to the sink; see the trait's contract.

@@ -54,6 +54,7 @@ impl<S: Store> Vault<S> {
     ) -> Result<WebhookWithSecret, VaultError> {
         require(who, Scope::WebhooksManage)?;
         let fields = input.apply(None)?;
+        self.check_receiver(&fields)?;
         let id = WebhookId::new();
         let now = self.clock.now();
         let (secret, sealed) = self.new_webhook_secret(who.organization_id, id)?;
@@ -85,6 +86,19 @@ impl<S: Store> Vault<S> {
         }
         tracing::info!(webhook = %id, "webhook created");
         Ok(WebhookWithSecret { webhook, secret })
+    }
+
+    /// Refuses a receiver the upstream client would refuse from its URL alone (a literal
+    /// private address, say), now rather than at every delivery. Names that resolve to
+    /// such an address are refused when sending, like any destination.
+    fn check_receiver(&self, fields: &WebhookFields) -> Result<(), VaultError> {
+        self.upstream.check_destination(&fields.url).map_err(|_| {
+            FieldError::new(
+                "url",
+                "must not name a private, loopback, link-local or otherwise non-public address",
+            )
+            .into()
+        })
     }
 
     /// A fresh secret, and it sealed to the subscription.
@@ -151,6 +165,7 @@ impl<S: Store> Vault<S> {
     ) -> Result<Webhook, VaultError> {
         let current = self.webhook(who, id).await?;
         let fields = input.apply(Some(&WebhookFields::of(&current)))?;
+        self.check_receiver(&fields)?;
         let webhook = Webhook {
             url: fields.url,
             description: fields.description,
