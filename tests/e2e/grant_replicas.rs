@@ -103,19 +103,26 @@ async fn two_replicas_together_let_exactly_the_budget_through_and_see_a_revocati
         .call(reqwest::Method::DELETE, &path, &admin, None)
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    let started = std::time::Instant::now();
+    // Within a second: no use B begins a second after the revocation went through is
+    // let through. (Judged by when each use began, not when its answer came back, so a
+    // loaded machine's slow answers do not count against B.)
+    let revoked = std::time::Instant::now();
     let refused = loop {
+        let began = revoked.elapsed();
         let reply = on_b.proxy(&id, &other.secret, &call).await;
-        if reply.status != StatusCode::OK || started.elapsed().as_millis() > 1_500 {
+        if reply.status != StatusCode::OK {
             break reply;
         }
+        assert!(
+            began < std::time::Duration::from_secs(1),
+            "B let a use through that began {began:?} after the revocation"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
     assert_eq!(
         refused.problem(),
         (StatusCode::FORBIDDEN, "not-granted".to_owned())
     );
-    assert!(started.elapsed().as_secs() < 1, "seen by B within a second");
 
     // Both replicas audited every use by the grant that allowed it.
     let events = on_b
