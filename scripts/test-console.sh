@@ -32,8 +32,10 @@ run="$(mktemp -d)"
 . scripts/lib/serve.sh
 trap 'stop_server; rm -rf "$run"' EXIT
 
-# The test proxies a request to its own upstream on 127.0.0.1 for the request log.
+# The test proxies a request to its own upstream on 127.0.0.1 for the request log, and
+# waits for an expiry reminder to be made and tried: computed every second here.
 export VAULT_PROXY_ALLOW_PRIVATE_NETWORKS="true"
+export VAULT_WEBHOOK_REMINDER_INTERVAL_SECONDS="1"
 start_server "$bin" "$run" console
 
 mkdir -p target/screenshots

@@ -4,7 +4,9 @@
 // delete; grant a credential to an access key, with rules and a budget, and revoke the grant;
 // an authorization-code OAuth2 credential: its connection badge and Connect (which opens the
 // provider's page); create, copy and revoke an access key; errors, the keyboard; every type that
-// /credential-types describes through its form; phone width.
+// /credential-types describes through its form; webhooks (their secret shown once, edited,
+// rotated, their deliveries replayed, deleted); the audit log and its chain's state; a
+// credential's usage chart; phone width.
 // Screenshots of each tab go to $SCREENSHOTS.
 
 import assert from 'node:assert/strict';
@@ -24,8 +26,13 @@ const canary = (label) => {
   return value;
 };
 
-// An upstream on 127.0.0.1 for one proxied request (so a request-log entry exists).
-const upstream = http.createServer((req, res) => res.end('ok'));
+// An upstream on 127.0.0.1 for proxied requests (so request-log entries exist): it answers
+// /status/NNN with NNN, anything else with 200.
+const upstream = http.createServer((req, res) => {
+  const status = /^\/status\/([1-5]\d\d)$/.exec(req.url);
+  res.statusCode = status ? Number(status[1]) : 200;
+  res.end(status ? `status ${status[1]}` : 'ok');
+});
 await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const upstreamHost = `http://127.0.0.1:${upstream.address().port}`;
 
@@ -57,7 +64,7 @@ page.on('request', (request) => {
 });
 page.on('response', async (response) => {
   try {
-    bodies.push({ url: response.url(), text: await response.text() });
+    bodies.push({ url: response.url(), method: response.request().method(), text: await response.text() });
   } catch {
     // Redirects and HEAD responses have no body.
   }
@@ -79,7 +86,24 @@ async function assertNoSecretOnPage(when) {
     [...document.querySelectorAll('input, textarea, select')].map((e) => e.value).join('\n'),
   );
   assertNoSecretIn(`form values ${when}`, values);
-  for (const { url, text } of bodies) assertNoSecretIn(`the response of ${url}`, text);
+  for (const { url, method, text } of bodies) {
+    if (!revealsOnce(method, url)) assertNoSecretIn(`the response of ${method} ${url}`, text);
+  }
+}
+
+// The two responses that carry a webhook's signing secret, the one time it is shown.
+function revealsOnce(method, url) {
+  const path = new URL(url).pathname;
+  return method === 'POST' && (path === '/webhooks' || /^\/webhooks\/[^/]+\/rotate-secret$/.test(path));
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function assertNoSidewaysScroll(where) {
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.ok(overflow <= 1, `${where}: the page scrolls sideways by ${overflow}px`);
 }
 
 const shot = (name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
@@ -432,6 +456,221 @@ try {
     assert.equal((await api('GET', '/credentials?limit=1', undefined, newKey)).status, 401);
   });
 
+  // A webhook made in the console. Deliveries to hooks.example.com never succeed here; the
+  // reminder job (every second under scripts/test-console.sh) addresses the api_key
+  // credential's expiry to it, which the deliveries step below waits for.
+  const hookUrl = `https://hooks.example.com/vault-console-${randomUUID().slice(0, 8)}`;
+  const hookRow = '#webhooks tr[data-webhook-id]';
+  const hookForm = (selector) => `#webhook-form ${selector}`;
+  const eventBox = (type) => hookForm(`input[name=events][value="${type}"]`);
+  let hook;
+
+  await step('webhooks: create one, its signing secret shown once', async () => {
+    await page.click('#tab-webhooks');
+    await page.waitForSelector('#panel-webhooks', { state: 'visible' });
+    await page.waitForSelector('#webhooks-empty', { state: 'visible' });
+    await page.click('#create-webhook');
+    await page.waitForSelector('#webhook-form', { state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'url');
+    const boxes = await page.$$eval(hookForm('input[name=events]'), (bs) => bs.map((b) => b.value));
+    assert.deepEqual(boxes, [
+      'credential.expiring', 'credential.expired', 'credential.use_failed', 'oauth.reconnect_required',
+      'oauth.reconnected', 'access_key.expiring', 'key.rotated',
+    ]);
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('#webhook-form input, #webhook-form textarea')]
+        .filter((c) => !c.labels || !c.labels.length).map((c) => c.name));
+    assert.deepEqual(unlabelled, []);
+
+    // The vault names what is wrong: an http URL, no event.
+    await page.fill(hookForm('input[name=url]'), 'http://hooks.example.com/plain');
+    await page.click('#save-webhook');
+    await page.waitForSelector('#error:has-text("invalid-field")');
+    const fields = await page.$$eval('#error .error-fields code', (cs) => cs.map((c) => c.textContent));
+    assert.deepEqual([...fields].sort(), ['events', 'url']);
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'url', 'the first bad field has the focus');
+    assert.equal((await api('GET', '/webhooks')).body.items.length, 0, 'nothing made');
+
+    await page.fill(hookForm('input[name=url]'), hookUrl);
+    await page.check(eventBox('credential.expiring'));
+    await page.check(eventBox('key.rotated'));
+    await page.fill(hookForm('input[name=daysAhead]'), '30, 7 1');
+    await page.fill(hookForm('textarea[name=description]'), 'console hook');
+    await page.locator('#webhook-form').screenshot({ path: `${SHOTS}/webhook-form.png` });
+    await page.click('#save-webhook');
+    await page.waitForSelector('#new-webhook-secret', { state: 'visible' });
+    assert.equal(await page.isVisible('#error'), false);
+    const secret = (await page.textContent('#new-webhook-secret-value')).trim();
+    assert.match(secret, /^whsec_/);
+    canaries.push(secret);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'copy-webhook-secret');
+    await page.waitForSelector(`${hookRow} td.url code:text-is("${hookUrl}")`);
+
+    const listed = (await api('GET', '/webhooks')).body.items;
+    assert.equal(listed.length, 1);
+    hook = listed[0];
+    assert.equal(hook.url, hookUrl);
+    assert.deepEqual(hook.events, ['credential.expiring', 'key.rotated']);
+    assert.deepEqual(hook.daysAhead, [30, 7, 1]);
+    assert.equal(hook.description, 'console hook');
+    assert.equal(hook.enabled, true);
+    assert.equal(await page.getAttribute(hookRow, 'data-webhook-id'), hook.id);
+    const text = async (name) => (await page.textContent(`${hookRow} td.${name}`)).trim();
+    assert.deepEqual(await page.$$eval(`${hookRow} td.events code`, (cs) => cs.map((c) => c.textContent)), hook.events);
+    assert.equal(await text('days'), '30, 7, 1');
+    assert.equal(await text('status'), 'enabled');
+    assert.match(await text('url'), /console hook$/);
+    await shot('webhook-secret');
+
+    await page.click('#copy-webhook-secret');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await page.click('#dismiss-webhook-secret');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'create-webhook');
+    await assertNoSecretOnPage('after the webhook secret was dismissed');
+
+    // Listed again after a reload: never the secret.
+    await page.reload();
+    await page.waitForSelector('#panel-credentials', { state: 'visible' });
+    await page.click('#tab-webhooks');
+    await page.waitForSelector(hookRow);
+    assert.equal(await page.isVisible('#new-webhook-secret'), false);
+    await assertNoSecretOnPage('after a reload');
+    await shot('webhooks');
+  });
+
+  await step('webhooks: edit its events, days ahead and description; disable and enable it', async () => {
+    await page.click(`${hookRow} button.edit`);
+    await page.waitForSelector('#webhook-form', { state: 'visible' });
+    assert.equal(await page.inputValue(hookForm('input[name=url]')), hookUrl);
+    const checked = await page.$$eval(hookForm('input[name=events]:checked'), (bs) => bs.map((b) => b.value));
+    assert.deepEqual(checked, ['credential.expiring', 'key.rotated']);
+    assert.equal(await page.inputValue(hookForm('input[name=daysAhead]')), '30 7 1');
+    assert.equal(await page.inputValue(hookForm('textarea[name=description]')), 'console hook');
+    assert.ok(await page.isChecked(hookForm('input[name=enabled]')));
+
+    await page.uncheck(eventBox('key.rotated'));
+    await page.check(eventBox('credential.expired'));
+    await page.check(eventBox('credential.use_failed'));
+    await page.fill(hookForm('input[name=daysAhead]'), '14 2');
+    await page.fill(hookForm('textarea[name=description]'), 'console hook, edited');
+    await page.uncheck(hookForm('input[name=enabled]'));
+    const patch = page.waitForRequest((r) => r.url() === `${BASE}/webhooks/${hook.id}` && r.method() === 'PATCH');
+    await page.click('#save-webhook');
+    // Only what changed is sent.
+    assert.deepEqual(JSON.parse((await patch).postData()), {
+      events: ['credential.expiring', 'credential.expired', 'credential.use_failed'],
+      daysAhead: [14, 2],
+      description: 'console hook, edited',
+      enabled: false,
+    });
+    await page.waitForSelector('#webhook-form', { state: 'detached' });
+    await page.waitForSelector(`${hookRow} td.status .badge:text-is("disabled")`);
+    const stored = (await api('GET', `/webhooks/${hook.id}`)).body;
+    assert.deepEqual(stored.events, ['credential.expiring', 'credential.expired', 'credential.use_failed']);
+    assert.deepEqual(stored.daysAhead, [14, 2]);
+    assert.equal(stored.description, 'console hook, edited');
+    assert.equal(stored.enabled, false);
+    assert.equal(stored.url, hookUrl);
+    assert.equal((await page.textContent(`${hookRow} td.days`)).trim(), '14, 2');
+
+    // Enabled again (a disabled webhook is sent nothing); Escape closes the form unsaved.
+    await page.click(`${hookRow} button.edit`);
+    await page.fill(hookForm('textarea[name=description]'), 'not saved');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#webhook-form', { state: 'detached' });
+    assert.equal((await api('GET', `/webhooks/${hook.id}`)).body.description, 'console hook, edited');
+    await page.click(`${hookRow} button.edit`);
+    await page.check(hookForm('input[name=enabled]'));
+    const enable = page.waitForRequest((r) => r.url() === `${BASE}/webhooks/${hook.id}` && r.method() === 'PATCH');
+    await page.click('#save-webhook');
+    assert.deepEqual(JSON.parse((await enable).postData()), { enabled: true });
+    await page.waitForSelector(`${hookRow} td.status .badge:text-is("enabled")`);
+    assert.equal((await api('GET', `/webhooks/${hook.id}`)).body.enabled, true);
+  });
+
+  await step('webhooks: rotate the secret, a new one shown once', async () => {
+    await page.click(`${hookRow} button.rotate`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-no');
+    assert.equal(await page.isVisible('#new-webhook-secret'), false, 'no: nothing rotated');
+    await page.click(`${hookRow} button.rotate`);
+    await page.waitForSelector('#confirm[open]');
+    const rotation = page.waitForResponse((r) => r.url() === `${BASE}/webhooks/${hook.id}/rotate-secret`);
+    await page.click('#confirm-yes');
+    const response = await rotation;
+    assert.equal(response.status(), 200);
+    assert.equal(response.headers()['cache-control'], 'no-store');
+    await page.waitForSelector('#new-webhook-secret', { state: 'visible' });
+    const rotated = (await page.textContent('#new-webhook-secret-value')).trim();
+    assert.match(rotated, /^whsec_/);
+    assert.ok(!canaries.includes(rotated), 'a new secret');
+    canaries.push(rotated);
+    assert.match(await page.textContent('#new-webhook-secret-heading'), /New signing secret/);
+    await shot('webhook-rotated');
+    await page.click('#dismiss-webhook-secret');
+    await assertNoSecretOnPage('after the rotated secret was dismissed');
+  });
+
+  await step('audit: the chain is intact, each event shows its number in it', async () => {
+    // The tabs by the keyboard: the arrows go round, Home and End to the ends.
+    const selected = () => page.evaluate(() => [document.activeElement.id, document.querySelector('[role=tab][aria-selected=true]').id]);
+    await page.focus('#tab-webhooks');
+    await page.keyboard.press('ArrowRight');
+    assert.deepEqual(await selected(), ['tab-audit', 'tab-audit']);
+    await page.keyboard.press('ArrowRight');
+    assert.deepEqual(await selected(), ['tab-credentials', 'tab-credentials']);
+    await page.keyboard.press('ArrowLeft');
+    assert.deepEqual(await selected(), ['tab-audit', 'tab-audit']);
+    await page.keyboard.press('Home');
+    assert.deepEqual(await selected(), ['tab-credentials', 'tab-credentials']);
+    await page.keyboard.press('End');
+    assert.deepEqual(await selected(), ['tab-audit', 'tab-audit']);
+    await page.waitForSelector('#panel-audit', { state: 'visible' });
+    await page.waitForSelector('#audit-chain[data-status="intact"]');
+    await page.waitForSelector('#audit-events tr.audit-event');
+    const chain = (await api('GET', '/audit-events/chain')).body;
+    assert.equal(chain.status, 'intact', JSON.stringify(chain));
+    const text = (await page.textContent('#audit-chain')).replace(/\s+/g, ' ').trim();
+    assert.match(text, /^\u2713 Chain intact: (\d+) events, verified through #\1; /);
+    assert.equal(Number(/(\d+) events/.exec(text)[1]), chain.head.sequence);
+    assert.match(text, chain.lastCheckpoint ? /last signed checkpoint #\d+ at / : /no signed checkpoint yet/);
+    // Newest first, numbered down the chain; the first is the webhook's new secret.
+    const rows = await page.$$eval('#audit-events tr.audit-event', (rs) => rs.slice(0, 5).map((r) => ({
+      sequence: Number(r.dataset.sequence),
+      shown: r.querySelector('td.sequence').textContent,
+      action: r.querySelector('td.action').textContent,
+      target: r.querySelector('td.target').textContent,
+    })));
+    assert.equal(rows[0].sequence, chain.head.sequence);
+    rows.forEach((r, i) => {
+      assert.equal(r.sequence, chain.head.sequence - i);
+      assert.equal(r.shown, `#${r.sequence}`);
+    });
+    assert.equal(rows[0].action, 'webhook.update');
+    assert.equal(rows[0].target, `webhook \u201c${hookUrl}\u201d`);
+    await shot('audit');
+
+    // A broken chain, played by the vault's answer: said plainly, where and why.
+    const broken = {
+      status: 'broken',
+      head: chain.head,
+      lastCheckpoint: null,
+      verifiedThrough: 0,
+      break: { sequence: 17, eventId: randomUUID(), detail: 'event 17 does not match its digest' },
+    };
+    await page.route(`${BASE}/audit-events/chain`, (route) => route.fulfill({ json: broken }));
+    await page.click('#refresh-audit');
+    await page.waitForSelector('#audit-chain[data-status="broken"]');
+    const said = (await page.textContent('#audit-chain')).replace(/\s+/g, ' ');
+    assert.match(said, /Chain broken at event 17: event 17 does not match its digest/);
+    assert.ok(said.includes(broken.break.eventId));
+    assert.equal(await page.getAttribute('#audit-chain', 'class'), 'chain-status broken');
+    await shot('audit-broken');
+    await page.unroute(`${BASE}/audit-events/chain`);
+    await page.click('#refresh-audit');
+    await page.waitForSelector('#audit-chain[data-status="intact"]');
+  });
+
   await step('usable with the keyboard: Enter opens the form, Escape closes a dialog', async () => {
     await page.click('#tab-credentials');
     await page.focus('#add-credential');
@@ -698,17 +937,201 @@ try {
     await assertNoSecretOnPage('after every type');
   });
 
+  await step('usage: a chart of a credential\'s uses per hour by class, and its last use', async () => {
+    const name = `console usage ${randomUUID().slice(0, 8)}`;
+    // Port 1 on 127.0.0.1 refuses connections: a use that gets no answer.
+    const closed = 'http://127.0.0.1:1';
+    const made = await api('POST', '/credentials', {
+      name, type: 'bearer_token', value: canary('usage'), allowedHosts: [upstreamHost, closed],
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.id;
+    const usageRow = `#credentials tr:has(td.name:text-is("${name}"))`;
+    await page.click('#tab-credentials');
+    await page.reload();
+    await page.waitForSelector(usageRow);
+    await page.click(`${usageRow} button.details`);
+    await page.waitForSelector('#usage-empty', { state: 'visible' });
+    assert.equal(await page.isVisible('#usage-chart'), false);
+    assert.equal((await page.textContent('#usage-empty')).trim(), 'No uses in the last 7 days.');
+    assert.match(await page.textContent('#usage-last'), /No use on record/);
+
+    const use = (url) => api('POST', `/credentials/${id}/proxy`, { method: 'GET', url });
+    assert.equal((await use(`${closed}/x`)).body.code, 'upstream-unreachable');
+    for (const path of ['/hello', '/hello', '/status/500', '/status/404']) {
+      const used = await use(`${upstreamHost}${path}`);
+      assert.ok(!used.body.code, JSON.stringify(used.body));
+    }
+    const usage = (await api('GET', `/credentials/${id}/usage?days=7`)).body;
+    const expected = { '2xx': 2, '4xx': 1, '5xx': 1, none: 1 };
+    const byClass = (items) => items.reduce((m, b) => ({ ...m, [b.statusClass]: (m[b.statusClass] || 0) + b.count }), {});
+    assert.deepEqual(byClass(usage.buckets), expected, JSON.stringify(usage));
+
+    await page.click('#close-details');
+    await page.click(`${usageRow} button.details`);
+    await page.waitForSelector('#usage-chart', { state: 'visible' });
+    await page.waitForSelector('#usage-svg rect.bar');
+    assert.equal(await page.isVisible('#usage-empty'), false);
+    const bars = await page.$$eval('#usage-svg rect.bar', (rs) => rs.map((r) => ({
+      statusClass: r.dataset.class,
+      count: Number(r.dataset.count),
+      hour: r.dataset.hour,
+      height: r.getBBox().height,
+      width: r.getBBox().width,
+    })));
+    assert.deepEqual(byClass(bars), expected, JSON.stringify(bars));
+    assert.ok(bars.every((b) => b.height > 0 && b.width > 0), JSON.stringify(bars));
+    // All in this hour: the last bar of the seven days.
+    const plotted = await page.evaluate(() => {
+      const svg = document.querySelector('#usage-svg');
+      return {
+        role: svg.getAttribute('role'),
+        label: svg.getAttribute('aria-label'),
+        width: svg.viewBox.baseVal.width,
+        days: svg.querySelectorAll('text.day-label').length,
+        right: Math.max(...[...svg.querySelectorAll('rect.bar')].map((r) => r.getBBox().x + r.getBBox().width)),
+      };
+    });
+    assert.equal(plotted.role, 'img');
+    assert.ok(plotted.label, 'the chart has an accessible name');
+    assert.ok(plotted.days >= 7, `a label per day: ${plotted.days}`);
+    assert.ok(plotted.right > plotted.width - 20, `the uses are at the right end: ${JSON.stringify(plotted)}`);
+    assert.ok(new Set(bars.map((b) => b.hour)).size === 1);
+    assert.equal(new Date(bars[0].hour).getTime() % 3600e3, 0, 'a bar is an hour');
+
+    const summary = (await page.textContent('#usage-summary')).trim();
+    assert.match(summary, /^5 uses in the last 7 days: 2xx success 2, 3xx redirect 0, 4xx client error 1, 5xx server error 1, no answer 1\. Busiest hour: .+ \(5\)\.$/);
+    const legend = await page.$$eval('#usage-legend li', (ls) => ls.map((l) => l.textContent.trim()));
+    assert.deepEqual(legend, ['2xx success 2', '3xx redirect 0', '4xx client error 1', '5xx server error 1', 'no answer 1']);
+    const last = (await page.textContent('#usage-last')).replace(/\s+/g, ' ').trim();
+    const port = new URL(upstreamHost).port;
+    assert.equal(last, `Last used just now: GET 127.0.0.1:${port}/status/404 \u2192 404`);
+    await page.locator('#credential-details').screenshot({ path: `${SHOTS}/usage-chart.png` });
+
+    // At phone width the chart is redrawn to fit, with the same bars.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForFunction(() => document.querySelector('#usage-svg').viewBox.baseVal.width < 375);
+    assert.deepEqual(byClass(await page.$$eval('#usage-svg rect.bar', (rs) => rs.map((r) => ({
+      statusClass: r.dataset.class, count: Number(r.dataset.count),
+    })))), expected);
+    await assertNoSidewaysScroll('the usage chart at 375px');
+    await page.locator('#credential-details').screenshot({ path: `${SHOTS}/phone-usage-chart.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // A busy week, played by the vault's answer: every listed hour is a bar at its place,
+    // the hours not listed are empty, and the classes stack.
+    const hour = 3600e3;
+    const now = Date.now();
+    const since = Math.floor((now - 7 * 86400e3) / hour) * hour;
+    const buckets = [];
+    for (let h = 0; h <= 168; h += 1) {
+      if (h % 24 < 7) continue; // quiet nights
+      const at = new Date(since + h * hour).toISOString().replace('.000Z', 'Z');
+      buckets.push({ hour: at, statusClass: '2xx', count: 5 + ((h * 7) % 13) });
+      if (h % 5 === 0) buckets.push({ hour: at, statusClass: '4xx', count: 1 + (h % 3) });
+      if (h % 17 === 0) buckets.push({ hour: at, statusClass: '5xx', count: 2 });
+      if (h % 29 === 0) buckets.push({ hour: at, statusClass: 'none', count: 1 });
+      if (h === 110) buckets.push({ hour: at, statusClass: '3xx', count: 4 });
+    }
+    const played = {
+      credentialId: id,
+      since: new Date(since).toISOString(),
+      until: new Date(now).toISOString(),
+      buckets,
+      lastUse: usage.lastUse,
+    };
+    const route = (url) => url.pathname === `/credentials/${id}/usage`;
+    await page.route(route, (r) => r.fulfill({ json: played }));
+    await page.click(`${usageRow} button.details`);
+    await page.waitForSelector(`#usage-summary:has-text("${buckets.reduce((n, b) => n + b.count, 0)} uses")`);
+    const week = await page.$$eval('#usage-svg rect.bar', (rs) => rs.map((r) => ({
+      statusClass: r.dataset.class, count: Number(r.dataset.count), hour: r.dataset.hour, x: r.getBBox().x,
+    })));
+    assert.equal(week.length, buckets.length);
+    assert.deepEqual(byClass(week), byClass(buckets));
+    const xOf = new Map(week.map((b) => [b.hour, b.x]));
+    assert.equal(xOf.size, new Set(buckets.map((b) => b.hour)).size, 'a bar per hour listed');
+    const [firstHour, lastHour] = [buckets[0].hour, buckets.at(-1).hour].map((h) => new Date(h).toISOString());
+    const step = (xOf.get(lastHour) - xOf.get(firstHour)) / ((new Date(lastHour) - new Date(firstHour)) / hour);
+    assert.ok(step > 0, `${step}`);
+    for (const [at, x] of xOf) {
+      const expected = xOf.get(firstHour) + ((new Date(at) - new Date(firstHour)) / hour) * step;
+      assert.ok(Math.abs(x - expected) < 0.01, `the bar of ${at} is at ${x}, not ${expected}`);
+    }
+    await page.locator('#usage-chart').screenshot({ path: `${SHOTS}/usage-chart-week.png` });
+    await page.unroute(route);
+    await page.click('#close-details');
+    await assertNoSecretOnPage('after the usage chart');
+  });
+
+  await step('webhooks: deliveries listed and replayed; delete asks for confirmation', async () => {
+    let deliveries = [];
+    for (const deadline = Date.now() + 60e3; Date.now() < deadline; await sleep(500)) {
+      const listed = await api('GET', `/webhooks/${hook.id}/deliveries`);
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      deliveries = listed.body.items;
+      if (deliveries.some((d) => d.attempts > 0)) break;
+    }
+    assert.ok(deliveries.some((d) => d.attempts > 0), 'the reminder job made a delivery and tried it');
+    await page.click('#tab-webhooks');
+    await page.waitForSelector(hookRow);
+    await page.click(`${hookRow} button.deliveries`);
+    await page.waitForSelector('#webhook-deliveries', { state: 'visible' });
+    await page.waitForSelector('#deliveries tr.delivery');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'deliveries-heading');
+    const first = (await api('GET', `/webhooks/${hook.id}/deliveries`)).body.items[0];
+    const cellText = async (name) => (await page.textContent(`#deliveries tr.delivery td.${name}`)).trim();
+    assert.equal(await page.getAttribute('#deliveries tr.delivery', 'data-delivery-id'), first.id);
+    assert.equal(await cellText('event'), first.eventType);
+    assert.match(await cellText('status'), new RegExp(`^${first.status}`));
+    assert.equal(await cellText('attempts'), String(first.attempts));
+    assert.equal(await cellText('delivery-error'), first.error || '\u2014');
+    assert.equal(await cellText('response'), first.responseStatus === null ? '\u2014' : String(first.responseStatus));
+    assert.equal(await page.isVisible('#deliveries-empty'), false);
+    await shot('webhook-deliveries');
+
+    const count = await page.$$eval('#deliveries tr.delivery', (rs) => rs.length);
+    const replay = page.waitForResponse((r) => r.url().endsWith(`/deliveries/${first.id}/replay`));
+    await page.click('#deliveries tr.delivery button.replay');
+    assert.equal((await replay).status(), 202);
+    await page.waitForFunction((n) => document.querySelectorAll('#deliveries tr.delivery').length === n + 1, count);
+    const again = (await api('GET', `/webhooks/${hook.id}/deliveries`)).body.items[0];
+    assert.equal(again.replayOf, first.id);
+    assert.equal(await page.getAttribute('#deliveries tr.delivery', 'data-delivery-id'), again.id);
+    assert.match(await cellText('event'), /\(replay\)$/);
+
+    // The tab at phone width, deliveries open.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await assertNoSidewaysScroll('the webhooks at 375px');
+    await shot('phone-webhooks');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await page.click(`${hookRow} button.delete`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-no');
+    assert.equal((await api('GET', `/webhooks/${hook.id}`)).status, 200, 'no: nothing deleted');
+    await page.click(`${hookRow} button.delete`);
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-yes');
+    await page.waitForSelector(hookRow, { state: 'detached' });
+    await page.waitForSelector('#webhooks-empty', { state: 'visible' });
+    assert.equal(await page.isVisible('#webhook-deliveries'), false, 'its deliveries are closed');
+    assert.equal((await api('GET', `/webhooks/${hook.id}`)).status, 404);
+    await assertNoSecretOnPage('after the webhook was deleted');
+  });
+
   await step('readable at phone width', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.reload();
     await page.waitForSelector('#panel-credentials', { state: 'visible' });
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-    );
-    assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px at 375px`);
+    await assertNoSidewaysScroll('the credentials at 375px');
     await shot('phone-credentials');
     await page.click('#tab-access-keys');
     await shot('phone-access-keys');
+    await page.click('#tab-audit');
+    await page.waitForSelector('#audit-events tr.audit-event');
+    await assertNoSidewaysScroll('the audit log at 375px');
+    await shot('phone-audit');
   });
 
   await step('no request left the vault origin; no script error', async () => {

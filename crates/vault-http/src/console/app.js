@@ -12,6 +12,8 @@
   const SECRET_KINDS = ['secret', 'secretPem', 'secretMap'];
   const UNCHANGED = 'unchanged \u2014 type to replace';
   const DAY_MS = 24 * 60 * 60 * 1000;
+  const HOUR_MS = 60 * 60 * 1000;
+  const TABS = ['credentials', 'access-keys', 'webhooks', 'audit'];
 
   const $ = (selector, root) => (root || document).querySelector(selector);
   const $$ = (selector, root) => Array.from((root || document).querySelectorAll(selector));
@@ -27,6 +29,13 @@
     /* The authorization link of a connect in progress: in memory only (never in the page,
        never logged), for it carries a single-use state. */
     connecting: null,
+    webhooks: new Map(),
+    webhookEditing: null,
+    deliveriesOf: null,
+    deliveriesCursor: null,
+    auditCursor: null,
+    /* The usage chart of the details, kept to redraw it at a new width. */
+    usage: null,
   };
 
   /* ---------------------------------------------------------------- DOM helpers */
@@ -244,8 +253,16 @@
     closeAccessKeyForm(false);
     closeDetails(false);
     dismissKey(false);
+    closeWebhookForm(false);
+    closeDeliveries(false);
+    dismissWebhookSecret(false);
     clear($('#credentials tbody'));
     clear($('#access-keys tbody'));
+    clear($('#webhooks tbody'));
+    state.webhooks.clear();
+    clear($('#audit-events tbody'));
+    clear($('#audit-chain'));
+    $('#audit-chain').hidden = true;
     clearError();
     $('#app').hidden = true;
     $('#disconnect').hidden = true;
@@ -256,25 +273,34 @@
 
   /* ---------------------------------------------------------------- tabs */
 
+  /* The webhooks and the audit log are read each time their tab is selected. */
   function selectTab(name, focus) {
-    for (const tab of ['credentials', 'access-keys']) {
+    for (const tab of TABS) {
       const button = $('#tab-' + tab);
       const selected = tab === name;
       button.setAttribute('aria-selected', selected ? 'true' : 'false');
       button.tabIndex = selected ? 0 : -1;
       $('#panel-' + tab).hidden = !selected;
     }
-    if (name === 'credentials') closeAccessKeyForm(false);
-    else { closeCredentialForm(false); closeDetails(false); }
+    if (name !== 'credentials') { closeCredentialForm(false); closeDetails(false); }
+    if (name !== 'access-keys') closeAccessKeyForm(false);
+    if (name !== 'webhooks') { closeWebhookForm(false); closeDeliveries(false); }
+    if (name === 'webhooks') loadWebhooks();
+    if (name === 'audit') loadAudit();
     if (focus) $('#tab-' + name).focus();
   }
 
   function onTabKey(event) {
-    if (event.key === 'ArrowRight' || event.key === 'ArrowLeft' || event.key === 'Home' || event.key === 'End') {
-      event.preventDefault();
-      const current = event.target.id === 'tab-credentials' ? 'credentials' : 'access-keys';
-      selectTab(current === 'credentials' ? 'access-keys' : 'credentials', true);
-    }
+    const at = TABS.indexOf(event.target.id.slice('tab-'.length));
+    const next = {
+      ArrowRight: (at + 1) % TABS.length,
+      ArrowLeft: (at + TABS.length - 1) % TABS.length,
+      Home: 0,
+      End: TABS.length - 1,
+    }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    selectTab(TABS[next], true);
   }
 
   /* ---------------------------------------------------------------- confirm */
@@ -846,9 +872,10 @@
     clear($('#grants tbody'));
     $('#grants-empty').hidden = true;
     $('#grants-denied').hidden = true;
+    showUsage(null);
     section.hidden = false;
     $('#details-heading').focus();
-    await Promise.all([loadVersions(id), loadGrants(id), loadRequestLogs(id)]);
+    await Promise.all([loadVersions(id), loadGrants(id), loadUsage(id), loadRequestLogs(id)]);
   }
 
   function renderDetailFields(c) {
@@ -962,10 +989,200 @@
     clear($('#versions'));
     clear($('#grants tbody'));
     clear($('#request-logs tbody'));
+    showUsage(null);
     if (restoreFocus) {
       const row = id && $('tr[data-credential-id="' + CSS.escape(id) + '"] button.details');
       (row || $('#add-credential')).focus();
     }
+  }
+
+  /* ---------------------------------------------------------------- usage chart */
+
+  /*
+   * A credential's uses per hour over the last days, stacked by the class of the
+   * upstream's answer, as hand-drawn SVG. The API lists only the hours with uses (from
+   * the start of the hour `since`, to now): the others are zero. The chart is drawn to
+   * the width it has, so its text stays legible from a phone to a desktop.
+   */
+  const USAGE_DAYS = 7;
+  /* Bottom to top; 1xx (hardly ever a final answer) only when there is one. */
+  const STATUS_CLASSES = [
+    ['2xx', '2xx success'],
+    ['1xx', '1xx informational'],
+    ['3xx', '3xx redirect'],
+    ['4xx', '4xx client error'],
+    ['5xx', '5xx server error'],
+    ['none', 'no answer'],
+  ];
+  /* The height is app.css's too. */
+  const CHART = { height: 170, left: 34, right: 8, top: 10, bottom: 24 };
+
+  /* SVG nodes need the SVG namespace: the one the HTML parser gave the page's own
+     <svg>, so that no namespace URL is written in this file. */
+  function svgEl(tag, attrs, children) {
+    const node = document.createElementNS($('#usage-svg').namespaceURI, tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+    }
+    for (const child of children || []) {
+      if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  async function loadUsage(id) {
+    try {
+      const { data } = await api('GET', '/credentials/' + encodeURIComponent(id) + '/usage?days=' + USAGE_DAYS);
+      if (state.detailsId === id) showUsage(usageSeries(data));
+    } catch (e) {
+      if (state.detailsId === id) showError(e);
+    }
+  }
+
+  /* One entry per hour from `since` to the current hour, with its counts by class. */
+  function usageSeries(data) {
+    const since = new Date(data.since).getTime();
+    const hours = Math.max(1, Math.floor((new Date(data.until).getTime() - since) / HOUR_MS) + 1);
+    const series = Array.from({ length: hours }, (_, i) => ({ at: since + i * HOUR_MS, total: 0, counts: {} }));
+    const totals = {};
+    let total = 0;
+    for (const b of data.buckets || []) {
+      const i = Math.min(hours - 1, Math.max(0, Math.round((new Date(b.hour).getTime() - since) / HOUR_MS)));
+      series[i].counts[b.statusClass] = (series[i].counts[b.statusClass] || 0) + b.count;
+      series[i].total += b.count;
+      totals[b.statusClass] = (totals[b.statusClass] || 0) + b.count;
+      total += b.count;
+    }
+    return { since, hours: series, totals, total, lastUse: data.lastUse || null };
+  }
+
+  function usageClasses(usage) {
+    return STATUS_CLASSES.filter(([k]) => k !== '1xx' || usage.totals[k]);
+  }
+
+  function hourLabel(at) {
+    return new Date(at).toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+  }
+
+  /* `usage` null: nothing shown (the details are loading or closed). */
+  function showUsage(usage) {
+    state.usage = usage;
+    const svg = $('#usage-svg');
+    clear(svg);
+    delete svg.dataset.width;
+    clear($('#usage-legend'));
+    $('#usage-summary').textContent = '';
+    clear($('#usage-last'));
+    const any = Boolean(usage && usage.total);
+    $('#usage-chart').hidden = !any;
+    $('#usage-empty').hidden = !usage || any;
+    if (!usage) return;
+    showLastUse(usage.lastUse);
+    if (!any) return;
+    const classes = usageClasses(usage);
+    for (const [k, label] of classes) {
+      $('#usage-legend').append(el('li', null, [el('span', { className: 'swatch c-' + k }), label + ' ', el('strong', { text: String(usage.totals[k] || 0) })]));
+    }
+    const busiest = usage.hours.reduce((a, b) => (b.total > a.total ? b : a));
+    $('#usage-summary').textContent = usage.total + (usage.total === 1 ? ' use' : ' uses') + ' in the last ' + USAGE_DAYS + ' days: ' +
+      classes.map(([k, label]) => label + ' ' + (usage.totals[k] || 0)).join(', ') +
+      '. Busiest hour: ' + hourLabel(busiest.at) + ' (' + busiest.total + ').';
+    drawUsage();
+  }
+
+  /* A round top for the scale: 1, 2 or 5 times a power of ten. */
+  function niceCeiling(value) {
+    const power = Math.pow(10, Math.floor(Math.log10(Math.max(1, value))));
+    return [1, 2, 5, 10].map((m) => m * power).find((v) => v >= value);
+  }
+
+  function drawUsage() {
+    const usage = state.usage;
+    const svg = $('#usage-svg');
+    const width = Math.floor($('#usage-plot').clientWidth);
+    if (!usage || !usage.total || width <= 0 || svg.dataset.width === String(width)) return;
+    clear(svg);
+    svg.dataset.width = String(width);
+    const { height, left, right, top, bottom } = CHART;
+    const plotWidth = width - left - right;
+    const plotHeight = height - top - bottom;
+    const count = usage.hours.length;
+    const step = plotWidth / count;
+    const end = usage.since + count * HOUR_MS;
+    const xAt = (ms) => left + ((ms - usage.since) / HOUR_MS) * step;
+    const max = niceCeiling(Math.max(...usage.hours.map((h) => h.total)));
+    const yOf = (v) => top + plotHeight - (v / max) * plotHeight;
+    svg.setAttribute('viewBox', '0 0 ' + width + ' ' + height);
+    svg.setAttribute('width', width);
+    svg.setAttribute('height', height);
+
+    for (const v of (max % 2 ? [0, max] : [0, max / 2, max])) {
+      svg.append(
+        svgEl('line', { class: v ? 'grid' : 'axis', x1: left, x2: width - right, y1: yOf(v), y2: yOf(v) }),
+        svgEl('text', { class: 'tick', x: left - 5, y: yOf(v), 'text-anchor': 'end', 'dominant-baseline': 'middle' }, [String(v)]),
+      );
+    }
+
+    /* A tick at each local midnight, the day's name under the middle of its part. */
+    const day = new Date(usage.since);
+    day.setHours(0, 0, 0, 0);
+    const wide = (DAY_MS / HOUR_MS) * step >= 64;
+    while (day.getTime() < end) {
+      const start = day.getTime();
+      day.setDate(day.getDate() + 1);
+      const from = xAt(Math.max(start, usage.since));
+      const to = xAt(Math.min(day.getTime(), end));
+      if (start >= usage.since) {
+        svg.append(svgEl('line', { class: 'day', x1: from, x2: from, y1: top, y2: top + plotHeight + 4 }));
+      }
+      if (to - from >= 30) {
+        const weekday = new Date(start).toLocaleDateString(undefined, { weekday: 'short' });
+        const label = wide ? weekday + ' ' + new Date(start).getDate() : weekday;
+        svg.append(svgEl('text', { class: 'tick day-label', x: (from + to) / 2, y: height - 6, 'text-anchor': 'middle' }, [label]));
+      }
+    }
+
+    /* A bar per hour with uses; a class of one use is at least a pixel high. */
+    const gap = step >= 4 ? 1 : 0;
+    usage.hours.forEach((hour, i) => {
+      let y = top + plotHeight;
+      for (const [k, label] of STATUS_CLASSES) {
+        const n = hour.counts[k];
+        if (!n) continue;
+        const h = Math.max(1, (n / max) * plotHeight);
+        y -= h;
+        svg.append(svgEl('rect', {
+          class: 'bar c-' + k, x: left + i * step, y, width: Math.max(1, step - gap), height: h,
+          'data-class': k, 'data-count': n, 'data-hour': new Date(hour.at).toISOString(),
+        }, [svgEl('title', null, [hourLabel(hour.at) + ': ' + n + ' \u00d7 ' + label])]));
+      }
+    });
+  }
+
+  /* "3 min ago", with the moment itself in the title. */
+  function agoEl(iso) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    let text;
+    if (seconds < 45) text = 'just now';
+    else if (seconds < 90 * 60) text = Math.max(1, Math.round(seconds / 60)) + ' min ago';
+    else if (seconds < 36 * 3600) text = Math.round(seconds / 3600) + ' h ago';
+    else text = Math.round(seconds / 86400) + ' days ago';
+    return el('time', { datetime: iso, title: new Date(iso).toLocaleString(), text });
+  }
+
+  function showLastUse(last) {
+    const line = $('#usage-last');
+    if (!last) {
+      line.append(el('span', { className: 'muted', text: 'No use on record.' }));
+      return;
+    }
+    const answered = last.status !== null && last.status !== undefined;
+    line.append(
+      'Last used ', agoEl(last.at), ': ',
+      el('code', { text: last.method + ' ' + last.host + last.path }),
+      ' \u2192 ',
+      el('strong', { className: 'answer', text: answered ? String(last.status) : (last.error || 'no answer') }),
+    );
   }
 
   /* ---------------------------------------------------------------- connections (authorization code) */
@@ -1337,20 +1554,419 @@
     if (restoreFocus) $('#create-access-key').focus();
   }
 
-  async function copyKey() {
-    const secret = $('#new-key-value').textContent;
+  function copyKey() {
+    return copySecret($('#new-key-value'), $('#copy-key'), 'key');
+  }
+
+  /* Copies a secret shown once; where the clipboard is refused, selects it instead. */
+  async function copySecret(code, button, noun) {
     try {
-      await navigator.clipboard.writeText(secret);
-      $('#copy-key').textContent = 'Copied';
-      say('The key was copied to the clipboard.');
+      await navigator.clipboard.writeText(code.textContent);
+      button.textContent = 'Copied';
+      say('The ' + noun + ' was copied to the clipboard.');
     } catch (e) {
       const range = document.createRange();
-      range.selectNodeContents($('#new-key-value'));
+      range.selectNodeContents(code);
       const selection = window.getSelection();
       selection.removeAllRanges();
       selection.addRange(range);
-      say('Copying failed: the key is selected, copy it with the keyboard.');
+      say('Copying failed: the ' + noun + ' is selected, copy it with the keyboard.');
     }
+  }
+
+  /* ---------------------------------------------------------------- webhooks */
+
+  /*
+   * Subscriptions to the vault's events (webhooks:manage). A subscription's signing secret
+   * is in two responses only, the create and the rotate-secret: it is shown once in
+   * #new-webhook-secret, like a new access key, and leaves the page when dismissed.
+   */
+  function webhookPath(id, rest) {
+    return '/webhooks' + (id ? '/' + encodeURIComponent(id) : '') + (rest || '');
+  }
+
+  function isForbidden(e) {
+    return e instanceof Problem && e.problem.status === 403;
+  }
+
+  async function loadWebhooks() {
+    try {
+      const { data } = await api('GET', '/webhooks');
+      renderWebhooks(data.items || [], false);
+    } catch (e) {
+      if (isForbidden(e)) renderWebhooks([], true);
+      else showError(e);
+    }
+  }
+
+  function renderWebhooks(items, denied) {
+    const body = $('#webhooks tbody');
+    clear(body);
+    state.webhooks = new Map(items.map((w) => [w.id, w]));
+    for (const w of items) {
+      const status = w.enabled ? 'enabled' : 'disabled';
+      const to = ' the webhook to ' + w.url;
+      const actions = el('div', { className: 'actions' }, [
+        el('button', { type: 'button', className: 'edit', 'aria-label': 'Edit' + to, text: 'Edit' }),
+        el('button', { type: 'button', className: 'deliveries secondary', 'aria-label': 'Deliveries of' + to, text: 'Deliveries' }),
+        el('button', { type: 'button', className: 'rotate secondary', 'aria-label': 'Rotate the secret of' + to, text: 'Rotate secret' }),
+        el('button', { type: 'button', className: 'delete danger', 'aria-label': 'Delete' + to, text: 'Delete' }),
+      ]);
+      body.append(el('tr', { dataset: { webhookId: w.id } }, [
+        cell('URL', 'url', [el('code', { text: w.url }), w.description ? el('span', { className: 'note muted', text: w.description }) : null]),
+        cell('Events', 'events', [el('ul', { className: 'scopes' }, w.events.map((e) => el('li', null, [el('code', { text: e })])))]),
+        cell('Days ahead', 'days', [w.daysAhead.join(', ')]),
+        cell('Status', 'status', [el('span', { className: 'badge ' + status, text: status })]),
+        cell('Actions', 'actions', [actions]),
+      ]));
+    }
+    $('#webhooks').closest('.table-wrap').hidden = denied;
+    $('#webhooks-empty').hidden = denied || items.length > 0;
+    $('#webhooks-denied').hidden = !denied;
+    $('#create-webhook').disabled = denied;
+  }
+
+  async function onWebhooksClick(event) {
+    const button = event.target.closest('button');
+    if (!button) return;
+    const row = button.closest('tr[data-webhook-id]');
+    if (!row) return;
+    const id = row.dataset.webhookId;
+    clearError();
+    if (button.classList.contains('edit')) openWebhookForm(state.webhooks.get(id));
+    else if (button.classList.contains('deliveries')) await openDeliveries(id);
+    else if (button.classList.contains('rotate')) await rotateWebhookSecret(id);
+    else if (button.classList.contains('delete')) await deleteWebhook(id);
+  }
+
+  function openWebhookForm(webhook) {
+    clearError();
+    closeWebhookForm(false);
+    state.lastFocus = document.activeElement;
+    state.webhookEditing = webhook || null;
+    $('#webhook-form-slot').append(cloneTemplate('tpl-webhook-form'));
+    const form = $('#webhook-form');
+    if (webhook) {
+      $('#webhook-form-heading', form).textContent = 'Edit the webhook to \u201c' + webhook.url + '\u201d';
+      $('#save-webhook', form).textContent = 'Save';
+      $('[name=url]', form).value = webhook.url;
+      $$('[name=events]', form).forEach((box) => { box.checked = webhook.events.includes(box.value); });
+      $('[name=daysAhead]', form).value = webhook.daysAhead.join(' ');
+      $('[name=description]', form).value = webhook.description || '';
+      $('[name=enabled]', form).checked = webhook.enabled;
+    }
+    form.addEventListener('submit', onSaveWebhook);
+    form.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { event.preventDefault(); closeWebhookForm(true); }
+    });
+    $('#cancel-webhook', form).addEventListener('click', () => closeWebhookForm(true));
+    $('[name=url]', form).focus();
+  }
+
+  function closeWebhookForm(restoreFocus) {
+    const form = $('#webhook-form');
+    state.webhookEditing = null;
+    if (!form) return;
+    form.remove();
+    if (restoreFocus) {
+      const back = state.lastFocus && state.lastFocus.isConnected ? state.lastFocus : $('#create-webhook');
+      back.focus();
+    }
+  }
+
+  /* What the form says, with the days ahead as numbers (null: none typed). */
+  function readWebhook(form) {
+    const days = $('[name=daysAhead]', form).value.split(/[\s,]+/).filter(Boolean);
+    if (days.some((d) => !/^\d+$/.test(d))) {
+      throw new Problem({ title: 'Invalid days ahead', detail: 'Days ahead are whole numbers of days, like 30 7 1.', errors: [{ field: 'daysAhead', message: 'is not a list of whole numbers' }] });
+    }
+    return {
+      url: $('[name=url]', form).value.trim(),
+      events: $$('[name=events]:checked', form).map((box) => box.value),
+      daysAhead: days.length ? days.map(Number) : null,
+      description: $('[name=description]', form).value.trim(),
+      enabled: $('[name=enabled]', form).checked,
+    };
+  }
+
+  /* The PATCH body: the fields changed, compared as the vault keeps them (sorted). */
+  function webhookChanges(input, original) {
+    const sorted = (list) => list.slice().sort();
+    const descending = (list) => list.slice().sort((a, b) => b - a);
+    const out = {};
+    if (input.url !== original.url) out.url = input.url;
+    if (!same(sorted(input.events), sorted(original.events))) out.events = input.events;
+    if (input.daysAhead && !same(descending(input.daysAhead), descending(original.daysAhead))) out.daysAhead = input.daysAhead;
+    if ((input.description || null) !== (original.description || null)) out.description = input.description || null;
+    if (input.enabled !== original.enabled) out.enabled = input.enabled;
+    return out;
+  }
+
+  async function onSaveWebhook(event) {
+    event.preventDefault();
+    clearError();
+    const form = event.currentTarget;
+    const editing = state.webhookEditing;
+    const save = $('#save-webhook', form);
+    save.disabled = true;
+    try {
+      const input = readWebhook(form);
+      if (editing) {
+        const body = webhookChanges(input, editing);
+        if (Object.keys(body).length) await api('PATCH', webhookPath(editing.id), { body });
+        closeWebhookForm(false);
+        say('Saved the webhook to \u201c' + input.url + '\u201d.');
+        await loadWebhooks();
+        $('#create-webhook').focus();
+      } else {
+        const body = { url: input.url, events: input.events, enabled: input.enabled };
+        if (input.daysAhead) body.daysAhead = input.daysAhead;
+        if (input.description) body.description = input.description;
+        const { data } = await api('POST', '/webhooks', { body });
+        form.reset();
+        closeWebhookForm(false);
+        showWebhookSecret(data.secret, 'Signing secret of the new webhook to \u201c' + data.url + '\u201d');
+        say('Created the webhook to \u201c' + data.url + '\u201d.');
+        loadWebhooks();
+      }
+    } catch (e) {
+      save.disabled = false;
+      showError(e);
+      const invalid = $('[aria-invalid="true"]', form);
+      if (invalid) invalid.focus();
+    }
+  }
+
+  async function rotateWebhookSecret(id) {
+    const w = state.webhooks.get(id);
+    if (!await confirmAction('Give the webhook to \u201c' + w.url + '\u201d a new signing secret? The current one stops signing at once: your endpoint needs the new one.', 'Rotate')) return;
+    try {
+      const { data } = await api('POST', webhookPath(id, '/rotate-secret'));
+      showWebhookSecret(data.secret, 'New signing secret of the webhook to \u201c' + data.url + '\u201d');
+      say('The webhook to \u201c' + data.url + '\u201d has a new signing secret.');
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function deleteWebhook(id) {
+    const w = state.webhooks.get(id);
+    if (!await confirmAction('Delete the webhook to \u201c' + w.url + '\u201d? Nothing more is sent to it, and its deliveries are deleted with it.', 'Delete')) return;
+    try {
+      await api('DELETE', webhookPath(id));
+      if (state.deliveriesOf === id) closeDeliveries(false);
+      if (state.webhookEditing && state.webhookEditing.id === id) closeWebhookForm(false);
+      say('Deleted the webhook to \u201c' + w.url + '\u201d.');
+      await loadWebhooks();
+      $('#create-webhook').focus();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function showWebhookSecret(secret, heading) {
+    $('#new-webhook-secret-heading').textContent = heading;
+    $('#new-webhook-secret-value').textContent = secret;
+    $('#copy-webhook-secret').textContent = 'Copy';
+    $('#new-webhook-secret').hidden = false;
+    $('#copy-webhook-secret').focus();
+  }
+
+  function dismissWebhookSecret(restoreFocus) {
+    $('#new-webhook-secret-value').textContent = '';
+    $('#new-webhook-secret').hidden = true;
+    if (restoreFocus) $('#create-webhook').focus();
+  }
+
+  /* ---------------------------------------------------------------- webhook deliveries */
+
+  async function openDeliveries(id) {
+    const w = state.webhooks.get(id);
+    state.deliveriesOf = id;
+    state.deliveriesCursor = null;
+    $('#deliveries-heading').textContent = 'Deliveries to ' + w.url;
+    clear($('#deliveries tbody'));
+    $('#deliveries-empty').hidden = true;
+    $('#more-deliveries').hidden = true;
+    $('#webhook-deliveries').hidden = false;
+    $('#deliveries-heading').focus();
+    await loadDeliveries(id, false);
+  }
+
+  async function loadDeliveries(id, more) {
+    if (!id) return;
+    const cursor = more ? state.deliveriesCursor : null;
+    try {
+      const { data } = await api('GET', webhookPath(id, '/deliveries') + '?limit=50' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+      if (state.deliveriesOf !== id) return;
+      const body = $('#deliveries tbody');
+      if (!more) clear(body);
+      for (const d of data.items || []) body.append(deliveryRow(d));
+      state.deliveriesCursor = data.nextCursor || null;
+      $('#more-deliveries').hidden = !state.deliveriesCursor;
+      $('#deliveries-empty').hidden = body.rows.length > 0;
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function deliveryRow(d) {
+    const none = () => el('span', { className: 'muted', text: '\u2014' });
+    const when = new Date(d.createdAt).toLocaleString();
+    return el('tr', { className: 'delivery', dataset: { deliveryId: d.id } }, [
+      cell('Time', 'at', [timeEl(d.createdAt)]),
+      cell('Event', 'event', [el('code', { text: d.eventType }), d.replayOf ? el('span', { className: 'muted', text: ' (replay)' }) : null]),
+      cell('Status', 'status', [
+        el('span', { className: 'badge ' + d.status, text: d.status }),
+        d.status === 'pending' && d.nextAttemptAt ? el('span', { className: 'note muted' }, ['next attempt ', timeEl(d.nextAttemptAt)]) : null,
+      ]),
+      cell('Attempts', 'attempts', [String(d.attempts)]),
+      cell('Response', 'response', [d.responseStatus === null || d.responseStatus === undefined ? none() : String(d.responseStatus)]),
+      cell('Error', 'delivery-error', [d.error || none()]),
+      cell('Actions', 'actions', [el('div', { className: 'actions' }, [
+        el('button', { type: 'button', className: 'replay secondary', 'aria-label': 'Replay the ' + d.eventType + ' delivery of ' + when, text: 'Replay' }),
+      ])]),
+    ]);
+  }
+
+  async function onDeliveriesClick(event) {
+    const button = event.target.closest('button.replay');
+    if (!button) return;
+    const row = button.closest('tr[data-delivery-id]');
+    const id = state.deliveriesOf;
+    clearError();
+    button.disabled = true;
+    try {
+      const { data } = await api('POST', webhookPath(id, '/deliveries/' + encodeURIComponent(row.dataset.deliveryId) + '/replay'));
+      say('The ' + data.eventType + ' event is sent again, as a new delivery.');
+      await loadDeliveries(id, false);
+      $('#refresh-deliveries').focus();
+    } catch (e) {
+      button.disabled = false;
+      showError(e);
+    }
+  }
+
+  function closeDeliveries(restoreFocus) {
+    const id = state.deliveriesOf;
+    state.deliveriesOf = null;
+    state.deliveriesCursor = null;
+    $('#webhook-deliveries').hidden = true;
+    clear($('#deliveries tbody'));
+    if (restoreFocus) {
+      const back = id && $('tr[data-webhook-id="' + CSS.escape(id) + '"] button.deliveries');
+      (back || $('#create-webhook')).focus();
+    }
+  }
+
+  /* ---------------------------------------------------------------- audit */
+
+  /*
+   * The audit log, newest first, each event with its number in the organization's hash
+   * chain, and the chain's state above it: intact (verified from the last signed
+   * checkpoint to its head), broken (where, and why), or empty. Needs audit:read.
+   */
+  async function loadAudit() {
+    await Promise.all([loadChain(), loadAuditEvents(false)]);
+  }
+
+  async function loadChain() {
+    try {
+      const { data } = await api('GET', '/audit-events/chain');
+      renderChain(data);
+    } catch (e) {
+      $('#audit-chain').hidden = true;
+      if (!isForbidden(e)) showError(e);
+    }
+  }
+
+  const CHAIN_MARKS = { intact: '\u2713', broken: '\u2717', empty: '\u2013' };
+
+  function renderChain(chain) {
+    const box = $('#audit-chain');
+    clear(box);
+    box.className = 'chain-status ' + chain.status;
+    box.dataset.status = chain.status;
+    box.append(el('span', { className: 'chain-mark', 'aria-hidden': 'true', text: CHAIN_MARKS[chain.status] || '?' }), ' ');
+    if (chain.status === 'broken') {
+      const at = chain.break || {};
+      box.append(el('strong', { text: 'Chain broken at event ' + at.sequence + ':' }), ' ' + (at.detail || ''));
+      if (at.eventId) box.append(' (event ', el('code', { text: at.eventId }), ')');
+      box.append(el('span', { className: 'note', text: 'Events from there on cannot be trusted until this is explained: run vault-server audit verify.' }));
+    } else if (chain.status === 'empty') {
+      box.append(el('strong', { text: 'Chain empty:' }), ' no audit event yet.');
+    } else {
+      const head = chain.head ? chain.head.sequence : 0;
+      box.append(el('strong', { text: 'Chain intact:' }),
+        ' ' + head + (head === 1 ? ' event' : ' events') + ', verified through #' + chain.verifiedThrough);
+      if (chain.verifiedThrough < head) box.append(' (the rest at the next checkpoint)');
+      const checkpoint = chain.lastCheckpoint;
+      if (checkpoint) box.append('; last signed checkpoint #' + checkpoint.sequence + ' at ', timeEl(checkpoint.at), ' (' + checkpoint.kind + ').');
+      else box.append('; no signed checkpoint yet.');
+    }
+    box.hidden = false;
+  }
+
+  async function loadAuditEvents(more) {
+    const cursor = more ? state.auditCursor : null;
+    const body = $('#audit-events tbody');
+    try {
+      const { data } = await api('GET', '/audit-events?limit=50' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+      if (!more) clear(body);
+      for (const e of data.items || []) body.append(auditRow(e));
+      state.auditCursor = data.nextCursor || null;
+      showAuditDenied(false);
+      $('#audit-empty').hidden = body.rows.length > 0;
+    } catch (e) {
+      if (isForbidden(e)) {
+        clear(body);
+        state.auditCursor = null;
+        showAuditDenied(true);
+      } else {
+        showError(e);
+      }
+    }
+    $('#more-audit').hidden = !state.auditCursor;
+  }
+
+  function showAuditDenied(denied) {
+    $('#audit-events').closest('.table-wrap').hidden = denied;
+    $('#audit-denied').hidden = !denied;
+    $('#refresh-audit').disabled = denied;
+    if (denied) $('#audit-empty').hidden = true;
+  }
+
+  /* What an event acted on, by name where the console knows it. */
+  function targetLabel(e) {
+    if (!e.targetType) return el('span', { className: 'muted', text: '\u2014' });
+    const id = e.targetId;
+    let name = null;
+    if (e.targetType === 'credential') name = (state.credentials.get(id) || {}).name;
+    else if (e.targetType === 'access_key') name = keyName(id);
+    else if (e.targetType === 'webhook') name = (state.webhooks.get(id) || {}).url;
+    return el('span', null, [e.targetType.replace('_', ' ') + ' ', name ? '\u201c' + name + '\u201d' : el('code', { text: id })]);
+  }
+
+  function actorLabel(e) {
+    if (e.actorSubject) return el('span', null, ['subject ', el('code', { text: e.actorSubject })]);
+    if (e.actorAccessKeyId) return keyName(e.actorAccessKeyId) || el('code', { text: e.actorAccessKeyId });
+    return el('span', { className: 'muted', text: 'the vault' });
+  }
+
+  function auditRow(e) {
+    const sequence = e.chain ? String(e.chain.sequence) : null;
+    return el('tr', { className: 'audit-event', dataset: { eventId: e.id, sequence: sequence || '' } }, [
+      cell('Seq.', 'sequence', [sequence ? el('span', { title: 'hash ' + e.chain.hash, text: '#' + sequence }) : el('span', { className: 'muted', title: 'written before the chain', text: '\u2014' })]),
+      cell('Time', 'at', [timeEl(e.at)]),
+      cell('Action', 'action', [el('code', { text: e.action }), e.count > 1 ? ' \u00d7' + e.count : null]),
+      cell('Target', 'target', [targetLabel(e)]),
+      cell('Actor', 'actor', [actorLabel(e)]),
+      cell('Outcome', 'outcome', [
+        el('span', { className: 'badge ' + e.outcome, text: e.outcome }),
+        e.reason ? ' ' + e.reason : null,
+        e.via ? el('span', { className: 'note muted', text: 'via ' + e.via }) : null,
+      ]),
+    ]);
   }
 
   /* ---------------------------------------------------------------- wiring */
@@ -1367,10 +1983,10 @@
       connect(key, false);
     });
     $('#disconnect').addEventListener('click', disconnect);
-    $('#tab-credentials').addEventListener('click', () => selectTab('credentials', false));
-    $('#tab-access-keys').addEventListener('click', () => selectTab('access-keys', false));
-    $('#tab-credentials').addEventListener('keydown', onTabKey);
-    $('#tab-access-keys').addEventListener('keydown', onTabKey);
+    for (const tab of TABS) {
+      $('#tab-' + tab).addEventListener('click', () => selectTab(tab, false));
+      $('#tab-' + tab).addEventListener('keydown', onTabKey);
+    }
     $('#type-filter').addEventListener('change', () => { clearError(); loadCredentials(); });
     $('#add-credential').addEventListener('click', openCreate);
     $('#credentials').addEventListener('click', onCredentialsClick);
@@ -1391,6 +2007,21 @@
     $('#access-keys').addEventListener('click', onAccessKeysClick);
     $('#copy-key').addEventListener('click', copyKey);
     $('#dismiss-key').addEventListener('click', () => dismissKey(true));
+    $('#create-webhook').addEventListener('click', () => openWebhookForm(null));
+    $('#webhooks').addEventListener('click', onWebhooksClick);
+    $('#copy-webhook-secret').addEventListener('click', () => copySecret($('#new-webhook-secret-value'), $('#copy-webhook-secret'), 'secret'));
+    $('#dismiss-webhook-secret').addEventListener('click', () => dismissWebhookSecret(true));
+    $('#deliveries').addEventListener('click', onDeliveriesClick);
+    $('#refresh-deliveries').addEventListener('click', () => { clearError(); loadDeliveries(state.deliveriesOf, false); });
+    $('#more-deliveries').addEventListener('click', () => loadDeliveries(state.deliveriesOf, true));
+    $('#close-deliveries').addEventListener('click', () => closeDeliveries(true));
+    $('#webhook-deliveries').addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') { event.preventDefault(); closeDeliveries(true); }
+    });
+    $('#refresh-audit').addEventListener('click', () => { clearError(); loadAudit(); });
+    $('#more-audit').addEventListener('click', () => loadAuditEvents(true));
+    /* The chart is drawn to the width it has: again when that changes. */
+    if (typeof ResizeObserver === 'function') new ResizeObserver(() => drawUsage()).observe($('#usage-plot'));
 
     const stored = sessionStorage.getItem(STORAGE_KEY);
     if (stored) connect(stored, true);
