@@ -709,6 +709,15 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
 
+    /// Deletes up to `limit` settled deliveries (succeeded or failed, never pending) made
+    /// before `cutoff`, oldest first; how many. Fewer than `limit` only when no other one
+    /// qualifies.
+    fn prune_deliveries(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// One delivery of a subscription.
     fn get_delivery(
         &self,

@@ -730,6 +730,18 @@ impl<S: WebhookStore> WebhookStore for MeteredStore<S> {
         .await
     }
 
+    async fn prune_deliveries(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.timed(
+            "prune_deliveries",
+            self.inner.prune_deliveries(cutoff, limit),
+        )
+        .await
+    }
+
     async fn get_delivery(
         &self,
         organization: OrganizationId,

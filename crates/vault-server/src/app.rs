@@ -423,6 +423,15 @@ impl Application {
             WebhookJob::new(owner.clone(), WebhookWork::Remind),
             Duration::from_secs(settings.webhook_reminder_interval_seconds.max(1)),
         );
+        if settings.webhook_delivery_retention_days > 0 {
+            jobs.add(
+                WebhookJob::new(
+                    owner.clone(),
+                    WebhookWork::Prune(settings.webhook_delivery_retention_days),
+                ),
+                Duration::from_secs(settings.log_prune_interval_seconds.max(1)),
+            );
+        }
         if let (Some(keys), Some(health)) = (keys, health) {
             let vault = flushed.clone();
             let metrics = api_metrics.clone();

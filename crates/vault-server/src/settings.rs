@@ -91,9 +91,10 @@ const AUDIT_SINK_SETTING_KEYS: [&str; 8] = [
 
 /// The webhooks' settings (`VAULT_WEBHOOK_*`): how often deliveries are sent and
 /// reminders computed.
-const WEBHOOK_SETTING_KEYS: [&str; 2] = [
+const WEBHOOK_SETTING_KEYS: [&str; 3] = [
     "webhook_send_interval_ms",
     "webhook_reminder_interval_seconds",
+    "webhook_delivery_retention_days",
 ];
 
 /// The key manager's settings, kept apart from [`SETTING_KEYS`] so that they read as one
@@ -380,6 +381,8 @@ pub struct Settings {
     pub webhook_send_interval_ms: u64,
     /// How often expiry reminders are computed, in seconds.
     pub webhook_reminder_interval_seconds: u64,
+    /// Days a settled delivery stays listed (0: forever).
+    pub webhook_delivery_retention_days: u32,
 
     // Identity-provider tokens beside access keys (see `crate::identity`).
     /// The `iss` of identity-provider tokens; setting it turns them on.

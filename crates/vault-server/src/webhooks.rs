@@ -6,6 +6,7 @@
 //! - Reminders: `credential.expiring`, `credential.expired`, `access_key.expiring`, each
 //!   recorded once (see `vault_core::vault::webhooks`).
 //! - Sending: the due deliveries, signed, with retries on the core's schedule.
+//! - Retention: the settled deliveries older than `webhook_delivery_retention_days`.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use vault_core::{Store, Vault, VaultError};
 
 use crate::audit::streaming::AuditFollower;
 use crate::background::{End, Job, Step, chain};
+use crate::retention::PRUNE_BATCH;
 
 /// Deliveries sent per batch.
 const SEND_BATCH: usize = 50;
@@ -53,13 +55,15 @@ impl<S: Store> AuditFollower for EventsFromAudit<S> {
     }
 }
 
-/// Which of the two webhook jobs.
+/// Which of the webhook jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WebhookWork {
     /// Send the due deliveries.
     Send,
     /// Record the due expiry reminders.
     Remind,
+    /// Delete the settled deliveries older than this many days.
+    Prune(u32),
 }
 
 /// A webhook job over a vault.
@@ -98,6 +102,7 @@ impl<S: Store> Job for WebhookJob<S> {
         JobName::new(match self.work {
             WebhookWork::Send => "webhook-deliveries",
             WebhookWork::Remind => "webhook-reminders",
+            WebhookWork::Prune(_) => "webhook-delivery-retention",
         })
     }
 
@@ -129,6 +134,20 @@ impl<S: Store> Job for WebhookJob<S> {
                     .await
                     .map_err(store_error)?;
                 Ok(Step::Done)
+            }
+            WebhookWork::Prune(days) => {
+                let deleted = self
+                    .vault
+                    .prune_webhook_deliveries(days, PRUNE_BATCH)
+                    .await
+                    .map_err(store_error)?;
+                run.done += usize::try_from(deleted).unwrap_or(usize::MAX);
+                // A short batch: nothing older is left.
+                Ok(if deleted < PRUNE_BATCH as u64 {
+                    Step::Done
+                } else {
+                    Step::More
+                })
             }
         }
     }

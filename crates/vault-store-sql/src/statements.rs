@@ -56,6 +56,13 @@ pub const PRUNE_AUDIT_EVENTS: &str = "\
         SELECT id FROM audit_events WHERE id < $1 AND at < $2 AND chain_seq IS NULL \
         ORDER BY id LIMIT $3)";
 
+/// [`PRUNE_REQUEST_LOGS`] for the settled webhook deliveries: `$1` the id floor of `$2`
+/// the cutoff, `$3` the batch.
+pub const PRUNE_WEBHOOK_DELIVERIES: &str = "\
+    DELETE FROM webhook_deliveries WHERE id IN ( \
+        SELECT id FROM webhook_deliveries \
+        WHERE id < $1 AND created_at < $2 AND status <> 'pending' ORDER BY id LIMIT $3)";
+
 /// The condition "the delivery is pending", as SQL text rather than a bound parameter:
 /// a prepared statement's generic plan (PostgreSQL's after a few executions) can use the
 /// partial index `webhook_deliveries_due` only if the statement itself names its

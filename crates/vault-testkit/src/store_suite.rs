@@ -111,7 +111,8 @@ pub use versions::{
 pub use webhook_deliveries::{
     concurrent_reminders_make_one_delivery, deliveries_list_newest_first_by_cursor,
     deliveries_round_trip_and_are_inserted_all_or_none,
-    due_deliveries_honour_status_time_enabled_order_and_limit, record_attempt_updates_every_field,
+    due_deliveries_honour_status_time_enabled_order_and_limit,
+    prune_deliveries_deletes_only_old_settled_ones, record_attempt_updates_every_field,
     reminders_are_recorded_once,
 };
 pub use webhooks::{
@@ -237,6 +238,7 @@ macro_rules! store_conformance {
             deliveries_list_newest_first_by_cursor,
             reminders_are_recorded_once,
             concurrent_reminders_make_one_delivery,
+            prune_deliveries_deletes_only_old_settled_ones,
             webhook_secrets_are_rewrapped,
         }
     };

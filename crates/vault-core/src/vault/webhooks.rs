@@ -368,4 +368,24 @@ impl<S: Store> Vault<S> {
             tracing::error!(%error, credential = %credential.id, "could not publish credential.use_failed");
         }
     }
+
+    /// Deletes up to `limit` of the settled deliveries (succeeded or failed) made more
+    /// than `days` ago; how many. Pending ones stay, however old: they are still due.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn prune_webhook_deliveries(
+        &self,
+        days: u32,
+        limit: usize,
+    ) -> Result<u64, VaultError> {
+        let Some(cutoff) = self
+            .clock
+            .now()
+            .checked_sub(time::Duration::days(i64::from(days)))
+        else {
+            return Ok(0);
+        };
+        Ok(self.store.prune_deliveries(cutoff, limit).await?)
+    }
 }

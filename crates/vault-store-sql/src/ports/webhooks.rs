@@ -82,6 +82,7 @@ macro_rules! __sql_store_webhooks {
                 OrganizationId, WebhookDeliveryId, WebhookId,
             };
             use $crate::__private::vault_core::logs::AuditEvent;
+            use $crate::__private::vault_core::logs::id_floor;
             use $crate::__private::vault_core::store::StoreError;
             use $crate::__private::vault_core::webhooks::{
                 AttemptRecord, Delivery, EventType, Reminder, Webhook, WebhookStore,
@@ -92,8 +93,8 @@ macro_rules! __sql_store_webhooks {
                 reminder_subject,
             };
             use $crate::schema::{webhook_deliveries, webhook_reminders, webhooks};
-            use $crate::statements::PENDING_DELIVERY;
-            use $crate::types::{DbId, DbTime};
+            use $crate::statements::{PENDING_DELIVERY, PRUNE_WEBHOOK_DELIVERIES};
+            use $crate::types::{DbId, DbTime, Id, Instant};
 
             impl WebhookStore for $store {
                 async fn insert_webhook(
@@ -314,6 +315,24 @@ macro_rules! __sql_store_webhooks {
                         )
                         .await?;
                     rows.into_iter().map(DeliveryRow::decode).collect()
+                }
+
+                async fn prune_deliveries(
+                    &self,
+                    cutoff: OffsetDateTime,
+                    limit: usize,
+                ) -> Result<u64, StoreError> {
+                    let floor = DbId::from(id_floor(cutoff));
+                    let cutoff = DbTime::encode(cutoff, "cutoff")?;
+                    let deleted = self
+                        .execute(
+                            diesel::sql_query(PRUNE_WEBHOOK_DELIVERIES)
+                                .bind::<Id, _>(floor)
+                                .bind::<Instant, _>(cutoff)
+                                .bind::<diesel::sql_types::BigInt, _>($crate::limit(limit)),
+                        )
+                        .await?;
+                    Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
                 }
 
                 async fn get_delivery(

@@ -225,6 +225,26 @@ impl WebhookStore for MemoryStore {
             .collect())
     }
 
+    async fn prune_deliveries(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.write();
+        // Ids are UUID v7: the map's order is creation order, oldest first.
+        let old: Vec<WebhookDeliveryId> = state
+            .deliveries
+            .values()
+            .filter(|d| d.status != DeliveryStatus::Pending && d.created_at < cutoff)
+            .map(|d| d.id)
+            .take(limit)
+            .collect();
+        for id in &old {
+            state.deliveries.remove(id);
+        }
+        Ok(old.len() as u64)
+    }
+
     async fn get_delivery(
         &self,
         organization: OrganizationId,

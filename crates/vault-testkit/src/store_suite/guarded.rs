@@ -548,4 +548,12 @@ impl<S: WebhookStore, G: Send + Sync + 'static> WebhookStore for Guarded<S, G> {
     ) -> Result<Option<Delivery>, StoreError> {
         self.store.get_delivery(organization, webhook, id).await
     }
+
+    async fn prune_deliveries(
+        &self,
+        cutoff: OffsetDateTime,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        self.store.prune_deliveries(cutoff, limit).await
+    }
 }

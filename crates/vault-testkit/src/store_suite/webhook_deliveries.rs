@@ -390,3 +390,55 @@ pub async fn concurrent_reminders_make_one_delivery<S: Store>(store: &S) {
     );
     assert_eq!(listed, winner.into_iter().collect::<Vec<_>>());
 }
+
+/// Retention deletes settled deliveries made before the cutoff, oldest first and a batch
+/// at a time, of every organization; it never deletes a pending one, however old.
+pub async fn prune_deliveries_deletes_only_old_settled_ones<S: Store>(store: &S) {
+    let webhook = stored_webhook(store, new_organization(store).await).await;
+    let other = stored_webhook(store, new_organization(store).await).await;
+    let now = sample_time();
+    let made = |webhook: &Webhook, days_ago: i64, status: DeliveryStatus| {
+        let at = now - Duration::days(days_ago);
+        Delivery {
+            id: WebhookDeliveryId::from_uuid(super::retention::log_id_at(at)),
+            status,
+            next_attempt_at: (status == DeliveryStatus::Pending).then_some(at),
+            ..sample_delivery(webhook, at)
+        }
+    };
+    let old_pending = made(&webhook, 50, DeliveryStatus::Pending);
+    let oldest_settled = made(&webhook, 40, DeliveryStatus::Succeeded);
+    let old_failed = made(&other, 35, DeliveryStatus::Failed);
+    let recent = made(&webhook, 2, DeliveryStatus::Succeeded);
+    let all = [&old_pending, &oldest_settled, &old_failed, &recent];
+    insert(store, &all.iter().map(|d| (*d).clone()).collect::<Vec<_>>()).await;
+    let cutoff = now - Duration::days(30);
+    let prune = |limit| store.prune_deliveries(cutoff, limit);
+    assert_eq!(
+        must(prune(1).await, "prune_deliveries"),
+        1,
+        "one batch of one"
+    );
+    assert_eq!(
+        get(store, &oldest_settled).await,
+        None,
+        "not the oldest settled first"
+    );
+    assert!(
+        get(store, &old_failed).await.is_some(),
+        "more than the batch"
+    );
+    assert_eq!(must(prune(10).await, "prune_deliveries"), 1);
+    assert_eq!(
+        must(prune(10).await, "prune_deliveries"),
+        0,
+        "nothing left to prune"
+    );
+    assert_eq!(get(store, &old_failed).await, None);
+    let kept = (get(store, &old_pending).await, get(store, &recent).await);
+    assert_eq!(
+        kept,
+        (Some(old_pending), Some(recent)),
+        "a pending one, a recent one"
+    );
+}
