@@ -557,13 +557,16 @@ impl WebhookEvent {
     pub fn payload(&self) -> serde_json::Value {
         serde_json::json!({
             "type": self.event_type.as_str(),
-            "timestamp": self
-                .at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            "timestamp": rfc3339(self.at),
             "data": self.data,
         })
     }
+}
+
+/// `at` as payloads write times (RFC 3339; every `OffsetDateTime` formats).
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// What an expiry reminder is about.

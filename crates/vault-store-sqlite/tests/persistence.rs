@@ -19,6 +19,9 @@ use vault_testkit::store_suite::{
     sample_organization, sample_request_log, sample_sealed, sample_version,
 };
 
+#[path = "persistence/latest.rs"]
+mod latest;
+
 /// How many migrations `migrations/sqlite` holds.
 const MIGRATIONS: i64 = 16;
 
@@ -457,7 +460,7 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
-    webhooks_refuse_what_they_cannot_name_and_revert(&mut conn);
+    latest::webhooks_refuse_what_they_cannot_name_and_revert(&mut conn);
     // The audit-sink-cursor migration reverts next. Before: a cursor names a sink of 1 to
     // 100 characters, a 16-byte chain key and a number from 1, once per sink and chain.
     assert_eq!(count(&mut conn, SINK_CURSORS_TABLE), 1);
@@ -798,101 +801,6 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     assert_eq!(count(&mut conn, VERSIONS_TABLE), 1);
     assert_eq!(count(&mut conn, ACTOR_SUBJECT_COLUMNS), 2);
     assert_eq!(count(&mut conn, BINDING_COLUMN), 1);
-}
-
-/// Part of `an_initial_schema_with_data_upgrades_and_reverts`, on its file with one
-/// organization: the webhooks migration's constraints and cascade, then its down.sql, which
-/// drops its tables and the events of its actions, and leaves the rest of the audit log
-/// (chain columns and indexes included) as it was.
-fn webhooks_refuse_what_they_cannot_name_and_revert(conn: &mut SqliteConnection) {
-    assert_eq!(count(conn, WEBHOOK_TABLES), 3);
-    conn.batch_execute(
-        "INSERT INTO webhooks (id, organization_id, url, events, days_ahead, enabled, sealed, \
-             key_id, created_at, updated_at) \
-         SELECT randomblob(16), id, 'https://x', 'key.rotated', '7', 1, x'00', 'k', 0, 0 \
-         FROM organizations; \
-         INSERT INTO webhook_deliveries (id, webhook_id, organization_id, message_id, \
-             event_type, payload, status, attempts, created_at) \
-         SELECT randomblob(16), id, organization_id, 'msg_1', 'key.rotated', '{}', 'pending', \
-             0, 0 FROM webhooks; \
-         INSERT INTO webhook_reminders (webhook_id, subject_kind, subject_id, expires_at, \
-             days_ahead, created_at) \
-         SELECT id, 'credential', randomblob(16), 0, 7, 0 FROM webhooks; \
-         INSERT INTO audit_events (id, organization_id, action, outcome, at) \
-         VALUES (randomblob(16), NULL, 'webhook.create', 'success', 0);",
-    )
-    .expect("a subscription with a delivery and a reminder, and an event of its creation");
-    for (refused, what) in [
-        (
-            "UPDATE webhooks SET enabled = 2",
-            "an enabled flag that is no boolean",
-        ),
-        (
-            "UPDATE webhooks SET events = ''",
-            "a subscription to no event",
-        ),
-        (
-            "UPDATE webhooks SET sealed = NULL",
-            "a subscription without its secret",
-        ),
-        (
-            "UPDATE webhook_deliveries SET status = 'lost'",
-            "an unknown delivery status",
-        ),
-        (
-            "UPDATE webhook_deliveries SET attempts = -1",
-            "a negative number of attempts",
-        ),
-        (
-            "UPDATE webhook_deliveries SET webhook_id = randomblob(16)",
-            "a delivery of no subscription",
-        ),
-        (
-            "UPDATE webhook_reminders SET subject_kind = 'grant'",
-            "a reminder of an unknown kind of subject",
-        ),
-        (
-            "UPDATE webhook_reminders SET days_ahead = 366",
-            "a reminder further ahead than any threshold",
-        ),
-        (
-            "INSERT INTO webhook_reminders \
-             SELECT webhook_id, subject_kind, subject_id, expires_at, days_ahead, 1 \
-             FROM webhook_reminders",
-            "a reminder recorded twice",
-        ),
-    ] {
-        assert!(
-            diesel::sql_query(refused).execute(conn).is_err(),
-            "{what} was stored"
-        );
-    }
-    conn.batch_execute("DELETE FROM webhooks")
-        .expect("a subscription goes, with its deliveries and reminders");
-    assert_eq!(
-        count(
-            conn,
-            "SELECT (SELECT count(*) FROM webhook_deliveries) \
-                 + (SELECT count(*) FROM webhook_reminders) AS count"
-        ),
-        0,
-        "a subscription's deliveries and reminders outlived it"
-    );
-    let events = count(conn, AUDIT_EVENTS);
-    conn.revert_last_migration(EMBEDDED)
-        .expect("the webhooks migration reverts");
-    assert_eq!(count(conn, WEBHOOK_TABLES), 0);
-    assert_eq!(
-        count(conn, AUDIT_EVENTS),
-        events - 1,
-        "the event of a webhook action goes, and no other"
-    );
-    assert_eq!(count(conn, AUDIT_INDEXES), 3);
-    assert_eq!(
-        count(conn, CHAIN_SCHEMA),
-        8,
-        "the rebuilt log kept its chains"
-    );
 }
 
 /// Keys that held every scope before `credentials:route` existed (the bootstrap admin) gain

@@ -14,6 +14,7 @@ use crate::ids::{AccessKeyId, CredentialId, OrganizationId};
 use crate::store::{KeyListQuery, ListQuery, Store};
 use crate::webhooks::{
     Delivery, EventType, Reminder, ReminderSubject, Webhook, WebhookEvent, crossed_threshold,
+    rfc3339,
 };
 
 /// Rows read per store round trip while looking for deadlines.
@@ -221,9 +222,4 @@ fn reminder_event(reminder: &Reminder, deadline: &Deadline, now: OffsetDateTime)
         now,
         data,
     )
-}
-
-fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
