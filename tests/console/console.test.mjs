@@ -442,12 +442,12 @@ try {
     assert.equal((await api('GET', '/credentials?limit=1', undefined, newKey)).status, 200);
     await page.click('#dismiss-key');
     assert.ok(!(await page.content()).includes(newKey), 'the key is gone from the DOM');
-    await page.waitForSelector('#access-keys tr[data-access-key-id]:has-text("console reader")');
+    await page.waitForSelector('#access-keys tr[data-access-key]:has-text("console reader")');
     await shot('access-keys');
   });
 
   await step('revoke an access key', async () => {
-    const keyRow = '#access-keys tr[data-access-key-id]:has-text("console reader")';
+    const keyRow = '#access-keys tr[data-access-key]:has-text("console reader")';
     await page.click(`${keyRow} button.revoke`);
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-yes');

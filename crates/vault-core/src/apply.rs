@@ -2,12 +2,15 @@
 //! rules (which headers a caller may set, which upstream headers go back).
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::credential::{Placement, PlacementLocation};
+use crate::signing::{NoRequestSigner, RequestSigner, SigningError};
 use crate::upstream::{OutgoingRequest, RequestPurpose};
 use crate::validation::{FieldError, ValidationErrors};
 
@@ -16,13 +19,39 @@ pub const MAX_PROXY_BODY_BYTES: usize = 10 * 1024 * 1024;
 /// The longest proxied URL.
 pub const MAX_PROXY_URL_BYTES: usize = 8 * 1024;
 
-/// What to attach to an outgoing request: headers and/or query parameters. Never empty: a
-/// credential that cannot produce its authentication is an error, not an empty result.
-/// `Debug` shows the names only.
+/// What to attach to an outgoing request: headers and/or query parameters, and for the
+/// types that sign each request, the signature over the request as it will be sent. Never
+/// empty: a credential that cannot produce its authentication is an error, not an empty
+/// result. `Debug` shows the names only.
 #[derive(Clone, Default)]
 pub struct AppliedCredential {
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
     query: Vec<(String, SecretString)>,
+    signature: Option<Signature>,
+}
+
+/// A signature a credential puts on each request (a type module's), over the request as
+/// the caller and the credential's fixed values left it.
+pub(crate) trait SignsRequests: Send + Sync {
+    /// The scheme's name, for `Debug`.
+    fn scheme(&self) -> &'static str;
+
+    /// The headers the signature adds to `request`, signed at `at`, replacing any of the
+    /// same names.
+    fn sign(
+        &self,
+        request: &OutgoingRequest,
+        signer: &dyn RequestSigner,
+        at: SystemTime,
+    ) -> Result<Vec<(http::HeaderName, http::HeaderValue)>, SigningError>;
+}
+
+/// A type's signature, with the signer and the time the vault signs it with.
+#[derive(Clone)]
+struct Signature {
+    signs: Arc<dyn SignsRequests>,
+    signer: Arc<dyn RequestSigner>,
+    at: SystemTime,
 }
 
 impl fmt::Debug for AppliedCredential {
@@ -43,6 +72,10 @@ impl fmt::Debug for AppliedCredential {
                     .iter()
                     .map(|(n, _)| n.as_str())
                     .collect::<Vec<_>>(),
+            )
+            .field(
+                "signature",
+                &self.signature.as_ref().map(|s| s.signs.scheme()),
             )
             .finish()
     }
@@ -70,7 +103,28 @@ impl AppliedCredential {
     /// True when there is nothing to attach (never the case for a returned value).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.query.is_empty()
+        self.headers.is_empty() && self.query.is_empty() && self.signature.is_none()
+    }
+
+    /// A credential that signs each request with `signs` (and attaches nothing else).
+    pub(crate) fn signed(signs: impl SignsRequests + 'static) -> Self {
+        Self {
+            signature: Some(Signature {
+                signs: Arc::new(signs),
+                signer: Arc::new(NoRequestSigner),
+                at: SystemTime::UNIX_EPOCH,
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// Signs, if the credential signs, with `signer` at `at` (the vault's clock).
+    pub(crate) fn sign_with(mut self, signer: &Arc<dyn RequestSigner>, at: SystemTime) -> Self {
+        if let Some(signature) = &mut self.signature {
+            signature.signer = Arc::clone(signer);
+            signature.at = at;
+        }
+        self
     }
 
     pub(crate) fn header(&mut self, name: &str, value: &str) -> Result<(), UnsendableValue> {
@@ -125,8 +179,12 @@ impl AppliedCredential {
 
     /// Puts the credential on `request`, replacing any header or query parameter of the
     /// same name the caller set: a caller can never override (or pre-empt) the injected
-    /// authentication.
-    pub fn apply_to(&self, request: &mut OutgoingRequest) {
+    /// authentication. A signature is made last, over the request as it then is: apply
+    /// it to the request as it will be sent, and send it at once.
+    ///
+    /// # Errors
+    /// The signature could not be made (a header the scheme signs is not text, say).
+    pub fn apply_to(&self, request: &mut OutgoingRequest) -> Result<(), SigningError> {
         for (name, value) in &self.headers {
             request.headers.insert(name.clone(), value.clone());
         }
@@ -146,6 +204,15 @@ impl AppliedCredential {
                 pairs.append_pair(name, value.expose_secret());
             }
         }
+        if let Some(signature) = &self.signature {
+            let added = signature
+                .signs
+                .sign(request, &*signature.signer, signature.at)?;
+            for (name, value) in added {
+                request.headers.insert(name, value);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -363,7 +430,7 @@ mod tests {
         applied
             .query
             .push(("api_key".to_owned(), SecretString::from("vault-key")));
-        applied.apply_to(&mut outgoing);
+        applied.apply_to(&mut outgoing).expect("nothing to sign");
         assert_eq!(outgoing.headers.get_all("authorization").iter().count(), 1);
         assert_eq!(outgoing.headers["authorization"], "Bearer vault");
         assert_eq!(outgoing.headers["x-other"], "kept");

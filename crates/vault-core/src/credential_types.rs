@@ -241,6 +241,10 @@ credential_types! {
     Jwt = "jwt" in jwt,
     /// Arbitrary headers.
     Custom = "custom" in custom,
+    /// AWS Signature Version 4, signed per request.
+    AwsSigV4 = "aws_sigv4" in aws_sigv4,
+    /// An HMAC over parts of each request.
+    HmacSignature = "hmac_signature" in hmac_signature,
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod keyring;
 pub mod log_writer;
 pub mod logs;
 pub mod oauth2;
+pub mod signing;
 pub mod store;
 #[cfg(test)]
 mod test_support;
@@ -47,6 +48,7 @@ pub use ids::{AccessKeyId, CredentialId, GrantId, OrganizationId, WebhookDeliver
 pub use input::{CredentialFields, Patch, PlacementInput};
 pub use jwt::{JwtSigner, NoJwtSigner};
 pub use key_manager::{KeyManager, KeyManagerError, WrappedKeyring};
+pub use signing::{NoRequestSigner, RequestSigner};
 pub use store::{Store, StoreError};
 pub use upstream::{NoUpstream, Upstream};
 pub use validation::{FieldError, ValidationErrors};

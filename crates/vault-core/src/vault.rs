@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::identity::IdentityVerifier;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::jwt::{JwtSigner, NoJwtSigner};
+use crate::signing::{NoRequestSigner, RequestSigner};
 use crate::store::{MetaStore, Store, StoreError};
 use crate::token_cache::TokenCache;
 use crate::upstream::{NoUpstream, SharedUpstream, Upstream};
@@ -83,6 +84,8 @@ pub struct Vault<S> {
     clock: Arc<dyn Clock>,
     upstream: Arc<dyn SharedUpstream>,
     signer: Arc<dyn JwtSigner>,
+    /// Signs each request of the types that sign requests (`hmac_signature`, `aws_sigv4`).
+    request_signer: Arc<dyn RequestSigner>,
     /// Issued OAuth2 tokens and signed JWTs, per credential.
     tokens: TokenCache,
     /// How long a replica may hold a connection's refresh before others take it over:
@@ -161,6 +164,7 @@ impl<S: Store> Vault<S> {
             clock: Arc::new(clock),
             upstream: Arc::new(NoUpstream),
             signer: Arc::new(NoJwtSigner),
+            request_signer: Arc::new(NoRequestSigner),
             tokens: TokenCache::default(),
             refresh_lease: DEFAULT_REFRESH_LEASE,
             refused_tokens: std::sync::Mutex::default(),
@@ -204,6 +208,13 @@ impl<S> Vault<S> {
     #[must_use]
     pub fn with_jwt_signer(mut self, signer: impl JwtSigner) -> Self {
         self.signer = Arc::new(signer);
+        self
+    }
+
+    /// Signs requests of the types that sign each request with `signer`.
+    #[must_use]
+    pub fn with_request_signer(mut self, signer: impl RequestSigner) -> Self {
+        self.request_signer = Arc::new(signer);
         self
     }
 

@@ -114,7 +114,13 @@ mod tests {
                     field.name
                 );
                 // The view shows every public field and no secret one.
-                assert_eq!(view.get(field.name).is_some(), !field.is_secret());
+                assert_eq!(
+                    view.get(field.name).is_some(),
+                    !field.is_secret(),
+                    "{}.{}",
+                    spec.credential_type,
+                    field.name
+                );
                 let update = &doc["components"]["schemas"]["CredentialUpdate"]["properties"];
                 assert!(
                     update.get(field.name).is_some(),

@@ -22,6 +22,7 @@ use vault_http::{
 };
 use vault_jwt::JsonWebTokenSigner;
 use vault_metrics::{MeteredCipher, MeteredStore, MeteredUpstream, Metrics};
+use vault_request_signer::RingRequestSigner;
 use vault_store_postgres::{PgOptions, PgStore, SchemaStatus};
 use vault_store_sqlite::SqliteStore;
 use vault_upstream::{HttpUpstream, UpstreamConfig};
@@ -150,6 +151,7 @@ fn finish<S: Store>(vault: ServerVault<S>, settings: &Settings) -> anyhow::Resul
     let vault = vault
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
+        .with_request_signer(RingRequestSigner)
         .with_auth_cache(auth_cache_ttl(settings))
         .with_version_retention(settings.credential_versions_kept)
         // Longer than any token request can take (the upstream's timeout): a refresh

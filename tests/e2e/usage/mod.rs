@@ -5,6 +5,7 @@
 
 mod jwt;
 mod logs;
+mod signing;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;

@@ -148,7 +148,9 @@ impl<S: Store> Vault<S> {
             // Last: only a request that passed every other check spends budget.
             let via = self.spend_grant(grant.as_ref()).await?;
             let applied = self.applied(who, &stored, via, &audited).await?;
-            applied.apply_to(&mut outgoing);
+            applied
+                .apply_to(&mut outgoing)
+                .map_err(|_| VaultError::Unsendable)?;
             Ok((stored, outgoing, via))
         }
         .await;
@@ -293,7 +295,7 @@ impl<S: Store> Vault<S> {
             // Never hand back "nothing to add": the request would go out unauthenticated.
             return Err(VaultError::Unsendable);
         }
-        Ok(applied)
+        Ok(applied.sign_with(&self.request_signer, self.clock.now().into()))
     }
 
     /// Refuses an expired credential: it is never applied.

@@ -1462,7 +1462,7 @@
       const actions = el('div', { className: 'actions' }, [
         status === 'revoked' ? null : el('button', { type: 'button', className: 'revoke danger', 'aria-label': 'Revoke ' + k.name, text: 'Revoke' }),
       ]);
-      body.append(el('tr', { dataset: { accessKeyId: k.id, name: k.name } }, [
+      body.append(el('tr', { dataset: { accessKey: k.id, name: k.name } }, [
         cell('Name', 'name', [k.name]),
         cell('Scopes', 'scopes', [el('ul', { className: 'scopes' }, (k.scopes || []).map((s) => el('li', null, [el('code', { text: s })])))]),
         cell('Created', 'created', [timeEl(k.createdAt)]),
@@ -1478,8 +1478,8 @@
   async function onAccessKeysClick(event) {
     const button = event.target.closest('button.revoke');
     if (!button) return;
-    const row = button.closest('tr[data-access-key-id]');
-    const id = row.dataset.accessKeyId;
+    const row = button.closest('tr[data-access-key]');
+    const id = row.dataset.accessKey;
     const name = row.dataset.name;
     clearError();
     if (!await confirmAction('Revoke the access key \u201c' + name + '\u201d? Anything using it stops working at once.', 'Revoke')) return;
