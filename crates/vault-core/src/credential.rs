@@ -181,8 +181,13 @@ pub enum OAuth2ClientAuth {
     /// `client_secret_post`: id and secret in the form body.
     Body,
     /// A public client (RFC 6749 §2.1): the client id in the form body and no secret;
-    /// only with the authorization-code grant, which PKCE protects.
+    /// only with the authorization-code grant, which PKCE protects, and the JWT-bearer
+    /// grant, whose assertion authenticates.
     None,
+    /// `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9): a JWT the vault signs with the
+    /// client's private key for each token request, instead of a shared secret.
+    #[serde(rename = "private_key_jwt")]
+    PrivateKeyJwt,
 }
 
 /// Which OAuth2 grant a credential uses to get its access tokens.
@@ -195,6 +200,9 @@ pub enum OAuth2Grant {
     /// RFC 6749 §4.1 with PKCE: a user approves once (the connect flow), then the vault
     /// keeps the access token fresh with the refresh token it was given.
     AuthorizationCode,
+    /// RFC 7523 §2.1: the vault asks with a JWT it signs with the private key (Google
+    /// service accounts).
+    JwtBearer,
 }
 
 impl OAuth2Grant {
@@ -204,6 +212,7 @@ impl OAuth2Grant {
         match self {
             Self::ClientCredentials => "client_credentials",
             Self::AuthorizationCode => "authorization_code",
+            Self::JwtBearer => "jwt_bearer",
         }
     }
 }

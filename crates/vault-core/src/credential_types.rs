@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::AppliedCredential;
 use crate::cipher::CipherError;
+use crate::credential::JwtAlgorithm;
 use crate::egress::AllowedHosts;
 use crate::input::CredentialFields;
 use crate::validation::{FieldError, ValidationErrors};
@@ -68,6 +69,12 @@ pub trait TypeRules: Sized {
     fn widened_fields(&self, before: &Self) -> Vec<&'static str> {
         let _ = before;
         Vec::new()
+    }
+
+    /// The key the JWT signer must be able to sign with, and the secret field holding it:
+    /// checked whenever the key or its algorithm changes.
+    fn jwt_key(&self) -> Option<(JwtAlgorithm, &'static str)> {
+        None
     }
 
     /// Fits the public fields to secrets restored from an older version: refuses
@@ -189,6 +196,11 @@ macro_rules! credential_types {
                 }
             }
 
+            /// See [`TypeRules::jwt_key`].
+            pub(crate) fn jwt_key(&self) -> Option<(JwtAlgorithm, &'static str)> {
+                match self { $( Self::$variant(c) => c.jwt_key(), )+ }
+            }
+
             /// See [`TypeRules::restore`].
             pub(crate) fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
                 match self { $( Self::$variant(c) => c.restore(secrets), )+ }
@@ -266,12 +278,13 @@ mod tests {
         assert_eq!(choice(spec(CredentialType::Jwt), "algorithm"), algorithms);
         assert_eq!(
             choice(spec(CredentialType::OAuth2), "clientAuth"),
-            ["basic", "body", "none"]
+            ["basic", "body", "none", "private_key_jwt"]
         );
         for (name, auth) in [
             ("basic", OAuth2ClientAuth::Basic),
             ("body", OAuth2ClientAuth::Body),
             ("none", OAuth2ClientAuth::None),
+            ("private_key_jwt", OAuth2ClientAuth::PrivateKeyJwt),
         ] {
             let json = serde_json::to_value(auth).expect("json");
             assert_eq!(json, name, "the stored spelling of {auth:?}");

@@ -76,7 +76,34 @@ pub enum TokenGrant<'a> {
     },
     /// A fresh access token for a refresh token.
     Refresh(&'a SecretString),
+    /// RFC 7523 §2.1: a token for a JWT the vault signed.
+    JwtBearer(&'a SecretString),
 }
+
+/// How the client proves itself at its endpoints. `Debug` shows the kind only.
+pub enum ClientProof {
+    /// The client secret (`client_secret_basic` or `client_secret_post`, by the credential).
+    Secret(SecretString),
+    /// A client assertion signed for this request (`private_key_jwt`).
+    Assertion(SecretString),
+    /// None: a public client, or a grant whose assertion authenticates.
+    None,
+}
+
+impl fmt::Debug for ClientProof {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Secret(_) => "Secret(..)",
+            Self::Assertion(_) => "Assertion(..)",
+            Self::None => "None",
+        })
+    }
+}
+
+/// RFC 7523 §2.2's `client_assertion_type`.
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// RFC 7523 §2.1's `grant_type`.
+const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 impl fmt::Debug for TokenGrant<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -85,6 +112,7 @@ impl fmt::Debug for TokenGrant<'_> {
             Self::ClientCredentials => "ClientCredentials",
             Self::AuthorizationCode { .. } => "AuthorizationCode(..)",
             Self::Refresh(_) => "Refresh(..)",
+            Self::JwtBearer(_) => "JwtBearer(..)",
         })
     }
 }
@@ -97,7 +125,7 @@ impl fmt::Debug for TokenGrant<'_> {
 /// When the stored token URL does not parse (it was validated when stored).
 pub fn token_request(
     config: &OAuth2Config,
-    client_secret: Option<&SecretString>,
+    proof: &ClientProof,
     grant: TokenGrant<'_>,
 ) -> Result<OutgoingRequest, url::ParseError> {
     let mut form = form_urlencoded::Serializer::new(String::new());
@@ -125,11 +153,18 @@ pub fn token_request(
             form.append_pair("grant_type", "refresh_token");
             form.append_pair("refresh_token", refresh_token.expose_secret());
         }
+        TokenGrant::JwtBearer(assertion) => {
+            form.append_pair("grant_type", JWT_BEARER_GRANT);
+            form.append_pair("assertion", assertion.expose_secret());
+            if !config.scopes.is_empty() {
+                form.append_pair("scope", &config.scopes.join(" "));
+            }
+        }
     }
     client_request(
         config,
         &config.token_url,
-        client_secret,
+        proof,
         form,
         RequestPurpose::TokenFetch,
     )
@@ -142,7 +177,7 @@ pub fn token_request(
 /// When the credential has no revocation endpoint, or it does not parse.
 pub fn revocation_request(
     config: &OAuth2Config,
-    client_secret: Option<&SecretString>,
+    proof: &ClientProof,
     token: &SecretString,
 ) -> Result<OutgoingRequest, url::ParseError> {
     let url = config
@@ -152,7 +187,7 @@ pub fn revocation_request(
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("token", token.expose_secret());
     form.append_pair("token_type_hint", "refresh_token");
-    client_request(config, url, client_secret, form, RequestPurpose::Revocation)
+    client_request(config, url, proof, form, RequestPurpose::Revocation)
 }
 
 /// The authorization request a user's browser is sent with (RFC 6749 §4.1.1, RFC 7636
@@ -200,7 +235,7 @@ pub fn authorization_url(
 fn client_request(
     config: &OAuth2Config,
     endpoint: &str,
-    client_secret: Option<&SecretString>,
+    proof: &ClientProof,
     mut form: form_urlencoded::Serializer<'_, String>,
     purpose: RequestPurpose,
 ) -> Result<OutgoingRequest, url::ParseError> {
@@ -214,8 +249,8 @@ fn client_request(
         http::header::ACCEPT,
         http::HeaderValue::from_static("application/json"),
     );
-    match (config.client_auth, client_secret) {
-        (OAuth2ClientAuth::Basic, Some(client_secret)) => {
+    match (config.client_auth, proof) {
+        (OAuth2ClientAuth::Basic, ClientProof::Secret(client_secret)) => {
             // RFC 6749 §2.3.1: id and secret are form-encoded before Basic encoding.
             let encode =
                 |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -233,9 +268,14 @@ fn client_request(
                 headers.insert(http::header::AUTHORIZATION, value);
             }
         }
-        (OAuth2ClientAuth::Body, Some(client_secret)) => {
+        (OAuth2ClientAuth::Body, ClientProof::Secret(client_secret)) => {
             form.append_pair("client_id", &config.client_id);
             form.append_pair("client_secret", client_secret.expose_secret());
+        }
+        (OAuth2ClientAuth::PrivateKeyJwt, ClientProof::Assertion(assertion)) => {
+            form.append_pair("client_id", &config.client_id);
+            form.append_pair("client_assertion_type", CLIENT_ASSERTION_TYPE);
+            form.append_pair("client_assertion", assertion.expose_secret());
         }
         // A public client (RFC 6749 §3.2.1): it identifies itself, and PKCE does the rest.
         _ => {
@@ -266,6 +306,8 @@ mod tests {
             client_auth,
             audience: Some("https://api.example.com".to_owned()),
             authorization_params: [("access_type".to_owned(), "offline".to_owned())].into(),
+            assertion_algorithm: None,
+            subject: None,
         }
     }
 
@@ -281,7 +323,8 @@ mod tests {
             verifier: &verifier,
             redirect_uri: "https://vault.example/oauth/callback",
         };
-        let request = token_request(&config(OAuth2ClientAuth::None), None, grant).expect("request");
+        let request = token_request(&config(OAuth2ClientAuth::None), &ClientProof::None, grant)
+            .expect("request");
         assert!(request.headers.get("authorization").is_none());
         let expected: Vec<(String, String)> = [
             ("grant_type", "authorization_code"),
@@ -302,8 +345,12 @@ mod tests {
         let secret = SecretString::from("s3cret");
         let refresh = SecretString::from("r-token");
         let config = config(OAuth2ClientAuth::Body);
-        let request =
-            token_request(&config, Some(&secret), TokenGrant::Refresh(&refresh)).expect("request");
+        let request = token_request(
+            &config,
+            &ClientProof::Secret(secret.clone()),
+            TokenGrant::Refresh(&refresh),
+        )
+        .expect("request");
         let fields = form(&request);
         assert_eq!(
             fields[0],
@@ -314,7 +361,8 @@ mod tests {
             ("refresh_token".to_owned(), "r-token".to_owned())
         );
         assert!(fields.contains(&("client_secret".to_owned(), "s3cret".to_owned())));
-        let revoke = revocation_request(&config, Some(&secret), &refresh).expect("request");
+        let revoke = revocation_request(&config, &ClientProof::Secret(secret.clone()), &refresh)
+            .expect("request");
         assert_eq!(revoke.purpose, RequestPurpose::Revocation);
         assert_eq!(revoke.url.as_str(), "https://auth.example.com/revoke");
         assert_eq!(form(&revoke)[0], ("token".to_owned(), "r-token".to_owned()));
@@ -351,7 +399,7 @@ mod tests {
         let secret = SecretString::from("s3cret/+=");
         let request = token_request(
             &config(OAuth2ClientAuth::Basic),
-            Some(&secret),
+            &ClientProof::Secret(secret.clone()),
             TokenGrant::ClientCredentials,
         )
         .expect("request");
@@ -375,11 +423,55 @@ mod tests {
     }
 
     #[test]
+    fn assertions_go_in_the_form_as_rfc_7523_says() {
+        let assertion = SecretString::from("eyJ.signed.jwt");
+        let request = token_request(
+            &config(OAuth2ClientAuth::PrivateKeyJwt),
+            &ClientProof::Assertion(assertion.clone()),
+            TokenGrant::ClientCredentials,
+        )
+        .expect("request");
+        assert!(request.headers.get("authorization").is_none());
+        let pairs = form(&request);
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("client_id"), Some("client:1"));
+        assert_eq!(get("client_assertion_type"), Some(CLIENT_ASSERTION_TYPE));
+        assert_eq!(get("client_assertion"), Some("eyJ.signed.jwt"));
+        assert_eq!(get("client_secret"), None);
+
+        let request = token_request(
+            &config(OAuth2ClientAuth::None),
+            &ClientProof::None,
+            TokenGrant::JwtBearer(&assertion),
+        )
+        .expect("request");
+        let pairs = form(&request);
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("grant_type"), Some(JWT_BEARER_GRANT));
+        assert_eq!(get("assertion"), Some("eyJ.signed.jwt"));
+        assert_eq!(get("scope"), Some("read write"));
+        assert_eq!(
+            format!("{:?}", TokenGrant::JwtBearer(&assertion)),
+            "JwtBearer(..)"
+        );
+    }
+
+    #[test]
     fn body_auth_puts_id_and_secret_in_the_form() {
         let secret = SecretString::from("s3cret");
         let request = token_request(
             &config(OAuth2ClientAuth::Body),
-            Some(&secret),
+            &ClientProof::Secret(secret.clone()),
             TokenGrant::ClientCredentials,
         )
         .expect("request");
@@ -394,7 +486,7 @@ mod tests {
                 "{:?}",
                 token_request(
                     &config(OAuth2ClientAuth::Body),
-                    Some(&secret),
+                    &ClientProof::Secret(secret.clone()),
                     TokenGrant::ClientCredentials
                 )
             )

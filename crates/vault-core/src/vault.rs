@@ -21,6 +21,7 @@ use crate::upstream::{NoUpstream, SharedUpstream, Upstream};
 use crate::write_lock::WriteLocks;
 
 mod access_keys;
+mod assertions;
 mod audit;
 mod authentication;
 mod connect;

@@ -130,7 +130,7 @@ fn claims(raw: &serde_json::Map<String, serde_json::Value>) -> Result<JwtClaims,
     })
 }
 
-fn private_key(value: &SecretString) -> Result<SecretString, FieldError> {
+pub(super) fn private_key(value: &SecretString) -> Result<SecretString, FieldError> {
     let pem = value.expose_secret().trim();
     if pem.len() > MAX_PRIVATE_KEY_BYTES {
         return Err(FieldError::new(
@@ -207,6 +207,10 @@ impl TypeRules for Config {
         } else {
             Vec::new()
         }
+    }
+
+    fn jwt_key(&self) -> Option<(JwtAlgorithm, &'static str)> {
+        Some((self.algorithm, self.algorithm.key_field()))
     }
 
     /// The restored key must be of the family the algorithm signs with.

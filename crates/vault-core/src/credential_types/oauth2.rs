@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::field_rules::{SentIn, public_text, secret_field};
 use super::{CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec};
-use crate::credential::{OAuth2ClientAuth, OAuth2Grant};
+use crate::credential::{JwtAlgorithm, OAuth2ClientAuth, OAuth2Grant};
 use crate::egress::AllowedHosts;
 use crate::input::{CredentialFields, Patch};
 use crate::validation::{FieldError, ValidationErrors};
@@ -25,11 +25,11 @@ const SPEC: TypeSpec = TypeSpec {
             name: "grant",
             label: "Grant",
             shape: FieldShape::Choice {
-                options: &["client_credentials", "authorization_code"],
+                options: &["client_credentials", "authorization_code", "jwt_bearer"],
             },
             required: Required::Never,
             nullable: false,
-            description: "`client_credentials` (the default) or `authorization_code`: a user connects the credential once (`POST /credentials/{id}/connect`), and the vault refreshes the tokens it is given. Cannot be changed.",
+            description: "`client_credentials` (the default); `authorization_code`: a user connects the credential once (`POST /credentials/{id}/connect`), and the vault refreshes the tokens it is given; or `jwt_bearer` (RFC 7523 §2.1, Google service accounts): the vault asks with a JWT it signs with `privateKey` (`iss` the client id, `aud` the token URL, `scope`, and `sub` when `subject` is set). Cannot be changed.",
         },
         FieldSpec {
             name: "clientId",
@@ -48,7 +48,36 @@ const SPEC: TypeSpec = TypeSpec {
                 one_of: &["basic", "body"],
             },
             nullable: false,
-            description: "The client secret; a public client (`clientAuth` `none`) has none.",
+            description: "The client secret, for `clientAuth` `basic` or `body`.",
+        },
+        FieldSpec {
+            name: "privateKey",
+            label: "Private key (PEM)",
+            shape: FieldShape::SecretPem,
+            required: Required::If {
+                field: "clientAuth",
+                one_of: &["private_key_jwt"],
+            },
+            nullable: false,
+            description: "For `clientAuth` `private_key_jwt` and the `jwt_bearer` grant: the PEM private key (PKCS#8, PKCS#1 or SEC1) the assertions are signed with.",
+        },
+        FieldSpec {
+            name: "assertionAlgorithm",
+            label: "Assertion algorithm",
+            shape: FieldShape::Choice {
+                options: &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
+            },
+            required: Required::Never,
+            nullable: false,
+            description: "The algorithm assertions are signed with (default RS256).",
+        },
+        FieldSpec {
+            name: "subject",
+            label: "Subject",
+            shape: FieldShape::Text { max_length: 512 },
+            required: Required::Never,
+            nullable: true,
+            description: "`jwt_bearer` only: the assertion's `sub`, the user a service account acts for (Google's domain-wide delegation).",
         },
         FieldSpec {
             name: "tokenUrl",
@@ -89,11 +118,11 @@ const SPEC: TypeSpec = TypeSpec {
             name: "clientAuth",
             label: "Client authentication",
             shape: FieldShape::Choice {
-                options: &["basic", "body", "none"],
+                options: &["basic", "body", "none", "private_key_jwt"],
             },
             required: Required::Never,
             nullable: false,
-            description: "`basic` (client_secret_basic, the default), `body` (client_secret_post) or `none` (a public client, authorization_code only).",
+            description: "`basic` (client_secret_basic, the default but for `jwt_bearer`), `body` (client_secret_post), `private_key_jwt` (a JWT signed with `privateKey` per token request, RFC 7523 §2.2), or `none`: a public client (authorization_code), or the `jwt_bearer` grant, whose assertion authenticates (its default).",
         },
         FieldSpec {
             name: "audience",
@@ -142,6 +171,12 @@ pub struct Config {
     /// Extra authorization-request parameters (authorization code only).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub authorization_params: BTreeMap<String, String>,
+    /// The algorithm of the assertions signed with the private key, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_algorithm: Option<JwtAlgorithm>,
+    /// The JWT-bearer assertion's `sub`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 impl TypeRules for Config {
@@ -166,7 +201,14 @@ impl TypeRules for Config {
             client_auth: OAuth2ClientAuth::Body,
             audience: Some("https://api.example.com".to_owned()),
             authorization_params: BTreeMap::new(),
+            assertion_algorithm: None,
+            subject: None,
         }
+    }
+
+    /// The private key assertions are signed with: it must sign with its algorithm.
+    fn jwt_key(&self) -> Option<(JwtAlgorithm, &'static str)> {
+        self.assertion_algorithm.map(|algorithm| (algorithm, "privateKey"))
     }
 
     /// The endpoints the vault calls must be among the allowed hosts: the same rule as any
@@ -206,10 +248,20 @@ impl TypeRules for Config {
 }
 
 impl Config {
-    /// Whether the client authenticates with a secret (else it is a public client).
+    /// Whether the client authenticates with a shared secret.
     #[must_use]
     pub const fn has_secret(&self) -> bool {
-        !matches!(self.client_auth, OAuth2ClientAuth::None)
+        matches!(
+            self.client_auth,
+            OAuth2ClientAuth::Basic | OAuth2ClientAuth::Body
+        )
+    }
+
+    /// Whether the vault signs assertions with a private key (client authentication or
+    /// the JWT-bearer grant).
+    #[must_use]
+    pub fn signs_assertions(&self) -> bool {
+        self.client_auth == OAuth2ClientAuth::PrivateKeyJwt || self.grant == OAuth2Grant::JwtBearer
     }
 }
 
@@ -227,8 +279,12 @@ fn validate(
         }
         (Some("client_credentials"), _) => Some(OAuth2Grant::ClientCredentials),
         (Some("authorization_code"), _) => Some(OAuth2Grant::AuthorizationCode),
+        (Some("jwt_bearer"), _) => Some(OAuth2Grant::JwtBearer),
         (Some(_), _) => {
-            errors.add("grant", "must be client_credentials or authorization_code");
+            errors.add(
+                "grant",
+                "must be client_credentials, authorization_code or jwt_bearer",
+            );
             None
         }
         (None, Some(c)) => Some(c.grant),
@@ -275,11 +331,14 @@ fn validate(
         (Some("basic"), _) => Some(OAuth2ClientAuth::Basic),
         (Some("body"), _) => Some(OAuth2ClientAuth::Body),
         (Some("none"), _) => Some(OAuth2ClientAuth::None),
+        (Some("private_key_jwt"), _) => Some(OAuth2ClientAuth::PrivateKeyJwt),
         (Some(_), _) => {
-            errors.add("clientAuth", "must be basic, body or none");
+            errors.add("clientAuth", "must be basic, body, none or private_key_jwt");
             None
         }
         (None, Some(c)) => Some(c.client_auth),
+        // The JWT-bearer grant's assertion is the client's proof.
+        (None, None) if grant == Some(OAuth2Grant::JwtBearer) => Some(OAuth2ClientAuth::None),
         (None, None) => Some(OAuth2ClientAuth::default()),
     };
     let audience = match (fields.nullable_text("audience"), existing) {
@@ -293,20 +352,34 @@ fn validate(
         (None, Some(c)) => Some(c.authorization_params.clone()),
         (None, None) => Some(BTreeMap::new()),
     };
-    let public_client = client_auth == Some(OAuth2ClientAuth::None);
-    let secret = if public_client {
-        if fields.secret("clientSecret").is_some() {
-            errors.add(
-                "clientSecret",
-                "a public client (clientAuth none) has no client secret",
-            );
-        }
-        None
-    } else {
-        // A change that makes a public client confidential must bring the secret.
+    let subject = match (fields.nullable_text("subject"), existing) {
+        (Patch::Value(raw), _) => errors.take(public_text("subject", raw, 512)).map(Some),
+        (Patch::Null, _) => Some(None),
+        (Patch::Absent, Some(c)) => Some(c.subject.clone()),
+        (Patch::Absent, None) => Some(None),
+    };
+    let shared = matches!(
+        client_auth,
+        Some(OAuth2ClientAuth::Basic | OAuth2ClientAuth::Body)
+    );
+    let signs = client_auth == Some(OAuth2ClientAuth::PrivateKeyJwt)
+        || grant == Some(OAuth2Grant::JwtBearer);
+    let secret = if shared {
+        // A change to a shared secret from another proof must bring the secret.
         let had_secret = existing.is_some_and(Config::has_secret);
         secret_field(fields, "clientSecret", SentIn::Elsewhere, had_secret, errors)
+    } else {
+        if fields.secret("clientSecret").is_some() {
+            errors.add("clientSecret", "is only for clientAuth basic or body");
+        }
+        None
     };
+    let (assertion_algorithm, private_key) = fields::assertion_key(
+        fields,
+        signs,
+        existing.and_then(|c| c.assertion_algorithm),
+        errors,
+    )?;
     let config = Config {
         grant: grant?,
         client_id: client_id?,
@@ -317,15 +390,22 @@ fn validate(
         client_auth: client_auth?,
         audience: audience?,
         authorization_params: authorization_params?,
+        assertion_algorithm,
+        subject: subject?,
     };
     check_grant(&config, errors)?;
-    let secrets = match secret {
-        Some(value) => Some(CredentialSecrets::new(CredentialType::OAuth2).with_text("clientSecret", value)),
+    let secrets = match (secret, private_key) {
+        (Some(value), _) => {
+            Some(CredentialSecrets::new(CredentialType::OAuth2).with_text("clientSecret", value))
+        }
+        (None, Some(key)) => {
+            Some(CredentialSecrets::new(CredentialType::OAuth2).with_text("privateKey", key))
+        }
         // A new public client has no secret to seal: an empty set, so it is stored.
-        None if public_client && existing.is_none() => {
+        (None, None) if !shared && !signs && existing.is_none() => {
             Some(CredentialSecrets::new(CredentialType::OAuth2))
         }
-        None => None,
+        (None, None) => None,
     };
     Some((config, secrets))
 }
@@ -339,20 +419,34 @@ fn check_grant(config: &Config, errors: &mut ValidationErrors) -> Option<()> {
                 errors.add("authorizationUrl", "is required for the authorization_code grant");
             }
         }
-        OAuth2Grant::ClientCredentials => {
+        OAuth2Grant::ClientCredentials | OAuth2Grant::JwtBearer => {
             if config.authorization_url.is_some() {
                 errors.add("authorizationUrl", "is only for the authorization_code grant");
             }
             if !config.authorization_params.is_empty() {
                 errors.add("authorizationParams", "are only for the authorization_code grant");
             }
-            if !config.has_secret() {
-                errors.add(
-                    "clientAuth",
-                    "none (a public client) is only for the authorization_code grant",
-                );
-            }
         }
+    }
+    match config.grant {
+        OAuth2Grant::ClientCredentials if config.client_auth == OAuth2ClientAuth::None => {
+            errors.add(
+                "clientAuth",
+                "none (a public client) is only for the authorization_code and jwt_bearer grants",
+            );
+        }
+        OAuth2Grant::JwtBearer if config.client_auth != OAuth2ClientAuth::None => {
+            errors.add("clientAuth", "must be none for jwt_bearer: its assertion authenticates");
+        }
+        OAuth2Grant::ClientCredentials | OAuth2Grant::AuthorizationCode
+            if config.subject.is_some() =>
+        {
+            errors.add("subject", "is only for the jwt_bearer grant");
+        }
+        _ => {}
     }
     (errors.errors().len() == before).then_some(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -400,8 +400,8 @@ impl<S: Store> Vault<S> {
         };
         let token = tokens.refresh_token.unwrap_or(tokens.access_token);
         let outcome = async {
-            let secret = self.client_secret(stored, config)?;
-            let request = revocation_request(config, secret.as_ref(), &token)
+            let proof = self.client_proof(stored, config)?;
+            let request = revocation_request(config, &proof, &token)
                 .map_err(|_| VaultError::DestinationNotAllowed)?;
             self.upstream
                 .check_destination(&request.url)
@@ -540,23 +540,6 @@ impl<S: Store> Vault<S> {
             }
             None
         })
-    }
-
-    /// The credential's client secret, if it is a confidential client.
-    pub(super) fn client_secret(
-        &self,
-        stored: &StoredCredential,
-        config: &OAuth2Config,
-    ) -> Result<Option<SecretString>, VaultError> {
-        if !config.has_secret() {
-            return Ok(None);
-        }
-        let secrets = self.open_secrets(stored)?;
-        secrets
-            .text("clientSecret")
-            .cloned()
-            .map(Some)
-            .ok_or(VaultError::Cipher(crate::cipher::CipherError::Malformed))
     }
 
     /// A connection's tokens, opened.

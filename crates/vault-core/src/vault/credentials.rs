@@ -3,9 +3,7 @@
 
 use crate::access_key::{Principal, Scope};
 use crate::cipher::{Aad, CipherError, SealedBlob};
-use crate::credential::{
-    Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
-};
+use crate::credential::{Credential, CredentialSecrets, CredentialType, StoredCredential};
 use crate::duration::parse_iso8601_duration;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential};
@@ -45,8 +43,8 @@ impl<S: Store> Vault<S> {
         require(who, Scope::CredentialsWrite)?;
         let now = self.clock.now();
         let new = NewCredential::validate(credential_type, fields, now)?;
-        if let CredentialKind::Jwt(config) = &new.kind {
-            self.check_jwt_key(config.algorithm, &new.secrets)?;
+        if let Some(key) = new.kind.jwt_key() {
+            self.check_jwt_key(key, &new.secrets)?;
         }
         let id = CredentialId::new();
         let sealed = self.seal_secrets(who.organization_id, id, 1, &new.secrets)?;
@@ -214,10 +212,9 @@ impl<S: Store> Vault<S> {
     /// Refuses a JWT key the signer cannot sign with, naming the field that holds it.
     pub(super) fn check_jwt_key(
         &self,
-        algorithm: crate::credential::JwtAlgorithm,
+        (algorithm, field): (crate::credential::JwtAlgorithm, &'static str),
         secrets: &CredentialSecrets,
     ) -> Result<(), VaultError> {
-        let field = algorithm.key_field();
         let Some(key) = secrets.text(field) else {
             return Err(VaultError::Cipher(CipherError::Malformed));
         };

@@ -4,7 +4,7 @@
 use super::{MAX_UPDATE_ATTEMPTS, NewVersions, Vault, VaultError, check_precondition, require};
 use crate::access_key::{Principal, Scope};
 use crate::cipher::{Aad, CipherError};
-use crate::credential::{Credential, CredentialKind, CredentialSecrets, StoredCredential};
+use crate::credential::{Credential, CredentialSecrets, StoredCredential};
 use crate::ids::{AccessKeyId, CredentialId};
 use crate::store::Store;
 use crate::validation::FieldError;
@@ -120,8 +120,8 @@ impl<S: Store> Vault<S> {
             if let Err(why) = next.credential.kind.restore(&secrets) {
                 return Err(FieldError::new("version", format!("version {number} {why}")).into());
             }
-            if let CredentialKind::Jwt(config) = &next.credential.kind {
-                self.check_jwt_key(config.algorithm, &secrets)?;
+            if let Some(key) = next.credential.kind.jwt_key() {
+                self.check_jwt_key(key, &secrets)?;
             }
             let now = self.clock.now();
             next.credential.version = current.credential.version + 1;

@@ -3,7 +3,7 @@
 
 use super::{MAX_UPDATE_ATTEMPTS, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
-use crate::credential::{Credential, CredentialKind, StoredCredential};
+use crate::credential::{Credential, StoredCredential};
 use crate::destinations::{RouteAuthority, widened_fields};
 use crate::ids::CredentialId;
 use crate::input::{CredentialFields, ValidPatch};
@@ -93,15 +93,13 @@ impl<S: Store> Vault<S> {
                 return Err(VaultError::RouteNotAllowed(widened));
             };
             // A new algorithm or a new key must still make a key that signs.
-            if let CredentialKind::Jwt(config) = &c.kind {
-                let algorithm_changed = !matches!(&current.credential.kind,
-                    CredentialKind::Jwt(old) if old.algorithm == config.algorithm);
-                let algorithm = config.algorithm;
+            if let Some(key) = c.kind.jwt_key() {
+                let algorithm_changed = current.credential.kind.jwt_key() != Some(key);
                 match &patch.secrets {
-                    Some(secrets) => self.check_jwt_key(algorithm, secrets)?,
+                    Some(secrets) => self.check_jwt_key(key, secrets)?,
                     None if algorithm_changed => {
                         let secrets = self.open_secrets(&current)?;
-                        self.check_jwt_key(algorithm, &secrets)?;
+                        self.check_jwt_key(key, &secrets)?;
                     }
                     None => {}
                 }

@@ -327,8 +327,15 @@ impl<S: Store> Vault<S> {
         stored: &StoredCredential,
         config: &OAuth2Config,
     ) -> Result<(SecretString, OffsetDateTime), FetchFailure> {
+        let assertion = match config.grant {
+            OAuth2Grant::JwtBearer => Some(self.bearer_assertion(stored, config)?),
+            _ => None,
+        };
+        let grant = assertion
+            .as_ref()
+            .map_or(TokenGrant::ClientCredentials, TokenGrant::JwtBearer);
         let issued = self
-            .call_token_endpoint(stored, config, TokenGrant::ClientCredentials)
+            .call_token_endpoint(stored, config, grant)
             .await
             .map_err(|error| match error {
                 VaultError::TokenEndpoint(error) => FetchFailure::Endpoint(error),
@@ -354,8 +361,8 @@ impl<S: Store> Vault<S> {
             .kind
             .check_destinations(&stored.credential.allowed_hosts)
             .map_err(|_| VaultError::DestinationNotAllowed)?;
-        let secret = self.client_secret(stored, config)?;
-        let request = token_request(config, secret.as_ref(), grant)
+        let proof = self.client_proof(stored, config)?;
+        let request = token_request(config, &proof, grant)
             .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
         let response = self.upstream.send(request).await.map_err(|error| {
             tracing::warn!(%error, credential = %stored.credential.id, "token endpoint unreachable");

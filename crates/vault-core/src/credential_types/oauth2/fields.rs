@@ -3,8 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::credential::MAX_SCOPES;
-use crate::validation::FieldError;
+use secrecy::SecretString;
+
+use crate::credential::{JwtAlgorithm, MAX_SCOPES};
+use crate::input::CredentialFields;
+use crate::validation::{FieldError, ValidationErrors};
 
 /// The most extra authorization parameters.
 const MAX_AUTHORIZATION_PARAMS: usize = 20;
@@ -114,6 +117,52 @@ pub(super) fn authorization_params(
         params.insert(name.clone(), value.to_owned());
     }
     Ok(params)
+}
+
+/// The private key and its algorithm, for a client that signs assertions (`signs`): the
+/// algorithm given, kept or RS256, asymmetric; the key when given (required for a
+/// credential that did not sign before). `None` when a field was invalid.
+pub(super) fn assertion_key(
+    fields: &CredentialFields,
+    signs: bool,
+    kept: Option<JwtAlgorithm>,
+    errors: &mut ValidationErrors,
+) -> Option<(Option<JwtAlgorithm>, Option<SecretString>)> {
+    if !signs {
+        for field in ["privateKey", "assertionAlgorithm"] {
+            if fields.has(field) {
+                errors.add(
+                    field,
+                    "is only for clientAuth private_key_jwt and the jwt_bearer grant",
+                );
+            }
+        }
+        return Some((None, None));
+    }
+    let algorithm = match fields.text("assertionAlgorithm") {
+        Some(raw) => match raw.parse::<JwtAlgorithm>() {
+            Ok(algorithm) if !algorithm.uses_shared_secret() => algorithm,
+            _ => {
+                errors.add(
+                    "assertionAlgorithm",
+                    "must be an asymmetric algorithm: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA",
+                );
+                return None;
+            }
+        },
+        None => kept.unwrap_or(JwtAlgorithm::RS256),
+    };
+    let key = match fields.secret("privateKey") {
+        Some(value) => Some(errors.take(crate::credential_types::jwt::private_key(value))?),
+        // The sealed key serves a new algorithm only if it signs with it (checked by the
+        // vault with the signer).
+        None if kept.is_some() => None,
+        None => {
+            errors.add("privateKey", "is required to sign assertions");
+            return None;
+        }
+    };
+    Some((Some(algorithm), key))
 }
 
 #[cfg(test)]
