@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::credential::{Placement, PlacementLocation};
 use crate::signing::{NoRequestSigner, RequestSigner, SigningError};
-use crate::upstream::{OutgoingRequest, RequestPurpose};
+use crate::upstream::{ClientIdentity, OutgoingRequest, RequestPurpose};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// The largest proxied request body.
@@ -28,6 +28,7 @@ pub struct AppliedCredential {
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
     query: Vec<(String, SecretString)>,
     signature: Option<Signature>,
+    client_identity: Option<Arc<ClientIdentity>>,
 }
 
 /// A signature a credential puts on each request (a type module's), over the request as
@@ -77,6 +78,7 @@ impl fmt::Debug for AppliedCredential {
                 "signature",
                 &self.signature.as_ref().map(|s| s.signs.scheme()),
             )
+            .field("client_identity", &self.client_identity.is_some())
             .finish()
     }
 }
@@ -103,7 +105,18 @@ impl AppliedCredential {
     /// True when there is nothing to attach (never the case for a returned value).
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.headers.is_empty() && self.query.is_empty() && self.signature.is_none()
+        self.headers.is_empty()
+            && self.query.is_empty()
+            && self.signature.is_none()
+            && self.client_identity.is_none()
+    }
+
+    /// A credential that presents a TLS client certificate (and attaches nothing else).
+    pub(crate) fn presenting(identity: ClientIdentity) -> Self {
+        Self {
+            client_identity: Some(Arc::new(identity)),
+            ..Self::default()
+        }
     }
 
     /// A credential that signs each request with `signs` (and attaches nothing else).
@@ -118,11 +131,21 @@ impl AppliedCredential {
         }
     }
 
-    /// Signs, if the credential signs, with `signer` at `at` (the vault's clock).
-    pub(crate) fn sign_with(mut self, signer: &Arc<dyn RequestSigner>, at: SystemTime) -> Self {
+    /// Binds what the vault holds: the signer and the time it signs with (`at`, the
+    /// vault's clock), and the reuse key of a client certificate (the credential and its
+    /// version).
+    pub(crate) fn bind(
+        mut self,
+        signer: &Arc<dyn RequestSigner>,
+        at: SystemTime,
+        reuse_key: (uuid::Uuid, i64),
+    ) -> Self {
         if let Some(signature) = &mut self.signature {
             signature.signer = Arc::clone(signer);
             signature.at = at;
+        }
+        if let Some(identity) = self.client_identity.as_mut().and_then(Arc::get_mut) {
+            identity.reuse_key = reuse_key;
         }
         self
     }
@@ -203,6 +226,9 @@ impl AppliedCredential {
             for (name, value) in &self.query {
                 pairs.append_pair(name, value.expose_secret());
             }
+        }
+        if let Some(identity) = &self.client_identity {
+            request.client_identity = Some(Arc::clone(identity));
         }
         if let Some(signature) = &self.signature {
             let added = signature
@@ -346,6 +372,7 @@ impl ProxyRequest {
                 headers,
                 body: self.body,
                 purpose: RequestPurpose::Proxy,
+                client_identity: None,
             }),
             _ => Err(errors),
         }

@@ -22,6 +22,7 @@ use crate::cipher::CipherError;
 use crate::credential::JwtAlgorithm;
 use crate::egress::AllowedHosts;
 use crate::input::CredentialFields;
+use crate::upstream::{CertificateFacts, ClientIdentity};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::vault::VaultError;
 
@@ -75,6 +76,19 @@ pub trait TypeRules: Sized {
     /// checked whenever the key or its algorithm changes.
     fn jwt_key(&self) -> Option<(JwtAlgorithm, &'static str)> {
         None
+    }
+
+    /// The TLS client certificate the credential presents, which the vault has the
+    /// upstream adapter check (and read, see [`certified`](Self::certified)) whenever the
+    /// secrets or the public fields change.
+    fn client_identity(&self, secrets: &CredentialSecrets) -> Option<ClientIdentity> {
+        let _ = secrets;
+        None
+    }
+
+    /// Records what the presented certificate says of itself.
+    fn certified(&mut self, facts: &CertificateFacts) {
+        let _ = facts;
     }
 
     /// Fits the public fields to secrets restored from an older version: refuses
@@ -201,6 +215,19 @@ macro_rules! credential_types {
                 match self { $( Self::$variant(c) => c.jwt_key(), )+ }
             }
 
+            /// See [`TypeRules::client_identity`].
+            pub(crate) fn client_identity(
+                &self,
+                secrets: &CredentialSecrets,
+            ) -> Option<ClientIdentity> {
+                match self { $( Self::$variant(c) => c.client_identity(secrets), )+ }
+            }
+
+            /// See [`TypeRules::certified`].
+            pub(crate) fn certified(&mut self, facts: &CertificateFacts) {
+                match self { $( Self::$variant(c) => c.certified(facts), )+ }
+            }
+
             /// See [`TypeRules::restore`].
             pub(crate) fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
                 match self { $( Self::$variant(c) => c.restore(secrets), )+ }
@@ -257,6 +284,8 @@ credential_types! {
     AwsSigV4 = "aws_sigv4" in aws_sigv4,
     /// An HMAC over parts of each request.
     HmacSignature = "hmac_signature" in hmac_signature,
+    /// A TLS client certificate.
+    Mtls = "mtls" in mtls,
 }
 
 #[cfg(test)]
@@ -342,6 +371,9 @@ mod tests {
                     prefix: Some(value["prefix"].as_str().unwrap_or_default().to_owned()),
                 })),
                 FieldShape::Secret { .. } => Some(secret("0123456789abcdef0123456789abcdef")),
+                FieldShape::SecretPem if field.name == "certificate" => Some(secret(
+                    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+                )),
                 FieldShape::SecretPem => Some(secret(
                     "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----",
                 )),
@@ -374,7 +406,19 @@ mod tests {
             let mut errors = ValidationErrors::default();
             let validated = validate(kind, &fields, None, &mut errors);
             assert!(errors.is_empty(), "{kind}: {errors:?}");
-            let (made, secrets) = validated.expect("valid");
+            let (mut made, secrets) = validated.expect("valid");
+            // What a client certificate says is read by the upstream adapter, not from
+            // the body.
+            if let (CredentialKind::Mtls(made), CredentialKind::Mtls(example)) =
+                (&mut made, &example)
+            {
+                made.certified(&crate::upstream::CertificateFacts {
+                    subject: example.subject.clone(),
+                    issuer: example.issuer.clone(),
+                    serial_number: example.serial_number.clone(),
+                    not_after: example.not_after,
+                });
+            }
             assert_eq!(made, example, "{kind}");
             assert!(secrets.is_some(), "{kind}: the secrets it needs");
         }

@@ -5,6 +5,10 @@
 use futures::future::BoxFuture;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use time::OffsetDateTime;
 
 use crate::store::BoxError;
 
@@ -24,6 +28,85 @@ pub struct OutgoingRequest {
     /// Why the vault sends it, so an adapter (a metrics decorator, a log) can tell a
     /// proxied call from a token fetch without looking at the URL.
     pub purpose: RequestPurpose,
+    /// The TLS client certificate to present (an `mtls` credential), if any.
+    pub client_identity: Option<Arc<ClientIdentity>>,
+}
+
+/// A TLS client certificate and its key, presented in the handshake, and the roots that
+/// verify the server when the credential pins them. `Debug` shows the reuse key only.
+pub struct ClientIdentity {
+    /// Names this identity for reuse (of connections, of a client built for it): the same
+    /// key always comes with the same certificate, key and roots. The credential's id and
+    /// version.
+    pub reuse_key: (uuid::Uuid, i64),
+    /// The certificate chain, PEM, leaf first.
+    pub certificate_chain: SecretString,
+    /// The private key, PEM.
+    pub private_key: SecretString,
+    /// CA certificates, PEM: when set, the only roots the server's certificate may chain to.
+    pub ca_bundle: Option<String>,
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("reuse_key", &self.reuse_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a client certificate says of itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateFacts {
+    /// The subject's distinguished name (RFC 4514).
+    pub subject: String,
+    /// The issuer's distinguished name.
+    pub issuer: String,
+    /// The serial number, hex.
+    pub serial_number: String,
+    /// The end of its validity.
+    pub not_after: OffsetDateTime,
+}
+
+/// Why a client certificate and key cannot be presented. Fixed words: never key material.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientIdentityError {
+    /// The certificate chain is not PEM certificates that parse.
+    #[error("certificate: {0}")]
+    Certificate(&'static str),
+    /// The key is not a PEM private key this client can use.
+    #[error("privateKey: {0}")]
+    Key(&'static str),
+    /// The key is not the certificate's.
+    #[error("privateKey: is not the key of the certificate")]
+    Mismatch,
+    /// The CA bundle is not PEM certificates.
+    #[error("caBundle: {0}")]
+    CaBundle(&'static str),
+    /// This vault's upstream cannot present client certificates.
+    #[error("certificate: this vault cannot present client certificates")]
+    Unsupported,
+}
+
+impl ClientIdentityError {
+    /// The API field the refusal is about.
+    #[must_use]
+    pub const fn field(&self) -> &'static str {
+        match self {
+            Self::Certificate(_) | Self::Unsupported => "certificate",
+            Self::Key(_) | Self::Mismatch => "privateKey",
+            Self::CaBundle(_) => "caBundle",
+        }
+    }
+
+    /// The refusal without its field.
+    #[must_use]
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        text.split_once(": ")
+            .map_or(text.clone(), |(_, reason)| reason.to_owned())
+    }
 }
 
 /// Why a request leaves the vault.
@@ -180,6 +263,20 @@ pub trait Upstream: Send + Sync + 'static {
         let _ = url;
         Ok(())
     }
+
+    /// Checks that `identity` can be presented (its certificate chain and CA bundle parse,
+    /// and the key is the certificate's), and reads what the leaf certificate says. The
+    /// default presents none; a decorator MUST forward it.
+    ///
+    /// # Errors
+    /// [`ClientIdentityError`] naming what is wrong.
+    fn inspect_client_identity(
+        &self,
+        identity: &ClientIdentity,
+    ) -> Result<CertificateFacts, ClientIdentityError> {
+        let _ = identity;
+        Err(ClientIdentityError::Unsupported)
+    }
 }
 
 /// [`Upstream`] as a trait object: the vault holds whichever upstream the deployment
@@ -193,6 +290,12 @@ pub(crate) trait SharedUpstream: Send + Sync + 'static {
 
     /// [`Upstream::check_destination`].
     fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError>;
+
+    /// [`Upstream::inspect_client_identity`].
+    fn inspect_client_identity(
+        &self,
+        identity: &ClientIdentity,
+    ) -> Result<CertificateFacts, ClientIdentityError>;
 }
 
 impl<U: Upstream> SharedUpstream for U {
@@ -205,6 +308,13 @@ impl<U: Upstream> SharedUpstream for U {
 
     fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
         Upstream::check_destination(self, url)
+    }
+
+    fn inspect_client_identity(
+        &self,
+        identity: &ClientIdentity,
+    ) -> Result<CertificateFacts, ClientIdentityError> {
+        Upstream::inspect_client_identity(self, identity)
     }
 }
 

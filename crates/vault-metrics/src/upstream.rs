@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use vault_core::oauth2::read_token_response;
 use vault_core::upstream::{
-    OutgoingRequest, RequestPurpose, Upstream, UpstreamError, UpstreamResponse,
+    CertificateFacts, ClientIdentity, ClientIdentityError, OutgoingRequest, RequestPurpose,
+    Upstream, UpstreamError, UpstreamResponse,
 };
 
 use crate::Metrics;
@@ -60,6 +61,13 @@ impl<U: Upstream> Upstream for MeteredUpstream<U> {
 
     fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError> {
         self.inner.check_destination(url)
+    }
+
+    fn inspect_client_identity(
+        &self,
+        identity: &ClientIdentity,
+    ) -> Result<CertificateFacts, ClientIdentityError> {
+        self.inner.inspect_client_identity(identity)
     }
 }
 

@@ -12,7 +12,12 @@ use rustls_platform_verifier::BuilderVerifierExt as _;
 use url::{Host, Url};
 use vault_core::egress::is_public_address;
 use vault_core::store::BoxError;
-use vault_core::upstream::{OutgoingRequest, Upstream, UpstreamError, UpstreamResponse};
+use vault_core::upstream::{
+    CertificateFacts, ClientIdentity, ClientIdentityError, OutgoingRequest, Upstream,
+    UpstreamError, UpstreamResponse,
+};
+
+mod client_identity;
 
 /// How an [`HttpUpstream`] talks to the outside world.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +84,8 @@ pub enum BuildError {
 pub struct HttpUpstream {
     client: reqwest::Client,
     config: Arc<UpstreamConfig>,
+    /// A client per TLS client identity (`mtls` credentials).
+    identities: Arc<client_identity::IdentityClients>,
 }
 
 impl HttpUpstream {
@@ -100,32 +107,11 @@ impl HttpUpstream {
             ));
         }
 
-        let allow_private = config.allow_private_networks;
-        let max_redirects = config.max_redirects;
-        let client = reqwest::Client::builder()
-            // Our own rustls configuration: the ring provider passed explicitly rather than
-            // installed as a process-wide default (no globals), and the platform's roots.
-            .tls_backend_preconfigured(tls_config(config.extra_roots.as_deref())?)
-            // Every name goes through the guarded resolver, and the addresses it returns
-            // are the very ones the connector uses: no second lookup, no rebinding window.
-            .dns_resolver(GuardedResolver { allow_private })
-            // A proxy would resolve names itself, out of the resolver's sight; and no
-            // HTTP(S)_PROXY variable should silently redirect credentials.
-            .no_proxy()
-            .redirect(redirect_policy(allow_private, max_redirects))
-            // A Referer would repeat the previous URL, query (and credential) included.
-            .referer(false)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.total_timeout)
-            // Idle connections are dropped before common servers' keep-alive ends (5 s in
-            // Node.js and actix-web): reusing one the server is closing at that moment
-            // fails the request, which the proxy would answer 502.
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .build()
-            .map_err(|e| BuildError::Client(Box::new(e.without_url())))?;
+        let tls = verifying(provider(), config.extra_roots.as_deref())?.with_no_client_auth();
         Ok(Self {
-            client,
+            client: build_client(&config, tls)?,
             config: Arc::new(config),
+            identities: Arc::default(),
         })
     }
 
@@ -133,6 +119,35 @@ impl HttpUpstream {
     #[must_use]
     pub fn config(&self) -> &UpstreamConfig {
         &self.config
+    }
+
+    /// The client that presents `identity` (built the first time), or the shared one.
+    fn client_for(
+        &self,
+        identity: Option<&ClientIdentity>,
+        host: &str,
+    ) -> Result<reqwest::Client, UpstreamError> {
+        let Some(identity) = identity else {
+            return Ok(self.client.clone());
+        };
+        self.identities.get_or_build(identity, || {
+            let failed = |reason: String| UpstreamError::Connect {
+                host: host.to_owned(),
+                source: Some(reason.into()),
+            };
+            let parts =
+                client_identity::parts(identity, &provider()).map_err(|e| failed(e.to_string()))?;
+            let extra_roots = self.config.extra_roots.as_deref();
+            let tls = match parts.roots.clone() {
+                Some(roots) => {
+                    client_identity::pinned(provider(), roots).map_err(|e| failed(e.to_string()))
+                }
+                None => verifying(provider(), extra_roots).map_err(|e| failed(e.to_string())),
+            }?
+            .with_client_auth_cert(parts.chain, parts.key)
+            .map_err(|e| failed(e.to_string()))?;
+            build_client(&self.config, tls).map_err(|e| failed(e.to_string()))
+        })
     }
 
     async fn exchange(
@@ -146,13 +161,14 @@ impl HttpUpstream {
             headers,
             body,
             purpose: _,
+            client_identity,
         } = request;
+        let client = self.client_for(client_identity.as_deref(), host)?;
         let mut outgoing = reqwest::Request::new(method, url);
         *outgoing.headers_mut() = headers;
         *outgoing.body_mut() = Some(body.into());
 
-        let mut response = self
-            .client
+        let mut response = client
             .execute(outgoing)
             .await
             .map_err(|e| map_error(e, host))?;
@@ -211,17 +227,34 @@ impl Upstream for HttpUpstream {
     fn check_destination(&self, url: &Url) -> Result<(), UpstreamError> {
         check_destination(url, self.config.allow_private_networks)
     }
+
+    fn inspect_client_identity(
+        &self,
+        identity: &ClientIdentity,
+    ) -> Result<CertificateFacts, ClientIdentityError> {
+        let parts = client_identity::parts(identity, &provider())?;
+        client_identity::facts(&parts.chain[0])
+    }
 }
 
-/// The rustls client configuration: ring, TLS 1.2 and 1.3, the platform's roots (and
-/// those of `extra_roots`), HTTP/1.1.
-fn tls_config(extra_roots: Option<&std::path::Path>) -> Result<rustls::ClientConfig, BuildError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+/// The TLS provider: ring, passed explicitly rather than installed as a process-wide
+/// default (no globals).
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The rustls configuration up to its client certificate: ring, TLS 1.2 and 1.3, and the
+/// platform's roots (and those of `extra_roots`).
+fn verifying(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    extra_roots: Option<&std::path::Path>,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>, BuildError>
+{
     let tls = |e: rustls::Error| BuildError::Tls(Box::new(e));
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(tls)?;
-    let mut config = match extra_roots {
+    Ok(match extra_roots {
         None => builder.with_platform_verifier().map_err(tls)?,
         Some(path) => {
             let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(
@@ -233,11 +266,37 @@ fn tls_config(extra_roots: Option<&std::path::Path>) -> Result<rustls::ClientCon
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(verifier))
         }
-    }
-    .with_no_client_auth();
+    })
+}
+
+/// A client over `tls` with the vault's rules for every request: the guarded resolver,
+/// no proxy, same-origin redirects, the timeouts.
+fn build_client(
+    config: &UpstreamConfig,
+    mut tls: rustls::ClientConfig,
+) -> Result<reqwest::Client, BuildError> {
+    let allow_private = config.allow_private_networks;
     // reqwest is built without HTTP/2 here; say so in ALPN rather than let a server pick h2.
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        // Every name goes through the guarded resolver, and the addresses it returns
+        // are the very ones the connector uses: no second lookup, no rebinding window.
+        .dns_resolver(GuardedResolver { allow_private })
+        // A proxy would resolve names itself, out of the resolver's sight; and no
+        // HTTP(S)_PROXY variable should silently redirect credentials.
+        .no_proxy()
+        .redirect(redirect_policy(allow_private, config.max_redirects))
+        // A Referer would repeat the previous URL, query (and credential) included.
+        .referer(false)
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.total_timeout)
+        // Idle connections are dropped before common servers' keep-alive ends (5 s in
+        // Node.js and actix-web): reusing one the server is closing at that moment
+        // fails the request, which the proxy would answer 502.
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build()
+        .map_err(|e| BuildError::Client(Box::new(e.without_url())))
 }
 
 /// The certificates of a PEM file: at least one.

@@ -251,6 +251,7 @@ fn get(url: &str) -> OutgoingRequest {
         headers: HeaderMap::new(),
         body: Vec::new(),
         purpose: RequestPurpose::Proxy,
+        client_identity: None,
     }
 }
 
@@ -310,6 +311,7 @@ async fn the_request_arrives_exactly_as_sent() {
         headers,
         body: body.clone(),
         purpose: RequestPurpose::Proxy,
+        client_identity: None,
     };
 
     let response = send_ok(&loopback_upstream(), request).await;

@@ -5,6 +5,7 @@
 
 mod jwt;
 mod logs;
+mod mtls;
 mod signing;
 
 use std::collections::BTreeMap;

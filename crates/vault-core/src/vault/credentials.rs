@@ -3,7 +3,9 @@
 
 use crate::access_key::{Principal, Scope};
 use crate::cipher::{Aad, CipherError, SealedBlob};
-use crate::credential::{Credential, CredentialSecrets, CredentialType, StoredCredential};
+use crate::credential::{
+    Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
+};
 use crate::duration::parse_iso8601_duration;
 use crate::ids::{CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential};
@@ -42,7 +44,8 @@ impl<S: Store> Vault<S> {
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let now = self.clock.now();
-        let new = NewCredential::validate(credential_type, fields, now)?;
+        let mut new = NewCredential::validate(credential_type, fields, now)?;
+        self.certify(&mut new.kind, &new.secrets, &mut new.expires_at)?;
         if let Some(key) = new.kind.jwt_key() {
             self.check_jwt_key(key, &new.secrets)?;
         }
@@ -221,6 +224,28 @@ impl<S: Store> Vault<S> {
         self.signer
             .check_key(algorithm, key)
             .map_err(|error| FieldError::new(field, error.to_string()).into())
+    }
+
+    /// Has the upstream adapter check the TLS client certificate a credential presents
+    /// (the key is the certificate's, its CA bundle parses) and records what it says;
+    /// `expires_at` is brought forward to the certificate's `notAfter`. Nothing for a
+    /// credential that presents none.
+    pub(super) fn certify(
+        &self,
+        kind: &mut CredentialKind,
+        secrets: &CredentialSecrets,
+        expires_at: &mut Option<time::OffsetDateTime>,
+    ) -> Result<(), VaultError> {
+        let Some(identity) = kind.client_identity(secrets) else {
+            return Ok(());
+        };
+        let facts = self
+            .upstream
+            .inspect_client_identity(&identity)
+            .map_err(|refusal| FieldError::new(refusal.field(), refusal.reason()))?;
+        kind.certified(&facts);
+        *expires_at = Some(expires_at.map_or(facts.not_after, |at| at.min(facts.not_after)));
+        Ok(())
     }
 
     /// Seals a credential's current secrets for `version`, the version the row is written at.

@@ -123,6 +123,8 @@ impl<S: Store> Vault<S> {
             if let Some(key) = next.credential.kind.jwt_key() {
                 self.check_jwt_key(key, &secrets)?;
             }
+            let credential = &mut next.credential;
+            self.certify(&mut credential.kind, &secrets, &mut credential.expires_at)?;
             let now = self.clock.now();
             next.credential.version = current.credential.version + 1;
             next.sealed = self.seal_secrets(organization, id, next.credential.version, &secrets)?;

@@ -3,7 +3,7 @@
 
 use super::{MAX_UPDATE_ATTEMPTS, Vault, VaultError, require};
 use crate::access_key::{Principal, Scope};
-use crate::credential::{Credential, StoredCredential};
+use crate::credential::{Credential, CredentialKind, StoredCredential};
 use crate::destinations::{RouteAuthority, widened_fields};
 use crate::ids::CredentialId;
 use crate::input::{CredentialFields, ValidPatch};
@@ -92,6 +92,20 @@ impl<S: Store> Vault<S> {
             } else {
                 return Err(VaultError::RouteNotAllowed(widened));
             };
+            // A changed client certificate (or its roots) is checked and read again; an
+            // expiry set past its notAfter is brought back to it.
+            let presents = matches!(c.kind, CredentialKind::Mtls(_));
+            if presents && (c.kind != current.credential.kind || patch.secrets.is_some()) {
+                let opened;
+                let secrets = match &patch.secrets {
+                    Some(secrets) => secrets,
+                    None => {
+                        opened = self.open_secrets(&current)?;
+                        &opened
+                    }
+                };
+                self.certify(&mut c.kind, secrets, &mut c.expires_at)?;
+            }
             // A new algorithm or a new key must still make a key that signs.
             if let Some(key) = c.kind.jwt_key() {
                 let algorithm_changed = current.credential.kind.jwt_key() != Some(key);

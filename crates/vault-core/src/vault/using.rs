@@ -295,7 +295,11 @@ impl<S: Store> Vault<S> {
             // Never hand back "nothing to add": the request would go out unauthenticated.
             return Err(VaultError::Unsendable);
         }
-        Ok(applied.sign_with(&self.request_signer, self.clock.now().into()))
+        Ok(applied.bind(
+            &self.request_signer,
+            self.clock.now().into(),
+            (*credential.id.as_uuid(), credential.version),
+        ))
     }
 
     /// Refuses an expired credential: it is never applied.

@@ -162,6 +162,7 @@ impl<S: Store> Vault<S> {
             headers,
             body,
             purpose: RequestPurpose::Webhook,
+            client_identity: None,
         })
     }
 }

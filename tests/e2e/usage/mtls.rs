@@ -1,0 +1,239 @@
+//! `mtls` credentials through the binary, against an HTTPS server on 127.0.0.1 that
+//! requires a client certificate (Python's `ssl`, CERT_REQUIRED: `helpers/mtls_server.py`).
+//! Certificates are made here with rcgen: a server CA, a client CA, and a client
+//! certificate with its key.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+
+use super::*;
+
+/// A CA of `name`.
+fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+    let mut params = CertificateParams::default();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    CertifiedIssuer::self_signed(params, KeyPair::generate().expect("a CA key")).expect("the CA")
+}
+
+/// A certificate for `names` (or a client, with none) signed by `issuer`, and its key.
+fn leaf(
+    common_name: &str,
+    names: &[&str],
+    issuer: &CertifiedIssuer<'static, KeyPair>,
+    not_after: time::OffsetDateTime,
+) -> (String, String) {
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+            .expect("valid names");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.not_after = not_after;
+    let key = KeyPair::generate().expect("a key");
+    let certificate = params.signed_by(&key, issuer).expect("the certificate");
+    (certificate.pem(), key.serialize_pem())
+}
+
+/// The running server; killed on drop.
+struct MtlsServer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for MtlsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl MtlsServer {
+    fn start(server_ca: &CertifiedIssuer<'static, KeyPair>, client_ca: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let far = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+        let (cert, key) = leaf("mtls server", &["127.0.0.1"], server_ca, far);
+        let write = |name: &str, pem: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect(name);
+            path
+        };
+        let mut child = Command::new("python3")
+            .arg(format!(
+                "{}/../../tests/e2e/helpers/mtls_server.py",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .arg("--cert")
+            .arg(write("cert.pem", &cert))
+            .arg("--key")
+            .arg(write("key.pem", &key))
+            .arg("--client-ca")
+            .arg(write("client-ca.pem", client_ca))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the server's port");
+        let port = line.trim().parse().expect("a port");
+        Self {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
+    let (server_ca, client_ca, other_ca) = (ca("server CA"), ca("client CA"), ca("other CA"));
+    let server = MtlsServer::start(&server_ca, &client_ca.pem());
+    let origin = server.origin();
+    // The vault trusts the server's CA for every credential, so a call without a client
+    // certificate gets as far as the server's refusal.
+    let ca_file = tempfile::NamedTempFile::new().expect("a file");
+    std::fs::write(ca_file.path(), server_ca.pem()).expect("written");
+    let ca_path = ca_file.path().display().to_string();
+    let mut vault = Vault {
+        app: TestServer::start(&[
+            ("RUST_LOG", "debug"),
+            ("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true"),
+            ("VAULT_PROXY_CA_FILE", &ca_path),
+        ]),
+        canaries: Vec::new(),
+    };
+    let not_after = (time::OffsetDateTime::now_utc() + time::Duration::days(20))
+        .replace_nanosecond(0)
+        .expect("whole seconds");
+    let (certificate, key) = leaf("gateway-client", &[], &client_ca, not_after);
+    // The key is secret: no line of it may come back or be logged.
+    let key_lines: Vec<String> = key
+        .lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .map(str::to_owned)
+        .collect();
+    vault.canaries.extend(key_lines.iter().cloned());
+
+    let body = |certificate: &str, key: &str, ca_bundle: Option<String>| {
+        let mut body = json!({"name": "partner mtls", "type": "mtls", "certificate": certificate,
+                              "privateKey": key, "allowedHosts": [origin]});
+        if let Some(bundle) = ca_bundle {
+            body["caBundle"] = json!(bundle);
+        }
+        body
+    };
+    // Pinned to the server's CA, which the vault trusts anyway; and a second pinned to
+    // another CA, which the server's certificate does not chain to.
+    let pinned = vault
+        .create(&body(&certificate, &key, Some(server_ca.pem())))
+        .await;
+    let mispinned = vault
+        .create(&body(&certificate, &key, Some(other_ca.pem())))
+        .await;
+
+    let shown = vault.get_json(&format!("/credentials/{pinned}")).await;
+    assert!(
+        shown["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("CN=gateway-client")),
+        "{shown}"
+    );
+    assert!(
+        shown["issuer"]
+            .as_str()
+            .is_some_and(|s| s.contains("CN=client CA")),
+        "{shown}"
+    );
+    assert!(
+        shown["serialNumber"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{shown}"
+    );
+    let rfc3339 = not_after
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
+    assert_eq!(shown["notAfter"], rfc3339.as_str(), "{shown}");
+    assert_eq!(
+        shown["expiresAt"],
+        rfc3339.as_str(),
+        "expiresAt is notAfter: {shown}"
+    );
+    assert!(shown.get("privateKey").is_none() && shown.get("certificate").is_none());
+
+    let call = json!({"method": "GET", "url": format!("{origin}/partner/orders")});
+    let used = vault.proxy(&pinned, &call).await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    assert_eq!(used.json()["client"], "gateway-client", "{}", used.body);
+
+    // The same call without the certificate: the server refuses the handshake.
+    let token = vault.secret("tok");
+    let bearer = vault
+        .create(
+            &json!({"name": "no cert", "type": "bearer_token", "value": token,
+                        "allowedHosts": [origin]}),
+        )
+        .await;
+    let refused = vault.proxy(&bearer, &call).await;
+    assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
+    // Pinned to a CA the server's certificate does not chain to: not sent.
+    let refused = vault.proxy(&mispinned, &call).await;
+    assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
+
+    // A certificate with another key, a certificate without its key, a bundle that is not
+    // PEM: refused at create, naming the field.
+    let (_, other_key) = leaf("someone else", &[], &client_ca, not_after);
+    vault
+        .canaries
+        .push(other_key.lines().nth(1).expect("a key line").to_owned());
+    let missing_key = json!({"name": "half", "type": "mtls", "certificate": certificate,
+                             "allowedHosts": [origin]});
+    for (body, field) in [
+        (body(&certificate, &other_key, None), "privateKey"),
+        (missing_key, "privateKey"),
+        (
+            body(&certificate, &key, Some("not pem".to_owned())),
+            "caBundle",
+        ),
+        (
+            body(
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+                &key,
+                None,
+            ),
+            "certificate",
+        ),
+    ] {
+        let reply = vault.call(Method::POST, "/credentials", Some(&body)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            reply.body
+        );
+        assert_eq!(reply.json()["field"], field, "{}", reply.body);
+    }
+
+    // An expiry set earlier than notAfter is kept.
+    let earlier = time::OffsetDateTime::now_utc() + time::Duration::days(3);
+    let mut early = body(&certificate, &key, None);
+    early["expiresAt"] = json!(
+        earlier
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("formats")
+    );
+    let early = vault.create(&early).await;
+    let shown = vault.get_json(&format!("/credentials/{early}")).await;
+    assert_ne!(shown["expiresAt"], rfc3339.as_str(), "{shown}");
+    vault.stop_and_check_logs(&key_lines);
+}
