@@ -34,12 +34,14 @@ run:
 # The CLI's tests run the `vault` binary of another package: build it (and keep it fresh).
 # The OAuth2 tests run npm's oauth2-mock-server (pinned, in target/oauth2-mock-server/).
 # The key-manager tests run OpenBao, moto's KMS and SoftHSM2 (pinned, in target/key-managers/).
-# The syslog and webhook tests judge what the vault sends with PyPI's parsers (target/py-*).
+# The syslog, webhook and JWT assertion tests judge what the vault sends with PyPI's parsers
+# and verifiers (syslog-rfc5424-parser, standardwebhooks, PyJWT; target/py-*).
 test: pg-up
 	./scripts/install-oauth2-mock-server.sh
 	./scripts/install-key-managers.sh
 	./scripts/install-syslog-parser.sh
 	./scripts/install-webhook-verifier.sh
+	./scripts/install-jwt-verifier.sh
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast

@@ -4,6 +4,7 @@
 //! the tests' own, an upstream that records what it gets, and seeded log entries.
 
 pub(crate) mod app;
+pub(crate) mod assertions;
 pub(crate) mod http;
 pub(crate) use vault_testkit::key_managers;
 pub(crate) mod oauth_servers;

@@ -3,6 +3,7 @@
 //! flight, JWTs for every algorithm verified with the public key, the destination rules,
 //! expiry, the request and audit logs, and that no secret reaches a response or a log line.
 
+mod assertions;
 mod jwt;
 mod logs;
 mod mtls;
