@@ -12,12 +12,16 @@ exited and published its counts.
 
 The grant check's cost: the same proxy driven with a key that holds only `credentials:use`
 and a grant with method and path rules (no budget), next to the admin key, which
-`credentials:use-all` lets through without reading grants."""
+`credentials:use-all` lets through without reading grants.
+
+The types that sign each request (`hmac_signature` with Kong's preset, `aws_sigv4`), on
+SQLite, next to `bearer_token` in the same run: what a signature adds to a use."""
 
 import contextlib
 import uuid
 
-from .common import (CONNECTIONS, REPEATS, SECONDS, UPSTREAM, Server, commits, free_port,
+from .common import (CONNECTIONS, REPEATS, SECONDS, UPSTREAM, Server, commits, create_credential,
+                     free_port,
                      log, median_of, request, running, stop, vault_store, wait_disconnected,
                      wrk, wrk_finish, wrk_start)
 from .nginx import nginx
@@ -27,7 +31,12 @@ from .overhead import LUA_DIRECT, LUA_PROXY, PROXY_ENV, UPSTREAM_PATH, bearer_cr
 # batch holds what queued during the commit before, so the ratio falls as load rises.
 BUSIER = 4
 
+# The types whose uses sign each request, compared with bearer_token's.
+SIGNING_TYPES = ("hmac_signature", "aws_sigv4")
+
 LABELS = {
+    "sqlite_hmac_signature": "vault proxy, SQLite, hmac_signature (kong-hmac-auth)",
+    "sqlite_aws_sigv4": "vault proxy, SQLite, aws_sigv4",
     "direct": "upstream, direct",
     "nginx": "nginx, static Authorization header",
     "sqlite": "vault proxy, SQLite",
@@ -48,6 +57,20 @@ def granted_key(server, admin, credential):
             {"principal": f"key:{key['id']}", "methods": ["GET"],
              "paths": [UPSTREAM_PATH.split("?")[0] + "*"]})
     return key["keySecret"]
+
+
+def signing_credentials(server, token, origin):
+    """A credential of each signing type for ORIGIN: its id by type."""
+    bodies = {
+        "hmac_signature": {"preset": "kong-hmac-auth", "keyId": "bench",
+                           "secret": f"k_{uuid.uuid4().hex}"},
+        "aws_sigv4": {"accessKeyId": "AKIA" + uuid.uuid4().hex[:16].upper(),
+                      "secretAccessKey": uuid.uuid4().hex + uuid.uuid4().hex,
+                      "region": "us-east-1", "service": "execute-api"},
+    }
+    return {kind: create_credential(server, token, {"name": f"bench {kind}", "type": kind,
+                                                    "allowedHosts": [origin], **body})
+            for kind, body in bodies.items()}
 
 
 def checked(server, run, ignore=()):
@@ -110,6 +133,12 @@ def bench_proxy_load(workdir, stores):
                                                                   workdir))))
             runs.append(("sqlite_granted",
                          lambda: checked(server, wrk(server.base, granted_script, workdir))))
+            for kind, signed in signing_credentials(server, token, origin).items():
+                script = LUA_PROXY % {"token": token, "url": origin + UPSTREAM_PATH,
+                                      "id": signed}
+                runs.append((f"sqlite_{kind}",
+                             lambda script=script: checked(server, wrk(server.base, script,
+                                                                       workdir))))
         if "postgres" in stores:
             env, token = stack.enter_context(vault_store("postgres", workdir, "proxy_load"))
             pg_env = {**env, **PROXY_ENV}

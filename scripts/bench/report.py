@@ -6,6 +6,7 @@ import statistics
 
 from .common import CONNECTIONS, REPEATS, REWRAP_COUNT, SECONDS, fmt, print_table, ratio
 from .endpoints import ENDPOINTS
+from .proxy_load import SIGNING_TYPES
 
 
 def endpoints_table(report):
@@ -67,17 +68,21 @@ def proxy_load_table(report):
               f"req/s combined, {fmt(two['ratio_to_one_replica'])} x one replica's "
               f"{fmt(one['requests_per_second'], 0)} (on {os.cpu_count()} shared CPUs this "
               f"mostly measures CPU contention); {fmt(two['commits_per_use'], 3)} commits per use")
-    for store in ("sqlite", "postgres"):
-        granted = proxy.get(f"{store}_granted")
-        if granted and store in proxy:
-            # Each run next to the use-all run just before it: the store's throughput
-            # drifts over a phase (its logs grow), more than the check costs.
-            pairs = [ratio(g["requests_per_second"], u["requests_per_second"])
-                     for g, u in zip(granted["runs"], proxy[store]["runs"])]
-            granted["ratio_to_use_all"] = statistics.median(pairs)
-            print(f"grant check, {store}: a key with a grant {fmt(granted['requests_per_second'], 0)}"
-                  f" req/s; {fmt(granted['ratio_to_use_all'])} x the use-all key's in the run"
-                  f" beside it (median of {', '.join(fmt(p) for p in pairs)})")
+    # Each variant next to the plain run just before it: the store's throughput drifts
+    # over a phase (its logs grow), more than what is compared costs.
+    variants = [(f"{store}_granted", store, "ratio_to_use_all", "grant check, " + store,
+                 "a key with a grant", "the use-all key's") for store in ("sqlite", "postgres")]
+    variants += [(f"sqlite_{kind}", "sqlite", "ratio_to_bearer", f"{kind} use, sqlite",
+                  f"a {kind} credential", "bearer_token's") for kind in SIGNING_TYPES]
+    for key, base, field, title, what, reference in variants:
+        variant = proxy.get(key)
+        if variant and base in proxy:
+            pairs = [ratio(v["requests_per_second"], u["requests_per_second"])
+                     for v, u in zip(variant["runs"], proxy[base]["runs"])]
+            variant[field] = statistics.median(pairs)
+            print(f"{title}: {what} {fmt(variant['requests_per_second'], 0)} req/s; "
+                  f"{fmt(variant[field])} x {reference} in the run beside it "
+                  f"(median of {', '.join(fmt(p) for p in pairs)})")
     if "postgres_busier" in proxy:
         busier, one = proxy["postgres_busier"], proxy["postgres"]
         connections = busier["runs"][0]["connections"]
@@ -121,7 +126,7 @@ def dig(report, *keys):
 
 
 def targets(report):
-    """Issues 15 and 17's targets: (target, measured, "met" | "missed" | "not measured")."""
+    """Issues 15, 17 and 21's targets: (target, measured, "met" | "missed" | "not measured")."""
     at_least = lambda goal: (lambda v: v >= goal)
     below = lambda goal: (lambda v: v < goal)
     at_most = lambda goal: (lambda v: v <= goal)
@@ -138,6 +143,10 @@ def targets(report):
          ("proxy_load", "sqlite_granted", "ratio_to_use_all"), at_least(0.95), "{:.2f}"),
         ("grant check, PostgreSQL: >= 0.95 of the use-all key",
          ("proxy_load", "postgres_granted", "ratio_to_use_all"), at_least(0.95), "{:.2f}"),
+        # A signature adds at most 10% to a use's cost: throughput at least 1/1.1.
+        *[(f"{kind} use, SQLite: >= 0.91 of bearer_token",
+           ("proxy_load", f"sqlite_{kind}", "ratio_to_bearer"), at_least(0.91), "{:.2f}")
+          for kind in SIGNING_TYPES],
         (f"proxy, PostgreSQL: <= 0.2 commits per use ({CONNECTIONS} conn.)",
          ("proxy_load", "postgres", "commits_per_use"), at_most(0.2), "{:.3f}"),
         ("writes, PostgreSQL POST: >= 1.0 of pgbench -N",
@@ -178,7 +187,7 @@ def targets(report):
 
 def targets_table(report):
     report["targets"] = targets(report)
-    rows = [("target (issues 15, 17)", "measured", "status")]
+    rows = [("target (issues 15, 17, 21)", "measured", "status")]
     rows += [(t["target"], t["measured"] or "-", t["status"]) for t in report["targets"]]
     print_table("targets (ratios to references measured in this run; a missed target does not "
                 "fail the run):", rows)

@@ -21,6 +21,7 @@ use crate::helpers::{BIN, Id, Reply, TestServer, canary};
 mod audit;
 mod connect;
 mod grants;
+mod signing;
 mod surfaces;
 mod webhooks;
 

@@ -29,7 +29,7 @@ const SPEC: TypeSpec = TypeSpec {
             },
             required: Required::Never,
             nullable: false,
-            description: "`client_credentials` (the default); `authorization_code`: a user connects the credential once (`POST /credentials/{id}/connect`), and the vault refreshes the tokens it is given; or `jwt_bearer` (RFC 7523 §2.1, Google service accounts): the vault asks with a JWT it signs with `privateKey` (`iss` the client id, `aud` the token URL, `scope`, and `sub` when `subject` is set). Cannot be changed.",
+            description: "`client_credentials` (the default); `authorization_code`: a user connects the credential once (`POST /credentials/{id}/connect`), and the vault refreshes the tokens it is given; or `jwt_bearer` (RFC 7523 §2.1, Google service accounts): the vault asks with a JWT it signs with `privateKey` (`iss` the client id, `aud` the token URL, `scope`, and `sub` when `assertionSubject` is set). Cannot be changed.",
         },
         FieldSpec {
             name: "clientId",
@@ -59,7 +59,7 @@ const SPEC: TypeSpec = TypeSpec {
                 one_of: &["private_key_jwt"],
             },
             nullable: false,
-            description: "For `clientAuth` `private_key_jwt` and the `jwt_bearer` grant: the PEM private key (PKCS#8, PKCS#1 or SEC1) the assertions are signed with.",
+            description: "For `clientAuth` `private_key_jwt` (and so the `jwt_bearer` grant): the PEM private key (PKCS#8, PKCS#1 or SEC1) the assertions are signed with.",
         },
         FieldSpec {
             name: "assertionAlgorithm",
@@ -72,8 +72,8 @@ const SPEC: TypeSpec = TypeSpec {
             description: "The algorithm assertions are signed with (default RS256).",
         },
         FieldSpec {
-            name: "subject",
-            label: "Subject",
+            name: "assertionSubject",
+            label: "Assertion subject",
             shape: FieldShape::Text { max_length: 512 },
             required: Required::Never,
             nullable: true,
@@ -122,7 +122,7 @@ const SPEC: TypeSpec = TypeSpec {
             },
             required: Required::Never,
             nullable: false,
-            description: "`basic` (client_secret_basic, the default but for `jwt_bearer`), `body` (client_secret_post), `private_key_jwt` (a JWT signed with `privateKey` per token request, RFC 7523 §2.2), or `none`: a public client (authorization_code), or the `jwt_bearer` grant, whose assertion authenticates (its default).",
+            description: "`basic` (client_secret_basic, the default but for `jwt_bearer`), `body` (client_secret_post), `private_key_jwt` (a JWT signed with `privateKey` per token request, RFC 7523 §2.2; what `jwt_bearer` requires and defaults to, its grant's assertion being the proof), or `none` (a public client, authorization_code only).",
         },
         FieldSpec {
             name: "audience",
@@ -176,7 +176,7 @@ pub struct Config {
     pub assertion_algorithm: Option<JwtAlgorithm>,
     /// The JWT-bearer assertion's `sub`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub assertion_subject: Option<String>,
 }
 
 impl TypeRules for Config {
@@ -202,7 +202,7 @@ impl TypeRules for Config {
             audience: Some("https://api.example.com".to_owned()),
             authorization_params: BTreeMap::new(),
             assertion_algorithm: None,
-            subject: None,
+            assertion_subject: None,
         }
     }
 
@@ -257,11 +257,11 @@ impl Config {
         )
     }
 
-    /// Whether the vault signs assertions with a private key (client authentication or
-    /// the JWT-bearer grant).
+    /// Whether the vault signs assertions with a private key (client authentication, or
+    /// the JWT-bearer grant, which requires it).
     #[must_use]
     pub fn signs_assertions(&self) -> bool {
-        self.client_auth == OAuth2ClientAuth::PrivateKeyJwt || self.grant == OAuth2Grant::JwtBearer
+        self.client_auth == OAuth2ClientAuth::PrivateKeyJwt
     }
 }
 
@@ -337,8 +337,10 @@ fn validate(
             None
         }
         (None, Some(c)) => Some(c.client_auth),
-        // The JWT-bearer grant's assertion is the client's proof.
-        (None, None) if grant == Some(OAuth2Grant::JwtBearer) => Some(OAuth2ClientAuth::None),
+        // The JWT-bearer grant's assertion, signed with the private key, is the client's proof.
+        (None, None) if grant == Some(OAuth2Grant::JwtBearer) => {
+            Some(OAuth2ClientAuth::PrivateKeyJwt)
+        }
         (None, None) => Some(OAuth2ClientAuth::default()),
     };
     let audience = match (fields.nullable_text("audience"), existing) {
@@ -352,18 +354,17 @@ fn validate(
         (None, Some(c)) => Some(c.authorization_params.clone()),
         (None, None) => Some(BTreeMap::new()),
     };
-    let subject = match (fields.nullable_text("subject"), existing) {
-        (Patch::Value(raw), _) => errors.take(public_text("subject", raw, 512)).map(Some),
+    let subject = match (fields.nullable_text("assertionSubject"), existing) {
+        (Patch::Value(raw), _) => errors.take(public_text("assertionSubject", raw, 512)).map(Some),
         (Patch::Null, _) => Some(None),
-        (Patch::Absent, Some(c)) => Some(c.subject.clone()),
+        (Patch::Absent, Some(c)) => Some(c.assertion_subject.clone()),
         (Patch::Absent, None) => Some(None),
     };
     let shared = matches!(
         client_auth,
         Some(OAuth2ClientAuth::Basic | OAuth2ClientAuth::Body)
     );
-    let signs = client_auth == Some(OAuth2ClientAuth::PrivateKeyJwt)
-        || grant == Some(OAuth2Grant::JwtBearer);
+    let signs = client_auth == Some(OAuth2ClientAuth::PrivateKeyJwt);
     let secret = if shared {
         // A change to a shared secret from another proof must bring the secret.
         let had_secret = existing.is_some_and(Config::has_secret);
@@ -391,7 +392,7 @@ fn validate(
         audience: audience?,
         authorization_params: authorization_params?,
         assertion_algorithm,
-        subject: subject?,
+        assertion_subject: subject?,
     };
     check_grant(&config, errors)?;
     let secrets = match (secret, private_key) {
@@ -432,16 +433,19 @@ fn check_grant(config: &Config, errors: &mut ValidationErrors) -> Option<()> {
         OAuth2Grant::ClientCredentials if config.client_auth == OAuth2ClientAuth::None => {
             errors.add(
                 "clientAuth",
-                "none (a public client) is only for the authorization_code and jwt_bearer grants",
+                "none (a public client) is only for the authorization_code grant",
             );
         }
-        OAuth2Grant::JwtBearer if config.client_auth != OAuth2ClientAuth::None => {
-            errors.add("clientAuth", "must be none for jwt_bearer: its assertion authenticates");
+        OAuth2Grant::JwtBearer if config.client_auth != OAuth2ClientAuth::PrivateKeyJwt => {
+            errors.add(
+                "clientAuth",
+                "must be private_key_jwt for jwt_bearer: the private key signs the grant's assertion",
+            );
         }
         OAuth2Grant::ClientCredentials | OAuth2Grant::AuthorizationCode
-            if config.subject.is_some() =>
+            if config.assertion_subject.is_some() =>
         {
-            errors.add("subject", "is only for the jwt_bearer grant");
+            errors.add("assertionSubject", "is only for the jwt_bearer grant");
         }
         _ => {}
     }

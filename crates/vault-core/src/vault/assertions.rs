@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use super::{Vault, VaultError};
 use crate::cipher::CipherError;
-use crate::credential::{OAuth2ClientAuth, OAuth2Config, StoredCredential};
+use crate::credential::{OAuth2ClientAuth, OAuth2Config, OAuth2Grant, StoredCredential};
 use crate::oauth2::ClientProof;
 use crate::store::Store;
 
@@ -24,6 +24,11 @@ impl<S: Store> Vault<S> {
     ) -> Result<ClientProof, VaultError> {
         let field = match config.client_auth {
             OAuth2ClientAuth::Basic | OAuth2ClientAuth::Body => "clientSecret",
+            // The JWT-bearer grant's own assertion proves the client (RFC 7523 §3.1), as
+            // Google's token endpoint takes it: no second one.
+            OAuth2ClientAuth::PrivateKeyJwt if config.grant == OAuth2Grant::JwtBearer => {
+                return Ok(ClientProof::None);
+            }
             OAuth2ClientAuth::PrivateKeyJwt => "privateKey",
             OAuth2ClientAuth::None => return Ok(ClientProof::None),
         };
@@ -57,7 +62,7 @@ impl<S: Store> Vault<S> {
             .ok_or(VaultError::Cipher(CipherError::Malformed))?;
         let mut claims = serde_json::Map::new();
         claims.insert("iss".to_owned(), config.client_id.clone().into());
-        if let Some(subject) = &config.subject {
+        if let Some(subject) = &config.assertion_subject {
             claims.insert("sub".to_owned(), subject.clone().into());
         }
         if !config.scopes.is_empty() {

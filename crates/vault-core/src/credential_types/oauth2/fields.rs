@@ -133,7 +133,7 @@ pub(super) fn assertion_key(
             if fields.has(field) {
                 errors.add(
                     field,
-                    "is only for clientAuth private_key_jwt and the jwt_bearer grant",
+                    "is only for clientAuth private_key_jwt (and the jwt_bearer grant)",
                 );
             }
         }

@@ -69,12 +69,12 @@ fn the_jwt_bearer_grant_authenticates_with_its_assertion() {
         ("grant", "jwt_bearer"),
         ("privateKey", PEM),
         ("assertionAlgorithm", "ES256"),
-        ("subject", "user@example.com"),
+        ("assertionSubject", "user@example.com"),
     ])
     .expect("valid");
     assert_eq!(config.grant, OAuth2Grant::JwtBearer);
-    assert_eq!(config.client_auth, OAuth2ClientAuth::None, "its default");
-    assert_eq!(config.subject.as_deref(), Some("user@example.com"));
+    assert_eq!(config.client_auth, OAuth2ClientAuth::PrivateKeyJwt, "its default");
+    assert_eq!(config.assertion_subject.as_deref(), Some("user@example.com"));
     assert!(config.signs_assertions() && !config.has_secret());
     assert!(secrets.expect("sealed").text("privateKey").is_some());
 
@@ -82,10 +82,14 @@ fn the_jwt_bearer_grant_authenticates_with_its_assertion() {
         (vec![("grant", "jwt_bearer")], "privateKey: is required"),
         (
             vec![("grant", "jwt_bearer"), ("privateKey", PEM), ("clientAuth", "basic"), ("clientSecret", "s")],
-            "clientAuth: must be none for jwt_bearer",
+            "clientAuth: must be private_key_jwt for jwt_bearer",
         ),
-        (vec![("clientSecret", "s"), ("subject", "u")], "subject: is only for the jwt_bearer grant"),
+        (vec![("clientSecret", "s"), ("assertionSubject", "u")], "assertionSubject: is only for the jwt_bearer grant"),
         (vec![("clientAuth", "none")], "clientAuth: none (a public client) is only for"),
+        (
+            vec![("grant", "jwt_bearer"), ("clientAuth", "none")],
+            "clientAuth: must be private_key_jwt for jwt_bearer",
+        ),
     ] {
         let errors = validated(&pairs).expect_err(expected);
         assert!(errors.iter().any(|e| e.starts_with(expected)), "{expected}: {errors:?}");
