@@ -5,29 +5,21 @@
 //! signatures and claims: `assertion_token_endpoint.py`. Without the package the tests
 //! skip loudly, or fail under `CI=true`.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+
+use super::python::PythonServer;
 
 const INSTALL: &str = "scripts/install-jwt-verifier.sh";
 
 /// The running endpoint; killed on drop.
 pub(crate) struct AssertionEndpoint {
-    child: Child,
-    port: u16,
+    server: PythonServer,
     client: reqwest::Client,
     /// Holds the public key file the endpoint read.
     _dir: tempfile::TempDir,
-}
-
-impl Drop for AssertionEndpoint {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl AssertionEndpoint {
@@ -52,34 +44,24 @@ impl AssertionEndpoint {
         let dir = tempfile::tempdir().expect("temp dir");
         let key_file = dir.path().join("public.pem");
         std::fs::write(&key_file, public_key_pem).expect("the public key file");
-        let mut child = Command::new("python3")
-            .arg(root.join("tests/e2e/helpers/assertion_token_endpoint.py"))
-            .arg("--public-key")
-            .arg(&key_file)
-            .args(["--algorithm", algorithm, "--client-id", client_id])
-            .args(["--expires-in", &expires_in.to_string()])
-            .env("PYTHONPATH", &packages)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // Its errors (a traceback) land in the test's output.
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the endpoint's stdout");
-        let Ok(port) = line.trim().parse() else {
-            let status = child.wait().expect("wait");
-            panic!("the assertion token endpoint printed no port ({status}); its stderr is above");
-        };
+        let expires_in = expires_in.to_string();
+        let args: [&std::ffi::OsStr; 8] = [
+            "--public-key".as_ref(),
+            key_file.as_ref(),
+            "--algorithm".as_ref(),
+            algorithm.as_ref(),
+            "--client-id".as_ref(),
+            client_id.as_ref(),
+            "--expires-in".as_ref(),
+            expires_in.as_ref(),
+        ];
+        let server = PythonServer::start("assertion_token_endpoint.py", &args, Some(&packages));
         let client = crate::helpers::http_client()
             .timeout(Duration::from_secs(10))
             .build()
             .expect("client");
         Some(Self {
-            child,
-            port,
+            server,
             client,
             _dir: dir,
         })
@@ -87,7 +69,7 @@ impl AssertionEndpoint {
 
     /// `http://127.0.0.1:<port>`.
     pub(crate) fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.server.port)
     }
 
     /// The token URL, which is also the only `aud` the endpoint accepts.

@@ -9,6 +9,7 @@ pub(crate) mod http;
 pub(crate) use vault_testkit::key_managers;
 pub(crate) mod oauth_servers;
 pub(crate) mod postgres;
+pub(crate) mod python;
 pub(crate) mod retention;
 pub(crate) mod server;
 pub(crate) mod upstream;

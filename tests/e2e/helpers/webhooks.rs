@@ -5,14 +5,14 @@
 //! package the tests skip loudly, or fail under `CI=true`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+use super::python::PythonServer;
 
 const INSTALL: &str = "scripts/install-webhook-verifier.sh";
 
@@ -43,18 +43,10 @@ impl Received {
 
 /// The running receiver; killed on drop.
 pub(crate) struct WebhookReceiver {
-    child: Child,
-    port: u16,
+    server: PythonServer,
     ca_file: PathBuf,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for WebhookReceiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl WebhookReceiver {
@@ -77,27 +69,14 @@ impl WebhookReceiver {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca_pem = write_certificates(dir.path());
         let ca_file = dir.path().join("ca.pem");
-        let mut child = Command::new("python3")
-            .arg(root.join("tests/e2e/helpers/webhook_receiver.py"))
-            .arg("--cert")
-            .arg(dir.path().join("cert.pem"))
-            .arg("--key")
-            .arg(dir.path().join("key.pem"))
-            .env("PYTHONPATH", &packages)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // Its errors (a traceback, a refused handshake) land in the test's output.
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the receiver's stdout");
-        let Ok(port) = line.trim().parse() else {
-            let status = child.wait().expect("wait");
-            panic!("the webhook receiver printed no port ({status}); its stderr is above");
-        };
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let args: [&std::ffi::OsStr; 4] = [
+            "--cert".as_ref(),
+            cert.as_ref(),
+            "--key".as_ref(),
+            key.as_ref(),
+        ];
+        let server = PythonServer::start("webhook_receiver.py", &args, Some(&packages));
         let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).expect("the test CA");
         let client = reqwest::Client::builder()
             .tls_certs_only([ca])
@@ -105,8 +84,7 @@ impl WebhookReceiver {
             .build()
             .expect("client");
         Some(Self {
-            child,
-            port,
+            server,
             ca_file,
             client,
             _dir: dir,
@@ -120,7 +98,7 @@ impl WebhookReceiver {
 
     /// The https URL of `path` (`/hooks/a`) on the receiver.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("https://127.0.0.1:{}{path}", self.port)
+        format!("https://127.0.0.1:{}{path}", self.server.port)
     }
 
     /// Has deliveries to `path` verified with `secret` (`whsec_...`).

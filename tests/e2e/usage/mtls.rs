@@ -3,12 +3,10 @@
 //! Certificates are made here with rcgen: a server CA, a client CA, and a client
 //! certificate with its key.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 
 use super::*;
+use crate::helpers::python::PythonServer;
 
 /// A CA of `name`.
 fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
@@ -37,68 +35,35 @@ fn leaf(
     (certificate.pem(), key.serialize_pem())
 }
 
-/// The running server; killed on drop.
-struct MtlsServer {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for MtlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl MtlsServer {
-    fn start(server_ca: &CertifiedIssuer<'static, KeyPair>, client_ca: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let far = time::OffsetDateTime::now_utc() + time::Duration::days(30);
-        let (cert, key) = leaf("mtls server", &["127.0.0.1"], server_ca, far);
-        let write = |name: &str, pem: &str| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, pem).expect(name);
-            path
-        };
-        let mut child = Command::new("python3")
-            .arg(format!(
-                "{}/../../tests/e2e/helpers/mtls_server.py",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .arg("--cert")
-            .arg(write("cert.pem", &cert))
-            .arg("--key")
-            .arg(write("key.pem", &key))
-            .arg("--client-ca")
-            .arg(write("client-ca.pem", client_ca))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the server's port");
-        let port = line.trim().parse().expect("a port");
-        Self {
-            child,
-            port,
-            _dir: dir,
-        }
-    }
-
-    fn origin(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
-    }
+/// The server, with a certificate of `server_ca`, requiring one of `client_ca`.
+fn mtls_server(
+    server_ca: &CertifiedIssuer<'static, KeyPair>,
+    client_ca: &str,
+) -> (PythonServer, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    let (cert, key) = leaf("mtls server", &["127.0.0.1"], server_ca, far);
+    let write = |name: &str, pem: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, pem).expect(name);
+        path
+    };
+    let args = [
+        "--cert".into(),
+        write("cert.pem", &cert),
+        "--key".into(),
+        write("key.pem", &key),
+        "--client-ca".into(),
+        write("client-ca.pem", client_ca),
+    ];
+    (PythonServer::start("mtls_server.py", &args, None), dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
     let (server_ca, client_ca, other_ca) = (ca("server CA"), ca("client CA"), ca("other CA"));
-    let server = MtlsServer::start(&server_ca, &client_ca.pem());
-    let origin = server.origin();
+    let (server, _dir) = mtls_server(&server_ca, &client_ca.pem());
+    let origin = format!("https://127.0.0.1:{}", server.port);
     // The vault trusts the server's CA for every credential, so a call without a client
     // certificate gets as far as the server's refusal.
     let ca_file = tempfile::NamedTempFile::new().expect("a file");
