@@ -312,6 +312,14 @@ mod tests {
         }
     }
 
+    /// The value of form parameter `name`.
+    fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     fn form(request: &OutgoingRequest) -> Vec<(String, String)> {
         form_urlencoded::parse(&request.body).into_owned().collect()
     }
@@ -434,12 +442,7 @@ mod tests {
         .expect("request");
         assert!(request.headers.get("authorization").is_none());
         let pairs = form(&request);
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| param(&pairs, name);
         assert_eq!(get("client_id"), Some("client:1"));
         assert_eq!(get("client_assertion_type"), Some(CLIENT_ASSERTION_TYPE));
         assert_eq!(get("client_assertion"), Some("eyJ.signed.jwt"));
@@ -452,12 +455,7 @@ mod tests {
         )
         .expect("request");
         let pairs = form(&request);
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| param(&pairs, name);
         assert_eq!(get("grant_type"), Some(JWT_BEARER_GRANT));
         assert_eq!(get("assertion"), Some("eyJ.signed.jwt"));
         assert_eq!(get("scope"), Some("read write"));
