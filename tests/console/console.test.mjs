@@ -1,5 +1,5 @@
 // The web console in headless Chromium against the real server (started by
-// scripts/test-console.sh): add one credential of each of the six types, reload, check that
+// scripts/test-console.sh): add one credential of each type, reload, check that
 // no secret is in the DOM or in any response the page received, edit, restore a version,
 // delete; grant a credential to an access key, with rules and a budget, and revoke the grant;
 // an authorization-code OAuth2 credential: its connection badge and Connect (which opens the
@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.VAULT_BASE;
@@ -133,6 +134,8 @@ try {
   });
 
   const names = {};
+  // One of each type the step below adds.
+  const ADDED = 8;
   const add = async (type, fill) => {
     const name = `console ${type} ${randomUUID().slice(0, 8)}`;
     names[type] = name;
@@ -146,7 +149,7 @@ try {
   };
   const form = (selector) => `#credential-form ${selector}`;
 
-  await step('add one credential of each of the six types', async () => {
+  await step('add one credential of each type', async () => {
     await add('api_key', async () => {
       await page.fill(form('input[name=value]'), canary('apikey'));
       await page.fill(form('input[name="placement.name"]'), 'X-Api-Token');
@@ -179,6 +182,19 @@ try {
       await page.fill(form('input[name="headers.name"]'), 'X-Custom-Auth');
       await page.fill(form('input[name="headers.value"]'), canary('custom'));
     });
+    await add('aws_sigv4', async () => {
+      await page.fill(form('input[name=accessKeyId]'), 'AKIAIOSFODNN7EXAMPLE');
+      await page.fill(form('input[name=secretAccessKey]'), canary('awssecret'));
+      await page.fill(form('input[name=region]'), 'eu-west-1');
+      await page.fill(form('input[name=service]'), 'execute-api');
+    });
+    await add('hmac_signature', async () => {
+      // A preset hides the fields it fills, and asks for the key's id.
+      await page.selectOption(form('select[name=preset]'), 'kong-hmac-auth');
+      assert.equal(await page.isVisible(form('[name=stringToSign]')), false);
+      await page.fill(form('input[name=keyId]'), 'alice123');
+      await page.fill(form('input[name=secret]'), canary('hmacsecret'));
+    });
     await assertNoSecretOnPage('after saving');
   });
 
@@ -201,7 +217,7 @@ try {
   await step('reload: the list comes back with no secret anywhere', async () => {
     await page.reload();
     await page.waitForSelector('#panel-credentials', { state: 'visible' });
-    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+    await page.waitForFunction((added) => document.querySelectorAll('#credentials tr[data-credential-id]').length === added, ADDED);
     await assertNoSecretOnPage('after a reload');
     await shot('credentials');
   });
@@ -229,7 +245,7 @@ try {
     assert.match(badge, /expired/);
     assert.equal((await api('DELETE', `/credentials/${made.body.id}`)).status, 204);
     await page.reload();
-    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+    await page.waitForFunction((added) => document.querySelectorAll('#credentials tr[data-credential-id]').length === added, ADDED);
   });
 
   await step('filter by type', async () => {
@@ -237,7 +253,7 @@ try {
     await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 1);
     assert.equal(await page.textContent('#credentials tr[data-credential-id] td.type'), 'jwt');
     await page.selectOption('#type-filter', '');
-    await page.waitForFunction(() => document.querySelectorAll('#credentials tr[data-credential-id]').length === 6);
+    await page.waitForFunction((added) => document.querySelectorAll('#credentials tr[data-credential-id]').length === added, ADDED);
   });
 
   const row = (type) => `#credentials tr:has(td.name:text-is("${names[type]}"))`;
@@ -820,6 +836,19 @@ try {
     assert.equal(edited.authorizationUrl, authorizationUrl);
   });
 
+  // Values for the fields whose rules a made-up text would break, by type and field: a
+  // certificate and its key (a fixture made with openssl), a region, a template.
+  const fixture = (name) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+  const VALID = {
+    mtls: { certificate: fixture('mtls-client.pem'), privateKey: fixture('mtls-client.key.pem') },
+    aws_sigv4: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', region: 'eu-west-1' },
+    hmac_signature: {
+      stringToSign: '{method} {pathAndQuery}',
+      // As the form shows an object again.
+      signatureHeaders: JSON.stringify({ 'x-signature': '{signature}' }, null, 2),
+    },
+  };
+
   await step('every type of /credential-types: its form has each field, creates and edits', async () => {
     const types = await api('GET', '/credential-types');
     assert.equal(types.status, 200, JSON.stringify(types.body));
@@ -872,6 +901,8 @@ try {
         }
       }
       for (const field of spec.fields.filter((f) => f.shape.kind === 'choice')) {
+        // In order: a choice may hide one after it (a default it fills in).
+        if (!(await page.isVisible(wrapper(field)))) continue;
         await page.selectOption(form(`[name="${field.name}"]`), field.shape.options[0]);
       }
 
@@ -882,6 +913,16 @@ try {
       for (const field of spec.fields) {
         if (field.required.when === 'never' || !(await page.isVisible(wrapper(field)))) continue;
         const at = (suffix = '') => form(`[name="${field.name}${suffix}"]`);
+        const valid = VALID[spec.type]?.[field.name];
+        if (valid !== undefined && field.shape.kind.startsWith('secret')) {
+          await page.fill(at(), valid);
+          continue;
+        }
+        if (valid !== undefined) {
+          typed[field.name] = valid;
+          await page.fill(at(), valid);
+          continue;
+        }
         switch (field.shape.kind) {
           case 'choice': break;
           case 'url': typed[field.name] = 'https://auth.example.com/token'; break;
@@ -919,7 +960,8 @@ try {
         assert.equal(await input.inputValue(), '');
         assert.match(await input.getAttribute('placeholder'), /unchanged/);
         assert.equal(await input.evaluate((i) => i.required), false);
-        await input.fill(canary(`${spec.type}-v2-0123456789abcdef`));
+        const valid = VALID[spec.type]?.[await input.getAttribute('name')];
+        await input.fill(valid ?? canary(`${spec.type}-v2-0123456789abcdef`));
       }
       await page.fill(form('textarea[name=description]'), 'edited');
       await page.click('#save-credential');

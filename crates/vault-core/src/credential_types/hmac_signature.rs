@@ -46,11 +46,11 @@ const SPEC: TypeSpec = TypeSpec {
             name: "preset",
             label: "Preset",
             shape: FieldShape::Choice {
-                options: &["standard-webhooks", "kong-hmac-auth", "custom"],
+                options: &["custom", "standard-webhooks", "kong-hmac-auth"],
             },
             required: Required::Never,
             nullable: false,
-            description: "Fills every field below for a known scheme; fields given as well override it. `custom` (the default) fills none: give `stringToSign` and `signatureHeaders`.",
+            description: "Fills every field below for a known scheme; fields given as well override it. `custom` (the default) fills none: give `stringToSign` and `signatureHeaders` (the other fields have defaults).",
         },
         FieldSpec {
             name: "algorithm",
@@ -58,7 +58,10 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Choice {
                 options: &["HMAC-SHA256", "HMAC-SHA512"],
             },
-            required: Required::Never,
+            required: Required::If {
+                field: "preset",
+                one_of: &["custom"],
+            },
             nullable: false,
             description: "The MAC (default HMAC-SHA256).",
         },
@@ -68,13 +71,16 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Choice {
                 options: &["utf8", "base64", "hex"],
             },
-            required: Required::Never,
+            required: Required::If {
+                field: "preset",
+                one_of: &["custom"],
+            },
             nullable: false,
             description: "How the key's text becomes its bytes (default utf8).",
         },
         FieldSpec {
             name: "stringToSign",
-            label: "Signed message",
+            label: "String to sign",
             shape: FieldShape::Text {
                 max_length: MAX_TEMPLATE_BYTES as u32,
             },
@@ -87,7 +93,7 @@ const SPEC: TypeSpec = TypeSpec {
         },
         FieldSpec {
             name: "signatureHeaders",
-            label: "Headers",
+            label: "Signature headers",
             shape: FieldShape::Object,
             required: Required::If {
                 field: "preset",
@@ -102,7 +108,10 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Choice {
                 options: &["hex", "base64"],
             },
-            required: Required::Never,
+            required: Required::If {
+                field: "preset",
+                one_of: &["custom"],
+            },
             nullable: false,
             description: "How `{signature}` is written (default hex).",
         },
@@ -112,7 +121,10 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Choice {
                 options: &["unix", "unix-ms", "rfc3339", "http-date"],
             },
-            required: Required::Never,
+            required: Required::If {
+                field: "preset",
+                one_of: &["custom"],
+            },
             nullable: false,
             description: "How `{timestamp}`, the signing time, is written (default unix: seconds).",
         },
@@ -122,10 +134,10 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Text { max_length: 256 },
             required: Required::If {
                 field: "preset",
-                one_of: &["kong-hmac-auth"],
+                one_of: &["kong-hmac-auth", "custom"],
             },
             nullable: false,
-            description: "A public name of the key, for `{keyId}` (Kong's username).",
+            description: "A public name of the key, for `{keyId}` (Kong's username); required when a template holds `{keyId}`.",
         },
     ],
     derived: &[],

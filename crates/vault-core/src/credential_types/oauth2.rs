@@ -67,7 +67,11 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Choice {
                 options: &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"],
             },
-            required: Required::Never,
+            // Asked for only with the key it signs with; the API defaults it.
+            required: Required::If {
+                field: "clientAuth",
+                one_of: &["private_key_jwt"],
+            },
             nullable: false,
             description: "The algorithm assertions are signed with (default RS256).",
         },

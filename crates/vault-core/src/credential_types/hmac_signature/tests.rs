@@ -207,7 +207,7 @@ fn invalid_schemes_are_refused_naming_the_field() {
         ),
         (
             vec![("secret", key("k")), ("preset", text("stripe"))],
-            "preset: must be one of standard-webhooks, kong-hmac-auth, custom",
+            "preset: must be one of custom, standard-webhooks, kong-hmac-auth",
         ),
     ] {
         let errors = errors_of(&fields(&given));
