@@ -68,8 +68,10 @@ def proxy_load_table(report):
               f"req/s combined, {fmt(two['ratio_to_one_replica'])} x one replica's "
               f"{fmt(one['requests_per_second'], 0)} (on {os.cpu_count()} shared CPUs this "
               f"mostly measures CPU contention); {fmt(two['commits_per_use'], 3)} commits per use")
-    # Each variant next to the plain run just before it: the store's throughput drifts
-    # over a phase (its logs grow), more than what is compared costs.
+    # Each variant next to the plain runs around it (the one before it, and the next
+    # repeat's, when there is one): the store's throughput drifts down over a phase (its
+    # logs grow) by more than what is compared costs, so a variant run later in a repeat
+    # would look slower than it is.
     variants = [(f"{store}_granted", store, "ratio_to_use_all", "grant check, " + store,
                  "a key with a grant", "the use-all key's") for store in ("sqlite", "postgres")]
     variants += [(f"sqlite_{kind}", "sqlite", "ratio_to_bearer", f"{kind} use, sqlite",
@@ -77,11 +79,13 @@ def proxy_load_table(report):
     for key, base, field, title, what, reference in variants:
         variant = proxy.get(key)
         if variant and base in proxy:
-            pairs = [ratio(v["requests_per_second"], u["requests_per_second"])
-                     for v, u in zip(variant["runs"], proxy[base]["runs"])]
+            plain = [run["requests_per_second"] for run in proxy[base]["runs"]]
+            around = [statistics.mean(plain[i:i + 2]) for i in range(len(plain))]
+            pairs = [ratio(v["requests_per_second"], u)
+                     for v, u in zip(variant["runs"], around)]
             variant[field] = statistics.median(pairs)
             print(f"{title}: {what} {fmt(variant['requests_per_second'], 0)} req/s; "
-                  f"{fmt(variant[field])} x {reference} in the run beside it "
+                  f"{fmt(variant[field])} x {reference} in the runs around it "
                   f"(median of {', '.join(fmt(p) for p in pairs)})")
     if "postgres_busier" in proxy:
         busier, one = proxy["postgres_busier"], proxy["postgres"]
