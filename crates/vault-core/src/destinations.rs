@@ -146,6 +146,7 @@ mod tests {
                 },
                 ttl_seconds: 60,
                 placement: Placement::jwt_default(),
+                key_id: None,
             })
         };
         let current = credential(jwt(Some("svc")), &[]);

@@ -56,16 +56,31 @@ pub trait JwtSigner: Send + Sync + 'static {
     /// [`JwtKeyError`] naming what is wrong with the key.
     fn check_key(&self, algorithm: JwtAlgorithm, key: &SecretString) -> Result<(), JwtKeyError>;
 
-    /// Signs `claims` (a JSON object) with `key`, returning the compact JWS.
+    /// Signs `claims` (a JSON object) with `key`, returning the compact JWS; its header
+    /// names the key (`kid`) when `key_id` is given.
     ///
     /// # Errors
     /// [`JwtKeyError`] when the key does not fit, or signing fails.
+    fn sign_with_key_id(
+        &self,
+        algorithm: JwtAlgorithm,
+        key: &SecretString,
+        key_id: Option<&str>,
+        claims: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<SecretString, JwtKeyError>;
+
+    /// [`sign_with_key_id`](Self::sign_with_key_id) without a `kid`.
+    ///
+    /// # Errors
+    /// As `sign_with_key_id`.
     fn sign(
         &self,
         algorithm: JwtAlgorithm,
         key: &SecretString,
         claims: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<SecretString, JwtKeyError>;
+    ) -> Result<SecretString, JwtKeyError> {
+        self.sign_with_key_id(algorithm, key, None, claims)
+    }
 }
 
 /// The signer of a vault built without one: refuses every key, so JWT credentials are
@@ -78,10 +93,11 @@ impl JwtSigner for NoJwtSigner {
         Err(JwtKeyError::Unsupported)
     }
 
-    fn sign(
+    fn sign_with_key_id(
         &self,
         _algorithm: JwtAlgorithm,
         _key: &SecretString,
+        _key_id: Option<&str>,
         _claims: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<SecretString, JwtKeyError> {
         Err(JwtKeyError::Unsupported)

@@ -308,6 +308,7 @@ mod tests {
             audience: Some("https://api.example.com".to_owned()),
             authorization_params: [("access_type".to_owned(), "offline".to_owned())].into(),
             assertion_algorithm: None,
+            assertion_key_id: None,
             assertion_subject: None,
         }
     }

@@ -32,16 +32,17 @@ impl JwtSigner for JsonWebTokenSigner {
         let mut claims = serde_json::Map::new();
         claims.insert("sub".to_owned(), "vault key check".into());
         SigningKey::read(algorithm, key.expose_secret())?
-            .sign(&claims)
+            .sign(None, &claims)
             .map(drop)
     }
 
-    fn sign(
+    fn sign_with_key_id(
         &self,
         algorithm: JwtAlgorithm,
         key: &SecretString,
+        key_id: Option<&str>,
         claims: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<SecretString, JwtKeyError> {
-        SigningKey::read(algorithm, key.expose_secret())?.sign(claims)
+        SigningKey::read(algorithm, key.expose_secret())?.sign(key_id, claims)
     }
 }

@@ -159,12 +159,15 @@ impl SigningKey {
         })
     }
 
-    /// Signs `claims` as they are, under a header of `alg` and `typ: JWT`.
+    /// Signs `claims` as they are, under a header of `alg`, `typ: JWT`, and `kid` when
+    /// `key_id` is given.
     pub(crate) fn sign(
         &self,
+        key_id: Option<&str>,
         claims: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<SecretString, JwtKeyError> {
-        let header = Header::new(self.algorithm);
+        let mut header = Header::new(self.algorithm);
+        header.kid = key_id.map(str::to_owned);
         match &self.key {
             Key::JsonWebToken(key) => jsonwebtoken::encode(&header, claims, key)
                 .map(SecretString::from)

@@ -194,6 +194,28 @@ fn every_algorithm_signs_a_token_that_verifies_with_the_public_key() {
 }
 
 #[test]
+fn a_key_id_is_the_headers_kid_and_only_then() {
+    let signer = JsonWebTokenSigner::new();
+    let key = fixture("rsa2048.pkcs8.pem");
+    for (key_id, algorithm) in [
+        (Some("k-1"), JwtAlgorithm::RS256),
+        (None, JwtAlgorithm::RS256),
+        (Some("h-1"), JwtAlgorithm::HS256),
+    ] {
+        let key = if algorithm == JwtAlgorithm::HS256 {
+            secret(&hmac_secret(32))
+        } else {
+            secret(&key)
+        };
+        let token = signer
+            .sign_with_key_id(algorithm, &key, key_id, &claims())
+            .expect("signs");
+        let header = jsonwebtoken::decode_header(token.expose_secret()).expect("a header");
+        assert_eq!(header.kid.as_deref(), key_id);
+    }
+}
+
+#[test]
 fn a_token_does_not_verify_under_another_key_or_once_altered() {
     let signer = JsonWebTokenSigner::new();
     let claims = claims();

@@ -40,6 +40,7 @@ async fn private_key_jwt_assertions_verify_with_pyjwt_and_are_never_replayed() {
         .create(
             &json!({"name": "fapi", "type": "oauth2", "clientId": client_id,
                         "clientAuth": "private_key_jwt", "privateKey": key,
+                        "assertionKeyId": "fapi-2026",
                         "tokenUrl": endpoint.token_url(), "scopes": ["payments"],
                         "allowedHosts": [endpoint.origin(), upstream.origin()]}),
         )
@@ -62,6 +63,7 @@ async fn private_key_jwt_assertions_verify_with_pyjwt_and_are_never_replayed() {
         assert_eq!(record["kind"], "client_assertion", "{record}");
         assert_eq!(record["ok"], true, "PyJWT accepted it: {record}");
         assert_eq!(record["header"]["alg"], "RS256", "{record}");
+        assert_eq!(record["header"]["kid"], "fapi-2026", "{record}");
         assert_eq!(record["claims"]["iss"], client_id, "{record}");
         assert_eq!(record["claims"]["sub"], client_id, "{record}");
         assert_eq!(

@@ -92,7 +92,8 @@ async fn jwts_of_every_algorithm_verify_with_the_public_key() {
         let id = vault
             .create(&json!({"name": name, "type": "jwt", "algorithm": name, key_field: key,
                             "claims": {"iss": "vault-test", "sub": "svc-a", "aud": "upstream", "tenant": "t1"},
-                            "ttlSeconds": 600, "allowedHosts": [upstream.origin()]}))
+                            "ttlSeconds": 600, "keyId": format!("{name}-key"),
+                            "allowedHosts": [upstream.origin()]}))
             .await;
         let call = json!({"method": "GET", "url": upstream.url("/record/jwt")});
         let mut tokens = Vec::new();
@@ -111,6 +112,11 @@ async fn jwts_of_every_algorithm_verify_with_the_public_key() {
                 panic!("{name}: the token does not verify with the public key: {e}")
             });
         assert_eq!(data.header.alg, *algorithm);
+        assert_eq!(
+            data.header.kid,
+            Some(format!("{name}-key")),
+            "the key is named"
+        );
         let claims = data.claims;
         assert_eq!(
             (claims["sub"].as_str(), claims["tenant"].as_str()),

@@ -5,12 +5,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use serde::{Deserialize, Serialize};
 
-use super::field_rules::{placement, secret_value};
+use super::field_rules::{placement, public_text, secret_value};
 use super::{CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec};
 use crate::credential::{
     JwtAlgorithm, JwtClaims, MAX_CLAIMS_BYTES, MAX_PRIVATE_KEY_BYTES, Placement,
 };
-use crate::input::CredentialFields;
+use crate::input::{CredentialFields, Patch};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// How a `jwt` credential looks from outside.
@@ -55,6 +55,14 @@ const SPEC: TypeSpec = TypeSpec {
             },
             nullable: false,
             description: "RS*, PS*, ES*, EdDSA: the PEM private key (PKCS#8, PKCS#1 or SEC1).",
+        },
+        FieldSpec {
+            name: "keyId",
+            label: "Key ID",
+            shape: FieldShape::Text { max_length: 256 },
+            required: Required::Never,
+            nullable: true,
+            description: "Sent as the tokens' `kid` header, for an upstream that holds several keys.",
         },
         FieldSpec {
             name: "claims",
@@ -166,6 +174,9 @@ pub struct Config {
     pub ttl_seconds: u32,
     /// Where the token goes on the outgoing request.
     pub placement: Placement,
+    /// The tokens' `kid` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 impl TypeRules for Config {
@@ -197,6 +208,7 @@ impl TypeRules for Config {
             },
             ttl_seconds: 600,
             placement: Placement::jwt_default(),
+            key_id: Some("2026-12".to_owned()),
         }
     }
 
@@ -260,6 +272,7 @@ fn validate(
         (None, Some(c)) => Some(c.ttl_seconds),
         (None, None) => Some(DEFAULT_JWT_TTL_SECONDS),
     };
+    let key_id = key_id(fields, "keyId", existing.and_then(|c| c.key_id.as_ref()), errors);
     let default_placement = existing.map_or_else(Placement::jwt_default, |c| c.placement.clone());
     let placement = placement(
         fields.placement("placement"),
@@ -317,7 +330,22 @@ fn validate(
             claims: claims?,
             ttl_seconds: ttl_seconds?,
             placement: placement?,
+            key_id: key_id?,
         },
         secrets,
     ))
+}
+
+/// A key id for a JWT header (`kid`): given, cleared with null, or kept.
+pub(super) fn key_id(
+    fields: &CredentialFields,
+    name: &'static str,
+    kept: Option<&String>,
+    errors: &mut ValidationErrors,
+) -> Option<Option<String>> {
+    match fields.nullable_text(name) {
+        Patch::Value(raw) => errors.take(public_text(name, raw, 256)).map(Some),
+        Patch::Null => Some(None),
+        Patch::Absent => Some(kept.cloned()),
+    }
 }

@@ -76,6 +76,14 @@ const SPEC: TypeSpec = TypeSpec {
             description: "The algorithm assertions are signed with (default RS256).",
         },
         FieldSpec {
+            name: "assertionKeyId",
+            label: "Assertion key ID",
+            shape: FieldShape::Text { max_length: 256 },
+            required: Required::Never,
+            nullable: true,
+            description: "`private_key_jwt`: the assertions' `kid` header, the id under which the provider holds the public key.",
+        },
+        FieldSpec {
             name: "assertionSubject",
             label: "Assertion subject",
             shape: FieldShape::Text { max_length: 512 },
@@ -178,6 +186,9 @@ pub struct Config {
     /// The algorithm of the assertions signed with the private key, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assertion_algorithm: Option<JwtAlgorithm>,
+    /// The assertions' `kid` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assertion_key_id: Option<String>,
     /// The JWT-bearer assertion's `sub`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assertion_subject: Option<String>,
@@ -206,6 +217,7 @@ impl TypeRules for Config {
             audience: Some("https://api.example.com".to_owned()),
             authorization_params: BTreeMap::new(),
             assertion_algorithm: None,
+            assertion_key_id: None,
             assertion_subject: None,
         }
     }
@@ -379,6 +391,15 @@ fn validate(
         }
         None
     };
+    let assertion_key_id = crate::credential_types::jwt::key_id(
+        fields,
+        "assertionKeyId",
+        existing.and_then(|c| c.assertion_key_id.as_ref()),
+        errors,
+    );
+    if !signs && fields.has("assertionKeyId") {
+        errors.add("assertionKeyId", "is only for clientAuth private_key_jwt");
+    }
     let (assertion_algorithm, private_key) = fields::assertion_key(
         fields,
         signs,
@@ -396,6 +417,7 @@ fn validate(
         audience: audience?,
         authorization_params: authorization_params?,
         assertion_algorithm,
+        assertion_key_id: if signs { assertion_key_id? } else { None },
         assertion_subject: subject?,
     };
     check_grant(&config, errors)?;

@@ -90,7 +90,7 @@ impl<S: Store> Vault<S> {
         );
         claims.insert("jti".to_owned(), uuid::Uuid::new_v4().to_string().into());
         self.signer
-            .sign(algorithm, key, &claims)
+            .sign_with_key_id(algorithm, key, config.assertion_key_id.as_deref(), &claims)
             .map_err(VaultError::Signing)
     }
 }

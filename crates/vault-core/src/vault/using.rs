@@ -396,7 +396,7 @@ impl<S: Store> Vault<S> {
         let claims = jwt_claims(config, now, lifetime);
         let token = self
             .signer
-            .sign(config.algorithm, key, &claims)
+            .sign_with_key_id(config.algorithm, key, config.key_id.as_deref(), &claims)
             .map_err(VaultError::Signing)?;
         Ok((token, refresh_at(now, lifetime)))
     }
