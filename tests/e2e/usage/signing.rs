@@ -167,6 +167,22 @@ async fn signed_requests_verify_with_the_receivers_own_libraries() {
         "another secret does not verify"
     );
 
+    // A retry the caller sends with the message's id keeps it, and still verifies.
+    receiver.set_secret("/standard-retry", &whsec).await;
+    let retry = json!({"method": "POST", "url": receiver.url("/standard-retry"),
+                       "headers": {"webhook-id": "msg_2Wq9retry"}, "body": "{\"n\":2}"});
+    let reply = vault.proxy(&standard, &retry).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let all = receiver
+        .eventually_received(5, Duration::from_secs(10))
+        .await;
+    let retried = all
+        .iter()
+        .find(|r| r.path == "/standard-retry")
+        .expect("delivered");
+    assert_eq!(retried.headers["webhook-id"], "msg_2Wq9retry");
+    assert_eq!(retried.verified, Some(true), "{:?}", retried.error);
+
     // A template that names no part of the request is refused, naming the field.
     let refused = vault
         .call(

@@ -89,7 +89,7 @@ const SPEC: TypeSpec = TypeSpec {
                 one_of: &["custom"],
             },
             nullable: false,
-            description: "What is signed: text with placeholders `{method}`, `{path}`, `{query}`, `{pathAndQuery}`, `{host}`, `{body}`, `{bodySha256}` (hex), `{bodySha256Base64}`, `{header:<name>}`, `{timestamp}`, `{nonce}` and `{keyId}`; `\\n` is a line break. It must name a part of the request.",
+            description: "What is signed: text with placeholders `{method}`, `{path}`, `{query}`, `{pathAndQuery}`, `{host}`, `{body}`, `{bodySha256}` (hex), `{bodySha256Base64}`, `{header:<name>}`, `{timestamp}`, `{nonce}` (new per request, or the one in a signature header the caller sent) and `{keyId}`; `\\n` is a line break. It must name a part of the request.",
         },
         FieldSpec {
             name: "signatureHeaders",

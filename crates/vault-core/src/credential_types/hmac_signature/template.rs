@@ -156,6 +156,29 @@ impl Template {
         self.segments.iter().any(|s| s == &Segment::Part(part.clone()))
     }
 
+    /// The nonce in `value`, when this template is text around `{nonce}` alone (`msg_{nonce}`)
+    /// and `value` is that text around a nonce of visible characters.
+    #[must_use]
+    pub fn nonce_in(&self, value: &str) -> Option<String> {
+        fn text(segment: Option<&Segment>) -> Option<&str> {
+            match segment {
+                None => Some(""),
+                Some(Segment::Text(text)) => Some(text.as_str()),
+                Some(Segment::Part(_)) => None,
+            }
+        }
+        let at = self.segments.iter().position(|s| s == &Segment::Part(Part::Nonce))?;
+        if self.segments.len() > at + 2 || at > 1 {
+            return None;
+        }
+        let prefix = if at == 1 { text(self.segments.first())? } else { "" };
+        let suffix = text(self.segments.get(at + 1))?;
+        let nonce = value.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        let visible = |c: char| c.is_ascii_graphic();
+        (!nonce.is_empty() && nonce.len() <= 128 && nonce.chars().all(visible))
+            .then(|| nonce.to_owned())
+    }
+
     /// True when the template names a part of the request.
     #[must_use]
     pub fn names_request(&self) -> bool {
@@ -227,10 +250,18 @@ impl<'a> Values<'a> {
         } else {
             (String::new(), String::new())
         };
-        let nonce = if templates().any(|t| t.uses(&Part::Nonce)) {
-            uuid::Uuid::new_v4().simple().to_string()
-        } else {
-            String::new()
+        // A nonce the caller already sent is kept: a Standard Webhooks sender retrying a
+        // message keeps its `webhook-id`, which is how receivers tell a retry.
+        let pinned = config.signature_headers.iter().find_map(|(name, template)| {
+            let sent = request.headers.get(name.as_str())?.to_str().ok()?;
+            template.nonce_in(sent)
+        });
+        let nonce = match pinned {
+            Some(nonce) => nonce,
+            None if templates().any(|t| t.uses(&Part::Nonce)) => {
+                uuid::Uuid::new_v4().simple().to_string()
+            }
+            None => String::new(),
         };
         Ok(Self {
             request,

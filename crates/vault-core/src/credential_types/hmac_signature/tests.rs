@@ -139,6 +139,44 @@ fn standard_webhooks_signs_id_timestamp_and_body_with_a_fresh_id() {
 }
 
 #[test]
+fn a_webhook_id_the_caller_sent_is_kept_and_signed() {
+    let (config, _) = Config::validate(
+        &fields(&[("preset", text("standard-webhooks")), ("secret", key("whsec_azN5"))]),
+        None,
+        &mut ValidationErrors::default(),
+    )
+    .expect("valid");
+    let signature = HmacSignature {
+        config,
+        key: Zeroizing::new(b"k3y".to_vec()),
+    };
+    let mut retried = request();
+    retried
+        .headers
+        .insert("webhook-id", http::HeaderValue::from_static("msg_2f9a1c"));
+    let at = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    let headers: BTreeMap<String, String> = signature
+        .sign(&retried, &Echo, at)
+        .expect("signed")
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_str().expect("ascii").to_owned()))
+        .collect();
+    assert_eq!(headers["webhook-id"], "msg_2f9a1c");
+    let signed = STANDARD
+        .decode(headers["webhook-signature"].strip_prefix("v1,").expect("v1,"))
+        .expect("base64");
+    assert!(signed.starts_with(b"msg_2f9a1c.1700000000."), "the kept id is signed");
+
+    let template = Template::parse("msg_{nonce}").expect("parses");
+    assert_eq!(template.nonce_in("msg_abc").as_deref(), Some("abc"));
+    for refused in ["abc", "msg_", "msg_a b"] {
+        assert_eq!(template.nonce_in(refused), None, "{refused}");
+    }
+    let two_parts = Template::parse("{timestamp}.{nonce}").expect("parses");
+    assert_eq!(two_parts.nonce_in("1.abc"), None, "only text around the nonce");
+}
+
+#[test]
 fn kong_hmac_auth_signs_the_date_request_line_and_digest() {
     let (config, _) = Config::validate(
         &fields(&[
