@@ -15,14 +15,6 @@ fn key_file(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The lines of a PEM key's body: secret, so none may come back or be logged.
-fn key_lines(pem: &str) -> Vec<String> {
-    pem.lines()
-        .filter(|l| !l.starts_with("-----") && l.len() > 16)
-        .map(str::to_owned)
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_key_jwt_assertions_verify_with_pyjwt_and_are_never_replayed() {
     let client_id = "client-8f2c";

@@ -110,6 +110,14 @@ impl Vault {
     }
 }
 
+/// The lines of a PEM key's body: secret, so none may come back or be logged.
+fn key_lines(pem: &str) -> Vec<String> {
+    pem.lines()
+        .filter(|l| !l.starts_with("-----") && l.len() > 16)
+        .map(str::to_owned)
+        .collect()
+}
+
 fn basic(user: &str, password: &str) -> String {
     format!(
         "Basic {}",

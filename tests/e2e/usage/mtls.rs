@@ -82,12 +82,8 @@ async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
         .expect("whole seconds");
     let (certificate, key) = leaf("gateway-client", &[], &client_ca, not_after);
     // The key is secret: no line of it may come back or be logged.
-    let key_lines: Vec<String> = key
-        .lines()
-        .filter(|l| !l.starts_with("-----") && l.len() > 16)
-        .map(str::to_owned)
-        .collect();
-    vault.canaries.extend(key_lines.iter().cloned());
+    let first_key_lines = key_lines(&key);
+    vault.canaries.extend(first_key_lines.iter().cloned());
 
     let body = |certificate: &str, key: &str, ca_bundle: Option<String>| {
         let mut body = json!({"name": "partner mtls", "type": "mtls", "certificate": certificate,
@@ -139,6 +135,40 @@ async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
     let call = json!({"method": "GET", "url": format!("{origin}/partner/orders")});
     let used = vault.proxy(&pinned, &call).await;
     assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    assert_eq!(used.json()["client"], "gateway-client", "{}", used.body);
+
+    // A new certificate is read again and presented; restoring version 1 brings the first
+    // one back, read again too.
+    let (renewed, renewed_key) = leaf("gateway-client-2", &[], &client_ca, not_after);
+    vault.canaries.extend(key_lines(&renewed_key));
+    let patched = vault
+        .patch(
+            &pinned,
+            &json!({"certificate": renewed, "privateKey": renewed_key}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert!(
+        patched.json()["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("CN=gateway-client-2"))
+    );
+    let used = vault.proxy(&pinned, &call).await;
+    assert_eq!(used.json()["client"], "gateway-client-2", "{}", used.body);
+    let restored = vault
+        .app
+        .api
+        .restore_version(&pinned, 1, &vault.app.token)
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
+    let shown = vault.get_json(&format!("/credentials/{pinned}")).await;
+    assert!(
+        shown["subject"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("CN=gateway-client")),
+        "{shown}"
+    );
+    let used = vault.proxy(&pinned, &call).await;
     assert_eq!(used.json()["client"], "gateway-client", "{}", used.body);
 
     // The same call without the certificate: the server refuses the handshake.
@@ -200,5 +230,5 @@ async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
     let early = vault.create(&early).await;
     let shown = vault.get_json(&format!("/credentials/{early}")).await;
     assert_ne!(shown["expiresAt"], rfc3339.as_str(), "{shown}");
-    vault.stop_and_check_logs(&key_lines);
+    vault.stop_and_check_logs(&first_key_lines);
 }
