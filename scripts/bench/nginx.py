@@ -13,8 +13,8 @@ from .common import free_port, log, running
 CONFIG = """
 daemon off;
 worker_processes auto;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log warn;
+pid {workdir}/{name}.pid;
+error_log {workdir}/{name}-error.log warn;
 events {{ worker_connections 1024; }}
 http {{
   access_log off;
@@ -28,16 +28,32 @@ http {{
     keepalive 32;
   }}
   server {{
-    listen 127.0.0.1:{port};
+    {server}
     location / {{
       proxy_pass http://bench_upstream;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Authorization "Bearer {secret}";
+      {location}
     }}
   }}
 }}
 """
+
+
+@contextlib.contextmanager
+def serving(workdir, name, upstream_port, server, location=""):
+    """nginx (its files named NAME in WORKDIR) in front of 127.0.0.1:UPSTREAM_PORT, with
+    SERVER's directives ({port}: the port it listens on) and LOCATION's; yields the port."""
+    binary = nginx_binary()
+    (Path(workdir) / "nginx-temp").mkdir(exist_ok=True)
+    port = free_port()
+    config = Path(workdir) / f"{name}.conf"
+    config.write_text(CONFIG.format(workdir=workdir, name=name, upstream_port=upstream_port,
+                                    server=server.format(port=port), location=location))
+    # -e: the error log before the configuration is read (not the packaged /var/log path).
+    args = [binary, "-p", workdir, "-c", config, "-e", Path(workdir) / f"{name}-error.log"]
+    with running(args, workdir, name, port):
+        yield port
 
 
 def _find():
@@ -65,13 +81,6 @@ def nginx_binary():
 @contextlib.contextmanager
 def nginx(workdir, upstream_port, secret):
     """Runs nginx in front of 127.0.0.1:UPSTREAM_PORT; yields its base URL."""
-    binary = nginx_binary()
-    (Path(workdir) / "nginx-temp").mkdir(exist_ok=True)
-    port = free_port()
-    config = Path(workdir) / "nginx.conf"
-    config.write_text(CONFIG.format(workdir=workdir, upstream_port=upstream_port, port=port,
-                                    secret=secret))
-    # -e: the error log before the configuration is read (not the packaged /var/log path).
-    args = [binary, "-p", workdir, "-c", config, "-e", Path(workdir) / "nginx-error.log"]
-    with running(args, workdir, "nginx", port):
+    with serving(workdir, "nginx", upstream_port, "listen 127.0.0.1:{port};",
+                 f'proxy_set_header Authorization "Bearer {secret}";') as port:
         yield f"http://127.0.0.1:{port}"

@@ -15,16 +15,21 @@ and a grant with method and path rules (no budget), next to the admin key, which
 `credentials:use-all` lets through without reading grants.
 
 The types that sign each request (`hmac_signature` with Kong's preset, `aws_sigv4`), on
-SQLite, next to `bearer_token` in the same run: what a signature adds to a use."""
+SQLite, next to `bearer_token` in the same run: what a signature adds to a use. So too an
+`oauth2` credential with `private_key_jwt` (its token, fetched once from the upstream's
+`/token`, is cached). And through an HTTPS front (nginx, `tls_front`): an `mtls` use next
+to a `bearer_token` use pinned to the same CA, both over TLS."""
 
 import contextlib
 import uuid
+from pathlib import Path
 
 from .common import (CONNECTIONS, REPEATS, SECONDS, UPSTREAM, Server, commits, create_credential,
                      free_port,
                      log, median_of, request, running, stop, vault_store, wait_disconnected,
                      wrk, wrk_finish, wrk_start)
 from .nginx import nginx
+from .tls_front import openssl, tls_front
 from .overhead import LUA_DIRECT, LUA_PROXY, PROXY_ENV, UPSTREAM_PATH, bearer_credential
 
 # The commits-per-use figure again at this many times the connections: with no timer, a
@@ -34,7 +39,13 @@ BUSIER = 4
 # The types whose uses sign each request, compared with bearer_token's.
 SIGNING_TYPES = ("hmac_signature", "aws_sigv4")
 
+# Other variants: each compared with the plain run it names.
+VARIANTS = {"sqlite_private_key_jwt": "sqlite", "sqlite_mtls": "sqlite_tls_bearer"}
+
 LABELS = {
+    "sqlite_private_key_jwt": "vault proxy, SQLite, oauth2 private_key_jwt (token cached)",
+    "sqlite_tls_bearer": "vault proxy, SQLite, bearer_token over TLS (caBundle)",
+    "sqlite_mtls": "vault proxy, SQLite, mtls over TLS (caBundle)",
     "sqlite_hmac_signature": "vault proxy, SQLite, hmac_signature (kong-hmac-auth)",
     "sqlite_aws_sigv4": "vault proxy, SQLite, aws_sigv4",
     "direct": "upstream, direct",
@@ -71,6 +82,31 @@ def signing_credentials(server, token, origin):
     return {kind: create_credential(server, token, {"name": f"bench {kind}", "type": kind,
                                                     "allowedHosts": [origin], **body})
             for kind, body in bodies.items()}
+
+
+def assertion_credential(server, token, origin, workdir):
+    """An oauth2 client-credentials credential authenticated by `private_key_jwt` (an RSA
+    key made for the run), its token from the upstream's `/token`."""
+    openssl(workdir, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+            "-out", "assertion.key")
+    key = (Path(workdir) / "assertion.key").read_text()
+    return create_credential(server, token, {
+        "name": "bench private_key_jwt", "type": "oauth2", "clientId": "bench",
+        "clientAuth": "private_key_jwt", "privateKey": key, "tokenUrl": origin + "/token",
+        "allowedHosts": [origin]})
+
+
+def tls_credentials(server, token, front, pems):
+    """A bearer_token and an mtls credential for the HTTPS FRONT, both pinned to its CA."""
+    common = {"allowedHosts": [front], "caBundle": pems["ca.pem"]}
+    return {
+        "sqlite_tls_bearer": create_credential(server, token, {
+            **common, "name": "bench tls bearer", "type": "bearer_token",
+            "value": f"tok_{uuid.uuid4().hex}"}),
+        "sqlite_mtls": create_credential(server, token, {
+            **common, "name": "bench mtls", "type": "mtls",
+            "certificate": pems["client.pem"], "privateKey": pems["client.key"]}),
+    }
 
 
 def checked(server, run, ignore=()):
@@ -118,6 +154,7 @@ def bench_proxy_load(workdir, stores):
     with contextlib.ExitStack() as stack:
         stack.enter_context(running([UPSTREAM, f"127.0.0.1:{port}"], workdir, "upstream", port))
         nginx_base = stack.enter_context(nginx(workdir, port, secret))
+        front, pems = stack.enter_context(tls_front(workdir, port))
         # Each entry: the figure's key and what runs it once.
         runs = [("direct", lambda: wrk(origin, LUA_DIRECT, workdir)),
                 ("nginx", lambda: wrk(nginx_base, LUA_DIRECT, workdir))]
@@ -139,6 +176,14 @@ def bench_proxy_load(workdir, stores):
                 runs.append((f"sqlite_{kind}",
                              lambda script=script: checked(server, wrk(server.base, script,
                                                                        workdir))))
+            others = {"sqlite_private_key_jwt": (origin, assertion_credential(
+                server, token, origin, workdir))}
+            others.update({key: (front, id) for key, id
+                           in tls_credentials(server, token, front, pems).items()})
+            for key, (target, id) in others.items():
+                script = LUA_PROXY % {"token": token, "url": target + UPSTREAM_PATH, "id": id}
+                runs.append((key, lambda script=script: checked(server, wrk(server.base, script,
+                                                                            workdir))))
         if "postgres" in stores:
             env, token = stack.enter_context(vault_store("postgres", workdir, "proxy_load"))
             pg_env = {**env, **PROXY_ENV}

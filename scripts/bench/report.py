@@ -6,7 +6,7 @@ import statistics
 
 from .common import CONNECTIONS, REPEATS, REWRAP_COUNT, SECONDS, fmt, print_table, ratio
 from .endpoints import ENDPOINTS
-from .proxy_load import SIGNING_TYPES
+from .proxy_load import LABELS, SIGNING_TYPES, VARIANTS
 
 
 def endpoints_table(report):
@@ -76,6 +76,8 @@ def proxy_load_table(report):
                  "a key with a grant", "the use-all key's") for store in ("sqlite", "postgres")]
     variants += [(f"sqlite_{kind}", "sqlite", "ratio_to_bearer", f"{kind} use, sqlite",
                   f"a {kind} credential", "bearer_token's") for kind in SIGNING_TYPES]
+    variants += [(key, base, "ratio_to_plain", key.removeprefix("sqlite_") + " use, sqlite",
+                  LABELS[key], LABELS[base]) for key, base in VARIANTS.items()]
     for key, base, field, title, what, reference in variants:
         variant = proxy.get(key)
         if variant and base in proxy:

@@ -117,7 +117,7 @@ impl<U: Upstream> HttpsSink<U> {
             headers,
             body: serde_json::to_vec(&body).unwrap_or_default(),
             purpose: RequestPurpose::AuditSink,
-            client_identity: None,
+            tls: None,
         };
         let target = self.target();
         let response =

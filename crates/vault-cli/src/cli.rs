@@ -420,6 +420,9 @@ pub(crate) struct UpdateArgs {
     /// Allow no destination at all (clears the allowed hosts).
     #[arg(long, conflicts_with = "allowed_hosts")]
     pub(crate) no_allowed_hosts: bool,
+    /// Trust the system's roots again (clears the CA bundle).
+    #[arg(long, conflicts_with = "ca_bundle")]
+    pub(crate) no_ca_bundle: bool,
     #[command(flatten)]
     pub(crate) fields: PublicFields,
     /// Read new secret values (as `create` does) and replace the current ones: a new
@@ -454,6 +457,10 @@ pub(crate) struct PublicFields {
     /// http://host:port (repeat; replaces the list on update).
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub(crate) allowed_hosts: Vec<String>,
+    /// A PEM file of CA certificates the upstream's TLS certificate must chain to (a
+    /// private PKI), instead of the system's roots.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) ca_bundle: Option<PathBuf>,
 
     /// The `iss` claim.
     #[arg(long, help_heading = "jwt")]

@@ -169,6 +169,9 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
     if args.no_allowed_hosts {
         body.insert("allowedHosts".to_owned(), Value::Null);
     }
+    if args.no_ca_bundle {
+        body.insert("caBundle".to_owned(), Value::Null);
+    }
     public_fields(&mut body, kind, &args.fields, Some(&current.body))?;
     check_secret_names(kind, &args.fields.typed)?;
     let source = source(&args.secret);
@@ -333,6 +336,11 @@ fn public_fields(
     }
     if !f.allowed_hosts.is_empty() {
         put("allowedHosts", json!(f.allowed_hosts));
+    }
+    if let Some(path) = &f.ca_bundle {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("--ca-bundle {}: {e}", path.display())))?;
+        put("caBundle", json!(pem));
     }
     let mut typed = f.typed.given.clone();
     // Sugar for a jwt's claims: --issuer, --subject, and --audience (the `aud` claim; for

@@ -9,9 +9,9 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use crate::credential::{Placement, PlacementLocation};
+use crate::credential::{Credential, Placement, PlacementLocation};
 use crate::signing::{NoRequestSigner, RequestSigner, SigningError};
-use crate::upstream::{ClientIdentity, OutgoingRequest, RequestPurpose};
+use crate::upstream::{ClientIdentity, OutgoingRequest, RequestPurpose, TlsSettings};
 use crate::validation::{FieldError, ValidationErrors};
 
 /// The largest proxied request body.
@@ -28,7 +28,7 @@ pub struct AppliedCredential {
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
     query: Vec<(String, SecretString)>,
     signature: Option<Signature>,
-    client_identity: Option<Arc<ClientIdentity>>,
+    tls: Option<Arc<TlsSettings>>,
 }
 
 /// A signature a credential puts on each request (a type module's), over the request as
@@ -78,7 +78,7 @@ impl fmt::Debug for AppliedCredential {
                 "signature",
                 &self.signature.as_ref().map(|s| s.signs.scheme()),
             )
-            .field("client_identity", &self.client_identity.is_some())
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -108,13 +108,17 @@ impl AppliedCredential {
         self.headers.is_empty()
             && self.query.is_empty()
             && self.signature.is_none()
-            && self.client_identity.is_none()
+            && self.tls.is_none()
     }
 
     /// A credential that presents a TLS client certificate (and attaches nothing else).
     pub(crate) fn presenting(identity: ClientIdentity) -> Self {
         Self {
-            client_identity: Some(Arc::new(identity)),
+            tls: Some(Arc::new(TlsSettings {
+                reuse_key: (uuid::Uuid::nil(), 0),
+                client_identity: Some(identity),
+                server_roots: None,
+            })),
             ..Self::default()
         }
     }
@@ -132,20 +136,34 @@ impl AppliedCredential {
     }
 
     /// Binds what the vault holds: the signer and the time it signs with (`at`, the
-    /// vault's clock), and the reuse key of a client certificate (the credential and its
-    /// version).
+    /// vault's clock), and from `credential` the roots it pins and the reuse key of its
+    /// TLS settings (its id and version).
     pub(crate) fn bind(
         mut self,
         signer: &Arc<dyn RequestSigner>,
         at: SystemTime,
-        reuse_key: (uuid::Uuid, i64),
+        credential: &Credential,
     ) -> Self {
         if let Some(signature) = &mut self.signature {
             signature.signer = Arc::clone(signer);
             signature.at = at;
         }
-        if let Some(identity) = self.client_identity.as_mut().and_then(Arc::get_mut) {
-            identity.reuse_key = reuse_key;
+        let reuse_key = (*credential.id.as_uuid(), credential.version);
+        match &mut self.tls {
+            Some(tls) => {
+                let tls = Arc::make_mut(tls);
+                tls.reuse_key = reuse_key;
+                tls.server_roots.clone_from(&credential.ca_bundle);
+            }
+            None => {
+                self.tls = credential.ca_bundle.clone().map(|roots| {
+                    Arc::new(TlsSettings {
+                        reuse_key,
+                        client_identity: None,
+                        server_roots: Some(roots),
+                    })
+                });
+            }
         }
         self
     }
@@ -227,8 +245,8 @@ impl AppliedCredential {
                 pairs.append_pair(name, value.expose_secret());
             }
         }
-        if let Some(identity) = &self.client_identity {
-            request.client_identity = Some(Arc::clone(identity));
+        if let Some(tls) = &self.tls {
+            request.tls = Some(Arc::clone(tls));
         }
         if let Some(signature) = &self.signature {
             let added = signature
@@ -372,7 +390,7 @@ impl ProxyRequest {
                 headers,
                 body: self.body,
                 purpose: RequestPurpose::Proxy,
-                client_identity: None,
+                tls: None,
             }),
             _ => Err(errors),
         }

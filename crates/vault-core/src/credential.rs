@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::ca_bundle::CaBundle;
 use crate::cipher::SealedBlob;
 pub use crate::credential_types::jwt::Config as JwtConfig;
 pub use crate::credential_types::oauth2::Config as OAuth2Config;
@@ -343,6 +344,8 @@ pub struct Credential {
     pub kind: CredentialKind,
     /// Where the credential may be sent (proxy destinations, OAuth2 token endpoint).
     pub allowed_hosts: AllowedHosts,
+    /// The roots an upstream's TLS certificate must chain to, when pinned.
+    pub ca_bundle: Option<CaBundle>,
     /// Non-reversible hints of the secret values.
     pub secret_hints: BTreeMap<String, String>,
     /// When the credential stops being usable, if ever.

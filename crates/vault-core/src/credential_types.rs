@@ -15,6 +15,7 @@ pub use spec::{FieldShape, FieldSpec, Required, TypeSpec};
 use std::fmt;
 use std::str::FromStr;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::apply::AppliedCredential;
@@ -22,7 +23,7 @@ use crate::cipher::CipherError;
 use crate::credential::JwtAlgorithm;
 use crate::egress::AllowedHosts;
 use crate::input::CredentialFields;
-use crate::upstream::{CertificateFacts, ClientIdentity};
+use crate::upstream::{CertificateFacts, ClientIdentity, TlsSettingsError};
 use crate::validation::{FieldError, ValidationErrors};
 use crate::vault::VaultError;
 
@@ -91,6 +92,20 @@ pub trait TypeRules: Sized {
         let _ = facts;
     }
 
+    /// The secrets to store, from secrets given in a form the upstream adapter opens
+    /// first (an `mtls` PKCS#12 archive) with `open`; `None` when they are stored as given.
+    ///
+    /// # Errors
+    /// What the adapter refused.
+    fn unpacked(
+        &self,
+        secrets: &CredentialSecrets,
+        open: &OpenArchive<'_>,
+    ) -> Result<Option<CredentialSecrets>, TlsSettingsError> {
+        let _ = (secrets, open);
+        Ok(None)
+    }
+
     /// Fits the public fields to secrets restored from an older version: refuses
     /// secrets they cannot use, and sets again what is derived from them.
     ///
@@ -101,6 +116,11 @@ pub trait TypeRules: Sized {
         Ok(())
     }
 }
+
+/// Opens a PKCS#12 archive with its password (the upstream adapter's
+/// [`open_pkcs12`](crate::upstream::Upstream::open_pkcs12)).
+pub type OpenArchive<'a> =
+    dyn Fn(&[u8], &SecretString) -> Result<ClientIdentity, TlsSettingsError> + 'a;
 
 /// Opened secrets that are not those of the credential's type.
 pub(crate) fn mismatch() -> VaultError {
@@ -226,6 +246,15 @@ macro_rules! credential_types {
             /// See [`TypeRules::certified`].
             pub(crate) fn certified(&mut self, facts: &CertificateFacts) {
                 match self { $( Self::$variant(c) => c.certified(facts), )+ }
+            }
+
+            /// See [`TypeRules::unpacked`].
+            pub(crate) fn unpacked(
+                &self,
+                secrets: &CredentialSecrets,
+                open: &OpenArchive<'_>,
+            ) -> Result<Option<CredentialSecrets>, TlsSettingsError> {
+                match self { $( Self::$variant(c) => c.unpacked(secrets, open), )+ }
             }
 
             /// See [`TypeRules::restore`].

@@ -7,8 +7,8 @@
 //! principal holds [`Scope::CredentialsRoute`](crate::access_key::Scope). Narrowing stays
 //! free. The same rule guards restoring a version sealed before the destinations widened.
 
-use crate::credential::{Credential, CredentialKind};
-use crate::egress::AllowedHosts;
+use crate::ca_bundle::CaBundle;
+use crate::credential::Credential;
 
 /// What authorised a change that added destinations; the audit event records it as its
 /// reason.
@@ -31,37 +31,54 @@ impl RouteAuthority {
     }
 }
 
-/// The fields through which a change from `current` to (`kind`, `hosts`) adds a place the
-/// secret, or a token minted from it, could be sent: an `allowedHosts` entry no current
-/// entry covers, or a field of the type that names a destination (an OAuth2 `tokenUrl` or
-/// `audience`, a JWT `aud` claim). Empty when the change adds none.
+/// The fields through which a change from `current` to `next` adds a place the secret, or
+/// a token minted from it, could be sent: an `allowedHosts` entry no current entry covers,
+/// a `caBundle` trusting a root the current one did not (whoever holds that root's key can
+/// pose as an allowed host), or a field of the type that names a destination (an OAuth2
+/// `tokenUrl` or `audience`, a JWT `aud` claim). Empty when the change adds none.
 #[must_use]
-pub fn widened_fields(
-    current: &Credential,
-    kind: &CredentialKind,
-    hosts: &AllowedHosts,
-) -> Vec<&'static str> {
+pub fn widened_fields(current: &Credential, next: &Credential) -> Vec<&'static str> {
     let mut fields = Vec::new();
     let old = &current.allowed_hosts;
-    if hosts
+    if next
+        .allowed_hosts
         .entries()
         .iter()
         .any(|new| !old.entries().iter().any(|entry| entry.covers(new)))
     {
         fields.push("allowedHosts");
     }
-    fields.extend(kind.widened_fields(&current.kind));
+    if !CaBundle::narrows(current.ca_bundle.as_ref(), next.ca_bundle.as_ref()) {
+        fields.push("caBundle");
+    }
+    fields.extend(next.kind.widened_fields(&current.kind));
     fields
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::CredentialKind;
     use crate::credential::{
         CredentialName, JwtAlgorithm, JwtClaims, JwtConfig, OAuth2ClientAuth, OAuth2Config,
         Placement,
     };
+    use crate::egress::AllowedHosts;
     use crate::ids::{CredentialId, OrganizationId};
+
+    /// What a change of `current` to `kind` and `hosts` widens.
+    fn widened(
+        current: &Credential,
+        kind: &CredentialKind,
+        hosts: &AllowedHosts,
+    ) -> Vec<&'static str> {
+        let next = Credential {
+            kind: kind.clone(),
+            allowed_hosts: hosts.clone(),
+            ..current.clone()
+        };
+        widened_fields(current, &next)
+    }
 
     fn hosts(entries: &[&str]) -> AllowedHosts {
         let raw: Vec<String> = entries.iter().map(|e| (*e).to_owned()).collect();
@@ -77,6 +94,7 @@ mod tests {
             description: None,
             kind,
             allowed_hosts: hosts(allowed),
+            ca_bundle: None,
             secret_hints: std::collections::BTreeMap::new(),
             expires_at: None,
             created_at: now,
@@ -100,7 +118,7 @@ mod tests {
     fn a_new_host_widens_and_a_covered_or_removed_one_does_not() {
         let bearer = CredentialKind::BearerToken(crate::credential_types::bearer_token::Config {});
         let current = credential(bearer.clone(), &["api.example.com", "http://10.0.0.1:80"]);
-        let same = |h: &[&str]| widened_fields(&current, &bearer, &hosts(h));
+        let same = |h: &[&str]| widened(&current, &bearer, &hosts(h));
         assert!(same(&["api.example.com"]).is_empty(), "removing is free");
         assert!(
             same(&["api.example.com:8443"]).is_empty(),
@@ -122,7 +140,7 @@ mod tests {
     fn a_token_endpoint_or_audience_change_widens() {
         let current = credential(oauth2("https://a.example/token", Some("x")), &["a.example"]);
         let h = hosts(&["a.example"]);
-        let check = |kind: CredentialKind| widened_fields(&current, &kind, &h);
+        let check = |kind: CredentialKind| widened(&current, &kind, &h);
         assert!(check(oauth2("https://a.example/token", Some("x"))).is_empty());
         assert!(check(oauth2("https://a.example/token", None)).is_empty());
         assert_eq!(
@@ -151,11 +169,34 @@ mod tests {
         };
         let current = credential(jwt(Some("svc")), &[]);
         let none = hosts(&[]);
-        assert!(widened_fields(&current, &jwt(Some("svc")), &none).is_empty());
-        assert!(widened_fields(&current, &jwt(None), &none).is_empty());
-        assert_eq!(
-            widened_fields(&current, &jwt(Some("other")), &none),
-            ["claims"]
-        );
+        assert!(widened(&current, &jwt(Some("svc")), &none).is_empty());
+        assert!(widened(&current, &jwt(None), &none).is_empty());
+        assert_eq!(widened(&current, &jwt(Some("other")), &none), ["claims"]);
+    }
+
+    #[test]
+    fn pinning_other_roots_widens_and_dropping_some_does_not() {
+        let bearer = CredentialKind::BearerToken(crate::credential_types::bearer_token::Config {});
+        let pem = |bodies: &[&str]| {
+            let blocks: Vec<String> = bodies
+                .iter()
+                .map(|b| format!("-----BEGIN CERTIFICATE-----\n{b}\n-----END CERTIFICATE-----"))
+                .collect();
+            Some(CaBundle::parse(&blocks.join("\n")).expect("a bundle"))
+        };
+        let current = Credential {
+            ca_bundle: pem(&["AA==", "AB=="]),
+            ..credential(bearer, &["api.example.com"])
+        };
+        let with = |ca_bundle| {
+            let next = Credential {
+                ca_bundle,
+                ..current.clone()
+            };
+            widened_fields(&current, &next)
+        };
+        assert!(with(pem(&["AB=="])).is_empty());
+        assert_eq!(with(pem(&["AB==", "AC=="])), ["caBundle"]);
+        assert_eq!(with(None), ["caBundle"], "every public root again");
     }
 }

@@ -1,5 +1,5 @@
 //! Unvalidated input for creating and patching credentials, and the rules every type
-//! shares (name, description, expiry, allowed hosts); each type's own rules are in its
+//! shares (name, description, expiry, allowed hosts, CA bundle); each type's own rules are in its
 //! module of [`credential_types`](mod@crate::credential_types).
 //!
 //! Input is flat, as the REST contract's bodies are: every field of every type sits side
@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::ca_bundle::CaBundle;
 use crate::clock::truncate_to_micros;
 use crate::credential::{
     CredentialKind, CredentialName, CredentialSecrets, CredentialType, Description,
@@ -148,6 +149,8 @@ pub struct CredentialFields {
     pub expires_at: Patch<String>,
     /// `allowedHosts` (every type; null clears it on patch).
     pub allowed_hosts: Patch<Vec<String>>,
+    /// `caBundle`, PEM (every type; null clears it on patch).
+    pub ca_bundle: Patch<String>,
     /// The type-specific fields given, by their API names.
     pub typed: BTreeMap<&'static str, FieldValue>,
 }
@@ -281,6 +284,8 @@ pub struct NewCredential {
     pub kind: CredentialKind,
     /// Where it may be sent.
     pub allowed_hosts: AllowedHosts,
+    /// The roots its upstreams' certificates must chain to, if pinned.
+    pub ca_bundle: Option<CaBundle>,
     /// Secret fields.
     pub secrets: CredentialSecrets,
     /// Expiry.
@@ -319,6 +324,10 @@ impl NewCredential {
             Patch::Value(raw) => errors.take(AllowedHosts::parse(raw)),
             Patch::Absent | Patch::Null => Some(AllowedHosts::default()),
         };
+        let ca_bundle = match &fields.ca_bundle {
+            Patch::Value(raw) => errors.take(CaBundle::parse(raw)),
+            Patch::Absent | Patch::Null => None,
+        };
 
         let typed = credential_types::validate(kind, fields, None, &mut errors);
         if let (Some((kind, _)), Some(hosts)) = (&typed, &allowed_hosts)
@@ -333,6 +342,7 @@ impl NewCredential {
                     description,
                     kind,
                     allowed_hosts,
+                    ca_bundle,
                     secrets,
                     expires_at,
                 })
@@ -358,6 +368,8 @@ pub struct ValidPatch {
     pub expires_at: Option<Option<OffsetDateTime>>,
     /// New allowed hosts, if given.
     pub allowed_hosts: Option<AllowedHosts>,
+    /// New CA bundle, if given (`Some(None)` clears it).
+    pub ca_bundle: Option<Option<CaBundle>>,
     /// New public fields, if any changed.
     pub kind: Option<CredentialKind>,
     /// New secrets, to be sealed, if any secret changed.
@@ -399,6 +411,11 @@ impl ValidPatch {
             Patch::Null => Some(AllowedHosts::default()),
             Patch::Value(raw) => errors.take(AllowedHosts::parse(raw)),
         };
+        let ca_bundle = match &fields.ca_bundle {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Value(raw) => errors.take(CaBundle::parse(raw)).map(Some),
+        };
 
         let touched = fields
             .present_fields()
@@ -421,6 +438,7 @@ impl ValidPatch {
             description,
             expires_at,
             allowed_hosts,
+            ca_bundle,
             kind,
             secrets,
         })
@@ -433,6 +451,7 @@ impl ValidPatch {
             && self.description.is_none()
             && self.expires_at.is_none()
             && self.allowed_hosts.is_none()
+            && self.ca_bundle.is_none()
             && self.kind.is_none()
             && self.secrets.is_none()
     }

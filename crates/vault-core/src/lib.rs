@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod apply;
 pub mod audit_chain;
+pub mod ca_bundle;
 pub mod cipher;
 pub mod clock;
 pub mod connections;

@@ -288,7 +288,7 @@ fn client_request(
         headers,
         body: form.finish().into_bytes(),
         purpose,
-        client_identity: None,
+        tls: None,
     })
 }
 

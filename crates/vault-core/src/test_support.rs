@@ -28,6 +28,7 @@ pub(crate) fn stored_credential() -> crate::credential::StoredCredential {
             kind: CredentialKind::BearerToken(crate::credential_types::bearer_token::Config {}),
             allowed_hosts: crate::egress::AllowedHosts::parse(&["api.example.com".to_owned()])
                 .expect("hosts"),
+            ca_bundle: None,
             secret_hints: std::collections::BTreeMap::new(),
             expires_at: None,
             created_at: now,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
+use crate::ca_bundle::CaBundle;
 use crate::store::BoxError;
 
 /// A request about to leave the vault. It may carry secrets (injected headers are marked
@@ -28,30 +29,47 @@ pub struct OutgoingRequest {
     /// Why the vault sends it, so an adapter (a metrics decorator, a log) can tell a
     /// proxied call from a token fetch without looking at the URL.
     pub purpose: RequestPurpose,
-    /// The TLS client certificate to present (an `mtls` credential), if any.
-    pub client_identity: Option<Arc<ClientIdentity>>,
+    /// How this request's TLS differs from the vault's default (a client certificate,
+    /// pinned roots), if it does.
+    pub tls: Option<Arc<TlsSettings>>,
 }
 
-/// A TLS client certificate and its key, presented in the handshake, and the roots that
-/// verify the server when the credential pins them. `Debug` shows the reuse key only.
-pub struct ClientIdentity {
-    /// Names this identity for reuse (of connections, of a client built for it): the same
-    /// key always comes with the same certificate, key and roots. The credential's id and
-    /// version.
+/// A credential's own TLS settings: the client certificate it presents, the roots it
+/// trusts. `Debug` shows the reuse key and which parts are set.
+#[derive(Clone)]
+pub struct TlsSettings {
+    /// Names these settings for reuse (of connections, of a client built for them): the
+    /// same key always comes with the same settings. The credential's id and version.
     pub reuse_key: (uuid::Uuid, i64),
+    /// The client certificate and key to present (an `mtls` credential), if any.
+    pub client_identity: Option<ClientIdentity>,
+    /// The only roots the server's certificate may chain to, when the credential pins them.
+    pub server_roots: Option<CaBundle>,
+}
+
+impl fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("reuse_key", &self.reuse_key)
+            .field("client_identity", &self.client_identity.is_some())
+            .field("server_roots", &self.server_roots)
+            .finish()
+    }
+}
+
+/// A TLS client certificate and its key, presented in the handshake. `Debug` shows
+/// nothing of them.
+#[derive(Clone)]
+pub struct ClientIdentity {
     /// The certificate chain, PEM, leaf first.
     pub certificate_chain: SecretString,
     /// The private key, PEM.
     pub private_key: SecretString,
-    /// CA certificates, PEM: when set, the only roots the server's certificate may chain to.
-    pub ca_bundle: Option<String>,
 }
 
 impl fmt::Debug for ClientIdentity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientIdentity")
-            .field("reuse_key", &self.reuse_key)
-            .finish_non_exhaustive()
+        f.debug_struct("ClientIdentity").finish_non_exhaustive()
     }
 }
 
@@ -68,10 +86,11 @@ pub struct CertificateFacts {
     pub not_after: OffsetDateTime,
 }
 
-/// Why a client certificate and key cannot be presented. Fixed words: never key material.
+/// Why a credential's TLS settings cannot be used (a client certificate and key that
+/// cannot be presented, roots that do not parse). Fixed words: never key material.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ClientIdentityError {
+pub enum TlsSettingsError {
     /// The certificate chain is not PEM certificates that parse.
     #[error("certificate: {0}")]
     Certificate(&'static str),
@@ -84,19 +103,28 @@ pub enum ClientIdentityError {
     /// The CA bundle is not PEM certificates.
     #[error("caBundle: {0}")]
     CaBundle(&'static str),
-    /// This vault's upstream cannot present client certificates.
-    #[error("certificate: this vault cannot present client certificates")]
-    Unsupported,
+    /// The PKCS#12 archive cannot be read, or holds no single key with its certificate.
+    #[error("pkcs12: {0}")]
+    Pkcs12(&'static str),
+    /// The PKCS#12 archive's password is not this one.
+    #[error("pkcs12Password: is not the archive's password")]
+    Pkcs12Password,
+    /// This vault's upstream cannot apply what the field (named) asks for.
+    #[error("{0}: this vault's upstream cannot apply TLS settings")]
+    Unsupported(&'static str),
 }
 
-impl ClientIdentityError {
+impl TlsSettingsError {
     /// The API field the refusal is about.
     #[must_use]
     pub const fn field(&self) -> &'static str {
         match self {
-            Self::Certificate(_) | Self::Unsupported => "certificate",
+            Self::Certificate(_) => "certificate",
             Self::Key(_) | Self::Mismatch => "privateKey",
             Self::CaBundle(_) => "caBundle",
+            Self::Pkcs12(_) => "pkcs12",
+            Self::Pkcs12Password => "pkcs12Password",
+            Self::Unsupported(field) => field,
         }
     }
 
@@ -264,18 +292,35 @@ pub trait Upstream: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Checks that `identity` can be presented (its certificate chain and CA bundle parse,
-    /// and the key is the certificate's), and reads what the leaf certificate says. The
-    /// default presents none; a decorator MUST forward it.
+    /// Checks that `tls` can be used (the CA bundle parses; the client certificate chain
+    /// parses and the key is its own), and reads what the leaf certificate says, if there
+    /// is one. The default can use none; a decorator MUST forward it.
     ///
     /// # Errors
-    /// [`ClientIdentityError`] naming what is wrong.
-    fn inspect_client_identity(
+    /// [`TlsSettingsError`] naming what is wrong.
+    fn inspect_tls(&self, tls: &TlsSettings) -> Result<Option<CertificateFacts>, TlsSettingsError> {
+        Err(TlsSettingsError::Unsupported(
+            if tls.client_identity.is_some() {
+                "certificate"
+            } else {
+                "caBundle"
+            },
+        ))
+    }
+
+    /// Reads a client certificate chain and its key out of a PKCS#12 archive (`.p12`,
+    /// `.pfx`), as the PEM the vault stores. The default reads none; a decorator MUST
+    /// forward it.
+    ///
+    /// # Errors
+    /// [`TlsSettingsError`] naming what is wrong (never the password or key material).
+    fn open_pkcs12(
         &self,
-        identity: &ClientIdentity,
-    ) -> Result<CertificateFacts, ClientIdentityError> {
-        let _ = identity;
-        Err(ClientIdentityError::Unsupported)
+        archive: &[u8],
+        password: &SecretString,
+    ) -> Result<ClientIdentity, TlsSettingsError> {
+        let _ = (archive, password);
+        Err(TlsSettingsError::Unsupported("pkcs12"))
     }
 }
 
@@ -291,11 +336,15 @@ pub(crate) trait SharedUpstream: Send + Sync + 'static {
     /// [`Upstream::check_destination`].
     fn check_destination(&self, url: &url::Url) -> Result<(), UpstreamError>;
 
-    /// [`Upstream::inspect_client_identity`].
-    fn inspect_client_identity(
+    /// [`Upstream::inspect_tls`].
+    fn inspect_tls(&self, tls: &TlsSettings) -> Result<Option<CertificateFacts>, TlsSettingsError>;
+
+    /// [`Upstream::open_pkcs12`].
+    fn open_pkcs12(
         &self,
-        identity: &ClientIdentity,
-    ) -> Result<CertificateFacts, ClientIdentityError>;
+        archive: &[u8],
+        password: &SecretString,
+    ) -> Result<ClientIdentity, TlsSettingsError>;
 }
 
 impl<U: Upstream> SharedUpstream for U {
@@ -310,11 +359,16 @@ impl<U: Upstream> SharedUpstream for U {
         Upstream::check_destination(self, url)
     }
 
-    fn inspect_client_identity(
+    fn inspect_tls(&self, tls: &TlsSettings) -> Result<Option<CertificateFacts>, TlsSettingsError> {
+        Upstream::inspect_tls(self, tls)
+    }
+
+    fn open_pkcs12(
         &self,
-        identity: &ClientIdentity,
-    ) -> Result<CertificateFacts, ClientIdentityError> {
-        Upstream::inspect_client_identity(self, identity)
+        archive: &[u8],
+        password: &SecretString,
+    ) -> Result<ClientIdentity, TlsSettingsError> {
+        Upstream::open_pkcs12(self, archive, password)
     }
 }
 

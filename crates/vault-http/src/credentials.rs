@@ -21,7 +21,13 @@ use crate::body::{Fields, read_json_body, reject_unknown};
 use crate::error::ApiError;
 use crate::params::{ListView, etag, if_match, parse_id, parse_limit};
 
-const COMMON_FIELDS: [&str; 4] = ["name", "description", "expiresAt", "allowedHosts"];
+const COMMON_FIELDS: [&str; 5] = [
+    "name",
+    "description",
+    "expiresAt",
+    "allowedHosts",
+    "caBundle",
+];
 const PLACEMENT_FIELDS: [&str; 3] = ["in", "name", "prefix"];
 
 /// A credential as the API shows it.
@@ -33,6 +39,7 @@ pub(crate) struct CredentialView<'a> {
     #[serde(flatten)]
     kind: &'a CredentialKind,
     allowed_hosts: &'a AllowedHosts,
+    ca_bundle: Option<&'a str>,
     description: Option<&'a str>,
     #[serde(with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
@@ -72,6 +79,7 @@ impl<'a> CredentialView<'a> {
             name: c.name.as_str(),
             kind: &c.kind,
             allowed_hosts: &c.allowed_hosts,
+            ca_bundle: c.ca_bundle.as_ref().map(|b| b.as_str()),
             description: c.description.as_ref().map(|d| d.as_str()),
             expires_at: c.expires_at,
             expired: c.is_expired(now),
@@ -97,6 +105,7 @@ fn credential_fields(fields: &mut Fields) -> CredentialFields {
         description: fields.nullable_string("description"),
         expires_at: fields.nullable_string("expiresAt"),
         allowed_hosts: fields.nullable_string_array("allowedHosts"),
+        ca_bundle: fields.nullable_string("caBundle"),
         ..CredentialFields::default()
     };
     for spec in SPECS.iter().flat_map(|spec| spec.fields) {

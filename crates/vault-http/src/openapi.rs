@@ -301,6 +301,9 @@ pub(crate) struct CredentialSchema {
     /// Where the credential may be sent: `host`, `host:port`, `https://host[:port]` or
     /// `http://host:port`. Empty: nowhere.
     allowed_hosts: Vec<String>,
+    /// CA certificates, PEM, that pin the upstream's TLS certificate (a private PKI);
+    /// `null`: the system's roots.
+    ca_bundle: Option<String>,
     description: Option<String>,
     #[schema(format = DateTime)]
     expires_at: Option<String>,
@@ -381,6 +384,13 @@ pub(crate) struct CommonCreate {
     /// Destinations this credential may be sent to (see `Credential.allowedHosts`).
     #[schema(nullable = false)]
     allowed_hosts: Option<Vec<String>>,
+    /// CA certificates, PEM (only `CERTIFICATE` blocks, up to 64 KiB): when set, a proxied
+    /// request's upstream must present a certificate chaining to one of them (a private
+    /// PKI) instead of the system's roots. Token endpoints keep the system's roots.
+    /// Setting or changing it to trust a new root is a change of destinations: it needs
+    /// the secret values re-entered or `credentials:route`.
+    #[schema(nullable = false, max_length = 65536)]
+    ca_bundle: Option<String>,
 }
 
 /// `POST /credentials`, `PATCH /credentials/{id}` and the type names: placeholders the

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use secrecy::SecretString;
 use vault_core::oauth2::read_token_response;
 use vault_core::upstream::{
-    CertificateFacts, ClientIdentity, ClientIdentityError, OutgoingRequest, RequestPurpose,
-    Upstream, UpstreamError, UpstreamResponse,
+    CertificateFacts, ClientIdentity, OutgoingRequest, RequestPurpose, TlsSettings,
+    TlsSettingsError, Upstream, UpstreamError, UpstreamResponse,
 };
 
 use crate::Metrics;
@@ -63,11 +64,16 @@ impl<U: Upstream> Upstream for MeteredUpstream<U> {
         self.inner.check_destination(url)
     }
 
-    fn inspect_client_identity(
+    fn inspect_tls(&self, tls: &TlsSettings) -> Result<Option<CertificateFacts>, TlsSettingsError> {
+        self.inner.inspect_tls(tls)
+    }
+
+    fn open_pkcs12(
         &self,
-        identity: &ClientIdentity,
-    ) -> Result<CertificateFacts, ClientIdentityError> {
-        self.inner.inspect_client_identity(identity)
+        archive: &[u8],
+        password: &SecretString,
+    ) -> Result<ClientIdentity, TlsSettingsError> {
+        self.inner.open_pkcs12(archive, password)
     }
 }
 

@@ -320,7 +320,7 @@ fn request(case: &Case) -> OutgoingRequest {
         headers,
         body: case.body.to_vec(),
         purpose: RequestPurpose::Proxy,
-        client_identity: None,
+        tls: None,
     }
 }
 

@@ -9,15 +9,17 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect;
 use rustls_platform_verifier::BuilderVerifierExt as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use url::{Host, Url};
 use vault_core::egress::is_public_address;
 use vault_core::store::BoxError;
 use vault_core::upstream::{
-    CertificateFacts, ClientIdentity, ClientIdentityError, OutgoingRequest, Upstream,
+    CertificateFacts, ClientIdentity, OutgoingRequest, TlsSettings, TlsSettingsError, Upstream,
     UpstreamError, UpstreamResponse,
 };
 
-mod client_identity;
+mod pkcs12;
+mod tls_settings;
 
 /// How an [`HttpUpstream`] talks to the outside world.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,8 +86,8 @@ pub enum BuildError {
 pub struct HttpUpstream {
     client: reqwest::Client,
     config: Arc<UpstreamConfig>,
-    /// A client per TLS client identity (`mtls` credentials).
-    identities: Arc<client_identity::IdentityClients>,
+    /// A client per credential version with TLS settings of its own.
+    tls_clients: Arc<tls_settings::SettingsClients>,
 }
 
 impl HttpUpstream {
@@ -111,7 +113,7 @@ impl HttpUpstream {
         Ok(Self {
             client: build_client(&config, tls)?,
             config: Arc::new(config),
-            identities: Arc::default(),
+            tls_clients: Arc::default(),
         })
     }
 
@@ -121,32 +123,35 @@ impl HttpUpstream {
         &self.config
     }
 
-    /// The client that presents `identity` (built the first time), or the shared one.
+    /// The client of a credential's TLS settings (built the first time), or the shared one.
     fn client_for(
         &self,
-        identity: Option<&ClientIdentity>,
+        tls: Option<&TlsSettings>,
         host: &str,
     ) -> Result<reqwest::Client, UpstreamError> {
-        let Some(identity) = identity else {
+        let Some(tls) = tls else {
             return Ok(self.client.clone());
         };
-        self.identities.get_or_build(identity, || {
+        self.tls_clients.get_or_build(tls, || {
             let failed = |reason: String| UpstreamError::Connect {
                 host: host.to_owned(),
                 source: Some(reason.into()),
             };
-            let parts =
-                client_identity::parts(identity, &provider()).map_err(|e| failed(e.to_string()))?;
+            let parts = tls_settings::parts(tls, &provider()).map_err(|e| failed(e.to_string()))?;
             let extra_roots = self.config.extra_roots.as_deref();
-            let tls = match parts.roots.clone() {
+            let verifier = match parts.roots {
                 Some(roots) => {
-                    client_identity::pinned(provider(), roots).map_err(|e| failed(e.to_string()))
+                    tls_settings::pinned(provider(), roots).map_err(|e| failed(e.to_string()))
                 }
                 None => verifying(provider(), extra_roots).map_err(|e| failed(e.to_string())),
-            }?
-            .with_client_auth_cert(parts.chain, parts.key)
-            .map_err(|e| failed(e.to_string()))?;
-            build_client(&self.config, tls).map_err(|e| failed(e.to_string()))
+            }?;
+            let config = match parts.identity {
+                Some((chain, key)) => verifier
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| failed(e.to_string()))?,
+                None => verifier.with_no_client_auth(),
+            };
+            build_client(&self.config, config).map_err(|e| failed(e.to_string()))
         })
     }
 
@@ -161,9 +166,9 @@ impl HttpUpstream {
             headers,
             body,
             purpose: _,
-            client_identity,
+            tls,
         } = request;
-        let client = self.client_for(client_identity.as_deref(), host)?;
+        let client = self.client_for(tls.as_deref(), host)?;
         let mut outgoing = reqwest::Request::new(method, url);
         *outgoing.headers_mut() = headers;
         *outgoing.body_mut() = Some(body.into());
@@ -228,12 +233,24 @@ impl Upstream for HttpUpstream {
         check_destination(url, self.config.allow_private_networks)
     }
 
-    fn inspect_client_identity(
+    fn inspect_tls(&self, tls: &TlsSettings) -> Result<Option<CertificateFacts>, TlsSettingsError> {
+        let parts = tls_settings::parts(tls, &provider())?;
+        parts
+            .identity
+            .map(|(chain, _)| tls_settings::facts(&chain[0]))
+            .transpose()
+    }
+
+    fn open_pkcs12(
         &self,
-        identity: &ClientIdentity,
-    ) -> Result<CertificateFacts, ClientIdentityError> {
-        let parts = client_identity::parts(identity, &provider())?;
-        client_identity::facts(&parts.chain[0])
+        archive: &[u8],
+        password: &SecretString,
+    ) -> Result<ClientIdentity, TlsSettingsError> {
+        let mut opened = pkcs12::open_pkcs12(archive, password.expose_secret())?;
+        Ok(ClientIdentity {
+            certificate_chain: SecretString::from(opened.certificate_chain),
+            private_key: SecretString::from(std::mem::take(&mut *opened.private_key)),
+        })
     }
 }
 

@@ -251,7 +251,7 @@ fn get(url: &str) -> OutgoingRequest {
         headers: HeaderMap::new(),
         body: Vec::new(),
         purpose: RequestPurpose::Proxy,
-        client_identity: None,
+        tls: None,
     }
 }
 
@@ -311,7 +311,7 @@ async fn the_request_arrives_exactly_as_sent() {
         headers,
         body: body.clone(),
         purpose: RequestPurpose::Proxy,
-        client_identity: None,
+        tls: None,
     };
 
     let response = send_ok(&loopback_upstream(), request).await;

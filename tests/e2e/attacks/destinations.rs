@@ -1,6 +1,6 @@
 //! Finding 1: a key that may change a credential but not read it must not be able to send
 //! its secret somewhere new. For every type and every field that names a destination
-//! (`allowedHosts`, an OAuth2 `tokenUrl` or `audience`, a JWT `aud`), and through a
+//! (`allowedHosts`, `caBundle`, an OAuth2 `tokenUrl` or `audience`, a JWT `aud`), and through a
 //! version restore: refused without the secret re-entered or `credentials:route`, on
 //! SQLite and PostgreSQL; the attacker's listener never sees the stored secret.
 
@@ -135,7 +135,16 @@ async fn a_writer_cannot_send_a_stored_secret_to_a_new_destination() {
                 .get_json(&format!("/credentials/{id}"), &vault.token)
                 .await;
 
-            let mut attempts = vec![json!({"allowedHosts": both})];
+            // Trusting the attacker's own CA would let a listener that holds its key pose as
+            // an allowed host.
+            let attacker_ca = rcgen::generate_simple_self_signed(vec!["attacker.example".into()])
+                .expect("a certificate")
+                .cert
+                .pem();
+            let mut attempts = vec![
+                json!({"allowedHosts": both}),
+                json!({"caBundle": attacker_ca}),
+            ];
             match kind.as_str() {
                 "oauth2" => {
                     attempts

@@ -23,6 +23,7 @@ mod connect;
 mod grants;
 mod signing;
 mod surfaces;
+mod tls;
 mod webhooks;
 
 /// The `vault` binary, built beside `vault-server`.

@@ -1,7 +1,9 @@
-"""An HTTPS server on 127.0.0.1 that requires a client certificate signed by --client-ca
-(Python's ssl, CERT_REQUIRED: a handshake without one fails), for the end-to-end tests of
-mtls credentials (tests/e2e/usage/mtls.rs). Prints its port as the first line of stdout,
-and answers every request with JSON naming the client certificate's subject and the path.
+"""An HTTPS server on 127.0.0.1, for the end-to-end tests of mtls credentials and CA
+bundles (tests/e2e/usage/mtls.rs, ca_bundle.rs). With --client-ca it requires a client
+certificate signed by it (Python's ssl, CERT_REQUIRED: a handshake without one fails).
+Prints its port as the first line of stdout, and answers every request with JSON naming
+the client certificate's subject (null without one), the path, and whether an
+Authorization header came (never its value).
 """
 import argparse
 import json
@@ -17,8 +19,13 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        subject = dict(pair[0] for pair in self.connection.getpeercert()["subject"])
-        body = json.dumps({"client": subject.get("commonName"), "path": self.path}).encode()
+        peer = self.connection.getpeercert() or {}
+        subject = dict(pair[0] for pair in peer.get("subject", ()))
+        body = json.dumps({
+            "client": subject.get("commonName"),
+            "path": self.path,
+            "authorization": "Authorization" in self.headers,
+        }).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -36,12 +43,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
-    parser.add_argument("--client-ca", required=True)
+    parser.add_argument("--client-ca")
     args = parser.parse_args()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(args.client_ca)
+    if args.client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(args.client_ca)
     server = Server(("127.0.0.1", 0), Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     print(server.server_address[1], flush=True)

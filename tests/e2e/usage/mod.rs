@@ -4,6 +4,7 @@
 //! expiry, the request and audit logs, and that no secret reaches a response or a log line.
 
 mod assertions;
+mod ca_bundle;
 mod jwt;
 mod logs;
 mod mtls;

@@ -9,7 +9,7 @@ use super::*;
 use crate::helpers::python::PythonServer;
 
 /// A CA of `name`.
-fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+pub(super) fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::default();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, name);
@@ -17,7 +17,7 @@ fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
 }
 
 /// A certificate for `names` (or a client, with none) signed by `issuer`, and its key.
-fn leaf(
+pub(super) fn leaf(
     common_name: &str,
     names: &[&str],
     issuer: &CertifiedIssuer<'static, KeyPair>,
@@ -35,10 +35,10 @@ fn leaf(
     (certificate.pem(), key.serialize_pem())
 }
 
-/// The server, with a certificate of `server_ca`, requiring one of `client_ca`.
-fn mtls_server(
+/// The server, with a certificate of `server_ca`, requiring one of `client_ca` if given.
+pub(super) fn mtls_server(
     server_ca: &CertifiedIssuer<'static, KeyPair>,
-    client_ca: &str,
+    client_ca: Option<&str>,
 ) -> (PythonServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let far = time::OffsetDateTime::now_utc() + time::Duration::days(30);
@@ -48,21 +48,22 @@ fn mtls_server(
         std::fs::write(&path, pem).expect(name);
         path
     };
-    let args = [
+    let mut args = vec![
         "--cert".into(),
         write("cert.pem", &cert),
         "--key".into(),
         write("key.pem", &key),
-        "--client-ca".into(),
-        write("client-ca.pem", client_ca),
     ];
+    if let Some(client_ca) = client_ca {
+        args.extend(["--client-ca".into(), write("client-ca.pem", client_ca)]);
+    }
     (PythonServer::start("mtls_server.py", &args, None), dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
     let (server_ca, client_ca, other_ca) = (ca("server CA"), ca("client CA"), ca("other CA"));
-    let (server, _dir) = mtls_server(&server_ca, &client_ca.pem());
+    let (server, _dir) = mtls_server(&server_ca, Some(&client_ca.pem()));
     let origin = format!("https://127.0.0.1:{}", server.port);
     // The vault trusts the server's CA for every credential, so a call without a client
     // certificate gets as far as the server's refusal.
@@ -231,4 +232,115 @@ async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
     let shown = vault.get_json(&format!("/credentials/{early}")).await;
     assert_ne!(shown["expiresAt"], rfc3339.as_str(), "{shown}");
     vault.stop_and_check_logs(&first_key_lines);
+}
+
+/// `certificate` and `privateKey` as one PKCS#12 archive, made by `openssl pkcs12
+/// -export` (the format client certificates are often handed over in).
+fn pkcs12(certificate: &str, key: &str, chain: &str, password: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, pem) in [
+        ("cert.pem", certificate),
+        ("key.pem", key),
+        ("chain.pem", chain),
+    ] {
+        std::fs::write(dir.path().join(name), pem).expect(name);
+    }
+    let output = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem"])
+        .args(["-certfile", "chain.pem", "-out", "client.p12"])
+        .args(["-passout", &format!("pass:{password}")])
+        .current_dir(dir.path())
+        .output()
+        .expect("openssl runs (install it: the mtls tests make PKCS#12 archives with it)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let archive = std::fs::read(dir.path().join("client.p12")).expect("the archive");
+    base64::engine::general_purpose::STANDARD.encode(archive)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pkcs12_archive_is_opened_once_and_presented_as_its_certificate() {
+    let (server_ca, client_ca) = (ca("server CA"), ca("client CA"));
+    let (server, _dir) = mtls_server(&server_ca, Some(&client_ca.pem()));
+    let origin = format!("https://127.0.0.1:{}", server.port);
+    let mut vault = Vault::start(true);
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(20);
+    let (certificate, key) = leaf("p12-client", &[], &client_ca, far);
+    let password = vault.secret("p12-password");
+    let archive = pkcs12(&certificate, &key, &client_ca.pem(), &password);
+    let mut canaries = key_lines(&key);
+    // The archive holds the key: no part of it may come back or be logged either.
+    canaries.extend(
+        archive
+            .as_bytes()
+            .chunks(64)
+            .map(|c| String::from_utf8_lossy(c).into_owned()),
+    );
+    vault.canaries.extend(canaries.iter().cloned());
+
+    let body = json!({"name": "from p12", "type": "mtls", "certificateFormat": "pkcs12",
+                      "pkcs12": archive, "pkcs12Password": password,
+                      "caBundle": server_ca.pem(), "allowedHosts": [origin]});
+    let id = vault.create(&body).await;
+    let shown = vault.get_json(&format!("/credentials/{id}")).await;
+    assert_eq!(shown["certificateFormat"], "pkcs12", "{shown}");
+    assert!(
+        shown["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("CN=p12-client")),
+        "{shown}"
+    );
+    let call = json!({"method": "GET", "url": format!("{origin}/p12")});
+    let used = vault.proxy(&id, &call).await;
+    assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+    assert_eq!(used.json()["client"], "p12-client", "{}", used.body);
+
+    // The format follows the fields given: PEM values replace the archive's.
+    let (renewed, renewed_key) = leaf("pem-client", &[], &client_ca, far);
+    vault.canaries.extend(key_lines(&renewed_key));
+    let patched = vault
+        .patch(
+            &id,
+            &json!({"certificate": renewed, "privateKey": renewed_key}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(
+        patched.json()["certificateFormat"],
+        "pem",
+        "{}",
+        patched.body
+    );
+    assert_eq!(vault.proxy(&id, &call).await.json()["client"], "pem-client");
+
+    // A wrong password, an archive that is not one, and both formats at once: refused,
+    // naming the field.
+    let wrong = json!({"pkcs12Password": "not-the-password"});
+    let not_archive = json!({"pkcs12": "AAAA", "pkcs12Password": password});
+    let both = json!({"certificate": certificate});
+    for (change, field) in [
+        (wrong, "pkcs12Password"),
+        (not_archive, "pkcs12"),
+        (both, "certificate"),
+    ] {
+        let mut create = body.clone();
+        create
+            .as_object_mut()
+            .expect("object")
+            .extend(change.as_object().expect("object").clone());
+        let reply = vault
+            .call(Method::POST, "/credentials", Some(&create))
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{change}: {}",
+            reply.body
+        );
+        assert_eq!(reply.json()["field"], field, "{change}: {}", reply.body);
+    }
+    vault.stop_and_check_logs(&canaries);
 }

@@ -4,6 +4,9 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::credential::{MAX_SECRET_BYTES, Placement, PlacementLocation, check_text};
+use serde::Deserialize;
+
+use super::{FieldShape, TypeSpec};
 use crate::input::{CredentialFields, PlacementInput};
 use crate::validation::{FieldError, ValidationErrors};
 
@@ -178,4 +181,34 @@ pub(super) fn placement(
         name: name?,
         prefix,
     })
+}
+
+/// A choice field of `spec`: given (parsed by its serde name), or `kept` (`None` when the
+/// value given is not one of its options, with the error said).
+pub(super) fn choice<T: for<'de> Deserialize<'de> + Copy>(
+    spec: &TypeSpec,
+    fields: &CredentialFields,
+    name: &'static str,
+    kept: Option<T>,
+    errors: &mut ValidationErrors,
+) -> Option<Option<T>> {
+    match fields.text(name) {
+        Some(raw) => match serde_json::from_value(serde_json::Value::String(raw.clone())) {
+            Ok(value) => Some(Some(value)),
+            Err(_) => {
+                let options = spec
+                    .fields
+                    .iter()
+                    .find(|f| f.name == name)
+                    .and_then(|f| match f.shape {
+                        FieldShape::Choice { options } => Some(options.join(", ")),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                errors.add(name, format!("must be one of {options}"));
+                None
+            }
+        },
+        None => Some(kept),
+    }
 }

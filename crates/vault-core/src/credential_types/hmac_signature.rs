@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::field_rules::{SentIn, header_name, public_text, secret_field};
+use super::field_rules::{SentIn, choice, header_name, public_text, secret_field};
 use super::{
     CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec,
     mismatch,
@@ -333,40 +333,12 @@ fn choice_name<T: Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
-/// A choice field: given (parsed by its serde name), kept, or `default`.
-fn choice<T: for<'de> Deserialize<'de> + Copy>(
-    fields: &CredentialFields,
-    name: &'static str,
-    kept: Option<T>,
-    errors: &mut ValidationErrors,
-) -> Option<Option<T>> {
-    match fields.text(name) {
-        Some(raw) => match serde_json::from_value(serde_json::Value::String(raw.clone())) {
-            Ok(value) => Some(Some(value)),
-            Err(_) => {
-                let options = SPEC
-                    .fields
-                    .iter()
-                    .find(|f| f.name == name)
-                    .and_then(|f| match f.shape {
-                        FieldShape::Choice { options } => Some(options.join(", ")),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                errors.add(name, format!("must be one of {options}"));
-                None
-            }
-        },
-        None => Some(kept),
-    }
-}
-
 fn validate(
     fields: &CredentialFields,
     current: Option<&Config>,
     errors: &mut ValidationErrors,
 ) -> Option<(Config, Option<CredentialSecrets>)> {
-    let preset = choice(fields, "preset", current.map(|c| c.preset), errors)?;
+    let preset = choice(&SPEC, fields, "preset", current.map(|c| c.preset), errors)?;
     let key_id = match fields.text("keyId") {
         Some(raw) => Some(errors.take(public_text("keyId", raw, 256))?),
         None => current.and_then(|c| c.key_id.clone()),
@@ -379,15 +351,17 @@ fn validate(
         (None, None) => None,
     };
     let preset = preset.unwrap_or(Preset::Custom);
-    let algorithm = choice(fields, "algorithm", base.as_ref().map(|b| b.algorithm), errors);
-    let key_encoding = choice(fields, "keyEncoding", base.as_ref().map(|b| b.key_encoding), errors);
+    let algorithm = choice(&SPEC, fields, "algorithm", base.as_ref().map(|b| b.algorithm), errors);
+    let key_encoding = choice(&SPEC, fields, "keyEncoding", base.as_ref().map(|b| b.key_encoding), errors);
     let signature_encoding = choice(
+        &SPEC,
         fields,
         "signatureEncoding",
         base.as_ref().map(|b| b.signature_encoding),
         errors,
     );
     let timestamp_format = choice(
+        &SPEC,
         fields,
         "timestampFormat",
         base.as_ref().map(|b| b.timestamp_format),

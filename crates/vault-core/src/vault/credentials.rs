@@ -1,7 +1,10 @@
 //! Credentials: create, read, list, delete, and open for use. (Changes to an existing
 //! credential are in `update`, its versions in `history`.)
 
+use secrecy::SecretString;
+
 use crate::access_key::{Principal, Scope};
+use crate::ca_bundle::CaBundle;
 use crate::cipher::{Aad, CipherError, SealedBlob};
 use crate::credential::{
     Credential, CredentialKind, CredentialSecrets, CredentialType, StoredCredential,
@@ -11,6 +14,7 @@ use crate::ids::{CredentialId, OrganizationId};
 use crate::input::{CredentialFields, NewCredential};
 use crate::logs::AuditAction;
 use crate::store::{CredentialWrite, ListQuery, Store, StoreError};
+use crate::upstream::{TlsSettings, TlsSettingsError};
 use crate::validation::{FieldError, ValidationErrors};
 
 use super::paging::{page_limit, paginate, parse_cursor};
@@ -45,7 +49,12 @@ impl<S: Store> Vault<S> {
         require(who, Scope::CredentialsWrite)?;
         let now = self.clock.now();
         let mut new = NewCredential::validate(credential_type, fields, now)?;
-        self.certify(&mut new.kind, &new.secrets, &mut new.expires_at)?;
+        self.check_tls(
+            &mut new.kind,
+            &mut new.secrets,
+            new.ca_bundle.as_ref(),
+            &mut new.expires_at,
+        )?;
         if let Some(key) = new.kind.jwt_key() {
             self.check_jwt_key(key, &new.secrets)?;
         }
@@ -58,6 +67,7 @@ impl<S: Store> Vault<S> {
             description: new.description,
             kind: new.kind,
             allowed_hosts: new.allowed_hosts,
+            ca_bundle: new.ca_bundle,
             secret_hints: new.secrets.hints(),
             expires_at: new.expires_at,
             created_at: now,
@@ -226,25 +236,36 @@ impl<S: Store> Vault<S> {
             .map_err(|error| FieldError::new(field, error.to_string()).into())
     }
 
-    /// Has the upstream adapter check the TLS client certificate a credential presents
-    /// (the key is the certificate's, its CA bundle parses) and records what it says;
-    /// `expires_at` is brought forward to the certificate's `notAfter`. Nothing for a
-    /// credential that presents none.
-    pub(super) fn certify(
+    /// Has the upstream adapter check a credential's TLS settings: its CA bundle parses,
+    /// and the client certificate it presents (opened first from a PKCS#12 archive, whose
+    /// PEM then replaces it in `secrets`) has its key and is read; `expires_at` is brought
+    /// forward to the certificate's `notAfter`. Nothing for a credential with neither.
+    pub(super) fn check_tls(
         &self,
         kind: &mut CredentialKind,
-        secrets: &CredentialSecrets,
+        secrets: &mut CredentialSecrets,
+        ca_bundle: Option<&CaBundle>,
         expires_at: &mut Option<time::OffsetDateTime>,
     ) -> Result<(), VaultError> {
-        let Some(identity) = kind.client_identity(secrets) else {
-            return Ok(());
+        let refused =
+            |refusal: TlsSettingsError| FieldError::new(refusal.field(), refusal.reason());
+        let open =
+            |archive: &[u8], password: &SecretString| self.upstream.open_pkcs12(archive, password);
+        if let Some(unpacked) = kind.unpacked(secrets, &open).map_err(refused)? {
+            *secrets = unpacked;
+        }
+        let tls = TlsSettings {
+            reuse_key: (uuid::Uuid::nil(), 0),
+            client_identity: kind.client_identity(secrets),
+            server_roots: ca_bundle.cloned(),
         };
-        let facts = self
-            .upstream
-            .inspect_client_identity(&identity)
-            .map_err(|refusal| FieldError::new(refusal.field(), refusal.reason()))?;
-        kind.certified(&facts);
-        *expires_at = Some(expires_at.map_or(facts.not_after, |at| at.min(facts.not_after)));
+        if tls.client_identity.is_none() && tls.server_roots.is_none() {
+            return Ok(());
+        }
+        if let Some(facts) = self.upstream.inspect_tls(&tls).map_err(refused)? {
+            kind.certified(&facts);
+            *expires_at = Some(expires_at.map_or(facts.not_after, |at| at.min(facts.not_after)));
+        }
         Ok(())
     }
 

@@ -114,7 +114,7 @@ impl<S: Store> Vault<S> {
             let aad = Aad::credential_version(organization, id, number);
             let plaintext = self.cipher.open(&version.sealed, &aad)?;
             let kind = current.credential.kind.credential_type();
-            let secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
+            let mut secrets = CredentialSecrets::from_plaintext(kind, &plaintext)
                 .map_err(|_| VaultError::Cipher(CipherError::Malformed))?;
             let mut next = current.clone();
             if let Err(why) = next.credential.kind.restore(&secrets) {
@@ -124,7 +124,13 @@ impl<S: Store> Vault<S> {
                 self.check_jwt_key(key, &secrets)?;
             }
             let credential = &mut next.credential;
-            self.certify(&mut credential.kind, &secrets, &mut credential.expires_at)?;
+            // Only the client certificate changes: the roots stay as they were checked.
+            self.check_tls(
+                &mut credential.kind,
+                &mut secrets,
+                None,
+                &mut credential.expires_at,
+            )?;
             let now = self.clock.now();
             next.credential.version = current.credential.version + 1;
             next.sealed = self.seal_secrets(organization, id, next.credential.version, &secrets)?;

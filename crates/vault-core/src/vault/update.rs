@@ -60,7 +60,8 @@ impl<S: Store> Vault<S> {
             let current = self.store.get_credential(organization, id).await?;
             check_precondition(precondition, &current.credential)?;
             let now = self.clock.now();
-            let patch = ValidPatch::validate(&current.credential.kind, fields, now)?;
+            let mut patch = ValidPatch::validate(&current.credential.kind, fields, now)?;
+            let had_secrets = patch.secrets.is_some();
             if patch.is_empty() {
                 return Ok(current.credential);
             }
@@ -81,8 +82,11 @@ impl<S: Store> Vault<S> {
             if let Some(hosts) = patch.allowed_hosts {
                 c.allowed_hosts = hosts;
             }
+            if let Some(ca_bundle) = patch.ca_bundle {
+                c.ca_bundle = ca_bundle;
+            }
             c.kind.check_destinations(&c.allowed_hosts)?;
-            let widened = widened_fields(&current.credential, &c.kind, &c.allowed_hosts);
+            let widened = widened_fields(&current.credential, c);
             let route = if widened.is_empty() {
                 None
             } else if patch.secrets.is_some() {
@@ -92,19 +96,21 @@ impl<S: Store> Vault<S> {
             } else {
                 return Err(VaultError::RouteNotAllowed(widened));
             };
-            // A changed client certificate (or its roots) is checked and read again; an
-            // expiry set past its notAfter is brought back to it.
+            // Changed TLS settings are checked (a client certificate read) again; an expiry
+            // set past the certificate's notAfter is brought back to it.
             let presents = matches!(c.kind, CredentialKind::Mtls(_));
-            if presents && (c.kind != current.credential.kind || patch.secrets.is_some()) {
-                let opened;
-                let secrets = match &patch.secrets {
+            let new_identity =
+                presents && (c.kind != current.credential.kind || patch.secrets.is_some());
+            let new_roots = c.ca_bundle != current.credential.ca_bundle;
+            if new_identity || new_roots {
+                let mut secrets = match patch.secrets.take() {
                     Some(secrets) => secrets,
-                    None => {
-                        opened = self.open_secrets(&current)?;
-                        &opened
-                    }
+                    None => self.open_secrets(&current)?,
                 };
-                self.certify(&mut c.kind, secrets, &mut c.expires_at)?;
+                let roots = c.ca_bundle.as_ref().filter(|_| new_roots);
+                self.check_tls(&mut c.kind, &mut secrets, roots, &mut c.expires_at)?;
+                // Opened only to be checked: kept sealed as they were.
+                patch.secrets = had_secrets.then_some(secrets);
             }
             // A new algorithm or a new key must still make a key that signs.
             if let Some(key) = c.kind.jwt_key() {

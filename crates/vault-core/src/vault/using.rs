@@ -295,11 +295,7 @@ impl<S: Store> Vault<S> {
             // Never hand back "nothing to add": the request would go out unauthenticated.
             return Err(VaultError::Unsendable);
         }
-        Ok(applied.bind(
-            &self.request_signer,
-            self.clock.now().into(),
-            (*credential.id.as_uuid(), credential.version),
-        ))
+        Ok(applied.bind(&self.request_signer, self.clock.now().into(), credential))
     }
 
     /// Refuses an expired credential: it is never applied.

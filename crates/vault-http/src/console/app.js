@@ -649,6 +649,7 @@
     set('description', c.description);
     set('expiresAt', toLocalInput(c.expiresAt));
     set('allowedHosts', (c.allowedHosts || []).join('\n'));
+    set('caBundle', c.caBundle);
     const spec = typeSpec(c.type);
     const holder = $('#type-fields', form);
     for (const field of spec.fields) {
@@ -694,6 +695,7 @@
       description: inputValue(form, 'description'),
       expiresAt: toRfc3339(inputValue(form, 'expiresAt')),
       allowedHosts: hosts.length ? hosts : null,
+      caBundle: inputValue(form, 'caBundle') || null,
     };
   }
 
@@ -793,7 +795,7 @@
     const common = readCommon(form);
     const out = {};
     if (common.name !== original.name) out.name = common.name;
-    for (const k of ['description', 'expiresAt', 'allowedHosts']) {
+    for (const k of ['description', 'expiresAt', 'allowedHosts', 'caBundle']) {
       let before = original[k];
       if (Array.isArray(before) && !before.length) before = null;
       if (k === 'expiresAt' && before) before = toRfc3339(toLocalInput(before));
@@ -888,6 +890,8 @@
     add('Type', c.type);
     add('Description', c.description);
     add('Allowed hosts', (c.allowedHosts || []).join(', ') || 'none');
+    const roots = (c.caBundle || '').split('-----BEGIN CERTIFICATE-----').length - 1;
+    add('Server CA bundle', roots ? 'pinned to ' + roots + ' certificate' + (roots === 1 ? '' : 's') : null);
     const spec = typeSpec(c.type);
     for (const field of spec.fields.concat(spec.derived)) {
       if (!isSecret(field)) add(field.label, shownValue(field, c[field.name]));

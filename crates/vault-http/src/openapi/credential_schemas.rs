@@ -141,7 +141,7 @@ fn create_union() -> Value {
 }
 
 /// `CredentialUpdate`: any of the create fields but `type`; `null` clears `description`,
-/// `expiresAt`, `allowedHosts` and the fields each type marks nullable.
+/// `expiresAt`, `allowedHosts`, `caBundle` and the fields each type marks nullable.
 fn update() -> Value {
     let mut properties = Map::new();
     properties.insert(
@@ -159,6 +159,10 @@ fn update() -> Value {
     properties.insert(
         "allowedHosts".to_owned(),
         json!({ "type": ["array", "null"], "items": { "type": "string" } }),
+    );
+    properties.insert(
+        "caBundle".to_owned(),
+        json!({ "type": ["string", "null"], "maxLength": 65536 }),
     );
     for field in SPECS.iter().flat_map(|spec| spec.fields) {
         let schema = shape(field);

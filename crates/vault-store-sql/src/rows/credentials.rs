@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use vault_core::ca_bundle::CaBundle;
 use vault_core::cipher::{KeyId, SealedBlob};
 use vault_core::credential::{
     Credential, CredentialKind, CredentialName, CredentialType, Description, StoredCredential,
@@ -13,6 +15,17 @@ use vault_core::store::StoreError;
 use crate::columns::{ColumnError, undecodable as bad};
 use crate::schema::credentials;
 use crate::types::{DbId, DbJson, DbTime};
+
+/// The public fields column: the type and its fields, beside the fields every type may
+/// have and no type owns (`caBundle`, which an `mtls` credential kept there before every
+/// type had it).
+#[derive(Serialize, Deserialize)]
+struct PublicFields<K, T> {
+    #[serde(flatten)]
+    kind: K,
+    #[serde(rename = "caBundle", default, skip_serializing_if = "Option::is_none")]
+    ca_bundle: Option<T>,
+}
 
 /// Every column of a credential but the sealed secrets: what a list loads.
 #[derive(Queryable, Selectable, Insertable)]
@@ -29,7 +42,7 @@ pub struct CredentialSummaryRow {
     pub description: Option<String>,
     /// `credentials.credential_type`.
     pub credential_type: String,
-    /// `credentials.public_fields`.
+    /// `credentials.public_fields`: the type's, and `caBundle` (see [`PublicFields`]).
     pub public_fields: DbJson,
     /// `credentials.allowed_hosts`, an array of entries.
     pub allowed_hosts: DbJson,
@@ -77,7 +90,13 @@ impl CredentialRow {
                 name: c.name.as_str().to_owned(),
                 description: c.description.as_ref().map(|d| d.as_str().to_owned()),
                 credential_type: c.kind.credential_type().as_str().to_owned(),
-                public_fields: DbJson::encode(&c.kind, "credentials.public_fields")?,
+                public_fields: DbJson::encode(
+                    &PublicFields {
+                        kind: &c.kind,
+                        ca_bundle: c.ca_bundle.as_ref().map(CaBundle::as_str),
+                    },
+                    "credentials.public_fields",
+                )?,
                 allowed_hosts: DbJson::encode(&c.allowed_hosts, "credentials.allowed_hosts")?,
                 secret_hints: DbJson::encode(&c.secret_hints, "credentials.secret_hints")?,
                 expires_at: DbTime::encode_optional(c.expires_at, "credentials.expires_at")?,
@@ -172,7 +191,8 @@ impl CredentialSummaryRow {
             .credential_type
             .parse()
             .map_err(|_| bad("credentials.credential_type"))?;
-        let kind: CredentialKind = self.public_fields.decode("credentials.public_fields")?;
+        let PublicFields { kind, ca_bundle }: PublicFields<CredentialKind, String> =
+            self.public_fields.decode("credentials.public_fields")?;
         if kind.credential_type() != credential_type {
             return Err(StoreError::Backend(Box::new(ColumnError {
                 column: "credentials.public_fields",
@@ -195,6 +215,11 @@ impl CredentialSummaryRow {
                 .map_err(|_| bad("credentials.description"))?,
             kind,
             allowed_hosts: self.allowed_hosts.decode("credentials.allowed_hosts")?,
+            ca_bundle: ca_bundle
+                .as_deref()
+                .map(CaBundle::parse)
+                .transpose()
+                .map_err(|_| bad("credentials.public_fields"))?,
             secret_hints,
             expires_at: DbTime::decode_optional(self.expires_at, "credentials.expires_at")?,
             created_at: self.created_at.decode("credentials.created_at")?,

@@ -31,7 +31,9 @@ pub async fn credential_round_trip<S: Store>(store: &S) {
     let mut inserted = Vec::new();
     for (i, &kind) in CredentialType::ALL.iter().enumerate() {
         let mut credential = sample_credential(org, kind);
-        if i % 2 == 1 {
+        if i % 2 == 0 {
+            credential.credential.ca_bundle = Some(sample_ca_bundle());
+        } else {
             credential.credential.description = None;
             credential.credential.expires_at = None;
             credential.credential.secret_hints.clear();
@@ -59,6 +61,7 @@ pub async fn credential_round_trip<S: Store>(store: &S) {
             g.allowed_hosts, c.allowed_hosts,
             "{kind}: allowed hosts changed"
         );
+        assert_eq!(g.ca_bundle, c.ca_bundle, "{kind}: CA bundle changed");
         assert_eq!(got, credential, "{kind}: the stored credential changed");
         inserted.push(credential.credential);
     }
@@ -310,6 +313,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     c.secret_hints = BTreeMap::from([("value".to_owned(), "…1234".to_owned())]);
     c.allowed_hosts = allowed_hosts(&["https://auth.example.com:8443", "[::1]:8080"]);
     c.expires_at = Some(later + Duration::days(7));
+    c.ca_bundle = Some(sample_ca_bundle());
     c.updated_at = later;
     c.version = 2;
     next.sealed = SealedBlob {
@@ -333,6 +337,7 @@ pub async fn update_with_current_version_succeeds<S: Store>(store: &S) {
     third.credential.description = Some(description("back again"));
     third.credential.expires_at = None;
     third.credential.allowed_hosts = AllowedHosts::default();
+    third.credential.ca_bundle = None;
     third.credential.version = 3;
     third.restore_floor = 3;
     third.secret_version = 6;
@@ -601,4 +606,13 @@ pub async fn concurrent_updates_lose_no_write<S: Store>(store: &S) {
         "the audit events are not exactly the create's and the winning updates' (a refused \
          compare-and-swap wrote one, or a winner's is missing)"
     );
+}
+
+/// A bundle of two certificates (the store keeps its text; the adapter parses it).
+fn sample_ca_bundle() -> vault_core::ca_bundle::CaBundle {
+    vault_core::ca_bundle::CaBundle::parse(
+        "-----BEGIN CERTIFICATE-----\nMIIBroot1\n-----END CERTIFICATE-----\n\
+         -----BEGIN CERTIFICATE-----\nMIIBroot2\n-----END CERTIFICATE-----",
+    )
+    .expect("a bundle")
 }

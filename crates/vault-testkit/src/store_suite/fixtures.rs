@@ -100,6 +100,7 @@ pub fn sample_credential(organization: OrganizationId, kind: CredentialType) -> 
             description: Some(description("line one\nline two, ünïcode ✓")),
             kind: sample_kind(kind),
             allowed_hosts: sample_allowed_hosts(),
+            ca_bundle: None,
             secret_hints: BTreeMap::from([("value".to_owned(), "…wxyz".to_owned())]),
             expires_at: Some(now + Duration::days(30)),
             created_at: now - Duration::hours(1),

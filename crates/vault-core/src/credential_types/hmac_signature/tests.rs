@@ -65,7 +65,7 @@ fn request() -> OutgoingRequest {
         headers,
         body: b"{\"amount\":1}".to_vec(),
         purpose: RequestPurpose::Proxy,
-        client_identity: None,
+        tls: None,
     }
 }
 

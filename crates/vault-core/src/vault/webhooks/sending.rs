@@ -162,7 +162,7 @@ impl<S: Store> Vault<S> {
             headers,
             body,
             purpose: RequestPurpose::Webhook,
-            client_identity: None,
+            tls: None,
         })
     }
 }
