@@ -2,17 +2,22 @@
 (tests/e2e/helpers/assertions.rs), over plain HTTP on 127.0.0.1. PyPI's PyJWT (a verifier
 no one here wrote, installed by scripts/install-jwt-verifier.sh) checks the signatures.
 
-Prints its port as the first line of stdout. `POST /token` takes either a client
-credentials grant authenticated by `private_key_jwt` (RFC 7523 §2.2) or a JWT-bearer grant
-(RFC 7523 §2.1); `GET /_received` lists what it got, in arrival order.
+Prints its port as the first line of stdout. `POST /token` takes either a JWT-bearer
+grant (RFC 7523 §2.1), or a client credentials, authorization code or refresh token grant
+authenticated by `private_key_jwt` (RFC 7523 §2.2); `GET /authorize` approves at once,
+sending the browser back with a code (its PKCE challenge kept); `POST /revoke` (RFC 7009)
+takes a token authenticated the same way; `GET /resource` answers 200 only to a bearer
+token it issued. `GET /_received` lists the token and revocation requests, in order.
 """
+import base64
+import hashlib
 import argparse
 import json
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 
@@ -22,6 +27,8 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 lock = threading.Lock()
 seen_jti: set[str] = set()
 received: list[dict] = []
+codes: dict[str, dict] = {}  # code -> redirect_uri, PKCE challenge
+issued: set[str] = set()  # access and refresh tokens
 args = argparse.Namespace()
 token_url = ""
 
@@ -90,9 +97,26 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        if self.path == "/_received":
+        url = urlsplit(self.path)
+        if url.path == "/_received":
             with lock:
                 self.reply(200, received)
+        elif url.path == "/authorize":
+            query = dict(parse_qsl(url.query))
+            code = f"code-{secrets.token_urlsafe(16)}"
+            with lock:
+                codes[code] = {"redirect_uri": query.get("redirect_uri"),
+                               "challenge": query.get("code_challenge")}
+            back = urlencode({"code": code, "state": query.get("state", "")})
+            self.send_response(302)
+            self.send_header("Location", f"{query.get('redirect_uri')}?{back}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif url.path == "/resource":
+            token = self.headers.get("Authorization", "").removeprefix("Bearer ")
+            with lock:
+                known = token in issued
+            self.reply(200 if known else 401, {"ok": known})
         else:
             self.reply(404)
 
@@ -109,12 +133,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self.read_body()
-        if self.path != "/token":
+        if self.path not in ("/token", "/revoke"):
             return self.reply(404)
+        revoking = self.path == "/revoke"
         pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
         form = dict(pairs)
         bearer = form.get("grant_type") == JWT_BEARER
         kind, error_code = ("jwt_bearer", "invalid_grant") if bearer else ("client_assertion", "invalid_client")
+        kind = "revocation" if revoking else kind
         token = form.pop("assertion" if bearer else "client_assertion", None)
         record = {"kind": kind, "ok": False, "error": None, "claims": None, "header": None,
                   "form": form, "access_token": None}
@@ -123,19 +149,28 @@ class Handler(BaseHTTPRequestHandler):
         except jwt.PyJWTError:
             pass
         try:
-            self.check(record, pairs, token, bearer)
-            record["ok"], record["access_token"] = True, f"at-{secrets.token_urlsafe(24)}"
+            self.check(record, pairs, token, bearer, revoking)
+            record["ok"] = True
+            if not revoking:
+                record["access_token"] = f"at-{secrets.token_urlsafe(24)}"
         except Refused as e:
             record["error"] = str(e)
+        answer = {"access_token": record["access_token"], "token_type": "Bearer",
+                  "expires_in": args.expires_in}
+        if record["ok"] and form.get("grant_type") in ("authorization_code", "refresh_token"):
+            answer["refresh_token"] = f"rt-{secrets.token_urlsafe(24)}"
         with lock:
             received.append(record)
-        if record["ok"]:
-            self.reply(200, {"access_token": record["access_token"], "token_type": "Bearer",
-                             "expires_in": args.expires_in})
-        else:
+            if record["ok"] and not revoking:
+                issued.update(t for k, t in answer.items() if k.endswith("_token"))
+        if not record["ok"]:
             self.reply(400, {"error": error_code, "error_description": record["error"]})
+        elif revoking:
+            self.reply(200)
+        else:
+            self.reply(200, answer)
 
-    def check(self, record: dict, pairs: list, token: str | None, bearer: bool):
+    def check(self, record: dict, pairs: list, token: str | None, bearer: bool, revoking: bool):
         form = record["form"]
         if not self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             raise Refused(f"content type {self.headers.get('Content-Type')!r}, not a form")
@@ -154,8 +189,25 @@ class Handler(BaseHTTPRequestHandler):
             return
         if form.get("client_assertion_type") != ASSERTION_TYPE:
             raise Refused(f"client_assertion_type {form.get('client_assertion_type')!r}")
-        if form.get("grant_type") != "client_credentials":
-            raise Refused(f"grant_type {form.get('grant_type')!r}, expected client_credentials")
+        if revoking:
+            if form.get("token") not in issued:
+                raise Refused("revoking a token this endpoint never issued")
+        elif form.get("grant_type") == "authorization_code":
+            with lock:
+                grant = codes.pop(form.get("code"), None)
+            if grant is None:
+                raise Refused("an unknown or used code")
+            if form.get("redirect_uri") != grant["redirect_uri"]:
+                raise Refused(f"redirect_uri {form.get('redirect_uri')!r}")
+            verifier = form.get("code_verifier", "").encode()
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+            if grant["challenge"] and challenge.decode() != grant["challenge"]:
+                raise Refused("the PKCE verifier does not match the challenge")
+        elif form.get("grant_type") == "refresh_token":
+            if form.get("refresh_token") not in issued:
+                raise Refused("an unknown refresh token")
+        elif form.get("grant_type") != "client_credentials":
+            raise Refused(f"grant_type {form.get('grant_type')!r}")
         if form.get("client_id", args.client_id) != args.client_id:
             raise Refused(f"client_id {form['client_id']!r}, expected {args.client_id!r}")
         claims = verify(token, ["exp", "iat", "jti", "iss", "sub", "aud"], 300, record)

@@ -216,3 +216,86 @@ async fn the_jwt_bearer_grant_asks_as_a_google_service_account_does() {
     }
     vault.stop_and_check_logs(&[]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_jwt_authenticates_the_code_exchange_the_refresh_and_the_revocation() {
+    let client_id = "crm-app";
+    // Tokens live a second: the use after the first refreshes.
+    let Some(endpoint) =
+        AssertionEndpoint::start(&key_file("rsa2048.pub.pem"), "RS256", client_id, 1)
+    else {
+        return;
+    };
+    let mut vault = Vault::start(true);
+    let key = key_file("rsa2048.pkcs8.pem");
+    vault.canaries.extend(key_lines(&key));
+    let origin = endpoint.origin();
+    let id = vault
+        .create(
+            &json!({"name": "crm", "type": "oauth2", "grant": "authorization_code",
+                        "clientId": client_id, "clientAuth": "private_key_jwt",
+                        "privateKey": key, "authorizationUrl": format!("{origin}/authorize"),
+                        "tokenUrl": endpoint.token_url(),
+                        "revocationUrl": format!("{origin}/revoke"), "scopes": ["read"],
+                        "allowedHosts": [origin]}),
+        )
+        .await;
+
+    // A user connects it: the provider approves at once and sends the browser back.
+    let started = vault
+        .call(Method::POST, &format!("/credentials/{id}/connect"), None)
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let browser = crate::helpers::client_with_timeout(Duration::from_secs(20));
+    let authorize = started.json()["authorizationUrl"]
+        .as_str()
+        .expect("a URL")
+        .to_owned();
+    let approved = crate::helpers::Reply::send(browser.get(&authorize)).await;
+    assert_eq!(approved.status, StatusCode::FOUND, "{}", approved.body);
+    let landed = crate::helpers::Reply::send(browser.get(approved.header("location"))).await;
+    assert!(landed.body.contains("Connected"), "{}", landed.body);
+
+    let call = json!({"method": "GET", "url": format!("{origin}/resource")});
+    for _ in 0..2 {
+        let used = vault.proxy(&id, &call).await;
+        assert_eq!(used.status, StatusCode::OK, "{}", used.body);
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let deleted = vault
+        .call(Method::DELETE, &format!("/credentials/{id}"), None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+
+    // Each request to the provider carried its own assertion, which PyJWT accepted.
+    let mut received = endpoint.received().await;
+    for _ in 0..50 {
+        if received.iter().any(|r| r["kind"] == "revocation") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        received = endpoint.received().await;
+    }
+    let grants: Vec<&str> = received
+        .iter()
+        .map(|r| r["form"]["grant_type"].as_str().unwrap_or("revocation"))
+        .collect();
+    for expected in ["authorization_code", "refresh_token", "revocation"] {
+        assert!(grants.contains(&expected), "{expected}: {received:#?}");
+    }
+    let mut jtis = std::collections::BTreeSet::new();
+    for record in &received {
+        assert_eq!(record["ok"], true, "PyJWT accepted it: {record}");
+        assert_eq!(record["claims"]["sub"], client_id, "{record}");
+        assert_eq!(
+            record["form"]["client_assertion_type"],
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "{record}"
+        );
+        assert!(
+            jtis.insert(record["claims"]["jti"].to_string()),
+            "a fresh jti: {record}"
+        );
+    }
+    vault.stop_and_check_logs(&[]);
+}
