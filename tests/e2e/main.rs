@@ -19,6 +19,7 @@
 //!   smoke tests), migrations between key managers;
 //! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
 //!   log retention;
+//! - `seed_page`: the product page's bodies, as written;
 //! - `cli`: the `vault` command-line client (build it first: `cargo build --workspace --bins`);
 //! - `packaging`: the Dockerfile, checked statically;
 //! - `attacks`: the attack suite and the security review, one module per area;
@@ -47,6 +48,7 @@ mod operability;
 mod packaging;
 mod replicas;
 mod rotation;
+mod seed_page;
 mod soak;
 mod usage;
 mod webhook_receiver;

@@ -8,9 +8,14 @@ use p12_keystore::{KeyStore, KeyStoreEntry, Pkcs12ImportPolicy};
 use vault_core::upstream::TlsSettingsError;
 use zeroize::Zeroizing;
 
+mod limits;
+
 /// The largest archive read, in bytes: a client identity takes a few KiB, and parsing
 /// allocates (and derives a key) per bag.
 const MAX_ARCHIVE_BYTES: usize = 64 * 1024;
+
+/// What `open_pkcs12` says of an archive whose structure it cannot read.
+const UNREADABLE: &str = "is not a PKCS#12 archive that can be read";
 
 /// A PKCS#12 archive's client certificate chain and key, as PEM (leaf first).
 pub(crate) struct PemIdentity {
@@ -29,6 +34,9 @@ pub(crate) fn open_pkcs12(archive: &[u8], password: &str) -> Result<PemIdentity,
     if archive.len() > MAX_ARCHIVE_BYTES {
         return Err(TlsSettingsError::Pkcs12("must be at most 65536 bytes"));
     }
+    // p12-keystore derives a key per MAC and encrypted part, each up to 1,000,000
+    // iterations or 1 GiB of scrypt: bound that work before it starts.
+    limits::check(archive)?;
     // Relaxed keeps a key whose certificate is missing, so it counts as a second key
     // instead of vanishing.
     let store =
@@ -64,7 +72,7 @@ fn refusal(error: P12Error) -> TlsSettingsError {
     match error {
         // A failed MAC, or (without a MAC) a failed decryption: the password.
         P12Error::MacError(_) | P12Error::UnpadError => TlsSettingsError::Pkcs12Password,
-        _ => TlsSettingsError::Pkcs12("is not a PKCS#12 archive that can be read"),
+        _ => TlsSettingsError::Pkcs12(UNREADABLE),
     }
 }
 

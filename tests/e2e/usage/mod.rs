@@ -445,16 +445,35 @@ async fn private_destinations_are_refused_unless_allowed() {
         (StatusCode::BAD_GATEWAY, "token-endpoint-failed".to_owned())
     );
     assert!(reply.body.contains("non-public"), "{}", reply.body);
+    // Naming the token endpoint allows it for token requests, unlisted; plain http only
+    // where allowedHosts names its origin with http://. It is no proxy destination.
     let response = vault
         .call(
             Method::POST,
             "/credentials",
             Some(&json!({"name": "o2", "type": "oauth2", "clientId": "c", "clientSecret": secret,
-                         "tokenUrl": "https://idp.example.com/token", "allowedHosts": ["api.example.com"]})),
+                         "tokenUrl": "http://idp.example.com/token", "allowedHosts": ["idp.example.com"]})),
         )
         .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(response.json()["field"], "tokenUrl");
+    let unlisted = vault
+        .create(
+            &json!({"name": "o3", "type": "oauth2", "clientId": "c", "clientSecret": secret,
+                        "tokenUrl": "https://idp.example.com/token",
+                        "allowedHosts": ["api.example.com"]}),
+        )
+        .await;
+    let reply = vault
+        .proxy(
+            &unlisted,
+            &json!({"method": "GET", "url": "https://idp.example.com/userinfo"}),
+        )
+        .await;
+    assert_eq!(
+        reply.problem(),
+        (StatusCode::FORBIDDEN, "destination-not-allowed".to_owned())
+    );
 
     assert!(
         upstream.requests().is_empty(),

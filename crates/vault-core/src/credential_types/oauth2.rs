@@ -97,7 +97,7 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Url,
             required: Required::Always,
             nullable: false,
-            description: "The token endpoint (an absolute URL); its origin must be in `allowedHosts`.",
+            description: "The token endpoint, https (an absolute URL). Naming it allows token requests to it; it need not be in `allowedHosts`, which governs proxied requests.",
         },
         FieldSpec {
             name: "authorizationUrl",
@@ -116,7 +116,7 @@ const SPEC: TypeSpec = TypeSpec {
             shape: FieldShape::Url,
             required: Required::Never,
             nullable: true,
-            description: "An RFC 7009 revocation endpoint, called (best effort) when a connected credential is deleted; its origin must be in `allowedHosts`.",
+            description: "An RFC 7009 revocation endpoint, called (best effort) when a connected credential is deleted; https, like `tokenUrl`.",
         },
         FieldSpec {
             name: "scopes",
@@ -227,19 +227,23 @@ impl TypeRules for Config {
         self.assertion_algorithm.map(|algorithm| (algorithm, "privateKey"))
     }
 
-    /// The endpoints the vault calls must be among the allowed hosts: the same rule as any
-    /// other destination the credential is sent to. The authorization endpoint is not one:
-    /// a user's browser visits it, and nothing secret goes there.
+    /// The endpoints the vault calls for tokens (token, revocation) are allowed by being
+    /// named: whoever writes `tokenUrl` would write its host in `allowedHosts` too, and a
+    /// change of either is a change of destinations (see `widened_fields`). They must be
+    /// https, unless `allowedHosts` names their origin with `http://`; the network rules
+    /// still apply when they are called. `allowedHosts` keeps governing where requests
+    /// are proxied. The authorization endpoint is not called by the vault: a user's
+    /// browser visits it, and nothing secret goes there.
     fn check_destinations(&self, allowed_hosts: &AllowedHosts) -> Result<(), FieldError> {
         let called = [("tokenUrl", Some(&self.token_url)), ("revocationUrl", self.revocation_url.as_ref())];
         for (field, url) in called {
             let Some(url) = url else { continue };
             match url::Url::parse(url) {
-                Ok(url) if allowed_hosts.allows(&url) => {}
+                Ok(url) if url.scheme() == "https" || allowed_hosts.allows(&url) => {}
                 _ => {
                     return Err(FieldError::new(
                         field,
-                        "its scheme, host and port must be listed in allowedHosts (https, unless an entry names http://)",
+                        "must be https (plain http only where allowedHosts names its origin with http://)",
                     ));
                 }
             }
