@@ -29,7 +29,8 @@ pub(crate) struct PemIdentity {
 /// the certificate the archive links to that key (by local key id; whether the two
 /// match is left to [`crate::tls_settings::parts`]).
 ///
-/// Errors never carry the password or key material.
+/// An archive asking for more, or longer, key derivations than [`limits`] allows is
+/// refused before any runs. Errors never carry the password or key material.
 pub(crate) fn open_pkcs12(archive: &[u8], password: &str) -> Result<PemIdentity, TlsSettingsError> {
     if archive.len() > MAX_ARCHIVE_BYTES {
         return Err(TlsSettingsError::Pkcs12("must be at most 65536 bytes"));
@@ -105,10 +106,20 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
+    use der::asn1::{ObjectIdentifier, OctetString};
+    use der::{Any, Decode as _, Encode as _};
     use p12_keystore::{Certificate, PrivateKey, PrivateKeyChain};
+    use pkcs12::cms::content_info::ContentInfo;
+    use pkcs12::pfx::{Pfx, Version};
+    use pkcs12::safe_bag::SafeBag;
+    use pkcs12::{PKCS_12_PKCS8_KEY_BAG_OID, PKCS_12_SECRET_BAG_OID};
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject as _;
 
+    use super::limits::{
+        ID_DATA, MAX_DERIVATIONS, MAX_ITERATIONS, SCRYPT, SecretBag, TOO_MANY_DERIVATIONS,
+        TOO_MANY_ITERATIONS,
+    };
     use super::*;
 
     /// Runs `openssl` with `args` (split at spaces) in `dir`: its standard output, or
@@ -260,5 +271,107 @@ mod tests {
             open_pkcs12(&archive, "pw").err(),
             Some(TlsSettingsError::Pkcs12(reason))
         );
+    }
+
+    /// `open_pkcs12`'s refusal of `archive` (password `pw`), which must be `reason`.
+    fn assert_refused(archive: &[u8], reason: &'static str) {
+        assert_eq!(
+            open_pkcs12(archive, "pw").err(),
+            Some(TlsSettingsError::Pkcs12(reason))
+        );
+    }
+
+    /// The leaf's key as a PKCS#8 `EncryptedPrivateKeyInfo` (DER), password `pw`.
+    fn encrypted_key(dir: &Path, options: &str) -> Vec<u8> {
+        let pkcs8 = "pkcs8 -topk8 -in leaf.key -outform DER -passout pass:pw";
+        openssl(dir, &format!("{pkcs8} {options}"))
+    }
+
+    /// A MAC-less archive (as `openssl -nomac` writes) whose one unencrypted content info
+    /// holds `bags`: (bag type, bag value).
+    fn archive_of(bags: Vec<(ObjectIdentifier, Vec<u8>)>) -> Vec<u8> {
+        let data = |der: Vec<u8>| ContentInfo {
+            content_type: ID_DATA,
+            content: Any::encode_from(&OctetString::new(der).expect("octets")).expect("data"),
+        };
+        let bags = bags
+            .into_iter()
+            .map(|(bag_id, bag_value)| SafeBag {
+                bag_id,
+                bag_value,
+                bag_attributes: None,
+            })
+            .collect::<Vec<_>>();
+        let safes = vec![data(bags.to_der().expect("bags"))];
+        let pfx = Pfx {
+            version: Version::V3,
+            auth_safe: data(safes.to_der().expect("safes")),
+            mac_data: None,
+        };
+        pfx.to_der().expect("PFX")
+    }
+
+    #[test]
+    fn pkcs12_encryption_iterations_above_the_cap_are_refused() {
+        // 200000 is within p12-keystore's own cap (1000000): the wording shows ours ran.
+        let dir = pki();
+        let iter = "-inkey leaf.key -iter 200000 -nomaciter";
+        for pbe in [
+            "-certpbe NONE",
+            "-keypbe NONE",
+            "-keypbe PBE-SHA1-3DES -certpbe NONE",
+            "-keypbe NONE -certpbe PBE-SHA1-3DES",
+        ] {
+            let archive = export(dir.path(), &format!("{iter} {pbe}")).expect("export");
+            assert_refused(&archive, TOO_MANY_ITERATIONS);
+        }
+    }
+
+    #[test]
+    fn pkcs12_mac_iterations_above_the_cap_are_refused() {
+        let dir = pki();
+        let archive = export(dir.path(), "-inkey leaf.key -iter 200000").expect("export");
+        assert_refused(&archive, TOO_MANY_ITERATIONS);
+        assert!(TOO_MANY_ITERATIONS.contains(&format!(" {MAX_ITERATIONS} ")));
+        // A count p12-keystore accepts (and would spend seconds on) with cheap encryption.
+        let archive = export(dir.path(), "-inkey leaf.key").expect("export");
+        let mut pfx = Pfx::from_der(&archive).expect("PFX");
+        pfx.mac_data.as_mut().expect("MAC").iterations = 900_000;
+        assert_refused(&pfx.to_der().expect("PFX"), TOO_MANY_ITERATIONS);
+    }
+
+    #[test]
+    fn pkcs12_scrypt_is_refused_in_a_key_bag_and_a_secret_bag() {
+        let dir = pki();
+        let scrypt = encrypted_key(dir.path(), "-scrypt");
+        let key_bag = archive_of(vec![(PKCS_12_PKCS8_KEY_BAG_OID, scrypt.clone())]);
+        assert_refused(&key_bag, SCRYPT);
+        let secret = SecretBag {
+            secret_type: PKCS_12_PKCS8_KEY_BAG_OID,
+            value: OctetString::new(scrypt).expect("octets"),
+            bag_attributes: None,
+        };
+        let secret_bag = archive_of(vec![(
+            PKCS_12_SECRET_BAG_OID,
+            secret.to_der().expect("bag"),
+        )]);
+        assert_refused(&secret_bag, SCRYPT);
+        // The same archive with PBKDF2 reaches p12-keystore, which reads the key (and
+        // finds no certificate for it).
+        let pbkdf2 = encrypted_key(dir.path(), "-v2 aes-256-cbc -iter 2048");
+        let key_bag = archive_of(vec![(PKCS_12_PKCS8_KEY_BAG_OID, pbkdf2)]);
+        assert_refused(&key_bag, "holds no private key with its certificate");
+    }
+
+    #[test]
+    fn pkcs12_more_than_eight_key_derivations_are_refused() {
+        let dir = pki();
+        let key = encrypted_key(dir.path(), "-v2 aes-256-cbc -iter 1");
+        let keys = |count| archive_of(vec![(PKCS_12_PKCS8_KEY_BAG_OID, key.clone()); count]);
+        assert_refused(&keys(MAX_DERIVATIONS + 1), TOO_MANY_DERIVATIONS);
+        assert!(TOO_MANY_DERIVATIONS.contains(&format!(" {MAX_DERIVATIONS} ")));
+        // Eight reach p12-keystore, which finds no certificate for them.
+        let reason = "holds no private key with its certificate";
+        assert_refused(&keys(MAX_DERIVATIONS), reason);
     }
 }

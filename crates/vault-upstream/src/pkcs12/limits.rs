@@ -9,13 +9,13 @@
 
 use der::asn1::{ContextSpecific, ObjectIdentifier, OctetString};
 use der::{Any, Decode as _, Sequence};
+use pkcs5::pbes2;
 use pkcs12::cms::cert::x509::attr::Attributes;
 use pkcs12::cms::cert::x509::spki::AlgorithmIdentifierOwned;
 use pkcs12::cms::encrypted_data::EncryptedData;
 use pkcs12::pbe_params::{EncryptedPrivateKeyInfo, Pkcs12PbeParams};
 use pkcs12::safe_bag::SafeContents;
 use pkcs12::{AuthenticatedSafe, PKCS_12_PKCS8_KEY_BAG_OID, PKCS_12_SECRET_BAG_OID, Pfx};
-use pkcs5::pbes2;
 use vault_core::upstream::TlsSettingsError;
 
 use super::UNREADABLE;
@@ -33,7 +33,7 @@ pub(super) const TOO_MANY_DERIVATIONS: &str = "asks for more than 8 key derivati
 pub(super) const SCRYPT: &str = "derives a key with scrypt, which is not accepted";
 
 /// `id-data` and `id-encryptedData` (RFC 5652), the content types p12-keystore reads.
-const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+pub(super) const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
 const ID_ENCRYPTED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.6");
 
 /// The arc of PKCS#12's own encryption schemes (`pbeWithSHAAnd3-KeyTripleDES-CBC`, ...),
@@ -79,9 +79,11 @@ fn walk(archive: &[u8]) -> Result<(), Refusal> {
                             budget.decrypt(&key.value.encryption_algorithm)?;
                         }
                         PKCS_12_SECRET_BAG_OID => {
-                            let secret = SecretBag::from_der(Any::from_der(&bag.bag_value)?.value())?;
+                            let secret =
+                                SecretBag::from_der(Any::from_der(&bag.bag_value)?.value())?;
                             // p12-keystore skips a secret it cannot read as a key.
-                            if let Ok(key) = EncryptedPrivateKeyInfo::from_der(secret.value.as_bytes())
+                            if let Ok(key) =
+                                EncryptedPrivateKeyInfo::from_der(secret.value.as_bytes())
                             {
                                 budget.decrypt(&key.encryption_algorithm)?;
                             }
