@@ -787,3 +787,29 @@ fn make_run_turns_development_mode_on() {
         "{run}"
     );
 }
+
+#[test]
+fn an_empty_database_outside_development_mode_says_how_to_make_the_first_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = run_ok({
+        let mut cmd = command(dir.path());
+        cmd.args(["keys", "generate"]);
+        cmd
+    });
+    let with_key = || {
+        let mut cmd = command(dir.path());
+        cmd.env("ENCRYPTION_KEY", key.trim())
+            .env("VAULT_MIGRATE_ON_START", "true");
+        cmd
+    };
+    let hint = "vault-server bootstrap --org <name>";
+    let (_, stderr) = Server::start(with_key()).stop();
+    assert!(stderr.contains(hint), "{stderr}");
+    run_ok({
+        let mut cmd = with_key();
+        cmd.args(["bootstrap", "--org", "acme"]);
+        cmd
+    });
+    let (_, stderr) = Server::start(with_key()).stop();
+    assert!(!stderr.contains(hint), "an organization exists: {stderr}");
+}

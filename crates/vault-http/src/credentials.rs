@@ -284,7 +284,7 @@ pub(crate) async fn create<S: Store>(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 50)"),
         ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
         ("type" = Option<crate::openapi::CredentialType>, Query, description = "Only this type"),
-        ("expiringWithin" = Option<String>, Query, description = "Only credentials expiring within this duration (`7d`, `12h`, `30m`)"),
+        ("expiringWithin" = Option<String>, Query, description = "Only credentials expiring within this ISO 8601 duration (`P7D`, `PT12H`, `PT30M`; years and months are refused)"),
     ),
     responses(
         (status = 200, description = "A page", body = crate::openapi::CredentialList),

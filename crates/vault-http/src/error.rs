@@ -295,11 +295,17 @@ pub(crate) fn describe_vault(
                 UpstreamError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
                 _ => StatusCode::BAD_GATEWAY,
             };
-            let title = match error {
-                UpstreamError::ForbiddenAddress { .. } => "Forbidden destination",
-                _ => "Upstream request failed",
+            let (title, hint) = match error {
+                // Named for whoever runs a local upstream (tests, development) and meets it.
+                UpstreamError::ForbiddenAddress { .. } => (
+                    "Forbidden destination",
+                    " The server's operator can allow private networks with the setting \
+                     proxy_allow_private_networks (VAULT_PROXY_ALLOW_PRIVATE_NETWORKS=true), \
+                     for tests and local development only.",
+                ),
+                _ => ("Upstream request failed", ""),
             };
-            (status, error.code(), title, format!("{error}."))
+            (status, error.code(), title, format!("{error}.{hint}"))
         }
         VaultError::TokenEndpoint(error) => (
             StatusCode::BAD_GATEWAY,

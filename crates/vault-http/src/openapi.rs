@@ -137,7 +137,7 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
-                        "An access key (`vault_...`) or, when configured, an identity provider's JWT",
+                        "An access key (`vlt_...`) or, when configured, an identity provider's JWT",
                     ))
                     .build(),
             ),

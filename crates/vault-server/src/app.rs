@@ -595,9 +595,18 @@ impl VaultJob for Serve<'_> {
 
     async fn run<S: Store>(self, vault: ServerVault<S>, keys: KeyHierarchy) -> anyhow::Result<()> {
         let settings = self.0;
+        let fresh = vault.is_fresh().await?;
+        if fresh && !matches!(keys.source(), KeySource::DevFile(_)) {
+            // Nothing opens an empty database until an operator makes its first key.
+            tracing::warn!(
+                "the database holds no organization yet, so no access key opens it: create \
+                 the first one with `vault-server bootstrap --org <name>`, which prints its \
+                 admin access key once (with this server's DATABASE_URL and ENCRYPTION_KEY)"
+            );
+        }
         if let KeySource::DevFile(file) = keys.source() {
             tracing::warn!("{}", keyring::dev_warning(file));
-            if vault.is_fresh().await? {
+            if fresh {
                 let (organization, issued) = vault
                     .create_organization(&settings.dev_organization)
                     .await?;
