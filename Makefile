@@ -36,12 +36,15 @@ run:
 # The key-manager tests run OpenBao, moto's KMS and SoftHSM2 (pinned, in target/key-managers/).
 # The syslog, webhook and JWT assertion tests judge what the vault sends with PyPI's parsers
 # and verifiers (syslog-rfc5424-parser, standardwebhooks, PyJWT; target/py-*).
+# The OpenAPI document is judged by Redocly, openapi-spec-validator and the Python and
+# TypeScript client generators (pinned, in target/openapi-judges/).
 test: pg-up
 	./scripts/install-oauth2-mock-server.sh
 	./scripts/install-key-managers.sh
 	./scripts/install-syslog-parser.sh
 	./scripts/install-webhook-verifier.sh
 	./scripts/install-jwt-verifier.sh
+	./scripts/install-openapi-judges.sh
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast

@@ -17,6 +17,8 @@
 //! - `idp`: identity-provider tokens;
 //! - `key_managers`: the vault on OpenBao Transit, moto's KMS and SoftHSM2 (and their own
 //!   smoke tests), migrations between key managers;
+//! - `openapi_judges`: the OpenAPI document before Redocly, openapi-spec-validator and the
+//!   Python and TypeScript generators;
 //! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
 //!   log retention;
 //! - `seed_page`: the product page's bodies, as written;
@@ -44,6 +46,7 @@ mod key_managers;
 mod oauth_connect;
 mod oauth_replicas;
 mod oauth_servers;
+mod openapi_judges;
 mod operability;
 mod packaging;
 mod replicas;

@@ -71,6 +71,7 @@ struct ListView<'a> {
     post,
     path = "/access-keys",
     operation_id = "createAccessKey",
+    summary = "Create an access key",
     tag = "access-keys",
     description = "Creates an access key, returned this once in `keySecret`. Needs `access-keys:manage`; a key never grants a scope its creator lacks, and never outlives its creator: without `expiresAt` it gets the creator's expiry (the access key's, or the identity-provider token's `exp`), and an `expiresAt` later than that is a 422 naming `expiresAt`.",
     request_body(content = crate::openapi::AccessKeyCreate, content_type = "application/json"),
@@ -117,6 +118,7 @@ pub(crate) async fn create<S: Store>(
     get,
     path = "/access-keys",
     operation_id = "listAccessKeys",
+    summary = "List access keys",
     tag = "access-keys",
     description = "Lists the organization's access keys (never the keys themselves). Needs `access-keys:manage`.",
     params(
@@ -159,6 +161,7 @@ pub(crate) async fn list<S: Store>(
     delete,
     path = "/access-keys/{id}",
     operation_id = "revokeAccessKey",
+    summary = "Revoke an access key",
     tag = "access-keys",
     description = "Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes every key it created, transitively; each of those revocations is audited with the reason `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are revoked: revoking the bootstrap admin key does not silently revoke every key made from it.",
     params(

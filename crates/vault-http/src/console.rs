@@ -31,6 +31,7 @@ fn asset(content_type: &'static str, body: &'static str, cache: &'static str) ->
     get,
     path = "/",
     operation_id = "consoleIndex",
+    summary = "The web console's page",
     tag = "console",
     security(()),
     responses((status = 200, description = "The web console's HTML page", content_type = "text/html", body = String))
@@ -48,6 +49,7 @@ fn page() -> HttpResponse {
     get,
     path = "/console/app.js",
     operation_id = "consoleScript",
+    summary = "The web console's script",
     tag = "console",
     security(()),
     responses((status = 200, description = "The web console's script", content_type = "text/javascript", body = String))
@@ -61,6 +63,7 @@ pub(crate) async fn script() -> HttpResponse {
     get,
     path = "/console/app.css",
     operation_id = "consoleStyles",
+    summary = "The web console's styles",
     tag = "console",
     security(()),
     responses((status = 200, description = "The web console's style sheet", content_type = "text/css", body = String))

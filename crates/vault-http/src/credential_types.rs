@@ -14,6 +14,7 @@ use crate::error::ApiError;
     get,
     path = "/credential-types",
     operation_id = "listCredentialTypes",
+    summary = "Describe the credential types",
     tag = "credentials",
     description = "Every credential type: its fields, which of them are secret (sealed, never shown again) and when each is required. Any valid access key may read it.",
     responses(

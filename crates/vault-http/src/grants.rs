@@ -117,6 +117,7 @@ fn grant_input(map: serde_json::Map<String, serde_json::Value>) -> Result<GrantI
     post,
     path = "/credentials/{id}/grants",
     operation_id = "createGrant",
+    summary = "Grant a credential",
     tag = "grants",
     description = "Grants a principal (`key:<id>`, `subject:<sub>` or `group:<name>`) the use of this credential (`use`), or its use and the right to grant `use` of it (`manage`), optionally for some methods and paths only, with a budget and an expiry. Needs `credentials:write` and `credentials:use-all`, or a live `manage` grant of the credential (then only `use`, within that grant's methods, paths, budget and expiry). Nobody grants to themselves, and a grant never outlives its granter: without `expiresAt` it gets the granter's key's or token's expiry. Audited.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
@@ -156,6 +157,7 @@ pub(crate) async fn create<S: Store>(
     get,
     path = "/credentials/{id}/grants",
     operation_id = "listGrants",
+    summary = "List a credential's grants",
     tag = "grants",
     description = "The credential's grants, in the order they were made, expired ones included. Needs `credentials:read`, or a live `manage` grant of the credential.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
@@ -179,6 +181,7 @@ pub(crate) async fn list<S: Store>(
     get,
     path = "/credentials/{id}/grants/{grantId}",
     operation_id = "getGrant",
+    summary = "Read a grant",
     tag = "grants",
     description = "One grant of the credential. Needs what listing them needs.",
     params(
@@ -211,6 +214,7 @@ pub(crate) async fn get<S: Store>(
     delete,
     path = "/credentials/{id}/grants/{grantId}",
     operation_id = "revokeGrant",
+    summary = "Revoke a grant",
     tag = "grants",
     description = "Revokes a grant, with its budget counters. Effective at once on every replica: each use reads the credential's grants from the database. Needs `credentials:write` and `credentials:use-all`, or a live `manage` grant of the credential (which revokes its `use` grants). Audited.",
     params(
@@ -240,6 +244,7 @@ pub(crate) async fn revoke<S: Store>(
     get,
     path = "/grants",
     operation_id = "listPrincipalGrants",
+    summary = "List a principal's grants",
     tag = "grants",
     description = "What a principal may use: its grants, of every credential. Without `principal`, the caller's own (its key's, or its token's subject's and groups'), which anyone may list; another principal's need `credentials:read`. A key with `credentials:use-all` uses every credential without a grant.",
     params(

@@ -55,6 +55,7 @@ impl KeyManagerHealth {
     get,
     path = "/healthz",
     operation_id = "healthz",
+    summary = "Liveness",
     tag = "health",
     security(()),
     responses((status = 200, description = "The process serves requests", body = crate::openapi::Health))
@@ -70,6 +71,7 @@ pub(crate) async fn healthz() -> HttpResponse {
     get,
     path = "/readyz",
     operation_id = "readyz",
+    summary = "Readiness",
     tag = "health",
     security(()),
     responses(
@@ -118,6 +120,7 @@ pub(crate) async fn readyz<S: Store>(
     get,
     path = "/metrics",
     operation_id = "metrics",
+    summary = "Prometheus metrics",
     tag = "health",
     security(()),
     responses((status = 200, description = "Counters and histograms in the OpenMetrics text format", content_type = "application/openmetrics-text", body = String))
@@ -137,6 +140,7 @@ pub(crate) async fn metrics(metrics: Data<vault_metrics::Metrics>) -> HttpRespon
     head,
     path = "/healthz",
     operation_id = "healthzHead",
+    summary = "Liveness, headers only",
     tag = "health",
     security(()),
     responses((status = 200, description = "The process serves requests"))
@@ -150,6 +154,7 @@ pub(crate) async fn healthz_head() -> HttpResponse {
     head,
     path = "/readyz",
     operation_id = "readyzHead",
+    summary = "Readiness, headers only",
     tag = "health",
     security(()),
     responses(

@@ -35,8 +35,10 @@ pub(crate) use webhook_schemas::{
         description = "Credential vault for API gateways: stores upstream credentials encrypted, \
                        never returns a secret after creation, and applies credentials to \
                        outgoing requests.",
-        license(name = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    // Relative: the document describes the server that serves it, wherever it runs.
+    servers((url = "/", description = "The server this document was read from")),
     paths(
         crate::health::healthz,
         crate::health::healthz_head,
@@ -104,6 +106,7 @@ pub(crate) struct ApiDoc;
     get,
     path = "/openapi.json",
     operation_id = "openapi",
+    summary = "This OpenAPI document",
     tag = "health",
     security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
@@ -237,7 +240,7 @@ pub(crate) struct ProblemFieldSchema {
     description = "An error, as RFC 9457 problem+json",
     content_type = "application/problem+json"
 )]
-pub(crate) struct ProblemResponse(#[to_schema] ProblemSchema);
+pub(crate) struct ProblemResponse(ProblemSchema);
 
 /// `GET /healthz`.
 #[derive(ToSchema)]

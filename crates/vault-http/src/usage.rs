@@ -88,6 +88,7 @@ pub(crate) fn proxy_request(map: serde_json::Map<String, Value>) -> Result<Proxy
     post,
     path = "/credentials/{id}/proxy",
     operation_id = "proxyRequest",
+    summary = "Send a request with a credential applied",
     tag = "usage",
     description = "Sends a request to one of the credential's allowed hosts with the credential applied, and answers with the upstream's status, headers and body. Needs `credentials:use-all`, or `credentials:use` and a grant of the credential whose methods and paths allow the request (403 `not-granted`, or 403 `request-not-granted` naming the rule); past the grant's budget, 429 `budget-exhausted`. An authorization-code `oauth2` credential that was never connected is a 409 `not-connected`, and one whose provider refused its refresh token a 409 `reconnect-required`. Nothing goes upstream on a refusal. Gateway errors (502, 504) and refusals are problem+json. The upstream's response comes back with `Content-Security-Policy: sandbox` and `X-Content-Type-Options: nosniff` in place of its own. Calls in flight are bounded per server (past it: 503 `proxy-busy`) and per caller (429 `too-many-in-flight`), both with Retry-After; the call is refused before its body is read.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
@@ -271,6 +272,7 @@ impl<'a> RequestLogView<'a> {
     get,
     path = "/request-logs",
     operation_id = "listRequestLogs",
+    summary = "List proxied requests",
     tag = "usage",
     description = "Proxied requests, newest first. Needs `credentials:read`.",
     params(
@@ -367,6 +369,7 @@ impl<'a> AuditEventView<'a> {
     get,
     path = "/audit-events",
     operation_id = "listAuditEvents",
+    summary = "List audit events",
     tag = "usage",
     description = "The organization's audit log, newest first. Needs `audit:read`.",
     params(

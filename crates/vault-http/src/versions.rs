@@ -50,6 +50,7 @@ struct VersionList<'a> {
     get,
     path = "/credentials/{id}/versions",
     operation_id = "listVersions",
+    summary = "List a credential's versions",
     tag = "versions",
     description = "The kept versions of the credential's secret values, newest first (hints only). Needs `credentials:read`.",
     params(("id" = String, Path, description = "The credential id (UUID)")),
@@ -78,6 +79,7 @@ pub(crate) async fn list<S: Store>(
     post,
     path = "/credentials/{id}/versions/{number}/restore",
     operation_id = "restoreVersion",
+    summary = "Restore a version",
     tag = "versions",
     description = "Makes an older version's secret values current again, as a new version. Needs `credentials:write`, and `credentials:route` for a version entered before the credential's destinations last widened (else 403 `route-not-allowed`).",
     params(("id" = String, Path, description = "The credential id (UUID)"),
@@ -136,6 +138,7 @@ struct KeyStatusView<'a> {
     get,
     path = "/admin/keys",
     operation_id = "getKeyStatus",
+    summary = "Encryption-key status",
     tag = "versions",
     description = "Which encryption keys seal how many of this organization's rows (its credentials, their versions, their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the installation's own values belonging to no organization). Needs `keys:read`. Installation-wide counts, which would show one organization another's activity, are for the operator: `vault-server keys status`.",
     responses(
