@@ -268,7 +268,7 @@ try {
     await page.click('#save-credential');
     await page.waitForSelector('#credential-form', { state: 'hidden' });
     const stored = await api('GET', `/credentials/${bearerId}`);
-    assert.equal(stored.body.version, 2);
+    assert.equal(stored.body.revision, 2);
     await assertNoSecretOnPage('after an edit');
   });
 
@@ -288,7 +288,7 @@ try {
     await page.click('#confirm-yes');
     await page.waitForSelector('#versions li[data-version="3"]');
     const stored = await api('GET', `/credentials/${bearerId}`);
-    assert.equal(stored.body.version, 3);
+    assert.equal(stored.body.revision, 3);
   });
 
   // A key with credentials:use only, made through the API: it uses the bearer credential
@@ -968,7 +968,7 @@ try {
       await page.waitForSelector('#credential-form', { state: 'hidden' });
       const stored = await api('GET', `/credentials/${id}`);
       assert.equal(stored.body.description, 'edited', JSON.stringify(stored.body));
-      assert.equal(stored.body.version, 2, `${spec.type}: the secret was replaced`);
+      assert.equal(stored.body.revision, 2, `${spec.type}: the secret was replaced`);
       for (const [field, value] of Object.entries(typed)) {
         const kind = spec.fields.find((f) => f.name === field).shape.kind;
         const parse = { textList: (v) => v.split(' '), integer: Number, object: JSON.parse }[kind];

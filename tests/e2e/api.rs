@@ -88,7 +88,7 @@ async fn seed_flows_work_for_all_six_types_and_never_return_a_secret() {
         assert_eq!(location, format!("/credentials/{id}"));
         assert_eq!(created["type"], kind.as_str());
         assert_eq!(created["name"], body["name"]);
-        assert_eq!(created["version"], 1);
+        assert_eq!(created["revision"], 1);
         assert!(created["createdAt"].is_string() && created["updatedAt"].is_string());
 
         // List and detail show public fields only.
@@ -127,7 +127,7 @@ async fn seed_flows_work_for_all_six_types_and_never_return_a_secret() {
         updated.reveals_none(&all);
         assert_eq!(updated.status, StatusCode::OK, "{kind}: {}", updated.body);
         let updated = updated.json();
-        assert_eq!(updated["version"], 2);
+        assert_eq!(updated["revision"], 2);
         assert_eq!(updated["description"], "rotated");
         assert_eq!(
             updated["name"], body["name"],
@@ -451,7 +451,7 @@ async fn patch_errors_change_nothing() {
         .json();
     assert!(cleared.get("audience").is_none());
     assert_eq!(cleared["description"], Value::Null);
-    assert_eq!(cleared["version"], 2);
+    assert_eq!(cleared["revision"], 2);
 }
 
 #[tokio::test]
@@ -655,7 +655,7 @@ async fn concurrent_patches_lose_no_write() {
     futures::future::join_all(patches).await;
     let after: Value = app.call(Method::GET, &path, None).await.json();
     assert_eq!(
-        after["version"], 21,
+        after["revision"], 21,
         "each of 20 patches advanced the version once"
     );
 }
@@ -721,7 +721,7 @@ async fn conditional_updates_honour_if_match() {
     }
     let after: Value = app.call(Method::GET, &path, None).await.json();
     assert_eq!(
-        (after["version"].as_i64(), after["description"].as_str()),
+        (after["revision"].as_i64(), after["description"].as_str()),
         (Some(2), Some("first"))
     );
 
@@ -838,7 +838,7 @@ async fn secret_changes_make_versions_that_restore_without_being_read() {
         .await;
     foreign.assert_problem(StatusCode::NOT_FOUND, "not-found");
     let after: Value = app.call(Method::GET, &path, None).await.json();
-    assert_eq!(after["version"], 5);
+    assert_eq!(after["revision"], 5);
 }
 
 #[tokio::test]

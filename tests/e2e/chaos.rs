@@ -203,7 +203,7 @@ async fn perform(burst: &Burst, ledger: &mut Ledger, op: Op) -> Result<bool, Str
         return Err(format!("{op:?}: {status} {body}"));
     }
     let version = || {
-        body["version"]
+        body["revision"]
             .as_i64()
             .ok_or(format!("no version in {body}"))
     };
@@ -353,14 +353,14 @@ async fn reconcile(
             None => None,
             Some(Op::Create { name, value }) => listed.get(&name).map(|item| {
                 let id = item.id();
-                let version = item["version"].as_i64().expect("version");
+                let version = item["revision"].as_i64().expect("version");
                 ledger.live.insert(name, Known { id, value, version });
             }),
             Some(Op::Patch { name, value }) => {
                 let known = ledger.live.get_mut(&name).expect("owned");
                 let version = listed
                     .get(&name)
-                    .and_then(|item| item["version"].as_i64())
+                    .and_then(|item| item["revision"].as_i64())
                     .unwrap_or_else(|| panic!("{name}: acknowledged, not listed"));
                 if version == known.version + 1 {
                     known.value = value;
@@ -402,7 +402,7 @@ async fn reconcile(
         for (name, known) in &ledger.live {
             let item = &listed[name];
             assert_eq!(item["id"].as_str(), Some(known.id.as_str()), "{name}");
-            assert_eq!(item["version"].as_i64(), Some(known.version), "{name}");
+            assert_eq!(item["revision"].as_i64(), Some(known.version), "{name}");
             let seen = use_credential(api, token, upstream, &known.id)
                 .await
                 .unwrap_or_else(|why| panic!("{name} does not open: {why}"));

@@ -112,12 +112,12 @@ async fn two_replicas_share_one_database_without_torn_or_lost_writes() {
     // The last PATCH may have gone through A: B sees it within a second, as promised.
     let expected = Some(1 + successes as i64);
     let after = seen_within_a_second(&on_b, &format!("/credentials/{id}"), &token, |reply| {
-        reply.json()["version"].as_i64() == expected
+        reply.json()["revision"].as_i64() == expected
     })
     .await
     .json();
     assert_eq!(
-        after["version"].as_i64(),
+        after["revision"].as_i64(),
         Some(1 + successes as i64),
         "one version per successful PATCH"
     );

@@ -68,7 +68,7 @@ async fn every_body_of_the_seed_page_creates_as_written() {
         )
         .await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
-    assert_eq!(updated.json()["version"], 2, "{}", updated.body);
+    assert_eq!(updated.json()["revision"], 2, "{}", updated.body);
     // "Delete a credential".
     let deleted = app
         .api

@@ -343,7 +343,7 @@ async fn client_loop(
                 let body = create_body(kind, &format!("soak-{worker}-{made}"), &secret, &upstream);
                 let request = client.send(Method::POST, "/credentials", Some(&body));
                 if let Some(created) = timed(&mut outcome, op, StatusCode::CREATED, request).await {
-                    match (created["id"].as_str(), created["version"].as_u64()) {
+                    match (created["id"].as_str(), created["revision"].as_u64()) {
                         (Some(id), Some(1)) => live.push(Live {
                             id: id.to_owned(),
                             kind,
@@ -360,10 +360,10 @@ async fn client_loop(
                     client.send(Method::GET, format!("/credentials/{}", credential.id), None);
                 if let Some(read) = timed(&mut outcome, op, StatusCode::OK, request).await {
                     let (id, version) = (credential.id.clone(), credential.version);
-                    if read["version"].as_u64() != Some(version) {
+                    if read["revision"].as_u64() != Some(version) {
                         outcome.problem(
                             op,
-                            format!("{id}: version {} not {version}", read["version"]),
+                            format!("{id}: version {} not {version}", read["revision"]),
                         );
                     }
                     if read.to_string().contains(&live[pick].secret) {
@@ -389,14 +389,14 @@ async fn client_loop(
                 );
                 if let Some(updated) = timed(&mut outcome, op, StatusCode::OK, request).await {
                     let expected = live[pick].version + 1;
-                    if updated["version"].as_u64() == Some(expected) {
+                    if updated["revision"].as_u64() == Some(expected) {
                         live[pick].secret = secret;
                         live[pick].version = expected;
                     } else {
                         let id = live[pick].id.clone();
                         outcome.problem(
                             op,
-                            format!("{id}: version {} not {expected}", updated["version"]),
+                            format!("{id}: version {} not {expected}", updated["revision"]),
                         );
                     }
                 }
@@ -452,10 +452,10 @@ async fn verify(
         match client.send(Method::GET, &path, None).await {
             Ok((StatusCode::OK, body)) => {
                 let read: Value = serde_json::from_str(&body).unwrap_or_default();
-                if read["version"].as_u64() != Some(credential.version) {
+                if read["revision"].as_u64() != Some(credential.version) {
                     problems.push(format!(
                         "{path}: version {} not {}",
-                        read["version"], credential.version
+                        read["revision"], credential.version
                     ));
                 }
             }

@@ -25,7 +25,7 @@ const BOOKKEEPING: [&str; 8] = [
     "allowedHosts",
     "expiresAt",
     "expired",
-    "version",
+    "revision",
     "secretHints",
     "createdAt",
     "updatedAt",
@@ -145,7 +145,7 @@ async fn create(api: &Api, args: CreateArgs, json: bool) -> Result<(), CliError>
 
 async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError> {
     // The current credential says its type (which decides where each flag and the secret
-    // go) and its version: the change applies to that version only (If-Match), so a
+    // go) and its revision: the change applies to that revision only (If-Match), so a
     // change made meanwhile by someone else is never overwritten unseen.
     let current = api
         .call(Method::GET, &["credentials", &args.id], &[], None, None)
@@ -230,10 +230,10 @@ async fn update(api: &Api, args: UpdateArgs, json: bool) -> Result<(), CliError>
         )
         .await?;
     eprintln!(
-        "Updated credential {} ({}), now at version {}.",
+        "Updated credential {} ({}), now at revision {}.",
         cell(reply.body.get("name")),
         cell(reply.body.get("id")),
-        cell(reply.body.get("version"))
+        cell(reply.body.get("revision"))
     );
     show(&reply.body, json)
 }
@@ -290,12 +290,12 @@ async fn list(api: &Api, args: ListArgs, json: bool) -> Result<(), CliError> {
             cell(c.get("name")),
             cell(c.get("type")),
             expires,
-            cell(c.get("version")),
+            cell(c.get("revision")),
             cell(c.get("updatedAt")),
         ]
     });
     output::emit(&table(
-        &["ID", "NAME", "TYPE", "EXPIRES", "VERSION", "UPDATED"],
+        &["ID", "NAME", "TYPE", "EXPIRES", "REVISION", "UPDATED"],
         rows,
     ))?;
     if let Some(cursor) = next_cursor(&page) {

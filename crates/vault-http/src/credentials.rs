@@ -48,7 +48,9 @@ pub(crate) struct CredentialView<'a> {
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
-    version: i64,
+    /// The ETag counter: every change moves it (its metadata too), unlike the numbers of
+    /// the secret values' versions (`/versions`).
+    revision: i64,
     secret_hints: &'a BTreeMap<String, String>,
     /// An authorization-code credential's connection.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +87,7 @@ impl<'a> CredentialView<'a> {
             expired: c.is_expired(now),
             created_at: c.created_at,
             updated_at: c.updated_at,
-            version: c.version,
+            revision: c.version,
             secret_hints: &c.secret_hints,
             connection: connections.get(&c.id).map(|info| ConnectionView {
                 status: info.status.as_str(),
@@ -248,7 +250,7 @@ pub(crate) async fn current<S: Store>(
     request_body(content = crate::openapi::CredentialCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `Location` names it", body = crate::openapi::CredentialSchema,
-            headers(("Location" = String, description = "The credential's URL"), ("ETag" = String, description = "Its version"))),
+            headers(("Location" = String, description = "The credential's URL"), ("ETag" = String, description = "Its revision"))),
         (status = 400, response = crate::openapi::ProblemResponse),
         (status = 413, response = crate::openapi::ProblemResponse),
         (status = 415, response = crate::openapi::ProblemResponse),
@@ -334,7 +336,7 @@ pub(crate) async fn list<S: Store>(
     params(("id" = String, Path, description = "The credential id (UUID)")),
     responses(
         (status = 200, description = "The credential", body = crate::openapi::CredentialSchema,
-            headers(("ETag" = String, description = "Its version, for If-Match"))),
+            headers(("ETag" = String, description = "Its revision, for If-Match"))),
         (status = 404, response = crate::openapi::ProblemResponse),
     )
 )]
@@ -361,7 +363,7 @@ pub(crate) async fn get<S: Store>(
     request_body(content = crate::openapi::CredentialUpdate, content_type = "application/json"),
     responses(
         (status = 200, description = "The updated credential", body = crate::openapi::CredentialSchema,
-            headers(("ETag" = String, description = "Its new version"))),
+            headers(("ETag" = String, description = "Its new revision"))),
         (status = 400, response = crate::openapi::ProblemResponse),
         (status = 404, response = crate::openapi::ProblemResponse),
         (status = 409, response = crate::openapi::ProblemResponse),

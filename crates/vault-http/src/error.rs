@@ -318,7 +318,7 @@ pub(crate) fn describe_vault(
             StatusCode::PRECONDITION_FAILED,
             "precondition-failed",
             "Precondition failed",
-            "The credential changed since the version If-Match names; read it again (its ETag) and retry."
+            "The credential changed since the revision If-Match names; read it again (its ETag) and retry."
                 .to_owned(),
         ),
         VaultError::NotGranted => (

@@ -316,8 +316,10 @@ pub(crate) struct CredentialSchema {
     created_at: String,
     #[schema(format = DateTime)]
     updated_at: String,
-    /// Increases with every change; also the `ETag`.
-    version: i64,
+    /// Increases with every change, its metadata's too; also the `ETag` (`If-Match` takes
+    /// it). Not the number of a version of the secret values, which only a change of them
+    /// makes (`GET /credentials/{id}/versions`).
+    revision: i64,
     /// Non-reversible hints per secret field (last characters of long values, fingerprint).
     secret_hints: BTreeMap<String, String>,
     /// Only on an `oauth2` credential with the `authorization_code` grant.

@@ -34,14 +34,14 @@ pub(crate) fn parse_limit(raw: Option<String>) -> Result<Option<u32>, ApiError> 
     .transpose()
 }
 
-/// A credential's entity tag: its version, which every change increments. Strong: two
+/// A credential's entity tag: its revision, which every change increments. Strong: two
 /// responses with the same tag describe the same stored state.
 pub(crate) fn etag(credential: &Credential) -> String {
     format!("\"{}\"", credential.version)
 }
 
-/// The versions an `If-Match` header accepts (RFC 9110 §13.1.1), if it is there: `None`
-/// for no header or `*` (the credential need only exist), otherwise every version the list
+/// The revisions an `If-Match` header accepts (RFC 9110 §13.1.1), if it is there: `None`
+/// for no header or `*` (the credential need only exist), otherwise every revision the list
 /// names, of which the current one must be one. Comparison is strong: a weak tag (`W/"3"`)
 /// never matches, and neither does a tag this API did not issue, so a list of only those is
 /// an empty list (a 412). Several header lines form one list.

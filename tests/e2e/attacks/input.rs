@@ -489,7 +489,7 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
             .await
             .id();
         let path = format!("/credentials/{id}");
-        let version = |reply: &Reply| reply.json()["version"].as_i64();
+        let version = |reply: &Reply| reply.json()["revision"].as_i64();
 
         // Version 1: "7" does not match, "1" does.
         let reply = vault

@@ -668,8 +668,8 @@ async fn list_get_update_and_delete() {
     assert_eq!(after["name"], "Deploy token v2");
     assert_eq!(after["description"], Value::Null);
     assert_eq!(
-        after["version"],
-        before["version"].as_i64().expect("version") + 1
+        after["revision"],
+        before["revision"].as_i64().expect("version") + 1
     );
     assert_ne!(
         after["secretHints"], before["secretHints"],

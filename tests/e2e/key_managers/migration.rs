@@ -209,7 +209,7 @@ async fn static_to_transit_under_load_on_two_replicas() {
             .update_credential(&id, &token, &json!({"value": value}))
             .await;
         assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
-        assert_eq!(updated.json()["version"], json!(2));
+        assert_eq!(updated.json()["revision"], json!(2));
         before.push(Live { id, secret: value });
     }
 

@@ -217,7 +217,7 @@ async fn unusable_jwt_keys_are_refused_when_stored_not_when_used() {
     let patched = vault.patch(&id, &json!({"algorithm": "PS384"})).await;
     let (status, updated) = (patched.status, patched.json());
     assert_eq!(
-        (status, updated["version"].as_i64()),
+        (status, updated["revision"].as_i64()),
         (StatusCode::OK, Some(2))
     );
     let patched = vault

@@ -391,7 +391,7 @@
     const name = c ? c.name : id;
     if (!await confirmAction('Delete the credential \u201c' + name + '\u201d? This cannot be undone.', 'Delete')) return;
     try {
-      await api('DELETE', '/credentials/' + encodeURIComponent(id), { ifMatch: c ? c.version : undefined });
+      await api('DELETE', '/credentials/' + encodeURIComponent(id), { ifMatch: c ? c.revision : undefined });
       if (state.detailsId === id) closeDetails(false);
       if (state.editing && state.editing.id === id) closeCredentialForm(false);
       say('Deleted \u201c' + name + '\u201d.');
@@ -829,7 +829,7 @@
       if (editing) {
         const body = buildUpdate(form, editing);
         if (Object.keys(body).length) {
-          await api('PATCH', '/credentials/' + encodeURIComponent(editing.id), { body, ifMatch: editing.version });
+          await api('PATCH', '/credentials/' + encodeURIComponent(editing.id), { body, ifMatch: editing.revision });
         }
         say('Saved \u201c' + (body.name || editing.name) + '\u201d.');
       } else {
@@ -898,7 +898,7 @@
     }
     const hints = Object.entries(c.secretHints || {}).map(([k, v]) => k + ': ' + v).join(', ');
     add('Secret hints', hints);
-    add('Version', String(c.version));
+    add('Revision', String(c.revision));
   }
 
   function shownValue(field, value) {
@@ -973,7 +973,7 @@
     if (!await confirmAction('Restore version ' + number + '? Its secret values become current again, as a new version.', 'Restore')) return;
     const c = state.credentials.get(id);
     try {
-      await api('POST', '/credentials/' + encodeURIComponent(id) + '/versions/' + encodeURIComponent(number) + '/restore', { ifMatch: c ? c.version : undefined });
+      await api('POST', '/credentials/' + encodeURIComponent(id) + '/versions/' + encodeURIComponent(number) + '/restore', { ifMatch: c ? c.revision : undefined });
       say('Restored version ' + number + '.');
       await openDetails(id);
       loadCredentials();
