@@ -4,7 +4,7 @@ CARGO ?= cargo
 # cargo-nextest runs each test in its own process, in parallel; plain cargo test otherwise.
 NEXTEST := $(shell command -v cargo-nextest >/dev/null 2>&1 && echo yes)
 
-.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api fuzz test-console soak chaos
+.PHONY: help setup run test lint fmt check-core-deps bench bench-cipher bench-apply pg-up clean fuzz-api fuzz test-console soak chaos clients
 
 help:
 	@echo "make setup   - check the toolchain, install cargo-nextest if missing, build everything"
@@ -19,6 +19,7 @@ help:
 	@echo "make fuzz    - cargo-fuzz targets (sealed_blob, access_key, request_body), FUZZ_TARGET_SECONDS each (default 60)"
 	@echo "make soak    - mixed load on SQLite and PostgreSQL for SOAK_SECONDS (default 600): memory flat, no 5xx, every write readable; target/soak/"
 	@echo "make fuzz-api - schemathesis against a local server from /openapi.json (FUZZ_SECONDS, default 300)"
+	@echo "make clients - regenerate the client libraries in clients/ from the OpenAPI document"
 
 setup:
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup)"; exit 1; }
@@ -134,3 +135,9 @@ fuzz:
 	    -max_total_time=$${FUZZ_TARGET_SECONDS:-60} || failed="$$failed $$t"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz targets that crashed:$$failed (inputs in fuzz/artifacts/)"; exit 1; fi
+
+# The client libraries in clients/, generated from the OpenAPI document by the pinned
+# generators (target/openapi-judges/); make test fails when the checked-in ones are stale.
+clients:
+	./scripts/install-openapi-judges.sh
+	./scripts/generate-clients.sh clients

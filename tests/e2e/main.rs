@@ -22,6 +22,7 @@
 //! - `operability`: OpenAPI, probes, metrics, request ids, rate and body limits, timeouts,
 //!   log retention;
 //! - `seed_page`: the product page's bodies, as written;
+//! - `clients`: the generated client libraries, fresh and working against the binary;
 //! - `cli`: the `vault` command-line client (build it first: `cargo build --workspace --bins`);
 //! - `packaging`: the Dockerfile, checked statically;
 //! - `attacks`: the attack suite and the security review, one module per area;
@@ -38,6 +39,7 @@ mod binary;
 mod chaos;
 mod chaos_proxy;
 mod cli;
+mod clients;
 mod faults;
 mod grant_replicas;
 mod grants;

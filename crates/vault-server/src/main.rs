@@ -32,6 +32,9 @@ enum Command {
     /// Print the configuration reference (every setting, its environment variable and
     /// default) as Markdown.
     ConfigReference,
+    /// Print the API's OpenAPI document (what `GET /openapi.json` serves), for client
+    /// generators (`make clients`).
+    Openapi,
     /// Encryption-key tools.
     Keys {
         #[command(subcommand)]
@@ -130,6 +133,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return vault_server::generate_key();
     }
+    if let Some(Command::Openapi) = cli.command {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", vault_http::openapi().to_pretty_json()?)?;
+        return Ok(());
+    }
     if let Some(Command::ConfigReference) = cli.command {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", vault_server::reference::markdown())?;
@@ -189,7 +197,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Command::Keys {
                     command: KeysCommand::Generate,
                 }
-                | Command::ConfigReference,
+                | Command::ConfigReference
+                | Command::Openapi,
             ) => Ok(()),
         }
     })

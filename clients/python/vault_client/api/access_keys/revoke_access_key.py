@@ -1,0 +1,230 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    id: str,
+    *,
+    cascade: bool | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["cascade"] = cascade
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "delete",
+        "url": "/access-keys/{id}".format(
+            id=quote(str(id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    cascade: bool | Unset = UNSET,
+) -> Response[Any | Problem]:
+    """Revoke an access key
+
+     Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key
+    cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes
+    every key it created, transitively; each of those revocations is audited with the reason
+    `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are
+    revoked: revoking the bootstrap admin key does not silently revoke every key made from it.
+
+    Args:
+        id (str):
+        cascade (bool | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        cascade=cascade,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    cascade: bool | Unset = UNSET,
+) -> Any | Problem | None:
+    """Revoke an access key
+
+     Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key
+    cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes
+    every key it created, transitively; each of those revocations is audited with the reason
+    `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are
+    revoked: revoking the bootstrap admin key does not silently revoke every key made from it.
+
+    Args:
+        id (str):
+        cascade (bool | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        cascade=cascade,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    cascade: bool | Unset = UNSET,
+) -> Response[Any | Problem]:
+    """Revoke an access key
+
+     Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key
+    cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes
+    every key it created, transitively; each of those revocations is audited with the reason
+    `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are
+    revoked: revoking the bootstrap admin key does not silently revoke every key made from it.
+
+    Args:
+        id (str):
+        cascade (bool | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        cascade=cascade,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    cascade: bool | Unset = UNSET,
+) -> Any | Problem | None:
+    """Revoke an access key
+
+     Revokes an access key at once. Needs `access-keys:manage`, and every scope the key holds: a key
+    cannot revoke a stronger one (403 `scope-escalation`, audited). With `cascade=true`, also revokes
+    every key it created, transitively; each of those revocations is audited with the reason
+    `cascade:<id>`. Without it (the default), the keys it created keep working until they expire or are
+    revoked: revoking the bootstrap admin key does not silently revoke every key made from it.
+
+    Args:
+        id (str):
+        cascade (bool | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            cascade=cascade,
+        )
+    ).parsed

@@ -1,0 +1,174 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.key_status import KeyStatus
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs() -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/admin/keys",
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> KeyStatus | Problem | None:
+    if response.status_code == 200:
+        response_200 = KeyStatus.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[KeyStatus | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[KeyStatus | Problem]:
+    """Encryption-key status
+
+     Which encryption keys seal how many of this organization's rows (its credentials, their versions,
+    their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the
+    installation's own values belonging to no organization). Needs `keys:read`. Installation-wide
+    counts, which would show one organization another's activity, are for the operator: `vault-server
+    keys status`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[KeyStatus | Problem]
+    """
+
+    kwargs = _get_kwargs()
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+) -> KeyStatus | Problem | None:
+    """Encryption-key status
+
+     Which encryption keys seal how many of this organization's rows (its credentials, their versions,
+    their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the
+    installation's own values belonging to no organization). Needs `keys:read`. Installation-wide
+    counts, which would show one organization another's activity, are for the operator: `vault-server
+    keys status`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        KeyStatus | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[KeyStatus | Problem]:
+    """Encryption-key status
+
+     Which encryption keys seal how many of this organization's rows (its credentials, their versions,
+    their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the
+    installation's own values belonging to no organization). Needs `keys:read`. Installation-wide
+    counts, which would show one organization another's activity, are for the operator: `vault-server
+    keys status`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[KeyStatus | Problem]
+    """
+
+    kwargs = _get_kwargs()
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+) -> KeyStatus | Problem | None:
+    """Encryption-key status
+
+     Which encryption keys seal how many of this organization's rows (its credentials, their versions,
+    their OAuth2 connections' tokens and its webhooks' signing secrets; `meta` is always 0, the
+    installation's own values belonging to no organization). Needs `keys:read`. Installation-wide
+    counts, which would show one organization another's activity, are for the operator: `vault-server
+    keys status`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        KeyStatus | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+        )
+    ).parsed

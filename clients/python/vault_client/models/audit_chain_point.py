@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="AuditChainPoint")
+
+
+@_attrs_define
+class AuditChainPoint:
+    """A point of an audit chain.
+
+    Attributes:
+        hash_ (str): Lower-case hex, 64 digits.
+        sequence (int):
+    """
+
+    hash_: str
+    sequence: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        hash_ = self.hash_
+
+        sequence = self.sequence
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "hash": hash_,
+                "sequence": sequence,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        hash_ = d.pop("hash")
+
+        sequence = d.pop("sequence")
+
+        audit_chain_point = cls(
+            hash_=hash_,
+            sequence=sequence,
+        )
+
+        audit_chain_point.additional_properties = d
+        return audit_chain_point
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class CredentialSignatureEncoding(StrEnum):
+    BASE64 = "base64"
+    HEX = "hex"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class CredentialUpdateCertificateFormat(StrEnum):
+    PEM = "pem"
+    PKCS12 = "pkcs12"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.custom_headers_type import CustomHeadersType
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.custom_headers_headers import CustomHeadersHeaders
+
+
+T = TypeVar("T", bound="CustomHeaders")
+
+
+@_attrs_define
+class CustomHeaders:
+    """Headers whose values are secret.
+
+    Attributes:
+        name (str): 1 to 200 characters.
+        headers (CustomHeadersHeaders): Header name to secret value.
+        type_ (CustomHeadersType):
+        allowed_hosts (list[str] | Unset): Destinations this credential may be sent to (see `Credential.allowedHosts`).
+        ca_bundle (str | Unset): CA certificates, PEM (only `CERTIFICATE` blocks, up to 64 KiB): when set, a proxied
+            request's upstream must present a certificate chaining to one of them (a private
+            PKI) instead of the system's roots. Token endpoints keep the system's roots.
+            Setting or changing it to trust a new root is a change of destinations: it needs
+            the secret values re-entered or `credentials:route`.
+        description (str | Unset): Up to 2000 characters.
+        expires_at (datetime.datetime | Unset): ISO 8601 / RFC 3339; after it the credential is never applied.
+    """
+
+    name: str
+    headers: CustomHeadersHeaders
+    type_: CustomHeadersType
+    allowed_hosts: list[str] | Unset = UNSET
+    ca_bundle: str | Unset = UNSET
+    description: str | Unset = UNSET
+    expires_at: datetime.datetime | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        name = self.name
+
+        headers = self.headers.to_dict()
+
+        type_ = self.type_.value
+
+        allowed_hosts: list[str] | Unset = UNSET
+        if not isinstance(self.allowed_hosts, Unset):
+            allowed_hosts = self.allowed_hosts
+
+        ca_bundle = self.ca_bundle
+
+        description = self.description
+
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "name": name,
+                "headers": headers,
+                "type": type_,
+            }
+        )
+        if allowed_hosts is not UNSET:
+            field_dict["allowedHosts"] = allowed_hosts
+        if ca_bundle is not UNSET:
+            field_dict["caBundle"] = ca_bundle
+        if description is not UNSET:
+            field_dict["description"] = description
+        if expires_at is not UNSET:
+            field_dict["expiresAt"] = expires_at
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.custom_headers_headers import CustomHeadersHeaders  # noqa: PLC0415
+
+        d = dict(src_dict)
+        name = d.pop("name")
+
+        headers = CustomHeadersHeaders.from_dict(d.pop("headers"))
+
+        type_ = CustomHeadersType(d.pop("type"))
+
+        allowed_hosts = cast(list[str], d.pop("allowedHosts", UNSET))
+
+        ca_bundle = d.pop("caBundle", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        _expires_at = d.pop("expiresAt", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
+        custom_headers = cls(
+            name=name,
+            headers=headers,
+            type_=type_,
+            allowed_hosts=allowed_hosts,
+            ca_bundle=ca_bundle,
+            description=description,
+            expires_at=expires_at,
+        )
+
+        custom_headers.additional_properties = d
+        return custom_headers
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

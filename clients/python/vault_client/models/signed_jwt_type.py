@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class SignedJWTType(StrEnum):
+    JWT = "jwt"
+
+    def __str__(self) -> str:
+        return str(self.value)
