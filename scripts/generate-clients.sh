@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates the API's client libraries from its OpenAPI document (what `vault-server
 # openapi` prints, and GET /openapi.json serves) into DIR (default clients/): DIR/python
-# with openapi-python-client. `make clients` runs it; tests/e2e/clients.rs runs it into a
+# with openapi-python-client, and DIR/typescript/src/schema.d.ts with openapi-typescript
+# (the rest of DIR/typescript is written by hand). `make clients` runs it; tests/e2e/clients.rs runs it into a
 # temporary directory and fails when the checked-in clients differ (stale).
 # The generators are the pinned ones of scripts/install-openapi-judges.sh.
 set -euo pipefail
@@ -25,4 +26,7 @@ rm -rf "$out/python"
 PATH="$judges/venv/bin:$PATH" openapi-python-client generate --path "$document" \
   --output-path "$out/python" --meta uv --config clients/openapi-python-client.yaml >/dev/null
 rm -rf "$out/python/.ruff_cache"
-echo "generated $out/python"
+mkdir -p "$out/typescript/src"
+"$judges/node_modules/.bin/openapi-typescript" "$document" \
+  -o "$out/typescript/src/schema.d.ts" >/dev/null 2>&1
+echo "generated $out/python and $out/typescript/src/schema.d.ts"

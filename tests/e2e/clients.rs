@@ -1,7 +1,8 @@
 //! The client libraries in `clients/`, generated from the OpenAPI document
 //! (`scripts/generate-clients.sh`, `make clients`): the checked-in ones are what the
-//! generator makes of the current document, and the Python client runs the seed page's
-//! flows against the real binary (`clients/tests/python_seed_flows.py`).
+//! generators make of the current document, and each runs the seed page's flows against
+//! the real binary (`clients/tests/`), the TypeScript one type-checked by `tsc --strict`
+//! against the generated schema first.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,6 +84,26 @@ fn the_checked_in_clients_are_generated_from_the_current_document() {
             path.display()
         );
     }
+    let schema = "typescript/src/schema.d.ts";
+    let read = |dir: &Path| std::fs::read(dir.join(schema)).expect("the schema");
+    assert!(
+        read(&root().join("clients")) == read(dir.path()),
+        "clients/{schema} is stale: run make clients"
+    );
+}
+
+/// Runs `command` off the test's runtime; its output, which must be a success.
+async fn run(mut command: Command, what: &'static str) -> String {
+    let ran = tokio::task::spawn_blocking(move || command.output().expect(what))
+        .await
+        .expect("joined");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&ran.stdout),
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(ran.status.success(), "{what}: {said}");
+    said
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,27 +113,64 @@ async fn the_python_client_runs_the_seed_flows_against_the_server() {
     };
     let upstream = start_upstream().await;
     let app = TestServer::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
-    let script = root().join("clients/tests/python_seed_flows.py");
-    let (base, token, origin) = (app.api.base.clone(), app.token.clone(), upstream.origin());
-    let ran = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .arg(script)
-            .args([base, token, origin])
-            .env("PYTHONPATH", root().join("clients/python"))
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .expect("joined");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&ran.stdout),
-        String::from_utf8_lossy(&ran.stderr)
+    let mut flows = Command::new(python);
+    flows
+        .arg(root().join("clients/tests/python_seed_flows.py"))
+        .args([&app.api.base, &app.token, &upstream.origin()])
+        .env("PYTHONPATH", root().join("clients/python"));
+    let said = run(flows, "python runs the flows").await;
+    assert!(said.trim_end().ends_with("ok"), "{said}");
+    assert_eq!(
+        upstream.requests().len(),
+        1,
+        "the proxied call reached the upstream"
     );
-    assert!(
-        ran.status.success() && said.trim_end().ends_with("ok"),
-        "{said}"
-    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_type_checks_and_runs_the_seed_flows_against_the_server() {
+    let modules = root().join("target/openapi-judges/node_modules");
+    if !modules.join(".bin/tsc").exists() {
+        vault_testkit::tool_unavailable::<()>("TypeScript's compiler is not installed", INSTALL);
+        return;
+    }
+    // The client's sources and the flows, compiled together with the pinned packages.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("src");
+    for name in ["index.ts", "schema.d.ts"] {
+        std::fs::copy(
+            root().join("clients/typescript/src").join(name),
+            src.join(name),
+        )
+        .expect(name);
+    }
+    std::fs::copy(
+        root().join("clients/tests/typescript_seed_flows.ts"),
+        src.join("seed.ts"),
+    )
+    .expect("the flows");
+    std::fs::copy(
+        root().join("clients/typescript/tsconfig.json"),
+        dir.path().join("tsconfig.json"),
+    )
+    .expect("tsconfig");
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).expect("package");
+    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules")).expect("node_modules");
+    let mut tsc = Command::new(modules.join(".bin/tsc"));
+    tsc.arg("-p").arg(dir.path());
+    run(tsc, "tsc type-checks the client and the flows").await;
+
+    let upstream = start_upstream().await;
+    let app = TestServer::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", "true")]);
+    let mut flows = Command::new("node");
+    flows.arg(dir.path().join("dist/seed.js")).args([
+        &app.api.base,
+        &app.token,
+        &upstream.origin(),
+    ]);
+    let said = run(flows, "node runs the flows").await;
+    assert!(said.trim_end().ends_with("ok"), "{said}");
     assert_eq!(
         upstream.requests().len(),
         1,
