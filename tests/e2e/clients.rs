@@ -90,6 +90,19 @@ fn the_checked_in_clients_are_generated_from_the_current_document() {
         read(&root().join("clients")) == read(dir.path()),
         "clients/{schema} is stale: run make clients"
     );
+    // Versioned with the API: the Python package's version is generated from the
+    // document's; the TypeScript package's is written by hand, and must follow it.
+    let document = Command::new(BIN)
+        .arg("openapi")
+        .output()
+        .expect("the document");
+    let document: serde_json::Value = serde_json::from_slice(&document.stdout).expect("JSON");
+    let package = std::fs::read(root().join("clients/typescript/package.json")).expect("package");
+    let package: serde_json::Value = serde_json::from_slice(&package).expect("JSON");
+    assert_eq!(
+        package["version"], document["info"]["version"],
+        "clients/typescript/package.json's version is not the API's"
+    );
 }
 
 /// Runs `command` off the test's runtime; its output, which must be a success.
