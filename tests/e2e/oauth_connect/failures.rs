@@ -128,8 +128,9 @@ async fn connecting_needs_write_and_an_authorization_code_credential() {
             with(json!({"authorizationParams": {"state": "x"}})),
             "authorizationParams.state",
         ),
+        // Plain http only where allowedHosts names the origin so.
         (
-            with(json!({"revocationUrl": "https://elsewhere.example/revoke"})),
+            with(json!({"revocationUrl": "http://elsewhere.example/revoke"})),
             "revocationUrl",
         ),
         (with(json!({"grant": "implicit"})), "grant"),
