@@ -212,3 +212,11 @@ pub(super) fn choice<T: for<'de> Deserialize<'de> + Copy>(
         None => Some(kept),
     }
 }
+
+/// The serde name of a choice, as the API spells it.
+pub(super) fn choice_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

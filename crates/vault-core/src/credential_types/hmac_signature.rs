@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use super::field_rules::{SentIn, choice, header_name, public_text, secret_field};
+use super::field_rules::{SentIn, choice, choice_name, header_name, public_text, secret_field};
 use super::{
     CredentialSecrets, CredentialType, FieldShape, FieldSpec, Required, TypeRules, TypeSpec,
     mismatch,
@@ -323,14 +323,6 @@ impl TypeRules for Config {
             )),
         }
     }
-}
-
-/// The serde name of a choice, as the API spells it.
-fn choice_name<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn validate(

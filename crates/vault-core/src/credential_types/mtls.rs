@@ -8,7 +8,7 @@ use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::field_rules::choice;
+use super::field_rules::{choice, choice_name};
 use super::{
     CredentialSecrets, CredentialType, FieldShape, FieldSpec, OpenArchive, Required, TypeRules,
     TypeSpec, mismatch,
@@ -180,7 +180,7 @@ impl TypeRules for Config {
             CertificateFormat::Pkcs12 => CertificateFormat::Pem,
         };
         for name in other.fields().into_iter().filter(|f| fields.has(f)) {
-            let format = choice_name(format);
+            let format = choice_name(&format);
             errors.add(name, format!("does not apply when certificateFormat is {format}"));
         }
         // A new credential, or a new format, needs its values; a change may keep them.
@@ -307,13 +307,5 @@ fn check(format: CertificateFormat, name: &str, value: &SecretString) -> Result<
             Ok(SecretString::from(text))
         }
         (CertificateFormat::Pkcs12, _) => super::field_rules::secret_value(name, value),
-    }
-}
-
-/// The serde name of a format, as the API spells it.
-const fn choice_name(format: CertificateFormat) -> &'static str {
-    match format {
-        CertificateFormat::Pem => "pem",
-        CertificateFormat::Pkcs12 => "pkcs12",
     }
 }
