@@ -46,6 +46,7 @@ test: pg-up
 	./scripts/install-webhook-verifier.sh
 	./scripts/install-jwt-verifier.sh
 	./scripts/install-openapi-judges.sh
+	./scripts/install-age-tools.sh
 	$(CARGO) build --workspace --bins
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast

@@ -36,6 +36,7 @@ mod attacks;
 mod audit_chain;
 mod audit_streaming;
 mod binary;
+mod bundles;
 mod chaos;
 mod chaos_proxy;
 mod cli;

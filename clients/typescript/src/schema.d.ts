@@ -223,6 +223,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/credentials/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export credentials, sealed
+         * @description Every credential of the organization, its secret values included (and, with `versions`, the kept versions of them), in an age file sealed to `passphrase` (age's scrypt recipient, at least 12 characters) or to `recipients` (age X25519 public keys): any age implementation opens it, and `POST /credentials/import` takes it into another organization or installation. Needs `credentials:export`, which no key has unless issued by name. Each credential exported is audited (`credential.export`).
+         */
+        post: operations["exportCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/credentials/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an export bundle
+         * @description Opens a bundle (`bundle`: the age file in base64) with `passphrase` or `identity` (an age X25519 secret key), checks every credential in it as a create body is checked, then creates them, their values sealed under this installation's keys. A wrong passphrase or one invalid credential imports nothing. `ids`: `keep` (the default) keeps the bundle's ids; `new` derives new ones from this organization and each exported id. A credential whose id is already here is left as it is (`exists`), so importing a bundle again changes nothing. Needs `credentials:write`. Each credential created is audited (`credential.import`).
+         */
+        post: operations["importCredentials"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/credentials/{id}": {
         parameters: {
             query?: never;
@@ -797,7 +837,8 @@ export interface components {
              *     `grant.revoke`, `connection.connect`, `connection.lost`, `connection.revoke` (the
              *     last three name the credential), `webhook.create`, `webhook.update` (a new secret
              *     included), `webhook.delete`, `webhook.replay` (the last four name the
-             *     subscription).
+             *     subscription), `credential.export` (one per credential that left in an export
+             *     bundle), `credential.import` (one per credential an import created).
              */
             action: string;
             /**
@@ -918,6 +959,11 @@ export interface components {
             /** Format: int64 */
             total?: number | null;
         };
+        /**
+         * Format: binary
+         * @description An export bundle: an age file.
+         */
+        BundleFile: string;
         /** @description The fields every type has. */
         CommonCreate: {
             /** @description Destinations this credential may be sent to (see `Credential.allowedHosts`). */
@@ -1321,6 +1367,30 @@ export interface components {
              */
             type: "custom";
         };
+        /**
+         * @description `POST /credentials/export`: whom to seal the bundle to (exactly one of `passphrase` and
+         *     `recipients`), and whether to include the versions.
+         */
+        ExportRequest: {
+            /**
+             * Format: uuid
+             * @description The organization meant: refused unless it is the access key's own, a guard for
+             *     someone switching between keys.
+             */
+            organization?: string;
+            /**
+             * @description Seals the bundle to this passphrase (age's scrypt recipient): at least 12
+             *     characters. It alone guards every secret in the bundle.
+             */
+            passphrase?: string;
+            /**
+             * @description Seals the bundle to these age X25519 public keys (`age1...`), for automation: any
+             *     of their secret keys opens it.
+             */
+            recipients?: string[];
+            /** @description Also export the kept versions of each credential's secret values (default false). */
+            versions?: boolean;
+        };
         /** @description A grant. */
         Grant: {
             budget?: components["schemas"]["Budget"] | null;
@@ -1434,6 +1504,57 @@ export interface components {
              * @enum {string}
              */
             type: "hmac_signature";
+        };
+        /**
+         * @description Whether imported credentials keep their ids.
+         * @enum {string}
+         */
+        ImportIds: "keep" | "new";
+        /**
+         * @description What became of one credential: `created`; `exists` (its id is already in this
+         *     organization, from an earlier import, and was left as it is); or `idTaken` (its id
+         *     belongs to another organization: import with `ids: new`).
+         * @enum {string}
+         */
+        ImportOutcome: "created" | "exists" | "idTaken";
+        /** @description `POST /credentials/import`: the bundle, and exactly one of `passphrase` and `identity`. */
+        ImportRequest: {
+            /**
+             * Format: byte
+             * @description The bundle file, in base64.
+             */
+            bundle: string;
+            /** @description An age X25519 secret key (`AGE-SECRET-KEY-1...`) of a public key it was sealed to. */
+            identity?: string;
+            /** @description Default `keep`. */
+            ids?: components["schemas"]["ImportIds"];
+            /** @description The passphrase it was sealed to. */
+            passphrase?: string;
+        };
+        /** @description What an import did, in the bundle's order. */
+        ImportResult: {
+            /** Format: int64 */
+            created: number;
+            /** Format: int64 */
+            existing: number;
+            /** Format: int64 */
+            idTaken: number;
+            items: components["schemas"]["ImportedItem"][];
+        };
+        /** @description One credential of the bundle. */
+        ImportedItem: {
+            /**
+             * Format: uuid
+             * @description Its id here.
+             */
+            id: string;
+            name: string;
+            outcome: components["schemas"]["ImportOutcome"];
+            /**
+             * Format: uuid
+             * @description Its id in the bundle.
+             */
+            sourceId: string;
         };
         /**
          * Signed JWT
@@ -1711,7 +1832,7 @@ export interface components {
          * @description The scopes an access key can hold.
          * @enum {string}
          */
-        Scope: "credentials:read" | "credentials:write" | "credentials:route" | "credentials:use" | "credentials:use-all" | "access-keys:manage" | "audit:read" | "keys:read" | "webhooks:manage";
+        Scope: "credentials:read" | "credentials:write" | "credentials:route" | "credentials:use" | "credentials:use-all" | "access-keys:manage" | "audit:read" | "keys:read" | "webhooks:manage" | "credentials:export";
         /** @description The uses of one hour answered with one class of status. */
         UsageBucket: {
             /** Format: int64 */
@@ -2263,6 +2384,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["ProblemResponse"];
+            401: components["responses"]["ProblemResponse"];
+            403: components["responses"]["ProblemResponse"];
+            408: components["responses"]["ProblemResponse"];
+            413: components["responses"]["ProblemResponse"];
+            415: components["responses"]["ProblemResponse"];
+            422: components["responses"]["ProblemResponse"];
+            429: components["responses"]["ProblemResponse"];
+            500: components["responses"]["ProblemResponse"];
+            503: components["responses"]["ProblemResponse"];
+        };
+    };
+    exportCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The bundle (an age file) */
+            200: {
+                headers: {
+                    /** @description How many credentials it holds */
+                    "Vault-Exported-Credentials"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": components["schemas"]["BundleFile"];
+                };
+            };
+            400: components["responses"]["ProblemResponse"];
+            401: components["responses"]["ProblemResponse"];
+            403: components["responses"]["ProblemResponse"];
+            408: components["responses"]["ProblemResponse"];
+            413: components["responses"]["ProblemResponse"];
+            415: components["responses"]["ProblemResponse"];
+            422: components["responses"]["ProblemResponse"];
+            429: components["responses"]["ProblemResponse"];
+            500: components["responses"]["ProblemResponse"];
+            503: components["responses"]["ProblemResponse"];
+        };
+    };
+    importCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            /** @description What became of each credential */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
                 };
             };
             400: components["responses"]["ProblemResponse"];

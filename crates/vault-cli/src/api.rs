@@ -1,9 +1,10 @@
-//! The REST API over HTTP: one request, its JSON answer or its problem+json refusal.
+//! The REST API over HTTP: one request, its JSON answer (or, for the answers that are
+//! not JSON, its bytes and headers) or its problem+json refusal.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderValue, IF_MATCH};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MATCH};
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::Value;
@@ -62,6 +63,22 @@ pub(crate) struct Reply {
     pub(crate) body: Value,
     /// The `ETag` header, if any.
     pub(crate) etag: Option<String>,
+}
+
+/// A successful answer as it came, for the answers that are not JSON (an export bundle).
+#[derive(Debug)]
+pub(crate) struct RawReply {
+    /// HTTP status (a success).
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl RawReply {
+    /// A header's value, when it is there and visible ASCII.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// A request body: its bytes hold secrets, so they are wiped once sent.
@@ -124,11 +141,11 @@ impl Api {
         Ok(url)
     }
 
-    /// Sends one request and reads its answer.
+    /// Sends one request and reads its JSON answer.
     ///
     /// # Errors
-    /// [`CliError::Unreachable`] when no answer came, [`CliError::Refused`] for an error
-    /// status (with the problem document's fields) or an answer that is not JSON.
+    /// As [`Api::call_raw`]; and [`CliError::Refused`] for a successful answer that is not
+    /// JSON.
     pub(crate) async fn call(
         &self,
         method: Method,
@@ -137,6 +154,35 @@ impl Api {
         body: Option<JsonBody>,
         if_match: Option<&str>,
     ) -> Result<Reply, CliError> {
+        let raw = self
+            .call_raw(method, segments, query, body, if_match)
+            .await?;
+        let etag = raw.header(ETAG.as_str()).map(str::to_owned);
+        if raw.bytes.is_empty() {
+            return Ok(Reply {
+                body: Value::Null,
+                etag,
+            });
+        }
+        let body = serde_json::from_slice(&raw.bytes)
+            .map_err(|_| CliError::unexpected(raw.status, "not JSON"))?;
+        Ok(Reply { body, etag })
+    }
+
+    /// Sends one request and returns its successful answer as it came: status, headers
+    /// and bytes, whatever their type.
+    ///
+    /// # Errors
+    /// [`CliError::Unreachable`] when no answer came, [`CliError::Refused`] for an error
+    /// status (with the problem document's fields).
+    pub(crate) async fn call_raw(
+        &self,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, String)],
+        body: Option<JsonBody>,
+        if_match: Option<&str>,
+    ) -> Result<RawReply, CliError> {
         let url = self.url(segments, query)?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.key.expose_secret()))
             .map_err(|_| {
@@ -159,13 +205,19 @@ impl Api {
             .await
             .map_err(|error| self.unreachable(error))?;
         let status = response.status();
-        let etag = response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let is_json = response
-            .headers()
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|error| self.unreachable(error))?;
+        if status.is_success() {
+            return Ok(RawReply {
+                status: status.as_u16(),
+                headers,
+                bytes: Vec::from(bytes),
+            });
+        }
+        let is_json = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
@@ -173,21 +225,6 @@ impl Api {
                 let essence = essence.trim();
                 essence == "application/json" || essence.ends_with("+json")
             });
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|error| self.unreachable(error))?;
-        if status.is_success() {
-            if bytes.is_empty() {
-                return Ok(Reply {
-                    body: Value::Null,
-                    etag,
-                });
-            }
-            let body = serde_json::from_slice(&bytes)
-                .map_err(|_| CliError::unexpected(status.as_u16(), "not JSON"))?;
-            return Ok(Reply { body, etag });
-        }
         let reason = status.canonical_reason().unwrap_or("error").to_owned();
         let document = if is_json {
             serde_json::from_slice::<Value>(&bytes).ok()

@@ -13,8 +13,9 @@ use crate::type_flags::TypeFlags;
 /// Command-line client for the vault's REST API.
 ///
 /// Log in once with `vault login --server URL` (the access key is read from a prompt or
-/// stdin and saved in a 0600 config file), then manage credentials and access keys.
-/// VAULT_ADDR and VAULT_TOKEN (HashiCorp Vault's) are never read.
+/// stdin and saved in a 0600 config file), then manage credentials and access keys, and
+/// move credentials between organizations or installations with `vault export` and
+/// `vault import`. VAULT_ADDR and VAULT_TOKEN (HashiCorp Vault's) are never read.
 #[derive(Debug, Parser)]
 #[command(name = "vault", version, max_term_width = 100)]
 pub struct Cli {
@@ -63,6 +64,23 @@ pub(crate) enum Command {
     /// rotation), and see what was delivered (needs webhooks:manage).
     #[command(subcommand)]
     Webhooks(WebhooksCommand),
+    /// Export every credential of the organization, secret values included, to an age file
+    /// sealed to a passphrase or to age public keys (needs credentials:export).
+    ///
+    /// The vault seals the file: no secret value crosses the network or lands on disk in
+    /// the clear. The passphrase (at least 12 characters) is read from a no-echo prompt,
+    /// twice, or from --passphrase-file / --passphrase-stdin; with --recipient none is
+    /// read. Any age implementation opens the file; `vault import` takes it into another
+    /// organization or installation. With --json, prints {"credentials": N, "path": FILE}.
+    Export(ExportArgs),
+    /// Import a bundle made by `vault export` (needs credentials:write).
+    ///
+    /// A bundle sealed to a passphrase asks for it (a no-echo prompt, or --passphrase-file /
+    /// --passphrase-stdin); one sealed to public keys needs --identity. A wrong passphrase
+    /// or one invalid credential imports nothing; a credential already here is left as it
+    /// is, so importing a bundle again changes nothing. Prints what became of each
+    /// credential (with --json, the server's answer).
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,8 +127,8 @@ pub(crate) enum AccessKeysCommand {
         #[arg(long)]
         name: String,
         /// A scope the key grants (repeat): credentials:read, credentials:write,
-        /// credentials:route, credentials:use, credentials:use-all, access-keys:manage,
-        /// audit:read, keys:read, webhooks:manage.
+        /// credentials:route, credentials:use, credentials:use-all, credentials:export,
+        /// access-keys:manage, audit:read, keys:read, webhooks:manage.
         #[arg(long = "scope", value_name = "SCOPE", required = true)]
         scopes: Vec<String>,
         /// When the key stops working (RFC 3339, e.g. 2027-01-31T00:00:00Z).
@@ -371,6 +389,68 @@ pub(crate) struct GrantArgs {
     pub(crate) expires_at: Option<String>,
 }
 
+/// `vault export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// Write the bundle to this file, created with mode 0600 (`-`: stdout, unless it is a
+    /// terminal).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// The organization to export: only your access key's own is taken [default: your
+    /// access key's].
+    #[arg(long, value_name = "ORG_ID")]
+    pub(crate) org: Option<String>,
+    /// Also export the earlier versions the vault keeps of each credential's secret values.
+    #[arg(long)]
+    pub(crate) versions: bool,
+    /// Seal the bundle to this age public key (age1..., repeat; at most 16) instead of a
+    /// passphrase: whoever holds one of their secret keys opens it.
+    #[arg(
+        long = "recipient",
+        value_name = "AGE_PUBLIC_KEY",
+        conflicts_with_all = ["passphrase_file", "passphrase_stdin"]
+    )]
+    pub(crate) recipients: Vec<String>,
+    #[command(flatten)]
+    pub(crate) passphrase: PassphraseArgs,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `vault import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The bundle: an age file made by `vault export` (at most 32 MiB).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// keep: the bundle's ids (moving to another installation); new: ids derived from
+    /// this organization and each exported one (copying within one installation).
+    #[arg(long, value_parser = ["keep", "new"], default_value = "keep")]
+    pub(crate) ids: String,
+    /// For a bundle sealed to public keys: an age identity file (as age-keygen writes it)
+    /// holding one of their secret keys.
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with_all = ["passphrase_file", "passphrase_stdin"]
+    )]
+    pub(crate) identity: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) passphrase: PassphraseArgs,
+}
+
+/// Where a bundle's passphrase comes from; a no-echo prompt when neither is given.
+#[derive(Debug, Args)]
+pub(crate) struct PassphraseArgs {
+    /// Read the passphrase from this file (its trailing line break dropped).
+    #[arg(long, value_name = "PATH", conflicts_with = "passphrase_stdin")]
+    pub(crate) passphrase_file: Option<PathBuf>,
+    /// Read the passphrase from stdin (its trailing line break dropped).
+    #[arg(long)]
+    pub(crate) passphrase_stdin: bool,
+}
+
 /// `--type`: the credential types, as the API names them (`api-key` for `api_key` too).
 fn credential_type() -> impl clap::builder::TypedValueParser<Value = CredentialType> {
     let names = CredentialType::ALL.iter().map(|kind| {
@@ -513,8 +593,9 @@ mod tests {
     #[test]
     fn no_flag_takes_a_secret() {
         // Secret fields of the API; none may be a flag.
-        let mut secret_flags: Vec<String> =
-            ["key", "access-key", "token"].map(str::to_owned).to_vec();
+        let mut secret_flags: Vec<String> = ["key", "access-key", "token", "passphrase"]
+            .map(str::to_owned)
+            .to_vec();
         let secret_fields = vault_core::credential_types::SPECS
             .iter()
             .flat_map(|spec| spec.fields)
@@ -537,5 +618,6 @@ mod tests {
             assert!(!secret_flags.contains(flag), "--{flag} takes a secret");
         }
         assert!(flags.iter().any(|f| f == "secret-stdin"));
+        assert!(flags.iter().any(|f| f == "passphrase-stdin"));
     }
 }

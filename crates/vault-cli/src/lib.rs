@@ -10,6 +10,7 @@
 mod access_keys;
 mod api;
 mod audit;
+mod bundles;
 mod cli;
 mod config;
 mod context;
@@ -53,6 +54,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Command::Webhooks(command) => {
                 webhooks::run(&options.connect()?, command, cli.json).await
             }
+            Command::Export(args) => bundles::export(&options.connect()?, args, cli.json).await,
+            Command::Import(args) => bundles::import(&options.connect()?, args, cli.json).await,
         }
     })
 }

@@ -2,7 +2,7 @@
 //! line (argv is visible to every user of the machine in `ps` and lands in shell history).
 
 use std::io::{IsTerminal as _, Read as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value};
@@ -115,6 +115,11 @@ pub(crate) fn read_one(
         }
         return prompt(label, "give it with --secret-file PATH or --secret-stdin");
     }
+    read_given(source, label, shape)
+}
+
+/// One secret value from a file or stdin, read once.
+fn read_given(source: &Source, label: &str, shape: Shape) -> Result<SecretString, CliError> {
     let text = read_all(source)?;
     let value = match shape {
         Shape::Line => text.trim_end_matches(['\n', '\r']),
@@ -127,6 +132,54 @@ pub(crate) fn read_one(
         )));
     }
     Ok(SecretString::from(value.to_owned()))
+}
+
+/// Whether a prompted passphrase is asked for twice: a new one (an export sealed to it)
+/// must not carry a typo no one can undo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Confirm {
+    /// Ask twice; the answers must match.
+    Twice,
+    /// Ask once.
+    Once,
+}
+
+/// A bundle's passphrase: from a no-echo prompt, or the whole of a file or stdin (its
+/// trailing line breaks dropped).
+pub(crate) fn read_passphrase(source: &Source, confirm: Confirm) -> Result<SecretString, CliError> {
+    const HOW_ELSE: &str = "give it with --passphrase-file PATH or --passphrase-stdin";
+    if *source != Source::Prompt {
+        return read_given(source, "passphrase", Shape::Line);
+    }
+    let passphrase = prompt("passphrase", HOW_ELSE)?;
+    if confirm == Confirm::Twice {
+        let again = prompt("passphrase (again)", HOW_ELSE)?;
+        if again.expose_secret() != passphrase.expose_secret() {
+            return Err(CliError::usage(
+                "the two passphrases differ: nothing was done",
+            ));
+        }
+    }
+    Ok(passphrase)
+}
+
+/// The secret key of an age identity file (as `age-keygen` writes it): its first line
+/// that is an X25519 secret key, `#` comments and blank lines passed over. Messages never
+/// quote the file.
+pub(crate) fn read_age_identity(path: &Path) -> Result<SecretString, CliError> {
+    let text = read_all(&Source::File(path.to_path_buf()))?;
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .find(|line| line.starts_with("AGE-SECRET-KEY-1"))
+        .map(|key| SecretString::from(key.to_owned()))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "no age secret key in {}: an identity file holds a line \
+                 AGE-SECRET-KEY-1... (age-keygen writes one)",
+                path.display()
+            ))
+        })
 }
 
 /// The headers of a custom credential: from a prompt per name, or a JSON object
@@ -222,6 +275,36 @@ mod tests {
         std::fs::write(&path, "s3cr3t-value\r\n").expect("written");
         let value = read_one(&Source::File(path), "value", Shape::Line).expect("read");
         assert_eq!(value.expose_secret(), "s3cr3t-value");
+    }
+
+    #[test]
+    fn a_passphrase_file_is_read_once_without_its_trailing_newline() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("passphrase");
+        std::fs::write(&path, "correct horse battery\n").expect("written");
+        let passphrase = read_passphrase(&Source::File(path), Confirm::Twice).expect("read");
+        assert_eq!(passphrase.expose_secret(), "correct horse battery");
+    }
+
+    #[test]
+    fn an_identity_file_gives_its_first_secret_key_and_errors_never_quote_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("key.txt");
+        std::fs::write(
+            &path,
+            "# created: 2026-01-01T00:00:00Z\n# public key: age1abc\n\n\
+             AGE-SECRET-KEY-1FIRST\nAGE-SECRET-KEY-1SECOND\n",
+        )
+        .expect("written");
+        let key = read_age_identity(&path).expect("read");
+        assert_eq!(key.expose_secret(), "AGE-SECRET-KEY-1FIRST");
+
+        std::fs::write(&path, "# only a comment\nnot-a-key-hidden-4\n").expect("written");
+        let error = read_age_identity(&path).expect_err("refused").to_string();
+        assert!(
+            error.contains("AGE-SECRET-KEY-1") && !error.contains("hidden-4"),
+            "{error}"
+        );
     }
 
     #[test]

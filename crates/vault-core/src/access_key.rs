@@ -55,11 +55,18 @@ pub enum Scope {
     /// so it is a scope of its own.
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    /// Export the organization's credentials, secret values included, in a bundle sealed
+    /// to a passphrase or a public key (see [`crate::bundle`]). Whoever holds it takes
+    /// every secret out of the vault at once, so no key has it unless asked for by name:
+    /// not the bootstrap admin, not a key made with every scope its creator holds.
+    #[serde(rename = "credentials:export")]
+    CredentialsExport,
 }
 
 impl Scope {
-    /// Every scope; an organization's first key gets them all.
-    pub const ALL: [Self; 9] = [
+    /// The scopes of an organization's first key: every one but `credentials:export`,
+    /// which an operator issues by name (`vault-server access-keys create`).
+    pub const DEFAULT: [Self; 9] = [
         Self::CredentialsRead,
         Self::CredentialsWrite,
         Self::AccessKeysManage,
@@ -70,6 +77,17 @@ impl Scope {
         Self::CredentialsUseAll,
         Self::WebhooksManage,
     ];
+
+    /// Every scope: the default ones and `credentials:export`.
+    pub const ALL: [Self; 10] = {
+        let mut all = [Self::CredentialsExport; 10];
+        let mut i = 0;
+        while i < Self::DEFAULT.len() {
+            all[i] = Self::DEFAULT[i];
+            i += 1;
+        }
+        all
+    };
 
     /// The wire name.
     #[must_use]
@@ -84,6 +102,7 @@ impl Scope {
             Self::CredentialsRoute => "credentials:route",
             Self::CredentialsUseAll => "credentials:use-all",
             Self::WebhooksManage => "webhooks:manage",
+            Self::CredentialsExport => "credentials:export",
         }
     }
 }
@@ -100,7 +119,7 @@ impl FromStr for Scope {
         Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             FieldError::new(
                 "scopes",
-                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, credentials:use-all, access-keys:manage, audit:read, keys:read, webhooks:manage",
+                "each scope must be one of credentials:read, credentials:write, credentials:route, credentials:use, credentials:use-all, credentials:export, access-keys:manage, audit:read, keys:read, webhooks:manage",
             )
         })
     }

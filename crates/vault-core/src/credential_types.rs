@@ -9,6 +9,7 @@ mod secrets;
 mod spec;
 
 pub use field_rules::MAX_HEADER_NAME_BYTES;
+pub(crate) use secrets::Exposed;
 pub use secrets::{CredentialSecrets, PayloadMismatch, SecretValue};
 pub use spec::{FieldShape, FieldSpec, Required, TypeSpec};
 
@@ -104,6 +105,13 @@ pub trait TypeRules: Sized {
     ) -> Result<Option<CredentialSecrets>, TlsSettingsError> {
         let _ = (secrets, open);
         Ok(None)
+    }
+
+    /// The public part as a create body states it beside the stored secrets (an export),
+    /// when that differs from this: secrets given in one form may be stored in another
+    /// (an `mtls` PKCS#12 archive is stored as its PEM chain and key). `None`: as it is.
+    fn as_stored(&self) -> Option<Self> {
+        None
     }
 
     /// Fits the public fields to secrets restored from an older version: refuses
@@ -260,6 +268,12 @@ macro_rules! credential_types {
             /// See [`TypeRules::restore`].
             pub(crate) fn restore(&mut self, secrets: &CredentialSecrets) -> Result<(), String> {
                 match self { $( Self::$variant(c) => c.restore(secrets), )+ }
+            }
+
+            /// See [`TypeRules::as_stored`].
+            pub(crate) fn as_stored(&self) -> std::borrow::Cow<'_, Self> {
+                let stored = match self { $( Self::$variant(c) => c.as_stored().map(Self::$variant), )+ };
+                stored.map_or(std::borrow::Cow::Borrowed(self), std::borrow::Cow::Owned)
             }
         }
     };

@@ -20,6 +20,9 @@ use crate::credential_types;
 use crate::egress::AllowedHosts;
 use crate::validation::{FieldError, ValidationErrors};
 
+mod json;
+pub use json::JsonFields;
+
 /// A field that may be absent (leave as is), null (clear) or set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {

@@ -3,6 +3,7 @@
 pub mod access_key;
 pub mod apply;
 pub mod audit_chain;
+pub mod bundle;
 pub mod ca_bundle;
 pub mod cipher;
 pub mod clock;
@@ -38,6 +39,7 @@ mod write_lock;
 
 pub use access_key::{AccessKey, IssuedAccessKey, KeyBinding, Organization, Principal, Scope};
 pub use apply::{AppliedCredential, ProxyRequest};
+pub use bundle::{BundleCipher, BundleError, BundleIdentity, BundleRecipient, NoBundleCipher};
 pub use cipher::{Aad, Cipher, CipherError, KeyId, SealedBlob};
 pub use clock::{Clock, SystemClock};
 pub use credential::{

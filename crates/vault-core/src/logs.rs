@@ -116,11 +116,17 @@ pub enum AuditAction {
     WebhookDelete,
     /// A webhook delivery was sent again on request.
     WebhookReplay,
+    /// A credential, its secret values included, left the vault in an export bundle (one
+    /// event per credential; a refused export has one event naming none).
+    CredentialExport,
+    /// A credential was created from an import bundle (one event per credential created;
+    /// a refused import has one event naming none).
+    CredentialImport,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::CredentialCreate,
         Self::CredentialUpdate,
         Self::CredentialDelete,
@@ -140,6 +146,8 @@ impl AuditAction {
         Self::WebhookUpdate,
         Self::WebhookDelete,
         Self::WebhookReplay,
+        Self::CredentialExport,
+        Self::CredentialImport,
     ];
 
     /// The wire and storage name.
@@ -165,6 +173,8 @@ impl AuditAction {
             Self::WebhookUpdate => "webhook.update",
             Self::WebhookDelete => "webhook.delete",
             Self::WebhookReplay => "webhook.replay",
+            Self::CredentialExport => "credential.export",
+            Self::CredentialImport => "credential.import",
         }
     }
 }

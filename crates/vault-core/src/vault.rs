@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::access_key::{AccessKeyName, IssuedAccessKey, Organization, Principal, Scope};
+use crate::bundle::{BundleCipher, NoBundleCipher};
 use crate::cipher::{Aad, Cipher, CipherError, KeyId, Purpose};
 use crate::clock::Clock;
 use crate::identity::IdentityVerifier;
@@ -29,9 +30,11 @@ mod connection_tokens;
 mod credentials;
 mod encryption_keys;
 mod errors;
+mod export;
 mod flood;
 mod grants;
 mod history;
+mod import;
 mod paging;
 mod rebind;
 mod update;
@@ -48,6 +51,8 @@ pub use connect::{
 };
 pub use encryption_keys::{KeyStatus, RewrapBatch, RewrapFailure};
 pub use errors::{NotReady, OpenError, VaultError};
+pub use export::{Export, ExportRequest};
+pub use import::{IdChoice, ImportOutcome, ImportRequest, Imported};
 pub use paging::{ListRequest, Page};
 use update::{NewVersions, check_precondition};
 pub use using::ProxyResponse;
@@ -87,6 +92,8 @@ pub struct Vault<S> {
     signer: Arc<dyn JwtSigner>,
     /// Signs each request of the types that sign requests (`hmac_signature`, `aws_sigv4`).
     request_signer: Arc<dyn RequestSigner>,
+    /// Seals export bundles and opens them for import.
+    bundles: Arc<dyn BundleCipher>,
     /// Issued OAuth2 tokens and signed JWTs, per credential.
     tokens: TokenCache,
     /// How long a replica may hold a connection's refresh before others take it over:
@@ -166,6 +173,7 @@ impl<S: Store> Vault<S> {
             upstream: Arc::new(NoUpstream),
             signer: Arc::new(NoJwtSigner),
             request_signer: Arc::new(NoRequestSigner),
+            bundles: Arc::new(NoBundleCipher),
             tokens: TokenCache::default(),
             refresh_lease: DEFAULT_REFRESH_LEASE,
             refused_tokens: std::sync::Mutex::default(),
@@ -216,6 +224,14 @@ impl<S> Vault<S> {
     #[must_use]
     pub fn with_request_signer(mut self, signer: impl RequestSigner) -> Self {
         self.request_signer = Arc::new(signer);
+        self
+    }
+
+    /// Seals export bundles and opens imported ones with `cipher`. Without one, exports
+    /// and imports are refused.
+    #[must_use]
+    pub fn with_bundle_cipher(mut self, cipher: impl BundleCipher) -> Self {
+        self.bundles = Arc::new(cipher);
         self
     }
 
@@ -294,7 +310,8 @@ impl<S: Store> Vault<S> {
         Ok(self.cipher.current_key_id())
     }
 
-    /// Creates an organization and its first access key, holding every scope.
+    /// Creates an organization and its first access key, holding every scope but
+    /// `credentials:export` ([`Scope::DEFAULT`]).
     ///
     /// # Errors
     /// An invalid name, or a store failure.
@@ -315,7 +332,7 @@ impl<S: Store> Vault<S> {
             .issue_access_key(
                 organization.id,
                 AccessKeyName::parse("bootstrap admin")?,
-                Scope::ALL.into_iter().collect(),
+                Scope::DEFAULT.into_iter().collect(),
                 None,
                 Actor::NONE,
             )

@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use actix_web::web::{Data, Payload};
 use futures::StreamExt;
-use secrecy::SecretString;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use vault_core::{Patch, ValidationErrors};
+
 use zeroize::Zeroizing;
+
+pub(crate) use vault_core::input::JsonFields as Fields;
 
 use crate::ApiConfig;
 use crate::error::ApiError;
@@ -195,160 +196,6 @@ pub(crate) fn reject_unknown(
     match map.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(unknown) => Err(ApiError::UnknownField(format!("{prefix}{unknown}"))),
         None => Ok(()),
-    }
-}
-
-/// Takes fields out of a JSON object, recording type errors by field name.
-pub(crate) struct Fields {
-    map: Map<String, Value>,
-    pub(crate) errors: ValidationErrors,
-}
-
-impl Fields {
-    pub(crate) fn new(map: Map<String, Value>) -> Self {
-        Self {
-            map,
-            errors: ValidationErrors::default(),
-        }
-    }
-
-    fn wrong(&mut self, field: &str, expected: &str) {
-        self.errors.add(field, format!("must be {expected}"));
-    }
-
-    pub(crate) fn contains(&self, field: &str) -> bool {
-        self.map.contains_key(field)
-    }
-
-    /// A string field; absent is `None`, any other JSON type (null included) an error.
-    pub(crate) fn string(&mut self, field: &str) -> Option<String> {
-        match self.map.remove(field) {
-            None => None,
-            Some(Value::String(s)) => Some(s),
-            Some(_) => {
-                self.wrong(field, "a string");
-                None
-            }
-        }
-    }
-
-    /// A secret string: moved straight into a type that wipes it on drop.
-    pub(crate) fn secret(&mut self, field: &str) -> Option<SecretString> {
-        self.string(field).map(SecretString::from)
-    }
-
-    /// A string that may be null (to clear it on update).
-    pub(crate) fn nullable_string(&mut self, field: &str) -> Patch<String> {
-        match self.map.remove(field) {
-            None => Patch::Absent,
-            Some(Value::Null) => Patch::Null,
-            Some(Value::String(s)) => Patch::Value(s),
-            Some(_) => {
-                self.wrong(field, "a string or null");
-                Patch::Absent
-            }
-        }
-    }
-
-    pub(crate) fn string_array(&mut self, field: &str) -> Option<Vec<String>> {
-        match self.map.remove(field) {
-            None => None,
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    match item {
-                        Value::String(s) => out.push(s),
-                        _ => {
-                            self.wrong(field, "an array of strings");
-                            return None;
-                        }
-                    }
-                }
-                Some(out)
-            }
-            Some(_) => {
-                self.wrong(field, "an array of strings");
-                None
-            }
-        }
-    }
-
-    /// An array of strings that may be null (to clear it on update).
-    pub(crate) fn nullable_string_array(&mut self, field: &str) -> Patch<Vec<String>> {
-        if matches!(self.map.get(field), Some(Value::Null)) {
-            self.map.remove(field);
-            return Patch::Null;
-        }
-        let present = self.map.contains_key(field);
-        match self.string_array(field) {
-            Some(items) => Patch::Value(items),
-            None if present => Patch::Absent, // the type error is recorded
-            None => Patch::Absent,
-        }
-    }
-
-    /// An array of integers; absent is `None`, anything else an error naming it.
-    pub(crate) fn integer_array(&mut self, field: &str) -> Option<Vec<i64>> {
-        let value = self.map.remove(field)?;
-        let items = match value {
-            Value::Array(items) => items.iter().map(Value::as_i64).collect::<Option<Vec<_>>>(),
-            _ => None,
-        };
-        if items.is_none() {
-            self.wrong(field, "an array of integers");
-        }
-        items
-    }
-
-    /// A boolean; absent is `None`, anything else (null included) an error.
-    pub(crate) fn boolean(&mut self, field: &str) -> Option<bool> {
-        match self.map.remove(field)? {
-            Value::Bool(b) => Some(b),
-            _ => {
-                self.wrong(field, "true or false");
-                None
-            }
-        }
-    }
-
-    pub(crate) fn integer(&mut self, field: &str) -> Option<i64> {
-        match self.map.remove(field) {
-            None => None,
-            Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
-            Some(_) => {
-                self.wrong(field, "an integer");
-                None
-            }
-        }
-    }
-
-    pub(crate) fn object(&mut self, field: &str) -> Option<Map<String, Value>> {
-        match self.map.remove(field) {
-            None => None,
-            Some(Value::Object(map)) => Some(map),
-            Some(_) => {
-                self.wrong(field, "an object");
-                None
-            }
-        }
-    }
-
-    /// An object of string values whose values are secret (custom headers).
-    pub(crate) fn secret_map(&mut self, field: &str) -> Option<Vec<(String, SecretString)>> {
-        let map = self.object(field)?;
-        let mut out = Vec::with_capacity(map.len());
-        let mut bad = false;
-        for (name, value) in map {
-            match value {
-                Value::String(s) => out.push((name, SecretString::from(s))),
-                _ => bad = true,
-            }
-        }
-        if bad {
-            self.wrong(field, "an object whose values are strings");
-            return None;
-        }
-        Some(out)
     }
 }
 

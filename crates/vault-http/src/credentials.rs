@@ -7,8 +7,7 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
-use vault_core::credential_types::{FieldShape, FieldSpec, SPECS};
-use vault_core::input::{FieldValue, Patch, PlacementInput};
+use vault_core::credential_types::SPECS;
 use vault_core::vault::ConnectionInfo;
 use vault_core::{
     AllowedHosts, Credential, CredentialFields, CredentialId, CredentialKind, CredentialType,
@@ -98,74 +97,6 @@ impl<'a> CredentialView<'a> {
     }
 }
 
-/// Pulls the flat create/patch body apart into domain input: the common fields, then
-/// every type's fields as their descriptions shape them (a field of another type is left
-/// for the domain to refuse by name).
-fn credential_fields(fields: &mut Fields) -> CredentialFields {
-    let mut input = CredentialFields {
-        name: fields.string("name"),
-        description: fields.nullable_string("description"),
-        expires_at: fields.nullable_string("expiresAt"),
-        allowed_hosts: fields.nullable_string_array("allowedHosts"),
-        ca_bundle: fields.nullable_string("caBundle"),
-        ..CredentialFields::default()
-    };
-    for spec in SPECS.iter().flat_map(|spec| spec.fields) {
-        if input.typed.contains_key(spec.name) || !fields.contains(spec.name) {
-            continue;
-        }
-        let value = typed_field(fields, spec);
-        if let Some(value) = value {
-            input.typed.insert(spec.name, value);
-        }
-    }
-    input
-}
-
-/// One type-specific field, read as its shape says; `None` (with the error recorded)
-/// when it has another JSON type.
-fn typed_field(fields: &mut Fields, spec: &FieldSpec) -> Option<FieldValue> {
-    let name = spec.name;
-    match spec.shape {
-        FieldShape::Text { .. } | FieldShape::Url | FieldShape::Choice { .. } if spec.nullable => {
-            match fields.nullable_string(name) {
-                Patch::Absent => None,
-                Patch::Null => Some(FieldValue::Null),
-                Patch::Value(text) => Some(FieldValue::Text(text)),
-            }
-        }
-        FieldShape::Text { .. } | FieldShape::Url | FieldShape::Choice { .. } => {
-            fields.string(name).map(FieldValue::Text)
-        }
-        FieldShape::TextList => fields.string_array(name).map(FieldValue::Texts),
-        FieldShape::Integer { .. } => fields.integer(name).map(FieldValue::Integer),
-        FieldShape::Object => fields.object(name).map(FieldValue::Object),
-        FieldShape::Placement { .. } => placement(fields, name).map(FieldValue::Placement),
-        FieldShape::Secret { .. } | FieldShape::SecretPem => {
-            fields.secret(name).map(FieldValue::Secret)
-        }
-        FieldShape::SecretMap { .. } => fields.secret_map(name).map(FieldValue::SecretMap),
-    }
-}
-
-/// A placement object: `in`, `name` and `prefix`, each optional.
-fn placement(fields: &mut Fields, name: &str) -> Option<PlacementInput> {
-    fields.object(name).map(|mut map| {
-        let mut inner = Fields::new(std::mem::take(&mut map));
-        let placement = PlacementInput {
-            location: inner.string("in"),
-            name: inner.string("name"),
-            prefix: inner.string("prefix"),
-        };
-        for e in inner.errors.errors() {
-            fields
-                .errors
-                .add(format!("{name}.{}", e.field), e.message.clone());
-        }
-        placement
-    })
-}
-
 fn check_known_fields(
     map: &serde_json::Map<String, serde_json::Value>,
     extra: &[&'static str],
@@ -199,7 +130,7 @@ pub(crate) fn create_input(
             None
         }
     };
-    let input = credential_fields(&mut fields);
+    let input = CredentialFields::take_from(&mut fields);
     let Some(credential_type) = credential_type.filter(|_| fields.errors.is_empty()) else {
         return Err(ApiError::Invalid(fields.errors));
     };
@@ -217,7 +148,7 @@ pub(crate) fn update_input(
             .errors
             .add("type", "cannot be changed; create a new credential instead");
     }
-    let input = credential_fields(&mut fields);
+    let input = CredentialFields::take_from(&mut fields);
     if !fields.errors.is_empty() {
         return Err(ApiError::Invalid(fields.errors));
     }

@@ -388,6 +388,32 @@ pub(crate) fn describe_vault(
                 None => "The provider did not authorize the connection. The credential is unchanged.".to_owned(),
             },
         ),
+        VaultError::Bundle(vault_core::BundleError::WrongIdentity) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bundle-not-opened",
+            "The bundle did not open",
+            "The passphrase or secret key given is not one this bundle was sealed to: nothing was imported."
+                .to_owned(),
+        ),
+        VaultError::Bundle(vault_core::BundleError::Unreadable) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bundle-unreadable",
+            "Not a bundle",
+            "The bundle is not an encrypted export (an age file), or it was damaged: nothing was imported."
+                .to_owned(),
+        ),
+        VaultError::Bundle(vault_core::BundleError::TooCostly(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bundle-too-costly",
+            "Bundle too costly to open",
+            format!("The bundle's passphrase key derivation asks for more work than the vault does ({why}): nothing was imported. Export it again with age's default work factor."),
+        ),
+        VaultError::Bundle(vault_core::BundleError::Unsupported) => (
+            StatusCode::NOT_IMPLEMENTED,
+            "bundles-unsupported",
+            "Bundles unsupported",
+            "This vault was built without a bundle cipher, so it neither exports nor imports.".to_owned(),
+        ),
         VaultError::Cipher(vault_core::CipherError::UnknownKey(key)) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "encryption-key-missing",

@@ -4,6 +4,7 @@ mod access_keys;
 mod audit_chain;
 mod auth;
 mod body;
+mod bundles;
 mod connections;
 mod console;
 pub mod context;
@@ -133,6 +134,9 @@ route_table! {
         post => credentials::create::<S>,
         get => credentials::list::<S>,
     }
+    // Before `/credentials/{id}`, which would take these names for ids.
+    "/credentials/export" => { post => bundles::export::<S> }
+    "/credentials/import" => { post => bundles::import::<S> }
     "/credentials/{id}" => {
         get => credentials::get::<S>,
         patch => credentials::update::<S>,

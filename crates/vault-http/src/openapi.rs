@@ -16,10 +16,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
+mod bundle_schemas;
 mod credential_schemas;
 mod grant_schemas;
 mod webhook_schemas;
 
+pub(crate) use bundle_schemas::{
+    BundleFile, ExportRequestSchema, ImportRequestSchema, ImportResult,
+};
 use credential_schemas::CredentialSchemas;
 pub(crate) use grant_schemas::{GrantCreate, GrantList, GrantSchema};
 pub(crate) use webhook_schemas::{
@@ -52,6 +56,8 @@ pub(crate) use webhook_schemas::{
         crate::credentials::get,
         crate::credentials::update,
         crate::credentials::delete,
+        crate::bundles::export,
+        crate::bundles::import,
         crate::usage::proxy,
         crate::connections::connect,
         crate::connections::callback,
@@ -537,7 +543,8 @@ pub(crate) struct AuditEventSchema {
     /// `grant.revoke`, `connection.connect`, `connection.lost`, `connection.revoke` (the
     /// last three name the credential), `webhook.create`, `webhook.update` (a new secret
     /// included), `webhook.delete`, `webhook.replay` (the last four name the
-    /// subscription).
+    /// subscription), `credential.export` (one per credential that left in an export
+    /// bundle), `credential.import` (one per credential an import created).
     action: String,
     /// `credential`, `access_key`, `grant` or `webhook`.
     target_type: Option<String>,
@@ -731,6 +738,8 @@ pub(crate) enum Scope {
     KeysRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "credentials:export")]
+    CredentialsExport,
 }
 
 /// `POST /access-keys`.

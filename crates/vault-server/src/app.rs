@@ -14,6 +14,7 @@ use actix_web::web::Data;
 use actix_web::{App, HttpServer};
 use anyhow::{Context, anyhow, bail};
 use vault_audit::CheckpointSigner;
+use vault_bundle_age::AgeBundles;
 use vault_cipher_ring::RingCipher;
 use vault_core::{Store, SystemClock, Vault};
 use vault_http::{
@@ -152,6 +153,7 @@ fn finish<S: Store>(vault: ServerVault<S>, settings: &Settings) -> anyhow::Resul
         .with_upstream(upstream)
         .with_jwt_signer(JsonWebTokenSigner)
         .with_request_signer(RingRequestSigner)
+        .with_bundle_cipher(AgeBundles::default())
         .with_auth_cache(auth_cache_ttl(settings))
         .with_version_retention(settings.credential_versions_kept)
         // Longer than any token request can take (the upstream's timeout): a refresh

@@ -18,7 +18,7 @@ use vault_testkit::store_suite::{
 mod latest;
 
 /// The migrations under `migrations/postgres`, by version.
-const VERSIONS: [&str; 18] = [
+const VERSIONS: [&str; 19] = [
     "20251126000000",
     "20261126000000",
     "20261127000000",
@@ -37,6 +37,7 @@ const VERSIONS: [&str; 18] = [
     "20261210000000",
     "20261211000000",
     "20261212000000",
+    "20261213000000",
 ];
 
 const INITIAL_UP: &str =
@@ -84,6 +85,9 @@ const AUDIT_SINK_CURSORS_DOWN: &str =
 
 const WEBHOOKS_DOWN: &str =
     include_str!("../../../migrations/postgres/2026-12-12-000000_webhooks/down.sql");
+
+const EXPORT_DOWN: &str =
+    include_str!("../../../migrations/postgres/2026-12-13-000000_export/down.sql");
 
 const CONNECTION_TABLES: &str = "SELECT count(*) AS count FROM information_schema.tables \
      WHERE table_schema = 'public' \
@@ -342,6 +346,7 @@ async fn the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly() {
     )
     .await
     .expect("an organization");
+    latest::exports_are_named_and_revert(&mut conn).await;
     latest::webhooks_refuse_what_they_cannot_name_and_revert(&mut conn).await;
     latest::audit_sink_cursors_refuse_what_they_cannot_name_and_revert(&mut conn).await;
     latest::audit_chains_are_linked_by_the_database_and_revert(&mut conn).await;
@@ -837,6 +842,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     let mut conn = raw(database.url()).await;
     // Back to the schema of the release before: the later down.sql files, newest first.
     for down in [
+        EXPORT_DOWN,
         WEBHOOKS_DOWN,
         AUDIT_SINK_CURSORS_DOWN,
         AUDIT_CHAIN_DOWN,
@@ -867,7 +873,7 @@ async fn keys_gain_the_scopes_that_keep_them_working_on_upgrade() {
     )
     .await
     .expect("keys of the release before");
-    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 14);
+    assert_eq!(PgStore::migrate(database.url()).await.expect("migrate"), 15);
     for (name, gains) in [("admin", 1), ("writer", 0), ("reader", 0)] {
         let routes = count(
             &mut conn,

@@ -23,7 +23,7 @@ use vault_testkit::store_suite::{
 mod latest;
 
 /// How many migrations `migrations/sqlite` holds.
-const MIGRATIONS: i64 = 16;
+const MIGRATIONS: i64 = 17;
 
 /// How many migrations there were before issue 14's (up to the identity migration).
 const BEFORE_ISSUE_14: i64 = 4;
@@ -460,6 +460,7 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     let mut conn = SqliteConnection::establish(&url).expect("a raw connection");
     conn.batch_execute("PRAGMA foreign_keys = ON;")
         .expect("foreign keys on, as the store's connections have them");
+    latest::exports_are_named_and_revert(&mut conn);
     latest::webhooks_refuse_what_they_cannot_name_and_revert(&mut conn);
     // The audit-sink-cursor migration reverts next. Before: a cursor names a sink of 1 to
     // 100 characters, a 16-byte chain key and a number from 1, once per sink and chain.
@@ -616,6 +617,8 @@ async fn an_initial_schema_with_data_upgrades_and_reverts() {
     conn.run_next_migration(EMBEDDED)
         .expect("the webhooks migration applies again, rebuilding the audit log with its rows");
     assert_eq!(count(&mut conn, WEBHOOK_TABLES), 3);
+    conn.run_next_migration(EMBEDDED)
+        .expect("the export migration applies again, rebuilding the audit log with its rows");
     assert_eq!(count(&mut conn, APPLIED), MIGRATIONS);
     assert_eq!(count(&mut conn, AUDIT_INDEXES), 3);
     assert_eq!(count(&mut conn, CHAIN_SCHEMA), 8);

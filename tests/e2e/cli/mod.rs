@@ -19,6 +19,7 @@ use crate::helpers::upstream::start_upstream;
 use crate::helpers::{BIN, Id, Reply, TestServer, canary};
 
 mod audit;
+mod bundles;
 mod connect;
 mod grants;
 mod signing;

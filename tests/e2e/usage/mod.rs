@@ -7,7 +7,7 @@ mod assertions;
 mod ca_bundle;
 mod jwt;
 mod logs;
-mod mtls;
+pub(crate) mod mtls;
 mod signing;
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@ use super::*;
 use crate::helpers::python::PythonServer;
 
 /// A CA of `name`.
-pub(super) fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+pub(crate) fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::default();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, name);
@@ -17,7 +17,7 @@ pub(super) fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
 }
 
 /// A certificate for `names` (or a client, with none) signed by `issuer`, and its key.
-pub(super) fn leaf(
+pub(crate) fn leaf(
     common_name: &str,
     names: &[&str],
     issuer: &CertifiedIssuer<'static, KeyPair>,
@@ -236,7 +236,7 @@ async fn the_client_certificate_is_presented_to_a_server_that_requires_one() {
 
 /// `certificate` and `privateKey` as one PKCS#12 archive, made by `openssl pkcs12
 /// -export` (the format client certificates are often handed over in).
-fn pkcs12(certificate: &str, key: &str, chain: &str, password: &str) -> String {
+pub(crate) fn pkcs12(certificate: &str, key: &str, chain: &str, password: &str) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, pem) in [
         ("cert.pem", certificate),

@@ -62,6 +62,7 @@ from .credential_usage import CredentialUsage
 from .custom_headers import CustomHeaders
 from .custom_headers_headers import CustomHeadersHeaders
 from .custom_headers_type import CustomHeadersType
+from .export_request import ExportRequest
 from .grant import Grant
 from .grant_create import GrantCreate
 from .grant_list import GrantList
@@ -74,6 +75,11 @@ from .hmac_request_signature_signature_encoding import HMACRequestSignatureSigna
 from .hmac_request_signature_signature_headers import HMACRequestSignatureSignatureHeaders
 from .hmac_request_signature_timestamp_format import HMACRequestSignatureTimestampFormat
 from .hmac_request_signature_type import HMACRequestSignatureType
+from .import_ids import ImportIds
+from .import_outcome import ImportOutcome
+from .import_request import ImportRequest
+from .import_result import ImportResult
+from .imported_item import ImportedItem
 from .key_manager_readiness import KeyManagerReadiness
 from .key_status import KeyStatus
 from .key_usage import KeyUsage
@@ -179,6 +185,7 @@ __all__ = (
     "CustomHeaders",
     "CustomHeadersHeaders",
     "CustomHeadersType",
+    "ExportRequest",
     "Grant",
     "GrantCreate",
     "GrantList",
@@ -191,6 +198,11 @@ __all__ = (
     "HMACRequestSignatureSignatureHeaders",
     "HMACRequestSignatureTimestampFormat",
     "HMACRequestSignatureType",
+    "ImportedItem",
+    "ImportIds",
+    "ImportOutcome",
+    "ImportRequest",
+    "ImportResult",
     "KeyManagerReadiness",
     "KeyStatus",
     "KeyUsage",

@@ -27,7 +27,8 @@ class AuditEvent:
             `grant.revoke`, `connection.connect`, `connection.lost`, `connection.revoke` (the
             last three name the credential), `webhook.create`, `webhook.update` (a new secret
             included), `webhook.delete`, `webhook.replay` (the last four name the
-            subscription).
+            subscription), `credential.export` (one per credential that left in an export
+            bundle), `credential.import` (one per credential an import created).
         at (datetime.datetime): When it happened; for an event counting several failures, the last one's time.
         count (int): How many occurrences the event stands for: 1, or for repeated failed
             authentications of one key (or subject) with one reason, the failures after the

@@ -4,6 +4,7 @@ from enum import StrEnum
 class Scope(StrEnum):
     ACCESS_KEYSMANAGE = "access-keys:manage"
     AUDITREAD = "audit:read"
+    CREDENTIALSEXPORT = "credentials:export"
     CREDENTIALSREAD = "credentials:read"
     CREDENTIALSROUTE = "credentials:route"
     CREDENTIALSUSE = "credentials:use"

@@ -281,6 +281,14 @@ impl TypeRules for Config {
         self.serial_number.clone_from(&facts.serial_number);
         self.not_after = facts.not_after;
     }
+
+    fn as_stored(&self) -> Option<Self> {
+        // An archive is opened once and only its PEM chain and key are sealed.
+        (self.certificate_format == CertificateFormat::Pkcs12).then(|| Self {
+            certificate_format: CertificateFormat::Pem,
+            ..self.clone()
+        })
+    }
 }
 
 /// A secret value of `format` as given, checked as far as the core can: PEM framing, or

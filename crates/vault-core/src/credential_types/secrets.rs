@@ -96,35 +96,20 @@ impl CredentialSecrets {
     /// Serializes into a buffer that is wiped on drop.
     #[must_use]
     pub fn to_plaintext(&self) -> Plaintext {
-        #[derive(Serialize)]
-        #[serde(untagged)]
-        enum Out<'a> {
-            Text(&'a str),
-            Map(BTreeMap<&'a str, &'a str>),
-        }
-        let out: BTreeMap<&str, Out<'_>> = self
-            .values
-            .iter()
-            .map(|(field, value)| {
-                let value = match value {
-                    SecretValue::Text(text) => Out::Text(text.expose_secret()),
-                    SecretValue::Map(map) => Out::Map(
-                        map.iter()
-                            .map(|(k, v)| (k.as_str(), v.expose_secret()))
-                            .collect(),
-                    ),
-                };
-                (*field, value)
-            })
-            .collect();
         // Reserve generously so serde_json never reallocates, which would leave an
         // unwiped copy of the secret in freed memory.
         let mut buf = Zeroizing::new(Vec::with_capacity(self.plaintext_len_hint()));
         // Writing JSON into a Vec cannot fail: no I/O, and every key is a string.
-        if serde_json::to_writer(&mut *buf, &out).is_err() {
+        if serde_json::to_writer(&mut *buf, &self.exposed()).is_err() {
             buf.clear();
         }
         buf
+    }
+
+    /// The values as they serialize into a sealed payload (or an export bundle, which
+    /// is sealed too): a JSON object keyed by API field name.
+    pub(crate) const fn exposed(&self) -> Exposed<'_> {
+        Exposed(self)
     }
 
     fn plaintext_len_hint(&self) -> usize {
@@ -219,6 +204,37 @@ impl CredentialSecrets {
             }
         }
         hints
+    }
+}
+
+/// Secret values serialized as they are: only ever into a buffer that is sealed.
+pub(crate) struct Exposed<'a>(&'a CredentialSecrets);
+
+impl Serialize for Exposed<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Out<'a> {
+            Text(&'a str),
+            Map(BTreeMap<&'a str, &'a str>),
+        }
+        let mut map = serializer.serialize_map(Some(self.0.values.len()))?;
+        for (field, value) in &self.0.values {
+            match value {
+                SecretValue::Text(text) => {
+                    map.serialize_entry(field, &Out::Text(text.expose_secret()))?
+                }
+                SecretValue::Map(entries) => {
+                    let entries = entries
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.expose_secret()))
+                        .collect();
+                    map.serialize_entry(field, &Out::Map(entries))?;
+                }
+            }
+        }
+        map.end()
     }
 }
 

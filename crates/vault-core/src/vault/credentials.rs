@@ -48,16 +48,7 @@ impl<S: Store> Vault<S> {
     ) -> Result<Credential, VaultError> {
         require(who, Scope::CredentialsWrite)?;
         let now = self.clock.now();
-        let mut new = NewCredential::validate(credential_type, fields, now)?;
-        self.check_tls(
-            &mut new.kind,
-            &mut new.secrets,
-            new.ca_bundle.as_ref(),
-            &mut new.expires_at,
-        )?;
-        if let Some(key) = new.kind.jwt_key() {
-            self.check_jwt_key(key, &new.secrets)?;
-        }
+        let new = self.checked_new(credential_type, fields, now)?;
         let id = CredentialId::new();
         let sealed = self.seal_secrets(who.organization_id, id, 1, &new.secrets)?;
         let credential = Credential {
@@ -220,6 +211,27 @@ impl<S: Store> Vault<S> {
         let stored = self.store.get_credential(who.organization_id, id).await?;
         let secrets = self.open_secrets(&stored)?;
         Ok((stored.credential, secrets))
+    }
+
+    /// A create body checked as a create checks it: its fields (an expiry after `now`),
+    /// its TLS settings (an archive opened, the certificate read) and its JWT key.
+    pub(super) fn checked_new(
+        &self,
+        credential_type: CredentialType,
+        fields: &CredentialFields,
+        now: time::OffsetDateTime,
+    ) -> Result<NewCredential, VaultError> {
+        let mut new = NewCredential::validate(credential_type, fields, now)?;
+        self.check_tls(
+            &mut new.kind,
+            &mut new.secrets,
+            new.ca_bundle.as_ref(),
+            &mut new.expires_at,
+        )?;
+        if let Some(key) = new.kind.jwt_key() {
+            self.check_jwt_key(key, &new.secrets)?;
+        }
+        Ok(new)
     }
 
     /// Refuses a JWT key the signer cannot sign with, naming the field that holds it.

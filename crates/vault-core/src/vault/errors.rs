@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use crate::access_key::Scope;
+use crate::bundle::BundleError;
 use crate::cipher::{CipherError, KeyId};
 use crate::grants::{BrokenRule, Window};
 use crate::identity::IdentityError;
@@ -110,6 +111,9 @@ pub enum VaultError {
     /// well formed (`access_denied`).
     #[error("the provider did not authorize the connection{}", .0.as_deref().map(|e| format!(" (error: {e})")).unwrap_or_default())]
     AuthorizationRefused(Option<String>),
+    /// An export bundle could not be sealed or opened.
+    #[error("{0}")]
+    Bundle(#[source] BundleError),
 }
 
 impl VaultError {
@@ -146,6 +150,21 @@ impl VaultError {
             Self::ReconnectRequired(_) => "reconnect-required",
             Self::InvalidConnectState => "invalid-connect-state",
             Self::AuthorizationRefused(_) => "authorization-refused",
+            Self::Bundle(BundleError::Invalid(_)) => "invalid-field",
+            Self::Bundle(BundleError::Unreadable) => "bundle-unreadable",
+            Self::Bundle(BundleError::WrongIdentity) => "bundle-not-opened",
+            Self::Bundle(BundleError::TooCostly(_)) => "bundle-too-costly",
+            Self::Bundle(BundleError::Unsupported) => "bundles-unsupported",
+            Self::Bundle(_) => "internal-error",
+        }
+    }
+}
+
+impl From<BundleError> for VaultError {
+    fn from(error: BundleError) -> Self {
+        match error {
+            BundleError::Invalid(field) => Self::Invalid(field.into()),
+            other => Self::Bundle(other),
         }
     }
 }

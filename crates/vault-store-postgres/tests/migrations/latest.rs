@@ -1,16 +1,49 @@
-//! The checks of the latest migrations' schemas (audit chains, sink cursors, webhooks),
+//! The checks of the latest migrations' schemas (audit chains, sink cursors, webhooks,
+//! export and import),
 //! each ending with its down.sql: parts of
 //! `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`.
 
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
-use super::{AUDIT_CHAIN_DOWN, AUDIT_SINK_CURSORS_DOWN, TABLE_COUNT, TABLES, WEBHOOKS_DOWN, count};
+use super::{
+    AUDIT_CHAIN_DOWN, AUDIT_SINK_CURSORS_DOWN, EXPORT_DOWN, TABLE_COUNT, TABLES, WEBHOOKS_DOWN,
+    count,
+};
 
 const AUDIT_CHAIN_COLUMNS: &str = "SELECT count(*) AS count FROM information_schema.columns \
      WHERE table_schema = 'public' AND table_name = 'audit_events' \
        AND column_name IN ('digest', 'chain_seq', 'previous_hash', 'chain_hash')";
 const AUDIT_CHAIN_TRIGGER: &str =
     "SELECT count(*) AS count FROM pg_trigger WHERE tgname = 'vault_audit_chain'";
+
+/// Part of `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`: the export
+/// migration names its two actions, and its down.sql refuses them again.
+pub(super) async fn exports_are_named_and_revert(conn: &mut AsyncPgConnection) {
+    // Rolled back: a chained event left behind would shift the chain checks that follow.
+    let event = |action: &str| {
+        format!(
+            "BEGIN; \
+             INSERT INTO audit_events (id, organization_id, action, outcome, at, digest) \
+             VALUES (gen_random_uuid(), '00000000-0000-7000-8000-000000000001', '{action}', \
+                 'success', now(), sha256('e')); \
+             ROLLBACK"
+        )
+    };
+    for action in ["credential.export", "credential.import"] {
+        conn.batch_execute(&event(action))
+            .await
+            .unwrap_or_else(|e| panic!("an event of {action}: {e}"));
+    }
+    conn.batch_execute(EXPORT_DOWN)
+        .await
+        .expect("the export migration's down.sql runs");
+    let refused = conn.batch_execute(&event("credential.export")).await;
+    conn.batch_execute("ROLLBACK").await.ok();
+    assert!(
+        refused.is_err(),
+        "an action the schema before cannot name was stored"
+    );
+}
 
 /// Part of `the_schema_cascades_only_to_webhook_rows_and_reverts_cleanly`: the audit-sink-cursor
 /// migration's constraints, then its down.sql, which drops its table only.

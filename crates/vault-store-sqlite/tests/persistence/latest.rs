@@ -1,4 +1,4 @@
-//! The latest migration's schema (webhooks): part of
+//! The latest migrations' schema (webhooks, then export and import): part of
 //! `an_initial_schema_with_data_upgrades_and_reverts`.
 
 use diesel::connection::SimpleConnection as _;
@@ -6,6 +6,41 @@ use diesel::prelude::*;
 use diesel_migrations::MigrationHarness;
 
 use super::{AUDIT_EVENTS, AUDIT_INDEXES, CHAIN_SCHEMA, EMBEDDED, WEBHOOK_TABLES, count};
+
+/// Part of `an_initial_schema_with_data_upgrades_and_reverts`: the export migration names
+/// its two actions, and its down.sql drops their events and nothing else, leaving the rest
+/// of the audit log (chain columns and indexes included) as it was.
+pub(super) fn exports_are_named_and_revert(conn: &mut SqliteConnection) {
+    conn.batch_execute(
+        "INSERT INTO audit_events (id, organization_id, action, outcome, at) VALUES \
+             (randomblob(16), NULL, 'credential.export', 'success', 0), \
+             (randomblob(16), NULL, 'credential.import', 'failure', 0);",
+    )
+    .expect("the events of an export and an import");
+    let events = count(conn, AUDIT_EVENTS);
+    conn.revert_last_migration(EMBEDDED)
+        .expect("the export migration reverts");
+    assert_eq!(
+        count(conn, AUDIT_EVENTS),
+        events - 2,
+        "the events of the export actions go, and no other"
+    );
+    assert!(
+        diesel::sql_query(
+            "INSERT INTO audit_events (id, organization_id, action, outcome, at) \
+             VALUES (randomblob(16), NULL, 'credential.export', 'success', 0)"
+        )
+        .execute(conn)
+        .is_err(),
+        "an action the schema before cannot name was stored"
+    );
+    assert_eq!(count(conn, AUDIT_INDEXES), 3);
+    assert_eq!(
+        count(conn, CHAIN_SCHEMA),
+        8,
+        "the rebuilt log kept its chains"
+    );
+}
 
 /// Part of `an_initial_schema_with_data_upgrades_and_reverts`, on its file with one
 /// organization: the webhooks migration's constraints and cascade, then its down.sql, which
