@@ -242,6 +242,21 @@ fn bootstrap_prints_only_the_key_on_stdout() {
         .expect("run");
     assert!(again.status.success());
     assert_ne!(String::from_utf8(again.stdout).expect("utf8"), stdout);
+    // A second organization of a name is refused, saying how to get a key for the first.
+    let twice = dev_command(dir.path())
+        .args(["bootstrap", "--org", " acme "])
+        .output()
+        .expect("run");
+    assert!(!twice.status.success(), "acme made twice");
+    assert!(
+        twice.stdout.is_empty(),
+        "a key printed for a refused bootstrap"
+    );
+    let said = String::from_utf8_lossy(&twice.stderr);
+    assert!(
+        said.contains("exists already") && said.contains("vault-server access-keys create --org"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub(crate) enum Command {
         #[arg(long)]
         key_stdin: bool,
     },
-    /// Remove the saved access key from the config file.
+    /// Forget the login: remove the config file (the access key and the server URL).
     Logout,
     /// Create, list, show, update and delete credentials.
     #[command(subcommand, visible_alias = "creds")]
@@ -94,7 +94,7 @@ pub(crate) enum CredentialsCommand {
     /// or stdin only), and for custom the headers: a prompt per --header NAME, or a JSON
     /// object {"Header-Name": "value", ...} from the file or stdin.
     Create(CreateArgs),
-    /// List credentials (newest first).
+    /// List credentials, oldest first (the order they were made in).
     List(ListArgs),
     /// Show one credential (never a secret: the server never returns one).
     Get {

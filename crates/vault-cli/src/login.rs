@@ -95,34 +95,26 @@ fn read_key_from_stdin() -> Result<SecretString, CliError> {
     Ok(SecretString::from(key.to_owned()))
 }
 
-/// Removes the saved key; the server's URL stays, for the next login.
+/// Forgets the login: the config file goes, with the access key and the server's URL (a
+/// later `vault login --server URL` names the server again).
 pub(crate) fn logout(options: &Options) -> Result<(), CliError> {
     let path = &options.config_path()?;
-    match config::load(path) {
-        Ok(None) => {
+    // Whatever the file holds (readable or not, too open or broken), it goes whole.
+    match std::fs::remove_file(path) {
+        Ok(()) => {
+            eprintln!(
+                "Logged out: {} is removed (the access key and the server's URL).",
+                path.display()
+            );
+            Ok(())
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             eprintln!("Not logged in (no config file at {}).", path.display());
             Ok(())
         }
-        Ok(Some(mut saved)) => {
-            let had_key = saved.access_key.take().is_some();
-            config::save(path, &saved)?;
-            if had_key {
-                eprintln!(
-                    "Logged out: the access key is removed from {}.",
-                    path.display()
-                );
-            } else {
-                eprintln!("Not logged in (no access key in {}).", path.display());
-            }
-            Ok(())
-        }
-        // Unreadable as a config (too open, or broken): it must not keep a key either.
-        Err(_) => {
-            std::fs::remove_file(path).map_err(|error| {
-                CliError::local(format!("cannot remove {}: {error}", path.display()))
-            })?;
-            eprintln!("Logged out: {} is removed.", path.display());
-            Ok(())
-        }
+        Err(error) => Err(CliError::local(format!(
+            "cannot remove {}: {error}",
+            path.display()
+        ))),
     }
 }

@@ -240,6 +240,13 @@ pub trait OrganizationStore: Send + Sync + 'static {
         &self,
         id: OrganizationId,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The organizations named `name` exactly (names are not unique in the store; the
+    /// operator's bootstrap refuses to make a second one of a name).
+    fn organizations_named(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<OrganizationId>, StoreError>> + Send;
 }
 
 /// Installation-wide sealed values (the key-check value, the access-key hash key) and the

@@ -322,6 +322,18 @@ impl<S: Store> Vault<S> {
     ) -> Result<(Organization, IssuedAccessKey), VaultError> {
         let name = name.trim();
         crate::credential::check_text("name", name, 1, 200, false)?;
+        // A second organization of a name is almost always a bootstrap run twice.
+        if let Some(existing) = self.store.organizations_named(name).await?.first() {
+            return Err(crate::validation::FieldError::new(
+                "name",
+                format!(
+                    "an organization named {name:?} exists already ({existing}): choose another \
+                     name, or make a new key for that one with `vault-server access-keys create \
+                     --org {existing}`"
+                ),
+            )
+            .into());
+        }
         let organization = Organization {
             id: OrganizationId::new(),
             name: name.to_owned(),

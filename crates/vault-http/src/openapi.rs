@@ -326,7 +326,10 @@ pub(crate) struct CredentialSchema {
     /// it). Not the number of a version of the secret values, which only a change of them
     /// makes (`GET /credentials/{id}/versions`).
     revision: i64,
-    /// Non-reversible hints per secret field (last characters of long values, fingerprint).
+    /// The last four characters of each secret value of 16 characters or more, by field
+    /// (`headers.<name>` for a custom credential's), so one can tell which value is
+    /// stored. Shorter values, passwords and private keys have none: four characters would
+    /// give away too large a share of them.
     secret_hints: BTreeMap<String, String>,
     /// Only on an `oauth2` credential with the `authorization_code` grant.
     #[schema(nullable = false)]

@@ -276,6 +276,11 @@ impl<S: OrganizationStore> OrganizationStore for MeteredStore<S> {
         self.timed("organization_exists", self.inner.organization_exists(id))
             .await
     }
+
+    async fn organizations_named(&self, name: &str) -> Result<Vec<OrganizationId>, StoreError> {
+        self.timed("organizations_named", self.inner.organizations_named(name))
+            .await
+    }
 }
 
 impl<S: MetaStore> MetaStore for MeteredStore<S> {

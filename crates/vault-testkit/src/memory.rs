@@ -582,6 +582,16 @@ impl OrganizationStore for MemoryStore {
     async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
         Ok(self.read().organizations.contains_key(&id))
     }
+
+    async fn organizations_named(&self, name: &str) -> Result<Vec<OrganizationId>, StoreError> {
+        Ok(self
+            .read()
+            .organizations
+            .values()
+            .filter(|o| o.name == name)
+            .map(|o| o.id)
+            .collect())
+    }
 }
 
 impl MetaStore for MemoryStore {

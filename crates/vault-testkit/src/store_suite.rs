@@ -90,6 +90,7 @@ pub use organizations::{
     keyring_racing_saves_have_one_winner, keyring_saves_are_a_compare_and_set,
     meta_first_insert_wins, meta_get_missing_is_none, meta_racing_inserts_have_one_winner,
     organization_exists_answers_per_id, organizations_insert_and_count,
+    organizations_named_finds_each_of_a_name,
 };
 pub use retention::{
     exclusive_runs_one_batch_of_a_job_at_a_time, log_id_at,
@@ -182,6 +183,7 @@ macro_rules! store_conformance {
             actor_subjects_round_trip,
             organizations_insert_and_count,
             organization_exists_answers_per_id,
+            organizations_named_finds_each_of_a_name,
             meta_get_missing_is_none,
             meta_first_insert_wins,
             meta_racing_inserts_have_one_winner,

@@ -47,6 +47,22 @@ macro_rules! __sql_store_organizations {
                         .await?;
                     exists.ok_or(StoreError::NotFound)
                 }
+
+                async fn organizations_named(
+                    &self,
+                    name: &str,
+                ) -> Result<Vec<OrganizationId>, StoreError> {
+                    let ids: Vec<DbId> = self
+                        .fetch_all(
+                            organizations::table
+                                .filter(organizations::name.eq(name))
+                                .select(organizations::id),
+                        )
+                        .await?;
+                    ids.into_iter()
+                        .map(|id| id.decode("organizations.id").map(OrganizationId::from_uuid))
+                        .collect()
+                }
             }
 
             impl MetaStore for $store {

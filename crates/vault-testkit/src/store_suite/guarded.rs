@@ -188,6 +188,10 @@ impl<S: OrganizationStore, G: Send + Sync + 'static> OrganizationStore for Guard
     async fn organization_exists(&self, id: OrganizationId) -> Result<bool, StoreError> {
         self.store.organization_exists(id).await
     }
+
+    async fn organizations_named(&self, name: &str) -> Result<Vec<OrganizationId>, StoreError> {
+        self.store.organizations_named(name).await
+    }
 }
 
 impl<S: MetaStore, G: Send + Sync + 'static> MetaStore for Guarded<S, G> {

@@ -50,6 +50,36 @@ pub async fn organization_exists_answers_per_id<S: Store>(store: &S) {
     );
 }
 
+/// `organizations_named` finds every organization of exactly that name, and no other.
+pub async fn organizations_named_finds_each_of_a_name<S: Store>(store: &S) {
+    let name = format!("named {}", OrganizationId::new());
+    let mut made = Vec::new();
+    for _ in 0..2 {
+        let mut organization = sample_organization();
+        organization.name.clone_from(&name);
+        must(
+            store.insert_organization(&organization).await,
+            "insert_organization",
+        );
+        made.push(organization.id);
+    }
+    let mut found = must(
+        store.organizations_named(&name).await,
+        "organizations_named",
+    );
+    found.sort();
+    made.sort();
+    assert_eq!(found, made, "the organizations of a name");
+    let other = must(
+        store.organizations_named(&name.to_uppercase()).await,
+        "organizations_named",
+    );
+    assert!(
+        other.is_empty(),
+        "another name (case differs) found {other:?}"
+    );
+}
+
 /// A missing meta value reads as `None`.
 pub async fn meta_get_missing_is_none<S: Store>(store: &S) {
     let got = must(store.get_meta(&meta_name()).await, "get_meta");
