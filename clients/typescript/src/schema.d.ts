@@ -1127,7 +1127,12 @@ export interface components {
             revocationUrl?: string;
             /** @description Scopes requested with the grant. (oauth2) */
             scopes?: string[];
-            /** @description Non-reversible hints per secret field (last characters of long values, fingerprint). */
+            /**
+             * @description The last four characters of each secret value of 16 characters or more, by field
+             *     (`headers.<name>` for a custom credential's), so one can tell which value is
+             *     stored. Shorter values, passwords and private keys have none: four characters would
+             *     give away too large a share of them.
+             */
             secretHints: {
                 [key: string]: string;
             };

@@ -138,7 +138,13 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "invalid-header",
                 "Invalid header",
-                format!("The `{name}` header is malformed."),
+                if *name == "If-Match" {
+                    "The `If-Match` header is malformed: it is `*`, or a list of entity tags, \
+                     each in double quotes (`If-Match: \"4\"` for revision 4)."
+                        .to_owned()
+                } else {
+                    format!("The `{name}` header is malformed.")
+                },
             ),
             Self::Invalid(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

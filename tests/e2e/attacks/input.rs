@@ -560,6 +560,14 @@ async fn if_match_accepts_any_listed_tag_and_refuses_a_malformed_one() {
                     "{backend:?} {bad} {target}: {}",
                     reply.body
                 );
+                // An unquoted revision is the usual slip: the answer says how to write it.
+                assert!(
+                    reply.json()["detail"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("double quotes")),
+                    "{}",
+                    reply.body
+                );
             }
         }
         assert_eq!(

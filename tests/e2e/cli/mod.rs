@@ -284,7 +284,11 @@ async fn login_checks_the_key_and_saves_it_in_a_0600_file() {
     let again = env.vault(&["logout"]).ok();
     assert!(again.stderr.contains("Not logged in"), "{}", again.stderr);
     let run = env.vault(&["credentials", "list"]).failed(2);
-    assert!(run.stderr.contains("vault login --server"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("vault login --server"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test]

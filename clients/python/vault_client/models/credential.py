@@ -47,8 +47,11 @@ class Credential:
             revision (int): Increases with every change, its metadata's too; also the `ETag` (`If-Match` takes
                 it). Not the number of a version of the secret values, which only a change of them
                 makes (`GET /credentials/{id}/versions`).
-            secret_hints (CredentialSecretHints): Non-reversible hints per secret field (last characters of long values,
-                fingerprint).
+            secret_hints (CredentialSecretHints): The last four characters of each secret value of 16 characters or more, by
+                field
+                (`headers.<name>` for a custom credential's), so one can tell which value is
+                stored. Shorter values, passwords and private keys have none: four characters would
+                give away too large a share of them.
             type_ (CredentialType): The credential types.
             updated_at (datetime.datetime):
             access_key_id (str | Unset): The access key ID (`AKIA…`, or `ASIA…` for temporary credentials). (aws_sigv4)

@@ -11,7 +11,12 @@ T = TypeVar("T", bound="CredentialSecretHints")
 
 @_attrs_define
 class CredentialSecretHints:
-    """Non-reversible hints per secret field (last characters of long values, fingerprint)."""
+    """The last four characters of each secret value of 16 characters or more, by field
+    (`headers.<name>` for a custom credential's), so one can tell which value is
+    stored. Shorter values, passwords and private keys have none: four characters would
+    give away too large a share of them.
+
+    """
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
