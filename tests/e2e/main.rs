@@ -52,6 +52,7 @@ mod oauth_servers;
 mod openapi_judges;
 mod operability;
 mod packaging;
+mod readme;
 mod replicas;
 mod rotation;
 mod seed_page;
