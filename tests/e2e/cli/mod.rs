@@ -618,6 +618,13 @@ async fn list_get_update_and_delete() {
         table.contains("Deploy token") && table.contains("Registry"),
         "{table}"
     );
+    // Oldest first, as the help says.
+    assert!(
+        lines[1].contains("Deploy token") && lines[2].contains("Registry"),
+        "{table}"
+    );
+    let help = env.vault(&["credentials", "list", "--help"]).ok().stdout;
+    assert!(help.contains("oldest first"), "{help}");
     let page = env.vault(&["credentials", "list", "--json"]).ok().json();
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
     let one = env.vault(&["credentials", "list", "--limit", "1"]).ok();
