@@ -445,12 +445,23 @@ pub trait GrantStore: Send + Sync + 'static {
         audit: &AuditEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// One credential's grants.
+    /// One credential's grants. A store may answer from a cache that another replica's
+    /// change reaches a moment later.
     fn list_grants(
         &self,
         organization: OrganizationId,
         credential: CredentialId,
     ) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send;
+
+    /// One credential's grants as committed now, whatever a cache holds: read before a use
+    /// is refused, so that a grant just made through another replica is never refused.
+    fn list_grants_fresh(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> impl Future<Output = Result<Vec<Grant>, StoreError>> + Send {
+        self.list_grants(organization, credential)
+    }
 
     /// The grants to any of `grantees`, of every credential.
     fn grants_of(

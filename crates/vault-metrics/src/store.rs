@@ -504,6 +504,18 @@ impl<S: GrantStore> GrantStore for MeteredStore<S> {
         .await
     }
 
+    async fn list_grants_fresh(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.timed(
+            "list_grants_fresh",
+            self.inner.list_grants_fresh(organization, credential),
+        )
+        .await
+    }
+
     async fn grants_of(
         &self,
         organization: OrganizationId,

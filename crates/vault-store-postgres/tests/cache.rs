@@ -11,11 +11,14 @@
 use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use vault_core::grants::Grantee;
 use vault_core::logs::AuditAction;
-use vault_core::store::{CredentialStore, CredentialWrite, OrganizationStore};
+use vault_core::store::{CredentialStore, CredentialWrite, GrantStore, OrganizationStore};
 use vault_core::{CredentialId, CredentialType, OrganizationId, StoreError, StoredCredential};
 use vault_store_postgres::{CACHE_APPLICATION_NAME, PgOptions, PgStore, testing};
-use vault_testkit::store_suite::{sample_change_audit, sample_credential, sample_organization};
+use vault_testkit::store_suite::{
+    sample_change_audit, sample_credential, sample_grant, sample_organization,
+};
 
 /// How long a change may take to reach another store before the test fails.
 const PROPAGATION: Duration = Duration::from_secs(10);
@@ -266,6 +269,58 @@ async fn changes_by_another_replica_or_by_hand_are_seen() {
             a.get_credential(c.organization_id, c.id).await,
             Err(StoreError::NotFound)
         )
+    })
+    .await;
+    a.close();
+    b.close();
+}
+
+/// A credential's grants are served from memory too; a grant made through another
+/// replica is in a fresh read at once (what a use reads again before it is refused), and
+/// soon in memory too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_made_through_another_replica_is_read_fresh_at_once() {
+    let Some(database) = testing::fresh_database().await else {
+        return;
+    };
+    let url = database.url();
+    let (a, b) = (store(url).await, store(url).await);
+    let credential = stored(&a).await;
+    let c = credential.credential.clone();
+    cached(&a, url, &credential).await;
+    let grants_from_memory = async |store: &PgStore| {
+        let mut locker = raw(url).await;
+        locker
+            .batch_execute("BEGIN; LOCK TABLE grants IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("lock");
+        let result = store.list_grants(c.organization_id, c.id).await;
+        locker.batch_execute("ROLLBACK").await.expect("unlock");
+        result.ok()
+    };
+    eventually("grants served from memory", async || {
+        a.list_grants(c.organization_id, c.id).await.expect("read");
+        grants_from_memory(&a).await.is_some()
+    })
+    .await;
+
+    let grant = sample_grant(&credential, Grantee::Subject("ada".to_owned()));
+    let audit = sample_change_audit(
+        c.organization_id,
+        AuditAction::GrantCreate,
+        *grant.id.as_uuid(),
+    );
+    b.insert_grant(&grant, &audit)
+        .await
+        .expect("a grant through b");
+    let fresh = a
+        .list_grants_fresh(c.organization_id, c.id)
+        .await
+        .expect("a fresh read");
+    assert_eq!(fresh.iter().map(|g| g.id).collect::<Vec<_>>(), [grant.id]);
+    eventually("the grant served from memory", async || {
+        a.list_grants(c.organization_id, c.id).await.expect("read");
+        grants_from_memory(&a).await.is_some_and(|g| g.len() == 1)
     })
     .await;
     a.close();

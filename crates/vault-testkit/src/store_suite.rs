@@ -76,7 +76,7 @@ pub use grants::{
     budgets_count_every_window_or_none, concurrent_spends_never_pass_the_cap,
     delete_grant_removes_it_with_its_counts, deleting_a_credential_deletes_its_grants,
     grant_round_trip, grants_are_isolated_and_need_their_credential,
-    revoking_a_key_ends_the_grants_it_made_or_was_given,
+    revoking_a_key_ends_the_grants_it_made_or_was_given, sample_grant,
 };
 pub use guarded::Guarded;
 pub use logs::{

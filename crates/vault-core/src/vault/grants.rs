@@ -302,10 +302,29 @@ impl<S: Store> Vault<S> {
             return Ok(None);
         }
         require(who, Scope::CredentialsUse)?;
+        let organization = who.organization_id;
+        let cached = self.store.list_grants(organization, id).await?;
+        match self.decide(who, cached, request) {
+            // A refusal is read again as committed: a grant made a moment ago through
+            // another replica may not have reached this one's cache yet.
+            Err(_) => {
+                let fresh = self.store.list_grants_fresh(organization, id).await?;
+                self.decide(who, fresh, request)
+            }
+            allowed => allowed,
+        }
+    }
+
+    /// Which of `grants` lets `who` make `request`, if one does.
+    fn decide(
+        &self,
+        who: &Principal,
+        grants: Vec<Grant>,
+        request: Option<(&str, &str)>,
+    ) -> Result<Option<Grant>, VaultError> {
         let mine = grantees(who);
         // Only the grants that could decide (the principal's, and manage grants, which
         // others may be made under) are checked against their bindings.
-        let grants = self.store.list_grants(who.organization_id, id).await?;
         let deciding = grants
             .into_iter()
             .filter(|g| mine.contains(&g.grantee) || g.permission == Permission::Manage)

@@ -39,6 +39,15 @@ macro_rules! __sql_store_grants {
                     if let Some(grants) = cache.get_grants(organization, credential) {
                         return Ok(grants);
                     }
+                    self.list_grants_fresh(organization, credential).await
+                }
+
+                async fn list_grants_fresh(
+                    &self,
+                    organization: OrganizationId,
+                    credential: CredentialId,
+                ) -> Result<Vec<Grant>, StoreError> {
+                    let cache = SqlStore::credential_cache(self);
                     let mark = cache.mark();
                     let rows: Vec<GrantRow> = self
                         .fetch_all(

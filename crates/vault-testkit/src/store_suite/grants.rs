@@ -14,7 +14,8 @@ use super::fixtures::{
 };
 
 /// A grant of `credential` to `grantee`, with every optional field set.
-fn sample_grant(credential: &StoredCredential, grantee: Grantee) -> Grant {
+#[must_use]
+pub fn sample_grant(credential: &StoredCredential, grantee: Grantee) -> Grant {
     let rules = RequestRules::parse(
         &["GET".to_owned(), "POST".to_owned()],
         &["/v1/charges*".to_owned(), "/v1/customers".to_owned()],

@@ -362,6 +362,14 @@ impl<S: GrantStore, G: Send + Sync + 'static> GrantStore for Guarded<S, G> {
         self.store.list_grants(organization, credential).await
     }
 
+    async fn list_grants_fresh(
+        &self,
+        organization: OrganizationId,
+        credential: CredentialId,
+    ) -> Result<Vec<Grant>, StoreError> {
+        self.store.list_grants_fresh(organization, credential).await
+    }
+
     async fn grants_of(
         &self,
         organization: OrganizationId,
