@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::{Env, vault_bin};
-use crate::helpers::{Api, Backend, Id, Installation, Server, TestServer, eventually, new_key};
+use crate::helpers::{Backend, Id, Installation, Server, eventually, new_key};
 
 /// How long a step may take before the test gives up: a guard against a hang (a follower
 /// that missed an event would wait for it forever), not a measure of speed.
@@ -34,23 +34,7 @@ impl Setup {
         let installation = Installation::new(Backend::Sqlite, &key).expect("SQLite");
         let mut cmd = installation.command(&key);
         cmd.env("VAULT_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1");
-        let server = Server::start(cmd);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().join("home");
-        std::fs::create_dir(&home).expect("home");
-        let app = TestServer {
-            api: Api::new(&server.base),
-            server,
-            token: installation.token.clone(),
-            dir,
-        };
-        let env = Env {
-            base: app.api.base.clone(),
-            admin: app.token.clone(),
-            app,
-            home,
-            runs: Mutex::new(Vec::new()),
-        };
+        let env = Env::on(&installation, Server::start(cmd));
         env.login();
         Self {
             env,

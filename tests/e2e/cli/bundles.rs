@@ -8,12 +8,11 @@
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
 use super::Env;
-use crate::helpers::{Api, Backend, Id, Installation, Server, TestServer, canary, new_key, run_ok};
+use crate::helpers::{Backend, Id, Installation, Server, canary, new_key, run_ok};
 
 /// The exporting side: a server on an installation whose encryption key the test knows
 /// (a [`TestServer`] keeps its own to itself), so that the operator's `vault-server
@@ -35,23 +34,7 @@ impl Source {
     async fn start() -> Self {
         let key = new_key();
         let installation = Installation::new(Backend::Sqlite, &key).expect("SQLite");
-        let server = Server::start(installation.command(&key));
-        let dir = tempfile::tempdir().expect("temp dir");
-        let home = dir.path().join("home");
-        std::fs::create_dir(&home).expect("home");
-        let app = TestServer {
-            api: Api::new(&server.base),
-            server,
-            token: installation.token.clone(),
-            dir,
-        };
-        let env = Env {
-            base: app.api.base.clone(),
-            admin: app.token.clone(),
-            app,
-            home,
-            runs: Mutex::new(Vec::new()),
-        };
+        let env = Env::on(&installation, Server::start(installation.command(&key)));
 
         let api_key = canary("apikey");
         let password = canary("password");

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::upstream::start_upstream;
-use crate::helpers::{BIN, Id, Reply, TestServer, canary};
+use crate::helpers::{Api, BIN, Id, Installation, Reply, Server, TestServer, canary};
 
 mod audit;
 mod bundles;
@@ -124,7 +124,24 @@ struct Env {
 impl Env {
     fn start(allow_private_networks: bool) -> Self {
         let allow = allow_private_networks.to_string();
-        let app = TestServer::start(&[("VAULT_PROXY_ALLOW_PRIVATE_NETWORKS", &allow)]);
+        Self::around(TestServer::start(&[(
+            "VAULT_PROXY_ALLOW_PRIVATE_NETWORKS",
+            &allow,
+        )]))
+    }
+
+    /// The client beside `server`, started by the test on an [`Installation`] of its own
+    /// (whose key the test knows, for `vault-server` commands on its database).
+    fn on(installation: &Installation, server: Server) -> Self {
+        Self::around(TestServer {
+            api: Api::new(&server.base),
+            server,
+            token: installation.token.clone(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        })
+    }
+
+    fn around(app: TestServer) -> Self {
         let home = app.dir.path().join("home");
         std::fs::create_dir(&home).expect("home");
         Self {
