@@ -14,6 +14,7 @@ use crate::validation::ValidationErrors;
 /// Takes fields out of a JSON object, recording type errors by field name.
 pub struct JsonFields {
     map: Map<String, Value>,
+    /// The type errors found so far, by field name.
     pub errors: ValidationErrors,
 }
 
@@ -27,6 +28,8 @@ impl std::fmt::Debug for JsonFields {
 }
 
 impl JsonFields {
+    /// The fields of one JSON object, none taken yet.
+    #[must_use]
     pub fn new(map: Map<String, Value>) -> Self {
         Self {
             map,
@@ -38,6 +41,8 @@ impl JsonFields {
         self.errors.add(field, format!("must be {expected}"));
     }
 
+    /// True when `field` is there (`null` included) and not taken yet.
+    #[must_use]
     pub fn contains(&self, field: &str) -> bool {
         self.map.contains_key(field)
     }
@@ -77,6 +82,7 @@ impl JsonFields {
         }
     }
 
+    /// An array of strings; absent is `None`, anything else an error naming it.
     pub fn string_array(&mut self, field: &str) -> Option<Vec<String>> {
         match self.map.remove(field) {
             None => None,
@@ -138,6 +144,7 @@ impl JsonFields {
         }
     }
 
+    /// A whole number; absent is `None`, anything else an error naming it.
     pub fn integer(&mut self, field: &str) -> Option<i64> {
         match self.map.remove(field) {
             None => None,
@@ -149,6 +156,7 @@ impl JsonFields {
         }
     }
 
+    /// An object; absent is `None`, anything else an error naming it.
     pub fn object(&mut self, field: &str) -> Option<Map<String, Value>> {
         match self.map.remove(field) {
             None => None,
