@@ -32,6 +32,7 @@
 mod helpers;
 
 mod api;
+mod api_versions;
 mod attacks;
 mod audit_chain;
 mod audit_streaming;
