@@ -269,11 +269,20 @@ async fn moves_between_installations(backend: Backend) {
         .await;
     escalation.assert_problem(StatusCode::FORBIDDEN, "scope-escalation");
     let exporter = source.exporter().await;
+    // Its creation is audited as the operator's, naming the key (the bootstrap admin's
+    // creation, also without an acting key, names another).
+    let keys = source.api.list_all("/access-keys", source.admin()).await;
+    let exporter_id = keys
+        .iter()
+        .find(|k| k["name"] == "exporter")
+        .map(Id::id)
+        .expect("the exporter key is listed");
     let issued = source.audited("access_key.create").await;
     assert!(
-        issued
-            .iter()
-            .any(|e| e["outcome"] == "success" && e["actorAccessKeyId"].is_null()),
+        issued.iter().any(|e| e["outcome"] == "success"
+            && e["actorAccessKeyId"].is_null()
+            && e["actorSubject"] == "vault-server operator"
+            && e["targetId"] == exporter_id.as_str()),
         "{issued:?}"
     );
     let short = source
